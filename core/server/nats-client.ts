@@ -1,0 +1,365 @@
+// One NATS client connection: parses its input, applies its options and
+// permissions, routes its publishes, batches its deliveries and protects the
+// server from it (payload and control-line limits, slow consumer, stale
+// connection, auth timeout). Works over any Connection.
+
+import type { Authorizer, Principal } from '../auth/authorizer.ts';
+import { UNRESTRICTED_PRINCIPAL } from '../auth/authorizer.ts';
+import type { ServerOptions } from '../config/server-options.ts';
+import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts';
+import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
+import { OutboundBuffer } from '../protocol/outbound-buffer.ts';
+import { isValidPublishSubject, isValidQueueName, isValidSubscriptionSubject } from '../subject/subject.ts';
+import type { Connection } from './connection.ts';
+import type { Router } from './router.ts';
+import { Subscription, type Subscriber } from './subscription.ts';
+import { parseConnectOptions, type ConnectOptions } from './connect-options.ts';
+
+const PING = Buffer.from('PING\r\n');
+const PONG = 'PONG\r\n';
+const OK = '+OK\r\n';
+/** Header-only status message for a request nobody can answer (ADR-4 status 503). */
+const NO_RESPONDERS = Buffer.from('NATS/1.0 503\r\n\r\n');
+
+export const CloseReason = {
+  ClientClosed: 'Client Closed',
+  ServerShutdown: 'Server Shutdown',
+  ProtocolError: 'Protocol Violation',
+  SlowConsumerPendingBytes: 'Slow Consumer (Pending Bytes)',
+  SlowConsumerWriteDeadline: 'Slow Consumer (Write Deadline)',
+  StaleConnection: 'Stale Connection',
+  AuthenticationTimeout: 'Authentication Timeout',
+  AuthenticationViolation: 'Authentication Failure',
+  MaxPayload: 'Maximum Message Payload Exceeded',
+  MaxConnections: 'Maximum Connections Exceeded',
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+export interface ClientStats {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+}
+
+/** What a client needs from the server that owns it. */
+export interface ClientHost {
+  readonly options: ServerOptions;
+  readonly router: Router;
+  readonly authorizer: Authorizer;
+  infoLine(client: NatsClient): string;
+  scheduleFlush(client: NatsClient): void;
+  onSlowConsumer(client: NatsClient): void;
+  onAuthFailure(client: NatsClient): void;
+  onClientClosed(client: NatsClient, reason: CloseReason): void;
+}
+
+export class NatsClient implements Subscriber, ClientOpHandler {
+  readonly stats: ClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly startedAt = new Date();
+  lastActivity = Date.now();
+  /** Round-trip time of the last server PING, ms; -1 before one completed. */
+  rttMs = -1;
+  /** nats-server's defaults until CONNECT says otherwise: verbose, pedantic and echo on. */
+  options: ConnectOptions = parseConnectOptions('{}');
+  principal: Principal = UNRESTRICTED_PRINCIPAL;
+  closeReason: CloseReason | null = null;
+
+  private readonly parser: ClientParser;
+  private readonly outbound = new OutboundBuffer();
+  private connected = false;
+  /** The peer closed the transport: nothing more can be written. */
+  private connectionGone = false;
+  private flushScheduled = false;
+  private pingsOut = 0;
+  private pingSentAt = 0;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private authTimer: NodeJS.Timeout | null = null;
+  private writeDeadlineTimer: NodeJS.Timeout | null = null;
+
+  constructor(readonly id: number, readonly connection: Connection, private readonly host: ClientHost) {
+    this.parser = new ClientParser(this, host.options);
+  }
+
+  get echo(): boolean {
+    return this.options.echo;
+  }
+
+  get isClosed(): boolean {
+    return this.closeReason !== null;
+  }
+
+  /** Bytes waiting to reach this client: our batch plus the transport's queue. */
+  get pendingBytes(): number {
+    return this.outbound.length + this.connection.writableLength;
+  }
+
+  start(): void {
+    this.connection.onData((chunk) => this.receive(chunk));
+    this.connection.onDrain(() => this.clearWriteDeadline());
+    this.connection.onClose(() => this.close(CloseReason.ClientClosed));
+    this.outbound.appendString(this.host.infoLine(this));
+    this.flush();
+    const { pingIntervalMs, authTimeoutMs } = this.host.options;
+    this.pingTimer = setInterval(() => this.pingTick(), pingIntervalMs);
+    this.pingTimer.unref();
+    if (this.host.authorizer.authRequired) {
+      this.authTimer = setTimeout(() => {
+        if (!this.connected) this.fatal(new NatsProtocolError(NatsErrorCode.AuthenticationTimeout), CloseReason.AuthenticationTimeout);
+      }, authTimeoutMs);
+      this.authTimer.unref();
+    }
+  }
+
+  receive(chunk: Buffer): void {
+    if (this.isClosed) return;
+    this.lastActivity = Date.now();
+    this.parser.parse(chunk);
+  }
+
+  // ---- ClientOpHandler ----
+
+  onConnect(json: string): void {
+    let options: ConnectOptions;
+    try {
+      options = parseConnectOptions(json);
+    } catch (error) {
+      this.fatal(new NatsProtocolError(NatsErrorCode.ParserError, { detail: 'CONNECT is not valid JSON', cause: error }), CloseReason.ProtocolError);
+      return;
+    }
+    if (options.protocol < 0 || options.protocol > 1) {
+      this.fatal(new NatsProtocolError(NatsErrorCode.InvalidClientProtocol, { detail: `protocol ${options.protocol}` }), CloseReason.ProtocolError);
+      return;
+    }
+    const principal = this.host.authorizer.authenticate({ token: options.authToken, user: options.user, pass: options.pass });
+    if (principal === null) {
+      this.host.onAuthFailure(this);
+      this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation), CloseReason.AuthenticationViolation);
+      return;
+    }
+    this.principal = principal;
+    this.options = options;
+    this.connected = true;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.ok();
+  }
+
+  onPub(subject: string, reply: string | null, headerSize: number, message: Buffer): void {
+    if (!this.admitted()) return;
+    this.stats.inMsgs++;
+    this.stats.inBytes += message.length;
+    if (this.options.pedantic && !isValidPublishSubject(subject)) {
+      this.sendError(new NatsProtocolError(NatsErrorCode.InvalidPublishSubject, { detail: subject }));
+      return;
+    }
+    if (!this.principal.canPublish(subject)) {
+      this.sendError(new NatsProtocolError(NatsErrorCode.PublishPermission, { subject }));
+      return;
+    }
+    // nats-server acknowledges a verbose PUB before delivering it (even to itself).
+    this.ok();
+    const delivered = this.host.router.publish(subject, reply, headerSize, message, this);
+    if (delivered === 0 && reply !== null && this.options.noResponders) this.noResponders(reply);
+  }
+
+  onSub(subject: string, queue: string | null, sid: string): void {
+    if (!this.admitted()) return;
+    if (!isValidSubscriptionSubject(subject)) {
+      this.sendError(new NatsProtocolError(NatsErrorCode.InvalidSubject, { detail: subject }));
+      return;
+    }
+    if (queue !== null && !isValidQueueName(queue)) {
+      this.sendError(new NatsProtocolError(NatsErrorCode.InvalidQueueName, { detail: queue }));
+      return;
+    }
+    if (!this.principal.canSubscribe(subject, queue)) {
+      this.sendError(new NatsProtocolError(NatsErrorCode.SubscribePermission, { subject }));
+      return;
+    }
+    // A repeated sid is ignored, as nats-server does.
+    if (!this.subscriptions.has(sid)) {
+      const sub = new Subscription(this, subject, queue, sid);
+      this.subscriptions.set(sid, sub);
+      this.host.router.subscribe(sub);
+    }
+    this.ok();
+  }
+
+  onUnsub(sid: string, max: number): void {
+    if (!this.admitted()) return;
+    const sub = this.subscriptions.get(sid);
+    if (sub !== undefined) {
+      if (max > 0 && sub.delivered < max) {
+        sub.max = max;
+      } else {
+        this.subscriptions.delete(sid);
+        this.host.router.unsubscribe(sub);
+      }
+    }
+    this.ok();
+  }
+
+  onPing(): void {
+    if (!this.admitted()) return;
+    this.outbound.appendString(PONG);
+    this.scheduleFlush();
+  }
+
+  onPong(): void {
+    this.pingsOut = 0;
+    if (this.pingSentAt > 0) {
+      this.rttMs = Date.now() - this.pingSentAt;
+      this.pingSentAt = 0;
+    }
+  }
+
+  onParseError(error: NatsProtocolError): void {
+    const reason = error.code === NatsErrorCode.MaxPayload ? CloseReason.MaxPayload : CloseReason.ProtocolError;
+    this.fatal(error, reason);
+  }
+
+  // ---- Subscriber ----
+
+  deliver(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
+    if (this.isClosed) return;
+    if (headerSize >= 0 && !this.options.headers) {
+      // A client that did not declare header support gets the body only, as nats-server does.
+      message = message.subarray(headerSize);
+      headerSize = -1;
+    }
+    this.outbound.appendMessage(subject, sub.sid, reply, headerSize, message);
+    this.stats.outMsgs++;
+    this.stats.outBytes += message.length;
+    if (this.pendingBytes > this.host.options.maxPending) {
+      this.slowConsumer(CloseReason.SlowConsumerPendingBytes);
+      return;
+    }
+    this.scheduleFlush();
+  }
+
+  subscriptionEnded(sub: Subscription): void {
+    if (this.subscriptions.get(sub.sid) === sub) this.subscriptions.delete(sub.sid);
+  }
+
+  // ---- output ----
+
+  /** Write the batch now; called by the server once per event-loop turn. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.outbound.length === 0 || this.connectionGone) return;
+    const ok = this.connection.write(this.outbound.take());
+    if (!ok) this.armWriteDeadline();
+  }
+
+  /** Orderly close: deliver what is queued (e.g. a final -ERR), then close. */
+  close(reason: CloseReason): void {
+    if (this.isClosed) return;
+    this.closeReason = reason;
+    this.stopTimers();
+    this.parser.halt();
+    for (const sub of this.subscriptions.values()) this.host.router.unsubscribe(sub);
+    this.subscriptions.clear();
+    if (reason === CloseReason.ClientClosed) {
+      this.connectionGone = true;
+      this.outbound.clear();
+    } else {
+      this.flush();
+      this.connection.end();
+    }
+    this.host.onClientClosed(this, reason);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.host.scheduleFlush(this);
+  }
+
+  private ok(): void {
+    if (!this.options.verbose) return;
+    this.outbound.appendString(OK);
+    this.scheduleFlush();
+  }
+
+  /** Before CONNECT, only an open server lets operations through. */
+  private admitted(): boolean {
+    if (this.connected || !this.host.authorizer.authRequired) return true;
+    this.host.onAuthFailure(this);
+    this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation, { detail: 'operation before CONNECT' }), CloseReason.AuthenticationViolation);
+    return false;
+  }
+
+  private noResponders(reply: string): void {
+    // Only the requester's own subscriptions on the reply subject get the 503.
+    const match = this.host.router.sublist.match(reply);
+    for (const sub of match.psubs) {
+      if (sub.owner === this && !sub.closed) {
+        this.deliver(sub, reply, null, NO_RESPONDERS.length, NO_RESPONDERS);
+        return;
+      }
+    }
+    for (const group of match.qsubs) {
+      for (const sub of group) {
+        if (sub.owner === this && !sub.closed) {
+          this.deliver(sub, reply, null, NO_RESPONDERS.length, NO_RESPONDERS);
+          return;
+        }
+      }
+    }
+  }
+
+  private sendError(error: NatsProtocolError): void {
+    this.outbound.appendString(error.toWire());
+    this.scheduleFlush();
+  }
+
+  private fatal(error: NatsProtocolError, reason: CloseReason): void {
+    if (this.isClosed) return;
+    this.outbound.appendString(error.toWire());
+    this.close(reason);
+  }
+
+  private slowConsumer(reason: CloseReason): void {
+    if (this.isClosed) return;
+    this.host.onSlowConsumer(this);
+    // The client is not reading, so drop its backlog instead of queueing more.
+    this.outbound.clear();
+    this.outbound.appendString(new NatsProtocolError(NatsErrorCode.SlowConsumer).toWire());
+    this.close(reason);
+    this.connection.destroy();
+  }
+
+  private pingTick(): void {
+    if (this.pingsOut + 1 > this.host.options.maxPingsOut) {
+      this.fatal(new NatsProtocolError(NatsErrorCode.StaleConnection), CloseReason.StaleConnection);
+      return;
+    }
+    this.pingsOut++;
+    this.pingSentAt = Date.now();
+    this.outbound.appendBytes(PING);
+    this.scheduleFlush();
+  }
+
+  private armWriteDeadline(): void {
+    if (this.writeDeadlineTimer !== null) return;
+    this.writeDeadlineTimer = setTimeout(() => {
+      this.writeDeadlineTimer = null;
+      if (this.connection.writableLength > 0) this.slowConsumer(CloseReason.SlowConsumerWriteDeadline);
+    }, this.host.options.writeDeadlineMs);
+    this.writeDeadlineTimer.unref();
+  }
+
+  private clearWriteDeadline(): void {
+    if (this.writeDeadlineTimer === null) return;
+    clearTimeout(this.writeDeadlineTimer);
+    this.writeDeadlineTimer = null;
+  }
+
+  private stopTimers(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.clearWriteDeadline();
+    this.pingTimer = this.authTimer = null;
+  }
+}

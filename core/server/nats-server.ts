@@ -1,0 +1,151 @@
+// The NATS-protocol server: accepts connections (TCP here, any Connection via
+// accept()), owns the client registry, batches output once per event-loop turn
+// and keeps the counters monitoring reports. Built separately from listening:
+// `new NatsServer(options)` then `start()`; `stop()` releases everything.
+
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server as TcpServer } from 'node:net';
+import type { Authorizer } from '../auth/authorizer.ts';
+import { OpenAuthorizer } from '../auth/authorizer.ts';
+import { resolveServerOptions, type ServerOptions } from '../config/server-options.ts';
+import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
+import { SocketConnection, type Connection } from './connection.ts';
+import { CloseReason, NatsClient, type ClientHost } from './nats-client.ts';
+import { Router } from './router.ts';
+
+/** The NATS server version we report; clients pick protocol features from it. */
+export const NATS_COMPAT_VERSION = '2.10.0';
+export const SWITCHBOARD_VERSION = '0.1.0';
+
+export interface ServerStats {
+  totalConnections: number;
+  slowConsumers: number;
+  authFailures: number;
+  outMsgs: number;
+  outBytes: number;
+}
+
+export interface NatsServerDeps {
+  router?: Router;
+  authorizer?: Authorizer;
+}
+
+export class NatsServer implements ClientHost {
+  readonly options: ServerOptions;
+  readonly router: Router;
+  readonly authorizer: Authorizer;
+  readonly serverId = generateServerId();
+  readonly startedAt = new Date();
+  readonly clients = new Map<number, NatsClient>();
+  readonly stats: ServerStats = { totalConnections: 0, slowConsumers: 0, authFailures: 0, outMsgs: 0, outBytes: 0 };
+
+  private listener: TcpServer | null = null;
+  private boundPort = 0;
+  private nextClientId = 1;
+  private flushQueue: NatsClient[] = [];
+  private flushPending = false;
+  private readonly infoBase: string;
+
+  constructor(options: Partial<ServerOptions> = {}, deps: NatsServerDeps = {}) {
+    this.options = resolveServerOptions(options);
+    this.router = deps.router ?? new Router();
+    this.authorizer = deps.authorizer ?? new OpenAuthorizer();
+    this.infoBase = JSON.stringify({
+      server_id: this.serverId,
+      server_name: this.options.serverName,
+      version: NATS_COMPAT_VERSION,
+      proto: 1,
+      go: `switchboard ${SWITCHBOARD_VERSION} node ${process.version}`,
+      host: this.options.host,
+      headers: true,
+      max_payload: this.options.maxPayload,
+      ...(this.authorizer.authRequired ? { auth_required: true } : {}),
+    }).slice(0, -1);
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const listener = createServer({ noDelay: true }, (socket) => this.accept(new SocketConnection(socket)));
+    this.listener = listener;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(this.options.port, this.options.host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    const address = listener.address();
+    this.boundPort = typeof address === 'object' && address !== null ? address.port : this.options.port;
+  }
+
+  /** Serve a NATS client over any byte pipe (TCP, WebSocket, in-memory). */
+  accept(connection: Connection): NatsClient | null {
+    if (this.clients.size >= this.options.maxConnections) {
+      connection.write([Buffer.from(new NatsProtocolError(NatsErrorCode.MaxConnections).toWire())]);
+      connection.end();
+      return null;
+    }
+    const client = new NatsClient(this.nextClientId++, connection, this);
+    this.clients.set(client.id, client);
+    this.stats.totalConnections++;
+    client.start();
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    const listener = this.listener;
+    this.listener = null;
+    const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    for (const client of [...this.clients.values()]) client.close(CloseReason.ServerShutdown);
+    this.flushNow();
+    await closed;
+  }
+
+  // ---- ClientHost ----
+
+  infoLine(client: NatsClient): string {
+    return `INFO ${this.infoBase},"port":${this.boundPort},"client_id":${client.id},"client_ip":${JSON.stringify(client.connection.remoteAddress)}} \r\n`;
+  }
+
+  /** Collect clients with output and write each once after this turn's input is processed. */
+  scheduleFlush(client: NatsClient): void {
+    this.flushQueue.push(client);
+    if (this.flushPending) return;
+    this.flushPending = true;
+    setImmediate(() => this.flushNow());
+  }
+
+  onSlowConsumer(): void {
+    this.stats.slowConsumers++;
+  }
+
+  onAuthFailure(): void {
+    this.stats.authFailures++;
+  }
+
+  onClientClosed(client: NatsClient): void {
+    this.stats.outMsgs += client.stats.outMsgs;
+    this.stats.outBytes += client.stats.outBytes;
+    this.clients.delete(client.id);
+  }
+
+  private flushNow(): void {
+    this.flushPending = false;
+    const queue = this.flushQueue;
+    this.flushQueue = [];
+    for (let i = 0; i < queue.length; i++) queue[i].flush();
+  }
+}
+
+function generateServerId(): string {
+  // nats-server ids are 56 upper-case base32 characters starting with N.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bytes = randomBytes(55);
+  let id = 'N';
+  for (const b of bytes) id += alphabet[b & 31];
+  return id;
+}

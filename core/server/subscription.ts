@@ -1,0 +1,33 @@
+// What the router delivers to (DESIGN seam 2). A NATS client, an MQTT session,
+// an HTTP stream, the Kafka bridge or a JetStream internal all implement
+// Subscriber; the router never knows which protocol is behind it.
+
+export interface Subscriber {
+  /** Connection id (cid) or an internal id; unique per server. */
+  readonly id: number;
+  /** False when this subscriber must not receive its own publishes. */
+  readonly echo: boolean;
+  /**
+   * Queue one message. `message` may be a slice shared with other subscribers:
+   * never mutate it. headerSize is -1 without headers, otherwise the byte length
+   * of the header block at the start of `message`.
+   */
+  deliver(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void;
+  /** The router removed `sub` on its own (its auto-unsubscribe max was reached). */
+  subscriptionEnded(sub: Subscription): void;
+}
+
+export class Subscription {
+  /** Deliveries so far; with `max`, the router ends the subscription at max. */
+  delivered = 0;
+  /** 0 = unlimited; otherwise UNSUB <sid> <max> semantics. */
+  max = 0;
+  closed = false;
+
+  constructor(
+    readonly owner: Subscriber,
+    readonly subject: string,
+    readonly queue: string | null,
+    readonly sid: string,
+  ) {}
+}

@@ -1,0 +1,214 @@
+// Subscription index: a trie over subject tokens with a bounded match cache, the
+// structure nats-server's sublist.go uses. A match walks literal, '*' and '>'
+// branches once per distinct subject; repeat publishes to the same subject are a
+// single Map lookup. Results are immutable snapshots, so a delivery loop may
+// remove subscriptions (auto-unsubscribe) while it iterates.
+
+import { hasWildcardToken, subjectMatches } from './subject.ts';
+
+export interface SublistEntry {
+  readonly subject: string;
+  readonly queue: string | null;
+}
+
+export interface SublistMatch<T> {
+  /** Plain subscribers: every one gets the message. */
+  readonly psubs: readonly T[];
+  /** Queue groups, merged by name across matching nodes: one member of each gets it. */
+  readonly qsubs: readonly (readonly T[])[];
+}
+
+class TrieNode<T> {
+  children: Map<string, TrieNode<T>> | null = null;
+  star: TrieNode<T> | null = null;
+  tail: TrieNode<T> | null = null;
+  psubs: T[] = [];
+  qsubs: Map<string, T[]> | null = null;
+
+  isEmpty(): boolean {
+    return this.psubs.length === 0 && (this.qsubs === null || this.qsubs.size === 0) &&
+      (this.children === null || this.children.size === 0) && this.star === null && this.tail === null;
+  }
+}
+
+const EMPTY_MATCH: SublistMatch<never> = Object.freeze({ psubs: Object.freeze([]), qsubs: Object.freeze([]) });
+/** nats-server keeps 1024 cached results and sweeps when over. */
+const CACHE_MAX = 1024;
+const CACHE_SWEEP = 256;
+
+export class Sublist<T extends SublistEntry> {
+  private readonly root = new TrieNode<T>();
+  private readonly cache = new Map<string, SublistMatch<T>>();
+  private subCount = 0;
+  private matchCount = 0;
+  private cacheHits = 0;
+
+  get count(): number {
+    return this.subCount;
+  }
+
+  stats(): { subscriptions: number; cache: number; matches: number; cacheHits: number } {
+    return { subscriptions: this.subCount, cache: this.cache.size, matches: this.matchCount, cacheHits: this.cacheHits };
+  }
+
+  /** Precondition: sub.subject is a valid subscription subject. */
+  insert(sub: T): void {
+    let node = this.root;
+    for (const token of sub.subject.split('.')) {
+      node = this.childFor(node, token);
+    }
+    if (sub.queue === null) {
+      node.psubs.push(sub);
+    } else {
+      node.qsubs ??= new Map();
+      const group = node.qsubs.get(sub.queue);
+      if (group) group.push(sub);
+      else node.qsubs.set(sub.queue, [sub]);
+    }
+    this.subCount++;
+    this.invalidate(sub.subject);
+  }
+
+  /** Returns false when the subscription was not in the list. */
+  remove(sub: T): boolean {
+    const tokens = sub.subject.split('.');
+    const path: TrieNode<T>[] = [this.root];
+    let node: TrieNode<T> | null = this.root;
+    for (const token of tokens) {
+      node = this.childOf(node, token);
+      if (node === null) return false;
+      path.push(node);
+    }
+    if (!this.removeFromNode(node, sub)) return false;
+    this.subCount--;
+    this.prune(path, tokens);
+    this.invalidate(sub.subject);
+    return true;
+  }
+
+  /** Precondition: subject is a literal (publish) subject. */
+  match(subject: string): SublistMatch<T> {
+    this.matchCount++;
+    const cached = this.cache.get(subject);
+    if (cached !== undefined) {
+      this.cacheHits++;
+      return cached;
+    }
+    const psubs: T[] = [];
+    const groups = new Map<string, T[]>();
+    this.collect(this.root, subject.split('.'), 0, psubs, groups);
+    const result: SublistMatch<T> = psubs.length === 0 && groups.size === 0
+      ? EMPTY_MATCH
+      : { psubs, qsubs: [...groups.values()] };
+    if (this.cache.size >= CACHE_MAX) this.sweepCache();
+    this.cache.set(subject, result);
+    return result;
+  }
+
+  /** Every subscription, for monitoring and shutdown. */
+  all(): T[] {
+    const out: T[] = [];
+    const walk = (node: TrieNode<T>): void => {
+      out.push(...node.psubs);
+      if (node.qsubs) for (const group of node.qsubs.values()) out.push(...group);
+      if (node.children) for (const child of node.children.values()) walk(child);
+      if (node.star) walk(node.star);
+      if (node.tail) walk(node.tail);
+    };
+    walk(this.root);
+    return out;
+  }
+
+  private collect(node: TrieNode<T>, tokens: string[], index: number, psubs: T[], groups: Map<string, T[]>): void {
+    if (index === tokens.length) {
+      addResults(node, psubs, groups);
+      return;
+    }
+    // '>' needs at least one remaining token.
+    if (node.tail !== null) addResults(node.tail, psubs, groups);
+    const child = node.children?.get(tokens[index]);
+    if (child !== undefined) this.collect(child, tokens, index + 1, psubs, groups);
+    if (node.star !== null) this.collect(node.star, tokens, index + 1, psubs, groups);
+  }
+
+  private childFor(node: TrieNode<T>, token: string): TrieNode<T> {
+    if (token === '*') return (node.star ??= new TrieNode<T>());
+    if (token === '>') return (node.tail ??= new TrieNode<T>());
+    node.children ??= new Map();
+    let child = node.children.get(token);
+    if (child === undefined) {
+      child = new TrieNode<T>();
+      node.children.set(token, child);
+    }
+    return child;
+  }
+
+  private childOf(node: TrieNode<T>, token: string): TrieNode<T> | null {
+    if (token === '*') return node.star;
+    if (token === '>') return node.tail;
+    return node.children?.get(token) ?? null;
+  }
+
+  private removeFromNode(node: TrieNode<T>, sub: T): boolean {
+    if (sub.queue === null) return removeItem(node.psubs, sub);
+    const group = node.qsubs?.get(sub.queue);
+    if (!group || !removeItem(group, sub)) return false;
+    if (group.length === 0) node.qsubs!.delete(sub.queue);
+    return true;
+  }
+
+  /** Drop empty nodes bottom-up so churned subjects do not leak trie nodes. */
+  private prune(path: TrieNode<T>[], tokens: string[]): void {
+    for (let i = tokens.length; i > 0; i--) {
+      const node = path[i];
+      if (!node.isEmpty()) return;
+      const parent = path[i - 1];
+      const token = tokens[i - 1];
+      if (token === '*') parent.star = null;
+      else if (token === '>') parent.tail = null;
+      else parent.children?.delete(token);
+    }
+  }
+
+  /**
+   * A change to `pattern` can only affect cached subjects it matches. A literal
+   * pattern touches one entry; a wildcard scans the (bounded) cache, as nats-server does.
+   */
+  private invalidate(pattern: string): void {
+    if (this.cache.size === 0) return;
+    if (!hasWildcardToken(pattern)) {
+      this.cache.delete(pattern);
+      return;
+    }
+    for (const subject of this.cache.keys()) {
+      if (subjectMatches(pattern, subject)) this.cache.delete(subject);
+    }
+  }
+
+  private sweepCache(): void {
+    let n = 0;
+    for (const key of this.cache.keys()) {
+      this.cache.delete(key);
+      if (++n >= CACHE_SWEEP) return;
+    }
+  }
+}
+
+function addResults<T extends SublistEntry>(node: TrieNode<T>, psubs: T[], groups: Map<string, T[]>): void {
+  for (let i = 0; i < node.psubs.length; i++) psubs.push(node.psubs[i]);
+  if (node.qsubs === null) return;
+  for (const [name, members] of node.qsubs) {
+    const existing = groups.get(name);
+    if (existing) existing.push(...members);
+    else groups.set(name, members.slice());
+  }
+}
+
+function removeItem<T>(list: T[], item: T): boolean {
+  const i = list.indexOf(item);
+  if (i < 0) return false;
+  // Order within a node does not matter for delivery, so swap-remove in O(1).
+  list[i] = list[list.length - 1];
+  list.pop();
+  return true;
+}

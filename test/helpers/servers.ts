@@ -1,0 +1,131 @@
+// Servers for tests: Switchboard in-process or as a child process, and the
+// reference nats-server from Debian when it is installed. Every listener binds
+// 127.0.0.1 on a free port.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { ServerOptions } from '../../core/config/server-options.ts';
+import { NatsServer, type NatsServerDeps } from '../../core/server/nats-server.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface RunningServer {
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const address = probe.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export function commandAvailable(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Print the visible skip line the README promises and return false when absent. */
+export function requirePeer(command: string): boolean {
+  if (commandAvailable(command)) return true;
+  process.stdout.write(`SKIPPED: ${command} not installed\n`);
+  return false;
+}
+
+export async function startSwitchboard(options: Partial<ServerOptions> = {}, deps: NatsServerDeps = {}): Promise<RunningServer & { server: NatsServer }> {
+  const server = new NatsServer({ host: '127.0.0.1', port: 0, ...options }, deps);
+  await server.start();
+  return {
+    name: 'switchboard',
+    server,
+    port: server.port,
+    url: `nats://127.0.0.1:${server.port}`,
+    stop: () => server.stop(),
+  };
+}
+
+/** Wait until a child's output contains `marker`; rejects if it exits first. */
+export function waitForOutput(child: ChildProcess, marker: string | RegExp, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${String(marker)}; output so far:\n${seen}`)), timeoutMs);
+    const onData = (data: Buffer): void => {
+      seen += data.toString();
+      if (typeof marker === 'string' ? seen.includes(marker) : marker.test(seen)) finish(null);
+    };
+    const onExit = (code: number | null): void => finish(new Error(`process exited (${code}) before ${String(marker)}:\n${seen}`));
+    function finish(error: Error | null): void {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(seen);
+    }
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Debian's nats-server on a free loopback port. */
+export async function startNatsServer(extraArgs: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
+  const chosen = port ?? (await freePort());
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(chosen), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForOutput(child, 'Server is ready');
+  return {
+    name: 'nats-server',
+    child,
+    port: chosen,
+    url: `nats://127.0.0.1:${chosen}`,
+    stop: () => stopChild(child),
+  };
+}
+
+/** Switchboard as a real child process (for restart, kill -9 and benchmark tests). */
+export async function startSwitchboardProcess(args: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
+  const chosen = port ?? (await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(chosen), ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(child, 'NATS listening');
+  return {
+    name: 'switchboard-process',
+    child,
+    port: chosen,
+    url: `nats://127.0.0.1:${chosen}`,
+    stop: () => stopChild(child),
+  };
+}
+
+export interface ServerTarget {
+  readonly name: string;
+  start(options?: Partial<ServerOptions>): Promise<RunningServer>;
+}
+
+/**
+ * The implementations a differential suite runs against: Switchboard always,
+ * Debian's nats-server when installed (otherwise a visible SKIPPED line).
+ */
+export function natsTargets(): ServerTarget[] {
+  const targets: ServerTarget[] = [{ name: 'switchboard', start: (options) => startSwitchboard(options) }];
+  if (requirePeer('nats-server')) targets.push({ name: 'nats-server', start: (options) => startNatsServer([], options?.port) });
+  return targets;
+}
