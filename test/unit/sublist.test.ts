@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Sublist } from '../../core/subject/sublist.ts';
+import {
+  isValidPublishSubject,
+  isValidSubscriptionSubject,
+  subjectIsSubsetOf,
+  subjectMatches,
+  subjectsOverlap,
+} from '../../core/subject/subject.ts';
+
+interface Entry {
+  subject: string;
+  queue: string | null;
+  id: string;
+}
+
+function entry(subject: string, id = subject, queue: string | null = null): Entry {
+  return { subject, queue, id };
+}
+
+function ids(list: readonly Entry[]): string[] {
+  return list.map((e) => e.id).sort();
+}
+
+describe('subjects', () => {
+  it('subject - validity for subscriptions and publishes', () => {
+    for (const ok of ['a', 'a.b', 'a.*', '*', '>', 'a.>', 'a*b', '$JS.API.>', 'ü.ñ']) assert.ok(isValidSubscriptionSubject(ok), ok);
+    for (const bad of ['', '.', 'a.', '.a', 'a..b', '>.a', 'a.>.b', 'a b', 'a\tb', 'a\r']) assert.ok(!isValidSubscriptionSubject(bad), bad);
+    assert.ok(isValidPublishSubject('a.b'));
+    assert.ok(isValidPublishSubject('a*b.c>'));
+    for (const bad of ['a.*', '>', 'a.>', '*']) assert.ok(!isValidPublishSubject(bad), bad);
+  });
+
+  it('subject - pattern matching', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['a.b', 'a.b', true], ['a.*', 'a.b', true], ['a.*', 'a', false], ['a.*', 'a.b.c', false],
+      ['a.>', 'a.b.c', true], ['a.>', 'a', false], ['>', 'a', true], ['*.b', 'a.b', true], ['a.b', 'a.bc', false],
+    ];
+    for (const [p, s, want] of cases) assert.equal(subjectMatches(p, s), want, `${p} ~ ${s}`);
+  });
+
+  it('subject - overlap and subset', () => {
+    assert.ok(subjectsOverlap('a.*', 'a.b'));
+    assert.ok(subjectsOverlap('a.>', '*.b.c'));
+    assert.ok(!subjectsOverlap('a.*', 'a.b.c'));
+    assert.ok(!subjectsOverlap('a.b', 'a.c'));
+    assert.ok(subjectIsSubsetOf('a.b', 'a.*'));
+    assert.ok(subjectIsSubsetOf('a.*.c', 'a.>'));
+    assert.ok(!subjectIsSubsetOf('a.>', 'a.*'));
+    assert.ok(!subjectIsSubsetOf('a', 'a.>'));
+  });
+});
+
+describe('sublist', () => {
+  it('sublist - literal, * and > matches', () => {
+    const s = new Sublist<Entry>();
+    for (const subject of ['foo.bar', 'foo.*', 'foo.>', '*.bar', '>', 'foo', 'foo.bar.baz']) s.insert(entry(subject));
+    assert.deepEqual(ids(s.match('foo.bar').psubs), ['*.bar', '>', 'foo.*', 'foo.>', 'foo.bar']);
+    assert.deepEqual(ids(s.match('foo').psubs), ['>', 'foo']);
+    assert.deepEqual(ids(s.match('foo.bar.baz').psubs), ['>', 'foo.>', 'foo.bar.baz']);
+    assert.deepEqual(ids(s.match('x.y').psubs), ['>']);
+    assert.equal(s.count, 7);
+  });
+
+  it('sublist - queue groups are merged by name across matching nodes', () => {
+    const s = new Sublist<Entry>();
+    s.insert(entry('a.b', 'q1', 'g'));
+    s.insert(entry('a.*', 'q2', 'g'));
+    s.insert(entry('a.>', 'h1', 'h'));
+    const m = s.match('a.b');
+    assert.equal(m.psubs.length, 0);
+    const groups = m.qsubs.map((g) => ids(g)).sort();
+    assert.deepEqual(groups, [['h1'], ['q1', 'q2']]);
+  });
+
+  it('sublist - the cache follows inserts and removals, including wildcards', () => {
+    const s = new Sublist<Entry>();
+    const a = entry('a.b', 'a');
+    s.insert(a);
+    assert.deepEqual(ids(s.match('a.b').psubs), ['a']);
+    const w = entry('a.*', 'w');
+    s.insert(w);
+    assert.deepEqual(ids(s.match('a.b').psubs), ['a', 'w']);
+    assert.ok(s.remove(a));
+    assert.deepEqual(ids(s.match('a.b').psubs), ['w']);
+    assert.ok(s.remove(w));
+    assert.deepEqual(ids(s.match('a.b').psubs), []);
+    assert.ok(!s.remove(w), 'second removal reports absence');
+    assert.equal(s.count, 0);
+  });
+
+  it('sublist - a result snapshot is unaffected by later removals', () => {
+    const s = new Sublist<Entry>();
+    const a = entry('x', 'a');
+    const b = entry('x', 'b');
+    s.insert(a);
+    s.insert(b);
+    const snapshot = s.match('x');
+    s.remove(a);
+    assert.deepEqual(ids(snapshot.psubs), ['a', 'b']);
+    assert.deepEqual(ids(s.match('x').psubs), ['b']);
+  });
+
+  it('sublist - empty nodes are pruned after churn', () => {
+    const s = new Sublist<Entry>();
+    for (let i = 0; i < 1000; i++) {
+      const e = entry(`inbox.${i}.reply`);
+      s.insert(e);
+      s.remove(e);
+    }
+    assert.equal(s.all().length, 0);
+    assert.equal(s.count, 0);
+  });
+
+  it('sublist - the cache stays bounded under many distinct subjects', () => {
+    const s = new Sublist<Entry>();
+    s.insert(entry('>', 'all'));
+    for (let i = 0; i < 5000; i++) assert.equal(s.match(`s.${i}`).psubs.length, 1);
+    assert.ok(s.stats().cache <= 1024);
+  });
+});
