@@ -54,6 +54,11 @@ export class MessageHeaders {
     return [...new Set(this.entries.map(([k]) => k))];
   }
 
+  /** Every [key, value] pair in order, repeats included. */
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries[Symbol.iterator]();
+  }
+
   get size(): number {
     return this.entries.length;
   }

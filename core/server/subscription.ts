@@ -31,3 +31,9 @@ export class Subscription {
     readonly sid: string,
   ) {}
 }
+
+let lastInternalId = 0;
+/** Ids for in-process subscribers (brokers, JetStream); negative so they never collide with client cids. */
+export function nextInternalSubscriberId(): number {
+  return --lastInternalId;
+}

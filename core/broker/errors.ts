@@ -1,0 +1,36 @@
+// Typed errors of the Broker port, the same whichever implementation raised them.
+
+export class BrokerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BrokerError';
+  }
+}
+
+export class NoRespondersError extends BrokerError {
+  constructor(readonly subject: string, options?: { cause?: unknown }) {
+    super(`no responders for ${JSON.stringify(subject)}`, options);
+    this.name = 'NoRespondersError';
+  }
+}
+
+export class RequestTimeoutError extends BrokerError {
+  constructor(readonly subject: string, readonly timeoutMs: number, options?: { cause?: unknown }) {
+    super(`request to ${JSON.stringify(subject)} timed out after ${timeoutMs} ms`, options);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+export class InvalidSubjectError extends BrokerError {
+  constructor(readonly subject: string, readonly usage: 'publish' | 'subscribe') {
+    super(`invalid ${usage} subject ${JSON.stringify(subject)}`);
+    this.name = 'InvalidSubjectError';
+  }
+}
+
+export class BrokerClosedError extends BrokerError {
+  constructor() {
+    super('broker is closed');
+    this.name = 'BrokerClosedError';
+  }
+}

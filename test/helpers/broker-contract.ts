@@ -1,0 +1,136 @@
+// One contract suite for the Broker port, run against every implementation
+// (CONVENTIONS 2). Each fixture also exposes a NATS URL so the suite checks
+// that broker traffic and plain NATS clients see each other.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
+import { InvalidSubjectError, NoRespondersError, RequestTimeoutError } from '../../core/broker/errors.ts';
+import { MessageHeaders } from '../../core/protocol/headers.ts';
+
+export interface BrokerFixture {
+  broker: Broker;
+  /** A second, independent broker on the same core. */
+  peer: Broker;
+  natsUrl: string;
+  stop(): Promise<void>;
+}
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+const str = (m: BrokerMessage): string => new TextDecoder().decode(m.data);
+
+/** Wait until `check` holds, flushing both brokers between looks (bounded). */
+async function eventually(fixture: BrokerFixture, check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) {
+    await fixture.broker.flush();
+    await fixture.peer.flush();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(check(), what);
+}
+
+export function describeBroker(name: string, makeFixture: () => Promise<BrokerFixture>): void {
+  describe(`broker contract (${name})`, () => {
+    let f: BrokerFixture;
+    let nc: NatsConnection;
+    before(async () => {
+      f = await makeFixture();
+      nc = await connect({ servers: f.natsUrl });
+    });
+    after(async () => {
+      await nc.close();
+      await f.stop();
+    });
+
+    it('broker - publish reaches wildcard subscribers with headers intact', async () => {
+      const got: BrokerMessage[] = [];
+      const sub = await f.peer.subscribe('sensor.*.temp', (m) => got.push(m));
+      await f.peer.flush();
+      const h = new MessageHeaders().append('X-Unit', 'C').append('X-Unit', 'K').append('trace-id', 'abc');
+      await f.broker.publish('sensor.a.temp', text('21'), { headers: h });
+      await f.broker.publish('sensor.b.humidity', text('no'));
+      await eventually(f, () => got.length === 1, 'one matching message');
+      assert.equal(got[0].subject, 'sensor.a.temp');
+      assert.equal(str(got[0]), '21');
+      assert.deepEqual(got[0].headers?.values('X-Unit'), ['C', 'K']);
+      assert.equal(got[0].headers?.get('trace-id'), 'abc');
+      sub.unsubscribe();
+    });
+
+    it('broker - a queue group shares the load, each message once', async () => {
+      const a: string[] = [];
+      const b: string[] = [];
+      await f.broker.subscribe('work', (m) => a.push(str(m)), { queue: 'g' });
+      await f.peer.subscribe('work', (m) => b.push(str(m)), { queue: 'g' });
+      await f.broker.flush();
+      await f.peer.flush();
+      for (let i = 0; i < 100; i++) await f.broker.publish('work', text(String(i)));
+      await eventually(f, () => a.length + b.length === 100, 'all 100 delivered');
+      assert.deepEqual([...a, ...b].map(Number).sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+    });
+
+    it('broker - max ends a subscription after that many messages', async () => {
+      const got: string[] = [];
+      const sub = await f.peer.subscribe('limited', (m) => got.push(str(m)), { max: 2 });
+      await f.peer.flush();
+      for (const x of ['1', '2', '3']) await f.broker.publish('limited', text(x));
+      await sub.closed;
+      await f.broker.flush();
+      assert.deepEqual(got, ['1', '2']);
+    });
+
+    it('broker - unsubscribe stops delivery', async () => {
+      const got: string[] = [];
+      const sub = await f.peer.subscribe('stop.me', (m) => got.push(str(m)));
+      await f.peer.flush();
+      await f.broker.publish('stop.me', text('a'));
+      await eventually(f, () => got.length === 1, 'first message');
+      sub.unsubscribe();
+      await f.peer.flush();
+      await f.broker.publish('stop.me', text('b'));
+      await f.broker.flush();
+      await f.peer.flush();
+      assert.deepEqual(got, ['a']);
+    });
+
+    it('broker - request gets the first reply; no responders and timeouts are typed errors', async () => {
+      await f.peer.subscribe('svc.echo', (m) => {
+        if (m.reply) void f.peer.publish(m.reply, text(`echo:${str(m)}`));
+      });
+      await f.peer.flush();
+      const reply = await f.broker.request('svc.echo', text('hi'), { timeoutMs: 2000 });
+      assert.equal(str(reply), 'echo:hi');
+      await assert.rejects(f.broker.request('svc.nobody', text('x'), { timeoutMs: 2000 }), NoRespondersError);
+      await f.peer.subscribe('svc.silent', () => {});
+      await f.peer.flush();
+      await assert.rejects(f.broker.request('svc.silent', text('x'), { timeoutMs: 100 }), RequestTimeoutError);
+    });
+
+    it('broker - invalid subjects are rejected with InvalidSubjectError', async () => {
+      await assert.rejects(f.broker.publish('a..b', text('x')), InvalidSubjectError);
+      await assert.rejects(f.broker.publish('a.*', text('x')), InvalidSubjectError);
+      await assert.rejects(f.broker.subscribe('a.>.b', () => {}), InvalidSubjectError);
+    });
+
+    it('broker - traffic crosses to and from plain NATS clients', async () => {
+      const fromBroker: string[] = [];
+      nc.subscribe('cross.to.nats', { callback: (_e, m) => { fromBroker.push(m.string()); } });
+      await nc.flush();
+      const fromNats: string[] = [];
+      await f.broker.subscribe('cross.to.broker', (m) => fromNats.push(str(m)));
+      await f.broker.flush();
+      await f.broker.publish('cross.to.nats', text('b2n'));
+      nc.publish('cross.to.broker', 'n2b');
+      await nc.flush();
+      await eventually(f, () => fromNats.length === 1, 'NATS → broker');
+      for (let i = 0; i < 50 && fromBroker.length === 0; i++) await nc.flush();
+      assert.deepEqual(fromBroker, ['b2n']);
+      assert.deepEqual(fromNats, ['n2b']);
+      // A NATS service answers a broker request.
+      nc.subscribe('cross.svc', { callback: (_e, m) => { m.respond(`svc:${m.string()}`); } });
+      await nc.flush();
+      assert.equal(str(await f.broker.request('cross.svc', text('q'), { timeoutMs: 2000 })), 'svc:q');
+    });
+  });
+}
