@@ -4,7 +4,10 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerOptions } from '../../core/config/server-options.ts';
 import { NatsServer, type NatsServerDeps } from '../../core/server/nats-server.ts';
@@ -95,6 +98,26 @@ export async function startNatsServer(extraArgs: string[] = [], port?: number): 
     port: chosen,
     url: `nats://127.0.0.1:${chosen}`,
     stop: () => stopChild(child),
+  };
+}
+
+/** Debian's nats-server with a config file body (the listen line is added here). */
+export async function startNatsServerWithConfig(config: string, port?: number): Promise<RunningServer & { child: ChildProcess }> {
+  const chosen = port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'nats-conf-'));
+  const file = join(dir, 'server.conf');
+  writeFileSync(file, `listen: 127.0.0.1:${chosen}\n${config}\n`);
+  const child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForOutput(child, 'Server is ready');
+  return {
+    name: 'nats-server',
+    child,
+    port: chosen,
+    url: `nats://127.0.0.1:${chosen}`,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
