@@ -34,6 +34,7 @@ const TAB = 9;
 /** CONNECT may carry a JWT and signature; nats-server does not hold it to max_control_line. */
 const MAX_CONNECT_LINE = 1024 * 1024;
 const MAX_ARGS = 6;
+const SUBJECT_CACHE_MAX = 128;
 
 const enum State {
   Control = 0,
@@ -48,6 +49,10 @@ export class ClientParser {
   private lineLength = 0;
   /** Pending PUB/HPUB while its payload arrives. */
   private pubSubject = '';
+  /** The last PUB subject's bytes and string: publishers mostly repeat subjects, so reuse the string. */
+  private readonly lastSubjectBytes = Buffer.allocUnsafe(SUBJECT_CACHE_MAX);
+  private lastSubjectLength = -1;
+  private lastSubject = '';
   private pubReply: string | null = null;
   private pubHeaderSize = -1;
   private pubSize = 0;
@@ -181,7 +186,7 @@ export class ClientParser {
     }
     if (size < 0) return this.fail(NatsErrorCode.ParserError, 'bad PUB size');
     if (size > this.limits.maxPayload) return this.fail(NatsErrorCode.MaxPayload, `${size} bytes > max_payload ${this.limits.maxPayload}`);
-    this.pubSubject = buf.toString('utf8', t[2], t[3]);
+    this.pubSubject = this.subjectString(buf, t[2], t[3]);
     this.pubReply = hasReply ? buf.toString('utf8', t[4], t[5]) : null;
     this.pubHeaderSize = headerSize;
     this.pubSize = size;
@@ -240,6 +245,23 @@ export class ClientParser {
       if (max < 0) return this.fail(NatsErrorCode.ParserError, 'bad UNSUB max');
     }
     this.handler.onUnsub(buf.toString('utf8', t[2], t[3]), max);
+  }
+
+  private subjectString(buf: Buffer, start: number, end: number): string {
+    const len = end - start;
+    if (len === this.lastSubjectLength) {
+      const last = this.lastSubjectBytes;
+      let k = 0;
+      while (k < len && buf[start + k] === last[k]) k++;
+      if (k === len) return this.lastSubject;
+    }
+    const subject = buf.toString('utf8', start, end);
+    if (len <= SUBJECT_CACHE_MAX) {
+      buf.copy(this.lastSubjectBytes, 0, start, end);
+      this.lastSubjectLength = len;
+      this.lastSubject = subject;
+    }
+    return subject;
   }
 
   /** Split on spaces/tabs into this.tokens; returns the token count (at most MAX_ARGS+1 reported). */

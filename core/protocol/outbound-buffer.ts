@@ -6,6 +6,37 @@
 const BLOCK_SIZE = 64 * 1024;
 /** Payloads at least this big are passed as their own slice instead of copied. */
 const SLICE_THRESHOLD = 16 * 1024;
+/** "HMSG " + two decimal sizes with separators + CRLF, at most. */
+const MAX_FIXED_LINE = 5 + 2 * 17 + 2;
+/** Below this many bytes a JS loop beats a native copy call. */
+const SMALL_COPY = 64;
+
+/** "<subject> <sid> " as bytes: the part of MSG/HMSG that is fixed per subscription and subject. */
+export function encodeMessageTarget(subject: string, sid: string): Buffer {
+  return Buffer.from(`${subject} ${sid} `, 'utf8');
+}
+
+function copyInto(source: Buffer, target: Buffer, at: number): number {
+  const n = source.length;
+  if (n >= SMALL_COPY) return at + source.copy(target, at);
+  for (let i = 0; i < n; i++) target[at + i] = source[i];
+  return at + n;
+}
+
+function writeDecimal(target: Buffer, at: number, value: number): number {
+  if (value < 10) {
+    target[at] = 48 + value;
+    return at + 1;
+  }
+  let digits = 0;
+  for (let v = value; v > 0; v = Math.floor(v / 10)) digits++;
+  let v = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    target[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return at + digits;
+}
 
 export class OutboundBuffer {
   private block: Buffer = Buffer.allocUnsafe(0);
@@ -41,21 +72,44 @@ export class OutboundBuffer {
   }
 
   /**
-   * MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n, or HMSG with the header
-   * size when headerSize >= 0 (then `message` starts with the header block).
+   * MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n, or HMSG with the header size
+   * when headerSize >= 0 (then `message` starts with the header block).
+   * `target` is the pre-encoded "<subject> <sid> " of the subscription (see
+   * encodeMessageTarget): written as bytes, it spares a string encode per message.
    */
-  appendMessage(subject: string, sid: string, reply: string | null, headerSize: number, message: Buffer): void {
-    let line: string;
-    if (headerSize < 0) {
-      line = reply === null
-        ? `MSG ${subject} ${sid} ${message.length}\r\n`
-        : `MSG ${subject} ${sid} ${reply} ${message.length}\r\n`;
-    } else {
-      line = reply === null
-        ? `HMSG ${subject} ${sid} ${headerSize} ${message.length}\r\n`
-        : `HMSG ${subject} ${sid} ${reply} ${headerSize} ${message.length}\r\n`;
+  appendMessage(target: Buffer, reply: string | null, headerSize: number, message: Buffer): void {
+    const size = message.length;
+    const inline = size < SLICE_THRESHOLD;
+    this.reserve(MAX_FIXED_LINE + target.length + (reply === null ? 0 : reply.length * 3) + (inline ? size + 2 : 0));
+    const b = this.block;
+    let at = this.used;
+    if (headerSize >= 0) b[at++] = 72; // H
+    b[at++] = 77; // M
+    b[at++] = 83; // S
+    b[at++] = 71; // G
+    b[at++] = 32;
+    at = copyInto(target, b, at);
+    if (reply !== null) {
+      at += b.write(reply, at, 'utf8');
+      b[at++] = 32;
     }
-    this.appendString(line);
+    if (headerSize >= 0) {
+      at = writeDecimal(b, at, headerSize);
+      b[at++] = 32;
+    }
+    at = writeDecimal(b, at, size);
+    b[at++] = 13;
+    b[at++] = 10;
+    if (inline) {
+      at = copyInto(message, b, at);
+      b[at++] = 13;
+      b[at++] = 10;
+      this.pending += at - this.used;
+      this.used = at;
+      return;
+    }
+    this.pending += at - this.used;
+    this.used = at;
     this.appendBytes(message);
     this.reserve(2);
     this.block[this.used++] = 13;

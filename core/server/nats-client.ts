@@ -8,7 +8,7 @@ import { UNRESTRICTED_PRINCIPAL } from '../auth/authorizer.ts';
 import type { ServerOptions } from '../config/server-options.ts';
 import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts';
 import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
-import { OutboundBuffer } from '../protocol/outbound-buffer.ts';
+import { encodeMessageTarget, OutboundBuffer } from '../protocol/outbound-buffer.ts';
 import { isValidPublishSubject, isValidQueueName, isValidSubscriptionSubject } from '../subject/subject.ts';
 import type { Connection } from './connection.ts';
 import type { Router } from './router.ts';
@@ -18,6 +18,7 @@ import { parseConnectOptions, type ConnectOptions } from './connect-options.ts';
 const PING = Buffer.from('PING\r\n');
 const PONG = 'PONG\r\n';
 const OK = '+OK\r\n';
+const EMPTY = Buffer.alloc(0);
 /** Header-only status message for a request nobody can answer (ADR-4 status 503). */
 const NO_RESPONDERS = Buffer.from('NATS/1.0 503\r\n\r\n');
 
@@ -52,6 +53,12 @@ export interface ClientHost {
   onSlowConsumer(client: NatsClient): void;
   onAuthFailure(client: NatsClient): void;
   onClientClosed(client: NatsClient, reason: CloseReason): void;
+}
+
+/** A client's subscription, with its MSG line prefix cached for the last subject delivered. */
+class NatsSubscription extends Subscription {
+  targetSubject = '';
+  target: Buffer = EMPTY;
 }
 
 export class NatsClient implements Subscriber, ClientOpHandler {
@@ -179,7 +186,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     }
     // A repeated sid is ignored, as nats-server does.
     if (!this.subscriptions.has(sid)) {
-      const sub = new Subscription(this, subject, queue, sid);
+      const sub = new NatsSubscription(this, subject, queue, sid);
       this.subscriptions.set(sid, sub);
       this.host.router.subscribe(sub);
     }
@@ -228,7 +235,12 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       message = message.subarray(headerSize);
       headerSize = -1;
     }
-    this.outbound.appendMessage(subject, sub.sid, reply, headerSize, message);
+    const own = sub as NatsSubscription;
+    if (own.targetSubject !== subject) {
+      own.target = encodeMessageTarget(subject, sub.sid);
+      own.targetSubject = subject;
+    }
+    this.outbound.appendMessage(own.target, reply, headerSize, message);
     this.stats.outMsgs++;
     this.stats.outBytes += message.length;
     if (this.pendingBytes > this.host.options.maxPending) {
