@@ -1,0 +1,336 @@
+// Messages in append-only segment files (storage: file). Each segment is
+// named after the first sequence it may hold; records carry a CRC32 (see
+// segment-codec.ts). Removals are logged as tombstone records in the active
+// segment and a segment file is unlinked once it is the oldest and holds no
+// live message, so tombstones never outlive what they delete.
+//
+// Durability: append() only buffers; commit() writes everything buffered with
+// one write per turn, which puts it in the OS page cache, so kill -9 loses
+// nothing committed. With sync: 'always' commit() also fsyncs (power loss).
+// Start-up replays the segments into the index; a torn or corrupt record ends
+// its segment, which is truncated there and never served.
+
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { BaseStreamStore } from './base-stream-store.ts';
+import { decodeRecord, encodeDeleteRecord, encodeMessageRecord, RecordType, toRanges } from './segment-codec.ts';
+import { nowMs, StoreIoError, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
+
+export const SyncPolicy = { Always: 'always', Os: 'os' } as const;
+export type SyncPolicy = (typeof SyncPolicy)[keyof typeof SyncPolicy];
+
+export interface FileStoreOptions {
+  /** Directory holding this stream's segment files (created if missing). */
+  dir: string;
+  sync?: SyncPolicy;
+  /** Start a new segment past this size. */
+  segmentBytes?: number;
+  /** First sequence of a brand-new store (stream config first_seq). */
+  firstSeq?: number;
+  /** Bytes of recently appended messages kept for reads without disk I/O. */
+  cacheBytes?: number;
+}
+
+export interface RecoveryReport {
+  segments: number;
+  messages: number;
+  truncatedBytes: number;
+  millis: number;
+}
+
+interface Segment {
+  readonly id: number;
+  readonly path: string;
+  readonly fd: number;
+  size: number;
+  live: number;
+  dirty: boolean;
+}
+
+const SEGMENT_SUFFIX = '.seg';
+const WRITE_THRESHOLD = 4 * 1024 * 1024;
+const READ_AHEAD = 64 * 1024;
+
+export class FileStreamStore extends BaseStreamStore {
+  readonly kind = 'file' as const;
+  readonly dir: string;
+  readonly recovery: RecoveryReport;
+  private readonly sync: SyncPolicy;
+  private readonly segmentBytes: number;
+  private readonly cacheBytes: number;
+  private segments: Segment[] = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private removed: number[] = [];
+  private readonly cache = new Map<number, StoredMessage>();
+  private cached = 0;
+  private readonly rbuf = Buffer.allocUnsafe(READ_AHEAD);
+  private rSeg = -1;
+  private rStart = 0;
+  private rLen = 0;
+
+  constructor(name: string, limits: StoreLimits = UNLIMITED, options: FileStoreOptions) {
+    super(name, limits, true);
+    this.dir = options.dir;
+    this.sync = options.sync ?? SyncPolicy.Os;
+    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.cacheBytes = options.cacheBytes ?? 8 * 1024 * 1024;
+    const started = performance.now();
+    this.io('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
+    const report = this.recover(options.firstSeq ?? 1);
+    this.enforceAllLimits();
+    this.commit();
+    this.recovery = { ...report, millis: performance.now() - started };
+  }
+
+  /** nats-server filestore accounting: 22 + subject + header + data + 8 (+4 with headers). */
+  protected messageSize(subject: string, header: Buffer | null, data: Buffer): number {
+    return 30 + Buffer.byteLength(subject) + data.length + (header === null ? 0 : header.length + 4);
+  }
+
+  protected writeMessage(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): number {
+    if (this.pendingBytes >= WRITE_THRESHOLD) this.commit();
+    const rec = encodeMessageRecord(seq, subject, header, data, time);
+    let active = this.activeSegment();
+    if (active.size + this.pendingBytes + rec.length > this.segmentBytes && active.size + this.pendingBytes > 0) {
+      this.commit();
+      active = this.rotate(seq);
+    }
+    const loc = active.size + this.pendingBytes;
+    this.pending.push(rec);
+    this.pendingBytes += rec.length;
+    active.live++;
+    const decoded = decodeRecord(rec, 0, rec.length, false);
+    if (decoded !== null) this.cachePut({ seq, subject, time, header: decoded.header, data: decoded.data });
+    return loc;
+  }
+
+  protected readMessage(seq: number, slot: number): StoredMessage {
+    const hit = this.cache.get(seq);
+    if (hit !== undefined) return hit;
+    const seg = this.segmentOf(seq);
+    const off = (this.index.loc as Uint32Array)[slot];
+    if (seg === this.activeSegment() && off >= seg.size) this.commit();
+    const rec = this.readRecord(seg, off);
+    if (rec === null || rec.type !== RecordType.Message || rec.seq !== seq) {
+      throw new StoreIoError(seg.path, `read of sequence ${seq} at offset ${off}`);
+    }
+    const copy = Buffer.allocUnsafe((rec.header?.length ?? 0) + rec.data.length);
+    const hlen = rec.header === null ? 0 : rec.header.copy(copy, 0);
+    rec.data.copy(copy, hlen);
+    return { seq, subject: rec.subject, time: rec.time, header: rec.header === null ? null : copy.subarray(0, hlen), data: copy.subarray(hlen) };
+  }
+
+  protected dropMessage(seq: number): void {
+    const seg = this.segmentOf(seq);
+    seg.live--;
+    this.removed.push(seq);
+    const hit = this.cache.get(seq);
+    if (hit !== undefined) {
+      this.cache.delete(seq);
+      this.cached -= hit.data.length + (hit.header?.length ?? 0);
+    }
+  }
+
+  protected afterReset(lastSeq: number): void {
+    this.commit();
+    const active = this.activeSegment();
+    if (active.id !== lastSeq + 1) this.rotate(lastSeq + 1);
+    this.dropDeadSegments();
+  }
+
+  commit(): void {
+    if (this.closed) return;
+    if (this.removed.length > 0) {
+      const rec = encodeDeleteRecord(toRanges(this.removed), nowMs());
+      this.removed = [];
+      this.pending.push(rec);
+      this.pendingBytes += rec.length;
+    }
+    if (this.pendingBytes > 0) {
+      const active = this.activeSegment();
+      const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.io('write', active.path, () => {
+        let done = 0;
+        while (done < buf.length) done += fs.writeSync(active.fd, buf, done, buf.length - done);
+        if (this.sync === SyncPolicy.Always) fs.fsyncSync(active.fd);
+      });
+      active.size += buf.length;
+      active.dirty = this.sync !== SyncPolicy.Always;
+    }
+    this.dropDeadSegments();
+  }
+
+  async flush(): Promise<void> {
+    this.commit();
+    for (const seg of this.segments) {
+      if (!seg.dirty) continue;
+      this.io('fsync', seg.path, () => fs.fsyncSync(seg.fd));
+      seg.dirty = false;
+    }
+  }
+
+  protected async closeResources(): Promise<void> {
+    await this.flush();
+    for (const seg of this.segments) fs.closeSync(seg.fd);
+    this.segments = [];
+    this.cache.clear();
+  }
+
+  async destroy(): Promise<void> {
+    await this.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // ---- segments ----
+
+  private recover(firstSeq: number): Omit<RecoveryReport, 'millis'> {
+    const names = this.io('readdir', this.dir, () => fs.readdirSync(this.dir))
+      .filter((n) => n.endsWith(SEGMENT_SUFFIX))
+      .map((n) => Number.parseInt(n, 10))
+      .filter((id) => Number.isSafeInteger(id) && id > 0)
+      .sort((a, b) => a - b);
+    let truncatedBytes = 0;
+    for (const id of names) {
+      const seg = this.openSegment(id);
+      this.segments.push(seg);
+      const buf = this.io('read', seg.path, () => fs.readFileSync(seg.path));
+      let off = 0;
+      while (off < buf.length) {
+        const rec = decodeRecord(buf, off, buf.length);
+        if (rec === null) break;
+        if (rec.type === RecordType.Message) {
+          if (rec.seq <= this.index.lastSeq || rec.seq < id) break;
+          this.index.add(rec.seq, rec.subject, rec.time, this.messageSize(rec.subject, rec.header, rec.data), off);
+          seg.live++;
+        } else {
+          this.replayDelete(rec.ranges);
+        }
+        off += rec.length;
+      }
+      if (off < buf.length) {
+        truncatedBytes += buf.length - off;
+        this.io('truncate', seg.path, () => {
+          fs.ftruncateSync(seg.fd, off);
+          fs.fsyncSync(seg.fd);
+        });
+      }
+      seg.size = off;
+    }
+    if (this.segments.length === 0) {
+      this.segments.push(this.openSegment(Math.max(1, firstSeq)));
+      this.syncDir();
+    }
+    this.index.skipTo(this.activeSegment().id - 1);
+    const report = { segments: this.segments.length, messages: this.index.msgs, truncatedBytes };
+    this.dropDeadSegments();
+    return report;
+  }
+
+  private replayDelete(ranges: number[]): void {
+    const first = this.index.firstSeq();
+    for (let i = 0; i + 1 < ranges.length; i += 2) {
+      const to = Math.min(ranges[i + 1], this.index.lastSeq);
+      for (let s = Math.max(ranges[i], first); s <= to; s++) {
+        if (!this.index.has(s)) continue;
+        this.segmentOf(s).live--;
+        this.index.remove(s);
+      }
+    }
+  }
+
+  private openSegment(id: number): Segment {
+    const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
+    const fd = this.io('open', path, () => fs.openSync(path, 'a+'));
+    return { id, path, fd, size: 0, live: 0, dirty: false };
+  }
+
+  private rotate(nextSeq: number): Segment {
+    const seg = this.openSegment(nextSeq);
+    const prev = this.activeSegment();
+    if (prev.dirty) {
+      this.io('fsync', prev.path, () => fs.fsyncSync(prev.fd));
+      prev.dirty = false;
+    }
+    this.segments.push(seg);
+    this.syncDir();
+    return seg;
+  }
+
+  private activeSegment(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** The segment holding seq: the last one whose id (first possible seq) is <= seq. */
+  private segmentOf(seq: number): Segment {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid].id <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    return segs[lo];
+  }
+
+  /** Unlink the oldest segments while they hold nothing live (never the active one). */
+  private dropDeadSegments(): void {
+    while (this.segments.length > 1 && this.segments[0].live === 0) {
+      const seg = this.segments.shift() as Segment;
+      fs.closeSync(seg.fd);
+      this.io('unlink', seg.path, () => fs.unlinkSync(seg.path));
+      if (this.rSeg === seg.id) this.rSeg = -1;
+    }
+  }
+
+  private readRecord(seg: Segment, off: number): ReturnType<typeof decodeRecord> {
+    if (this.rSeg === seg.id && off >= this.rStart && off + 4 <= this.rStart + this.rLen) {
+      const rel = off - this.rStart;
+      const len = this.rbuf.readUInt32LE(rel);
+      if (rel + len <= this.rLen) return decodeRecord(this.rbuf, rel, this.rLen);
+    }
+    const n = this.io('read', seg.path, () => fs.readSync(seg.fd, this.rbuf, 0, READ_AHEAD, off));
+    this.rSeg = seg.id;
+    this.rStart = off;
+    this.rLen = n;
+    if (n < 4) return null;
+    const len = this.rbuf.readUInt32LE(0);
+    if (len <= n) return decodeRecord(this.rbuf, 0, n);
+    const big = Buffer.allocUnsafe(len);
+    const got = this.io('read', seg.path, () => fs.readSync(seg.fd, big, 0, len, off));
+    return decodeRecord(big, 0, got);
+  }
+
+  private cachePut(msg: StoredMessage): void {
+    this.cache.set(msg.seq, msg);
+    this.cached += msg.data.length + (msg.header?.length ?? 0);
+    while (this.cached > this.cacheBytes && this.cache.size > 1) {
+      const [seq, old] = this.cache.entries().next().value as [number, StoredMessage];
+      this.cache.delete(seq);
+      this.cached -= old.data.length + (old.header?.length ?? 0);
+    }
+  }
+
+  private syncDir(): void {
+    // A new or removed segment name must survive power loss too (sync: always).
+    if (this.sync !== SyncPolicy.Always) return;
+    try {
+      const fd = fs.openSync(this.dir, 'r');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    } catch {
+      // Some platforms cannot fsync a directory; the data files themselves are synced.
+    }
+  }
+
+  private io<T>(operation: string, path: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      throw new StoreIoError(path, operation, { cause });
+    }
+  }
+}

@@ -1,0 +1,358 @@
+// The in-memory index both stores keep: one slot per sequence in typed arrays
+// (subject id, time, accounted size, and for the file store the record's offset
+// in its segment) plus an interned subject table with per-subject count, first
+// and last sequence. About 20 bytes per message and one string per distinct
+// subject; payloads are not part of it, so a file stream of 10M messages needs
+// ~200 MB of index, not its payloads. (nats-server keeps per-block subject
+// state instead; Derek Collison cites 20 GB for 40M subjects there.)
+
+import { subjectMatches } from '../../subject/subject.ts';
+
+const NONE = 0;
+const FIRST_STALE = 1;
+const LAST_STALE = 2;
+
+function growU32(a: Uint32Array<ArrayBuffer>, need: number): Uint32Array<ArrayBuffer> {
+  if (need <= a.length) return a;
+  const b = new Uint32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+function growF64(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuffer> {
+  if (need <= a.length) return a;
+  const b = new Float64Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/** Interned subjects. Id 0 means "no message" in the index. */
+export class SubjectTable {
+  private readonly ids = new Map<string, number>();
+  private names: Array<string | undefined> = [undefined];
+  private free: number[] = [];
+  count = new Uint32Array(16);
+  first = new Float64Array(16);
+  last = new Float64Array(16);
+  /** FIRST_STALE / LAST_STALE: first/last is only a bound and must be rescanned. */
+  flags = new Uint8Array(16);
+  size = 0;
+
+  idOf(subject: string): number {
+    return this.ids.get(subject) ?? 0;
+  }
+
+  name(id: number): string {
+    return this.names[id] as string;
+  }
+
+  /** Count one more message on subject at seq (seq is the newest). */
+  add(subject: string, seq: number): number {
+    let id = this.ids.get(subject);
+    if (id === undefined) {
+      id = this.free.pop() ?? this.names.length;
+      if (id === this.names.length) this.names.push(subject);
+      else this.names[id] = subject;
+      this.ids.set(subject, id);
+      this.ensure(id + 1);
+      this.count[id] = 0;
+      this.flags[id] = NONE;
+      this.size++;
+    }
+    if (this.count[id] === 0) this.first[id] = seq;
+    this.count[id]++;
+    this.last[id] = seq;
+    this.flags[id] &= ~LAST_STALE;
+    return id;
+  }
+
+  /** One message of subject id at seq went away. */
+  removeOne(id: number, seq: number): void {
+    const n = --this.count[id];
+    if (n === 0) {
+      this.ids.delete(this.names[id] as string);
+      this.names[id] = undefined;
+      this.free.push(id);
+      this.size--;
+      return;
+    }
+    if (seq === this.first[id]) this.flags[id] |= FIRST_STALE;
+    if (seq === this.last[id]) this.flags[id] |= LAST_STALE;
+  }
+
+  /** Ids of live subjects matching filter (all when filter is null). */
+  matching(filter: string | null): number[] {
+    const out: number[] = [];
+    if (filter === null) {
+      for (const id of this.ids.values()) out.push(id);
+    } else if (isLiteral(filter)) {
+      const id = this.ids.get(filter);
+      if (id !== undefined) out.push(id);
+    } else {
+      for (const [name, id] of this.ids) if (subjectMatches(filter, name)) out.push(id);
+    }
+    return out;
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.ids.entries();
+  }
+
+  clear(): void {
+    this.ids.clear();
+    this.names = [undefined];
+    this.free = [];
+    this.size = 0;
+  }
+
+  private ensure(n: number): void {
+    if (n <= this.count.length) return;
+    const cap = Math.max(n, this.count.length * 2);
+    this.count = growU32(this.count, cap);
+    this.first = growF64(this.first, cap);
+    this.last = growF64(this.last, cap);
+    const f = new Uint8Array(cap);
+    f.set(this.flags);
+    this.flags = f;
+  }
+}
+
+export function isLiteral(subject: string): boolean {
+  return !subject.includes('*') && !subject.includes('>');
+}
+
+/** Normalise a filter: '', '>' and undefined all mean every subject. */
+export function normaliseFilter(filter: string | null | undefined): string | null {
+  return filter === undefined || filter === null || filter === '' || filter === '>' ? null : filter;
+}
+
+export class MessageIndex {
+  /** Sequence of slot 0. */
+  private base = 1;
+  /** Slots in use: sequences base .. base+len-1. */
+  private len = 0;
+  /** Lowest slot that may be live. */
+  private head = 0;
+  subj = new Uint32Array(1024);
+  time = new Float64Array(1024);
+  size = new Uint32Array(1024);
+  loc: Uint32Array<ArrayBuffer> | null;
+  msgs = 0;
+  bytes = 0;
+  lastSeq = 0;
+  lastTime = 0;
+  readonly subjects = new SubjectTable();
+
+  constructor(withLocations: boolean) {
+    this.loc = withLocations ? new Uint32Array(1024) : null;
+  }
+
+  /** Record message seq (> lastSeq). Returns its subject id. */
+  add(seq: number, subject: string, time: number, size: number, loc = 0): number {
+    if (this.msgs === 0) {
+      this.base = seq;
+      this.len = 0;
+      this.head = 0;
+    }
+    const slot = seq - this.base;
+    const need = slot + 1;
+    if (need > this.subj.length) this.grow(need);
+    for (let i = this.len; i < slot; i++) this.subj[i] = 0;
+    const id = this.subjects.add(subject, seq);
+    this.subj[slot] = id;
+    this.time[slot] = time;
+    this.size[slot] = size;
+    if (this.loc !== null) this.loc[slot] = loc;
+    this.len = need;
+    this.msgs++;
+    this.bytes += size;
+    this.lastSeq = seq;
+    this.lastTime = time;
+    return id;
+  }
+
+  /** Move lastSeq forward without a message (purge past the end, first_seq). */
+  skipTo(lastSeq: number): void {
+    if (lastSeq <= this.lastSeq) return;
+    this.lastSeq = lastSeq;
+    if (this.msgs === 0) {
+      this.base = lastSeq + 1;
+      this.len = 0;
+      this.head = 0;
+    }
+  }
+
+  slot(seq: number): number {
+    const s = seq - this.base;
+    return s >= this.head && s < this.len && this.subj[s] !== 0 ? s : -1;
+  }
+
+  has(seq: number): boolean {
+    return this.slot(seq) >= 0;
+  }
+
+  /** Remove seq from the index; returns its accounted size, or -1 when absent. */
+  remove(seq: number): number {
+    const s = this.slot(seq);
+    if (s < 0) return -1;
+    const id = this.subj[s];
+    this.subj[s] = 0;
+    this.subjects.removeOne(id, seq);
+    this.msgs--;
+    const size = this.size[s];
+    this.bytes -= size;
+    if (this.msgs === 0) {
+      this.base = this.lastSeq + 1;
+      this.len = 0;
+      this.head = 0;
+    } else if (s === this.head) {
+      this.advanceHead();
+    }
+    return size;
+  }
+
+  firstSeq(): number {
+    if (this.msgs === 0) return this.lastSeq === 0 ? 0 : this.lastSeq + 1;
+    return this.base + this.head;
+  }
+
+  firstTime(): number {
+    return this.msgs === 0 ? 0 : this.time[this.head];
+  }
+
+  timeOf(seq: number): number {
+    const s = this.slot(seq);
+    return s < 0 ? 0 : this.time[s];
+  }
+
+  subjectOf(seq: number): string | null {
+    const s = this.slot(seq);
+    return s < 0 ? null : this.subjects.name(this.subj[s]);
+  }
+
+  /** Next live sequence >= fromSeq matching filter, or 0. */
+  nextSeq(fromSeq: number, filter: string | null): number {
+    if (this.msgs === 0) return 0;
+    let start = Math.max(fromSeq - this.base, this.head);
+    if (filter === null) {
+      for (let s = start; s < this.len; s++) if (this.subj[s] !== 0) return this.base + s;
+      return 0;
+    }
+    const ids = this.subjects.matching(filter);
+    if (ids.length === 0) return 0;
+    if (ids.length === 1) {
+      const id = ids[0];
+      start = Math.max(start, this.resolveFirst(id) - this.base);
+      const end = this.subjects.last[id] - this.base;
+      for (let s = start; s <= end && s < this.len; s++) if (this.subj[s] === id) return this.base + s;
+      return 0;
+    }
+    const wanted = new Set(ids);
+    for (let s = start; s < this.len; s++) if (wanted.has(this.subj[s])) return this.base + s;
+    return 0;
+  }
+
+  /** Newest live sequence matching filter, or 0. */
+  lastSeqOf(filter: string | null): number {
+    if (this.msgs === 0) return 0;
+    if (filter === null) return this.lastLive();
+    let best = 0;
+    for (const id of this.subjects.matching(filter)) best = Math.max(best, this.resolveLast(id));
+    return best;
+  }
+
+  /** Live messages with seq >= fromSeq matching filter. */
+  numPending(fromSeq: number, filter: string | null): number {
+    if (this.msgs === 0) return 0;
+    const first = this.base + this.head;
+    if (filter === null) {
+      if (fromSeq <= first) return this.msgs;
+      let n = 0;
+      for (let s = fromSeq - this.base; s < this.len; s++) if (this.subj[s] !== 0) n++;
+      return n;
+    }
+    const ids = this.subjects.matching(filter);
+    let total = 0;
+    const partial: number[] = [];
+    for (const id of ids) {
+      if (fromSeq <= this.resolveFirst(id)) total += this.subjects.count[id];
+      else if (fromSeq <= this.subjects.last[id]) partial.push(id);
+    }
+    if (partial.length > 0) {
+      const wanted = new Set(partial);
+      for (let s = fromSeq - this.base; s < this.len; s++) if (wanted.has(this.subj[s])) total++;
+    }
+    return total;
+  }
+
+  /** Live sequences matching filter below `below` (exclusive), oldest first. */
+  collect(filter: string | null, below = Infinity): number[] {
+    const out: number[] = [];
+    const end = Math.min(this.len, below - this.base);
+    const wanted = filter === null ? null : new Set(this.subjects.matching(filter));
+    if (wanted !== null && wanted.size === 0) return out;
+    for (let s = this.head; s < end; s++) {
+      const id = this.subj[s];
+      if (id !== 0 && (wanted === null || wanted.has(id))) out.push(this.base + s);
+    }
+    return out;
+  }
+
+  /** Oldest live sequence of subject id (resolving a stale bound). */
+  resolveFirst(id: number): number {
+    const t = this.subjects;
+    if ((t.flags[id] & FIRST_STALE) !== 0) {
+      let s = Math.max(t.first[id] - this.base, this.head);
+      while (s < this.len && this.subj[s] !== id) s++;
+      t.first[id] = this.base + s;
+      t.flags[id] &= ~FIRST_STALE;
+    }
+    return t.first[id];
+  }
+
+  resolveLast(id: number): number {
+    const t = this.subjects;
+    if ((t.flags[id] & LAST_STALE) !== 0) {
+      let s = t.last[id] - this.base;
+      while (s >= this.head && this.subj[s] !== id) s--;
+      t.last[id] = this.base + s;
+      t.flags[id] &= ~LAST_STALE;
+    }
+    return t.last[id];
+  }
+
+  deletedSeqs(): number[] {
+    const out: number[] = [];
+    for (let s = this.head; s < this.len; s++) if (this.subj[s] === 0) out.push(this.base + s);
+    return out;
+  }
+
+  private lastLive(): number {
+    for (let s = this.len - 1; s >= this.head; s--) if (this.subj[s] !== 0) return this.base + s;
+    return 0;
+  }
+
+  private advanceHead(): void {
+    let h = this.head;
+    while (h < this.len && this.subj[h] === 0) h++;
+    this.head = h;
+    // Reclaim the dead prefix once it is large and at least half the slots.
+    if (h >= 4096 && h * 2 >= this.len) {
+      const n = this.len - h;
+      this.subj.copyWithin(0, h, this.len);
+      this.time.copyWithin(0, h, this.len);
+      this.size.copyWithin(0, h, this.len);
+      this.loc?.copyWithin(0, h, this.len);
+      this.base += h;
+      this.len = n;
+      this.head = 0;
+    }
+  }
+
+  private grow(need: number): void {
+    this.subj = growU32(this.subj, need);
+    this.time = growF64(this.time, need);
+    this.size = growU32(this.size, need);
+    if (this.loc !== null) this.loc = growU32(this.loc, need);
+  }
+}

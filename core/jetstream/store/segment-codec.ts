@@ -1,0 +1,138 @@
+// On-disk record format of FileStreamStore segments. Every record carries its
+// own length and a CRC32 over everything after the checksum, so a torn or
+// corrupt tail is recognised on start and cut off instead of served.
+//
+//   0  u32  record length L (header included)
+//   4  u32  crc32 of bytes [8, L)
+//   8  u8   type: 1 message, 2 delete (tombstone ranges)
+//   9  u8   flags: bit 0 = has header block
+//  10  u16  subject length S
+//  12  f64  sequence (message) or number of ranges (delete)
+//  20  f64  time, ms since epoch
+//  28  u32  header block length H
+//  32  subject (S) | header block (H) | data (L - 32 - S - H)
+// A delete record's body is pairs of f64 [from, to] (inclusive).
+
+import * as zlib from 'node:zlib';
+
+export const RECORD_HEADER = 32;
+export const RecordType = { Message: 1, Delete: 2 } as const;
+export type RecordType = (typeof RecordType)[keyof typeof RecordType];
+/** Upper bound used to reject garbage lengths while scanning. */
+export const MAX_RECORD = 256 * 1024 * 1024;
+
+const TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+function tableCrc32(buf: Uint8Array): number {
+  let c = -1;
+  for (let i = 0; i < buf.length; i++) c = TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+type Crc32 = (data: Uint8Array) => number;
+/** node:zlib has crc32 from Node 20.15; fall back to a table CRC32 (same polynomial). */
+export const crc32: Crc32 = typeof (zlib as { crc32?: Crc32 }).crc32 === 'function'
+  ? (zlib as unknown as { crc32: Crc32 }).crc32
+  : tableCrc32;
+export const crc32Fallback: Crc32 = tableCrc32;
+
+export function encodeMessageRecord(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): Buffer {
+  const slen = Buffer.byteLength(subject);
+  const hlen = header?.length ?? 0;
+  const len = RECORD_HEADER + slen + hlen + data.length;
+  const rec = Buffer.allocUnsafe(len);
+  rec.writeUInt32LE(len, 0);
+  rec[8] = RecordType.Message;
+  rec[9] = header === null ? 0 : 1;
+  rec.writeUInt16LE(slen, 10);
+  rec.writeDoubleLE(seq, 12);
+  rec.writeDoubleLE(time, 20);
+  rec.writeUInt32LE(hlen, 28);
+  rec.write(subject, RECORD_HEADER, slen, 'utf8');
+  if (header !== null) header.copy(rec, RECORD_HEADER + slen);
+  data.copy(rec, RECORD_HEADER + slen + hlen);
+  rec.writeUInt32LE(crc32(rec.subarray(8)), 4);
+  return rec;
+}
+
+/** ranges: flat [from0, to0, from1, to1, ...], inclusive. */
+export function encodeDeleteRecord(ranges: number[], time: number): Buffer {
+  const len = RECORD_HEADER + ranges.length * 8;
+  const rec = Buffer.alloc(len);
+  rec.writeUInt32LE(len, 0);
+  rec[8] = RecordType.Delete;
+  rec.writeDoubleLE(ranges.length / 2, 12);
+  rec.writeDoubleLE(time, 20);
+  for (let i = 0; i < ranges.length; i++) rec.writeDoubleLE(ranges[i], RECORD_HEADER + i * 8);
+  rec.writeUInt32LE(crc32(rec.subarray(8)), 4);
+  return rec;
+}
+
+/** Sorted sequences to inclusive [from, to] pairs. */
+export function toRanges(seqs: number[]): number[] {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const s of sorted) {
+    const n = out.length;
+    if (n > 0 && out[n - 1] + 1 >= s) out[n - 1] = Math.max(out[n - 1], s);
+    else out.push(s, s);
+  }
+  return out;
+}
+
+export interface DecodedRecord {
+  type: RecordType;
+  length: number;
+  seq: number;
+  time: number;
+  subject: string;
+  header: Buffer | null;
+  data: Buffer;
+  ranges: number[];
+}
+
+/**
+ * Decode the record at buf[off]; null when it is incomplete (torn) or fails
+ * its checksum. `verify` = false skips the CRC (the cache re-reads checked data).
+ */
+export function decodeRecord(buf: Buffer, off: number, end: number, verify = true): DecodedRecord | null {
+  if (end - off < RECORD_HEADER) return null;
+  const len = buf.readUInt32LE(off);
+  if (len < RECORD_HEADER || len > MAX_RECORD || off + len > end) return null;
+  if (verify && crc32(buf.subarray(off + 8, off + len)) !== buf.readUInt32LE(off + 4)) return null;
+  const type = buf[off + 8];
+  const time = buf.readDoubleLE(off + 20);
+  if (type === RecordType.Message) {
+    const slen = buf.readUInt16LE(off + 10);
+    const hlen = buf.readUInt32LE(off + 28);
+    if (RECORD_HEADER + slen + hlen > len) return null;
+    const hasHeader = (buf[off + 9] & 1) === 1;
+    const s0 = off + RECORD_HEADER;
+    return {
+      type,
+      length: len,
+      seq: buf.readDoubleLE(off + 12),
+      time,
+      subject: buf.toString('utf8', s0, s0 + slen),
+      header: hasHeader ? buf.subarray(s0 + slen, s0 + slen + hlen) : null,
+      data: buf.subarray(s0 + slen + hlen, off + len),
+      ranges: [],
+    };
+  }
+  if (type === RecordType.Delete) {
+    const n = buf.readDoubleLE(off + 12);
+    if (!Number.isInteger(n) || RECORD_HEADER + n * 16 !== len) return null;
+    const ranges: number[] = [];
+    for (let i = 0; i < n * 2; i++) ranges.push(buf.readDoubleLE(off + RECORD_HEADER + i * 8));
+    return { type, length: len, seq: 0, time, subject: '', header: null, data: buf.subarray(0, 0), ranges };
+  }
+  return null;
+}

@@ -1,0 +1,428 @@
+// The StreamStore contract (DESIGN seam 3), run against every implementation:
+// describeStreamStore('memory', ...) and describeStreamStore('file', ...).
+// File-only cases (reopen, torn tail, corruption, segments) follow.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { FileStreamStore, type FileStoreOptions } from '../../core/jetstream/store/file-stream-store.ts';
+import { MemoryStreamStore } from '../../core/jetstream/store/memory-stream-store.ts';
+import { crc32, crc32Fallback } from '../../core/jetstream/store/segment-codec.ts';
+import { StoreLimitError, UNLIMITED, type StoreLimits, type StreamStore } from '../../core/jetstream/store/stream-store.ts';
+
+const roots: string[] = [];
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  roots.push(d);
+  return d;
+}
+
+type Factory = (limits?: Partial<StoreLimits>, options?: { firstSeq?: number }) => StreamStore;
+
+const b = (s: string): Buffer => Buffer.from(s);
+const hdr = (k: string, v: string): Buffer => Buffer.from(`NATS/1.0\r\n${k}: ${v}\r\n\r\n`);
+
+function fill(store: StreamStore, subjects: string[]): void {
+  subjects.forEach((s, i) => store.append(s, null, b(`m${i + 1}`)));
+}
+
+function describeStreamStore(name: string, make: Factory): void {
+  describe(`stream store (${name})`, () => {
+    it('store - append assigns sequences and get returns subject, header and data', async () => {
+      const st = make();
+      assert.equal(st.append('a.1', hdr('X', '1'), b('one')), 1);
+      assert.equal(st.append('a.2', null, b('two')), 2);
+      assert.equal(st.append('a.1', null, Buffer.alloc(0)), 3);
+      const m = st.get(1);
+      assert.ok(m);
+      assert.equal(m.subject, 'a.1');
+      assert.equal(m.header?.toString(), 'NATS/1.0\r\nX: 1\r\n\r\n');
+      assert.equal(m.data.toString(), 'one');
+      assert.equal(st.get(2)?.header, null);
+      assert.equal(st.get(3)?.data.length, 0);
+      assert.equal(st.get(0), null);
+      assert.equal(st.get(4), null);
+      assert.ok((st.get(1)?.time ?? 0) > Date.now() - 10_000);
+      await st.close();
+    });
+
+    it('store - a stored message is a copy: changing the source buffer later changes nothing', async () => {
+      const st = make();
+      const src = b('original');
+      st.append('a', null, src);
+      src.fill(0x58);
+      st.commit();
+      assert.equal(st.get(1)?.data.toString(), 'original');
+      await st.close();
+    });
+
+    it('store - next matching a filter from a sequence (literal, wildcard, none)', async () => {
+      const st = make();
+      fill(st, ['a.1', 'b.1', 'a.2', 'b.2', 'a.1']);
+      assert.equal(st.next(1)?.seq, 1);
+      assert.equal(st.next(2, 'a.*')?.seq, 3);
+      assert.equal(st.next(4, 'a.>')?.seq, 5);
+      assert.equal(st.next(2, 'a.1')?.seq, 5);
+      assert.equal(st.next(6, 'a.1'), null);
+      assert.equal(st.nextSeq(1, 'c.*'), 0);
+      assert.equal(st.nextSeq(0, '>'), 1);
+      st.remove(3);
+      assert.equal(st.next(2, 'a.*')?.seq, 5);
+      await st.close();
+    });
+
+    it('store - last by subject, literal and wildcard', async () => {
+      const st = make();
+      fill(st, ['a.1', 'b.1', 'a.1', 'b.2']);
+      assert.equal(st.last('a.1')?.seq, 3);
+      assert.equal(st.last('b.*')?.seq, 4);
+      assert.equal(st.last('>')?.seq, 4);
+      assert.equal(st.last('zz'), null);
+      st.remove(3);
+      assert.equal(st.last('a.1')?.seq, 1);
+      st.remove(4);
+      assert.equal(st.last('b.*')?.seq, 2);
+      await st.close();
+    });
+
+    it('store - remove leaves a gap, moves the first sequence and counts deletions', async () => {
+      const st = make();
+      fill(st, ['a', 'a', 'a', 'a']);
+      assert.equal(st.remove(2), true);
+      assert.equal(st.remove(2), false);
+      assert.equal(st.remove(99), false);
+      let s = st.state();
+      assert.deepEqual([s.msgs, s.firstSeq, s.lastSeq, s.numDeleted], [3, 1, 4, 1]);
+      assert.deepEqual(st.deletedSeqs(), [2]);
+      st.remove(1);
+      s = st.state();
+      assert.deepEqual([s.msgs, s.firstSeq, s.numDeleted], [2, 3, 0]);
+      st.remove(3);
+      st.remove(4);
+      s = st.state();
+      assert.deepEqual([s.msgs, s.firstSeq, s.lastSeq, s.bytes, s.numSubjects], [0, 5, 4, 0, 0]);
+      assert.equal(st.append('a', null, b('x')), 5);
+      await st.close();
+    });
+
+    it('store - state of an empty store reports sequence 0 and keeps last time after purge', async () => {
+      const st = make();
+      let s = st.state();
+      assert.deepEqual([s.msgs, s.firstSeq, s.lastSeq, s.firstTime, s.lastTime], [0, 0, 0, 0, 0]);
+      fill(st, ['a', 'b']);
+      s = st.state();
+      assert.deepEqual([s.msgs, s.firstSeq, s.lastSeq, s.numSubjects], [2, 1, 2, 2]);
+      assert.ok(s.bytes > 0 && s.firstTime > 0 && s.lastTime >= s.firstTime);
+      assert.equal(st.purge(), 2);
+      s = st.state();
+      assert.deepEqual([s.msgs, s.firstSeq, s.lastSeq, s.firstTime], [0, 3, 2, 0]);
+      assert.ok(s.lastTime > 0);
+      await st.close();
+    });
+
+    it('store - purge variants: all, filter, below a sequence, keep, filter with keep, past the end', async () => {
+      const st = make();
+      fill(st, ['q.a', 'q.b', 'q.a', 'q.b', 'q.a', 'q.b', 'q.c']);
+      assert.equal(st.purge({ filter: 'q.a', keep: 1 }), 2);
+      assert.deepEqual([...st.subjectCounts()].sort(), [['q.a', 1], ['q.b', 3], ['q.c', 1]]);
+      assert.equal(st.purge({ seq: 4 }), 1);
+      assert.equal(st.state().firstSeq, 4);
+      assert.equal(st.purge({ filter: 'q.b', seq: 6 }), 1);
+      assert.equal(st.purge({ keep: 2 }), 1);
+      assert.deepEqual([st.state().msgs, st.state().firstSeq], [2, 6]);
+      assert.equal(st.purge({ filter: 'nothing' }), 0);
+      assert.equal(st.purge({ seq: 100 }), 2);
+      const s = st.state();
+      assert.deepEqual([s.msgs, s.firstSeq, s.lastSeq], [0, 100, 99]);
+      assert.equal(st.append('q.a', null, b('x')), 100);
+      await st.close();
+    });
+
+    it('store - first_seq starts a new store at that sequence', async () => {
+      const st = make({}, { firstSeq: 10 });
+      assert.deepEqual([st.state().firstSeq, st.state().lastSeq], [10, 9]);
+      assert.equal(st.append('a', null, b('x')), 10);
+      await st.close();
+    });
+
+    it('store - max_msgs and max_bytes discard the oldest', async () => {
+      const st = make({ maxMsgs: 3 });
+      fill(st, ['a', 'b', 'c', 'd', 'e']);
+      assert.deepEqual([st.state().msgs, st.state().firstSeq], [3, 3]);
+      const one = (() => {
+        const probe = make();
+        probe.append('a', null, b('0123456789'));
+        const size = probe.state().bytes;
+        void probe.close();
+        return size;
+      })();
+      const byBytes = make({ maxBytes: one * 2 });
+      for (let i = 0; i < 5; i++) byBytes.append('a', null, b('0123456789'));
+      assert.deepEqual([byBytes.state().msgs, byBytes.state().firstSeq], [2, 4]);
+      await st.close();
+      await byBytes.close();
+    });
+
+    it('store - max_msgs_per_subject keeps the newest per subject', async () => {
+      const st = make({ maxMsgsPerSubject: 2 });
+      fill(st, ['k.1', 'k.1', 'k.2', 'k.1', 'k.1', 'k.2']);
+      assert.deepEqual([...st.subjectCounts()].sort(), [['k.1', 2], ['k.2', 2]]);
+      assert.equal(st.next(0, 'k.1')?.seq, 4);
+      assert.equal(st.get(1), null);
+      await st.close();
+    });
+
+    it('store - discard new refuses past max_msgs, max_bytes and per subject', async () => {
+      const st = make({ maxMsgs: 2, discard: 'new' });
+      fill(st, ['a', 'b']);
+      assert.throws(() => st.append('c', null, b('x')), (e: unknown) => e instanceof StoreLimitError && e.kind === 'maximum messages exceeded');
+      assert.equal(st.state().lastSeq, 2);
+      const bytes = make({ maxBytes: 100, discard: 'new' });
+      bytes.append('a', null, Buffer.alloc(40));
+      assert.throws(() => bytes.append('a', null, Buffer.alloc(40)), (e: unknown) => e instanceof StoreLimitError && e.kind === 'maximum bytes exceeded');
+      const per = make({ maxMsgsPerSubject: 1, discard: 'new', discardNewPerSubject: true });
+      per.append('p.a', null, b('1'));
+      assert.throws(() => per.append('p.a', null, b('2')), (e: unknown) => e instanceof StoreLimitError && e.kind === 'maximum messages per subject exceeded');
+      assert.equal(per.append('p.b', null, b('3')), 2);
+      for (const s of [st, bytes, per]) await s.close();
+    });
+
+    it('store - max_age expires old messages, explicitly and by timer', async () => {
+      const st = make({ maxAgeMs: 50 });
+      const t0 = Date.now();
+      st.append('a', null, b('old'), t0 - 1000);
+      st.append('a', null, b('new'), t0);
+      assert.equal(st.expire(t0), 1);
+      assert.equal(st.state().firstSeq, 2);
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(st.state().msgs, 0);
+      await st.close();
+    });
+
+    it('store - setLimits applies tighter limits to what is stored', async () => {
+      const st = make();
+      fill(st, ['a', 'a', 'b', 'b', 'b']);
+      st.setLimits({ ...UNLIMITED, maxMsgsPerSubject: 1 });
+      assert.deepEqual([...st.subjectCounts()].sort(), [['a', 1], ['b', 1]]);
+      st.setLimits({ ...UNLIMITED, maxMsgs: 1 });
+      assert.deepEqual([st.state().msgs, st.state().firstSeq], [1, 5]);
+      await st.close();
+    });
+
+    it('store - numPending by filter and start sequence', async () => {
+      const st = make();
+      fill(st, ['o.1', 'o.2', 'o.1', 'x', 'o.1']);
+      assert.equal(st.numPending(0), 5);
+      assert.equal(st.numPending(3), 3);
+      assert.equal(st.numPending(1, 'o.1'), 3);
+      assert.equal(st.numPending(2, 'o.1'), 2);
+      assert.equal(st.numPending(1, 'o.*'), 4);
+      assert.equal(st.numPending(4, 'o.*'), 1);
+      assert.equal(st.numPending(6, '>'), 0);
+      st.remove(3);
+      assert.equal(st.numPending(2, 'o.1'), 1);
+      await st.close();
+    });
+
+    it('store - subject counts with a filter', async () => {
+      const st = make();
+      fill(st, ['s.a', 's.b', 's.a', 't.a']);
+      assert.deepEqual([...st.subjectCounts('s.*')].sort(), [['s.a', 2], ['s.b', 1]]);
+      assert.deepEqual([...st.subjectCounts('t.a')], [['t.a', 1]]);
+      await st.close();
+    });
+
+    it('store - flush and close; a closed store refuses appends', async () => {
+      const st = make();
+      fill(st, ['a']);
+      await st.flush();
+      await st.close();
+      assert.throws(() => st.append('a', null, b('x')));
+    });
+
+    it('store - random operations agree with a simple model', async () => {
+      const st = make({ maxMsgsPerSubject: 5 });
+      const model = new Map<number, string>();
+      let seed = 7;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      for (let i = 0; i < 3000; i++) {
+        const op = rnd(10);
+        if (op < 7) {
+          const subj = `r.${rnd(12)}`;
+          const seq = st.append(subj, null, b(String(i)));
+          model.set(seq, subj);
+          const same = [...model].filter(([, s]) => s === subj).map(([q]) => q);
+          while (same.length > 5) model.delete(same.shift() as number);
+        } else if (op < 9 && model.size > 0) {
+          const keys = [...model.keys()];
+          const k = keys[rnd(keys.length)];
+          assert.equal(st.remove(k), true);
+          model.delete(k);
+        } else {
+          const f = `r.${rnd(12)}`;
+          const from = rnd(i + 2);
+          const expected = [...model].filter(([q, s]) => q >= from && s === f).map(([q]) => q);
+          assert.equal(st.nextSeq(from, f), expected[0] ?? 0);
+          assert.equal(st.numPending(from, f), expected.length);
+        }
+      }
+      assert.equal(st.state().msgs, model.size);
+      for (const [seq, subj] of model) assert.equal(st.get(seq)?.subject, subj);
+      await st.close();
+    });
+  });
+}
+
+describeStreamStore('memory', (limits = {}, options = {}) => new MemoryStreamStore('m', { ...UNLIMITED, ...limits }, options));
+describeStreamStore('file', (limits = {}, options = {}) => new FileStreamStore('f', { ...UNLIMITED, ...limits }, { dir: tempDir(), ...options }));
+
+describe('file stream store', () => {
+  const open = (dir: string, extra: Partial<FileStoreOptions> = {}, limits: Partial<StoreLimits> = {}): FileStreamStore =>
+    new FileStreamStore('f', { ...UNLIMITED, ...limits }, { dir, ...extra });
+  const segmentFiles = (dir: string): string[] => fs.readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
+
+  it('file store - CRC32 from node:zlib matches the table fallback', () => {
+    const data = Buffer.from('The quick brown fox jumps over the lazy dog');
+    assert.equal(crc32(data), 0x414fa339);
+    assert.equal(crc32Fallback(data), 0x414fa339);
+  });
+
+  it('file store - reopen restores messages, removals, purges and the last sequence', async () => {
+    const dir = tempDir();
+    let st = open(dir);
+    fill(st, ['a.1', 'a.2', 'a.1', 'a.3']);
+    st.append('a.4', hdr('Nats-Msg-Id', 'x'), b('with header'));
+    st.remove(2);
+    st.purge({ filter: 'a.3' });
+    await st.close();
+    st = open(dir);
+    assert.deepEqual([st.state().msgs, st.state().firstSeq, st.state().lastSeq, st.state().numDeleted], [3, 1, 5, 2]);
+    assert.equal(st.get(5)?.header?.toString(), 'NATS/1.0\r\nNats-Msg-Id: x\r\n\r\n');
+    assert.equal(st.get(5)?.data.toString(), 'with header');
+    assert.equal(st.get(2), null);
+    assert.equal(st.last('a.1')?.seq, 3);
+    st.purge();
+    await st.close();
+    st = open(dir);
+    assert.deepEqual([st.state().msgs, st.state().firstSeq, st.state().lastSeq], [0, 6, 5]);
+    assert.equal(st.append('a', null, b('z')), 6);
+    st.purge({ seq: 50 });
+    await st.close();
+    st = open(dir);
+    assert.deepEqual([st.state().firstSeq, st.state().lastSeq], [50, 49]);
+    await st.close();
+  });
+
+  it('file store - commit without close survives: what a kill -9 would leave', () => {
+    const dir = tempDir();
+    const st = open(dir);
+    fill(st, ['a', 'b', 'c']);
+    st.remove(2);
+    st.commit();
+    // No close: reopen the same files as a restarted process would.
+    const again = open(dir);
+    assert.deepEqual([again.state().msgs, again.state().lastSeq], [2, 3]);
+    assert.equal(again.get(3)?.data.toString(), 'm3');
+  });
+
+  it('file store - a torn tail is truncated on start and never served', async () => {
+    const dir = tempDir();
+    let st = open(dir);
+    fill(st, ['a', 'b', 'c']);
+    await st.close();
+    const [seg] = segmentFiles(dir);
+    const path = join(dir, seg);
+    const whole = fs.readFileSync(path);
+    // Cut the last record in half.
+    const cut = whole.length - 5;
+    fs.truncateSync(path, cut);
+    st = open(dir);
+    assert.deepEqual([st.state().msgs, st.state().lastSeq], [2, 2]);
+    assert.ok(st.recovery.truncatedBytes > 0);
+    assert.equal(st.get(3), null);
+    assert.equal(st.append('c', null, b('again')), 3);
+    await st.close();
+    st = open(dir);
+    assert.equal(st.get(3)?.data.toString(), 'again');
+    assert.equal(st.recovery.truncatedBytes, 0);
+    await st.close();
+  });
+
+  it('file store - a corrupt record (bad checksum) ends the segment there', async () => {
+    const dir = tempDir();
+    let st = open(dir);
+    fill(st, ['a', 'b', 'c', 'd']);
+    await st.close();
+    const path = join(dir, segmentFiles(dir)[0]);
+    const buf = fs.readFileSync(path);
+    // Flip one payload byte of the 3rd record: records 1..4 have equal sizes here.
+    const recLen = buf.readUInt32LE(0);
+    buf[recLen * 2 + recLen - 1] ^= 0xff;
+    fs.writeFileSync(path, buf);
+    st = open(dir);
+    assert.deepEqual([st.state().msgs, st.state().lastSeq], [2, 2]);
+    assert.equal(fs.statSync(path).size, recLen * 2);
+    await st.close();
+  });
+
+  it('file store - segments rotate, dead head segments are removed, reopen reads across them', async () => {
+    const dir = tempDir();
+    let st = open(dir, { segmentBytes: 1024 });
+    for (let i = 1; i <= 200; i++) st.append(`s.${i % 7}`, null, Buffer.alloc(40, i));
+    st.commit();
+    const before = segmentFiles(dir).length;
+    assert.ok(before > 5, `segments: ${before}`);
+    st.purge({ seq: 120 });
+    st.commit();
+    assert.ok(segmentFiles(dir).length < before);
+    await st.close();
+    st = open(dir, { segmentBytes: 1024 });
+    assert.deepEqual([st.state().msgs, st.state().firstSeq, st.state().lastSeq], [81, 120, 200]);
+    for (let seq = 120; seq <= 200; seq++) assert.equal(st.get(seq)?.data[0], seq & 0xff);
+    assert.equal(st.numPending(0, 's.3'), [...Array(81)].filter((_, i) => (120 + i) % 7 === 3).length);
+    await st.close();
+  });
+
+  it('file store - limits removed before a restart stay removed after it', async () => {
+    const dir = tempDir();
+    let st = open(dir, {}, { maxMsgs: 2 });
+    fill(st, ['a', 'b', 'c', 'd']);
+    st.setLimits({ ...UNLIMITED });
+    await st.close();
+    st = open(dir);
+    assert.deepEqual([st.state().msgs, st.state().firstSeq], [2, 3]);
+    await st.close();
+  });
+
+  it('file store - sync always still reads back and survives reopen', async () => {
+    const dir = tempDir();
+    let st = open(dir, { sync: 'always' });
+    fill(st, ['a', 'b']);
+    st.commit();
+    st = open(dir, { sync: 'always' });
+    assert.equal(st.get(2)?.data.toString(), 'm2');
+    await st.close();
+  });
+
+  it('file store - reads beyond the recent-message cache come from disk', async () => {
+    const dir = tempDir();
+    const st = open(dir, { cacheBytes: 1024 });
+    for (let i = 1; i <= 500; i++) st.append('c', null, Buffer.from(`payload-${i}`));
+    st.commit();
+    for (let i = 1; i <= 500; i++) assert.equal(st.get(i)?.data.toString(), `payload-${i}`);
+    const big = Buffer.alloc(200_000, 7);
+    const seq = st.append('big', null, big);
+    st.commit();
+    assert.deepEqual(st.get(seq)?.data, big);
+    await st.close();
+  });
+});
