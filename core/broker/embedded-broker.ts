@@ -16,6 +16,7 @@ import type {
   SubscribeOptions,
 } from './broker.ts';
 import { BrokerClosedError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import { guardHandler, reportHandlerError, type HandlerErrorListener } from './handler-guard.ts';
 import { assertPublishSubject, assertSubscription } from './validate.ts';
 
 /** Turn a routed message (header block + body) into the port's message. */
@@ -64,7 +65,14 @@ export class EmbeddedBroker implements Broker {
   private nextRequestId = 0;
   private isClosed = false;
 
-  constructor(private readonly router: Router) {}
+  /**
+   * `onHandlerError` hears about handlers that throw; by default the error is
+   * written to stderr with the subject, so it is never silent.
+   */
+  constructor(
+    private readonly router: Router,
+    private readonly onHandlerError: HandlerErrorListener = reportHandlerError,
+  ) {}
 
   async publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<void> {
     this.assertOpen();
@@ -77,7 +85,7 @@ export class EmbeddedBroker implements Broker {
     this.assertOpen();
     assertSubscription(subject, options.queue);
     const queue = options.queue ?? null;
-    const owner = new HandlerSubscriber(handler);
+    const owner = new HandlerSubscriber(guardHandler(handler, this.onHandlerError));
     const sub = new Subscription(owner, subject, queue, String(owner.id));
     if (options.max !== undefined && options.max > 0) sub.max = options.max;
     const entry = { sub, owner };

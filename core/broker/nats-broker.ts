@@ -21,6 +21,7 @@ import type {
   SubscribeOptions,
 } from './broker.ts';
 import { BrokerError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import { guardHandler, reportHandlerError, type HandlerErrorListener } from './handler-guard.ts';
 import { assertPublishSubject, assertSubscription } from './validate.ts';
 
 export interface NatsBrokerOptions {
@@ -31,6 +32,8 @@ export interface NatsBrokerOptions {
   name?: string;
   /** Extra client options (TLS, reconnect policy) passed through unchanged. */
   client?: Partial<ConnectionOptions>;
+  /** Hears about subscription handlers that throw (default: stderr). */
+  onHandlerError?: HandlerErrorListener;
 }
 
 function toNatsHeaders(h: MessageHeaders | undefined): MsgHdrs | undefined {
@@ -52,7 +55,7 @@ function fromNatsMsg(msg: Msg): BrokerMessage {
 }
 
 export class NatsBroker implements Broker {
-  private constructor(private readonly nc: NatsConnection) {}
+  private constructor(private readonly nc: NatsConnection, private readonly onHandlerError: HandlerErrorListener) {}
 
   static async connect(options: NatsBrokerOptions): Promise<NatsBroker> {
     try {
@@ -65,7 +68,7 @@ export class NatsBroker implements Broker {
         maxReconnectAttempts: -1,
         ...options.client,
       });
-      return new NatsBroker(nc);
+      return new NatsBroker(nc, options.onHandlerError ?? reportHandlerError);
     } catch (cause) {
       throw new BrokerError(`cannot connect to NATS at ${String(options.servers)}`, { cause });
     }
@@ -78,11 +81,12 @@ export class NatsBroker implements Broker {
 
   async subscribe(subject: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<BrokerSubscription> {
     assertSubscription(subject, options.queue);
+    const guarded = guardHandler(handler, this.onHandlerError);
     const sub = this.nc.subscribe(subject, {
       queue: options.queue,
       max: options.max,
       callback: (error, msg) => {
-        if (error === null) handler(fromNatsMsg(msg));
+        if (error === null) guarded(fromNatsMsg(msg));
       },
     });
     const closed = sub.closed.then(() => undefined, () => undefined);

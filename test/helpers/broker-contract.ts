@@ -107,6 +107,25 @@ export function describeBroker(name: string, makeFixture: () => Promise<BrokerFi
       await assert.rejects(f.broker.request('svc.silent', text('x'), { timeoutMs: 100 }), RequestTimeoutError);
     });
 
+    it('broker - a handler that throws does not stop delivery to others or later messages', async () => {
+      const got: string[] = [];
+      const originalWrite = process.stderr.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      try {
+        await f.peer.subscribe('boom', () => {
+          throw new Error('handler failure');
+        });
+        await f.peer.subscribe('boom', (m) => got.push(str(m)));
+        await f.peer.flush();
+        await f.broker.publish('boom', text('1'));
+        await f.broker.publish('boom', text('2'));
+        await eventually(f, () => got.length === 2, 'both messages reach the healthy handler');
+      } finally {
+        process.stderr.write = originalWrite;
+      }
+      assert.deepEqual(got, ['1', '2']);
+    });
+
     it('broker - invalid subjects are rejected with InvalidSubjectError', async () => {
       await assert.rejects(f.broker.publish('a..b', text('x')), InvalidSubjectError);
       await assert.rejects(f.broker.publish('a.*', text('x')), InvalidSubjectError);
