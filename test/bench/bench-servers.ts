@@ -1,0 +1,84 @@
+// The servers under test, each a child process on a free loopback port:
+// Switchboard through its real CLI (gateways/main.ts), and Debian's nats-server.
+// A separate process for each matters twice: the load generator must not share
+// the server's CPU time, and RSS must be the server's own.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { track } from './child-registry.ts';
+
+export const TARGETS = ['switchboard', 'nats-server'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+export interface BenchServer {
+  readonly name: TargetName;
+  readonly port: number;
+  readonly pid: number;
+  /** True while the process is alive (a crash mid-scenario must fail the scenario). */
+  readonly running: boolean;
+  /** The last few KiB the server printed, for error messages. */
+  readonly output: string;
+  stop(): Promise<void>;
+}
+
+export interface ServerLaunch {
+  /** Extra node flags for Switchboard, e.g. --cpu-prof (ignored for nats-server). */
+  readonly nodeFlags: readonly string[];
+}
+
+const OUTPUT_KEEP = 4096;
+
+export function targetInstalled(name: TargetName): boolean {
+  return name === 'switchboard' || commandAvailable('nats-server');
+}
+
+export async function startBenchServer(name: TargetName, launch: ServerLaunch): Promise<BenchServer> {
+  const port = await freePort();
+  const child = name === 'switchboard'
+    ? spawn(process.execPath, [...launch.nodeFlags, '--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(port)], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    : spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let output = '';
+  // Keep reading so a chatty server never blocks on a full pipe.
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-OUTPUT_KEEP);
+  };
+  try {
+    await waitForOutput(child, name === 'switchboard' ? 'NATS listening' : 'Server is ready', 20_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return describe(name, port, child, () => output);
+}
+
+function describe(name: TargetName, port: number, child: ChildProcess, output: () => string): BenchServer {
+  if (child.pid === undefined) throw new Error(`${name} has no pid`);
+  const pid = child.pid;
+  return {
+    name,
+    port,
+    pid,
+    get running() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    get output() {
+      return output();
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+/** Resident set size of a process in KiB, from /proc/<pid>/status (Linux). */
+export function readRssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]);
+}

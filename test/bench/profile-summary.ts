@@ -1,0 +1,101 @@
+// Summarise a V8 .cpuprofile (from `npm run bench -- --cpu-prof`): the
+// functions with the most self time and the most total time, so hot spots can
+// be read without opening DevTools.
+//
+//   npx tsx test/bench/profile-summary.ts .bench/profiles/<file>.cpuprofile [top]
+
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { PROJECT_ROOT } from '../helpers/servers.ts';
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+}
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: CallFrame;
+  readonly hitCount?: number;
+  readonly children?: readonly number[];
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples?: readonly number[];
+}
+
+interface Tally {
+  self: number;
+  total: number;
+}
+
+function label(frame: CallFrame): string {
+  const name = frame.functionName || '(anonymous)';
+  if (frame.url === '') return name;
+  const file = frame.url.startsWith('file://') ? relative(PROJECT_ROOT, new URL(frame.url).pathname) : frame.url;
+  // lineNumber is 0-based in the profile format.
+  return `${name}  ${file}:${frame.lineNumber + 1}`;
+}
+
+export function summarise(profile: CpuProfile, top: number): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const hits = new Map<number, number>();
+  if (profile.samples !== undefined) for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  else for (const n of profile.nodes) hits.set(n.id, n.hitCount ?? 0);
+  const totalHits = [...hits.values()].reduce((a, b) => a + b, 0);
+  const msPerHit = totalHits === 0 ? 0 : (profile.endTime - profile.startTime) / 1000 / totalHits;
+
+  const tallies = new Map<string, Tally>();
+  const tally = (key: string): Tally => {
+    let t = tallies.get(key);
+    if (t === undefined) tallies.set(key, (t = { self: 0, total: 0 }));
+    return t;
+  };
+  // Depth-first from the root; a function already on the stack is not counted twice in total.
+  const walk = (id: number, onStack: Set<string>): number => {
+    const node = byId.get(id);
+    if (node === undefined) return 0;
+    const key = label(node.callFrame);
+    const own = hits.get(id) ?? 0;
+    tally(key).self += own;
+    const fresh = !onStack.has(key);
+    if (fresh) onStack.add(key);
+    let subtree = own;
+    for (const child of node.children ?? []) subtree += walk(child, onStack);
+    if (fresh) {
+      onStack.delete(key);
+      tally(key).total += subtree;
+    }
+    return subtree;
+  };
+  walk(profile.nodes[0].id, new Set());
+
+  const rows = [...tallies.entries()];
+  const format = (title: string, pick: (t: Tally) => number): string => {
+    const lines = rows
+      .sort((a, b) => pick(b[1]) - pick(a[1]))
+      .slice(0, top)
+      .map(([key, t]) => `${((pick(t) / totalHits) * 100).toFixed(1).padStart(5)}%  ${(pick(t) * msPerHit).toFixed(0).padStart(7)} ms  ${key}`);
+    return [title, ...lines].join('\n');
+  };
+  return [
+    `${totalHits} samples over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s`,
+    format('self time:', (t) => t.self),
+    '',
+    format('total time (self + callees):', (t) => t.total),
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [file, topArg] = process.argv.slice(2);
+  if (file === undefined) {
+    process.stderr.write('usage: npx tsx test/bench/profile-summary.ts <file.cpuprofile> [top]\n');
+    process.exit(2);
+  }
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  process.stdout.write(`${summarise(profile, Number(topArg ?? 25))}\n`);
+}
