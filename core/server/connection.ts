@@ -3,10 +3,17 @@
 // pairs all carry every protocol without protocol code knowing which it is.
 
 import type { Socket } from 'node:net';
+import type { Credentials } from '../auth/authorizer.ts';
 
 export interface Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * Credentials the transport itself carried (a WebSocket upgrade's cookie or
+   * Authorization header). A protocol uses them only where its own handshake
+   * brings none, as nats-server does with its WebSocket cookies.
+   */
+  readonly credentials?: Credentials;
   /** Bytes accepted by write() but not yet handed to the OS. */
   readonly writableLength: number;
   /** Write chunks in order as one batch; false = the transport is backed up (wait for drain). */

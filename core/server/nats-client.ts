@@ -3,7 +3,7 @@
 // server from it (payload and control-line limits, slow consumer, stale
 // connection, auth timeout). Works over any Connection.
 
-import type { Authorizer, Principal } from '../auth/authorizer.ts';
+import type { Authorizer, Credentials, Principal } from '../auth/authorizer.ts';
 import { UNRESTRICTED_PRINCIPAL } from '../auth/authorizer.ts';
 import type { ServerOptions } from '../config/server-options.ts';
 import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts';
@@ -139,7 +139,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       this.fatal(new NatsProtocolError(NatsErrorCode.InvalidClientProtocol, { detail: `protocol ${options.protocol}` }), CloseReason.ProtocolError);
       return;
     }
-    const principal = this.host.authorizer.authenticate({ token: options.authToken, user: options.user, pass: options.pass });
+    const principal = this.host.authorizer.authenticate(this.credentialsFor(options));
     if (principal === null) {
       this.host.onAuthFailure(this);
       this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation), CloseReason.AuthenticationViolation);
@@ -280,6 +280,18 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       this.connection.end();
     }
     this.host.onClientClosed(this, reason);
+  }
+
+  /** CONNECT's own credentials; the transport's (WebSocket upgrade) only fill what CONNECT left out. */
+  private credentialsFor(options: ConnectOptions): Credentials {
+    const fromTransport = this.connection.credentials;
+    if (fromTransport === undefined) return { token: options.authToken, user: options.user, pass: options.pass };
+    // As nats-server: an empty CONNECT field counts as absent.
+    return {
+      token: options.authToken || fromTransport.token,
+      user: options.user || fromTransport.user,
+      pass: options.pass || fromTransport.pass,
+    };
   }
 
   private scheduleFlush(): void {
