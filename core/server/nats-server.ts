@@ -28,6 +28,8 @@ export interface ServerStats {
 export interface NatsServerDeps {
   router?: Router;
   authorizer?: Authorizer;
+  /** Advertise JetStream in INFO (set by whoever attaches a JetStream engine to the router). */
+  jetstream?: boolean;
 }
 
 export class NatsServer implements ClientHost {
@@ -60,6 +62,7 @@ export class NatsServer implements ClientHost {
       headers: true,
       max_payload: this.options.maxPayload,
       ...(this.authorizer.authRequired ? { auth_required: true } : {}),
+      ...(deps.jetstream ? { jetstream: true } : {}),
     }).slice(0, -1);
   }
 

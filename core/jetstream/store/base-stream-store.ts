@@ -83,8 +83,12 @@ export abstract class BaseStreamStore implements StreamStore {
   }
 
   last(filter: string): StoredMessage | null {
-    const seq = this.index.lastSeqOf(normaliseFilter(filter));
+    const seq = this.lastSeqOf(filter);
     return seq === 0 ? null : this.get(seq);
+  }
+
+  lastSeqOf(filter: string): number {
+    return this.index.lastSeqOf(normaliseFilter(filter));
   }
 
   remove(seq: number): boolean {

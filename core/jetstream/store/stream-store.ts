@@ -105,6 +105,8 @@ export interface StreamStore {
   nextSeq(fromSeq: number, filter?: string | null): number;
   /** The newest message whose subject matches filter (wildcards allowed). */
   last(filter: string): StoredMessage | null;
+  /** Like last() but only the sequence (0 when none): no payload read. */
+  lastSeqOf(filter: string): number;
   /** Remove one message; false when it does not exist. */
   remove(seq: number): boolean;
   purge(options?: PurgeOptions): number;

@@ -1,0 +1,33 @@
+// $JS.API.INFO: account information, limits and API counters.
+
+import { json, type ApiRoute } from './api-route.ts';
+
+const UNLIMITED_ACCOUNT = {
+  max_memory: -1,
+  max_storage: -1,
+  max_streams: -1,
+  max_consumers: -1,
+  max_ack_pending: -1,
+  memory_max_stream_bytes: -1,
+  storage_max_stream_bytes: -1,
+  max_bytes_required: false,
+};
+
+export const infoRoutes: ApiRoute[] = [
+  {
+    op: 'INFO',
+    type: 'io.nats.jetstream.api.v1.account_info_response',
+    handle(engine) {
+      const usage = engine.usage();
+      const maxStreams = engine.options.maxStreams ?? -1;
+      return json({
+        memory: usage.memory,
+        storage: usage.storage,
+        streams: usage.streams,
+        consumers: 0,
+        limits: { ...UNLIMITED_ACCOUNT, max_streams: maxStreams },
+        api: { total: engine.stats.apiTotal, errors: engine.stats.apiErrors },
+      });
+    },
+  },
+];

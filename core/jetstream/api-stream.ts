@@ -1,0 +1,113 @@
+// $JS.API.STREAM.{CREATE,UPDATE,INFO,DELETE,PURGE}.<stream>, STREAM.NAMES and
+// STREAM.LIST, answering with nats-server's JSON shapes and error codes.
+
+import { subjectsOverlap } from '../subject/subject.ts';
+import { json, parseBody, type ApiRequest, type ApiRoute } from './api-route.ts';
+import { JsApiError, JsError } from './errors.ts';
+import { streamConfigFromWire, type StreamConfig, type StreamConfigWire } from './stream-config.ts';
+import type { Stream } from './stream.ts';
+
+const T = 'io.nats.jetstream.api.v1.';
+const NAMES_PAGE = 1024;
+const LIST_PAGE = 256;
+const SUBJECTS_LIMIT = 100_000;
+
+const invalidJson = (): JsApiError => new JsApiError(JsError.InvalidJson);
+
+function configFromRequest(req: ApiRequest): StreamConfig {
+  const name = req.args.join('.');
+  const wire = parseBody<StreamConfigWire>(req.body, invalidJson);
+  if (wire.name === undefined || wire.name === '') wire.name = name;
+  if (wire.name !== name) throw new JsApiError(JsError.StreamMismatch);
+  return streamConfigFromWire(wire);
+}
+
+function streamArg(req: ApiRequest): string {
+  return req.args.join('.');
+}
+
+interface PagedRequest {
+  offset?: number;
+  subject?: string;
+}
+
+function selectStreams(streams: Stream[], filter: string | undefined): Stream[] {
+  if (filter === undefined || filter === '') return streams;
+  return streams.filter((s) => s.config.subjects.some((subj) => subjectsOverlap(filter, subj)));
+}
+
+/** One page of streams (optionally only those whose subjects overlap `subject`). */
+function page(streams: Stream[], req: ApiRequest, size: number, item: (s: Stream) => unknown): Record<string, unknown> {
+  const opts = parseBody<PagedRequest>(req.body, invalidJson);
+  const all = selectStreams(streams, opts.subject);
+  const offset = Math.max(0, opts.offset ?? 0);
+  return { total: all.length, offset, limit: size, streams: all.slice(offset, offset + size).map(item) };
+}
+
+export const streamRoutes: ApiRoute[] = [
+  {
+    op: 'STREAM.CREATE',
+    type: `${T}stream_create_response`,
+    handle(engine, req) {
+      const { stream } = engine.createStream(configFromRequest(req));
+      return json({ ...stream.info(), did_create: true });
+    },
+  },
+  {
+    op: 'STREAM.UPDATE',
+    type: `${T}stream_update_response`,
+    handle(engine, req) {
+      const config = configFromRequest(req);
+      engine.stream(config.name);
+      return json({ ...engine.updateStream(config).info() });
+    },
+  },
+  {
+    op: 'STREAM.INFO',
+    type: `${T}stream_info_response`,
+    errorExtras: { total: 0, offset: 0, limit: 0 },
+    handle(engine, req) {
+      const opts = parseBody<{ deleted_details?: boolean; subjects_filter?: string; offset?: number }>(req.body, invalidJson);
+      const stream = engine.stream(streamArg(req));
+      const info = stream.info({ subjectsFilter: opts.subjects_filter, deletedDetails: opts.deleted_details === true });
+      const total = info.state.subjects ? Object.keys(info.state.subjects).length : 0;
+      const paged = opts.subjects_filter ? { total, offset: opts.offset ?? 0, limit: SUBJECTS_LIMIT } : { total: 0, offset: 0, limit: 0 };
+      return json({ ...paged, ...info });
+    },
+  },
+  {
+    op: 'STREAM.DELETE',
+    type: `${T}stream_delete_response`,
+    handle(engine, req) {
+      if (req.body.length > 0) throw new JsApiError(JsError.NotEmptyRequest);
+      const name = streamArg(req);
+      engine.stream(name);
+      return { kind: 'async', done: engine.deleteStream(name).then(() => ({ kind: 'json' as const, body: { success: true } })) };
+    },
+  },
+  {
+    op: 'STREAM.PURGE',
+    type: `${T}stream_purge_response`,
+    errorExtras: { purged: 0 },
+    handle(engine, req) {
+      const stream = engine.stream(streamArg(req));
+      const opts = parseBody<{ filter?: string; seq?: number; keep?: number }>(req.body, invalidJson);
+      if (stream.config.sealed) throw new JsApiError(JsError.StreamSealed);
+      if (stream.config.denyPurge) throw JsApiError.of(JsError.StreamPurgeFailed, 'stream purge not permitted');
+      if ((opts.seq ?? 0) > 0 && (opts.keep ?? 0) > 0) throw new JsApiError(JsError.BadRequest);
+      const purged = stream.store.purge({ filter: opts.filter, seq: opts.seq, keep: opts.keep });
+      engine.touched(stream);
+      return json({ success: true, purged });
+    },
+  },
+  {
+    op: 'STREAM.NAMES',
+    type: `${T}stream_names_response`,
+    handle: (engine, req) => json(page(engine.streamList(), req, NAMES_PAGE, (s) => s.name)),
+  },
+  {
+    op: 'STREAM.LIST',
+    type: `${T}stream_list_response`,
+    handle: (engine, req) => json(page(engine.streamList(), req, LIST_PAGE, (s) => s.info())),
+  },
+];

@@ -1,0 +1,73 @@
+// The JetStream API error catalog: HTTP-like code, err_code and description
+// exactly as nats-server sends them (NS server/errors.json; clients switch on
+// err_code, e.g. nats.js JetStreamApiCodes). `{name}` placeholders are filled
+// per error. One table: every API answer and PubAck error comes from here.
+
+export interface JsErrorDef {
+  readonly code: number;
+  readonly errCode: number;
+  readonly description: string;
+}
+
+export const JsError = {
+  BadRequest: { code: 400, errCode: 10003, description: 'bad request' },
+  InsufficientResources: { code: 503, errCode: 10023, description: 'insufficient resources' },
+  InvalidJson: { code: 400, errCode: 10025, description: 'invalid JSON' },
+  MaximumStreamsLimit: { code: 400, errCode: 10027, description: 'maximum number of streams reached' },
+  NoMessageFound: { code: 404, errCode: 10037, description: 'no message found' },
+  NotEmptyRequest: { code: 400, errCode: 10038, description: 'expected an empty request payload' },
+  SequenceNotFound: { code: 400, errCode: 10043, description: 'sequence {seq} not found' },
+  StreamCreate: { code: 500, errCode: 10049, description: '{err}' },
+  StreamDelete: { code: 500, errCode: 10050, description: '{err}' },
+  StreamGeneral: { code: 500, errCode: 10051, description: '{err}' },
+  StreamInvalidConfig: { code: 500, errCode: 10052, description: '{err}' },
+  StreamMessageExceedsMaximum: { code: 400, errCode: 10054, description: 'message size exceeds maximum allowed' },
+  StreamMismatch: { code: 400, errCode: 10056, description: 'stream name in subject does not match request' },
+  StreamMsgDeleteFailed: { code: 500, errCode: 10057, description: '{err}' },
+  StreamNameExist: { code: 400, errCode: 10058, description: 'stream name already in use with a different configuration' },
+  StreamNotFound: { code: 404, errCode: 10059, description: 'stream not found' },
+  StreamNotMatch: { code: 400, errCode: 10060, description: 'expected stream does not match' },
+  StreamSubjectOverlap: { code: 400, errCode: 10065, description: 'subjects overlap with an existing stream' },
+  StreamUpdate: { code: 500, errCode: 10069, description: '{err}' },
+  StreamWrongLastMsgId: { code: 400, errCode: 10070, description: 'wrong last msg ID: {id}' },
+  StreamWrongLastSequence: { code: 400, errCode: 10071, description: 'wrong last sequence: {seq}' },
+  StreamReplicasNotSupported: { code: 500, errCode: 10074, description: 'replicas > 1 not supported in non-clustered mode' },
+  NotEnabled: { code: 503, errCode: 10076, description: 'JetStream not enabled' },
+  StreamStoreFailed: { code: 503, errCode: 10077, description: '{err}' },
+  StreamHeaderExceedsMaximum: { code: 400, errCode: 10097, description: 'header size exceeds maximum allowed of 64k' },
+  StreamSealed: { code: 400, errCode: 10109, description: 'invalid operation on sealed stream' },
+  StreamPurgeFailed: { code: 500, errCode: 10110, description: '{err}' },
+  StreamRollupFailed: { code: 500, errCode: 10111, description: '{err}' },
+  StreamNameContainsPathSeparators: { code: 400, errCode: 10128, description: 'Stream name can not contain path separators' },
+} as const satisfies Record<string, JsErrorDef>;
+
+export interface JsErrorWire {
+  code: number;
+  err_code: number;
+  description: string;
+}
+
+/** A JetStream API failure, carrying the catalog entry and the filled-in description. */
+export class JsApiError extends Error {
+  readonly code: number;
+  readonly errCode: number;
+  readonly description: string;
+
+  constructor(readonly def: JsErrorDef, params: Record<string, string | number> = {}, options?: { cause?: unknown }) {
+    const description = def.description.replace(/\{(\w+)\}/g, (m, key: string) => (key in params ? String(params[key]) : m));
+    super(description, options);
+    this.name = 'JsApiError';
+    this.code = def.code;
+    this.errCode = def.errCode;
+    this.description = description;
+  }
+
+  /** `{err}` entries take their text directly. */
+  static of(def: JsErrorDef, err: string, options?: { cause?: unknown }): JsApiError {
+    return new JsApiError(def, { err }, options);
+  }
+
+  toWire(): JsErrorWire {
+    return { code: this.code, err_code: this.errCode, description: this.description };
+  }
+}

@@ -1,0 +1,372 @@
+// The JetStream engine. It attaches itself to the router as an internal
+// Subscriber, as nats-server does: one subscription on `$JS.API.>` for the API
+// and one per stream subject for capture. core/server never imports this file;
+// whoever builds the core wires the two together (DESIGN "Dependency rule").
+//
+// Batching: everything that arrives in one event-loop turn is appended to the
+// stores at once; at the end of the turn each touched store commits with one
+// write, and only then are that turn's PubAcks and API answers published. So
+// an acknowledged message has always reached the OS (or the disk, with sync:
+// always) before its PubAck leaves.
+
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { Router } from '../server/router.ts';
+import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
+import { subjectsOverlap } from '../subject/subject.ts';
+import { infoRoutes } from './api-info.ts';
+import { directRoutes } from './api-direct.ts';
+import { msgRoutes } from './api-msg.ts';
+import type { ApiReply, ApiRequest, ApiRoute } from './api-route.ts';
+import { streamRoutes } from './api-stream.ts';
+import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
+import { JsApiError, JsError } from './errors.ts';
+import { formatTime } from './rfc3339.ts';
+import { Stream } from './stream.ts';
+import {
+  sameConfig,
+  storeLimitsOf,
+  streamConfigFromWire,
+  streamConfigToWire,
+  validateUpdate,
+  type StreamConfig,
+  type StreamConfigWire,
+} from './stream-config.ts';
+import { FileStreamStore, type SyncPolicy } from './store/file-stream-store.ts';
+import { MemoryStreamStore } from './store/memory-stream-store.ts';
+import { nowMs, type StreamStore } from './store/stream-store.ts';
+
+export const JS_API_PREFIX = '$JS.API.';
+
+export interface JetStreamOptions {
+  /** Root directory; streams live in <storeDir>/streams/<name>/. */
+  storeDir: string;
+  /** 'os' (default): writes reach the OS before the PubAck. 'always': fsync before the PubAck. */
+  sync?: SyncPolicy;
+  /** Segment file size for file streams. */
+  segmentBytes?: number;
+  /** Most streams allowed (-1 unlimited). */
+  maxStreams?: number;
+}
+
+export interface JetStreamStats {
+  apiTotal: number;
+  apiErrors: number;
+}
+
+interface Outgoing {
+  subject: string;
+  header: Buffer | null;
+  payload: Buffer;
+  /** When set: replace the payload with a store error if this store fails to commit. */
+  store: StreamStore | null;
+  stream: string;
+}
+
+const META_FILE = 'meta.json';
+const MSGS_DIR = 'msgs';
+
+interface StreamMeta {
+  config: StreamConfigWire;
+  created: string;
+}
+
+export class JetStreamEngine implements Subscriber {
+  readonly id = nextInternalSubscriberId();
+  readonly echo = true;
+  readonly stats: JetStreamStats = { apiTotal: 0, apiErrors: 0 };
+  private readonly streams = new Map<string, Stream>();
+  private readonly capture = new Map<Subscription, Stream>();
+  private readonly routes = new Map<string, ApiRoute>();
+  private apiSub: Subscription | null = null;
+  private outbox: Outgoing[] = [];
+  private readonly dirty = new Set<StreamStore>();
+  private scheduled = false;
+  private running = false;
+
+  constructor(readonly router: Router, readonly options: JetStreamOptions) {
+    for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes]) this.routes.set(route.op, route);
+  }
+
+  get streamsDir(): string {
+    return join(this.options.storeDir, 'streams');
+  }
+
+  /** Recover streams from disk, then start serving the API and capturing. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    fs.mkdirSync(this.streamsDir, { recursive: true });
+    for (const name of fs.readdirSync(this.streamsDir).sort()) {
+      const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
+      if (meta === null) continue;
+      const config = streamConfigFromWire(meta.config);
+      const stream = new Stream(config, meta.created, this.openStore(config));
+      stream.recoverDedupe();
+      this.attach(stream);
+    }
+    this.apiSub = new Subscription(this, `${JS_API_PREFIX}>`, null, 'js-api');
+    this.router.subscribe(this.apiSub);
+    this.running = true;
+  }
+
+  /** Stop serving, send what is pending, flush and close every store. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.apiSub !== null) this.router.unsubscribe(this.apiSub);
+    this.apiSub = null;
+    for (const sub of this.capture.keys()) this.router.unsubscribe(sub);
+    this.flushTurn();
+    for (const stream of this.streams.values()) await stream.store.close();
+    this.streams.clear();
+    this.capture.clear();
+  }
+
+  // ---- Subscriber ----
+
+  deliver(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
+    if (sub === this.apiSub) {
+      this.handleApi(subject, reply, headerSize, message);
+      return;
+    }
+    const stream = this.capture.get(sub);
+    if (stream === undefined) return;
+    let payload: string;
+    try {
+      const ack = stream.ingest(subject, headerSize, message);
+      this.markDirty(stream.store);
+      if (reply === null || stream.config.noAck) return;
+      payload = ack.duplicate
+        ? `{"stream":${JSON.stringify(ack.stream)},"seq":${ack.seq},"duplicate":true}`
+        : `{"stream":${JSON.stringify(ack.stream)},"seq":${ack.seq}}`;
+    } catch (err) {
+      if (reply === null || stream.config.noAck) return;
+      const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamStoreFailed, String(err), { cause: err });
+      payload = JSON.stringify({ error: error.toWire(), stream: stream.name, seq: 0 });
+    }
+    this.queue({ subject: reply, header: null, payload: Buffer.from(payload), store: stream.store, stream: stream.name });
+  }
+
+  subscriptionEnded(): void {}
+
+  // ---- streams ----
+
+  stream(name: string): Stream {
+    const s = this.streams.get(name);
+    if (s === undefined) throw new JsApiError(JsError.StreamNotFound);
+    return s;
+  }
+
+  /** Streams sorted by name, as nats-server lists them. */
+  streamList(): Stream[] {
+    return [...this.streams.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Create (or, with an identical config, return) a stream. */
+  createStream(config: StreamConfig): { stream: Stream; created: boolean } {
+    const existing = this.streams.get(config.name);
+    if (existing !== undefined) {
+      if (sameConfig(existing.config, config)) return { stream: existing, created: false };
+      throw new JsApiError(JsError.StreamNameExist);
+    }
+    if (config.sealed) throw JsApiError.of(JsError.StreamInvalidConfig, 'stream configuration for create can not be sealed');
+    const max = this.options.maxStreams ?? -1;
+    if (max >= 0 && this.streams.size >= max) throw new JsApiError(JsError.MaximumStreamsLimit);
+    this.checkOverlap(config, null);
+    const dir = join(this.streamsDir, config.name);
+    const created = formatTime(nowMs());
+    let store: StreamStore;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      writeFileAtomic(join(dir, META_FILE), JSON.stringify({ config: streamConfigToWire(config), created } satisfies StreamMeta));
+      store = this.openStore(config);
+    } catch (err) {
+      throw JsApiError.of(JsError.StreamCreate, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    const stream = new Stream(config, created, store);
+    this.attach(stream);
+    return { stream, created: true };
+  }
+
+  updateStream(config: StreamConfig): Stream {
+    const stream = this.stream(config.name);
+    validateUpdate(stream.config, config);
+    this.checkOverlap(config, stream);
+    try {
+      writeFileAtomic(join(this.streamsDir, config.name, META_FILE), JSON.stringify({ config: streamConfigToWire(config), created: stream.created } satisfies StreamMeta));
+    } catch (err) {
+      throw JsApiError.of(JsError.StreamUpdate, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    const subjectsChanged = stream.config.subjects.join('\n') !== config.subjects.join('\n');
+    stream.update(config);
+    this.markDirty(stream.store);
+    if (subjectsChanged) {
+      this.detach(stream);
+      this.attach(stream);
+    }
+    return stream;
+  }
+
+  async deleteStream(name: string): Promise<void> {
+    const stream = this.stream(name);
+    this.detach(stream);
+    this.streams.delete(name);
+    this.dirty.delete(stream.store);
+    try {
+      await stream.store.destroy();
+      fs.rmSync(join(this.streamsDir, name), { recursive: true, force: true });
+    } catch (err) {
+      throw JsApiError.of(JsError.StreamDelete, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
+
+  /** A store changed outside a publish (purge, delete): commit it before the answer goes out. */
+  touched(stream: Stream): void {
+    this.markDirty(stream.store);
+  }
+
+  /** Account-level usage for $JS.API.INFO. */
+  usage(): { memory: number; storage: number; streams: number } {
+    let memory = 0;
+    let storage = 0;
+    for (const s of this.streams.values()) {
+      const bytes = s.store.state().bytes;
+      if (s.config.storage === 'memory') memory += bytes;
+      else storage += bytes;
+    }
+    return { memory, storage, streams: this.streams.size };
+  }
+
+  private checkOverlap(config: StreamConfig, self: Stream | null): void {
+    for (const other of this.streams.values()) {
+      if (other === self) continue;
+      for (const a of config.subjects) {
+        for (const b of other.config.subjects) {
+          if (subjectsOverlap(a, b)) throw new JsApiError(JsError.StreamSubjectOverlap);
+        }
+      }
+    }
+  }
+
+  private openStore(config: StreamConfig): StreamStore {
+    const limits = storeLimitsOf(config);
+    const firstSeq = config.firstSeq > 0 ? config.firstSeq : undefined;
+    if (config.storage === 'memory') return new MemoryStreamStore(config.name, limits, { firstSeq });
+    return new FileStreamStore(config.name, limits, {
+      dir: join(this.streamsDir, config.name, MSGS_DIR),
+      sync: this.options.sync,
+      segmentBytes: this.options.segmentBytes,
+      firstSeq,
+    });
+  }
+
+  private attach(stream: Stream): void {
+    this.streams.set(stream.name, stream);
+    stream.subscriptions = stream.config.subjects.map((s, i) => new Subscription(this, s, null, `js:${stream.name}:${i}`));
+    for (const sub of stream.subscriptions) {
+      this.capture.set(sub, stream);
+      this.router.subscribe(sub);
+    }
+  }
+
+  private detach(stream: Stream): void {
+    for (const sub of stream.subscriptions) {
+      this.router.unsubscribe(sub);
+      this.capture.delete(sub);
+    }
+    stream.subscriptions = [];
+  }
+
+  // ---- API ----
+
+  private handleApi(subject: string, reply: string | null, headerSize: number, message: Buffer): void {
+    const tokens = subject.slice(JS_API_PREFIX.length).split('.');
+    let route: ApiRoute | undefined;
+    let used = 0;
+    for (let n = Math.min(3, tokens.length); n >= 1 && route === undefined; n--) {
+      route = this.routes.get(tokens.slice(0, n).join('.'));
+      used = n;
+    }
+    // Unknown API subjects get no answer, as with nats-server (no handler subscribed).
+    if (route === undefined || reply === null) return;
+    this.stats.apiTotal++;
+    const request: ApiRequest = {
+      subject,
+      args: tokens.slice(used),
+      header: headerSize > 0 ? message.subarray(0, headerSize) : null,
+      body: message.subarray(headerSize > 0 ? headerSize : 0),
+    };
+    let answer: ApiReply;
+    try {
+      answer = route.handle(this, request);
+    } catch (err) {
+      this.stats.apiErrors++;
+      const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamGeneral, err instanceof Error ? err.message : String(err), { cause: err });
+      answer = { kind: 'json', body: { type: route.type, error: error.toWire(), ...route.errorExtras } };
+    }
+    if (answer.kind === 'async') {
+      answer.done.then(
+        (late) => this.reply(reply, late, route),
+        (err: unknown) => {
+          this.stats.apiErrors++;
+          const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamGeneral, String(err), { cause: err });
+          this.reply(reply, { kind: 'json', body: { type: route.type, error: error.toWire(), ...route.errorExtras } }, route);
+        },
+      );
+      return;
+    }
+    this.reply(reply, answer, route);
+  }
+
+  private reply(to: string, answer: Exclude<ApiReply, { kind: 'async' }>, route: ApiRoute): void {
+    if (answer.kind === 'raw') {
+      this.queue({ subject: to, header: answer.header, payload: answer.data, store: null, stream: '' });
+      return;
+    }
+    const body = 'type' in answer.body ? answer.body : { type: route.type, ...answer.body };
+    this.queue({ subject: to, header: null, payload: Buffer.from(JSON.stringify(body)), store: null, stream: '' });
+  }
+
+  private queue(out: Outgoing): void {
+    this.outbox.push(out);
+    this.schedule();
+  }
+
+  private markDirty(store: StreamStore): void {
+    this.dirty.add(store);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flushTurn());
+  }
+
+  /** End of turn: commit touched stores, then send this turn's acks and answers. */
+  private flushTurn(): void {
+    this.scheduled = false;
+    let failed: Map<StreamStore, unknown> | null = null;
+    for (const store of this.dirty) {
+      try {
+        store.commit();
+      } catch (err) {
+        failed ??= new Map();
+        failed.set(store, err);
+      }
+    }
+    this.dirty.clear();
+    const out = this.outbox;
+    this.outbox = [];
+    for (const m of out) {
+      let payload = m.payload;
+      const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;
+      if (err !== undefined) {
+        const error = JsApiError.of(JsError.StreamStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
+        payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: m.stream, seq: 0 }));
+      }
+      if (m.header === null) this.router.publish(m.subject, null, -1, payload, this);
+      else this.router.publish(m.subject, null, m.header.length, Buffer.concat([m.header, payload]), this);
+    }
+  }
+}

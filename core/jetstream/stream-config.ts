@@ -1,0 +1,226 @@
+// Stream configuration: the wire JSON (nats-server field names, durations in
+// nanoseconds) in its own types, the internal camelCase form, and the one
+// mapper between them, which also validates and applies nats-server's defaults.
+
+import { isValidSubscriptionSubject, subjectsOverlap } from '../subject/subject.ts';
+import { JsApiError, JsError } from './errors.ts';
+import type { StoreLimits } from './store/stream-store.ts';
+
+export const RetentionPolicy = { Limits: 'limits', Interest: 'interest', WorkQueue: 'workqueue' } as const;
+export type RetentionPolicy = (typeof RetentionPolicy)[keyof typeof RetentionPolicy];
+export const StorageType = { File: 'file', Memory: 'memory' } as const;
+export type StorageType = (typeof StorageType)[keyof typeof StorageType];
+
+/** As nats-server reads and writes it. Every field is optional on input. */
+export interface StreamConfigWire {
+  name?: string;
+  description?: string;
+  subjects?: string[];
+  retention?: string;
+  max_consumers?: number;
+  max_msgs?: number;
+  max_bytes?: number;
+  max_age?: number;
+  max_msgs_per_subject?: number;
+  max_msg_size?: number;
+  discard?: string;
+  storage?: string;
+  num_replicas?: number;
+  no_ack?: boolean;
+  duplicate_window?: number;
+  allow_direct?: boolean;
+  mirror_direct?: boolean;
+  discard_new_per_subject?: boolean;
+  sealed?: boolean;
+  deny_delete?: boolean;
+  deny_purge?: boolean;
+  allow_rollup_hdrs?: boolean;
+  metadata?: Record<string, string>;
+  first_seq?: number;
+  [unknown: string]: unknown;
+}
+
+export interface StreamConfig {
+  name: string;
+  description: string;
+  subjects: string[];
+  retention: RetentionPolicy;
+  maxConsumers: number;
+  maxMsgs: number;
+  maxBytes: number;
+  /** Nanoseconds, as on the wire. */
+  maxAge: number;
+  maxMsgsPerSubject: number;
+  maxMsgSize: number;
+  discard: 'old' | 'new';
+  storage: StorageType;
+  numReplicas: number;
+  noAck: boolean;
+  /** Nanoseconds. */
+  duplicateWindow: number;
+  allowDirect: boolean;
+  mirrorDirect: boolean;
+  discardNewPerSubject: boolean;
+  sealed: boolean;
+  denyDelete: boolean;
+  denyPurge: boolean;
+  allowRollupHdrs: boolean;
+  metadata: Record<string, string> | null;
+  firstSeq: number;
+}
+
+const NS_PER_MS = 1_000_000;
+/** nats-server's default duplicate window: two minutes. */
+export const DEFAULT_DUPLICATE_WINDOW = 120_000 * NS_PER_MS;
+const API_PREFIX = '$JS.API.>';
+
+function invalid(text: string): JsApiError {
+  return JsApiError.of(JsError.StreamInvalidConfig, text);
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  // nats-server fails to unmarshal an unknown enum value.
+  throw new JsApiError(JsError.InvalidJson);
+}
+
+function int(value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new JsApiError(JsError.InvalidJson);
+  return Math.trunc(value);
+}
+
+/** Zero and negatives mean "unlimited" (-1), as nats-server normalises them. */
+function limit(value: unknown): number {
+  const n = int(value, -1);
+  return n <= 0 ? -1 : n;
+}
+
+function flag(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new JsApiError(JsError.InvalidJson);
+  return value;
+}
+
+/** Stream names become directory names and subject tokens. */
+export function validateStreamName(name: string): void {
+  if (name.length === 0) throw invalid('stream name is required');
+  if (name.includes('/') || name.includes('\\')) throw new JsApiError(JsError.StreamNameContainsPathSeparators);
+  if (/[.*>\s]/.test(name)) throw invalid('stream name can not contain whitespace, \'.\', \'*\', \'>\'');
+  if (name.length > 255) throw invalid('stream name is too long, maximum allowed is 255');
+}
+
+/** Parse and validate a create/update request body into a complete config. */
+export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new JsApiError(JsError.InvalidJson);
+  const name = typeof w.name === 'string' ? w.name : '';
+  validateStreamName(name);
+  if (w.subjects !== undefined && w.subjects !== null && (!Array.isArray(w.subjects) || w.subjects.some((s) => typeof s !== 'string'))) {
+    throw new JsApiError(JsError.InvalidJson);
+  }
+  const subjects = w.subjects && w.subjects.length > 0 ? [...w.subjects] : [name];
+  for (const s of subjects) if (!isValidSubscriptionSubject(s)) throw invalid('invalid subject');
+  if (new Set(subjects).size !== subjects.length) throw invalid('duplicate subjects detected');
+  for (const s of subjects) if (subjectsOverlap(s, API_PREFIX)) throw invalid('subjects overlap with jetstream api');
+  const maxAge = int(w.max_age, 0);
+  if (maxAge < 0) throw invalid('max age needs to be >= 0');
+  let duplicateWindow = int(w.duplicate_window, 0);
+  if (duplicateWindow < 0) throw invalid('duplicates window can not be negative');
+  if (duplicateWindow === 0) duplicateWindow = maxAge > 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
+  if (maxAge > 0 && duplicateWindow > maxAge) throw invalid('duplicates window can not be larger then max age');
+  const numReplicas = int(w.num_replicas, 1);
+  if (numReplicas > 1) throw new JsApiError(JsError.StreamReplicasNotSupported);
+  const cfg: StreamConfig = {
+    name,
+    description: typeof w.description === 'string' ? w.description : '',
+    subjects,
+    retention: oneOf(w.retention, ['limits', 'interest', 'workqueue'], 'limits'),
+    maxConsumers: limit(w.max_consumers),
+    maxMsgs: limit(w.max_msgs),
+    maxBytes: limit(w.max_bytes),
+    maxAge,
+    maxMsgsPerSubject: limit(w.max_msgs_per_subject),
+    maxMsgSize: limit(w.max_msg_size),
+    discard: oneOf(w.discard, ['old', 'new'], 'old'),
+    storage: oneOf(w.storage, ['file', 'memory'], 'file'),
+    numReplicas: Math.max(1, numReplicas),
+    noAck: flag(w.no_ack),
+    duplicateWindow,
+    allowDirect: flag(w.allow_direct),
+    mirrorDirect: flag(w.mirror_direct),
+    discardNewPerSubject: flag(w.discard_new_per_subject),
+    sealed: flag(w.sealed),
+    denyDelete: flag(w.deny_delete),
+    denyPurge: flag(w.deny_purge),
+    allowRollupHdrs: flag(w.allow_rollup_hdrs),
+    metadata: w.metadata && typeof w.metadata === 'object' ? { ...w.metadata } : null,
+    firstSeq: Math.max(0, int(w.first_seq, 0)),
+  };
+  if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
+  if (cfg.discardNewPerSubject && (cfg.discard !== 'new' || cfg.maxMsgsPerSubject <= 0)) {
+    throw invalid('discard new per subject requires discard new policy and max msgs per subject to be set');
+  }
+  if (cfg.sealed) {
+    // A sealed stream refuses changes of any kind (nats-server forces these).
+    cfg.denyDelete = true;
+    cfg.denyPurge = true;
+    cfg.discard = 'new';
+  }
+  return cfg;
+}
+
+/** Checks nats-server makes on STREAM.UPDATE beyond the create rules. */
+export function validateUpdate(current: StreamConfig, next: StreamConfig): void {
+  if (next.storage !== current.storage) throw invalid('stream configuration update can not change storage type');
+  if (next.retention !== current.retention) throw invalid('stream configuration update can not change retention policy');
+  if (next.maxConsumers !== current.maxConsumers) throw invalid('stream configuration update can not change MaxConsumers');
+  if (current.sealed && !next.sealed) throw invalid('stream configuration update can not unseal a sealed stream');
+  if (current.denyDelete && !next.denyDelete) throw invalid('stream configuration update can not cancel deny message deletes');
+  if (current.denyPurge && !next.denyPurge) throw invalid('stream configuration update can not cancel deny purge');
+}
+
+export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
+  return {
+    name: c.name,
+    ...(c.description ? { description: c.description } : {}),
+    subjects: [...c.subjects],
+    retention: c.retention,
+    max_consumers: c.maxConsumers,
+    max_msgs: c.maxMsgs,
+    max_bytes: c.maxBytes,
+    max_age: c.maxAge,
+    max_msgs_per_subject: c.maxMsgsPerSubject,
+    max_msg_size: c.maxMsgSize,
+    discard: c.discard,
+    storage: c.storage,
+    num_replicas: c.numReplicas,
+    ...(c.noAck ? { no_ack: true } : {}),
+    duplicate_window: c.duplicateWindow,
+    allow_direct: c.allowDirect,
+    mirror_direct: c.mirrorDirect,
+    ...(c.discardNewPerSubject ? { discard_new_per_subject: true } : {}),
+    sealed: c.sealed,
+    deny_delete: c.denyDelete,
+    deny_purge: c.denyPurge,
+    allow_rollup_hdrs: c.allowRollupHdrs,
+    ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
+    ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
+  };
+}
+
+/** Same configuration? (A repeated create with the same config is not an error.) */
+export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
+  return JSON.stringify(streamConfigToWire(a)) === JSON.stringify(streamConfigToWire(b));
+}
+
+export function storeLimitsOf(c: StreamConfig): StoreLimits {
+  return {
+    maxMsgs: c.maxMsgs,
+    maxBytes: c.maxBytes,
+    maxAgeMs: c.maxAge > 0 ? c.maxAge / NS_PER_MS : 0,
+    maxMsgsPerSubject: c.maxMsgsPerSubject,
+    discard: c.discard,
+    discardNewPerSubject: c.discardNewPerSubject,
+  };
+}

@@ -1,0 +1,191 @@
+// One stream: its configuration, its store, and what happens to a message
+// captured on one of its subjects (dedupe by Nats-Msg-Id, Nats-Expected-*
+// checks, store limits, Nats-Rollup). Returns the PubAck or throws JsApiError.
+
+import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
+import type { Subscription } from '../server/subscription.ts';
+import { JsApiError, JsError } from './errors.ts';
+import { formatTime } from './rfc3339.ts';
+import { storeLimitsOf, streamConfigToWire, type StreamConfig, type StreamConfigWire } from './stream-config.ts';
+import { nowMs, StoreLimitError, type StreamStore } from './store/stream-store.ts';
+
+/** Publish headers JetStream acts on (ADR-8, nats-server stream.go). */
+export const JsHeader = {
+  MsgId: 'Nats-Msg-Id',
+  ExpectedStream: 'Nats-Expected-Stream',
+  ExpectedLastSeq: 'Nats-Expected-Last-Sequence',
+  ExpectedLastSubjSeq: 'Nats-Expected-Last-Subject-Sequence',
+  ExpectedLastMsgId: 'Nats-Expected-Last-Msg-Id',
+  Rollup: 'Nats-Rollup',
+} as const;
+
+const MAX_HEADER_BYTES = 64 * 1024;
+/** How far back a restart looks for Nats-Msg-Id values still inside the window. */
+const DEDUPE_RECOVERY_SCAN = 200_000;
+
+export interface PubAckWire {
+  stream: string;
+  seq: number;
+  duplicate?: boolean;
+}
+
+export interface StreamStateWire {
+  messages: number;
+  bytes: number;
+  first_seq: number;
+  first_ts: string;
+  last_seq: number;
+  last_ts: string;
+  num_subjects?: number;
+  subjects?: Record<string, number>;
+  num_deleted?: number;
+  deleted?: number[];
+  consumer_count: number;
+}
+
+export interface StreamInfoWire {
+  config: StreamConfigWire;
+  created: string;
+  state: StreamStateWire;
+}
+
+export interface StateOptions {
+  subjectsFilter?: string;
+  deletedDetails?: boolean;
+}
+
+export class Stream {
+  subscriptions: Subscription[] = [];
+  private readonly dedupe = new Map<string, { seq: number; time: number }>();
+  private lastMsgId = '';
+
+  constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {}
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Store one captured message. `message` holds the header block first when headerSize >= 0. */
+  ingest(subject: string, headerSize: number, message: Buffer): PubAckWire {
+    const cfg = this.config;
+    if (cfg.sealed) throw new JsApiError(JsError.StreamSealed);
+    const hlen = headerSize > 0 ? headerSize : 0;
+    if (hlen > MAX_HEADER_BYTES) throw new JsApiError(JsError.StreamHeaderExceedsMaximum);
+    if (cfg.maxMsgSize > 0 && message.length > cfg.maxMsgSize) throw new JsApiError(JsError.StreamMessageExceedsMaximum);
+    const header = hlen > 0 ? message.subarray(0, hlen) : null;
+    const data = message.subarray(hlen);
+    const now = nowMs();
+    let msgId = '';
+    let rollup = '';
+    if (header !== null) {
+      const h = parseHeaders(header);
+      msgId = h.get(JsHeader.MsgId) ?? '';
+      if (msgId !== '') {
+        const seen = this.dedupe.get(msgId);
+        if (seen !== undefined && seen.time > now - this.windowMs()) return { stream: cfg.name, seq: seen.seq, duplicate: true };
+      }
+      this.checkExpectations(h, subject);
+      rollup = h.get(JsHeader.Rollup) ?? '';
+      if (rollup !== '') {
+        if (!cfg.allowRollupHdrs) throw JsApiError.of(JsError.StreamRollupFailed, 'rollup not permitted');
+        if (rollup !== 'sub' && rollup !== 'all') throw JsApiError.of(JsError.StreamRollupFailed, `rollup value invalid: ${rollup}`);
+      }
+    }
+    let seq: number;
+    try {
+      seq = this.store.append(subject, header, data, now);
+    } catch (err) {
+      if (err instanceof StoreLimitError) throw JsApiError.of(JsError.StreamStoreFailed, err.kind, { cause: err });
+      throw JsApiError.of(JsError.StreamStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    if (rollup === 'sub') this.store.purge({ filter: subject, seq });
+    else if (rollup === 'all') this.store.purge({ seq });
+    this.lastMsgId = msgId;
+    if (msgId !== '') this.remember(msgId, seq, now);
+    return { stream: cfg.name, seq };
+  }
+
+  private checkExpectations(h: MessageHeaders, subject: string): void {
+    const expectedStream = h.get(JsHeader.ExpectedStream);
+    if (expectedStream !== undefined && expectedStream !== this.config.name) throw new JsApiError(JsError.StreamNotMatch);
+    const lastSeq = this.store.state().lastSeq;
+    const expectedLast = h.get(JsHeader.ExpectedLastSeq);
+    if (expectedLast !== undefined && Number(expectedLast) !== lastSeq) {
+      throw new JsApiError(JsError.StreamWrongLastSequence, { seq: lastSeq });
+    }
+    const expectedMsgId = h.get(JsHeader.ExpectedLastMsgId);
+    if (expectedMsgId !== undefined && expectedMsgId !== this.lastMsgId) {
+      throw new JsApiError(JsError.StreamWrongLastMsgId, { id: this.lastMsgId });
+    }
+    const expectedSubj = h.get(JsHeader.ExpectedLastSubjSeq);
+    if (expectedSubj !== undefined) {
+      const actual = this.store.lastSeqOf(subject);
+      if (Number(expectedSubj) !== actual) throw new JsApiError(JsError.StreamWrongLastSequence, { seq: actual });
+    }
+  }
+
+  private windowMs(): number {
+    return this.config.duplicateWindow / 1_000_000;
+  }
+
+  private remember(msgId: string, seq: number, time: number): void {
+    this.dedupe.delete(msgId);
+    this.dedupe.set(msgId, { seq, time });
+    const cutoff = time - this.windowMs();
+    for (const [id, entry] of this.dedupe) {
+      if (entry.time > cutoff) break;
+      this.dedupe.delete(id);
+    }
+  }
+
+  /** After a restart: rebuild the dedupe window from the newest stored messages. */
+  recoverDedupe(): void {
+    const state = this.store.state();
+    const cutoff = nowMs() - this.windowMs();
+    const found: Array<[string, number, number]> = [];
+    let scanned = 0;
+    for (let seq = state.lastSeq; seq >= state.firstSeq && seq > 0 && scanned < DEDUPE_RECOVERY_SCAN; seq--, scanned++) {
+      const m = this.store.get(seq);
+      if (m === null) continue;
+      if (m.time <= cutoff) break;
+      if (m.header === null) continue;
+      const id = parseHeaders(m.header).get(JsHeader.MsgId);
+      if (id !== undefined && id !== '') found.push([id, seq, m.time]);
+      if (seq === state.lastSeq) this.lastMsgId = id ?? '';
+    }
+    for (let i = found.length - 1; i >= 0; i--) this.remember(found[i][0], found[i][1], found[i][2]);
+  }
+
+  /** Apply an already validated update. */
+  update(next: StreamConfig): void {
+    this.config = next;
+    this.store.setLimits(storeLimitsOf(next));
+  }
+
+  state(options: StateOptions = {}): StreamStateWire {
+    const s = this.store.state();
+    const wire: StreamStateWire = {
+      messages: s.msgs,
+      bytes: s.bytes,
+      first_seq: s.firstSeq,
+      first_ts: formatTime(s.firstTime),
+      last_seq: s.lastSeq,
+      last_ts: formatTime(s.lastTime),
+      consumer_count: 0,
+    };
+    if (s.numSubjects > 0) wire.num_subjects = s.numSubjects;
+    if (options.subjectsFilter) {
+      const counts = this.store.subjectCounts(options.subjectsFilter);
+      if (counts.size > 0) wire.subjects = Object.fromEntries(counts);
+    }
+    if (s.numDeleted > 0) {
+      wire.num_deleted = s.numDeleted;
+      if (options.deletedDetails) wire.deleted = this.store.deletedSeqs();
+    }
+    return wire;
+  }
+
+  info(options: StateOptions = {}): StreamInfoWire {
+    return { config: streamConfigToWire(this.config), created: this.created, state: this.state(options) };
+  }
+}

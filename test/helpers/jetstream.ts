@@ -1,0 +1,78 @@
+// JetStream servers for tests: Switchboard (NatsServer + JetStreamEngine on one
+// Router, in-process or as a child process) and Debian's `nats-server -js`,
+// each with its own temporary store directory.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JetStreamEngine, type JetStreamOptions } from '../../core/jetstream/jetstream-engine.ts';
+import { NatsServer } from '../../core/server/nats-server.ts';
+import { Router } from '../../core/server/router.ts';
+import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, stopChild, waitForOutput, type RunningServer } from './servers.ts';
+
+export function tempStoreDir(prefix = 'sb-js-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface JetStreamServer extends RunningServer {
+  readonly storeDir: string;
+}
+
+export async function startSwitchboardJetStream(options: Partial<JetStreamOptions> = {}): Promise<JetStreamServer & { engine: JetStreamEngine; server: NatsServer }> {
+  const storeDir = options.storeDir ?? tempStoreDir();
+  const router = new Router();
+  const engine = new JetStreamEngine(router, { ...options, storeDir });
+  await engine.start();
+  const server = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
+  await server.start();
+  return {
+    name: 'switchboard',
+    engine,
+    server,
+    storeDir,
+    port: server.port,
+    url: `nats://127.0.0.1:${server.port}`,
+    async stop() {
+      await server.stop();
+      await engine.stop();
+      if (options.storeDir === undefined) rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startNatsServerJetStream(): Promise<JetStreamServer> {
+  const storeDir = tempStoreDir('ns-js-');
+  const running = await startNatsServer(['-js', '-sd', storeDir]);
+  return {
+    ...running,
+    storeDir,
+    async stop() {
+      await running.stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface JetStreamTarget {
+  readonly name: string;
+  start(): Promise<JetStreamServer>;
+}
+
+/** Switchboard always; nats-server -js when installed (otherwise a SKIPPED line). */
+export function jetStreamTargets(): JetStreamTarget[] {
+  const targets: JetStreamTarget[] = [{ name: 'switchboard', start: () => startSwitchboardJetStream() }];
+  if (requirePeer('nats-server')) targets.push({ name: 'nats-server', start: () => startNatsServerJetStream() });
+  return targets;
+}
+
+/** Switchboard with JetStream as a child process (test/helpers/jetstream-server-main.ts). */
+export async function startJetStreamProcess(storeDir: string, port?: number, extra: string[] = []): Promise<RunningServer & { child: ChildProcess }> {
+  const chosen = port ?? (await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/jetstream-server-main.ts', '--port', String(chosen), '--store-dir', storeDir, ...extra], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(child, 'JetStream ready');
+  return { name: 'switchboard-js-process', child, port: chosen, url: `nats://127.0.0.1:${chosen}`, stop: () => stopChild(child) };
+}
