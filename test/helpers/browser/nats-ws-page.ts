@@ -1,0 +1,84 @@
+// The script of the browser test page, bundled by esbuild with the real
+// @nats-io/nats-core client (test/helpers/browser/page-server.ts). It renders
+// what it receives into the page and exposes a small API on `window` so the
+// test drives it and reads back exactly the data the page received.
+
+import { wsconnect, type NatsConnection } from '@nats-io/nats-core';
+
+export interface NatsPageApi {
+  /** Connect to a WebSocket URL; resolves with the server id from INFO. */
+  connect(url: string): Promise<string>;
+  /** Try a connection that is expected to fail; resolves with the error text or 'connected'. */
+  tryConnect(url: string): Promise<string>;
+  /** Subscribe and record every message as `subject|header X-Seq|payload`. */
+  subscribe(subject: string): Promise<void>;
+  received(subject: string): string[];
+  publish(subject: string, data: string): Promise<void>;
+  request(subject: string, data: string, timeoutMs: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+declare global {
+  interface Window {
+    natsPage: NatsPageApi;
+  }
+}
+
+const received = new Map<string, string[]>();
+let nc: NatsConnection | null = null;
+
+function connection(): NatsConnection {
+  if (nc === null) throw new Error('natsPage.connect() first');
+  return nc;
+}
+
+function render(line: string): void {
+  const item = document.createElement('li');
+  item.textContent = line;
+  document.getElementById('received')?.append(item);
+}
+
+window.natsPage = {
+  async connect(url) {
+    nc = await wsconnect({ servers: url, maxReconnectAttempts: 0 });
+    document.getElementById('status')!.textContent = `connected to ${url}`;
+    return nc.info?.server_id ?? '';
+  },
+  async tryConnect(url) {
+    try {
+      const other = await wsconnect({ servers: url, maxReconnectAttempts: 0, timeout: 2_000 });
+      await other.close();
+      return 'connected';
+    } catch (error) {
+      return String((error as Error).message || error);
+    }
+  },
+  async subscribe(subject) {
+    const list: string[] = [];
+    received.set(subject, list);
+    connection().subscribe(subject, {
+      callback: (_err, msg) => {
+        const line = `${msg.subject}|${msg.headers?.get('X-Seq') ?? ''}|${msg.string()}`;
+        list.push(line);
+        render(line);
+      },
+    });
+    // The subscription is registered on the server once the flush round-trip ends.
+    await connection().flush();
+  },
+  received(subject) {
+    return [...(received.get(subject) ?? [])];
+  },
+  async publish(subject, data) {
+    connection().publish(subject, data);
+    await connection().flush();
+  },
+  async request(subject, data, timeoutMs) {
+    const reply = await connection().request(subject, data, { timeout: timeoutMs });
+    return reply.string();
+  },
+  async close() {
+    await nc?.close();
+    nc = null;
+  },
+};

@@ -1,0 +1,96 @@
+// A real browser on the WebSocket gateway: Debian's headless chromium loads a
+// page bundling @nats-io/nats-core, connects with wsconnect() over the
+// browser's own WebSocket, and exchanges messages with a Node client on TCP.
+// The assertions read the data the page received, never screenshots.
+
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import type { Page } from 'playwright-core';
+import { NatsServer } from '../../core/server/nats-server.ts';
+import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
+import { launchChromium, requireChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
+import { servePage, type PageServer } from '../helpers/browser/page-server.ts';
+
+const PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/nats-ws-page.ts', import.meta.url));
+const chromiumExecutable = requireChromium();
+
+describe('websocket gateway in headless chromium', { skip: chromiumExecutable === null ? 'chromium not installed' : false }, () => {
+  let nats: NatsServer;
+  let gateway: WebSocketGateway;
+  let foreignGateway: WebSocketGateway;
+  let pageServer: PageServer;
+  let browser: HeadlessChromium | undefined;
+  let page: Page;
+  let node: NatsConnection;
+
+  before(async () => {
+    nats = new NatsServer({ host: '127.0.0.1', port: 0 });
+    await nats.start();
+    pageServer = await servePage('Switchboard NATS over WebSocket', PAGE_ENTRY);
+    // The page's own origin is the only one allowed, so the browser's real Origin header is checked.
+    gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, allowedOrigins: [pageServer.origin] });
+    await gateway.start();
+    foreignGateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, allowedOrigins: ['https://elsewhere.example'] });
+    await foreignGateway.start();
+    node = await connect({ servers: `nats://127.0.0.1:${nats.port}` });
+    browser = await launchChromium(chromiumExecutable!);
+    page = await browser.newPage();
+    await page.goto(`${pageServer.origin}/`);
+    await page.waitForFunction(() => window.natsPage !== undefined);
+    const serverId = await page.evaluate((url) => window.natsPage.connect(url), gateway.url);
+    assert.equal(serverId, nats.serverId);
+  });
+
+  after(async () => {
+    await page?.evaluate(() => window.natsPage.close()).catch(() => {});
+    await browser?.close();
+    await node?.close();
+    await foreignGateway?.stop();
+    await gateway?.stop();
+    await pageServer?.stop();
+    await nats?.stop();
+  });
+
+  it('websocket - a page subscribes and receives what a Node client publishes', async () => {
+    await page.evaluate(() => window.natsPage.subscribe('browser.feed.>'));
+    for (let i = 0; i < 20; i++) {
+      const h = headers();
+      h.set('X-Seq', String(i));
+      node.publish(`browser.feed.${i % 2 === 0 ? 'even' : 'odd'}`, `tick ${i} ✓`, { headers: h });
+    }
+    await node.flush();
+    await page.waitForFunction(() => window.natsPage.received('browser.feed.>').length === 20, undefined, { timeout: 5_000 });
+    const got = await page.evaluate(() => window.natsPage.received('browser.feed.>'));
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `browser.feed.${i % 2 === 0 ? 'even' : 'odd'}|${i}|tick ${i} ✓`));
+    // The page rendered them too: the DOM shows what a user would see.
+    assert.equal(await page.locator('#received li').count(), 20);
+  });
+
+  it('websocket - a page publishes to a Node subscriber', async () => {
+    const got: string[] = [];
+    node.subscribe('browser.clicks', { callback: (_err, msg) => void got.push(msg.string()) });
+    await node.flush();
+    await page.evaluate(() => window.natsPage.publish('browser.clicks', 'clicked #buy'));
+    const deadline = Date.now() + 5_000;
+    while (got.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(got, ['clicked #buy']);
+  });
+
+  it('websocket - a page requests a Node service and gets the reply', async () => {
+    node.subscribe('svc.greet', { callback: (_err, msg) => void msg.respond(`hello, ${msg.string()}`) });
+    await node.flush();
+    const reply = await page.evaluate(() => window.natsPage.request('svc.greet', 'browser', 2_000));
+    assert.equal(reply, 'hello, browser');
+    const none = await page.evaluate(() => window.natsPage.request('svc.absent', '', 1_000).catch((e: Error) => `error: ${e.message}`));
+    assert.match(none, /no responders/i);
+  });
+
+  it('websocket - a page from an origin the gateway does not allow cannot connect', async () => {
+    const before = foreignGateway.stats.rejectedOrigins;
+    const outcome = await page.evaluate((url) => window.natsPage.tryConnect(url), foreignGateway.url);
+    assert.notEqual(outcome, 'connected');
+    assert.equal(foreignGateway.stats.rejectedOrigins, before + 1);
+  });
+});
