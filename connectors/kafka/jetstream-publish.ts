@@ -1,0 +1,62 @@
+// Publishing into a JetStream stream through the Broker port: a request to the
+// subject, answered by the stream with a PubAck (nats-server jetstream_api.go):
+//   {"stream":"ORDERS","seq":12,"duplicate":true?}  or  {"error":{"code":..,"err_code":..,"description":..}}
+// Nats-Msg-Id makes the publish idempotent within the stream's duplicate window;
+// Nats-Expected-Stream makes a subject captured by another stream an error
+// instead of a silent success elsewhere.
+
+import type { Broker } from '../../core/broker/broker.ts';
+import { NoRespondersError, RequestTimeoutError } from '../../core/broker/errors.ts';
+import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import { errorMessage, JetStreamPublishError } from './errors.ts';
+
+export interface PubAck {
+  stream: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+interface WirePubAck {
+  stream?: string;
+  seq?: number;
+  duplicate?: boolean;
+  error?: { code?: number; err_code?: number; description?: string };
+}
+
+export async function publishToStream(
+  broker: Broker,
+  mapping: string,
+  stream: string,
+  subject: string,
+  data: Uint8Array,
+  headers: MessageHeaders,
+  msgId: string,
+  timeoutMs: number,
+): Promise<PubAck> {
+  headers.set('Nats-Msg-Id', msgId);
+  headers.set('Nats-Expected-Stream', stream);
+  let reply;
+  try {
+    reply = await broker.request(subject, data, { timeoutMs, headers });
+  } catch (error) {
+    if (error instanceof NoRespondersError) {
+      throw new JetStreamPublishError(mapping, subject, `no stream captures the subject (is stream ${JSON.stringify(stream)} defined?)`, null, { cause: error });
+    }
+    if (error instanceof RequestTimeoutError) throw new JetStreamPublishError(mapping, subject, `no PubAck within ${timeoutMs} ms`, null, { cause: error });
+    throw new JetStreamPublishError(mapping, subject, errorMessage(error), null, { cause: error });
+  }
+  if (reply.headers !== null && reply.headers.status === 503) {
+    throw new JetStreamPublishError(mapping, subject, `no stream captures the subject (is stream ${JSON.stringify(stream)} defined?)`);
+  }
+  let ack: WirePubAck;
+  try {
+    ack = JSON.parse(Buffer.from(reply.data).toString('utf8')) as WirePubAck;
+  } catch (error) {
+    throw new JetStreamPublishError(mapping, subject, 'the reply is not a PubAck', null, { cause: error });
+  }
+  if (ack.error !== undefined) {
+    throw new JetStreamPublishError(mapping, subject, ack.error.description ?? 'error', ack.error.err_code ?? null);
+  }
+  if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number') throw new JetStreamPublishError(mapping, subject, 'the reply is not a PubAck');
+  return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true };
+}

@@ -1,0 +1,92 @@
+// kafkajs client construction and the one producer the NATS -> Kafka mappings
+// share. kafkajs's own retries are kept short on purpose: the bridge retries
+// forever itself (with backoff, counted in metrics), so a dead cluster shows up
+// in /metrics within seconds instead of hiding inside a library retry loop.
+
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import type { KafkaClientConfig } from './config.ts';
+
+export type BridgeLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+const LEVELS: Record<BridgeLogLevel, KafkaLogLevel> = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+};
+
+export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLogLevel): Kafka {
+  const options: KafkaConfig = {
+    brokers: config.brokers,
+    clientId: config.clientId ?? 'switchboard-kafka-bridge',
+    connectionTimeout: config.connectionTimeoutMs ?? 3_000,
+    requestTimeout: 30_000,
+    logLevel: LEVELS[logLevel],
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+  };
+  if (config.ssl !== undefined) options.ssl = config.ssl;
+  if (config.sasl !== undefined) options.sasl = config.sasl as SASLOptions;
+  return new Kafka(options);
+}
+
+/** Error types after which the producer is replaced: its idempotence state (PID, sequences) no longer matches the cluster's. */
+const PRODUCER_STATE_ERRORS = new Set(['UNKNOWN_PRODUCER_ID', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+/** Errors no retry can cure: the batch is split, then the single record dropped and counted. */
+const POISON_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_TOPIC_EXCEPTION', 'CORRUPT_MESSAGE', 'INVALID_RECORD', 'INVALID_REQUIRED_ACKS']);
+
+function protocolType(error: unknown, depth = 0): string | null {
+  if (typeof error !== 'object' || error === null || depth > 4) return null;
+  const e = error as { type?: unknown; cause?: unknown; originalError?: unknown };
+  if (typeof e.type === 'string') return e.type;
+  return protocolType(e.cause, depth + 1) ?? protocolType(e.originalError, depth + 1);
+}
+
+export function isPoisonError(error: unknown): boolean {
+  const type = protocolType(error);
+  return type !== null && POISON_ERRORS.has(type);
+}
+
+export class ProducerHandle {
+  private current: Promise<Producer> | null = null;
+
+  constructor(private readonly kafka: Kafka, private readonly idempotent: boolean) {}
+
+  /** The connected producer, created on first use and after invalidate(). */
+  get(): Promise<Producer> {
+    if (this.current === null) {
+      const producer = this.kafka.producer({
+        idempotent: this.idempotent,
+        // Kafka allows up to 5 in flight with idempotence and still keeps order per partition.
+        maxInFlightRequests: this.idempotent ? 5 : undefined,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+      });
+      const connecting = producer.connect().then(() => producer);
+      this.current = connecting;
+      connecting.catch(() => {
+        if (this.current === connecting) this.current = null;
+        void producer.disconnect().catch(() => undefined);
+      });
+    }
+    return this.current;
+  }
+
+  /** Drop the producer after a failure that may have left its state wrong (or the cluster gone). */
+  async invalidate(error: unknown): Promise<void> {
+    const type = protocolType(error);
+    const stateError = type !== null && PRODUCER_STATE_ERRORS.has(type);
+    const connectionError = error instanceof Error && /Connection|BrokerNotFound|NumberOfRetriesExceeded|ECONNREFUSED|timeout/i.test(`${error.name} ${error.message}`);
+    if (!stateError && !connectionError) return;
+    const old = this.current;
+    this.current = null;
+    if (old !== null) await old.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const old = this.current;
+    this.current = null;
+    if (old !== null) await old.then((p) => p.disconnect()).catch(() => undefined);
+  }
+}

@@ -1,0 +1,213 @@
+// Kafka -> NATS: a consumer group reads the topics and publishes each record to
+// the rendered subject, in order per partition. The offset is resolved (and so
+// committed by kafkajs after the batch) only once the records reached NATS:
+//   core subject: after broker.flush(), so a crash before it re-reads the batch
+//     (at-least-once into the server; core subscribers get NATS's at-most-once);
+//   JetStream stream: after each record's PubAck, with Nats-Msg-Id =
+//     <topic>/<partition>/<offset>, so a record re-read after a crash is dropped
+//     by the stream's duplicate window (effectively-once).
+// A supervisor recreates the consumer with backoff whenever kafkajs gives up, so
+// a Kafka outage shows up in metrics and never stops the rest of the server.
+
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Broker } from '../../core/broker/broker.ts';
+import { InvalidSubjectError } from '../../core/broker/errors.ts';
+import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import { Backoff, sleep } from './backoff.ts';
+import { parseTopicSelector, type KafkaToNatsConfig } from './config.ts';
+import { errorMessage, KafkaMappingError } from './errors.ts';
+import { publishToStream } from './jetstream-publish.ts';
+import { MappingMetrics } from './mapping-metrics.ts';
+import { kafkaRecordToNatsHeaders } from './record-codec.ts';
+import { compileSubjectTemplate, type SubjectRenderer } from './templates.ts';
+
+const EMPTY = new Uint8Array(0);
+const EARLIEST = '-2';
+const LATEST = '-1';
+
+export interface KafkaToNatsDeps {
+  broker: Broker;
+  kafka: Kafka;
+  /** How long to wait for a PubAck before retrying the publish (default 5000 ms). */
+  publishTimeoutMs?: number;
+}
+
+export class KafkaToNatsMapping {
+  readonly metrics: MappingMetrics;
+  private readonly subjectOf: SubjectRenderer;
+  private readonly lag = new Map<string, number>();
+  /** Partitions already moved to earliest/latest, so a consumer restart resumes instead. */
+  private readonly positioned = new Set<string>();
+  private readonly abort = new AbortController();
+  private consumer: Consumer | null = null;
+  private supervisor: Promise<void> | null = null;
+
+  constructor(readonly config: KafkaToNatsConfig, private readonly deps: KafkaToNatsDeps) {
+    this.metrics = new MappingMetrics(config.name, 'kafka-to-nats');
+    this.subjectOf = compileSubjectTemplate(config.subject, 'subject', config.name);
+  }
+
+  start(): void {
+    this.supervisor ??= this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.supervisor;
+    this.metrics.state = 'stopped';
+  }
+
+  private async supervise(): Promise<void> {
+    const backoff = new Backoff(200, 5_000);
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      this.metrics.state = this.metrics.errors === 0 ? 'connecting' : 'retrying';
+      const consumer = this.deps.kafka.consumer({
+        groupId: this.config.groupId,
+        maxWaitTimeInMs: 500,
+        // Give up quickly inside kafkajs; this loop retries forever with its own backoff.
+        retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3, restartOnFailure: async () => false },
+      });
+      this.consumer = consumer;
+      const crashed = new Promise<unknown>((resolve) => {
+        consumer.on(consumer.events.CRASH, (event) => resolve(event.payload.error));
+        signal.addEventListener('abort', () => resolve(null), { once: true });
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        this.metrics.state = 'running';
+        backoff.reset();
+        this.position(consumer, event.payload.memberAssignment);
+      });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: this.config.topics.map(parseTopicSelector), fromBeginning: this.config.start !== 'latest' });
+        await consumer.run({
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 4,
+          eachBatch: (payload) => (this.config.stream === undefined ? this.toCore(payload) : this.toStream(payload, this.config.stream)),
+        });
+        const error = await crashed;
+        if (error !== null) this.metrics.error(new KafkaMappingError(this.config.name, `consumer stopped: ${errorMessage(error)}`, { cause: error }));
+      } catch (error) {
+        if (!signal.aborted) this.metrics.error(new KafkaMappingError(this.config.name, `cannot consume: ${errorMessage(error)}`, { cause: error }));
+      }
+      await consumer.disconnect().catch(() => undefined);
+      if (!signal.aborted) await sleep(backoff.next(), signal);
+    }
+  }
+
+  /** start: earliest/latest move each partition once, on its first assignment to this bridge. */
+  private position(consumer: Consumer, assignment: Record<string, number[]>): void {
+    const start = this.config.start ?? 'committed';
+    if (start === 'committed') return;
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const id = `${topic}/${partition}`;
+        if (this.positioned.has(id)) continue;
+        this.positioned.add(id);
+        consumer.seek({ topic, partition, offset: start === 'earliest' ? EARLIEST : LATEST });
+      }
+    }
+  }
+
+  private record(topic: string, partition: number, offset: string, highWatermark: string): void {
+    this.lag.set(`${topic}/${partition}`, Math.max(0, Number(highWatermark) - 1 - Number(offset)));
+    let total = 0;
+    for (const n of this.lag.values()) total += n;
+    this.metrics.lag = total;
+  }
+
+  private translate(topic: string, partition: number, record: EachBatchPayload['batch']['messages'][number]): { subject: string; headers: MessageHeaders; data: Uint8Array } {
+    return {
+      subject: this.subjectOf({ topic, key: record.key ?? null, partition }),
+      headers: kafkaRecordToNatsHeaders({ topic, partition }, record),
+      data: record.value ?? EMPTY,
+    };
+  }
+
+  private async toCore({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    let last: string | null = null;
+    let count = 0;
+    let bytes = 0;
+    for (const record of batch.messages) {
+      if (!isRunning() || isStale() || this.abort.signal.aborted) break;
+      const { subject, headers, data } = this.translate(topic, partition, record);
+      try {
+        await this.deps.broker.publish(subject, data, { headers });
+        count++;
+        bytes += data.byteLength;
+      } catch (error) {
+        if (!(error instanceof InvalidSubjectError)) throw error;
+        // Cannot happen with a validated template; counted rather than blocking the partition.
+        this.metrics.dropped++;
+        this.metrics.error(new KafkaMappingError(this.config.name, `record ${topic}/${partition}/${record.offset}: ${error.message}`));
+      }
+      last = record.offset;
+    }
+    if (last === null) return;
+    // The offset is committed only for what the NATS server has: at-least-once.
+    await this.deps.broker.flush();
+    resolveOffset(last);
+    this.metrics.delivered(count, bytes);
+    this.record(topic, partition, last, batch.highWatermark);
+    await heartbeat();
+  }
+
+  private async toStream({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, stream: string): Promise<void> {
+    const { topic, partition } = batch;
+    const window = this.config.maxInFlight ?? 256;
+    const inFlight: Array<{ offset: string; bytes: number; acked: Promise<boolean> }> = [];
+    const settleFirst = async (): Promise<boolean> => {
+      const first = inFlight.shift();
+      if (first === undefined || !(await first.acked)) return false;
+      // Commit strictly after the PubAck: a crash before this re-reads and the stream dedupes.
+      resolveOffset(first.offset);
+      this.metrics.state = 'running';
+      this.metrics.delivered(1, first.bytes);
+      this.record(topic, partition, first.offset, batch.highWatermark);
+      return true;
+    };
+    let ok = true;
+    for (const record of batch.messages) {
+      if (!ok || !isRunning() || isStale() || this.abort.signal.aborted) break;
+      const { subject, headers, data } = this.translate(topic, partition, record);
+      const msgId = `${topic}/${partition}/${record.offset}`;
+      inFlight.push({ offset: record.offset, bytes: data.byteLength, acked: this.publishUntilAcked(stream, subject, data, headers, msgId, heartbeat, isRunning) });
+      if (inFlight.length >= window) ok = await settleFirst();
+    }
+    // Never resolve past a record that was not acknowledged, even if later ones were.
+    while (inFlight.length > 0) {
+      if (ok) ok = await settleFirst();
+      else await inFlight.shift()?.acked;
+    }
+    await heartbeat();
+  }
+
+  /** Retry one publish until the stream acknowledges it; false when the mapping stops or loses the partition. */
+  private async publishUntilAcked(
+    stream: string,
+    subject: string,
+    data: Uint8Array,
+    headers: MessageHeaders,
+    msgId: string,
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<boolean> {
+    const backoff = new Backoff(100, 2_000);
+    const signal = this.abort.signal;
+    while (!signal.aborted && isRunning()) {
+      try {
+        await publishToStream(this.deps.broker, this.config.name, stream, subject, data, headers, msgId, this.deps.publishTimeoutMs ?? 5_000);
+        return true;
+      } catch (error) {
+        this.metrics.error(error);
+        this.metrics.state = 'retrying';
+        await heartbeat().catch(() => undefined);
+        await sleep(backoff.next(), signal);
+      }
+    }
+    return false;
+  }
+}
