@@ -1,7 +1,10 @@
 // The one user model every protocol uses (DESIGN seam 5). A gateway maps its
-// protocol's credentials into `Credentials`, authenticates once into a
-// Principal, and asks the Principal before each publish or subscribe on the
-// mapped subject, so one rule means the same thing on every protocol.
+// protocol's credentials into `Credentials`, authenticates once per connection
+// (or request) into a Principal, and asks the Principal before each publish or
+// subscribe on the mapped subject, so one rule means the same thing on every
+// protocol. Nothing here knows about NATS, MQTT, HTTP or Kafka.
+
+import { verifySecret } from './secrets.ts';
 
 export interface Credentials {
   token?: string;
@@ -14,12 +17,26 @@ export interface Principal {
   readonly name: string;
   canPublish(subject: string): boolean;
   canSubscribe(subject: string, queue?: string | null): boolean;
+  /**
+   * Present when a message on a literal subject must be re-checked on delivery
+   * (a wildcard subscription that a deny rule cuts into). False = do not deliver.
+   */
+  canReceive?(subject: string): boolean;
+  /**
+   * Present when the principal may answer requests (allow_responses): the
+   * gateway reports the reply subject (NATS reply, MQTT 5 response topic, ...)
+   * of each message it delivers, and that subject becomes publishable.
+   */
+  noteReply?(reply: string): void;
 }
 
 export interface Authorizer {
   /** True when a client must present credentials before doing anything. */
   readonly authRequired: boolean;
-  /** A Principal, or null when the credentials are wrong or missing. */
+  /**
+   * A Principal, or null when the credentials are wrong or missing. Call once
+   * per connection: a Principal may keep per-connection state (allow_responses).
+   */
   authenticate(credentials: Credentials): Principal | null;
 }
 
@@ -37,11 +54,11 @@ export class OpenAuthorizer implements Authorizer {
   }
 }
 
-/** A single shared token, as nats-server's `authorization { token }`. */
+/** A single shared token (plain, compared in constant time, or bcrypt), as nats-server's `authorization { token }`. */
 export class TokenAuthorizer implements Authorizer {
   readonly authRequired = true;
   constructor(private readonly token: string) {}
   authenticate(credentials: Credentials): Principal | null {
-    return credentials.token === this.token ? UNRESTRICTED_PRINCIPAL : null;
+    return verifySecret(this.token, credentials.token) ? UNRESTRICTED_PRINCIPAL : null;
   }
 }

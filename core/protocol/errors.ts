@@ -19,6 +19,7 @@ export const NatsErrorCode = {
   InvalidQueueName: 'InvalidQueueName',
   PublishPermission: 'PublishPermission',
   SubscribePermission: 'SubscribePermission',
+  SubscribeQueuePermission: 'SubscribeQueuePermission',
   NoHeaderSupport: 'NoHeaderSupport',
 } as const;
 export type NatsErrorCode = (typeof NatsErrorCode)[keyof typeof NatsErrorCode];
@@ -45,6 +46,7 @@ const CATALOG: Record<NatsErrorCode, CatalogEntry> = {
   InvalidQueueName: { text: 'Invalid Queue Name', fatal: false },
   PublishPermission: { text: 'Permissions Violation for Publish to "%s"', fatal: false },
   SubscribePermission: { text: 'Permissions Violation for Subscription to "%s"', fatal: false },
+  SubscribeQueuePermission: { text: 'Permissions Violation for Subscription to "%s" using queue "%q"', fatal: false },
   NoHeaderSupport: { text: 'Headers Not Supported', fatal: true },
 };
 
@@ -55,9 +57,10 @@ export class NatsProtocolError extends Error {
   /** The exact text sent inside -ERR '...'. */
   readonly wireText: string;
 
-  constructor(code: NatsErrorCode, options: { subject?: string; detail?: string; cause?: unknown } = {}) {
+  constructor(code: NatsErrorCode, options: { subject?: string; queue?: string; detail?: string; cause?: unknown } = {}) {
     const entry = CATALOG[code];
-    const wireText = options.subject === undefined ? entry.text : entry.text.replace('%s', options.subject);
+    let wireText = options.subject === undefined ? entry.text : entry.text.replace('%s', options.subject);
+    if (options.queue !== undefined) wireText = wireText.replace('%q', options.queue);
     super(options.detail ? `${wireText}: ${options.detail}` : wireText, { cause: options.cause });
     this.name = 'NatsProtocolError';
     this.code = code;

@@ -181,7 +181,9 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       return;
     }
     if (!this.principal.canSubscribe(subject, queue)) {
-      this.sendError(new NatsProtocolError(NatsErrorCode.SubscribePermission, { subject }));
+      this.sendError(queue === null
+        ? new NatsProtocolError(NatsErrorCode.SubscribePermission, { subject })
+        : new NatsProtocolError(NatsErrorCode.SubscribeQueuePermission, { subject, queue }));
       return;
     }
     // A repeated sid is ignored, as nats-server does.
@@ -230,6 +232,10 @@ export class NatsClient implements Subscriber, ClientOpHandler {
 
   deliver(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
     if (this.isClosed) return;
+    const principal = this.principal;
+    // Permission hooks exist only for users whose rules need them (core/auth).
+    if (principal.canReceive !== undefined && !principal.canReceive(subject)) return;
+    if (reply !== null && principal.noteReply !== undefined) principal.noteReply(reply);
     if (headerSize >= 0 && !this.options.headers) {
       // A client that did not declare header support gets the body only, as nats-server does.
       message = message.subarray(headerSize);
@@ -306,9 +312,18 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     this.scheduleFlush();
   }
 
-  /** Before CONNECT, only an open server lets operations through. */
+  /**
+   * Operations before CONNECT act as a client without credentials: allowed when
+   * the authorizer accepts that (open server, or no_auth_user, as nats-server).
+   */
   private admitted(): boolean {
-    if (this.connected || !this.host.authorizer.authRequired) return true;
+    if (this.connected) return true;
+    const anonymous = this.host.authorizer.authenticate({});
+    if (anonymous !== null) {
+      this.principal = anonymous;
+      this.connected = true;
+      return true;
+    }
     this.host.onAuthFailure(this);
     this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation, { detail: 'operation before CONNECT' }), CloseReason.AuthenticationViolation);
     return false;
