@@ -33,15 +33,23 @@ export function targetInstalled(name: TargetName): boolean {
   return name === 'switchboard' || commandAvailable('nats-server');
 }
 
+/**
+ * The registry kills servers when the bench exits normally or by a signal; only
+ * a SIGKILL of the bench escapes it. setpriv's parent-death signal covers that
+ * too, and it execs the server, so the pid (and its RSS) stays the server's.
+ */
+const DEATH_WRAPPER = commandAvailable('setpriv') ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
+
+function spawnServer(command: string[], cwd: string): ChildProcess {
+  const [file, ...args] = [...DEATH_WRAPPER, ...command];
+  return spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 export async function startBenchServer(name: TargetName, launch: ServerLaunch): Promise<BenchServer> {
   const port = await freePort();
-  const child = name === 'switchboard'
-    ? spawn(process.execPath, [...launch.nodeFlags, '--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(port)], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    : spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  const child = track(name === 'switchboard'
+    ? spawnServer([process.execPath, ...launch.nodeFlags, '--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(port)], PROJECT_ROOT)
+    : spawnServer(['nats-server', '-a', '127.0.0.1', '-p', String(port)], PROJECT_ROOT));
   let output = '';
   // Keep reading so a chatty server never blocks on a full pipe.
   const keep = (chunk: Buffer): void => {

@@ -41,13 +41,37 @@ function label(frame: CallFrame): string {
   return `${name}  ${file}:${frame.lineNumber + 1}`;
 }
 
+/** Frames that only run once clients are connected: the start of the measured load. */
+const LOAD_FRAMES = new Set(['onconnection', 'onStreamRead']);
+
+/**
+ * Index of the first sample taken while serving a client. Everything before it
+ * is start-up (module loading under tsx), which would otherwise crowd the top.
+ */
+function firstLoadSample(profile: CpuProfile, byId: Map<number, ProfileNode>): number {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const samples = profile.samples ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
+      if (LOAD_FRAMES.has(byId.get(id)?.callFrame.functionName ?? '')) return i;
+    }
+  }
+  return 0;
+}
+
 export function summarise(profile: CpuProfile, top: number): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const hits = new Map<number, number>();
-  if (profile.samples !== undefined) for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  const skipped = firstLoadSample(profile, byId);
+  if (profile.samples !== undefined) for (const id of profile.samples.slice(skipped)) hits.set(id, (hits.get(id) ?? 0) + 1);
   else for (const n of profile.nodes) hits.set(n.id, n.hitCount ?? 0);
   const totalHits = [...hits.values()].reduce((a, b) => a + b, 0);
-  const msPerHit = totalHits === 0 ? 0 : (profile.endTime - profile.startTime) / 1000 / totalHits;
+  // Percentages are of busy time: idle waiting for the load says nothing about hot spots.
+  const idleHits = profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').reduce((sum, n) => sum + (hits.get(n.id) ?? 0), 0);
+  const busyHits = Math.max(1, totalHits - idleHits);
+  // Sampling is regular, so the profile's average interval converts hits to time.
+  const msPerHit = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples?.length ?? totalHits);
 
   const tallies = new Map<string, Tally>();
   const tally = (key: string): Tally => {
@@ -74,16 +98,16 @@ export function summarise(profile: CpuProfile, top: number): string {
   };
   walk(profile.nodes[0].id, new Set());
 
-  const rows = [...tallies.entries()];
+  const rows = [...tallies.entries()].filter(([key]) => key !== '(idle)' && key !== '(root)');
   const format = (title: string, pick: (t: Tally) => number): string => {
     const lines = rows
       .sort((a, b) => pick(b[1]) - pick(a[1]))
       .slice(0, top)
-      .map(([key, t]) => `${((pick(t) / totalHits) * 100).toFixed(1).padStart(5)}%  ${(pick(t) * msPerHit).toFixed(0).padStart(7)} ms  ${key}`);
+      .map(([key, t]) => `${((pick(t) / busyHits) * 100).toFixed(1).padStart(5)}%  ${(pick(t) * msPerHit).toFixed(0).padStart(7)} ms  ${key}`);
     return [title, ...lines].join('\n');
   };
   return [
-    `${totalHits} samples over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s`,
+    `${totalHits} samples after start-up (${skipped} start-up samples left out), ${((idleHits / Math.max(1, totalHits)) * 100).toFixed(0)}% idle; percentages are of busy time`,
     format('self time:', (t) => t.self),
     '',
     format('total time (self + callees):', (t) => t.total),

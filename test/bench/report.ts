@@ -96,8 +96,8 @@ export function formatTable(rows: readonly ComparisonRow[]): string {
   const body = rows.map((row) => [
     row.metric,
     `${row.unit}${row.better === 'higher' ? ' ↑' : row.better === 'lower' ? ' ↓' : ''}`,
-    cell(row.switchboard, row.errors.switchboard),
-    cell(row.natsServer, row.errors['nats-server']),
+    cell(row.switchboard, row.runs.switchboard, row.errors.switchboard),
+    cell(row.natsServer, row.runs['nats-server'], row.errors['nats-server']),
     row.ratio === null ? '-' : `${row.ratio.toFixed(2)}×`,
     row.target === null ? '' : `${row.target.op === '>=' ? '≥' : '≤'} ${row.target.ratio}× ${row.targetMet === null ? '' : row.targetMet ? 'met' : 'MISSED'}`,
   ]);
@@ -113,13 +113,18 @@ export function formatTable(rows: readonly ComparisonRow[]): string {
     ...body.map(line),
     '',
     '↑ higher is better, ↓ lower is better; ours/theirs = switchboard ÷ nats-server (for ↓ rows, below 1 means we are better).',
+    'Each cell is the median of the runs; ±N% is half the range between the fastest and slowest run.',
     ...notes,
   ].join('\n');
 }
 
-function cell(figure: Figure | null, error: string | undefined): string {
-  if (figure !== null) return formatValue(figure.value, figure.unit);
-  return error === undefined ? '-' : 'error';
+/** The median, with the half-range of all runs as a percentage so noise is visible. */
+function cell(figure: Figure | null, runs: readonly number[] | undefined, error: string | undefined): string {
+  if (figure === null) return error === undefined ? '-' : 'error';
+  const value = formatValue(figure.value, figure.unit);
+  if (runs === undefined || runs.length < 2 || figure.value === 0) return value;
+  const spread = (Math.max(...runs) - Math.min(...runs)) / 2 / figure.value;
+  return `${value} ±${Math.round(spread * 100)}%`;
 }
 
 export function formatValue(value: number, unit: string): string {

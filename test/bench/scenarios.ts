@@ -25,6 +25,8 @@ export interface BenchSize {
   readonly pubSub1k: number;
   readonly fanOut: number;
   readonly queue: number;
+  /** Messages published before each throughput measurement starts. */
+  readonly warmup: number;
   readonly requests: number;
   readonly requestWarmup: number;
   readonly idleConnections: number;
@@ -38,6 +40,7 @@ export const FULL_SIZE: BenchSize = {
   pubSub1k: 300_000,
   fanOut: 400_000,
   queue: 1_000_000,
+  warmup: 100_000,
   requests: 20_000,
   requestWarmup: 2_000,
   idleConnections: 2_000,
@@ -50,6 +53,7 @@ export const QUICK_SIZE: BenchSize = {
   pubSub1k: 30_000,
   fanOut: 40_000,
   queue: 100_000,
+  warmup: 20_000,
   requests: 2_000,
   requestWarmup: 500,
   idleConnections: 1_000,
@@ -61,11 +65,11 @@ export interface Scenario {
   run(server: BenchServer, size: BenchSize): Promise<Figure[]>;
 }
 
-function throughputScenario(name: string, metric: string, unit: string, plan: (size: BenchSize) => Omit<ThroughputPlan, 'capMs'>, target?: Figure['target']): Scenario {
+function throughputScenario(name: string, metric: string, unit: string, plan: (size: BenchSize) => Omit<ThroughputPlan, 'capMs' | 'warmup'>, target?: Figure['target']): Scenario {
   return {
     name,
     async run(server, size) {
-      const outcome = await measureThroughput(server, { ...plan(size), capMs: size.capMs });
+      const outcome = await measureThroughput(server, { ...plan(size), warmup: size.warmup, capMs: size.capMs });
       return [{
         metric,
         value: outcome.rate,

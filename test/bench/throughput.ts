@@ -1,5 +1,7 @@
 // One throughput measurement: N subscriber processes (plain or one queue group)
-// and one publisher process against a running server. The clock starts at the
+// and one publisher process against a running server, after a warm-up publisher
+// has pushed traffic through the same path (a cold V8 would otherwise be
+// measured compiling, not routing). The clock starts at the
 // publisher's first write and stops at the last delivery (or, with no
 // subscribers, at the PONG that follows the last PUB). hrtime is
 // CLOCK_MONOTONIC, so timestamps from different processes compare directly.
@@ -15,6 +17,8 @@ export interface ThroughputPlan {
   readonly subscribers: number;
   /** All subscribers join this queue group; null = plain subscriptions (fan-out). */
   readonly queue: string | null;
+  /** Messages sent by a separate publisher before the clock starts (JIT, buffers, caches). */
+  readonly warmup: number;
   readonly capMs: number;
 }
 
@@ -37,7 +41,8 @@ export async function measureThroughput(server: BenchServer, plan: ThroughputPla
   const pubSpec: PublisherSpec = { role: 'publisher', port: server.port, subject: plan.subject, payloadBytes: plan.payloadBytes, count: plan.count, capMs: plan.capMs };
   const subStarts = Array.from({ length: plan.subscribers }, () => WorkerHandle.start(subSpec));
   const pubStart = WorkerHandle.start(pubSpec);
-  const started = await Promise.allSettled([pubStart, ...subStarts]);
+  const warmStart = plan.warmup > 0 ? [WorkerHandle.start({ ...pubSpec, count: plan.warmup })] : [];
+  const started = await Promise.allSettled([pubStart, ...subStarts, ...warmStart]);
   const handles = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -45,6 +50,11 @@ export async function measureThroughput(server: BenchServer, plan: ThroughputPla
     const pub = await pubStart;
     const subs = await Promise.all(subStarts);
 
+    for (const warm of await Promise.all(warmStart)) {
+      warm.send({ type: 'go' });
+      await warm.result(plan.capMs + COLLECT_GRACE_MS);
+      await Promise.all(subs.map((sub) => sub.reset(COLLECT_GRACE_MS)));
+    }
     pub.send({ type: 'go' });
     const published = await pub.result(plan.capMs + COLLECT_GRACE_MS);
     for (const sub of subs) sub.send({ type: 'drain' });

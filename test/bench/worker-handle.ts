@@ -44,6 +44,12 @@ export class WorkerHandle<S extends WorkerSpec> {
     return handle;
   }
 
+  /** Ask a subscriber to forget its warm-up messages; resolves when it is counting afresh. */
+  async reset(timeoutMs: number): Promise<void> {
+    this.send({ type: 'reset' });
+    await this.next('ready', timeoutMs);
+  }
+
   send(command: ParentCommand): void {
     if (!this.exited && this.child.connected) this.child.send(command);
   }

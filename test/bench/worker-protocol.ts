@@ -92,10 +92,15 @@ export interface IdleConnectionsResult {
 
 export type WorkerResult = PublisherResult | SubscriberResult | ResponderResult | RequesterResult | IdleConnectionsResult;
 
-/** Parent → worker. `go` starts the measured phase; `drain` asks for a final count; `stop` ends the worker. */
+/**
+ * Parent → worker. `go` starts the measured phase; `reset` (subscribers) zeroes
+ * the count after a warm-up and answers `ready` again; `drain` asks for a final
+ * count; `stop` ends the worker.
+ */
 export type ParentCommand =
   | { readonly type: 'start'; readonly spec: WorkerSpec }
   | { readonly type: 'go' }
+  | { readonly type: 'reset' }
   | { readonly type: 'drain' }
   | { readonly type: 'stop' };
 

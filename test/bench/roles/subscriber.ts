@@ -1,5 +1,6 @@
 // Subscriber: one SUB (optionally in a queue group), counts deliveries with the
 // byte scanner and timestamps the first and last chunk that held messages.
+// `reset` forgets what a warm-up publisher sent.
 // On `drain` it PINGs: the PONG queues behind every message the server had
 // already routed to us, so the count is final when it arrives.
 
@@ -36,6 +37,16 @@ export async function runSubscriber(spec: SubscriberSpec, ctx: WorkerContext): P
   socket.on('error', () => {});
   socket.resume();
   ctx.ready();
+  // After a warm-up the PONG proves every warm-up message has arrived; start counting afresh.
+  ctx.command('reset')
+    .then(() => control.ping(DRAIN_TIMEOUT_MS))
+    .then(() => {
+      scanner.count = 0;
+      firstNs = lastNs = 0n;
+      ctx.ready();
+    })
+    // Without its PONG the count cannot be trusted: end the run as failed.
+    .catch(() => socket.destroy());
 
   await Promise.race([ctx.command('drain'), closedByServer, sleep(spec.capMs)]);
   let failure: string | null = null;
