@@ -1,0 +1,108 @@
+// HTTP credentials -> the shared user model (DESIGN seam 5). `Authorization:
+// Bearer <token>` or `Basic base64(user:pass)` is authenticated by the same
+// Authorizer NATS clients use, so the same Principal and permissions apply.
+// Credentials are read from the header only: a URL ends up in access logs,
+// proxies and browser history, so query credentials are refused outright.
+
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Authorizer, Credentials, Principal } from '../../core/auth/authorizer.ts';
+import { HttpProblem } from './errors.ts';
+
+const URL_CREDENTIAL_PARAMS = ['token', 'auth_token', 'access_token', 'authorization', 'password', 'pass'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every authenticated route. */
+    principal: Principal;
+  }
+}
+
+export function parseAuthorization(header: string | undefined): Credentials | null {
+  if (header === undefined || header.trim() === '') return null;
+  const space = header.indexOf(' ');
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const value = space < 0 ? '' : header.slice(space + 1).trim();
+  if (scheme === 'bearer' && value !== '') return { token: value };
+  if (scheme === 'basic' && value !== '') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return { user: decoded, pass: '' };
+    return { user: decoded.slice(0, colon), pass: decoded.slice(colon + 1) };
+  }
+  return {}; // an unknown scheme is wrong credentials, not missing ones
+}
+
+export interface PrincipalCacheOptions {
+  /** How many distinct credentials to remember (default 1024). */
+  maxEntries?: number;
+  /** How long a successful authentication is reused, in ms (default 30 s; 0 disables). */
+  ttlMs?: number;
+}
+
+/**
+ * Authenticates each request. Successful results are cached briefly by a hash of
+ * the header (never the header itself), because password checks (bcrypt) are
+ * deliberately slow and HTTP clients send credentials on every request.
+ */
+export class HttpAuthenticator {
+  private readonly cache = new Map<string, { principal: Principal; expires: number }>();
+  private readonly maxEntries: number;
+  private readonly ttlMs: number;
+
+  constructor(private readonly authorizer: Authorizer, options: PrincipalCacheOptions = {}) {
+    this.maxEntries = options.maxEntries ?? 1024;
+    this.ttlMs = options.ttlMs ?? 30_000;
+  }
+
+  authenticate(request: FastifyRequest): Principal {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query !== undefined && query !== null) {
+      for (const name of URL_CREDENTIAL_PARAMS) {
+        if (name in query) throw new HttpProblem('credentials_in_url', `query parameter ${JSON.stringify(name)} looks like a credential; send it in the Authorization header`);
+      }
+    }
+    const header = request.headers.authorization;
+    const credentials = parseAuthorization(header);
+    if (credentials === null) {
+      if (this.authorizer.authRequired) throw new HttpProblem('unauthorized', 'credentials required: send Authorization: Bearer <token> or Basic');
+      const anonymous = this.authorizer.authenticate({});
+      if (anonymous === null) throw new HttpProblem('unauthorized', 'credentials required');
+      return anonymous;
+    }
+    const key = createHash('sha256').update(header as string).digest('base64');
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      this.cache.delete(key);
+      if (hit.expires > now) {
+        this.cache.set(key, hit); // most recently used last
+        return hit.principal;
+      }
+    }
+    const principal = this.authorizer.authenticate(credentials);
+    if (principal === null) throw new HttpProblem('unauthorized', 'invalid credentials');
+    if (this.ttlMs > 0) {
+      this.cache.set(key, { principal, expires: now + this.ttlMs });
+      if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return principal;
+  }
+}
+
+export function requirePublish(principal: Principal, subject: string): void {
+  if (!principal.canPublish(subject)) {
+    throw new HttpProblem('permission_denied', `permissions violation for publish to ${JSON.stringify(subject)}`, { subject, operation: 'publish', principal: principal.name });
+  }
+}
+
+export function requireSubscribe(principal: Principal, subject: string, queue: string | null): void {
+  if (!principal.canSubscribe(subject, queue)) {
+    throw new HttpProblem('permission_denied', `permissions violation for subscription to ${JSON.stringify(subject)}`, {
+      subject,
+      operation: 'subscribe',
+      principal: principal.name,
+      ...(queue === null ? {} : { queue }),
+    });
+  }
+}

@@ -1,0 +1,25 @@
+// What every route group gets from the gateway: the Broker port, the
+// authenticator, limits and counters. Route groups never see the fastify root
+// options or each other.
+
+import type { Broker } from '../../core/broker/broker.ts';
+import type { HttpAuthenticator } from './auth.ts';
+import type { StreamCounters } from './event-stream.ts';
+
+export interface GatewayStats extends StreamCounters {
+  published: number;
+  requests: number;
+  /** Requests answered with a problem document (any 4xx/5xx). */
+  errors: number;
+}
+
+export interface GatewayContext {
+  readonly broker: Broker;
+  readonly auth: HttpAuthenticator;
+  readonly maxPayload: number;
+  readonly heartbeatMs: number;
+  readonly maxPendingBytes: number;
+  readonly maxRequestTimeoutMs: number;
+  readonly defaultRequestTimeoutMs: number;
+  readonly stats: GatewayStats;
+}

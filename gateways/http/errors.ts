@@ -1,0 +1,135 @@
+// One error table for the HTTP gateway (CONVENTIONS 5). Every failure leaves as
+// an RFC 9457 problem document (`application/problem+json`) whose `code` is a
+// stable, documented string clients may branch on; the status and title come
+// from this table only, so two routes can never describe one error two ways.
+
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  BrokerClosedError,
+  InvalidSubjectError,
+  NoRespondersError,
+  RequestTimeoutError,
+} from '../../core/broker/errors.ts';
+
+export const HTTP_ERRORS = {
+  invalid_request: { status: 400, title: 'The request does not match the route schema' },
+  invalid_subject: { status: 400, title: 'The subject is not valid for this operation' },
+  invalid_header: { status: 400, title: 'A header cannot be carried as a NATS header' },
+  invalid_json: { status: 400, title: 'The body is not valid JSON' },
+  credentials_in_url: { status: 400, title: 'Credentials are accepted only in the Authorization header' },
+  unauthorized: { status: 401, title: 'Authentication is required or the credentials are wrong' },
+  permission_denied: { status: 403, title: 'The principal may not use this subject' },
+  not_found: { status: 404, title: 'No such route or resource' },
+  method_not_allowed: { status: 405, title: 'The route does not accept this method' },
+  not_acceptable: { status: 406, title: 'None of the accepted media types can be produced' },
+  precondition_failed: { status: 412, title: 'A precondition (If-Match / If-None-Match) failed' },
+  payload_too_large: { status: 413, title: 'The message is larger than max_payload' },
+  unsupported_media_type: { status: 415, title: 'The body media type is not accepted here' },
+  jetstream_error: { status: 400, title: 'JetStream rejected the request' },
+  no_responders: { status: 503, title: 'Nobody is listening on the subject' },
+  broker_unavailable: { status: 503, title: 'The broker is closed or unreachable' },
+  jetstream_unavailable: { status: 503, title: 'JetStream is not enabled or not reachable' },
+  slow_consumer: { status: 503, title: 'The reader fell too far behind and was cut off' },
+  request_timeout: { status: 504, title: 'No reply arrived before the timeout' },
+  internal: { status: 500, title: 'Internal error' },
+} as const;
+
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** A failure with a code from the table, extra members for the body, and a cause. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: HttpErrorCode,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(detail, options);
+    this.name = 'HttpProblem';
+    this.status = options?.status ?? HTTP_ERRORS[code].status;
+  }
+}
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: HttpErrorCode;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export function problemType(code: HttpErrorCode): string {
+  return `urn:switchboard:problem:${code}`;
+}
+
+export function problemDocument(problem: HttpProblem, instance?: string): ProblemDocument {
+  return {
+    ...problem.extensions,
+    type: problemType(problem.code),
+    title: HTTP_ERRORS[problem.code].title,
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+    ...(instance === undefined ? {} : { instance }),
+  };
+}
+
+/** Map anything thrown by a route, fastify or the Broker port into a problem. */
+export function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof NoRespondersError) {
+    return new HttpProblem('no_responders', error.message, { subject: error.subject }, { cause: error });
+  }
+  if (error instanceof RequestTimeoutError) {
+    return new HttpProblem('request_timeout', error.message, { subject: error.subject, timeout_ms: error.timeoutMs }, { cause: error });
+  }
+  if (error instanceof InvalidSubjectError) {
+    return new HttpProblem('invalid_subject', error.message, { subject: error.subject }, { cause: error });
+  }
+  if (error instanceof BrokerClosedError) return new HttpProblem('broker_unavailable', error.message, {}, { cause: error });
+  const fst = error as Partial<FastifyError> & { validation?: unknown };
+  if (fst.validation !== undefined) return new HttpProblem('invalid_request', fst.message ?? 'invalid request', {}, { cause: error });
+  switch (fst.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpProblem('payload_too_large', fst.message ?? 'body too large', {}, { cause: error });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpProblem('unsupported_media_type', fst.message ?? 'unsupported media type', {}, { cause: error });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpProblem('invalid_json', fst.message ?? 'invalid JSON', {}, { cause: error });
+  }
+  if (error instanceof SyntaxError) return new HttpProblem('invalid_json', error.message, {}, { cause: error });
+  if (typeof fst.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500) {
+    return new HttpProblem('invalid_request', fst.message ?? 'bad request', {}, { cause: error, status: fst.statusCode });
+  }
+  return new HttpProblem('internal', 'internal error', {}, { cause: error });
+}
+
+export function sendProblem(reply: FastifyReply, problem: HttpProblem, request?: FastifyRequest): FastifyReply {
+  if (problem.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="switchboard", Basic realm="switchboard"');
+  return reply
+    .code(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problemDocument(problem, request?.url.split('?')[0])));
+}
+
+/** Install the error and not-found handlers that turn everything into problems. */
+export function installProblemHandlers(app: FastifyInstance, onProblem: (problem: HttpProblem) => void = () => {}): void {
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error);
+    onProblem(problem);
+    if (problem.status >= 500 && problem.code === 'internal') request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, problem, request);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const problem = new HttpProblem('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    onProblem(problem);
+    return sendProblem(reply, problem, request);
+  });
+}

@@ -1,0 +1,166 @@
+// One writer for every long-lived HTTP stream (subject subscriptions, stream
+// messages, KV watch): Server-Sent Events by default, NDJSON when the client asks
+// for `application/x-ndjson`.
+//
+// Backpressure (CONVENTIONS 9): the broker pushes, the HTTP reader pulls. Bytes the
+// socket has not taken yet pile up in the response's buffer (`writableLength`); when
+// that exceeds `maxPendingBytes` the reader is a slow consumer, as in nats-server: it
+// gets a final `error` event, the stream ends, and the cut is counted. Nothing is
+// silently dropped and memory stays bounded.
+//
+// Wire format:
+//   SSE:    [id: <id>]\n event: <name>\n data: <json>\n\n   heartbeat = `: heartbeat` comment
+//   NDJSON: message envelopes one per line; control lines carry an `event` member;
+//           heartbeat = an empty line.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HTTP_ERRORS, problemType, type HttpErrorCode } from './errors.ts';
+
+export type StreamFormat = 'sse' | 'ndjson';
+
+export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl'];
+
+export function negotiateStreamFormat(accept: string | undefined): StreamFormat {
+  if (accept === undefined) return 'sse';
+  const lower = accept.toLowerCase();
+  return NDJSON_TYPES.some((type) => lower.includes(type)) && !lower.includes('text/event-stream') ? 'ndjson' : 'sse';
+}
+
+export interface StreamCounters {
+  /** Streams open now. */
+  activeStreams: number;
+  /** Streams cut because their reader fell behind. */
+  slowConsumers: number;
+  /** Events written (messages only, not heartbeats). */
+  eventsSent: number;
+}
+
+export interface EventStreamOptions {
+  format: StreamFormat;
+  heartbeatMs: number;
+  maxPendingBytes: number;
+  counters: StreamCounters;
+  /** Extra response headers (e.g. the subscribed subject). */
+  headers?: Record<string, string>;
+}
+
+/** How long a cut slow reader gets to take the final error event before the socket is destroyed. */
+const SLOW_CLOSE_GRACE_MS = 1_000;
+
+export class EventStream {
+  private isClosed = false;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly closeHandlers: Array<() => void> = [];
+  private resolveClosed!: () => void;
+  /** Settles when the stream has ended, for whatever reason. */
+  readonly closed = new Promise<void>((resolve) => {
+    this.resolveClosed = resolve;
+  });
+
+  constructor(
+    private readonly request: FastifyRequest,
+    private readonly reply: FastifyReply,
+    private readonly options: EventStreamOptions,
+  ) {}
+
+  /** Take the response over from fastify and send the headers right away. */
+  open(): void {
+    const res = this.reply.raw;
+    this.reply.hijack();
+    const contentType = this.options.format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
+    res.writeHead(200, {
+      'content-type': contentType,
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no', // ask reverse proxies (nginx) not to buffer the stream
+      ...this.options.headers,
+    });
+    this.options.counters.activeStreams++;
+    res.on('close', () => this.finish());
+    this.request.raw.on('aborted', () => this.finish());
+    // An immediate first chunk: clients (curl -N, EventSource) see the stream is live.
+    this.writeRaw(this.options.format === 'sse' ? ': subscribed\n\n' : '\n');
+    if (this.options.heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.writeRaw(this.options.format === 'sse' ? ': heartbeat\n\n' : '\n'), this.options.heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosed;
+  }
+
+  onClose(handler: () => void): void {
+    if (this.isClosed) handler();
+    else this.closeHandlers.push(handler);
+  }
+
+  /** Write one message event. False when the stream is closed (or was just cut). */
+  send(data: object, id?: string, event = 'msg'): boolean {
+    if (this.isClosed) return false;
+    this.options.counters.eventsSent++;
+    if (this.options.format === 'ndjson') return this.writeRaw(`${JSON.stringify(event === 'msg' ? data : { event, ...data })}\n`);
+    const idLine = id === undefined ? '' : `id: ${id}\n`;
+    return this.writeRaw(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** End with a problem event (e.g. the subscription failed mid-way). */
+  fail(code: HttpErrorCode, detail: string): void {
+    if (this.isClosed) return;
+    const problem = { type: problemType(code), title: HTTP_ERRORS[code].title, status: HTTP_ERRORS[code].status, code, detail };
+    this.writeRaw(this.frame('error', problem));
+    this.end();
+  }
+
+  /** End normally, with an `end` event saying why. */
+  end(reason?: string): void {
+    if (this.isClosed) return;
+    if (reason !== undefined) this.writeRaw(this.frame('end', { reason }));
+    this.reply.raw.end();
+    this.finish();
+  }
+
+  private frame(event: string, data: object): string {
+    return this.options.format === 'sse' ? `event: ${event}\ndata: ${JSON.stringify(data)}\n\n` : `${JSON.stringify({ event, ...data })}\n`;
+  }
+
+  private writeRaw(chunk: string): boolean {
+    const res = this.reply.raw;
+    if (this.isClosed || res.destroyed) return false;
+    res.write(chunk);
+    if (res.writableLength > this.options.maxPendingBytes) {
+      this.cutSlowReader();
+      return false;
+    }
+    return true;
+  }
+
+  private cutSlowReader(): void {
+    const res = this.reply.raw;
+    this.options.counters.slowConsumers++;
+    const pending = res.writableLength;
+    const problem = {
+      type: problemType('slow_consumer'),
+      title: HTTP_ERRORS.slow_consumer.title,
+      status: HTTP_ERRORS.slow_consumer.status,
+      code: 'slow_consumer',
+      detail: `reader fell behind: ${pending} bytes pending, limit ${this.options.maxPendingBytes}`,
+      pending_bytes: pending,
+    };
+    res.write(this.frame('error', problem));
+    res.end();
+    const destroy = setTimeout(() => res.destroy(), SLOW_CLOSE_GRACE_MS);
+    destroy.unref();
+    res.once('close', () => clearTimeout(destroy));
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.options.counters.activeStreams--;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    for (const handler of this.closeHandlers.splice(0)) handler();
+    this.resolveClosed();
+  }
+}

@@ -1,0 +1,124 @@
+// The HTTP/REST gateway (issue 9): a fastify app in front of the Broker port.
+// Built separately from listening (CONVENTIONS 4): createHttpGateway() returns the
+// gateway with its fastify instance, so other HTTP features (WebSocket, core
+// monitoring) can register on the same server before start().
+
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { Authorizer } from '../../core/auth/authorizer.ts';
+import type { Broker } from '../../core/broker/broker.ts';
+import { HttpAuthenticator, type PrincipalCacheOptions } from './auth.ts';
+import type { GatewayContext, GatewayStats } from './context.ts';
+import { installProblemHandlers } from './errors.ts';
+import { recordRoutes, type RecordedRoute } from './openapi.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { monitoringRoutes, type MonitoringMount } from './routes/monitoring.ts';
+import { subjectRoutes } from './routes/subjects.ts';
+
+export interface HttpGatewayOptions {
+  broker: Broker;
+  authorizer: Authorizer;
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Listen port (default 8080; 0 = any free port). */
+  port?: number;
+  /** Largest message in bytes, headers included: the core's max_payload (default 1 MiB). */
+  maxPayload?: number;
+  /** Heartbeat interval for event streams in ms (default 15 s; 0 = off). */
+  heartbeatMs?: number;
+  /** Bytes an event-stream reader may fall behind before it is cut off (default 8 MiB). */
+  maxPendingBytes?: number;
+  /** Default and largest request/reply timeout in ms (default 5 s and 5 min). */
+  requestTimeoutMs?: number;
+  maxRequestTimeoutMs?: number;
+  authCache?: PrincipalCacheOptions;
+  /** Core monitoring providers to serve (see routes/monitoring.ts). */
+  monitoring?: MonitoringMount;
+  /** fastify logger option (default off). Authorization headers are never logged. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface HttpGateway {
+  readonly app: FastifyInstance;
+  /** The bound port (after start). */
+  readonly port: number;
+  /** `http://host:port` (after start). */
+  readonly url: string;
+  readonly stats: Readonly<GatewayStats>;
+  /** Every route registered on the app, as the OpenAPI document sees them. */
+  readonly routes: readonly RecordedRoute[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_HTTP_PORT = 8080;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
+  const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Bodies above max_payload are refused while streaming in (413), never buffered whole.
+    bodyLimit: maxPayload,
+    // Subjects and KV keys live in the path and may be long.
+    routerOptions: { maxParamLength: 4096 },
+    exposeHeadRoutes: false,
+    // stop() must also end long-lived event streams.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  const stats: GatewayStats = { published: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0 };
+  const ctx: GatewayContext = {
+    broker: options.broker,
+    auth: new HttpAuthenticator(options.authorizer, options.authCache),
+    maxPayload,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    maxPendingBytes: options.maxPendingBytes ?? 8 * 1024 * 1024,
+    defaultRequestTimeoutMs: options.requestTimeoutMs ?? 5_000,
+    maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
+    stats,
+  };
+  const routes = recordRoutes(app);
+  installProblemHandlers(app, () => {
+    stats.errors++;
+  });
+  app.decorateRequest('principal', null as never);
+
+  app.register(async (v1) => {
+    v1.addHook('onRequest', async (request) => {
+      request.principal = ctx.auth.authenticate(request);
+    });
+    await v1.register(subjectRoutes, ctx);
+  });
+  app.register(monitoringRoutes, { ctx, mount: options.monitoring ?? {} });
+  app.register(docsRoutes, {
+    routes,
+    info: {
+      title: 'Switchboard HTTP API',
+      version: '1',
+      description:
+        'Publish, request and subscribe on NATS subjects over plain HTTP. Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`. Credentials: `Authorization: Bearer <token>` or Basic user:password, never in the URL.',
+    },
+  });
+
+  let boundPort = -1;
+  const host = options.host ?? '127.0.0.1';
+  return {
+    app,
+    routes,
+    stats,
+    get port() {
+      return boundPort;
+    },
+    get url() {
+      return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+    },
+    async start() {
+      await app.listen({ host, port: options.port ?? DEFAULT_HTTP_PORT });
+      boundPort = (app.server.address() as AddressInfo).port;
+    },
+    async stop() {
+      await app.close();
+    },
+  };
+}

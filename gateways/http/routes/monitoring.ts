@@ -1,0 +1,98 @@
+// Monitoring pass-through. The core's monitoring data (varz, connz, jsz, healthz,
+// metrics) is produced elsewhere; whoever composes the process mounts it here
+// with `monitoring: { varz: () => ..., ... }`, and the gateway only serves it.
+//   GET /healthz                         liveness for load balancers (public)
+//   GET /v1/monitor/http                 this gateway's own counters
+//   GET /v1/monitor/{endpoint}           a mounted provider (varz, connz, jsz, ...)
+//   GET /metrics                         Prometheus text, when a `metrics` provider is mounted
+
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.ts';
+import { HttpProblem } from '../errors.ts';
+import type { RouteDocSchema } from '../openapi.ts';
+
+/** A provider answers with JSON-serialisable data for its query (e.g. `?subs=1`). */
+export type MonitoringProvider = (query: Record<string, string>) => unknown | Promise<unknown>;
+
+export interface MonitoringMount {
+  /** JSON endpoints by name: varz, connz, jsz, healthz, ... */
+  endpoints?: Record<string, MonitoringProvider>;
+  /** Prometheus text exposition for GET /metrics. */
+  metrics?: () => string | Promise<string>;
+  /** Health for GET /healthz; the default says ok while the gateway runs. */
+  health?: () => { status: string; [key: string]: unknown } | Promise<{ status: string; [key: string]: unknown }>;
+}
+
+const healthSchema: RouteDocSchema = {
+  operationId: 'healthz',
+  summary: 'Health check',
+  tags: ['monitoring'],
+  public: true,
+  response: {
+    200: { description: 'Healthy', type: 'object', required: ['status'], properties: { status: { type: 'string' } }, additionalProperties: true },
+  },
+};
+
+const gatewayStatsSchema: RouteDocSchema = {
+  operationId: 'httpGatewayStats',
+  summary: "The HTTP gateway's own counters",
+  tags: ['monitoring'],
+  response: {
+    200: {
+      description: 'Counters since start',
+      type: 'object',
+      properties: {
+        published: { type: 'integer' },
+        requests: { type: 'integer' },
+        errors: { type: 'integer' },
+        active_streams: { type: 'integer' },
+        slow_consumers: { type: 'integer' },
+        events_sent: { type: 'integer' },
+      },
+    },
+  },
+};
+
+const endpointSchema: RouteDocSchema = {
+  operationId: 'monitorEndpoint',
+  summary: 'Core monitoring data (varz, connz, jsz, healthz, ...) when mounted',
+  tags: ['monitoring'],
+  params: { type: 'object', required: ['endpoint'], properties: { endpoint: { type: 'string', pattern: '^[a-z]+$' } } },
+  response: { 200: { description: 'The endpoint data', type: 'object', additionalProperties: true } },
+};
+
+const metricsSchema: RouteDocSchema = {
+  operationId: 'metrics',
+  summary: 'Prometheus metrics when mounted',
+  tags: ['monitoring'],
+  response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+};
+
+export async function monitoringRoutes(app: FastifyInstance, options: { ctx: GatewayContext; mount: MonitoringMount }): Promise<void> {
+  const { ctx, mount } = options;
+  app.get('/healthz', { schema: healthSchema }, async () => (mount.health === undefined ? { status: 'ok' } : mount.health()));
+
+  app.register(async (secured) => {
+    secured.addHook('onRequest', async (request) => {
+      request.principal = ctx.auth.authenticate(request);
+    });
+    secured.get('/v1/monitor/http', { schema: gatewayStatsSchema }, async () => ({
+      published: ctx.stats.published,
+      requests: ctx.stats.requests,
+      errors: ctx.stats.errors,
+      active_streams: ctx.stats.activeStreams,
+      slow_consumers: ctx.stats.slowConsumers,
+      events_sent: ctx.stats.eventsSent,
+    }));
+    secured.get('/v1/monitor/:endpoint', { schema: endpointSchema }, async (request) => {
+      const { endpoint } = request.params as { endpoint: string };
+      const provider = mount.endpoints?.[endpoint];
+      if (provider === undefined) throw new HttpProblem('not_found', `no monitoring endpoint ${JSON.stringify(endpoint)} is mounted`, { endpoint });
+      return provider(request.query as Record<string, string>);
+    });
+    secured.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
+      if (mount.metrics === undefined) throw new HttpProblem('not_found', 'no metrics provider is mounted');
+      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await mount.metrics());
+    });
+  });
+}

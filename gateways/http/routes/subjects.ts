@@ -1,0 +1,161 @@
+// Core messaging over HTTP: publish, request/reply and subscribe on subjects.
+//   POST /v1/subjects/{subject}             publish (202), or request/reply with ?request=1
+//   GET  /v1/subjects/{subject}             subscribe: SSE, or NDJSON on Accept: application/x-ndjson
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BrokerMessage, BrokerSubscription } from '../../../core/broker/broker.ts';
+import { isValidPublishSubject, isValidQueueName, isValidSubscriptionSubject } from '../../../core/subject/subject.ts';
+import { requirePublish, requireSubscribe } from '../auth.ts';
+import type { GatewayContext } from '../context.ts';
+import { messageEnvelope, MESSAGE_ENVELOPE_SCHEMA, type PayloadEncoding } from '../envelope.ts';
+import { HttpProblem } from '../errors.ts';
+import { EventStream, negotiateStreamFormat } from '../event-stream.ts';
+import { applyNatsHeadersToReply, natsHeadersFromHttp } from '../headers.ts';
+import type { RouteDocSchema } from '../openapi.ts';
+import { acceptRawBodies, bodyBytes } from '../raw-body.ts';
+
+const HEADER_RULES = `Request headers named \`Nats-*\` (e.g. \`Nats-Msg-Id\`) are carried as NATS headers with their canonical spelling; \`X-Nats-Header-<Name>: v\` becomes NATS header \`<Name>: v\`. Repeated headers keep every value. Nothing else is forwarded.`;
+
+const SUBJECT_PARAM = {
+  type: 'object',
+  required: ['subject'],
+  properties: { subject: { type: 'string', minLength: 1, description: 'A NATS subject, e.g. `orders.eu.created` (wildcards `*` and `>` only when subscribing)' } },
+} as const;
+
+const publishSchema: RouteDocSchema = {
+  operationId: 'publish',
+  summary: 'Publish a message, or send a request and wait for the first reply',
+  description: `The body is the payload exactly as sent (any content type, up to max_payload bytes including NATS headers). ${HEADER_RULES}\n\nWith \`request=1\` the gateway waits for the first reply and answers with its body; the reply's \`Nats-*\` headers come back as they are and its other headers as \`X-Nats-Header-<Name>\`. 503 \`no_responders\` when nobody listens, 504 \`request_timeout\` when no reply arrives in time.`,
+  tags: ['messaging'],
+  consumes: ['*/*'],
+  params: SUBJECT_PARAM,
+  querystring: {
+    type: 'object',
+    properties: {
+      request: { type: 'string', enum: ['1', 'true', '0', 'false'], description: 'Wait for a reply (request/reply)' },
+      timeout: { type: 'integer', minimum: 1, maximum: 300_000, description: 'Request timeout in ms (default 5000)' },
+      reply: { type: 'string', minLength: 1, description: 'Reply subject to publish with (plain publish only)' },
+    },
+    additionalProperties: false,
+  },
+  response: {
+    200: { description: 'The first reply (request=1): its body as sent by the responder', content: { 'application/octet-stream': { schema: { type: 'string' } } } },
+    202: {
+      description: 'Published to the core (no delivery guarantee)',
+      type: 'object',
+      required: ['subject', 'size'],
+      properties: { subject: { type: 'string' }, size: { type: 'integer' } },
+    },
+  },
+};
+
+const subscribeSchema: RouteDocSchema = {
+  operationId: 'subscribe',
+  summary: 'Subscribe: stream messages as Server-Sent Events or NDJSON',
+  description:
+    'Wildcards (`*`, `>`) allowed. Default format is SSE (`text/event-stream`, works with `curl -N`): each message is `event: msg` with a JSON envelope in `data:`; heartbeats are `: heartbeat` comments. With `Accept: application/x-ndjson` each message is one JSON line and heartbeats are empty lines; control lines carry an `event` member. ' +
+    'The stream ends with `event: end` when `max` is reached, and with `event: error` (`code: slow_consumer`) when the reader falls behind by more than the pending-bytes limit. The subscription ends when the client goes away.',
+  tags: ['messaging'],
+  params: SUBJECT_PARAM,
+  querystring: {
+    type: 'object',
+    properties: {
+      queue: { type: 'string', minLength: 1, description: 'Queue group: each message goes to one member' },
+      max: { type: 'integer', minimum: 1, description: 'End the stream after this many messages' },
+      heartbeat: { type: 'integer', minimum: 0, maximum: 300_000, description: 'Heartbeat interval in ms (0 = off; default 15000)' },
+      encoding: { type: 'string', enum: ['auto', 'base64'], description: '`auto`: UTF-8 payloads as text in `data`, others in `data_base64`; `base64`: always `data_base64`' },
+    },
+    additionalProperties: false,
+  },
+  headers: {
+    type: 'object',
+    properties: { accept: { type: 'string', description: '`text/event-stream` (default) or `application/x-ndjson`' } },
+  },
+  response: {
+    200: {
+      description: 'The message stream',
+      content: {
+        'text/event-stream': { schema: { type: 'string', description: '`event: msg` / `data: <envelope JSON>` frames' } },
+        'application/x-ndjson': { schema: MESSAGE_ENVELOPE_SCHEMA },
+      },
+    },
+  },
+};
+
+interface PublishQuery {
+  request?: string;
+  timeout?: number;
+  reply?: string;
+}
+
+interface SubscribeQuery {
+  queue?: string;
+  max?: number;
+  heartbeat?: number;
+  encoding?: PayloadEncoding;
+}
+
+export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  acceptRawBodies(app);
+
+  app.post('/v1/subjects/:subject', { schema: publishSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const { subject } = request.params as { subject: string };
+    const query = request.query as PublishQuery;
+    if (!isValidPublishSubject(subject)) throw new HttpProblem('invalid_subject', `cannot publish to ${JSON.stringify(subject)}: wildcards and empty tokens are not allowed`, { subject });
+    requirePublish(request.principal, subject);
+    if (query.reply !== undefined && !isValidPublishSubject(query.reply)) {
+      throw new HttpProblem('invalid_subject', `invalid reply subject ${JSON.stringify(query.reply)}`, { subject: query.reply });
+    }
+    const headers = natsHeadersFromHttp(request.raw.rawHeaders);
+    const body = bodyBytes(request.body);
+    const size = body.length + (headers === null ? 0 : headers.encode().length);
+    // NATS counts the header block against max_payload too.
+    if (size > ctx.maxPayload) throw new HttpProblem('payload_too_large', `message is ${size} bytes with headers, max_payload is ${ctx.maxPayload}`, { size, max_payload: ctx.maxPayload });
+
+    if (query.request === '1' || query.request === 'true') {
+      if (query.reply !== undefined) throw new HttpProblem('invalid_request', 'reply cannot be combined with request=1: the gateway owns the reply subject');
+      ctx.stats.requests++;
+      const timeoutMs = Math.min(query.timeout ?? ctx.defaultRequestTimeoutMs, ctx.maxRequestTimeoutMs);
+      const answer: BrokerMessage = await ctx.broker.request(subject, body, { timeoutMs, ...(headers === null ? {} : { headers }) });
+      applyNatsHeadersToReply(reply, answer.headers);
+      reply.type(answer.headers?.get('Content-Type') ?? 'application/octet-stream');
+      return reply.code(200).send(Buffer.from(answer.data.buffer, answer.data.byteOffset, answer.data.byteLength));
+    }
+    await ctx.broker.publish(subject, body, { ...(headers === null ? {} : { headers }), ...(query.reply === undefined ? {} : { reply: query.reply }) });
+    ctx.stats.published++;
+    return reply.code(202).send({ subject, size: body.length });
+  });
+
+  app.get('/v1/subjects/:subject', { schema: subscribeSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const { subject } = request.params as { subject: string };
+    const query = request.query as SubscribeQuery;
+    const queue = query.queue ?? null;
+    if (!isValidSubscriptionSubject(subject)) throw new HttpProblem('invalid_subject', `cannot subscribe to ${JSON.stringify(subject)}`, { subject });
+    if (queue !== null && !isValidQueueName(queue)) throw new HttpProblem('invalid_subject', `invalid queue group ${JSON.stringify(queue)}`, { queue });
+    requireSubscribe(request.principal, subject, queue);
+
+    const stream = new EventStream(request, reply, {
+      format: negotiateStreamFormat(request.headers.accept),
+      heartbeatMs: query.heartbeat ?? ctx.heartbeatMs,
+      maxPendingBytes: ctx.maxPendingBytes,
+      counters: ctx.stats,
+    });
+    const encoding = query.encoding ?? 'auto';
+    // Messages may arrive between subscribe and open: hold them until the headers are out.
+    let early: BrokerMessage[] | null = [];
+    let subscription: BrokerSubscription | null = null;
+    const deliver = (message: BrokerMessage): void => {
+      if (early !== null) early.push(message);
+      else if (!stream.send(messageEnvelope(message, encoding))) subscription?.unsubscribe();
+    };
+    subscription = await ctx.broker.subscribe(subject, deliver, { ...(queue === null ? {} : { queue }), ...(query.max === undefined ? {} : { max: query.max }) });
+    await ctx.broker.flush(); // the subscription is live at the core before the client hears "subscribed"
+    stream.open();
+    const held = early;
+    early = null;
+    for (const message of held) deliver(message);
+    const sub = subscription;
+    stream.onClose(() => sub.unsubscribe());
+    void sub.closed.then(() => stream.end(query.max !== undefined ? 'max messages reached' : 'subscription closed'));
+  });
+}

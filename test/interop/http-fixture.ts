@@ -1,0 +1,151 @@
+// Shared fixture for the HTTP gateway tests: an in-process Switchboard core, an
+// EmbeddedBroker on it, and the gateway on 127.0.0.1:0. Also a small SSE/NDJSON
+// reader over a real fetch response, with bounded waits.
+
+import type { Authorizer } from '../../core/auth/authorizer.ts';
+import { OpenAuthorizer } from '../../core/auth/authorizer.ts';
+import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { createHttpGateway, type HttpGateway, type HttpGatewayOptions } from '../../gateways/http/http-gateway.ts';
+import { startSwitchboard } from '../helpers/servers.ts';
+
+export interface HttpFixture {
+  gateway: HttpGateway;
+  broker: EmbeddedBroker;
+  /** http://127.0.0.1:port */
+  base: string;
+  /** nats://127.0.0.1:port of the core */
+  natsUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startHttpFixture(options: Partial<HttpGatewayOptions> & { authorizer?: Authorizer } = {}): Promise<HttpFixture> {
+  const core = await startSwitchboard();
+  const broker = new EmbeddedBroker(core.server.router);
+  const gateway = createHttpGateway({ authorizer: new OpenAuthorizer(), host: '127.0.0.1', port: 0, ...options, broker });
+  await gateway.start();
+  return {
+    gateway,
+    broker,
+    base: gateway.url,
+    natsUrl: core.url,
+    stop: async () => {
+      await gateway.stop();
+      await broker.close();
+      await core.stop();
+    },
+  };
+}
+
+export interface SseEvent {
+  event: string;
+  id?: string;
+  data: string;
+}
+
+/** Reads SSE frames (or NDJSON lines) from a fetch response body as they arrive. */
+export class StreamReader {
+  private buffer = '';
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  /** Comment lines seen (SSE `: ...`), e.g. heartbeats. */
+  comments: string[] = [];
+  done = false;
+
+  constructor(response: Response) {
+    if (response.body === null) throw new Error('response has no body');
+    this.reader = response.body.getReader();
+  }
+
+  private async more(deadline: number): Promise<boolean> {
+    if (this.done) return false;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), left);
+    });
+    const chunk = await Promise.race([this.reader.read(), timeout]);
+    clearTimeout(timer);
+    if (chunk === null) return false;
+    if (chunk.done) {
+      this.done = true;
+      return false;
+    }
+    this.buffer += this.decoder.decode(chunk.value, { stream: true });
+    return true;
+  }
+
+  /** Next SSE event (comments are collected, not returned); null on end or timeout. */
+  async nextEvent(timeoutMs = 5_000): Promise<SseEvent | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const frame = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        const event: SseEvent = { event: 'message', data: '' };
+        const data: string[] = [];
+        let any = false;
+        for (const line of frame.split('\n')) {
+          if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
+          else if (line.startsWith('event: ')) [event.event, any] = [line.slice(7), true];
+          else if (line.startsWith('id: ')) [event.id, any] = [line.slice(4), true];
+          else if (line.startsWith('data: ')) [data[data.length], any] = [line.slice(6), true];
+        }
+        if (!any) continue;
+        event.data = data.join('\n');
+        return event;
+      }
+      if (!(await this.more(deadline))) return null;
+    }
+  }
+
+  /** Next NDJSON line (empty heartbeat lines are counted in `comments`); null on end or timeout. */
+  async nextLine(timeoutMs = 5_000): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.buffer.indexOf('\n');
+      if (end >= 0) {
+        const line = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 1);
+        if (line === '') {
+          this.comments.push('');
+          continue;
+        }
+        return line;
+      }
+      if (!(await this.more(deadline))) return null;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await this.reader.cancel().catch(() => {});
+  }
+}
+
+/** Poll `check` every 10 ms, at most `timeoutMs`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Run curl as a child process without blocking the event loop (the gateway under
+ * test lives in this process). Resolves with stdout, stderr and the exit code.
+ */
+export async function curl(args: string[], input?: Buffer | string, timeoutMs = 10_000): Promise<{ stdout: Buffer; stderr: string; code: number | null }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('curl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(input);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { stdout: Buffer.concat(out), stderr, code };
+}
