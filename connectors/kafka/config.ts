@@ -42,6 +42,8 @@ export interface KafkaToNatsConfig {
   start?: StartPosition;
   /** JetStream only: publishes in flight per partition batch (default 256). */
   maxInFlight?: number;
+  /** Consumer group session timeout (default 30000 ms): how soon a crashed bridge's partitions move to another copy. */
+  sessionTimeoutMs?: number;
 }
 
 export interface NatsToKafkaConfig {
@@ -156,7 +158,7 @@ export function parseTopicSelector(selector: string): string | RegExp {
 }
 
 function validateKafkaToNats(raw: Raw, path: string, name: string): KafkaToNatsConfig {
-  rejectUnknown(raw, ['name', 'direction', 'topics', 'groupId', 'subject', 'stream', 'start', 'maxInFlight'], path, name);
+  rejectUnknown(raw, ['name', 'direction', 'topics', 'groupId', 'subject', 'stream', 'start', 'maxInFlight', 'sessionTimeoutMs'], path, name);
   const topics = raw.topics;
   if (!Array.isArray(topics) || topics.length === 0) throw new KafkaConfigError(`${path}.topics`, 'must be a non-empty list of topic names or /regex/', name);
   topics.forEach((topic, i) => {
@@ -189,6 +191,8 @@ function validateKafkaToNats(raw: Raw, path: string, name: string): KafkaToNatsC
   }
   const maxInFlight = positiveInt(raw, 'maxInFlight', path, name);
   if (maxInFlight !== undefined) out.maxInFlight = maxInFlight;
+  const sessionTimeoutMs = positiveInt(raw, 'sessionTimeoutMs', path, name);
+  if (sessionTimeoutMs !== undefined) out.sessionTimeoutMs = sessionTimeoutMs;
   return out;
 }
 

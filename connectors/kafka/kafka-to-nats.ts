@@ -9,6 +9,7 @@
 // A supervisor recreates the consumer with backoff whenever kafkajs gives up, so
 // a Kafka outage shows up in metrics and never stops the rest of the server.
 
+import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Broker } from '../../core/broker/broker.ts';
 import { InvalidSubjectError } from '../../core/broker/errors.ts';
@@ -45,6 +46,8 @@ export class KafkaToNatsMapping {
   constructor(readonly config: KafkaToNatsConfig, private readonly deps: KafkaToNatsDeps) {
     this.metrics = new MappingMetrics(config.name, 'kafka-to-nats');
     this.subjectOf = compileSubjectTemplate(config.subject, 'subject', config.name);
+    // Every in-flight publish retry sleeps on this signal: up to maxInFlight listeners is expected.
+    setMaxListeners(0, this.abort.signal);
   }
 
   start(): void {
@@ -66,13 +69,17 @@ export class KafkaToNatsMapping {
       const consumer = this.deps.kafka.consumer({
         groupId: this.config.groupId,
         maxWaitTimeInMs: 500,
+        sessionTimeout: this.config.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: Math.max(100, Math.floor((this.config.sessionTimeoutMs ?? 30_000) / 10)),
         // Give up quickly inside kafkajs; this loop retries forever with its own backoff.
         retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3, restartOnFailure: async () => false },
       });
       this.consumer = consumer;
+      let onAbort = (): void => undefined;
       const crashed = new Promise<unknown>((resolve) => {
         consumer.on(consumer.events.CRASH, (event) => resolve(event.payload.error));
-        signal.addEventListener('abort', () => resolve(null), { once: true });
+        onAbort = () => resolve(null);
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         this.metrics.state = 'running';
@@ -92,6 +99,7 @@ export class KafkaToNatsMapping {
       } catch (error) {
         if (!signal.aborted) this.metrics.error(new KafkaMappingError(this.config.name, `cannot consume: ${errorMessage(error)}`, { cause: error }));
       }
+      signal.removeEventListener('abort', onAbort);
       await consumer.disconnect().catch(() => undefined);
       if (!signal.aborted) await sleep(backoff.next(), signal);
     }

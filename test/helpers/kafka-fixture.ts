@@ -9,6 +9,7 @@ import { createKafkaBridge, type KafkaBridge } from '../../connectors/kafka/kafk
 import type { MappingConfig } from '../../connectors/kafka/config.ts';
 import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
 import { startKafkaProxy, type KafkaProxy } from './kafka-proxy.ts';
+import { startSwitchboardJetStream } from './jetstream.ts';
 import { startSwitchboard } from './servers.ts';
 
 export interface KafkaFixture {
@@ -21,8 +22,9 @@ export interface KafkaFixture {
   stop(): Promise<void>;
 }
 
-export async function startKafkaFixture(): Promise<KafkaFixture> {
-  const switchboard = await startSwitchboard();
+/** `jetstream: true` runs Switchboard with its JetStream engine on the same router. */
+export async function startKafkaFixture(options: { jetstream?: boolean } = {}): Promise<KafkaFixture> {
+  const switchboard = options.jetstream ? await startSwitchboardJetStream() : await startSwitchboard();
   const mock = await startKafkaMock();
   const proxy = await startKafkaProxy();
   proxy.retarget(mock.brokers);
