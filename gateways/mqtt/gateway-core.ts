@@ -1,0 +1,242 @@
+// The MQTT gateway's shared state and the operations packet handlers call:
+// sessions by client id (takeover, expiry, persistence), will messages, and
+// the one path from an MQTT publish to the Broker port. Transport-free: the
+// listener in gateway.ts feeds it Connections.
+
+import { randomBytes } from 'node:crypto';
+import { OpenAuthorizer, type Authorizer } from '../../core/auth/authorizer.ts';
+import type { Broker } from '../../core/broker/broker.ts';
+import type { Connection } from '../../core/server/connection.ts';
+import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
+import { toBrokerPublish, type MqttMessage } from './message.ts';
+import { MqttClient, type WillMessage } from './mqtt-client.ts';
+import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
+import { ReasonCode } from './reason-codes.ts';
+import { ReplyBridge } from './reply-bridge.ts';
+import { Session, type SessionStats, type SessionSubscription } from './session.ts';
+import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
+import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
+
+export interface MqttGatewayStats extends SessionStats {
+  connections: number;
+  totalConnections: number;
+  slowConsumers: number;
+  publishesIn: number;
+  deniedPublishes: number;
+  deniedSubscribes: number;
+  willsSent: number;
+}
+
+export class MqttGatewayCore {
+  readonly options: ResolvedMqttOptions;
+  readonly broker: Broker;
+  readonly authorizer: Authorizer;
+  readonly retained: RetainedStore;
+  readonly sessionStore: MqttSessionStore;
+  readonly replies: ReplyBridge;
+  readonly id = randomBytes(6).toString('hex');
+  readonly sessions = new Map<string, Session>();
+  readonly clients = new Set<MqttClient>();
+  readonly stats: MqttGatewayStats = {
+    connections: 0, totalConnections: 0, slowConsumers: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
+    droppedQueueFull: 0, droppedExpired: 0, droppedTooLarge: 0,
+  };
+  private readonly pendingWills = new Map<string, NodeJS.Timeout>();
+  private nextClientId = 1;
+  private nextSessionSerial = 1;
+  private readonly logLine: ((line: string) => void) | undefined;
+
+  constructor(options: MqttGatewayOptions) {
+    this.options = resolveMqttOptions(options);
+    this.broker = options.broker;
+    this.authorizer = options.authorizer ?? new OpenAuthorizer();
+    this.retained = options.retainedStore ?? new MemoryRetainedStore();
+    this.sessionStore = options.sessionStore ?? new MemorySessionStore();
+    this.replies = new ReplyBridge(this.broker, { ttlMs: this.options.replyTtlMs, maxPending: 100_000 });
+    this.logLine = options.log;
+  }
+
+  log(...parts: unknown[]): void {
+    this.logLine?.(`mqtt: ${parts.map(String).join(' ')}`);
+  }
+
+  /** Start: the reply bridge, and every stored persistent session (detached, subscribed). */
+  async open(): Promise<void> {
+    await this.replies.start();
+    for (const record of await this.sessionStore.list()) await this.restoreSession(record);
+  }
+
+  /** Serve MQTT on any Connection (TCP socket, WebSocket, in-memory pair). */
+  accept(connection: Connection): MqttClient {
+    const client = new MqttClient(this, connection, this.nextClientId++);
+    this.clients.add(client);
+    this.stats.totalConnections++;
+    connection.onClose(() => this.clients.delete(client));
+    return client;
+  }
+
+  newSession(clientId: string): Session {
+    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats);
+  }
+
+  /** A new connection for `clientId`: the old one is taken over [MQTT-3.1.4-2]. */
+  takeOver(clientId: string, cleanStart: boolean): void {
+    const existing = this.sessions.get(clientId);
+    const old = existing?.connection;
+    if (old instanceof MqttClient) old.close(ReasonCode.SessionTakenOver, 'another connection used this client id');
+    // A clean start ends the old session, so a delayed will goes now; otherwise
+    // [MQTT-3.1.3-9] a new connection before the delay has passed means no will.
+    if (cleanStart) this.firePendingWill(clientId);
+    else this.cancelWill(clientId);
+  }
+
+  /** End a session for good: subscriptions, state and stored record. */
+  endSession(session: Session): void {
+    session.destroy();
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    this.firePendingWill(session.clientId); // the will waits at most until the session ends
+    void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
+  }
+
+  persist(session: Session): void {
+    if (session.expiryInterval === 0) return;
+    void this.sessionStore.save(session.toRecord()).catch((e: unknown) => this.log('session store save failed:', e));
+  }
+
+  /** A connected client's connection ended, for whatever reason. */
+  clientClosed(client: MqttClient): void {
+    this.stats.connections--;
+    const session = client.session;
+    client.session = null;
+    if (session !== null && session.connection === client) {
+      session.detach(Date.now());
+      if (session.expiryInterval === 0) this.endSession(session);
+      else {
+        this.scheduleExpiry(session);
+        this.persist(session);
+      }
+    }
+    const will = client.will;
+    client.will = null;
+    if (will !== null && !client.willDiscarded) {
+      const expiry = session?.expiryInterval ?? 0;
+      this.scheduleWill(client.clientId, will, Math.min(will.delay, expiry), client);
+    }
+  }
+
+  /**
+   * Publish an MQTT message into the broker (and the retained store).
+   * Precondition: the caller checked the publish permission on the mapped subject.
+   */
+  async publish(message: MqttMessage): Promise<void> {
+    this.stats.publishesIn++;
+    const p = message.properties;
+    const reply = p.responseTopic === undefined ? undefined : this.replies.replyFor(p.responseTopic, p.correlationData);
+    const out = toBrokerPublish(message, reply);
+    if (message.retain) await this.retained.set(message); // [MQTT-3.3.1-5]
+    await this.broker.publish(out.subject, out.data, { reply: out.reply, headers: out.headers });
+  }
+
+  /** Create the broker subscriptions behind one MQTT subscription. Throws on an invalid filter. */
+  async subscribe(session: Session, record: SubscriptionRecord): Promise<SessionSubscription> {
+    const shared = parseSharedFilter(record.topicFilter);
+    const filter = shared?.filter ?? record.topicFilter;
+    const sub: SessionSubscription = { ...record, filter, group: shared?.group ?? null, brokerSubs: [] };
+    try {
+      for (const subject of filterToSubjects(filter)) {
+        const options = sub.group === null ? {} : { queue: sub.group };
+        sub.brokerSubs.push(await this.broker.subscribe(subject, (m) => session.onBrokerMessage(sub, m), options));
+      }
+    } catch (error) {
+      for (const b of sub.brokerSubs) b.unsubscribe();
+      throw error;
+    }
+    return sub;
+  }
+
+  async stop(): Promise<void> {
+    for (const client of [...this.clients]) {
+      client.close(ReasonCode.ServerShuttingDown, 'server shutting down');
+      client.connection.destroy();
+    }
+    for (const session of this.sessions.values()) {
+      if (session.expiryInterval > 0) await this.sessionStore.save(session.toRecord()).catch(() => undefined);
+      session.destroy();
+    }
+    this.sessions.clear();
+    for (const timer of this.pendingWills.values()) clearTimeout(timer);
+    this.pendingWills.clear();
+    this.replies.stop();
+  }
+
+  private scheduleExpiry(session: Session): void {
+    if (session.expiryTimer !== null) clearTimeout(session.expiryTimer);
+    session.expiryTimer = null;
+    if (session.expiryInterval >= NEVER_EXPIRES) return;
+    session.expiryTimer = setTimeout(() => {
+      if (session.connection === null) this.endSession(session);
+    }, session.expiryInterval * 1000);
+    session.expiryTimer.unref();
+  }
+
+  private wills = new Map<string, { will: WillMessage; client: MqttClient }>();
+
+  private scheduleWill(clientId: string, will: WillMessage, delaySeconds: number, client: MqttClient): void {
+    if (delaySeconds <= 0) {
+      this.sendWill(will, client);
+      return;
+    }
+    // MQTT 5 §3.1.3.2.2: publish after the Will Delay Interval or when the session ends.
+    this.cancelWill(clientId);
+    this.wills.set(clientId, { will, client });
+    const timer = setTimeout(() => this.firePendingWill(clientId), delaySeconds * 1000);
+    timer.unref();
+    this.pendingWills.set(clientId, timer);
+  }
+
+  private firePendingWill(clientId: string): void {
+    const pending = this.wills.get(clientId);
+    this.cancelWill(clientId);
+    if (pending !== undefined) this.sendWill(pending.will, pending.client);
+  }
+
+  private cancelWill(clientId: string): void {
+    const timer = this.pendingWills.get(clientId);
+    if (timer !== undefined) clearTimeout(timer);
+    this.pendingWills.delete(clientId);
+    this.wills.delete(clientId);
+  }
+
+  private sendWill(will: WillMessage, client: MqttClient): void {
+    const principal = client.principal;
+    const message = { ...will.message, receivedAt: Date.now() };
+    try {
+      // The will is published with the connection's permissions, like any publish.
+      if (principal !== null && !principal.canPublish(toBrokerPublish(message, undefined).subject)) {
+        this.stats.deniedPublishes++;
+        return;
+      }
+    } catch {
+      return;
+    }
+    this.stats.willsSent++;
+    void this.publish(message).catch((e: unknown) => this.log('will publish failed:', e));
+  }
+
+  private async restoreSession(record: SessionRecord): Promise<void> {
+    const session = this.newSession(record.clientId);
+    session.expiryInterval = record.expiryInterval;
+    session.disconnectedAt = record.disconnectedAt ?? Date.now();
+    for (const id of record.inboundQos2) session.inboundQos2.add(id);
+    session.restoreOutbound(record.outbound);
+    for (const sub of record.subscriptions) {
+      try {
+        session.addSubscription(await this.subscribe(session, sub));
+      } catch (e) {
+        this.log('could not restore subscription', sub.topicFilter, 'of', record.clientId, e);
+      }
+    }
+    this.sessions.set(record.clientId, session);
+    this.scheduleExpiry(session);
+  }
+}

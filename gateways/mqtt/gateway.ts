@@ -1,0 +1,58 @@
+// createMqttGateway(): MQTT 3.1.1 and 5 in front of the Broker port. Built
+// separately from listening (CONVENTIONS 4): start() listens on TCP, accept()
+// serves any other Connection (WebSocket `/mqtt`, in-memory pairs).
+
+import { once } from 'node:events';
+import { createServer, type Server as TcpServer } from 'node:net';
+import { SocketConnection, type Connection } from '../../core/server/connection.ts';
+import { MqttGatewayCore, type MqttGatewayStats } from './gateway-core.ts';
+import type { MqttGatewayOptions } from './options.ts';
+
+export type { MqttGatewayOptions } from './options.ts';
+
+export interface MqttGateway {
+  /** The bound TCP port once started (the chosen one when started on port 0). */
+  readonly port: number;
+  readonly stats: Readonly<MqttGatewayStats>;
+  start(): Promise<void>;
+  /** Serve MQTT on a Connection from another transport. Call after start(). */
+  accept(connection: Connection): void;
+  /** Close clients (v5 ones with DISCONNECT 0x8B), save persistent sessions, stop listening. */
+  stop(): Promise<void>;
+}
+
+export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
+  const core = new MqttGatewayCore(options);
+  let listener: TcpServer | null = null;
+  let boundPort = 0;
+  let opened = false;
+
+  return {
+    get port() {
+      return boundPort;
+    },
+    stats: core.stats,
+    async start() {
+      if (!opened) {
+        await core.open();
+        opened = true;
+      }
+      const server = createServer((socket) => core.accept(new SocketConnection(socket)));
+      server.listen(core.options.port, core.options.host);
+      await once(server, 'listening');
+      const address = server.address();
+      boundPort = typeof address === 'object' && address !== null ? address.port : core.options.port;
+      listener = server;
+    },
+    accept(connection) {
+      core.accept(connection);
+    },
+    async stop() {
+      const server = listener;
+      listener = null;
+      const closed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+      await core.stop();
+      await closed;
+    },
+  };
+}

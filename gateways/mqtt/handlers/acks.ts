@@ -1,0 +1,41 @@
+// The QoS 1/2 acknowledgement packets (MQTT 3.1.1 §3.4-3.7, MQTT 5 §3.4-3.7 and
+// §4.3): PUBACK and PUBREC/PUBCOMP for our deliveries, PUBREL for the client's
+// QoS 2 publishes.
+
+import type { IPubackPacket, IPubcompPacket, IPubrecPacket, IPubrelPacket } from 'mqtt-packet';
+import type { MqttClient } from '../mqtt-client.ts';
+import { MqttProtocolError, ReasonCode } from '../reason-codes.ts';
+import type { Session } from '../session.ts';
+
+function sessionOf(client: MqttClient, what: string): Session {
+  if (client.session === null) throw new MqttProtocolError(ReasonCode.ProtocolError, `${what} before CONNECT`);
+  return client.session;
+}
+
+export function handlePuback(client: MqttClient, packet: IPubackPacket): void {
+  // An unknown id is ignored: it may be a late ack from before a reconnect.
+  sessionOf(client, 'PUBACK').acknowledge(packet.messageId ?? 0);
+}
+
+export function handlePubrec(client: MqttClient, packet: IPubrecPacket): void {
+  const id = packet.messageId ?? 0;
+  const failed = (packet.reasonCode ?? 0) >= 0x80;
+  const known = sessionOf(client, 'PUBREC').received(id, failed);
+  if (failed) return; // MQTT 5 §4.3.3: the exchange ends, no PUBREL
+  // [MQTT-4.3.3-?] answer PUBREC with PUBREL; v5 says 0x92 when the id is unknown.
+  if (known || !client.isV5) client.send({ cmd: 'pubrel', messageId: id });
+  else client.send({ cmd: 'pubrel', messageId: id, reasonCode: ReasonCode.PacketIdentifierNotFound });
+}
+
+export function handlePubcomp(client: MqttClient, packet: IPubcompPacket): void {
+  sessionOf(client, 'PUBCOMP').complete(packet.messageId ?? 0);
+}
+
+export function handlePubrel(client: MqttClient, packet: IPubrelPacket): void {
+  const session = sessionOf(client, 'PUBREL');
+  const id = packet.messageId ?? 0;
+  // Releasing the id allows a new publish with it to be delivered again [MQTT-4.3.3-?].
+  const known = session.inboundQos2.delete(id);
+  if (known || !client.isV5) client.send({ cmd: 'pubcomp', messageId: id });
+  else client.send({ cmd: 'pubcomp', messageId: id, reasonCode: ReasonCode.PacketIdentifierNotFound });
+}

@@ -1,0 +1,99 @@
+// Inbound PUBLISH (MQTT 3.1.1 §3.3, MQTT 5 §3.3): topic alias, topic checks,
+// publish permission on the mapped subject, then into the broker, with the QoS
+// 1 (PUBACK) and QoS 2 (PUBREC, exactly once by packet id) acknowledgements.
+
+import type { IPublishPacket, QoS } from 'mqtt-packet';
+import type { MqttMessage } from '../message.ts';
+import type { MqttClient } from '../mqtt-client.ts';
+import { MqttProtocolError, ReasonCode } from '../reason-codes.ts';
+import { isValidTopicName, topicToSubject } from '../topic-mapping.ts';
+
+export function handlePublish(client: MqttClient, packet: IPublishPacket): void {
+  const session = client.session;
+  if (session === null) throw new MqttProtocolError(ReasonCode.ProtocolError, 'PUBLISH before CONNECT');
+  const gateway = client.gateway;
+  const topic = resolveTopic(client, packet);
+  // [MQTT-3.3.2-2] no wildcards in a topic name; [MQTT-4.7.3-1] at least one character.
+  if (!isValidTopicName(topic)) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `invalid topic name ${JSON.stringify(topic)}`);
+  const qos = packet.qos;
+  const id = packet.messageId ?? 0;
+
+  if (qos === 2 && session.inboundQos2.has(id)) {
+    // A resend of a QoS 2 publish not yet released: acknowledge, never deliver twice [MQTT-4.3.3-?].
+    client.send({ cmd: 'pubrec', messageId: id });
+    return;
+  }
+  if (qos === 2 && session.inboundQos2.size >= gateway.options.receiveMaximum) {
+    throw new MqttProtocolError(ReasonCode.ReceiveMaximumExceeded, 'more unreleased QoS 2 publishes than Receive Maximum'); // [MQTT-3.3.4-9]
+  }
+
+  const subject = topicToSubject(topic);
+  const principal = client.principal;
+  if (principal !== null && !principal.canPublish(subject)) {
+    gateway.stats.deniedPublishes++;
+    // v5: refused with 0x87; 3.1.1 has no way to say so, so it acknowledges as usual [MQTT-3.3.5-2].
+    const reasonCode = client.isV5 ? ReasonCode.NotAuthorized : undefined;
+    if (qos === 1) client.send({ cmd: 'puback', messageId: id, reasonCode });
+    if (qos === 2) {
+      if (client.isV5) client.send({ cmd: 'pubrec', messageId: id, reasonCode });
+      else {
+        session.inboundQos2.add(id);
+        client.send({ cmd: 'pubrec', messageId: id });
+      }
+    }
+    return;
+  }
+
+  const p = packet.properties ?? {};
+  const message: MqttMessage = {
+    topic,
+    payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+    qos: qos as QoS,
+    retain: packet.retain,
+    properties: {
+      payloadFormatIndicator: p.payloadFormatIndicator,
+      messageExpiryInterval: p.messageExpiryInterval,
+      contentType: p.contentType,
+      responseTopic: p.responseTopic,
+      correlationData: p.correlationData,
+      userProperties: p.userProperties,
+    },
+    receivedAt: Date.now(),
+    origin: session.hasNoLocal ? session.originTag : null,
+  };
+  if (qos === 2) session.inboundQos2.add(id); // method B: remember the id, forward now
+  const done = gateway.publish(message);
+  if (qos === 0) {
+    done.catch((e: unknown) => gateway.log('publish failed:', e));
+    return;
+  }
+  // [MQTT-4.6.0-2] acknowledgements go out in the order the publishes arrived,
+  // even when one (a retained message) takes longer to store than the next.
+  const previous = client.ackChain;
+  client.ackChain = Promise.allSettled([previous, done]).then(([, result]) => {
+    if (result.status === 'fulfilled') {
+      client.send({ cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id });
+      return;
+    }
+    gateway.log('publish failed:', result.reason);
+    if (qos === 2) session.inboundQos2.delete(id);
+    if (client.isV5) client.send({ cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode: ReasonCode.UnspecifiedError });
+    else client.close();
+  });
+}
+
+/** MQTT 5 topic alias (§3.3.2.3.4): set a mapping, or use one. */
+function resolveTopic(client: MqttClient, packet: IPublishPacket): string {
+  const alias = packet.properties?.topicAlias;
+  if (alias === undefined) return packet.topic;
+  if (!client.isV5 || alias === 0 || alias > client.gateway.options.topicAliasMaximum) {
+    throw new MqttProtocolError(ReasonCode.TopicAliasInvalid, `topic alias ${alias} is out of range`); // [MQTT-3.3.2-8/9]
+  }
+  if (packet.topic.length > 0) {
+    client.topicAliases.set(alias, packet.topic);
+    return packet.topic;
+  }
+  const topic = client.topicAliases.get(alias);
+  if (topic === undefined) throw new MqttProtocolError(ReasonCode.ProtocolError, `topic alias ${alias} was never set`);
+  return topic;
+}

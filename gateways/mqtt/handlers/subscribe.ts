@@ -1,0 +1,86 @@
+// SUBSCRIBE -> SUBACK (MQTT 3.1.1 §3.8/3.9, MQTT 5 §3.8/3.9): filter checks,
+// subscribe permission on every mapped subject, shared subscriptions as queue
+// groups, subscription options and identifiers, then retained messages.
+
+import type { ISubscribePacket, QoS } from 'mqtt-packet';
+import { InvalidSubjectError } from '../../../core/broker/errors.ts';
+import type { MqttClient } from '../mqtt-client.ts';
+import { MqttProtocolError, ReasonCode, SUBACK_FAILURE_V3 } from '../reason-codes.ts';
+import type { Session, SessionSubscription } from '../session.ts';
+import type { SubscriptionRecord } from '../store.ts';
+import { filterToSubjects, isValidTopicFilter, parseSharedFilter, TopicMappingError } from '../topic-mapping.ts';
+
+export async function handleSubscribe(client: MqttClient, packet: ISubscribePacket): Promise<void> {
+  const session = client.session;
+  if (session === null) throw new MqttProtocolError(ReasonCode.ProtocolError, 'SUBSCRIBE before CONNECT');
+  const identifier = packet.properties?.subscriptionIdentifier;
+  const granted: number[] = [];
+  const retainedFor: Array<{ sub: SessionSubscription; existed: boolean }> = [];
+  for (const s of packet.subscriptions) {
+    const record: SubscriptionRecord = {
+      topicFilter: s.topic,
+      qos: s.qos,
+      noLocal: client.isV5 && s.nl === true,
+      retainAsPublished: client.isV5 && s.rap === true,
+      retainHandling: client.isV5 ? (s.rh ?? 0) : 0,
+      identifier,
+    };
+    const code = checkFilter(client, record);
+    if (code !== null) {
+      granted.push(code);
+      continue;
+    }
+    try {
+      const sub = await client.gateway.subscribe(session, record);
+      const previous = session.addSubscription(sub);
+      granted.push(s.qos); // we support every QoS: granted = requested [MQTT-3.9.3-?]
+      retainedFor.push({ sub, existed: previous !== undefined });
+    } catch (error) {
+      if (!(error instanceof InvalidSubjectError || error instanceof TopicMappingError)) throw error;
+      granted.push(client.isV5 ? ReasonCode.TopicFilterInvalid : SUBACK_FAILURE_V3);
+    }
+  }
+  if (client.state === 'closed') return;
+  // [MQTT-3.8.4-1] SUBACK with the same packet id; one code per filter, in order [MQTT-3.9.3-1].
+  client.send({ cmd: 'suback', messageId: packet.messageId, granted });
+  client.gateway.persist(session);
+  for (const { sub, existed } of retainedFor) await sendRetained(client, session, sub, existed);
+}
+
+/** A reason code when the filter cannot be subscribed to, else null. */
+function checkFilter(client: MqttClient, record: SubscriptionRecord): number | null {
+  const v5 = client.isV5;
+  let filter = record.topicFilter;
+  let group: string | null = null;
+  try {
+    const shared = parseSharedFilter(filter);
+    if (shared !== null) {
+      // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+      if (record.noLocal) throw new MqttProtocolError(ReasonCode.ProtocolError, 'No Local on a shared subscription');
+      filter = shared.filter;
+      group = shared.group;
+    }
+  } catch (error) {
+    if (error instanceof TopicMappingError) return v5 ? ReasonCode.TopicFilterInvalid : SUBACK_FAILURE_V3;
+    throw error;
+  }
+  if (!isValidTopicFilter(filter)) return v5 ? ReasonCode.TopicFilterInvalid : SUBACK_FAILURE_V3;
+  const principal = client.principal;
+  if (principal !== null) {
+    for (const subject of filterToSubjects(filter)) {
+      if (!principal.canSubscribe(subject, group)) {
+        client.gateway.stats.deniedSubscribes++;
+        return v5 ? ReasonCode.NotAuthorized : SUBACK_FAILURE_V3;
+      }
+    }
+  }
+  return null;
+}
+
+/** Retained messages on SUBSCRIBE, per Retain Handling [MQTT-3.3.1-9..11]; never to shared subscriptions. */
+async function sendRetained(client: MqttClient, session: Session, sub: SessionSubscription, existed: boolean): Promise<void> {
+  if (sub.group !== null) return; // MQTT 5 §4.8.2: retained messages are not sent for shared subscriptions
+  if (sub.retainHandling === 2 || (sub.retainHandling === 1 && existed)) return;
+  const messages = await client.gateway.retained.match(sub.filter);
+  for (const message of messages) session.deliver(message, { ...sub, qos: sub.qos as QoS }, true);
+}

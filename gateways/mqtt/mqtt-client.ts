@@ -1,0 +1,227 @@
+// One MQTT network connection over any Connection (TCP, WebSocket, in-memory):
+// frames and decodes packets, hands each to its handler in order, encodes and
+// batches what goes out, enforces keep-alive and the connect deadline, and ends
+// with a v5 DISCONNECT carrying a reason code when the server closes it.
+
+import mqttPacket from 'mqtt-packet';
+import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
+import type { Principal } from '../../core/auth/authorizer.ts';
+import type { Connection } from '../../core/server/connection.ts';
+import { FrameReader } from './frame-reader.ts';
+import { dispatchPacket } from './handlers/dispatch.ts';
+import { remainingExpiry, type MqttMessage } from './message.ts';
+import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
+import type { Outbound, Session, SessionConnection } from './session.ts';
+import type { MqttGatewayCore } from './gateway-core.ts';
+
+export interface WillMessage {
+  readonly message: MqttMessage;
+  /** MQTT 5 Will Delay Interval, seconds. */
+  readonly delay: number;
+}
+
+export type ClientState = 'connecting' | 'connected' | 'closed';
+
+export class MqttClient implements SessionConnection {
+  state: ClientState = 'connecting';
+  protocolVersion: 4 | 5 = 4;
+  clientId = '';
+  session: Session | null = null;
+  principal: Principal | null = null;
+  will: WillMessage | null = null;
+  /** Set by a normal DISCONNECT: the will is discarded [MQTT-3.1.2-10]. */
+  willDiscarded = false;
+  receiveMaximum = 65535;
+  /** The client's Maximum Packet Size: larger packets are never sent to it [MQTT-3.1.2-24]. */
+  clientMaxPacketSize = Number.MAX_SAFE_INTEGER;
+  /** Inbound topic aliases (MQTT 5 §3.3.2.3.4). */
+  readonly topicAliases = new Map<number, string>();
+  /** Settles after the last QoS 1/2 acknowledgement was sent (keeps them in order). */
+  ackChain: Promise<unknown> = Promise.resolve();
+  /** A handler that is still working (CONNECT, SUBSCRIBE): later packets wait behind it. */
+  private busy: Promise<void> | null = null;
+  private readonly backlog: Packet[] = [];
+  private readonly reader: FrameReader;
+  private outbox: Buffer[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
+  private lastSeen = Date.now();
+  private keepAliveTimer: NodeJS.Timeout | null = null;
+  private connectTimer: NodeJS.Timeout | null;
+
+  constructor(readonly gateway: MqttGatewayCore, readonly connection: Connection, readonly id: number) {
+    this.reader = new FrameReader(gateway.options.maxPacketSize);
+    connection.onData((chunk) => this.onData(chunk));
+    connection.onClose((error) => this.onClosed(error));
+    // [MQTT-3.1.4-?] a connection that sends no CONNECT in reasonable time is closed.
+    this.connectTimer = setTimeout(() => this.close(ReasonCode.MaximumConnectTime), gateway.options.connectTimeoutMs);
+    this.connectTimer.unref();
+  }
+
+  get isV5(): boolean {
+    return this.protocolVersion === 5;
+  }
+
+  /** Called by the CONNECT handler once CONNACK 0x00 is sent. */
+  markConnected(keepAliveSeconds: number): void {
+    this.state = 'connected';
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    if (keepAliveSeconds > 0) {
+      // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5): no packet within 1.5 x keep alive -> close.
+      const limitMs = keepAliveSeconds * 1500;
+      this.keepAliveTimer = setInterval(() => {
+        if (Date.now() - this.lastSeen > limitMs) this.close(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
+      }, Math.max(250, Math.floor(limitMs / 3)));
+      this.keepAliveTimer.unref();
+    }
+  }
+
+  send(packet: Packet): void {
+    if (this.state === 'closed') return;
+    this.enqueue(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  sendPublish(out: Outbound, dup: boolean): boolean {
+    if (this.state === 'closed') return true; // stays in flight for the next connection
+    const m = out.message;
+    const packet: IPublishPacket = {
+      cmd: 'publish',
+      topic: m.topic,
+      payload: m.payload,
+      qos: out.qos as QoS,
+      retain: out.retain,
+      dup: dup && out.qos > 0, // [MQTT-3.3.1-2] DUP is 0 for QoS 0
+    };
+    if (out.qos > 0) packet.messageId = out.packetId;
+    if (this.isV5) {
+      const p = m.properties;
+      const props: NonNullable<IPublishPacket['properties']> = {};
+      if (p.payloadFormatIndicator) props.payloadFormatIndicator = true;
+      const left = remainingExpiry(m, Date.now());
+      if (left !== null) props.messageExpiryInterval = Math.max(1, left); // [MQTT-3.3.2-6]
+      if (p.contentType !== undefined) props.contentType = p.contentType;
+      if (p.responseTopic !== undefined) props.responseTopic = p.responseTopic;
+      if (p.correlationData !== undefined) props.correlationData = p.correlationData;
+      if (p.userProperties !== undefined) props.userProperties = p.userProperties;
+      if (out.subscriptionIds !== undefined) props.subscriptionIdentifier = out.subscriptionIds.length === 1 ? out.subscriptionIds[0] : out.subscriptionIds;
+      packet.properties = props;
+    }
+    const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
+    if (bytes.length > this.clientMaxPacketSize) return false;
+    this.enqueue(bytes);
+    return true;
+  }
+
+  sendPubrel(packetId: number): void {
+    this.send({ cmd: 'pubrel', messageId: packetId });
+  }
+
+  /**
+   * Server-side close. MQTT 5 clients get DISCONNECT with the reason first
+   * (MQTT 5 §3.14); 3.1.1 has no server DISCONNECT, so the connection just ends.
+   */
+  close(reasonCode?: number, reasonString?: string): void {
+    if (this.state === 'closed') return;
+    if (this.isV5 && this.state === 'connected' && reasonCode !== undefined) {
+      const packet: Packet = { cmd: 'disconnect', reasonCode };
+      if (reasonString !== undefined && this.gateway.options.sendReasonStrings) packet.properties = { reasonString };
+      this.send(packet);
+    }
+    this.flush();
+    this.teardown();
+    this.connection.end();
+  }
+
+  /** Close for a bad packet: a v5 CONNACK or DISCONNECT with the reason, then the end. */
+  fail(error: unknown): void {
+    if (this.state === 'closed') return;
+    const code = error instanceof MqttProtocolError ? error.reasonCode : ReasonCode.UnspecifiedError;
+    const text = error instanceof Error ? error.message : String(error);
+    this.gateway.log('client', this.clientId || `#${this.id}`, 'closed:', text);
+    this.close(code, text);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastSeen = Date.now();
+    try {
+      this.reader.push(chunk, (packet) => this.onPacket(packet));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private onPacket(packet: Packet): void {
+    if (this.state === 'closed') return;
+    if (this.busy !== null) {
+      this.backlog.push(packet);
+      return;
+    }
+    this.run(packet);
+  }
+
+  private run(packet: Packet): void {
+    let result: void | Promise<void>;
+    try {
+      result = dispatchPacket(this, packet);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (result === undefined) return;
+    this.busy = result.then(
+      () => this.resume(),
+      (error: unknown) => {
+        this.busy = null;
+        this.fail(error);
+      },
+    );
+  }
+
+  private resume(): void {
+    this.busy = null;
+    while (this.backlog.length > 0 && this.busy === null && this.state !== 'closed') {
+      this.run(this.backlog.shift() as Packet);
+    }
+  }
+
+  private enqueue(bytes: Buffer): void {
+    this.outbox.push(bytes);
+    this.outboxBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0) return;
+    const chunks = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.connection.write(chunks);
+    // Explicit backpressure: a reader that falls this far behind is cut off, counted.
+    if (this.state === 'connected' && this.connection.writableLength > this.gateway.options.maxPendingBytes) {
+      this.gateway.stats.slowConsumers++;
+      this.close(ReasonCode.QuotaExceeded, 'slow consumer');
+    }
+  }
+
+  private teardown(): void {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    if (this.keepAliveTimer !== null) clearInterval(this.keepAliveTimer);
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.keepAliveTimer = null;
+    this.connectTimer = null;
+    this.backlog.length = 0;
+    if (wasConnected) this.gateway.clientClosed(this);
+  }
+
+  private onClosed(_error?: Error): void {
+    this.teardown();
+  }
+}

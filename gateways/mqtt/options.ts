@@ -1,0 +1,58 @@
+// Options of the MQTT gateway, with defaults.
+
+import type { Authorizer } from '../../core/auth/authorizer.ts';
+import type { Broker } from '../../core/broker/broker.ts';
+import type { MqttSessionStore, RetainedStore } from './store.ts';
+
+export interface MqttGatewayOptions {
+  broker: Broker;
+  /** Who may connect, publish and subscribe; default: everyone may do everything. */
+  authorizer?: Authorizer;
+  host?: string;
+  /** TCP port; 0 = any free port (tests). Default 1883. */
+  port?: number;
+  retainedStore?: RetainedStore;
+  sessionStore?: MqttSessionStore;
+  /** Largest packet accepted, fixed header included (MQTT 5 Maximum Packet Size). */
+  maxPacketSize?: number;
+  /** A connection that sends no CONNECT within this time is closed. */
+  connectTimeoutMs?: number;
+  /** Cap on the client's keep alive, seconds (0 = no cap); reported as Server Keep Alive. */
+  maxKeepAlive?: number;
+  /** Inbound topic aliases a v5 client may use. */
+  topicAliasMaximum?: number;
+  /** Inbound QoS 2 publishes a client may have unreleased at once. */
+  receiveMaximum?: number;
+  /** QoS 1/2 messages queued per session beyond its in-flight window. */
+  maxQueued?: number;
+  /** Bytes a connection may have unwritten before it is cut off as a slow consumer. */
+  maxPendingBytes?: number;
+  /** Upper bound on session expiry, seconds (0xFFFFFFFF = never expires). */
+  maxSessionExpiry?: number;
+  /** How long an MQTT 5 request's correlation token accepts NATS replies. */
+  replyTtlMs?: number;
+  sendReasonStrings?: boolean;
+  log?: (line: string) => void;
+}
+
+export type ResolvedMqttOptions = Required<Omit<MqttGatewayOptions, 'authorizer' | 'retainedStore' | 'sessionStore' | 'log'>>;
+
+export const NEVER_EXPIRES = 0xffffffff;
+
+export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOptions {
+  return {
+    broker: options.broker,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 1883,
+    maxPacketSize: options.maxPacketSize ?? 1024 * 1024 + 1024,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    maxKeepAlive: options.maxKeepAlive ?? 0,
+    topicAliasMaximum: options.topicAliasMaximum ?? 1024,
+    receiveMaximum: options.receiveMaximum ?? 65535,
+    maxQueued: options.maxQueued ?? 1000,
+    maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
+    maxSessionExpiry: options.maxSessionExpiry ?? NEVER_EXPIRES,
+    replyTtlMs: options.replyTtlMs ?? 60_000,
+    sendReasonStrings: options.sendReasonStrings ?? true,
+  };
+}

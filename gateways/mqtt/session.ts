@@ -1,0 +1,251 @@
+// One MQTT session (MQTT 5 §4.1): its subscriptions (each backed by broker
+// subscriptions on the mapped subjects), outbound QoS 1/2 messages in flight
+// and queued, and inbound QoS 2 packet ids. A session outlives its connection
+// when it is persistent; while detached it keeps its broker subscriptions and
+// queues QoS 1/2 messages, so no JetStream consumer is needed per session.
+
+import type { QoS } from 'mqtt-packet';
+import type { BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
+import { fromBrokerMessage, remainingExpiry, type MqttMessage } from './message.ts';
+import type { OutboundRecord, SessionRecord, SubscriptionRecord } from './store.ts';
+import { startsWithWildcard } from './topic-mapping.ts';
+
+export interface SessionSubscription extends SubscriptionRecord {
+  readonly filter: string;
+  readonly group: string | null;
+  brokerSubs: BrokerSubscription[];
+}
+
+export interface Outbound {
+  readonly message: MqttMessage;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly subscriptionIds: number[] | undefined;
+  packetId: number;
+  state: 'publish' | 'pubrel';
+}
+
+/** What a session needs from the connection it is attached to. */
+export interface SessionConnection {
+  /** The client's Receive Maximum (MQTT 5 §3.1.2.11.3; 65535 for 3.1.1). */
+  readonly receiveMaximum: number;
+  /** Send one PUBLISH; false when it was not sent (over the client's maximum packet size). */
+  sendPublish(out: Outbound, dup: boolean): boolean;
+  sendPubrel(packetId: number): void;
+}
+
+export interface SessionLimits {
+  /** QoS 1/2 messages queued beyond the in-flight window, per session. */
+  maxQueued: number;
+}
+
+export interface SessionStats {
+  droppedQueueFull: number;
+  droppedExpired: number;
+  droppedTooLarge: number;
+}
+
+export class Session {
+  readonly subscriptions = new Map<string, SessionSubscription>();
+  /** In-flight outbound messages by packet id, in send order. */
+  readonly inflight = new Map<number, Outbound>();
+  readonly queued: Outbound[] = [];
+  /** Inbound QoS 2 packet ids seen and not yet released [MQTT-4.3.3-?] (method B). */
+  readonly inboundQos2 = new Set<number>();
+  connection: SessionConnection | null = null;
+  /** Seconds after disconnect before the session ends; 0 = ends with the connection. */
+  expiryInterval = 0;
+  disconnectedAt: number | null = null;
+  expiryTimer: NodeJS.Timeout | null = null;
+  private nextPacketId = 1;
+  private noLocalCount = 0;
+
+  constructor(
+    readonly clientId: string,
+    /** Tag put on this session's publishes when it has a No Local subscription. */
+    readonly originTag: string,
+    private readonly limits: SessionLimits,
+    private readonly stats: SessionStats,
+  ) {}
+
+  get hasNoLocal(): boolean {
+    return this.noLocalCount > 0;
+  }
+
+  addSubscription(sub: SessionSubscription): SessionSubscription | undefined {
+    const previous = this.removeSubscription(sub.topicFilter);
+    this.subscriptions.set(sub.topicFilter, sub);
+    if (sub.noLocal) this.noLocalCount++;
+    return previous;
+  }
+
+  removeSubscription(topicFilter: string): SessionSubscription | undefined {
+    const sub = this.subscriptions.get(topicFilter);
+    if (sub === undefined) return undefined;
+    this.subscriptions.delete(topicFilter);
+    if (sub.noLocal) this.noLocalCount--;
+    for (const b of sub.brokerSubs) b.unsubscribe();
+    return sub;
+  }
+
+  /** A message from one of this session's broker subscriptions. */
+  onBrokerMessage(sub: SessionSubscription, m: BrokerMessage): void {
+    if (this.subscriptions.get(sub.topicFilter) !== sub) return; // replaced or removed meanwhile
+    const message = fromBrokerMessage(m, Date.now());
+    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with '$'.
+    if (message.topic.startsWith('$') && startsWithWildcard(sub.filter)) return;
+    // MQTT 5 §3.8.3.1 No Local: not to the connection that published it [MQTT-3.8.3-3].
+    if (sub.noLocal && message.origin === this.originTag) return;
+    this.deliver(message, sub, false);
+  }
+
+  /** Queue or send one message for a subscription; `retained` = sent because of SUBSCRIBE. */
+  deliver(message: MqttMessage, sub: SubscriptionRecord, retained: boolean): void {
+    // [MQTT-3.8.4-8] delivered QoS = min(published QoS, granted QoS).
+    const qos = Math.min(message.qos, sub.qos) as QoS;
+    // [MQTT-3.3.1-8] retained-on-subscribe keeps RETAIN=1; otherwise only with Retain As Published [MQTT-3.3.1-12/13].
+    const retain = retained || (sub.retainAsPublished && message.retain);
+    const out: Outbound = {
+      message,
+      qos,
+      retain,
+      subscriptionIds: sub.identifier === undefined ? undefined : [sub.identifier],
+      packetId: 0,
+      state: 'publish',
+    };
+    if (qos === 0) {
+      // QoS 0 is not queued for a disconnected client (MQTT 5 §4.1: it MAY be; we do not).
+      if (this.connection !== null) this.send(out, this.connection);
+      return;
+    }
+    if (this.connection !== null && this.queued.length === 0 && this.inflight.size < this.connection.receiveMaximum) {
+      this.startInflight(out, this.connection);
+      return;
+    }
+    if (this.queued.length >= this.limits.maxQueued) {
+      this.stats.droppedQueueFull++;
+      return;
+    }
+    this.queued.push(out);
+  }
+
+  /** Attach a connection; with a present session resend what was in flight [MQTT-4.4.0-1]. */
+  attach(connection: SessionConnection): void {
+    this.connection = connection;
+    this.disconnectedAt = null;
+    for (const out of this.inflight.values()) {
+      if (out.state === 'pubrel') connection.sendPubrel(out.packetId);
+      else if (!this.send(out, connection, true)) this.inflight.delete(out.packetId);
+    }
+    this.pump();
+  }
+
+  detach(now: number): void {
+    this.connection = null;
+    this.disconnectedAt = now;
+  }
+
+  /** PUBACK for a QoS 1 delivery. False when the id was not in flight. */
+  acknowledge(packetId: number): boolean {
+    const out = this.inflight.get(packetId);
+    if (out === undefined || out.qos !== 1) return false;
+    this.inflight.delete(packetId);
+    this.pump();
+    return true;
+  }
+
+  /** PUBREC for a QoS 2 delivery: from now on only PUBREL is resent. */
+  received(packetId: number, failed: boolean): boolean {
+    const out = this.inflight.get(packetId);
+    if (out === undefined || out.qos !== 2) return false;
+    if (failed) {
+      // MQTT 5 §4.3.3: a PUBREC with a failure reason ends the exchange.
+      this.inflight.delete(packetId);
+      this.pump();
+      return true;
+    }
+    out.state = 'pubrel';
+    return true;
+  }
+
+  /** PUBCOMP ends a QoS 2 delivery. */
+  complete(packetId: number): boolean {
+    const out = this.inflight.get(packetId);
+    if (out === undefined || out.state !== 'pubrel') return false;
+    this.inflight.delete(packetId);
+    this.pump();
+    return true;
+  }
+
+  /** Move queued messages into flight while the client's receive window allows. */
+  pump(): void {
+    const connection = this.connection;
+    if (connection === null) return;
+    while (this.queued.length > 0 && this.inflight.size < connection.receiveMaximum) {
+      const out = this.queued.shift() as Outbound;
+      this.startInflight(out, connection);
+    }
+  }
+
+  /** End every broker subscription; the session is gone. */
+  destroy(): void {
+    for (const topicFilter of [...this.subscriptions.keys()]) this.removeSubscription(topicFilter);
+    this.inflight.clear();
+    this.queued.length = 0;
+    this.inboundQos2.clear();
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+  }
+
+  toRecord(): SessionRecord {
+    const strip = ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier }: SessionSubscription): SubscriptionRecord =>
+      ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier });
+    const outbound: OutboundRecord[] = [...this.inflight.values(), ...this.queued].map((o) => ({ ...o }));
+    return {
+      clientId: this.clientId,
+      expiryInterval: this.expiryInterval,
+      subscriptions: [...this.subscriptions.values()].map(strip),
+      inboundQos2: [...this.inboundQos2],
+      outbound,
+      disconnectedAt: this.disconnectedAt,
+    };
+  }
+
+  /** Restore in-flight and queued messages from a stored record. */
+  restoreOutbound(records: readonly OutboundRecord[]): void {
+    for (const r of records) {
+      const out: Outbound = { ...r, subscriptionIds: r.subscriptionIds };
+      if (r.packetId > 0) this.inflight.set(r.packetId, out);
+      else this.queued.push(out);
+    }
+  }
+
+  private startInflight(out: Outbound, connection: SessionConnection): void {
+    out.packetId = this.allocatePacketId();
+    this.inflight.set(out.packetId, out);
+    // [MQTT-3.1.2-25] a message over the client's maximum size is discarded as if delivered.
+    if (!this.send(out, connection)) this.inflight.delete(out.packetId);
+  }
+
+  /** False when the message was dropped (expired or too large). */
+  private send(out: Outbound, connection: SessionConnection, dup = false): boolean {
+    const left = remainingExpiry(out.message, Date.now());
+    if (left !== null && left <= 0) {
+      this.stats.droppedExpired++; // [MQTT-3.3.2-5]
+      return false;
+    }
+    if (connection.sendPublish(out, dup)) return true;
+    this.stats.droppedTooLarge++;
+    return false;
+  }
+
+  private allocatePacketId(): number {
+    // [MQTT-2.2.1-3] an id is not reused while its exchange is unfinished.
+    for (let i = 0; i < 65535; i++) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+    throw new Error(`session ${JSON.stringify(this.clientId)} has 65535 messages in flight`);
+  }
+}

@@ -1,0 +1,94 @@
+// MQTT test fixtures: the Switchboard MQTT gateway on an in-process core (with
+// a NATS listener on the same router for cross-protocol checks), Debian's
+// mosquitto as a reference broker, and small mqtt.js helpers.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient, type IPublishPacket } from 'mqtt';
+import type { Authorizer } from '../../core/auth/authorizer.ts';
+import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { createMqttGateway, type MqttGateway, type MqttGatewayOptions } from '../../gateways/mqtt/gateway.ts';
+import { freePort, startSwitchboard, stopChild, waitForOutput } from './servers.ts';
+
+export interface MqttTarget {
+  readonly name: string;
+  readonly mqttUrl: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface SwitchboardMqtt extends MqttTarget {
+  readonly natsUrl: string;
+  readonly gateway: MqttGateway;
+  readonly broker: EmbeddedBroker;
+}
+
+export async function startSwitchboardMqtt(
+  options: Partial<Omit<MqttGatewayOptions, 'broker'>> & { authorizer?: Authorizer } = {},
+): Promise<SwitchboardMqtt> {
+  const nats = await startSwitchboard({}, options.authorizer ? { authorizer: options.authorizer } : {});
+  const broker = new EmbeddedBroker(nats.server.router);
+  const gateway = createMqttGateway({ host: '127.0.0.1', port: 0, ...options, broker });
+  await gateway.start();
+  return {
+    name: 'switchboard',
+    natsUrl: nats.url,
+    gateway,
+    broker,
+    port: gateway.port,
+    mqttUrl: `mqtt://127.0.0.1:${gateway.port}`,
+    stop: async () => {
+      await gateway.stop();
+      await broker.close();
+      await nats.stop();
+    },
+  };
+}
+
+/** Debian's mosquitto 2.0 on a free loopback port, anonymous access allowed. */
+export async function startMosquitto(): Promise<MqttTarget> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'mosq-'));
+  const config = join(dir, 'mosquitto.conf');
+  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const child = spawn('mosquitto', ['-c', config, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForOutput(child, /running|Opening ipv4 listen socket/);
+  await new Promise((r) => setTimeout(r, 100));
+  return { name: 'mosquitto', port, mqttUrl: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+export async function connectMqtt(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+}
+
+/** Collects messages arriving on a client. */
+export class Inbox {
+  readonly messages: Array<{ topic: string; payload: string; packet: IPublishPacket }> = [];
+  constructor(client: MqttClient) {
+    client.on('message', (topic, payload, packet) => this.messages.push({ topic, payload: payload.toString(), packet }));
+  }
+
+  async waitFor(count: number, timeoutMs = 3000): Promise<this> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < count && Date.now() < deadline) await sleep(10);
+    if (this.messages.length < count) throw new Error(`expected ${count} messages, got ${this.messages.length}: ${JSON.stringify(this.payloads())}`);
+    return this;
+  }
+
+  payloads(): string[] {
+    return this.messages.map((m) => m.payload);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Wait until check() holds (bounded). */
+export async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await sleep(10);
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
