@@ -13,21 +13,29 @@ import { killAllChildren } from './child-registry.ts';
 import { compare, formatTable, formatValue, type RunOutcome } from './report.ts';
 import { FULL_SIZE, QUICK_SIZE, selectScenarios, type BenchSize, type Scenario } from './scenarios.ts';
 
-async function runOne(scenario: Scenario, target: TargetName, run: number, size: BenchSize, options: BenchOptions): Promise<RunOutcome> {
+/** Start `targets` (one, or all for a paired scenario), run the scenario once, stop them. */
+async function runOnce(scenario: Scenario, targets: readonly TargetName[], run: number, size: BenchSize, options: BenchOptions): Promise<RunOutcome[]> {
   // One directory per run: tsx's loader thread writes its own profile beside the
   // main thread's (default names carry pid and thread id, so neither overwrites the other).
   // A 100 µs interval (default 1 ms) gives a few thousand samples per scenario.
   const nodeFlags = options.cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.cpuProfDir}/${scenario.name}-${run}`];
-  const server = await startBenchServer(target, { nodeFlags });
+  const starts = targets.map((target) => startBenchServer(target, { nodeFlags }));
+  const started = await Promise.allSettled(starts);
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
-    const figures = await scenario.run(server, size);
-    if (!server.running) throw new Error(`${target} exited during the run:\n${server.output}`);
-    return { scenario: scenario.name, target, figures };
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const figures = await scenario.run(servers, size);
+    const dead = servers.find((server) => !server.running);
+    if (dead !== undefined) throw new Error(`${dead.name} exited during the run:\n${dead.output}`);
+    return servers.map((server, i) => ({ scenario: scenario.name, target: server.name, figures: figures[i] }));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { scenario: scenario.name, target, error: server.running ? message : `${message}\n${target} exited; last output:\n${server.output}` };
+    const dead = servers.find((server) => !server.running);
+    const detail = dead === undefined ? message : `${message}\n${dead.name} exited; last output:\n${dead.output}`;
+    return targets.map((target) => ({ scenario: scenario.name, target, error: detail }));
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }
 
@@ -72,11 +80,12 @@ async function main(argv: readonly string[]): Promise<number> {
   // (shared, noisy) machine in about the same state.
   for (const scenario of scenarios) {
     for (let run = 1; run <= options.repeat; run++) {
-      for (const target of targets) {
+      const groups = scenario.mode === 'paired' ? [targets] : targets.map((target) => [target]);
+      for (const group of groups) {
         const t0 = Date.now();
-        const outcome = await runOne(scenario, target, run, size, options);
-        outcomes.push(outcome);
-        process.stdout.write(`${progressLine(outcome, run, (Date.now() - t0) / 1000)}\n`);
+        const results = await runOnce(scenario, group, run, size, options);
+        outcomes.push(...results);
+        for (const outcome of results) process.stdout.write(`${progressLine(outcome, run, (Date.now() - t0) / 1000)}\n`);
       }
     }
   }

@@ -62,25 +62,41 @@ export const QUICK_SIZE: BenchSize = {
 
 export interface Scenario {
   readonly name: string;
-  run(server: BenchServer, size: BenchSize): Promise<Figure[]>;
+  /**
+   * 'solo': each server runs alone (throughput needs the whole machine);
+   * 'paired': every server runs at once and the load alternates between them.
+   */
+  readonly mode: 'solo' | 'paired';
+  /** Figures per server, in the order of `servers` (one server in solo mode). */
+  run(servers: readonly BenchServer[], size: BenchSize): Promise<Figure[][]>;
+}
+
+/** A solo scenario from a one-server measurement. */
+function solo(name: string, measure: (server: BenchServer, size: BenchSize) => Promise<Figure[]>): Scenario {
+  return {
+    name,
+    mode: 'solo',
+    async run(servers, size) {
+      const out: Figure[][] = [];
+      for (const server of servers) out.push(await measure(server, size));
+      return out;
+    },
+  };
 }
 
 function throughputScenario(name: string, metric: string, unit: string, plan: (size: BenchSize) => Omit<ThroughputPlan, 'capMs' | 'warmup'>, target?: Figure['target']): Scenario {
-  return {
-    name,
-    async run(server, size) {
-      const outcome = await measureThroughput(server, { ...plan(size), warmup: size.warmup, capMs: size.capMs });
-      return [{
-        metric,
-        value: outcome.rate,
-        unit,
-        better: 'higher',
-        ...(target ? { target } : {}),
-        notes: outcome.notes,
-        details: { published: outcome.published, delivered: outcome.delivered, expected: outcome.expected, seconds: outcome.seconds },
-      }];
-    },
-  };
+  return solo(name, async (server, size) => {
+    const outcome = await measureThroughput(server, { ...plan(size), warmup: size.warmup, capMs: size.capMs });
+    return [{
+      metric,
+      value: outcome.rate,
+      unit,
+      better: 'higher',
+      ...(target ? { target } : {}),
+      notes: outcome.notes,
+      details: { published: outcome.published, delivered: outcome.delivered, expected: outcome.expected, seconds: outcome.seconds },
+    }];
+  });
 }
 
 const PUB_SUB_TARGET = { op: '>=', ratio: 0.7 } as const;
@@ -93,29 +109,30 @@ export const SCENARIOS: readonly Scenario[] = [
   throughputScenario('queue', '1 pub → queue of 4, 16 B', 'msgs/s', (s) => ({ subject: 'bench.q', payloadBytes: 16, count: s.queue, subscribers: 4, queue: 'workers' })),
   {
     name: 'reqrep',
-    async run(server, size) {
-      const outcome = await measureLatency(server, { subject: 'bench.req', payloadBytes: 16, warmup: size.requestWarmup, count: size.requests, capMs: size.capMs });
-      const details = { measured: outcome.measured, maxUs: outcome.maxUs, requestsPerSecond: outcome.requestsPerSecond };
-      return [
-        { metric: 'request/reply p50', value: outcome.p50Us, unit: 'µs', better: 'lower', target: { op: '<=', ratio: 1.3 }, notes: outcome.notes, details },
-        { metric: 'request/reply p99', value: outcome.p99Us, unit: 'µs', better: 'lower', notes: outcome.notes, details },
-      ];
+    // Latency is what machine noise distorts most, so both servers are measured in the same window.
+    mode: 'paired',
+    async run(servers, size) {
+      const outcomes = await measureLatency(servers, { subject: 'bench.req', payloadBytes: 16, warmup: size.requestWarmup, count: size.requests, capMs: size.capMs });
+      return outcomes.map((outcome) => {
+        const details = { measured: outcome.measured, maxUs: outcome.maxUs };
+        return [
+          { metric: 'request/reply p50', value: outcome.p50Us, unit: 'µs', better: 'lower', target: { op: '<=', ratio: 1.3 }, notes: outcome.notes, details },
+          { metric: 'request/reply p99', value: outcome.p99Us, unit: 'µs', better: 'lower', notes: outcome.notes, details },
+        ];
+      });
     },
   },
-  {
-    name: 'rss',
-    async run(server, size) {
-      const outcome = await measureIdleRss(server, { connections: size.idleConnections, concurrency: 100, settleMs: 1_000, capMs: size.capMs });
-      return [{
-        metric: 'RSS per 1,000 idle conns',
-        value: outcome.mibPer1000,
-        unit: 'MiB',
-        better: 'lower',
-        notes: [],
-        details: { baselineKiB: outcome.baselineKiB, loadedKiB: outcome.loadedKiB, opened: outcome.opened },
-      }];
-    },
-  },
+  solo('rss', async (server, size) => {
+    const outcome = await measureIdleRss(server, { connections: size.idleConnections, concurrency: 100, settleMs: 1_000, capMs: size.capMs });
+    return [{
+      metric: 'RSS per 1,000 idle conns',
+      value: outcome.mibPer1000,
+      unit: 'MiB',
+      better: 'lower',
+      notes: [],
+      details: { baselineKiB: outcome.baselineKiB, loadedKiB: outcome.loadedKiB, opened: outcome.opened },
+    }];
+  }),
 ];
 
 /**

@@ -32,11 +32,16 @@ export interface ResponderSpec {
 
 export interface RequesterSpec {
   readonly role: 'requester';
-  readonly port: number;
+  /**
+   * One connection per server; requests alternate between them one at a time,
+   * so every server is measured under the same (shared, drifting) machine load.
+   */
+  readonly ports: readonly number[];
   readonly subject: string;
   readonly payloadBytes: number;
-  /** Requests not measured, so JIT and connection warm-up stay out of the figures. */
+  /** Rounds not measured, so JIT and connection warm-up stay out of the figures. */
   readonly warmup: number;
+  /** Measured requests per server. */
   readonly count: number;
   readonly capMs: number;
 }
@@ -79,8 +84,8 @@ export interface ResponderResult {
 
 export interface RequesterResult {
   readonly role: 'requester';
-  /** Measured round trips in microseconds, sorted ascending. */
-  readonly latenciesUs: Float64Array;
+  /** Per port (in spec order): measured round trips in microseconds, sorted ascending. */
+  readonly latenciesUs: readonly Float64Array[];
   readonly elapsedNs: MonotonicNs;
   readonly cappedByTime: boolean;
 }
