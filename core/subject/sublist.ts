@@ -31,6 +31,17 @@ class TrieNode<T> {
   }
 }
 
+export interface SublistStats {
+  subscriptions: number;
+  cache: number;
+  matches: number;
+  cacheHits: number;
+  inserts: number;
+  removes: number;
+  maxFanout: number;
+  avgFanout: number;
+}
+
 const EMPTY_MATCH: SublistMatch<never> = Object.freeze({ psubs: Object.freeze([]), qsubs: Object.freeze([]) });
 /** nats-server keeps 1024 cached results and sweeps when over. */
 const CACHE_MAX = 1024;
@@ -42,13 +53,32 @@ export class Sublist<T extends SublistEntry> {
   private subCount = 0;
   private matchCount = 0;
   private cacheHits = 0;
+  private inserts = 0;
+  private removes = 0;
 
   get count(): number {
     return this.subCount;
   }
 
-  stats(): { subscriptions: number; cache: number; matches: number; cacheHits: number } {
-    return { subscriptions: this.subCount, cache: this.cache.size, matches: this.matchCount, cacheHits: this.cacheHits };
+  /** Figures for monitoring (subsz); fan-out is measured over the cached results, as nats-server does. */
+  stats(): SublistStats {
+    let maxFanout = 0;
+    let fanoutSum = 0;
+    for (const m of this.cache.values()) {
+      const fanout = m.psubs.length + m.qsubs.length;
+      fanoutSum += fanout;
+      if (fanout > maxFanout) maxFanout = fanout;
+    }
+    return {
+      subscriptions: this.subCount,
+      cache: this.cache.size,
+      matches: this.matchCount,
+      cacheHits: this.cacheHits,
+      inserts: this.inserts,
+      removes: this.removes,
+      maxFanout,
+      avgFanout: this.cache.size === 0 ? 0 : fanoutSum / this.cache.size,
+    };
   }
 
   /** Precondition: sub.subject is a valid subscription subject. */
@@ -66,6 +96,7 @@ export class Sublist<T extends SublistEntry> {
       else node.qsubs.set(sub.queue, [sub]);
     }
     this.subCount++;
+    this.inserts++;
     this.invalidate(sub.subject);
   }
 
@@ -81,6 +112,7 @@ export class Sublist<T extends SublistEntry> {
     }
     if (!this.removeFromNode(node, sub)) return false;
     this.subCount--;
+    this.removes++;
     this.prune(path, tokens);
     this.invalidate(sub.subject);
     return true;

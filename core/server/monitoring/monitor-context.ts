@@ -1,0 +1,63 @@
+// What every monitoring endpoint reads: the NATS server (clients, router,
+// counters), where the monitor itself listens, and a few process samples.
+// Endpoints are pure functions of this context and the query string.
+
+import type { NatsServer } from '../nats-server.ts';
+
+export interface MonitorContext {
+  readonly server: NatsServer;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  /** Requests served per path, as varz http_req_stats. */
+  readonly requestStats: Record<string, number>;
+  /** TLS on the NATS listener (varz tls_required/tls_verify). */
+  readonly tls?: { readonly verify: boolean };
+  /** Percent of one core used since the previous sample. */
+  cpuPercent(): number;
+}
+
+/** A monitoring request that cannot be answered: HTTP 400 with nats-server's text. */
+export class MonitorQueryError extends Error {
+  constructor(readonly parameter: string, message: string) {
+    super(message);
+    this.name = 'MonitorQueryError';
+  }
+}
+
+export interface MonitorResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+export function json(value: unknown): MonitorResponse {
+  return { status: 200, contentType: 'application/json', body: JSON.stringify(value, null, 2) };
+}
+
+/** Out messages: those counted when clients closed plus the live clients' counters. */
+export function outTotals(server: NatsServer): { msgs: number; bytes: number } {
+  let msgs = server.stats.outMsgs;
+  let bytes = server.stats.outBytes;
+  for (const client of server.clients.values()) {
+    msgs += client.stats.outMsgs;
+    bytes += client.stats.outBytes;
+  }
+  return { msgs, bytes };
+}
+
+export function cpuSampler(): () => number {
+  let lastUsage = process.cpuUsage();
+  let lastAt = process.hrtime.bigint();
+  let lastPercent = 0;
+  return () => {
+    const now = process.hrtime.bigint();
+    const elapsedUs = Number(now - lastAt) / 1000;
+    // Sample at most once a second, so back-to-back scrapes see a stable figure.
+    if (elapsedUs < 1_000_000 && lastPercent > 0) return lastPercent;
+    const usage = process.cpuUsage(lastUsage);
+    lastUsage = process.cpuUsage();
+    lastAt = now;
+    lastPercent = elapsedUs > 0 ? Math.round(((usage.user + usage.system) / elapsedUs) * 1000) / 10 : 0;
+    return lastPercent;
+  };
+}

@@ -1,0 +1,111 @@
+// The monitoring HTTP listener (nats-server's -m/--http_port; default
+// 127.0.0.1:8222): one small handler per endpoint, plain node:http, GET only.
+// Built separately from listening: `new MonitorServer(server, options)`, then
+// start(); stop() releases the port.
+
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { NatsServer } from '../nats-server.ts';
+import { connz } from './connz.ts';
+import { healthz } from './healthz.ts';
+import { metrics } from './metrics.ts';
+import { cpuSampler, MonitorQueryError, type MonitorContext, type MonitorResponse } from './monitor-context.ts';
+import { subsz } from './subsz.ts';
+import { varz } from './varz.ts';
+
+export interface MonitorOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** TLS on the NATS listener, reported in varz. */
+  tls?: { verify: boolean };
+}
+
+type Endpoint = (ctx: MonitorContext, query: URLSearchParams) => MonitorResponse;
+
+const ENDPOINTS: Record<string, Endpoint> = {
+  '/varz': varz,
+  '/connz': connz,
+  '/subsz': subsz,
+  '/subscriptionsz': subsz,
+  '/healthz': healthz,
+  '/metrics': metrics,
+};
+
+const INDEX = `<html><body><h1>Switchboard monitoring</h1><ul>${Object.keys(ENDPOINTS)
+  .map((p) => `<li><a href=".${p}">${p}</a></li>`)
+  .join('')}</ul></body></html>\n`;
+
+export class MonitorServer {
+  private http: HttpServer | null = null;
+  private boundPort = 0;
+  private readonly requestStats: Record<string, number> = {};
+  private readonly cpuPercent = cpuSampler();
+
+  constructor(readonly server: NatsServer, readonly options: MonitorOptions) {}
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const http = createServer((req, res) => this.handle(req, res));
+    http.keepAliveTimeout = 5_000;
+    this.http = http;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.options.port, this.options.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    const address = http.address();
+    this.boundPort = typeof address === 'object' && address !== null ? address.port : this.options.port;
+  }
+
+  async stop(): Promise<void> {
+    const http = this.http;
+    this.http = null;
+    if (http === null) return;
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeAllConnections();
+    await closed;
+  }
+
+  /** Answer one request without a socket (tests and the HTTP gateway may reuse it). */
+  respond(path: string, query: URLSearchParams): MonitorResponse {
+    const endpoint = ENDPOINTS[path];
+    if (path === '/' || path === '') return { status: 200, contentType: 'text/html; charset=utf-8', body: INDEX };
+    if (endpoint === undefined) return { status: 404, contentType: 'text/plain; charset=utf-8', body: '404 page not found\n' };
+    this.requestStats[path] = (this.requestStats[path] ?? 0) + 1;
+    const ctx: MonitorContext = {
+      server: this.server,
+      httpHost: this.options.host,
+      httpPort: this.boundPort,
+      requestStats: this.requestStats,
+      tls: this.options.tls,
+      cpuPercent: this.cpuPercent,
+    };
+    try {
+      return endpoint(ctx, query);
+    } catch (error) {
+      if (error instanceof MonitorQueryError) return { status: 400, contentType: 'text/plain; charset=utf-8', body: error.message };
+      throw error;
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://monitor');
+    let response: MonitorResponse;
+    try {
+      response = this.respond(url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
+    } catch (error) {
+      response = { status: 500, contentType: 'text/plain; charset=utf-8', body: `internal error: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    res.writeHead(response.status, { 'content-type': response.contentType, 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : response.body);
+  }
+}

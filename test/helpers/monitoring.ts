@@ -1,0 +1,51 @@
+// Monitoring helpers: Switchboard with its monitor on a free port, and a JSON
+// "shape" (field names and JSON types) to compare with nats-server's answers.
+
+import { MonitorServer } from '../../core/server/monitoring/monitor-server.ts';
+import { startSwitchboard, type RunningServer } from './servers.ts';
+import type { NatsServer } from '../../core/server/nats-server.ts';
+
+export interface MonitoredServer extends RunningServer {
+  readonly monitorPort: number;
+}
+
+export async function startMonitoredSwitchboard(): Promise<MonitoredServer & { server: NatsServer; monitor: MonitorServer }> {
+  const running = await startSwitchboard();
+  const monitor = new MonitorServer(running.server, { host: '127.0.0.1', port: 0 });
+  await monitor.start();
+  return {
+    ...running,
+    monitor,
+    monitorPort: monitor.port,
+    async stop() {
+      await monitor.stop();
+      await running.stop();
+    },
+  };
+}
+
+export async function getJson(port: number, path: string): Promise<{ status: number; body: unknown; text: string; contentType: string | null }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text, contentType: response.headers.get('content-type') };
+}
+
+export type Shape = string | Shape[] | { [key: string]: Shape };
+
+/** Field names and JSON types, recursively; arrays by their first element; `opaque` keys by type only. */
+export function shape(value: unknown, opaque: ReadonlySet<string> = new Set()): Shape {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0], opaque)];
+  if (typeof value === 'object') {
+    const out: { [key: string]: Shape } = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = opaque.has(k) ? 'object' : shape(v, opaque);
+    return out;
+  }
+  return typeof value;
+}
