@@ -63,6 +63,17 @@ export async function connectMqtt(url: string, options: IClientOptions = {}): Pr
   return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
 }
 
+/** Connect with an Inbox attached before CONNACK, so messages resent on session resume are not missed. */
+export async function connectCollecting(url: string, options: IClientOptions = {}): Promise<{ client: MqttClient; inbox: Inbox }> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+  const inbox = new Inbox(client);
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  return { client, inbox };
+}
+
 /** Collects messages arriving on a client. */
 export class Inbox {
   readonly messages: Array<{ topic: string; payload: string; packet: IPublishPacket }> = [];
