@@ -50,7 +50,7 @@ if (requirePeer('kcat')) {
       assert.equal(out().dropped, 0);
       assert.notEqual(out().state, 'running');
       // The rest of the server is unaffected: plain NATS traffic flows.
-      const echo = fx.nc.subscribe('alive', { max: 1, callback: (_e, msg) => msg.respond('yes') });
+      const echo = fx.nc.subscribe('alive', { max: 1, callback: (_e, msg) => void msg.respond('yes') });
       assert.equal((await fx.nc.request('alive', '', { timeout: 2_000 })).string(), 'yes');
       echo.unsubscribe();
 
