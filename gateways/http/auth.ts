@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Authorizer, Credentials, Principal } from '../../core/auth/authorizer.ts';
 import { HttpProblem } from './errors.ts';
 
-const URL_CREDENTIAL_PARAMS = ['token', 'auth_token', 'access_token', 'authorization', 'password', 'pass'];
+export const URL_CREDENTIAL_PARAMS = ['token', 'auth_token', 'access_token', 'authorization', 'password', 'pass'];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,7 +43,10 @@ export interface PrincipalCacheOptions {
 /**
  * Authenticates each request. Successful results are cached briefly by a hash of
  * the header (never the header itself), because password checks (bcrypt) are
- * deliberately slow and HTTP clients send credentials on every request.
+ * deliberately slow and HTTP clients send credentials on every request. A cached
+ * Principal is the HTTP analogue of a NATS connection: per-connection state such
+ * as allow_responses (a request seen on a stream may be answered by a POST) lives
+ * as long as the entry.
  */
 export class HttpAuthenticator {
   private readonly cache = new Map<string, { principal: Principal; expires: number }>();
@@ -105,4 +108,23 @@ export function requireSubscribe(principal: Principal, subject: string, queue: s
       ...(queue === null ? {} : { queue }),
     });
   }
+}
+
+/**
+ * The URL as it may be logged: values of credential-like query parameters are
+ * replaced, so a client that puts a token in the URL (refused with 400 anyway)
+ * does not leave it in the gateway's logs either.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = decodeURIComponent((eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, ' ')).toLowerCase();
+      return URL_CREDENTIAL_PARAMS.includes(name) ? `${eq < 0 ? pair : pair.slice(0, eq)}=[REDACTED]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
 }

@@ -3,11 +3,11 @@
 // gateway with its fastify instance, so other HTTP features (WebSocket, core
 // monitoring) can register on the same server before start().
 
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyLoggerOptions, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
-import { HttpAuthenticator, type PrincipalCacheOptions } from './auth.ts';
+import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
@@ -34,8 +34,11 @@ export interface HttpGatewayOptions {
   authCache?: PrincipalCacheOptions;
   /** Core monitoring providers to serve (see routes/monitoring.ts). */
   monitoring?: MonitoringMount;
-  /** fastify logger option (default off). Authorization headers are never logged. */
-  logger?: FastifyServerOptions['logger'];
+  /**
+   * fastify logger options (default off). Request logs carry method, redacted URL
+   * and peer only: headers (Authorization) are never logged.
+   */
+  logger?: boolean | FastifyLoggerOptions;
 }
 
 export interface HttpGateway {
@@ -54,10 +57,26 @@ export interface HttpGateway {
 export const DEFAULT_HTTP_PORT = 8080;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
+function loggerOptions(logger: boolean | FastifyLoggerOptions | undefined): false | FastifyLoggerOptions {
+  if (logger === undefined || logger === false) return false;
+  const base = logger === true ? {} : logger;
+  return {
+    ...base,
+    serializers: {
+      ...base.serializers,
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url),
+        remoteAddress: request.ip,
+      }),
+    },
+  } as FastifyLoggerOptions;
+}
+
 export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger),
     // Bodies above max_payload are refused while streaming in (413), never buffered whole.
     bodyLimit: maxPayload,
     // Subjects and KV keys live in the path and may be long.

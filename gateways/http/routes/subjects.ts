@@ -144,9 +144,17 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
     // Messages may arrive between subscribe and open: hold them until the headers are out.
     let early: BrokerMessage[] | null = [];
     let subscription: BrokerSubscription | null = null;
+    const principal = request.principal;
     const deliver = (message: BrokerMessage): void => {
-      if (early !== null) early.push(message);
-      else if (!stream.send(messageEnvelope(message, encoding))) subscription?.unsubscribe();
+      if (early !== null) {
+        early.push(message);
+        return;
+      }
+      // A deny rule may cut into a wildcard subscription: re-check literal subjects.
+      if (principal.canReceive !== undefined && !principal.canReceive(message.subject)) return;
+      // allow_responses: a reader that gets a request may answer it with a POST.
+      if (message.reply !== null) principal.noteReply?.(message.reply);
+      if (!stream.send(messageEnvelope(message, encoding))) subscription?.unsubscribe();
     };
     subscription = await ctx.broker.subscribe(subject, deliver, { ...(queue === null ? {} : { queue }), ...(query.max === undefined ? {} : { max: query.max }) });
     await ctx.broker.flush(); // the subscription is live at the core before the client hears "subscribed"
