@@ -7,7 +7,7 @@ import { SCENARIOS } from './scenarios.ts';
 export interface BenchOptions {
   readonly only: readonly string[];
   readonly quick: boolean;
-  /** Runs per scenario and target; the table shows the median (the machine is shared and noisy). */
+  /** Runs per scenario and target (the machine is shared and noisy); see report.ts for how they are summarised. */
   readonly repeat: number;
   readonly targets: readonly TargetName[];
   /** Run Switchboard under --cpu-prof; profiles land in this directory. */
@@ -20,7 +20,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --only <names>     comma-separated scenarios: an exact name, or a part of names: ${SCENARIOS.map((s) => s.name).join(', ')}
   --quick            about a tenth of the messages, a 5 s cap per run, one run each
-  --repeat <n>       runs per scenario and server, median reported (default 3, quick 1)
+  --repeat <n>       runs per scenario and server (default 3, quick 1); the table shows
+                     the best run for throughput and the median for latency and memory
   --target <name>    only one server: ${TARGETS.join(' or ')}
   --cpu-prof         run Switchboard with node --cpu-prof; profiles go to .bench/profiles/<scenario>-<run>/
                      (the main thread's is CPU.*.<pid>.0.*.cpuprofile; summarise it with

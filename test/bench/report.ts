@@ -13,12 +13,12 @@ export interface ComparisonRow {
   readonly metric: string;
   readonly unit: string;
   readonly better: Figure['better'] | null;
-  /** The median run's figure per target (null when every run failed or the target was skipped). */
+  /** The representative run per target (see `representative`); null when every run failed or the target was skipped. */
   readonly switchboard: Figure | null;
   readonly natsServer: Figure | null;
   /** Every run's value, in run order, for judging the spread. */
   readonly runs: Partial<Record<TargetName, number[]>>;
-  /** switchboard ÷ nats-server medians, whatever the direction; null without both figures. */
+  /** switchboard ÷ nats-server, whatever the direction; null without both figures. */
   readonly ratio: number | null;
   readonly target: NonNullable<Figure['target']> | null;
   readonly targetMet: boolean | null;
@@ -34,7 +34,7 @@ interface RowDraft {
   template: Figure | null;
 }
 
-/** Group repeated runs by metric and target; each cell is the median run. */
+/** Group repeated runs by metric and target; each cell is the representative run. */
 export function compare(outcomes: readonly RunOutcome[]): ComparisonRow[] {
   const drafts = new Map<string, RowDraft>();
   const draftFor = (key: string, scenario: string): RowDraft => {
@@ -57,8 +57,8 @@ export function compare(outcomes: readonly RunOutcome[]): ComparisonRow[] {
     }
   }
   return [...drafts.values()].map(({ scenario, figures, errors, template }) => {
-    const ours = median(figures.switchboard);
-    const theirs = median(figures['nats-server']);
+    const ours = representative(figures.switchboard);
+    const theirs = representative(figures['nats-server']);
     const ratio = ours !== null && theirs !== null && theirs.value > 0 ? ours.value / theirs.value : null;
     const target = template?.target ?? null;
     const targetMet = target === null || ratio === null ? null : target.op === '>=' ? ratio >= target.ratio : ratio <= target.ratio;
@@ -85,10 +85,15 @@ export function compare(outcomes: readonly RunOutcome[]): ComparisonRow[] {
   });
 }
 
-function median(figures: readonly Figure[] | undefined): Figure | null {
+/**
+ * Throughput (higher is better) takes the best run: other work on a shared
+ * machine can only slow a run down, so the best is the least disturbed.
+ * Latency and memory take the median (latency is already measured paired).
+ */
+function representative(figures: readonly Figure[] | undefined): Figure | null {
   if (figures === undefined || figures.length === 0) return null;
   const sorted = [...figures].sort((a, b) => a.value - b.value);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[0].better === 'higher' ? sorted[sorted.length - 1] : sorted[Math.floor(sorted.length / 2)];
 }
 
 export function formatTable(rows: readonly ComparisonRow[]): string {
@@ -113,12 +118,12 @@ export function formatTable(rows: readonly ComparisonRow[]): string {
     ...body.map(line),
     '',
     '↑ higher is better, ↓ lower is better; ours/theirs = switchboard ÷ nats-server (for ↓ rows, below 1 means we are better).',
-    'Each cell is the median of the runs; ±N% is half the range between the fastest and slowest run.',
+    'Cells: best run for ↑ rows (interference only slows a run), median for ↓ rows; ±N% is half the range of all runs.',
     ...notes,
   ].join('\n');
 }
 
-/** The median, with the half-range of all runs as a percentage so noise is visible. */
+/** The representative value, with the half-range of all runs as a percentage so noise is visible. */
 function cell(figure: Figure | null, runs: readonly number[] | undefined, error: string | undefined): string {
   if (figure === null) return error === undefined ? '-' : 'error';
   const value = formatValue(figure.value, figure.unit);
