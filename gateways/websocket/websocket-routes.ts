@@ -8,6 +8,10 @@
 // that has no other WebSocket routes: the standalone gateway's own server
 // (websocket-gateway.ts), or the HTTP gateway's app with `natsPath` set so the
 // NATS endpoint does not swallow the HTTP routes.
+//
+// `bufferutil` is a dependency because ws picks it up for unmasking client
+// frames natively (prebuilt binaries ship in the package); in JS that loop was
+// 15% of the server's CPU in `npm run bench:websocket`.
 
 import fastifyWebsocket, { type WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
