@@ -4,6 +4,8 @@
 
 import type { Broker } from '../../core/broker/broker.ts';
 import type { HttpAuthenticator } from './auth.ts';
+import type { JetStreamClient } from './jetstream-client.ts';
+import type { StreamSubjectIndex } from './stream-index.ts';
 import type { StreamCounters } from './event-stream.ts';
 
 export interface GatewayStats extends StreamCounters {
@@ -16,6 +18,8 @@ export interface GatewayStats extends StreamCounters {
 export interface GatewayContext {
   readonly broker: Broker;
   readonly auth: HttpAuthenticator;
+  readonly jetstream: JetStreamClient;
+  readonly streamSubjects: StreamSubjectIndex;
   readonly maxPayload: number;
   readonly heartbeatMs: number;
   readonly maxPendingBytes: number;

@@ -10,6 +10,7 @@ import {
   NoRespondersError,
   RequestTimeoutError,
 } from '../../core/broker/errors.ts';
+import { JetStreamApiError, JetStreamUnavailableError } from './jetstream-client.ts';
 
 export const HTTP_ERRORS = {
   invalid_request: { status: 400, title: 'The request does not match the route schema' },
@@ -35,6 +36,9 @@ export const HTTP_ERRORS = {
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+/** JetStream err_codes of failed expectations: wrong last msg id, wrong last sequence, stream mismatch. */
+const PRECONDITION_ERR_CODES = new Set([10070, 10071, 10060]);
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -91,6 +95,17 @@ export function toProblem(error: unknown): HttpProblem {
   if (error instanceof InvalidSubjectError) {
     return new HttpProblem('invalid_subject', error.message, { subject: error.subject }, { cause: error });
   }
+  if (error instanceof JetStreamApiError) {
+    // The HTTP status is JetStream's own `code` (400, 404, 500, 503); err_code is kept for clients.
+    // Failed Nats-Expected-* checks are HTTP preconditions: 412, like If-Match.
+    if (PRECONDITION_ERR_CODES.has(error.errCode)) {
+      return new HttpProblem('precondition_failed', error.description, { err_code: error.errCode, operation: error.op }, { cause: error });
+    }
+    const code = error.code === 404 ? 'not_found' : error.code === 503 ? 'jetstream_unavailable' : 'jetstream_error';
+    const status = error.code >= 400 && error.code < 600 ? error.code : HTTP_ERRORS[code].status;
+    return new HttpProblem(code, error.description, { err_code: error.errCode, operation: error.op }, { cause: error, status });
+  }
+  if (error instanceof JetStreamUnavailableError) return new HttpProblem('jetstream_unavailable', error.message, { operation: error.op }, { cause: error });
   if (error instanceof BrokerClosedError) return new HttpProblem('broker_unavailable', error.message, {}, { cause: error });
   const fst = error as Partial<FastifyError> & { validation?: unknown };
   if (fst.validation !== undefined) return new HttpProblem('invalid_request', fst.message ?? 'invalid request', {}, { cause: error });

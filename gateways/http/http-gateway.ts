@@ -10,9 +10,13 @@ import type { Broker } from '../../core/broker/broker.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
+import { JetStreamClient } from './jetstream-client.ts';
+import { StreamSubjectIndex } from './stream-index.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { monitoringRoutes, type MonitoringMount } from './routes/monitoring.ts';
+import { streamMessageRoutes } from './routes/stream-messages.ts';
+import { streamRoutes } from './routes/streams.ts';
 import { subjectRoutes } from './routes/subjects.ts';
 
 export interface HttpGatewayOptions {
@@ -87,8 +91,11 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     return503OnClosing: true,
   });
   const stats: GatewayStats = { published: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0 };
+  const jetstream = new JetStreamClient(options.broker, options.requestTimeoutMs ?? 5_000);
   const ctx: GatewayContext = {
     broker: options.broker,
+    jetstream,
+    streamSubjects: new StreamSubjectIndex(jetstream),
     auth: new HttpAuthenticator(options.authorizer, options.authCache),
     maxPayload,
     heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -108,6 +115,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       request.principal = ctx.auth.authenticate(request);
     });
     await v1.register(subjectRoutes, ctx);
+    await v1.register(streamRoutes, ctx);
+    await v1.register(streamMessageRoutes, ctx);
   });
   app.register(monitoringRoutes, { ctx, mount: options.monitoring ?? {} });
   app.register(docsRoutes, {

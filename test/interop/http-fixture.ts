@@ -4,13 +4,16 @@
 
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import { OpenAuthorizer } from '../../core/auth/authorizer.ts';
+import type { Broker } from '../../core/broker/broker.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createHttpGateway, type HttpGateway, type HttpGatewayOptions } from '../../gateways/http/http-gateway.ts';
-import { startSwitchboard } from '../helpers/servers.ts';
+import { startNatsServerJetStream, startSwitchboardJetStream } from '../helpers/jetstream.ts';
+import { requirePeer, startSwitchboard, type RunningServer } from '../helpers/servers.ts';
 
 export interface HttpFixture {
   gateway: HttpGateway;
-  broker: EmbeddedBroker;
+  broker: Broker;
   /** http://127.0.0.1:port */
   base: string;
   /** nats://127.0.0.1:port of the core */
@@ -20,7 +23,10 @@ export interface HttpFixture {
 
 export async function startHttpFixture(options: Partial<HttpGatewayOptions> & { authorizer?: Authorizer } = {}): Promise<HttpFixture> {
   const core = await startSwitchboard();
-  const broker = new EmbeddedBroker(core.server.router);
+  return gatewayOn(new EmbeddedBroker(core.server.router), core, options);
+}
+
+async function gatewayOn(broker: Broker, core: RunningServer, options: Partial<HttpGatewayOptions>): Promise<HttpFixture> {
   const gateway = createHttpGateway({ authorizer: new OpenAuthorizer(), host: '127.0.0.1', port: 0, ...options, broker });
   await gateway.start();
   return {
@@ -34,6 +40,32 @@ export async function startHttpFixture(options: Partial<HttpGatewayOptions> & { 
       await core.stop();
     },
   };
+}
+
+/**
+ * The gateway in front of JetStream: embedded (EmbeddedBroker on Switchboard's
+ * core and engine) or as in cluster mode (NatsBroker to Debian's nats-server -js).
+ */
+export function httpJetStreamTargets(): Array<{ name: string; start(options?: Partial<HttpGatewayOptions>): Promise<HttpFixture> }> {
+  const targets = [
+    {
+      name: 'embedded',
+      start: async (options: Partial<HttpGatewayOptions> = {}) => {
+        const core = await startSwitchboardJetStream();
+        return gatewayOn(new EmbeddedBroker(core.server.router), core, options);
+      },
+    },
+  ];
+  if (requirePeer('nats-server')) {
+    targets.push({
+      name: 'nats-server',
+      start: async (options: Partial<HttpGatewayOptions> = {}) => {
+        const core = await startNatsServerJetStream();
+        return gatewayOn(await NatsBroker.connect({ servers: core.url }), core, options);
+      },
+    });
+  }
+  return targets;
 }
 
 export interface SseEvent {

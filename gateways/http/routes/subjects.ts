@@ -39,9 +39,17 @@ const publishSchema: RouteDocSchema = {
     additionalProperties: false,
   },
   response: {
-    200: { description: 'The first reply (request=1): its body as sent by the responder', content: { 'application/octet-stream': { schema: { type: 'string' } } } },
+    200: {
+      description: 'With request=1: the first reply, its body as the responder sent it (`application/octet-stream` unless it set Content-Type). For a subject captured by a stream: the PubAck JSON `{stream, seq, duplicate?}`.',
+      content: {
+        'application/octet-stream': { schema: { type: 'string' } },
+        'application/json': {
+          schema: { type: 'object', required: ['stream', 'seq'], properties: { stream: { type: 'string' }, seq: { type: 'integer' }, duplicate: { type: 'boolean' }, domain: { type: 'string' } } },
+        },
+      },
+    },
     202: {
-      description: 'Published to the core (no delivery guarantee)',
+      description: 'Published to the core (no stream captures the subject; no delivery guarantee)',
       type: 'object',
       required: ['subject', 'size'],
       properties: { subject: { type: 'string' }, size: { type: 'integer' } },
@@ -120,6 +128,15 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
       applyNatsHeadersToReply(reply, answer.headers);
       reply.type(answer.headers?.get('Content-Type') ?? 'application/octet-stream');
       return reply.code(200).send(Buffer.from(answer.data.buffer, answer.data.byteOffset, answer.data.byteLength));
+    }
+    // Stream subjects answer with the PubAck. A publish carrying JetStream headers
+    // (Nats-Msg-Id, Nats-Expected-*) looks at the current stream list, not the cached
+    // one, so a stream created a moment ago still answers with its PubAck.
+    if (headers !== null && headers.keys().some((key) => key === 'Nats-Msg-Id' || key.startsWith('Nats-Expected-'))) ctx.streamSubjects.invalidate();
+    if (query.reply === undefined && (await ctx.streamSubjects.belongsToStream(subject))) {
+      const ack = await ctx.jetstream.publish(subject, body, headers);
+      ctx.stats.published++;
+      return reply.code(200).send(ack);
     }
     await ctx.broker.publish(subject, body, { ...(headers === null ? {} : { headers }), ...(query.reply === undefined ? {} : { reply: query.reply }) });
     ctx.stats.published++;
