@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { OpenAuthorizer, type Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
 import type { Connection } from '../../core/server/connection.ts';
+import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
 import { toBrokerPublish, type MqttMessage } from './message.ts';
 import { MqttClient, type WillMessage } from './mqtt-client.ts';
@@ -31,8 +32,8 @@ export class MqttGatewayCore {
   readonly options: ResolvedMqttOptions;
   readonly broker: Broker;
   readonly authorizer: Authorizer;
-  readonly retained: RetainedStore;
-  readonly sessionStore: MqttSessionStore;
+  retained: RetainedStore;
+  sessionStore: MqttSessionStore;
   readonly replies: ReplyBridge;
   readonly id = randomBytes(6).toString('hex');
   readonly sessions = new Map<string, Session>();
@@ -42,6 +43,9 @@ export class MqttGatewayCore {
     droppedQueueFull: 0, droppedExpired: 0, droppedTooLarge: 0,
   };
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
+  private readonly storesGiven: { retained: boolean; sessions: boolean };
+  private readonly dirty = new Set<Session>();
+  private dirtyTimer: NodeJS.Timeout | null = null;
   private nextClientId = 1;
   private nextSessionSerial = 1;
   private readonly logLine: ((line: string) => void) | undefined;
@@ -50,6 +54,7 @@ export class MqttGatewayCore {
     this.options = resolveMqttOptions(options);
     this.broker = options.broker;
     this.authorizer = options.authorizer ?? new OpenAuthorizer();
+    this.storesGiven = { retained: options.retainedStore !== undefined, sessions: options.sessionStore !== undefined };
     this.retained = options.retainedStore ?? new MemoryRetainedStore();
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
     this.replies = new ReplyBridge(this.broker, { ttlMs: this.options.replyTtlMs, maxPending: 100_000 });
@@ -62,6 +67,11 @@ export class MqttGatewayCore {
 
   /** Start: the reply bridge, and every stored persistent session (detached, subscribed). */
   async open(): Promise<void> {
+    if (this.options.persistence === 'jetstream') {
+      const storage = { storage: this.options.jetStreamStorage };
+      if (!this.storesGiven.retained) this.retained = await JetStreamRetainedStore.open(this.broker, storage);
+      if (!this.storesGiven.sessions) this.sessionStore = await JetStreamSessionStore.open(this.broker, storage);
+    }
     await this.replies.start();
     for (const record of await this.sessionStore.list()) await this.restoreSession(record);
   }
@@ -76,7 +86,7 @@ export class MqttGatewayCore {
   }
 
   newSession(clientId: string): Session {
-    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats);
+    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats, (s) => this.markDirty(s));
   }
 
   /** A new connection for `clientId`: the old one is taken over [MQTT-3.1.4-2]. */
@@ -100,7 +110,29 @@ export class MqttGatewayCore {
 
   persist(session: Session): void {
     if (session.expiryInterval === 0) return;
+    this.dirty.delete(session);
     void this.sessionStore.save(session.toRecord()).catch((e: unknown) => this.log('session store save failed:', e));
+  }
+
+  /**
+   * A detached persistent session queued a message: save it soon. Connected
+   * sessions are saved at subscribe, unsubscribe and disconnect, not per message.
+   */
+  private markDirty(session: Session): void {
+    if (session.expiryInterval === 0 || session.connection !== null) return;
+    this.dirty.add(session);
+    if (this.dirtyTimer === null) {
+      this.dirtyTimer = setTimeout(() => void this.flushDirty(), 50);
+      this.dirtyTimer.unref();
+    }
+  }
+
+  private async flushDirty(): Promise<void> {
+    if (this.dirtyTimer !== null) clearTimeout(this.dirtyTimer);
+    this.dirtyTimer = null;
+    const sessions = [...this.dirty];
+    this.dirty.clear();
+    await Promise.all(sessions.map((s) => this.sessionStore.save(s.toRecord()).catch((e: unknown) => this.log('session store save failed:', e))));
   }
 
   /** A connected client's connection ended, for whatever reason. */
@@ -135,6 +167,8 @@ export class MqttGatewayCore {
     const out = toBrokerPublish(message, reply);
     if (message.retain) await this.retained.set(message); // [MQTT-3.3.1-5]
     await this.broker.publish(out.subject, out.data, { reply: out.reply, headers: out.headers });
+    // The publisher's PUBACK/PUBREC waits until offline sessions that queued it are stored.
+    if (message.qos > 0 && this.dirty.size > 0) await this.flushDirty();
   }
 
   /** Create the broker subscriptions behind one MQTT subscription. Throws on an invalid filter. */
@@ -159,6 +193,9 @@ export class MqttGatewayCore {
       client.close(ReasonCode.ServerShuttingDown, 'server shutting down');
       client.connection.destroy();
     }
+    if (this.dirtyTimer !== null) clearTimeout(this.dirtyTimer);
+    this.dirtyTimer = null;
+    this.dirty.clear();
     for (const session of this.sessions.values()) {
       if (session.expiryInterval > 0) await this.sessionStore.save(session.toRecord()).catch(() => undefined);
       session.destroy();

@@ -13,6 +13,14 @@ export interface MqttGatewayOptions {
   port?: number;
   retainedStore?: RetainedStore;
   sessionStore?: MqttSessionStore;
+  /**
+   * Where retained messages and persistent sessions live when no store is given:
+   * 'memory' (default) or 'jetstream' (streams MQTT_retained and MQTT_sessions,
+   * created on start through $JS.API over the broker).
+   */
+  persistence?: 'memory' | 'jetstream';
+  /** Storage of those streams: 'file' (default) or 'memory'. */
+  jetStreamStorage?: 'file' | 'memory';
   /** Largest packet accepted, fixed header included (MQTT 5 Maximum Packet Size). */
   maxPacketSize?: number;
   /** A connection that sends no CONNECT within this time is closed. */
@@ -54,5 +62,7 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     maxSessionExpiry: options.maxSessionExpiry ?? NEVER_EXPIRES,
     replyTtlMs: options.replyTtlMs ?? 60_000,
     sendReasonStrings: options.sendReasonStrings ?? true,
+    persistence: options.persistence ?? 'memory',
+    jetStreamStorage: options.jetStreamStorage ?? 'file',
   };
 }

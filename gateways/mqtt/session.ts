@@ -66,6 +66,8 @@ export class Session {
     readonly originTag: string,
     private readonly limits: SessionLimits,
     private readonly stats: SessionStats,
+    /** Told after each change to queued or in-flight state (the gateway persists detached sessions). */
+    private readonly changed: (session: Session) => void = () => {},
   ) {}
 
   get hasNoLocal(): boolean {
@@ -127,6 +129,7 @@ export class Session {
       return;
     }
     this.queued.push(out);
+    this.changed(this);
   }
 
   /** Attach a connection; with a present session resend what was in flight [MQTT-4.4.0-1]. */

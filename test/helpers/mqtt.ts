@@ -10,6 +10,9 @@ import mqtt, { type IClientOptions, type MqttClient, type IPublishPacket } from 
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { createMqttGateway, type MqttGateway, type MqttGatewayOptions } from '../../gateways/mqtt/gateway.ts';
+import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
+import { NatsServer } from '../../core/server/nats-server.ts';
+import { Router } from '../../core/server/router.ts';
 import { freePort, startSwitchboard, stopChild, waitForOutput } from './servers.ts';
 
 export interface MqttTarget {
@@ -43,6 +46,38 @@ export async function startSwitchboardMqtt(
       await gateway.stop();
       await broker.close();
       await nats.stop();
+    },
+  };
+}
+
+/**
+ * The gateway with persistence in JetStream: NatsServer + JetStreamEngine on one
+ * router, store in `storeDir`, so a second call on the same directory is a restart.
+ */
+export async function startSwitchboardMqttJetStream(
+  storeDir: string,
+  options: Partial<Omit<MqttGatewayOptions, 'broker'>> = {},
+): Promise<SwitchboardMqtt> {
+  const router = new Router();
+  const engine = new JetStreamEngine(router, { storeDir });
+  await engine.start();
+  const nats = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
+  await nats.start();
+  const broker = new EmbeddedBroker(router);
+  const gateway = createMqttGateway({ host: '127.0.0.1', port: 0, persistence: 'jetstream', ...options, broker });
+  await gateway.start();
+  return {
+    name: 'switchboard-jetstream',
+    natsUrl: `nats://127.0.0.1:${nats.port}`,
+    gateway,
+    broker,
+    port: gateway.port,
+    mqttUrl: `mqtt://127.0.0.1:${gateway.port}`,
+    stop: async () => {
+      await gateway.stop();
+      await broker.close();
+      await nats.stop();
+      await engine.stop();
     },
   };
 }

@@ -1,0 +1,163 @@
+// RetainedStore and MqttSessionStore in JetStream streams, reached through
+// `$JS.API.*` over the Broker port, so state survives a restart and every
+// gateway copy in a cluster sees the same state.
+//
+// - MQTT_retained: subjects `$MQTT.retained.>`, one message per subject
+//   (max_msgs_per_subject 1): the retained message of topic T is the last
+//   message on `$MQTT.retained.<subject of T>`, readable from NATS with a
+//   direct get. MQTT facts ride in the same `Mqtt-*` headers as live messages.
+// - MQTT_sessions: subjects `$MQTT.sess.<hash of client id>`, one JSON record
+//   per persistent session (subscriptions, QoS 2 ids, in-flight and queued).
+//
+// Delivery needs no JetStream consumer per session: a session's subscriptions
+// are plain broker subscriptions, and its queue is part of its record.
+
+import { createHash } from 'node:crypto';
+import type { QoS } from 'mqtt-packet';
+import type { Broker } from '../../core/broker/broker.ts';
+import { JetStreamApi } from './jetstream-api.ts';
+import { fromBrokerMessage, toBrokerPublish, type MqttMessage } from './message.ts';
+import type { MqttSessionStore, OutboundRecord, RetainedStore, SessionRecord } from './store.ts';
+import { filterToSubjects, topicMatchesFilter, topicToSubject } from './topic-mapping.ts';
+
+export const RETAINED_STREAM = 'MQTT_retained';
+export const RETAINED_PREFIX = '$MQTT.retained.';
+export const SESSION_STREAM = 'MQTT_sessions';
+export const SESSION_PREFIX = '$MQTT.sess.';
+
+export interface JetStreamStoreOptions {
+  /** 'file' (default) or 'memory'. */
+  storage?: 'file' | 'memory';
+  timeoutMs?: number;
+}
+
+export class JetStreamRetainedStore implements RetainedStore {
+  private readonly js: JetStreamApi;
+
+  private constructor(broker: Broker, options: JetStreamStoreOptions) {
+    this.js = new JetStreamApi(broker, options.timeoutMs);
+  }
+
+  static async open(broker: Broker, options: JetStreamStoreOptions = {}): Promise<JetStreamRetainedStore> {
+    const store = new JetStreamRetainedStore(broker, options);
+    await store.js.ensureStream({
+      name: RETAINED_STREAM,
+      subjects: [`${RETAINED_PREFIX}>`],
+      max_msgs_per_subject: 1,
+      storage: options.storage ?? 'file',
+      allow_direct: true,
+    });
+    return store;
+  }
+
+  async set(message: MqttMessage): Promise<void> {
+    const subject = RETAINED_PREFIX + topicToSubject(message.topic);
+    if (message.payload.length === 0) {
+      await this.js.purgeSubject(RETAINED_STREAM, subject); // [MQTT-3.3.1-10]
+      return;
+    }
+    const out = toBrokerPublish({ ...message, origin: null }, undefined);
+    await this.js.store(subject, out.data, out.headers);
+  }
+
+  async match(filter: string): Promise<MqttMessage[]> {
+    const out: MqttMessage[] = [];
+    const now = Date.now();
+    for (const subject of filterToSubjects(filter)) {
+      for (const m of await this.js.all(RETAINED_STREAM, RETAINED_PREFIX + subject)) {
+        if (m.data.length === 0) continue;
+        const message = fromBrokerMessage({ subject: m.subject.slice(RETAINED_PREFIX.length), reply: null, headers: m.headers, data: m.data }, now);
+        if (topicMatchesFilter(filter, message.topic)) out.push({ ...message, retain: true });
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class JetStreamSessionStore implements MqttSessionStore {
+  private readonly js: JetStreamApi;
+
+  private constructor(broker: Broker, options: JetStreamStoreOptions) {
+    this.js = new JetStreamApi(broker, options.timeoutMs);
+  }
+
+  static async open(broker: Broker, options: JetStreamStoreOptions = {}): Promise<JetStreamSessionStore> {
+    const store = new JetStreamSessionStore(broker, options);
+    await store.js.ensureStream({
+      name: SESSION_STREAM,
+      subjects: [`${SESSION_PREFIX}*`],
+      max_msgs_per_subject: 1,
+      storage: options.storage ?? 'file',
+      allow_direct: true,
+    });
+    return store;
+  }
+
+  async load(clientId: string): Promise<SessionRecord | null> {
+    const m = await this.js.last(SESSION_STREAM, sessionSubject(clientId));
+    return m === null || m.data.length === 0 ? null : decodeRecord(m.data);
+  }
+
+  async save(record: SessionRecord): Promise<void> {
+    await this.js.store(sessionSubject(record.clientId), Buffer.from(JSON.stringify(encodeRecord(record))));
+  }
+
+  async delete(clientId: string): Promise<void> {
+    await this.js.purgeSubject(SESSION_STREAM, sessionSubject(clientId));
+  }
+
+  async list(): Promise<SessionRecord[]> {
+    const messages = await this.js.all(SESSION_STREAM, `${SESSION_PREFIX}*`);
+    return messages.filter((m) => m.data.length > 0).map((m) => decodeRecord(m.data));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Client ids are any UTF-8 string; the subject token is a hash of it. */
+export function sessionSubject(clientId: string): string {
+  return SESSION_PREFIX + createHash('sha256').update(clientId).digest('base64url').slice(0, 32);
+}
+
+// ---- JSON form of a session record (Buffers as base64) ----
+
+interface MessageJson {
+  topic: string;
+  payload: string;
+  qos: QoS;
+  retain: boolean;
+  receivedAt: number;
+  origin: string | null;
+  properties: Record<string, unknown>;
+}
+
+function encodeMessage(m: MqttMessage): MessageJson {
+  const { correlationData, ...rest } = m.properties;
+  const properties: Record<string, unknown> = { ...rest };
+  if (correlationData !== undefined) properties.correlationData = correlationData.toString('base64');
+  return { topic: m.topic, payload: m.payload.toString('base64'), qos: m.qos, retain: m.retain, receivedAt: m.receivedAt, origin: m.origin, properties };
+}
+
+function decodeMessage(j: MessageJson): MqttMessage {
+  const { correlationData, ...rest } = j.properties;
+  return {
+    topic: j.topic,
+    payload: Buffer.from(j.payload, 'base64'),
+    qos: j.qos,
+    retain: j.retain,
+    receivedAt: j.receivedAt,
+    origin: j.origin,
+    properties: { ...rest, ...(typeof correlationData === 'string' ? { correlationData: Buffer.from(correlationData, 'base64') } : {}) },
+  };
+}
+
+function encodeRecord(r: SessionRecord): unknown {
+  return { ...r, outbound: r.outbound.map((o) => ({ ...o, message: encodeMessage(o.message) })) };
+}
+
+function decodeRecord(data: Buffer): SessionRecord {
+  const j = JSON.parse(data.toString('utf8')) as Omit<SessionRecord, 'outbound'> & { outbound: Array<Omit<OutboundRecord, 'message'> & { message: MessageJson }> };
+  return { ...j, outbound: j.outbound.map((o) => ({ ...o, message: decodeMessage(o.message) })) };
+}
