@@ -8,15 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Page } from 'playwright-core';
-import { NatsServer } from '../../core/server/nats-server.ts';
+import type { NatsServer } from '../../core/server/nats-server.ts';
 import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
 import { launchChromium, requireChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
 import { servePage, type PageServer } from '../helpers/browser/page-server.ts';
+import { startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/nats-ws-page.ts', import.meta.url));
 const chromiumExecutable = requireChromium();
 
 describe('websocket gateway in headless chromium', { skip: chromiumExecutable === null ? 'chromium not installed' : false }, () => {
+  let core: JetStreamServer & { server: NatsServer };
   let nats: NatsServer;
   let gateway: WebSocketGateway;
   let foreignGateway: WebSocketGateway;
@@ -26,8 +28,9 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
   let node: NatsConnection;
 
   before(async () => {
-    nats = new NatsServer({ host: '127.0.0.1', port: 0 });
-    await nats.start();
+    // Core NATS with the JetStream engine on its router, as the embedded deployment runs.
+    core = await startSwitchboardJetStream();
+    nats = core.server;
     pageServer = await servePage('Switchboard NATS over WebSocket', PAGE_ENTRY);
     // The page's own origin is the only one allowed, so the browser's real Origin header is checked.
     gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, allowedOrigins: [pageServer.origin] });
@@ -50,7 +53,7 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
     await foreignGateway?.stop();
     await gateway?.stop();
     await pageServer?.stop();
-    await nats?.stop();
+    await core?.stop();
   });
 
   it('websocket - a page subscribes and receives what a Node client publishes', async () => {
@@ -85,6 +88,20 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
     assert.equal(reply, 'hello, browser');
     const none = await page.evaluate(() => window.natsPage.request('svc.absent', '', 1_000).catch((e: Error) => `error: ${e.message}`));
     assert.match(none, /no responders/i);
+  });
+
+  it('websocket - a page uses JetStream: creates a stream, publishes with acks, reads back', async () => {
+    assert.equal(await page.evaluate(() => window.natsPage.addStream('BROWSER', ['browser.js.>'])), 'BROWSER');
+    const acks: string[] = [];
+    for (const [i, id] of ['a', 'b', 'a'].entries()) {
+      acks.push(await page.evaluate(([n, msgId]) => window.natsPage.jsPublish('browser.js.order', `order ${n}`, msgId), [i, id] as const));
+    }
+    // The third publish repeats msg id `a`: the stream drops it as a duplicate (Nats-Msg-Id).
+    assert.deepEqual(acks, ['BROWSER:1', 'BROWSER:2', 'BROWSER:1:duplicate']);
+    assert.equal(await page.evaluate(() => window.natsPage.jsGet('BROWSER', 2)), 'browser.js.order|order 1');
+    // A Node client sees the same stream state.
+    const stored = await node.request('$JS.API.STREAM.INFO.BROWSER', '', { timeout: 2_000 });
+    assert.equal(JSON.parse(stored.string()).state.messages, 2);
   });
 
   it('websocket - a page from an origin the gateway does not allow cannot connect', async () => {

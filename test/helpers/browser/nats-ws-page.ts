@@ -4,6 +4,7 @@
 // test drives it and reads back exactly the data the page received.
 
 import { wsconnect, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 export interface NatsPageApi {
   /** Connect to a WebSocket URL; resolves with the server id from INFO. */
@@ -15,6 +16,12 @@ export interface NatsPageApi {
   received(subject: string): string[];
   publish(subject: string, data: string): Promise<void>;
   request(subject: string, data: string, timeoutMs: number): Promise<string>;
+  /** Create a stream on `subjects`; resolves with the stream's name from the server's answer. */
+  addStream(name: string, subjects: string[]): Promise<string>;
+  /** Publish with an acknowledgement; resolves with `stream:seq` from the PubAck. */
+  jsPublish(subject: string, data: string, msgId: string): Promise<string>;
+  /** Read a stored message back by sequence: `subject|data`. */
+  jsGet(stream: string, seq: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -76,6 +83,21 @@ window.natsPage = {
   async request(subject, data, timeoutMs) {
     const reply = await connection().request(subject, data, { timeout: timeoutMs });
     return reply.string();
+  },
+  async addStream(name, subjects) {
+    const jsm = await jetstreamManager(connection());
+    const info = await jsm.streams.add({ name, subjects });
+    return info.config.name;
+  },
+  async jsPublish(subject, data, msgId) {
+    const ack = await jetstream(connection()).publish(subject, data, { msgID: msgId });
+    return `${ack.stream}:${ack.seq}${ack.duplicate ? ':duplicate' : ''}`;
+  },
+  async jsGet(stream, seq) {
+    const jsm = await jetstreamManager(connection());
+    const msg = await jsm.streams.getMessage(stream, { seq });
+    if (msg === null) return 'missing';
+    return `${msg.subject}|${msg.string()}`;
   },
   async close() {
     await nc?.close();
