@@ -1,0 +1,39 @@
+// Switchboard core + JetStream + the MQTT gateway (persistence in JetStream) in
+// its own process, for kill -9 tests.
+// Usage: node --import tsx test/helpers/mqtt-server-main.ts --mqtt-port N --store-dir DIR
+
+import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
+import { NatsServer } from '../../core/server/nats-server.ts';
+import { Router } from '../../core/server/router.ts';
+import { createMqttGateway } from '../../gateways/mqtt/gateway.ts';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const storeDir = arg('--store-dir');
+if (storeDir === undefined) {
+  process.stderr.write('--store-dir is required\n');
+  process.exit(2);
+}
+const router = new Router();
+const engine = new JetStreamEngine(router, { storeDir });
+await engine.start();
+const server = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
+await server.start();
+const broker = new EmbeddedBroker(router);
+const gateway = createMqttGateway({ broker, host: '127.0.0.1', port: Number(arg('--mqtt-port') ?? '0'), persistence: 'jetstream' });
+await gateway.start();
+process.stdout.write(`MQTT ready on ${gateway.port}\n`);
+
+async function shutdown(): Promise<void> {
+  await gateway.stop();
+  await broker.close();
+  await server.stop();
+  await engine.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
