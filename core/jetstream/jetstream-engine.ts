@@ -22,7 +22,7 @@ import { streamRoutes } from './api-stream.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { JsApiError, JsError } from './errors.ts';
 import { formatTime } from './rfc3339.ts';
-import { Stream } from './stream.ts';
+import { MsgIdCollector, Stream } from './stream.ts';
 import {
   sameConfig,
   storeLimitsOf,
@@ -100,8 +100,9 @@ export class JetStreamEngine implements Subscriber {
       const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
       if (meta === null) continue;
       const config = streamConfigFromWire(meta.config);
-      const stream = new Stream(config, meta.created, this.openStore(config));
-      stream.recoverDedupe();
+      const collector = new MsgIdCollector(nowMs() - config.duplicateWindow / 1_000_000);
+      const stream = new Stream(config, meta.created, this.openStore(config, collector.observe));
+      stream.seedDedupe(collector);
       this.attach(stream);
     }
     this.apiSub = new Subscription(this, `${JS_API_PREFIX}>`, null, 'js-api');
@@ -136,9 +137,7 @@ export class JetStreamEngine implements Subscriber {
       const ack = stream.ingest(subject, headerSize, message);
       this.markDirty(stream.store);
       if (reply === null || stream.config.noAck) return;
-      payload = ack.duplicate
-        ? `{"stream":${JSON.stringify(ack.stream)},"seq":${ack.seq},"duplicate":true}`
-        : `{"stream":${JSON.stringify(ack.stream)},"seq":${ack.seq}}`;
+      payload = ack.duplicate ? `${stream.ackPrefix}${ack.seq},"duplicate":true}` : `${stream.ackPrefix}${ack.seq}}`;
     } catch (err) {
       if (reply === null || stream.config.noAck) return;
       const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamStoreFailed, String(err), { cause: err });
@@ -248,7 +247,7 @@ export class JetStreamEngine implements Subscriber {
     }
   }
 
-  private openStore(config: StreamConfig): StreamStore {
+  private openStore(config: StreamConfig, onRecover?: (seq: number, time: number, header: Buffer | null) => void): StreamStore {
     const limits = storeLimitsOf(config);
     const firstSeq = config.firstSeq > 0 ? config.firstSeq : undefined;
     if (config.storage === 'memory') return new MemoryStreamStore(config.name, limits, { firstSeq });
@@ -257,6 +256,7 @@ export class JetStreamEngine implements Subscriber {
       sync: this.options.sync,
       segmentBytes: this.options.segmentBytes,
       firstSeq,
+      onRecover,
     });
   }
 

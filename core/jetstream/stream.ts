@@ -20,8 +20,7 @@ export const JsHeader = {
 } as const;
 
 const MAX_HEADER_BYTES = 64 * 1024;
-/** How far back a restart looks for Nats-Msg-Id values still inside the window. */
-const DEDUPE_RECOVERY_SCAN = 200_000;
+const MSG_ID_BYTES = Buffer.from(JsHeader.MsgId);
 
 export interface PubAckWire {
   stream: string;
@@ -54,15 +53,40 @@ export interface StateOptions {
   deletedDetails?: boolean;
 }
 
+/** Collects Nats-Msg-Id values inside the dedupe window while a store replays. */
+export class MsgIdCollector {
+  readonly ids: Array<[string, number, number]> = [];
+  lastSeq = 0;
+  lastId = '';
+
+  constructor(private readonly cutoff: number) {}
+
+  readonly observe = (seq: number, time: number, header: Buffer | null): void => {
+    this.lastSeq = seq;
+    this.lastId = '';
+    if (header === null || time <= this.cutoff || header.indexOf(MSG_ID_BYTES) < 0) return;
+    const id = parseHeaders(header).get(JsHeader.MsgId);
+    if (id === undefined || id === '') return;
+    this.ids.push([id, seq, time]);
+    this.lastId = id;
+  };
+}
+
 export class Stream {
   subscriptions: Subscription[] = [];
   private readonly dedupe = new Map<string, { seq: number; time: number }>();
   private lastMsgId = '';
+  private ackPrefixText: string | undefined;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {}
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** `{"stream":"<name>","seq":` — the PubAck up to the sequence (a stream's name never changes). */
+  get ackPrefix(): string {
+    return (this.ackPrefixText ??= `{"stream":${JSON.stringify(this.config.name)},"seq":`);
   }
 
   /** Store one captured message. `message` holds the header block first when headerSize >= 0. */
@@ -138,22 +162,10 @@ export class Stream {
     }
   }
 
-  /** After a restart: rebuild the dedupe window from the newest stored messages. */
-  recoverDedupe(): void {
-    const state = this.store.state();
-    const cutoff = nowMs() - this.windowMs();
-    const found: Array<[string, number, number]> = [];
-    let scanned = 0;
-    for (let seq = state.lastSeq; seq >= state.firstSeq && seq > 0 && scanned < DEDUPE_RECOVERY_SCAN; seq--, scanned++) {
-      const m = this.store.get(seq);
-      if (m === null) continue;
-      if (m.time <= cutoff) break;
-      if (m.header === null) continue;
-      const id = parseHeaders(m.header).get(JsHeader.MsgId);
-      if (id !== undefined && id !== '') found.push([id, seq, m.time]);
-      if (seq === state.lastSeq) this.lastMsgId = id ?? '';
-    }
-    for (let i = found.length - 1; i >= 0; i--) this.remember(found[i][0], found[i][1], found[i][2]);
+  /** After a restart: seed the dedupe window from what the store replayed. */
+  seedDedupe(collector: MsgIdCollector): void {
+    for (const [id, seq, time] of collector.ids) this.remember(id, seq, time);
+    if (collector.lastSeq === this.store.state().lastSeq) this.lastMsgId = collector.lastId;
   }
 
   /** Apply an already validated update. */

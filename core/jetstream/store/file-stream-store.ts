@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
-import { decodeRecord, encodeDeleteRecord, encodeMessageRecord, RecordType, toRanges } from './segment-codec.ts';
+import { decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
 import { nowMs, StoreIoError, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
 export const SyncPolicy = { Always: 'always', Os: 'os' } as const;
@@ -29,6 +29,12 @@ export interface FileStoreOptions {
   firstSeq?: number;
   /** Bytes of recently appended messages kept for reads without disk I/O. */
   cacheBytes?: number;
+  /**
+   * Called for each message replayed on start, in sequence order (the header
+   * is only valid during the call). Lets the stream rebuild its dedupe window
+   * without reading the store a second time.
+   */
+  onRecover?: (seq: number, time: number, header: Buffer | null) => void;
 }
 
 export interface RecoveryReport {
@@ -50,6 +56,24 @@ interface Segment {
 const SEGMENT_SUFFIX = '.seg';
 const WRITE_THRESHOLD = 4 * 1024 * 1024;
 const READ_AHEAD = 64 * 1024;
+const CACHE_SLOTS = 4096;
+const CACHE_MASK = CACHE_SLOTS - 1;
+
+function sizeOf(m: StoredMessage): number {
+  return m.data.length + (m.header?.length ?? 0);
+}
+
+/** writev until every byte is written (a regular file may take a write in parts). */
+function writeAll(fd: number, chunks: Buffer[], total: number): void {
+  let done = fs.writevSync(fd, chunks);
+  while (done < total) {
+    let skip = done;
+    let i = 0;
+    while (skip >= chunks[i].length) skip -= chunks[i++].length;
+    const rest = [chunks[i].subarray(skip), ...chunks.slice(i + 1)];
+    done += fs.writevSync(fd, rest);
+  }
+}
 
 export class FileStreamStore extends BaseStreamStore {
   readonly kind = 'file' as const;
@@ -59,11 +83,13 @@ export class FileStreamStore extends BaseStreamStore {
   private readonly segmentBytes: number;
   private readonly cacheBytes: number;
   private segments: Segment[] = [];
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new WriteArena();
   private removed: number[] = [];
-  private readonly cache = new Map<number, StoredMessage>();
+  /** Recent appends by seq & CACHE_MASK; bounded by CACHE_SLOTS entries and cacheBytes. */
+  private readonly cache: Array<StoredMessage | undefined> = new Array(CACHE_SLOTS);
   private cached = 0;
+  /** Eviction walks sequences upwards from here. */
+  private cacheLow = 0;
   private readonly rbuf = Buffer.allocUnsafe(READ_AHEAD);
   private rSeg = -1;
   private rStart = 0;
@@ -77,7 +103,7 @@ export class FileStreamStore extends BaseStreamStore {
     this.cacheBytes = options.cacheBytes ?? 8 * 1024 * 1024;
     const started = performance.now();
     this.io('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
-    const report = this.recover(options.firstSeq ?? 1);
+    const report = this.recover(options.firstSeq ?? 1, options.onRecover);
     this.enforceAllLimits();
     this.commit();
     this.recovery = { ...report, millis: performance.now() - started };
@@ -89,25 +115,27 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   protected writeMessage(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): number {
-    if (this.pendingBytes >= WRITE_THRESHOLD) this.commit();
-    const rec = encodeMessageRecord(seq, subject, header, data, time);
+    if (this.pending.bytes >= WRITE_THRESHOLD) this.commit();
+    const slen = Buffer.byteLength(subject);
+    const len = messageRecordLength(slen, header, data);
     let active = this.activeSegment();
-    if (active.size + this.pendingBytes + rec.length > this.segmentBytes && active.size + this.pendingBytes > 0) {
+    if (active.size + this.pending.bytes + len > this.segmentBytes && active.size + this.pending.bytes > 0) {
       this.commit();
       active = this.rotate(seq);
     }
-    const loc = active.size + this.pendingBytes;
-    this.pending.push(rec);
-    this.pendingBytes += rec.length;
+    const loc = active.size + this.pending.bytes;
+    const rec = this.pending.reserve(len);
+    writeMessageRecord(rec, seq, subject, slen, header, data, time);
     active.live++;
-    const decoded = decodeRecord(rec, 0, rec.length, false);
-    if (decoded !== null) this.cachePut({ seq, subject, time, header: decoded.header, data: decoded.data });
+    // Serve reads of recent messages from the record buffer itself.
+    const body = rec.length - data.length;
+    this.cachePut({ seq, subject, time, header: header === null ? null : rec.subarray(body - header.length, body), data: rec.subarray(body) });
     return loc;
   }
 
   protected readMessage(seq: number, slot: number): StoredMessage {
-    const hit = this.cache.get(seq);
-    if (hit !== undefined) return hit;
+    const hit = this.cache[seq & CACHE_MASK];
+    if (hit !== undefined && hit.seq === seq) return hit;
     const seg = this.segmentOf(seq);
     const off = (this.index.loc as Uint32Array)[slot];
     if (seg === this.activeSegment() && off >= seg.size) this.commit();
@@ -125,11 +153,7 @@ export class FileStreamStore extends BaseStreamStore {
     const seg = this.segmentOf(seq);
     seg.live--;
     this.removed.push(seq);
-    const hit = this.cache.get(seq);
-    if (hit !== undefined) {
-      this.cache.delete(seq);
-      this.cached -= hit.data.length + (hit.header?.length ?? 0);
-    }
+    this.cacheDrop(seq);
   }
 
   protected afterReset(lastSeq: number): void {
@@ -142,22 +166,18 @@ export class FileStreamStore extends BaseStreamStore {
   commit(): void {
     if (this.closed) return;
     if (this.removed.length > 0) {
-      const rec = encodeDeleteRecord(toRanges(this.removed), nowMs());
+      this.pending.push(encodeDeleteRecord(toRanges(this.removed), nowMs()));
       this.removed = [];
-      this.pending.push(rec);
-      this.pendingBytes += rec.length;
     }
-    if (this.pendingBytes > 0) {
+    if (this.pending.bytes > 0) {
       const active = this.activeSegment();
-      const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
-      this.pendingBytes = 0;
+      const total = this.pending.bytes;
+      const chunks = this.pending.take();
       this.io('write', active.path, () => {
-        let done = 0;
-        while (done < buf.length) done += fs.writeSync(active.fd, buf, done, buf.length - done);
+        writeAll(active.fd, chunks, total);
         if (this.sync === SyncPolicy.Always) fs.fsyncSync(active.fd);
       });
-      active.size += buf.length;
+      active.size += total;
       active.dirty = this.sync !== SyncPolicy.Always;
     }
     this.dropDeadSegments();
@@ -176,7 +196,7 @@ export class FileStreamStore extends BaseStreamStore {
     await this.flush();
     for (const seg of this.segments) fs.closeSync(seg.fd);
     this.segments = [];
-    this.cache.clear();
+    this.cache.fill(undefined);
   }
 
   async destroy(): Promise<void> {
@@ -186,7 +206,7 @@ export class FileStreamStore extends BaseStreamStore {
 
   // ---- segments ----
 
-  private recover(firstSeq: number): Omit<RecoveryReport, 'millis'> {
+  private recover(firstSeq: number, onRecover: FileStoreOptions['onRecover']): Omit<RecoveryReport, 'millis'> {
     const names = this.io('readdir', this.dir, () => fs.readdirSync(this.dir))
       .filter((n) => n.endsWith(SEGMENT_SUFFIX))
       .map((n) => Number.parseInt(n, 10))
@@ -205,6 +225,7 @@ export class FileStreamStore extends BaseStreamStore {
           if (rec.seq <= this.index.lastSeq || rec.seq < id) break;
           this.index.add(rec.seq, rec.subject, rec.time, this.messageSize(rec.subject, rec.header, rec.data), off);
           seg.live++;
+          onRecover?.(rec.seq, rec.time, rec.header);
         } else {
           this.replayDelete(rec.ranges);
         }
@@ -305,12 +326,19 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   private cachePut(msg: StoredMessage): void {
-    this.cache.set(msg.seq, msg);
-    this.cached += msg.data.length + (msg.header?.length ?? 0);
-    while (this.cached > this.cacheBytes && this.cache.size > 1) {
-      const [seq, old] = this.cache.entries().next().value as [number, StoredMessage];
-      this.cache.delete(seq);
-      this.cached -= old.data.length + (old.header?.length ?? 0);
+    this.cacheDrop(msg.seq - CACHE_SLOTS);
+    this.cache[msg.seq & CACHE_MASK] = msg;
+    this.cached += sizeOf(msg);
+    if (this.cacheLow <= msg.seq - CACHE_SLOTS) this.cacheLow = msg.seq - CACHE_SLOTS + 1;
+    while (this.cached > this.cacheBytes && this.cacheLow < msg.seq) this.cacheDrop(this.cacheLow++);
+  }
+
+  private cacheDrop(seq: number): void {
+    const slot = seq & CACHE_MASK;
+    const m = this.cache[slot];
+    if (m !== undefined && m.seq === seq) {
+      this.cache[slot] = undefined;
+      this.cached -= sizeOf(m);
     }
   }
 

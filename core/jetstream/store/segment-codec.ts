@@ -44,23 +44,93 @@ export const crc32: Crc32 = typeof (zlib as { crc32?: Crc32 }).crc32 === 'functi
   : tableCrc32;
 export const crc32Fallback: Crc32 = tableCrc32;
 
-export function encodeMessageRecord(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): Buffer {
-  const slen = Buffer.byteLength(subject);
+export function messageRecordLength(subjectBytes: number, header: Buffer | null, data: Buffer): number {
+  return RECORD_HEADER + subjectBytes + (header?.length ?? 0) + data.length;
+}
+
+/**
+ * Write a message record into `rec` (exactly messageRecordLength() bytes).
+ * `subjectBytes` is the subject's UTF-8 length; equal to its length means ASCII.
+ */
+export function writeMessageRecord(rec: Buffer, seq: number, subject: string, subjectBytes: number, header: Buffer | null, data: Buffer, time: number): void {
   const hlen = header?.length ?? 0;
-  const len = RECORD_HEADER + slen + hlen + data.length;
-  const rec = Buffer.allocUnsafe(len);
-  rec.writeUInt32LE(len, 0);
+  rec.writeUInt32LE(rec.length, 0);
   rec[8] = RecordType.Message;
   rec[9] = header === null ? 0 : 1;
-  rec.writeUInt16LE(slen, 10);
+  rec.writeUInt16LE(subjectBytes, 10);
   rec.writeDoubleLE(seq, 12);
   rec.writeDoubleLE(time, 20);
   rec.writeUInt32LE(hlen, 28);
-  rec.write(subject, RECORD_HEADER, slen, 'utf8');
-  if (header !== null) header.copy(rec, RECORD_HEADER + slen);
-  data.copy(rec, RECORD_HEADER + slen + hlen);
+  rec.write(subject, RECORD_HEADER, subjectBytes, subjectBytes === subject.length ? 'latin1' : 'utf8');
+  if (header !== null) header.copy(rec, RECORD_HEADER + subjectBytes);
+  data.copy(rec, RECORD_HEADER + subjectBytes + hlen);
   rec.writeUInt32LE(crc32(rec.subarray(8)), 4);
+}
+
+export function encodeMessageRecord(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): Buffer {
+  const slen = Buffer.byteLength(subject);
+  const rec = Buffer.allocUnsafe(messageRecordLength(slen, header, data));
+  writeMessageRecord(rec, seq, subject, slen, header, data, time);
   return rec;
+}
+
+/**
+ * Records of one turn, laid out back to back in large buffers so a commit is
+ * one write (writev) with no per-record allocation or concatenation. Reserved
+ * bytes are never reused: cached messages may still point into them.
+ */
+export class WriteArena {
+  private arena: Buffer;
+  private used = 0;
+  private start = 0;
+  private chunks: Buffer[] = [];
+  bytes = 0;
+
+  constructor(private readonly size = 1 << 20) {
+    this.arena = Buffer.allocUnsafe(size);
+  }
+
+  reserve(n: number): Buffer {
+    this.bytes += n;
+    if (n > this.size >> 2) {
+      this.closeRegion();
+      const own = Buffer.allocUnsafe(n);
+      this.chunks.push(own);
+      return own;
+    }
+    if (this.used + n > this.size) {
+      this.closeRegion();
+      this.arena = Buffer.allocUnsafe(this.size);
+      this.used = 0;
+      this.start = 0;
+    }
+    const rec = this.arena.subarray(this.used, this.used + n);
+    this.used += n;
+    return rec;
+  }
+
+  /** Append an already encoded record. */
+  push(rec: Buffer): void {
+    this.closeRegion();
+    this.chunks.push(rec);
+    this.bytes += rec.length;
+  }
+
+  /** Everything reserved since the last take(), in order. */
+  take(): Buffer[] {
+    this.closeRegion();
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.bytes = 0;
+    return chunks;
+  }
+
+  private closeRegion(): void {
+    if (this.used > this.start) {
+      this.chunks.push(this.arena.subarray(this.start, this.used));
+      this.start = this.used;
+    }
+  }
 }
 
 /** ranges: flat [from0, to0, from1, to1, ...], inclusive. */

@@ -130,6 +130,7 @@ export interface StreamStore {
 }
 
 /** Wall-clock milliseconds with sub-millisecond precision. */
+const TIME_ORIGIN = performance.timeOrigin;
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }

@@ -1,0 +1,181 @@
+// JetStream benchmark: Switchboard (child process) side by side with
+// `nats-server -js` when installed. Publishes go through the core nats.js
+// client with a reply inbox per message (so the client is not the limit) and
+// count PubAcks; direct get uses the JetStream client.
+//   node --import tsx test/bench/jetstream-bench.ts [--quick] [--only name,...]
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
+import { commandAvailable, freePort, stopChild, waitForOutput } from '../helpers/servers.ts';
+
+interface Target {
+  name: string;
+  url: string;
+  storeDir: string;
+  child: ChildProcess;
+  /** Restart on the same store; resolves with milliseconds until ready. */
+  restart(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startTarget(name: 'switchboard' | 'nats-server', extra: string[] = []): Promise<Target> {
+  const storeDir = tempStoreDir(`bench-${name}-`);
+  const port = await freePort();
+  const launch = async (): Promise<{ child: ChildProcess; ms: number }> => {
+    const t0 = performance.now();
+    if (name === 'switchboard') {
+      const p = await startJetStreamProcess(storeDir, port, extra);
+      return { child: p.child, ms: performance.now() - t0 };
+    }
+    const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitForOutput(child, 'Server is ready', 120_000);
+    return { child, ms: performance.now() - t0 };
+  };
+  let current = await launch();
+  const target: Target = {
+    name,
+    url: `nats://127.0.0.1:${port}`,
+    storeDir,
+    child: current.child,
+    async restart() {
+      await stopChild(current.child);
+      current = await launch();
+      target.child = current.child;
+      return current.ms;
+    },
+    async stop() {
+      await stopChild(current.child);
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+  return target;
+}
+
+/** Publish `count` messages with a reply each, at most `window` unacknowledged; msgs/s. */
+async function asyncPublish(nc: NatsConnection, subject: string, count: number, size: number, window: number): Promise<number> {
+  const payload = new Uint8Array(size).fill(97);
+  const inbox = createInbox();
+  let acked = 0;
+  let errors = 0;
+  let sent = 0;
+  let wake: (() => void) | null = null;
+  nc.subscribe(`${inbox}.*`, {
+    callback: (_e, m) => {
+      acked++;
+      if (m.data.length > 0 && m.data[2] === 101) errors++; // {"error":...}
+      if (wake !== null && (sent - acked < window / 2 || acked === count)) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    },
+  });
+  await nc.flush();
+  const t0 = performance.now();
+  while (sent < count) {
+    const burst = Math.min(count - sent, window - (sent - acked));
+    for (let i = 0; i < burst; i++) nc.publish(subject, payload, { reply: `${inbox}.${sent++}` });
+    if (sent - acked >= window || sent === count) await new Promise<void>((r) => (wake = r));
+  }
+  while (acked < count) await new Promise<void>((r) => (wake = r));
+  const secs = (performance.now() - t0) / 1000;
+  if (errors > 0) throw new Error(`${errors} PubAck errors`);
+  return count / secs;
+}
+
+async function syncPublish(nc: NatsConnection, subject: string, count: number): Promise<number> {
+  const payload = new Uint8Array(128).fill(97);
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await nc.request(subject, payload, { timeout: 5000 });
+  return count / ((performance.now() - t0) / 1000);
+}
+
+async function directGets(nc: NatsConnection, stream: string, count: number, maxSeq: number): Promise<number> {
+  const t0 = performance.now();
+  const window = 256;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const seq = (next++ % maxSeq) + 1;
+      const m = await nc.request(`$JS.API.DIRECT.GET.${stream}`, JSON.stringify({ seq }), { timeout: 5000 });
+      if (m.headers?.get('Nats-Sequence') !== String(seq)) throw new Error(`direct get ${seq} failed`);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  return count / ((performance.now() - t0) / 1000);
+}
+
+interface Row {
+  scenario: string;
+  unit: string;
+  values: Map<string, number>;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : null;
+  const want = (name: string): boolean => only === null || only.includes(name);
+  const n = quick ? 50_000 : 300_000;
+  const recoverN = quick ? 100_000 : 1_000_000;
+  const names: Array<'switchboard' | 'nats-server'> = commandAvailable('nats-server') ? ['switchboard', 'nats-server'] : ['switchboard'];
+  if (names.length === 1) process.stdout.write('SKIPPED: nats-server not installed\n');
+  const rows: Row[] = [];
+  const record = (scenario: string, unit: string, target: string, value: number): void => {
+    let row = rows.find((r) => r.scenario === scenario);
+    if (row === undefined) rows.push((row = { scenario, unit, values: new Map() }));
+    row.values.set(target, value);
+    process.stdout.write(`${scenario.padEnd(26)} ${target.padEnd(12)} ${value.toFixed(0)} ${unit}\n`);
+  };
+  for (const name of names) {
+    const target = await startTarget(name);
+    const nc = await connect({ servers: target.url });
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.streams.add({ name: 'F128', subjects: ['f128'] });
+      await jsm.streams.add({ name: 'F1K', subjects: ['f1k'] });
+      await jsm.streams.add({ name: 'MEM', subjects: ['mem'], storage: 'memory' as never });
+      await jsm.streams.add({ name: 'SYNC', subjects: ['sync'] });
+      await jsm.streams.add({ name: 'DG', subjects: ['dg'], allow_direct: true });
+      if (want('file-128')) record('async publish file 128 B', 'msgs/s', name, await asyncPublish(nc, 'f128', n, 128, 10_000));
+      if (want('file-1k')) record('async publish file 1 KiB', 'msgs/s', name, await asyncPublish(nc, 'f1k', n, 1024, 10_000));
+      if (want('memory')) record('async publish memory 128 B', 'msgs/s', name, await asyncPublish(nc, 'mem', n, 128, 10_000));
+      if (want('sync')) record('sync publish file 128 B', 'msgs/s', name, await syncPublish(nc, 'sync', quick ? 2_000 : 10_000));
+      if (want('direct-get')) {
+        await asyncPublish(nc, 'dg', 10_000, 128, 5_000);
+        record('direct get', 'msgs/s', name, await directGets(nc, 'DG', quick ? 20_000 : 100_000, 10_000));
+      }
+      if (want('recovery')) {
+        await jsm.streams.add({ name: 'REC', subjects: ['rec'] });
+        await asyncPublish(nc, 'rec', recoverN, 128, 10_000);
+        await nc.close();
+        const ms = await target.restart();
+        record(`restart with ${recoverN / 1000}k msgs`, 'ms', name, ms);
+      }
+    } finally {
+      if (!nc.isClosed()) await nc.close();
+      await target.stop();
+    }
+  }
+  if (want('file-128-sync-always')) {
+    const target = await startTarget('switchboard', ['--sync', 'always']);
+    const nc = await connect({ servers: target.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'F128', subjects: ['f128'] });
+    record('async publish file 128 B, sync: always', 'msgs/s', 'switchboard', await asyncPublish(nc, 'f128', quick ? 20_000 : 100_000, 128, 10_000));
+    await nc.close();
+    await target.stop();
+  }
+  process.stdout.write('\nscenario                               switchboard   nats-server   ratio\n');
+  for (const r of rows) {
+    const sb = r.values.get('switchboard');
+    const ns = r.values.get('nats-server');
+    const ratio = sb !== undefined && ns !== undefined ? (r.unit === 'ms' ? ns / sb : sb / ns).toFixed(2) : '-';
+    process.stdout.write(`${r.scenario.padEnd(38)} ${String(sb?.toFixed(0) ?? '-').padStart(11)} ${String(ns?.toFixed(0) ?? '-').padStart(13)}   ${ratio} (${r.unit})\n`);
+  }
+}
+
+await main();
