@@ -1,7 +1,9 @@
 // NATS over WebSocket with the official clients: wsconnect() from
 // @nats-io/nats-core against the WebSocket gateway, talking to
 // @nats-io/transport-node over TCP through the same core; plus raw frames for
-// framing, origins, compression, upgrade credentials and slow consumers.
+// framing, origins, compression, upgrade credentials and slow consumers. The
+// client, framing, origin and compression suites also run against Debian's
+// nats-server WebSocket listener as the reference.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,6 +16,7 @@ import { NatsServer } from '../../core/server/nats-server.ts';
 import { createWebSocketGateway, type WebSocketGateway, type WebSocketGatewayOptions } from '../../gateways/websocket/websocket-gateway.ts';
 import { PROJECT_ROOT, waitForOutput } from '../helpers/servers.ts';
 import { connectWs, RawWebSocket } from '../helpers/websocket-clients.ts';
+import { wsTargets, type WsEndpoints, type WsTargetOptions } from '../helpers/websocket-targets.ts';
 
 interface Setup {
   nats: NatsServer;
@@ -49,15 +52,15 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 5_000)
   }
 }
 
-describe('websocket gateway with the official clients', () => {
-  let setup: Setup;
+for (const target of wsTargets()) describe(`nats over websocket with the official clients (${target.name})`, () => {
+  let setup: WsEndpoints;
   const conns: NatsConnection[] = [];
   before(async () => {
-    setup = await startSetup();
+    setup = await target.start();
   });
   after(async () => {
     for (const nc of conns) if (!nc.isClosed()) await nc.close();
-    await stopSetup(setup);
+    await setup?.stop();
   });
   // Sequential on purpose: nats-core has one global transport factory (see helper).
   async function tcp(): Promise<NatsConnection> {
@@ -66,7 +69,7 @@ describe('websocket gateway with the official clients', () => {
     return nc;
   }
   async function ws(): Promise<NatsConnection> {
-    const nc = await connectWs(setup.gateway.url);
+    const nc = await connectWs(setup.wsUrl);
     conns.push(nc);
     return nc;
   }
@@ -128,7 +131,7 @@ describe('websocket gateway with the official clients', () => {
     const node = await tcp();
     const fromRaw = collect(node, 'raw.in.>');
     await node.flush();
-    const raw = await RawWebSocket.open(setup.gateway.url);
+    const raw = await RawWebSocket.open(setup.wsUrl);
     await raw.until((t) => t.startsWith('INFO ') && t.includes('\r\n'));
     // CONNECT, SUB and PING in one frame.
     raw.frame('CONNECT {"verbose":false,"headers":true}\r\nSUB raw.back 1\r\nPING\r\n');
@@ -150,7 +153,7 @@ describe('websocket gateway with the official clients', () => {
   });
 
   it('websocket - one byte per frame still parses', async () => {
-    const raw = await RawWebSocket.open(setup.gateway.url);
+    const raw = await RawWebSocket.open(setup.wsUrl);
     await raw.until((t) => t.includes('\r\n'));
     for (const byte of Buffer.from('CONNECT {"verbose":false}\r\nSUB one.byte 9\r\nPUB one.byte 3\r\nabc\r\n')) raw.frame(Buffer.from([byte]));
     const text = await raw.until((t) => t.includes('MSG one.byte 9 3\r\nabc\r\n'));
@@ -158,15 +161,17 @@ describe('websocket gateway with the official clients', () => {
     raw.close();
   });
 
-  it('websocket - /mqtt answers 404 while no MQTT endpoint is wired', async () => {
-    assert.equal(await RawWebSocket.refusedStatus(`${setup.gateway.url}/mqtt`, {}, ['mqtt']), 404);
+  // Current nats-server answers 404 here ("[FIXED] WebSocket /mqtt upgrade panics when MQTT
+  // is disabled"); Debian's 2.9.10 predates that fix and upgrades, so only Switchboard is held to it.
+  it('websocket - /mqtt answers 404 while no MQTT endpoint is wired', { skip: target.name !== 'switchboard' && 'nats-server 2.9 predates the 404' }, async () => {
+    assert.equal(await RawWebSocket.refusedStatus(`${setup.wsUrl}/mqtt`, {}, ['mqtt']), 404);
   });
 
   it('websocket - wsconnect works unchanged on Node 20 with --experimental-websocket', async () => {
     // The native (undici) WebSocket the flag enables is what wsconnect expects in browsers and Node 22.
     const script = `
       import { wsconnect } from '@nats-io/nats-core';
-      const nc = await wsconnect({ servers: ${JSON.stringify(setup.gateway.url)} });
+      const nc = await wsconnect({ servers: ${JSON.stringify(setup.wsUrl)} });
       const sub = nc.subscribe('native.ws', { max: 1 });
       nc.publish('native.ws', 'native-ok');
       for await (const m of sub) console.log('GOT ' + m.string());
@@ -181,13 +186,17 @@ describe('websocket gateway with the official clients', () => {
   });
 });
 
-describe('websocket gateway upgrade checks', () => {
-  let setup: Setup | undefined;
-  after(() => stopSetup(setup));
+for (const target of wsTargets()) describe(`nats over websocket upgrade checks (${target.name})`, () => {
+  let setup: WsEndpoints | undefined;
+  after(() => setup?.stop());
+  async function restart(options: WsTargetOptions): Promise<WsEndpoints> {
+    await setup?.stop();
+    setup = await target.start(options);
+    return setup;
+  }
 
   it('websocket - origins outside allowed_origins get 403; listed or absent origins connect', async () => {
-    setup = await startSetup({ allowedOrigins: ['http://app.example.com', 'https://secure.example.com:8443'] });
-    const url = setup.gateway.url;
+    const { wsUrl: url } = await restart({ allowedOrigins: ['http://app.example.com', 'https://secure.example.com:8443'] });
     assert.equal(await RawWebSocket.refusedStatus(url, { origin: 'http://evil.example.com' }), 403);
     assert.equal(await RawWebSocket.refusedStatus(url, { origin: 'https://app.example.com' }), 403, 'scheme must match');
     assert.equal(await RawWebSocket.refusedStatus(url, { origin: 'https://secure.example.com' }), 403, 'port must match');
@@ -196,38 +205,43 @@ describe('websocket gateway upgrade checks', () => {
       await raw.until((t) => t.startsWith('INFO '));
       raw.close();
     }
-    assert.equal(setup.gateway.stats.rejectedOrigins, 3);
-    await stopSetup(setup);
-    setup = undefined;
   });
 
   it('websocket - same_origin accepts only the origin the page was served from', async () => {
-    setup = await startSetup({ sameOrigin: true });
-    const url = setup.gateway.url;
-    const own = `http://127.0.0.1:${setup.gateway.port}`;
+    const { wsUrl: url, wsPort } = await restart({ sameOrigin: true });
     assert.equal(await RawWebSocket.refusedStatus(url, { origin: 'http://127.0.0.1:1' }), 403);
-    assert.equal(await RawWebSocket.refusedStatus(url, { origin: `https://127.0.0.1:${setup.gateway.port}` }), 403);
-    const raw = await RawWebSocket.open(url, { origin: own });
+    // The scheme must match too since nats-server v2.14.0 ("Enforce scheme matching in
+    // WebSocket origin check"); Debian's 2.9.10 compares host and port only.
+    if (target.name === 'switchboard') assert.equal(await RawWebSocket.refusedStatus(url, { origin: `https://127.0.0.1:${wsPort}` }), 403);
+    const raw = await RawWebSocket.open(url, { origin: `http://127.0.0.1:${wsPort}` });
     await raw.until((t) => t.startsWith('INFO '));
     raw.close();
-    await stopSetup(setup);
-    setup = undefined;
   });
 
   it('websocket - permessage-deflate is negotiated only when compression is on', async () => {
-    setup = await startSetup();
-    const plain = await RawWebSocket.open(setup.gateway.url, { perMessageDeflate: true });
+    const plainServer = await restart({});
+    const plain = await RawWebSocket.open(plainServer.wsUrl, { perMessageDeflate: true });
     assert.equal(plain.socket.extensions, '');
     plain.close();
-    await stopSetup(setup);
-    setup = await startSetup({ compression: true });
-    const compressed = await RawWebSocket.open(setup.gateway.url, { perMessageDeflate: true });
+    const compressedServer = await restart({ compression: true });
+    const compressed = await RawWebSocket.open(compressedServer.wsUrl, { perMessageDeflate: true });
     assert.match(compressed.socket.extensions, /permessage-deflate/);
     await compressed.until((t) => t.startsWith('INFO '));
     compressed.frame('CONNECT {"verbose":false}\r\nSUB z 1\r\n');
     compressed.frame(`PUB z 2000\r\n${'x'.repeat(2000)}\r\n`);
     await compressed.until((t) => t.includes(`MSG z 1 2000\r\n${'x'.repeat(2000)}\r\n`));
     compressed.close();
+  });
+});
+
+describe('websocket gateway upgrade credentials and counters', () => {
+  let setup: Setup | undefined;
+  after(() => stopSetup(setup));
+
+  it('websocket - refused origins are counted', async () => {
+    setup = await startSetup({ allowedOrigins: ['http://app.example.com'] });
+    await RawWebSocket.refusedStatus(setup.gateway.url, { origin: 'http://evil.example.com' });
+    assert.equal(setup.gateway.stats.rejectedOrigins, 1);
     await stopSetup(setup);
     setup = undefined;
   });

@@ -1,0 +1,79 @@
+// NATS-over-WebSocket servers for differential tests: Switchboard (NatsServer
+// plus the WebSocket gateway, in-process) and Debian's nats-server with its
+// `websocket {}` block (no TLS, loopback), so one suite states behaviour both
+// must share.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { NatsServer } from '../../core/server/nats-server.ts';
+import { createWebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
+import { freePort, requirePeer, stopChild, waitForOutput } from './servers.ts';
+
+export interface WsTargetOptions {
+  allowedOrigins?: string[];
+  sameOrigin?: boolean;
+  compression?: boolean;
+}
+
+export interface WsEndpoints {
+  readonly name: string;
+  readonly tcpUrl: string;
+  readonly wsUrl: string;
+  readonly wsPort: number;
+  stop(): Promise<void>;
+}
+
+export interface WsTarget {
+  readonly name: string;
+  start(options?: WsTargetOptions): Promise<WsEndpoints>;
+}
+
+async function startSwitchboardWs(options: WsTargetOptions = {}): Promise<WsEndpoints> {
+  const nats = new NatsServer({ host: '127.0.0.1', port: 0 });
+  await nats.start();
+  const gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, ...options });
+  await gateway.start();
+  return {
+    name: 'switchboard',
+    tcpUrl: `nats://127.0.0.1:${nats.port}`,
+    wsUrl: gateway.url,
+    wsPort: gateway.port,
+    async stop() {
+      await gateway.stop();
+      await nats.stop();
+    },
+  };
+}
+
+async function startNatsServerWs(options: WsTargetOptions = {}): Promise<WsEndpoints> {
+  const tcpPort = await freePort();
+  const wsPort = await freePort();
+  const lines = [`listen: "127.0.0.1:${wsPort}"`, 'no_tls: true'];
+  if (options.allowedOrigins !== undefined) lines.push(`allowed_origins: ${JSON.stringify(options.allowedOrigins)}`);
+  if (options.sameOrigin) lines.push('same_origin: true');
+  if (options.compression) lines.push('compression: true');
+  const dir = mkdtempSync(join(tmpdir(), 'nats-ws-'));
+  const file = join(dir, 'server.conf');
+  writeFileSync(file, `listen: 127.0.0.1:${tcpPort}\nwebsocket {\n  ${lines.join('\n  ')}\n}\n`);
+  const child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForOutput(child, 'Server is ready');
+  return {
+    name: 'nats-server',
+    tcpUrl: `nats://127.0.0.1:${tcpPort}`,
+    wsUrl: `ws://127.0.0.1:${wsPort}`,
+    wsPort,
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Switchboard always; nats-server's WebSocket listener when installed (otherwise a SKIPPED line). */
+export function wsTargets(): WsTarget[] {
+  const targets: WsTarget[] = [{ name: 'switchboard', start: startSwitchboardWs }];
+  if (requirePeer('nats-server')) targets.push({ name: 'nats-server', start: startNatsServerWs });
+  return targets;
+}
