@@ -1,49 +1,142 @@
-// Composition root and command line: reads options, builds the core and the
-// gateways, starts them, and shuts down cleanly on SIGTERM/SIGINT.
+// Composition root and command line: reads the configuration (file,
+// environment, flags), builds the core (NATS server, monitoring, JetStream when
+// asked) and starts it; shuts down cleanly on SIGTERM/SIGINT (stop accepting,
+// flush what clients are owed, close the stores).
 
-import { parseArgs } from 'node:util';
-import { NatsServer } from '../core/server/nats-server.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { createAuthorizer } from '../core/auth/create-authorizer.ts';
+import { USAGE } from '../core/config/command-line.ts';
+import { ConfigError } from '../core/config/config-error.ts';
+import { loadConfig } from '../core/config/load-config.ts';
+import type { SwitchboardConfig } from '../core/config/switchboard-config.ts';
+import { JetStreamEngine } from '../core/jetstream/jetstream-engine.ts';
+import { SocketConnection, type Connection } from '../core/server/connection.ts';
+import { logObserver } from '../core/server/log-observer.ts';
+import { createLogger, type Logger } from '../core/server/logger.ts';
+import { MonitorServer } from '../core/server/monitoring/monitor-server.ts';
+import { NatsServer, SWITCHBOARD_VERSION, NATS_COMPAT_VERSION } from '../core/server/nats-server.ts';
+import { Router } from '../core/server/router.ts';
+import { createTlsContext } from '../core/server/tls-context.ts';
+import { StartTlsConnection } from '../core/server/tls-connection.ts';
+import { TracingConnection } from '../core/server/tracing-connection.ts';
 
-const USAGE = `Usage: switchboard [options]
+/** How long a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-  -a, --addr <host>   NATS listen address (default 127.0.0.1)
-  -p, --port <port>   NATS client port (default 4222; 0 = any free port)
-  -h, --help          show this help
-`;
+export interface App {
+  readonly nats: NatsServer;
+  readonly monitor: MonitorServer | null;
+  readonly jetstream: JetStreamEngine | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 
-export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      addr: { type: 'string', short: 'a' },
-      port: { type: 'string', short: 'p' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+/** Build everything the configuration asks for; nothing listens until start(). */
+export function createApp(config: SwitchboardConfig, logger: Logger): App {
+  const router = new Router();
+  const secureContext = config.tls === undefined ? null : createTlsContext(config.tls);
+  const tls = config.tls;
+  const trace = logger.isLevelEnabled('trace');
+  const connectionFactory = (socket: Socket): Connection => {
+    let connection: Connection =
+      secureContext === null || tls === undefined
+        ? new SocketConnection(socket)
+        : new StartTlsConnection(socket, {
+            secureContext,
+            verify: tls.verify,
+            handshakeTimeoutMs: tls.timeoutMs,
+            onHandshakeError: (error, remote) => logger.warn({ remote, err: error.message }, 'TLS handshake error'),
+          });
+    if (trace) connection = new TracingConnection(connection, logger, config.server);
+    return connection;
+  };
+  const jetstream = config.jetstream.enabled
+    ? new JetStreamEngine(router, { storeDir: config.jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream') })
+    : null;
+  const nats = new NatsServer(config.server, {
+    router,
+    authorizer: createAuthorizer(config.auth),
+    jetstream: jetstream !== null,
+    connectionFactory,
+    observer: logObserver(logger),
   });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
+  const monitor = config.monitor === null ? null : new MonitorServer(nats, { ...config.monitor, tls: tls ? { verify: tls.verify } : undefined });
+  return {
+    nats,
+    monitor,
+    jetstream,
+    async start() {
+      if (jetstream !== null) {
+        await jetstream.start();
+        logger.info({ storeDir: jetstream.options.storeDir }, 'JetStream enabled');
+      }
+      await nats.start();
+      logger.info({ host: nats.options.host, port: nats.port, tls: tls !== undefined, auth: nats.authorizer.authRequired }, `NATS listening on ${nats.options.host}:${nats.port}`);
+      if (monitor !== null) {
+        await monitor.start();
+        logger.info({ host: monitor.options.host, port: monitor.port }, `monitoring listening on http://${monitor.options.host}:${monitor.port}`);
+      }
+    },
+    async stop() {
+      // Stop accepting and flush every client's pending output, then the stores.
+      await nats.stop();
+      await jetstream?.stop();
+      await monitor?.stop();
+    },
+  };
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let app: App;
+  let logger: Logger;
+  try {
+    const loaded = loadConfig(argv, env);
+    if (loaded.kind === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (loaded.kind === 'version') {
+      process.stdout.write(`switchboard ${SWITCHBOARD_VERSION} (NATS protocol ${NATS_COMPAT_VERSION})\n`);
+      return 0;
+    }
+    logger = createLogger(loaded.config.log);
+    // Building validates what only the core can check (TLS material) before anything listens.
+    app = createApp(loaded.config, logger);
+    if (loaded.configFile) logger.info({ file: loaded.configFile }, 'configuration loaded');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
   }
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    process.stderr.write(`switchboard: --port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}\n`);
-    return 1;
-  }
-  const server = new NatsServer({ host: values.addr, port });
-  await server.start();
-  process.stdout.write(`switchboard: NATS listening on ${server.options.host}:${server.port}\n`);
-  const shutdown = async (): Promise<void> => {
-    await server.stop();
+  await app.start();
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    await app.stop();
+    logger.info('stopped');
+    logger.flush();
     process.exit(0);
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', (s) => void shutdown(s));
+  process.once('SIGINT', (s) => void shutdown(s));
   return -1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
+/** Run as a program: exit with main's code, or stay up until a signal when it returns -1. */
+export function run(argv: string[]): void {
+  main(argv).then(
     (code) => {
       if (code >= 0) process.exit(code);
     },
@@ -53,3 +146,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     },
   );
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) run(process.argv.slice(2));

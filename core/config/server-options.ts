@@ -21,6 +21,8 @@ export interface ServerOptions {
   maxPingsOut: number;
   /** Time a client has to send CONNECT when authentication is required. */
   authTimeoutMs: number;
+  /** Set when the NATS listener requires TLS (INFO announces tls_required, tls_verify). */
+  tls?: { verify: boolean };
 }
 
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({

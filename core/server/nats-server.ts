@@ -4,7 +4,7 @@
 // `new NatsServer(options)` then `start()`; `stop()` releases everything.
 
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server as TcpServer } from 'node:net';
+import { createServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Authorizer } from '../auth/authorizer.ts';
 import { OpenAuthorizer } from '../auth/authorizer.ts';
 import { resolveServerOptions, type ServerOptions } from '../config/server-options.ts';
@@ -30,6 +30,16 @@ export interface NatsServerDeps {
   authorizer?: Authorizer;
   /** Advertise JetStream in INFO (set by whoever attaches a JetStream engine to the router). */
   jetstream?: boolean;
+  /** Turns an accepted TCP socket into a Connection (TLS upgrade, protocol tracing); default SocketConnection. */
+  connectionFactory?: (socket: Socket) => Connection;
+  observer?: ServerObserver;
+}
+
+/** Optional callbacks for logs and events; none is on the message path. */
+export interface ServerObserver {
+  clientOpened?(client: NatsClient): void;
+  clientClosed?(client: NatsClient, reason: CloseReason): void;
+  authFailed?(client: NatsClient): void;
 }
 
 export class NatsServer implements ClientHost {
@@ -47,11 +57,15 @@ export class NatsServer implements ClientHost {
   private flushQueue: NatsClient[] = [];
   private flushPending = false;
   private readonly infoBase: string;
+  private readonly connectionFactory: (socket: Socket) => Connection;
+  private readonly observer: ServerObserver;
 
   constructor(options: Partial<ServerOptions> = {}, deps: NatsServerDeps = {}) {
     this.options = resolveServerOptions(options);
     this.router = deps.router ?? new Router();
     this.authorizer = deps.authorizer ?? new OpenAuthorizer();
+    this.connectionFactory = deps.connectionFactory ?? ((socket) => new SocketConnection(socket));
+    this.observer = deps.observer ?? {};
     this.infoBase = JSON.stringify({
       server_id: this.serverId,
       server_name: this.options.serverName,
@@ -62,6 +76,7 @@ export class NatsServer implements ClientHost {
       headers: true,
       max_payload: this.options.maxPayload,
       ...(this.authorizer.authRequired ? { auth_required: true } : {}),
+      ...(this.options.tls ? { tls_required: true, ...(this.options.tls.verify ? { tls_verify: true } : {}) } : {}),
       ...(deps.jetstream ? { jetstream: true } : {}),
     }).slice(0, -1);
   }
@@ -72,7 +87,7 @@ export class NatsServer implements ClientHost {
   }
 
   async start(): Promise<void> {
-    const listener = createServer({ noDelay: true }, (socket) => this.accept(new SocketConnection(socket)));
+    const listener = createServer({ noDelay: true }, (socket) => this.accept(this.connectionFactory(socket)));
     this.listener = listener;
     await new Promise<void>((resolve, reject) => {
       listener.once('error', reject);
@@ -95,6 +110,7 @@ export class NatsServer implements ClientHost {
     const client = new NatsClient(this.nextClientId++, connection, this);
     this.clients.set(client.id, client);
     this.stats.totalConnections++;
+    this.observer.clientOpened?.(client);
     client.start();
     return client;
   }
@@ -126,11 +142,13 @@ export class NatsServer implements ClientHost {
     this.stats.slowConsumers++;
   }
 
-  onAuthFailure(): void {
+  onAuthFailure(client: NatsClient): void {
     this.stats.authFailures++;
+    this.observer.authFailed?.(client);
   }
 
-  onClientClosed(client: NatsClient): void {
+  onClientClosed(client: NatsClient, reason: CloseReason): void {
+    this.observer.clientClosed?.(client, reason);
     this.stats.outMsgs += client.stats.outMsgs;
     this.stats.outBytes += client.stats.outBytes;
     this.clients.delete(client.id);

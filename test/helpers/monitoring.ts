@@ -38,14 +38,26 @@ export async function getJson(port: number, path: string): Promise<{ status: num
 
 export type Shape = string | Shape[] | { [key: string]: Shape };
 
-/** Field names and JSON types, recursively; arrays by their first element; `opaque` keys by type only. */
+/**
+ * Field names and JSON types, recursively; an array by the union of its
+ * elements' shapes (nats-server lists come in map order); `opaque` keys by type only.
+ */
 export function shape(value: unknown, opaque: ReadonlySet<string> = new Set()): Shape {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return value.length === 0 ? [] : [shape(value[0], opaque)];
+  if (Array.isArray(value)) return value.length === 0 ? [] : [value.map((v) => shape(v, opaque)).reduce(mergeShapes)];
   if (typeof value === 'object') {
     const out: { [key: string]: Shape } = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = opaque.has(k) ? 'object' : shape(v, opaque);
     return out;
   }
   return typeof value;
+}
+
+function mergeShapes(a: Shape, b: Shape): Shape {
+  if (typeof a === 'object' && !Array.isArray(a) && typeof b === 'object' && !Array.isArray(b)) {
+    const out: { [key: string]: Shape } = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = k in out ? mergeShapes(out[k], v) : v;
+    return out;
+  }
+  return a;
 }

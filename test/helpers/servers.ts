@@ -124,7 +124,7 @@ export async function startNatsServerWithConfig(config: string, port?: number): 
 /** Switchboard as a real child process (for restart, kill -9 and benchmark tests). */
 export async function startSwitchboardProcess(args: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
   const chosen = port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(chosen), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(chosen), '-m', '0', ...args], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

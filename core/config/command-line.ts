@@ -1,0 +1,154 @@
+// The command line, modelled on nats-server's flags where they overlap
+// (`nats-server --help`). Flags become settings under nats-server's key names,
+// so one validator (switchboard-config.ts) checks file, environment and flags.
+
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config-error.ts';
+
+export const USAGE = `Usage: switchboard [options]
+
+Server options:
+  -a, --addr, --net <host>     NATS listen address (default 127.0.0.1)
+  -p, --port <port>            NATS client port (default 4222; 0 = any free port)
+  -n, --name <name>            server name (default switchboard)
+  -m, --http_port <port>       monitoring port (default 8222; 0 = any free port)
+      --http_host <host>       monitoring address (default: the NATS address)
+      --no_monitor             do not start the monitoring listener
+  -c, --config <file>          configuration file: .json, .yaml/.yml, or nats-server format
+  -js, --jetstream             enable JetStream
+  -sd, --store_dir <dir>       JetStream storage directory
+
+Authentication:
+      --user <user>            user required for connections
+      --pass <password>        password required for connections (plain or bcrypt)
+      --auth <token>           token required for connections
+
+TLS:
+      --tls                    enable TLS on the NATS listener (clients not verified)
+      --tlscert <file>         server certificate
+      --tlskey <file>          server private key
+      --tlscacert <file>       CA that signs client certificates
+      --tlsverify              enable TLS and require verified client certificates
+
+Logging:
+  -l, --log <file>             write logs to this file
+      --log_level <level>      fatal, error, warn, info (default), debug or trace
+  -D, --debug                  debug output (connections opened and closed)
+  -V, --trace                  trace protocol operations
+  -DV                          debug and trace
+
+Common:
+  -h, --help                   show this help
+  -v, --version                show the version
+
+Environment (applied over the config file, under the flags):
+  SWITCHBOARD_CONFIG, SWITCHBOARD_ADDR, SWITCHBOARD_PORT, SWITCHBOARD_NAME,
+  SWITCHBOARD_HTTP_PORT, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_MONITOR (false = off),
+  SWITCHBOARD_USER, SWITCHBOARD_PASS, SWITCHBOARD_AUTH, SWITCHBOARD_JETSTREAM,
+  SWITCHBOARD_STORE_DIR, SWITCHBOARD_LOG_LEVEL, SWITCHBOARD_LOG_FILE,
+  SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY
+`;
+
+export interface CommandLine {
+  help: boolean;
+  version: boolean;
+  configFile?: string;
+  /** Settings in nats-server's key names. */
+  settings: Record<string, unknown>;
+}
+
+/** nats-server's multi-letter single-dash flags, which node's parseArgs cannot express. */
+const ALIASES: Record<string, string[]> = {
+  '-js': ['--jetstream'],
+  '-sd': ['--store_dir'],
+  '-DV': ['-D', '-V'],
+  '-VD': ['-D', '-V'],
+};
+
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const args = argv.flatMap((a) => ALIASES[a] ?? [a]);
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        addr: { type: 'string', short: 'a' },
+        net: { type: 'string' },
+        port: { type: 'string', short: 'p' },
+        name: { type: 'string', short: 'n' },
+        server_name: { type: 'string' },
+        http_port: { type: 'string', short: 'm' },
+        http_host: { type: 'string' },
+        no_monitor: { type: 'boolean' },
+        config: { type: 'string', short: 'c' },
+        jetstream: { type: 'boolean' },
+        store_dir: { type: 'string' },
+        user: { type: 'string' },
+        pass: { type: 'string' },
+        auth: { type: 'string' },
+        tls: { type: 'boolean' },
+        tlscert: { type: 'string' },
+        tlskey: { type: 'string' },
+        tlscacert: { type: 'string' },
+        tlsverify: { type: 'boolean' },
+        log: { type: 'string', short: 'l' },
+        log_level: { type: 'string' },
+        debug: { type: 'boolean', short: 'D' },
+        trace: { type: 'boolean', short: 'V' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? 'command line';
+    throw new ConfigError(flag, message.replace(/\. To specify.*$/s, ''), { source: 'command line', cause });
+  }
+  return {
+    help: values.help === true,
+    version: values.version === true,
+    configFile: values.config as string | undefined,
+    settings: toSettings(values, 'flag'),
+  };
+}
+
+/** Flag-style values (strings and booleans) to settings; shared with the environment mapper. */
+export function toSettings(values: Record<string, string | boolean | undefined>, kind: 'flag' | 'env'): Record<string, unknown> {
+  const s: Record<string, unknown> = {};
+  const name = (flag: string, env: string): string => (kind === 'flag' ? `--${flag}` : env);
+  if (values.addr !== undefined) s.host = values.addr;
+  if (values.net !== undefined) s.host = values.net;
+  if (values.port !== undefined) s.port = values.port;
+  if (values.name !== undefined) s.server_name = values.name;
+  if (values.server_name !== undefined) s.server_name = values.server_name;
+  if (values.http_port !== undefined) s.http_port = values.http_port;
+  if (values.http_host !== undefined) s.http_host = values.http_host;
+  if (values.no_monitor === true) s.monitor = false;
+  if (values.monitor !== undefined) s.monitor = values.monitor;
+  if (values.jetstream !== undefined) s.jetstream = values.jetstream;
+  if (values.store_dir !== undefined) s.store_dir = values.store_dir;
+  if (values.log !== undefined) s.log_file = values.log;
+  if (values.log_level !== undefined) s.log_level = values.log_level;
+  if (values.debug !== undefined) s.debug = values.debug;
+  if (values.trace !== undefined) s.trace = values.trace;
+  if (values.auth !== undefined) s.authorization = { token: values.auth };
+  if (values.user !== undefined || values.pass !== undefined) {
+    if (values.auth !== undefined) throw new ConfigError(name('auth', 'SWITCHBOARD_AUTH'), `cannot be combined with ${name('user', 'SWITCHBOARD_USER')}/${name('pass', 'SWITCHBOARD_PASS')}`, { source: kind === 'flag' ? 'command line' : 'environment' });
+    if (values.user === undefined || values.pass === undefined) {
+      throw new ConfigError(values.user === undefined ? name('user', 'SWITCHBOARD_USER') : name('pass', 'SWITCHBOARD_PASS'), 'is required when the other of user/pass is given', { source: kind === 'flag' ? 'command line' : 'environment' });
+    }
+    s.authorization = { user: values.user, password: values.pass };
+  }
+  const tlsWanted = values.tls === true || values.tlsverify === true || values.tlscert !== undefined || values.tlskey !== undefined;
+  if (tlsWanted) {
+    const tls: Record<string, unknown> = {};
+    if (values.tlscert !== undefined) tls.cert_file = values.tlscert;
+    if (values.tlskey !== undefined) tls.key_file = values.tlskey;
+    if (values.tlscacert !== undefined) tls.ca_file = values.tlscacert;
+    if (values.tlsverify !== undefined) tls.verify = values.tlsverify;
+    s.tls = tls;
+  }
+  return s;
+}

@@ -1,0 +1,283 @@
+// The whole configuration of one Switchboard process, and the mapper from the
+// merged settings (nats-server's key names; from a file, the environment and
+// the command line) into it. Every rule that can fail does so here, with the
+// key and the reason, before anything listens.
+
+import { accessSync, constants } from 'node:fs';
+import { parseAuthorization, type AuthOptions } from './auth-options.ts';
+import { ConfigError } from './config-error.ts';
+import { parseDurationMs } from './duration.ts';
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options.ts';
+import { parseSize } from './size.ts';
+
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+  /** Require and verify client certificates (mutual TLS). */
+  verify: boolean;
+  /** Time allowed for the TLS handshake, ms. */
+  timeoutMs: number;
+}
+
+export interface MonitorConfig {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+export interface JetStreamConfig {
+  enabled: boolean;
+  storeDir?: string;
+  maxMemoryStore?: number;
+  maxFileStore?: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LogConfig {
+  level: LogLevel;
+  /** Write logs here instead of standard output. */
+  file?: string;
+}
+
+export interface SwitchboardConfig {
+  server: ServerOptions;
+  /** null = no monitoring listener. */
+  monitor: MonitorConfig | null;
+  auth?: AuthOptions;
+  tls?: TlsOptions;
+  jetstream: JetStreamConfig;
+  log: LogConfig;
+  /** Sections for the protocol gateways and connectors (mqtt, websocket, http_gateway, kafka), validated by them. */
+  sections: Record<string, unknown>;
+}
+
+export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({ host: '127.0.0.1', port: 8222 });
+const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
+/** Gateway sections passed through untouched. */
+const SECTIONS = new Set(['mqtt', 'websocket', 'http_gateway', 'kafka']);
+/** nats-server features Switchboard does not have: named so the error says so. */
+const UNSUPPORTED = new Set(['cluster', 'gateway', 'leafnodes', 'accounts', 'operator', 'resolver', 'system_account', 'include']);
+/** nats-server settings that do not apply here and are accepted without effect. */
+const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog', 'lame_duck_duration', 'lame_duck_grace_period']);
+
+type Wire = Record<string, unknown>;
+
+function isObject(value: unknown): value is Wire {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function int(value: unknown, key: string, min: number, max: number): number {
+  const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function bool(value: unknown, key: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|yes|on|1)$/i.test(value)) return true;
+  if (typeof value === 'string' && /^(false|no|off|0)$/i.test(value)) return false;
+  throw new ConfigError(key, `must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function text(value: unknown, key: string): string {
+  if (typeof value === 'string' && value.trim().length > 0) return value.trim();
+  throw new ConfigError(key, `must be a non-empty string, got ${JSON.stringify(value)}`);
+}
+
+/** "host:port", "[v6]:port" or ":port". */
+function hostPort(value: unknown, key: string): { host?: string; port: number } {
+  const s = text(value, key);
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
+  if (!m) throw new ConfigError(key, `must be "host:port", got ${JSON.stringify(s)}`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port: int(m[3], key, 0, 65535) };
+}
+
+function readableFile(value: unknown, key: string): string {
+  const path = text(value, key);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (cause) {
+    throw new ConfigError(key, `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  return path;
+}
+
+function parseTls(wire: unknown, key: string): TlsOptions {
+  if (!isObject(wire)) throw new ConfigError(key, 'must be an object with cert_file and key_file');
+  const known = new Set(['cert_file', 'key_file', 'ca_file', 'verify', 'timeout']);
+  for (const name of Object.keys(wire)) if (!known.has(name)) throw new ConfigError(`${key}.${name}`, `unknown key (expected ${[...known].join(', ')})`);
+  if (wire.cert_file === undefined) throw new ConfigError(`${key}.cert_file`, 'is required for TLS');
+  if (wire.key_file === undefined) throw new ConfigError(`${key}.key_file`, 'is required for TLS');
+  const verify = wire.verify === undefined ? false : bool(wire.verify, `${key}.verify`);
+  if (verify && wire.ca_file === undefined) throw new ConfigError(`${key}.ca_file`, 'is required when verify is on (the CA that signs client certificates)');
+  const tls: TlsOptions = {
+    certFile: readableFile(wire.cert_file, `${key}.cert_file`),
+    keyFile: readableFile(wire.key_file, `${key}.key_file`),
+    verify,
+    timeoutMs: wire.timeout === undefined ? 2000 : parseDurationMs(wire.timeout, `${key}.timeout`),
+  };
+  if (wire.ca_file !== undefined) tls.caFile = readableFile(wire.ca_file, `${key}.ca_file`);
+  return tls;
+}
+
+function parseJetStream(wire: unknown, key: string): JetStreamConfig {
+  if (typeof wire === 'boolean') return { enabled: wire };
+  if (wire === 'enabled' || wire === 'enable') return { enabled: true };
+  if (wire === 'disabled' || wire === 'disable') return { enabled: false };
+  if (!isObject(wire)) throw new ConfigError(key, `must be true, false or an object with store_dir, got ${JSON.stringify(wire)}`);
+  const js: JetStreamConfig = { enabled: true };
+  for (const [name, v] of Object.entries(wire)) {
+    const at = `${key}.${name}`;
+    if (name === 'store_dir' || name === 'store') js.storeDir = text(v, at);
+    else if (name === 'max_memory_store' || name === 'max_mem' || name === 'max_mem_store') js.maxMemoryStore = parseSize(v, at);
+    else if (name === 'max_file_store' || name === 'max_file') js.maxFileStore = parseSize(v, at);
+    else if (name === 'enabled') js.enabled = bool(v, at);
+    else throw new ConfigError(at, 'unknown key (expected store_dir, max_memory_store, max_file_store or enabled)');
+  }
+  return js;
+}
+
+/**
+ * Map merged settings to a SwitchboardConfig. `sourceOf` says where a
+ * top-level key came from, so an error names the file, `environment` or
+ * `command line`.
+ */
+export function buildConfig(wire: Wire, sourceOf: (topKey: string) => string | undefined = () => undefined): SwitchboardConfig {
+  try {
+    return build(wire);
+  } catch (error) {
+    if (error instanceof ConfigError && error.source === undefined) {
+      const top = error.key.split(/[.[]/)[0];
+      const source = sourceOf(top);
+      if (source !== undefined) throw new ConfigError(error.key, error.reason, { source, cause: error.cause });
+    }
+    throw error;
+  }
+}
+
+function build(wire: Wire): SwitchboardConfig {
+  const server: ServerOptions = { ...DEFAULT_SERVER_OPTIONS };
+  let monitor: MonitorConfig | null = { ...DEFAULT_MONITOR };
+  let monitorHostSet = false;
+  const jetstream: JetStreamConfig = { enabled: false };
+  const log: LogConfig = { level: 'info' };
+  const sections: Record<string, unknown> = {};
+  let tls: TlsOptions | undefined;
+  let debug = false;
+  let trace = false;
+
+  for (const [key, v] of Object.entries(wire)) {
+    if (v === undefined) continue;
+    switch (key) {
+      case 'host':
+      case 'net':
+      case 'addr':
+        server.host = text(v, key);
+        break;
+      case 'listen': {
+        const hp = hostPort(v, key);
+        if (hp.host !== undefined) server.host = hp.host;
+        server.port = hp.port;
+        break;
+      }
+      case 'port':
+        server.port = int(v, key, 0, 65535);
+        break;
+      case 'server_name':
+      case 'name':
+        server.serverName = text(v, key);
+        break;
+      case 'max_payload':
+        server.maxPayload = parseSize(v, key);
+        if (server.maxPayload < 1 || server.maxPayload > MAX_PAYLOAD_LIMIT) throw new ConfigError(key, `must be from 1 byte to 64MB, got ${server.maxPayload}`);
+        break;
+      case 'max_control_line':
+        server.maxControlLine = parseSize(v, key);
+        if (server.maxControlLine < 256) throw new ConfigError(key, `must be at least 256 bytes, got ${server.maxControlLine}`);
+        break;
+      case 'max_connections':
+      case 'max_conn':
+        server.maxConnections = int(v, key, 1, 10_000_000);
+        break;
+      case 'max_pending':
+        server.maxPending = parseSize(v, key);
+        break;
+      case 'ping_interval':
+        server.pingIntervalMs = parseDurationMs(v, key);
+        if (server.pingIntervalMs <= 0) throw new ConfigError(key, 'must be greater than zero');
+        break;
+      case 'ping_max':
+        server.maxPingsOut = int(v, key, 1, 1000);
+        break;
+      case 'write_deadline':
+        server.writeDeadlineMs = parseDurationMs(v, key);
+        if (server.writeDeadlineMs <= 0) throw new ConfigError(key, 'must be greater than zero');
+        break;
+      case 'http_port':
+      case 'monitor_port':
+        if (v === false) monitor = null;
+        else monitor = { host: monitor?.host ?? DEFAULT_MONITOR.host, port: int(v, key, 0, 65535) };
+        break;
+      case 'http_host':
+        monitorHostSet = true;
+        if (monitor !== null) monitor.host = text(v, key);
+        break;
+      case 'http': {
+        const hp = hostPort(v, key);
+        monitor = { host: hp.host ?? DEFAULT_MONITOR.host, port: hp.port };
+        monitorHostSet = hp.host !== undefined;
+        break;
+      }
+      case 'monitor':
+        if (!bool(v, key)) monitor = null;
+        break;
+      case 'authorization':
+      case 'no_auth_user':
+        break; // below, together
+      case 'tls':
+        tls = parseTls(v, key);
+        break;
+      case 'jetstream':
+        Object.assign(jetstream, parseJetStream(v, key));
+        break;
+      case 'store_dir':
+        jetstream.storeDir = text(v, key);
+        break;
+      case 'debug':
+        debug = bool(v, key);
+        break;
+      case 'trace':
+        trace = bool(v, key);
+        break;
+      case 'log_level': {
+        const level = text(v, key).toLowerCase();
+        if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(key, `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
+        log.level = level as LogLevel;
+        break;
+      }
+      case 'log_file':
+        log.file = text(v, key);
+        break;
+      default:
+        if (SECTIONS.has(key)) sections[key] = v;
+        else if (UNSUPPORTED.has(key)) throw new ConfigError(key, 'is a nats-server feature Switchboard does not implement');
+        else if (!IGNORED.has(key)) throw new ConfigError(key, 'unknown key');
+    }
+  }
+  if (trace) log.level = 'trace';
+  else if (debug && log.level !== 'trace') log.level = 'debug';
+  if (server.maxPending < server.maxPayload) throw new ConfigError('max_pending', `must be at least max_payload (${server.maxPayload}), got ${server.maxPending}`);
+  const authWire = wire.authorization;
+  if (isObject(authWire) && authWire.timeout !== undefined) server.authTimeoutMs = parseDurationMs(authWire.timeout, 'authorization.timeout');
+  const auth = authWire === undefined && wire.no_auth_user === undefined ? undefined : parseAuthorization(authWire, wire.no_auth_user);
+  if (tls) server.tls = { verify: tls.verify };
+  // nats-server binds monitoring on the client host unless told otherwise.
+  if (monitor !== null && !monitorHostSet && (wire.host ?? wire.net ?? wire.addr ?? wire.listen) !== undefined) monitor.host = server.host;
+  return { server, monitor, auth, tls, jetstream, log, sections };
+}
