@@ -51,7 +51,7 @@ function environment(): Record<string, string | number> {
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
   return {
     node: process.version,
-    natsServer: nats.status === 0 ? nats.stdout.trim() : 'not installed',
+    natsServer: nats.status === 0 ? nats.stdout.trim() : 'nats-server not installed',
     cpus: availableParallelism(),
     commit: commit.status === 0 ? commit.stdout.trim() : 'unknown',
   };
