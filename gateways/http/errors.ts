@@ -11,6 +11,7 @@ import {
   RequestTimeoutError,
 } from '../../core/broker/errors.ts';
 import { JetStreamApiError, JetStreamUnavailableError } from './jetstream-client.ts';
+import { KvError } from './kv-client.ts';
 
 export const HTTP_ERRORS = {
   invalid_request: { status: 400, title: 'The request does not match the route schema' },
@@ -104,6 +105,10 @@ export function toProblem(error: unknown): HttpProblem {
     const code = error.code === 404 ? 'not_found' : error.code === 503 ? 'jetstream_unavailable' : 'jetstream_error';
     const status = error.code >= 400 && error.code < 600 ? error.code : HTTP_ERRORS[code].status;
     return new HttpProblem(code, error.description, { err_code: error.errCode, operation: error.op }, { cause: error, status });
+  }
+  if (error instanceof KvError) {
+    const code = error.kind === 'wrong_revision' || error.kind === 'exists' ? 'precondition_failed' : 'invalid_request';
+    return new HttpProblem(code, error.message, error.details, { cause: error });
   }
   if (error instanceof JetStreamUnavailableError) return new HttpProblem('jetstream_unavailable', error.message, { operation: error.op }, { cause: error });
   if (error instanceof BrokerClosedError) return new HttpProblem('broker_unavailable', error.message, {}, { cause: error });

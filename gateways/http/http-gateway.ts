@@ -13,7 +13,9 @@ import { installProblemHandlers } from './errors.ts';
 import { JetStreamClient } from './jetstream-client.ts';
 import { StreamSubjectIndex } from './stream-index.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
+import { bucketRoutes } from './routes/buckets.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { kvRoutes } from './routes/kv.ts';
 import { monitoringRoutes, type MonitoringMount } from './routes/monitoring.ts';
 import { streamMessageRoutes } from './routes/stream-messages.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -117,6 +119,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     await v1.register(subjectRoutes, ctx);
     await v1.register(streamRoutes, ctx);
     await v1.register(streamMessageRoutes, ctx);
+    await v1.register(kvRoutes, ctx);
+    await v1.register(bucketRoutes, ctx);
   });
   app.register(monitoringRoutes, { ctx, mount: options.monitoring ?? {} });
   app.register(docsRoutes, {

@@ -1,0 +1,139 @@
+// HTTP gateway: key-value buckets over the JetStream API, embedded and against
+// nats-server -js. ETag = revision, If-Match compare-and-set (412), If-None-Match
+// create-only, delete/purge markers, history, key listing, watch as SSE, curl.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { requirePeer } from '../helpers/servers.ts';
+import { curl, httpJetStreamTargets, StreamReader, type HttpFixture } from './http-fixture.ts';
+
+for (const target of httpJetStreamTargets()) {
+  describe(`http kv (${target.name})`, () => {
+    let f: HttpFixture;
+    const url = (key: string, bucket = 'cfg'): string => `${f.base}/v1/kv/${bucket}/${encodeURIComponent(key)}`;
+    const put = (key: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> => fetch(url(key), { method: 'PUT', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    before(async () => {
+      f = await target.start();
+      const res = await fetch(`${f.base}/v1/buckets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ bucket: 'cfg', history: 5, storage: 'memory' }),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      assert.equal((await res.json()).history, 5);
+    });
+    after(async () => f.stop());
+
+    it('http kv - put then get: body as stored, ETag and X-Kv headers carry the revision', async () => {
+      const written = await put('color', 'blue', { 'content-type': 'text/plain' });
+      assert.equal(written.status, 200);
+      const { revision } = await written.json();
+      assert.equal(written.headers.get('etag'), `"${revision}"`);
+      const read = await fetch(url('color'));
+      assert.equal(read.status, 200);
+      assert.equal(await read.text(), 'blue');
+      assert.equal(read.headers.get('etag'), `"${revision}"`);
+      assert.equal(read.headers.get('x-kv-revision'), String(revision));
+      assert.equal(read.headers.get('x-kv-operation'), 'PUT');
+      const binary = Buffer.from([0, 255, 1, 254]);
+      await put('blob', binary);
+      assert.deepEqual(Buffer.from(await (await fetch(url('blob'))).arrayBuffer()), binary);
+      const missing = await fetch(url('nope'));
+      assert.equal(missing.status, 404);
+      assert.equal((await missing.json()).code, 'not_found');
+      const unchanged = await fetch(url('color'), { headers: { 'if-none-match': `"${revision}"` } });
+      assert.equal(unchanged.status, 304);
+    });
+
+    it('http kv - If-Match compare-and-set: the right revision wins, a stale one is 412', async () => {
+      const r1 = (await (await put('counter', '1')).json()).revision;
+      const ok = await put('counter', '2', { 'if-match': `"${r1}"` });
+      assert.equal(ok.status, 200);
+      const r2 = (await ok.json()).revision;
+      const stale = await put('counter', '3', { 'if-match': `"${r1}"` });
+      assert.equal(stale.status, 412);
+      const problem = await stale.json();
+      assert.equal(problem.code, 'precondition_failed');
+      assert.equal(await (await fetch(url('counter'))).text(), '2');
+      assert.equal((await fetch(url('counter'), { method: 'DELETE', headers: { 'if-match': `"${r1}"` } })).status, 412);
+      assert.equal((await fetch(url('counter'), { method: 'DELETE', headers: { 'if-match': `"${r2}"` } })).status, 204);
+    });
+
+    it('http kv - If-None-Match: * creates only; a deleted key can be created again', async () => {
+      const created = await put('once', 'a', { 'if-none-match': '*' });
+      assert.equal(created.status, 201);
+      const again = await put('once', 'b', { 'if-none-match': '*' });
+      assert.equal(again.status, 412);
+      assert.equal((await fetch(url('once'), { method: 'DELETE' })).status, 204);
+      assert.equal((await fetch(url('once'))).status, 404);
+      assert.equal((await put('once', 'c', { 'if-none-match': '*' })).status, 201);
+      assert.equal(await (await fetch(url('once'))).text(), 'c');
+    });
+
+    it('http kv - history lists revisions with delete markers; purge drops the history', async () => {
+      await put('h', 'v1');
+      await put('h', 'v2');
+      await fetch(url('h'), { method: 'DELETE' });
+      const history = (await (await fetch(`${url('h')}/history`)).json()).entries;
+      assert.deepEqual(history.map((e: { operation: string; data?: string }) => [e.operation, e.data]), [['PUT', 'v1'], ['PUT', 'v2'], ['DEL', undefined]]);
+      const old = await fetch(`${url('h')}?revision=${history[0].revision}`);
+      assert.equal(await old.text(), 'v1');
+      assert.equal((await fetch(`${url('h')}?purge=1`, { method: 'DELETE' })).status, 204);
+      const purged = (await (await fetch(`${url('h')}/history`)).json()).entries;
+      assert.deepEqual(purged.map((e: { operation: string }) => e.operation), ['PURGE']);
+    });
+
+    it('http kv - keys: filter, paging, deleted keys left out, unusual keys encoded and listed decoded', async () => {
+      for (const key of ['user.1', 'user.2', 'user.3', 'user.gone', 'other']) await put(key, 'x');
+      await fetch(url('user.gone'), { method: 'DELETE' });
+      const odd = 'hello world/ünïcode';
+      assert.equal((await put(odd, 'odd')).status, 200);
+      assert.equal(await (await fetch(url(odd))).text(), 'odd');
+      const page1 = await (await fetch(`${f.base}/v1/buckets/cfg/keys?filter=user.*&limit=2`)).json();
+      assert.deepEqual(page1, { keys: ['user.1', 'user.2'], more: true });
+      const page2 = await (await fetch(`${f.base}/v1/buckets/cfg/keys?filter=user.*&limit=2&after=user.2`)).json();
+      assert.deepEqual(page2, { keys: ['user.3'], more: false });
+      const all = (await (await fetch(`${f.base}/v1/buckets/cfg/keys`)).json()).keys;
+      assert.ok(all.includes(odd), JSON.stringify(all));
+      assert.ok(!all.includes('user.gone'));
+    });
+
+    it('http kv - watch streams changes as SSE with id = revision, and resumes with Last-Event-ID', async () => {
+      const reader = new StreamReader(await fetch(`${f.base}/v1/buckets/cfg/watch?key=w.*`));
+      const r1 = (await (await put('w.a', 'one')).json()).revision;
+      await put('unwatched', 'x');
+      await fetch(url('w.a'), { method: 'DELETE' });
+      const e1 = await reader.nextEvent();
+      assert.equal(e1?.id, String(r1));
+      assert.deepEqual({ ...JSON.parse(e1?.data ?? ''), created: 'x' }, { bucket: 'cfg', key: 'w.a', revision: r1, operation: 'PUT', created: 'x', data: 'one', size: 3 });
+      const e2 = await reader.nextEvent();
+      assert.equal(JSON.parse(e2?.data ?? '').operation, 'DEL');
+      await reader.cancel();
+      const resumed = new StreamReader(await fetch(`${f.base}/v1/buckets/cfg/watch?key=w.*`, { headers: { 'last-event-id': String(r1) } }));
+      assert.equal((await resumed.nextEvent())?.id, e2?.id);
+      await resumed.cancel();
+    });
+
+    it('http kv - curl: compare-and-set with If-Match and an ETag on read', { skip: !requirePeer('curl') }, async () => {
+      const first = await curl(['-sS', '-X', 'PUT', '--data-binary', 'v1', url('curl')]);
+      const rev = JSON.parse(first.stdout.toString()).revision;
+      const stale = await curl(['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PUT', '-H', `If-Match: "${rev - 1}"`, '--data-binary', 'v2', url('curl')]);
+      assert.equal(stale.stdout.toString(), '412');
+      const ok = await curl(['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PUT', '-H', `If-Match: "${rev}"`, '--data-binary', 'v2', url('curl')]);
+      assert.equal(ok.stdout.toString(), '200');
+      const read = await curl(['-sS', '-i', url('curl')]);
+      assert.match(read.stdout.toString(), new RegExp(`etag: "${rev + 1}"`, 'i'));
+      assert.match(read.stdout.toString(), /\r\n\r\nv2$/);
+    });
+
+    it('http kv - bucket status, bad bucket names and delete', async () => {
+      const statusRes = await (await fetch(`${f.base}/v1/buckets/cfg`)).json();
+      assert.equal(statusRes.bucket, 'cfg');
+      assert.equal(statusRes.history, 5);
+      assert.equal((await fetch(`${f.base}/v1/kv/bad.name/k`)).status, 400);
+      await fetch(`${f.base}/v1/buckets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"bucket":"tmp","storage":"memory"}' });
+      assert.equal((await fetch(`${f.base}/v1/buckets/tmp`, { method: 'DELETE' })).status, 204);
+      assert.equal((await fetch(`${f.base}/v1/buckets/tmp`)).status, 404);
+    });
+  });
+}
