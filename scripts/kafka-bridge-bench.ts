@@ -1,0 +1,117 @@
+// Kafka bridge throughput, each way, with 1 KiB messages, against librdkafka's
+// mock cluster (kcat) behind the test proxy. Not an `npm run bench` scenario:
+// that harness compares Switchboard with nats-server, and there is no Kafka
+// counterpart to pair with here.
+//   npx tsx scripts/kafka-bridge-bench.ts [messages=100000]
+// Everything binds 127.0.0.1; each phase is bounded by a message count and a time cap.
+
+import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaBridge } from '../connectors/kafka/kafka-bridge.ts';
+import type { MappingConfig } from '../connectors/kafka/config.ts';
+import { EmbeddedBroker } from '../core/broker/embedded-broker.ts';
+import { startSwitchboardJetStream } from '../test/helpers/jetstream.ts';
+import { startKafkaMock } from '../test/helpers/kafka-mock.ts';
+import { startKafkaProxy } from '../test/helpers/kafka-proxy.ts';
+
+const COUNT = Number(process.argv[2] ?? 100_000);
+const SIZE = 1024;
+const CAP_MS = 120_000;
+const payload = Buffer.alloc(SIZE, 0x61);
+
+const server = await startSwitchboardJetStream();
+const mock = await startKafkaMock();
+const proxy = await startKafkaProxy();
+proxy.retarget(mock.brokers);
+const broker = new EmbeddedBroker(server.server.router);
+const kafka = new Kafka({ brokers: proxy.brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
+
+function bridgeFor(mapping: MappingConfig) {
+  return createKafkaBridge({ broker, kafka: { brokers: proxy.brokers, clientId: 'bench-bridge' }, mappings: [mapping], logLevel: 'nothing' });
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + CAP_MS;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`bench cap reached waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function report(direction: string, count: number, ms: number): void {
+  const rate = (count / ms) * 1000;
+  process.stdout.write(`${direction.padEnd(28)} ${count} msgs x ${SIZE} B in ${(ms / 1000).toFixed(2)} s: ${Math.round(rate).toLocaleString('en-US')} msg/s, ${((rate * SIZE) / 1048576).toFixed(1)} MiB/s\n`);
+}
+
+async function natsToKafka(): Promise<void> {
+  const bridge = bridgeFor({ name: 'out', direction: 'nats-to-kafka', subject: 'bench.out.*', topic: 'bench-out', key: '{3}' });
+  await bridge.start();
+  const metrics = () => bridge.metrics().mappings[0];
+  await until(() => metrics().state === 'running', 'producer connected');
+  const began = Date.now();
+  for (let i = 0; i < COUNT; i++) {
+    // Stay inside the bridge's buffer (100k messages / 64 MiB): a benchmark must not drop.
+    if (i % 1000 === 0) await until(() => metrics().lag < 40_000, 'buffer room');
+    await broker.publish(`bench.out.k${i % 64}`, payload);
+  }
+  await until(() => metrics().messages === COUNT, 'Kafka acks');
+  report('NATS -> Kafka (idempotent)', COUNT, Date.now() - began);
+  if (metrics().dropped !== 0) throw new Error(`dropped ${metrics().dropped}`);
+  await bridge.stop();
+}
+
+// The mock keeps only about 5 MB per partition (older records are deleted), so the
+// records are spread over topics of 4 partitions with at most 4000 KiB-records each,
+// written 2000 to a request (the mock returns a whole produce batch per fetch).
+const PER_PARTITION = 4_000;
+
+async function fill(prefix: string): Promise<string[]> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const topics: string[] = [];
+  for (let written = 0, t = 0; written < COUNT; t++) {
+    const topic = `${prefix}-${t}`;
+    topics.push(topic);
+    for (let partition = 0; partition < 4 && written < COUNT; partition++) {
+      for (let n = 0; n < PER_PARTITION && written < COUNT; n += 2_000) {
+        const size = Math.min(2_000, PER_PARTITION - n, COUNT - written);
+        await producer.send({ topic, acks: -1, messages: Array.from({ length: size }, (_, j) => ({ partition, key: `k${j % 64}`, value: payload })) });
+        written += size;
+      }
+    }
+  }
+  await producer.disconnect();
+  return topics;
+}
+
+async function kafkaToNats(stream: boolean): Promise<void> {
+  const prefix = stream ? 'bench-js' : 'bench-in';
+  const topics = await fill(prefix);
+  if (stream) await broker.request('$JS.API.STREAM.CREATE.BENCH', Buffer.from(JSON.stringify({ name: 'BENCH', subjects: ['benchjs.>'], storage: 'file' })), { timeoutMs: 5_000 });
+  let received = 0;
+  let first = 0;
+  const sub = await broker.subscribe(stream ? 'benchjs.>' : 'bench.in.>', () => {
+    if (received++ === 0) first = Date.now();
+  });
+  const subject = stream ? 'benchjs.{topic}.{partition}' : 'bench.in.{topic}.{partition}';
+  const bridge = bridgeFor({ name: 'in', direction: 'kafka-to-nats', topics, groupId: `bench-${prefix}`, subject, ...(stream ? { stream: 'BENCH' } : {}) });
+  await bridge.start();
+  const metrics = () => bridge.metrics().mappings[0];
+  const progress = process.env.BENCH_DEBUG ? setInterval(() => process.stderr.write(`${JSON.stringify(metrics())} received=${received}\n`), 1000) : undefined;
+  await until(() => metrics().messages === COUNT, 'all records through');
+  clearInterval(progress);
+  // Timed from the first record on NATS, so the consumer group join is not counted.
+  report(stream ? 'Kafka -> JetStream (PubAck)' : 'Kafka -> NATS core', COUNT, Date.now() - first);
+  sub.unsubscribe();
+  await bridge.stop();
+}
+
+try {
+  if (!process.env.BENCH_SKIP_OUT) await natsToKafka();
+  await kafkaToNats(false);
+  await kafkaToNats(true);
+} finally {
+  await broker.close();
+  await proxy.close();
+  await mock.stop();
+  await server.stop();
+}
