@@ -1,0 +1,46 @@
+// Certificates made at test time with Debian's openssl: a CA, a server
+// certificate for 127.0.0.1/localhost and a client certificate, all signed by
+// the CA. Returns null (after a SKIPPED line) when openssl is missing.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requirePeer } from './servers.ts';
+
+export interface TestCerts {
+  dir: string;
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  cleanup(): void;
+}
+
+function openssl(dir: string, args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+export function makeTestCerts(): TestCerts | null {
+  if (!requirePeer('openssl')) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-tls-'));
+  const p = (name: string): string => join(dir, name);
+  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Switchboard Test CA', '-keyout', p('ca.key'), '-out', p('ca.pem')]);
+  writeFileSync(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  for (const who of ['server', 'client']) {
+    openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who}`, '-keyout', p(`${who}.key`), '-out', p(`${who}.csr`)]);
+    openssl(dir, ['x509', '-req', '-in', p(`${who}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', p(`${who}.ext`), '-out', p(`${who}.pem`)]);
+  }
+  return {
+    dir,
+    caCert: p('ca.pem'),
+    serverCert: p('server.pem'),
+    serverKey: p('server.key'),
+    clientCert: p('client.pem'),
+    clientKey: p('client.key'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
