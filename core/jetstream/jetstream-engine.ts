@@ -100,8 +100,9 @@ export class JetStreamEngine implements Subscriber {
       const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
       if (meta === null) continue;
       const config = streamConfigFromWire(meta.config);
-      const collector = new MsgIdCollector(nowMs() - config.duplicateWindow / 1_000_000);
-      const stream = new Stream(config, meta.created, this.openStore(config, collector.observe));
+      const cutoff = nowMs() - config.duplicateWindow / 1_000_000;
+      const collector = new MsgIdCollector(cutoff);
+      const stream = new Stream(config, meta.created, this.openStore(config, collector.observe, cutoff));
       stream.seedDedupe(collector);
       this.attach(stream);
     }
@@ -247,7 +248,7 @@ export class JetStreamEngine implements Subscriber {
     }
   }
 
-  private openStore(config: StreamConfig, onRecover?: (seq: number, time: number, header: Buffer | null) => void): StreamStore {
+  private openStore(config: StreamConfig, onRecover?: (seq: number, time: number, header: Buffer | null) => void, recoverHeadersSince?: number): StreamStore {
     const limits = storeLimitsOf(config);
     const firstSeq = config.firstSeq > 0 ? config.firstSeq : undefined;
     if (config.storage === 'memory') return new MemoryStreamStore(config.name, limits, { firstSeq });
@@ -257,6 +258,7 @@ export class JetStreamEngine implements Subscriber {
       segmentBytes: this.options.segmentBytes,
       firstSeq,
       onRecover,
+      recoverHeadersSince,
     });
   }
 

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
 import { decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
+import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from './segment-index.ts';
 import { nowMs, StoreIoError, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
 export const SyncPolicy = { Always: 'always', Os: 'os' } as const;
@@ -35,10 +36,14 @@ export interface FileStoreOptions {
    * without reading the store a second time.
    */
   onRecover?: (seq: number, time: number, header: Buffer | null) => void;
+  /** With onRecover: sealed segments with nothing newer than this (ms) load from their index. */
+  recoverHeadersSince?: number;
 }
 
 export interface RecoveryReport {
   segments: number;
+  /** Sealed segments loaded from their .idx file instead of being scanned. */
+  indexed: number;
   messages: number;
   truncatedBytes: number;
   millis: number;
@@ -51,9 +56,12 @@ interface Segment {
   size: number;
   live: number;
   dirty: boolean;
+  /** Tombstone ranges written into this segment (kept in its index when sealed). */
+  tombstones: number[];
 }
 
 const SEGMENT_SUFFIX = '.seg';
+const INDEX_SUFFIX = '.idx';
 const WRITE_THRESHOLD = 4 * 1024 * 1024;
 const READ_AHEAD = 64 * 1024;
 const CACHE_SLOTS = 4096;
@@ -61,6 +69,10 @@ const CACHE_MASK = CACHE_SLOTS - 1;
 
 function sizeOf(m: StoredMessage): number {
   return m.data.length + (m.header?.length ?? 0);
+}
+
+function indexPath(segmentPath: string): string {
+  return segmentPath.slice(0, -SEGMENT_SUFFIX.length) + INDEX_SUFFIX;
 }
 
 /** writev until every byte is written (a regular file may take a write in parts). */
@@ -103,7 +115,7 @@ export class FileStreamStore extends BaseStreamStore {
     this.cacheBytes = options.cacheBytes ?? 8 * 1024 * 1024;
     const started = performance.now();
     this.io('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
-    const report = this.recover(options.firstSeq ?? 1, options.onRecover);
+    const report = this.recover(options.firstSeq ?? 1, options.onRecover, options.recoverHeadersSince ?? 0);
     this.enforceAllLimits();
     this.commit();
     this.recovery = { ...report, millis: performance.now() - started };
@@ -166,7 +178,9 @@ export class FileStreamStore extends BaseStreamStore {
   commit(): void {
     if (this.closed) return;
     if (this.removed.length > 0) {
-      this.pending.push(encodeDeleteRecord(toRanges(this.removed), nowMs()));
+      const ranges = toRanges(this.removed);
+      this.pending.push(encodeDeleteRecord(ranges, nowMs()));
+      this.activeSegment().tombstones.push(...ranges);
       this.removed = [];
     }
     if (this.pending.bytes > 0) {
@@ -206,48 +220,107 @@ export class FileStreamStore extends BaseStreamStore {
 
   // ---- segments ----
 
-  private recover(firstSeq: number, onRecover: FileStoreOptions['onRecover']): Omit<RecoveryReport, 'millis'> {
+  private recover(firstSeq: number, onRecover: FileStoreOptions['onRecover'], headersSince: number): Omit<RecoveryReport, 'millis'> {
     const names = this.io('readdir', this.dir, () => fs.readdirSync(this.dir))
       .filter((n) => n.endsWith(SEGMENT_SUFFIX))
       .map((n) => Number.parseInt(n, 10))
       .filter((id) => Number.isSafeInteger(id) && id > 0)
       .sort((a, b) => a - b);
     let truncatedBytes = 0;
-    for (const id of names) {
+    let indexed = 0;
+    names.forEach((id, i) => {
       const seg = this.openSegment(id);
       this.segments.push(seg);
-      const buf = this.io('read', seg.path, () => fs.readFileSync(seg.path));
-      let off = 0;
-      while (off < buf.length) {
-        const rec = decodeRecord(buf, off, buf.length);
-        if (rec === null) break;
-        if (rec.type === RecordType.Message) {
-          if (rec.seq <= this.index.lastSeq || rec.seq < id) break;
-          this.index.add(rec.seq, rec.subject, rec.time, this.messageSize(rec.subject, rec.header, rec.data), off);
-          seg.live++;
-          onRecover?.(rec.seq, rec.time, rec.header);
-        } else {
-          this.replayDelete(rec.ranges);
-        }
-        off += rec.length;
+      const sealed = i < names.length - 1;
+      if (sealed && this.loadIndex(seg, onRecover === undefined ? Infinity : headersSince)) {
+        indexed++;
+        return;
       }
-      if (off < buf.length) {
-        truncatedBytes += buf.length - off;
-        this.io('truncate', seg.path, () => {
-          fs.ftruncateSync(seg.fd, off);
-          fs.fsyncSync(seg.fd);
-        });
-      }
-      seg.size = off;
-    }
+      truncatedBytes += this.scanSegment(seg, onRecover);
+    });
     if (this.segments.length === 0) {
       this.segments.push(this.openSegment(Math.max(1, firstSeq)));
       this.syncDir();
     }
     this.index.skipTo(this.activeSegment().id - 1);
-    const report = { segments: this.segments.length, messages: this.index.msgs, truncatedBytes };
+    const report = { segments: this.segments.length, indexed, messages: this.index.msgs, truncatedBytes };
     this.dropDeadSegments();
     return report;
+  }
+
+  /** Replay every record of a segment; cut it at the first torn or corrupt one. Returns bytes cut. */
+  private scanSegment(seg: Segment, onRecover: FileStoreOptions['onRecover']): number {
+    const buf = this.io('read', seg.path, () => fs.readFileSync(seg.path));
+    let off = 0;
+    while (off < buf.length) {
+      const rec = decodeRecord(buf, off, buf.length);
+      if (rec === null) break;
+      if (rec.type === RecordType.Message) {
+        if (rec.seq <= this.index.lastSeq || rec.seq < seg.id) break;
+        this.index.add(rec.seq, rec.subject, rec.time, this.messageSize(rec.subject, rec.header, rec.data), off);
+        seg.live++;
+        onRecover?.(rec.seq, rec.time, rec.header);
+      } else {
+        this.replayDelete(rec.ranges);
+        seg.tombstones.push(...rec.ranges);
+      }
+      off += rec.length;
+    }
+    seg.size = off;
+    if (off === buf.length) return 0;
+    this.io('truncate', seg.path, () => {
+      fs.ftruncateSync(seg.fd, off);
+      fs.fsyncSync(seg.fd);
+    });
+    return buf.length - off;
+  }
+
+  /** Load a sealed segment from its index file; false (nothing changed) when it cannot be used. */
+  private loadIndex(seg: Segment, headersSince: number): boolean {
+    let raw: Buffer;
+    try {
+      raw = fs.readFileSync(indexPath(seg.path));
+    } catch {
+      return false;
+    }
+    const idx = decodeSegmentIndex(raw);
+    if (idx === null || idx.segmentSize !== fs.fstatSync(seg.fd).size || idx.newestTime >= headersSince) return false;
+    let last = this.index.lastSeq;
+    for (let i = 0; i < idx.seqs.length; i++) {
+      if (idx.seqs[i] <= last || idx.seqs[i] < seg.id) return false;
+      last = idx.seqs[i];
+    }
+    this.index.reserve(idx.seqs.length > 0 ? idx.seqs[idx.seqs.length - 1] - this.index.lastSeq : 0);
+    for (let i = 0; i < idx.seqs.length; i++) {
+      this.index.add(idx.seqs[i], idx.subjects[idx.subjectIds[i]], idx.times[i], idx.sizes[i], idx.offsets[i]);
+    }
+    seg.live = idx.seqs.length;
+    seg.size = idx.segmentSize;
+    this.replayDelete(idx.ranges);
+    seg.tombstones.push(...idx.ranges);
+    return true;
+  }
+
+  /** Seal a segment: write its index (live messages and tombstones for older segments). */
+  private writeIndex(seg: Segment, endSeq: number): void {
+    const entries: SegmentIndexEntry[] = [];
+    const ix = this.index;
+    const loc = ix.loc as Uint32Array;
+    for (let seq = Math.max(seg.id, ix.firstSeq()); seq < endSeq && seq <= ix.lastSeq; seq++) {
+      const slot = ix.slot(seq);
+      if (slot < 0) continue;
+      entries.push({ seq, time: ix.time[slot], offset: loc[slot], size: ix.size[slot], subject: ix.subjects.name(ix.subj[slot]) });
+    }
+    const older: number[] = [];
+    for (let i = 0; i + 1 < seg.tombstones.length; i += 2) {
+      if (seg.tombstones[i] < seg.id) older.push(seg.tombstones[i], Math.min(seg.tombstones[i + 1], seg.id - 1));
+    }
+    const path = indexPath(seg.path);
+    // A cache: written without fsync; a damaged or missing one only costs a scan.
+    this.io('write index', path, () => {
+      fs.writeFileSync(`${path}.tmp`, encodeSegmentIndex(seg.size, entries, older));
+      fs.renameSync(`${path}.tmp`, path);
+    });
   }
 
   private replayDelete(ranges: number[]): void {
@@ -265,12 +338,13 @@ export class FileStreamStore extends BaseStreamStore {
   private openSegment(id: number): Segment {
     const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
     const fd = this.io('open', path, () => fs.openSync(path, 'a+'));
-    return { id, path, fd, size: 0, live: 0, dirty: false };
+    return { id, path, fd, size: 0, live: 0, dirty: false, tombstones: [] };
   }
 
   private rotate(nextSeq: number): Segment {
-    const seg = this.openSegment(nextSeq);
     const prev = this.activeSegment();
+    this.writeIndex(prev, nextSeq);
+    const seg = this.openSegment(nextSeq);
     if (prev.dirty) {
       this.io('fsync', prev.path, () => fs.fsyncSync(prev.fd));
       prev.dirty = false;
@@ -303,6 +377,7 @@ export class FileStreamStore extends BaseStreamStore {
       const seg = this.segments.shift() as Segment;
       fs.closeSync(seg.fd);
       this.io('unlink', seg.path, () => fs.unlinkSync(seg.path));
+      fs.rmSync(indexPath(seg.path), { force: true });
       if (this.rSeg === seg.id) this.rSeg = -1;
     }
   }

@@ -171,6 +171,12 @@ export class MessageIndex {
     return id;
   }
 
+  /** Make room for `count` more sequences after lastSeq (avoids repeated growth on recovery). */
+  reserve(count: number): void {
+    const need = (this.msgs === 0 ? 0 : this.len) + count;
+    if (need > this.subj.length) this.grow(need);
+  }
+
   /** Move lastSeq forward without a message (purge past the end, first_seq). */
   skipTo(lastSeq: number): void {
     if (lastSeq <= this.lastSeq) return;
