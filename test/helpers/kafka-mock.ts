@@ -4,7 +4,7 @@
 // everything: a restarted mock is a new, empty cluster on new ports.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { stopChild, waitForOutput } from './servers.ts';
+import { commandAvailable, stopChild, waitForOutput } from './servers.ts';
 
 export interface KafkaMock {
   readonly pid: number;
@@ -16,9 +16,10 @@ export interface KafkaMock {
 
 export async function startKafkaMock(brokerCount = 3): Promise<KafkaMock> {
   // -C on a dummy topic keeps kcat (and so the mock cluster) alive until killed.
-  const child: ChildProcess = spawn('kcat', ['-b', 'x', '-X', `test.mock.num.brokers=${brokerCount}`, '-C', '-t', '__keepalive', '-q'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const kcat = ['kcat', '-b', 'x', '-X', `test.mock.num.brokers=${brokerCount}`, '-C', '-t', '__keepalive', '-q'];
+  // setpriv --pdeathsig: the mock dies with the test process even when that is killed (a timeout), never orphaned.
+  const command = commandAvailable('setpriv') ? ['setpriv', '--pdeathsig', 'KILL', ...kcat] : kcat;
+  const child: ChildProcess = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   const seen = await waitForOutput(child, /replaced with (127\.0\.0\.1:[0-9]+(,127\.0\.0\.1:[0-9]+)*)/, 10_000);
   child.stderr?.resume(); // keep draining so kcat never blocks on a full pipe
   const match = /replaced with (127\.0\.0\.1:[0-9]+(?:,127\.0\.0\.1:[0-9]+)*)/.exec(seen);
