@@ -62,7 +62,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
     connectionFactory,
     observer: logObserver(logger),
   });
-  const monitor = config.monitor === null ? null : new MonitorServer(nats, { ...config.monitor, tls: tls ? { verify: tls.verify } : undefined });
+  const monitor = config.monitor === null ? null : new MonitorServer(nats, { host: config.monitor.host, port: config.monitor.port, tls: tls ? { verify: tls.verify } : undefined });
   return {
     nats,
     monitor,
@@ -75,8 +75,13 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
       await nats.start();
       logger.info({ host: nats.options.host, port: nats.port, tls: tls !== undefined, auth: nats.authorizer.authRequired }, `NATS listening on ${nats.options.host}:${nats.port}`);
       if (monitor !== null) {
-        await monitor.start();
-        logger.info({ host: monitor.options.host, port: monitor.port }, `monitoring listening on http://${monitor.options.host}:${monitor.port}`);
+        try {
+          await monitor.start();
+          logger.info({ host: monitor.options.host, port: monitor.port }, `monitoring listening on http://${monitor.options.host}:${monitor.port}`);
+        } catch (error) {
+          if (config.monitor?.required !== false || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+          logger.warn({ host: monitor.options.host, port: monitor.options.port }, 'default monitoring port in use: running without monitoring (set -m to require one)');
+        }
       }
     },
     async stop() {

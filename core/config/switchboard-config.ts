@@ -24,6 +24,12 @@ export interface MonitorConfig {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * True when the port was asked for: failing to bind it stops startup. The
+   * no-config default (8222) is a convenience: if it is taken, Switchboard
+   * warns and runs without monitoring.
+   */
+  required: boolean;
 }
 
 export interface JetStreamConfig {
@@ -54,7 +60,7 @@ export interface SwitchboardConfig {
   sections: Record<string, unknown>;
 }
 
-export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({ host: '127.0.0.1', port: 8222 });
+export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({ host: '127.0.0.1', port: 8222, required: false });
 const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
 /** Gateway sections passed through untouched. */
 const SECTIONS = new Set(['mqtt', 'websocket', 'http_gateway', 'kafka']);
@@ -222,7 +228,7 @@ function build(wire: Wire): SwitchboardConfig {
       case 'http_port':
       case 'monitor_port':
         if (v === false) monitor = null;
-        else monitor = { host: monitor?.host ?? DEFAULT_MONITOR.host, port: int(v, key, 0, 65535) };
+        else monitor = { host: monitor?.host ?? DEFAULT_MONITOR.host, port: int(v, key, 0, 65535), required: true };
         break;
       case 'http_host':
         monitorHostSet = true;
@@ -230,7 +236,7 @@ function build(wire: Wire): SwitchboardConfig {
         break;
       case 'http': {
         const hp = hostPort(v, key);
-        monitor = { host: hp.host ?? DEFAULT_MONITOR.host, port: hp.port };
+        monitor = { host: hp.host ?? DEFAULT_MONITOR.host, port: hp.port, required: true };
         monitorHostSet = hp.host !== undefined;
         break;
       }

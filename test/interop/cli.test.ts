@@ -102,6 +102,19 @@ describe('command line', () => {
     }
   });
 
+  it('cli - an explicitly requested monitoring port that is taken stops startup with exit 1', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      const r = runSync(['-p', '0', '-m', String((holder.address() as { port: number }).port)]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /EADDRINUSE/);
+    } finally {
+      holder.close();
+    }
+  });
+
   for (const [name, make] of [
     ['JSON', (port: number) => file('ok.json', JSON.stringify({ port, http_port: 0, authorization: { users: [{ user: 'app', password: 'pw' }] } }))],
     ['YAML', (port: number) => file('ok.yaml', `port: ${port}\nhttp_port: 0\nauthorization:\n  users:\n    - user: app\n      password: pw\n`)],

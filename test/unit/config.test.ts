@@ -55,9 +55,10 @@ describe('config', () => {
     assert.deepEqual(c.jetstream, { enabled: true, storeDir: '/d' });
     assert.equal(c.log.level, 'trace');
     // nats-server binds monitoring on the client address unless told otherwise.
-    assert.deepEqual(c.monitor, { host: '0.0.0.0', port: 8222 });
+    assert.deepEqual(c.monitor, { host: '0.0.0.0', port: 8222, required: false });
     const d = buildConfig({});
-    assert.deepEqual(d.monitor, { host: '127.0.0.1', port: 8222 });
+    assert.deepEqual(d.monitor, { host: '127.0.0.1', port: 8222, required: false });
+    assert.deepEqual(buildConfig({ http_port: 9000 }).monitor, { host: '127.0.0.1', port: 9000, required: true });
     assert.equal(d.server.port, 4222);
     assert.equal(d.auth, undefined);
     assert.equal(buildConfig({ monitor: false }).monitor, null);
