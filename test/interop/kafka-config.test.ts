@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { validateKafkaBridgeConfig } from '../../connectors/kafka/config.ts';
 import { KafkaConfigError, KafkaUnreachableError } from '../../connectors/kafka/errors.ts';
 import { createKafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
+import { kafkaBridgePrometheus } from '../../connectors/kafka/metrics-text.ts';
 import { escapeSubjectToken, unescapeSubjectToken } from '../../connectors/kafka/subject-token.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { freePort, startSwitchboard } from '../helpers/servers.ts';
@@ -97,6 +98,10 @@ describe('kafka bridge config', () => {
       }
       // The rest of the server is unaffected.
       await broker.publish('still.alive', Buffer.from('x'));
+      const text = kafkaBridgePrometheus(bridge.metrics());
+      assert.match(text, /^switchboard_kafka_bridge_up\{mapping="orders-in",direction="kafka-to-nats"\} 0$/m);
+      assert.match(text, /^switchboard_kafka_bridge_errors_total\{mapping="orders-out",direction="nats-to-kafka"\} [1-9][0-9]*$/m);
+      assert.match(text, /^# TYPE switchboard_kafka_bridge_messages_total counter$/m);
     } finally {
       await bridge.stop();
       await broker.close();

@@ -1,0 +1,43 @@
+// The bridge's metrics() in Prometheus text format 0.0.4, one series per mapping
+// (labels mapping and direction), for the lead to append to GET /metrics. The
+// JSON form for the monitoring endpoints is metrics() itself.
+
+import type { KafkaBridgeMetrics } from './kafka-bridge.ts';
+import type { MappingMetricsSnapshot } from './mapping-metrics.ts';
+
+interface Series {
+  name: string;
+  type: 'counter' | 'gauge';
+  help: string;
+  value: (m: MappingMetricsSnapshot) => number;
+}
+
+const SERIES: Series[] = [
+  { name: 'switchboard_kafka_bridge_up', type: 'gauge', help: '1 while the mapping is connected and running', value: (m) => (m.state === 'running' ? 1 : 0) },
+  { name: 'switchboard_kafka_bridge_messages_total', type: 'counter', help: 'Messages delivered to the destination', value: (m) => m.messages },
+  { name: 'switchboard_kafka_bridge_bytes_total', type: 'counter', help: 'Payload bytes delivered to the destination', value: (m) => m.bytes },
+  { name: 'switchboard_kafka_bridge_rate', type: 'gauge', help: 'Messages per second over the last 10 s', value: (m) => m.rate },
+  { name: 'switchboard_kafka_bridge_lag', type: 'gauge', help: 'Kafka to NATS: records behind the high watermark; NATS to Kafka: messages buffered', value: (m) => m.lag },
+  { name: 'switchboard_kafka_bridge_errors_total', type: 'counter', help: 'Errors (failed writes, reconnects, untranslatable messages)', value: (m) => m.errors },
+  { name: 'switchboard_kafka_bridge_dropped_total', type: 'counter', help: 'Messages dropped (buffer full, untranslatable, unwritten at stop)', value: (m) => m.dropped },
+  { name: 'switchboard_kafka_bridge_loops_prevented_total', type: 'counter', help: 'Messages from Kafka not sent back to Kafka', value: (m) => m.loopsPrevented },
+  {
+    name: 'switchboard_kafka_bridge_last_error_timestamp_seconds',
+    type: 'gauge',
+    help: 'Time of the last error, seconds since the epoch (0: none)',
+    value: (m) => (m.lastError === null ? 0 : Date.parse(m.lastError.at) / 1000),
+  },
+];
+
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+export function kafkaBridgePrometheus(metrics: KafkaBridgeMetrics): string {
+  let body = '';
+  for (const series of SERIES) {
+    body += `# HELP ${series.name} ${series.help}\n# TYPE ${series.name} ${series.type}\n`;
+    for (const m of metrics.mappings) body += `${series.name}{mapping="${label(m.name)}",direction="${m.direction}"} ${series.value(m)}\n`;
+  }
+  return body;
+}
