@@ -1,0 +1,172 @@
+// HTTP gateway throughput: publish requests/s with keep-alive, KV put/get
+// requests/s, and SSE fan-out deliveries/s. The server (Switchboard core with
+// JetStream, EmbeddedBroker, HTTP gateway) runs in a child process; the load
+// comes from autocannon in this process, so generator and server each get a core.
+// Not part of `npm test` or `npm run bench`'s table:
+//
+//   npm run bench:http -- [--quick] [--connections N] [--only publish,kv-put,kv-get,sse-fanout]
+//
+// Every run is bounded by a request count and a time cap. Scenario functions are
+// exported so the bench runner can import them.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest, Agent } from 'node:http';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { track } from './child-registry.ts';
+
+export interface HttpFigure {
+  scenario: string;
+  value: number;
+  unit: string;
+  details: Record<string, number>;
+}
+
+// ---- server (child process) ----
+
+async function serve(): Promise<void> {
+  const { startSwitchboardJetStream } = await import('../helpers/jetstream.ts');
+  const { EmbeddedBroker } = await import('../../core/broker/embedded-broker.ts');
+  const { OpenAuthorizer } = await import('../../core/auth/authorizer.ts');
+  const { createHttpGateway } = await import('../../gateways/http/http-gateway.ts');
+  const core = await startSwitchboardJetStream();
+  const broker = new EmbeddedBroker(core.server.router);
+  const gateway = createHttpGateway({ broker, authorizer: new OpenAuthorizer(), host: '127.0.0.1', port: 0, heartbeatMs: 0, maxPendingBytes: 64 * 1024 * 1024 });
+  await gateway.start();
+  process.stdout.write(`READY ${gateway.port}\n`);
+  process.once('SIGTERM', () => void gateway.stop().then(() => broker.close()).then(() => core.stop()).then(() => process.exit(0)));
+}
+
+export async function startHttpBenchServer(): Promise<{ base: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/http-bench.ts', '--serve'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  const output = await waitForOutput(child, /READY \d+/);
+  const port = Number(/READY (\d+)/.exec(output)?.[1]);
+  return { base: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child) };
+}
+
+// ---- load ----
+
+async function cannon(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+function figure(scenario: string, result: autocannon.Result): HttpFigure {
+  const seconds = result.duration;
+  const ok = result.requests.total - result.non2xx - result.errors;
+  return {
+    scenario,
+    value: Math.round(ok / seconds),
+    unit: 'requests/s',
+    details: { requests: result.requests.total, non2xx: result.non2xx, errors: result.errors, seconds, p50Ms: result.latency.p50, p99Ms: result.latency.p99 },
+  };
+}
+
+export interface HttpBenchPlan {
+  connections: number;
+  requests: number;
+  capSeconds: number;
+}
+
+export async function benchPublish(base: string, plan: HttpBenchPlan): Promise<HttpFigure> {
+  const body = 'x'.repeat(16);
+  await cannon({ url: `${base}/v1/subjects/bench.http`, method: 'POST', body, connections: plan.connections, amount: Math.min(5_000, plan.requests) }); // warm-up
+  const result = await cannon({ url: `${base}/v1/subjects/bench.http`, method: 'POST', body, connections: plan.connections, amount: plan.requests, duration: plan.capSeconds });
+  return figure('publish 16 B (202)', result);
+}
+
+async function call(base: string, method: string, path: string, body?: string): Promise<number> {
+  const res = await fetch(`${base}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+export async function benchKvPut(base: string, plan: HttpBenchPlan): Promise<HttpFigure> {
+  await call(base, 'POST', '/v1/buckets', JSON.stringify({ bucket: 'bench', storage: 'memory' }));
+  const result = await cannon({ url: `${base}/v1/kv/bench/key`, method: 'PUT', body: 'v'.repeat(16), connections: plan.connections, amount: plan.requests, duration: plan.capSeconds });
+  return figure('kv put 16 B', result);
+}
+
+export async function benchKvGet(base: string, plan: HttpBenchPlan): Promise<HttpFigure> {
+  await call(base, 'POST', '/v1/buckets', JSON.stringify({ bucket: 'bench', storage: 'memory' }));
+  await fetch(`${base}/v1/kv/bench/key`, { method: 'PUT', body: 'v'.repeat(16) });
+  const result = await cannon({ url: `${base}/v1/kv/bench/key`, method: 'GET', connections: plan.connections, amount: plan.requests, duration: plan.capSeconds });
+  return figure('kv get', result);
+}
+
+/** `subscribers` SSE readers on one subject; `messages` publishes; deliveries/s until all arrive (or the cap). */
+export async function benchSseFanOut(base: string, subscribers: number, messages: number, capMs: number): Promise<HttpFigure> {
+  const agent = new Agent({ keepAlive: true, maxSockets: subscribers + 8 });
+  const marker = Buffer.from('event: msg');
+  let delivered = 0;
+  const requests: Array<ReturnType<typeof httpRequest>> = [];
+  await Promise.all(
+    Array.from({ length: subscribers }, () =>
+      new Promise<void>((resolve, reject) => {
+        const req = httpRequest(`${base}/v1/subjects/bench.fan`, { agent }, (res) => {
+          let first = true;
+          res.on('data', (chunk: Buffer) => {
+            if (first) {
+              first = false;
+              resolve();
+            }
+            for (let i = chunk.indexOf(marker); i >= 0; i = chunk.indexOf(marker, i + 1)) delivered++;
+          });
+        });
+        req.on('error', reject);
+        req.end();
+        requests.push(req);
+      }),
+    ),
+  );
+  const started = Date.now();
+  const expected = subscribers * messages;
+  for (let i = 0; i < messages && Date.now() - started < capMs; i++) {
+    await call(base, 'POST', '/v1/subjects/bench.fan', `m${i}`);
+    // keep the readers within reach: never more than a few messages ahead of the slowest
+    while (delivered < (i - 8) * subscribers && Date.now() - started < capMs) await new Promise((r) => setTimeout(r, 1));
+  }
+  while (delivered < expected && Date.now() - started < capMs) await new Promise((r) => setTimeout(r, 5));
+  const seconds = (Date.now() - started) / 1000;
+  for (const req of requests) req.destroy();
+  agent.destroy();
+  return { scenario: `SSE fan-out to ${subscribers}`, value: Math.round(delivered / seconds), unit: 'deliveries/s', details: { subscribers, messages, delivered, expected, seconds } };
+}
+
+// ---- command line ----
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { serve: { type: 'boolean' }, quick: { type: 'boolean' }, connections: { type: 'string' }, only: { type: 'string' } },
+    strict: true,
+  });
+  if (values.serve) return serve();
+  const quick = values.quick === true;
+  const plan: HttpBenchPlan = { connections: Number(values.connections ?? 64), requests: quick ? 50_000 : 300_000, capSeconds: quick ? 5 : 20 };
+  const only = values.only?.split(',') ?? ['publish', 'kv-put', 'kv-get', 'sse-fanout'];
+  const figures: HttpFigure[] = [];
+  for (const name of only) {
+    const server = await startHttpBenchServer();
+    try {
+      if (name === 'publish') figures.push(await benchPublish(server.base, plan));
+      else if (name === 'kv-put') figures.push(await benchKvPut(server.base, plan));
+      else if (name === 'kv-get') figures.push(await benchKvGet(server.base, plan));
+      else if (name === 'sse-fanout') figures.push(await benchSseFanOut(server.base, 1000, quick ? 100 : 500, quick ? 10_000 : 30_000));
+      else throw new Error(`unknown scenario ${name}`);
+      const last = figures[figures.length - 1];
+      process.stdout.write(`${last.scenario.padEnd(24)} ${String(last.value).padStart(9)} ${last.unit}  ${JSON.stringify(last.details)}\n`);
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench:http: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}
