@@ -64,6 +64,38 @@ interface Outgoing {
 }
 
 const META_FILE = 'meta.json';
+const DUPLICATE_TAIL = Buffer.from(',"duplicate":true}');
+
+/**
+ * PubAck bytes without a string and a Buffer per ack: `{"stream":"S","seq":N}`
+ * written into a shared slab. Slices handed out are never written again.
+ */
+class AckEncoder {
+  private slab = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+
+  encode(prefix: Buffer, seq: number, duplicate: boolean): Buffer {
+    const need = prefix.length + 17 + DUPLICATE_TAIL.length;
+    if (this.used + need > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(Math.max(64 * 1024, need));
+      this.used = 0;
+    }
+    const slab = this.slab;
+    const start = this.used;
+    slab.set(prefix, start);
+    let at = start + prefix.length;
+    const digits = String(seq);
+    for (let i = 0; i < digits.length; i++) slab[at++] = digits.charCodeAt(i);
+    if (duplicate) {
+      slab.set(DUPLICATE_TAIL, at);
+      at += DUPLICATE_TAIL.length;
+    } else {
+      slab[at++] = 0x7d; // }
+    }
+    this.used = at;
+    return slab.subarray(start, at);
+  }
+}
 const MSGS_DIR = 'msgs';
 
 interface StreamMeta {
@@ -80,6 +112,7 @@ export class JetStreamEngine implements Subscriber {
   private readonly routes = new Map<string, ApiRoute>();
   private apiSub: Subscription | null = null;
   private outbox: Outgoing[] = [];
+  private readonly acks = new AckEncoder();
   private readonly dirty = new Set<StreamStore>();
   private scheduled = false;
   private running = false;
@@ -133,18 +166,18 @@ export class JetStreamEngine implements Subscriber {
     }
     const stream = this.capture.get(sub);
     if (stream === undefined) return;
-    let payload: string;
+    let payload: Buffer;
     try {
       const ack = stream.ingest(subject, headerSize, message);
       this.markDirty(stream.store);
       if (reply === null || stream.config.noAck) return;
-      payload = ack.duplicate ? `${stream.ackPrefix}${ack.seq},"duplicate":true}` : `${stream.ackPrefix}${ack.seq}}`;
+      payload = this.acks.encode(stream.ackPrefixBytes, ack.seq, ack.duplicate === true);
     } catch (err) {
       if (reply === null || stream.config.noAck) return;
       const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamStoreFailed, String(err), { cause: err });
-      payload = JSON.stringify({ error: error.toWire(), stream: stream.name, seq: 0 });
+      payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: stream.name, seq: 0 }));
     }
-    this.queue({ subject: reply, header: null, payload: Buffer.from(payload), store: stream.store, stream: stream.name });
+    this.queue({ subject: reply, header: null, payload, store: stream.store, stream: stream.name });
   }
 
   subscriptionEnded(): void {}

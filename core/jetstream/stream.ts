@@ -76,7 +76,7 @@ export class Stream {
   subscriptions: Subscription[] = [];
   private readonly dedupe = new Map<string, { seq: number; time: number }>();
   private lastMsgId = '';
-  private ackPrefixText: string | undefined;
+  private ackPrefix: Buffer | undefined;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {}
 
@@ -85,8 +85,8 @@ export class Stream {
   }
 
   /** `{"stream":"<name>","seq":` — the PubAck up to the sequence (a stream's name never changes). */
-  get ackPrefix(): string {
-    return (this.ackPrefixText ??= `{"stream":${JSON.stringify(this.config.name)},"seq":`);
+  get ackPrefixBytes(): Buffer {
+    return (this.ackPrefix ??= Buffer.from(`{"stream":${JSON.stringify(this.config.name)},"seq":`));
   }
 
   /** Store one captured message. `message` holds the header block first when headerSize >= 0. */

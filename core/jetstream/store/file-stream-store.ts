@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
 import { decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from './segment-index.ts';
-import { nowMs, StoreIoError, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
+import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
 export const SyncPolicy = { Always: 'always', Os: 'os' } as const;
 export type SyncPolicy = (typeof SyncPolicy)[keyof typeof SyncPolicy];
@@ -67,9 +67,6 @@ const READ_AHEAD = 64 * 1024;
 const CACHE_SLOTS = 4096;
 const CACHE_MASK = CACHE_SLOTS - 1;
 
-function sizeOf(m: StoredMessage): number {
-  return m.data.length + (m.header?.length ?? 0);
-}
 
 function indexPath(segmentPath: string): string {
   return segmentPath.slice(0, -SEGMENT_SUFFIX.length) + INDEX_SUFFIX;
@@ -97,8 +94,8 @@ export class FileStreamStore extends BaseStreamStore {
   private segments: Segment[] = [];
   private readonly pending = new WriteArena();
   private removed: number[] = [];
-  /** Recent appends by seq & CACHE_MASK; bounded by CACHE_SLOTS entries and cacheBytes. */
-  private readonly cache: Array<StoredMessage | undefined> = new Array(CACHE_SLOTS);
+  /** Records of recent appends by seq & CACHE_MASK; bounded by CACHE_SLOTS entries and cacheBytes. */
+  private readonly cache: Array<Buffer | undefined> = new Array(CACHE_SLOTS);
   private cached = 0;
   /** Eviction walks sequences upwards from here. */
   private cacheLow = 0;
@@ -123,12 +120,12 @@ export class FileStreamStore extends BaseStreamStore {
 
   /** nats-server filestore accounting: 22 + subject + header + data + 8 (+4 with headers). */
   protected messageSize(subject: string, header: Buffer | null, data: Buffer): number {
-    return 30 + Buffer.byteLength(subject) + data.length + (header === null ? 0 : header.length + 4);
+    return 30 + subjectByteLength(subject) + data.length + (header === null ? 0 : header.length + 4);
   }
 
   protected writeMessage(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): number {
     if (this.pending.bytes >= WRITE_THRESHOLD) this.commit();
-    const slen = Buffer.byteLength(subject);
+    const slen = subjectByteLength(subject);
     const len = messageRecordLength(slen, header, data);
     let active = this.activeSegment();
     if (active.size + this.pending.bytes + len > this.segmentBytes && active.size + this.pending.bytes > 0) {
@@ -139,15 +136,17 @@ export class FileStreamStore extends BaseStreamStore {
     const rec = this.pending.reserve(len);
     writeMessageRecord(rec, seq, subject, slen, header, data, time);
     active.live++;
-    // Serve reads of recent messages from the record buffer itself.
-    const body = rec.length - data.length;
-    this.cachePut({ seq, subject, time, header: header === null ? null : rec.subarray(body - header.length, body), data: rec.subarray(body) });
+    this.cachePut(seq, rec);
     return loc;
   }
 
   protected readMessage(seq: number, slot: number): StoredMessage {
     const hit = this.cache[seq & CACHE_MASK];
-    if (hit !== undefined && hit.seq === seq) return hit;
+    if (hit !== undefined && hit.readDoubleLE(12) === seq) {
+      // Written records never change, so the message may point into the record itself.
+      const rec = decodeRecord(hit, 0, hit.length, false) as NonNullable<ReturnType<typeof decodeRecord>>;
+      return { seq, subject: rec.subject, time: rec.time, header: rec.header, data: rec.data };
+    }
     const seg = this.segmentOf(seq);
     const off = (this.index.loc as Uint32Array)[slot];
     if (seg === this.activeSegment() && off >= seg.size) this.commit();
@@ -400,20 +399,20 @@ export class FileStreamStore extends BaseStreamStore {
     return decodeRecord(big, 0, got);
   }
 
-  private cachePut(msg: StoredMessage): void {
-    this.cacheDrop(msg.seq - CACHE_SLOTS);
-    this.cache[msg.seq & CACHE_MASK] = msg;
-    this.cached += sizeOf(msg);
-    if (this.cacheLow <= msg.seq - CACHE_SLOTS) this.cacheLow = msg.seq - CACHE_SLOTS + 1;
-    while (this.cached > this.cacheBytes && this.cacheLow < msg.seq) this.cacheDrop(this.cacheLow++);
+  private cachePut(seq: number, rec: Buffer): void {
+    this.cacheDrop(seq - CACHE_SLOTS);
+    this.cache[seq & CACHE_MASK] = rec;
+    this.cached += rec.length;
+    if (this.cacheLow <= seq - CACHE_SLOTS) this.cacheLow = seq - CACHE_SLOTS + 1;
+    while (this.cached > this.cacheBytes && this.cacheLow < seq) this.cacheDrop(this.cacheLow++);
   }
 
   private cacheDrop(seq: number): void {
     const slot = seq & CACHE_MASK;
-    const m = this.cache[slot];
-    if (m !== undefined && m.seq === seq) {
+    const rec = this.cache[slot];
+    if (rec !== undefined && rec.readDoubleLE(12) === seq) {
       this.cache[slot] = undefined;
-      this.cached -= sizeOf(m);
+      this.cached -= rec.length;
     }
   }
 

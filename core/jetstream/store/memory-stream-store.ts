@@ -2,7 +2,7 @@
 // sequence, one copied buffer per message holding header and data.
 
 import { BaseStreamStore } from './base-stream-store.ts';
-import { UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
+import { subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
 export class MemoryStreamStore extends BaseStreamStore {
   readonly kind = 'memory' as const;
@@ -15,7 +15,7 @@ export class MemoryStreamStore extends BaseStreamStore {
 
   /** nats-server memstore: subject + header + data + 16. */
   protected messageSize(subject: string, header: Buffer | null, data: Buffer): number {
-    return Buffer.byteLength(subject) + (header?.length ?? 0) + data.length + 16;
+    return subjectByteLength(subject) + (header?.length ?? 0) + data.length + 16;
   }
 
   protected writeMessage(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): number {

@@ -130,6 +130,17 @@ export interface StreamStore {
 }
 
 /** Wall-clock milliseconds with sub-millisecond precision. */
+let lastSubject = '';
+let lastSubjectBytes = 0;
+/** UTF-8 length of a subject, remembering the last one (publishers repeat subjects). */
+export function subjectByteLength(subject: string): number {
+  if (subject !== lastSubject) {
+    lastSubject = subject;
+    lastSubjectBytes = Buffer.byteLength(subject);
+  }
+  return lastSubjectBytes;
+}
+
 const TIME_ORIGIN = performance.timeOrigin;
 export function nowMs(): number {
   return TIME_ORIGIN + performance.now();
