@@ -6,25 +6,16 @@
 // Guarantee: at-most-once across a crash of the bridge (the buffer is in memory),
 // at-least-once across Kafka outages (a batch whose ack was lost is sent again).
 
-import type { Message } from 'kafkajs';
 import type { Broker, BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
 import { Backoff, sleep } from './backoff.ts';
 import type { NatsToKafkaConfig } from './config.ts';
 import { errorMessage, KafkaMappingError } from './errors.ts';
 import { isPoisonError, type ProducerHandle } from './kafka-client.ts';
+import { connectProducer, groupByTopic, KafkaRecordBuilder, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, type OutgoingRecord } from './kafka-writer.ts';
 import { MappingMetrics } from './mapping-metrics.ts';
-import { hasKafkaOrigin, natsToKafkaRecord, toKafkaMessage } from './record-codec.ts';
-import { compileNatsTemplate, isValidKafkaTopic, type NatsTemplateRenderer } from './templates.ts';
+import { hasKafkaOrigin } from './record-codec.ts';
 
-interface Pending {
-  topic: string;
-  message: Message;
-  bytes: number;
-}
-
-const MAX_BATCH_MESSAGES = 2_000;
-// Kafka's default message.max.bytes is about 1 MB per record batch; stay under it per request.
-const MAX_BATCH_BYTES = 900 * 1024;
+type Pending = OutgoingRecord;
 const DEFAULT_BUFFER_MESSAGES = 100_000;
 const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
 
@@ -37,8 +28,7 @@ export interface NatsToKafkaDeps {
 
 export class NatsToKafkaMapping {
   readonly metrics: MappingMetrics;
-  private readonly topic: NatsTemplateRenderer;
-  private readonly key: NatsTemplateRenderer | null;
+  private readonly records: KafkaRecordBuilder;
   private readonly maxMessages: number;
   private readonly maxBytes: number;
   private buffer: Pending[] = [];
@@ -52,8 +42,7 @@ export class NatsToKafkaMapping {
 
   constructor(readonly config: NatsToKafkaConfig, private readonly deps: NatsToKafkaDeps) {
     this.metrics = new MappingMetrics(config.name, 'nats-to-kafka');
-    this.topic = compileNatsTemplate(config.topic, 'topic', config.name, config.subject);
-    this.key = config.key === undefined ? null : compileNatsTemplate(config.key, 'key', config.name, config.subject);
+    this.records = new KafkaRecordBuilder(config);
     this.maxMessages = config.bufferMessages ?? DEFAULT_BUFFER_MESSAGES;
     this.maxBytes = config.bufferBytes ?? DEFAULT_BUFFER_BYTES;
   }
@@ -93,26 +82,19 @@ export class NatsToKafkaMapping {
       this.metrics.loopsPrevented++;
       return;
     }
-    const vars = { subject: message.subject, tokens: message.subject.split('.'), headers: message.headers };
-    const topic = this.topic(vars);
-    if (topic === null || !isValidKafkaTopic(topic)) {
+    const record = this.records.build(message);
+    if (record instanceof KafkaMappingError) {
       this.metrics.dropped++;
-      this.metrics.error(new KafkaMappingError(this.config.name, `subject ${JSON.stringify(message.subject)} gives no valid Kafka topic (${JSON.stringify(topic)})`));
+      this.metrics.error(record);
       return;
     }
-    let key: Buffer | null | undefined;
-    if (this.key !== null) {
-      const rendered = this.key(vars);
-      key = rendered === null ? null : Buffer.from(rendered, 'utf8');
-    }
-    const draft = natsToKafkaRecord(message.headers, message.data, key);
-    const bytes = message.data.byteLength + (draft.key?.length ?? 0) + 64;
+    const bytes = record.bytes;
     if (this.pending() >= this.maxMessages || this.bufferedBytes + bytes > this.maxBytes) {
       this.metrics.dropped++;
       this.metrics.error(new KafkaMappingError(this.config.name, `buffer full (${this.pending()} messages, ${this.bufferedBytes} bytes): message on ${JSON.stringify(message.subject)} dropped`));
       return;
     }
-    this.buffer.push({ topic, message: toKafkaMessage(draft), bytes });
+    this.buffer.push(record);
     this.bufferedBytes += bytes;
     this.metrics.lag = this.pending();
     const wake = this.wake;
@@ -145,18 +127,7 @@ export class NatsToKafkaMapping {
   private async writeLoop(): Promise<void> {
     const backoff = new Backoff();
     const signal = this.abort.signal;
-    // Connect before the first message so /metrics tells at once whether Kafka is there.
-    while (!signal.aborted && this.metrics.state !== 'running') {
-      try {
-        await this.deps.producer.get();
-        this.metrics.state = 'running';
-      } catch (error) {
-        this.metrics.error(new KafkaMappingError(this.config.name, `cannot connect to Kafka: ${errorMessage(error)}`, { cause: error }));
-        this.metrics.state = 'retrying';
-        await sleep(backoff.next(), signal);
-      }
-    }
-    backoff.reset();
+    await connectProducer(this.deps.producer, this.metrics, this.config.name, signal);
     while (!signal.aborted) {
       if (this.pending() === 0) {
         await new Promise<void>((resolve) => {
@@ -195,14 +166,4 @@ export class NatsToKafkaMapping {
     this.release(1);
     this.metrics.dropped++;
   }
-}
-
-function groupByTopic(batch: Pending[]): Array<{ topic: string; messages: Message[] }> {
-  const byTopic = new Map<string, Message[]>();
-  for (const p of batch) {
-    const list = byTopic.get(p.topic);
-    if (list === undefined) byTopic.set(p.topic, [p.message]);
-    else list.push(p.message);
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
