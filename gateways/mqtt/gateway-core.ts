@@ -47,6 +47,7 @@ export class MqttGatewayCore {
   private readonly dirty = new Set<Session>();
   private dirtyTimer: NodeJS.Timeout | null = null;
   private nextClientId = 1;
+  private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
   private readonly logLine: ((line: string) => void) | undefined;
 
@@ -74,6 +75,21 @@ export class MqttGatewayCore {
     }
     await this.replies.start();
     for (const record of await this.sessionStore.list()) await this.restoreSession(record);
+  }
+
+  /**
+   * Batch output: every client with something queued writes once at the end of
+   * this event-loop turn, so a burst of deliveries and acks is one writev each.
+   */
+  scheduleFlush(client: MqttClient): void {
+    this.flushQueue.push(client);
+    if (this.flushQueue.length === 1) setImmediate(() => this.flushAll());
+  }
+
+  private flushAll(): void {
+    const clients = this.flushQueue;
+    this.flushQueue = [];
+    for (const client of clients) client.flush();
   }
 
   /** Serve MQTT on any Connection (TCP socket, WebSocket, in-memory pair). */

@@ -191,11 +191,12 @@ export class MqttClient implements SessionConnection {
     this.outboxBytes += bytes.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      this.gateway.scheduleFlush(this);
     }
   }
 
-  private flush(): void {
+  /** Write what is queued: once per event-loop turn (gateway.scheduleFlush), or at close. */
+  flush(): void {
     this.flushScheduled = false;
     if (this.outbox.length === 0) return;
     const chunks = this.outbox;

@@ -68,15 +68,30 @@ export function unescapeToken(token: string): string {
   return out;
 }
 
+/** Hot topics repeat: a small bounded cache per direction saves the split/escape/join. */
+const CACHE_MAX = 4096;
+const toSubjectCache = new Map<string, string>();
+const toTopicCache = new Map<string, string>();
+
+function remember(cache: Map<string, string>, key: string, value: string): string {
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 /** Topic name (no wildcards) -> publish subject. [MQTT-4.7.3-1] topics are at least one character. */
 export function topicToSubject(topic: string): string {
+  const cached = toSubjectCache.get(topic);
+  if (cached !== undefined) return cached;
   if (topic.length === 0) throw new TopicMappingError(topic, 'empty topic');
-  return topic.split('/').map(escapeLevel).join('.');
+  return remember(toSubjectCache, topic, topic.split('/').map(escapeLevel).join('.'));
 }
 
 /** Subject -> topic name: the exact inverse of topicToSubject. */
 export function subjectToTopic(subject: string): string {
-  return subject.split('.').map(unescapeToken).join('/');
+  const cached = toTopicCache.get(subject);
+  if (cached !== undefined) return cached;
+  return remember(toTopicCache, subject, subject.split('.').map(unescapeToken).join('/'));
 }
 
 /** [MQTT-4.7.1-1] wildcards are not allowed in topic names; [MQTT-4.7.3-2] no U+0000. */
