@@ -4,12 +4,12 @@
 // count PubAcks; direct get uses the JetStream client.
 //   node --import tsx test/bench/jetstream-bench.ts [--quick] [--only name,...]
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
-import { commandAvailable, freePort, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 interface Target {
   name: string;
@@ -18,16 +18,21 @@ interface Target {
   child: ChildProcess;
   /** Restart on the same store; resolves with milliseconds until ready. */
   restart(): Promise<number>;
+  /** Switchboard only: store recovery time it reported at its last start. */
+  recoveredMs: number | null;
   stop(): Promise<void>;
 }
 
 async function startTarget(name: 'switchboard' | 'nats-server', extra: string[] = []): Promise<Target> {
   const storeDir = tempStoreDir(`bench-${name}-`);
   const port = await freePort();
+  let recoveredMs: number | null = null;
   const launch = async (): Promise<{ child: ChildProcess; ms: number }> => {
     const t0 = performance.now();
     if (name === 'switchboard') {
       const p = await startJetStreamProcess(storeDir, port, extra);
+      const m = /recovered in (\d+) ms/.exec(p.readyLine);
+      recoveredMs = m === null ? null : Number(m[1]);
       return { child: p.child, ms: performance.now() - t0 };
     }
     const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,10 +45,12 @@ async function startTarget(name: 'switchboard' | 'nats-server', extra: string[] 
     url: `nats://127.0.0.1:${port}`,
     storeDir,
     child: current.child,
+    recoveredMs,
     async restart() {
       await stopChild(current.child);
       current = await launch();
       target.child = current.child;
+      target.recoveredMs = recoveredMs;
       return current.ms;
     },
     async stop() {
@@ -154,6 +161,7 @@ async function main(): Promise<void> {
         await nc.close();
         const ms = await target.restart();
         record(`restart with ${recoverN / 1000}k msgs`, 'ms', name, ms);
+        if (target.recoveredMs !== null) record(`  of which store recovery`, 'ms', name, target.recoveredMs);
       }
     } finally {
       if (!nc.isClosed()) await nc.close();
@@ -168,6 +176,13 @@ async function main(): Promise<void> {
     record('async publish file 128 B, sync: always', 'msgs/s', 'switchboard', await asyncPublish(nc, 'f128', quick ? 20_000 : 100_000, 128, 10_000));
     await nc.close();
     await target.stop();
+  }
+  if (want('index-memory')) {
+    const n = quick ? 200_000 : 1_000_000;
+    const out = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/bench/jetstream-index-memory.ts', String(n)], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    const m = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as { bytesPerDistinctSubjectMessage: number; bytesPerMessageOneSubject: number };
+    record(`index bytes/msg, ${n / 1000}k subjects`, 'B', 'switchboard', m.bytesPerDistinctSubjectMessage);
+    record('index bytes/msg, one subject', 'B', 'switchboard', m.bytesPerMessageOneSubject);
   }
   process.stdout.write('\nscenario                               switchboard   nats-server   ratio\n');
   for (const r of rows) {

@@ -67,12 +67,12 @@ export function jetStreamTargets(): JetStreamTarget[] {
 }
 
 /** Switchboard with JetStream as a child process (test/helpers/jetstream-server-main.ts). */
-export async function startJetStreamProcess(storeDir: string, port?: number, extra: string[] = []): Promise<RunningServer & { child: ChildProcess }> {
+export async function startJetStreamProcess(storeDir: string, port?: number, extra: string[] = []): Promise<RunningServer & { child: ChildProcess; readyLine: string }> {
   const chosen = port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/jetstream-server-main.ts', '--port', String(chosen), '--store-dir', storeDir, ...extra], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await waitForOutput(child, 'JetStream ready');
-  return { name: 'switchboard-js-process', child, port: chosen, url: `nats://127.0.0.1:${chosen}`, stop: () => stopChild(child) };
+  const readyLine = await waitForOutput(child, 'JetStream ready');
+  return { name: 'switchboard-js-process', child, readyLine, port: chosen, url: `nats://127.0.0.1:${chosen}`, stop: () => stopChild(child) };
 }
