@@ -421,8 +421,14 @@ describe('file stream store', () => {
     raw[raw.length - 9] ^= 0xff;
     fs.writeFileSync(join(dir, idx), raw);
     st = open(dir, { segmentBytes: 2048 });
+    const indexedBefore = st.recovery.indexed;
     assert.deepEqual(st.state(), expected);
     assert.deepEqual([...st.subjectCounts()].sort(), counts);
+    await st.close();
+    // The scan rewrote that index: the next start uses it again.
+    st = open(dir, { segmentBytes: 2048 });
+    assert.equal(st.recovery.indexed, indexedBefore + 1);
+    assert.deepEqual(st.state(), expected);
     await st.close();
   });
 

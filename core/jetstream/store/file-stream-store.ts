@@ -236,6 +236,8 @@ export class FileStreamStore extends BaseStreamStore {
         return;
       }
       truncatedBytes += this.scanSegment(seg, onRecover);
+      // A sealed segment without a usable index gets one now, so the next start is fast.
+      if (sealed) this.writeIndex(seg, names[i + 1]);
     });
     if (this.segments.length === 0) {
       this.segments.push(this.openSegment(Math.max(1, firstSeq)));
