@@ -49,8 +49,14 @@ export interface KafkaToNatsConfig {
 export interface NatsToKafkaConfig {
   name: string;
   direction: 'nats-to-kafka';
-  /** Core NATS subject, wildcards allowed. */
+  /** Core NATS subject, wildcards allowed; with `stream`, the consumer's filter subject. */
   subject: string;
+  /** Read from this JetStream stream through a durable pull consumer (at-least-once) instead of a core subscription. */
+  stream?: string;
+  /** Durable consumer name (default kafka-<mapping name>). */
+  consumer?: string;
+  /** JetStream: how long a delivered message may wait for Kafka before redelivery (default 30000 ms; kept alive with +WPI). */
+  ackWaitMs?: number;
   /** Queue group, so several bridge copies share the subject instead of each writing it. */
   queue?: string;
   /** Topic template: {subject} {1}..{n} {header:Name}. */
@@ -197,7 +203,7 @@ function validateKafkaToNats(raw: Raw, path: string, name: string): KafkaToNatsC
 }
 
 function validateNatsToKafka(raw: Raw, path: string, name: string): NatsToKafkaConfig {
-  rejectUnknown(raw, ['name', 'direction', 'subject', 'queue', 'topic', 'key', 'bufferMessages', 'bufferBytes', 'forwardKafkaOrigin'], path, name);
+  rejectUnknown(raw, ['name', 'direction', 'subject', 'queue', 'topic', 'key', 'bufferMessages', 'bufferBytes', 'forwardKafkaOrigin', 'stream', 'consumer', 'ackWaitMs'], path, name);
   const subject = str(raw, 'subject', path, name, true);
   if (!isValidSubscriptionSubject(subject)) throw new KafkaConfigError(`${path}.subject`, `${JSON.stringify(subject)} is not a valid NATS subject`, name);
   const out: NatsToKafkaConfig = { name, direction: 'nats-to-kafka', subject, topic: str(raw, 'topic', path, name, true) };
@@ -220,7 +226,29 @@ function validateNatsToKafka(raw: Raw, path: string, name: string): NatsToKafkaC
   if (bufferBytes !== undefined) out.bufferBytes = bufferBytes;
   const forward = bool(raw, 'forwardKafkaOrigin', path, name);
   if (forward !== undefined) out.forwardKafkaOrigin = forward;
+  validateJetStreamSource(raw, out, path, name);
   return out;
+}
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+
+function validateJetStreamSource(raw: Raw, out: NatsToKafkaConfig, path: string, name: string): void {
+  const stream = str(raw, 'stream', path, name, false);
+  const consumer = str(raw, 'consumer', path, name, false);
+  const ackWaitMs = positiveInt(raw, 'ackWaitMs', path, name);
+  if (stream === undefined) {
+    if (consumer !== undefined || ackWaitMs !== undefined) throw new KafkaConfigError(`${path}.${consumer !== undefined ? 'consumer' : 'ackWaitMs'}`, 'only applies with "stream"', name);
+    return;
+  }
+  if (!NAME.test(stream)) throw new KafkaConfigError(`${path}.stream`, `${JSON.stringify(stream)} is not a valid stream name`, name);
+  // The stream holds the backlog: a queue group or an in-memory buffer would only weaken that.
+  for (const key of ['queue', 'bufferMessages', 'bufferBytes'] as const) {
+    if (raw[key] !== undefined) throw new KafkaConfigError(`${path}.${key}`, 'does not apply with "stream" (the stream is the buffer)', name);
+  }
+  out.stream = stream;
+  out.consumer = consumer ?? `kafka-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  if (!NAME.test(out.consumer)) throw new KafkaConfigError(`${path}.consumer`, `${JSON.stringify(out.consumer)} is not a valid consumer name`, name);
+  if (ackWaitMs !== undefined) out.ackWaitMs = ackWaitMs;
 }
 
 /** Validate an untrusted `kafka` config section; throws KafkaConfigError naming the path and mapping. */

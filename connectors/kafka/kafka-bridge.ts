@@ -10,6 +10,7 @@ import { KafkaUnreachableError } from './errors.ts';
 import { createKafkaClient, ProducerHandle, type BridgeLogLevel } from './kafka-client.ts';
 import { KafkaToNatsMapping } from './kafka-to-nats.ts';
 import type { MappingMetricsSnapshot } from './mapping-metrics.ts';
+import { JetStreamToKafkaMapping } from './jetstream-to-kafka.ts';
 import { NatsToKafkaMapping } from './nats-to-kafka.ts';
 
 export interface KafkaBridgeOptions {
@@ -48,10 +49,12 @@ export function createKafkaBridge(options: KafkaBridgeOptions): KafkaBridge {
   const kafka = createKafkaClient(config.kafka, options.logLevel ?? 'error');
   const producer = new ProducerHandle(kafka, config.kafka.idempotent ?? true);
   const fromKafka: KafkaToNatsMapping[] = [];
-  const toKafka: NatsToKafkaMapping[] = [];
+  const toKafka: Array<NatsToKafkaMapping | JetStreamToKafkaMapping> = [];
   for (const mapping of config.mappings) {
     if (mapping.direction === 'kafka-to-nats') {
       fromKafka.push(new KafkaToNatsMapping(mapping, { broker: options.broker, kafka, publishTimeoutMs: options.publishTimeoutMs }));
+    } else if (mapping.stream !== undefined && mapping.consumer !== undefined) {
+      toKafka.push(new JetStreamToKafkaMapping({ ...mapping, stream: mapping.stream, consumer: mapping.consumer }, { broker: options.broker, producer }));
     } else {
       toKafka.push(new NatsToKafkaMapping(mapping, { broker: options.broker, producer, drainTimeoutMs: options.drainTimeoutMs }));
     }

@@ -60,6 +60,11 @@ describe('kafka bridge config', () => {
     rejects({ kafka, mappings: [{ ...inbound, topics: ['/orders[/'] }] }, /topics\[0\]$/, 'orders-in');
     rejects({ kafka, mappings: [{ ...inbound, direction: 'sideways' }] }, /direction$/, 'orders-in');
     rejects({ kafka, mappings: [{ ...inbound, start: 'middle' }] }, /start$/, 'orders-in');
+    rejects({ kafka, mappings: [{ ...outbound, consumer: 'c' }] }, /consumer$/, 'orders-out');
+    rejects({ kafka, mappings: [{ ...outbound, stream: 'ORDERS', queue: 'q' }] }, /queue$/, 'orders-out');
+    rejects({ kafka, mappings: [{ ...outbound, stream: 'OR.DERS' }] }, /stream$/, 'orders-out');
+    const js = validateKafkaBridgeConfig({ kafka, mappings: [{ ...outbound, stream: 'ORDERS' }] }).mappings[0];
+    assert.equal(js.direction === 'nats-to-kafka' ? js.consumer : null, 'kafka-orders-out', 'a default durable name');
     rejects({ kafka: { brokers: ['localhost'] }, mappings: [] }, /^kafka\.brokers\[0\]$/, null);
     rejects({ kafka: { brokers: [] }, mappings: [] }, /^kafka\.brokers$/, null);
   });
