@@ -135,7 +135,7 @@ export class MqttGatewayCore {
    * sessions are saved at subscribe, unsubscribe and disconnect, not per message.
    */
   private markDirty(session: Session): void {
-    if (session.expiryInterval === 0 || session.connection !== null) return;
+    if (!this.sessionStore.durable || session.expiryInterval === 0 || session.connection !== null) return;
     this.dirty.add(session);
     if (this.dirtyTimer === null) {
       this.dirtyTimer = setTimeout(() => void this.flushDirty(), 50);

@@ -77,6 +77,7 @@ export class JetStreamRetainedStore implements RetainedStore {
 }
 
 export class JetStreamSessionStore implements MqttSessionStore {
+  readonly durable = true;
   private readonly js: JetStreamApi;
 
   private constructor(broker: Broker, options: JetStreamStoreOptions) {

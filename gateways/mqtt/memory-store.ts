@@ -22,6 +22,7 @@ export class MemoryRetainedStore implements RetainedStore {
 }
 
 export class MemorySessionStore implements MqttSessionStore {
+  readonly durable = false;
   private readonly records = new Map<string, SessionRecord>();
 
   async load(clientId: string): Promise<SessionRecord | null> {

@@ -22,6 +22,24 @@ export interface WillMessage {
 
 export type ClientState = 'connecting' | 'connected' | 'closed';
 
+/** True when a v5 PUBLISH of this message would carry properties. */
+function hasWireProperties(m: MqttMessage): boolean {
+  const p = m.properties;
+  return p.payloadFormatIndicator === true || p.messageExpiryInterval !== undefined || p.contentType !== undefined ||
+    p.responseTopic !== undefined || p.correlationData !== undefined || p.userProperties !== undefined;
+}
+
+/** One-entry cache: the last QoS 0 frame, keyed by payload identity, topic, retain and version. */
+let lastFrame: { payload: Buffer; topic: string; retain: boolean; version: 4 | 5; bytes: Buffer } | null = null;
+
+function cachedQos0Frame(m: MqttMessage, retain: boolean, version: 4 | 5): Buffer {
+  const c = lastFrame;
+  if (c !== null && c.payload === m.payload && c.topic === m.topic && c.retain === retain && c.version === version) return c.bytes;
+  const bytes = mqttPacket.generate({ cmd: 'publish', topic: m.topic, payload: m.payload, qos: 0, retain, dup: false }, { protocolVersion: version });
+  lastFrame = { payload: m.payload, topic: m.topic, retain, version, bytes };
+  return bytes;
+}
+
 export class MqttClient implements SessionConnection {
   state: ClientState = 'connecting';
   protocolVersion: 4 | 5 = 4;
@@ -85,6 +103,13 @@ export class MqttClient implements SessionConnection {
   sendPublish(out: Outbound, dup: boolean): boolean {
     if (this.state === 'closed') return true; // stays in flight for the next connection
     const m = out.message;
+    if (out.qos === 0 && out.subscriptionIds === undefined && (!this.isV5 || !hasWireProperties(m))) {
+      // Fan-out: the same QoS 0 message to many clients encodes to the same bytes.
+      const frame = cachedQos0Frame(m, out.retain, this.protocolVersion);
+      if (frame.length > this.clientMaxPacketSize) return false;
+      this.enqueue(frame);
+      return true;
+    }
     const packet: IPublishPacket = {
       cmd: 'publish',
       topic: m.topic,

@@ -50,6 +50,11 @@ export interface SessionRecord {
 }
 
 export interface MqttSessionStore {
+  /**
+   * True when saved records outlive the process: the gateway then saves a detached
+   * session after each queued message. The in-memory store saves only at stop().
+   */
+  readonly durable: boolean;
   load(clientId: string): Promise<SessionRecord | null>;
   save(record: SessionRecord): Promise<void>;
   delete(clientId: string): Promise<void>;

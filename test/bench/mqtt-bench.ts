@@ -38,7 +38,7 @@ async function startServer(name: 'switchboard' | 'mosquitto'): Promise<Server> {
     await sleep(100);
     return { name, port, child, dir };
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/mqtt-server-main.ts', '--mqtt-port', String(port), '--store-dir', dir, '--persistence', 'memory'], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/helpers/mqtt-server-main.ts', '--mqtt-port', String(port), '--store-dir', dir, '--persistence', 'memory'], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,6 +50,23 @@ function rssMiB(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
+}
+
+/** Switchboard only: live heap bytes after a full GC (see mqtt-server-main.ts). */
+async function heapBytes(server: Server): Promise<number | null> {
+  if (server.name !== 'switchboard') return null;
+  const line = new Promise<number>((resolve) => {
+    const onData = (d: Buffer): void => {
+      const m = /HEAP (\d+)/.exec(d.toString());
+      if (m) {
+        server.child.stdout?.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    server.child.stdout?.on('data', onData);
+  });
+  server.child.kill('SIGUSR2');
+  return line;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -205,8 +222,9 @@ async function throughput(server: Server, qos: 0 | 1 | 2, count: number): Promis
 }
 
 /** Many connected clients, one subscription each; RSS and one publish's fan-out time. */
-async function fanOut(server: Server, clients: number): Promise<{ rss: number; connectSeconds: number; fanOutMs: number }> {
+async function fanOut(server: Server, clients: number): Promise<{ rss: number; heap: number | null; connectSeconds: number; fanOutMs: number }> {
   const before = rssMiB(server.child.pid);
+  const heapBefore = await heapBytes(server);
   const subs: BenchClient[] = [];
   const t0 = performance.now();
   for (let i = 0; i < clients; i += 200) {
@@ -217,6 +235,8 @@ async function fanOut(server: Server, clients: number): Promise<{ rss: number; c
   const connectSeconds = (performance.now() - t0) / 1000;
   await sleep(500);
   const rss = rssMiB(server.child.pid) - before;
+  const heapAfter = await heapBytes(server);
+  const heap = heapBefore === null || heapAfter === null ? null : (heapAfter - heapBefore) / clients;
   let got = 0;
   let done: () => void = () => {};
   const all = new Promise<void>((r) => (done = r));
@@ -235,12 +255,13 @@ async function fanOut(server: Server, clients: number): Promise<{ rss: number; c
   pub.close();
   for (const c of subs) c.close();
   if (got < clients) throw new Error(`${server.name} fan-out: ${got}/${clients}`);
-  return { rss, connectSeconds, fanOutMs };
+  return { rss, heap, connectSeconds, fanOutMs };
 }
 
 /** Offline persistent QoS 1 sessions: RSS, and the time to queue one message for all of them. */
-async function persistentSessions(server: Server, sessions: number): Promise<{ rss: number; queueMs: number }> {
+async function persistentSessions(server: Server, sessions: number): Promise<{ rss: number; heap: number | null; queueMs: number }> {
   const before = rssMiB(server.child.pid);
+  const heapBefore = await heapBytes(server);
   for (let i = 0; i < sessions; i += 200) {
     const batch = await Promise.all(Array.from({ length: Math.min(200, sessions - i) }, (_, k) => BenchClient.open(server.port, `ps-${i + k}`, false)));
     await Promise.all(batch.map((c) => c.subscribe('ps/all', 1)));
@@ -251,6 +272,8 @@ async function persistentSessions(server: Server, sessions: number): Promise<{ r
   }
   await sleep(500);
   const rss = rssMiB(server.child.pid) - before;
+  const heapAfter = await heapBytes(server);
+  const heap = heapBefore === null || heapAfter === null ? null : (heapAfter - heapBefore) / sessions;
   const pub = await BenchClient.open(server.port, 'ps-pub');
   const t = performance.now();
   const ack = pub.next('puback');
@@ -262,7 +285,7 @@ async function persistentSessions(server: Server, sessions: number): Promise<{ r
   await ping;
   const queueMs = performance.now() - t;
   pub.close();
-  return { rss, queueMs };
+  return { rss, heap, queueMs };
 }
 
 async function main(): Promise<void> {
@@ -290,6 +313,7 @@ async function main(): Promise<void> {
     try {
       const f = await fanOut(server, N.clients);
       row[`${N.clients} clients RSS MiB`] = f.rss.toFixed(1);
+      if (f.heap !== null) row['heap bytes/client'] = f.heap.toFixed(0);
       row['connect+sub s'] = f.connectSeconds.toFixed(2);
       row['fan-out ms'] = f.fanOutMs.toFixed(1);
     } finally {
@@ -300,6 +324,7 @@ async function main(): Promise<void> {
     try {
       const p = await persistentSessions(server, N.clients);
       row[`${N.clients} offline QoS1 sessions RSS MiB`] = p.rss.toFixed(1);
+      if (p.heap !== null) row['heap bytes/offline session'] = p.heap.toFixed(0);
       row['queue 1 msg for all ms'] = p.queueMs.toFixed(1);
     } finally {
       await stopChild(server.child);

@@ -35,5 +35,10 @@ async function shutdown(): Promise<void> {
   await engine.stop();
   process.exit(0);
 }
+// Benchmarks ask for the live heap (after a full GC, with --expose-gc) with SIGUSR2.
+process.on('SIGUSR2', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  process.stdout.write(`HEAP ${process.memoryUsage().heapUsed}\n`);
+});
 process.on('SIGTERM', () => void shutdown());
 process.on('SIGINT', () => void shutdown());
