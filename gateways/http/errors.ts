@@ -12,6 +12,7 @@ import {
 } from '../../core/broker/errors.ts';
 import { JetStreamApiError, JetStreamUnavailableError } from './jetstream-client.ts';
 import { KvError } from './kv-client.ts';
+import { ObjectStoreError } from './object-client.ts';
 
 export const HTTP_ERRORS = {
   invalid_request: { status: 400, title: 'The request does not match the route schema' },
@@ -108,6 +109,10 @@ export function toProblem(error: unknown): HttpProblem {
   }
   if (error instanceof KvError) {
     const code = error.kind === 'wrong_revision' || error.kind === 'exists' ? 'precondition_failed' : 'invalid_request';
+    return new HttpProblem(code, error.message, error.details, { cause: error });
+  }
+  if (error instanceof ObjectStoreError) {
+    const code = error.kind === 'not_found' ? 'not_found' : error.kind === 'digest_mismatch' ? 'internal' : 'invalid_request';
     return new HttpProblem(code, error.message, error.details, { cause: error });
   }
   if (error instanceof JetStreamUnavailableError) return new HttpProblem('jetstream_unavailable', error.message, { operation: error.op }, { cause: error });

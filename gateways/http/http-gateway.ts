@@ -16,6 +16,7 @@ import { recordRoutes, type RecordedRoute } from './openapi.ts';
 import { bucketRoutes } from './routes/buckets.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { kvRoutes } from './routes/kv.ts';
+import { objectRoutes } from './routes/objects.ts';
 import { monitoringRoutes, type MonitoringMount } from './routes/monitoring.ts';
 import { streamMessageRoutes } from './routes/stream-messages.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -121,6 +122,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     await v1.register(streamMessageRoutes, ctx);
     await v1.register(kvRoutes, ctx);
     await v1.register(bucketRoutes, ctx);
+    await v1.register(objectRoutes, ctx);
   });
   app.register(monitoringRoutes, { ctx, mount: options.monitoring ?? {} });
   app.register(docsRoutes, {

@@ -118,6 +118,18 @@ export class JetStreamClient {
     return this.api<StreamInfoWire>('STREAM.INFO', [name], options);
   }
 
+  /** Every subject stored in a stream that matches `filter`, following STREAM.INFO's subject paging. */
+  async storedSubjects(stream: string, filter: string): Promise<string[]> {
+    const subjects: string[] = [];
+    for (let page = 0; page < 10_000; page++) {
+      const info = await this.streamInfo(stream, { subjects_filter: filter, offset: subjects.length });
+      const found = Object.keys(info.state.subjects ?? {});
+      subjects.push(...found);
+      if (found.length === 0 || subjects.length >= (typeof info.total === 'number' ? info.total : 0)) break;
+    }
+    return subjects;
+  }
+
   createStream(config: StreamConfigWire): Promise<StreamInfoWire> {
     return this.api<StreamInfoWire>('STREAM.CREATE', [String(config.name)], config);
   }

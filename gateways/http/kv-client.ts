@@ -204,15 +204,7 @@ export class KvClient {
   async keys(bucket: string, options: { filter?: string; after?: string; limit: number }): Promise<{ keys: string[]; more: boolean }> {
     this.checkBucket(bucket);
     const prefix = `$KV.${bucket}.`;
-    const subjects: string[] = [];
-    for (let offset = 0, page = 0; page < 10_000; page++) {
-      const info = await this.js.streamInfo(streamName(bucket), { subjects_filter: prefix + (options.filter ?? '>'), offset });
-      const found = Object.keys(info.state.subjects ?? {});
-      subjects.push(...found);
-      offset += found.length;
-      const total = typeof info.total === 'number' ? info.total : 0;
-      if (found.length === 0 || offset >= total) break;
-    }
+    const subjects = await this.js.storedSubjects(streamName(bucket), prefix + (options.filter ?? '>'));
     const stored = subjects.map((s) => s.slice(prefix.length)).sort();
     const keys: string[] = [];
     const afterStored = options.after === undefined ? undefined : encodeKey(options.after);
