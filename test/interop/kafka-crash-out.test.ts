@@ -1,0 +1,134 @@
+// Crash test for JetStream -> Kafka: the bridge runs as a child process and is
+// killed with SIGKILL at random moments while messages flow out of a stream.
+// Acks go to JetStream only after Kafka acknowledged the write, so after the
+// last copy drains the consumer, Kafka holds every message at least once
+// (duplicates allowed: the ones written but not yet acked at a kill).
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kafka, logLevel } from 'kafkajs';
+import { startNatsServerJetStream, startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
+import { kcatConsume, startKafkaMock, type KafkaMock } from '../helpers/kafka-mock.ts';
+import { startKafkaProxy, type KafkaProxy } from '../helpers/kafka-proxy.ts';
+import { commandAvailable, PROJECT_ROOT, requirePeer, stopChild, waitForOutput } from '../helpers/servers.ts';
+
+const MESSAGES = 20_000;
+const KILLS = 3;
+
+async function hasConsumerApi(url: string): Promise<boolean> {
+  const nc = await connect({ servers: url });
+  try {
+    const reply = await nc.request('$JS.API.CONSUMER.NAMES.__probe__', '{}', { timeout: 1_000 });
+    return /10059|stream not found/.test(reply.string());
+  } catch {
+    return false;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Switchboard when its consumers answer; otherwise nats-server -js when installed. */
+async function startTarget(): Promise<JetStreamServer | null> {
+  const switchboard = await startSwitchboardJetStream();
+  if (await hasConsumerApi(switchboard.url)) return switchboard;
+  await switchboard.stop();
+  return commandAvailable('nats-server') ? startNatsServerJetStream() : null;
+}
+
+if (requirePeer('kcat')) {
+  describe('kafka bridge crash, JetStream to Kafka', () => {
+    let server: JetStreamServer | null = null;
+    let mock: KafkaMock;
+    let proxy: KafkaProxy;
+    let nc: NatsConnection;
+    const children: ChildProcess[] = [];
+    before(async () => {
+      server = await startTarget();
+      if (server === null) return;
+      mock = await startKafkaMock();
+      proxy = await startKafkaProxy();
+      proxy.retarget(mock.brokers);
+      nc = await connect({ servers: server.url });
+    });
+    after(async () => {
+      for (const child of children) await stopChild(child, 'SIGKILL');
+      await nc?.close();
+      await proxy?.close();
+      await mock?.stop();
+      await server?.stop();
+    });
+
+    it(`kafka crash out - kill -9 the bridge ${KILLS} times while ${MESSAGES} messages leave a stream: each in Kafka at least once`, async (t) => {
+      if (server === null) {
+        process.stdout.write('SKIPPED: no JetStream target with consumers\n');
+        t.skip('no JetStream target with consumers');
+        return;
+      }
+      const url = server.url;
+      t.diagnostic(`JetStream target: ${server.name}`);
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'OUTC', subjects: ['outc.>'] });
+      const admin = new Kafka({ brokers: proxy.brokers, clientId: 'crash-admin', logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      const inKafka = async (): Promise<number> => {
+        try {
+          return (await admin.fetchTopicOffsets('crash-out')).reduce((sum, p) => sum + Number(p.high), 0);
+        } catch {
+          return 0; // the topic appears with the first write
+        }
+      };
+      const config = {
+        kafka: { brokers: proxy.brokers, clientId: 'crash-out' },
+        mappings: [{ name: 'out', direction: 'nats-to-kafka', stream: 'OUTC', consumer: 'crash-out', subject: 'outc.>', topic: 'crash-out', key: '{2}', ackWaitMs: 2_000 }],
+      };
+      const startBridge = (): ChildProcess => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/kafka-bridge-main.ts', url, JSON.stringify(config)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        return child;
+      };
+      // Messages keep arriving while the bridge is killed, so kills land mid-flow.
+      const publishing = (async () => {
+        for (let i = 0; i < MESSAGES; i += 1_000) {
+          for (let j = i; j < i + 1_000; j++) nc.publish(`outc.k${j % 13}`, `m ${j}`);
+          await nc.flush();
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+      })();
+      const counts: number[] = [];
+      for (let kill = 0; kill < KILLS; kill++) {
+        const child = startBridge();
+        await waitForOutput(child, 'kafka bridge ready', 30_000);
+        const before = await inKafka();
+        const deadline = Date.now() + 20_000;
+        while ((await inKafka()) === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 500)));
+        await stopChild(child, 'SIGKILL');
+        counts.push(await inKafka());
+      }
+      await publishing;
+      assert.equal((await jsm.streams.info('OUTC')).state.messages, MESSAGES);
+      const last = startBridge();
+      await waitForOutput(last, 'kafka bridge ready', 30_000);
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        const info = await jsm.consumers.info('OUTC', 'crash-out');
+        if (info.num_pending + info.num_ack_pending === 0) break;
+        assert.ok(Date.now() < deadline, `consumer not drained: ${info.num_pending} pending, ${info.num_ack_pending} unacked`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await stopChild(last, 'SIGTERM');
+      const total = await inKafka();
+      await admin.disconnect();
+      const records = kcatConsume(mock.bootstrap, 'crash-out', total, 30_000);
+      const seen = new Set(records.map((r) => r.payload));
+      const missing: number[] = [];
+      for (let i = 0; i < MESSAGES; i++) if (!seen.has(`m ${i}`)) missing.push(i);
+      assert.deepEqual(missing.slice(0, 10), [], `${missing.length} messages missing from Kafka`);
+      assert.ok(counts[KILLS - 1] < total, `the kills happened mid-flow (${counts.join(' -> ')} of ${total})`);
+      t.diagnostic(`records in Kafka after each kill: ${counts.join(', ')}; total ${total} for ${MESSAGES} messages (${total - MESSAGES} duplicates from redelivery)`);
+    });
+  });
+}
