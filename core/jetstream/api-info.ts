@@ -24,7 +24,7 @@ export const infoRoutes: ApiRoute[] = [
         memory: usage.memory,
         storage: usage.storage,
         streams: usage.streams,
-        consumers: 0,
+        consumers: engine.consumers.count(),
         limits: { ...UNLIMITED_ACCOUNT, max_streams: maxStreams },
         api: { total: engine.stats.apiTotal, errors: engine.stats.apiErrors },
       });

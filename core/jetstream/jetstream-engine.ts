@@ -19,6 +19,8 @@ import { directRoutes } from './api-direct.ts';
 import { msgRoutes } from './api-msg.ts';
 import type { ApiReply, ApiRequest, ApiRoute } from './api-route.ts';
 import { streamRoutes } from './api-stream.ts';
+import { consumerRoutes } from './api-consumer.ts';
+import { ConsumerManager } from './consumer/consumer-manager.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { JsApiError, JsError } from './errors.ts';
 import { formatTime } from './rfc3339.ts';
@@ -110,6 +112,8 @@ export class JetStreamEngine implements Subscriber {
   private readonly streams = new Map<string, Stream>();
   private readonly capture = new Map<Subscription, Stream>();
   private readonly routes = new Map<string, ApiRoute>();
+  /** Consumers, acks and redelivery (core/jetstream/consumer). */
+  readonly consumers: ConsumerManager;
   private apiSub: Subscription | null = null;
   private outbox: Outgoing[] = [];
   private readonly acks = new AckEncoder();
@@ -118,7 +122,8 @@ export class JetStreamEngine implements Subscriber {
   private running = false;
 
   constructor(readonly router: Router, readonly options: JetStreamOptions) {
-    for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes]) this.routes.set(route.op, route);
+    for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes]) this.routes.set(route.op, route);
+    this.consumers = new ConsumerManager(this);
   }
 
   get streamsDir(): string {
@@ -138,9 +143,11 @@ export class JetStreamEngine implements Subscriber {
       const stream = new Stream(config, meta.created, this.openStore(config, collector.observe, cutoff));
       stream.seedDedupe(collector);
       this.attach(stream);
+      this.consumers.recover(stream);
     }
     this.apiSub = new Subscription(this, `${JS_API_PREFIX}>`, null, 'js-api');
     this.router.subscribe(this.apiSub);
+    this.consumers.start();
     this.running = true;
   }
 
@@ -150,6 +157,7 @@ export class JetStreamEngine implements Subscriber {
     this.running = false;
     if (this.apiSub !== null) this.router.unsubscribe(this.apiSub);
     this.apiSub = null;
+    this.consumers.stop();
     for (const sub of this.capture.keys()) this.router.unsubscribe(sub);
     this.flushTurn();
     for (const stream of this.streams.values()) await stream.store.close();
@@ -170,6 +178,7 @@ export class JetStreamEngine implements Subscriber {
     try {
       const ack = stream.ingest(subject, headerSize, message);
       this.markDirty(stream.store);
+      if (ack.duplicate !== true) this.consumers.appended(stream, ack.seq, subject);
       if (reply === null || stream.config.noAck) return;
       payload = this.acks.encode(stream.ackPrefixBytes, ack.seq, ack.duplicate === true);
     } catch (err) {
@@ -243,6 +252,7 @@ export class JetStreamEngine implements Subscriber {
   async deleteStream(name: string): Promise<void> {
     const stream = this.stream(name);
     this.detach(stream);
+    this.consumers.streamDeleted(stream);
     this.streams.delete(name);
     this.dirty.delete(stream.store);
     try {
@@ -256,6 +266,7 @@ export class JetStreamEngine implements Subscriber {
   /** A store changed outside a publish (purge, delete): commit it before the answer goes out. */
   touched(stream: Stream): void {
     this.markDirty(stream.store);
+    this.consumers.streamChanged(stream);
   }
 
   /** Account-level usage for $JS.API.INFO. */

@@ -74,6 +74,8 @@ export class MsgIdCollector {
 
 export class Stream {
   subscriptions: Subscription[] = [];
+  /** Kept by the consumer manager; reported as state.consumer_count. */
+  consumerCount = 0;
   private readonly dedupe = new Map<string, { seq: number; time: number }>();
   private lastMsgId = '';
   private ackPrefix: Buffer | undefined;
@@ -183,7 +185,7 @@ export class Stream {
       first_ts: formatTime(s.firstTime),
       last_seq: s.lastSeq,
       last_ts: formatTime(s.lastTime),
-      consumer_count: 0,
+      consumer_count: this.consumerCount,
     };
     if (s.numSubjects > 0) wire.num_subjects = s.numSubjects;
     if (options.subjectsFilter) {

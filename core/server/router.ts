@@ -16,15 +16,27 @@ export class Router {
   readonly stats: RouterStats = { inMsgs: 0, inBytes: 0 };
   /** Rotates queue-group picks so load spreads evenly across members. */
   private queueCursor = 0;
+  /** Told about every subscribe and unsubscribe (JetStream push consumers watch their deliver subjects). */
+  private observers: Array<(sub: Subscription, added: boolean) => void> = [];
 
   subscribe(sub: Subscription): void {
     this.sublist.insert(sub);
+    for (const o of this.observers) o(sub, true);
+  }
+
+  /** Watch subscriptions come and go; returns the function that stops watching. */
+  observe(observer: (sub: Subscription, added: boolean) => void): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
   }
 
   unsubscribe(sub: Subscription): void {
     if (sub.closed) return;
     sub.closed = true;
     this.sublist.remove(sub);
+    for (const o of this.observers) o(sub, false);
   }
 
   /** True when at least one subscription would receive a message on `subject`. */

@@ -1,0 +1,39 @@
+// The ConsumerInfo JSON nats-server answers CONSUMER.CREATE/INFO/LIST with.
+
+import { formatTime } from '../rfc3339.ts';
+import { consumerConfigToWire, type ConsumerConfigWire } from './consumer-config.ts';
+import type { Consumer } from './consumer.ts';
+import type { SequencePair } from './consumer-state-store.ts';
+
+export interface ConsumerInfoWire {
+  stream_name: string;
+  name: string;
+  created: string;
+  config: ConsumerConfigWire;
+  delivered: SequencePair;
+  ack_floor: SequencePair;
+  num_ack_pending: number;
+  num_redelivered: number;
+  num_waiting: number;
+  num_pending: number;
+  push_bound?: boolean;
+  ts: string;
+}
+
+export function consumerInfo(c: Consumer, pushBound: boolean): ConsumerInfoWire {
+  const info: ConsumerInfoWire = {
+    stream_name: c.stream.name,
+    name: c.name,
+    created: c.created,
+    config: consumerConfigToWire(c.config),
+    delivered: { consumer_seq: c.dseq, stream_seq: c.sseq - 1 },
+    ack_floor: { consumer_seq: c.floorConsumer, stream_seq: c.floorStream },
+    num_ack_pending: c.numAckPending,
+    num_redelivered: c.numRedelivered,
+    num_waiting: c.waiting?.length ?? 0,
+    num_pending: c.numPending(),
+    ts: formatTime(Date.now()),
+  };
+  if (pushBound) info.push_bound = true;
+  return info;
+}

@@ -1,0 +1,668 @@
+// One JetStream consumer: where it is in the stream, what it delivered and is
+// waiting to hear back about, and how it serves pull requests or a push
+// subject (NS consumer.go). It holds no timer of its own: every deadline goes
+// to the engine's shared DeadlineScheduler, and the manager wakes it only when
+// a matching message is appended while it has somewhere to deliver it.
+
+import type { Stream } from '../stream.ts';
+import type { StoredMessage } from '../store/stream-store.ts';
+import { ackSubject, AckKind, type AckPayload, type AckReply } from './ack-subjects.ts';
+import { AckPolicy, DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
+import type { ConsumerStateWire } from './consumer-state-store.ts';
+import type { Deadline, DeadlineScheduler } from './deadline-scheduler.ts';
+import { FilterSet } from './filter-set.ts';
+import { parsePullRequest, PullRequestError, PullRequestQueue, type PullRequest } from './pull-requests.ts';
+import { PushState } from './push-delivery.ts';
+import * as S from './status-messages.ts';
+
+/** What a consumer needs from the engine; implemented by ConsumerManager. */
+export interface ConsumerHost {
+  readonly scheduler: DeadlineScheduler;
+  /** Route to `to` (one member per queue group), shown to the client with the stored subject. False: nobody listens. */
+  deliverMessage(to: string, subject: string, reply: string, header: Buffer | null, data: Buffer): boolean;
+  /** A header-only status message (404, 408, 409, 100 ...). */
+  sendStatus(to: string, header: Buffer, reply?: string | null): void;
+  hasInterest(subject: string): boolean;
+  /** Run pump() at the end of this turn. */
+  wake(c: Consumer): void;
+  /** Persist state at the end of this turn. */
+  saveLater(c: Consumer): void;
+  /** Whether appends on matching subjects should wake this consumer. */
+  setHungry(c: Consumer, hungry: boolean): void;
+  /** The consumer is done with `seq` (acked, terminated, or delivered under ack none): retention may remove it. */
+  acked(c: Consumer, seq: number): void;
+  maxDeliveriesReached(c: Consumer, seq: number, deliveries: number): void;
+  /** inactive_threshold passed without interest: delete the consumer. */
+  inactive(c: Consumer): void;
+}
+
+interface PendingEntry {
+  readonly seq: number;
+  /** Consumer sequence of the first delivery (ack floor is reported with it). */
+  readonly dseq: number;
+  /** Last delivery time, wall-clock ms. */
+  ts: number;
+  /** The live ack deadline; an older one in the heap finds itself replaced and does nothing. */
+  timer: AckTimer | null;
+}
+
+class AckTimer implements Deadline {
+  constructor(readonly at: number, readonly consumer: Consumer, readonly entry: PendingEntry) {}
+  fire(now: number): void {
+    this.consumer.ackTimedOut(this, now);
+  }
+}
+
+class CallbackDeadline implements Deadline {
+  constructor(readonly at: number, private readonly fn: (now: number) => void) {}
+  fire(now: number): void {
+    this.fn(now);
+  }
+}
+
+const NS_PER_MS = 1_000_000;
+
+export class Consumer {
+  readonly name: string;
+  readonly filters: FilterSet;
+  /** Next stream sequence to look at for a first delivery. */
+  sseq = 1;
+  /** Last consumer (delivery) sequence handed out. */
+  dseq = 0;
+  floorStream = 0;
+  floorConsumer = 0;
+  lastActive = Date.now();
+  deleted = false;
+  private pending: Map<number, PendingEntry> | null = null;
+  /** Deliveries so far, for messages delivered more than once (NS o.rdc). */
+  private rdc: Map<number, number> | null = null;
+  /** Sequences due for redelivery, oldest first. */
+  private rdq: number[] = [];
+  private readonly rdqSet = new Set<number>();
+  readonly waiting: PullRequestQueue | null;
+  readonly push: PushState | null;
+  /** last_per_subject: the starting set, delivered before moving on to new messages. */
+  private lps: number[] | null = null;
+  /** Undelivered-count estimate for the ack reply's <pending> token (exact count is in info()). */
+  private npc = -1;
+  private npcLast = 0;
+  private inactiveArmed = false;
+  private readonly ackPrefix: string;
+
+  constructor(
+    private readonly host: ConsumerHost,
+    readonly stream: Stream,
+    public config: ConsumerConfig,
+    readonly created: string,
+    readonly persistent: boolean,
+  ) {
+    this.name = config.name;
+    this.filters = new FilterSet(filtersOf(config), stream.config.subjects);
+    this.ackPrefix = `$JS.ACK.${stream.name}.${config.name}.`;
+    this.waiting = isPush(config) ? null : new PullRequestQueue();
+    this.push = isPush(config) ? new PushState(config) : null;
+  }
+
+  get isPush(): boolean {
+    return this.push !== null;
+  }
+
+  /** Where a new consumer starts (NS consumer.go selectStartingSeqNo). */
+  start(): void {
+    const store = this.stream.store;
+    const st = store.state();
+    const c = this.config;
+    switch (c.deliverPolicy) {
+      case DeliverPolicy.All:
+        this.sseq = st.firstSeq > 0 ? st.firstSeq : 1;
+        break;
+      case DeliverPolicy.Last: {
+        const last = this.filters.lastSeq(store);
+        this.sseq = last > 0 ? last : st.lastSeq + 1;
+        break;
+      }
+      case DeliverPolicy.New:
+        this.sseq = st.lastSeq + 1;
+        break;
+      case DeliverPolicy.ByStartSequence:
+        this.sseq = c.optStartSeq;
+        break;
+      case DeliverPolicy.ByStartTime: {
+        this.sseq = st.lastSeq + 1;
+        for (let m = store.next(st.firstSeq, null), n = 0; m !== null && n < 10_000_000; m = store.next(m.seq + 1, null), n++) {
+          if (m.time >= c.optStartTime) {
+            this.sseq = m.seq;
+            break;
+          }
+        }
+        break;
+      }
+      case DeliverPolicy.LastPerSubject: {
+        this.lps = this.filters.lastPerSubject(store);
+        this.sseq = st.lastSeq + 1;
+        break;
+      }
+    }
+    if (this.sseq < 1) this.sseq = 1;
+    this.floorStream = this.sseq - 1;
+    if (this.lps !== null && this.lps.length > 0) this.floorStream = this.lps[0] - 1;
+  }
+
+  restore(s: ConsumerStateWire): void {
+    this.dseq = s.delivered.consumer_seq;
+    this.sseq = s.delivered.stream_seq + 1;
+    this.floorConsumer = s.ack_floor.consumer_seq;
+    this.floorStream = s.ack_floor.stream_seq;
+    if (s.redelivered.length > 0) this.rdc = new Map(s.redelivered);
+    const sorted = [...s.pending].sort((a, b) => a[0] - b[0]);
+    for (const [seq, dseq, ts] of sorted) {
+      const entry: PendingEntry = { seq, dseq, ts, timer: null };
+      (this.pending ??= new Map()).set(seq, entry);
+      this.armAck(entry, ts + this.ackWaitMs(this.deliveries(seq)));
+    }
+  }
+
+  snapshot(): ConsumerStateWire {
+    const pending: Array<[number, number, number]> = [];
+    if (this.pending !== null) for (const e of this.pending.values()) pending.push([e.seq, e.dseq, Math.round(e.ts)]);
+    return {
+      delivered: { consumer_seq: this.dseq, stream_seq: this.sseq - 1 },
+      ack_floor: { consumer_seq: this.floorConsumer, stream_seq: this.floorStream },
+      pending,
+      redelivered: this.rdc === null ? [] : [...this.rdc],
+    };
+  }
+
+  // ---- counters for INFO ----
+
+  get numAckPending(): number {
+    return this.pending?.size ?? 0;
+  }
+
+  get numRedelivered(): number {
+    return this.rdc?.size ?? 0;
+  }
+
+  /** Messages not yet delivered once (exact). */
+  numPending(): number {
+    const lpsLeft = this.lps?.length ?? 0;
+    return lpsLeft + this.filters.numPending(this.stream.store, this.sseq);
+  }
+
+  // ---- pull requests ----
+
+  processPull(reply: string, body: Buffer): void {
+    if (this.waiting === null) {
+      this.host.sendStatus(reply, S.PUSH_BASED);
+      return;
+    }
+    const now = Date.now();
+    let req: PullRequest;
+    try {
+      req = parsePullRequest(reply, body, now);
+    } catch (err) {
+      if (err instanceof PullRequestError) this.host.sendStatus(reply, S.statusHeader(err.status, err.description));
+      return;
+    }
+    const c = this.config;
+    if (c.maxBatch > 0 && req.batch > c.maxBatch) return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestBatch of ${c.maxBatch}`));
+    if (c.maxExpires > 0 && req.expiresAt > 0 && req.expiresAt > now + c.maxExpires / NS_PER_MS) {
+      return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestExpires of ${c.maxExpires / NS_PER_MS}ms`));
+    }
+    if (c.maxBytes > 0 && req.maxBytes > c.maxBytes) return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestMaxBytes of ${c.maxBytes}`));
+    this.lastActive = now;
+    if (req.noWait && req.expiresAt === 0 && !this.hasDeliverable()) return this.host.sendStatus(reply, S.NO_MESSAGES);
+    if (this.waiting.length >= c.maxWaiting) {
+      this.expireRequests(now);
+      if (this.waiting.length >= c.maxWaiting) {
+        // With heartbeats the client waits for missed heartbeats instead of hot-looping on 409s (NS).
+        if (req.heartbeatMs === 0) this.host.sendStatus(reply, S.EXCEEDED_MAX_WAITING);
+        return;
+      }
+    }
+    this.waiting.push(req);
+    this.armRequest(req);
+    this.host.setHungry(this, true);
+    this.host.wake(this);
+  }
+
+  private armRequest(req: PullRequest): void {
+    let at = req.expiresAt > 0 ? req.expiresAt : Infinity;
+    if (req.heartbeatMs > 0) at = Math.min(at, req.lastSent + req.heartbeatMs);
+    if (at === Infinity) return;
+    const d = new CallbackDeadline(at, (now) => this.requestDue(req, d, now));
+    req.deadline = d;
+    this.host.scheduler.add(d);
+  }
+
+  private requestDue(req: PullRequest, d: Deadline, now: number): void {
+    if (req.done || req.deadline !== d || this.deleted || this.waiting === null) return;
+    if (req.expiresAt > 0 && now >= req.expiresAt - 1) {
+      this.waiting.remove(req);
+      this.host.sendStatus(req.reply, S.statusWithPending(408, 'Request Timeout', req.batch, req.maxBytes));
+      this.afterRequestsChanged(now);
+      return;
+    }
+    if (req.heartbeatMs > 0 && now - req.lastSent >= req.heartbeatMs - 1) {
+      this.host.sendStatus(req.reply, S.idleHeartbeat(this.dseq, this.sseq - 1, null));
+      req.lastSent = now;
+    }
+    this.armRequest(req);
+  }
+
+  private expireRequests(now: number): void {
+    if (this.waiting === null) return;
+    for (const r of this.waiting.take((r) => (r.expiresAt > 0 && now >= r.expiresAt) || !this.host.hasInterest(r.reply))) {
+      if (r.expiresAt > 0 && now >= r.expiresAt) this.host.sendStatus(r.reply, S.statusWithPending(408, 'Request Timeout', r.batch, r.maxBytes));
+    }
+  }
+
+  private afterRequestsChanged(now: number): void {
+    if (this.waiting !== null && this.waiting.length === 0) {
+      this.host.setHungry(this, false);
+      this.lastActive = now;
+      this.armInactive();
+    }
+  }
+
+  /** The head request that can still take a message; drops expired and abandoned ones. */
+  private nextRequest(now: number): PullRequest | undefined {
+    const q = this.waiting as PullRequestQueue;
+    for (let r = q.peek(); r !== undefined; r = q.peek()) {
+      if (r.expiresAt > 0 && now >= r.expiresAt) {
+        q.removeHead();
+        this.host.sendStatus(r.reply, S.statusWithPending(408, 'Request Timeout', r.batch, r.maxBytes));
+        continue;
+      }
+      // The requester went away (closed inbox): nothing to answer (NS checks interest the same way).
+      if (!this.host.hasInterest(r.reply)) {
+        q.removeHead();
+        continue;
+      }
+      return r;
+    }
+    return undefined;
+  }
+
+  // ---- delivery ----
+
+  /** Is anything deliverable right now (a redelivery, or a new message within max_ack_pending)? */
+  private hasDeliverable(): boolean {
+    for (const seq of this.rdq) if (this.pending?.has(seq)) return true;
+    if (this.ackBlocked()) return false;
+    if (this.lps !== null && this.lps.length > 0) return true;
+    return this.filters.nextSeq(this.stream.store, this.sseq) > 0;
+  }
+
+  private ackBlocked(): boolean {
+    const max = this.config.maxAckPending;
+    return this.config.ackPolicy !== AckPolicy.None && max > 0 && (this.pending?.size ?? 0) >= max;
+  }
+
+  /** Deliver up to `budget` messages; true when it stopped on the budget with more to do. */
+  pump(budget: number): boolean {
+    if (this.deleted) return false;
+    const push = this.push;
+    if (push !== null) {
+      if (!push.active || push.stalled) return false;
+    } else if (this.waiting === null || this.waiting.length === 0) {
+      return false;
+    }
+    const now = Date.now();
+    this.refreshPendingEstimate();
+    let sent = 0;
+    let eos = false;
+    while (sent < budget) {
+      let req: PullRequest | undefined;
+      if (push === null) {
+        req = this.nextRequest(now);
+        if (req === undefined) break;
+      } else if (push.stalled) {
+        break;
+      } else if (!this.host.hasInterest(this.config.deliverSubject)) {
+        this.pushInterestLost(now);
+        break;
+      }
+      const next = this.take();
+      if (next === null) {
+        eos = true;
+        break;
+      }
+      const [msg, count] = next;
+      const reply = ackSubject(this.ackPrefix, count, msg.seq, this.dseq + 1, msg.time, Math.max(0, count === 1 ? this.npc - 1 : this.npc));
+      const header = this.config.headersOnly ? S.withMsgSize(msg.header, msg.data.length) : msg.header;
+      const data = this.config.headersOnly ? EMPTY : msg.data;
+      const size = msg.subject.length + reply.length + (header?.length ?? 0) + data.length;
+      if (req !== undefined && req.maxBytes > 0 && size > req.maxBytes) {
+        this.untake(msg.seq, count);
+        (this.waiting as PullRequestQueue).removeHead();
+        this.host.sendStatus(req.reply, S.statusWithPending(409, 'Message Size Exceeds MaxBytes', req.batch, req.maxBytes));
+        continue;
+      }
+      this.record(msg.seq, count, now);
+      const to = req !== undefined ? req.reply : this.config.deliverSubject;
+      this.host.deliverMessage(to, msg.subject, reply, header, data);
+      sent++;
+      if (req !== undefined) {
+        req.delivered++;
+        req.lastSent = now;
+        req.batch--;
+        if (req.maxBytes > 0) {
+          req.maxBytes -= size;
+          if (req.maxBytes === 0) req.batch = 0;
+        }
+        (this.waiting as PullRequestQueue).rotate();
+      } else if (push !== null) {
+        push.lastSent = now;
+        if (push.sent(size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
+      }
+    }
+    if (sent > 0) {
+      this.lastActive = now;
+      this.host.saveLater(this);
+    }
+    if (push === null) {
+      if (eos) this.finishNoWait();
+      this.afterRequestsChanged(now);
+    }
+    return sent >= budget;
+  }
+
+  /** No more messages now: no_wait requests end (NS processWaiting with eos). */
+  private finishNoWait(): void {
+    if (this.waiting === null) return;
+    for (const r of this.waiting.take((r) => r.noWait && (r.expiresAt === 0 || r.delivered > 0))) this.host.sendStatus(r.reply, S.NO_MESSAGES);
+  }
+
+  /** The next message to hand out and its delivery count: redeliveries first, then the stream. */
+  private take(): [StoredMessage, number] | null {
+    const store = this.stream.store;
+    while (this.rdq.length > 0) {
+      const seq = this.rdq.shift() as number;
+      this.rdqSet.delete(seq);
+      if (!this.pending?.has(seq)) continue;
+      const msg = store.get(seq);
+      if (msg === null) {
+        // Removed from the stream meanwhile (limits, purge): nothing left to redeliver.
+        this.dropPending(seq);
+        continue;
+      }
+      return [msg, this.deliveries(seq) + 1];
+    }
+    if (this.ackBlocked()) return null;
+    if (this.lps !== null) {
+      while (this.lps.length > 0) {
+        const seq = this.lps.shift() as number;
+        const msg = store.get(seq);
+        if (msg !== null) return [msg, 1];
+      }
+      this.lps = null;
+    }
+    const seq = this.filters.nextSeq(store, this.sseq);
+    if (seq === 0) return null;
+    const msg = store.get(seq);
+    if (msg === null) return null;
+    this.sseq = seq + 1;
+    return [msg, 1];
+  }
+
+  private untake(seq: number, count: number): void {
+    if (count > 1) {
+      this.rdq.unshift(seq);
+      this.rdqSet.add(seq);
+    } else if (seq < this.sseq) {
+      this.sseq = seq;
+    }
+  }
+
+  /** Book-keeping for one delivery. */
+  private record(seq: number, count: number, now: number): void {
+    const dseq = ++this.dseq;
+    if (count === 1) this.npc = Math.max(0, this.npc - 1);
+    else (this.rdc ??= new Map()).set(seq, count);
+    if (this.config.ackPolicy === AckPolicy.None) {
+      this.floorStream = Math.max(this.floorStream, seq);
+      this.floorConsumer = dseq;
+      this.host.acked(this, seq);
+      return;
+    }
+    const pending = (this.pending ??= new Map());
+    let entry = pending.get(seq);
+    if (entry === undefined) {
+      entry = { seq, dseq, ts: now, timer: null };
+      pending.set(seq, entry);
+    }
+    entry.ts = now;
+    this.armAck(entry, now + this.ackWaitMs(count));
+  }
+
+  private deliveries(seq: number): number {
+    return this.rdc?.get(seq) ?? 1;
+  }
+
+  /** ack_wait, or the backoff entry for this delivery (the last one repeats). */
+  private ackWaitMs(deliveries: number): number {
+    const b = this.config.backoff;
+    if (b.length > 0) return b[Math.min(deliveries - 1, b.length - 1)] / NS_PER_MS;
+    return this.config.ackWait / NS_PER_MS;
+  }
+
+  private armAck(entry: PendingEntry, at: number): void {
+    const t = new AckTimer(at, this, entry);
+    entry.timer = t;
+    this.host.scheduler.add(t);
+  }
+
+  /** An ack deadline passed: redeliver, or give up at max_deliver. */
+  ackTimedOut(t: AckTimer, now: number): void {
+    const entry = t.entry;
+    if (this.deleted || entry.timer !== t || this.pending?.get(entry.seq) !== entry) return;
+    entry.timer = null;
+    this.redeliver(entry.seq, now);
+  }
+
+  private redeliver(seq: number, _now: number): void {
+    const count = this.deliveries(seq);
+    const max = this.config.maxDeliver;
+    if (max > 0 && count >= max) {
+      // NS: the message leaves pending and an advisory tells operators it will not come again.
+      this.dropPending(seq);
+      this.host.maxDeliveriesReached(this, seq, count);
+      this.host.saveLater(this);
+      return;
+    }
+    if (!this.rdqSet.has(seq)) {
+      this.rdq.push(seq);
+      this.rdqSet.add(seq);
+    }
+    this.host.wake(this);
+  }
+
+  private dropPending(seq: number): void {
+    const e = this.pending?.get(seq);
+    if (e !== undefined) e.timer = null;
+    this.pending?.delete(seq);
+    this.rdc?.delete(seq);
+    this.updateFloor();
+  }
+
+  private updateFloor(): void {
+    const first = this.pending !== null && this.pending.size > 0 ? this.pending.values().next().value : undefined;
+    if (first === undefined) {
+      this.floorStream = Math.max(this.floorStream, this.sseq - 1);
+      this.floorConsumer = this.dseq;
+      return;
+    }
+    this.floorStream = Math.max(this.floorStream, first.seq - 1);
+    this.floorConsumer = Math.max(this.floorConsumer, first.dseq - 1);
+  }
+
+  // ---- acks ----
+
+  /** Returns true when the ack changed state (the reply, if any, waits for it to be saved). */
+  processAck(info: AckReply, ack: AckPayload, reply: string | null): void {
+    if (this.deleted) return;
+    const now = Date.now();
+    this.lastActive = now;
+    const seq = info.streamSeq;
+    switch (ack.kind) {
+      case AckKind.Ack:
+      case AckKind.Term:
+      case AckKind.Next:
+        this.ackUpTo(seq);
+        if (ack.kind === AckKind.Next && reply !== null) {
+          this.processPull(reply, ack.next);
+          return;
+        }
+        break;
+      case AckKind.Progress: {
+        const e = this.pending?.get(seq);
+        if (e !== undefined) this.armAck(e, now + this.ackWaitMs(this.deliveries(seq)));
+        break;
+      }
+      case AckKind.Nak: {
+        const e = this.pending?.get(seq);
+        if (e === undefined) break;
+        if (ack.delayMs > 0) this.armAck(e, now + ack.delayMs);
+        else {
+          e.timer = null;
+          this.redeliver(seq, now);
+        }
+        break;
+      }
+    }
+    this.host.saveLater(this);
+  }
+
+  private ackUpTo(seq: number): void {
+    const pending = this.pending;
+    if (pending === null || this.config.ackPolicy === AckPolicy.None) return;
+    if (this.config.ackPolicy === AckPolicy.All) {
+      for (const [s, e] of pending) {
+        if (s > seq) break;
+        e.timer = null;
+        pending.delete(s);
+        this.rdc?.delete(s);
+        this.host.acked(this, s);
+      }
+    } else {
+      const e = pending.get(seq);
+      if (e === undefined) return;
+      e.timer = null;
+      pending.delete(seq);
+      this.rdc?.delete(seq);
+      this.host.acked(this, seq);
+    }
+    this.updateFloor();
+  }
+
+  /** Does this consumer still need `seq` (interest retention)? */
+  needs(seq: number, subject: string): boolean {
+    if (!this.filters.matches(subject)) return false;
+    return seq >= this.sseq || (this.pending?.has(seq) ?? false) || (this.lps?.includes(seq) ?? false);
+  }
+
+  // ---- push ----
+
+  /** The deliver subject gained or may have lost a subscriber. */
+  checkPushInterest(): void {
+    const push = this.push;
+    if (push === null || this.deleted) return;
+    const now = Date.now();
+    if (this.host.hasInterest(this.config.deliverSubject)) {
+      if (push.active) return;
+      push.active = true;
+      this.lastActive = now;
+      this.host.setHungry(this, true);
+      this.armPushHeartbeat(now);
+      this.host.wake(this);
+    } else if (push.active) {
+      this.pushInterestLost(now);
+    }
+  }
+
+  private pushInterestLost(now: number): void {
+    const push = this.push as PushState;
+    push.active = false;
+    this.lastActive = now;
+    this.host.setHungry(this, false);
+    this.armInactive();
+  }
+
+  private armPushHeartbeat(now: number): void {
+    const push = this.push as PushState;
+    const hb = this.config.idleHeartbeat / NS_PER_MS;
+    if (hb <= 0 || push.heartbeatArmed) return;
+    push.heartbeatArmed = true;
+    this.host.scheduler.add(new CallbackDeadline(Math.max(now, push.lastSent) + hb, (t) => this.pushHeartbeatDue(t)));
+  }
+
+  private pushHeartbeatDue(now: number): void {
+    const push = this.push as PushState;
+    push.heartbeatArmed = false;
+    if (this.deleted || !push.active) return;
+    const hb = this.config.idleHeartbeat / NS_PER_MS;
+    if (now - push.lastSent >= hb - 1) {
+      if (!this.host.hasInterest(this.config.deliverSubject)) return this.pushInterestLost(now);
+      this.host.sendStatus(this.config.deliverSubject, S.idleHeartbeat(this.dseq, this.sseq - 1, push.flowControlPending));
+      push.lastSent = now;
+    }
+    this.armPushHeartbeat(now);
+  }
+
+  /** A flow-control response arrived on `$JS.FC.<stream>.<consumer>.<id>`. */
+  flowControlReply(subject: string): void {
+    if (this.push?.answered(subject)) this.host.wake(this);
+  }
+
+  // ---- lifetime ----
+
+  private isIdle(): boolean {
+    if (this.push !== null) return !this.push.active;
+    return (this.waiting?.length ?? 0) === 0;
+  }
+
+  /** inactive_threshold: one deadline while idle, none while busy. */
+  armInactive(): void {
+    const ms = this.config.inactiveThreshold / NS_PER_MS;
+    if (ms <= 0 || this.inactiveArmed || this.deleted) return;
+    this.inactiveArmed = true;
+    this.host.scheduler.add(new CallbackDeadline(this.lastActive + ms, (now) => {
+      this.inactiveArmed = false;
+      if (this.deleted || !this.isIdle()) return;
+      if (now - this.lastActive >= ms - 1) this.host.inactive(this);
+      else this.armInactive();
+    }));
+  }
+
+  /** The stream lost messages (purge, delete): skip ahead and forget what is gone. */
+  streamChanged(): void {
+    const st = this.stream.store.state();
+    if (st.firstSeq > this.sseq) this.sseq = st.firstSeq;
+    if (this.pending !== null) {
+      for (const seq of [...this.pending.keys()]) if (seq < st.firstSeq || this.stream.store.get(seq) === null) this.dropPending(seq);
+    }
+    this.updateFloor();
+    this.npc = -1;
+    this.host.saveLater(this);
+  }
+
+  /** Deleted: tell waiting pull requests, as nats-server does. */
+  close(): void {
+    this.deleted = true;
+    if (this.waiting !== null) for (const r of this.waiting.take(() => true)) this.host.sendStatus(r.reply, S.CONSUMER_DELETED);
+    this.pending = null;
+    this.rdq = [];
+  }
+
+  private refreshPendingEstimate(): void {
+    const store = this.stream.store;
+    const last = store.state().lastSeq;
+    if (this.npc < 0) this.npc = this.numPending();
+    else if (last > this.npcLast) this.npc += this.filters.numPending(store, Math.max(this.npcLast + 1, this.sseq));
+    this.npcLast = last;
+    this.npc = Math.min(this.npc, Math.max(0, last - this.sseq + 1));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

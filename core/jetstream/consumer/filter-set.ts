@@ -1,0 +1,87 @@
+// A consumer's subject filters against its stream's store: matching a subject,
+// and the next / pending / last lookups taken over every filter. A filter that
+// covers all of the stream's subjects is dropped, so the store can use its
+// cheaper unfiltered paths.
+
+import { hasWildcardToken, subjectIsSubsetOf } from '../../subject/subject.ts';
+import type { StreamStore } from '../store/stream-store.ts';
+
+interface Pattern {
+  readonly text: string;
+  /** null for a literal filter (plain string comparison). */
+  readonly tokens: string[] | null;
+}
+
+function matchTokens(p: string[], subject: string): boolean {
+  let start = 0;
+  for (let i = 0; i < p.length; i++) {
+    const tok = p[i];
+    if (tok === '>') return start < subject.length;
+    if (start > subject.length) return false;
+    let end = subject.indexOf('.', start);
+    if (end < 0) end = subject.length;
+    if (tok !== '*' && (end - start !== tok.length || !subject.startsWith(tok, start))) return false;
+    start = end + 1;
+  }
+  return start > subject.length;
+}
+
+export class FilterSet {
+  /** Empty: the whole stream. */
+  readonly patterns: readonly Pattern[];
+
+  constructor(filters: readonly string[], streamSubjects: readonly string[]) {
+    const covering = filters.some((f) => streamSubjects.length > 0 && streamSubjects.every((s) => subjectIsSubsetOf(s, f)));
+    this.patterns = covering ? [] : filters.map((text) => ({ text, tokens: hasWildcardToken(text) ? text.split('.') : null }));
+  }
+
+  get isAll(): boolean {
+    return this.patterns.length === 0;
+  }
+
+  matches(subject: string): boolean {
+    const ps = this.patterns;
+    if (ps.length === 0) return true;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i];
+      if (p.tokens === null ? p.text === subject : matchTokens(p.tokens, subject)) return true;
+    }
+    return false;
+  }
+
+  nextSeq(store: StreamStore, from: number): number {
+    const ps = this.patterns;
+    if (ps.length === 0) return store.nextSeq(from, null);
+    let best = 0;
+    for (const p of ps) {
+      const s = store.nextSeq(from, p.text);
+      if (s > 0 && (best === 0 || s < best)) best = s;
+    }
+    return best;
+  }
+
+  /** Filters never overlap (config validation), so per-filter counts add up. */
+  numPending(store: StreamStore, from: number): number {
+    const ps = this.patterns;
+    if (ps.length === 0) return store.numPending(from, null);
+    let n = 0;
+    for (const p of ps) n += store.numPending(from, p.text);
+    return n;
+  }
+
+  lastSeq(store: StreamStore): number {
+    const ps = this.patterns;
+    if (ps.length === 0) return store.state().lastSeq;
+    let best = 0;
+    for (const p of ps) best = Math.max(best, store.lastSeqOf(p.text));
+    return best;
+  }
+
+  /** The newest sequence of every matching subject, oldest first (deliver last_per_subject). */
+  lastPerSubject(store: StreamStore): number[] {
+    const out: number[] = [];
+    const filters = this.patterns.length === 0 ? [null] : this.patterns.map((p) => p.text);
+    for (const f of filters) for (const subject of store.subjectCounts(f).keys()) out.push(store.lastSeqOf(subject));
+    return out.filter((s) => s > 0).sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,52 @@
+// Push-consumer state: whether anyone listens on the deliver subject, when the
+// last message or heartbeat went out, and flow control (NS consumer.go
+// sendFlowControl): after a window of bytes the consumer sends
+// `100 FlowControl Request` with a `$JS.FC.` reply and, if a second window goes
+// out unanswered, stalls until the client answers. The client answers only once
+// its application has caught up, so a slow reader slows the consumer, not the server.
+
+import { randomBytes } from 'node:crypto';
+import type { ConsumerConfig } from './consumer-config.ts';
+
+export const FC_PREFIX = '$JS.FC.';
+/** Bytes between flow-control requests. */
+export const FLOW_CONTROL_WINDOW = 256 * 1024;
+
+export class PushState {
+  active = false;
+  lastSent = 0;
+  heartbeatArmed = false;
+  /** The outstanding flow-control reply subject, or null. */
+  flowControlPending: string | null = null;
+  private bytes = 0;
+  private readonly flowControl: boolean;
+
+  constructor(config: ConsumerConfig) {
+    this.flowControl = config.flowControl;
+  }
+
+  get stalled(): boolean {
+    return this.flowControlPending !== null && this.bytes >= 2 * FLOW_CONTROL_WINDOW;
+  }
+
+  /** Count a delivery; true when a flow-control request is due. */
+  sent(size: number): boolean {
+    if (!this.flowControl) return false;
+    this.bytes += size;
+    return this.flowControlPending === null && this.bytes >= FLOW_CONTROL_WINDOW;
+  }
+
+  requestFlowControl(stream: string, consumer: string): string {
+    const reply = `${FC_PREFIX}${stream}.${consumer}.${randomBytes(6).toString('hex')}`;
+    this.flowControlPending = reply;
+    return reply;
+  }
+
+  /** True when `subject` answers the outstanding request (deliveries may resume). */
+  answered(subject: string): boolean {
+    if (subject !== this.flowControlPending) return false;
+    this.flowControlPending = null;
+    this.bytes = 0;
+    return true;
+  }
+}
