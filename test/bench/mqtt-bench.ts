@@ -30,8 +30,8 @@ async function startServer(name: 'switchboard' | 'mosquitto'): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), `mqtt-bench-${name}-`));
   if (name === 'mosquitto') {
     const conf = join(dir, 'm.conf');
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 0\n`);
-    const child = spawn('mosquitto', ['-c', conf, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\nmax_queued_messages 1000000\nmax_inflight_messages 0\n`);
+    const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForOutput(child, /Opening ipv4 listen socket|running/);
     child.stdout?.resume();
     child.stderr?.resume();

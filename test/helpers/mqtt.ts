@@ -87,8 +87,8 @@ export async function startMosquitto(): Promise<MqttTarget> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosq-'));
   const config = join(dir, 'mosquitto.conf');
-  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const child = spawn('mosquitto', ['-c', config, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n`);
+  const child = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /running|Opening ipv4 listen socket/);
   await new Promise((r) => setTimeout(r, 100));
   return { name: 'mosquitto', port, mqttUrl: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
