@@ -116,5 +116,25 @@ if (requirePeer('kcat')) {
       assert.deepEqual(records[1].headers, []);
       await bridge.stop();
     });
+    it('kafka bridge - start latest skips what the topic already held; committed resumes after a restart', async () => {
+      kcatProduce(fx.mock.bootstrap, 'starts', { key: 'a', value: 'old' });
+      const got = collect(fx, 'starts.>');
+      await fx.nc.flush();
+      const latest = fx.bridge([{ name: 'latest', direction: 'kafka-to-nats', topics: ['starts'], groupId: 'g-starts', subject: 'starts.{topic}', start: 'latest', sessionTimeoutMs: 3_000 }]);
+      await latest.start();
+      await waitForRunning(latest);
+      // Let the seek to the end take effect before the next record exists.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      kcatProduce(fx.mock.bootstrap, 'starts', { key: 'a', value: 'new 1' });
+      await waitFor(() => got.length === 1, 20_000, 'the new record');
+      await latest.stop();
+      kcatProduce(fx.mock.bootstrap, 'starts', { key: 'a', value: 'new 2' });
+      const resume = fx.bridge([{ name: 'resume', direction: 'kafka-to-nats', topics: ['starts'], groupId: 'g-starts', subject: 'starts.{topic}', sessionTimeoutMs: 3_000 }]);
+      await resume.start();
+      await waitFor(() => got.length === 2, 20_000, 'the record written while stopped');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.deepEqual(got.map((m) => m.string()), ['new 1', 'new 2']);
+      await resume.stop();
+    });
   });
 }
