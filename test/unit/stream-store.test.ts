@@ -432,6 +432,21 @@ describe('file stream store', () => {
     await st.close();
   });
 
+  it('file store - replay reports messages with headers from indexed segments too (dedupe rebuild)', async () => {
+    const dir = tempDir();
+    let st = open(dir, { segmentBytes: 1024 });
+    for (let i = 1; i <= 100; i++) st.append('d', i % 10 === 0 ? hdr('Nats-Msg-Id', `id-${i}`) : null, Buffer.alloc(30, i));
+    await st.close();
+    const seen: Array<[number, string]> = [];
+    st = open(dir, { segmentBytes: 1024, recoverHeadersSince: 0, onRecover: (seq, _t, h) => {
+      if (h !== null) seen.push([seq, h.toString()]);
+    } });
+    assert.ok(st.recovery.indexed > 3);
+    assert.deepEqual(seen.map(([seq]) => seq), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    assert.equal(seen[4][1], 'NATS/1.0\r\nNats-Msg-Id: id-50\r\n\r\n');
+    await st.close();
+  });
+
   it('file store - limits removed before a restart stay removed after it', async () => {
     const dir = tempDir();
     let st = open(dir, {}, { maxMsgs: 2 });

@@ -108,7 +108,7 @@ export class FileStreamStore extends BaseStreamStore {
     super(name, limits, true);
     this.dir = options.dir;
     this.sync = options.sync ?? SyncPolicy.Os;
-    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.segmentBytes = Math.min(options.segmentBytes ?? 16 * 1024 * 1024, 1 << 30);
     this.cacheBytes = options.cacheBytes ?? 8 * 1024 * 1024;
     const started = performance.now();
     this.io('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
@@ -231,7 +231,7 @@ export class FileStreamStore extends BaseStreamStore {
       const seg = this.openSegment(id);
       this.segments.push(seg);
       const sealed = i < names.length - 1;
-      if (sealed && this.loadIndex(seg, onRecover === undefined ? Infinity : headersSince)) {
+      if (sealed && this.loadIndex(seg, onRecover, headersSince)) {
         indexed++;
         return;
       }
@@ -277,7 +277,7 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   /** Load a sealed segment from its index file; false (nothing changed) when it cannot be used. */
-  private loadIndex(seg: Segment, headersSince: number): boolean {
+  private loadIndex(seg: Segment, onRecover: FileStoreOptions['onRecover'], headersSince: number): boolean {
     let raw: Buffer;
     try {
       raw = fs.readFileSync(indexPath(seg.path));
@@ -285,7 +285,7 @@ export class FileStreamStore extends BaseStreamStore {
       return false;
     }
     const idx = decodeSegmentIndex(raw);
-    if (idx === null || idx.segmentSize !== fs.fstatSync(seg.fd).size || idx.newestTime >= headersSince) return false;
+    if (idx === null || idx.segmentSize !== fs.fstatSync(seg.fd).size) return false;
     let last = this.index.lastSeq;
     for (let i = 0; i < idx.seqs.length; i++) {
       if (idx.seqs[i] <= last || idx.seqs[i] < seg.id) return false;
@@ -297,6 +297,14 @@ export class FileStreamStore extends BaseStreamStore {
     }
     seg.live = idx.seqs.length;
     seg.size = idx.segmentSize;
+    // Only messages with headers inside the caller's window are read back (for dedupe).
+    if (onRecover !== undefined && idx.newestTime > headersSince) {
+      for (let i = 0; i < idx.seqs.length; i++) {
+        if (idx.hasHeader[i] === 0 || idx.times[i] <= headersSince) continue;
+        const rec = this.readRecord(seg, idx.offsets[i]);
+        if (rec !== null && rec.seq === idx.seqs[i]) onRecover(rec.seq, rec.time, rec.header);
+      }
+    }
     this.replayDelete(idx.ranges);
     seg.tombstones.push(...idx.ranges);
     return true;
@@ -307,10 +315,13 @@ export class FileStreamStore extends BaseStreamStore {
     const entries: SegmentIndexEntry[] = [];
     const ix = this.index;
     const loc = ix.loc as Uint32Array;
+    // The has-header flag lives only on disk (byte 9 of each record): read the sealed file once.
+    const raw = this.io('read', seg.path, () => fs.readFileSync(seg.path));
     for (let seq = Math.max(seg.id, ix.firstSeq()); seq < endSeq && seq <= ix.lastSeq; seq++) {
       const slot = ix.slot(seq);
       if (slot < 0) continue;
-      entries.push({ seq, time: ix.time[slot], offset: loc[slot], size: ix.size[slot], subject: ix.subjects.name(ix.subj[slot]) });
+      const offset = loc[slot];
+      entries.push({ seq, time: ix.time[slot], offset, size: ix.size[slot], subject: ix.subjects.name(ix.subj[slot]), hasHeader: (raw[offset + 9] & 1) === 1 });
     }
     const older: number[] = [];
     for (let i = 0; i + 1 < seg.tombstones.length; i += 2) {

@@ -3,25 +3,25 @@
 // sealed; it is a cache, so a missing, stale or damaged one only means the
 // segment is scanned instead.
 //
-//   0  u32 magic 'SBX1'   4 u32 entry count N   8 u32 subject count S
+//   0  u32 magic 'SBX2'   4 u32 entry count N   8 u32 subject count S
 //  12  u32 range count R  16 f64 segment size covered   24 f64 newest time
 //  32  subjects: S x (u16 length, UTF-8 bytes), zero-padded to a multiple of 8
 //      columns:  f64 seq[N], f64 time[N], u32 offset[N], u32 size[N],
-//                u32 subject index[N], padding to 8, f64 ranges[2R]
+//                u32 subject index[N], u8 has-header[N], padding to 8, f64 ranges[2R]
 //                (tombstones stored here for older segments, [from, to])
 //      u32 crc32 of everything before it
 // Columns, not rows: loading is a copy into typed arrays, not 5N field reads.
 
 import { crc32 } from './segment-codec.ts';
 
-const MAGIC = 0x31584253; // 'SBX1'
+const MAGIC = 0x32584253; // 'SBX2'
 const HEAD = 32;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
 /** Bytes of the column block for n entries and r ranges. */
 function columnsBytes(n: number, r: number): number {
-  return pad8(28 * n) + 16 * r;
+  return pad8(29 * n) + 16 * r;
 }
 
 export interface SegmentIndexEntry {
@@ -30,6 +30,7 @@ export interface SegmentIndexEntry {
   offset: number;
   size: number;
   subject: string;
+  hasHeader: boolean;
 }
 
 export interface SegmentIndex {
@@ -43,6 +44,8 @@ export interface SegmentIndex {
   offsets: Uint32Array;
   sizes: Uint32Array;
   subjectIds: Uint32Array;
+  /** 1 when the message has a header block (a restart may need it for dedupe). */
+  hasHeader: Uint8Array;
   /** Inclusive [from, to] pairs deleted by tombstones stored in this segment. */
   ranges: number[];
 }
@@ -65,13 +68,15 @@ export function encodeSegmentIndex(segmentSize: number, entries: SegmentIndexEnt
   const offsets = new Uint32Array(cols, 16 * n, n);
   const sizes = new Uint32Array(cols, 20 * n, n);
   const subjectIds = new Uint32Array(cols, 24 * n, n);
-  const rangeCol = new Float64Array(cols, pad8(28 * n), 2 * r);
+  const hasHeader = new Uint8Array(cols, 28 * n, n);
+  const rangeCol = new Float64Array(cols, pad8(29 * n), 2 * r);
   entries.forEach((e, i) => {
     seqs[i] = e.seq;
     times[i] = e.time;
     offsets[i] = e.offset;
     sizes[i] = e.size;
     subjectIds[i] = ids.get(e.subject) as number;
+    hasHeader[i] = e.hasHeader ? 1 : 0;
   });
   rangeCol.set(ranges);
   const buf = Buffer.alloc(HEAD + namesBytes + cols.byteLength + 4);
@@ -124,6 +129,7 @@ export function decodeSegmentIndex(buf: Buffer): SegmentIndex | null {
     offsets: new Uint32Array(cols, 16 * n, n),
     sizes: new Uint32Array(cols, 20 * n, n),
     subjectIds,
-    ranges: [...new Float64Array(cols, pad8(28 * n), 2 * r)],
+    hasHeader: new Uint8Array(cols, 28 * n, n),
+    ranges: [...new Float64Array(cols, pad8(29 * n), 2 * r)],
   };
 }
