@@ -49,6 +49,8 @@ export interface JetStreamOptions {
   segmentBytes?: number;
   /** Most streams allowed (-1 unlimited). */
   maxStreams?: number;
+  /** With sync 'os': fsync every file stream this often (nats-server's sync_interval, 2 min). 0 = never. */
+  syncIntervalMs?: number;
 }
 
 export interface JetStreamStats {
@@ -120,6 +122,7 @@ export class JetStreamEngine implements Subscriber {
   private readonly dirty = new Set<StreamStore>();
   private scheduled = false;
   private running = false;
+  private syncTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly router: Router, readonly options: JetStreamOptions) {
     for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes]) this.routes.set(route.op, route);
@@ -149,12 +152,26 @@ export class JetStreamEngine implements Subscriber {
     this.router.subscribe(this.apiSub);
     this.consumers.start();
     this.running = true;
+    const every = this.options.syncIntervalMs ?? 120_000;
+    if (every > 0 && this.options.sync !== 'always') {
+      this.syncTimer = setInterval(() => void this.syncAll(), every);
+      this.syncTimer.unref();
+    }
+  }
+
+  /** fsync every file stream (power-loss safety between the OS's own writebacks). */
+  async syncAll(): Promise<void> {
+    for (const stream of this.streams.values()) {
+      if (stream.config.storage === 'file') await stream.store.flush();
+    }
   }
 
   /** Stop serving, send what is pending, flush and close every store. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    this.syncTimer = null;
     if (this.apiSub !== null) this.router.unsubscribe(this.apiSub);
     this.apiSub = null;
     this.consumers.stop();
