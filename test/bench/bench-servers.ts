@@ -3,7 +3,7 @@
 // A separate process for each matters twice: the load generator must not share
 // the server's CPU time, and RSS must be the server's own.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 import { track } from './child-registry.ts';
@@ -89,4 +89,21 @@ export function readRssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
   if (match === null) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(match[1]);
+}
+
+/** Kernel clock ticks per second, the unit of CPU times in /proc/<pid>/stat. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU time (user + system, all threads) a process has used, in seconds, from
+ * /proc/<pid>/stat. Throughput per CPU-second compares how much work each
+ * server does per unit of CPU, whatever share of a busy machine it was given.
+ */
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may contain spaces; fields after its closing ')' start at state (field 3).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[14 - 3]);
+  const stime = Number(fields[15 - 3]);
+  return (utime + stime) / CLOCK_TICKS;
 }

@@ -20,6 +20,8 @@ export interface ComparisonRow {
   readonly runs: Partial<Record<TargetName, number[]>>;
   /** switchboard ÷ nats-server, whatever the direction; null without both figures. */
   readonly ratio: number | null;
+  /** Throughput rows: the same ratio per second of server CPU time (less sensitive to the CPU share each got). */
+  readonly cpuRatio: number | null;
   readonly target: NonNullable<Figure['target']> | null;
   readonly targetMet: boolean | null;
   /** Notes from every run (time cap hit, messages lost, ...), labelled by target and run. */
@@ -60,6 +62,7 @@ export function compare(outcomes: readonly RunOutcome[]): ComparisonRow[] {
     const ours = representative(figures.switchboard);
     const theirs = representative(figures['nats-server']);
     const ratio = ours !== null && theirs !== null && theirs.value > 0 ? ours.value / theirs.value : null;
+    const cpuRatio = ours?.perCpuSecond !== undefined && theirs?.perCpuSecond !== undefined && theirs.perCpuSecond > 0 ? ours.perCpuSecond / theirs.perCpuSecond : null;
     const target = template?.target ?? null;
     const targetMet = target === null || ratio === null ? null : target.op === '>=' ? ratio >= target.ratio : ratio <= target.ratio;
     const runs: Partial<Record<TargetName, number[]>> = {};
@@ -77,6 +80,7 @@ export function compare(outcomes: readonly RunOutcome[]): ComparisonRow[] {
       natsServer: theirs,
       runs,
       ratio,
+      cpuRatio,
       target,
       targetMet,
       notes,
@@ -97,17 +101,18 @@ function representative(figures: readonly Figure[] | undefined): Figure | null {
 }
 
 export function formatTable(rows: readonly ComparisonRow[]): string {
-  const header = ['scenario', 'unit', 'switchboard', 'nats-server', 'ours/theirs', 'target'];
+  const header = ['scenario', 'unit', 'switchboard', 'nats-server', 'ours/theirs', 'per CPU-s', 'target'];
   const body = rows.map((row) => [
     row.metric,
     `${row.unit}${row.better === 'higher' ? ' ↑' : row.better === 'lower' ? ' ↓' : ''}`,
     cell(row.switchboard, row.runs.switchboard, row.errors.switchboard),
     cell(row.natsServer, row.runs['nats-server'], row.errors['nats-server']),
     row.ratio === null ? '-' : `${row.ratio.toFixed(2)}×`,
+    row.cpuRatio === null ? '' : `${row.cpuRatio.toFixed(2)}×`,
     row.target === null ? '' : `${row.target.op === '>=' ? '≥' : '≤'} ${row.target.ratio}× ${row.targetMet === null ? '' : row.targetMet ? 'met' : 'MISSED'}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === 1 || i === 5 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === 1 || i === 6 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   const notes = rows.flatMap((row) => [
     ...row.notes.map((n) => `  note (${row.metric}) ${n}`),
     ...Object.entries(row.errors).map(([target, e]) => `  error (${row.scenario}, ${target}): ${e}`),
@@ -118,6 +123,8 @@ export function formatTable(rows: readonly ComparisonRow[]): string {
     ...body.map(line),
     '',
     '↑ higher is better, ↓ lower is better; ours/theirs = switchboard ÷ nats-server (for ↓ rows, below 1 means we are better).',
+    'per CPU-s: the same ratio per second of server CPU (all threads); it shows efficiency apart from the CPU share each',
+    'server got, which differs on a busy machine (the kernel shares CPU per thread: nats-server runs several, Switchboard one).',
     'Cells: best run for ↑ rows (interference only slows a run), median for ↓ rows; ±N% is half the range of all runs.',
     ...notes,
   ].join('\n');

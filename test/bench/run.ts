@@ -42,7 +42,11 @@ async function runOnce(scenario: Scenario, targets: readonly TargetName[], run: 
 function progressLine(outcome: RunOutcome, run: number, seconds: number): string {
   const head = `${outcome.scenario.padEnd(10)} #${run} ${outcome.target.padEnd(12)}`;
   if ('error' in outcome) return `${head} ERROR ${outcome.error.split('\n')[0]}`;
-  const figures = outcome.figures.map((f) => `${f.metric}: ${formatValue(f.value, f.unit)} ${f.unit}${f.notes.length > 0 ? ` (${f.notes.join('; ')})` : ''}`);
+  const figures = outcome.figures.map((f) => {
+    const perCpu = f.perCpuSecond === undefined ? '' : ` (${formatValue(f.perCpuSecond, f.unit)} per server CPU-s)`;
+    const notes = f.notes.length > 0 ? ` (${f.notes.join('; ')})` : '';
+    return `${f.metric}: ${formatValue(f.value, f.unit)} ${f.unit}${perCpu}${notes}`;
+  });
   return `${head} ${figures.join(', ')}  [${seconds.toFixed(1)} s]`;
 }
 

@@ -13,6 +13,8 @@ export interface Figure {
   readonly value: number;
   readonly unit: string;
   readonly better: 'higher' | 'lower';
+  /** Throughput only: the same count per second of server CPU time (all its threads). */
+  readonly perCpuSecond?: number;
   /** Issue 3's target for ours/theirs, when it sets one. */
   readonly target?: { readonly op: '>=' | '<='; readonly ratio: number };
   readonly notes: readonly string[];
@@ -92,9 +94,10 @@ function throughputScenario(name: string, metric: string, unit: string, plan: (s
       value: outcome.rate,
       unit,
       better: 'higher',
+      ...(outcome.serverCpuSeconds > 0 ? { perCpuSecond: (outcome.rate * outcome.seconds) / outcome.serverCpuSeconds } : {}),
       ...(target ? { target } : {}),
       notes: outcome.notes,
-      details: { published: outcome.published, delivered: outcome.delivered, expected: outcome.expected, seconds: outcome.seconds },
+      details: { published: outcome.published, delivered: outcome.delivered, expected: outcome.expected, seconds: outcome.seconds, serverCpuSeconds: outcome.serverCpuSeconds },
     }];
   });
 }

@@ -6,7 +6,7 @@
 // subscribers, at the PONG that follows the last PUB). hrtime is
 // CLOCK_MONOTONIC, so timestamps from different processes compare directly.
 
-import type { BenchServer } from './bench-servers.ts';
+import { readCpuSeconds, type BenchServer } from './bench-servers.ts';
 import { killWorkers, WorkerHandle } from './worker-handle.ts';
 import type { PublisherSpec, SubscriberSpec } from './worker-protocol.ts';
 
@@ -29,6 +29,8 @@ export interface ThroughputOutcome {
   readonly delivered: number;
   readonly expected: number;
   readonly seconds: number;
+  /** CPU the server used from the measured publisher's start to the final count (all threads). */
+  readonly serverCpuSeconds: number;
   /** Anything that makes the figure suspect: time cap hit, messages lost, a subscriber cut off. */
   readonly notes: string[];
 }
@@ -55,10 +57,12 @@ export async function measureThroughput(server: BenchServer, plan: ThroughputPla
       await warm.result(plan.capMs + COLLECT_GRACE_MS);
       await Promise.all(subs.map((sub) => sub.reset(COLLECT_GRACE_MS)));
     }
+    const cpuBefore = readCpuSeconds(server.pid);
     pub.send({ type: 'go' });
     const published = await pub.result(plan.capMs + COLLECT_GRACE_MS);
     for (const sub of subs) sub.send({ type: 'drain' });
     const received = await Promise.all(subs.map((sub) => sub.result(COLLECT_GRACE_MS)));
+    const serverCpuSeconds = readCpuSeconds(server.pid) - cpuBefore;
 
     const notes: string[] = [];
     if (published.cappedByTime) notes.push(`time cap: sent ${published.sent} of ${plan.count}`);
@@ -71,7 +75,7 @@ export async function measureThroughput(server: BenchServer, plan: ThroughputPla
     const endNs = plan.subscribers === 0 ? published.endNs : lastDelivery;
     const seconds = Number(endNs - published.startNs) / 1e9;
     const count = plan.subscribers === 0 ? published.sent : delivered;
-    return { rate: seconds > 0 ? count / seconds : 0, published: published.sent, delivered, expected, seconds, notes };
+    return { rate: seconds > 0 ? count / seconds : 0, published: published.sent, delivered, expected, seconds, serverCpuSeconds, notes };
   } finally {
     killWorkers(handles);
   }
