@@ -114,8 +114,15 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   app.decorateRequest('principal', null as never);
 
   app.register(async (v1) => {
-    v1.addHook('onRequest', async (request) => {
-      request.principal = ctx.auth.authenticate(request);
+    // Callback style, not async: this runs on every request.
+    v1.addHook('onRequest', (request, _reply, done) => {
+      try {
+        request.principal = ctx.auth.authenticate(request);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done();
     });
     await v1.register(subjectRoutes, ctx);
     await v1.register(streamRoutes, ctx);

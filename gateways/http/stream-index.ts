@@ -22,7 +22,17 @@ export class StreamSubjectIndex {
 
   async belongsToStream(subject: string): Promise<boolean> {
     if (Date.now() - this.loadedAt > this.ttlMs) await this.refresh();
-    return this.subjects.some((pattern) => subjectMatches(pattern, subject));
+    return this.matches(subject);
+  }
+
+  /** The answer from the cached list, or null when the list is stale (then call belongsToStream). */
+  belongsToStreamCached(subject: string): boolean | null {
+    return Date.now() - this.loadedAt > this.ttlMs ? null : this.matches(subject);
+  }
+
+  private matches(subject: string): boolean {
+    for (const pattern of this.subjects) if (subjectMatches(pattern, subject)) return true;
+    return false;
   }
 
   private refresh(): Promise<void> {

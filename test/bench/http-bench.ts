@@ -4,7 +4,10 @@
 // comes from autocannon in this process, so generator and server each get a core.
 // Not part of `npm test` or `npm run bench`'s table:
 //
-//   npm run bench:http -- [--quick] [--connections N] [--only publish,kv-put,kv-get,sse-fanout]
+//   npm run bench:http -- [--quick] [--connections N] [--only baseline,publish,kv-put,kv-get,sse-fanout]
+//
+// `baseline` is bare fastify answering the same POST without a broker: the
+// ceiling for any fastify app on this machine, to read the other figures against.
 //
 // Every run is bounded by a request count and a time cap. Scenario functions are
 // exported so the bench runner can import them.
@@ -25,7 +28,18 @@ export interface HttpFigure {
 
 // ---- server (child process) ----
 
-async function serve(): Promise<void> {
+async function serve(baseline: boolean): Promise<void> {
+  if (baseline) {
+    // The ceiling on this machine: bare fastify answering 202 without touching a broker.
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify({ logger: false });
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    app.post('/v1/subjects/:subject', async (_request, reply) => reply.code(202).send({ subject: 'x', size: 16 }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    process.stdout.write(`READY ${(app.server.address() as { port: number }).port}\n`);
+    process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+    return;
+  }
   const { startSwitchboardJetStream } = await import('../helpers/jetstream.ts');
   const { EmbeddedBroker } = await import('../../core/broker/embedded-broker.ts');
   const { OpenAuthorizer } = await import('../../core/auth/authorizer.ts');
@@ -38,8 +52,8 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', () => void gateway.stop().then(() => broker.close()).then(() => core.stop()).then(() => process.exit(0)));
 }
 
-export async function startHttpBenchServer(): Promise<{ base: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/http-bench.ts', '--serve'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startHttpBenchServer(baseline = false): Promise<{ base: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/http-bench.ts', '--serve', ...(baseline ? ['--baseline'] : [])], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   const output = await waitForOutput(child, /READY \d+/);
   const port = Number(/READY (\d+)/.exec(output)?.[1]);
@@ -140,18 +154,19 @@ export async function benchSseFanOut(base: string, subscribers: number, messages
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { serve: { type: 'boolean' }, quick: { type: 'boolean' }, connections: { type: 'string' }, only: { type: 'string' } },
+    options: { serve: { type: 'boolean' }, baseline: { type: 'boolean' }, quick: { type: 'boolean' }, connections: { type: 'string' }, only: { type: 'string' } },
     strict: true,
   });
-  if (values.serve) return serve();
+  if (values.serve) return serve(values.baseline === true);
   const quick = values.quick === true;
   const plan: HttpBenchPlan = { connections: Number(values.connections ?? 64), requests: quick ? 50_000 : 300_000, capSeconds: quick ? 5 : 20 };
-  const only = values.only?.split(',') ?? ['publish', 'kv-put', 'kv-get', 'sse-fanout'];
+  const only = values.only?.split(',') ?? ['baseline', 'publish', 'kv-put', 'kv-get', 'sse-fanout'];
   const figures: HttpFigure[] = [];
   for (const name of only) {
-    const server = await startHttpBenchServer();
+    const server = await startHttpBenchServer(name === 'baseline');
     try {
-      if (name === 'publish') figures.push(await benchPublish(server.base, plan));
+      if (name === 'baseline') figures.push({ ...(await benchPublish(server.base, plan)), scenario: 'bare fastify 202 (ceiling)' });
+      else if (name === 'publish') figures.push(await benchPublish(server.base, plan));
       else if (name === 'kv-put') figures.push(await benchKvPut(server.base, plan));
       else if (name === 'kv-get') figures.push(await benchKvGet(server.base, plan));
       else if (name === 'sse-fanout') figures.push(await benchSseFanOut(server.base, 1000, quick ? 100 : 500, quick ? 10_000 : 30_000));

@@ -133,7 +133,9 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
     // (Nats-Msg-Id, Nats-Expected-*) looks at the current stream list, not the cached
     // one, so a stream created a moment ago still answers with its PubAck.
     if (headers !== null && headers.keys().some((key) => key === 'Nats-Msg-Id' || key.startsWith('Nats-Expected-'))) ctx.streamSubjects.invalidate();
-    if (query.reply === undefined && (await ctx.streamSubjects.belongsToStream(subject))) {
+    // The hot path: a fresh cached answer needs no await.
+    const inStream = query.reply === undefined && (ctx.streamSubjects.belongsToStreamCached(subject) ?? (await ctx.streamSubjects.belongsToStream(subject)));
+    if (inStream) {
       const ack = await ctx.jetstream.publish(subject, body, headers);
       ctx.stats.published++;
       return reply.code(200).send(ack);
