@@ -70,12 +70,14 @@ function rest(body: Buffer, tag: number): Buffer {
 export function parseAckPayload(body: Buffer): AckPayload | null {
   const none = { delayMs: 0, next: Buffer.alloc(0), reason: '' };
   if (body.length === 0) return { kind: AckKind.Ack, ...none };
-  const head = body.subarray(0, Math.min(body.length, 5)).toString('latin1');
-  if (head === '+ACK') return { kind: AckKind.Ack, ...none };
-  if (head === '+WPI') return { kind: AckKind.Progress, ...none };
-  if (head === '+NXT') return { kind: AckKind.Next, ...none, next: rest(body, 4) };
-  if (head === '-NAK') return { kind: AckKind.Nak, ...none, delayMs: nakDelay(rest(body, 4)) };
-  if (head === '+TERM') return { kind: AckKind.Term, ...none, reason: rest(body, 5).toString('utf8').trim() };
+  const tag = body.toString('latin1', 0, Math.min(body.length, 4));
+  if (tag === '+ACK') return { kind: AckKind.Ack, ...none };
+  if (tag === '+WPI') return { kind: AckKind.Progress, ...none };
+  if (tag === '+NXT') return { kind: AckKind.Next, ...none, next: rest(body, 4) };
+  if (tag === '-NAK') return { kind: AckKind.Nak, ...none, delayMs: nakDelay(rest(body, 4)) };
+  if (tag === '+TER' && body.toString('latin1', 0, Math.min(body.length, 5)) === '+TERM') {
+    return { kind: AckKind.Term, ...none, reason: rest(body, 5).toString('utf8').trim() };
+  }
   return null;
 }
 

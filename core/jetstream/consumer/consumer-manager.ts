@@ -280,7 +280,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       if (info === null || ack === null) return;
       const c = this.byStream.get(info.stream)?.byName.get(info.consumer);
       if (c === undefined) return;
-      if (ack.kind === AckKind.Term) this.advisory('MSG_TERMINATED', c, { type: 'io.nats.jetstream.advisory.v1.terminated', stream_seq: info.streamSeq, deliveries: info.deliveries, reason: ack.reason });
+      if (ack.kind === AckKind.Term) this.advisory('MSG_TERMINATED', c, { type: 'io.nats.jetstream.advisory.v1.terminated', consumer_seq: info.consumerSeq, stream_seq: info.streamSeq, deliveries: info.deliveries, reason: ack.reason });
       c.processAck(info, ack, reply);
       // Double ack: the reply goes out once the new state is saved (end of turn).
       if (reply !== null && ack.kind !== AckKind.Next) {

@@ -7,7 +7,8 @@
 import type { Stream } from '../stream.ts';
 import type { StoredMessage } from '../store/stream-store.ts';
 import { ackSubject, AckKind, type AckPayload, type AckReply } from './ack-subjects.ts';
-import { AckPolicy, DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
+import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
+import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
 import type { Deadline, DeadlineScheduler } from './deadline-scheduler.ts';
 import { FilterSet } from './filter-set.ts';
@@ -36,23 +37,6 @@ export interface ConsumerHost {
   inactive(c: Consumer): void;
 }
 
-interface PendingEntry {
-  readonly seq: number;
-  /** Consumer sequence of the first delivery (ack floor is reported with it). */
-  readonly dseq: number;
-  /** Last delivery time, wall-clock ms. */
-  ts: number;
-  /** The live ack deadline; an older one in the heap finds itself replaced and does nothing. */
-  timer: AckTimer | null;
-}
-
-class AckTimer implements Deadline {
-  constructor(readonly at: number, readonly consumer: Consumer, readonly entry: PendingEntry) {}
-  fire(now: number): void {
-    this.consumer.ackTimedOut(this, now);
-  }
-}
-
 class CallbackDeadline implements Deadline {
   constructor(readonly at: number, private readonly fn: (now: number) => void) {}
   fire(now: number): void {
@@ -62,23 +46,16 @@ class CallbackDeadline implements Deadline {
 
 const NS_PER_MS = 1_000_000;
 
-export class Consumer {
+export class Consumer implements AckTrackerOwner {
   readonly name: string;
   readonly filters: FilterSet;
   /** Next stream sequence to look at for a first delivery. */
   sseq = 1;
   /** Last consumer (delivery) sequence handed out. */
   dseq = 0;
-  floorStream = 0;
-  floorConsumer = 0;
   lastActive = Date.now();
   deleted = false;
-  private pending: Map<number, PendingEntry> | null = null;
-  /** Deliveries so far, for messages delivered more than once (NS o.rdc). */
-  private rdc: Map<number, number> | null = null;
-  /** Sequences due for redelivery, oldest first. */
-  private rdq: number[] = [];
-  private readonly rdqSet = new Set<number>();
+  readonly acks: AckTracker;
   readonly waiting: PullRequestQueue | null;
   readonly push: PushState | null;
   /** last_per_subject: the starting set, delivered before moving on to new messages. */
@@ -101,6 +78,7 @@ export class Consumer {
     this.ackPrefix = `$JS.ACK.${stream.name}.${config.name}.`;
     this.waiting = isPush(config) ? null : new PullRequestQueue();
     this.push = isPush(config) ? new PushState(config) : null;
+    this.acks = new AckTracker(this, host.scheduler);
   }
 
   get isPush(): boolean {
@@ -144,44 +122,28 @@ export class Consumer {
       }
     }
     if (this.sseq < 1) this.sseq = 1;
-    this.floorStream = this.sseq - 1;
-    if (this.lps !== null && this.lps.length > 0) this.floorStream = this.lps[0] - 1;
+    this.acks.floorStream = this.sseq - 1;
+    if (this.lps !== null && this.lps.length > 0) this.acks.floorStream = this.lps[0] - 1;
   }
 
   restore(s: ConsumerStateWire): void {
     this.dseq = s.delivered.consumer_seq;
     this.sseq = s.delivered.stream_seq + 1;
-    this.floorConsumer = s.ack_floor.consumer_seq;
-    this.floorStream = s.ack_floor.stream_seq;
-    if (s.redelivered.length > 0) this.rdc = new Map(s.redelivered);
-    const sorted = [...s.pending].sort((a, b) => a[0] - b[0]);
-    for (const [seq, dseq, ts] of sorted) {
-      const entry: PendingEntry = { seq, dseq, ts, timer: null };
-      (this.pending ??= new Map()).set(seq, entry);
-      this.armAck(entry, ts + this.ackWaitMs(this.deliveries(seq)));
-    }
+    this.acks.floorConsumer = s.ack_floor.consumer_seq;
+    this.acks.floorStream = s.ack_floor.stream_seq;
+    this.acks.restore(s.pending, s.redelivered);
   }
 
   snapshot(): ConsumerStateWire {
-    const pending: Array<[number, number, number]> = [];
-    if (this.pending !== null) for (const e of this.pending.values()) pending.push([e.seq, e.dseq, Math.round(e.ts)]);
     return {
       delivered: { consumer_seq: this.dseq, stream_seq: this.sseq - 1 },
-      ack_floor: { consumer_seq: this.floorConsumer, stream_seq: this.floorStream },
-      pending,
-      redelivered: this.rdc === null ? [] : [...this.rdc],
+      ack_floor: { consumer_seq: this.acks.floorConsumer, stream_seq: this.acks.floorStream },
+      pending: this.acks.snapshotPending(),
+      redelivered: this.acks.snapshotRedelivered(),
     };
   }
 
   // ---- counters for INFO ----
-
-  get numAckPending(): number {
-    return this.pending?.size ?? 0;
-  }
-
-  get numRedelivered(): number {
-    return this.rdc?.size ?? 0;
-  }
 
   /** Messages not yet delivered once (exact). */
   numPending(): number {
@@ -288,15 +250,10 @@ export class Consumer {
 
   /** Is anything deliverable right now (a redelivery, or a new message within max_ack_pending)? */
   private hasDeliverable(): boolean {
-    for (const seq of this.rdq) if (this.pending?.has(seq)) return true;
-    if (this.ackBlocked()) return false;
+    if (this.acks.hasRedelivery()) return true;
+    if (this.acks.blocked) return false;
     if (this.lps !== null && this.lps.length > 0) return true;
     return this.filters.nextSeq(this.stream.store, this.sseq) > 0;
-  }
-
-  private ackBlocked(): boolean {
-    const max = this.config.maxAckPending;
-    return this.config.ackPolicy !== AckPolicy.None && max > 0 && (this.pending?.size ?? 0) >= max;
   }
 
   /** Deliver up to `budget` messages; true when it stopped on the budget with more to do. */
@@ -377,19 +334,13 @@ export class Consumer {
   /** The next message to hand out and its delivery count: redeliveries first, then the stream. */
   private take(): [StoredMessage, number] | null {
     const store = this.stream.store;
-    while (this.rdq.length > 0) {
-      const seq = this.rdq.shift() as number;
-      this.rdqSet.delete(seq);
-      if (!this.pending?.has(seq)) continue;
+    for (let seq = this.acks.takeRedelivery(); seq !== 0; seq = this.acks.takeRedelivery()) {
       const msg = store.get(seq);
-      if (msg === null) {
-        // Removed from the stream meanwhile (limits, purge): nothing left to redeliver.
-        this.dropPending(seq);
-        continue;
-      }
-      return [msg, this.deliveries(seq) + 1];
+      // Removed from the stream meanwhile (limits, purge): nothing left to redeliver.
+      if (msg !== null) return [msg, this.acks.deliveries(seq) + 1];
+      this.acks.drop(seq);
     }
-    if (this.ackBlocked()) return null;
+    if (this.acks.blocked) return null;
     if (this.lps !== null) {
       while (this.lps.length > 0) {
         const seq = this.lps.shift() as number;
@@ -407,99 +358,34 @@ export class Consumer {
   }
 
   private untake(seq: number, count: number): void {
-    if (count > 1) {
-      this.rdq.unshift(seq);
-      this.rdqSet.add(seq);
-    } else if (seq < this.sseq) {
-      this.sseq = seq;
-    }
+    if (count > 1) this.acks.putBack(seq);
+    else if (seq < this.sseq) this.sseq = seq;
   }
 
   /** Book-keeping for one delivery. */
   private record(seq: number, count: number, now: number): void {
     const dseq = ++this.dseq;
     if (count === 1) this.npc = Math.max(0, this.npc - 1);
-    else (this.rdc ??= new Map()).set(seq, count);
-    if (this.config.ackPolicy === AckPolicy.None) {
-      this.floorStream = Math.max(this.floorStream, seq);
-      this.floorConsumer = dseq;
-      this.host.acked(this, seq);
-      return;
-    }
-    const pending = (this.pending ??= new Map());
-    let entry = pending.get(seq);
-    if (entry === undefined) {
-      entry = { seq, dseq, ts: now, timer: null };
-      pending.set(seq, entry);
-    }
-    entry.ts = now;
-    this.armAck(entry, now + this.ackWaitMs(count));
+    this.acks.delivered(seq, dseq, count, now);
   }
 
-  private deliveries(seq: number): number {
-    return this.rdc?.get(seq) ?? 1;
-  }
+  // ---- AckTrackerOwner ----
 
-  /** ack_wait, or the backoff entry for this delivery (the last one repeats). */
-  private ackWaitMs(deliveries: number): number {
-    const b = this.config.backoff;
-    if (b.length > 0) return b[Math.min(deliveries - 1, b.length - 1)] / NS_PER_MS;
-    return this.config.ackWait / NS_PER_MS;
-  }
-
-  private armAck(entry: PendingEntry, at: number): void {
-    const t = new AckTimer(at, this, entry);
-    entry.timer = t;
-    this.host.scheduler.add(t);
-  }
-
-  /** An ack deadline passed: redeliver, or give up at max_deliver. */
-  ackTimedOut(t: AckTimer, now: number): void {
-    const entry = t.entry;
-    if (this.deleted || entry.timer !== t || this.pending?.get(entry.seq) !== entry) return;
-    entry.timer = null;
-    this.redeliver(entry.seq, now);
-  }
-
-  private redeliver(seq: number, _now: number): void {
-    const count = this.deliveries(seq);
-    const max = this.config.maxDeliver;
-    if (max > 0 && count >= max) {
-      // NS: the message leaves pending and an advisory tells operators it will not come again.
-      this.dropPending(seq);
-      this.host.maxDeliveriesReached(this, seq, count);
-      this.host.saveLater(this);
-      return;
-    }
-    if (!this.rdqSet.has(seq)) {
-      this.rdq.push(seq);
-      this.rdqSet.add(seq);
-    }
+  redeliveryDue(): void {
     this.host.wake(this);
   }
 
-  private dropPending(seq: number): void {
-    const e = this.pending?.get(seq);
-    if (e !== undefined) e.timer = null;
-    this.pending?.delete(seq);
-    this.rdc?.delete(seq);
-    this.updateFloor();
+  maxDeliveries(seq: number, deliveries: number): void {
+    this.host.maxDeliveriesReached(this, seq, deliveries);
+    this.host.saveLater(this);
   }
 
-  private updateFloor(): void {
-    const first = this.pending !== null && this.pending.size > 0 ? this.pending.values().next().value : undefined;
-    if (first === undefined) {
-      this.floorStream = Math.max(this.floorStream, this.sseq - 1);
-      this.floorConsumer = this.dseq;
-      return;
-    }
-    this.floorStream = Math.max(this.floorStream, first.seq - 1);
-    this.floorConsumer = Math.max(this.floorConsumer, first.dseq - 1);
+  released(seq: number): void {
+    this.host.acked(this, seq);
   }
 
   // ---- acks ----
 
-  /** Returns true when the ack changed state (the reply, if any, waits for it to be saved). */
   processAck(info: AckReply, ack: AckPayload, reply: string | null): void {
     if (this.deleted) return;
     const now = Date.now();
@@ -509,57 +395,23 @@ export class Consumer {
       case AckKind.Ack:
       case AckKind.Term:
       case AckKind.Next:
-        this.ackUpTo(seq);
-        if (ack.kind === AckKind.Next && reply !== null) {
-          this.processPull(reply, ack.next);
-          return;
-        }
+        this.acks.ack(seq);
+        if (ack.kind === AckKind.Next && reply !== null) this.processPull(reply, ack.next);
         break;
-      case AckKind.Progress: {
-        const e = this.pending?.get(seq);
-        if (e !== undefined) this.armAck(e, now + this.ackWaitMs(this.deliveries(seq)));
+      case AckKind.Progress:
+        this.acks.progress(seq, now);
         break;
-      }
-      case AckKind.Nak: {
-        const e = this.pending?.get(seq);
-        if (e === undefined) break;
-        if (ack.delayMs > 0) this.armAck(e, now + ack.delayMs);
-        else {
-          e.timer = null;
-          this.redeliver(seq, now);
-        }
+      case AckKind.Nak:
+        this.acks.nak(seq, ack.delayMs, now);
         break;
-      }
     }
     this.host.saveLater(this);
-  }
-
-  private ackUpTo(seq: number): void {
-    const pending = this.pending;
-    if (pending === null || this.config.ackPolicy === AckPolicy.None) return;
-    if (this.config.ackPolicy === AckPolicy.All) {
-      for (const [s, e] of pending) {
-        if (s > seq) break;
-        e.timer = null;
-        pending.delete(s);
-        this.rdc?.delete(s);
-        this.host.acked(this, s);
-      }
-    } else {
-      const e = pending.get(seq);
-      if (e === undefined) return;
-      e.timer = null;
-      pending.delete(seq);
-      this.rdc?.delete(seq);
-      this.host.acked(this, seq);
-    }
-    this.updateFloor();
   }
 
   /** Does this consumer still need `seq` (interest retention)? */
   needs(seq: number, subject: string): boolean {
     if (!this.filters.matches(subject)) return false;
-    return seq >= this.sseq || (this.pending?.has(seq) ?? false) || (this.lps?.includes(seq) ?? false);
+    return seq >= this.sseq || this.acks.has(seq) || (this.lps?.includes(seq) ?? false);
   }
 
   // ---- push ----
@@ -639,10 +491,8 @@ export class Consumer {
   streamChanged(): void {
     const st = this.stream.store.state();
     if (st.firstSeq > this.sseq) this.sseq = st.firstSeq;
-    if (this.pending !== null) {
-      for (const seq of [...this.pending.keys()]) if (seq < st.firstSeq || this.stream.store.get(seq) === null) this.dropPending(seq);
-    }
-    this.updateFloor();
+    this.acks.dropWhere((seq) => seq < st.firstSeq || this.stream.store.get(seq) === null);
+    this.acks.updateFloor();
     this.npc = -1;
     this.host.saveLater(this);
   }
@@ -651,8 +501,7 @@ export class Consumer {
   close(): void {
     this.deleted = true;
     if (this.waiting !== null) for (const r of this.waiting.take(() => true)) this.host.sendStatus(r.reply, S.CONSUMER_DELETED);
-    this.pending = null;
-    this.rdq = [];
+    this.acks.clear();
   }
 
   private refreshPendingEstimate(): void {
