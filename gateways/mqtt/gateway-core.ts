@@ -14,6 +14,7 @@ import { MqttClient, type WillMessage } from './mqtt-client.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
+import { SessionPersistence } from './session-persistence.ts';
 import { Session, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
@@ -44,8 +45,7 @@ export class MqttGatewayCore {
   };
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   private readonly storesGiven: { retained: boolean; sessions: boolean };
-  private readonly dirty = new Set<Session>();
-  private dirtyTimer: NodeJS.Timeout | null = null;
+  private readonly persistence: SessionPersistence;
   private nextClientId = 1;
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
@@ -60,6 +60,7 @@ export class MqttGatewayCore {
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
     this.replies = new ReplyBridge(this.broker, { ttlMs: this.options.replyTtlMs, maxPending: 100_000 });
     this.logLine = options.log;
+    this.persistence = new SessionPersistence(() => this.sessionStore, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
   }
 
   log(...parts: unknown[]): void {
@@ -74,6 +75,7 @@ export class MqttGatewayCore {
       if (!this.storesGiven.sessions) this.sessionStore = await JetStreamSessionStore.open(this.broker, storage);
     }
     await this.replies.start();
+    await this.persistence.open();
     for (const record of await this.sessionStore.list()) await this.restoreSession(record);
   }
 
@@ -102,7 +104,7 @@ export class MqttGatewayCore {
   }
 
   newSession(clientId: string): Session {
-    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats, (s) => this.markDirty(s));
+    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats, (s, out) => this.persistence.queued(s, out));
   }
 
   /** A new connection for `clientId`: the old one is taken over [MQTT-3.1.4-2]. */
@@ -124,31 +126,9 @@ export class MqttGatewayCore {
     void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
   }
 
+  /** Save a persistent session's record now. */
   persist(session: Session): void {
-    if (session.expiryInterval === 0) return;
-    this.dirty.delete(session);
-    void this.sessionStore.save(session.toRecord()).catch((e: unknown) => this.log('session store save failed:', e));
-  }
-
-  /**
-   * A detached persistent session queued a message: save it soon. Connected
-   * sessions are saved at subscribe, unsubscribe and disconnect, not per message.
-   */
-  private markDirty(session: Session): void {
-    if (!this.sessionStore.durable || session.expiryInterval === 0 || session.connection !== null) return;
-    this.dirty.add(session);
-    if (this.dirtyTimer === null) {
-      this.dirtyTimer = setTimeout(() => void this.flushDirty(), 50);
-      this.dirtyTimer.unref();
-    }
-  }
-
-  private async flushDirty(): Promise<void> {
-    if (this.dirtyTimer !== null) clearTimeout(this.dirtyTimer);
-    this.dirtyTimer = null;
-    const sessions = [...this.dirty];
-    this.dirty.clear();
-    await Promise.all(sessions.map((s) => this.sessionStore.save(s.toRecord()).catch((e: unknown) => this.log('session store save failed:', e))));
+    void this.persistence.save(session);
   }
 
   /** A connected client's connection ended, for whatever reason. */
@@ -182,9 +162,8 @@ export class MqttGatewayCore {
     const reply = p.responseTopic === undefined ? undefined : this.replies.replyFor(p.responseTopic, p.correlationData);
     const out = toBrokerPublish(message, reply);
     if (message.retain) await this.retained.set(message); // [MQTT-3.3.1-5]
-    await this.broker.publish(out.subject, out.data, { reply: out.reply, headers: out.headers });
-    // The publisher's PUBACK/PUBREC waits until offline sessions that queued it are stored.
-    if (message.qos > 0 && this.dirty.size > 0) await this.flushDirty();
+    // The publisher's PUBACK/PUBREC waits until the message is stored for offline sessions that queued it.
+    await this.persistence.publishing(message, () => this.broker.publish(out.subject, out.data, { reply: out.reply, headers: out.headers }));
   }
 
   /** Create the broker subscriptions behind one MQTT subscription. Throws on an invalid filter. */
@@ -209,11 +188,10 @@ export class MqttGatewayCore {
       client.close(ReasonCode.ServerShuttingDown, 'server shutting down');
       client.connection.destroy();
     }
-    if (this.dirtyTimer !== null) clearTimeout(this.dirtyTimer);
-    this.dirtyTimer = null;
-    this.dirty.clear();
+    await this.persistence.flush();
+    this.persistence.stop();
     for (const session of this.sessions.values()) {
-      if (session.expiryInterval > 0) await this.sessionStore.save(session.toRecord()).catch(() => undefined);
+      if (session.expiryInterval > 0) await this.persistence.save(session);
       session.destroy();
     }
     this.sessions.clear();
@@ -281,7 +259,7 @@ export class MqttGatewayCore {
     session.expiryInterval = record.expiryInterval;
     session.disconnectedAt = record.disconnectedAt ?? Date.now();
     for (const id of record.inboundQos2) session.inboundQos2.add(id);
-    session.restoreOutbound(record.outbound);
+    session.restoreOutbound(await this.persistence.outboundOf(record));
     for (const sub of record.subscriptions) {
       try {
         session.addSubscription(await this.subscribe(session, sub));
@@ -291,5 +269,6 @@ export class MqttGatewayCore {
     }
     this.sessions.set(record.clientId, session);
     this.scheduleExpiry(session);
+    void this.persistence.save(session); // with the current log cursor: what was scanned is now in the record
   }
 }

@@ -68,10 +68,19 @@ export class JetStreamApi {
     return this.get(stream, { last_by_subj: subject });
   }
 
-  /** Every message on `filter`, oldest first (bounded by `limit`). */
-  async all(stream: string, filter: string, limit = 1_000_000): Promise<StoredMessage[]> {
+  async bySeq(stream: string, seq: number): Promise<StoredMessage | null> {
+    return this.get(stream, { seq });
+  }
+
+  async lastSeq(stream: string): Promise<number> {
+    const info = await this.call<{ state: { last_seq: number } }>(`STREAM.INFO.${stream}`, undefined);
+    return info.state.last_seq;
+  }
+
+  /** Every message on `filter` from `fromSeq`, oldest first (bounded by `limit`). */
+  async all(stream: string, filter: string, fromSeq = 1, limit = 1_000_000): Promise<StoredMessage[]> {
     const out: StoredMessage[] = [];
-    let seq = 1;
+    let seq = fromSeq;
     for (let i = 0; i < limit; i++) {
       const m = await this.next(stream, seq, filter);
       if (m === null) break;

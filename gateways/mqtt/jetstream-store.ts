@@ -15,20 +15,26 @@
 import { createHash } from 'node:crypto';
 import type { QoS } from 'mqtt-packet';
 import type { Broker } from '../../core/broker/broker.ts';
-import { JetStreamApi } from './jetstream-api.ts';
+import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { JetStreamApi, type StoredMessage } from './jetstream-api.ts';
 import { fromBrokerMessage, toBrokerPublish, type MqttMessage } from './message.ts';
-import type { MqttSessionStore, OutboundRecord, RetainedStore, SessionRecord } from './store.ts';
+import type { MqttSessionStore, OutboundRecord, QueuedMessageLog, RetainedStore, SessionRecord } from './store.ts';
 import { filterToSubjects, topicMatchesFilter, topicToSubject } from './topic-mapping.ts';
 
 export const RETAINED_STREAM = 'MQTT_retained';
 export const RETAINED_PREFIX = '$MQTT.retained.';
 export const SESSION_STREAM = 'MQTT_sessions';
 export const SESSION_PREFIX = '$MQTT.sess.';
+export const MSGS_STREAM = 'MQTT_msgs';
+export const MSGS_PREFIX = '$MQTT.msgs.';
+const RECEIVED_AT = 'Mqtt-Received-At';
 
 export interface JetStreamStoreOptions {
   /** 'file' (default) or 'memory'. */
   storage?: 'file' | 'memory';
   timeoutMs?: number;
+  /** How long a queued message is kept for offline sessions (ms); default 7 days. */
+  queuedMessageMaxAgeMs?: number;
 }
 
 export class JetStreamRetainedStore implements RetainedStore {
@@ -78,21 +84,20 @@ export class JetStreamRetainedStore implements RetainedStore {
 
 export class JetStreamSessionStore implements MqttSessionStore {
   readonly durable = true;
+  readonly messageLog: JetStreamMessageLog;
   private readonly js: JetStreamApi;
 
   private constructor(broker: Broker, options: JetStreamStoreOptions) {
     this.js = new JetStreamApi(broker, options.timeoutMs);
+    this.messageLog = new JetStreamMessageLog(this.js);
   }
 
   static async open(broker: Broker, options: JetStreamStoreOptions = {}): Promise<JetStreamSessionStore> {
     const store = new JetStreamSessionStore(broker, options);
-    await store.js.ensureStream({
-      name: SESSION_STREAM,
-      subjects: [`${SESSION_PREFIX}*`],
-      max_msgs_per_subject: 1,
-      storage: options.storage ?? 'file',
-      allow_direct: true,
-    });
+    const storage = options.storage ?? 'file';
+    await store.js.ensureStream({ name: SESSION_STREAM, subjects: [`${SESSION_PREFIX}*`], max_msgs_per_subject: 1, storage, allow_direct: true });
+    const maxAgeNs = (options.queuedMessageMaxAgeMs ?? 7 * 24 * 3600 * 1000) * 1_000_000;
+    await store.js.ensureStream({ name: MSGS_STREAM, subjects: [`${MSGS_PREFIX}>`], storage, max_age: maxAgeNs, allow_direct: true });
     return store;
   }
 
@@ -115,6 +120,42 @@ export class JetStreamSessionStore implements MqttSessionStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * MQTT_msgs: each message queued for detached sessions, once, on
+ * `$MQTT.msgs.<subject>`; kept by age (no consumer, no per-session copy).
+ */
+export class JetStreamMessageLog implements QueuedMessageLog {
+  constructor(private readonly js: JetStreamApi) {}
+
+  async append(message: MqttMessage): Promise<number> {
+    const out = toBrokerPublish({ ...message, origin: message.origin }, undefined);
+    const headers = out.headers ?? new MessageHeaders();
+    headers.set(RECEIVED_AT, String(message.receivedAt));
+    return this.js.store(MSGS_PREFIX + out.subject, out.data, headers);
+  }
+
+  async get(seq: number): Promise<MqttMessage | null> {
+    const m = await this.js.bySeq(MSGS_STREAM, seq);
+    return m === null ? null : this.decode(m);
+  }
+
+  async after(afterSeq: number, subjectFilter: string): Promise<Array<{ seq: number; message: MqttMessage }>> {
+    const found = await this.js.all(MSGS_STREAM, MSGS_PREFIX + subjectFilter, afterSeq + 1);
+    return found.map((m) => ({ seq: m.seq, message: this.decode(m) }));
+  }
+
+  async lastSeq(): Promise<number> {
+    return this.js.lastSeq(MSGS_STREAM);
+  }
+
+  private decode(m: StoredMessage): MqttMessage {
+    const receivedAt = Number(m.headers?.get(RECEIVED_AT) ?? Date.now());
+    m.headers?.delete(RECEIVED_AT);
+    const message = fromBrokerMessage({ subject: m.subject.slice(MSGS_PREFIX.length), reply: null, headers: m.headers, data: m.data }, receivedAt);
+    return message;
+  }
 }
 
 /** Client ids are any UTF-8 string; the subject token is a hash of it. */
@@ -155,10 +196,10 @@ function decodeMessage(j: MessageJson): MqttMessage {
 }
 
 function encodeRecord(r: SessionRecord): unknown {
-  return { ...r, outbound: r.outbound.map((o) => ({ ...o, message: encodeMessage(o.message) })) };
+  return { ...r, outbound: r.outbound.map((o) => ({ ...o, message: o.message === undefined ? undefined : encodeMessage(o.message) })) };
 }
 
 function decodeRecord(data: Buffer): SessionRecord {
-  const j = JSON.parse(data.toString('utf8')) as Omit<SessionRecord, 'outbound'> & { outbound: Array<Omit<OutboundRecord, 'message'> & { message: MessageJson }> };
-  return { ...j, outbound: j.outbound.map((o) => ({ ...o, message: decodeMessage(o.message) })) };
+  const j = JSON.parse(data.toString('utf8')) as Omit<SessionRecord, 'outbound'> & { outbound: Array<Omit<OutboundRecord, 'message'> & { message?: MessageJson }> };
+  return { ...j, outbound: j.outbound.map((o) => ({ ...o, message: o.message === undefined ? undefined : decodeMessage(o.message) })) };
 }

@@ -23,6 +23,7 @@ export class MemoryRetainedStore implements RetainedStore {
 
 export class MemorySessionStore implements MqttSessionStore {
   readonly durable = false;
+  readonly messageLog = null;
   private readonly records = new Map<string, SessionRecord>();
 
   async load(clientId: string): Promise<SessionRecord | null> {

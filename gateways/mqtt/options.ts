@@ -40,6 +40,8 @@ export interface MqttGatewayOptions {
   /** How long an MQTT 5 request's correlation token accepts NATS replies. */
   replyTtlMs?: number;
   sendReasonStrings?: boolean;
+  /** A detached persistent session that queued messages is saved this long after the first one. */
+  sessionSaveDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -63,6 +65,7 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     replyTtlMs: options.replyTtlMs ?? 60_000,
     sendReasonStrings: options.sendReasonStrings ?? true,
     persistence: options.persistence ?? 'memory',
+    sessionSaveDelayMs: options.sessionSaveDelayMs ?? 50,
     jetStreamStorage: options.jetStreamStorage ?? 'file',
   };
 }

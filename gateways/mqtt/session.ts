@@ -23,6 +23,8 @@ export interface Outbound {
   readonly subscriptionIds: number[] | undefined;
   packetId: number;
   state: 'publish' | 'pubrel';
+  /** Sequence in the store's message log once logged (the record then refers to it). */
+  storeSeq?: number;
 }
 
 /** What a session needs from the connection it is attached to. */
@@ -66,8 +68,8 @@ export class Session {
     readonly originTag: string,
     private readonly limits: SessionLimits,
     private readonly stats: SessionStats,
-    /** Told after each change to queued or in-flight state (the gateway persists detached sessions). */
-    private readonly changed: (session: Session) => void = () => {},
+    /** Told when a message is queued (the gateway persists detached sessions). */
+    private readonly changed: (session: Session, out: Outbound) => void = () => {},
   ) {}
 
   get hasNoLocal(): boolean {
@@ -129,7 +131,7 @@ export class Session {
       return;
     }
     this.queued.push(out);
-    this.changed(this);
+    this.changed(this, out);
   }
 
   /** Attach a connection; with a present session resend what was in flight [MQTT-4.4.0-1]. */
@@ -200,11 +202,14 @@ export class Session {
     this.expiryTimer = null;
   }
 
-  toRecord(): SessionRecord {
+  toRecord(logCursor?: number): SessionRecord {
     const strip = ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier }: SessionSubscription): SubscriptionRecord =>
       ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier });
-    const outbound: OutboundRecord[] = [...this.inflight.values(), ...this.queued].map((o) => ({ ...o }));
+    // A logged message is referred to by sequence, not copied into every record.
+    const outbound: OutboundRecord[] = [...this.inflight.values(), ...this.queued].map(({ message, ...rest }) =>
+      rest.storeSeq === undefined ? { ...rest, message } : rest);
     return {
+      logCursor,
       clientId: this.clientId,
       expiryInterval: this.expiryInterval,
       subscriptions: [...this.subscriptions.values()].map(strip),
@@ -214,10 +219,10 @@ export class Session {
     };
   }
 
-  /** Restore in-flight and queued messages from a stored record. */
-  restoreOutbound(records: readonly OutboundRecord[]): void {
+  /** Restore in-flight and queued messages (messages already resolved from the log). */
+  restoreOutbound(records: ReadonlyArray<OutboundRecord & { message: MqttMessage }>): void {
     for (const r of records) {
-      const out: Outbound = { ...r, subscriptionIds: r.subscriptionIds };
+      const out: Outbound = { ...r };
       if (r.packetId > 0) this.inflight.set(r.packetId, out);
       else this.queued.push(out);
     }

@@ -25,7 +25,10 @@ export interface SubscriptionRecord {
 }
 
 export interface OutboundRecord {
-  readonly message: MqttMessage;
+  /** The message itself; absent when `storeSeq` refers to it in the message log. */
+  readonly message?: MqttMessage;
+  /** Sequence of the message in the session store's message log, when it was logged. */
+  readonly storeSeq?: number;
   readonly qos: QoS;
   readonly retain: boolean;
   readonly subscriptionIds: number[] | undefined;
@@ -47,6 +50,25 @@ export interface SessionRecord {
   readonly outbound: readonly OutboundRecord[];
   /** When the last connection ended (ms since epoch), null while connected. */
   readonly disconnectedAt: number | null;
+  /**
+   * Every logged message up to this sequence is reflected in `outbound`; logged
+   * messages after it that match the subscriptions were queued after the save.
+   */
+  readonly logCursor?: number;
+}
+
+/**
+ * Messages queued for detached persistent sessions, stored once however many
+ * sessions queued them; sessions refer to them by sequence.
+ */
+export interface QueuedMessageLog {
+  /** Store the message durably; resolves with its sequence. */
+  append(message: MqttMessage): Promise<number>;
+  get(seq: number): Promise<MqttMessage | null>;
+  /** Logged messages after `afterSeq` whose subject matches `subjectFilter`, oldest first. */
+  after(afterSeq: number, subjectFilter: string): Promise<Array<{ seq: number; message: MqttMessage }>>;
+  /** The last sequence in the log (0 when empty). */
+  lastSeq(): Promise<number>;
 }
 
 export interface MqttSessionStore {
@@ -55,6 +77,8 @@ export interface MqttSessionStore {
    * session after each queued message. The in-memory store saves only at stop().
    */
   readonly durable: boolean;
+  /** Where queued messages are logged once (durable stores); null = inside the records. */
+  readonly messageLog: QueuedMessageLog | null;
   load(clientId: string): Promise<SessionRecord | null>;
   save(record: SessionRecord): Promise<void>;
   delete(clientId: string): Promise<void>;

@@ -13,8 +13,14 @@ import { freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/ser
 
 const CYCLES = 3;
 
+/**
+ * Session records are saved lazily; with a one-minute delay they are never saved
+ * between a publish and the kill, so what comes back after the restart is found
+ * through the message log and the record's cursor alone.
+ */
 async function startProcess(storeDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/mqtt-server-main.ts', '--mqtt-port', String(port), '--store-dir', storeDir], {
+  const args = ['--mqtt-port', String(port), '--store-dir', storeDir, '--save-delay-ms', '60000'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/mqtt-server-main.ts', ...args], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,6 @@
 // Switchboard core + JetStream + the MQTT gateway (persistence in JetStream) in
 // its own process, for kill -9 tests.
-// Usage: node --import tsx test/helpers/mqtt-server-main.ts --mqtt-port N --store-dir DIR [--persistence memory]
+// Usage: node --import tsx test/helpers/mqtt-server-main.ts --mqtt-port N --store-dir DIR [--persistence memory] [--save-delay-ms N]
 
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
@@ -24,7 +24,9 @@ await engine.start();
 const server = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
 await server.start();
 const broker = new EmbeddedBroker(router);
-const gateway = createMqttGateway({ broker, host: '127.0.0.1', port: Number(arg('--mqtt-port') ?? '0'), persistence: arg('--persistence') === 'memory' ? 'memory' : 'jetstream' });
+const gateway = createMqttGateway({ broker, host: '127.0.0.1', port: Number(arg('--mqtt-port') ?? '0'), persistence: arg('--persistence') === 'memory' ? 'memory' : 'jetstream',
+  sessionSaveDelayMs: Number(arg('--save-delay-ms') ?? '50'),
+});
 await gateway.start();
 process.stdout.write(`MQTT ready on ${gateway.port}\n`);
 
