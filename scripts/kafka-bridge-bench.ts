@@ -2,7 +2,9 @@
 // mock cluster (kcat) behind the test proxy. Not an `npm run bench` scenario:
 // that harness compares Switchboard with nats-server, and there is no Kafka
 // counterpart to pair with here.
-//   npx tsx scripts/kafka-bridge-bench.ts [messages=100000]
+//   npx tsx scripts/kafka-bridge-bench.ts [messages=100000] [phases=out,out-kafkajs,in,in-kafkajs,js-in,js-out]
+// The *-kafkajs phases run kafkajs alone on the same records (no bridge, no NATS):
+// the ceiling the bridge can reach on this machine with this mock.
 // Everything binds 127.0.0.1; each phase is bounded by a message count and a time cap.
 
 import { Kafka, logLevel } from 'kafkajs';
@@ -14,6 +16,7 @@ import { startKafkaMock } from '../test/helpers/kafka-mock.ts';
 import { startKafkaProxy } from '../test/helpers/kafka-proxy.ts';
 
 const COUNT = Number(process.argv[2] ?? 100_000);
+const PHASES = (process.argv[3] ?? 'out,out-kafkajs,in,in-kafkajs,js-in,js-out').split(',');
 const SIZE = 1024;
 const CAP_MS = 120_000;
 const payload = Buffer.alloc(SIZE, 0x61);
@@ -105,10 +108,75 @@ async function kafkaToNats(stream: boolean): Promise<void> {
   await bridge.stop();
 }
 
+/** kafkajs alone: the same 1 KiB records, one idempotent acks=all request of ~900 KiB at a time. */
+async function kafkajsProduce(): Promise<void> {
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const began = Date.now();
+  for (let i = 0; i < COUNT; i += 850) {
+    const messages = Array.from({ length: Math.min(850, COUNT - i) }, (_, j) => ({ key: `k${(i + j) % 64}`, value: payload }));
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic: 'bench-raw-out', messages }] });
+  }
+  report('kafkajs alone, produce', COUNT, Date.now() - began);
+  await producer.disconnect();
+}
+
+/** kafkajs alone: a consumer group that only counts. */
+async function kafkajsConsume(): Promise<void> {
+  const topics = await fill('bench-raw-in');
+  const consumer = kafka.consumer({ groupId: 'bench-raw', maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  let received = 0;
+  let first = 0;
+  await consumer.run({
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      if (received === 0) first = Date.now();
+      received += batch.messages.length;
+    },
+  });
+  await until(() => received >= COUNT, 'kafkajs consumer');
+  report('kafkajs alone, consume', COUNT, Date.now() - first);
+  await consumer.disconnect();
+}
+
+/** JetStream -> Kafka: a file stream filled first, drained by the bridge's pull consumer. */
+async function jetStreamToKafka(): Promise<void> {
+  const created = await broker.request('$JS.API.STREAM.CREATE.BENCHOUT', Buffer.from(JSON.stringify({ name: 'BENCHOUT', subjects: ['benchout.>'], storage: 'file' })), { timeoutMs: 5_000 });
+  if (Buffer.from(created.data).toString().includes('"error"')) throw new Error(Buffer.from(created.data).toString());
+  for (let i = 0; i < COUNT; i++) await broker.publish(`benchout.k${i % 64}`, payload);
+  await broker.flush();
+  const bridge = bridgeFor({ name: 'js-out', direction: 'nats-to-kafka', stream: 'BENCHOUT', subject: 'benchout.>', topic: 'bench-js-out', key: '{2}' });
+  await bridge.start();
+  const metrics = () => bridge.metrics().mappings[0];
+  await until(() => metrics().state === 'running' || metrics().messages > 0, 'consumer and producer');
+  const began = Date.now();
+  await until(() => metrics().messages === COUNT, 'the stream drained into Kafka');
+  report('JetStream -> Kafka (ack after)', COUNT, Date.now() - began);
+  await bridge.stop();
+}
+
+const PHASE_RUNNERS: Record<string, () => Promise<void>> = {
+  out: natsToKafka,
+  'out-kafkajs': kafkajsProduce,
+  in: () => kafkaToNats(false),
+  'in-kafkajs': kafkajsConsume,
+  'js-in': () => kafkaToNats(true),
+  'js-out': jetStreamToKafka,
+};
+
 try {
-  if (!process.env.BENCH_SKIP_OUT) await natsToKafka();
-  await kafkaToNats(false);
-  await kafkaToNats(true);
+  process.stdout.write(`kafka bridge bench: ${COUNT} messages of ${SIZE} B per phase; load average ${(await import('node:os')).loadavg().map((n) => n.toFixed(1)).join(' ')}\n`);
+  for (const phase of PHASES) {
+    const run = PHASE_RUNNERS[phase];
+    if (run === undefined) throw new Error(`unknown phase ${phase} (known: ${Object.keys(PHASE_RUNNERS).join(', ')})`);
+    try {
+      await run();
+    } catch (error) {
+      process.stdout.write(`${phase.padEnd(28)} not measured: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
 } finally {
   await broker.close();
   await proxy.close();

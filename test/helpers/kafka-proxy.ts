@@ -25,15 +25,51 @@ export interface KafkaProxy {
   close(): Promise<void>;
 }
 
-class FrameReader {
-  private pending: Buffer = Buffer.alloc(0);
-  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (this.pending.length >= 4) {
-      const size = this.pending.readInt32BE(0);
-      if (this.pending.length < size + 4) return;
-      onFrame(this.pending.subarray(0, size + 4));
-      this.pending = this.pending.subarray(size + 4);
+/**
+ * Splits a Kafka byte stream into frames (int32 size + body) without copying
+ * what passes through: once a frame's first `headSize` bytes are known, `decide`
+ * says whether to stream it on as it arrives or to buffer it whole for `rewrite`.
+ */
+class FrameSplitter {
+  private head: Buffer = Buffer.alloc(0);
+  private remaining = 0;
+  private buffering = false;
+  private parts: Buffer[] = [];
+
+  constructor(
+    private readonly headSize: number,
+    private readonly decide: (head: Buffer) => boolean,
+    private readonly rewrite: (frame: Buffer) => void,
+    private readonly emit: (bytes: Buffer) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    while (chunk.length > 0) {
+      if (this.remaining === 0) {
+        const take = Math.min(this.headSize - this.head.length, chunk.length);
+        this.head = Buffer.concat([this.head, chunk.subarray(0, take)]);
+        chunk = chunk.subarray(take);
+        if (this.head.length < this.headSize) return;
+        this.remaining = this.head.readInt32BE(0) + 4 - this.headSize;
+        this.buffering = this.decide(this.head);
+        if (this.buffering) this.parts = [this.head];
+        else this.emit(this.head);
+        this.head = Buffer.alloc(0);
+      } else {
+        const take = Math.min(this.remaining, chunk.length);
+        const piece = chunk.subarray(0, take);
+        chunk = chunk.subarray(take);
+        this.remaining -= take;
+        if (this.buffering) this.parts.push(piece);
+        else this.emit(piece);
+      }
+      if (this.remaining === 0 && this.buffering) {
+        const frame = Buffer.concat(this.parts);
+        this.parts = [];
+        this.buffering = false;
+        this.rewrite(frame);
+        this.emit(frame);
+      }
     }
   }
 }
@@ -89,23 +125,34 @@ export async function startKafkaProxy(count = 3): Promise<KafkaProxy> {
     sockets.add(client);
     sockets.add(server);
     const requests = new Map<number, { apiKey: number; version: number }>();
-    const fromClient = new FrameReader();
-    const fromServer = new FrameReader();
-    client.on('data', (chunk: Buffer) =>
-      fromClient.push(chunk, (frame) => {
-        requests.set(frame.readInt32BE(8), { apiKey: frame.readInt16BE(4), version: frame.readInt16BE(6) });
-        server.write(frame);
-      }),
+    // Requests: size, api key, api version, correlation id (12 bytes); only remembered when the answer needs rewriting.
+    const fromClient = new FrameSplitter(
+      12,
+      (head) => {
+        const apiKey = head.readInt16BE(4);
+        if (apiKey === METADATA || apiKey === FIND_COORDINATOR) requests.set(head.readInt32BE(8), { apiKey, version: head.readInt16BE(6) });
+        return false;
+      },
+      () => undefined,
+      (bytes) => server.write(bytes),
     );
-    server.on('data', (chunk: Buffer) =>
-      fromServer.push(chunk, (frame) => {
-        const correlation = frame.readInt32BE(4);
-        const request = requests.get(correlation);
+    // Responses: size, correlation id (8 bytes).
+    let current: { apiKey: number; version: number } | undefined;
+    const fromServer = new FrameSplitter(
+      8,
+      (head) => {
+        const correlation = head.readInt32BE(4);
+        current = requests.get(correlation);
         requests.delete(correlation);
-        if (request !== undefined) rewrite(frame, request.apiKey, request.version);
-        client.write(frame);
-      }),
+        return current !== undefined;
+      },
+      (frame) => {
+        if (current !== undefined) rewrite(frame, current.apiKey, current.version);
+      },
+      (bytes) => client.write(bytes),
     );
+    client.on('data', (chunk: Buffer) => fromClient.push(chunk));
+    server.on('data', (chunk: Buffer) => fromServer.push(chunk));
     const close = (): void => {
       client.destroy();
       server.destroy();
