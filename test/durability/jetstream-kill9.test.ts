@@ -17,7 +17,8 @@ import { freePort } from '../helpers/servers.ts';
 
 const CYCLES = 20;
 const WINDOW = 256;
-const BUDGET_MS = 55_000;
+// Typically ~20 s; the budget only guards a heavily loaded machine.
+const BUDGET_MS = 100_000;
 
 function payloadFor(cycle: number, i: number): string {
   // Vary the size so records straddle read-ahead and write boundaries.

@@ -447,6 +447,38 @@ describe('file stream store', () => {
     await st.close();
   });
 
+  it('file store - mostly dead segments are compacted, so a KV-style stream stays small on disk', async () => {
+    const dir = tempDir();
+    const diskBytes = (): number => fs.readdirSync(dir).filter((n) => n.endsWith('.seg')).reduce((n, f) => n + fs.statSync(join(dir, f)).size, 0);
+    let st = open(dir, { segmentBytes: 128 * 1024 }, { maxMsgsPerSubject: 1 });
+    const latest = new Map<string, string>();
+    for (let i = 0; i < 6000; i++) {
+      const key = `kv.key${i % 20 === 0 ? 0 : (i * 7) % 19 + 1}`;
+      const value = `v${i}-${'x'.repeat(200)}`;
+      st.append(key, null, Buffer.from(value));
+      latest.set(key, value);
+      if (i % 100 === 99) st.commit();
+    }
+    st.commit();
+    assert.ok(st.compactions > 0, 'no segment was compacted');
+    assert.ok(diskBytes() < 400 * 1024, `segments use ${diskBytes()} bytes for ${latest.size} keys`);
+    const check = (s: FileStreamStore): void => {
+      assert.equal(s.state().msgs, latest.size);
+      for (const [key, value] of latest) assert.equal(s.last(key)?.data.toString(), value);
+    };
+    check(st);
+    await st.close();
+    st = open(dir, { segmentBytes: 128 * 1024 }, { maxMsgsPerSubject: 1 });
+    check(st);
+    st.append('kv.key3', null, Buffer.from('after restart'));
+    latest.set('kv.key3', 'after restart');
+    await st.close();
+    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.idx'))) fs.rmSync(join(dir, f));
+    st = open(dir, { segmentBytes: 128 * 1024 }, { maxMsgsPerSubject: 1 });
+    check(st);
+    await st.close();
+  });
+
   it('file store - limits removed before a restart stay removed after it', async () => {
     const dir = tempDir();
     let st = open(dir, {}, { maxMsgs: 2 });

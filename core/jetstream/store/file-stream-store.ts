@@ -13,7 +13,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
-import { decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
+import { compactSegment, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
+import { indexPath, olderRanges, SEGMENT_SUFFIX, writeAll, type Segment } from './segment-files.ts';
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from './segment-index.ts';
 import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
@@ -49,40 +50,15 @@ export interface RecoveryReport {
   millis: number;
 }
 
-interface Segment {
-  readonly id: number;
-  readonly path: string;
-  readonly fd: number;
-  size: number;
-  live: number;
-  dirty: boolean;
-  /** Tombstone ranges written into this segment (kept in its index when sealed). */
-  tombstones: number[];
-}
 
-const SEGMENT_SUFFIX = '.seg';
-const INDEX_SUFFIX = '.idx';
+
 const WRITE_THRESHOLD = 4 * 1024 * 1024;
+/** Segments smaller than this are not worth compacting. */
+const COMPACT_MIN = 64 * 1024;
 const READ_AHEAD = 64 * 1024;
 const CACHE_SLOTS = 4096;
 const CACHE_MASK = CACHE_SLOTS - 1;
 
-
-function indexPath(segmentPath: string): string {
-  return segmentPath.slice(0, -SEGMENT_SUFFIX.length) + INDEX_SUFFIX;
-}
-
-/** writev until every byte is written (a regular file may take a write in parts). */
-function writeAll(fd: number, chunks: Buffer[], total: number): void {
-  let done = fs.writevSync(fd, chunks);
-  while (done < total) {
-    let skip = done;
-    let i = 0;
-    while (skip >= chunks[i].length) skip -= chunks[i++].length;
-    const rest = [chunks[i].subarray(skip), ...chunks.slice(i + 1)];
-    done += fs.writevSync(fd, rest);
-  }
-}
 
 export class FileStreamStore extends BaseStreamStore {
   readonly kind = 'file' as const;
@@ -93,6 +69,9 @@ export class FileStreamStore extends BaseStreamStore {
   private readonly cacheBytes: number;
   private segments: Segment[] = [];
   private readonly pending = new WriteArena();
+  private readonly compactable = new Set<Segment>();
+  /** Segments rewritten so far (for tests and monitoring). */
+  compactions = 0;
   private removed: number[] = [];
   /** Records of recent appends by seq & CACHE_MASK; bounded by CACHE_SLOTS entries and cacheBytes. */
   private readonly cache: Array<Buffer | undefined> = new Array(CACHE_SLOTS);
@@ -136,6 +115,7 @@ export class FileStreamStore extends BaseStreamStore {
     const rec = this.pending.reserve(len);
     writeMessageRecord(rec, seq, subject, slen, header, data, time);
     active.live++;
+    active.liveBytes += this.messageSize(subject, header, data);
     this.cachePut(seq, rec);
     return loc;
   }
@@ -160,11 +140,17 @@ export class FileStreamStore extends BaseStreamStore {
     return { seq, subject: rec.subject, time: rec.time, header: rec.header === null ? null : copy.subarray(0, hlen), data: copy.subarray(hlen) };
   }
 
-  protected dropMessage(seq: number): void {
-    const seg = this.segmentOf(seq);
-    seg.live--;
+  protected dropMessage(seq: number, slot: number): void {
+    this.segmentLost(this.segmentOf(seq), slot);
     this.removed.push(seq);
     this.cacheDrop(seq);
+  }
+
+  /** A message of seg went away; a sealed segment under half live becomes a compaction candidate. */
+  private segmentLost(seg: Segment, slot: number): void {
+    seg.live--;
+    seg.liveBytes -= this.index.size[slot];
+    if (seg !== this.activeSegment() && seg.size > COMPACT_MIN && seg.liveBytes * 2 < seg.size) this.compactable.add(seg);
   }
 
   protected afterReset(lastSeq: number): void {
@@ -194,6 +180,57 @@ export class FileStreamStore extends BaseStreamStore {
       active.dirty = this.sync !== SyncPolicy.Always;
     }
     this.dropDeadSegments();
+    if (this.compactable.size > 0) this.compactCandidates();
+  }
+
+  /** Rewrite sealed segments that are mostly dead (KV-style updates leave a few live keys per segment). */
+  private compactCandidates(): void {
+    const candidates = [...this.compactable];
+    this.compactable.clear();
+    for (const seg of candidates) {
+      const at = this.segments.indexOf(seg);
+      // Gone, the active one, or the oldest and empty (dropDeadSegments unlinks that).
+      if (at < 0 || at === this.segments.length - 1 || (at === 0 && seg.live === 0)) continue;
+      this.compact(seg, this.segments[at + 1].id);
+    }
+  }
+
+  private compact(seg: Segment, endSeq: number): void {
+    const ix = this.index;
+    const loc = ix.loc as Uint32Array;
+    const slots: number[] = [];
+    const offsets: number[] = [];
+    for (let seq = Math.max(seg.id, ix.firstSeq()); seq < endSeq && seq <= ix.lastSeq; seq++) {
+      const slot = ix.slot(seq);
+      if (slot < 0) continue;
+      slots.push(slot);
+      offsets.push(loc[slot]);
+    }
+    const raw = this.io('read', seg.path, () => fs.readFileSync(seg.path));
+    const older = olderRanges(seg);
+    const rebuilt = compactSegment(raw, offsets, older, nowMs());
+    // Old or new contents, never half: temp file, fsync, rename, fsync the directory.
+    const tmp = `${seg.path}.tmp`;
+    this.io('compact', seg.path, () => {
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        fs.writeSync(fd, rebuilt.data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, seg.path);
+      fs.closeSync(seg.fd);
+      seg.fd = fs.openSync(seg.path, 'a+');
+    });
+    this.syncDir(true);
+    slots.forEach((slot, i) => (loc[slot] = rebuilt.offsets[i]));
+    seg.size = rebuilt.data.length;
+    seg.tombstones = older;
+    seg.dirty = false;
+    if (this.rSeg === seg.id) this.rSeg = -1;
+    this.writeIndex(seg, endSeq);
+    this.compactions++;
   }
 
   async flush(): Promise<void> {
@@ -258,8 +295,10 @@ export class FileStreamStore extends BaseStreamStore {
       if (rec === null) break;
       if (rec.type === RecordType.Message) {
         if (rec.seq <= this.index.lastSeq || rec.seq < seg.id) break;
-        this.index.add(rec.seq, rec.subject, rec.time, this.messageSize(rec.subject, rec.header, rec.data), off);
+        const size = this.messageSize(rec.subject, rec.header, rec.data);
+        this.index.add(rec.seq, rec.subject, rec.time, size, off);
         seg.live++;
+        seg.liveBytes += size;
         onRecover?.(rec.seq, rec.time, rec.header);
       } else {
         this.replayDelete(rec.ranges);
@@ -296,6 +335,7 @@ export class FileStreamStore extends BaseStreamStore {
       this.index.add(idx.seqs[i], idx.subjects[idx.subjectIds[i]], idx.times[i], idx.sizes[i], idx.offsets[i]);
     }
     seg.live = idx.seqs.length;
+    seg.liveBytes = idx.sizes.reduce((a, b) => a + b, 0);
     seg.size = idx.segmentSize;
     // Only messages with headers inside the caller's window are read back (for dedupe).
     if (onRecover !== undefined && idx.newestTime > headersSince) {
@@ -323,10 +363,7 @@ export class FileStreamStore extends BaseStreamStore {
       const offset = loc[slot];
       entries.push({ seq, time: ix.time[slot], offset, size: ix.size[slot], subject: ix.subjects.name(ix.subj[slot]), hasHeader: (raw[offset + 9] & 1) === 1 });
     }
-    const older: number[] = [];
-    for (let i = 0; i + 1 < seg.tombstones.length; i += 2) {
-      if (seg.tombstones[i] < seg.id) older.push(seg.tombstones[i], Math.min(seg.tombstones[i + 1], seg.id - 1));
-    }
+    const older = olderRanges(seg);
     const path = indexPath(seg.path);
     // A cache: written without fsync; a damaged or missing one only costs a scan.
     this.io('write index', path, () => {
@@ -340,8 +377,9 @@ export class FileStreamStore extends BaseStreamStore {
     for (let i = 0; i + 1 < ranges.length; i += 2) {
       const to = Math.min(ranges[i + 1], this.index.lastSeq);
       for (let s = Math.max(ranges[i], first); s <= to; s++) {
-        if (!this.index.has(s)) continue;
-        this.segmentOf(s).live--;
+        const slot = this.index.slot(s);
+        if (slot < 0) continue;
+        this.segmentLost(this.segmentOf(s), slot);
         this.index.remove(s);
       }
     }
@@ -350,7 +388,7 @@ export class FileStreamStore extends BaseStreamStore {
   private openSegment(id: number): Segment {
     const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
     const fd = this.io('open', path, () => fs.openSync(path, 'a+'));
-    return { id, path, fd, size: 0, live: 0, dirty: false, tombstones: [] };
+    return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, tombstones: [] };
   }
 
   private rotate(nextSeq: number): Segment {
@@ -429,9 +467,9 @@ export class FileStreamStore extends BaseStreamStore {
     }
   }
 
-  private syncDir(): void {
+  private syncDir(force = false): void {
     // A new or removed segment name must survive power loss too (sync: always).
-    if (this.sync !== SyncPolicy.Always) return;
+    if (this.sync !== SyncPolicy.Always && !force) return;
     try {
       const fd = fs.openSync(this.dir, 'r');
       fs.fsyncSync(fd);

@@ -211,3 +211,25 @@ export function decodeRecord(buf: Buffer, off: number, end: number, verify = tru
   }
   return null;
 }
+
+/**
+ * A sealed segment rebuilt from its live records (same order, so sequences
+ * stay ascending) plus one tombstone record for older segments.
+ * Returns the new file contents and each live record's new offset.
+ */
+export function compactSegment(raw: Buffer, liveOffsets: number[], olderRanges: number[], time: number): { data: Buffer; offsets: number[] } {
+  let total = 0;
+  for (const off of liveOffsets) total += raw.readUInt32LE(off);
+  const tomb = olderRanges.length > 0 ? encodeDeleteRecord(olderRanges, time) : null;
+  const data = Buffer.allocUnsafe(total + (tomb?.length ?? 0));
+  const offsets: number[] = [];
+  let at = 0;
+  for (const off of liveOffsets) {
+    const len = raw.readUInt32LE(off);
+    raw.copy(data, at, off, off + len);
+    offsets.push(at);
+    at += len;
+  }
+  if (tomb !== null) tomb.copy(data, at);
+  return { data, offsets };
+}
