@@ -37,8 +37,9 @@ export class WebSocketConnection implements Connection {
   private readonly drainListeners: Array<() => void> = [];
   /** A write returned false; the next completed send that empties the queue is a drain. */
   private needDrain = false;
-  private readonly onSent = (error?: Error): void => {
-    if (error !== undefined || !this.needDrain) return;
+  private readonly onSent = (error?: Error | null): void => {
+    // Node's stream write callbacks pass null on success, not undefined.
+    if (error != null || !this.needDrain) return;
     if (this.socket.bufferedAmount > this.highWaterMark / 2) return;
     this.needDrain = false;
     for (const listener of this.drainListeners) listener();

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { NatsServer } from '../../core/server/nats-server.ts';
-import { createWebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
+import type { ServerOptions } from '../../core/config/server-options.ts';
+import { NatsServer, type NatsServerDeps } from '../../core/server/nats-server.ts';
+import { createWebSocketGateway, type WebSocketGateway, type WebSocketGatewayOptions } from '../../gateways/websocket/websocket-gateway.ts';
 import { freePort, requirePeer, stopChild, waitForOutput } from './servers.ts';
 
 export interface WsTargetOptions {
@@ -30,13 +31,25 @@ export interface WsTarget {
   start(options?: WsTargetOptions): Promise<WsEndpoints>;
 }
 
-async function startSwitchboardWs(options: WsTargetOptions = {}): Promise<WsEndpoints> {
-  const nats = new NatsServer({ host: '127.0.0.1', port: 0 });
+export interface SwitchboardWs extends WsEndpoints {
+  readonly nats: NatsServer;
+  readonly gateway: WebSocketGateway;
+}
+
+/** Switchboard's NatsServer and the WebSocket gateway in-process, every option open to tests. */
+export async function startSwitchboardWs(
+  gatewayOptions: Partial<WebSocketGatewayOptions> = {},
+  serverOptions: Partial<ServerOptions> = {},
+  deps: NatsServerDeps = {},
+): Promise<SwitchboardWs> {
+  const nats = new NatsServer({ host: '127.0.0.1', port: 0, ...serverOptions }, deps);
   await nats.start();
-  const gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, ...options });
+  const gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, ...gatewayOptions });
   await gateway.start();
   return {
     name: 'switchboard',
+    nats,
+    gateway,
     tcpUrl: `nats://127.0.0.1:${nats.port}`,
     wsUrl: gateway.url,
     wsPort: gateway.port,
@@ -73,7 +86,7 @@ async function startNatsServerWs(options: WsTargetOptions = {}): Promise<WsEndpo
 
 /** Switchboard always; nats-server's WebSocket listener when installed (otherwise a SKIPPED line). */
 export function wsTargets(): WsTarget[] {
-  const targets: WsTarget[] = [{ name: 'switchboard', start: startSwitchboardWs }];
+  const targets: WsTarget[] = [{ name: 'switchboard', start: (options) => startSwitchboardWs(options) }];
   if (requirePeer('nats-server')) targets.push({ name: 'nats-server', start: startNatsServerWs });
   return targets;
 }

@@ -1,7 +1,7 @@
 // NATS over WebSocket with the official clients: wsconnect() from
 // @nats-io/nats-core against the WebSocket gateway, talking to
 // @nats-io/transport-node over TCP through the same core; plus raw frames for
-// framing, origins, compression, upgrade credentials and slow consumers. The
+// framing, origins, compression and upgrade credentials. The
 // client, framing, origin and compression suites also run against Debian's
 // nats-server WebSocket listener as the reference.
 
@@ -12,44 +12,15 @@ import { headers, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Authorizer, Credentials, Principal } from '../../core/auth/authorizer.ts';
 import { UNRESTRICTED_PRINCIPAL } from '../../core/auth/authorizer.ts';
-import { NatsServer } from '../../core/server/nats-server.ts';
-import { createWebSocketGateway, type WebSocketGateway, type WebSocketGatewayOptions } from '../../gateways/websocket/websocket-gateway.ts';
 import { PROJECT_ROOT, waitForOutput } from '../helpers/servers.ts';
 import { connectWs, RawWebSocket } from '../helpers/websocket-clients.ts';
-import { wsTargets, type WsEndpoints, type WsTargetOptions } from '../helpers/websocket-targets.ts';
-
-interface Setup {
-  nats: NatsServer;
-  gateway: WebSocketGateway;
-  tcpUrl: string;
-}
-
-async function startSetup(gatewayOptions: Partial<WebSocketGatewayOptions> = {}, serverOptions: ConstructorParameters<typeof NatsServer>[0] = {}, authorizer?: Authorizer): Promise<Setup> {
-  const nats = new NatsServer({ host: '127.0.0.1', port: 0, ...serverOptions }, { authorizer });
-  await nats.start();
-  const gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, ...gatewayOptions });
-  await gateway.start();
-  return { nats, gateway, tcpUrl: `nats://127.0.0.1:${nats.port}` };
-}
-
-async function stopSetup(setup: Setup | undefined): Promise<void> {
-  if (setup === undefined) return;
-  await setup.gateway.stop();
-  await setup.nats.stop();
-}
+import { until } from '../helpers/mqtt.ts';
+import { startSwitchboardWs, wsTargets, type SwitchboardWs, type WsEndpoints, type WsTargetOptions } from '../helpers/websocket-targets.ts';
 
 function collect(nc: NatsConnection, subject: string): Msg[] {
   const got: Msg[] = [];
   nc.subscribe(subject, { callback: (_err, msg) => void got.push(msg) });
   return got;
-}
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 for (const target of wsTargets()) describe(`nats over websocket with the official clients (${target.name})`, () => {
@@ -86,7 +57,7 @@ for (const target of wsTargets()) describe(`nats over websocket with the officia
     browser.publish('clicks', new Uint8Array([0, 1, 2, 255]));
     await node.flush();
     await browser.flush();
-    await eventually(() => inBrowser.length === 100 && inNode.length === 2, 'deliveries');
+    await until(() => inBrowser.length === 100 && inNode.length === 2, 'deliveries');
     assert.deepEqual(inBrowser.map((m) => m.string()), Array.from({ length: 100 }, (_, i) => `order ${i}`));
     assert.equal(inBrowser[4].subject, 'orders.1');
     assert.equal(inNode[0].string(), 'button-1');
@@ -104,7 +75,7 @@ for (const target of wsTargets()) describe(`nats over websocket with the officia
     h.append('X-Multi', 'two');
     node.publish('with.headers', 'body', { headers: h });
     await node.flush();
-    await eventually(() => got.length === 1, 'the message with headers');
+    await until(() => got.length === 1, 'the message with headers');
     assert.equal(got[0].headers?.get('X-Trace'), 'abc-123');
     assert.deepEqual(got[0].headers?.values('X-Multi'), ['one', 'two']);
     assert.equal(got[0].string(), 'body');
@@ -146,7 +117,7 @@ for (const target of wsTargets()) describe(`nats over websocket with the officia
     const text = await raw.until((t) => t.split('PONG\r\n').length === 3);
     assert.match(text, /MSG raw\.back 1 4\r\nback\r\n/);
     await node.flush();
-    await eventually(() => fromRaw.length === 3, 'three messages from the raw client');
+    await until(() => fromRaw.length === 3, 'three messages from the raw client');
     assert.deepEqual(fromRaw.map((m) => [m.subject, m.string()]), [['raw.in.split', 'hello world'], ['raw.in.headers', 'hi'], ['raw.in.a', 'A']]);
     assert.equal(fromRaw[1].headers?.get('K'), 'v');
     raw.close();
@@ -235,20 +206,20 @@ for (const target of wsTargets()) describe(`nats over websocket upgrade checks (
 });
 
 describe('websocket gateway upgrade credentials and counters', () => {
-  let setup: Setup | undefined;
-  after(() => stopSetup(setup));
+  let setup: SwitchboardWs | undefined;
+  after(() => setup?.stop());
 
   it('websocket - refused origins are counted', async () => {
-    setup = await startSetup({ allowedOrigins: ['http://app.example.com'] });
+    setup = await startSwitchboardWs({ allowedOrigins: ['http://app.example.com'] });
     await RawWebSocket.refusedStatus(setup.gateway.url, { origin: 'http://evil.example.com' });
     assert.equal(setup.gateway.stats.rejectedOrigins, 1);
-    await stopSetup(setup);
+    await setup.stop();
     setup = undefined;
   });
 
   it('websocket - credentials from a cookie or Authorization header count when CONNECT has none', async () => {
     const authorizer = new FixedAuthorizer({ token: 's3cret' }, { user: 'ann', pass: 'pw:with:colons' });
-    setup = await startSetup({ upgradeCredentials: { tokenCookie: 'nats_token' }, authorizer }, {}, authorizer);
+    setup = await startSwitchboardWs({ upgradeCredentials: { tokenCookie: 'nats_token' }, authorizer }, {}, { authorizer });
     const url = setup.gateway.url;
     // wsconnect cannot set headers; a browser sends the cookie by itself.
     const byCookie = await RawWebSocket.open(url, { headers: { cookie: 'other=1; nats_token=s3cret' } });
@@ -268,56 +239,7 @@ describe('websocket gateway upgrade credentials and counters', () => {
     none.frame('CONNECT {"verbose":false,"auth_token":"wrong"}\r\nPING\r\n');
     await none.until((t) => t.includes('-ERR \'Authorization Violation\''));
     none.close();
-    await stopSetup(setup);
-    setup = undefined;
-  });
-});
-
-describe('websocket gateway backpressure', () => {
-  let setup: Setup | undefined;
-  after(() => stopSetup(setup));
-
-  it('websocket - a client that stops reading is cut off as a slow consumer; others are unharmed', async () => {
-    const maxPending = 512 * 1024;
-    setup = await startSetup({}, { maxPending, writeDeadlineMs: 30_000 });
-    const publisher = await connect({ servers: setup.tcpUrl });
-    const healthy = await connectWs(setup.gateway.url);
-    const slow = await RawWebSocket.open(setup.gateway.url);
-    try {
-      await slow.until((t) => t.includes('\r\n'));
-      slow.frame('CONNECT {"verbose":false}\r\nSUB firehose 1\r\nPING\r\n');
-      await slow.until((t) => t.includes('PONG'));
-      let received = 0;
-      healthy.subscribe('firehose', { callback: () => void received++ });
-      await healthy.flush();
-      // The tab stops reading: its socket is no longer drained.
-      slow.socket.pause();
-      const payload = new Uint8Array(16 * 1024);
-      let sent = 0;
-      // Bounded: at most 64 MiB, far past loopback buffers plus max_pending.
-      for (let round = 0; round < 256 && setup.nats.stats.slowConsumers === 0; round++) {
-        // Half of max_pending per round, so the healthy reader never nears the limit.
-        for (let i = 0; i < 16; i++) publisher.publish('firehose', payload);
-        sent += 16;
-        await publisher.flush();
-        await healthy.flush();
-      }
-      assert.equal(setup.nats.stats.slowConsumers, 1, 'the paused WebSocket client was cut off');
-      assert.ok(sent * payload.length > maxPending, `cut off after ${sent} messages`);
-      await eventually(() => received === sent, `healthy client got ${received}/${sent}`);
-      // The healthy WebSocket client is still connected and working.
-      const after = collect(healthy, 'still.there');
-      await healthy.flush();
-      publisher.publish('still.there', 'yes');
-      await publisher.flush();
-      await eventually(() => after.length === 1, 'a message after the cut-off');
-      assert.equal(setup.nats.clients.size, 2, 'publisher and healthy client remain');
-    } finally {
-      slow.close();
-      await healthy.close();
-      await publisher.close();
-    }
-    await stopSetup(setup);
+    await setup.stop();
     setup = undefined;
   });
 });
