@@ -37,6 +37,8 @@ export class SubjectTable {
   /** FIRST_STALE / LAST_STALE: first/last is only a bound and must be rescanned. */
   flags = new Uint8Array(16);
   size = 0;
+  /** Per wildcard filter, per subject id: 0 unknown, 1 matches, 2 does not. */
+  private readonly memos = new Map<string, Uint8Array>();
 
   idOf(subject: string): number {
     return this.ids.get(subject) ?? 0;
@@ -55,6 +57,7 @@ export class SubjectTable {
       else this.names[id] = subject;
       this.ids.set(subject, id);
       this.ensure(id + 1);
+      for (const memo of this.memos.values()) if (id < memo.length) memo[id] = 0;
       this.count[id] = 0;
       this.flags[id] = NONE;
       this.size++;
@@ -78,6 +81,24 @@ export class SubjectTable {
     }
     if (seq === this.first[id]) this.flags[id] |= FIRST_STALE;
     if (seq === this.last[id]) this.flags[id] |= LAST_STALE;
+  }
+
+  /** Does subject id match the wildcard filter? Remembered per filter (consumers ask per message). */
+  matches(filter: string, id: number): boolean {
+    let memo = this.memos.get(filter);
+    if (memo === undefined || id >= memo.length) {
+      if (memo === undefined && this.memos.size >= 64) this.memos.clear();
+      const grown = new Uint8Array(Math.max(this.count.length, id + 1));
+      if (memo !== undefined) grown.set(memo);
+      memo = grown;
+      this.memos.set(filter, memo);
+    }
+    let v = memo[id];
+    if (v === 0) {
+      v = subjectMatches(filter, this.names[id] as string) ? 1 : 2;
+      memo[id] = v;
+    }
+    return v === 1;
   }
 
   /** Ids of live subjects matching filter (all when filter is null). */
@@ -244,17 +265,21 @@ export class MessageIndex {
       for (let s = start; s < this.len; s++) if (this.subj[s] !== 0) return this.base + s;
       return 0;
     }
-    const ids = this.subjects.matching(filter);
-    if (ids.length === 0) return 0;
-    if (ids.length === 1) {
-      const id = ids[0];
+    if (isLiteral(filter)) {
+      const id = this.subjects.idOf(filter);
+      if (id === 0) return 0;
       start = Math.max(start, this.resolveFirst(id) - this.base);
       const end = this.subjects.last[id] - this.base;
       for (let s = start; s <= end && s < this.len; s++) if (this.subj[s] === id) return this.base + s;
       return 0;
     }
-    const wanted = new Set(ids);
-    for (let s = start; s < this.len; s++) if (wanted.has(this.subj[s])) return this.base + s;
+    // Wildcard: walk forward with a per-subject match memo; the cost follows the
+    // distance to the next match, not the number of subjects.
+    const t = this.subjects;
+    for (let s = start; s < this.len; s++) {
+      const id = this.subj[s];
+      if (id !== 0 && t.matches(filter, id)) return this.base + s;
+    }
     return 0;
   }
 
@@ -275,6 +300,17 @@ export class MessageIndex {
       if (fromSeq <= first) return this.msgs;
       let n = 0;
       for (let s = fromSeq - this.base; s < this.len; s++) if (this.subj[s] !== 0) n++;
+      return n;
+    }
+    const fromSlot = Math.max(fromSeq - this.base, this.head);
+    if (!isLiteral(filter) && this.len - fromSlot < this.subjects.size * 4) {
+      // A short tail (a consumer catching up): count it directly.
+      const t = this.subjects;
+      let n = 0;
+      for (let s = fromSlot; s < this.len; s++) {
+        const id = this.subj[s];
+        if (id !== 0 && t.matches(filter, id)) n++;
+      }
       return n;
     }
     const ids = this.subjects.matching(filter);
