@@ -116,6 +116,18 @@ if (requirePeer('kcat')) {
       assert.deepEqual(records[1].headers, []);
       await bridge.stop();
     });
+    it('kafka bridge - topics by regular expression, several topics into one subject template', async () => {
+      for (const topic of ['re-a', 're-b', 're-c-not']) kcatProduce(fx.mock.bootstrap, topic, { key: topic, value: `from ${topic}` });
+      const got = collect(fx, 're.>');
+      await fx.nc.flush();
+      const bridge = fx.bridge([{ name: 'regex', direction: 'kafka-to-nats', topics: ['/^re-[ab]$/'], groupId: 'g-regex', subject: 're.{topic}.{key}' }]);
+      await bridge.start();
+      await waitFor(() => got.length === 2, 20_000, 'both matching topics');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.deepEqual(got.map((m) => m.subject).sort(), ['re.re-a.re-a', 're.re-b.re-b']);
+      await bridge.stop();
+    });
+
     it('kafka bridge - start latest skips what the topic already held; committed resumes after a restart', async () => {
       kcatProduce(fx.mock.bootstrap, 'starts', { key: 'a', value: 'old' });
       const got = collect(fx, 'starts.>');
