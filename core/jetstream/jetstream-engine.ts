@@ -68,6 +68,14 @@ interface Outgoing {
 }
 
 const META_FILE = 'meta.json';
+
+/** A stream directory that could not be recovered at start. */
+export class StreamRecoveryError extends Error {
+  constructor(readonly stream: string, options: { cause: unknown }) {
+    super(`stream ${stream} could not be recovered${options.cause instanceof Error ? `: ${options.cause.message}` : ''}`, options);
+    this.name = 'StreamRecoveryError';
+  }
+}
 const DUPLICATE_TAIL = Buffer.from(',"duplicate":true}');
 
 /**
@@ -111,6 +119,8 @@ export class JetStreamEngine implements Subscriber {
   readonly id = nextInternalSubscriberId();
   readonly echo = true;
   readonly stats: JetStreamStats = { apiTotal: 0, apiErrors: 0 };
+  /** Streams found on disk that could not be opened at start (left untouched on disk). */
+  readonly recoveryErrors: StreamRecoveryError[] = [];
   private readonly streams = new Map<string, Stream>();
   private readonly capture = new Map<Subscription, Stream>();
   private readonly routes = new Map<string, ApiRoute>();
@@ -138,13 +148,20 @@ export class JetStreamEngine implements Subscriber {
     if (this.running) return;
     fs.mkdirSync(this.streamsDir, { recursive: true });
     for (const name of fs.readdirSync(this.streamsDir).sort()) {
-      const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
-      if (meta === null) continue;
-      const config = streamConfigFromWire(meta.config);
-      const cutoff = nowMs() - config.duplicateWindow / 1_000_000;
-      const collector = new MsgIdCollector(cutoff);
-      const stream = new Stream(config, meta.created, this.openStore(config, collector.observe, cutoff));
-      stream.seedDedupe(collector);
+      // One unreadable stream must not keep the others (or the server) down.
+      let stream: Stream;
+      try {
+        const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
+        if (meta === null) continue;
+        const config = streamConfigFromWire(meta.config);
+        const cutoff = nowMs() - config.duplicateWindow / 1_000_000;
+        const collector = new MsgIdCollector(cutoff);
+        stream = new Stream(config, meta.created, this.openStore(config, collector.observe, cutoff));
+        stream.seedDedupe(collector);
+      } catch (err) {
+        this.recoveryErrors.push(new StreamRecoveryError(name, { cause: err }));
+        continue;
+      }
       this.attach(stream);
       this.consumers.recover(stream);
     }

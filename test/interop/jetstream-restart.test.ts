@@ -2,7 +2,8 @@
 // configs, messages, the dedupe window and the last message id come back.
 
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -41,6 +42,24 @@ describe('jetstream restart (switchboard)', () => {
     assert.equal(next.seq, 3);
     const vol = await jsm.streams.info('VOLATILE');
     assert.deepEqual([vol.config.storage, vol.state.messages], ['memory', 0]);
+    await nc.close();
+    await server.stop();
+  });
+
+  it('restart - a stream with unreadable metadata is reported and skipped; the others come back', async () => {
+    let server = await startSwitchboardJetStream({ storeDir });
+    let nc = await connect({ servers: server.url });
+    let jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'GOOD', subjects: ['good'] });
+    await jsm.streams.add({ name: 'BROKEN', subjects: ['broken'] });
+    await nc.close();
+    await server.stop();
+    writeFileSync(join(storeDir, 'streams', 'BROKEN', 'meta.json'), '{ not json');
+    server = await startSwitchboardJetStream({ storeDir });
+    assert.deepEqual(server.engine.recoveryErrors.map((e) => e.stream), ['BROKEN']);
+    nc = await connect({ servers: server.url });
+    jsm = await jetstreamManager(nc);
+    assert.equal((await jsm.streams.info('GOOD')).config.name, 'GOOD');
     await nc.close();
     await server.stop();
   });
