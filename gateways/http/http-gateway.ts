@@ -14,6 +14,7 @@ import { JetStreamClient } from './jetstream-client.ts';
 import { StreamSubjectIndex } from './stream-index.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
 import { bucketRoutes } from './routes/buckets.ts';
+import { consumerRoutes } from './routes/consumers.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { kvRoutes } from './routes/kv.ts';
 import { objectRoutes } from './routes/objects.ts';
@@ -127,6 +128,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     await v1.register(subjectRoutes, ctx);
     await v1.register(streamRoutes, ctx);
     await v1.register(streamMessageRoutes, ctx);
+    await v1.register(consumerRoutes, ctx);
     await v1.register(kvRoutes, ctx);
     await v1.register(bucketRoutes, ctx);
     await v1.register(objectRoutes, ctx);
