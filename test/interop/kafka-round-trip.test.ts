@@ -69,7 +69,7 @@ if (requirePeer('kcat')) {
       await waitForRunning(bridge);
       const key = Buffer.from([0x00, 0xff, 0x2e, 0x20, 0x41]);
       const sent = [
-        { key, value: Buffer.from([1, 2, 3, 0, 255]), headers: { raw: Buffer.from([0xc3, 0x28]), 'Kafka-Key': Buffer.from('spoof'), 'a:b': Buffer.from('colon'), ' pad': Buffer.from(' x ') } },
+        { key, value: Buffer.from([1, 2, 3, 0, 255]), timestamp: '1700000000123', headers: { raw: Buffer.from([0xc3, 0x28]), 'Kafka-Key': Buffer.from('spoof'), 'a:b': Buffer.from('colon'), ' pad': Buffer.from(' x ') } },
         { key: Buffer.from('plain'), value: null, headers: { multi: [Buffer.from('1'), Buffer.from('2'), Buffer.from('1')] } },
       ];
       await producer.send({ topic: 'bin', messages: sent, acks: -1 });
@@ -86,6 +86,7 @@ if (requirePeer('kcat')) {
       assert.ok(first, 'binary key kept byte for byte');
       assert.deepEqual(first.value, sent[0].value);
       assert.deepEqual(first.headers, sent[0].headers);
+      assert.equal(first.timestamp, '1700000000123', 'the Kafka timestamp goes through Kafka-Timestamp and back');
       const second = byKey(Buffer.from('plain'));
       assert.ok(second);
       assert.equal(second.value, null, 'a tombstone stays a tombstone');
