@@ -262,6 +262,28 @@ for (const target of jetStreamTargets()) {
       assert.equal((await js.publish('purge.a', 'after')).seq, 8);
       const both = await rawApi('$JS.API.STREAM.PURGE.PURGE', { seq: 2, keep: 1 });
       assert.equal(both.error.err_code, 10003);
+      await jsm.streams.add({ name: 'NOPURGE', subjects: ['nopurge'], deny_purge: true, storage: 'memory' as never });
+      await js.publish('nopurge', 'x');
+      const denied = await rawApi('$JS.API.STREAM.PURGE.NOPURGE', {});
+      assert.equal(denied.error.err_code, 10110);
+      assert.equal(denied.error.description, 'stream purge not permitted');
+      assert.equal((await jsm.streams.info('NOPURGE')).state.messages, 1);
+    });
+
+    it('jetstream - first_seq and metadata (server 2.10 features)', { skip: target.name === 'nats-server' ? 'nats-server 2.9 predates first_seq and metadata' : false }, async () => {
+      const si = await jsm.streams.add({ name: 'FIRST', subjects: ['first'], first_seq: 100, metadata: { owner: 'team-a' } });
+      assert.deepEqual([si.state.first_seq, si.state.last_seq], [100, 99]);
+      assert.deepEqual(si.config.metadata, { owner: 'team-a' });
+      assert.equal((await js.publish('first', 'x')).seq, 100);
+    });
+
+    it('jetstream - interest and workqueue retention are accepted and reported', async () => {
+      const wq = await jsm.streams.add({ name: 'WQ', subjects: ['wq.>'], retention: 'workqueue' as never, storage: 'memory' as never });
+      assert.equal(wq.config.retention, 'workqueue');
+      const interest = await jsm.streams.add({ name: 'INTEREST', subjects: ['interest.>'], retention: 'interest' as never, storage: 'memory' as never });
+      assert.equal(interest.config.retention, 'interest');
+      const change = await rawApi('$JS.API.STREAM.UPDATE.WQ', { name: 'WQ', subjects: ['wq.>'], retention: 'limits', storage: 'memory' });
+      assert.equal(change.error.err_code, 10052);
     });
 
     it('jetstream - delete a stream; its subjects stop capturing and info is 10059', async () => {
