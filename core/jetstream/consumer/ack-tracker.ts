@@ -47,8 +47,9 @@ export class AckTracker {
   floorConsumer = 0;
   private pending: Map<number, PendingEntry> | null = null;
   private rdc: Map<number, number> | null = null;
-  private rdq: number[] = [];
-  private readonly rdqSet = new Set<number>();
+  /** Due again, oldest first; both made on first use so an idle consumer carries neither. */
+  private rdq: number[] | null = null;
+  private rdqSet: Set<number> | null = null;
 
   constructor(private readonly owner: AckTrackerOwner, private readonly scheduler: DeadlineScheduler) {}
 
@@ -76,15 +77,15 @@ export class AckTracker {
   }
 
   hasRedelivery(): boolean {
-    for (const seq of this.rdq) if (this.has(seq)) return true;
+    if (this.rdq !== null) for (const seq of this.rdq) if (this.has(seq)) return true;
     return false;
   }
 
   /** The next sequence due again (0 when none). */
   takeRedelivery(): number {
-    while (this.rdq.length > 0) {
+    while (this.rdq !== null && this.rdq.length > 0) {
       const seq = this.rdq.shift() as number;
-      this.rdqSet.delete(seq);
+      this.rdqSet?.delete(seq);
       if (this.has(seq)) return seq;
     }
     return 0;
@@ -92,8 +93,8 @@ export class AckTracker {
 
   /** A taken redelivery could not go out (max_bytes): keep it first in line. */
   putBack(seq: number): void {
-    this.rdq.unshift(seq);
-    this.rdqSet.add(seq);
+    (this.rdq ??= []).unshift(seq);
+    (this.rdqSet ??= new Set()).add(seq);
   }
 
   /** Book one delivery of `seq` as consumer sequence `dseq`, its `count`-th. */
@@ -146,9 +147,10 @@ export class AckTracker {
       this.owner.maxDeliveries(seq, count);
       return;
     }
-    if (!this.rdqSet.has(seq)) {
-      this.rdq.push(seq);
-      this.rdqSet.add(seq);
+    const set = (this.rdqSet ??= new Set());
+    if (!set.has(seq)) {
+      (this.rdq ??= []).push(seq);
+      set.add(seq);
     }
     this.owner.redeliveryDue();
   }
@@ -244,7 +246,7 @@ export class AckTracker {
 
   clear(): void {
     this.pending = null;
-    this.rdq = [];
-    this.rdqSet.clear();
+    this.rdq = null;
+    this.rdqSet = null;
   }
 }
