@@ -1,11 +1,15 @@
 // $JS.API.STREAM.{CREATE,UPDATE,INFO,DELETE,PURGE}.<stream>, STREAM.NAMES and
 // STREAM.LIST, answering with nats-server's JSON shapes and error codes.
 
+import { randomBytes } from 'node:crypto';
 import { subjectsOverlap } from '../subject/subject.ts';
 import { json, parseBody, type ApiRequest, type ApiRoute } from './api-route.ts';
 import { JsApiError, JsError } from './errors.ts';
 import { streamConfigFromWire, type StreamConfig, type StreamConfigWire } from './stream-config.ts';
+import type { JetStreamEngine } from './jetstream-engine.ts';
+import { formatTime } from './rfc3339.ts';
 import type { Stream } from './stream.ts';
+import { nowMs } from './store/stream-store.ts';
 
 const T = 'io.nats.jetstream.api.v1.';
 const NAMES_PAGE = 1024;
@@ -13,6 +17,16 @@ const LIST_PAGE = 256;
 const SUBJECTS_LIMIT = 100_000;
 
 const invalidJson = (): JsApiError => new JsApiError(JsError.InvalidJson);
+
+const ADVISORY_KIND = { create: 'CREATED', modify: 'UPDATED', delete: 'DELETED' } as const;
+
+/** `$JS.EVENT.ADVISORY.STREAM.{CREATED,UPDATED,DELETED}.<stream>`, as nats-server sends them. */
+function streamAdvisory(engine: JetStreamEngine, action: keyof typeof ADVISORY_KIND, stream: string): void {
+  const subject = `$JS.EVENT.ADVISORY.STREAM.${ADVISORY_KIND[action]}.${stream}`;
+  if (!engine.router.hasInterest(subject)) return;
+  const body = { type: 'io.nats.jetstream.advisory.v1.stream_action', id: randomBytes(11).toString('hex'), timestamp: formatTime(nowMs()), stream, action };
+  engine.router.publish(subject, null, -1, Buffer.from(JSON.stringify(body)), engine);
+}
 
 function configFromRequest(req: ApiRequest): StreamConfig {
   const name = req.args.join('.');
@@ -49,7 +63,8 @@ export const streamRoutes: ApiRoute[] = [
     op: 'STREAM.CREATE',
     type: `${T}stream_create_response`,
     handle(engine, req) {
-      const { stream } = engine.createStream(configFromRequest(req));
+      const { stream, created } = engine.createStream(configFromRequest(req));
+      if (created) streamAdvisory(engine, 'create', stream.name);
       return json({ ...stream.info(), did_create: true });
     },
   },
@@ -59,7 +74,9 @@ export const streamRoutes: ApiRoute[] = [
     handle(engine, req) {
       const config = configFromRequest(req);
       engine.stream(config.name);
-      return json({ ...engine.updateStream(config).info() });
+      const info = engine.updateStream(config).info();
+      streamAdvisory(engine, 'modify', config.name);
+      return json({ ...info });
     },
   },
   {
@@ -82,7 +99,11 @@ export const streamRoutes: ApiRoute[] = [
       if (req.body.length > 0) throw new JsApiError(JsError.NotEmptyRequest);
       const name = streamArg(req);
       engine.stream(name);
-      return { kind: 'async', done: engine.deleteStream(name).then(() => ({ kind: 'json' as const, body: { success: true } })) };
+      const done = engine.deleteStream(name).then(() => {
+        streamAdvisory(engine, 'delete', name);
+        return { kind: 'json' as const, body: { success: true } };
+      });
+      return { kind: 'async', done };
     },
   },
   {

@@ -286,6 +286,25 @@ for (const target of jetStreamTargets()) {
       assert.equal(change.error.err_code, 10052);
     });
 
+    it('jetstream - stream advisories for create, update and delete', async () => {
+      const events: Array<[string, Record<string, unknown>]> = [];
+      const sub = nc.subscribe('$JS.EVENT.ADVISORY.STREAM.*.ADVISED', { callback: (_e, m) => {
+        events.push([m.subject, m.json()]);
+      } });
+      await nc.flush();
+      await jsm.streams.add({ name: 'ADVISED', subjects: ['advised'], storage: 'memory' as never });
+      await jsm.streams.update('ADVISED', { subjects: ['advised', 'advised2'] });
+      await jsm.streams.delete('ADVISED');
+      await nc.flush();
+      for (let i = 0; i < 50 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      sub.unsubscribe();
+      assert.deepEqual(events.map(([s, b]) => [s, b.action, b.stream, b.type]), [
+        ['$JS.EVENT.ADVISORY.STREAM.CREATED.ADVISED', 'create', 'ADVISED', 'io.nats.jetstream.advisory.v1.stream_action'],
+        ['$JS.EVENT.ADVISORY.STREAM.UPDATED.ADVISED', 'modify', 'ADVISED', 'io.nats.jetstream.advisory.v1.stream_action'],
+        ['$JS.EVENT.ADVISORY.STREAM.DELETED.ADVISED', 'delete', 'ADVISED', 'io.nats.jetstream.advisory.v1.stream_action'],
+      ]);
+    });
+
     it('jetstream - delete a stream; its subjects stop capturing and info is 10059', async () => {
       await jsm.streams.add({ name: 'GONE', subjects: ['gone'] });
       await js.publish('gone', 'x');
