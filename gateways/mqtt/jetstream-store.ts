@@ -131,7 +131,8 @@ export class JetStreamMessageLog implements QueuedMessageLog {
 
   async append(message: MqttMessage): Promise<number> {
     const out = toBrokerPublish({ ...message, origin: message.origin }, undefined);
-    const headers = out.headers ?? new MessageHeaders();
+    const headers = new MessageHeaders(); // a copy: out.headers may be a shared constant
+    for (const [k, v] of out.headers ?? []) headers.append(k, v);
     headers.set(RECEIVED_AT, String(message.receivedAt));
     return this.js.store(MSGS_PREFIX + out.subject, out.data, headers);
   }

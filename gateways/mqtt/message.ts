@@ -42,6 +42,20 @@ export const MqttHeader = {
   ContentType: 'Content-Type',
 } as const;
 
+/** A header block that never changes, encoded once. Never mutate an instance. */
+class ConstantHeaders extends MessageHeaders {
+  private bytes: Buffer | null = null;
+  override encode(): Buffer {
+    this.bytes ??= super.encode();
+    return this.bytes;
+  }
+}
+
+const QOS_HEADERS = {
+  1: new ConstantHeaders().append(MqttHeader.Qos, '1'),
+  2: new ConstantHeaders().append(MqttHeader.Qos, '2'),
+} as const;
+
 const RESERVED = new Set<string>(Object.values(MqttHeader).map((h) => h.toLowerCase()));
 
 /** Characters a NATS header key cannot hold; such user properties are not forwarded. */
@@ -63,6 +77,12 @@ export interface BrokerPublish {
  */
 export function toBrokerPublish(message: MqttMessage, reply: string | undefined): BrokerPublish {
   const p = message.properties;
+  if (!message.retain && message.origin === null && p.messageExpiryInterval === undefined && p.payloadFormatIndicator !== true &&
+    p.contentType === undefined && p.correlationData === undefined && p.responseTopic === undefined && p.userProperties === undefined) {
+    // The common case: nothing but the QoS to say; share one pre-encoded header block.
+    const headers = message.qos === 0 ? undefined : QOS_HEADERS[message.qos];
+    return { subject: topicToSubject(message.topic), data: message.payload, reply, headers };
+  }
   let headers: MessageHeaders | undefined;
   const h = (): MessageHeaders => (headers ??= new MessageHeaders());
   if (message.qos > 0) h().append(MqttHeader.Qos, String(message.qos));

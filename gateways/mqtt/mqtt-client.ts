@@ -22,6 +22,11 @@ export interface WillMessage {
 
 export type ClientState = 'connecting' | 'connected' | 'closed';
 
+interface AckSlot {
+  ready: boolean;
+  packet: Packet | null;
+}
+
 /** True when a v5 PUBLISH of this message would carry properties. */
 function hasWireProperties(m: MqttMessage): boolean {
   const p = m.properties;
@@ -54,8 +59,8 @@ export class MqttClient implements SessionConnection {
   clientMaxPacketSize = Number.MAX_SAFE_INTEGER;
   /** Inbound topic aliases (MQTT 5 §3.3.2.3.4). */
   readonly topicAliases = new Map<number, string>();
-  /** Settles after the last QoS 1/2 acknowledgement was sent (keeps them in order). */
-  ackChain: Promise<unknown> = Promise.resolve();
+  /** QoS 1/2 acknowledgements in arrival order; each is sent once it and all before it are ready. */
+  private readonly acks: AckSlot[] = [];
   /** A handler that is still working (CONNECT, SUBSCRIBE): later packets wait behind it. */
   private busy: Promise<void> | null = null;
   private readonly backlog: Packet[] = [];
@@ -136,6 +141,26 @@ export class MqttClient implements SessionConnection {
     if (bytes.length > this.clientMaxPacketSize) return false;
     this.enqueue(bytes);
     return true;
+  }
+
+  reserveAck(): AckSlot {
+    const slot: AckSlot = { ready: false, packet: null };
+    this.acks.push(slot);
+    return slot;
+  }
+
+  /** `packet` null = close instead (a 3.1.1 publish that could not be forwarded). */
+  completeAck(slot: AckSlot, packet: Packet | null): void {
+    slot.ready = true;
+    slot.packet = packet;
+    while (this.acks.length > 0 && this.acks[0].ready) {
+      const head = this.acks.shift() as AckSlot;
+      if (head.packet === null) {
+        this.close();
+        return;
+      }
+      this.send(head.packet);
+    }
   }
 
   sendPubrel(packetId: number): void {

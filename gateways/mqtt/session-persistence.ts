@@ -66,6 +66,7 @@ export class SessionPersistence {
    * are logged once before the returned promise settles.
    */
   async publishing(message: MqttMessage, publish: () => Promise<void>): Promise<void> {
+    if (this.store().messageLog === null) return publish();
     const batch: PublishBatch = { entries: [] };
     this.batch = batch;
     let done: Promise<void>;

@@ -25,7 +25,7 @@ interface Server {
   dir: string;
 }
 
-async function startServer(name: 'switchboard' | 'mosquitto'): Promise<Server> {
+async function startServer(name: 'switchboard' | 'mosquitto', persistence: 'memory' | 'jetstream' = 'memory'): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `mqtt-bench-${name}-`));
   if (name === 'mosquitto') {
@@ -38,7 +38,7 @@ async function startServer(name: 'switchboard' | 'mosquitto'): Promise<Server> {
     await sleep(100);
     return { name, port, child, dir };
   }
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/helpers/mqtt-server-main.ts', '--mqtt-port', String(port), '--store-dir', dir, '--persistence', 'memory'], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/helpers/mqtt-server-main.ts', '--mqtt-port', String(port), '--store-dir', dir, '--persistence', persistence], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -329,6 +329,18 @@ async function main(): Promise<void> {
     } finally {
       await stopChild(server.child);
       rmSync(server.dir, { recursive: true, force: true });
+    }
+    if (name === 'switchboard') {
+      // The same offline sessions with state in JetStream: one log append per queued message.
+      server = await startServer(name, 'jetstream');
+      try {
+        const p = await persistentSessions(server, N.clients);
+        row['jetstream: heap bytes/offline session'] = (p.heap ?? 0).toFixed(0);
+        row['jetstream: queue 1 msg for all ms'] = p.queueMs.toFixed(1);
+      } finally {
+        await stopChild(server.child);
+        rmSync(server.dir, { recursive: true, force: true });
+      }
     }
     results[name] = row;
     process.stdout.write(`${name}: ${JSON.stringify(row)}\n`);

@@ -69,17 +69,16 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
   }
   // [MQTT-4.6.0-2] acknowledgements go out in the order the publishes arrived,
   // even when one (a retained message) takes longer to store than the next.
-  const previous = client.ackChain;
-  client.ackChain = Promise.allSettled([previous, done]).then(([, result]) => {
-    if (result.status === 'fulfilled') {
-      client.send({ cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id });
-      return;
-    }
-    gateway.log('publish failed:', result.reason);
-    if (qos === 2) session.inboundQos2.delete(id);
-    if (client.isV5) client.send({ cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode: ReasonCode.UnspecifiedError });
-    else client.close();
-  });
+  const slot = client.reserveAck();
+  done.then(
+    () => client.completeAck(slot, { cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id }),
+    (error: unknown) => {
+      gateway.log('publish failed:', error);
+      if (qos === 2) session.inboundQos2.delete(id);
+      if (client.isV5) client.completeAck(slot, { cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode: ReasonCode.UnspecifiedError });
+      else client.completeAck(slot, null); // 3.1.1 has no failure ack: close [MQTT-3.3.5-2]
+    },
+  );
 }
 
 /** MQTT 5 topic alias (§3.3.2.3.4): set a mapping, or use one. */
