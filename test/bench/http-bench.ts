@@ -9,7 +9,8 @@
 // `baseline` is bare fastify answering the same POST without a broker: the
 // ceiling for any fastify app on this machine, to read the other figures against.
 //
-// Every run is bounded by a request count and a time cap. Scenario functions are
+// Every run is bounded in time (autocannon's duration; its `amount` would override
+// it, so only the warm-up uses a count). Scenario functions are
 // exported so the bench runner can import them.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -81,14 +82,15 @@ function figure(scenario: string, result: autocannon.Result): HttpFigure {
 
 export interface HttpBenchPlan {
   connections: number;
-  requests: number;
+  /** Warm-up requests before each measured run. */
+  warmup: number;
   capSeconds: number;
 }
 
 export async function benchPublish(base: string, plan: HttpBenchPlan): Promise<HttpFigure> {
   const body = 'x'.repeat(16);
-  await cannon({ url: `${base}/v1/subjects/bench.http`, method: 'POST', body, connections: plan.connections, amount: Math.min(5_000, plan.requests) }); // warm-up
-  const result = await cannon({ url: `${base}/v1/subjects/bench.http`, method: 'POST', body, connections: plan.connections, amount: plan.requests, duration: plan.capSeconds });
+  await cannon({ url: `${base}/v1/subjects/bench.http`, method: 'POST', body, connections: plan.connections, amount: plan.warmup }); // warm-up
+  const result = await cannon({ url: `${base}/v1/subjects/bench.http`, method: 'POST', body, connections: plan.connections, duration: plan.capSeconds });
   return figure('publish 16 B (202)', result);
 }
 
@@ -100,14 +102,14 @@ async function call(base: string, method: string, path: string, body?: string): 
 
 export async function benchKvPut(base: string, plan: HttpBenchPlan): Promise<HttpFigure> {
   await call(base, 'POST', '/v1/buckets', JSON.stringify({ bucket: 'bench', storage: 'memory' }));
-  const result = await cannon({ url: `${base}/v1/kv/bench/key`, method: 'PUT', body: 'v'.repeat(16), connections: plan.connections, amount: plan.requests, duration: plan.capSeconds });
+  const result = await cannon({ url: `${base}/v1/kv/bench/key`, method: 'PUT', body: 'v'.repeat(16), connections: plan.connections, duration: plan.capSeconds });
   return figure('kv put 16 B', result);
 }
 
 export async function benchKvGet(base: string, plan: HttpBenchPlan): Promise<HttpFigure> {
   await call(base, 'POST', '/v1/buckets', JSON.stringify({ bucket: 'bench', storage: 'memory' }));
   await fetch(`${base}/v1/kv/bench/key`, { method: 'PUT', body: 'v'.repeat(16) });
-  const result = await cannon({ url: `${base}/v1/kv/bench/key`, method: 'GET', connections: plan.connections, amount: plan.requests, duration: plan.capSeconds });
+  const result = await cannon({ url: `${base}/v1/kv/bench/key`, method: 'GET', connections: plan.connections, duration: plan.capSeconds });
   return figure('kv get', result);
 }
 
@@ -159,7 +161,7 @@ async function main(): Promise<void> {
   });
   if (values.serve) return serve(values.baseline === true);
   const quick = values.quick === true;
-  const plan: HttpBenchPlan = { connections: Number(values.connections ?? 64), requests: quick ? 50_000 : 300_000, capSeconds: quick ? 5 : 20 };
+  const plan: HttpBenchPlan = { connections: Number(values.connections ?? 64), warmup: quick ? 2_000 : 5_000, capSeconds: quick ? 5 : 15 };
   const only = values.only?.split(',') ?? ['baseline', 'publish', 'kv-put', 'kv-get', 'sse-fanout'];
   const figures: HttpFigure[] = [];
   for (const name of only) {
