@@ -52,6 +52,11 @@ export class RawMqtt {
     if (!this.closed) throw new Error('server did not close the connection');
   }
 
+  /** Stop reading, so the server's writes back up. */
+  pause(): void {
+    this.socket.pause();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
