@@ -15,6 +15,7 @@ import { JetStreamEngine } from '../core/jetstream/jetstream-engine.ts';
 import { SocketConnection, type Connection } from '../core/server/connection.ts';
 import { logObserver } from '../core/server/log-observer.ts';
 import { createLogger, type Logger } from '../core/server/logger.ts';
+import type { JetStreamFigures } from '../core/server/monitoring/jsz.ts';
 import { MonitorServer } from '../core/server/monitoring/monitor-server.ts';
 import { NatsServer, SWITCHBOARD_VERSION, NATS_COMPAT_VERSION } from '../core/server/nats-server.ts';
 import { Router } from '../core/server/router.ts';
@@ -62,7 +63,15 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
     connectionFactory,
     observer: logObserver(logger),
   });
-  const monitor = config.monitor === null ? null : new MonitorServer(nats, { host: config.monitor.host, port: config.monitor.port, tls: tls ? { verify: tls.verify } : undefined });
+  const monitor =
+    config.monitor === null
+      ? null
+      : new MonitorServer(nats, {
+          host: config.monitor.host,
+          port: config.monitor.port,
+          tls: tls ? { verify: tls.verify } : undefined,
+          jetstream: jetstream === null ? undefined : () => jetStreamFigures(jetstream, config),
+        });
   return {
     nats,
     monitor,
@@ -90,6 +99,33 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
       await jetstream?.stop();
       await monitor?.stop();
     },
+  };
+}
+
+/** The engine's figures for /jsz (core/server cannot import core/jetstream). */
+function jetStreamFigures(engine: JetStreamEngine, config: SwitchboardConfig): JetStreamFigures {
+  const usage = engine.usage();
+  let consumers = 0;
+  let messages = 0;
+  let bytes = 0;
+  for (const stream of engine.streamList()) {
+    consumers += stream.consumerCount;
+    const state = stream.store.state();
+    messages += state.msgs;
+    bytes += state.bytes;
+  }
+  return {
+    storeDir: engine.options.storeDir,
+    maxMemory: config.jetstream.maxMemoryStore ?? -1,
+    maxStorage: config.jetstream.maxFileStore ?? -1,
+    memory: usage.memory,
+    storage: usage.storage,
+    streams: usage.streams,
+    consumers,
+    messages,
+    bytes,
+    apiTotal: engine.stats.apiTotal,
+    apiErrors: engine.stats.apiErrors,
   };
 }
 

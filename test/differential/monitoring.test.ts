@@ -5,11 +5,17 @@
 // filter and /metrics figures are checked on Switchboard.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { after, before, describe, it } from 'node:test';
 import type { NatsServer } from '../../core/server/nats-server.ts';
 import { getJson, shape, startMonitoredSwitchboard, type MonitoredServer } from '../helpers/monitoring.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { freePort, requirePeer, startNatsServer } from '../helpers/servers.ts';
+import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 const PATHS = ['/varz', '/connz?subs=1', '/connz?subs=detail', '/subsz', '/subsz?subs=1&test=foo', '/healthz'] as const;
 /** nats-server fields with no Switchboard counterpart (accounts are not implemented). */
@@ -159,5 +165,52 @@ describe('monitoring', () => {
       assert.equal(value(`gnatsd_varz_${field}`), varz[field], field);
     }
     assert.equal(value('switchboard_auth_failures_total'), 0);
+  });
+});
+
+describe('monitoring /jsz', () => {
+  const running: Array<{ stop(): Promise<void> }> = [];
+  const dirs: string[] = [];
+  after(async () => {
+    for (const r of running) await r.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** One stream holding one message, then /jsz. */
+  async function jszAfterOneMessage(natsPort: number, monitorPort: number): Promise<Record<string, unknown>> {
+    const nc = await connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: 'JSZ', subjects: ['jsz.>'] });
+      await jetstream(nc).publish('jsz.one', 'x');
+    } finally {
+      await nc.close();
+    }
+    return (await getJson(monitorPort, '/jsz')).body as Record<string, unknown>;
+  }
+
+  it('monitoring - /jsz reports JetStream with nats-server\'s field names and types', async (t) => {
+    const storeDir = mkdtempSync(join(tmpdir(), 'switchboard-jsz-'));
+    dirs.push(storeDir);
+    const port = await freePort();
+    const monitorPort = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.push({ stop: () => stopChild(child) });
+    await waitForOutput(child, 'monitoring listening');
+    const ours = await jszAfterOneMessage(port, monitorPort);
+    assert.equal(ours.streams, 1);
+    assert.equal(ours.messages, 1);
+    assert.deepEqual(ours.api && typeof ours.api, 'object');
+    if (!requirePeer('nats-server')) return t.skip('nats-server not installed');
+    const nsDir = mkdtempSync(join(tmpdir(), 'switchboard-jsz-ns-'));
+    dirs.push(nsDir);
+    const nsMonitor = await freePort();
+    const ns = await startNatsServer(['-m', String(nsMonitor), '-js', '-sd', nsDir]);
+    running.push(ns);
+    const theirs = await jszAfterOneMessage(ns.port, nsMonitor);
+    assert.deepEqual(shape(ours), shape(theirs));
   });
 });

@@ -3,6 +3,7 @@
 // Endpoints are pure functions of this context and the query string.
 
 import type { NatsServer } from '../nats-server.ts';
+import type { JetStreamFigures } from './jsz.ts';
 
 export interface MonitorContext {
   readonly server: NatsServer;
@@ -14,6 +15,8 @@ export interface MonitorContext {
   readonly tls?: { readonly verify: boolean };
   /** Percent of one core used since the previous sample. */
   cpuPercent(): number;
+  /** JetStream figures, when an engine is attached (varz jetstream, /jsz). */
+  jetstream?: () => JetStreamFigures;
 }
 
 /** A monitoring request that cannot be answered: HTTP 400 with nats-server's text. */

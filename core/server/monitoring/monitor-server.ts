@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { NatsServer } from '../nats-server.ts';
 import { connz } from './connz.ts';
 import { healthz } from './healthz.ts';
+import { jsz, type JetStreamFigures } from './jsz.ts';
 import { metrics } from './metrics.ts';
 import { cpuSampler, MonitorQueryError, type MonitorContext, type MonitorResponse } from './monitor-context.ts';
 import { subsz } from './subsz.ts';
@@ -18,6 +19,8 @@ export interface MonitorOptions {
   port: number;
   /** TLS on the NATS listener, reported in varz. */
   tls?: { verify: boolean };
+  /** Reports JetStream figures when an engine is attached (the composition root wires it). */
+  jetstream?: () => JetStreamFigures;
 }
 
 type Endpoint = (ctx: MonitorContext, query: URLSearchParams) => MonitorResponse;
@@ -28,6 +31,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   '/subsz': subsz,
   '/subscriptionsz': subsz,
   '/healthz': healthz,
+  '/jsz': jsz,
   '/metrics': metrics,
 };
 
@@ -84,6 +88,7 @@ export class MonitorServer {
       requestStats: this.requestStats,
       tls: this.options.tls,
       cpuPercent: this.cpuPercent,
+      jetstream: this.options.jetstream,
     };
     try {
       return endpoint(ctx, query);
