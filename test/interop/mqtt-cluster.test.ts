@@ -1,0 +1,79 @@
+// Cluster mode: two MQTT gateway instances, each with a NatsBroker, in front of
+// one NATS server with JetStream (Debian's nats-server -js, and Switchboard's
+// own core). Messages cross gateways; retained messages and persistent
+// sessions live in JetStream, so the second gateway serves what the first kept.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NatsBroker } from '../../core/broker/nats-broker.ts';
+import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
+import { jetStreamTargets, type JetStreamServer } from '../helpers/jetstream.ts';
+import { connectCollecting, connectMqtt, Inbox } from '../helpers/mqtt.ts';
+
+for (const target of jetStreamTargets()) {
+  describe(`mqtt cluster mode (${target.name})`, () => {
+    let server: JetStreamServer;
+    const brokers: NatsBroker[] = [];
+    const gateways: MqttGateway[] = [];
+    async function gateway(): Promise<MqttGateway> {
+      const broker = await NatsBroker.connect({ servers: server.url });
+      brokers.push(broker);
+      const g = createMqttGateway({ broker, host: '127.0.0.1', port: 0, persistence: 'jetstream', jetStreamStorage: 'memory' });
+      await g.start();
+      gateways.push(g);
+      return g;
+    }
+    const url = (g: MqttGateway): string => `mqtt://127.0.0.1:${g.port}`;
+
+    before(async () => {
+      server = await target.start();
+    });
+    after(async () => {
+      for (const g of gateways) await g.stop();
+      for (const b of brokers) await b.close();
+      await server.stop();
+    });
+
+    it('mqtt - a publish on one gateway reaches a subscriber on another, QoS kept', async () => {
+      const a = await gateway();
+      const b = await gateway();
+      const sub = await connectMqtt(url(b), { protocolVersion: 5 });
+      const inbox = new Inbox(sub);
+      await sub.subscribeAsync('across/t', { qos: 1 });
+      const pub = await connectMqtt(url(a), { protocolVersion: 5 });
+      await pub.publishAsync('across/t', 'hello', { qos: 1, properties: { userProperties: { k: 'v' } } });
+      await inbox.waitFor(1);
+      assert.equal(inbox.messages[0].packet.qos, 1);
+      assert.deepEqual({ ...inbox.messages[0].packet.properties?.userProperties }, { k: 'v' });
+      await Promise.all([sub.endAsync(), pub.endAsync()]);
+    });
+
+    it('mqtt - a retained message kept through one gateway is served by another', async () => {
+      const [a, b] = gateways;
+      const pub = await connectMqtt(url(a), { protocolVersion: 4 });
+      await pub.publishAsync('shared/state', 'on', { qos: 1, retain: true });
+      const sub = await connectMqtt(url(b), { protocolVersion: 4 });
+      const inbox = new Inbox(sub);
+      await sub.subscribeAsync('shared/#');
+      await inbox.waitFor(1);
+      assert.equal(inbox.messages[0].payload, 'on');
+      await Promise.all([sub.endAsync(), pub.endAsync()]);
+    });
+
+    it('mqtt - a persistent session left on a stopped gateway is resumed on a new one', async () => {
+      const first = await gateway();
+      const opts = { protocolVersion: 4 as const, clientId: 'roaming', clean: false };
+      const c1 = await connectMqtt(url(first), opts);
+      await c1.subscribeAsync('roam/t', { qos: 1 });
+      await c1.endAsync();
+      await first.stop(); // saves the session record
+      const next = await gateway(); // restores it: subscriptions come back
+      const pub = await connectMqtt(url(gateways[0]), { protocolVersion: 4 });
+      await pub.publishAsync('roam/t', 'while-away', { qos: 1 });
+      const { client: c2, inbox } = await connectCollecting(url(next), opts);
+      await inbox.waitFor(1);
+      assert.deepEqual(inbox.payloads(), ['while-away']);
+      await Promise.all([c2.endAsync(), pub.endAsync()]);
+    });
+  });
+}
