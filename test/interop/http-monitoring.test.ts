@@ -14,7 +14,12 @@ describe('http monitoring', () => {
     f = await startHttpFixture({
       authorizer: new TokenAuthorizer('mon-token'),
       monitoring: {
-        endpoints: { varz: () => ({ server_name: 'test', connections: 3 }), connz: (query) => ({ subs: query.subs ?? null }) },
+        endpoints: {
+          varz: () => ({ server_name: 'test', connections: 3 }),
+          connz: (query) => ({ subs: query.get('subs') }),
+          // the core's endpoints answer with ready responses, passed through as they are
+          subsz: (query) => (query.has('bad') ? { status: 400, contentType: 'text/plain', body: 'bad query' } : { status: 200, contentType: 'application/json', body: '{\n  "num_subscriptions": 7\n}' }),
+        },
         metrics: () => 'switchboard_connections 3\n',
         health: () => ({ status: 'ok', jetstream: true }),
       },
@@ -26,6 +31,11 @@ describe('http monitoring', () => {
     assert.deepEqual(await (await fetch(`${f.base}/v1/monitor/varz`, { headers: auth })).json(), { server_name: 'test', connections: 3 });
     assert.deepEqual(await (await fetch(`${f.base}/v1/monitor/connz?subs=1`, { headers: auth })).json(), { subs: '1' });
     assert.equal((await fetch(`${f.base}/v1/monitor/varz`)).status, 401);
+    const raw = await fetch(`${f.base}/v1/monitor/subsz`, { headers: auth });
+    assert.equal(await raw.text(), '{\n  "num_subscriptions": 7\n}');
+    const rawBad = await fetch(`${f.base}/v1/monitor/subsz?bad=1`, { headers: auth });
+    assert.equal(rawBad.status, 400);
+    assert.equal(await rawBad.text(), 'bad query');
     const missing = await fetch(`${f.base}/v1/monitor/jsz`, { headers: auth });
     assert.equal(missing.status, 404);
     assert.equal((await missing.json()).endpoint, 'jsz');

@@ -11,8 +11,32 @@ import type { GatewayContext } from '../context.ts';
 import { HttpProblem } from '../errors.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 
-/** A provider answers with JSON-serialisable data for its query (e.g. `?subs=1`). */
-export type MonitoringProvider = (query: Record<string, string>) => unknown | Promise<unknown>;
+/**
+ * A ready HTTP answer, passed through unchanged: the core's monitoring endpoints
+ * produce these (nats-server's exact JSON text, its 400s for bad queries).
+ */
+export interface RawMonitorResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/**
+ * A provider answers a query (e.g. `?subs=1`) with a RawMonitorResponse, or with
+ * any JSON-serialisable value (served as 200 application/json).
+ */
+export type MonitoringProvider = (query: URLSearchParams) => RawMonitorResponse | unknown | Promise<RawMonitorResponse | unknown>;
+
+function isRawResponse(value: unknown): value is RawMonitorResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.status === 'number' && typeof v.contentType === 'string' && typeof v.body === 'string' && Object.keys(v).length === 3;
+}
+
+function queryOf(url: string): URLSearchParams {
+  const q = url.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+}
 
 export interface MonitoringMount {
   /** JSON endpoints by name: varz, connz, jsz, healthz, ... */
@@ -84,11 +108,13 @@ export async function monitoringRoutes(app: FastifyInstance, options: { ctx: Gat
       slow_consumers: ctx.stats.slowConsumers,
       events_sent: ctx.stats.eventsSent,
     }));
-    secured.get('/v1/monitor/:endpoint', { schema: endpointSchema }, async (request) => {
+    secured.get('/v1/monitor/:endpoint', { schema: endpointSchema }, async (request, reply) => {
       const { endpoint } = request.params as { endpoint: string };
       const provider = mount.endpoints?.[endpoint];
       if (provider === undefined) throw new HttpProblem('not_found', `no monitoring endpoint ${JSON.stringify(endpoint)} is mounted`, { endpoint });
-      return provider(request.query as Record<string, string>);
+      const answer = await provider(queryOf(request.url));
+      if (isRawResponse(answer)) return reply.code(answer.status).type(answer.contentType).send(answer.body);
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(answer));
     });
     secured.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
       if (mount.metrics === undefined) throw new HttpProblem('not_found', 'no metrics provider is mounted');
