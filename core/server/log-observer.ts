@@ -1,5 +1,6 @@
 // Connection events in the log, as nats-server's -D output does: opened and
-// closed (with the reason) at debug level, authentication failures at warn.
+// closed (with the reason) at debug level, authentication failures and slow
+// consumers at warn.
 
 import type { Logger } from 'pino';
 import type { NatsClient } from './nats-client.ts';
@@ -14,5 +15,6 @@ export function logObserver(logger: Logger): ServerObserver {
     clientOpened: (client) => logger.debug(who(client), 'client connection created'),
     clientClosed: (client, reason) => logger.debug({ ...who(client), reason, user: client.principal.name }, 'client connection closed'),
     authFailed: (client) => logger.warn({ ...who(client), user: client.options.user }, 'authorization violation'),
+    slowConsumer: (client) => logger.warn({ ...who(client), pendingBytes: client.pendingBytes }, 'slow consumer detected'),
   };
 }

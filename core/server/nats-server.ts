@@ -40,6 +40,7 @@ export interface ServerObserver {
   clientOpened?(client: NatsClient): void;
   clientClosed?(client: NatsClient, reason: CloseReason): void;
   authFailed?(client: NatsClient): void;
+  slowConsumer?(client: NatsClient): void;
 }
 
 export class NatsServer implements ClientHost {
@@ -138,8 +139,9 @@ export class NatsServer implements ClientHost {
     setImmediate(() => this.flushNow());
   }
 
-  onSlowConsumer(): void {
+  onSlowConsumer(client: NatsClient): void {
     this.stats.slowConsumers++;
+    this.observer.slowConsumer?.(client);
   }
 
   onAuthFailure(client: NatsClient): void {
