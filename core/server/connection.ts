@@ -22,6 +22,12 @@ export interface Connection {
   onDrain(listener: () => void): void;
   /** Called once, when the pipe is closed by either side. */
   onClose(listener: (error?: Error) => void): void;
+  /**
+   * Stop / restart delivering input (optional). The server stalls a fast
+   * publisher this way while one of its destinations catches up.
+   */
+  pauseReading?(): void;
+  resumeReading?(): void;
   /** Flush what is queued, then close. */
   end(): void;
   /** Close now, dropping whatever is queued. */
@@ -70,6 +76,14 @@ export class SocketConnection implements Connection {
       failure = err;
     });
     this.socket.once('close', () => listener(failure));
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
   }
 
   end(): void {

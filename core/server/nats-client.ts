@@ -19,6 +19,21 @@ const PING = Buffer.from('PING\r\n');
 const PONG = 'PONG\r\n';
 const OK = '+OK\r\n';
 const EMPTY = Buffer.alloc(0);
+/**
+ * A stalled publisher pauses from STALL_MIN_MS (destination just past half its
+ * max_pending) up to STALL_MAX_MS (at the limit), or until the destination's
+ * writes are accepted again, whichever is first; nats-server scales its stall
+ * the same way. A reader that never reads still reaches max_pending (or the
+ * write deadline) and is cut, so a stuck consumer delays a publisher only briefly.
+ */
+const STALL_MIN_MS = 2;
+const STALL_MAX_MS = 50;
+/**
+ * The last destination that crossed half its max_pending during the publish
+ * in progress. Routing is synchronous, so the publishing client reads it right
+ * after router.publish returns; a module variable spares a callback per message.
+ */
+let stalledDestination: NatsClient | null = null;
 /** Header-only status message for a request nobody can answer (ADR-4 status 503). */
 const NO_RESPONDERS = Buffer.from('NATS/1.0 503\r\n\r\n');
 
@@ -41,6 +56,8 @@ export interface ClientStats {
   inBytes: number;
   outMsgs: number;
   outBytes: number;
+  /** Times this publisher was paused for a destination past half its max_pending. */
+  stalls: number;
 }
 
 /** What a client needs from the server that owns it. */
@@ -62,7 +79,7 @@ class NatsSubscription extends Subscription {
 }
 
 export class NatsClient implements Subscriber, ClientOpHandler {
-  readonly stats: ClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
+  readonly stats: ClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, stalls: 0 };
   readonly subscriptions = new Map<string, Subscription>();
   readonly startedAt = new Date();
   lastActivity = Date.now();
@@ -79,6 +96,9 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   /** The peer closed the transport: nothing more can be written. */
   private connectionGone = false;
   private flushScheduled = false;
+  /** Set while this publisher's input is paused for a slow destination. */
+  private stallTimer: NodeJS.Timeout | null = null;
+  private drainWaiters: Array<() => void> = [];
   private pingsOut = 0;
   private pingSentAt = 0;
   private pingTimer: NodeJS.Timeout | null = null;
@@ -104,7 +124,10 @@ export class NatsClient implements Subscriber, ClientOpHandler {
 
   start(): void {
     this.connection.onData((chunk) => this.receive(chunk));
-    this.connection.onDrain(() => this.clearWriteDeadline());
+    this.connection.onDrain(() => {
+      this.clearWriteDeadline();
+      this.releaseDrainWaiters();
+    });
     this.connection.onClose(() => this.close(CloseReason.ClientClosed));
     this.outbound.appendString(this.host.infoLine(this));
     this.flush();
@@ -166,8 +189,10 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     }
     // nats-server acknowledges a verbose PUB before delivering it (even to itself).
     this.ok();
+    stalledDestination = null;
     const delivered = this.host.router.publish(subject, reply, headerSize, message, this);
     if (delivered === 0 && reply !== null && this.options.noResponders) this.noResponders(reply);
+    if (stalledDestination !== null) this.stallPublisher(stalledDestination);
   }
 
   onSub(subject: string, queue: string | null, sid: string): void {
@@ -249,10 +274,14 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     this.outbound.appendMessage(own.target, reply, headerSize, message);
     this.stats.outMsgs++;
     this.stats.outBytes += message.length;
-    if (this.pendingBytes > this.host.options.maxPending) {
+    const pending = this.pendingBytes;
+    const { maxPending } = this.host.options;
+    if (pending > maxPending) {
       this.slowConsumer(CloseReason.SlowConsumerPendingBytes);
       return;
     }
+    // Past half the limit, ask the publisher to wait for us (see stallPublisher).
+    if (pending > maxPending / 2) stalledDestination = this;
     this.scheduleFlush();
   }
 
@@ -268,6 +297,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     if (this.outbound.length === 0 || this.connectionGone) return;
     const ok = this.connection.write(this.outbound.take());
     if (!ok) this.armWriteDeadline();
+    else this.releaseDrainWaiters();
   }
 
   /** Orderly close: deliver what is queued (e.g. a final -ERR), then close. */
@@ -369,6 +399,46 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     this.connection.destroy();
   }
 
+  /**
+   * A destination of our last publish is past half its max_pending: stop
+   * reading from this publisher until that destination drains or a short time
+   * passes, as nats-server stalls fast producers. The slow reader then keeps
+   * up with what it can take instead of being cut off under a burst, and a
+   * reader that truly stopped still reaches max_pending and is cut.
+   */
+  private stallPublisher(destination: NatsClient): void {
+    stalledDestination = null;
+    if (destination === this || this.stallTimer !== null || this.connection.pauseReading === undefined) return;
+    this.stats.stalls++;
+    this.connection.pauseReading();
+    const resume = (): void => {
+      if (this.stallTimer === null) return;
+      clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      if (!this.isClosed) this.connection.resumeReading?.();
+    };
+    const { maxPending } = this.host.options;
+    const over = Math.min(1, Math.max(0, (destination.pendingBytes - maxPending / 2) / (maxPending / 2)));
+    this.stallTimer = setTimeout(resume, STALL_MIN_MS + over * (STALL_MAX_MS - STALL_MIN_MS));
+    destination.afterDrain(resume);
+  }
+
+  /** Run `listener` once a write of ours is fully accepted by the transport (or we close). */
+  private afterDrain(listener: () => void): void {
+    if (this.isClosed) {
+      setImmediate(listener);
+      return;
+    }
+    this.drainWaiters.push(listener);
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters.length === 0) return;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
   private pingTick(): void {
     if (this.pingsOut + 1 > this.host.options.maxPingsOut) {
       this.fatal(new NatsProtocolError(NatsErrorCode.StaleConnection), CloseReason.StaleConnection);
@@ -396,6 +466,9 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   }
 
   private stopTimers(): void {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    this.releaseDrainWaiters();
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.authTimer) clearTimeout(this.authTimer);
     this.clearWriteDeadline();

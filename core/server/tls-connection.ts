@@ -79,6 +79,14 @@ export class StartTlsConnection implements Connection {
     this.closeListeners.push(listener);
   }
 
+  pauseReading(): void {
+    (this.tls ?? this.raw).pause();
+  }
+
+  resumeReading(): void {
+    (this.tls ?? this.raw).resume();
+  }
+
   end(): void {
     if (this.tls !== null) this.tls.end();
     else this.raw.end();

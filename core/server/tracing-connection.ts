@@ -66,6 +66,14 @@ export class TracingConnection implements Connection {
     this.inner.onClose(listener);
   }
 
+  pauseReading(): void {
+    this.inner.pauseReading?.();
+  }
+
+  resumeReading(): void {
+    this.inner.resumeReading?.();
+  }
+
   end(): void {
     this.inner.end();
   }

@@ -64,6 +64,46 @@ describe('protection', () => {
     }
   });
 
+  it('stall - a reader slower than the publisher is waited for, not cut off, and gets every message', async () => {
+    const running = await startSwitchboard({ maxPending: 2 * 1024 * 1024 });
+    try {
+      const reader = tcpConnect(running.port, '127.0.0.1');
+      await once(reader, 'data'); // INFO
+      reader.write('CONNECT {"verbose":false,"pedantic":false}\r\nSUB burst 1\r\nPING\r\n');
+      await once(reader, 'data'); // PONG
+      const total = 40_000;
+      const frame = `MSG burst 1 1024\r\n`.length + 1024 + 2;
+      let received = 0;
+      const done = new Promise<void>((resolve) => {
+        reader.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received >= total * frame) resolve();
+          // Read slowly: a short nap after every chunk.
+          reader.pause();
+          setTimeout(() => reader.resume(), 2);
+        });
+      });
+      const writer = tcpConnect(running.port, '127.0.0.1');
+      await once(writer, 'data');
+      const one = Buffer.from(`PUB burst 1024\r\n${'x'.repeat(1024)}\r\n`);
+      const batch = Buffer.concat(Array.from({ length: 100 }, () => one));
+      writer.write('CONNECT {"verbose":false,"pedantic":false}\r\n');
+      for (let i = 0; i < total / 100; i++) {
+        if (!writer.write(batch)) await once(writer, 'drain');
+      }
+      const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`only ${received / frame} of ${total} arrived`)), 30_000).unref());
+      await Promise.race([done, timeout]);
+      assert.equal(received, total * frame, 'every message arrived');
+      assert.equal(running.server.stats.slowConsumers, 0, 'nobody was cut off');
+      const publisher = [...running.server.clients.values()].find((c) => c.stats.inMsgs === total);
+      assert.ok(publisher && publisher.stats.stalls > 0, 'the publisher was stalled at least once');
+      reader.destroy();
+      writer.destroy();
+    } finally {
+      await running.stop();
+    }
+  });
+
   it('fuzz - random and mutated protocol bytes never stop the server from serving others', async () => {
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
     process.stdout.write(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it)\n`);
