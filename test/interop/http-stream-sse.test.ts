@@ -60,12 +60,13 @@ for (const target of httpJetStreamTargets()) {
       const b = new StreamReader(
         await fetch(`${f.base}/v1/streams/EVENTS/messages?subject=ev.r&start_seq=${first}`, { headers: { 'Last-Event-ID': String(seen[seen.length - 1]) } }),
       );
-      for (;;) {
-        const event = await b.nextEvent(300);
+      while (seen.length < 25) {
+        const event = await b.nextEvent();
         if (event === null) break;
         seen.push(Number(event.id));
         assert.equal(JSON.parse(event.data).data, `r${Number(event.id) - first}`);
       }
+      assert.equal(await b.nextEvent(300), null, 'no event after the last one');
       await b.cancel();
       assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => first + i));
     });

@@ -79,13 +79,14 @@ describe('http subscribe', () => {
     for (let i = 0; i < 40; i++) nc.publish('jobs', String(i));
     await nc.flush();
     const seen: number[] = [];
-    for (const reader of [a, b]) {
-      for (;;) {
-        const event = await reader.nextEvent(300);
-        if (event === null) break;
+    const drain = async (reader: StreamReader): Promise<void> => {
+      while (seen.length < 40) {
+        const event = await reader.nextEvent(1_000);
+        if (event === null) return;
         seen.push(Number(JSON.parse(event.data).data));
       }
-    }
+    };
+    await Promise.all([drain(a), drain(b)]);
     assert.deepEqual(seen.sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i));
     await a.cancel();
     await b.cancel();
