@@ -114,25 +114,30 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   };
 }
 
+/** Flags that map straight to one setting (flag name -> nats-server key), in order: later wins. */
+const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
+  ['addr', 'host'],
+  ['net', 'host'],
+  ['port', 'port'],
+  ['name', 'server_name'],
+  ['server_name', 'server_name'],
+  ['http_port', 'http_port'],
+  ['http_host', 'http_host'],
+  ['monitor', 'monitor'],
+  ['jetstream', 'jetstream'],
+  ['store_dir', 'store_dir'],
+  ['log', 'log_file'],
+  ['log_level', 'log_level'],
+  ['debug', 'debug'],
+  ['trace', 'trace'],
+];
+
 /** Flag-style values (strings and booleans) to settings; shared with the environment mapper. */
 export function toSettings(values: Record<string, string | boolean | undefined>, kind: 'flag' | 'env'): Record<string, unknown> {
   const s: Record<string, unknown> = {};
   const name = (flag: string, env: string): string => (kind === 'flag' ? `--${flag}` : env);
-  if (values.addr !== undefined) s.host = values.addr;
-  if (values.net !== undefined) s.host = values.net;
-  if (values.port !== undefined) s.port = values.port;
-  if (values.name !== undefined) s.server_name = values.name;
-  if (values.server_name !== undefined) s.server_name = values.server_name;
-  if (values.http_port !== undefined) s.http_port = values.http_port;
-  if (values.http_host !== undefined) s.http_host = values.http_host;
+  for (const [flag, key] of RENAMES) if (values[flag] !== undefined) s[key] = values[flag];
   if (values.no_monitor === true) s.monitor = false;
-  if (values.monitor !== undefined) s.monitor = values.monitor;
-  if (values.jetstream !== undefined) s.jetstream = values.jetstream;
-  if (values.store_dir !== undefined) s.store_dir = values.store_dir;
-  if (values.log !== undefined) s.log_file = values.log;
-  if (values.log_level !== undefined) s.log_level = values.log_level;
-  if (values.debug !== undefined) s.debug = values.debug;
-  if (values.trace !== undefined) s.trace = values.trace;
   if (values.auth !== undefined) s.authorization = { token: values.auth };
   if (values.user !== undefined || values.pass !== undefined) {
     if (values.auth !== undefined) throw new ConfigError(name('auth', 'SWITCHBOARD_AUTH'), `cannot be combined with ${name('user', 'SWITCHBOARD_USER')}/${name('pass', 'SWITCHBOARD_PASS')}`, { source: kind === 'flag' ? 'command line' : 'environment' });
