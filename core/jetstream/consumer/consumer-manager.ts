@@ -29,6 +29,12 @@ const NEXT_PREFIX = '$JS.API.CONSUMER.MSG.NEXT.';
 const ADVISORY_PREFIX = '$JS.EVENT.ADVISORY.CONSUMER.';
 /** Messages one consumer sends per pass before yielding to the event loop. */
 const PUMP_BUDGET = 1024;
+/**
+ * State files are rewritten at most this often, unless a double ack waits for its
+ * confirmation (then at once, before the confirmation). An unconfirmed ack lost
+ * to a crash inside the window only means a redelivery: at-least-once holds.
+ */
+const SAVE_INTERVAL_MS = 50;
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export type ConsumerAction = 'create' | 'update' | '';
@@ -53,6 +59,8 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   private readonly storesTouched = new Set<Stream>();
   private confirms: string[] = [];
   private scheduled = false;
+  private lastSave = 0;
+  private saveTimer: NodeJS.Timeout | null = null;
   private queueCursor = 0;
 
   constructor(private readonly engine: JetStreamEngine) {}
@@ -72,11 +80,14 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   stop(): void {
     this.flush();
+    this.saveStates(true);
     for (const sub of this.subs) this.router.unsubscribe(sub);
     this.subs = [];
     this.unobserve?.();
     this.unobserve = null;
     this.scheduler.stop();
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
     for (const group of this.byStream.values()) for (const c of group.byName.values()) c.deleted = true;
     this.byStream.clear();
     this.pushWatch.clear();
@@ -420,12 +431,18 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     setImmediate(() => this.flush());
   }
 
-  /** Pump woken consumers, save changed state, commit retention removals, then confirm acks. */
-  private flush(): void {
-    this.scheduled = false;
-    const work = this.dirty;
-    this.dirty = new Set();
-    for (const c of work) if (c.pump(PUMP_BUDGET)) this.dirty.add(c);
+  /** Write the changed consumers' state files: now when forced or due, else once the interval is up. */
+  private saveStates(force: boolean): void {
+    if (this.toSave.size === 0) return;
+    const now = Date.now();
+    if (!force && this.confirms.length === 0 && now - this.lastSave < SAVE_INTERVAL_MS) {
+      this.saveTimer ??= setTimeout(() => {
+        this.saveTimer = null;
+        this.saveStates(true);
+      }, SAVE_INTERVAL_MS - (now - this.lastSave));
+      return;
+    }
+    this.lastSave = now;
     for (const c of this.toSave) {
       try {
         this.stores.get(c)?.writeState(c.snapshot());
@@ -435,6 +452,15 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       }
     }
     this.toSave.clear();
+  }
+
+  /** Pump woken consumers, save changed state, commit retention removals, then confirm acks. */
+  private flush(): void {
+    this.scheduled = false;
+    const work = this.dirty;
+    this.dirty = new Set();
+    for (const c of work) if (c.pump(PUMP_BUDGET)) this.dirty.add(c);
+    this.saveStates(false);
     for (const stream of this.storesTouched) {
       try {
         stream.store.commit();
