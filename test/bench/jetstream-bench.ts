@@ -118,7 +118,17 @@ async function directGets(nc: NatsConnection, stream: string, count: number, max
 interface Row {
   scenario: string;
   unit: string;
-  values: Map<string, number>;
+  values: Map<string, number[]>;
+}
+
+interface Conn {
+  target: Target;
+  nc: NatsConnection;
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function main(): Promise<void> {
@@ -126,7 +136,8 @@ async function main(): Promise<void> {
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : null;
   const want = (name: string): boolean => only === null || only.includes(name);
-  const n = quick ? 50_000 : 300_000;
+  const n = quick ? 50_000 : 200_000;
+  const rounds = quick ? 1 : 3;
   const recoverN = quick ? 100_000 : 1_000_000;
   const names: Array<'switchboard' | 'nats-server'> = commandAvailable('nats-server') ? ['switchboard', 'nats-server'] : ['switchboard'];
   if (names.length === 1) process.stdout.write('SKIPPED: nats-server not installed\n');
@@ -134,38 +145,53 @@ async function main(): Promise<void> {
   const record = (scenario: string, unit: string, target: string, value: number): void => {
     let row = rows.find((r) => r.scenario === scenario);
     if (row === undefined) rows.push((row = { scenario, unit, values: new Map() }));
-    row.values.set(target, value);
-    process.stdout.write(`${scenario.padEnd(26)} ${target.padEnd(12)} ${value.toFixed(0)} ${unit}\n`);
+    row.values.set(target, [...(row.values.get(target) ?? []), value]);
+    process.stdout.write(`${scenario.padEnd(40)} ${target.padEnd(12)} ${value.toFixed(0)} ${unit}\n`);
   };
+  // Both servers run side by side and take turns within each round (the
+  // machine is shared and noisy); the table reports the median of the rounds.
+  const conns: Conn[] = [];
   for (const name of names) {
     const target = await startTarget(name);
     const nc = await connect({ servers: target.url });
     const jsm = await jetstreamManager(nc);
-    try {
-      await jsm.streams.add({ name: 'F128', subjects: ['f128'] });
-      await jsm.streams.add({ name: 'F1K', subjects: ['f1k'] });
-      await jsm.streams.add({ name: 'MEM', subjects: ['mem'], storage: 'memory' as never });
-      await jsm.streams.add({ name: 'SYNC', subjects: ['sync'] });
-      await jsm.streams.add({ name: 'DG', subjects: ['dg'], allow_direct: true });
-      if (want('file-128')) record('async publish file 128 B', 'msgs/s', name, await asyncPublish(nc, 'f128', n, 128, 10_000));
-      if (want('file-1k')) record('async publish file 1 KiB', 'msgs/s', name, await asyncPublish(nc, 'f1k', n, 1024, 10_000));
-      if (want('memory')) record('async publish memory 128 B', 'msgs/s', name, await asyncPublish(nc, 'mem', n, 128, 10_000));
-      if (want('sync')) record('sync publish file 128 B', 'msgs/s', name, await syncPublish(nc, 'sync', quick ? 2_000 : 10_000));
-      if (want('direct-get')) {
-        await asyncPublish(nc, 'dg', 10_000, 128, 5_000);
-        record('direct get', 'msgs/s', name, await directGets(nc, 'DG', quick ? 20_000 : 100_000, 10_000));
+    await jsm.streams.add({ name: 'F128', subjects: ['f128'] });
+    await jsm.streams.add({ name: 'F1K', subjects: ['f1k'] });
+    await jsm.streams.add({ name: 'MEM', subjects: ['mem'], storage: 'memory' as never });
+    await jsm.streams.add({ name: 'SYNC', subjects: ['sync'] });
+    await jsm.streams.add({ name: 'DG', subjects: ['dg'], allow_direct: true });
+    await asyncPublish(nc, 'dg', 10_000, 128, 5_000);
+    conns.push({ target, nc });
+  }
+  const scenarios: Array<{ key: string; label: string; run: (nc: NatsConnection) => Promise<number> }> = [
+    { key: 'file-128', label: 'async publish file 128 B', run: (nc) => asyncPublish(nc, 'f128', n, 128, 10_000) },
+    { key: 'file-1k', label: 'async publish file 1 KiB', run: (nc) => asyncPublish(nc, 'f1k', n, 1024, 10_000) },
+    { key: 'memory', label: 'async publish memory 128 B', run: (nc) => asyncPublish(nc, 'mem', n, 128, 10_000) },
+    { key: 'sync', label: 'sync publish file 128 B', run: (nc) => syncPublish(nc, 'sync', quick ? 2_000 : 5_000) },
+    { key: 'direct-get', label: 'direct get', run: (nc) => directGets(nc, 'DG', quick ? 20_000 : 50_000, 10_000) },
+  ];
+  try {
+    for (const sc of scenarios.filter((x) => want(x.key))) {
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? conns : [...conns].reverse();
+        for (const c of order) record(sc.label, 'msgs/s', c.target.name, await sc.run(c.nc));
       }
-      if (want('recovery')) {
+    }
+    if (want('recovery')) {
+      for (const c of conns) {
+        const jsm = await jetstreamManager(c.nc);
         await jsm.streams.add({ name: 'REC', subjects: ['rec'] });
-        await asyncPublish(nc, 'rec', recoverN, 128, 10_000);
-        await nc.close();
-        const ms = await target.restart();
-        record(`restart with ${recoverN / 1000}k msgs`, 'ms', name, ms);
-        if (target.recoveredMs !== null) record(`  of which store recovery`, 'ms', name, target.recoveredMs);
+        await asyncPublish(c.nc, 'rec', recoverN, 128, 10_000);
+        await c.nc.close();
+        const ms = await c.target.restart();
+        record(`restart with ${recoverN / 1000}k msgs`, 'ms', c.target.name, ms);
+        if (c.target.recoveredMs !== null) record('  of which store recovery', 'ms', c.target.name, c.target.recoveredMs);
       }
-    } finally {
-      if (!nc.isClosed()) await nc.close();
-      await target.stop();
+    }
+  } finally {
+    for (const c of conns) {
+      if (!c.nc.isClosed()) await c.nc.close();
+      await c.target.stop();
     }
   }
   if (want('file-128-sync-always')) {
@@ -173,23 +199,27 @@ async function main(): Promise<void> {
     const nc = await connect({ servers: target.url });
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'F128', subjects: ['f128'] });
-    record('async publish file 128 B, sync: always', 'msgs/s', 'switchboard', await asyncPublish(nc, 'f128', quick ? 20_000 : 100_000, 128, 10_000));
+    for (let round = 0; round < rounds; round++) {
+      record('async publish file 128 B, sync: always', 'msgs/s', 'switchboard', await asyncPublish(nc, 'f128', quick ? 20_000 : 100_000, 128, 10_000));
+    }
     await nc.close();
     await target.stop();
   }
   if (want('index-memory')) {
-    const n = quick ? 200_000 : 1_000_000;
-    const out = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/bench/jetstream-index-memory.ts', String(n)], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    const count = quick ? 200_000 : 1_000_000;
+    const out = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/bench/jetstream-index-memory.ts', String(count)], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     const m = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as { bytesPerDistinctSubjectMessage: number; bytesPerMessageOneSubject: number };
-    record(`index bytes/msg, ${n / 1000}k subjects`, 'B', 'switchboard', m.bytesPerDistinctSubjectMessage);
+    record(`index bytes/msg, ${count / 1000}k subjects`, 'B', 'switchboard', m.bytesPerDistinctSubjectMessage);
     record('index bytes/msg, one subject', 'B', 'switchboard', m.bytesPerMessageOneSubject);
   }
-  process.stdout.write('\nscenario                               switchboard   nats-server   ratio\n');
+  process.stdout.write(`\nmedian of ${rounds} round(s)                       switchboard   nats-server   ratio\n`);
   for (const r of rows) {
-    const sb = r.values.get('switchboard');
-    const ns = r.values.get('nats-server');
+    const sbs = r.values.get('switchboard');
+    const nss = r.values.get('nats-server');
+    const sb = sbs === undefined ? undefined : median(sbs);
+    const ns = nss === undefined ? undefined : median(nss);
     const ratio = sb !== undefined && ns !== undefined ? (r.unit === 'ms' ? ns / sb : sb / ns).toFixed(2) : '-';
-    process.stdout.write(`${r.scenario.padEnd(38)} ${String(sb?.toFixed(0) ?? '-').padStart(11)} ${String(ns?.toFixed(0) ?? '-').padStart(13)}   ${ratio} (${r.unit})\n`);
+    process.stdout.write(`${r.scenario.padEnd(40)} ${String(sb?.toFixed(0) ?? '-').padStart(11)} ${String(ns?.toFixed(0) ?? '-').padStart(13)}   ${ratio} (${r.unit})\n`);
   }
 }
 
