@@ -56,7 +56,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       origin.set(key, source);
     }
   };
-  if (configFile !== undefined) layer(readConfigFile(configFile), configFile);
+  if (configFile !== undefined) layer(readConfigFile(configFile, cli.configFile !== undefined ? '--config' : 'SWITCHBOARD_CONFIG'), configFile);
   layer(settingsFromEnv(env), 'environment');
   layer(cli.settings, 'command line');
   let config: SwitchboardConfig;
