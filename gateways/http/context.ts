@@ -23,6 +23,7 @@ export interface GatewayContext {
   readonly maxPayload: number;
   readonly heartbeatMs: number;
   readonly maxPendingBytes: number;
+  readonly maxStreams: number;
   readonly maxRequestTimeoutMs: number;
   readonly defaultRequestTimeoutMs: number;
   readonly stats: GatewayStats;

@@ -32,6 +32,7 @@ export const HTTP_ERRORS = {
   no_responders: { status: 503, title: 'Nobody is listening on the subject' },
   broker_unavailable: { status: 503, title: 'The broker is closed or unreachable' },
   jetstream_unavailable: { status: 503, title: 'JetStream is not enabled or not reachable' },
+  too_many_streams: { status: 503, title: 'Too many event streams are open on this gateway' },
   slow_consumer: { status: 503, title: 'The reader fell too far behind and was cut off' },
   request_timeout: { status: 504, title: 'No reply arrived before the timeout' },
   internal: { status: 500, title: 'Internal error' },

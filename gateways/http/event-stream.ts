@@ -14,7 +14,7 @@
 //           heartbeat = an empty line.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HTTP_ERRORS, problemType, type HttpErrorCode } from './errors.ts';
+import { HTTP_ERRORS, HttpProblem, problemType, type HttpErrorCode } from './errors.ts';
 
 export type StreamFormat = 'sse' | 'ndjson';
 
@@ -39,6 +39,8 @@ export interface EventStreamOptions {
   format: StreamFormat;
   heartbeatMs: number;
   maxPendingBytes: number;
+  /** Streams this gateway keeps open at most; one more is refused with 503. */
+  maxStreams: number;
   counters: StreamCounters;
   /** Extra response headers (e.g. the subscribed subject). */
   headers?: Record<string, string>;
@@ -61,7 +63,12 @@ export class EventStream {
     private readonly request: FastifyRequest,
     private readonly reply: FastifyReply,
     private readonly options: EventStreamOptions,
-  ) {}
+  ) {
+    // Refused before anything is sent, so the client gets a proper problem response.
+    if (options.counters.activeStreams >= options.maxStreams) {
+      throw new HttpProblem('too_many_streams', `${options.counters.activeStreams} event streams are open, the limit is ${options.maxStreams}`, { limit: options.maxStreams });
+    }
+  }
 
   /** Take the response over from fastify and send the headers right away. */
   open(): void {

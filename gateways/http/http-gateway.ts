@@ -36,6 +36,8 @@ export interface HttpGatewayOptions {
   heartbeatMs?: number;
   /** Bytes an event-stream reader may fall behind before it is cut off (default 8 MiB). */
   maxPendingBytes?: number;
+  /** Event streams (subscriptions, stream reads, watches) open at once (default 10,000). */
+  maxStreams?: number;
   /** Default and largest request/reply timeout in ms (default 5 s and 5 min). */
   requestTimeoutMs?: number;
   maxRequestTimeoutMs?: number;
@@ -104,6 +106,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     maxPayload,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     maxPendingBytes: options.maxPendingBytes ?? 8 * 1024 * 1024,
+    maxStreams: options.maxStreams ?? 10_000,
     defaultRequestTimeoutMs: options.requestTimeoutMs ?? 5_000,
     maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
     stats,

@@ -14,7 +14,7 @@ describe('http subscribe', () => {
   let f: HttpFixture;
   let nc: NatsConnection;
   before(async () => {
-    f = await startHttpFixture({ maxPendingBytes: 64 * 1024 });
+    f = await startHttpFixture({ maxPendingBytes: 64 * 1024, maxStreams: 3 });
     nc = await connect({ servers: f.natsUrl });
   });
   after(async () => {
@@ -121,6 +121,18 @@ describe('http subscribe', () => {
     // nobody listens any more: a request finds no responders
     const probe = await fetch(`${f.base}/v1/subjects/gone.away?request=1&timeout=500`, { method: 'POST', body: 'x' });
     assert.equal(probe.status, 503);
+  });
+
+  it('http subscribe - past maxStreams another stream is refused with 503 too_many_streams', async () => {
+    const open = [];
+    for (let i = 0; i < 3; i++) open.push(new StreamReader(await fetch(`${f.base}/v1/subjects/limit.${i}`)));
+    const refused = await fetch(`${f.base}/v1/subjects/limit.more`);
+    assert.equal(refused.status, 503);
+    assert.equal((await refused.json()).code, 'too_many_streams');
+    for (const reader of open) await reader.cancel();
+    await waitFor(() => f.gateway.stats.activeStreams === 0, 'streams closed');
+    const again = new StreamReader(await fetch(`${f.base}/v1/subjects/limit.more`));
+    await again.cancel();
   });
 
   it('http subscribe - a reader that stops reading is cut off as a slow consumer and counted', async () => {

@@ -162,6 +162,7 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
       format: negotiateStreamFormat(request.headers.accept),
       heartbeatMs: query.heartbeat ?? ctx.heartbeatMs,
       maxPendingBytes: ctx.maxPendingBytes,
+      maxStreams: ctx.maxStreams,
       counters: ctx.stats,
     });
     stream.open();

@@ -171,6 +171,7 @@ export async function streamMessageRoutes(app: FastifyInstance, ctx: GatewayCont
       format: negotiateStreamFormat(request.headers.accept),
       heartbeatMs: query.heartbeat ?? ctx.heartbeatMs,
       maxPendingBytes: ctx.maxPendingBytes,
+      maxStreams: ctx.maxStreams,
       counters: ctx.stats,
       headers: { 'x-nats-stream': name },
     });

@@ -157,6 +157,7 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
       format: negotiateStreamFormat(request.headers.accept),
       heartbeatMs: query.heartbeat ?? ctx.heartbeatMs,
       maxPendingBytes: ctx.maxPendingBytes,
+      maxStreams: ctx.maxStreams,
       counters: ctx.stats,
     });
     const encoding = query.encoding ?? 'auto';
