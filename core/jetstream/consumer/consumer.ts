@@ -64,6 +64,9 @@ export class Consumer implements AckTrackerOwner {
   private npc = -1;
   private npcLast = 0;
   private inactiveArmed = false;
+  /** replay_policy original: stored time and send time of the last first delivery, and a pending wake-up. */
+  private replayLast: { msgTime: number; sentAt: number } | null = null;
+  private replayArmed = false;
   private readonly ackPrefix: string;
 
   constructor(
@@ -286,6 +289,10 @@ export class Consumer implements AckTrackerOwner {
         break;
       }
       const [msg, count] = next;
+      if (count === 1 && this.replayWait(msg.time, now)) {
+        this.untake(msg.seq, count);
+        break;
+      }
       const reply = ackSubject(this.ackPrefix, count, msg.seq, this.dseq + 1, msg.time, Math.max(0, count === 1 ? this.npc - 1 : this.npc));
       const header = this.config.headersOnly ? S.withMsgSize(msg.header, msg.data.length) : msg.header;
       const data = this.config.headersOnly ? EMPTY : msg.data;
@@ -297,6 +304,7 @@ export class Consumer implements AckTrackerOwner {
         continue;
       }
       this.record(msg.seq, count, now);
+      if (count === 1 && this.config.replayPolicy === 'original') this.replayLast = { msgTime: msg.time, sentAt: now };
       const to = req !== undefined ? req.reply : this.config.deliverSubject;
       this.host.deliverMessage(to, msg.subject, reply, header, data);
       sent++;
@@ -323,6 +331,25 @@ export class Consumer implements AckTrackerOwner {
       this.afterRequestsChanged(now);
     }
     return sent >= budget;
+  }
+
+  /**
+   * replay_policy original: the gap between two stored messages is kept between
+   * their deliveries. True (and a wake-up armed) when `msgTime` is not due yet.
+   */
+  private replayWait(msgTime: number, now: number): boolean {
+    const last = this.replayLast;
+    if (this.config.replayPolicy !== 'original' || last === null) return false;
+    const wait = msgTime - last.msgTime - (now - last.sentAt);
+    if (wait <= 1) return false;
+    if (!this.replayArmed) {
+      this.replayArmed = true;
+      this.host.scheduler.add(new CallbackDeadline(now + wait, () => {
+        this.replayArmed = false;
+        this.host.wake(this);
+      }));
+    }
+    return true;
   }
 
   /** No more messages now: no_wait requests end (NS processWaiting with eos). */
@@ -357,8 +384,11 @@ export class Consumer implements AckTrackerOwner {
     return [msg, 1];
   }
 
+  /** Undo take() for a message that could not go out yet. */
   private untake(seq: number, count: number): void {
     if (count > 1) this.acks.putBack(seq);
+    // While the last_per_subject set is being served, take() drew from it (it turns null once spent).
+    else if (this.lps !== null) this.lps.unshift(seq);
     else if (seq < this.sseq) this.sseq = seq;
   }
 
