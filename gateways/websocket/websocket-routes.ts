@@ -123,6 +123,15 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     accept(connection);
   };
 
+  // An upgrade request that no route takes (the app's 404, an HTTP route) is
+  // answered over HTTP and its socket then left open: the HTTP server no longer
+  // reads an upgrade socket, so neither the client's close nor app.close() would
+  // ever end it. A hijacked (upgraded) request never reaches onResponse.
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (isUpgradeRequest(request.raw)) request.raw.socket.destroy();
+    done();
+  });
+
   const paths = options.natsPath === undefined ? ['/', '/*'] : [options.natsPath, MQTT_PATH];
   for (const url of paths) {
     app.route({
@@ -133,6 +142,14 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
       wsHandler: serve,
     });
   }
+}
+
+// Like fastify-plugin: routes and the hook above belong to the app registering
+// this plugin, so the hook also sees requests for the app's own routes and 404s.
+(websocketRoutes as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+function isUpgradeRequest(request: IncomingMessage): boolean {
+  return request.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
 function endpointOf(url: string, natsPath: string | undefined): Endpoint | null {
