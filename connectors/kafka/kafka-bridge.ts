@@ -7,7 +7,7 @@
 import type { Broker } from '../../core/broker/broker.ts';
 import { validateKafkaBridgeConfig, type KafkaBridgeConfig, type KafkaClientConfig, type MappingConfig } from './config.ts';
 import { KafkaUnreachableError } from './errors.ts';
-import { createKafkaClient, ProducerHandle, type BridgeLogLevel } from './kafka-client.ts';
+import { createKafkaClient, ProducerHandle, type BridgeLogger, type BridgeLogLevel } from './kafka-client.ts';
 import { KafkaToNatsMapping } from './kafka-to-nats.ts';
 import type { MappingMetricsSnapshot } from './mapping-metrics.ts';
 import { JetStreamToKafkaMapping } from './jetstream-to-kafka.ts';
@@ -19,6 +19,8 @@ export interface KafkaBridgeOptions {
   mappings: MappingConfig[];
   /** kafkajs's own log output (default 'error'). */
   logLevel?: BridgeLogLevel;
+  /** Receives kafkajs's log lines at or above logLevel, instead of kafkajs's console output. */
+  logger?: BridgeLogger;
   /** PubAck wait per JetStream publish before a retry (default 5000 ms). */
   publishTimeoutMs?: number;
   /** How long stop() keeps writing buffered NATS -> Kafka messages (default 5000 ms). */
@@ -46,7 +48,7 @@ export interface KafkaBridge {
 /** Throws KafkaConfigError for a bad configuration, before anything connects. */
 export function createKafkaBridge(options: KafkaBridgeOptions): KafkaBridge {
   const config = validateKafkaBridgeConfig({ kafka: options.kafka, mappings: options.mappings });
-  const kafka = createKafkaClient(config.kafka, options.logLevel ?? 'error');
+  const kafka = createKafkaClient(config.kafka, options.logLevel ?? 'error', options.logger);
   const producer = new ProducerHandle(kafka, config.kafka.idempotent ?? true);
   const fromKafka: KafkaToNatsMapping[] = [];
   const toKafka: Array<NatsToKafkaMapping | JetStreamToKafkaMapping> = [];
@@ -65,7 +67,7 @@ export function createKafkaBridge(options: KafkaBridgeOptions): KafkaBridge {
     config,
     async start(startOptions = {}) {
       if (started) return;
-      if (startOptions.requireReachable) await checkKafkaReachable(config, options.logLevel ?? 'error', startOptions.timeoutMs ?? 5_000);
+      if (startOptions.requireReachable) await checkKafkaReachable(config, options.logLevel ?? 'error', startOptions.timeoutMs ?? 5_000, options.logger);
       started = true;
       for (const mapping of toKafka) await mapping.start();
       for (const mapping of fromKafka) mapping.start();
@@ -83,8 +85,8 @@ export function createKafkaBridge(options: KafkaBridgeOptions): KafkaBridge {
 }
 
 /** Ask the cluster for its metadata; throws KafkaUnreachableError naming every mapping that would wait. */
-export async function checkKafkaReachable(config: KafkaBridgeConfig, logLevel: BridgeLogLevel = 'nothing', timeoutMs = 5_000): Promise<void> {
-  const admin = createKafkaClient(config.kafka, logLevel).admin();
+export async function checkKafkaReachable(config: KafkaBridgeConfig, logLevel: BridgeLogLevel = 'nothing', timeoutMs = 5_000, logger?: BridgeLogger): Promise<void> {
+  const admin = createKafkaClient(config.kafka, logLevel, logger).admin();
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

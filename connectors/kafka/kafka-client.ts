@@ -8,6 +8,16 @@ import type { KafkaClientConfig } from './config.ts';
 
 export type BridgeLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
+/** Where kafkajs's log lines go (e.g. the server's pino logger); default: kafkajs's console JSON. */
+export type BridgeLogger = (entry: { level: Exclude<BridgeLogLevel, 'nothing'>; namespace: string; message: string; extra: Record<string, unknown> }) => void;
+
+const NAMES: Partial<Record<KafkaLogLevel, Exclude<BridgeLogLevel, 'nothing'>>> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
 const LEVELS: Record<BridgeLogLevel, KafkaLogLevel> = {
   nothing: KafkaLogLevel.NOTHING,
   error: KafkaLogLevel.ERROR,
@@ -16,7 +26,7 @@ const LEVELS: Record<BridgeLogLevel, KafkaLogLevel> = {
   debug: KafkaLogLevel.DEBUG,
 };
 
-export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLogLevel): Kafka {
+export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLogLevel, logger?: BridgeLogger): Kafka {
   const options: KafkaConfig = {
     brokers: config.brokers,
     clientId: config.clientId ?? 'switchboard-kafka-bridge',
@@ -25,6 +35,14 @@ export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLog
     logLevel: LEVELS[logLevel],
     retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
   };
+  if (logger !== undefined) {
+    options.logCreator = () => (entry) => {
+      const level = NAMES[entry.level];
+      if (level === undefined) return;
+      const { message, ...extra } = entry.log;
+      logger({ level, namespace: entry.namespace, message, extra });
+    };
+  }
   if (config.ssl !== undefined) options.ssl = config.ssl;
   if (config.sasl !== undefined) options.sasl = config.sasl as SASLOptions;
   return new Kafka(options);

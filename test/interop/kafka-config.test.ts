@@ -85,7 +85,14 @@ describe('kafka bridge config', () => {
     const switchboard = await startSwitchboard();
     const broker = new EmbeddedBroker(switchboard.server.router);
     const dead = `127.0.0.1:${await freePort()}`;
-    const bridge = createKafkaBridge({ broker, kafka: { brokers: [dead], connectionTimeoutMs: 300 }, mappings: [inbound, outbound] as never, logLevel: 'nothing' });
+    const logged: Array<{ level: string; message: string }> = [];
+    const bridge = createKafkaBridge({
+      broker,
+      kafka: { brokers: [dead], connectionTimeoutMs: 300 },
+      mappings: [inbound, outbound] as never,
+      logLevel: 'error',
+      logger: (entry) => void logged.push(entry),
+    });
     try {
       await assert.rejects(bridge.start({ requireReachable: true, timeoutMs: 2_000 }), (error: unknown) => {
         assert.ok(error instanceof KafkaUnreachableError);
@@ -101,6 +108,7 @@ describe('kafka bridge config', () => {
         assert.ok(m.errors > 0, `${m.name} counts the failures`);
         assert.ok(m.lastError !== null && m.lastError.message.includes(`"${m.name}"`), m.lastError?.message);
       }
+      assert.ok(logged.length > 0 && logged.every((e) => e.level === 'error'), 'kafkajs errors reach the given logger');
       // The rest of the server is unaffected.
       await broker.publish('still.alive', Buffer.from('x'));
       const text = kafkaBridgePrometheus(bridge.metrics());
