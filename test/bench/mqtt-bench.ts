@@ -43,6 +43,10 @@ async function startServer(name: 'switchboard' | 'mosquitto', persistence: 'memo
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(child, 'MQTT ready');
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') progress(`${name} exited with ${code ?? signal}`);
+  });
   return { name, port, child, dir };
 }
 
@@ -67,6 +71,10 @@ async function heapBytes(server: Server): Promise<number | null> {
   });
   server.child.kill('SIGUSR2');
   return line;
+}
+
+function progress(line: string): void {
+  process.stderr.write(`mqtt-bench: ${line}\n`);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -297,6 +305,7 @@ async function main(): Promise<void> {
     const row: Record<string, string> = {};
     for (const qos of [0, 1, 2] as const) {
       const server = await startServer(name);
+      progress(`${name} qos${qos}`);
       try {
         row[`qos${qos} msg/s`] = Math.round(await throughput(server, qos, N[`qos${qos}`])).toString();
       } finally {
@@ -310,6 +319,7 @@ async function main(): Promise<void> {
       continue;
     }
     let server = await startServer(name);
+    progress(`${name} ${N.clients} clients fan-out`);
     try {
       const f = await fanOut(server, N.clients);
       row[`${N.clients} clients RSS MiB`] = f.rss.toFixed(1);
@@ -321,6 +331,7 @@ async function main(): Promise<void> {
       rmSync(server.dir, { recursive: true, force: true });
     }
     server = await startServer(name);
+    progress(`${name} ${N.clients} offline sessions`);
     try {
       const p = await persistentSessions(server, N.clients);
       row[`${N.clients} offline QoS1 sessions RSS MiB`] = p.rss.toFixed(1);
@@ -333,6 +344,7 @@ async function main(): Promise<void> {
     if (name === 'switchboard') {
       // The same offline sessions with state in JetStream: one log append per queued message.
       server = await startServer(name, 'jetstream');
+      progress(`${name} ${N.clients} offline sessions, JetStream state`);
       try {
         const p = await persistentSessions(server, N.clients);
         row['jetstream: heap bytes/offline session'] = (p.heap ?? 0).toFixed(0);

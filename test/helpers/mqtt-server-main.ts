@@ -24,11 +24,20 @@ await engine.start();
 const server = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
 await server.start();
 const broker = new EmbeddedBroker(router);
-const gateway = createMqttGateway({ broker, host: '127.0.0.1', port: Number(arg('--mqtt-port') ?? '0'), persistence: arg('--persistence') === 'memory' ? 'memory' : 'jetstream',
+const gateway = createMqttGateway({
+  broker,
+  host: '127.0.0.1',
+  port: Number(arg('--mqtt-port') ?? '0'),
+  persistence: arg('--persistence') === 'memory' ? 'memory' : 'jetstream',
   sessionSaveDelayMs: Number(arg('--save-delay-ms') ?? '50'),
 });
 await gateway.start();
-process.stdout.write(`MQTT ready on ${gateway.port}\n`);
+// Benchmarks ask for the live heap (after a full GC, with --expose-gc) with SIGUSR2.
+process.on('SIGUSR2', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  process.stdout.write(`HEAP ${process.memoryUsage().heapUsed}\n`);
+});
+process.stdout.write(`MQTT ready on ${gateway.port}\n`); // after the handlers: a reader may signal at once
 
 async function shutdown(): Promise<void> {
   await gateway.stop();
@@ -37,10 +46,5 @@ async function shutdown(): Promise<void> {
   await engine.stop();
   process.exit(0);
 }
-// Benchmarks ask for the live heap (after a full GC, with --expose-gc) with SIGUSR2.
-process.on('SIGUSR2', () => {
-  (globalThis as { gc?: () => void }).gc?.();
-  process.stdout.write(`HEAP ${process.memoryUsage().heapUsed}\n`);
-});
 process.on('SIGTERM', () => void shutdown());
 process.on('SIGINT', () => void shutdown());
