@@ -149,7 +149,8 @@ export class ObjectStoreClient {
       size,
       chunks,
       mtime: new Date().toISOString(),
-      digest: `SHA-256=${hash.digest('base64url')}`,
+      // Padded base64url, as nats.go and nats.js write and check it.
+      digest: `SHA-256=${hash.digest('base64').replace(/\+/g, '-').replace(/\//g, '_')}`,
       options: { max_chunk_size: options.chunkSize },
       ...(options.headers === undefined ? {} : { headers: options.headers }),
       ...(options.description === undefined ? {} : { description: options.description }),

@@ -14,7 +14,7 @@ import type { BrokerSubscription } from '../../core/broker/broker.ts';
 import { requirePeer } from '../helpers/servers.ts';
 import { curl, httpJetStreamTargets, type HttpFixture } from './http-fixture.ts';
 
-const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('base64url');
+const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('base64').replace(/\+/g, '-').replace(/\//g, '_');
 
 for (const target of httpJetStreamTargets()) {
   describe(`http objects (${target.name})`, () => {
