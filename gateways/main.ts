@@ -15,6 +15,7 @@ import { JetStreamEngine } from '../core/jetstream/jetstream-engine.ts';
 import { SocketConnection, type Connection } from '../core/server/connection.ts';
 import { logObserver } from '../core/server/log-observer.ts';
 import { createLogger, type Logger } from '../core/server/logger.ts';
+import { ClosedConnections, combineObservers } from '../core/server/monitoring/closed-connections.ts';
 import type { JetStreamFigures } from '../core/server/monitoring/jsz.ts';
 import { MonitorServer } from '../core/server/monitoring/monitor-server.ts';
 import { NatsServer, SWITCHBOARD_VERSION, NATS_COMPAT_VERSION } from '../core/server/nats-server.ts';
@@ -56,12 +57,14 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
   const jetstream = config.jetstream.enabled
     ? new JetStreamEngine(router, { storeDir: config.jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream') })
     : null;
+  // Recent closed connections for /connz?state=closed, kept only when monitoring is on.
+  const closed = config.monitor === null ? null : new ClosedConnections();
   const nats = new NatsServer(config.server, {
     router,
     authorizer: createAuthorizer(config.auth),
     jetstream: jetstream !== null,
     connectionFactory,
-    observer: logObserver(logger),
+    observer: closed === null ? logObserver(logger) : combineObservers(logObserver(logger), closed.observer),
   });
   const monitor =
     config.monitor === null
@@ -70,6 +73,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
           host: config.monitor.host,
           port: config.monitor.port,
           tls: tls ? { verify: tls.verify } : undefined,
+          closed: closed ?? undefined,
           jetstream: jetstream === null ? undefined : () => jetStreamFigures(jetstream, config),
         });
   return {

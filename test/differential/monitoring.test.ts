@@ -81,7 +81,7 @@ describe('monitoring', () => {
     });
   }
 
-  for (const path of ['/connz?sort=bogus', '/connz?sort=stop', '/subsz?test=foo.*', '/nope']) {
+  for (const path of ['/connz?sort=bogus', '/connz?sort=stop', '/connz?state=bogus', '/subsz?test=foo.*', '/nope']) {
     it(`monitoring - ${path} answers with nats-server's status and text`, async (t) => {
       const mine = await getJson(sb.monitorPort, path);
       if (ns === null) return t.skip('nats-server not installed');
@@ -165,6 +165,50 @@ describe('monitoring', () => {
       assert.equal(value(`gnatsd_varz_${field}`), varz[field], field);
     }
     assert.equal(value('switchboard_auth_failures_total'), 0);
+  });
+});
+
+describe('monitoring closed connections', () => {
+  let sb: MonitoredServer;
+  let ns: MonitoredServer | null = null;
+  before(async () => {
+    sb = await startMonitoredSwitchboard();
+    if (requirePeer('nats-server')) {
+      const monitorPort = await freePort();
+      ns = { ...(await startNatsServer(['-m', String(monitorPort)])), monitorPort };
+    }
+  });
+  after(async () => {
+    await sb.stop();
+    await ns?.stop();
+  });
+
+  /** Connect, subscribe, disconnect; then wait (bounded) until connz lists it as closed. */
+  async function closedConnz(server: MonitoredServer): Promise<{ connections: Array<Record<string, unknown>> }> {
+    const c = await RawClient.connect(server.port);
+    await c.roundTrip('CONNECT {"verbose":false,"name":"gone"}\r\nSUB foo 1\r\n');
+    c.close();
+    for (let i = 0; i < 100; i++) {
+      const body = (await getJson(server.monitorPort, '/connz?state=closed&sort=stop')).body as { connections: Array<Record<string, unknown>> };
+      if (body.connections.length > 0) return body;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('the closed connection never appeared');
+  }
+
+  it('monitoring - connz state=closed lists closed connections with stop and reason, as nats-server', async (t) => {
+    const ours = await closedConnz(sb);
+    const c = ours.connections[0];
+    assert.equal(c.name, 'gone');
+    assert.equal(c.reason, 'Client Closed');
+    assert.equal(typeof c.stop, 'string');
+    const open = (await getJson(sb.monitorPort, '/connz')).body as { total: number };
+    assert.equal(open.total, 0);
+    const any = (await getJson(sb.monitorPort, '/connz?state=any')).body as { total: number };
+    assert.equal(any.total, 1);
+    if (ns === null) return t.skip('nats-server not installed');
+    const theirs = await closedConnz(ns);
+    assert.deepEqual(shape(ours), shape(theirs));
   });
 });
 

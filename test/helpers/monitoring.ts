@@ -1,6 +1,7 @@
 // Monitoring helpers: Switchboard with its monitor on a free port, and a JSON
 // "shape" (field names and JSON types) to compare with nats-server's answers.
 
+import { ClosedConnections } from '../../core/server/monitoring/closed-connections.ts';
 import { MonitorServer } from '../../core/server/monitoring/monitor-server.ts';
 import { startSwitchboard, type RunningServer } from './servers.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
@@ -10,8 +11,9 @@ export interface MonitoredServer extends RunningServer {
 }
 
 export async function startMonitoredSwitchboard(): Promise<MonitoredServer & { server: NatsServer; monitor: MonitorServer }> {
-  const running = await startSwitchboard();
-  const monitor = new MonitorServer(running.server, { host: '127.0.0.1', port: 0 });
+  const closed = new ClosedConnections(100);
+  const running = await startSwitchboard({}, { observer: closed.observer });
+  const monitor = new MonitorServer(running.server, { host: '127.0.0.1', port: 0, closed });
   await monitor.start();
   return {
     ...running,

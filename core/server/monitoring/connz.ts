@@ -38,6 +38,9 @@ export interface ConnInfo {
   lang?: string;
   version?: string;
   authorized_user?: string;
+  /** Closed connections: when and why. */
+  stop?: string;
+  reason?: string;
   subscriptions_list?: string[];
   subscriptions_list_detail?: SubDetail[];
 }
@@ -52,22 +55,35 @@ export interface Connz {
   connections: ConnInfo[];
 }
 
-type SortKey = (c: NatsClient, now: number) => number;
+/** A connection as connz lists it, with the numbers its sorts need. */
+export interface ConnRow {
+  info: ConnInfo;
+  startMs: number;
+  lastMs: number;
+  rttMs: number;
+  /** Closed connections only. */
+  stopMs?: number;
+  reason?: string;
+}
+
+type SortKey = (r: ConnRow, now: number) => number;
 
 /** nats-server's sort options: cid and start ascending, the rest largest first. */
-const SORTS: Record<string, { key: SortKey; ascending: boolean }> = {
-  cid: { key: (c) => c.id, ascending: true },
-  start: { key: (c) => c.startedAt.getTime(), ascending: true },
-  subs: { key: (c) => c.subscriptions.size, ascending: false },
-  pending: { key: (c) => c.pendingBytes, ascending: false },
-  msgs_to: { key: (c) => c.stats.outMsgs, ascending: false },
-  msgs_from: { key: (c) => c.stats.inMsgs, ascending: false },
-  bytes_to: { key: (c) => c.stats.outBytes, ascending: false },
-  bytes_from: { key: (c) => c.stats.inBytes, ascending: false },
-  last: { key: (c) => c.lastActivity, ascending: false },
-  idle: { key: (c, now) => now - c.lastActivity, ascending: false },
-  uptime: { key: (c, now) => now - c.startedAt.getTime(), ascending: false },
-  rtt: { key: (c) => c.rttMs, ascending: false },
+const SORTS: Record<string, { key: SortKey; ascending: boolean; closedOnly?: boolean }> = {
+  cid: { key: (r) => r.info.cid, ascending: true },
+  start: { key: (r) => r.startMs, ascending: true },
+  subs: { key: (r) => r.info.subscriptions, ascending: false },
+  pending: { key: (r) => r.info.pending_bytes, ascending: false },
+  msgs_to: { key: (r) => r.info.out_msgs, ascending: false },
+  msgs_from: { key: (r) => r.info.in_msgs, ascending: false },
+  bytes_to: { key: (r) => r.info.out_bytes, ascending: false },
+  bytes_from: { key: (r) => r.info.in_bytes, ascending: false },
+  last: { key: (r) => r.lastMs, ascending: false },
+  idle: { key: (r, now) => (r.stopMs ?? now) - r.lastMs, ascending: false },
+  uptime: { key: (r, now) => (r.stopMs ?? now) - r.startMs, ascending: false },
+  rtt: { key: (r) => r.rttMs, ascending: false },
+  stop: { key: (r) => r.stopMs ?? 0, ascending: false, closedOnly: true },
+  reason: { key: () => 0, ascending: true, closedOnly: true },
 };
 
 export function nonNegativeInt(query: URLSearchParams, name: string, fallback: number): number {
@@ -76,6 +92,10 @@ export function nonNegativeInt(query: URLSearchParams, name: string, fallback: n
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new MonitorQueryError(name, `invalid ${name}: ${raw}`);
   return value;
+}
+
+export function connRow(client: NatsClient, now: number, subs: 'none' | 'list' | 'detail', withAuth: boolean): ConnRow {
+  return { info: connInfo(client, now, subs, withAuth), startMs: client.startedAt.getTime(), lastMs: client.lastActivity, rttMs: client.rttMs };
 }
 
 export function connInfo(client: NatsClient, now: number, subs: 'none' | 'list' | 'detail', withAuth: boolean): ConnInfo {
@@ -115,13 +135,15 @@ export function connInfo(client: NatsClient, now: number, subs: 'none' | 'list' 
   return info;
 }
 
+const STATES = new Set(['open', 'closed', 'any', 'all']);
+
 export function buildConnz(ctx: MonitorContext, query: URLSearchParams): Connz {
+  const state = query.get('state') || 'open';
+  if (!STATES.has(state)) throw new MonitorQueryError('state', `Error decoding state for ${state}`);
   const sortName = query.get('sort') || 'cid';
-  if (sortName === 'stop' || sortName === 'reason') throw new MonitorQueryError('sort', `sort by ${sortName} only valid on closed connections`);
   const sort = SORTS[sortName];
   if (sort === undefined) throw new MonitorQueryError('sort', `invalid sorting option: ${sortName}`);
-  const state = query.get('state');
-  if (state !== null && state !== '' && state !== 'open' && state !== 'any') throw new MonitorQueryError('state', `invalid connection state: ${state} (closed connections are not kept)`);
+  if (sort.closedOnly && state !== 'closed') throw new MonitorQueryError('sort', `sort by ${sortName} only valid on closed connections`);
   const subsParam = query.get('subs');
   const subs = subsParam === 'detail' ? 'detail' : subsParam === '1' || subsParam === 'true' ? 'list' : 'none';
   const withAuth = query.get('auth') === '1' || query.get('auth') === 'true';
@@ -130,24 +152,33 @@ export function buildConnz(ctx: MonitorContext, query: URLSearchParams): Connz {
   if (limit === 0) limit = DEFAULT_LIMIT;
   const now = Date.now();
 
-  let clients = [...ctx.server.clients.values()];
+  let rows: ConnRow[] = [];
+  if (state !== 'closed') for (const c of ctx.server.clients.values()) rows.push(connRow(c, now, subs, withAuth));
+  if (state !== 'open' && ctx.closed !== undefined) {
+    for (const r of ctx.closed.rows()) {
+      const info = { ...r.info };
+      if (!withAuth) delete info.authorized_user;
+      rows.push({ ...r, info });
+    }
+  }
   const cidParam = query.get('cid');
   if (cidParam !== null && cidParam !== '') {
     const cid = nonNegativeInt(query, 'cid', 0);
-    clients = clients.filter((c) => c.id === cid);
+    rows = rows.filter((r) => r.info.cid === cid);
     limit = 1;
   }
   const sign = sort.ascending ? 1 : -1;
-  clients.sort((a, b) => sign * (sort.key(a, now) - sort.key(b, now)) || a.id - b.id);
-  const page = clients.slice(offset, offset + limit);
+  const byReason = (a: ConnRow, b: ConnRow): number => (sortName === 'reason' ? (a.reason ?? '').localeCompare(b.reason ?? '') : 0);
+  rows.sort((a, b) => byReason(a, b) || sign * (sort.key(a, now) - sort.key(b, now)) || a.info.cid - b.info.cid);
+  const page = rows.slice(offset, offset + limit);
   return {
     server_id: ctx.server.serverId,
     now: new Date(now).toISOString(),
     num_connections: page.length,
-    total: clients.length,
+    total: rows.length,
     offset,
     limit,
-    connections: page.map((c) => connInfo(c, now, subs, withAuth)),
+    connections: page.map((r) => r.info),
   };
 }
 

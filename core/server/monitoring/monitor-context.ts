@@ -3,6 +3,7 @@
 // Endpoints are pure functions of this context and the query string.
 
 import type { NatsServer } from '../nats-server.ts';
+import type { ClosedConnections } from './closed-connections.ts';
 import type { JetStreamFigures } from './jsz.ts';
 
 export interface MonitorContext {
@@ -15,6 +16,8 @@ export interface MonitorContext {
   readonly tls?: { readonly verify: boolean };
   /** Percent of one core used since the previous sample. */
   cpuPercent(): number;
+  /** Recently closed connections, when recorded (connz state=closed). */
+  closed?: ClosedConnections;
   /** JetStream figures, when an engine is attached (varz jetstream, /jsz). */
   jetstream?: () => JetStreamFigures;
 }

@@ -5,6 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { NatsServer } from '../nats-server.ts';
+import type { ClosedConnections } from './closed-connections.ts';
 import { connz } from './connz.ts';
 import { healthz } from './healthz.ts';
 import { jsz, type JetStreamFigures } from './jsz.ts';
@@ -19,6 +20,8 @@ export interface MonitorOptions {
   port: number;
   /** TLS on the NATS listener, reported in varz. */
   tls?: { verify: boolean };
+  /** Closed-connection records; the same object must be the NatsServer's observer. */
+  closed?: ClosedConnections;
   /** Reports JetStream figures when an engine is attached (the composition root wires it). */
   jetstream?: () => JetStreamFigures;
 }
@@ -89,6 +92,7 @@ export class MonitorServer {
       tls: this.options.tls,
       cpuPercent: this.cpuPercent,
       jetstream: this.options.jetstream,
+      closed: this.options.closed,
     };
     try {
       return endpoint(ctx, query);
