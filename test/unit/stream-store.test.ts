@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,8 +13,9 @@ import { FileStreamStore, type FileStoreOptions } from '../../core/jetstream/sto
 import { MemoryStreamStore } from '../../core/jetstream/store/memory-stream-store.ts';
 import { crc32, crc32Fallback } from '../../core/jetstream/store/segment-codec.ts';
 import { subjectMatches } from '../../core/subject/subject.ts';
-import { StoreLimitError, UNLIMITED, type StoreLimits, type StreamStore } from '../../core/jetstream/store/stream-store.ts';
+import { StoreIoError, StoreLimitError, UNLIMITED, type StoreLimits, type StreamStore } from '../../core/jetstream/store/stream-store.ts';
 
+const nodeFs = createRequire(import.meta.url)('node:fs') as typeof fs;
 const roots: string[] = [];
 after(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
@@ -479,6 +481,33 @@ describe('file stream store', () => {
     for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.idx'))) fs.rmSync(join(dir, f));
     st = open(dir, { segmentBytes: 128 * 1024 }, { maxMsgsPerSubject: 1 });
     check(st);
+    await st.close();
+  });
+
+  it('file store - a failed write (disk full) leaves nothing half-written and is retried', async () => {
+    const dir = tempDir();
+    const st = open(dir);
+    fill(st, ['a']);
+    st.commit();
+    fill(st, ['b', 'c']);
+    const realWritev = nodeFs.writevSync;
+    nodeFs.writevSync = ((fd: number, buffers: readonly NodeJS.ArrayBufferView[]) => {
+      // Write a few bytes, then fail the way a full disk does.
+      realWritev(fd, [Buffer.from((buffers[0] as Buffer).subarray(0, 10))]);
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    }) as unknown as typeof nodeFs.writevSync;
+    syncBuiltinESMExports();
+    try {
+      assert.throws(() => st.commit(), (e: unknown) => e instanceof StoreIoError);
+    } finally {
+      nodeFs.writevSync = realWritev;
+      syncBuiltinESMExports();
+    }
+    st.commit();
+    const again = open(dir);
+    assert.equal(again.recovery.truncatedBytes, 0);
+    assert.deepEqual([again.state().msgs, again.get(2)?.subject, again.get(3)?.subject], [3, 'b', 'c']);
+    await again.close();
     await st.close();
   });
 

@@ -172,10 +172,22 @@ export class FileStreamStore extends BaseStreamStore {
       const active = this.activeSegment();
       const total = this.pending.bytes;
       const chunks = this.pending.take();
-      this.io('write', active.path, () => {
-        writeAll(active.fd, chunks, total);
-        if (this.sync === SyncPolicy.Always) fs.fsyncSync(active.fd);
-      });
+      try {
+        this.io('write', active.path, () => {
+          writeAll(active.fd, chunks, total);
+          if (this.sync === SyncPolicy.Always) fs.fsyncSync(active.fd);
+        });
+      } catch (err) {
+        // Nothing of this batch counts as written (no PubAck goes out for it): cut
+        // any partial bytes and keep the batch for the next attempt.
+        try {
+          fs.ftruncateSync(active.fd, active.size);
+        } catch {
+          // The file may be unusable; recovery truncates a torn tail anyway.
+        }
+        this.pending.restore(chunks);
+        throw err;
+      }
       active.size += total;
       active.dirty = this.sync !== SyncPolicy.Always;
     }
