@@ -120,6 +120,21 @@ for (const target of jetStreamTargets()) {
       assert.equal(info.num_ack_pending, 3);
     });
 
+    it('acks - a long-running consume() under max_ack_pending resumes as acks free room', async () => {
+      await f.jsm.streams.add({ name: 'AM', subjects: ['am'] });
+      for (let i = 0; i < 30; i++) await f.js.publish('am', String(i));
+      await f.jsm.consumers.add('AM', { durable_name: 'M', ack_policy: AckPolicy.Explicit, max_ack_pending: 4, ack_wait: 30_000 * MS });
+      const c = await f.js.consumers.get('AM', 'M');
+      const msgs = await c.consume({ max_messages: 100 });
+      const seqs: number[] = [];
+      for await (const m of msgs) {
+        seqs.push(m.seq);
+        setTimeout(() => m.ack(), 20);
+        if (seqs.length === 30) break;
+      }
+      assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => i + 1));
+    });
+
     it('acks - ack none advances the floor on delivery; ack all acks everything below', async () => {
       await f.jsm.streams.add({ name: 'AA', subjects: ['aa'] });
       for (let i = 0; i < 5; i++) await f.js.publish('aa', String(i));

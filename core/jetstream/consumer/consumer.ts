@@ -424,10 +424,14 @@ export class Consumer implements AckTrackerOwner {
     switch (ack.kind) {
       case AckKind.Ack:
       case AckKind.Term:
-      case AckKind.Next:
+      case AckKind.Next: {
+        const wasBlocked = this.acks.blocked;
         this.acks.ack(seq);
+        // Room under max_ack_pending again: waiting requests or a push subscriber can get more.
+        if (wasBlocked && !this.acks.blocked) this.host.wake(this);
         if (ack.kind === AckKind.Next && reply !== null) this.processPull(reply, ack.next);
         break;
+      }
       case AckKind.Progress:
         this.acks.progress(seq, now);
         break;
