@@ -14,6 +14,7 @@
 //           heartbeat = an empty line.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayContext } from './context.ts';
 import { HTTP_ERRORS, HttpProblem, problemType, type HttpErrorCode } from './errors.ts';
 
 export type StreamFormat = 'sse' | 'ndjson';
@@ -170,4 +171,16 @@ export class EventStream {
     for (const handler of this.closeHandlers.splice(0)) handler();
     this.resolveClosed();
   }
+}
+
+/** An event stream with the gateway's limits, in the format the client accepts. */
+export function eventStreamFor(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply, heartbeatMs?: number, headers?: Record<string, string>): EventStream {
+  return new EventStream(request, reply, {
+    format: negotiateStreamFormat(request.headers.accept),
+    heartbeatMs: heartbeatMs ?? ctx.heartbeatMs,
+    maxPendingBytes: ctx.maxPendingBytes,
+    maxStreams: ctx.maxStreams,
+    counters: ctx.stats,
+    ...(headers === undefined ? {} : { headers }),
+  });
 }

@@ -7,7 +7,10 @@
 // messages that reach the stream any other way are still seen.
 
 import { once } from 'node:events';
+import type { FastifyReply } from 'fastify';
 import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
+import type { GatewayContext } from './context.ts';
+import { toProblem } from './errors.ts';
 import type { EventStream } from './event-stream.ts';
 import type { JetStreamClient, StoredMessageWire } from './jetstream-client.ts';
 
@@ -94,4 +97,16 @@ export async function tailStream(
   } finally {
     for (const hint of hints) hint.unsubscribe();
   }
+}
+
+/** Open `stream` and feed it from the stream tail until either side ends; a failure ends it with an error event. */
+export function serveTail(ctx: GatewayContext, stream: EventStream, reply: FastifyReply, options: TailOptions, event: (message: StoredMessageWire) => object): void {
+  stream.open();
+  tailStream(ctx.broker, ctx.jetstream, stream, reply.raw, options, (m) => stream.send(event(m), String(m.seq))).then(
+    () => stream.end(),
+    (error: unknown) => {
+      const problem = toProblem(error);
+      stream.fail(problem.code, problem.detail);
+    },
+  );
 }

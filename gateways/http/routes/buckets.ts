@@ -10,12 +10,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
-import { toProblem } from '../errors.ts';
-import { EventStream, negotiateStreamFormat } from '../event-stream.ts';
+import { eventStreamFor } from '../event-stream.ts';
 import type { StreamInfoWire } from '../jetstream-client.ts';
 import { encodeKey, KvClient, streamName, type BucketOptions } from '../kv-client.ts';
 import type { RouteDocSchema } from '../openapi.ts';
-import { tailStream } from '../stream-tail.ts';
+import { serveTail } from '../stream-tail.ts';
 import { BUCKET_PARAM, entryJson, KEY_RULE } from './kv.ts';
 
 const TAGS = ['key-value'];
@@ -158,22 +157,7 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
     // A pattern with wildcards is used as it is; a plain key goes through the key rule.
     const storedKey = query.key === undefined ? '>' : /(^|\.)[*>](\.|$)/.test(query.key) ? query.key : encodeKey(query.key);
     const filter = `$KV.${bucket}.${storedKey}`;
-    const stream = new EventStream(request, reply, {
-      format: negotiateStreamFormat(request.headers.accept),
-      heartbeatMs: query.heartbeat ?? ctx.heartbeatMs,
-      maxPendingBytes: ctx.maxPendingBytes,
-      maxStreams: ctx.maxStreams,
-      counters: ctx.stats,
-    });
-    stream.open();
-    tailStream(ctx.broker, js, stream, reply.raw, { stream: streamName(bucket), startSeq, filter, wakeSubjects: [filter] }, (m) =>
-      stream.send(entryJson(kv.entryFrom(bucket, m)), String(m.seq)),
-    ).then(
-      () => stream.end(),
-      (error: unknown) => {
-        const problem = toProblem(error);
-        stream.fail(problem.code, problem.detail);
-      },
-    );
+    const stream = eventStreamFor(ctx, request, reply, query.heartbeat);
+    serveTail(ctx, stream, reply, { stream: streamName(bucket), startSeq, filter, wakeSubjects: [filter] }, (m) => entryJson(kv.entryFrom(bucket, m)));
   });
 }

@@ -13,12 +13,12 @@ import { parseHeaders } from '../../../core/protocol/headers.ts';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { encodePayload, MESSAGE_ENVELOPE_SCHEMA, type PayloadEncoding } from '../envelope.ts';
-import { HttpProblem, toProblem } from '../errors.ts';
-import { EventStream, negotiateStreamFormat } from '../event-stream.ts';
+import { HttpProblem } from '../errors.ts';
+import { eventStreamFor } from '../event-stream.ts';
 import { natsHeadersToJson } from '../headers.ts';
 import type { StoredMessageWire } from '../jetstream-client.ts';
 import type { RouteDocSchema } from '../openapi.ts';
-import { sequenceAtTime, tailStream } from '../stream-tail.ts';
+import { sequenceAtTime, serveTail } from '../stream-tail.ts';
 import { STREAM_NAME_PARAM } from './streams.ts';
 
 const STORED_ENVELOPE_SCHEMA = {
@@ -167,25 +167,9 @@ export async function streamMessageRoutes(app: FastifyInstance, ctx: GatewayCont
       if (Number.isNaN(time)) throw new HttpProblem('invalid_request', `start_time ${JSON.stringify(query.start_time)} is not an RFC 3339 time`);
       startSeq = await sequenceAtTime(js, name, time, query.subject);
     }
-    const stream = new EventStream(request, reply, {
-      format: negotiateStreamFormat(request.headers.accept),
-      heartbeatMs: query.heartbeat ?? ctx.heartbeatMs,
-      maxPendingBytes: ctx.maxPendingBytes,
-      maxStreams: ctx.maxStreams,
-      counters: ctx.stats,
-      headers: { 'x-nats-stream': name },
-    });
-    stream.open();
+    const stream = eventStreamFor(ctx, request, reply, query.heartbeat, { 'x-nats-stream': name });
     const encoding = encodingOf(request);
     const wakeSubjects = query.subject !== undefined ? [query.subject] : (info.config.subjects ?? []);
-    tailStream(ctx.broker, js, stream, reply.raw, { stream: name, startSeq, filter: query.subject, wakeSubjects }, (m) =>
-      stream.send(storedEnvelope(name, m, encoding), String(m.seq)),
-    ).then(
-      () => stream.end(),
-      (error: unknown) => {
-        const problem = toProblem(error);
-        stream.fail(problem.code, problem.detail);
-      },
-    );
+    serveTail(ctx, stream, reply, { stream: name, startSeq, filter: query.subject, wakeSubjects }, (m) => storedEnvelope(name, m, encoding));
   });
 }

@@ -9,10 +9,11 @@ import { requirePublish, requireSubscribe } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { messageEnvelope, MESSAGE_ENVELOPE_SCHEMA, type PayloadEncoding } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
-import { EventStream, negotiateStreamFormat } from '../event-stream.ts';
+import { eventStreamFor } from '../event-stream.ts';
 import { applyNatsHeadersToReply, natsHeadersFromHttp } from '../headers.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { acceptRawBodies, bodyBytes } from '../raw-body.ts';
+
 
 const HEADER_RULES = `Request headers named \`Nats-*\` (e.g. \`Nats-Msg-Id\`) are carried as NATS headers with their canonical spelling; \`X-Nats-Header-<Name>: v\` becomes NATS header \`<Name>: v\`. Repeated headers keep every value. Nothing else is forwarded.`;
 
@@ -153,13 +154,7 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
     if (queue !== null && !isValidQueueName(queue)) throw new HttpProblem('invalid_subject', `invalid queue group ${JSON.stringify(queue)}`, { queue });
     requireSubscribe(request.principal, subject, queue);
 
-    const stream = new EventStream(request, reply, {
-      format: negotiateStreamFormat(request.headers.accept),
-      heartbeatMs: query.heartbeat ?? ctx.heartbeatMs,
-      maxPendingBytes: ctx.maxPendingBytes,
-      maxStreams: ctx.maxStreams,
-      counters: ctx.stats,
-    });
+    const stream = eventStreamFor(ctx, request, reply, query.heartbeat);
     const encoding = query.encoding ?? 'auto';
     // Messages may arrive between subscribe and open: hold them until the headers are out.
     let early: BrokerMessage[] | null = [];
