@@ -1,11 +1,13 @@
 // Splits an MQTT byte stream into whole control packets before mqtt-packet
 // decodes them, so the maximum packet size is enforced from the fixed header
 // alone (an oversize packet is refused before its body is buffered) and a
-// decoding error is attributed to exactly one packet. Pure and resumable: bytes
+// decoding error is attributed to exactly one packet. The hot packets (acks,
+// PINGREQ, PUBLISH without properties) take a hand-written path (fast-codec.ts). Pure and resumable: bytes
 // in, whole frames out, any split of the input gives the same frames.
 
 import mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
+import { fastDecode } from './fast-codec.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 
 export class FrameReader {
@@ -17,7 +19,7 @@ export class FrameReader {
   private awaitingConnect = true;
 
   /** maxPacketSize: whole-packet limit in bytes (fixed header included). */
-  constructor(private maxPacketSize: number) {
+  constructor(private maxPacketSize: number, private readonly protocolVersion: () => 4 | 5 = () => 4) {
     this.decoder.on('packet', (packet: Packet) => {
       this.decoded = packet;
     });
@@ -50,7 +52,8 @@ export class FrameReader {
         throw new MqttProtocolError(ReasonCode.PacketTooLarge, `packet of ${total} bytes is over the ${this.maxPacketSize}-byte limit`);
       }
       if (buf.length < total) break;
-      onPacket(this.decode(buf.subarray(0, total)));
+      const frame = buf.subarray(0, total);
+      onPacket(fastDecode(frame, header.headerLength, this.protocolVersion()) ?? this.decode(frame));
       buf = buf.subarray(total);
     }
     if (buf.length > 0) this.pending = Buffer.from(buf); // copy: the socket may reuse its chunk

@@ -7,6 +7,7 @@ import mqttPacket from 'mqtt-packet';
 import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
 import type { Principal } from '../../core/auth/authorizer.ts';
 import type { Connection } from '../../core/server/connection.ts';
+import { encodeAck, encodePublish } from './fast-codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { dispatchPacket } from './handlers/dispatch.ts';
 import { remainingExpiry, type MqttMessage } from './message.ts';
@@ -21,6 +22,12 @@ export interface WillMessage {
 }
 
 export type ClientState = 'connecting' | 'connected' | 'closed';
+
+/** An acknowledgement with success and no properties: four bytes in either version. */
+function isPlainAck(p: Packet): p is Packet & { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' } {
+  if (p.cmd !== 'puback' && p.cmd !== 'pubrec' && p.cmd !== 'pubrel' && p.cmd !== 'pubcomp') return false;
+  return (p.reasonCode === undefined || p.reasonCode === 0) && p.properties === undefined;
+}
 
 interface AckSlot {
   ready: boolean;
@@ -40,7 +47,7 @@ let lastFrame: { payload: Buffer; topic: string; retain: boolean; version: 4 | 5
 function cachedQos0Frame(m: MqttMessage, retain: boolean, version: 4 | 5): Buffer {
   const c = lastFrame;
   if (c !== null && c.payload === m.payload && c.topic === m.topic && c.retain === retain && c.version === version) return c.bytes;
-  const bytes = mqttPacket.generate({ cmd: 'publish', topic: m.topic, payload: m.payload, qos: 0, retain, dup: false }, { protocolVersion: version });
+  const bytes = encodePublish(m.topic, m.payload, 0, retain, false, 0, version);
   lastFrame = { payload: m.payload, topic: m.topic, retain, version, bytes };
   return bytes;
 }
@@ -73,7 +80,7 @@ export class MqttClient implements SessionConnection {
   private connectTimer: NodeJS.Timeout | null;
 
   constructor(readonly gateway: MqttGatewayCore, readonly connection: Connection, readonly id: number) {
-    this.reader = new FrameReader(gateway.options.maxPacketSize);
+    this.reader = new FrameReader(gateway.options.maxPacketSize, () => this.protocolVersion);
     connection.onData((chunk) => this.onData(chunk));
     connection.onClose((error) => this.onClosed(error));
     // [MQTT-3.1.4-?] a connection that sends no CONNECT in reasonable time is closed.
@@ -102,15 +109,18 @@ export class MqttClient implements SessionConnection {
 
   send(packet: Packet): void {
     if (this.state === 'closed') return;
-    this.enqueue(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+    if (isPlainAck(packet)) this.enqueue(encodeAck(packet.cmd, packet.messageId ?? 0));
+    else this.enqueue(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
   }
 
   sendPublish(out: Outbound, dup: boolean): boolean {
     if (this.state === 'closed') return true; // stays in flight for the next connection
     const m = out.message;
-    if (out.qos === 0 && out.subscriptionIds === undefined && (!this.isV5 || !hasWireProperties(m))) {
+    if (out.subscriptionIds === undefined && (!this.isV5 || !hasWireProperties(m))) {
       // Fan-out: the same QoS 0 message to many clients encodes to the same bytes.
-      const frame = cachedQos0Frame(m, out.retain, this.protocolVersion);
+      const frame = out.qos === 0
+        ? cachedQos0Frame(m, out.retain, this.protocolVersion)
+        : encodePublish(m.topic, m.payload, out.qos, out.retain, dup, out.packetId, this.protocolVersion);
       if (frame.length > this.clientMaxPacketSize) return false;
       this.enqueue(frame);
       return true;

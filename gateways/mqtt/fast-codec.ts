@@ -1,0 +1,95 @@
+// Hand-written codecs for the packets on the QoS 1/2 hot path, where
+// mqtt-packet's general parser and generator dominate the cost: the four
+// acknowledgements, PINGREQ, and PUBLISH without properties. Anything else (or
+// anything unusual) returns null and goes to mqtt-packet, which stays the
+// reference; test/unit/mqtt-fast-codec.test.ts checks both agree.
+
+import type { IPublishPacket, Packet } from 'mqtt-packet';
+import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
+
+const ACK_CMDS = { 4: 'puback', 5: 'pubrec', 6: 'pubrel', 7: 'pubcomp' } as const;
+
+/**
+ * Decode a whole frame (fixed header at `start - headerLength`, body from
+ * `start`), or return null to let mqtt-packet do it.
+ */
+export function fastDecode(frame: Buffer, bodyStart: number, protocolVersion: 4 | 5): Packet | null {
+  const first = frame[0];
+  const type = first >> 4;
+  const length = frame.length - bodyStart;
+  if (type >= 4 && type <= 7) {
+    if (length !== 2) return null; // a v5 reason code or properties: the full parser
+    // [MQTT-3.6.1-1] PUBREL flags are 0010; the others 0000.
+    if ((first & 0x0f) !== (type === 6 ? 2 : 0)) return null;
+    const messageId = frame.readUInt16BE(bodyStart);
+    return { cmd: ACK_CMDS[type as 4 | 5 | 6 | 7], messageId } as Packet;
+  }
+  if (first === 0xc0 && length === 0) return { cmd: 'pingreq' };
+  if (type !== 3) return null;
+  const qos = (first >> 1) & 3;
+  if (qos === 3) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'PUBLISH with QoS 3'); // [MQTT-3.3.1-4]
+  let pos = bodyStart;
+  if (length < 2) return null;
+  const topicLength = frame.readUInt16BE(pos);
+  pos += 2;
+  if (pos + topicLength > frame.length) return null;
+  const topicBytes = frame.subarray(pos, pos + topicLength);
+  pos += topicLength;
+  let messageId: number | undefined;
+  if (qos > 0) {
+    if (pos + 2 > frame.length) return null;
+    messageId = frame.readUInt16BE(pos);
+    pos += 2;
+  }
+  if (protocolVersion === 5) {
+    if (pos >= frame.length || frame[pos] !== 0) return null; // properties present: the full parser
+    pos += 1;
+  }
+  const topic = topicBytes.toString('utf8');
+  // Malformed UTF-8 decodes to U+FFFD: leave such topics to the full parser's checks.
+  if (topic.indexOf('\ufffd') >= 0) return null;
+  const packet: IPublishPacket = {
+    cmd: 'publish',
+    topic,
+    payload: frame.subarray(pos),
+    qos: qos as 0 | 1 | 2,
+    dup: (first & 8) !== 0,
+    retain: (first & 1) !== 0,
+  };
+  if (messageId !== undefined) packet.messageId = messageId;
+  return packet;
+}
+
+/** A 4-byte acknowledgement (success, no properties: valid in 3.1.1 and 5). */
+export function encodeAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number): Buffer {
+  const first = cmd === 'puback' ? 0x40 : cmd === 'pubrec' ? 0x50 : cmd === 'pubrel' ? 0x62 : 0x70;
+  return Buffer.from([first, 2, messageId >> 8, messageId & 0xff]);
+}
+
+/** PUBLISH without properties (3.1.1, or MQTT 5 with a zero property length). */
+export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, dup: boolean, messageId: number, protocolVersion: 4 | 5): Buffer {
+  const topicLength = Buffer.byteLength(topic);
+  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payload.length;
+  let lengthBytes = 1;
+  for (let n = remaining; n >= 128; n = Math.floor(n / 128)) lengthBytes++;
+  const headerLength = 1 + lengthBytes;
+  const out = Buffer.allocUnsafe(headerLength + remaining - payload.length);
+  out[0] = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
+  let n = remaining;
+  let pos = 1;
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    out[pos++] = byte;
+  } while (n > 0);
+  out.writeUInt16BE(topicLength, pos);
+  pos += 2;
+  pos += out.write(topic, pos, 'utf8');
+  if (qos > 0) {
+    out.writeUInt16BE(messageId, pos);
+    pos += 2;
+  }
+  if (protocolVersion === 5) out[pos++] = 0;
+  return payload.length === 0 ? out : Buffer.concat([out, payload]);
+}
