@@ -331,6 +331,16 @@ export class MessageIndex {
   collect(filter: string | null, below = Infinity): number[] {
     const out: number[] = [];
     const end = Math.min(this.len, below - this.base);
+    if (filter !== null && isLiteral(filter)) {
+      // One subject (KV purge, Nats-Rollup: sub): from its first message, stop after its count.
+      const id = this.subjects.idOf(filter);
+      if (id === 0) return out;
+      const count = this.subjects.count[id];
+      for (let s = Math.max(this.head, this.resolveFirst(id) - this.base); s < end && out.length < count; s++) {
+        if (this.subj[s] === id) out.push(this.base + s);
+      }
+      return out;
+    }
     const wanted = filter === null ? null : new Set(this.subjects.matching(filter));
     if (wanted !== null && wanted.size === 0) return out;
     for (let s = this.head; s < end; s++) {
