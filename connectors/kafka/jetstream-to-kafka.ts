@@ -8,7 +8,7 @@
 
 import { setMaxListeners } from 'node:events';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff, settleWithin, sleep } from './backoff.ts';
 import type { NatsToKafkaConfig } from './config.ts';
 import { errorMessage, KafkaMappingError } from './errors.ts';
 import { isPoisonError, type ProducerHandle } from './kafka-client.ts';
@@ -53,7 +53,8 @@ export class JetStreamToKafkaMapping {
   async stop(): Promise<void> {
     this.abort.abort();
     this.fetcher.stop();
-    await this.loop;
+    // Unacked messages are redelivered to the next bridge; a Kafka request in flight ends when the producer closes.
+    await settleWithin(this.loop, 2_000);
     this.metrics.state = 'stopped';
   }
 

@@ -7,7 +7,7 @@
 // at-least-once across Kafka outages (a batch whose ack was lost is sent again).
 
 import type { Broker, BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff, settleWithin, sleep } from './backoff.ts';
 import type { NatsToKafkaConfig } from './config.ts';
 import { errorMessage, KafkaMappingError } from './errors.ts';
 import { isPoisonError, type ProducerHandle } from './kafka-client.ts';
@@ -64,7 +64,8 @@ export class NatsToKafkaMapping {
     }
     this.abort.abort();
     this.wake?.();
-    await this.writer;
+    // A request still in flight ends when the bridge closes the producer right after.
+    await settleWithin(this.writer, 2_000);
     const left = this.pending();
     if (left > 0) {
       this.metrics.dropped += left;
