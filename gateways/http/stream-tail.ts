@@ -99,10 +99,27 @@ export async function tailStream(
   }
 }
 
-/** Open `stream` and feed it from the stream tail until either side ends; a failure ends it with an error event. */
-export function serveTail(ctx: GatewayContext, stream: EventStream, reply: FastifyReply, options: TailOptions, event: (message: StoredMessageWire) => object): void {
+/**
+ * Open `stream`, run `prelude` (e.g. a snapshot), then feed it from the stream tail
+ * until either side ends; `event` may return null to skip a message. A failure ends
+ * the stream with an error event.
+ */
+export function serveTail(
+  ctx: GatewayContext,
+  stream: EventStream,
+  reply: FastifyReply,
+  options: TailOptions,
+  event: (message: StoredMessageWire) => object | null,
+  prelude?: () => Promise<void>,
+): void {
   stream.open();
-  tailStream(ctx.broker, ctx.jetstream, stream, reply.raw, options, (m) => stream.send(event(m), String(m.seq))).then(
+  (async () => {
+    await prelude?.();
+    await tailStream(ctx.broker, ctx.jetstream, stream, reply.raw, options, (m) => {
+      const data = event(m);
+      return data === null ? stream.isOpen : stream.send(data, String(m.seq));
+    });
+  })().then(
     () => stream.end(),
     (error: unknown) => {
       const problem = toProblem(error);

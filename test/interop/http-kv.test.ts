@@ -114,6 +114,22 @@ for (const target of httpJetStreamTargets()) {
       await resumed.cancel();
     });
 
+    it('http kv - watch with initial=1 starts with each current value, then changes, no key twice for one revision', async () => {
+      await put('i.a', 'a1');
+      await put('i.b', 'b1');
+      await put('i.a', 'a2');
+      await put('i.gone', 'g');
+      await fetch(url('i.gone'), { method: 'DELETE' });
+      const reader = new StreamReader(await fetch(`${f.base}/v1/buckets/cfg/watch?key=i.*&initial=1`));
+      const first = [await reader.nextEvent(), await reader.nextEvent()].map((e) => JSON.parse(e?.data ?? '{}'));
+      assert.deepEqual(first.map((e) => [e.key, e.data]), [['i.b', 'b1'], ['i.a', 'a2']]);
+      await put('i.b', 'b2');
+      const next = JSON.parse((await reader.nextEvent())?.data ?? '{}');
+      assert.deepEqual([next.key, next.data], ['i.b', 'b2']);
+      assert.equal(await reader.nextEvent(300), null);
+      await reader.cancel();
+    });
+
     it('http kv - curl: compare-and-set with If-Match and an ETag on read', { skip: !requirePeer('curl') }, async () => {
       const first = await curl(['-sS', '-X', 'PUT', '--data-binary', 'v1', url('curl')]);
       const rev = JSON.parse(first.stdout.toString()).revision;

@@ -83,7 +83,7 @@ const watchSchema: RouteDocSchema = {
   operationId: 'watchBucket',
   summary: 'Watch changes as SSE or NDJSON',
   description:
-    'Each change is an event with `id: <revision>` and an entry (`operation` PUT, DEL or PURGE). Starts after the current revision (new changes only), at `start_revision`, from the beginning with `history=1`, or just after `Last-Event-ID` (which wins).',
+    'Each change is an event with `id: <revision>` and an entry (`operation` PUT, DEL or PURGE). Starts after the current revision (new changes only), at `start_revision`, from the beginning with `history=1`, or just after `Last-Event-ID` (which wins). With `initial=1` it first sends the current value of every matching key (deleted keys left out), oldest revision first, then the changes after them, each key never twice for one revision.',
   tags: TAGS,
   params: BUCKET_PARAMS,
   querystring: {
@@ -92,6 +92,7 @@ const watchSchema: RouteDocSchema = {
       key: { type: 'string', minLength: 1, description: 'One key, or a subject-style pattern over stored keys (default: all)' },
       start_revision: { type: 'integer', minimum: 1 },
       history: { type: 'string', enum: ['1', 'true', '0', 'false'] },
+      initial: { type: 'string', enum: ['1', 'true', '0', 'false'], description: 'Begin with the current value of each key' },
       heartbeat: { type: 'integer', minimum: 0, maximum: 300_000 },
     },
     additionalProperties: false,
@@ -147,7 +148,7 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
   app.get('/v1/buckets/:bucket/watch', { schema: watchSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
     const bucket = bucketOf(request);
     allowApi(request, 'STREAM.MSG.GET', bucket);
-    const query = request.query as { key?: string; start_revision?: number; history?: string; heartbeat?: number };
+    const query = request.query as { key?: string; start_revision?: number; history?: string; initial?: string; heartbeat?: number };
     const info = await kv.bucketInfo(bucket);
     const lastEventId = request.headers['last-event-id'];
     let startSeq = info.state.last_seq + 1;
@@ -158,6 +159,28 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
     const storedKey = query.key === undefined ? '>' : /(^|\.)[*>](\.|$)/.test(query.key) ? query.key : encodeKey(query.key);
     const filter = `$KV.${bucket}.${storedKey}`;
     const stream = eventStreamFor(ctx, request, reply, query.heartbeat);
-    serveTail(ctx, stream, reply, { stream: streamName(bucket), startSeq, filter, wakeSubjects: [filter] }, (m) => entryJson(kv.entryFrom(bucket, m)));
+    const initial = (query.initial === '1' || query.initial === 'true') && lastEventId === undefined;
+    // Revision already sent per subject by the snapshot; the tail skips those (or older).
+    const sent = new Map<string, number>();
+    const snapshot = async (): Promise<void> => {
+      const latest = [];
+      for (const subject of await js.storedSubjects(streamName(bucket), filter)) {
+        const m = await js.getMessage(streamName(bucket), { last_by_subj: subject });
+        if (m !== null) latest.push(m);
+      }
+      for (const m of latest.sort((a, b) => a.seq - b.seq)) {
+        sent.set(m.subject, m.seq);
+        const entry = kv.entryFrom(bucket, m);
+        if (entry.operation === 'PUT' && !stream.send(entryJson(entry), String(m.seq))) return;
+      }
+    };
+    serveTail(
+      ctx,
+      stream,
+      reply,
+      { stream: streamName(bucket), startSeq, filter, wakeSubjects: [filter] },
+      (m) => ((sent.get(m.subject) ?? 0) >= m.seq ? null : entryJson(kv.entryFrom(bucket, m))),
+      initial ? snapshot : undefined,
+    );
   });
 }
