@@ -16,6 +16,7 @@
 import fastifyWebsocket, { type WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Authorizer, Credentials } from '../../core/auth/authorizer.ts';
 import type { Connection } from '../../core/server/connection.ts';
@@ -50,6 +51,12 @@ export interface WebSocketRoutesOptions {
   authorizer?: Authorizer;
   /** Bytes queued on one socket before write() reports back-pressure. */
   highWaterMark?: number;
+  /**
+   * Take the client address from the first X-Forwarded-For entry when it is an
+   * IP address, as nats-server does. Off by default: only a trusted proxy in
+   * front may set it, or any client could claim any address.
+   */
+  trustForwardedFor?: boolean;
 }
 
 export interface WebSocketRouteStats {
@@ -115,7 +122,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     }
     stats.upgrades++;
     const connection = new WebSocketConnection(socket, {
-      remoteAddress: request.socket.remoteAddress ?? '',
+      remoteAddress: clientAddress(request, options.trustForwardedFor === true),
       remotePort: request.socket.remotePort ?? 0,
       highWaterMark: options.highWaterMark,
       credentials: credentialsBySocket.get(request.raw),
@@ -147,6 +154,15 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
 // Like fastify-plugin: routes and the hook above belong to the app registering
 // this plugin, so the hook also sees requests for the app's own routes and 404s.
 (websocketRoutes as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+function clientAddress(request: FastifyRequest, trustForwardedFor: boolean): string {
+  const forwarded = request.headers['x-forwarded-for'];
+  if (trustForwardedFor && typeof forwarded === 'string') {
+    const first = forwarded.split(',')[0].trim();
+    if (isIP(first) !== 0) return first;
+  }
+  return request.socket.remoteAddress ?? '';
+}
 
 function isUpgradeRequest(request: IncomingMessage): boolean {
   return request.headers.upgrade?.toLowerCase() === 'websocket';

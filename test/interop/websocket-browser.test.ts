@@ -1,11 +1,13 @@
 // A real browser on the WebSocket gateway: Debian's headless chromium loads a
-// page bundling @nats-io/nats-core, connects with wsconnect() over the
-// browser's own WebSocket, and exchanges messages with a Node client on TCP.
+// page bundling @nats-io/nats-core (with @nats-io/jetstream and @nats-io/kv),
+// connects with wsconnect() over the browser's own WebSocket, and exchanges
+// messages, stream entries and KV updates with a Node client on TCP.
 // The assertions read the data the page received, never screenshots.
 
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Kvm } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Page } from 'playwright-core';
 import type { NatsServer } from '../../core/server/nats-server.ts';
@@ -102,6 +104,20 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
     // A Node client sees the same stream state.
     const stored = await node.request('$JS.API.STREAM.INFO.BROWSER', '', { timeout: 2_000 });
     assert.equal(JSON.parse(stored.string()).state.messages, 2);
+  });
+
+  it('websocket - a page puts and watches a KV key, with a Node client on the same bucket', async () => {
+    await page.evaluate(() => window.natsPage.kvWatch('prefs', 'theme'));
+    const kv = await new Kvm(node).open('prefs');
+    await kv.put('theme', 'dark');
+    const revision = await page.evaluate(() => window.natsPage.kvPut('prefs', 'theme', 'light'));
+    assert.equal(revision, 2);
+    // The Node client reads the page's write: one bucket, whichever side wrote.
+    const latest = await kv.get('theme');
+    assert.deepEqual([latest?.string(), latest?.revision], ['light', 2]);
+    await kv.delete('theme');
+    await page.waitForFunction(() => window.natsPage.kvEntries().length === 3, undefined, { timeout: 5_000 });
+    assert.deepEqual(await page.evaluate(() => window.natsPage.kvEntries()), ['theme=dark@1:PUT', 'theme=light@2:PUT', 'theme=@3:DEL']);
   });
 
   it('websocket - a page from an origin the gateway does not allow cannot connect', async () => {

@@ -217,6 +217,22 @@ describe('websocket gateway upgrade credentials and counters', () => {
     setup = undefined;
   });
 
+  it('websocket - X-Forwarded-For names the client only when the proxy is trusted', async () => {
+    const clientIp = async (url: string): Promise<string> => {
+      const raw = await RawWebSocket.open(url, { headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' } });
+      const info = await raw.until((t) => t.includes('\r\n'));
+      raw.close();
+      return JSON.parse(info.slice('INFO '.length, info.indexOf('\r\n'))).client_ip;
+    };
+    setup = await startSwitchboardWs({ trustForwardedFor: true });
+    assert.equal(await clientIp(setup.wsUrl), '203.0.113.7');
+    await setup.stop();
+    setup = await startSwitchboardWs();
+    assert.equal(await clientIp(setup.wsUrl), '127.0.0.1');
+    await setup.stop();
+    setup = undefined;
+  });
+
   it('websocket - credentials from a cookie or Authorization header count when CONNECT has none', async () => {
     const authorizer = new FixedAuthorizer({ token: 's3cret' }, { user: 'ann', pass: 'pw:with:colons' });
     setup = await startSwitchboardWs({ upgradeCredentials: { tokenCookie: 'nats_token' }, authorizer }, {}, { authorizer });

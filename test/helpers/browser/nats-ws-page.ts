@@ -5,6 +5,7 @@
 
 import { wsconnect, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 
 export interface NatsPageApi {
   /** Connect to a WebSocket URL; resolves with the server id from INFO. */
@@ -22,6 +23,11 @@ export interface NatsPageApi {
   jsPublish(subject: string, data: string, msgId: string): Promise<string>;
   /** Read a stored message back by sequence: `subject|data`. */
   jsGet(stream: string, seq: number): Promise<string>;
+  /** Create (or open) a KV bucket and watch `key`; entries are recorded as `key=value@revision:op`. */
+  kvWatch(bucket: string, key: string): Promise<void>;
+  kvEntries(): string[];
+  /** Put a value; resolves with the new revision. */
+  kvPut(bucket: string, key: string, value: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -32,6 +38,7 @@ declare global {
 }
 
 const received = new Map<string, string[]>();
+const kvEntries: string[] = [];
 let nc: NatsConnection | null = null;
 
 function connection(): NatsConnection {
@@ -98,6 +105,24 @@ window.natsPage = {
     const msg = await jsm.streams.getMessage(stream, { seq });
     if (msg === null) return 'missing';
     return `${msg.subject}|${msg.string()}`;
+  },
+  async kvWatch(bucket, key) {
+    const kv = await new Kvm(connection()).create(bucket);
+    const watch = await kv.watch({ key });
+    void (async () => {
+      for await (const entry of watch) {
+        const line = `${entry.key}=${entry.string()}@${entry.revision}:${entry.operation}`;
+        kvEntries.push(line);
+        render(line);
+      }
+    })();
+  },
+  kvEntries() {
+    return [...kvEntries];
+  },
+  async kvPut(bucket, key, value) {
+    const kv = await new Kvm(connection()).open(bucket);
+    return kv.put(key, value);
   },
   async close() {
     await nc?.close();
