@@ -2,31 +2,69 @@
 // decodes them, so the maximum packet size is enforced from the fixed header
 // alone (an oversize packet is refused before its body is buffered) and a
 // decoding error is attributed to exactly one packet. The hot packets (acks,
-// PINGREQ, PUBLISH without properties) take a hand-written path (fast-codec.ts). Pure and resumable: bytes
-// in, whole frames out, any split of the input gives the same frames.
+// PINGREQ, PUBLISH without properties) take a hand-written path (fast-codec.ts).
+// Pure and resumable: bytes in, whole frames out, any split gives the same frames.
 
 import mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import { fastDecode } from './fast-codec.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 
+/**
+ * mqtt-packet parsers shared by all connections, one per protocol version: each
+ * is fed exactly one whole frame at a time and emits synchronously, so it holds
+ * no state between frames (it resets itself after an error). CONNECT gets a
+ * fresh parser, because parsing one rewrites the parser's settings.
+ */
+const sharedDecoders = new Map<4 | 5, Decoder>();
+
+class Decoder {
+  private readonly parser;
+  private decoded: Packet | null = null;
+  private error: Error | null = null;
+
+  constructor(protocolVersion: 4 | 5) {
+    this.parser = mqttPacket.parser({ protocolVersion });
+    this.parser.on('packet', (packet: Packet) => {
+      this.decoded = packet;
+    });
+    this.parser.on('error', (error: Error) => {
+      this.error = error;
+    });
+  }
+
+  static for(frame: Buffer, protocolVersion: 4 | 5): Decoder {
+    if (frame[0] >> 4 === 1) return new Decoder(protocolVersion);
+    let d = sharedDecoders.get(protocolVersion);
+    if (d === undefined) sharedDecoders.set(protocolVersion, (d = new Decoder(protocolVersion)));
+    return d;
+  }
+
+  decode(frame: Buffer): Packet {
+    this.decoded = null;
+    this.error = null;
+    this.parser.parse(frame);
+    const error = this.error as Error | null;
+    const decoded = this.decoded as Packet | null;
+    this.decoded = null;
+    this.error = null;
+    // A parser that failed, or still waits for bytes, is never shared again.
+    if (error !== null || decoded === null) {
+      for (const [version, d] of sharedDecoders) if (d === this) sharedDecoders.delete(version);
+    }
+    if (error !== null) throw new MqttProtocolError(ReasonCode.MalformedPacket, `malformed packet: ${error.message}`, { cause: error });
+    if (decoded === null) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'malformed packet: incomplete after its declared length');
+    return decoded;
+  }
+}
+
 export class FrameReader {
   private pending: Buffer | null = null;
-  private readonly decoder = mqttPacket.parser({ protocolVersion: 4 });
-  private decoded: Packet | null = null;
-  private decodeError: Error | null = null;
   /** Until the first packet is in, it must be a CONNECT [MQTT-3.1.0-1]: fail on its first byte. */
   private awaitingConnect = true;
 
   /** maxPacketSize: whole-packet limit in bytes (fixed header included). */
-  constructor(private maxPacketSize: number, private readonly protocolVersion: () => 4 | 5 = () => 4) {
-    this.decoder.on('packet', (packet: Packet) => {
-      this.decoded = packet;
-    });
-    this.decoder.on('error', (error: Error) => {
-      this.decodeError = error;
-    });
-  }
+  constructor(private maxPacketSize: number, private readonly protocolVersion: () => 4 | 5 = () => 4) {}
 
   setMaxPacketSize(bytes: number): void {
     this.maxPacketSize = bytes;
@@ -60,15 +98,7 @@ export class FrameReader {
   }
 
   private decode(frame: Buffer): Packet {
-    this.decoded = null;
-    this.decodeError = null;
-    this.decoder.parse(frame);
-    if (this.decodeError !== null) {
-      const error: Error = this.decodeError;
-      throw new MqttProtocolError(ReasonCode.MalformedPacket, `malformed packet: ${error.message}`, { cause: error });
-    }
-    if (this.decoded === null) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'malformed packet: incomplete after its declared length');
-    return this.decoded;
+    return Decoder.for(frame, this.protocolVersion()).decode(frame);
   }
 }
 

@@ -50,4 +50,16 @@ describe('mqtt frame reader', () => {
     const connect = mqttPacket.generate(FIXTURE[0]);
     assert.throws(() => read([connect, Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01])]), (e: unknown) => e instanceof MqttProtocolError && e.reasonCode === 0x81);
   });
+
+  it('mqtt - a malformed packet on one connection does not disturb the shared decoder for others', () => {
+    const connect = mqttPacket.generate(FIXTURE[0]);
+    const subscribe = mqttPacket.generate(FIXTURE[2]);
+    const broken = Buffer.from(subscribe);
+    broken[0] = 0x80; // [MQTT-3.8.1-1] SUBSCRIBE flags must be 0010
+    assert.throws(() => read([connect, broken]), (e: unknown) => e instanceof MqttProtocolError && e.reasonCode === 0x81);
+    const truncated = Buffer.from(subscribe);
+    truncated[1] = 3; // declared shorter than its topic: mqtt-packet cannot finish it
+    assert.throws(() => read([connect, truncated.subarray(0, 5)]), MqttProtocolError);
+    assert.deepEqual(read([connect, subscribe]), ['connect', 'subscribe']);
+  });
 });
