@@ -23,6 +23,9 @@ import { Router } from '../core/server/router.ts';
 import { createTlsContext } from '../core/server/tls-context.ts';
 import { StartTlsConnection } from '../core/server/tls-connection.ts';
 import { TracingConnection } from '../core/server/tracing-connection.ts';
+import { EmbeddedBroker } from '../core/broker/embedded-broker.ts';
+import { createGateways, type Gateways } from './compose-gateways.ts';
+import { parseGatewaysConfig } from './gateway-config.ts';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -31,6 +34,7 @@ export interface App {
   readonly nats: NatsServer;
   readonly monitor: MonitorServer | null;
   readonly jetstream: JetStreamEngine | null;
+  readonly gateways: Gateways;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -66,6 +70,15 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
     connectionFactory,
     observer: closed === null ? logObserver(logger) : combineObservers(logObserver(logger), closed.observer),
   });
+  const broker = new EmbeddedBroker(router);
+  const gateways = createGateways(parseGatewaysConfig(config.sections, config.server.host), {
+    broker,
+    nats,
+    authorizer: nats.authorizer,
+    jetstream: jetstream !== null,
+    maxPayload: config.server.maxPayload,
+    logger,
+  });
   const monitor =
     config.monitor === null
       ? null
@@ -80,6 +93,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
     nats,
     monitor,
     jetstream,
+    gateways,
     async start() {
       if (jetstream !== null) {
         await jetstream.start();
@@ -96,9 +110,13 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
           logger.warn({ host: monitor.options.host, port: monitor.options.port }, 'default monitoring port in use: running without monitoring (set -m to require one)');
         }
       }
+      await gateways.start();
     },
     async stop() {
-      // Stop accepting and flush every client's pending output, then the stores.
+      // Gateways first (they publish into the core), then stop accepting and
+      // flush every client's pending output, then the stores.
+      await gateways.stop();
+      await broker.close();
       await nats.stop();
       await jetstream?.stop();
       await monitor?.stop();

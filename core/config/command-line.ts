@@ -15,8 +15,15 @@ Server options:
       --http_host <host>       monitoring address (default: the NATS address)
       --no_monitor             do not start the monitoring listener
   -c, --config <file>          configuration file: .json, .yaml/.yml, or nats-server format
-  -js, --jetstream             enable JetStream
+  -js, --jetstream             enable JetStream (on by default)
+      --no_jetstream           run without JetStream
   -sd, --store_dir <dir>       JetStream storage directory
+
+Gateways (on by default; 0 = any free port):
+      --mqtt_port <port>       MQTT 3.1.1/5 listener (default 1883)
+      --http_gateway_port <port>  HTTP/REST gateway (default 8080)
+      --websocket_port <port>  NATS and MQTT over WebSocket (default 8081)
+      --no_gateways            start only the NATS core (and monitoring)
 
 Authentication:
       --user <user>            user required for connections
@@ -82,6 +89,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         no_monitor: { type: 'boolean' },
         config: { type: 'string', short: 'c' },
         jetstream: { type: 'boolean' },
+        no_jetstream: { type: 'boolean' },
+        mqtt_port: { type: 'string' },
+        http_gateway_port: { type: 'string' },
+        websocket_port: { type: 'string' },
+        no_gateways: { type: 'boolean' },
         store_dir: { type: 'string' },
         user: { type: 'string' },
         pass: { type: 'string' },
@@ -125,6 +137,10 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['http_host', 'http_host'],
   ['monitor', 'monitor'],
   ['jetstream', 'jetstream'],
+  ['mqtt_port', 'mqtt_port'],
+  ['http_gateway_port', 'http_gateway_port'],
+  ['websocket_port', 'websocket_port'],
+  ['no_gateways', 'no_gateways'],
   ['store_dir', 'store_dir'],
   ['log', 'log_file'],
   ['log_level', 'log_level'],
@@ -138,6 +154,7 @@ export function toSettings(values: Record<string, string | boolean | undefined>,
   const name = (flag: string, env: string): string => (kind === 'flag' ? `--${flag}` : env);
   for (const [flag, key] of RENAMES) if (values[flag] !== undefined) s[key] = values[flag];
   if (values.no_monitor === true) s.monitor = false;
+  if (values.no_jetstream === true) s.jetstream = false;
   if (values.auth !== undefined) s.authorization = { token: values.auth };
   if (values.user !== undefined || values.pass !== undefined) {
     if (values.auth !== undefined) throw new ConfigError(name('auth', 'SWITCHBOARD_AUTH'), `cannot be combined with ${name('user', 'SWITCHBOARD_USER')}/${name('pass', 'SWITCHBOARD_PASS')}`, { source: kind === 'flag' ? 'command line' : 'environment' });

@@ -171,7 +171,8 @@ function build(wire: Wire): SwitchboardConfig {
   const server: ServerOptions = { ...DEFAULT_SERVER_OPTIONS };
   let monitor: MonitorConfig | null = { ...DEFAULT_MONITOR };
   let monitorHostSet = false;
-  const jetstream: JetStreamConfig = { enabled: false };
+  // JetStream is on in the embedded server (MQTT sessions, KV and streams need it); `jetstream: false` turns it off.
+  const jetstream: JetStreamConfig = { enabled: true };
   const log: LogConfig = { level: 'info' };
   const sections: Record<string, unknown> = {};
   let tls: TlsOptions | undefined;
@@ -270,8 +271,20 @@ function build(wire: Wire): SwitchboardConfig {
       case 'log_file':
         log.file = text(v, key);
         break;
+      case 'mqtt_port':
+      case 'http_gateway_port':
+      case 'websocket_port': {
+        // Flag shorthands for a gateway section's port (0 = any free port).
+        const section = key.slice(0, -'_port'.length);
+        const existing = sections[section];
+        sections[section] = { ...(isObject(existing) ? existing : {}), port: int(v, key, 0, 65535) };
+        break;
+      }
+      case 'no_gateways':
+        if (bool(v, key)) for (const section of ['mqtt', 'http_gateway', 'websocket']) sections[section] = { ...(isObject(sections[section]) ? (sections[section] as Wire) : {}), enabled: false };
+        break;
       default:
-        if (SECTIONS.has(key)) sections[key] = v;
+        if (SECTIONS.has(key)) sections[key] = isObject(v) && isObject(sections[key]) ? { ...(v as Wire), ...(sections[key] as Wire) } : v;
         else if (UNSUPPORTED.has(key)) throw new ConfigError(key, 'is a nats-server feature Switchboard does not implement');
         else if (!IGNORED.has(key)) throw new ConfigError(key, 'unknown key');
     }

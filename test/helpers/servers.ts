@@ -121,10 +121,15 @@ export async function startNatsServerWithConfig(config: string, port?: number): 
   };
 }
 
-/** Switchboard as a real child process (for restart, kill -9 and benchmark tests). */
+/**
+ * Switchboard as a real child process (for restart, kill -9 and benchmark tests).
+ * Every listener gets a free port and JetStream a fresh store, unless args say otherwise.
+ */
 export async function startSwitchboardProcess(args: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
   const chosen = port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(chosen), '-m', '0', ...args], {
+  const isolation = ['-m', '0', '--mqtt_port', '0', '--http_gateway_port', '0', '--websocket_port', '0'];
+  if (!args.includes('-sd') && !args.includes('--store_dir')) isolation.push('-sd', mkdtempSync(join(tmpdir(), 'switchboard-store-')));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(chosen), ...isolation, ...args], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,103 @@
+// Builds the protocol gateways and the Kafka connector on one Broker and
+// starts/stops them in order. Default ports are best effort (a taken one is
+// logged and skipped, as with monitoring); a port the operator asked for must bind.
+
+import type { Authorizer } from '../core/auth/authorizer.ts';
+import type { Broker } from '../core/broker/broker.ts';
+import type { Logger } from '../core/server/logger.ts';
+import type { NatsServer } from '../core/server/nats-server.ts';
+import { createKafkaBridge, type KafkaBridge } from '../connectors/kafka/kafka-bridge.ts';
+import type { GatewaysConfig, ListenerSection } from './gateway-config.ts';
+import { createHttpGateway, type HttpGateway } from './http/http-gateway.ts';
+import { createMqttGateway, type MqttGateway } from './mqtt/gateway.ts';
+import { createWebSocketGateway, type WebSocketGateway } from './websocket/websocket-gateway.ts';
+
+export interface GatewayDeps {
+  broker: Broker;
+  nats: NatsServer;
+  authorizer: Authorizer;
+  /** With JetStream, MQTT sessions and retained messages live in streams. */
+  jetstream: boolean;
+  maxPayload: number;
+  logger: Logger;
+}
+
+export interface Gateways {
+  readonly mqtt: MqttGateway | null;
+  readonly http: HttpGateway | null;
+  readonly websocket: WebSocketGateway | null;
+  readonly kafka: KafkaBridge | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function addressInUse(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
+  }
+  return false;
+}
+
+export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gateways {
+  const { broker, authorizer, logger } = deps;
+  const mqtt = config.mqtt.enabled
+    ? createMqttGateway({ broker, authorizer, host: config.mqtt.host, port: config.mqtt.port, persistence: deps.jetstream ? 'jetstream' : 'memory' })
+    : null;
+  const http = config.http.enabled
+    ? createHttpGateway({ broker, authorizer, host: config.http.host, port: config.http.port, maxPayload: deps.maxPayload })
+    : null;
+  const websocket = config.websocket.enabled
+    ? createWebSocketGateway({
+        nats: deps.nats,
+        mqtt: mqtt ?? undefined,
+        host: config.websocket.host,
+        port: config.websocket.port,
+        allowedOrigins: config.websocket.allowedOrigins,
+        sameOrigin: config.websocket.sameOrigin,
+        compression: config.websocket.compression,
+      })
+    : null;
+  const kafka = config.kafka === null ? null : createKafkaBridge({ broker, kafka: config.kafka.kafka, mappings: config.kafka.mappings });
+  const started: Array<{ stop(): Promise<void> }> = [];
+
+  async function startListener(name: string, section: ListenerSection, gateway: { start(): Promise<void>; stop(): Promise<void>; port: number } | null): Promise<void> {
+    if (gateway === null) return;
+    try {
+      await gateway.start();
+    } catch (error) {
+      if (section.required || !addressInUse(error)) throw error;
+      logger.warn({ host: section.host, port: section.port }, `default ${name} port in use: running without it (set its port to require one)`);
+      return;
+    }
+    started.push(gateway);
+    logger.info({ host: section.host, port: gateway.port }, `${name} listening on ${section.host}:${gateway.port}`);
+  }
+
+  return {
+    mqtt,
+    http,
+    websocket,
+    kafka,
+    async start() {
+      await startListener('MQTT', config.mqtt, mqtt);
+      await startListener('HTTP gateway', config.http, http);
+      await startListener('WebSocket', config.websocket, websocket);
+      if (kafka !== null) {
+        // A Kafka outage never stops the server: the bridge retries on its own.
+        await kafka.start();
+        started.push(kafka);
+        logger.info({ brokers: config.kafka?.kafka.brokers }, 'Kafka bridge started');
+      }
+    },
+    async stop() {
+      for (const gateway of started.reverse()) {
+        try {
+          await gateway.stop();
+        } catch (error) {
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'gateway stop failed');
+        }
+      }
+      started.length = 0;
+    },
+  };
+}
