@@ -106,6 +106,20 @@ describe('mqtt bad input', () => {
     }
   });
 
+  it('mqtt - v5 Receive Maximum 0 is refused with CONNACK 0x82', async () => {
+    const raw = await RawMqtt.open(sb.port, 5);
+    const connack = (await raw.connect(5, { properties: { receiveMaximum: 0 } })) as { reasonCode?: number };
+    assert.equal(connack.reasonCode, 0x82); // MQTT 5 §3.1.2.11.3
+    await raw.waitClosed();
+  });
+
+  it('mqtt - a QoS 1 PUBLISH with packet identifier 0 closes the connection', async () => {
+    const raw = await RawMqtt.open(sb.port, 4);
+    await raw.connect(4);
+    raw.write(Buffer.from([0x32, 6, 0, 1, 0x74, 0, 0, 0x78])); // [MQTT-2.3.1-1] (bytes by hand: encoders refuse id 0)
+    await raw.waitClosed();
+  });
+
   it('mqtt - v5 server shutdown sends DISCONNECT 0x8B', async () => {
     const own = await startSwitchboardMqtt();
     const raw = await RawMqtt.open(own.port, 5);

@@ -30,6 +30,10 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
     return reject(client, ReasonCode.BadAuthenticationMethod, 'enhanced authentication is not supported');
   }
 
+  // [MQTT-3.1.2-?] MQTT 5 §3.1.2.11.3/4: Receive Maximum and Maximum Packet Size of 0 are protocol errors.
+  if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) {
+    return reject(client, ReasonCode.ProtocolError, 'Receive Maximum or Maximum Packet Size of 0');
+  }
   const clean = packet.clean !== false;
   let clientId = packet.clientId ?? '';
   let assigned = false;

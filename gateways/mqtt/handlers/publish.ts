@@ -17,6 +17,8 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
   if (!isValidTopicName(topic)) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `invalid topic name ${JSON.stringify(topic)}`);
   const qos = packet.qos;
   const id = packet.messageId ?? 0;
+  // [MQTT-2.3.1-1] QoS 1/2 packets carry a non-zero packet identifier.
+  if (qos > 0 && id === 0) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'PUBLISH with packet identifier 0');
 
   if (qos === 2 && session.inboundQos2.has(id)) {
     // A resend of a QoS 2 publish not yet released: acknowledge, never deliver twice [MQTT-4.3.3-?].
