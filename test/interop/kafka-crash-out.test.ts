@@ -5,31 +5,18 @@
 // (duplicates allowed: the ones written but not yet acked at a kill).
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kafka, logLevel } from 'kafkajs';
 import { startNatsServerJetStream, startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
-import { kcatConsume, startKafkaMock, type KafkaMock } from '../helpers/kafka-mock.ts';
-import { startKafkaProxy, type KafkaProxy } from '../helpers/kafka-proxy.ts';
-import { commandAvailable, PROJECT_ROOT, requirePeer, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { hasConsumerApi, spawnBridge, startProxiedKafka, type BridgeProcess, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
+import { kcatConsume } from '../helpers/kafka-mock.ts';
+import { commandAvailable, requirePeer, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 // KAFKA_CRASH_MESSAGES=100000 for the issue's full-size run; 20,000 keeps npm test short.
 const MESSAGES = Number(process.env.KAFKA_CRASH_MESSAGES ?? 20_000);
 const KILLS = 3;
-
-async function hasConsumerApi(url: string): Promise<boolean> {
-  const nc = await connect({ servers: url });
-  try {
-    const reply = await nc.request('$JS.API.CONSUMER.NAMES.__probe__', '{}', { timeout: 1_000 });
-    return /10059|stream not found/.test(reply.string());
-  } catch {
-    return false;
-  } finally {
-    await nc.close();
-  }
-}
 
 /** Switchboard when its consumers answer; otherwise nats-server -js when installed. */
 async function startTarget(): Promise<JetStreamServer | null> {
@@ -42,23 +29,19 @@ async function startTarget(): Promise<JetStreamServer | null> {
 if (requirePeer('kcat')) {
   describe('kafka bridge crash, JetStream to Kafka', () => {
     let server: JetStreamServer | null = null;
-    let mock: KafkaMock;
-    let proxy: KafkaProxy;
+    let kafkaBed: ProxiedKafka;
     let nc: NatsConnection;
-    const children: ChildProcess[] = [];
+    const bridges: BridgeProcess[] = [];
     before(async () => {
       server = await startTarget();
       if (server === null) return;
-      mock = await startKafkaMock();
-      proxy = await startKafkaProxy();
-      proxy.retarget(mock.brokers);
+      kafkaBed = await startProxiedKafka();
       nc = await connect({ servers: server.url });
     });
     after(async () => {
-      for (const child of children) await stopChild(child, 'SIGKILL');
+      for (const bridge of bridges) await stopChild(bridge.child, 'SIGKILL');
       await nc?.close();
-      await proxy?.close();
-      await mock?.stop();
+      await kafkaBed?.stop();
       await server?.stop();
     });
 
@@ -72,7 +55,7 @@ if (requirePeer('kcat')) {
       t.diagnostic(`JetStream target: ${server.name}`);
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: 'OUTC', subjects: ['outc.>'] });
-      const admin = new Kafka({ brokers: proxy.brokers, clientId: 'crash-admin', logLevel: logLevel.NOTHING }).admin();
+      const admin = new Kafka({ brokers: kafkaBed.proxy.brokers, clientId: 'crash-admin', logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       const inKafka = async (): Promise<number> => {
         try {
@@ -82,13 +65,13 @@ if (requirePeer('kcat')) {
         }
       };
       const config = {
-        kafka: { brokers: proxy.brokers, clientId: 'crash-out' },
+        kafka: { brokers: kafkaBed.proxy.brokers, clientId: 'crash-out' },
         mappings: [{ name: 'out', direction: 'nats-to-kafka', stream: 'OUTC', consumer: 'crash-out', subject: 'outc.>', topic: 'crash-out', key: '{2}', ackWaitMs: 2_000 }],
       };
-      const startBridge = (): ChildProcess => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/kafka-bridge-main.ts', url, JSON.stringify(config)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-        children.push(child);
-        return child;
+      const startBridge = (): BridgeProcess['child'] => {
+        const bridge = spawnBridge(url, config);
+        bridges.push(bridge);
+        return bridge.child;
       };
       // Half the messages wait in the stream before the first copy starts, the rest keep
       // arriving while copies are killed, so kills land both in a backlog and mid-flow.
@@ -128,7 +111,7 @@ if (requirePeer('kcat')) {
       await stopChild(last, 'SIGTERM');
       const total = await inKafka();
       await admin.disconnect();
-      const records = kcatConsume(mock.bootstrap, 'crash-out', total, 30_000 + MESSAGES);
+      const records = kcatConsume(kafkaBed.mock.bootstrap, 'crash-out', total, 30_000 + MESSAGES);
       const seen = new Set(records.map((r) => r.payload));
       const missing: number[] = [];
       for (let i = 0; i < MESSAGES; i++) if (!seen.has(`m ${i}`)) missing.push(i);

@@ -5,15 +5,13 @@
 // <topic>/<partition>/<offset>, the stream ends with every record exactly once.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kafka, logLevel } from 'kafkajs';
 import { startSwitchboardJetStream } from '../helpers/jetstream.ts';
-import { startKafkaMock, type KafkaMock } from '../helpers/kafka-mock.ts';
-import { startKafkaProxy, type KafkaProxy } from '../helpers/kafka-proxy.ts';
-import { PROJECT_ROOT, requirePeer, stopChild, waitForOutput, type RunningServer } from '../helpers/servers.ts';
+import { spawnBridge, startProxiedKafka, type BridgeProcess, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
+import { requirePeer, stopChild, waitForOutput, type RunningServer } from '../helpers/servers.ts';
 
 // KAFKA_CRASH_MESSAGES=100000 for the issue's full-size run (about 2 minutes); 20,000 keeps npm test short.
 const RECORDS = Number(process.env.KAFKA_CRASH_MESSAGES ?? 20_000);
@@ -22,49 +20,35 @@ const KILLS = 3;
 if (requirePeer('kcat')) {
   describe('kafka bridge crash', () => {
     let server: RunningServer;
-    let mock: KafkaMock;
-    let proxy: KafkaProxy;
+    let kafkaBed: ProxiedKafka;
     let nc: NatsConnection;
-    const children: ChildProcess[] = [];
-    const acks: Array<() => number> = [];
+    const bridges: BridgeProcess[] = [];
     before(async () => {
       server = await startSwitchboardJetStream();
-      mock = await startKafkaMock();
-      proxy = await startKafkaProxy();
-      proxy.retarget(mock.brokers);
+      kafkaBed = await startProxiedKafka();
       nc = await connect({ servers: server.url });
     });
     after(async () => {
-      for (const child of children) await stopChild(child, 'SIGKILL');
+      for (const bridge of bridges) await stopChild(bridge.child, 'SIGKILL');
       await nc?.close();
-      await proxy?.close();
-      await mock?.stop();
+      await kafkaBed?.stop();
       await server?.stop();
     });
 
-    function startBridge(): ChildProcess {
+    function startBridge(): BridgeProcess['child'] {
       const config = {
-        kafka: { brokers: proxy.brokers, clientId: 'crash-bridge' },
+        kafka: { brokers: kafkaBed.proxy.brokers, clientId: 'crash-bridge' },
         mappings: [{ name: 'crash-in', direction: 'kafka-to-nats', topics: ['crash-in'], groupId: 'g-crash', subject: 'crash.{partition}', stream: 'CRASH', sessionTimeoutMs: 3_000 }],
       };
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/kafka-bridge-main.ts', server.url, JSON.stringify(config)], {
-        cwd: PROJECT_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push(child);
-      // The child prints its metrics every second; keep the last PubAck count it reported.
-      let acked = 0;
-      acks.push(() => acked);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        for (const match of chunk.toString().matchAll(/"messages":([0-9]+)/g)) acked = Number(match[1]);
-      });
-      return child;
+      const bridge = spawnBridge(server.url, config);
+      bridges.push(bridge);
+      return bridge.child;
     }
 
     it(`kafka crash - kill -9 the bridge ${KILLS} times while ${RECORDS} records flow into JetStream: each stored exactly once`, async (t) => {
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: 'CRASH', subjects: ['crash.>'] });
-      const kafka = new Kafka({ brokers: proxy.brokers, clientId: 'crash-producer', logLevel: logLevel.NOTHING });
+      const kafka = new Kafka({ brokers: kafkaBed.proxy.brokers, clientId: 'crash-producer', logLevel: logLevel.NOTHING });
       const producer = kafka.producer();
       await producer.connect();
       const stored = async (): Promise<number> => (await jsm.streams.info('CRASH')).state.messages;
@@ -105,8 +89,8 @@ if (requirePeer('kcat')) {
       const info = await jsm.streams.info('CRASH');
       assert.equal(info.state.last_seq, RECORDS, 'no sequence was spent on a duplicate');
       // PubAcks the copies reported (a killed copy's last second is missing): above RECORDS means re-reads were deduplicated.
-      const lastAcks = acks[acks.length - 1]();
-      t.diagnostic(`stored after each kill: ${counts.join(', ')}; PubAcks reported by the copies: ${acks.map((f) => f()).join(' + ')}`);
+      const lastAcks = bridges[bridges.length - 1].reported();
+      t.diagnostic(`stored after each kill: ${counts.join(', ')}; PubAcks reported by the copies: ${bridges.map((b) => b.reported()).join(' + ')}`);
       t.diagnostic(`the last copy re-published ${Math.max(0, lastAcks - (RECORDS - counts[KILLS - 1]))} records already stored; the stream dropped them as duplicates`);
     });
   });

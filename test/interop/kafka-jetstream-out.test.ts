@@ -11,20 +11,11 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createKafkaBridge, type KafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import { jetStreamTargets, type JetStreamServer } from '../helpers/jetstream.ts';
+import { hasConsumerApi } from '../helpers/kafka-bridge-process.ts';
 import { waitFor } from '../helpers/kafka-fixture.ts';
 import { kcatConsume, startKafkaMock, type KafkaMock } from '../helpers/kafka-mock.ts';
 import { startKafkaProxy, type KafkaProxy } from '../helpers/kafka-proxy.ts';
 import { requirePeer } from '../helpers/servers.ts';
-
-async function supportsConsumers(nc: NatsConnection): Promise<boolean> {
-  try {
-    const reply = await nc.request('$JS.API.CONSUMER.NAMES.__probe__', '{}', { timeout: 1_000 });
-    // "stream not found" (10059) means the consumer API is there.
-    return /10059|stream not found/.test(reply.string());
-  } catch {
-    return false;
-  }
-}
 
 function inKeyOrder(records: Array<{ key: string | null; payload: string | null; offset: number; partition: number }>, label: string): void {
   const keys = new Set(records.map((r) => r.key));
@@ -48,7 +39,7 @@ if (requirePeer('kcat')) {
       before(async () => {
         server = await target.start();
         nc = await connect({ servers: server.url });
-        enabled = await supportsConsumers(nc);
+        enabled = await hasConsumerApi(server.url);
         if (!enabled) return;
         jsm = await jetstreamManager(nc);
         mock = await startKafkaMock();

@@ -1,0 +1,61 @@
+// Helpers for the kill -9 tests: the Kafka bridge as a child process
+// (kafka-bridge-main.ts), the mock cluster behind its proxy, and a probe for a
+// JetStream server whose consumer API answers.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from '@nats-io/transport-node';
+import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
+import { startKafkaProxy, type KafkaProxy } from './kafka-proxy.ts';
+import { PROJECT_ROOT } from './servers.ts';
+
+export interface ProxiedKafka {
+  mock: KafkaMock;
+  proxy: KafkaProxy;
+  stop(): Promise<void>;
+}
+
+export async function startProxiedKafka(): Promise<ProxiedKafka> {
+  const mock = await startKafkaMock();
+  const proxy = await startKafkaProxy();
+  proxy.retarget(mock.brokers);
+  return {
+    mock,
+    proxy,
+    async stop() {
+      await proxy.close();
+      await mock.stop();
+    },
+  };
+}
+
+export interface BridgeProcess {
+  child: ChildProcess;
+  /** The last `messages` count the child reported (it prints its metrics every second). */
+  reported(): number;
+}
+
+export function spawnBridge(natsUrl: string, config: unknown): BridgeProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/kafka-bridge-main.ts', natsUrl, JSON.stringify(config)], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let last = 0;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    for (const match of chunk.toString().matchAll(/"messages":([0-9]+)/g)) last = Number(match[1]);
+  });
+  child.stderr?.resume();
+  return { child, reported: () => last };
+}
+
+/** True when the server's JetStream answers the consumer API ("stream not found" for a probe). */
+export async function hasConsumerApi(url: string): Promise<boolean> {
+  const nc = await connect({ servers: url });
+  try {
+    const reply = await nc.request('$JS.API.CONSUMER.NAMES.__probe__', '{}', { timeout: 1_000 });
+    return /10059|stream not found/.test(reply.string());
+  } catch {
+    return false;
+  } finally {
+    await nc.close();
+  }
+}
