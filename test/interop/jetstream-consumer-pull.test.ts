@@ -94,6 +94,17 @@ for (const target of jetStreamTargets()) {
       assert.deepEqual(await take('f1', 5), []);
     });
 
+    it('pull - update changes the filter and limits of a live consumer', async () => {
+      await fill('PU', ['pu.>'], 6);
+      await f.jsm.consumers.add('PU', { durable_name: 'U', ack_policy: AckPolicy.Explicit, filter_subject: 'pu.0' });
+      const ci = await f.jsm.consumers.update('PU', 'U', { filter_subject: 'pu.1', max_ack_pending: 7 });
+      assert.deepEqual([ci.config.filter_subject, ci.config.max_ack_pending], ['pu.1', 7]);
+      const c = await f.js.consumers.get('PU', 'U');
+      const seqs: number[] = [];
+      for await (const m of await c.fetch({ max_messages: 5, expires: 1000 })) seqs.push(m.seq);
+      assert.deepEqual(seqs, [2, 5]);
+    });
+
     it('pull - status replies: 404 No Messages (no_wait), 408 Request Timeout with pending headers, 409 max bytes', async () => {
       await fill('PS', ['ps.>'], 2);
       await f.jsm.consumers.add('PS', { durable_name: 'S', ack_policy: AckPolicy.Explicit });

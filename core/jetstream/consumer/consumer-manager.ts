@@ -163,7 +163,12 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   private update(c: Consumer, next: ConsumerConfig): void {
     validateConsumerUpdate(c.config, next);
-    c.config = next;
+    const oldDeliver = c.config.deliverSubject;
+    c.reconfigure(next);
+    if (c.isPush && oldDeliver !== next.deliverSubject) {
+      this.unwatch(c, oldDeliver);
+      this.watch(c);
+    }
     this.stores.get(c)?.writeMeta({ config: consumerConfigToWire(next), created: c.created });
     this.wake(c);
   }
@@ -183,14 +188,23 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   private attach(g: StreamConsumers, c: Consumer): void {
     g.byName.set(c.name, c);
     c.stream.consumerCount = g.byName.size;
-    if (c.isPush) {
-      const subject = c.config.deliverSubject;
-      let set = this.pushWatch.get(subject);
-      if (set === undefined) this.pushWatch.set(subject, (set = new Set()));
-      set.add(c);
-      c.checkPushInterest();
-    }
+    if (c.isPush) this.watch(c);
     c.armInactive();
+  }
+
+  /** Push consumers learn about subscribers on their deliver subject through the router's observer. */
+  private watch(c: Consumer): void {
+    const subject = c.config.deliverSubject;
+    let set = this.pushWatch.get(subject);
+    if (set === undefined) this.pushWatch.set(subject, (set = new Set()));
+    set.add(c);
+    c.checkPushInterest();
+  }
+
+  private unwatch(c: Consumer, subject: string): void {
+    const set = this.pushWatch.get(subject);
+    set?.delete(c);
+    if (set?.size === 0) this.pushWatch.delete(subject);
   }
 
   delete(stream: Stream, name: string): void {
@@ -209,11 +223,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     c.stream.consumerCount = g.byName.size;
     this.dirty.delete(c);
     this.toSave.delete(c);
-    if (c.isPush) {
-      const set = this.pushWatch.get(c.config.deliverSubject);
-      set?.delete(c);
-      if (set?.size === 0) this.pushWatch.delete(c.config.deliverSubject);
-    }
+    if (c.isPush) this.unwatch(c, c.config.deliverSubject);
   }
 
   // ---- engine hooks ----

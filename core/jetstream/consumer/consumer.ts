@@ -48,7 +48,7 @@ const NS_PER_MS = 1_000_000;
 
 export class Consumer implements AckTrackerOwner {
   readonly name: string;
-  readonly filters: FilterSet;
+  filters: FilterSet;
   /** Next stream sequence to look at for a first delivery. */
   sseq = 1;
   /** Last consumer (delivery) sequence handed out. */
@@ -86,6 +86,14 @@ export class Consumer implements AckTrackerOwner {
 
   get isPush(): boolean {
     return this.push !== null;
+  }
+
+  /** Apply an already validated update: filters, limits and the deliver subject may change. */
+  reconfigure(next: ConsumerConfig): void {
+    this.config = next;
+    this.filters = new FilterSet(filtersOf(next), this.stream.config.subjects);
+    this.npc = -1;
+    this.push?.reconfigure(next);
   }
 
   /** Where a new consumer starts (NS consumer.go selectStartingSeqNo). */

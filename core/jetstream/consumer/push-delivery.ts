@@ -19,10 +19,15 @@ export class PushState {
   /** The outstanding flow-control reply subject, or null. */
   flowControlPending: string | null = null;
   private bytes = 0;
-  private readonly flowControl: boolean;
+  private flowControl: boolean;
 
   constructor(config: ConsumerConfig) {
     this.flowControl = config.flowControl;
+  }
+
+  reconfigure(config: ConsumerConfig): void {
+    this.flowControl = config.flowControl;
+    if (!this.flowControl) this.answered(this.flowControlPending ?? '');
   }
 
   get stalled(): boolean {
