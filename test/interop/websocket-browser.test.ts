@@ -17,6 +17,7 @@ import { servePage, type PageServer } from '../helpers/browser/page-server.ts';
 import { startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/nats-ws-page.ts', import.meta.url));
+const LEGACY_PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/legacy-nats-ws-page.ts', import.meta.url));
 const chromiumExecutable = requireChromium();
 
 describe('websocket gateway in headless chromium', { skip: chromiumExecutable === null ? 'chromium not installed' : false }, () => {
@@ -25,6 +26,7 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
   let gateway: WebSocketGateway;
   let foreignGateway: WebSocketGateway;
   let pageServer: PageServer;
+  let legacyPageServer: PageServer;
   let browser: HeadlessChromium | undefined;
   let page: Page;
   let node: NatsConnection;
@@ -34,8 +36,9 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
     core = await startSwitchboardJetStream();
     nats = core.server;
     pageServer = await servePage('Switchboard NATS over WebSocket', PAGE_ENTRY);
-    // The page's own origin is the only one allowed, so the browser's real Origin header is checked.
-    gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, allowedOrigins: [pageServer.origin] });
+    legacyPageServer = await servePage('Switchboard with nats.ws', LEGACY_PAGE_ENTRY);
+    // The pages' own origins are the only ones allowed, so the browser's real Origin header is checked.
+    gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, allowedOrigins: [pageServer.origin, legacyPageServer.origin] });
     await gateway.start();
     foreignGateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, allowedOrigins: ['https://elsewhere.example'] });
     await foreignGateway.start();
@@ -55,6 +58,7 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
     await foreignGateway?.stop();
     await gateway?.stop();
     await pageServer?.stop();
+    await legacyPageServer?.stop();
     await core?.stop();
   });
 
@@ -118,6 +122,26 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
     await kv.delete('theme');
     await page.waitForFunction(() => window.natsPage.kvEntries().length === 3, undefined, { timeout: 5_000 });
     assert.deepEqual(await page.evaluate(() => window.natsPage.kvEntries()), ['theme=dark@1:PUT', 'theme=light@2:PUT', 'theme=@3:DEL']);
+  });
+
+  it('websocket - the older nats.ws client works unchanged from a page', async () => {
+    const legacy = await browser!.newPage();
+    try {
+      await legacy.goto(`${legacyPageServer.origin}/`);
+      await legacy.waitForFunction(() => window.legacyNats !== undefined);
+      assert.equal(await legacy.evaluate((url) => window.legacyNats.connect(url), gateway.url), nats.serverId);
+      await legacy.evaluate(() => window.legacyNats.subscribe('legacy.>'));
+      node.subscribe('svc.legacy', { callback: (_err, msg) => void msg.respond(`legacy ${msg.string()}`) });
+      await node.flush();
+      node.publish('legacy.news', 'still works');
+      await node.flush();
+      await legacy.waitForFunction(() => window.legacyNats.received().length === 1, undefined, { timeout: 5_000 });
+      assert.deepEqual(await legacy.evaluate(() => window.legacyNats.received()), ['legacy.news|still works']);
+      assert.equal(await legacy.evaluate(() => window.legacyNats.request('svc.legacy', 'ping', 2_000)), 'legacy ping');
+      await legacy.evaluate(() => window.legacyNats.close());
+    } finally {
+      await legacy.close();
+    }
   });
 
   it('websocket - a page from an origin the gateway does not allow cannot connect', async () => {

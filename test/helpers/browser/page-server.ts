@@ -22,6 +22,9 @@ export async function bundleForBrowser(entryPoint: string): Promise<string> {
     target: 'es2022',
     write: false,
     logLevel: 'silent',
+    // nats.ws bundles tweetnacl, whose Node-only fallback `require('crypto')` is never
+    // reached in a browser (it has crypto.getRandomValues).
+    external: ['crypto'],
   });
   return result.outputFiles[0].text;
 }
