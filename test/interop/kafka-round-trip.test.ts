@@ -117,6 +117,27 @@ if (requirePeer('kcat')) {
       assert.deepEqual(records[1].headers, []);
       await bridge.stop();
     });
+    it('kafka bridge - NATS to Kafka: key from a header or a fixed value; a missing header gives no key', async () => {
+      const bridge = fx.bridge([
+        { name: 'by-header', direction: 'nats-to-kafka', subject: 'dev.>', topic: 'devices', key: '{header:Device-Id}' },
+        { name: 'fixed', direction: 'nats-to-kafka', subject: 'fixed.*', topic: 'fixed-{2}', key: 'all-one-key' },
+      ]);
+      await bridge.start();
+      await waitForRunning(bridge);
+      const h = natsHeaders();
+      h.set('Device-Id', 'dev-9');
+      fx.nc.publish('dev.a.b', 'with header', { headers: h });
+      fx.nc.publish('dev.c', 'without header');
+      fx.nc.publish('fixed.x', 'fixed one');
+      await fx.nc.flush();
+      await waitFor(() => bridge.metrics().mappings.reduce((n, m) => n + m.messages, 0) === 3, 20_000, 'three writes');
+      const devices = kcatConsume(fx.mock.bootstrap, 'devices', 2);
+      assert.equal(devices.find((r) => r.payload === 'with header')?.key, 'dev-9');
+      assert.equal(devices.find((r) => r.payload === 'without header')?.key, null);
+      assert.equal(kcatConsume(fx.mock.bootstrap, 'fixed-x', 1)[0].key, 'all-one-key');
+      await bridge.stop();
+    });
+
     it('kafka bridge - topics by regular expression, several topics into one subject template', async () => {
       for (const topic of ['re-a', 're-b', 're-c-not']) kcatProduce(fx.mock.bootstrap, topic, { key: topic, value: `from ${topic}` });
       const got = collect(fx, 're.>');
