@@ -118,4 +118,62 @@ describe('durability - kill -9', () => {
     await proc.stop();
     process.stdout.write(`# kill -9 cycles: ${cycles}, acknowledged: ${acked.size}, stored: ${state.msgs}, elapsed ${Date.now() - started} ms\n`);
   });
+
+  it('durability - retrying unacknowledged publishes with the same Nats-Msg-Id after kill -9 stores each once', async () => {
+    const dir = tempStoreDir('sb-kill9-dedupe-');
+    const port = await freePort();
+    const unacked = new Set<string>();
+    let nextId = 0;
+    try {
+      for (let cycle = 0; cycle < 8; cycle++) {
+        const proc = await startJetStreamProcess(dir, port);
+        const nc = await connect({ servers: proc.url, reconnect: false });
+        // Keep publishing through the kill until the connection drops, so some
+        // messages are stored but their PubAcks never leave the dying server.
+        let stop = false;
+        nc.closed().then(() => (stop = true), () => (stop = true));
+        const jsm = await jetstreamManager(nc);
+        if (cycle === 0) await jsm.streams.add({ name: 'ONCE', subjects: ['once'] });
+        const js = jetstream(nc);
+        // First the retries of what the last crash left unacknowledged, then new ids.
+        const queue = [...unacked];
+        const killer = setTimeout(() => proc.child.kill('SIGKILL'), 100 + Math.floor(Math.random() * 300));
+        const exited = once(proc.child, 'exit');
+        const inflight = new Set<Promise<void>>();
+        while (!stop && !nc.isClosed()) {
+          const id = queue.shift() ?? `id-${nextId++}`;
+          unacked.add(id);
+          const p: Promise<void> = js.publish('once', id, { msgID: id, retries: 0, timeout: 2000 }).then(
+            () => {
+              unacked.delete(id);
+            },
+            () => {},
+          ).finally(() => inflight.delete(p));
+          inflight.add(p);
+          if (inflight.size >= WINDOW) await Promise.race(inflight);
+        }
+        clearTimeout(killer);
+        await Promise.allSettled([...inflight]);
+        await exited;
+        await nc.close().catch(() => {});
+      }
+      const store = new FileStreamStore('ONCE', undefined, { dir: join(dir, 'streams', 'ONCE', 'msgs') });
+      const seen = new Map<string, number>();
+      const st = store.state();
+      for (let seq = st.firstSeq; seq <= st.lastSeq; seq++) {
+        const body = store.get(seq)?.data.toString() ?? '';
+        seen.set(body, (seen.get(body) ?? 0) + 1);
+      }
+      await store.close();
+      const dupes = [...seen].filter(([, n]) => n > 1);
+      process.stdout.write(`# retried ids: stored ${st.msgs}, distinct ${seen.size}, published ids ${nextId}, never acknowledged ${unacked.size}\n`);
+      assert.deepEqual(dupes, [], 'a retried Nats-Msg-Id was stored twice');
+      for (let i = 0; i < nextId; i++) {
+        const id = `id-${i}`;
+        if (!unacked.has(id)) assert.equal(seen.get(id), 1, `acknowledged ${id} missing`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
