@@ -14,6 +14,7 @@ import { MqttClient, type WillMessage } from './mqtt-client.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
+import { SessionHandover } from './session-handover.ts';
 import { SessionPersistence } from './session-persistence.ts';
 import { Session, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
@@ -46,6 +47,7 @@ export class MqttGatewayCore {
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   private readonly storesGiven: { retained: boolean; sessions: boolean };
   private readonly persistence: SessionPersistence;
+  readonly handover: SessionHandover;
   private nextClientId = 1;
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
@@ -60,7 +62,8 @@ export class MqttGatewayCore {
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
     this.replies = new ReplyBridge(this.broker, { ttlMs: this.options.replyTtlMs, maxPending: 100_000 });
     this.logLine = options.log;
-    this.persistence = new SessionPersistence(() => this.sessionStore, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
+    this.persistence = new SessionPersistence(() => this.sessionStore, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
+    this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId) => this.release(clientId));
   }
 
   log(...parts: unknown[]): void {
@@ -76,7 +79,46 @@ export class MqttGatewayCore {
     }
     await this.replies.start();
     await this.persistence.open();
-    for (const record of await this.sessionStore.list()) await this.restoreSession(record);
+    for (const record of await this.sessionStore.list()) {
+      if ((record.owner ?? this.options.name) === this.options.name) await this.restoreSession(record);
+    }
+  }
+
+  /**
+   * Before serving a CONNECT for a client id this gateway does not hold: take the
+   * session over from whichever gateway holds it, then load it from the store
+   * (or, on a clean start, forget the stored one).
+   */
+  async adopt(clientId: string, cleanStart: boolean): Promise<void> {
+    if (this.sessions.has(clientId) || !this.sessionStore.durable) return;
+    await this.handover.acquire(clientId);
+    if (this.sessions.has(clientId)) return;
+    if (cleanStart) {
+      await this.sessionStore.delete(clientId);
+      return;
+    }
+    const record = await this.sessionStore.load(clientId);
+    if (record !== null && !this.sessions.has(clientId)) await this.restoreSession(record);
+  }
+
+  /** Another gateway takes `clientId` over: close, save and let the session go. */
+  private async release(clientId: string): Promise<void> {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return;
+    const client = session.connection;
+    if (client instanceof MqttClient) client.close(ReasonCode.SessionTakenOver, 'session taken over by another gateway');
+    if (this.sessions.get(clientId) !== session) return; // it ended with its connection (expiry 0)
+    await this.persistence.save(session);
+    this.sessions.delete(clientId);
+    this.handover.drop(clientId);
+    this.cancelWill(clientId);
+    session.destroy();
+  }
+
+  /** Put a session in the table; with a durable store, answer handovers for it. */
+  holdSession(session: Session): void {
+    this.sessions.set(session.clientId, session);
+    void this.handover.hold(session.clientId).catch((e: unknown) => this.log('handover subscribe failed:', e));
   }
 
   /**
@@ -121,7 +163,10 @@ export class MqttGatewayCore {
   /** End a session for good: subscriptions, state and stored record. */
   endSession(session: Session): void {
     session.destroy();
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+    if (this.sessions.get(session.clientId) === session) {
+      this.sessions.delete(session.clientId);
+      this.handover.drop(session.clientId);
+    }
     this.firePendingWill(session.clientId); // the will waits at most until the session ends
     void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
   }
@@ -195,6 +240,7 @@ export class MqttGatewayCore {
       session.destroy();
     }
     this.sessions.clear();
+    this.handover.stop();
     for (const timer of this.pendingWills.values()) clearTimeout(timer);
     this.pendingWills.clear();
     this.replies.stop();
@@ -267,7 +313,7 @@ export class MqttGatewayCore {
         this.log('could not restore subscription', sub.topicFilter, 'of', record.clientId, e);
       }
     }
-    this.sessions.set(record.clientId, session);
+    this.holdSession(session);
     this.scheduleExpiry(session);
     void this.persistence.save(session); // with the current log cursor: what was scanned is now in the record
   }

@@ -6,6 +6,12 @@ import type { MqttSessionStore, RetainedStore } from './store.ts';
 
 export interface MqttGatewayOptions {
   broker: Broker;
+  /**
+   * This gateway's stable name (default 'mqtt'). Session records carry it; on
+   * start a gateway restores the stored sessions it owned. Give each gateway of
+   * a cluster its own name.
+   */
+  name?: string;
   /** Who may connect, publish and subscribe; default: everyone may do everything. */
   authorizer?: Authorizer;
   host?: string;
@@ -52,6 +58,7 @@ export const NEVER_EXPIRES = 0xffffffff;
 export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOptions {
   return {
     broker: options.broker,
+    name: options.name ?? 'mqtt',
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 1883,
     maxPacketSize: options.maxPacketSize ?? 1024 * 1024 + 1024,

@@ -30,6 +30,7 @@ export class SessionPersistence {
 
   constructor(
     private readonly store: () => MqttSessionStore,
+    private readonly owner: string,
     private readonly saveDelayMs: number,
     private readonly log: (...parts: unknown[]) => void,
   ) {}
@@ -43,7 +44,7 @@ export class SessionPersistence {
   save(session: Session): Promise<void> {
     if (session.expiryInterval === 0) return Promise.resolve();
     this.dirty.delete(session);
-    return this.store().save(session.toRecord(this.logged)).catch((e: unknown) => this.log('session store save failed:', e));
+    return this.store().save(this.recordOf(session)).catch((e: unknown) => this.log('session store save failed:', e));
   }
 
   /** A session queued a message. Only detached sessions of a durable store are saved per message. */
@@ -103,7 +104,11 @@ export class SessionPersistence {
     }
     const sessions = [...this.dirty];
     this.dirty.clear();
-    await Promise.all(sessions.map((s) => this.store().save(s.toRecord(this.logged)).catch((e: unknown) => this.log('session store save failed:', e))));
+    await Promise.all(sessions.map((s) => this.store().save(this.recordOf(s)).catch((e: unknown) => this.log('session store save failed:', e))));
+  }
+
+  private recordOf(session: Session): SessionRecord {
+    return { ...session.toRecord(this.logged), owner: this.owner };
   }
 
   stop(): void {

@@ -55,6 +55,8 @@ export interface SessionRecord {
    * messages after it that match the subscriptions were queued after the save.
    */
   readonly logCursor?: number;
+  /** Name of the gateway that saved it (it restores the session when it starts). */
+  readonly owner?: string;
 }
 
 /**

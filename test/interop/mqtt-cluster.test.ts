@@ -18,7 +18,8 @@ for (const target of jetStreamTargets()) {
     async function gateway(): Promise<MqttGateway> {
       const broker = await NatsBroker.connect({ servers: server.url });
       brokers.push(broker);
-      const g = createMqttGateway({ broker, host: '127.0.0.1', port: 0, persistence: 'jetstream', jetStreamStorage: 'memory' });
+      const name = `gw-${gateways.length}`;
+      const g = createMqttGateway({ broker, name, host: '127.0.0.1', port: 0, persistence: 'jetstream', jetStreamStorage: 'memory' });
       await g.start();
       gateways.push(g);
       return g;
@@ -60,6 +61,31 @@ for (const target of jetStreamTargets()) {
       await Promise.all([sub.endAsync(), pub.endAsync()]);
     });
 
+    it('mqtt - a client id moving to another gateway takes its session over (v5: DISCONNECT 0x8E)', async () => {
+      const [a, b] = gateways;
+      const opts = { protocolVersion: 5 as const, clientId: 'mover', clean: false, properties: { sessionExpiryInterval: 300 } };
+      const onA = await connectMqtt(url(a), opts);
+      await onA.subscribeAsync('move/t', { qos: 1 });
+      await onA.endAsync();
+      const pub = await connectMqtt(url(a), { protocolVersion: 5 });
+      await pub.publishAsync('move/t', 'queued-on-a', { qos: 1 }); // queued by the session held on A
+      const { client: onB, inbox } = await connectCollecting(url(b), opts); // [MQTT-3.1.4-2] across gateways
+      await inbox.waitFor(1);
+      await pub.publishAsync('move/t', 'live-on-b', { qos: 1 });
+      await inbox.waitFor(2);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(inbox.payloads(), ['queued-on-a', 'live-on-b']); // once each: A let the session go
+      // A connected client is closed with 0x8E when its id connects elsewhere.
+      let reason: number | undefined;
+      onB.on('disconnect', (p) => (reason = p.reasonCode));
+      const back = await connectMqtt(url(a), opts);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(onB.connected, false);
+      assert.equal(reason, 0x8e);
+      await back.endAsync();
+      await pub.endAsync();
+    });
+
     it('mqtt - a persistent session left on a stopped gateway is resumed on a new one', async () => {
       const first = await gateway();
       const opts = { protocolVersion: 4 as const, clientId: 'roaming', clean: false };
@@ -67,12 +93,12 @@ for (const target of jetStreamTargets()) {
       await c1.subscribeAsync('roam/t', { qos: 1 });
       await c1.endAsync();
       await first.stop(); // saves the session record
-      const next = await gateway(); // restores it: subscriptions come back
       const pub = await connectMqtt(url(gateways[0]), { protocolVersion: 4 });
-      await pub.publishAsync('roam/t', 'while-away', { qos: 1 });
+      const next = await gateway(); // a new name: it loads the session when the client connects
       const { client: c2, inbox } = await connectCollecting(url(next), opts);
+      await pub.publishAsync('roam/t', 'after-move', { qos: 1 });
       await inbox.waitFor(1);
-      assert.deepEqual(inbox.payloads(), ['while-away']);
+      assert.deepEqual(inbox.payloads(), ['after-move']);
       await Promise.all([c2.endAsync(), pub.endAsync()]);
     });
   });

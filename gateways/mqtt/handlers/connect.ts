@@ -80,6 +80,8 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   // Session: 3.1.1 CleanSession=0 never expires; MQTT 5 uses Session Expiry Interval (default 0).
   const requestedExpiry = version === 5 ? (props.sessionExpiryInterval ?? 0) : clean ? 0 : NEVER_EXPIRES;
   const expiry = Math.min(requestedExpiry, gateway.options.maxSessionExpiry);
+  await gateway.adopt(clientId, clean); // from another gateway of a cluster, if one holds it
+  if (client.state !== 'connecting') return; // the connection went away meanwhile
   gateway.takeOver(clientId, clean);
   let session = gateway.sessions.get(clientId);
   if (session !== undefined && clean) {
@@ -89,7 +91,7 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   const sessionPresent = session !== undefined;
   if (session === undefined) {
     session = gateway.newSession(clientId);
-    gateway.sessions.set(clientId, session);
+    gateway.holdSession(session);
   }
   if (session.expiryTimer !== null) clearTimeout(session.expiryTimer);
   session.expiryTimer = null;
