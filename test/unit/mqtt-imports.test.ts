@@ -1,0 +1,36 @@
+// DESIGN dependency rule for the MQTT gateway: the Broker port (and its typed
+// errors), core/subject, core/auth, core/protocol/headers, the Connection seam,
+// mqtt-packet and Node built-ins; never the router's, JetStream's or a store's
+// internals (JetStream is reached through $JS.API requests over the Broker).
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../helpers/servers.ts';
+
+const ROOT = join(PROJECT_ROOT, 'gateways/mqtt');
+const CORE = ['broker/(broker|errors)', 'protocol/headers', 'server/connection', '(subject|auth)/[a-z0-9-]+'].join('|');
+const ALLOWED = [
+  /^\.\.?\/[a-z0-9-]+\.ts$/,
+  /^\.\/handlers\/[a-z0-9-]+\.ts$/,
+  new RegExp(`^(\\.\\./)+core/(${CORE})\\.ts$`),
+  /^mqtt-packet$/,
+  /^node:[a-z_/]+$/,
+];
+
+describe('mqtt gateway imports', () => {
+  it('mqtt imports - only the Broker port, core/subject, core/auth, headers, the Connection seam, mqtt-packet and node built-ins', () => {
+    const files = [
+      ...readdirSync(ROOT).filter((f) => f.endsWith('.ts')),
+      ...readdirSync(join(ROOT, 'handlers')).filter((f) => f.endsWith('.ts')).map((f) => `handlers/${f}`),
+    ];
+    assert.ok(files.length > 10);
+    for (const file of files) {
+      const source = readFileSync(join(ROOT, file), 'utf8');
+      for (const match of source.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)) {
+        assert.ok(ALLOWED.some((rule) => rule.test(match[1])), `${file} imports ${match[1]}`);
+      }
+    }
+  });
+});
