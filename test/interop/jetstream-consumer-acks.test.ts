@@ -185,6 +185,12 @@ for (const target of jetStreamTargets()) {
       const b = await one('IN', 'b');
       await b?.ackAck();
       await eventually(async () => (await f.jsm.streams.info('IN')).state.messages === 0);
+      // A message only the deleted consumer still wanted goes away with it.
+      await f.js.publish('in', 'y');
+      await (await one('IN', 'a'))?.ackAck();
+      assert.equal((await f.jsm.streams.info('IN')).state.messages, 1);
+      await f.jsm.consumers.delete('IN', 'b');
+      await eventually(async () => (await f.jsm.streams.info('IN')).state.messages === 0);
     });
   });
 }

@@ -31,6 +31,21 @@ for (const target of jetStreamTargets()) {
       await eventually(async () => (await f.jsm.consumers.list('LE').next()).length === 0, 5000, 100);
     });
 
+    it('lifecycle - CREATED and DELETED advisories name the stream, the consumer and the action', async () => {
+      await f.jsm.streams.add({ name: 'LA', subjects: ['la'] });
+      const events: Array<Record<string, unknown>> = [];
+      const sub = f.nc.subscribe('$JS.EVENT.ADVISORY.CONSUMER.*.LA.*', { callback: (_e, m) => void events.push({ subject: m.subject, ...m.json<Record<string, unknown>>() }) });
+      await f.nc.flush();
+      await f.jsm.consumers.add('LA', { durable_name: 'A', ack_policy: AckPolicy.Explicit });
+      await f.jsm.consumers.delete('LA', 'A');
+      await eventually(() => events.length >= 2);
+      sub.unsubscribe();
+      assert.deepEqual(events.map((e) => [e.subject, e.type, e.stream, e.consumer, e.action]), [
+        ['$JS.EVENT.ADVISORY.CONSUMER.CREATED.LA.A', 'io.nats.jetstream.advisory.v1.consumer_action', 'LA', 'A', 'create'],
+        ['$JS.EVENT.ADVISORY.CONSUMER.DELETED.LA.A', 'io.nats.jetstream.advisory.v1.consumer_action', 'LA', 'A', 'delete'],
+      ]);
+    });
+
     it('lifecycle - headers_only delivers the headers and Nats-Msg-Size without the body', async () => {
       await f.jsm.streams.add({ name: 'LH', subjects: ['lh'] });
       const h = headers();

@@ -27,6 +27,8 @@ import { FC_PREFIX } from './push-delivery.ts';
 
 const NEXT_PREFIX = '$JS.API.CONSUMER.MSG.NEXT.';
 const ADVISORY_PREFIX = '$JS.EVENT.ADVISORY.CONSUMER.';
+/** Messages examined when a deleted consumer leaves an interest stream (bounded work per delete). */
+const INTEREST_SWEEP_LIMIT = 1_000_000;
 /** Messages one consumer sends per pass before yielding to the event loop. */
 const PUMP_BUDGET = 1024;
 /**
@@ -35,6 +37,7 @@ const PUMP_BUDGET = 1024;
  * to a crash inside the window only means a redelivery: at-least-once holds.
  */
 const SAVE_INTERVAL_MS = 50;
+const ACTION_ADVISORY = 'io.nats.jetstream.advisory.v1.consumer_action';
 const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export type ConsumerAction = 'create' | 'update' | '';
@@ -158,6 +161,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       this.stores.set(c, store);
     }
     this.attach(g, c);
+    this.advisory('CREATED', c, { type: ACTION_ADVISORY, action: 'create' });
     return c;
   }
 
@@ -224,6 +228,24 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.dirty.delete(c);
     this.toSave.delete(c);
     if (c.isPush) this.unwatch(c, c.config.deliverSubject);
+    this.advisory('DELETED', c, { type: ACTION_ADVISORY, action: 'delete' });
+    if (c.stream.config.retention === 'interest') this.dropUnwanted(c, g);
+  }
+
+  /** Interest retention: what only the removed consumer still wanted goes away with it (NS checkInterestState). */
+  private dropUnwanted(gone: Consumer, g: StreamConsumers): void {
+    const store = gone.stream.store;
+    let removed = false;
+    let seq = gone.filters.nextSeq(store, gone.acks.floorStream + 1);
+    for (let n = 0; seq > 0 && n < INTEREST_SWEEP_LIMIT; n++) {
+      const msg = store.get(seq);
+      if (msg !== null && ![...g.byName.values()].some((other) => other.needs(seq, msg.subject))) removed = store.remove(seq) || removed;
+      seq = gone.filters.nextSeq(store, seq + 1);
+    }
+    if (removed) {
+      this.storesTouched.add(gone.stream);
+      this.schedule();
+    }
   }
 
   // ---- engine hooks ----
