@@ -246,13 +246,15 @@ export class MqttGatewayCore {
     this.replies.stop();
   }
 
+  /** End a detached session when its expiry interval (counted from the disconnect) has passed. */
   private scheduleExpiry(session: Session): void {
     if (session.expiryTimer !== null) clearTimeout(session.expiryTimer);
     session.expiryTimer = null;
     if (session.expiryInterval >= NEVER_EXPIRES) return;
+    const since = session.disconnectedAt === null ? 0 : Date.now() - session.disconnectedAt;
     session.expiryTimer = setTimeout(() => {
       if (session.connection === null) this.endSession(session);
-    }, session.expiryInterval * 1000);
+    }, Math.max(0, session.expiryInterval * 1000 - since));
     session.expiryTimer.unref();
   }
 

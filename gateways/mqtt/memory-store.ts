@@ -13,6 +13,10 @@ export class MemoryRetainedStore implements RetainedStore {
   }
 
   async match(filter: string): Promise<MqttMessage[]> {
+    if (filter.indexOf('+') < 0 && filter.indexOf('#') < 0) {
+      const exact = this.messages.get(filter); // no wildcard: one lookup, not a scan
+      return exact === undefined ? [] : [exact];
+    }
     const out: MqttMessage[] = [];
     for (const [topic, message] of this.messages) if (topicMatchesFilter(filter, topic)) out.push(message);
     return out;
