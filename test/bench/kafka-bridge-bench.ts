@@ -2,18 +2,18 @@
 // mock cluster (kcat) behind the test proxy. Not an `npm run bench` scenario:
 // that harness compares Switchboard with nats-server, and there is no Kafka
 // counterpart to pair with here.
-//   npx tsx scripts/kafka-bridge-bench.ts [messages=100000] [phases=out,out-kafkajs,in,in-kafkajs,js-in,js-out]
+//   npm run bench:kafka -- [messages=100000] [phases=out,out-kafkajs,in,in-kafkajs,js-in,js-out]
 // The *-kafkajs phases run kafkajs alone on the same records (no bridge, no NATS):
 // the ceiling the bridge can reach on this machine with this mock.
 // Everything binds 127.0.0.1; each phase is bounded by a message count and a time cap.
 
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafkaBridge } from '../connectors/kafka/kafka-bridge.ts';
-import type { MappingConfig } from '../connectors/kafka/config.ts';
-import { EmbeddedBroker } from '../core/broker/embedded-broker.ts';
-import { startSwitchboardJetStream } from '../test/helpers/jetstream.ts';
-import { startKafkaMock } from '../test/helpers/kafka-mock.ts';
-import { startKafkaProxy } from '../test/helpers/kafka-proxy.ts';
+import { createKafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
+import type { MappingConfig } from '../../connectors/kafka/config.ts';
+import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { startSwitchboardJetStream } from '../helpers/jetstream.ts';
+import { startKafkaMock } from '../helpers/kafka-mock.ts';
+import { startKafkaProxy } from '../helpers/kafka-proxy.ts';
 
 const COUNT = Number(process.argv[2] ?? 100_000);
 const PHASES = (process.argv[3] ?? 'out,out-kafkajs,in,in-kafkajs,js-in,js-out').split(',');
