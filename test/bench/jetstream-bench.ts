@@ -180,6 +180,8 @@ async function main(): Promise<void> {
     if (want('recovery')) {
       for (const c of conns) {
         const jsm = await jetstreamManager(c.nc);
+        // Only the 1M-message stream on disk, so the restart measures exactly that.
+        for (const name of ['F128', 'F1K', 'MEM', 'SYNC', 'DG']) await jsm.streams.delete(name);
         await jsm.streams.add({ name: 'REC', subjects: ['rec'] });
         await asyncPublish(c.nc, 'rec', recoverN, 128, 10_000);
         await c.nc.close();
