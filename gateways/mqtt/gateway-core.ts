@@ -98,7 +98,10 @@ export class MqttGatewayCore {
       return;
     }
     const record = await this.sessionStore.load(clientId);
-    if (record !== null && !this.sessions.has(clientId)) await this.restoreSession(record);
+    if (record !== null && !this.sessions.has(clientId)) {
+      await this.restoreSession(record);
+      await this.broker.flush(); // the subscriptions are in place before CONNACK
+    }
   }
 
   /** Another gateway takes `clientId` over: close, save and let the session go. */

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
 import { jetStreamTargets, type JetStreamServer } from '../helpers/jetstream.ts';
-import { connectCollecting, connectMqtt, Inbox } from '../helpers/mqtt.ts';
+import { connectCollecting, connectMqtt, Inbox, until } from '../helpers/mqtt.ts';
 
 for (const target of jetStreamTargets()) {
   describe(`mqtt cluster mode (${target.name})`, () => {
@@ -79,8 +79,7 @@ for (const target of jetStreamTargets()) {
       let reason: number | undefined;
       onB.on('disconnect', (p) => (reason = p.reasonCode));
       const back = await connectMqtt(url(a), opts);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(onB.connected, false);
+      await until(() => !onB.connected && reason !== undefined, 'the old connection closed');
       assert.equal(reason, 0x8e);
       await back.endAsync();
       await pub.endAsync();

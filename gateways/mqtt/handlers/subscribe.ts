@@ -43,6 +43,9 @@ export async function handleSubscribe(client: MqttClient, packet: ISubscribePack
       granted.push(client.isV5 ? ReasonCode.TopicFilterInvalid : SUBACK_FAILURE_V3);
     }
   }
+  // On a NATS cluster the subscriptions must reach the server before SUBACK, so
+  // that a publish the client makes after SUBACK is matched (embedded: no-op).
+  if (retainedFor.length > 0) await client.gateway.broker.flush();
   if (client.state === 'closed') return;
   // [MQTT-3.8.4-1] SUBACK with the same packet id; one code per filter, in order [MQTT-3.9.3-1].
   client.send({ cmd: 'suback', messageId: packet.messageId, granted });
