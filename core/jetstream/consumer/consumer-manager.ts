@@ -23,6 +23,7 @@ import { ConsumerErr } from './consumer-errors.ts';
 import { consumerInfo, type ConsumerInfoWire } from './consumer-info.ts';
 import { ConsumerStateStore } from './consumer-state-store.ts';
 import { DeadlineScheduler } from './deadline-scheduler.ts';
+import { RoutedDelivery } from './routed-delivery.ts';
 import { FC_PREFIX } from './push-delivery.ts';
 
 const NEXT_PREFIX = '$JS.API.CONSUMER.MSG.NEXT.';
@@ -64,9 +65,12 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   private scheduled = false;
   private lastSave = 0;
   private saveTimer: NodeJS.Timeout | null = null;
-  private queueCursor = 0;
 
-  constructor(private readonly engine: JetStreamEngine) {}
+  private readonly delivery: RoutedDelivery;
+
+  constructor(private readonly engine: JetStreamEngine) {
+    this.delivery = new RoutedDelivery(engine.router);
+  }
 
   get router() {
     return this.engine.router;
@@ -352,36 +356,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   // ---- ConsumerHost ----
 
   deliverMessage(to: string, subject: string, reply: string, header: Buffer | null, data: Buffer): boolean {
-    const message = header === null ? data : Buffer.concat([header, data]);
-    const headerSize = header === null ? -1 : header.length;
-    const match = this.router.sublist.match(to);
-    let n = 0;
-    for (const sub of match.psubs) {
-      if (sub.closed) continue;
-      this.handOver(sub, subject, reply, headerSize, message);
-      n++;
-    }
-    for (const members of match.qsubs) {
-      const start = this.queueCursor++ % members.length;
-      for (let k = 0; k < members.length; k++) {
-        const sub = members[(start + k) % members.length];
-        if (sub.closed) continue;
-        this.handOver(sub, subject, reply, headerSize, message);
-        n++;
-        break;
-      }
-    }
-    return n > 0;
-  }
-
-  /** Like Router.publish, but the client sees the stored subject while the route is the inbox / deliver subject. */
-  private handOver(sub: Subscription, subject: string, reply: string, headerSize: number, message: Buffer): void {
-    sub.owner.deliver(sub, subject, reply, headerSize, message);
-    sub.delivered++;
-    if (sub.max > 0 && sub.delivered >= sub.max) {
-      this.router.unsubscribe(sub);
-      sub.owner.subscriptionEnded(sub);
-    }
+    return this.delivery.send(to, subject, reply, header, data);
   }
 
   sendStatus(to: string, header: Buffer, reply: string | null = null): void {
