@@ -78,8 +78,9 @@ describe('durability - mqtt kill -9', () => {
     const got = new Set(inbox.payloads());
     const missing = expected.filter((b) => !got.has(b));
     t.diagnostic(`${acked.length} acknowledged over ${CYCLES} kills; ${got.size} delivered after restart`);
-    assert.deepEqual(missing.slice(0, 10), [], `${missing.length} of ${expected.length} acknowledged messages missing`);
+    // Stop the client and server before asserting: a failure must not leave them running.
     await client.endAsync();
     await stopChild(proc);
+    assert.deepEqual(missing.slice(0, 10), [], `${missing.length} of ${expected.length} acknowledged messages missing`);
   });
 });
