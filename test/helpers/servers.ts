@@ -87,18 +87,26 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   clearTimeout(timer);
 }
 
-/** Debian's nats-server on a free loopback port. */
-export async function startNatsServer(extraArgs: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
-  const chosen = port ?? (await freePort());
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(chosen), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start nats-server with `args` and wait until it serves on `port`; `cleanup` runs after it stops. */
+async function spawnNatsServer(args: string[], port: number, cleanup: () => void = () => {}): Promise<RunningServer & { child: ChildProcess }> {
+  const child = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, 'Server is ready');
   return {
     name: 'nats-server',
     child,
-    port: chosen,
-    url: `nats://127.0.0.1:${chosen}`,
-    stop: () => stopChild(child),
+    port,
+    url: `nats://127.0.0.1:${port}`,
+    stop: async () => {
+      await stopChild(child);
+      cleanup();
+    },
   };
+}
+
+/** Debian's nats-server on a free loopback port. */
+export async function startNatsServer(extraArgs: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
+  const chosen = port ?? (await freePort());
+  return spawnNatsServer(['-a', '127.0.0.1', '-p', String(chosen), ...extraArgs], chosen);
 }
 
 /** Debian's nats-server with a config file body (the listen line is added here). */
@@ -107,18 +115,7 @@ export async function startNatsServerWithConfig(config: string, port?: number): 
   const dir = mkdtempSync(join(tmpdir(), 'nats-conf-'));
   const file = join(dir, 'server.conf');
   writeFileSync(file, `listen: 127.0.0.1:${chosen}\n${config}\n`);
-  const child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForOutput(child, 'Server is ready');
-  return {
-    name: 'nats-server',
-    child,
-    port: chosen,
-    url: `nats://127.0.0.1:${chosen}`,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return spawnNatsServer(['-c', file], chosen, () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /**
