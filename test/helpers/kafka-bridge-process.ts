@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
 import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
 import { startKafkaProxy, type KafkaProxy } from './kafka-proxy.ts';
-import { PROJECT_ROOT } from './servers.ts';
+import { PROJECT_ROOT, stopChild, waitForOutput } from './servers.ts';
 
 export interface ProxiedKafka {
   mock: KafkaMock;
@@ -58,4 +58,42 @@ export async function hasConsumerApi(url: string): Promise<boolean> {
   } finally {
     await nc.close();
   }
+}
+
+export interface KillPlan {
+  /** How many copies to start and kill -9. */
+  kills: number;
+  /** The messages the whole run moves; kills are spread over it. */
+  total: number;
+  /** Starts a fresh copy of the bridge. */
+  start(): ChildProcess;
+  /** How far the flow has got (messages stored on the far side). */
+  progress(): Promise<number>;
+  /** A kill lands this long (random, up to the bound) after the copy's progress mark. */
+  jitterMs: { min: number; max: number };
+}
+
+/**
+ * Starts and kill -9s copies of the bridge one after another. Each copy is killed
+ * once it has made progress and the flow has reached its share of `total`, so the
+ * kills spread over the run and land mid-flow. Returns the progress after each kill.
+ */
+export async function killBridgeRepeatedly(plan: KillPlan): Promise<number[]> {
+  const counts: number[] = [];
+  for (let kill = 0; kill < plan.kills; kill++) {
+    const child = plan.start();
+    await waitForOutput(child, 'kafka bridge ready', 30_000);
+    const before = await plan.progress();
+    const mark = Math.floor(((kill + 1) * plan.total) / (plan.kills + 2));
+    const deadline = Date.now() + 20_000 + plan.total / 5;
+    for (;;) {
+      const now = await plan.progress();
+      if ((now !== before && now >= mark) || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, plan.jitterMs.min + Math.floor(Math.random() * (plan.jitterMs.max - plan.jitterMs.min))));
+    await stopChild(child, 'SIGKILL');
+    counts.push(await plan.progress());
+  }
+  return counts;
 }

@@ -10,7 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kafka, logLevel } from 'kafkajs';
 import { startNatsServerJetStream, startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
-import { hasConsumerApi, spawnBridge, startProxiedKafka, type BridgeProcess, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
+import { hasConsumerApi, killBridgeRepeatedly, spawnBridge, startProxiedKafka, type BridgeProcess, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
 import { kcatConsume } from '../helpers/kafka-mock.ts';
 import { commandAvailable, requirePeer, stopChild, waitForOutput } from '../helpers/servers.ts';
 
@@ -84,19 +84,7 @@ if (requirePeer('kcat')) {
       };
       await publish(0, MESSAGES / 2);
       const publishing = publish(MESSAGES / 2, MESSAGES);
-      const counts: number[] = [];
-      for (let kill = 0; kill < KILLS; kill++) {
-        const child = startBridge();
-        await waitForOutput(child, 'kafka bridge ready', 30_000);
-        // Kill this copy once it has made progress and the flow has reached its share, so kills spread over the run.
-        const before = await inKafka();
-        const mark = Math.floor(((kill + 1) * MESSAGES) / (KILLS + 2));
-        const deadline = Date.now() + 20_000 + MESSAGES / 5;
-        while (((await inKafka()) === before || (await inKafka()) < mark) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 300)));
-        await stopChild(child, 'SIGKILL');
-        counts.push(await inKafka());
-      }
+      const counts = await killBridgeRepeatedly({ kills: KILLS, total: MESSAGES, start: startBridge, progress: inKafka, jitterMs: { min: 0, max: 300 } });
       await publishing;
       assert.equal((await jsm.streams.info('OUTC')).state.messages, MESSAGES);
       const last = startBridge();

@@ -10,7 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kafka, logLevel } from 'kafkajs';
 import { startSwitchboardJetStream } from '../helpers/jetstream.ts';
-import { spawnBridge, startProxiedKafka, type BridgeProcess, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
+import { killBridgeRepeatedly, spawnBridge, startProxiedKafka, type BridgeProcess, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
 import { requirePeer, stopChild, waitForOutput, type RunningServer } from '../helpers/servers.ts';
 
 // KAFKA_CRASH_MESSAGES=100000 for the full-size run (about 2 minutes); 20,000 keeps npm test short.
@@ -59,20 +59,7 @@ if (requirePeer('kcat')) {
           await new Promise((resolve) => setTimeout(resolve, 150));
         }
       })();
-      const counts: number[] = [];
-      for (let kill = 0; kill < KILLS; kill++) {
-        const child = startBridge();
-        await waitForOutput(child, 'kafka bridge ready', 30_000);
-        // Kill once this copy has stored something, at a random moment after that.
-        // Kill this copy once it has made progress and the flow has reached its share, so kills spread over the run.
-        const before = await stored();
-        const mark = Math.floor(((kill + 1) * RECORDS) / (KILLS + 2));
-        const deadline = Date.now() + 20_000 + RECORDS / 5;
-        while (((await stored()) === before || (await stored()) < mark) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-        await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 700)));
-        await stopChild(child, 'SIGKILL');
-        counts.push(await stored());
-      }
+      const counts = await killBridgeRepeatedly({ kills: KILLS, total: RECORDS, start: startBridge, progress: stored, jitterMs: { min: 100, max: 800 } });
       await producing;
       await producer.disconnect();
       const last = startBridge();
