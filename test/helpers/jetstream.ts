@@ -2,10 +2,12 @@
 // Router, in-process or as a child process) and Debian's `nats-server -js`,
 // each with its own temporary store directory.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { JetStreamEngine, type JetStreamOptions } from '../../core/jetstream/jetstream-engine.ts';
 import { NatsServer } from '../../core/server/nats-server.ts';
 import { Router } from '../../core/server/router.ts';
@@ -75,4 +77,14 @@ export async function startJetStreamProcess(storeDir: string, port?: number, ext
   });
   const readyLine = await waitForOutput(child, 'JetStream ready');
   return { name: 'switchboard-js-process', child, readyLine, port: chosen, url: `nats://127.0.0.1:${chosen}`, stop: () => stopChild(child) };
+}
+
+/** Rejects with the client's JetStreamApiError carrying `errCode` (and `description`, when given). */
+export async function rejectsWithCode(p: Promise<unknown>, errCode: number, description?: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof JetStreamApiError, `expected JetStreamApiError, got ${String(e)}`);
+    assert.equal(e.code, errCode, `err_code of ${e.message}`);
+    if (description !== undefined) assert.equal(e.apiError().description, description);
+    return true;
+  });
 }

@@ -4,17 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
-import { jetStreamTargets } from '../helpers/jetstream.ts';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { jetStreamTargets, rejectsWithCode } from '../helpers/jetstream.ts';
 import { openFixture, rawApi, rawPull, type ConsumerFixture } from '../helpers/jetstream-consumers.ts';
 
-async function rejectsWithCode(p: Promise<unknown>, errCode: number): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof JetStreamApiError, `expected JetStreamApiError, got ${String(e)}`);
-    assert.equal(e.code, errCode, `err_code of ${e.message}`);
-    return true;
-  });
-}
 
 for (const target of jetStreamTargets()) {
   describe(`jetstream consumers - pull (${target.name})`, () => {

@@ -5,19 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { jetStreamTargets, type JetStreamServer } from '../helpers/jetstream.ts';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetStreamTargets, rejectsWithCode, type JetStreamServer } from '../helpers/jetstream.ts';
 
 const text = (d: Uint8Array): string => Buffer.from(d).toString();
 
-async function rejectsWithCode(p: Promise<unknown>, errCode: number, description?: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof JetStreamApiError, `expected JetStreamApiError, got ${String(e)}`);
-    assert.equal(e.code, errCode, `err_code of ${e.message}`);
-    if (description !== undefined) assert.equal(e.apiError().description, description);
-    return true;
-  });
-}
 
 for (const target of jetStreamTargets()) {
   describe(`jetstream streams (${target.name})`, () => {
