@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
-import type { JetStreamClient } from './jetstream-client.ts';
+import type { JetStreamClient } from '../../core/kv/jetstream-client.ts';
 
 export type ConsumerConfigWire = Record<string, unknown> & { durable_name?: string; name?: string };
 export type ConsumerInfoWire = Record<string, unknown> & { name: string; stream_name: string; config: ConsumerConfigWire };

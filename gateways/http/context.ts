@@ -4,7 +4,7 @@
 
 import type { Broker } from '../../core/broker/broker.ts';
 import type { HttpAuthenticator } from './auth.ts';
-import type { JetStreamClient } from './jetstream-client.ts';
+import type { JetStreamClient } from '../../core/kv/jetstream-client.ts';
 import type { StreamSubjectIndex } from './stream-index.ts';
 import type { StreamCounters } from './event-stream.ts';
 

@@ -10,8 +10,8 @@ import {
   NoRespondersError,
   RequestTimeoutError,
 } from '../../core/broker/errors.ts';
-import { JetStreamApiError, JetStreamUnavailableError } from './jetstream-client.ts';
-import { KvError } from './kv-client.ts';
+import { JetStreamApiError, JetStreamUnavailableError } from '../../core/kv/jetstream-client.ts';
+import { KvError } from '../../core/kv/kv-client.ts';
 import { ObjectStoreError } from './object-client.ts';
 
 export const HTTP_ERRORS = {

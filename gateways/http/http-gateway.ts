@@ -10,7 +10,7 @@ import type { Broker } from '../../core/broker/broker.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
-import { JetStreamClient } from './jetstream-client.ts';
+import { JetStreamClient } from '../../core/kv/jetstream-client.ts';
 import { StreamSubjectIndex } from './stream-index.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
 import { bucketRoutes } from './routes/buckets.ts';

@@ -10,7 +10,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { MessageHeaders } from '../../core/protocol/headers.ts';
-import type { JetStreamClient, StreamInfoWire } from './jetstream-client.ts';
+import type { JetStreamClient, StreamInfoWire } from '../../core/kv/jetstream-client.ts';
 
 export const DEFAULT_CHUNK_SIZE = 128 * 1024;
 const VALID_BUCKET = /^[-_A-Za-z0-9]+$/;

@@ -4,7 +4,7 @@
 // drops it whenever it changes a stream itself.
 
 import { subjectMatches } from '../../core/subject/subject.ts';
-import { JetStreamApiError, JetStreamUnavailableError, type JetStreamClient } from './jetstream-client.ts';
+import { JetStreamApiError, JetStreamUnavailableError, type JetStreamClient } from '../../core/kv/jetstream-client.ts';
 
 export class StreamSubjectIndex {
   private subjects: string[] = [];

@@ -12,7 +12,7 @@ import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
 import type { GatewayContext } from './context.ts';
 import { toProblem } from './errors.ts';
 import type { EventStream } from './event-stream.ts';
-import type { JetStreamClient, StoredMessageWire } from './jetstream-client.ts';
+import type { JetStreamClient, StoredMessageWire } from '../../core/kv/jetstream-client.ts';
 
 export interface TailOptions {
   stream: string;

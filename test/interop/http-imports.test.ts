@@ -1,7 +1,8 @@
 // DESIGN dependency rule for the HTTP gateway: the Broker port (and its typed
-// errors), core/subject, core/auth and core/protocol/headers, plus fastify,
-// openapi-types and Node built-ins; never the router, the engine or the store.
-// JetStream, KV, objects and consumers go through $JS.API requests only.
+// errors), the JetStream/KV client helpers of core/kv, core/subject, core/auth
+// and core/protocol/headers, plus fastify, openapi-types and Node built-ins;
+// never the router, the engine or the store. JetStream, KV, objects and
+// consumers go through $JS.API requests only.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../helpers/servers.ts';
 
 const ROOT = join(PROJECT_ROOT, 'gateways/http');
-const CORE_ALLOWED = /^core\/(broker\/(broker|errors)|protocol\/headers|subject\/[a-z0-9-]+|auth\/[a-z0-9-]+)\.ts$/;
+const CORE_ALLOWED = /^core\/(broker\/(broker|errors)|protocol\/headers|kv\/[a-z0-9-]+|subject\/[a-z0-9-]+|auth\/[a-z0-9-]+)\.ts$/;
 const PACKAGES = new Set(['fastify', 'openapi-types']);
 
 function sources(dir: string): string[] {
@@ -22,7 +23,7 @@ function sources(dir: string): string[] {
 }
 
 describe('http gateway imports', () => {
-  it('http imports - only the Broker port, core/subject, core/auth, headers, fastify and node built-ins', () => {
+  it('http imports - only the Broker port, core/kv, core/subject, core/auth, headers, fastify and node built-ins', () => {
     const files = sources(ROOT);
     assert.ok(files.length > 10);
     const seen = new Set<string>();

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { HttpProblem } from '../errors.ts';
-import type { StreamConfigWire } from '../jetstream-client.ts';
+import type { StreamConfigWire } from '../../../core/kv/jetstream-client.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 
 export const STREAM_NAME_PARAM = {

@@ -3,9 +3,9 @@
 // the engine, so the gateway works the same embedded and against a NATS cluster.
 // Wire JSON keeps its wire names (snake_case); callers pass it through.
 
-import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
-import { NoRespondersError } from '../../core/broker/errors.ts';
-import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import type { Broker, BrokerMessage } from '../broker/broker.ts';
+import { NoRespondersError } from '../broker/errors.ts';
+import type { MessageHeaders } from '../protocol/headers.ts';
 
 export const JS_API_PREFIX = '$JS.API';
 
