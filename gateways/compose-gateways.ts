@@ -5,17 +5,19 @@
 import type { Authorizer } from '../core/auth/authorizer.ts';
 import type { Broker } from '../core/broker/broker.ts';
 import type { Logger } from '../core/server/logger.ts';
-import type { NatsServer } from '../core/server/nats-server.ts';
 import { createKafkaBridge, type KafkaBridge } from '../connectors/kafka/kafka-bridge.ts';
 import type { GatewaysConfig, ListenerSection } from './gateway-config.ts';
 import { createHttpGateway, type HttpGateway } from './http/http-gateway.ts';
 import { createMqttGateway, type MqttGateway } from './mqtt/gateway.ts';
-import { createWebSocketGateway, type WebSocketGateway } from './websocket/websocket-gateway.ts';
+import { createWebSocketGateway, type ConnectionAcceptor, type WebSocketGateway } from './websocket/websocket-gateway.ts';
 
 export interface GatewayDeps {
   broker: Broker;
-  nats: NatsServer;
+  /** Serves NATS over WebSocket: the embedded NatsServer, or a relay to the cluster. */
+  nats: ConnectionAcceptor;
   authorizer: Authorizer;
+  /** The MQTT gateway's name, unique per gateway of a cluster (default 'mqtt'). */
+  name?: string;
   /** With JetStream, MQTT sessions and retained messages live in streams. */
   jetstream: boolean;
   maxPayload: number;
@@ -41,7 +43,7 @@ function addressInUse(error: unknown): boolean {
 export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gateways {
   const { broker, authorizer, logger } = deps;
   const mqtt = config.mqtt.enabled
-    ? createMqttGateway({ broker, authorizer, host: config.mqtt.host, port: config.mqtt.port, persistence: deps.jetstream ? 'jetstream' : 'memory' })
+    ? createMqttGateway({ broker, authorizer, name: deps.name, host: config.mqtt.host, port: config.mqtt.port, persistence: deps.jetstream ? 'jetstream' : 'memory' })
     : null;
   const http = config.http.enabled
     ? createHttpGateway({ broker, authorizer, host: config.http.host, port: config.http.port, maxPayload: deps.maxPayload })

@@ -3,7 +3,7 @@
 // reason, before anything listens. The core's config passes them through.
 
 import { ConfigError } from '../core/config/config-error.ts';
-import { bool, int } from '../core/config/switchboard-config.ts';
+import { bool, int } from '../core/config/setting-values.ts';
 import { validateKafkaBridgeConfig, type KafkaBridgeConfig } from '../connectors/kafka/config.ts';
 
 export interface ListenerSection {

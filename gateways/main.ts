@@ -1,9 +1,10 @@
 // Composition root and command line: reads the configuration (file,
 // environment, flags), builds the core (NATS server, monitoring, JetStream when
-// asked) and starts it; shuts down cleanly on SIGTERM/SIGINT (stop accepting,
-// flush what clients are owed, close the stores).
+// asked) and starts it, or in cluster mode (--nats-url) only the gateways on a
+// NatsBroker; shuts down cleanly on SIGTERM/SIGINT (stop accepting, flush what
+// clients are owed, close the stores).
 
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { createAuthorizer } from '../core/auth/create-authorizer.ts';
@@ -24,11 +25,19 @@ import { createTlsContext } from '../core/server/tls-context.ts';
 import { StartTlsConnection } from '../core/server/tls-connection.ts';
 import { TracingConnection } from '../core/server/tracing-connection.ts';
 import { EmbeddedBroker } from '../core/broker/embedded-broker.ts';
+import { NatsConnectError } from '../core/broker/errors.ts';
+import { NatsBroker } from '../core/broker/nats-broker.ts';
+import { DEFAULT_SERVER_OPTIONS } from '../core/config/server-options.ts';
 import { createGateways, type Gateways } from './compose-gateways.ts';
 import { parseGatewaysConfig } from './gateway-config.ts';
+import { natsTcpRelay } from './websocket/nats-tcp-relay.ts';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Exit code when the NATS cluster cannot be reached at startup (1 is invalid configuration). */
+export const EXIT_CLUSTER_UNREACHABLE = 2;
+/** Logged once everything is listening, in either mode. */
+export const READY_MESSAGE = 'Switchboard ready';
 
 export interface App {
   readonly nats: NatsServer;
@@ -111,6 +120,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
         }
       }
       await gateways.start();
+      logger.info(READY_MESSAGE);
     },
     async stop() {
       // Gateways first (they publish into the core), then stop accepting and
@@ -120,6 +130,65 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
       await nats.stop();
       await jetstream?.stop();
       await monitor?.stop();
+    },
+  };
+}
+
+export interface ClusterApp {
+  /** null until start() has connected to the cluster. */
+  readonly gateways: Gateways | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Cluster mode: no embedded core (no NATS listener, JetStream engine or
+ * monitor); every gateway runs on one NatsBroker against the cluster's
+ * JetStream. start() rejects with NatsConnectError naming the URLs when no
+ * server of the cluster can be reached.
+ */
+export function createClusterApp(config: SwitchboardConfig, logger: Logger): ClusterApp {
+  const cluster = config.cluster;
+  if (cluster === null) throw new Error('createClusterApp needs a cluster configuration (nats_url)');
+  const gatewaysConfig = parseGatewaysConfig(config.sections, config.server.host);
+  const authorizer = createAuthorizer(config.auth);
+  // Each gateway owns the MQTT sessions it serves, by name: a cluster needs one name per instance.
+  const name = config.server.serverName === DEFAULT_SERVER_OPTIONS.serverName ? `switchboard-${hostname()}` : config.server.serverName;
+  let broker: NatsBroker | null = null;
+  let gateways: Gateways | null = null;
+  return {
+    get gateways() {
+      return gateways;
+    },
+    async start() {
+      broker = await NatsBroker.connect({
+        servers: cluster.servers,
+        user: cluster.user,
+        pass: cluster.pass,
+        token: cluster.token,
+        tls: cluster.tls,
+        name,
+        streamReplicas: cluster.streamReplicas,
+      });
+      logger.info({ servers: cluster.servers, streamReplicas: cluster.streamReplicas, name }, `cluster mode: connected to NATS at ${cluster.servers.join(', ')}`);
+      if (cluster.tls !== undefined && gatewaysConfig.websocket.enabled) {
+        logger.warn('NATS over WebSocket is not relayed to a TLS cluster; use the cluster\'s own websocket listener (MQTT over WebSocket still works)');
+      }
+      gateways = createGateways(gatewaysConfig, {
+        broker,
+        nats: cluster.tls === undefined ? natsTcpRelay({ servers: cluster.servers, onError: (server, error) => logger.warn({ server, err: error.message }, 'NATS over WebSocket: server unreachable') }) : (connection) => connection.destroy(),
+        authorizer,
+        name,
+        jetstream: true,
+        maxPayload: config.server.maxPayload,
+        logger,
+      });
+      await gateways.start();
+      logger.info(READY_MESSAGE);
+    },
+    async stop() {
+      await gateways?.stop();
+      await broker?.close();
     },
   };
 }
@@ -152,7 +221,7 @@ function jetStreamFigures(engine: JetStreamEngine, config: SwitchboardConfig): J
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let app: App;
+  let app: { start(): Promise<void>; stop(): Promise<void> };
   let logger: Logger;
   try {
     const loaded = loadConfig(argv, env);
@@ -166,7 +235,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     logger = createLogger(loaded.config.log);
     // Building validates what only the core can check (TLS material) before anything listens.
-    app = createApp(loaded.config, logger);
+    app = loaded.config.cluster === null ? createApp(loaded.config, logger) : createClusterApp(loaded.config, logger);
     if (loaded.configFile) logger.info({ file: loaded.configFile }, 'configuration loaded');
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -175,7 +244,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     throw error;
   }
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    if (!(error instanceof NatsConnectError)) throw error;
+    process.stderr.write(`switchboard: ${error.message}\n`);
+    await app.stop();
+    return EXIT_CLUSTER_UNREACHABLE;
+  }
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {

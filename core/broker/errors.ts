@@ -7,6 +7,15 @@ export class BrokerError extends Error {
   }
 }
 
+/** The NATS server or cluster could not be reached (or refused the credentials) at startup. */
+export class NatsConnectError extends BrokerError {
+  constructor(readonly servers: readonly string[], options?: { cause?: unknown }) {
+    const why = options?.cause instanceof Error ? options.cause.message : String(options?.cause ?? 'unknown error');
+    super(`cannot connect to NATS at ${servers.join(', ')}: ${why}`, options);
+    this.name = 'NatsConnectError';
+  }
+}
+
 export class NoRespondersError extends BrokerError {
   constructor(readonly subject: string, options?: { cause?: unknown }) {
     super(`no responders for ${JSON.stringify(subject)}`, options);

@@ -20,8 +20,9 @@ import type {
   RequestOptions,
   SubscribeOptions,
 } from './broker.ts';
-import { BrokerError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import { BrokerError, NatsConnectError, NoRespondersError, RequestTimeoutError } from './errors.ts';
 import { guardHandler, reportHandlerError, type HandlerErrorListener } from './handler-guard.ts';
+import { withDefaultReplicas } from './stream-replicas.ts';
 import { assertPublishSubject, assertSubscription } from './validate.ts';
 
 export interface NatsBrokerOptions {
@@ -30,6 +31,10 @@ export interface NatsBrokerOptions {
   pass?: string;
   token?: string;
   name?: string;
+  /** TLS to the servers: CA and client certificate files; an empty object requires TLS with the system CAs. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** num_replicas for stream creates that leave it unset (see stream-replicas.ts); default 1. */
+  streamReplicas?: number;
   /** Extra client options (TLS, reconnect policy) passed through unchanged. */
   client?: Partial<ConnectionOptions>;
   /** Hears about subscription handlers that throw (default: stderr). */
@@ -55,7 +60,11 @@ function fromNatsMsg(msg: Msg): BrokerMessage {
 }
 
 export class NatsBroker implements Broker {
-  private constructor(private readonly nc: NatsConnection, private readonly onHandlerError: HandlerErrorListener) {}
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly onHandlerError: HandlerErrorListener,
+    private readonly streamReplicas: number,
+  ) {}
 
   static async connect(options: NatsBrokerOptions): Promise<NatsBroker> {
     try {
@@ -65,12 +74,13 @@ export class NatsBroker implements Broker {
         pass: options.pass,
         token: options.token,
         name: options.name ?? 'switchboard-gateway',
+        tls: options.tls,
         maxReconnectAttempts: -1,
         ...options.client,
       });
-      return new NatsBroker(nc, options.onHandlerError ?? reportHandlerError);
+      return new NatsBroker(nc, options.onHandlerError ?? reportHandlerError, options.streamReplicas ?? 1);
     } catch (cause) {
-      throw new BrokerError(`cannot connect to NATS at ${String(options.servers)}`, { cause });
+      throw new NatsConnectError(typeof options.servers === 'string' ? [options.servers] : options.servers, { cause });
     }
   }
 
@@ -96,7 +106,8 @@ export class NatsBroker implements Broker {
   async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BrokerMessage> {
     assertPublishSubject(subject);
     try {
-      return fromNatsMsg(await this.nc.request(subject, data, { timeout: options.timeoutMs, headers: toNatsHeaders(options.headers) }));
+      const body = withDefaultReplicas(subject, data, this.streamReplicas);
+      return fromNatsMsg(await this.nc.request(subject, body, { timeout: options.timeoutMs, headers: toNatsHeaders(options.headers) }));
     } catch (cause) {
       if (cause instanceof natsErrors.NoRespondersError || (cause instanceof natsErrors.RequestError && cause.isNoResponders())) {
         throw new NoRespondersError(subject, { cause });

@@ -3,6 +3,7 @@
 // so one validator (switchboard-config.ts) checks file, environment and flags.
 
 import { parseArgs } from 'node:util';
+import { CLUSTER_KEYS, clusterFlag } from './cluster-options.ts';
 import { ConfigError } from './config-error.ts';
 
 export const USAGE = `Usage: switchboard [options]
@@ -24,6 +25,17 @@ Gateways (on by default; 0 = any free port):
       --http_gateway_port <port>  HTTP/REST gateway (default 8080)
       --websocket_port <port>  NATS and MQTT over WebSocket (default 8081)
       --no_gateways            start only the NATS core (and monitoring)
+
+Cluster mode (no embedded core; the gateways run on a NATS cluster with JetStream):
+      --nats-url <urls>        comma-separated server URLs, e.g. nats://h1:4222,nats://h2:4222
+                               (nats://user:pass@host or nats://token@host carry credentials)
+      --nats-user <user>       user for the cluster
+      --nats-pass <password>   password for the cluster
+      --nats-token <token>     token for the cluster
+      --nats-tls-ca <file>     CA that signs the cluster's certificates (enables TLS)
+      --nats-tls-cert <file>   client certificate for the cluster
+      --nats-tls-key <file>    client certificate key
+      --stream-replicas <n>    replicas of the streams the gateways create (default 1)
 
 Authentication:
       --user <user>            user required for connections
@@ -53,7 +65,10 @@ Environment (applied over the config file, under the flags):
   SWITCHBOARD_HTTP_PORT, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_MONITOR (false = off),
   SWITCHBOARD_USER, SWITCHBOARD_PASS, SWITCHBOARD_AUTH, SWITCHBOARD_JETSTREAM,
   SWITCHBOARD_STORE_DIR, SWITCHBOARD_LOG_LEVEL, SWITCHBOARD_LOG_FILE,
-  SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY
+  SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY,
+  SWITCHBOARD_NATS_URL, SWITCHBOARD_NATS_USER, SWITCHBOARD_NATS_PASS, SWITCHBOARD_NATS_TOKEN,
+  SWITCHBOARD_NATS_TLS_CA, SWITCHBOARD_NATS_TLS_CERT, SWITCHBOARD_NATS_TLS_KEY,
+  SWITCHBOARD_STREAM_REPLICAS
 `;
 
 export interface CommandLine {
@@ -94,6 +109,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         http_gateway_port: { type: 'string' },
         websocket_port: { type: 'string' },
         no_gateways: { type: 'boolean' },
+        ...Object.fromEntries(CLUSTER_KEYS.map((key) => [clusterFlag(key), { type: 'string' as const }])),
         store_dir: { type: 'string' },
         user: { type: 'string' },
         pass: { type: 'string' },
@@ -146,6 +162,7 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['log_level', 'log_level'],
   ['debug', 'debug'],
   ['trace', 'trace'],
+  ...CLUSTER_KEYS.map((key) => [clusterFlag(key), key] as const),
 ];
 
 /** Flag-style values (strings and booleans) to settings; shared with the environment mapper. */

@@ -1,5 +1,6 @@
 // SWITCHBOARD_* environment variables, mapped like the flags of the same name.
 
+import { CLUSTER_KEYS, clusterFlag } from './cluster-options.ts';
 import { toSettings } from './command-line.ts';
 
 const VARIABLES: Record<string, string> = {
@@ -20,6 +21,7 @@ const VARIABLES: Record<string, string> = {
   SWITCHBOARD_TLS_KEY: 'tlskey',
   SWITCHBOARD_TLS_CA: 'tlscacert',
   SWITCHBOARD_TLS_VERIFY: 'tlsverify',
+  ...Object.fromEntries(CLUSTER_KEYS.map((key) => [`SWITCHBOARD_${key.toUpperCase()}`, clusterFlag(key)])),
 };
 
 /** The config file named by the environment, if any. */

@@ -3,6 +3,7 @@
 // key; the tls and authorization blocks merge key by key). Throws ConfigError
 // naming the key, the reason and where the value came from.
 
+import { CLUSTER_KEYS, clusterFlag } from './cluster-options.ts';
 import { parseCommandLine } from './command-line.ts';
 import { readConfigFile } from './config-file.ts';
 import { configFileFromEnv, settingsFromEnv } from './environment.ts';
@@ -33,6 +34,8 @@ const FLAG_NAMES: Record<string, [flag: string, env: string]> = {
   'authorization.token': ['--auth', 'SWITCHBOARD_AUTH'],
   'authorization.user': ['--user', 'SWITCHBOARD_USER'],
   'authorization.password': ['--pass', 'SWITCHBOARD_PASS'],
+  // Cluster mode: nats_url <- --nats-url, SWITCHBOARD_NATS_URL, and so on.
+  ...Object.fromEntries(CLUSTER_KEYS.map((key) => [key, [`--${clusterFlag(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
 };
 
 function renameForSource(error: ConfigError): ConfigError {

@@ -3,12 +3,13 @@
 // the command line) into it. Every rule that can fail does so here, with the
 // key and the reason, before anything listens.
 
-import { accessSync, constants } from 'node:fs';
 import { parseAuthorization, type AuthOptions } from './auth-options.ts';
 import { ConfigError } from './config-error.ts';
 import { parseDurationMs } from './duration.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options.ts';
 import { parseSize } from './size.ts';
+import { bool, int, readableFile, text } from './setting-values.ts';
+import { CLUSTER_KEYS, parseClusterConfig, type ClusterConfig } from './cluster-options.ts';
 
 export interface TlsOptions {
   certFile: string;
@@ -58,6 +59,8 @@ export interface SwitchboardConfig {
   log: LogConfig;
   /** Sections for the protocol gateways and connectors (mqtt, websocket, http_gateway, kafka), validated by them. */
   sections: Record<string, unknown>;
+  /** Cluster mode: the gateways run on this NATS cluster and no embedded core starts. null = embedded. */
+  cluster: ClusterConfig | null;
 }
 
 export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({ host: '127.0.0.1', port: 8222, required: false });
@@ -75,26 +78,6 @@ function isObject(value: unknown): value is Wire {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function int(value: unknown, key: string, min: number, max: number): number {
-  const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-export function bool(value: unknown, key: string): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && /^(true|yes|on|1)$/i.test(value)) return true;
-  if (typeof value === 'string' && /^(false|no|off|0)$/i.test(value)) return false;
-  throw new ConfigError(key, `must be true or false, got ${JSON.stringify(value)}`);
-}
-
-function text(value: unknown, key: string): string {
-  if (typeof value === 'string' && value.trim().length > 0) return value.trim();
-  throw new ConfigError(key, `must be a non-empty string, got ${JSON.stringify(value)}`);
-}
-
 /** "host:port", "[v6]:port" or ":port". */
 function hostPort(value: unknown, key: string): { host?: string; port: number } {
   const s = text(value, key);
@@ -102,16 +85,6 @@ function hostPort(value: unknown, key: string): { host?: string; port: number } 
   if (!m) throw new ConfigError(key, `must be "host:port", got ${JSON.stringify(s)}`);
   const host = m[1] ?? m[2];
   return { host: host === '' ? undefined : host, port: int(m[3], key, 0, 65535) };
-}
-
-function readableFile(value: unknown, key: string): string {
-  const path = text(value, key);
-  try {
-    accessSync(path, constants.R_OK);
-  } catch (cause) {
-    throw new ConfigError(key, `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
-  }
-  return path;
 }
 
 function parseTls(wire: unknown, key: string): TlsOptions {
@@ -284,6 +257,7 @@ function build(wire: Wire): SwitchboardConfig {
         if (bool(v, key)) for (const section of ['mqtt', 'http_gateway', 'websocket']) sections[section] = { ...(isObject(sections[section]) ? (sections[section] as Wire) : {}), enabled: false };
         break;
       default:
+        if ((CLUSTER_KEYS as readonly string[]).includes(key)) break; // below, together
         if (SECTIONS.has(key)) sections[key] = isObject(v) && isObject(sections[key]) ? { ...(v as Wire), ...(sections[key] as Wire) } : v;
         else if (UNSUPPORTED.has(key)) throw new ConfigError(key, 'is a nats-server feature Switchboard does not implement');
         else if (!IGNORED.has(key)) throw new ConfigError(key, 'unknown key');
@@ -298,5 +272,5 @@ function build(wire: Wire): SwitchboardConfig {
   if (tls) server.tls = { verify: tls.verify };
   // nats-server binds monitoring on the client host unless told otherwise.
   if (monitor !== null && !monitorHostSet && (wire.host ?? wire.net ?? wire.addr ?? wire.listen) !== undefined) monitor.host = server.host;
-  return { server, monitor, auth, tls, jetstream, log, sections };
+  return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire) };
 }

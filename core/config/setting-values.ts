@@ -1,0 +1,35 @@
+// Validators for single setting values, shared by every part of the
+// configuration: each throws ConfigError naming the key and what was wrong.
+
+import { accessSync, constants } from 'node:fs';
+import { ConfigError } from './config-error.ts';
+
+export function int(value: unknown, key: string, min: number, max: number): number {
+  const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function bool(value: unknown, key: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|yes|on|1)$/i.test(value)) return true;
+  if (typeof value === 'string' && /^(false|no|off|0)$/i.test(value)) return false;
+  throw new ConfigError(key, `must be true or false, got ${JSON.stringify(value)}`);
+}
+
+export function text(value: unknown, key: string): string {
+  if (typeof value === 'string' && value.trim().length > 0) return value.trim();
+  throw new ConfigError(key, `must be a non-empty string, got ${JSON.stringify(value)}`);
+}
+
+export function readableFile(value: unknown, key: string): string {
+  const path = text(value, key);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (cause) {
+    throw new ConfigError(key, `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
+  return path;
+}
