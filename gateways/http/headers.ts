@@ -13,6 +13,7 @@
 
 import type { FastifyReply } from 'fastify';
 import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { HttpProblem } from './errors.ts';
 
 export const HEADER_PREFIX = 'x-nats-header-';
 
@@ -86,4 +87,24 @@ export function natsHeadersToJson(headers: MessageHeaders | null): Record<string
   const out: Record<string, string[]> = {};
   for (const [key, value] of headers) (out[key] ??= []).push(value);
   return out;
+}
+
+/**
+ * NATS headers from their JSON form (the inverse of natsHeadersToJson: a name maps
+ * to a string or a list of strings), or null for none. Names are kept as spelled:
+ * in JSON the client writes NATS headers directly, not HTTP ones.
+ */
+export function natsHeadersFromJson(json: unknown): MessageHeaders | null {
+  if (json === undefined) return null;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new HttpProblem('invalid_header', 'headers must be an object of name -> string or [string]');
+  let headers: MessageHeaders | null = null;
+  for (const [name, value] of Object.entries(json)) {
+    if (!HTTP_TOKEN.test(name)) throw new HttpProblem('invalid_header', `invalid NATS header name ${JSON.stringify(name)}`, { header: name });
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (typeof one !== 'string' || /[\r\n]/.test(one)) throw new HttpProblem('invalid_header', `header ${name} needs string values without CR or LF`, { header: name });
+      headers ??= new MessageHeaders();
+      headers.append(name, one);
+    }
+  }
+  return headers;
 }

@@ -13,6 +13,7 @@ import { installProblemHandlers } from './errors.ts';
 import { JetStreamClient } from '../../core/kv/jetstream-client.ts';
 import { StreamSubjectIndex } from './stream-index.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
+import { batchPublishRoutes } from './routes/batch-publish.ts';
 import { bucketRoutes } from './routes/buckets.ts';
 import { consumerRoutes } from './routes/consumers.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -129,6 +130,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       done();
     });
     await v1.register(subjectRoutes, ctx);
+    await v1.register(batchPublishRoutes, ctx);
     await v1.register(streamRoutes, ctx);
     await v1.register(streamMessageRoutes, ctx);
     await v1.register(consumerRoutes, ctx);

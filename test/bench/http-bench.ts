@@ -4,7 +4,7 @@
 // comes from autocannon in this process, so generator and server each get a core.
 // Not part of `npm test` or `npm run bench`'s table:
 //
-//   npm run bench:http -- [--quick] [--connections N] [--only baseline,publish,kv-put,kv-get,sse-fanout]
+//   npm run bench:http -- [--quick] [--connections N] [--only baseline,publish,publish-batch,kv-put,kv-get,sse-fanout]
 //
 // `baseline` is bare fastify answering the same POST without a broker: the
 // ceiling for any fastify app on this machine, to read the other figures against.
@@ -94,6 +94,19 @@ export async function benchPublish(base: string, plan: HttpBenchPlan): Promise<H
   return figure('publish 16 B (202)', result);
 }
 
+/** Messages per request in the batch scenario. */
+const BATCH_LINES = 100;
+
+/** POST /v1/messages with 100 NDJSON lines of 16 B each: messages/s through the batch route. */
+export async function benchPublishBatch(base: string, plan: HttpBenchPlan): Promise<HttpFigure> {
+  const body = Array.from({ length: BATCH_LINES }, () => JSON.stringify({ subject: 'bench.http', data: 'x'.repeat(16) })).join('\n');
+  const options = { url: `${base}/v1/messages`, method: 'POST' as const, headers: { 'content-type': 'application/x-ndjson' }, body, connections: plan.connections };
+  await cannon({ ...options, amount: Math.ceil(plan.warmup / 10) }); // warm-up
+  const result = await cannon({ ...options, duration: plan.capSeconds });
+  const requests = figure('publish batch', result);
+  return { scenario: `publish batch (${BATCH_LINES} × 16 B per request)`, value: requests.value * BATCH_LINES, unit: 'messages/s', details: { ...requests.details, requestsPerSecond: requests.value } };
+}
+
 async function call(base: string, method: string, path: string, body?: string): Promise<number> {
   const res = await fetch(`${base}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body });
   await res.arrayBuffer();
@@ -162,13 +175,14 @@ async function main(): Promise<void> {
   if (values.serve) return serve(values.baseline === true);
   const quick = values.quick === true;
   const plan: HttpBenchPlan = { connections: Number(values.connections ?? 64), warmup: quick ? 2_000 : 5_000, capSeconds: quick ? 5 : 15 };
-  const only = values.only?.split(',') ?? ['baseline', 'publish', 'kv-put', 'kv-get', 'sse-fanout'];
+  const only = values.only?.split(',') ?? ['baseline', 'publish', 'publish-batch', 'kv-put', 'kv-get', 'sse-fanout'];
   const figures: HttpFigure[] = [];
   for (const name of only) {
     const server = await startHttpBenchServer(name === 'baseline');
     try {
       if (name === 'baseline') figures.push({ ...(await benchPublish(server.base, plan)), scenario: 'bare fastify 202 (ceiling)' });
       else if (name === 'publish') figures.push(await benchPublish(server.base, plan));
+      else if (name === 'publish-batch') figures.push(await benchPublishBatch(server.base, plan));
       else if (name === 'kv-put') figures.push(await benchKvPut(server.base, plan));
       else if (name === 'kv-get') figures.push(await benchKvGet(server.base, plan));
       else if (name === 'sse-fanout') figures.push(await benchSseFanOut(server.base, 1000, quick ? 100 : 500, quick ? 10_000 : 30_000));

@@ -54,6 +54,20 @@ describe('http auth with users and permissions', () => {
     assert.equal(admin.status, 202);
   });
 
+  it('http auth - a batch applies the permissions per line: the denied line is 403 in its slot, the allowed one goes out', async () => {
+    const body = '{"subject":"orders.batch","data":"x"}\n{"subject":"billing.batch","data":"x"}\n';
+    const res = await fetch(`${f.base}/v1/messages`, { method: 'POST', headers: { authorization: basic('alice', 's3cret'), 'content-type': 'application/x-ndjson' }, body });
+    assert.equal(res.status, 200);
+    const { published, results } = await res.json();
+    assert.equal(published, 1);
+    assert.deepEqual(results[0], { subject: 'orders.batch', size: 1 });
+    assert.equal(results[1].error.status, 403);
+    assert.equal(results[1].error.code, 'permission_denied');
+    assert.equal(results[1].error.subject, 'billing.batch');
+    const anonymous = await fetch(`${f.base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    assert.equal(anonymous.status, 401);
+  });
+
   it('http auth - subscribe permissions: 403 for a denied subject, deny rules cut into wildcards', async () => {
     const denied = await fetch(`${f.base}/v1/subjects/billing.*`, { headers: { authorization: basic('alice', 's3cret') } });
     assert.equal(denied.status, 403);

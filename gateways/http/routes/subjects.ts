@@ -4,16 +4,16 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BrokerMessage, BrokerSubscription } from '../../../core/broker/broker.ts';
-import { isValidPublishSubject, isValidQueueName, isValidSubscriptionSubject } from '../../../core/subject/subject.ts';
-import { requirePublish, requireSubscribe } from '../auth.ts';
+import { isValidQueueName, isValidSubscriptionSubject } from '../../../core/subject/subject.ts';
+import { requireSubscribe } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { messageEnvelope, MESSAGE_ENVELOPE_SCHEMA, type PayloadEncoding } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
 import { eventStreamFor } from '../event-stream.ts';
 import { applyNatsHeadersToReply, natsHeadersFromHttp } from '../headers.ts';
 import type { RouteDocSchema } from '../openapi.ts';
+import { capturedByStream, checkPublish, publishChecked, type OutgoingMessage } from '../publisher.ts';
 import { acceptRawBodies, bodyBytes } from '../raw-body.ts';
-
 
 const HEADER_RULES = `Request headers named \`Nats-*\` (e.g. \`Nats-Msg-Id\`) are carried as NATS headers with their canonical spelling; \`X-Nats-Header-<Name>: v\` becomes NATS header \`<Name>: v\`. Repeated headers keep every value. Nothing else is forwarded.`;
 
@@ -110,40 +110,25 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
   app.post('/v1/subjects/:subject', { schema: publishSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
     const { subject } = request.params as { subject: string };
     const query = request.query as PublishQuery;
-    if (!isValidPublishSubject(subject)) throw new HttpProblem('invalid_subject', `cannot publish to ${JSON.stringify(subject)}: wildcards and empty tokens are not allowed`, { subject });
-    requirePublish(request.principal, subject);
-    if (query.reply !== undefined && !isValidPublishSubject(query.reply)) {
-      throw new HttpProblem('invalid_subject', `invalid reply subject ${JSON.stringify(query.reply)}`, { subject: query.reply });
-    }
-    const headers = natsHeadersFromHttp(request.raw.rawHeaders);
-    const body = bodyBytes(request.body);
-    const size = body.length + (headers === null ? 0 : headers.encode().length);
-    // NATS counts the header block against max_payload too.
-    if (size > ctx.maxPayload) throw new HttpProblem('payload_too_large', `message is ${size} bytes with headers, max_payload is ${ctx.maxPayload}`, { size, max_payload: ctx.maxPayload });
+    const message: OutgoingMessage = {
+      subject,
+      body: bodyBytes(request.body),
+      headers: natsHeadersFromHttp(request.raw.rawHeaders),
+      ...(query.reply === undefined ? {} : { reply: query.reply }),
+    };
+    checkPublish(ctx, request.principal, message);
 
     if (query.request === '1' || query.request === 'true') {
       if (query.reply !== undefined) throw new HttpProblem('invalid_request', 'reply cannot be combined with request=1: the gateway owns the reply subject');
       ctx.stats.requests++;
       const timeoutMs = Math.min(query.timeout ?? ctx.defaultRequestTimeoutMs, ctx.maxRequestTimeoutMs);
-      const answer: BrokerMessage = await ctx.broker.request(subject, body, { timeoutMs, ...(headers === null ? {} : { headers }) });
+      const answer: BrokerMessage = await ctx.broker.request(subject, message.body, { timeoutMs, ...(message.headers === null ? {} : { headers: message.headers }) });
       applyNatsHeadersToReply(reply, answer.headers);
       reply.type(answer.headers?.get('Content-Type') ?? 'application/octet-stream');
       return reply.code(200).send(Buffer.from(answer.data.buffer, answer.data.byteOffset, answer.data.byteLength));
     }
-    // Stream subjects answer with the PubAck. A publish carrying JetStream headers
-    // (Nats-Msg-Id, Nats-Expected-*) looks at the current stream list, not the cached
-    // one, so a stream created a moment ago still answers with its PubAck.
-    if (headers !== null && headers.keys().some((key) => key === 'Nats-Msg-Id' || key.startsWith('Nats-Expected-'))) ctx.streamSubjects.invalidate();
-    // The hot path: a fresh cached answer needs no await.
-    const inStream = query.reply === undefined && (ctx.streamSubjects.belongsToStreamCached(subject) ?? (await ctx.streamSubjects.belongsToStream(subject)));
-    if (inStream) {
-      const ack = await ctx.jetstream.publish(subject, body, headers);
-      ctx.stats.published++;
-      return reply.code(200).send(ack);
-    }
-    await ctx.broker.publish(subject, body, { ...(headers === null ? {} : { headers }), ...(query.reply === undefined ? {} : { reply: query.reply }) });
-    ctx.stats.published++;
-    return reply.code(202).send({ subject, size: body.length });
+    const result = await publishChecked(ctx, message, await capturedByStream(ctx, message));
+    return result.kind === 'stored' ? reply.code(200).send(result.ack) : reply.code(202).send({ subject: result.subject, size: result.size });
   });
 
   app.get('/v1/subjects/:subject', { schema: subscribeSchema }, async (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,0 +1,62 @@
+// One message from HTTP into the broker, shared by the single publish route and
+// the batch route so both apply the same rules: subject syntax, the principal's
+// publish permission, max_payload counted with the header block, and the choice
+// between a stream (PubAck) and the core (fire and forget).
+
+import type { Principal } from '../../core/auth/authorizer.ts';
+import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import { isValidPublishSubject } from '../../core/subject/subject.ts';
+import { requirePublish } from './auth.ts';
+import type { GatewayContext } from './context.ts';
+import { HttpProblem } from './errors.ts';
+import type { PubAck } from '../../core/kv/jetstream-client.ts';
+
+export interface OutgoingMessage {
+  readonly subject: string;
+  readonly body: Buffer;
+  readonly headers: MessageHeaders | null;
+  readonly reply?: string;
+}
+
+/** A stream captured the message (its PubAck), or the core took it. */
+export type PublishResult = { readonly kind: 'stored'; readonly ack: PubAck } | { readonly kind: 'sent'; readonly subject: string; readonly size: number };
+
+/** Throws an HttpProblem when the message may not be published as it is. */
+export function checkPublish(ctx: GatewayContext, principal: Principal, message: OutgoingMessage): void {
+  const { subject, reply } = message;
+  if (!isValidPublishSubject(subject)) throw new HttpProblem('invalid_subject', `cannot publish to ${JSON.stringify(subject)}: wildcards and empty tokens are not allowed`, { subject });
+  requirePublish(principal, subject);
+  if (reply !== undefined && !isValidPublishSubject(reply)) throw new HttpProblem('invalid_subject', `invalid reply subject ${JSON.stringify(reply)}`, { subject: reply });
+  // NATS counts the header block against max_payload too.
+  const size = message.body.length + (message.headers === null ? 0 : message.headers.encode().length);
+  if (size > ctx.maxPayload) throw new HttpProblem('payload_too_large', `message is ${size} bytes with headers, max_payload is ${ctx.maxPayload}`, { size, max_payload: ctx.maxPayload });
+}
+
+/**
+ * Whether a stream captures the message. A publish carrying JetStream headers
+ * (Nats-Msg-Id, Nats-Expected-*) looks at the current stream list, not the cached
+ * one, so a stream created a moment ago still answers with its PubAck. A message
+ * with its own reply subject goes to the core: the reply owner wants the answer.
+ */
+export async function capturedByStream(ctx: GatewayContext, message: OutgoingMessage): Promise<boolean> {
+  if (message.reply !== undefined) return false;
+  const headers = message.headers;
+  if (headers !== null && headers.keys().some((key) => key === 'Nats-Msg-Id' || key.startsWith('Nats-Expected-'))) ctx.streamSubjects.invalidate();
+  return ctx.streamSubjects.belongsToStreamCached(message.subject) ?? ctx.streamSubjects.belongsToStream(message.subject);
+}
+
+/**
+ * Publishes a checked message. The publish is issued before this returns, so
+ * calls made one after another reach the broker in that order.
+ */
+export async function publishChecked(ctx: GatewayContext, message: OutgoingMessage, inStream: boolean): Promise<PublishResult> {
+  const { subject, body, headers } = message;
+  if (inStream) {
+    const ack = await ctx.jetstream.publish(subject, body, headers);
+    ctx.stats.published++;
+    return { kind: 'stored', ack };
+  }
+  await ctx.broker.publish(subject, body, { ...(headers === null ? {} : { headers }), ...(message.reply === undefined ? {} : { reply: message.reply }) });
+  ctx.stats.published++;
+  return { kind: 'sent', subject, size: body.length };
+}
