@@ -552,7 +552,8 @@ export class Consumer implements AckTrackerOwner {
     if (this.npc < 0) this.npc = this.numPending();
     else if (last > this.npcLast) this.npc += this.filters.numPending(store, Math.max(this.npcLast + 1, this.sseq));
     this.npcLast = last;
-    this.npc = Math.min(this.npc, Math.max(0, last - this.sseq + 1));
+    // The last_per_subject set still to serve sits below sseq, so it adds to the cap.
+    this.npc = Math.min(this.npc, Math.max(0, last - this.sseq + 1) + (this.lps?.length ?? 0));
   }
 }
 
