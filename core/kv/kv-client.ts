@@ -75,6 +75,20 @@ export function keySubject(bucket: string, storedKey: string): string {
   return `$KV.${bucket}.${storedKey}`;
 }
 
+/** An entry from a stored message's parts; the operation is the `KV-Operation` marker (ADR-8), PUT without one. */
+export function entryOf(bucket: string, subject: string, headers: MessageHeaders | null, value: Buffer, revision: number, created: string): KvEntry {
+  const op = headers?.get('KV-Operation');
+  const prefix = `$KV.${bucket}.`;
+  return {
+    bucket,
+    key: decodeKey(subject.startsWith(prefix) ? subject.slice(prefix.length) : subject),
+    revision,
+    operation: op === 'DEL' || op === 'PURGE' ? op : 'PUT',
+    created,
+    value,
+  };
+}
+
 export class KvClient {
   constructor(readonly js: JetStreamClient) {}
 
@@ -116,16 +130,7 @@ export class KvClient {
 
   entryFrom(bucket: string, m: StoredMessageWire): KvEntry {
     const headers = m.hdrs === undefined ? null : parseHeaders(Buffer.from(m.hdrs, 'base64'));
-    const op = headers?.get('KV-Operation');
-    const prefix = `$KV.${bucket}.`;
-    return {
-      bucket,
-      key: decodeKey(m.subject.startsWith(prefix) ? m.subject.slice(prefix.length) : m.subject),
-      revision: m.seq,
-      operation: op === 'DEL' || op === 'PURGE' ? op : 'PUT',
-      created: m.time,
-      value: m.data === undefined ? Buffer.alloc(0) : Buffer.from(m.data, 'base64'),
-    };
+    return entryOf(bucket, m.subject, headers, m.data === undefined ? Buffer.alloc(0) : Buffer.from(m.data, 'base64'), m.seq, m.time);
   }
 
   /** The latest entry for a key (a DEL/PURGE marker included), or null. */

@@ -1,0 +1,142 @@
+// Watching a KV bucket over the Broker port, as the official clients do (ADR-8):
+// an ephemeral push consumer on KV_<bucket>, filtered to the watched keys,
+// delivering to a private inbox with no acks. `last` starts with the newest
+// entry of every key (deliver last_per_subject), `history` with every stored
+// revision, `updates` with nothing stored. The stream sequence, timestamp and
+// pending count come from the `$JS.ACK` reply subject of each delivery.
+
+import { randomBytes } from 'node:crypto';
+import type { Broker, BrokerMessage, BrokerSubscription } from '../broker/broker.ts';
+import type { JetStreamClient } from './jetstream-client.ts';
+import { entryOf, keySubject, streamName, type KvEntry } from './kv-client.ts';
+
+export type KvWatchInclude = 'last' | 'history' | 'updates';
+
+export interface KvWatchOptions {
+  /** Stored-key filter (`*`/`>` wildcards); every key by default. */
+  filter?: string;
+  include?: KvWatchInclude;
+  /** Deliver values without bodies (key listings). */
+  headersOnly?: boolean;
+}
+
+/** A delivery went missing (dropped as a slow consumer, or the consumer was lost): the watch ends. */
+export class KvWatchGapError extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly lastRevision: number,
+  ) {
+    super(`watch of bucket ${JSON.stringify(bucket)} lost a delivery after revision ${lastRevision}`);
+    this.name = 'KvWatchGapError';
+  }
+}
+
+export interface KvWatcher {
+  /** Settles once the entries stored when the watch began have all been delivered. */
+  readonly initialDone: Promise<void>;
+  /** Settles when the watch ends: resolves after stop(), rejects on a gap or a failing callback. */
+  readonly closed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DELIVER_POLICY: Record<KvWatchInclude, string> = { last: 'last_per_subject', history: 'all', updates: 'new' };
+
+/**
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` (9 tokens)
+ * or the v2 form with domain and account hash in front (12 or more tokens).
+ */
+function ackInfo(reply: string): { streamSeq: number; deliverySeq: number; timestampNs: bigint; pending: number } | null {
+  const t = reply.split('.');
+  if (t[0] !== '$JS' || t[1] !== 'ACK') return null;
+  const at = t.length === 9 ? 4 : t.length >= 12 ? 6 : -1;
+  if (at < 0) return null;
+  return { streamSeq: Number(t[at + 1]), deliverySeq: Number(t[at + 2]), timestampNs: BigInt(t[at + 3]), pending: Number(t[at + 4]) };
+}
+
+const NANOS_PER_MS = 1_000_000n;
+
+export async function watchBucket(
+  broker: Broker,
+  js: JetStreamClient,
+  bucket: string,
+  options: KvWatchOptions,
+  onEntry: (entry: KvEntry, initial: boolean) => void,
+): Promise<KvWatcher> {
+  const include = options.include ?? 'last';
+  const stream = streamName(bucket);
+  const inbox = `_INBOX.kvw.${randomBytes(12).toString('hex')}`;
+  let initial = include !== 'updates';
+  let lastDelivery = 0;
+  let lastRevision = 0;
+  let consumer: string | null = null;
+  let ended = false;
+  let markInitialDone!: () => void;
+  const initialDone = new Promise<void>((resolve) => (markInitialDone = resolve));
+  let resolveClosed!: () => void;
+  let rejectClosed!: (error: unknown) => void;
+  const closed = new Promise<void>((resolve, reject) => {
+    resolveClosed = resolve;
+    rejectClosed = reject;
+  });
+  closed.catch(() => {}); // a caller that only stops the watch need not observe the failure
+  const finishInitial = (): void => {
+    initial = false;
+    markInitialDone();
+  };
+  if (!initial) finishInitial();
+
+  const end = async (error: unknown): Promise<void> => {
+    if (ended) return;
+    ended = true;
+    subscription.unsubscribe();
+    markInitialDone();
+    if (consumer !== null) await js.api('CONSUMER.DELETE', [stream, consumer]).catch(() => {}); // gone already is fine
+    if (error === null) resolveClosed();
+    else rejectClosed(error);
+  };
+
+  const onMessage = (m: BrokerMessage): void => {
+    if (ended || m.reply === null) return; // idle heartbeats and flow control carry no $JS.ACK reply
+    const ack = ackInfo(m.reply);
+    if (ack === null) return;
+    if (ack.deliverySeq !== lastDelivery + 1) {
+      void end(new KvWatchGapError(bucket, lastRevision));
+      return;
+    }
+    lastDelivery = ack.deliverySeq;
+    lastRevision = ack.streamSeq;
+    const value = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+    const created = new Date(Number(ack.timestampNs / NANOS_PER_MS)).toISOString();
+    const wasInitial = initial;
+    if (initial && ack.pending === 0) finishInitial();
+    try {
+      onEntry(entryOf(bucket, m.subject, m.headers, value, ack.streamSeq, created), wasInitial);
+    } catch (error) {
+      void end(error);
+    }
+  };
+
+  const subscription: BrokerSubscription = await broker.subscribe(inbox, onMessage);
+  try {
+    const created = await js.api<{ name: string; num_pending: number }>('CONSUMER.CREATE', [stream], {
+      stream_name: stream,
+      config: {
+        deliver_subject: inbox,
+        deliver_policy: DELIVER_POLICY[include],
+        ack_policy: 'none',
+        filter_subject: keySubject(bucket, options.filter ?? '>'),
+        headers_only: options.headersOnly === true,
+        mem_storage: true,
+        num_replicas: 1,
+      },
+    });
+    consumer = created.name;
+    if (ended) await js.api('CONSUMER.DELETE', [stream, consumer]).catch(() => {});
+    // Nothing stored to replay and nothing delivered yet: the initial set is empty.
+    if (initial && created.num_pending === 0 && lastDelivery === 0) finishInitial();
+  } catch (error) {
+    await end(error);
+    throw error;
+  }
+  return { initialDone, closed, stop: () => end(null) };
+}
