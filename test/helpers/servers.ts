@@ -118,24 +118,64 @@ export async function startNatsServerWithConfig(config: string, port?: number): 
   return spawnNatsServer(['-c', file], chosen, () => rmSync(dir, { recursive: true, force: true }));
 }
 
+/** What gateways/main.ts logs (READY_MESSAGE) once everything listens, in either mode; not imported, to keep this helper light. */
+const READY_MESSAGE = 'Switchboard ready';
+
+/** The ports a Switchboard process's gateways bound (null: that gateway is off). */
+export interface GatewayPorts {
+  mqtt: number | null;
+  http: number | null;
+  websocket: number | null;
+}
+
+export interface SwitchboardProcess extends RunningServer {
+  readonly child: ChildProcess;
+  readonly gateways: GatewayPorts;
+}
+
+/** The process logs "<name> listening on host:port" for each gateway (compose-gateways.ts). */
+function gatewayPorts(log: string): GatewayPorts {
+  const port = (name: string): number | null => {
+    const match = new RegExp(`"${name} listening on [^"]*:(\\d+)"`).exec(log);
+    return match === null ? null : Number(match[1]);
+  };
+  return { mqtt: port('MQTT'), http: port('HTTP gateway'), websocket: port('WebSocket') };
+}
+
 /**
- * Switchboard as a real child process (for restart, kill -9 and benchmark tests).
+ * Switchboard as a real child process (for restart, kill -9, cluster and benchmark tests).
  * Every listener gets a free port and JetStream a fresh store, unless args say otherwise.
+ * With `--nats-url` in args it runs in cluster mode: no NATS listener of its own, so
+ * `port` is 0 and `url` the cluster's URL list. Resolves once everything listens.
  */
-export async function startSwitchboardProcess(args: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
-  const chosen = port ?? (await freePort());
-  const isolation = ['-m', '0', '--mqtt_port', '0', '--http_gateway_port', '0', '--websocket_port', '0'];
-  if (!args.includes('-sd') && !args.includes('--store_dir')) isolation.push('-sd', mkdtempSync(join(tmpdir(), 'switchboard-store-')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', String(chosen), ...isolation, ...args], {
+export async function startSwitchboardProcess(args: string[] = [], port?: number): Promise<SwitchboardProcess> {
+  const clusterUrl = args.includes('--nats-url') ? args[args.indexOf('--nats-url') + 1] : undefined;
+  const chosen = clusterUrl !== undefined ? 0 : (port ?? (await freePort()));
+  const isolation = ['--mqtt_port', '0', '--http_gateway_port', '0', '--websocket_port', '0'];
+  if (clusterUrl === undefined) {
+    isolation.push('-a', '127.0.0.1', '-p', String(chosen), '-m', '0');
+    if (!args.includes('-sd') && !args.includes('--store_dir')) isolation.push('-sd', mkdtempSync(join(tmpdir(), 'switchboard-store-')));
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', ...isolation, ...args], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await waitForOutput(child, 'NATS listening');
+  let log: string;
+  try {
+    log = await waitForOutput(child, READY_MESSAGE, 30_000);
+  } catch (error) {
+    await stopChild(child, 'SIGKILL');
+    throw error;
+  }
+  // Keep reading, so a chatty process never blocks on a full pipe.
+  child.stdout?.resume();
+  child.stderr?.resume();
   return {
-    name: 'switchboard-process',
+    name: clusterUrl === undefined ? 'switchboard-process' : 'switchboard-gateway',
     child,
     port: chosen,
-    url: `nats://127.0.0.1:${chosen}`,
+    url: clusterUrl ?? `nats://127.0.0.1:${chosen}`,
+    gateways: gatewayPorts(log),
     stop: () => stopChild(child),
   };
 }

@@ -6,22 +6,14 @@ import { describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import mqtt from 'mqtt';
-import { startSwitchboardProcess, waitForOutput } from '../helpers/servers.ts';
-
-function listenPort(log: string, name: string): number {
-  const m = new RegExp(`${name} listening on [^:]+:(\\d+)`).exec(log);
-  assert.ok(m, `${name} listener in the log`);
-  return Number(m[1]);
-}
+import { startSwitchboardProcess } from '../helpers/servers.ts';
 
 describe('composed server', () => {
   it('server - one process serves NATS, MQTT, HTTP and WebSocket on one set of subjects', async () => {
     const server = await startSwitchboardProcess();
     try {
-      const log = await waitForOutput(server.child, 'WebSocket listening');
-      const mqttPort = listenPort(log, 'MQTT');
-      const httpPort = listenPort(log, 'HTTP gateway');
-      listenPort(log, 'WebSocket');
+      const { mqtt: mqttPort, http: httpPort, websocket: wsPort } = server.gateways;
+      assert.ok(mqttPort !== null && httpPort !== null && wsPort !== null, 'every gateway listening');
 
       const nc = await connect({ servers: server.url });
       const seen: string[] = [];
