@@ -1,4 +1,4 @@
-// Command line of `npm run bench -- [options]`.
+// Command line of `npm run bench:core -- [options]`.
 
 import { parseArgs } from 'node:util';
 import { TARGETS, type TargetName } from './bench-servers.ts';
@@ -16,7 +16,7 @@ export interface BenchOptions {
   readonly help: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [options]
+export const USAGE = `Usage: npm run bench:core -- [options]
 
   --only <names>     comma-separated scenarios: an exact name, or a part of names: ${SCENARIOS.map((s) => s.name).join(', ')}
   --quick            about a tenth of the messages, a 5 s cap per run, one run each

@@ -2,7 +2,7 @@
 // requests/s, and SSE fan-out deliveries/s. The server (Switchboard core with
 // JetStream, EmbeddedBroker, HTTP gateway) runs in a child process; the load
 // comes from autocannon in this process, so generator and server each get a core.
-// Not part of `npm test` or `npm run bench`'s table:
+// A section of `npm run bench`; alone:
 //
 //   npm run bench:http -- [--quick] [--connections N] [--only baseline,publish,publish-batch,kv-put,kv-get,sse-fanout]
 //

@@ -1,8 +1,8 @@
 // Kafka bridge throughput, each way, with 1 KiB messages, against librdkafka's
-// mock cluster (kcat) behind the test proxy. Not an `npm run bench` scenario:
-// that harness compares Switchboard with nats-server, and there is no Kafka
-// counterpart to pair with here.
-//   npm run bench:kafka -- [messages=100000] [phases=out,out-kafkajs,in,in-kafkajs,js-in,js-out]
+// mock cluster (kcat) behind the test proxy. A section of `npm run bench`; there
+// is no Kafka-bridge counterpart to pair with, so kafkajs alone on the same
+// records is the reference.
+//   npm run bench:kafka -- [<messages, default 100000>] [<phases, default out,out-kafkajs,in,in-kafkajs,js-in,js-out>]
 // The *-kafkajs phases run kafkajs alone on the same records (no bridge, no NATS):
 // the ceiling the bridge can reach on this machine with this mock.
 // Everything binds 127.0.0.1; each phase is bounded by a message count and a time cap.
@@ -16,6 +16,7 @@ import { startKafkaMock } from '../helpers/kafka-mock.ts';
 import { startKafkaProxy } from '../helpers/kafka-proxy.ts';
 
 const COUNT = Number(process.argv[2] ?? 100_000);
+if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error(`the message count must be a positive integer, got ${JSON.stringify(process.argv[2])}`);
 const PHASES = (process.argv[3] ?? 'out,out-kafkajs,in,in-kafkajs,js-in,js-out').split(',');
 const SIZE = 1024;
 const CAP_MS = 120_000;

@@ -1,4 +1,4 @@
-// Summarise a V8 .cpuprofile (from `npm run bench -- --cpu-prof`): the
+// Summarise a V8 .cpuprofile (from `npm run bench:core -- --cpu-prof`): the
 // functions with the most self time and the most total time, so hot spots can
 // be read without opening DevTools.
 //

@@ -1,4 +1,4 @@
-// `npm run bench`: runs each scenario against a fresh Switchboard process and,
+// `npm run bench:core` (the core section of `npm run bench`): runs each scenario against a fresh Switchboard process and,
 // when installed, a fresh nats-server, side by side; prints the comparison and
 // writes it to .bench/results.json. Not part of `npm test`.
 

@@ -2,7 +2,7 @@
 // plus the WebSocket gateway, in a child process) and, when installed, Debian's
 // nats-server with its `websocket {}` listener. One raw publisher and one raw
 // subscriber, both on the same path, so the ratio WS/TCP is the cost of the
-// framing layer. Not part of `npm test` or `npm run bench`'s scenario table:
+// framing layer. A section of `npm run bench`; alone:
 //
 //   npm run bench:websocket -- [--quick] [--size <bytes>] [--path tcp|ws] [--repeat <n>] [--cpu-prof <dir>]
 //
