@@ -1,0 +1,133 @@
+// The switchboard command in cluster mode, as a child process against a real
+// 3-node `nats-server -js` cluster: no embedded core opens (no NATS or
+// monitoring port, no store), every gateway serves through the cluster, the
+// gateways' own streams get --stream-replicas, settings come from flags, the
+// environment or a config file, and an unreachable cluster or refused
+// credentials stop startup with exit code 2 and a message naming the URLs.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
+import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, startSwitchboardProcess } from '../helpers/servers.ts';
+
+const BIN = join(PROJECT_ROOT, 'gateways/bin/switchboard.mjs');
+
+function runSync(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+async function refused(port: number): Promise<boolean> {
+  try {
+    const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false, timeout: 1_000 });
+    await nc.close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
+  let cluster: NatsCluster;
+  let nc: NatsConnection;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-cluster-'));
+    cluster = await startNatsCluster();
+    nc = await connect({ servers: [...cluster.urls] });
+  });
+  after(async () => {
+    await nc?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('cli cluster - --nats-url starts no embedded core and every gateway serves through the cluster', async () => {
+    const [natsPort, monitorPort] = [await freePort(), await freePort()];
+    const storeDir = join(dir, 'unused-store');
+    const gw = await startSwitchboardProcess(['--nats-url', cluster.url, '--name', 'cli-a', '--stream-replicas', '3', '-p', String(natsPort), '-m', String(monitorPort), '-sd', storeDir]);
+    try {
+      assert.ok(await refused(natsPort), 'no NATS listener');
+      assert.ok(await refused(monitorPort), 'no monitoring listener');
+      assert.equal(existsSync(storeDir), false, 'no JetStream store');
+      const { mqtt: mqttPort, http: httpPort, websocket: wsPort } = gw.gateways;
+      assert.ok(mqttPort !== null && httpPort !== null && wsPort !== null);
+
+      const seen: string[] = [];
+      nc.subscribe('cli.>', { callback: (_e, m) => void seen.push(`${m.subject}=${m.string()}`) });
+      await nc.flush();
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0 });
+      await client.publishAsync('cli/mqtt', 'm', { qos: 1 });
+      await client.endAsync();
+      assert.equal((await fetch(`http://127.0.0.1:${httpPort}/v1/subjects/cli.http`, { method: 'POST', body: 'h' })).status, 202);
+      // NATS over WebSocket: the bytes are piped to a cluster node (its INFO names it).
+      const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`);
+      const info = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (data) => resolve(String(data)));
+        ws.once('error', reject);
+      });
+      assert.match(info, /^INFO .*"server_name":"n[123]"/);
+      ws.send('CONNECT {"verbose":false,"protocol":1}\r\nPUB cli.ws 1\r\nw\r\nPING\r\n');
+      await new Promise<void>((resolve) => ws.on('message', (data) => String(data).includes('PONG') && resolve()));
+      ws.close();
+      for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(seen.sort(), ['cli.http=h', 'cli.mqtt=m', 'cli.ws=w']);
+
+      // The MQTT gateway's own streams live in the cluster with three replicas.
+      const jsm = await jetstreamManager(nc);
+      for (const name of ['MQTT_retained', 'MQTT_sessions']) {
+        const stream = await jsm.streams.info(name);
+        assert.equal(stream.config.num_replicas, 3, name);
+        assert.equal(stream.cluster?.replicas?.length, 2, `${name} has a leader and two replicas`);
+      }
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('cli cluster - the URL list comes from a config file or the environment as well', async () => {
+    const file = join(dir, 'cluster.yaml');
+    writeFileSync(file, `nats_url: [${cluster.urls.join(', ')}]\nstream_replicas: 3\nname: cli-file\n`);
+    const fromFile = await startSwitchboardProcess(['-c', file]);
+    try {
+      const got: string[] = [];
+      nc.subscribe('cli.file', { callback: (_e, m) => void got.push(m.string()), max: 1 });
+      await nc.flush();
+      assert.equal((await fetch(`http://127.0.0.1:${fromFile.gateways.http}/v1/subjects/cli.file`, { method: 'POST', body: 'f' })).status, 202);
+      for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(got, ['f'], 'the HTTP gateway published into the cluster');
+    } finally {
+      await fromFile.stop();
+    }
+    const port = await freePort();
+    const fromEnv = runSync([], { SWITCHBOARD_NATS_URL: `nats://127.0.0.1:${port}` });
+    assert.equal(fromEnv.status, 2, fromEnv.stderr);
+    assert.match(fromEnv.stderr, new RegExp(`cannot connect to NATS at nats://127\\.0\\.0\\.1:${port}`));
+  });
+
+  it('cli cluster - an unreachable cluster or refused credentials exit 2 naming the URLs', async () => {
+    const [a, b] = [await freePort(), await freePort()];
+    const down = runSync(['--nats-url', `nats://127.0.0.1:${a},nats://127.0.0.1:${b}`]);
+    assert.equal(down.status, 2, down.stderr);
+    assert.match(down.stderr, new RegExp(`cannot connect to NATS at nats://127\\.0\\.0\\.1:${a}, nats://127\\.0\\.0\\.1:${b}`));
+
+    const secured = await startNatsServer(['--user', 'app', '--pass', 'pw']);
+    try {
+      const wrong = runSync(['--nats-url', `nats://app:nope@127.0.0.1:${secured.port}`]);
+      assert.equal(wrong.status, 2, wrong.stderr);
+      assert.match(wrong.stderr, new RegExp(`cannot connect to NATS at nats://127\\.0\\.0\\.1:${secured.port}: .*[Aa]uthorization`));
+      const env = runSync(['--no_gateways', '--nats-url', secured.url, '--nats-user', 'app'], { SWITCHBOARD_NATS_PASS: 'nope' });
+      assert.equal(env.status, 2, env.stderr);
+    } finally {
+      await secured.stop();
+    }
+  });
+});
