@@ -39,6 +39,11 @@ export const JsError = {
   StreamPurgeFailed: { code: 500, errCode: 10110, description: '{err}' },
   StreamRollupFailed: { code: 500, errCode: 10111, description: '{err}' },
   StreamNameContainsPathSeparators: { code: 400, errCode: 10128, description: 'Stream name can not contain path separators' },
+  MessageIncrDisabled: { code: 400, errCode: 10168, description: 'message counters is disabled' },
+  MessageIncrMissing: { code: 400, errCode: 10169, description: 'message counter increment is missing' },
+  MessageIncrPayload: { code: 400, errCode: 10170, description: 'message counter has payload' },
+  MessageIncrInvalid: { code: 400, errCode: 10171, description: 'message counter increment is invalid' },
+  MessageCounterBroken: { code: 400, errCode: 10172, description: 'message counter is broken' },
 } as const satisfies Record<string, JsErrorDef>;
 
 export interface JsErrorWire {

@@ -214,7 +214,8 @@ export class JetStreamEngine implements Subscriber {
       this.markDirty(stream.store);
       if (ack.duplicate !== true) this.consumers.appended(stream, ack.seq, subject);
       if (reply === null || stream.config.noAck) return;
-      payload = this.acks.encode(stream.ackPrefixBytes, ack.seq, ack.duplicate === true);
+      // A counter's ack also carries its total; the rest take the allocation-free path.
+      payload = ack.val === undefined ? this.acks.encode(stream.ackPrefixBytes, ack.seq, ack.duplicate === true) : Buffer.from(JSON.stringify(ack));
     } catch (err) {
       if (reply === null || stream.config.noAck) return;
       const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamStoreFailed, String(err), { cause: err });

@@ -35,6 +35,8 @@ export interface StreamConfigWire {
   deny_delete?: boolean;
   deny_purge?: boolean;
   allow_rollup_hdrs?: boolean;
+  /** ADR-49 counters (nats-server 2.12). */
+  allow_msg_counter?: boolean;
   metadata?: Record<string, string>;
   first_seq?: number;
   [unknown: string]: unknown;
@@ -65,6 +67,8 @@ export interface StreamConfig {
   denyDelete: boolean;
   denyPurge: boolean;
   allowRollupHdrs: boolean;
+  /** Every subject is a counter: publishes carry Nats-Incr and store the running total (ADR-49). */
+  allowMsgCounter: boolean;
   metadata: Record<string, string> | null;
   firstSeq: number;
 }
@@ -154,10 +158,16 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     denyDelete: flag(w.deny_delete),
     denyPurge: flag(w.deny_purge),
     allowRollupHdrs: flag(w.allow_rollup_hdrs),
+    allowMsgCounter: flag(w.allow_msg_counter),
     metadata: w.metadata && typeof w.metadata === 'object' ? { ...w.metadata } : null,
     firstSeq: Math.max(0, int(w.first_seq, 0)),
   };
   if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
+  if (cfg.allowMsgCounter) {
+    // ADR-49: a counter adds to the last value, so nothing may refuse or expire it behind the writer's back.
+    if (cfg.discard === 'new') throw invalid('counter stream cannot use discard new');
+    if (cfg.retention !== 'limits') throw invalid('counter stream can only use limits retention');
+  }
   if (cfg.discardNewPerSubject && (cfg.discard !== 'new' || cfg.maxMsgsPerSubject <= 0)) {
     throw invalid('discard new per subject requires discard new policy and max msgs per subject to be set');
   }
@@ -178,6 +188,7 @@ export function validateUpdate(current: StreamConfig, next: StreamConfig): void 
   if (current.sealed && !next.sealed) throw invalid('stream configuration update can not unseal a sealed stream');
   if (current.denyDelete && !next.denyDelete) throw invalid('stream configuration update can not cancel deny message deletes');
   if (current.denyPurge && !next.denyPurge) throw invalid('stream configuration update can not cancel deny purge');
+  if (current.allowMsgCounter !== next.allowMsgCounter) throw invalid('stream configuration update can not change message counter setting');
 }
 
 export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
@@ -204,6 +215,7 @@ export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
     deny_delete: c.denyDelete,
     deny_purge: c.denyPurge,
     allow_rollup_hdrs: c.allowRollupHdrs,
+    ...(c.allowMsgCounter ? { allow_msg_counter: true } : {}),
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
     ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
   };

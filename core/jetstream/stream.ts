@@ -4,6 +4,7 @@
 
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import type { Subscription } from '../server/subscription.ts';
+import { counterBody, incrementOf, nextTotal } from './counter.ts';
 import { JsApiError, JsError } from './errors.ts';
 import { formatTime } from './rfc3339.ts';
 import { storeLimitsOf, streamConfigToWire, type StreamConfig, type StreamConfigWire } from './stream-config.ts';
@@ -26,6 +27,8 @@ export interface PubAckWire {
   stream: string;
   seq: number;
   duplicate?: boolean;
+  /** A counter's total after this publish (ADR-49), as a decimal string. */
+  val?: string;
 }
 
 export interface StreamStateWire {
@@ -99,12 +102,15 @@ export class Stream {
     if (hlen > MAX_HEADER_BYTES) throw new JsApiError(JsError.StreamHeaderExceedsMaximum);
     if (cfg.maxMsgSize > 0 && message.length > cfg.maxMsgSize) throw new JsApiError(JsError.StreamMessageExceedsMaximum);
     const header = hlen > 0 ? message.subarray(0, hlen) : null;
-    const data = message.subarray(hlen);
+    let data = message.subarray(hlen);
     const now = nowMs();
     let msgId = '';
     let rollup = '';
+    let increment: bigint | null = null;
     if (header !== null) {
       const h = parseHeaders(header);
+      // Counter checks come first, before dedupe and expectations (NS stream.go processJetStreamMsg).
+      increment = incrementOf(h, cfg.allowMsgCounter, data.length);
       msgId = h.get(JsHeader.MsgId) ?? '';
       if (msgId !== '') {
         const seen = this.dedupe.get(msgId);
@@ -117,6 +123,12 @@ export class Stream {
         if (rollup !== 'sub' && rollup !== 'all') throw JsApiError.of(JsError.StreamRollupFailed, `rollup value invalid: ${rollup}`);
       }
     }
+    let total: bigint | null = null;
+    if (cfg.allowMsgCounter) {
+      if (increment === null) throw new JsApiError(JsError.MessageIncrMissing);
+      total = nextTotal(this.store, subject, increment);
+      data = counterBody(total);
+    }
     let seq: number;
     try {
       seq = this.store.append(subject, header, data, now);
@@ -128,7 +140,7 @@ export class Stream {
     else if (rollup === 'all') this.store.purge({ seq });
     this.lastMsgId = msgId;
     if (msgId !== '') this.remember(msgId, seq, now);
-    return { stream: cfg.name, seq };
+    return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
   }
 
   private checkExpectations(h: MessageHeaders, subject: string): void {
