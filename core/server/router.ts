@@ -2,9 +2,26 @@
 // the message to each plain subscriber and to one member of each queue group.
 // Auto-unsubscribe (UNSUB max) is enforced here, inside the server, which is
 // what cuts off the extra answers in "first reply wins" request/reply.
+//
+// A claimed prefix (JetStream's `$JS.ACK.`) skips the sublist: every subject
+// under it is unique, so a match would always miss the cache and walk the
+// trie. While no other subscription overlaps the claim, its owner is the only
+// possible receiver; once one does (a client watching `$JS.ACK.>` or `>`),
+// publishes there go through the sublist like any other, so they see them.
 
+import { subjectsOverlap } from '../subject/subject.ts';
 import { Sublist } from '../subject/sublist.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
+
+interface PrefixClaim {
+  /** The claiming subscription, on `<prefix>>`. */
+  readonly sub: Subscription;
+  readonly prefix: string;
+  /** The claim's first token with its dot: a quick test before the full overlap check. */
+  readonly firstToken: string;
+  /** Other subscriptions that overlap the claim; the fast path is off while any exists. */
+  others: number;
+}
 
 export interface RouterStats {
   inMsgs: number;
@@ -18,10 +35,26 @@ export class Router {
   private queueCursor = 0;
   /** Told about every subscribe and unsubscribe (JetStream push consumers watch their deliver subjects). */
   private observers: Array<(sub: Subscription, added: boolean) => void> = [];
+  private claims: PrefixClaim[] = [];
 
   subscribe(sub: Subscription): void {
     this.sublist.insert(sub);
+    for (const c of this.claims) if (overlaps(sub.subject, c)) c.others++;
     for (const o of this.observers) o(sub, true);
+  }
+
+  /**
+   * Subscribe `sub` (subject `<prefix>.>`) as the owner of every subject under
+   * the prefix: publishes there reach it without a sublist match while no other
+   * subscription overlaps. Unsubscribing it ends the claim.
+   */
+  subscribeClaim(sub: Subscription): void {
+    if (!sub.subject.endsWith('.>')) throw new RangeError(`a claim needs a subject ending in '.>', not ${sub.subject}`);
+    let others = 0;
+    const claim: PrefixClaim = { sub, prefix: sub.subject.slice(0, -1), firstToken: sub.subject.slice(0, sub.subject.indexOf('.') + 1), others: 0 };
+    for (const existing of this.sublist.all()) if (overlaps(existing.subject, claim)) claim.others++;
+    this.subscribe(sub);
+    this.claims = [...this.claims, claim];
   }
 
   /** Watch subscriptions come and go; returns the function that stops watching. */
@@ -36,7 +69,16 @@ export class Router {
     if (sub.closed) return;
     sub.closed = true;
     this.sublist.remove(sub);
+    if (this.claims.length > 0) this.releaseClaimOverlap(sub);
     for (const o of this.observers) o(sub, false);
+  }
+
+  private releaseClaimOverlap(sub: Subscription): void {
+    if (this.claims.some((c) => c.sub === sub)) {
+      this.claims = this.claims.filter((c) => c.sub !== sub);
+      return;
+    }
+    for (const c of this.claims) if (overlaps(sub.subject, c)) c.others--;
   }
 
   /** True when at least one subscription would receive a message on `subject`. */
@@ -52,6 +94,15 @@ export class Router {
   publish(subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null): number {
     this.stats.inMsgs++;
     this.stats.inBytes += message.length;
+    const claims = this.claims;
+    for (let i = 0; i < claims.length; i++) {
+      const c = claims[i];
+      if (c.others === 0 && subject.startsWith(c.prefix)) {
+        if (c.sub.owner === origin && !origin.echo) return 0;
+        this.deliverTo(c.sub, subject, reply, headerSize, message);
+        return 1;
+      }
+    }
     const match = this.sublist.match(subject);
     let delivered = 0;
     const psubs = match.psubs;
@@ -90,4 +141,12 @@ export class Router {
     }
     return null;
   }
+}
+
+/** Could `subject` receive a message published under the claim? Subscribe-time only. */
+function overlaps(subject: string, claim: PrefixClaim): boolean {
+  const first = subject.charCodeAt(0);
+  // A subject whose first token is neither a wildcard nor the claim's cannot overlap.
+  if (first !== 0x2a && first !== 0x3e && !subject.startsWith(claim.firstToken)) return false;
+  return subjectsOverlap(subject, claim.sub.subject);
 }

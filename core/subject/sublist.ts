@@ -1,8 +1,10 @@
 // Subscription index: a trie over subject tokens with a bounded match cache, the
 // structure nats-server's sublist.go uses. A match walks literal, '*' and '>'
 // branches once per distinct subject; repeat publishes to the same subject are a
-// single Map lookup. Results are immutable snapshots, so a delivery loop may
-// remove subscriptions (auto-unsubscribe) while it iterates.
+// single Map lookup from the second publish on (one-off subjects are not
+// cached, so they cannot evict the ones that repeat). Results are immutable
+// snapshots, so a delivery loop may remove subscriptions (auto-unsubscribe)
+// while it iterates.
 
 import { hasWildcardToken, subjectMatches } from './subject.ts';
 
@@ -46,10 +48,18 @@ const EMPTY_MATCH: SublistMatch<never> = Object.freeze({ psubs: Object.freeze([]
 /** nats-server keeps 1024 cached results and sweeps when over. */
 const CACHE_MAX = 1024;
 const CACHE_SWEEP = 256;
+/** Subjects seen once and not cached yet; forgotten wholesale when it fills. */
+const SEEN_ONCE_MAX = 4096;
 
 export class Sublist<T extends SublistEntry> {
   private readonly root = new TrieNode<T>();
   private readonly cache = new Map<string, SublistMatch<T>>();
+  /**
+   * Subjects matched once and not cached (yet). Request replies and JetStream
+   * ack subjects are each published once; caching them would only evict the
+   * entries that repeat. A subject is cached on its second sighting.
+   */
+  private readonly seenOnce = new Set<string>();
   private subCount = 0;
   private matchCount = 0;
   private cacheHits = 0;
@@ -132,6 +142,12 @@ export class Sublist<T extends SublistEntry> {
     const result: SublistMatch<T> = psubs.length === 0 && groups.size === 0
       ? EMPTY_MATCH
       : { psubs, qsubs: [...groups.values()] };
+    if (!this.seenOnce.has(subject)) {
+      if (this.seenOnce.size >= SEEN_ONCE_MAX) this.seenOnce.clear();
+      this.seenOnce.add(subject);
+      return result;
+    }
+    this.seenOnce.delete(subject);
     if (this.cache.size >= CACHE_MAX) this.sweepCache();
     this.cache.set(subject, result);
     return result;

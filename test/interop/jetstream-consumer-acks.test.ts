@@ -192,5 +192,26 @@ for (const target of jetStreamTargets()) {
       await f.jsm.consumers.delete('IN', 'b');
       await eventually(async () => (await f.jsm.streams.info('IN')).state.messages === 0);
     });
+
+    it('acks - a client subscribed to $JS.ACK.> sees the acks, and they still reach the consumer', async () => {
+      await f.jsm.streams.add({ name: 'AWATCH', subjects: ['awatch'] });
+      for (const body of ['1', '2', '3']) await f.js.publish('awatch', body);
+      await f.jsm.consumers.add('AWATCH', { durable_name: 'WATCHED', ack_policy: AckPolicy.Explicit, ack_wait: 10_000 * MS });
+      // Acked with no watcher, then with one on $JS.ACK.>, then with the watcher gone.
+      await (await one('AWATCH', 'WATCHED'))?.ackAck();
+      const seen: string[] = [];
+      const watcher = f.nc.subscribe('$JS.ACK.>', { callback: (_err, m) => void seen.push(`${m.subject} ${m.string()}`) });
+      await f.nc.flush();
+      const second = await one('AWATCH', 'WATCHED');
+      await second?.ackAck();
+      await eventually(() => seen.length === 1);
+      watcher.unsubscribe();
+      await f.nc.flush();
+      await (await one('AWATCH', 'WATCHED'))?.ackAck();
+      const info = await f.jsm.consumers.info('AWATCH', 'WATCHED');
+      assert.deepEqual([info.ack_floor.stream_seq, info.num_ack_pending], [3, 0]);
+      assert.ok(seen[0].startsWith('$JS.ACK.AWATCH.WATCHED.1.2.2.'), seen[0]);
+      assert.ok(seen[0].endsWith(' +ACK'), seen[0]);
+    });
   });
 }

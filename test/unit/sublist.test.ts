@@ -76,16 +76,22 @@ describe('sublist', () => {
 
   it('sublist - the cache follows inserts and removals, including wildcards', () => {
     const s = new Sublist<Entry>();
+    // Matched twice each time: the second sighting is what puts a subject in the cache.
+    const matched = (subject: string): string[] => {
+      s.match(subject);
+      return ids(s.match(subject).psubs);
+    };
     const a = entry('a.b', 'a');
     s.insert(a);
-    assert.deepEqual(ids(s.match('a.b').psubs), ['a']);
+    assert.deepEqual(matched('a.b'), ['a']);
+    assert.equal(s.stats().cache, 1);
     const w = entry('a.*', 'w');
     s.insert(w);
-    assert.deepEqual(ids(s.match('a.b').psubs), ['a', 'w']);
+    assert.deepEqual(matched('a.b'), ['a', 'w']);
     assert.ok(s.remove(a));
-    assert.deepEqual(ids(s.match('a.b').psubs), ['w']);
+    assert.deepEqual(matched('a.b'), ['w']);
     assert.ok(s.remove(w));
-    assert.deepEqual(ids(s.match('a.b').psubs), []);
+    assert.deepEqual(matched('a.b'), []);
     assert.ok(!s.remove(w), 'second removal reports absence');
     assert.equal(s.count, 0);
   });
@@ -116,7 +122,26 @@ describe('sublist', () => {
   it('sublist - the cache stays bounded under many distinct subjects', () => {
     const s = new Sublist<Entry>();
     s.insert(entry('>', 'all'));
-    for (let i = 0; i < 5000; i++) assert.equal(s.match(`s.${i}`).psubs.length, 1);
+    for (let i = 0; i < 5000; i++) {
+      assert.equal(s.match(`s.${i}`).psubs.length, 1);
+      assert.equal(s.match(`s.${i}`).psubs.length, 1);
+    }
     assert.ok(s.stats().cache <= 1024);
+  });
+
+  it('sublist - subjects seen once (replies, acks) are not cached and do not evict repeated ones', () => {
+    const s = new Sublist<Entry>();
+    s.insert(entry('svc.*', 'svc'));
+    s.insert(entry('_INBOX.c.*', 'inbox'));
+    const hot = Array.from({ length: 500 }, (_, i) => `svc.${i}`);
+    for (const subject of [...hot, ...hot]) s.match(subject);
+    assert.equal(s.stats().cache, 500);
+    const hits = s.stats().cacheHits;
+    for (let n = 0; n < 20_000; n++) {
+      assert.deepEqual(ids(s.match(`_INBOX.c.${n}`).psubs), ['inbox']);
+      assert.deepEqual(ids(s.match(hot[n % hot.length]).psubs), ['svc']);
+    }
+    assert.equal(s.stats().cache, 500);
+    assert.equal(s.stats().cacheHits - hits, 20_000, 'every repeated subject was answered from the cache');
   });
 });

@@ -28,17 +28,42 @@ export function ackSubject(prefix: string, deliveries: number, sseq: number, dse
   return `${prefix}${deliveries}.${sseq}.${dseq}.${nanosText(timeMs)}.${pending}`;
 }
 
+/** Dot positions of the subject being parsed; acks are parsed one at a time, so one scratch array serves. */
+const dots = new Int32Array(16);
+
 export function parseAckSubject(subject: string): AckReply | null {
   if (!subject.startsWith(ACK_PREFIX)) return null;
-  const t = subject.slice(ACK_PREFIX.length).split('.');
+  // Token i spans (dots[i], dots[i + 1]); no split, no per-token strings but the two names.
+  let n = 0;
+  dots[n++] = ACK_PREFIX.length - 1;
+  for (let at = subject.indexOf('.', ACK_PREFIX.length); at >= 0 && n < dots.length - 1; at = subject.indexOf('.', at + 1)) dots[n++] = at;
+  dots[n] = subject.length;
   // v1: stream consumer delivered sseq dseq ts pending; v2 adds domain and account hash in front (and a token at the end).
-  const base = t.length === 7 ? 0 : t.length >= 9 ? 2 : -1;
+  const base = n === 7 ? 0 : n >= 9 ? 2 : -1;
   if (base < 0) return null;
-  const deliveries = Number(t[base + 2]);
-  const streamSeq = Number(t[base + 3]);
-  const consumerSeq = Number(t[base + 4]);
-  if (!Number.isSafeInteger(deliveries) || !Number.isSafeInteger(streamSeq) || !Number.isSafeInteger(consumerSeq)) return null;
-  return { stream: t[base], consumer: t[base + 1], deliveries, streamSeq, consumerSeq };
+  const deliveries = digitsAt(subject, base + 2);
+  const streamSeq = digitsAt(subject, base + 3);
+  const consumerSeq = digitsAt(subject, base + 4);
+  if (deliveries < 0 || streamSeq < 0 || consumerSeq < 0) return null;
+  return { stream: tokenAt(subject, base), consumer: tokenAt(subject, base + 1), deliveries, streamSeq, consumerSeq };
+}
+
+function tokenAt(subject: string, i: number): string {
+  return subject.slice(dots[i] + 1, dots[i + 1]);
+}
+
+/** The decimal number in token i, or -1 when it is not one (or not a safe integer). */
+function digitsAt(subject: string, i: number): number {
+  const end = dots[i + 1];
+  let at = dots[i] + 1;
+  if (at === end) return -1;
+  let v = 0;
+  for (; at < end; at++) {
+    const d = subject.charCodeAt(at) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return Number.isSafeInteger(v) ? v : -1;
 }
 
 export const AckKind = {
@@ -51,13 +76,13 @@ export const AckKind = {
 export type AckKind = (typeof AckKind)[keyof typeof AckKind];
 
 export interface AckPayload {
-  kind: AckKind;
+  readonly kind: AckKind;
   /** -NAK {"delay": ns} in milliseconds; 0 = redeliver now. */
-  delayMs: number;
+  readonly delayMs: number;
   /** +NXT: the pull request that follows (may be empty = batch 1). */
-  next: Buffer;
+  readonly next: Buffer;
   /** +TERM reason text. */
-  reason: string;
+  readonly reason: string;
 }
 
 /** What follows the ack tag, without the separating space. */
@@ -66,17 +91,29 @@ function rest(body: Buffer, tag: number): Buffer {
   return b.length > 0 && b[0] === 0x20 ? b.subarray(1) : b;
 }
 
+const NONE = Buffer.alloc(0);
+const ACK: AckPayload = Object.freeze({ kind: AckKind.Ack, delayMs: 0, next: NONE, reason: '' });
+const PROGRESS: AckPayload = Object.freeze({ kind: AckKind.Progress, delayMs: 0, next: NONE, reason: '' });
+
+/** Does `body` start with the 4-byte ASCII tag (as in `+ACK`)? */
+function tagged(body: Buffer, tag: number): boolean {
+  return body.length >= 4 && body.readUInt32BE(0) === tag;
+}
+
+const TAG_ACK = 0x2b41434b; // +ACK
+const TAG_WPI = 0x2b575049; // +WPI
+const TAG_NXT = 0x2b4e5854; // +NXT
+const TAG_NAK = 0x2d4e414b; // -NAK
+const TAG_TER = 0x2b544552; // +TER(M)
+
 /** An empty body is an ack; an unknown payload is ignored (null), as nats-server does. */
 export function parseAckPayload(body: Buffer): AckPayload | null {
-  const none = { delayMs: 0, next: Buffer.alloc(0), reason: '' };
-  if (body.length === 0) return { kind: AckKind.Ack, ...none };
-  const tag = body.toString('latin1', 0, Math.min(body.length, 4));
-  if (tag === '+ACK') return { kind: AckKind.Ack, ...none };
-  if (tag === '+WPI') return { kind: AckKind.Progress, ...none };
-  if (tag === '+NXT') return { kind: AckKind.Next, ...none, next: rest(body, 4) };
-  if (tag === '-NAK') return { kind: AckKind.Nak, ...none, delayMs: nakDelay(rest(body, 4)) };
-  if (tag === '+TER' && body.toString('latin1', 0, Math.min(body.length, 5)) === '+TERM') {
-    return { kind: AckKind.Term, ...none, reason: rest(body, 5).toString('utf8').trim() };
+  if (body.length === 0 || tagged(body, TAG_ACK)) return ACK;
+  if (tagged(body, TAG_WPI)) return PROGRESS;
+  if (tagged(body, TAG_NXT)) return { kind: AckKind.Next, delayMs: 0, next: rest(body, 4), reason: '' };
+  if (tagged(body, TAG_NAK)) return { kind: AckKind.Nak, delayMs: nakDelay(rest(body, 4)), next: NONE, reason: '' };
+  if (tagged(body, TAG_TER) && body.length >= 5 && body[4] === 0x4d) {
+    return { kind: AckKind.Term, delayMs: 0, next: NONE, reason: rest(body, 5).toString('utf8').trim() };
   }
   return null;
 }

@@ -79,7 +79,9 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   start(): void {
     for (const subject of [`${NEXT_PREFIX}>`, `${ACK_PREFIX}>`, `${FC_PREFIX}>`]) {
       const sub = new Subscription(this, subject, null, `js-consumers:${subject}`);
-      this.router.subscribe(sub);
+      // Every ack subject is unique: the router hands them over without a sublist match.
+      if (subject === `${ACK_PREFIX}>`) this.router.subscribeClaim(sub);
+      else this.router.subscribe(sub);
       this.subs.push(sub);
     }
     this.unobserve = this.router.observe((sub) => this.interestChanged(sub.subject));
