@@ -35,6 +35,8 @@ export interface PubAck {
   seq: number;
   duplicate?: boolean;
   domain?: string;
+  /** A counter's total after the publish (ADR-49, allow_msg_counter streams). */
+  val?: string;
 }
 
 /** A stored message as STREAM.MSG.GET returns it. */

@@ -35,6 +35,8 @@ export interface BucketOptions {
   max_bytes?: number;
   max_value_size?: number;
   storage?: 'file' | 'memory';
+  /** Every key is a counter (ADR-49 `allow_msg_counter`; nats-server 2.12 or Switchboard). */
+  counter?: boolean;
 }
 
 export class KvError extends Error {
@@ -109,7 +111,9 @@ export class KvClient {
       max_bytes: options.max_bytes ?? -1,
       max_msg_size: options.max_value_size ?? -1,
       storage: options.storage ?? 'file',
-      discard: 'new',
+      // A counter stream may not discard new (ADR-49); other buckets refuse writes past their limits.
+      discard: options.counter === true ? 'old' : 'new',
+      ...(options.counter === true ? { allow_msg_counter: true } : {}),
       allow_rollup_hdrs: true,
       deny_delete: true,
       allow_direct: true,
@@ -178,6 +182,14 @@ export class KvClient {
       }
       throw error;
     }
+  }
+
+  /** Add `delta` to a counter key of a counter bucket and return the new total, atomically on the server. */
+  async increment(bucket: string, key: string, delta: bigint): Promise<bigint> {
+    this.checkBucket(bucket);
+    const ack = await this.js.publish(keySubject(bucket, encodeKey(key)), new Uint8Array(0), new MessageHeaders().set('Nats-Incr', delta.toString()));
+    if (ack.val === undefined) throw new KvError('invalid_bucket', `bucket ${JSON.stringify(bucket)} is not a counter bucket`, { bucket });
+    return BigInt(ack.val);
   }
 
   /** Create only: succeeds when the key has never existed or was deleted/purged. */

@@ -111,6 +111,17 @@ for (const target of kvTargets()) {
       assert.deepEqual((await kv.history('core', 'k')).map(show), ['PURGE k=']);
     });
 
+    it('core kv - a counter bucket: increment adds atomically and returns the total (BigInt)', { skip: target.name === 'embedded' ? false : 'counters need nats-server 2.12; Debian has 2.9' }, async () => {
+      await kv.createBucket('tally', { counter: true, storage: 'memory' });
+      assert.equal(await kv.increment('tally', 'page.home', 1n), 1n);
+      const totals = await Promise.all(Array.from({ length: 20 }, () => kv.increment('tally', 'page.home', 5n)));
+      assert.equal(totals.sort((x, y) => (x < y ? -1 : 1)).at(-1), 101n, 'concurrent increments are all counted');
+      assert.equal(await kv.increment('tally', 'page.home', -(2n ** 70n)), 101n - 2n ** 70n);
+      const entry = await kv.last('tally', 'page.home');
+      assert.equal(entry?.value.toString(), `{"val":"${101n - 2n ** 70n}"}`);
+      await assert.rejects(kv.increment('core', 'not-a-counter', 1n), /message counters is disabled/);
+    });
+
     it('core kv - keys: live keys, filtered', async () => {
       for (const k of ['list.a', 'list.b', 'list.c.d']) await kv.put('core', k, bytes(k));
       await official.delete('list.b');
