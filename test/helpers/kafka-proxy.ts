@@ -122,6 +122,10 @@ export async function startKafkaProxy(count = 3): Promise<KafkaProxy> {
     }
     const [host, port] = target.split(':');
     const server = connect(Number(port), host);
+    // A frame's head and body leave as separate writes: with Nagle on, the body
+    // waits for the peer's delayed ACK (~40 ms) and a produce stalls on every frame.
+    client.setNoDelay(true);
+    server.setNoDelay(true);
     sockets.add(client);
     sockets.add(server);
     const requests = new Map<number, { apiKey: number; version: number }>();
