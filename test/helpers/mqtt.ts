@@ -13,7 +13,8 @@ import { createMqttGateway, type MqttGateway, type MqttGatewayOptions } from '..
 import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
 import { NatsServer } from '../../core/server/nats-server.ts';
 import { Router } from '../../core/server/router.ts';
-import { freePort, startSwitchboard, stopChild, waitForOutput } from './servers.ts';
+import { inTurn, sharedClusterDeployment } from './nats-cluster.ts';
+import { freePort, requirePeer, startSwitchboard, stopChild, waitForOutput } from './servers.ts';
 
 export interface MqttTarget {
   readonly name: string;
@@ -80,6 +81,46 @@ export async function startSwitchboardMqttJetStream(
       await engine.stop();
     },
   };
+}
+
+/** What a suite that runs in both deployments may use: URLs and ports only. */
+export interface MqttDeployment extends MqttTarget {
+  readonly natsUrl: string;
+}
+
+/**
+ * The deployments an MQTT suite runs in: 'embedded' (the gateway on an
+ * in-process core, as startSwitchboardMqtt) and, when nats-server is installed,
+ * 'cluster': two gateway processes on a 3-node nats-server cluster (one per
+ * test file). There every use of `mqttUrl` or `port` names the next gateway, so
+ * a test's subscriber and publisher, or a session's first and second
+ * connection, land on different gateways.
+ */
+export function mqttTargets(): Array<{ name: string; start(): Promise<MqttDeployment> }> {
+  const targets: Array<{ name: string; start(): Promise<MqttDeployment> }> = [{ name: 'embedded', start: () => startSwitchboardMqtt() }];
+  if (requirePeer('nats-server')) {
+    const deployment = sharedClusterDeployment();
+    targets.push({
+      name: 'cluster',
+      start: async () => {
+        const { cluster, gateways } = await deployment();
+        const ports = gateways.map((g) => g.gateways.mqtt as number);
+        const nextPort = inTurn(ports);
+        return {
+          name: 'cluster',
+          natsUrl: cluster.url,
+          get port() {
+            return nextPort();
+          },
+          get mqttUrl() {
+            return `mqtt://127.0.0.1:${nextPort()}`;
+          },
+          stop: async () => {}, // the deployment is shared by the file and stopped after its last test
+        };
+      },
+    });
+  }
+  return targets;
 }
 
 /** Debian's mosquitto 2.0 on a free loopback port, anonymous access allowed. */

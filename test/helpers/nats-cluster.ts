@@ -6,6 +6,7 @@
 // Switchboard gateway processes in cluster mode against it.
 
 import { once } from 'node:events';
+import { after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,4 +197,42 @@ export async function startClusterGateways(cluster: NatsCluster, count: number, 
     throw error;
   }
   return started;
+}
+
+export interface ClusterDeployment {
+  readonly cluster: NatsCluster;
+  /** Two gateway processes in cluster mode (gw-1, gw-2). */
+  readonly gateways: readonly SwitchboardProcess[];
+}
+
+let sharedDeployment: (() => Promise<ClusterDeployment>) | null = null;
+
+/**
+ * The cluster target of the interop suites: one 3-node cluster and two gateway
+ * processes per test file, started on first use and stopped after the file's
+ * last test. Call it at a test file's top level (when building the target
+ * list): the first call registers that root-level after hook.
+ */
+export function sharedClusterDeployment(): () => Promise<ClusterDeployment> {
+  if (sharedDeployment !== null) return sharedDeployment;
+  const parts: { cluster?: NatsCluster; gateways?: SwitchboardProcess[] } = {};
+  let started: Promise<ClusterDeployment> | null = null;
+  after(async () => {
+    await started?.catch(() => undefined);
+    await Promise.all((parts.gateways ?? []).map((g) => g.stop()));
+    await parts.cluster?.stop();
+  });
+  sharedDeployment = () =>
+    (started ??= (async () => {
+      parts.cluster = await startNatsCluster();
+      parts.gateways = await startClusterGateways(parts.cluster, 2);
+      return { cluster: parts.cluster, gateways: parts.gateways };
+    })());
+  return sharedDeployment;
+}
+
+/** A getter's values in turn: a cluster target's URL names the next gateway at every use, so the clients of one test spread over both. */
+export function inTurn<T>(values: readonly T[]): () => T {
+  let next = 0;
+  return () => values[next++ % values.length];
 }

@@ -9,6 +9,7 @@ import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createHttpGateway, type HttpGateway, type HttpGatewayOptions } from '../../gateways/http/http-gateway.ts';
 import { startNatsServerJetStream, startSwitchboardJetStream } from '../helpers/jetstream.ts';
+import { inTurn, sharedClusterDeployment } from '../helpers/nats-cluster.ts';
 import { requirePeer, startSwitchboard, type RunningServer } from '../helpers/servers.ts';
 
 export interface HttpFixture {
@@ -42,12 +43,25 @@ async function gatewayOn(broker: Broker, core: RunningServer, options: Partial<H
   };
 }
 
+export interface HttpTarget<F> {
+  readonly name: string;
+  start(options?: Partial<HttpGatewayOptions>): Promise<F>;
+}
+
+/** A fixture of the cluster target: the gateways are processes, so there is no in-process gateway object. */
+export type HttpClusterCapableFixture = Omit<HttpFixture, 'gateway'> & { gateway: HttpGateway | null };
+
 /**
  * The gateway in front of JetStream: embedded (EmbeddedBroker on Switchboard's
- * core and engine) or as in cluster mode (NatsBroker to Debian's nats-server -js).
+ * core and engine) or as in cluster mode (NatsBroker to Debian's nats-server -js);
+ * with `{ cluster: true }` also 'cluster': two gateway processes on a 3-node
+ * nats-server cluster (one per test file), where every use of `base` names the
+ * next gateway, so one test's requests spread over both.
  */
-export function httpJetStreamTargets(): Array<{ name: string; start(options?: Partial<HttpGatewayOptions>): Promise<HttpFixture> }> {
-  const targets = [
+export function httpJetStreamTargets(): Array<HttpTarget<HttpFixture>>;
+export function httpJetStreamTargets(options: { cluster: true }): Array<HttpTarget<HttpClusterCapableFixture>>;
+export function httpJetStreamTargets(options: { cluster?: boolean } = {}): Array<HttpTarget<HttpClusterCapableFixture>> {
+  const targets: Array<HttpTarget<HttpClusterCapableFixture>> = [
     {
       name: 'embedded',
       start: async (options: Partial<HttpGatewayOptions> = {}) => {
@@ -64,8 +78,27 @@ export function httpJetStreamTargets(): Array<{ name: string; start(options?: Pa
         return gatewayOn(await NatsBroker.connect({ servers: core.url }), core, options);
       },
     });
+    if (options.cluster === true) targets.push({ name: 'cluster', start: startHttpCluster(sharedClusterDeployment()) });
   }
   return targets;
+}
+
+function startHttpCluster(deployment: ReturnType<typeof sharedClusterDeployment>): HttpTarget<HttpClusterCapableFixture>['start'] {
+  return async (options = {}) => {
+    if (Object.keys(options).length > 0) throw new Error(`the cluster target runs gateway processes; options ${Object.keys(options).join(', ')} cannot apply`);
+    const { cluster, gateways } = await deployment();
+    const nextBase = inTurn(gateways.map((g) => `http://127.0.0.1:${g.gateways.http}`));
+    const broker = await NatsBroker.connect({ servers: [...cluster.urls] });
+    return {
+      gateway: null,
+      broker,
+      get base() {
+        return nextBase();
+      },
+      natsUrl: cluster.url,
+      stop: () => broker.close(),
+    };
+  };
 }
 
 export interface SseEvent {

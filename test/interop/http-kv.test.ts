@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { requirePeer } from '../helpers/servers.ts';
-import { curl, httpJetStreamTargets, StreamReader, type HttpFixture } from './http-fixture.ts';
+import { curl, httpJetStreamTargets, StreamReader, type HttpClusterCapableFixture } from './http-fixture.ts';
 
-for (const target of httpJetStreamTargets()) {
+for (const target of httpJetStreamTargets({ cluster: true })) {
   describe(`http kv (${target.name})`, () => {
-    let f: HttpFixture;
+    let f: HttpClusterCapableFixture;
     const url = (key: string, bucket = 'cfg'): string => `${f.base}/v1/kv/${bucket}/${encodeURIComponent(key)}`;
     const put = (key: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> => fetch(url(key), { method: 'PUT', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
     before(async () => {

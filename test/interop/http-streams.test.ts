@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { requirePeer } from '../helpers/servers.ts';
-import { curl, httpJetStreamTargets, type HttpFixture } from './http-fixture.ts';
+import { curl, httpJetStreamTargets, type HttpClusterCapableFixture } from './http-fixture.ts';
 
 const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-for (const target of httpJetStreamTargets()) {
+for (const target of httpJetStreamTargets({ cluster: true })) {
   describe(`http streams (${target.name})`, () => {
-    let f: HttpFixture;
+    let f: HttpClusterCapableFixture;
     before(async () => {
       f = await target.start();
     });
