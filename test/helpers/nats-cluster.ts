@@ -38,6 +38,12 @@ export interface NatsCluster {
   restart(index: number): Promise<void>;
   /** Wait until JetStream has a meta leader and an R3 (or `replicas`) stream can be created. */
   waitReady(timeoutMs?: number): Promise<void>;
+  /**
+   * Wait until `stream` has a leader and every replica is current: after a restart
+   * the cluster may hold an election, and a read before it ends can see a replica's
+   * older state.
+   */
+  waitStreamCurrent(stream: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -156,6 +162,27 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
           if (Date.now() > deadline) throw new Error(`NATS cluster ${clusterName}: no JetStream meta leader / R${replicas} stream after ${timeoutMs} ms`);
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
+      } finally {
+        await nc.close();
+      }
+    },
+    async waitStreamCurrent(stream, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      const nc = await connect({ servers: nodes.filter((n) => n.process !== null).map((n) => n.url), maxReconnectAttempts: -1 });
+      try {
+        const jsm = await jetstreamManager(nc, { timeout: 2_000, checkAPI: false });
+        let last = 'no answer';
+        while (Date.now() < deadline) {
+          try {
+            const info = (await jsm.streams.info(stream)).cluster;
+            last = JSON.stringify(info);
+            if (info?.leader !== undefined && (info.replicas ?? []).every((r) => r.current)) return;
+          } catch (error) {
+            last = error instanceof Error ? error.message : String(error);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        throw new Error(`stream ${stream} not current after ${timeoutMs} ms: ${last}`);
       } finally {
         await nc.close();
       }
