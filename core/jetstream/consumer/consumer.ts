@@ -58,8 +58,13 @@ export class Consumer implements AckTrackerOwner {
   readonly acks: AckTracker;
   readonly waiting: PullRequestQueue | null;
   readonly push: PushState | null;
-  /** last_per_subject: the starting set, delivered before moving on to new messages. */
+  /**
+   * last_per_subject: the starting set (sorted), delivered before moving on to new
+   * messages; lpsAt is the next one to hand out. A cursor, not shift(): with a
+   * million keys each shift would copy the rest of the array.
+   */
   private lps: number[] | null = null;
+  private lpsAt = 0;
   /** Undelivered-count estimate for the ack reply's <pending> token (exact count is in info()). */
   private npc = -1;
   private npcLast = 0;
@@ -128,13 +133,14 @@ export class Consumer implements AckTrackerOwner {
       }
       case DeliverPolicy.LastPerSubject: {
         this.lps = this.filters.lastPerSubject(store);
+        this.lpsAt = 0;
         this.sseq = st.lastSeq + 1;
         break;
       }
     }
     if (this.sseq < 1) this.sseq = 1;
     this.acks.floorStream = this.sseq - 1;
-    if (this.lps !== null && this.lps.length > 0) this.acks.floorStream = this.lps[0] - 1;
+    if (this.lpsLeft > 0) this.acks.floorStream = (this.lps as number[])[0] - 1;
   }
 
   restore(s: ConsumerStateWire): void {
@@ -154,12 +160,16 @@ export class Consumer implements AckTrackerOwner {
     };
   }
 
+  /** last_per_subject starting messages not handed out yet. */
+  private get lpsLeft(): number {
+    return this.lps === null ? 0 : this.lps.length - this.lpsAt;
+  }
+
   // ---- counters for INFO ----
 
   /** Messages not yet delivered once (exact). */
   numPending(): number {
-    const lpsLeft = this.lps?.length ?? 0;
-    return lpsLeft + this.filters.numPending(this.stream.store, this.sseq);
+    return this.lpsLeft + this.filters.numPending(this.stream.store, this.sseq);
   }
 
   // ---- pull requests ----
@@ -263,7 +273,7 @@ export class Consumer implements AckTrackerOwner {
   private hasDeliverable(): boolean {
     if (this.acks.hasRedelivery()) return true;
     if (this.acks.blocked) return false;
-    if (this.lps !== null && this.lps.length > 0) return true;
+    if (this.lpsLeft > 0) return true;
     return this.filters.nextSeq(this.stream.store, this.sseq) > 0;
   }
 
@@ -377,8 +387,8 @@ export class Consumer implements AckTrackerOwner {
     }
     if (this.acks.blocked) return null;
     if (this.lps !== null) {
-      while (this.lps.length > 0) {
-        const seq = this.lps.shift() as number;
+      while (this.lpsAt < this.lps.length) {
+        const seq = this.lps[this.lpsAt++];
         const msg = store.get(seq);
         if (msg !== null) return [msg, 1];
       }
@@ -396,7 +406,7 @@ export class Consumer implements AckTrackerOwner {
   private untake(seq: number, count: number): void {
     if (count > 1) this.acks.putBack(seq);
     // While the last_per_subject set is being served, take() drew from it (it turns null once spent).
-    else if (this.lps !== null) this.lps.unshift(seq);
+    else if (this.lps !== null) this.lpsAt--;
     else if (seq < this.sseq) this.sseq = seq;
   }
 
@@ -453,7 +463,7 @@ export class Consumer implements AckTrackerOwner {
   /** Does this consumer still need `seq` (interest retention)? */
   needs(seq: number, subject: string): boolean {
     if (!this.filters.matches(subject)) return false;
-    return seq >= this.sseq || this.acks.has(seq) || (this.lps?.includes(seq) ?? false);
+    return seq >= this.sseq || this.acks.has(seq) || (this.lps !== null && this.lps.indexOf(seq, this.lpsAt) >= 0);
   }
 
   // ---- push ----
@@ -553,7 +563,7 @@ export class Consumer implements AckTrackerOwner {
     else if (last > this.npcLast) this.npc += this.filters.numPending(store, Math.max(this.npcLast + 1, this.sseq));
     this.npcLast = last;
     // The last_per_subject set still to serve sits below sseq, so it adds to the cap.
-    this.npc = Math.min(this.npc, Math.max(0, last - this.sseq + 1) + (this.lps?.length ?? 0));
+    this.npc = Math.min(this.npc, Math.max(0, last - this.sseq + 1) + this.lpsLeft);
   }
 }
 
