@@ -173,11 +173,15 @@ function ack(first: number, id: number): Buffer {
   return Buffer.from([first, 2, id >> 8, id & 0xff]);
 }
 
-/** Publisher -> subscriber throughput at one QoS; returns messages per second. */
-async function throughput(server: Server, qos: 0 | 1 | 2, count: number): Promise<number> {
+/**
+ * Publisher -> subscriber throughput at one QoS; returns messages per second.
+ * The publisher connects to `publisherPort` (default: the subscriber's server),
+ * so the cluster bench can publish through one gateway and subscribe on another.
+ */
+export async function throughput(server: Pick<Server, 'name' | 'port'>, qos: 0 | 1 | 2, count: number, publisherPort = server.port): Promise<number> {
   const sub = await BenchClient.open(server.port, `sub-${qos}`);
   await sub.subscribe('bench/t', qos);
-  const pub = await BenchClient.open(server.port, `pub-${qos}`);
+  const pub = await BenchClient.open(publisherPort, `pub-${qos}`);
   let received = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => (done = r));
@@ -365,5 +369,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
-process.exit(0); // the per-run 120 s guard timers would otherwise hold the process open
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main();
+  process.exit(0); // the per-run 120 s guard timers would otherwise hold the process open
+}
