@@ -17,6 +17,7 @@ import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway
 import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
 import { launchChromium, requireChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
 import { servePage, type PageServer } from '../helpers/browser/page-server.ts';
+import { sharedClusterDeployment } from '../helpers/nats-cluster.ts';
 import { requirePeer, waitForOutput } from '../helpers/servers.ts';
 import { RawWebSocket } from '../helpers/websocket-clients.ts';
 
@@ -47,6 +48,49 @@ async function stopSetup(setup: Setup | undefined): Promise<void> {
   await setup.mqttGateway.stop();
   await setup.broker.close();
   await setup.nats.stop();
+}
+
+/** What the Node tests use, in either deployment. */
+interface Endpoints {
+  /** ws://.../mqtt */
+  wsMqttUrl: string;
+  /** ws://... (the NATS path) */
+  wsNatsUrl: string;
+  /** NATS TCP servers reaching the same subjects. */
+  natsServers: string[];
+  /** MQTT over TCP on the same subjects. */
+  mqttPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * 'embedded': the gateways in-process on one core. 'cluster': two gateway
+ * processes on a 3-node nats-server cluster (one per file); the WebSocket
+ * clients use gateway 1 and the TCP MQTT clients gateway 2, so every exchange
+ * crosses gateways and the cluster.
+ */
+function targets(): Array<{ name: string; start(): Promise<Endpoints> }> {
+  const list = [
+    {
+      name: 'embedded',
+      start: async (): Promise<Endpoints> => {
+        const setup = await startSetup();
+        return { wsMqttUrl: setup.mqttUrl, wsNatsUrl: setup.gateway.url, natsServers: [`nats://127.0.0.1:${setup.nats.port}`], mqttPort: setup.mqttGateway.port, stop: () => stopSetup(setup) };
+      },
+    },
+  ];
+  if (requirePeer('nats-server')) {
+    const deployment = sharedClusterDeployment();
+    list.push({
+      name: 'cluster',
+      start: async (): Promise<Endpoints> => {
+        const { cluster, gateways } = await deployment();
+        const ws = `ws://127.0.0.1:${gateways[0].gateways.websocket}`;
+        return { wsMqttUrl: `${ws}/mqtt`, wsNatsUrl: ws, natsServers: [...cluster.urls], mqttPort: gateways[1].gateways.mqtt as number, stop: async () => {} };
+      },
+    });
+  }
+  return list;
 }
 
 async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -87,67 +131,71 @@ async function mosquittoSub(port: number, topic: string, count: number): Promise
   };
 }
 
-describe('websocket gateway /mqtt with mqtt.js in Node', () => {
-  let setup: Setup;
-  before(async () => {
-    setup = await startSetup();
-  });
-  after(() => stopSetup(setup));
+for (const target of targets()) {
+  describe(`websocket gateway /mqtt with mqtt.js in Node (${target.name})`, () => {
+    let setup: Endpoints;
+    before(async () => {
+      setup = await target.start();
+    });
+    after(() => setup?.stop());
 
-  it('websocket - /mqtt negotiates subprotocol mqtt, the NATS path does not', async () => {
-    const onMqtt = await RawWebSocket.open(setup.mqttUrl, {}, ['mqtt']);
-    assert.equal(onMqtt.socket.protocol, 'mqtt');
-    onMqtt.close();
-    // NATS has no subprotocol (nats-server sends none); the NATS path is still NATS.
-    const onNats = await RawWebSocket.open(setup.gateway.url);
-    assert.equal(onNats.socket.protocol, '');
-    await onNats.until((t) => t.startsWith('INFO '));
-    onNats.close();
-  });
+    it('websocket - /mqtt negotiates subprotocol mqtt, the NATS path does not', async () => {
+      const onMqtt = await RawWebSocket.open(setup.wsMqttUrl, {}, ['mqtt']);
+      assert.equal(onMqtt.socket.protocol, 'mqtt');
+      onMqtt.close();
+      // NATS has no subprotocol (nats-server sends none); the NATS path is still NATS.
+      const onNats = await RawWebSocket.open(setup.wsNatsUrl);
+      assert.equal(onNats.socket.protocol, '');
+      await onNats.until((t) => t.startsWith('INFO '));
+      onNats.close();
+    });
 
-  it('websocket - mqtt.js over ws:// exchanges messages with a NATS TCP client', async () => {
-    const nc: NatsConnection = await natsConnect({ servers: `nats://127.0.0.1:${setup.nats.port}` });
-    const client = await mqtt.connectAsync(setup.mqttUrl, { clientId: 'ws-node-1', protocolVersion: 5, reconnectPeriod: 0 });
-    try {
-      const inMqtt: string[] = [];
-      client.on('message', (topic, payload) => void inMqtt.push(`${topic}|${payload.toString()}`));
-      await client.subscribeAsync('plant/+/temp', { qos: 1 });
-      const inNats: string[] = [];
-      nc.subscribe('plant.>', { callback: (_err, msg) => void inNats.push(`${msg.subject}|${msg.string()}`) });
-      await nc.flush();
-      nc.publish('plant.l1.temp', '21.5');
-      await client.publishAsync('plant/l2/humidity', '40', { qos: 1 });
-      await nc.flush();
-      await eventually(() => inMqtt.length === 1 && inNats.length >= 1, 'cross-protocol deliveries');
-      assert.deepEqual(inMqtt, ['plant/l1/temp|21.5']);
-      assert.ok(inNats.includes('plant.l2.humidity|40'), inNats.join(','));
-    } finally {
-      await client.endAsync();
-      await nc.close();
-    }
-  });
+    it('websocket - mqtt.js over ws:// exchanges messages with a NATS TCP client', async () => {
+      const nc: NatsConnection = await natsConnect({ servers: setup.natsServers });
+      const client = await mqtt.connectAsync(setup.wsMqttUrl, { clientId: `ws-node-1-${target.name}`, protocolVersion: 5, reconnectPeriod: 0 });
+      try {
+        const inMqtt: string[] = [];
+        client.on('message', (topic, payload) => void inMqtt.push(`${topic}|${payload.toString()}`));
+        await client.subscribeAsync('plant/+/temp', { qos: 1 });
+        const inNats: string[] = [];
+        nc.subscribe('plant.>', { callback: (_err, msg) => void inNats.push(`${msg.subject}|${msg.string()}`) });
+        await nc.flush();
+        nc.publish('plant.l1.temp', '21.5');
+        await client.publishAsync('plant/l2/humidity', '40', { qos: 1 });
+        await nc.flush();
+        await eventually(() => inMqtt.length === 1 && inNats.length >= 1, 'cross-protocol deliveries');
+        assert.deepEqual(inMqtt, ['plant/l1/temp|21.5']);
+        assert.ok(inNats.includes('plant.l2.humidity|40'), inNats.join(','));
+      } finally {
+        await client.endAsync();
+        await nc.close();
+      }
+    });
 
-  it('websocket - mqtt.js over ws:// exchanges messages with mosquitto_pub/sub on TCP', { skip: !requirePeer('mosquitto_sub') }, async () => {
-    const client = await mqtt.connectAsync(setup.mqttUrl, { clientId: 'ws-node-2', reconnectPeriod: 0 });
-    try {
-      const got: string[] = [];
-      client.on('message', (topic, payload) => void got.push(`${topic}|${payload.toString()}`));
-      await client.subscribeAsync('from/mosquitto', { qos: 1 });
-      await mosquittoPub(setup.mqttGateway.port, 'from/mosquitto', 'hi ws');
-      await eventually(() => got.length === 1, 'mosquitto_pub message');
-      assert.deepEqual(got, ['from/mosquitto|hi ws']);
-      const sub = await mosquittoSub(setup.mqttGateway.port, 'to/mosquitto', 1);
-      await client.publishAsync('to/mosquitto', 'hi tcp', { qos: 1 });
-      assert.deepEqual(await sub.lines(), ['hi tcp']);
-    } finally {
-      await client.endAsync();
-    }
+    it('websocket - mqtt.js over ws:// exchanges messages with mosquitto_pub/sub on TCP', { skip: !requirePeer('mosquitto_sub') }, async () => {
+      const client = await mqtt.connectAsync(setup.wsMqttUrl, { clientId: `ws-node-2-${target.name}`, reconnectPeriod: 0 });
+      try {
+        const got: string[] = [];
+        client.on('message', (topic, payload) => void got.push(`${topic}|${payload.toString()}`));
+        await client.subscribeAsync('from/mosquitto', { qos: 1 });
+        await mosquittoPub(setup.mqttPort, 'from/mosquitto', 'hi ws');
+        await eventually(() => got.length === 1, 'mosquitto_pub message');
+        assert.deepEqual(got, ['from/mosquitto|hi ws']);
+        const sub = await mosquittoSub(setup.mqttPort, 'to/mosquitto', 1);
+        await client.publishAsync('to/mosquitto', 'hi tcp', { qos: 1 });
+        assert.deepEqual(await sub.lines(), ['hi tcp']);
+      } finally {
+        await client.endAsync();
+      }
+    });
   });
-});
+}
 
 const chromiumExecutable = requireChromium();
 const haveMosquitto = requirePeer('mosquitto_sub');
 
+// Embedded only: these tests prove the browser's mqtt.js bundle and page plumbing; what
+// crosses the broker is the same as in the Node tests above, which run in both modes.
 describe('websocket gateway /mqtt in headless chromium', { skip: chromiumExecutable === null || !haveMosquitto ? 'chromium or mosquitto clients not installed' : false }, () => {
   let setup: Setup;
   let pageServer: PageServer;
