@@ -94,6 +94,19 @@ function describeStreamStore(name: string, make: Factory): void {
       await st.close();
     });
 
+    it('store - last per subject: the newest sequence of each matching subject, ascending', async () => {
+      const st = make();
+      fill(st, ['k.a', 'k.b', 'k.a', 'x.y', 'k.c', 'k.b']);
+      assert.deepEqual([...st.lastPerSubject()], [3, 4, 5, 6]);
+      assert.deepEqual([...st.lastPerSubject('k.*')], [3, 5, 6]);
+      assert.deepEqual([...st.lastPerSubject('k.b')], [6]);
+      assert.deepEqual([...st.lastPerSubject('none')], []);
+      st.remove(6);
+      st.remove(3);
+      assert.deepEqual([...st.lastPerSubject('k.>')], [1, 2, 5]);
+      await st.close();
+    });
+
     it('store - remove leaves a gap, moves the first sequence and counts deletions', async () => {
       const st = make();
       fill(st, ['a', 'a', 'a', 'a']);

@@ -63,7 +63,7 @@ export class Consumer implements AckTrackerOwner {
    * messages; lpsAt is the next one to hand out. A cursor, not shift(): with a
    * million keys each shift would copy the rest of the array.
    */
-  private lps: number[] | null = null;
+  private lps: Float64Array | null = null;
   private lpsAt = 0;
   /** Undelivered-count estimate for the ack reply's <pending> token (exact count is in info()). */
   private npc = -1;
@@ -140,7 +140,7 @@ export class Consumer implements AckTrackerOwner {
     }
     if (this.sseq < 1) this.sseq = 1;
     this.acks.floorStream = this.sseq - 1;
-    if (this.lpsLeft > 0) this.acks.floorStream = (this.lps as number[])[0] - 1;
+    if (this.lpsLeft > 0) this.acks.floorStream = (this.lps as Float64Array)[0] - 1;
   }
 
   restore(s: ConsumerStateWire): void {

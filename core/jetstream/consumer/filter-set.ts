@@ -78,10 +78,17 @@ export class FilterSet {
   }
 
   /** The newest sequence of every matching subject, oldest first (deliver last_per_subject). */
-  lastPerSubject(store: StreamStore): number[] {
-    const out: number[] = [];
-    const filters = this.patterns.length === 0 ? [null] : this.patterns.map((p) => p.text);
-    for (const f of filters) for (const subject of store.subjectCounts(f).keys()) out.push(store.lastSeqOf(subject));
-    return out.filter((s) => s > 0).sort((a, b) => a - b);
+  lastPerSubject(store: StreamStore): Float64Array {
+    const ps = this.patterns;
+    if (ps.length <= 1) return store.lastPerSubject(ps.length === 0 ? null : ps[0].text);
+    // Filters never overlap, so no subject appears twice in the merged set.
+    const parts = ps.map((p) => store.lastPerSubject(p.text));
+    const out = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out.sort();
   }
 }

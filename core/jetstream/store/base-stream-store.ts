@@ -91,6 +91,14 @@ export abstract class BaseStreamStore implements StreamStore {
     return this.index.lastSeqOf(normaliseFilter(filter));
   }
 
+  lastPerSubject(filter?: string | null): Float64Array {
+    const ids = this.index.subjects.matching(normaliseFilter(filter));
+    const out = new Float64Array(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = this.index.resolveLast(ids[i]);
+    // A typed array sorts numerically in native code: a million keys take milliseconds.
+    return out.sort();
+  }
+
   remove(seq: number): boolean {
     if (this.closed) throw new StoreClosedError(this.name);
     return this.removeInternal(seq);

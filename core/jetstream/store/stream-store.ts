@@ -107,6 +107,8 @@ export interface StreamStore {
   last(filter: string): StoredMessage | null;
   /** Like last() but only the sequence (0 when none): no payload read. */
   lastSeqOf(filter: string): number;
+  /** The newest sequence of every subject matching filter, ascending (deliver last_per_subject, KV watch). */
+  lastPerSubject(filter?: string | null): Float64Array;
   /** Remove one message; false when it does not exist. */
   remove(seq: number): boolean;
   purge(options?: PurgeOptions): number;
