@@ -1,35 +1,74 @@
 // One Kafka bridge test bed: Switchboard in-process, an EmbeddedBroker on its
 // router, the mock Kafka cluster behind the rewriting proxy, a NATS client, and
 // bridges built on all of that. Everything binds 127.0.0.1; stop() ends every
-// process this fixture started, by PID.
+// process this fixture started, by PID. kafkaTargets() adds the cluster mode:
+// the same bridges on a NatsBroker to a 3-node nats-server cluster.
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Broker } from '../../core/broker/broker.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createKafkaBridge, type KafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import type { MappingConfig } from '../../connectors/kafka/config.ts';
 import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
 import { startKafkaProxy, type KafkaProxy } from './kafka-proxy.ts';
 import { startSwitchboardJetStream } from './jetstream.ts';
-import { startSwitchboard } from './servers.ts';
+import { sharedClusterDeployment } from './nats-cluster.ts';
+import { requirePeer, startSwitchboard } from './servers.ts';
 
 export interface KafkaFixture {
   mock: KafkaMock;
   proxy: KafkaProxy;
-  broker: EmbeddedBroker;
+  broker: Broker;
   nc: NatsConnection;
   natsUrl: string;
   bridge(mappings: MappingConfig[]): KafkaBridge;
   stop(): Promise<void>;
 }
 
+/** Where the bridges' NATS side lives: its broker, its NATS URL(s), and how to stop it. */
+interface NatsSide {
+  broker: Broker;
+  servers: string[];
+  stop(): Promise<void>;
+}
+
 /** `jetstream: true` runs Switchboard with its JetStream engine on the same router. */
 export async function startKafkaFixture(options: { jetstream?: boolean } = {}): Promise<KafkaFixture> {
   const switchboard = options.jetstream ? await startSwitchboardJetStream() : await startSwitchboard();
+  return withKafka({ broker: new EmbeddedBroker(switchboard.server.router), servers: [switchboard.url], stop: () => switchboard.stop() });
+}
+
+/**
+ * The deployments a Kafka suite runs in: 'embedded' (startKafkaFixture) and,
+ * with nats-server installed, 'cluster': a 3-node nats-server cluster with
+ * JetStream (one per test file), the bridge on a NatsBroker to it with streams
+ * at 3 replicas. The bridge runs in the test process there too, because the
+ * test bodies drive it (start, stop, metrics); a gateway process runs the very
+ * same bridge on the very same broker (cli-cluster.test.ts).
+ */
+export function kafkaTargets(): Array<{ name: string; start(options?: { jetstream?: boolean }): Promise<KafkaFixture> }> {
+  const targets = [{ name: 'embedded', start: (options?: { jetstream?: boolean }) => startKafkaFixture(options) }];
+  if (requirePeer('nats-server')) {
+    const deployment = sharedClusterDeployment();
+    targets.push({
+      name: 'cluster',
+      start: async () => {
+        const { cluster } = await deployment();
+        const broker = await NatsBroker.connect({ servers: [...cluster.urls], streamReplicas: 3 });
+        return withKafka({ broker, servers: [...cluster.urls], stop: async () => {} }); // the cluster is the file's, stopped after its last test
+      },
+    });
+  }
+  return targets;
+}
+
+async function withKafka(side: NatsSide): Promise<KafkaFixture> {
   const mock = await startKafkaMock();
   const proxy = await startKafkaProxy();
   proxy.retarget(mock.brokers);
-  const broker = new EmbeddedBroker(switchboard.server.router);
-  const nc = await connect({ servers: switchboard.url });
+  const { broker } = side;
+  const nc = await connect({ servers: side.servers });
   const bridges: KafkaBridge[] = [];
   let current = mock;
   return {
@@ -42,7 +81,7 @@ export async function startKafkaFixture(options: { jetstream?: boolean } = {}): 
     proxy,
     broker,
     nc,
-    natsUrl: switchboard.url,
+    natsUrl: side.servers.join(','),
     bridge(mappings) {
       const bridge = createKafkaBridge({ broker, kafka: { brokers: proxy.brokers, clientId: 'test-bridge' }, mappings, logLevel: 'nothing', drainTimeoutMs: 1_000 });
       bridges.push(bridge);
@@ -54,7 +93,7 @@ export async function startKafkaFixture(options: { jetstream?: boolean } = {}): 
       await broker.close();
       await proxy.close();
       await current.stop();
-      await switchboard.stop();
+      await side.stop();
     },
   };
 }
