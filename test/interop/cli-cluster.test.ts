@@ -4,6 +4,7 @@
 // gateways' own streams get --stream-replicas, settings come from flags, the
 // environment or a config file, and an unreachable cluster or refused
 // credentials stop startup with exit code 2 and a message naming the URLs.
+// The Kafka bridge configured in the file runs in the gateway process, both ways.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
+import { startProxiedKafka } from '../helpers/kafka-bridge-process.ts';
+import { kcatConsume, kcatProduce } from '../helpers/kafka-mock.ts';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
 import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, startSwitchboardProcess } from '../helpers/servers.ts';
 
@@ -111,6 +114,44 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
     const fromEnv = runSync([], { SWITCHBOARD_NATS_URL: `nats://127.0.0.1:${port}` });
     assert.equal(fromEnv.status, 2, fromEnv.stderr);
     assert.match(fromEnv.stderr, new RegExp(`cannot connect to NATS at nats://127\\.0\\.0\\.1:${port}`));
+  });
+
+  it('cli cluster - the Kafka bridge of a gateway process moves records both ways through the cluster', { skip: !requirePeer('kcat') }, async () => {
+    const kafka = await startProxiedKafka();
+    const file = join(dir, 'bridge.json');
+    const bridge = {
+      kafka: {
+        kafka: { brokers: kafka.proxy.brokers, clientId: 'cli-cluster' },
+        mappings: [
+          { name: 'in', direction: 'kafka-to-nats', topics: ['cli-in'], groupId: 'cli', subject: 'clikafka.{topic}' },
+          { name: 'out', direction: 'nats-to-kafka', subject: 'clikafka.out', topic: 'cli-out' },
+        ],
+      },
+    };
+    writeFileSync(file, JSON.stringify(bridge));
+    const gw = await startSwitchboardProcess(['--nats-url', cluster.url, '--name', 'cli-kafka', '--no_gateways', '-c', file]);
+    try {
+      const got: string[] = [];
+      nc.subscribe('clikafka.cli-in', { callback: (_e, m) => void got.push(m.string()) });
+      await nc.flush();
+      // The consumer group may still be joining: produce until a record arrives (bounded).
+      for (let i = 0; i < 40 && got.length === 0; i++) {
+        kcatProduce(kafka.mock.bootstrap, 'cli-in', { value: `from kafka ${i}` });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.match(got[0] ?? '', /^from kafka \d+$/, 'a Kafka record reached a NATS subscriber of the cluster');
+      // Likewise the subscription may still be reaching the other nodes: publish a few, spaced out.
+      for (let i = 0; i < 5; i++) {
+        nc.publish('clikafka.out', `from nats ${i}`);
+        await nc.flush();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const records = kcatConsume(kafka.mock.bootstrap, 'cli-out', 1);
+      assert.match(records[0]?.payload ?? '', /^from nats \d$/, 'a NATS message of the cluster reached Kafka');
+    } finally {
+      await gw.stop();
+      await kafka.stop();
+    }
   });
 
   it('cli cluster - an unreachable cluster or refused credentials exit 2 naming the URLs', async () => {
