@@ -249,6 +249,23 @@ for (const target of jetStreamTargets()) {
       });
     });
 
+    it('kv - history of every key, headers-only watch, resume from a revision, status counts', async () => {
+      const kv = await kvm.create('misc', { history: 3 });
+      const r1 = await kv.put('a', 'a1');
+      await kv.put('b', 'b1');
+      const r3 = await kv.put('a', 'a2');
+      await kv.delete('b');
+      const all = await drain(await kv.history());
+      assert.deepEqual(all.map((e) => `${e.operation} ${e.key}`), ['PUT a', 'PUT b', 'PUT a', 'DEL b']);
+      const heads = await take(await kv.watch({ headers_only: true }), 2);
+      assert.deepEqual(heads.map((e) => [e.key, e.length, e.value.length]), [['a', 2, 0], ['b', 0, 0]]);
+      const resumed = await take(await kv.watch({ resumeFromRevision: r3 }), 2);
+      assert.deepEqual(resumed.map((e) => `${e.operation} ${e.key}@${e.revision}`), [`PUT a@${r3}`, `DEL b@${r3 + 1}`]);
+      assert.ok(r1 < r3);
+      assert.equal((await kv.status()).values, 4);
+      assert.deepEqual(await drain(await kv.keys()), ['a']);
+    });
+
     it('kv - destroy removes the bucket', async () => {
       const kv = await kvm.create('doomed');
       await kv.put('k', 'v');

@@ -95,6 +95,17 @@ for (const target of jetStreamTargets()) {
         assert.equal(Buffer.from((await os.getBlob('empty')) ?? [1]).length, 0);
       });
 
+      it('obj - a small max_chunk_size gives many chunks; previousRevision guards a replace', async () => {
+        const data = randomBytes(10_000);
+        const info = await os.putBlob({ name: 'chunky', options: { max_chunk_size: 1024 } }, data);
+        assert.equal(info.chunks, 10);
+        assert.equal(info.digest, adr20Digest(data));
+        assert.ok(Buffer.from((await os.getBlob('chunky')) ?? []).equals(data));
+        await assert.rejects(os.putBlob({ name: 'chunky' }, Buffer.from('x'), { previousRevision: info.revision - 1 }));
+        const replaced = await os.putBlob({ name: 'chunky' }, Buffer.from('y'), { previousRevision: info.revision });
+        assert.equal(replaced.size, 1);
+      });
+
       it('obj - info and list: metadata of live objects; a missing name is null', async () => {
         await os.putBlob({ name: 'meta.json', headers: undefined, metadata: { owner: 'ops' } }, Buffer.from('{}'));
         const info = await os.info('meta.json');
