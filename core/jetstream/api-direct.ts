@@ -36,7 +36,7 @@ export const directRoutes: ApiRoute[] = [
     type: 'direct',
     handle(engine, req) {
       const [name, ...rest] = req.args;
-      const stream = engine.streamList().find((s) => s.name === name);
+      const stream = engine.findStream(name);
       if (stream === undefined || !stream.config.allowDirect) return status(503, '');
       try {
         let request: MsgGetRequest;

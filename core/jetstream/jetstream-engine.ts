@@ -234,6 +234,11 @@ export class JetStreamEngine implements Subscriber {
     return s;
   }
 
+  /** The stream called `name`, if any (hot paths such as direct get: no sorted list, no throw). */
+  findStream(name: string): Stream | undefined {
+    return this.streams.get(name);
+  }
+
   /** Streams sorted by name, as nats-server lists them. */
   streamList(): Stream[] {
     return [...this.streams.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
