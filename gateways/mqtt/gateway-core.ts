@@ -15,8 +15,9 @@ import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type Resolv
 import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
 import { SessionHandover } from './session-handover.ts';
+import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
-import { Session, type SessionStats, type SessionSubscription } from './session.ts';
+import { Session, type SessionHooks, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
 
@@ -29,6 +30,13 @@ export interface MqttGatewayStats extends SessionStats {
   deniedSubscribes: number;
   willsSent: number;
 }
+
+/** Handover requests (of SessionHandover's timeout each) before a CONNECT goes on without an answer. */
+const HANDOVER_ATTEMPTS = 5;
+/** How long a gateway still answers handovers for a session it let go. */
+const HANDOVER_LINGER_MS = 3000;
+/** How often a gateway looks for expired sessions that no gateway holds. */
+const EXPIRY_SWEEP_MS = 60_000;
 
 export class MqttGatewayCore {
   readonly options: ResolvedMqttOptions;
@@ -52,6 +60,10 @@ export class MqttGatewayCore {
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
   private readonly logLine: ((line: string) => void) | undefined;
+  private readonly sessionHooks: SessionHooks;
+  /** Sessions being released to the store (their final record is being saved), by client id. */
+  private readonly releasing = new Map<string, Promise<void>>();
+  private expirySweep: NodeJS.Timeout | null = null;
 
   constructor(options: MqttGatewayOptions) {
     this.options = resolveMqttOptions(options);
@@ -62,15 +74,21 @@ export class MqttGatewayCore {
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
     this.replies = new ReplyBridge(this.broker, { ttlMs: this.options.replyTtlMs, maxPending: 100_000 });
     this.logLine = options.log;
-    this.persistence = new SessionPersistence(() => this.sessionStore, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
-    this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId) => this.release(clientId));
+    this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
+    const persistence = this.persistence;
+    this.sessionHooks = { changed: (s) => persistence.changed(s), sawLogged: (seq) => persistence.sawLogged(seq) };
+    this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
   }
 
   log(...parts: unknown[]): void {
     this.logLine?.(`mqtt: ${parts.map(String).join(' ')}`);
   }
 
-  /** Start: the reply bridge, and every stored persistent session (detached, subscribed). */
+  /**
+   * Start: the reply bridge; with a message log, the view of every persistent
+   * subscription (sessions stay in the store until their client connects);
+   * otherwise every stored persistent session, restored detached and subscribed.
+   */
   async open(): Promise<void> {
     if (this.options.persistence === 'jetstream') {
       const storage = { storage: this.options.jetStreamStorage };
@@ -79,8 +97,21 @@ export class MqttGatewayCore {
     }
     await this.replies.start();
     await this.persistence.open();
+    if (this.persistence.logging) {
+      this.expirySweep = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);
+      this.expirySweep.unref();
+      return;
+    }
     for (const record of await this.sessionStore.list()) {
       if ((record.owner ?? this.options.name) === this.options.name) await this.restoreSession(record);
+    }
+  }
+
+  /** Detached sessions no gateway holds end when their expiry passes; any gateway may delete them. */
+  private sweepExpired(): void {
+    for (const clientId of this.persistence.expired(Date.now())) {
+      if (this.sessions.has(clientId) || this.releasing.has(clientId)) continue;
+      void this.sessionStore.delete(clientId).catch((e: unknown) => this.log('session store delete failed:', e));
     }
   }
 
@@ -90,32 +121,92 @@ export class MqttGatewayCore {
    * (or, on a clean start, forget the stored one).
    */
   async adopt(clientId: string, cleanStart: boolean): Promise<void> {
+    await this.releasing.get(clientId);
     if (this.sessions.has(clientId) || !this.sessionStore.durable) return;
-    await this.handover.acquire(clientId);
-    if (this.sessions.has(clientId)) return;
+    this.handover.drop(clientId); // a lingering listener here must not answer for the real holder
+    let record = await this.sessionStore.load(clientId);
+    // A record saved as its session was let go, with no will delayed for it: no gateway holds
+    // it, so nobody is asked. Otherwise ask; a request that times out (a NATS cluster may still
+    // route it to a holder that just let go) is asked again after a fresh look at the record.
+    for (let attempt = 1; record === null || record.disconnectedAt === null || record.willPending === true; attempt++) {
+      const outcome = await this.handover.acquire(clientId, cleanStart);
+      if (this.sessions.has(clientId)) return;
+      record = await this.sessionStore.load(clientId); // as the holder saved it
+      if (outcome !== 'timeout' || attempt >= HANDOVER_ATTEMPTS) break;
+    }
     if (cleanStart) {
-      await this.sessionStore.delete(clientId);
+      if (record !== null) await this.sessionStore.delete(clientId);
       return;
     }
-    const record = await this.sessionStore.load(clientId);
+    if (record !== null && sessionExpiresAt(record) <= Date.now()) {
+      await this.sessionStore.delete(clientId);
+      record = null;
+    }
     if (record !== null && !this.sessions.has(clientId)) {
       await this.restoreSession(record);
       await this.broker.flush(); // the subscriptions are in place before CONNACK
     }
   }
 
-  /** Another gateway takes `clientId` over: close, save and let the session go. */
-  private async release(clientId: string): Promise<void> {
+  /**
+   * Another gateway takes `clientId` over: close, save and let the session go;
+   * a will this gateway delays for it is cancelled, or sent on a clean start
+   * [MQTT-3.1.3-9], as for a takeover here.
+   */
+  private async release(clientId: string, cleanStart: boolean): Promise<void> {
     const session = this.sessions.get(clientId);
-    if (session === undefined) return;
-    const client = session.connection;
+    const client = session?.connection;
     if (client instanceof MqttClient) client.close(ReasonCode.SessionTakenOver, 'session taken over by another gateway');
-    if (this.sessions.get(clientId) !== session) return; // it ended with its connection (expiry 0)
+    if (cleanStart) this.firePendingWill(clientId);
+    else this.cancelWill(clientId);
+    // Not held (released to the store, or ended with its connection): done once its record is saved.
+    if (session === undefined || this.sessions.get(clientId) !== session) return this.releasing.get(clientId);
     await this.persistence.save(session);
     this.sessions.delete(clientId);
     this.handover.drop(clientId);
-    this.cancelWill(clientId);
+    this.persistence.forget(session);
     session.destroy();
+  }
+
+  /**
+   * With a message log, a detached persistent session is not held: its record
+   * is saved and its subscriptions end, and what is published for it meanwhile
+   * is logged (any gateway can resume it). Runs after the current task, so a
+   * takeover on this gateway that re-attaches the session at once keeps it.
+   */
+  private releaseDetached(session: Session): void {
+    queueMicrotask(() => {
+      const clientId = session.clientId;
+      if (session.connection !== null || this.sessions.get(clientId) !== session) return;
+      this.sessions.delete(clientId);
+      this.persistence.forget(session);
+      // The record is taken now, before the subscriptions end; it says whether a will is delayed here.
+      const saved = this.persistence.save(session, this.wills.has(clientId));
+      session.destroy();
+      const done = saved.finally(() => {
+        if (this.releasing.get(clientId) === done) this.releasing.delete(clientId);
+        // Answer handovers until the record is saved, so a gateway taking over loads the final one.
+        this.lingerHandover(clientId);
+      });
+      this.releasing.set(clientId, done);
+    });
+  }
+
+  /**
+   * Stop answering handovers for `clientId` once nothing here concerns it: no
+   * session, no record being saved, no delayed will (a reconnect elsewhere cancels it).
+   */
+  private dropHandoverIfIdle(clientId: string): void {
+    if (!this.sessions.has(clientId) && !this.releasing.has(clientId) && !this.wills.has(clientId)) this.handover.drop(clientId);
+  }
+
+  /**
+   * Keep answering handovers for a session let go a little longer: a client
+   * that reconnects at once to another gateway is answered at once, instead of
+   * its request being routed by the NATS cluster to a subscription just removed.
+   */
+  private lingerHandover(clientId: string): void {
+    setTimeout(() => this.dropHandoverIfIdle(clientId), HANDOVER_LINGER_MS).unref();
   }
 
   /** Put a session in the table; with a durable store, answer handovers for it. */
@@ -149,7 +240,7 @@ export class MqttGatewayCore {
   }
 
   newSession(clientId: string): Session {
-    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats, (s, out) => this.persistence.queued(s, out));
+    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats, this.sessionHooks);
   }
 
   /** A new connection for `clientId`: the old one is taken over [MQTT-3.1.4-2]. */
@@ -165,18 +256,32 @@ export class MqttGatewayCore {
 
   /** End a session for good: subscriptions, state and stored record. */
   endSession(session: Session): void {
+    this.persistence.forget(session);
     session.destroy();
     if (this.sessions.get(session.clientId) === session) {
       this.sessions.delete(session.clientId);
-      this.handover.drop(session.clientId);
+      this.lingerHandover(session.clientId);
     }
     this.firePendingWill(session.clientId); // the will waits at most until the session ends
     void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
   }
 
+  /** The message log's last sequence, for a new subscription's record (undefined without a log). */
+  async logPosition(): Promise<number | undefined> {
+    return this.persistence.logging ? this.persistence.lastLogged() : undefined;
+  }
+
   /** Save a persistent session's record now. */
   persist(session: Session): void {
     void this.persistence.save(session);
+  }
+
+  /**
+   * Save now when in-flight state is persisted (null otherwise): a QoS 2
+   * delivery's PUBREL goes out only once its 'pubrel' state survives a crash.
+   */
+  persistInflight(session: Session): Promise<void> | null {
+    return this.persistence.logging && session.expiryInterval > 0 ? this.persistence.save(session) : null;
   }
 
   /** A connected client's connection ended, for whatever reason. */
@@ -187,6 +292,7 @@ export class MqttGatewayCore {
     if (session !== null && session.connection === client) {
       session.detach(Date.now());
       if (session.expiryInterval === 0) this.endSession(session);
+      else if (this.persistence.logging) this.releaseDetached(session);
       else {
         this.scheduleExpiry(session);
         this.persist(session);
@@ -210,8 +316,8 @@ export class MqttGatewayCore {
     const reply = p.responseTopic === undefined ? undefined : this.replies.replyFor(p.responseTopic, p.correlationData);
     const out = toBrokerPublish(message, reply);
     if (message.retain) await this.retained.set(message); // [MQTT-3.3.1-5]
-    // The publisher's PUBACK/PUBREC waits until the message is stored for offline sessions that queued it.
-    await this.persistence.publishing(message, () => this.broker.publish(out.subject, out.data, { reply: out.reply, headers: out.headers }));
+    // The publisher's PUBACK/PUBREC waits until the message is logged for the persistent sessions that want it.
+    await this.persistence.publish(message, out, (o) => this.broker.publish(o.subject, o.data, { reply: o.reply, headers: o.headers }));
   }
 
   /** Create the broker subscriptions behind one MQTT subscription. Throws on an invalid filter. */
@@ -236,12 +342,16 @@ export class MqttGatewayCore {
       client.close(ReasonCode.ServerShuttingDown, 'server shutting down');
       client.connection.destroy();
     }
+    if (this.expirySweep !== null) clearInterval(this.expirySweep);
+    this.expirySweep = null;
+    await null; // detached sessions are released in a microtask
+    await Promise.all(this.releasing.values());
     await this.persistence.flush();
-    this.persistence.stop();
     for (const session of this.sessions.values()) {
       if (session.expiryInterval > 0) await this.persistence.save(session);
       session.destroy();
     }
+    this.persistence.stop();
     this.sessions.clear();
     this.handover.stop();
     for (const timer of this.pendingWills.values()) clearTimeout(timer);
@@ -286,7 +396,7 @@ export class MqttGatewayCore {
     const timer = this.pendingWills.get(clientId);
     if (timer !== undefined) clearTimeout(timer);
     this.pendingWills.delete(clientId);
-    this.wills.delete(clientId);
+    if (this.wills.delete(clientId)) this.dropHandoverIfIdle(clientId);
   }
 
   private sendWill(will: WillMessage, client: MqttClient): void {
@@ -305,12 +415,17 @@ export class MqttGatewayCore {
     void this.publish(message).catch((e: unknown) => this.log('will publish failed:', e));
   }
 
+  /**
+   * Hold a stored session again: subscriptions first, so nothing published from
+   * now on is missed; then what the record and the log hold for it, up to the
+   * log's end as it is once the subscriptions are in place (later messages
+   * arrive live; live copies of restored ones are dropped).
+   */
   private async restoreSession(record: SessionRecord): Promise<void> {
     const session = this.newSession(record.clientId);
     session.expiryInterval = record.expiryInterval;
     session.disconnectedAt = record.disconnectedAt ?? Date.now();
     for (const id of record.inboundQos2) session.inboundQos2.add(id);
-    session.restoreOutbound(await this.persistence.outboundOf(record));
     for (const sub of record.subscriptions) {
       try {
         session.addSubscription(await this.subscribe(session, sub));
@@ -318,6 +433,10 @@ export class MqttGatewayCore {
         this.log('could not restore subscription', sub.topicFilter, 'of', record.clientId, e);
       }
     }
+    await this.broker.flush();
+    const upTo = await this.persistence.lastLogged();
+    session.logFloor = upTo;
+    session.restoreOutbound(await this.persistence.outboundOf(record, upTo, this.options.maxQueued));
     this.holdSession(session);
     this.scheduleExpiry(session);
     void this.persistence.save(session); // with the current log cursor: what was scanned is now in the record

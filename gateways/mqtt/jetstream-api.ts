@@ -77,13 +77,13 @@ export class JetStreamApi {
     return info.state.last_seq;
   }
 
-  /** Every message on `filter` from `fromSeq`, oldest first (bounded by `limit`). */
-  async all(stream: string, filter: string, fromSeq = 1, limit = 1_000_000): Promise<StoredMessage[]> {
+  /** Every message on `filter` from `fromSeq` up to `toSeq`, oldest first (at most `limit`). */
+  async all(stream: string, filter: string, fromSeq = 1, limit = 1_000_000, toSeq = Number.MAX_SAFE_INTEGER): Promise<StoredMessage[]> {
     const out: StoredMessage[] = [];
     let seq = fromSeq;
     for (let i = 0; i < limit; i++) {
       const m = await this.next(stream, seq, filter);
-      if (m === null) break;
+      if (m === null || m.seq > toSeq) break;
       out.push(m);
       seq = m.seq + 1;
     }

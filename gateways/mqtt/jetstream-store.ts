@@ -7,14 +7,18 @@
 //   message on `$MQTT.retained.<subject of T>`, readable from NATS with a
 //   direct get. MQTT facts ride in the same `Mqtt-*` headers as live messages.
 // - MQTT_sessions: subjects `$MQTT.sess.<hash of client id>`, one JSON record
-//   per persistent session (subscriptions, QoS 2 ids, in-flight and queued).
+//   per persistent session (subscriptions, QoS 2 ids, in-flight and queued
+//   messages, log cursor); a deleted session leaves a tombstone record, so
+//   gateways watching the subjects see the deletion.
+// - MQTT_msgs: each QoS 1/2 message some persistent session wants, once.
 //
 // Delivery needs no JetStream consumer per session: a session's subscriptions
-// are plain broker subscriptions, and its queue is part of its record.
+// are plain broker subscriptions, and what it missed is found in MQTT_msgs
+// from its record's cursor.
 
 import { createHash } from 'node:crypto';
 import type { QoS } from 'mqtt-packet';
-import type { Broker } from '../../core/broker/broker.ts';
+import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
 import { MessageHeaders } from '../../core/protocol/headers.ts';
 import { JetStreamApi, type StoredMessage } from './jetstream-api.ts';
 import { fromBrokerMessage, toBrokerPublish, type MqttMessage } from './message.ts';
@@ -87,7 +91,7 @@ export class JetStreamSessionStore implements MqttSessionStore {
   readonly messageLog: JetStreamMessageLog;
   private readonly js: JetStreamApi;
 
-  private constructor(broker: Broker, options: JetStreamStoreOptions) {
+  private constructor(private readonly broker: Broker, options: JetStreamStoreOptions) {
     this.js = new JetStreamApi(broker, options.timeoutMs);
     this.messageLog = new JetStreamMessageLog(this.js);
   }
@@ -103,20 +107,40 @@ export class JetStreamSessionStore implements MqttSessionStore {
 
   async load(clientId: string): Promise<SessionRecord | null> {
     const m = await this.js.last(SESSION_STREAM, sessionSubject(clientId));
-    return m === null || m.data.length === 0 ? null : decodeRecord(m.data);
+    return m === null ? null : decodeRecord(m.data);
   }
 
   async save(record: SessionRecord): Promise<void> {
     await this.js.store(sessionSubject(record.clientId), Buffer.from(JSON.stringify(encodeRecord(record))));
   }
 
+  /** A tombstone replaces the record (one message per subject), so watchers learn of it. */
   async delete(clientId: string): Promise<void> {
-    await this.js.purgeSubject(SESSION_STREAM, sessionSubject(clientId));
+    await this.js.store(sessionSubject(clientId), Buffer.from(JSON.stringify({ clientId, deleted: true })));
   }
 
   async list(): Promise<SessionRecord[]> {
     const messages = await this.js.all(SESSION_STREAM, `${SESSION_PREFIX}*`);
-    return messages.filter((m) => m.data.length > 0).map((m) => decodeRecord(m.data));
+    const out: SessionRecord[] = [];
+    for (const m of messages) {
+      const record = decodeRecord(m.data);
+      if (record !== null) out.push(record);
+    }
+    return out;
+  }
+
+  /** Record saves and tombstones are plain publishes on `$MQTT.sess.*`: a core subscription sees them all. */
+  async watch(onChange: (clientId: string, record: SessionRecord | null) => void): Promise<{ stop(): void }> {
+    const sub = await this.broker.subscribe(`${SESSION_PREFIX}*`, (m: BrokerMessage) => {
+      try {
+        const j = JSON.parse(Buffer.from(m.data).toString('utf8')) as { clientId?: unknown; deleted?: boolean };
+        if (typeof j.clientId !== 'string') return;
+        onChange(j.clientId, j.deleted === true ? null : decodeRecord(Buffer.from(m.data)));
+      } catch {
+        // not a record (an empty or foreign publish on the subject)
+      }
+    });
+    return { stop: () => sub.unsubscribe() };
   }
 
   async close(): Promise<void> {}
@@ -142,8 +166,8 @@ export class JetStreamMessageLog implements QueuedMessageLog {
     return m === null ? null : this.decode(m);
   }
 
-  async after(afterSeq: number, subjectFilter: string): Promise<Array<{ seq: number; message: MqttMessage }>> {
-    const found = await this.js.all(MSGS_STREAM, MSGS_PREFIX + subjectFilter, afterSeq + 1);
+  async after(afterSeq: number, subjectFilter: string, upTo: number, limit: number): Promise<Array<{ seq: number; message: MqttMessage }>> {
+    const found = await this.js.all(MSGS_STREAM, MSGS_PREFIX + subjectFilter, afterSeq + 1, limit, upTo);
     return found.map((m) => ({ seq: m.seq, message: this.decode(m) }));
   }
 
@@ -155,7 +179,7 @@ export class JetStreamMessageLog implements QueuedMessageLog {
     const receivedAt = Number(m.headers?.get(RECEIVED_AT) ?? Date.now());
     m.headers?.delete(RECEIVED_AT);
     const message = fromBrokerMessage({ subject: m.subject.slice(MSGS_PREFIX.length), reply: null, headers: m.headers, data: m.data }, receivedAt);
-    return message;
+    return { ...message, logSeq: m.seq };
   }
 }
 
@@ -200,7 +224,10 @@ function encodeRecord(r: SessionRecord): unknown {
   return { ...r, outbound: r.outbound.map((o) => ({ ...o, message: o.message === undefined ? undefined : encodeMessage(o.message) })) };
 }
 
-function decodeRecord(data: Buffer): SessionRecord {
-  const j = JSON.parse(data.toString('utf8')) as Omit<SessionRecord, 'outbound'> & { outbound: Array<Omit<OutboundRecord, 'message'> & { message?: MessageJson }> };
+/** null for an empty message or a tombstone. */
+function decodeRecord(data: Buffer): SessionRecord | null {
+  if (data.length === 0) return null;
+  const j = JSON.parse(data.toString('utf8')) as Omit<SessionRecord, 'outbound'> & { deleted?: boolean; outbound: Array<Omit<OutboundRecord, 'message'> & { message?: MessageJson }> };
+  if (j.deleted === true) return null;
   return { ...j, outbound: j.outbound.map((o) => ({ ...o, message: o.message === undefined ? undefined : decodeMessage(o.message) })) };
 }

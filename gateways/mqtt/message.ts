@@ -28,6 +28,8 @@ export interface MqttMessage {
   readonly receivedAt: number;
   /** Who published it, for the MQTT 5 No Local option; null when unknown. */
   readonly origin: string | null;
+  /** Its sequence in the session store's message log (MQTT_msgs) when it was logged before delivery. */
+  readonly logSeq?: number;
 }
 
 /** Reserved header names; everything else is a user property. */
@@ -40,6 +42,8 @@ export const MqttHeader = {
   CorrelationData: 'Mqtt-Correlation-Data',
   ResponseTopic: 'Mqtt-Response-Topic',
   ContentType: 'Content-Type',
+  /** Set by the gateway that logged the message once for persistent sessions (see session-persistence.ts). */
+  LogSeq: 'Mqtt-Seq',
 } as const;
 
 /** A header block that never changes, encoded once. Never mutate an instance. */
@@ -112,6 +116,7 @@ export function fromBrokerMessage(m: BrokerMessage, now: number): MqttMessage {
   let qos: QoS = 0;
   let retain = false;
   let origin: string | null = null;
+  let logSeq: number | undefined;
   const headers = m.headers;
   if (headers !== null) {
     let user: UserProperties | undefined;
@@ -136,12 +141,25 @@ export function fromBrokerMessage(m: BrokerMessage, now: number): MqttMessage {
         case 'mqtt-correlation-data': properties.correlationData = Buffer.from(value, 'base64'); break;
         case 'content-type': properties.contentType = value; break;
         case 'mqtt-response-topic': properties.responseTopic = value; break;
+        case 'mqtt-seq': {
+          const n = Number(value);
+          if (Number.isSafeInteger(n) && n > 0) logSeq = n;
+          break;
+        }
       }
     }
     if (user !== undefined) properties.userProperties = user;
   }
-  if (m.reply !== null && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
-  return { topic: subjectToTopic(m.subject), payload, qos, retain, properties, receivedAt: now, origin };
+  // NatsBroker reports a missing reply as '' (nats.js), the embedded broker as null.
+  if (m.reply !== null && m.reply !== '' && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
+  return { topic: subjectToTopic(m.subject), payload, qos, retain, properties, receivedAt: now, origin, logSeq };
+}
+
+/** A copy of `headers` (which may be a shared constant) with one more header. */
+export function withHeader(headers: MessageHeaders | undefined, name: string, value: string): MessageHeaders {
+  const copy = new MessageHeaders();
+  for (const [k, v] of headers ?? []) copy.append(k, v);
+  return copy.append(name, value);
 }
 
 /** Seconds of message expiry left, or null when none was set; <= 0 means expired [MQTT-3.3.2-5]. */

@@ -5,7 +5,9 @@
 // subject first: the holder closes its connection (v5: DISCONNECT 0x8E), saves
 // the session record, lets the session go and answers; the asker then loads
 // the record. "No responders" means nobody holds it. So exactly one gateway
-// holds (and subscribes for) a session at a time.
+// holds (and subscribes for) a session at a time. A gateway that let a session
+// go keeps listening while it delays a will for it, so that a reconnect on
+// another gateway cancels the will [MQTT-3.1.3-9].
 
 import { createHash } from 'node:crypto';
 import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
@@ -18,6 +20,8 @@ export function handoverSubject(clientId: string): string {
 }
 
 const empty = new Uint8Array(0);
+/** The request body when the new connection starts clean (the holder then sends a delayed will at once). */
+const CLEAN_START = new Uint8Array([0x31]);
 
 export class SessionHandover {
   private readonly listeners = new Map<string, BrokerSubscription>();
@@ -29,8 +33,8 @@ export class SessionHandover {
   constructor(
     private readonly broker: Broker,
     private readonly enabled: () => boolean,
-    private readonly release: (clientId: string) => Promise<void>,
-    private readonly timeoutMs = 5000,
+    private readonly release: (clientId: string, cleanStart: boolean) => Promise<void>,
+    private readonly timeoutMs = 1000,
   ) {}
 
   /** This gateway now holds `clientId`: answer handover requests for it. */
@@ -38,7 +42,7 @@ export class SessionHandover {
     if (!this.enabled() || this.listeners.has(clientId)) return;
     const subject = handoverSubject(clientId);
     const sub = await this.broker.subscribe(subject, (m) => {
-      void this.release(clientId).then(
+      void this.release(clientId, m.data[0] === CLEAN_START[0]).then(
         () => (m.reply ? this.broker.publish(m.reply, empty) : undefined),
         () => (m.reply ? this.broker.publish(m.reply, empty) : undefined),
       );
@@ -52,13 +56,20 @@ export class SessionHandover {
     this.listeners.delete(clientId);
   }
 
-  /** Ask whoever holds `clientId` to let it go; resolves when released or nobody held it. */
-  async acquire(clientId: string): Promise<void> {
-    if (!this.enabled() || this.listeners.has(clientId)) return;
+  /**
+   * Ask whoever holds `clientId` to let it go: 'released' when the holder
+   * answered, 'nobody' when no one listens (or this gateway listens itself), 'timeout'
+   * when no answer came (a holder that just stopped listening may still be
+   * routed to by a NATS cluster for a moment: the caller decides whether to ask again).
+   */
+  async acquire(clientId: string, cleanStart: boolean): Promise<'released' | 'nobody' | 'timeout'> {
+    if (!this.enabled() || this.listeners.has(clientId)) return 'nobody';
     try {
-      await this.broker.request(handoverSubject(clientId), empty, { timeoutMs: this.timeoutMs });
+      await this.broker.request(handoverSubject(clientId), cleanStart ? CLEAN_START : empty, { timeoutMs: this.timeoutMs });
+      return 'released';
     } catch (error) {
-      if (error instanceof NoRespondersError || error instanceof RequestTimeoutError) return;
+      if (error instanceof NoRespondersError) return 'nobody';
+      if (error instanceof RequestTimeoutError) return 'timeout';
       throw error;
     }
   }

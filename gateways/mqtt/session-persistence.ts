@@ -1,60 +1,108 @@
 // Saving persistent sessions to the MqttSessionStore, and restoring them.
 //
-// With a durable store that has a message log (JetStream), a message queued for
-// detached sessions is logged ONCE, and the publisher's PUBACK/PUBREC waits
-// only for that one write; session records refer to logged messages by
-// sequence and are saved lazily (`sessionSaveDelayMs`, 50 ms, after the first change). A record
-// carries a log cursor: logged messages after it that match the session's
-// subscriptions were queued after the save, so a restore after kill -9 finds
-// them by scanning the log from the cursor. Cost per queued message: one log
-// append, however many sessions queued it; no consumer per session.
+// With a store that has a message log (JetStream), a QoS 1/2 message that some
+// persistent session of the cluster subscribes to is logged ONCE in MQTT_msgs
+// before it is delivered: by the gateway that received the MQTT publish (its
+// PUBACK/PUBREC waits for that one write; the live message then carries its
+// sequence in `Mqtt-Seq`), or, for messages entering through NATS, by the one
+// member of the capture queue group that gets it (persistent-subscriptions.ts).
+// Sessions refer to logged messages by sequence. A session record (subscriptions,
+// in-flight packet ids and states, QoS 2 ids) is saved lazily
+// (`sessionSaveDelayMs`, 50 ms) after its state changes, and carries a log
+// cursor: logged messages after it that match its subscriptions are not in the
+// record, so a restore scans the log from the cursor. That is how a session
+// gets what was published while no gateway held it (client offline, or its
+// gateway killed), and how messages in flight at a kill -9 come back.
+// Cost per message: one log append, however many sessions want it; no
+// JetStream consumer per session.
 
-import type { MqttMessage } from './message.ts';
-import type { Outbound, Session } from './session.ts';
+import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
+import { fromBrokerMessage, MqttHeader, withHeader, type BrokerPublish, type MqttMessage } from './message.ts';
+import { PersistentSubscriptions } from './persistent-subscriptions.ts';
+import type { Session } from './session.ts';
 import type { MqttSessionStore, OutboundRecord, SessionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter, startsWithWildcard } from './topic-mapping.ts';
 
-/** Entries queued during one synchronous broker publish (embedded delivery). */
-interface PublishBatch {
-  entries: Outbound[];
-}
+export type RestoredOutbound = OutboundRecord & { message: MqttMessage; dup?: boolean };
 
 export class SessionPersistence {
   private readonly dirty = new Set<Session>();
   private timer: NodeJS.Timeout | null = null;
-  private batch: PublishBatch | null = null;
-  /** Queued entries that arrived outside a local publish (NATS-side or another gateway). */
-  private loose: Outbound[] = [];
-  /** Highest log sequence whose entries are all marked (records saved now may claim it). */
+  /** Highest log sequence whose messages this gateway's sessions have all seen (records saved now may claim it). */
   private logged = 0;
+  private index: PersistentSubscriptions | null = null;
+  private watch: { stop(): void } | null = null;
 
   constructor(
     private readonly store: () => MqttSessionStore,
+    private readonly broker: Broker,
     private readonly owner: string,
     private readonly saveDelayMs: number,
     private readonly log: (...parts: unknown[]) => void,
   ) {}
 
-  async open(): Promise<void> {
-    const messageLog = this.store().messageLog;
-    if (messageLog !== null) this.logged = await messageLog.lastSeq();
+  /**
+   * True when the store logs messages: detached sessions are then released to
+   * the store (no gateway holds them) and in-flight state is saved.
+   */
+  get logging(): boolean {
+    return this.index !== null;
   }
 
-  /** Save now (connect, subscribe, unsubscribe, disconnect). */
-  save(session: Session): Promise<void> {
+  async open(): Promise<void> {
+    const store = this.store();
+    const messageLog = store.messageLog;
+    if (messageLog === null || store.watch === undefined) return;
+    this.logged = await messageLog.lastSeq();
+    const index = new PersistentSubscriptions(this.broker, (m) => this.captured(m), this.log);
+    // Watch first, then list: a record saved meanwhile is newer than the listed one.
+    const updated = new Set<string>();
+    this.watch = await store.watch((clientId, record) => {
+      updated.add(clientId);
+      index.apply(clientId, record);
+    });
+    for (const record of await store.list()) if (!updated.has(record.clientId)) index.apply(record.clientId, record);
+    updated.clear();
+    this.index = index;
+  }
+
+  /** Publish into the broker, logging the message first when a persistent session wants it. */
+  async publish(message: MqttMessage, out: BrokerPublish, send: (out: BrokerPublish) => Promise<void>): Promise<void> {
+    const messageLog = this.store().messageLog;
+    if (this.index === null || messageLog === null || message.qos === 0 || !this.index.wanted(out.subject)) return send(out);
+    const seq = await messageLog.append(message);
+    await send({ ...out, headers: withHeader(out.headers, MqttHeader.LogSeq, String(seq)) });
+  }
+
+  /** A QoS 1/2 message that entered without being logged (through NATS): log it once. */
+  private captured(m: BrokerMessage): void {
+    const headers = m.headers;
+    if (headers === null || headers.has(MqttHeader.LogSeq)) return;
+    const qos = headers.get(MqttHeader.Qos);
+    if (qos !== '1' && qos !== '2') return;
+    const messageLog = this.store().messageLog;
+    if (messageLog === null) return;
+    messageLog.append(fromBrokerMessage(m, Date.now())).then(
+      (seq) => this.sawLogged(seq),
+      (e: unknown) => this.log('message log append failed:', e),
+    );
+  }
+
+  sawLogged(seq: number): void {
+    if (seq > this.logged) this.logged = seq;
+  }
+
+  /** Save now (connect, subscribe, unsubscribe, disconnect, QoS 2 release). */
+  save(session: Session, willPending = false): Promise<void> {
     if (session.expiryInterval === 0) return Promise.resolve();
     this.dirty.delete(session);
-    return this.store().save(this.recordOf(session)).catch((e: unknown) => this.log('session store save failed:', e));
+    const record = this.recordOf(session);
+    return this.store().save(willPending ? { ...record, willPending } : record).catch((e: unknown) => this.log('session store save failed:', e));
   }
 
-  /** A session queued a message. Only detached sessions of a durable store are saved per message. */
-  queued(session: Session, out: Outbound): void {
-    const store = this.store();
-    if (!store.durable || session.expiryInterval === 0 || session.connection !== null) return;
-    if (store.messageLog !== null) {
-      if (this.batch !== null) this.batch.entries.push(out);
-      else this.loose.push(out);
-    }
+  /** A session's in-flight or queued state changed: save it within saveDelayMs. */
+  changed(session: Session): void {
+    if (this.index === null || session.expiryInterval === 0) return;
     this.dirty.add(session);
     if (this.timer === null) {
       this.timer = setTimeout(() => void this.flush(), this.saveDelayMs);
@@ -62,83 +110,71 @@ export class SessionPersistence {
     }
   }
 
-  /**
-   * Run a broker publish; entries it queued synchronously (embedded delivery)
-   * are logged once before the returned promise settles.
-   */
-  async publishing(message: MqttMessage, publish: () => Promise<void>): Promise<void> {
-    if (this.store().messageLog === null) return publish();
-    const batch: PublishBatch = { entries: [] };
-    this.batch = batch;
-    let done: Promise<void>;
-    try {
-      done = publish();
-    } finally {
-      this.batch = null;
-    }
-    await done;
-    if (batch.entries.length === 0) return;
-    const messageLog = this.store().messageLog;
-    if (messageLog === null) return;
-    const seq = await messageLog.append(message);
-    for (const out of batch.entries) out.storeSeq = seq;
-    if (seq > this.logged) this.logged = seq;
-  }
-
   async flush(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    const messageLog = this.store().messageLog;
-    const loose = this.loose;
-    this.loose = [];
-    if (messageLog !== null) {
-      for (const out of loose) {
-        if (out.storeSeq !== undefined) continue;
-        try {
-          out.storeSeq = await messageLog.append(out.message);
-          if (out.storeSeq > this.logged) this.logged = out.storeSeq;
-        } catch (e) {
-          this.log('message log append failed:', e);
-        }
-      }
-    }
     const sessions = [...this.dirty];
     this.dirty.clear();
-    await Promise.all(sessions.map((s) => this.store().save(this.recordOf(s)).catch((e: unknown) => this.log('session store save failed:', e))));
+    await Promise.all(sessions.map((s) => this.save(s)));
+  }
+
+  /** Delete the records of detached sessions whose expiry has passed (no gateway holds them). */
+  expired(now: number): string[] {
+    return this.index?.expired(now) ?? [];
   }
 
   private recordOf(session: Session): SessionRecord {
-    return { ...session.toRecord(this.logged), owner: this.owner };
+    return { ...session.toRecord(Math.max(this.logged, session.logFloor)), owner: this.owner };
+  }
+
+  /** The session is gone from this gateway: no pending save. */
+  forget(session: Session): void {
+    this.dirty.delete(session);
   }
 
   stop(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.dirty.clear();
-    this.loose = [];
+    this.watch?.stop();
+    this.watch = null;
+    this.index?.stop();
+    this.index = null;
+  }
+
+  /** The log's last sequence (0 without a log). */
+  async lastLogged(): Promise<number> {
+    return (await this.store().messageLog?.lastSeq()) ?? 0;
   }
 
   /**
    * In-flight and queued messages of a stored session: those in the record
-   * (logged ones fetched by sequence) plus logged messages after its cursor that
-   * match its non-shared QoS 1/2 subscriptions (queued after the last save).
+   * (logged ones fetched by sequence) plus logged messages after its cursor, up
+   * to `upTo`, that match its non-shared QoS 1/2 subscriptions (published after
+   * the last save). When the record was saved while its client was connected,
+   * those may have been sent already: they go with DUP=1. At most `limit` are
+   * found in the log (the session's queue limit).
    */
-  async outboundOf(record: SessionRecord): Promise<Array<OutboundRecord & { message: MqttMessage }>> {
+  async outboundOf(record: SessionRecord, upTo: number, limit: number): Promise<RestoredOutbound[]> {
     const messageLog = this.store().messageLog;
-    const out: Array<OutboundRecord & { message: MqttMessage }> = [];
+    const out: RestoredOutbound[] = [];
     const seen = new Set<number>();
     for (const r of record.outbound) {
       if (r.storeSeq !== undefined) seen.add(r.storeSeq);
       const message = r.message ?? (r.storeSeq !== undefined && messageLog !== null ? await messageLog.get(r.storeSeq) : null);
       if (message !== null && message !== undefined) out.push({ ...r, message });
     }
-    if (messageLog === null || record.logCursor === undefined) return out;
-    const found: Array<OutboundRecord & { message: MqttMessage }> = [];
+    if (messageLog === null || record.logCursor === undefined || upTo <= record.logCursor) return out;
+    // A record's cursor may lag behind messages its client already had (those this gateway
+    // never saw the sequence of): at least once, so they may come again.
+    const maybeSent = record.disconnectedAt === null;
+    const found: RestoredOutbound[] = [];
     for (const sub of record.subscriptions) {
       // Shared subscriptions are skipped: a group message went to one member only.
       if (sub.qos === 0 || parseSharedFilter(sub.topicFilter) !== null) continue;
       for (const subject of filterToSubjects(sub.topicFilter)) {
-        for (const { seq, message } of await messageLog.after(record.logCursor, subject)) {
+        const from = Math.max(record.logCursor, sub.since ?? 0);
+        for (const { seq, message } of await messageLog.after(from, subject, upTo, limit)) {
           if (seen.has(seq)) continue;
           if (message.topic.startsWith('$') && startsWithWildcard(sub.topicFilter)) continue; // [MQTT-4.7.2-1]
           seen.add(seq);
@@ -152,11 +188,12 @@ export class SessionPersistence {
             packetId: 0,
             state: 'publish',
             storeSeq: seq,
+            dup: maybeSent,
           });
         }
       }
     }
     found.sort((a, b) => (a.storeSeq ?? 0) - (b.storeSeq ?? 0));
-    return [...out, ...found];
+    return [...out, ...found.slice(0, limit)];
   }
 }

@@ -23,8 +23,10 @@ export interface Outbound {
   readonly subscriptionIds: number[] | undefined;
   packetId: number;
   state: 'publish' | 'pubrel';
-  /** Sequence in the store's message log once logged (the record then refers to it). */
+  /** Sequence in the store's message log when it was logged (the record then refers to it). */
   storeSeq?: number;
+  /** Recovered after a crash or takeover: it may have been sent already, so it goes with DUP=1. */
+  dup?: boolean;
 }
 
 /** What a session needs from the connection it is attached to. */
@@ -40,6 +42,16 @@ export interface SessionLimits {
   /** QoS 1/2 messages queued beyond the in-flight window, per session. */
   maxQueued: number;
 }
+
+/** What the gateway wants to hear from a session (it persists in-flight state). */
+export interface SessionHooks {
+  /** In-flight or queued state changed (delivery, acknowledgement). */
+  changed(session: Session): void;
+  /** A message that was logged with this sequence reached the session. */
+  sawLogged(seq: number): void;
+}
+
+const NO_HOOKS: SessionHooks = { changed: () => {}, sawLogged: () => {} };
 
 export interface SessionStats {
   droppedQueueFull: number;
@@ -59,6 +71,8 @@ export class Session {
   expiryInterval = 0;
   disconnectedAt: number | null = null;
   expiryTimer: NodeJS.Timeout | null = null;
+  /** Logged messages up to this sequence were restored from the log: live copies of them are dropped. */
+  logFloor = 0;
   private nextPacketId = 1;
   private noLocalCount = 0;
 
@@ -68,8 +82,7 @@ export class Session {
     readonly originTag: string,
     private readonly limits: SessionLimits,
     private readonly stats: SessionStats,
-    /** Told when a message is queued (the gateway persists detached sessions). */
-    private readonly changed: (session: Session, out: Outbound) => void = () => {},
+    private readonly hooks: SessionHooks = NO_HOOKS,
   ) {}
 
   get hasNoLocal(): boolean {
@@ -96,6 +109,10 @@ export class Session {
   onBrokerMessage(sub: SessionSubscription, m: BrokerMessage): void {
     if (this.subscriptions.get(sub.topicFilter) !== sub) return; // replaced or removed meanwhile
     const message = fromBrokerMessage(m, Date.now());
+    if (message.logSeq !== undefined) {
+      if (message.logSeq <= this.logFloor) return; // already restored from the log
+      this.hooks.sawLogged(message.logSeq);
+    }
     // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with '$'.
     if (message.topic.startsWith('$') && startsWithWildcard(sub.filter)) return;
     // MQTT 5 §3.8.3.1 No Local: not to the connection that published it [MQTT-3.8.3-3].
@@ -116,6 +133,7 @@ export class Session {
       subscriptionIds: sub.identifier === undefined ? undefined : [sub.identifier],
       packetId: 0,
       state: 'publish',
+      storeSeq: message.logSeq,
     };
     if (qos === 0) {
       // QoS 0 is not queued for a disconnected client (MQTT 5 §4.1: it MAY be; we do not).
@@ -124,14 +142,13 @@ export class Session {
     }
     if (this.connection !== null && this.queued.length === 0 && this.inflight.size < this.connection.receiveMaximum) {
       this.startInflight(out, this.connection);
-      return;
-    }
-    if (this.queued.length >= this.limits.maxQueued) {
+    } else if (this.queued.length >= this.limits.maxQueued) {
       this.stats.droppedQueueFull++;
       return;
+    } else {
+      this.queued.push(out);
     }
-    this.queued.push(out);
-    this.changed(this, out);
+    this.hooks.changed(this);
   }
 
   /** Attach a connection; with a present session resend what was in flight [MQTT-4.4.0-1]. */
@@ -156,6 +173,7 @@ export class Session {
     if (out === undefined || out.qos !== 1) return false;
     this.inflight.delete(packetId);
     this.pump();
+    this.hooks.changed(this);
     return true;
   }
 
@@ -167,9 +185,11 @@ export class Session {
       // MQTT 5 §4.3.3: a PUBREC with a failure reason ends the exchange.
       this.inflight.delete(packetId);
       this.pump();
+      this.hooks.changed(this);
       return true;
     }
     out.state = 'pubrel';
+    this.hooks.changed(this);
     return true;
   }
 
@@ -179,6 +199,7 @@ export class Session {
     if (out === undefined || out.state !== 'pubrel') return false;
     this.inflight.delete(packetId);
     this.pump();
+    this.hooks.changed(this);
     return true;
   }
 
@@ -203,10 +224,10 @@ export class Session {
   }
 
   toRecord(logCursor?: number): SessionRecord {
-    const strip = ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier }: SessionSubscription): SubscriptionRecord =>
-      ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier });
+    const strip = ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier, since }: SessionSubscription): SubscriptionRecord =>
+      ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier, since });
     // A logged message is referred to by sequence, not copied into every record.
-    const outbound: OutboundRecord[] = [...this.inflight.values(), ...this.queued].map(({ message, ...rest }) =>
+    const outbound: OutboundRecord[] = [...this.inflight.values(), ...this.queued].map(({ message, dup: _dup, ...rest }) =>
       rest.storeSeq === undefined ? { ...rest, message } : rest);
     return {
       logCursor,
@@ -219,11 +240,22 @@ export class Session {
     };
   }
 
-  /** Restore in-flight and queued messages (messages already resolved from the log). */
-  restoreOutbound(records: ReadonlyArray<OutboundRecord & { message: MqttMessage }>): void {
+  /**
+   * Restore in-flight and queued messages (messages already resolved from the
+   * log). They go before anything that arrived live meanwhile, which is kept
+   * once when the log also had it.
+   */
+  restoreOutbound(records: ReadonlyArray<OutboundRecord & { message: MqttMessage; dup?: boolean }>): void {
+    const live = this.queued.splice(0);
+    const liveSeqs = new Set(live.map((o) => o.storeSeq));
     for (const r of records) {
+      if (r.storeSeq !== undefined && liveSeqs.has(r.storeSeq)) continue;
       const out: Outbound = { ...r };
       if (r.packetId > 0) this.inflight.set(r.packetId, out);
+      else this.queued.push(out);
+    }
+    for (const out of live) {
+      if (this.queued.length >= this.limits.maxQueued) this.stats.droppedQueueFull++;
       else this.queued.push(out);
     }
   }
@@ -232,7 +264,7 @@ export class Session {
     out.packetId = this.allocatePacketId();
     this.inflight.set(out.packetId, out);
     // [MQTT-3.1.2-25] a message over the client's maximum size is discarded as if delivered.
-    if (!this.send(out, connection)) this.inflight.delete(out.packetId);
+    if (!this.send(out, connection, out.dup === true)) this.inflight.delete(out.packetId);
   }
 
   /** False when the message was dropped (expired or too large). */

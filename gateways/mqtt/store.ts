@@ -22,6 +22,8 @@ export interface SubscriptionRecord {
   readonly retainAsPublished: boolean;
   readonly retainHandling: number;
   readonly identifier: number | undefined;
+  /** The message log's last sequence when it was made: older logged messages are not for it. */
+  readonly since?: number;
 }
 
 export interface OutboundRecord {
@@ -55,8 +57,10 @@ export interface SessionRecord {
    * messages after it that match the subscriptions were queued after the save.
    */
   readonly logCursor?: number;
-  /** Name of the gateway that saved it (it restores the session when it starts). */
+  /** Name of the gateway that saved it (without a message log, it restores the session when it starts). */
   readonly owner?: string;
+  /** Saved as its session was let go while that gateway delays a will for it (a reconnect elsewhere must cancel it). */
+  readonly willPending?: boolean;
 }
 
 /**
@@ -67,24 +71,29 @@ export interface QueuedMessageLog {
   /** Store the message durably; resolves with its sequence. */
   append(message: MqttMessage): Promise<number>;
   get(seq: number): Promise<MqttMessage | null>;
-  /** Logged messages after `afterSeq` whose subject matches `subjectFilter`, oldest first. */
-  after(afterSeq: number, subjectFilter: string): Promise<Array<{ seq: number; message: MqttMessage }>>;
+  /** Logged messages after `afterSeq`, up to `upTo`, whose subject matches `subjectFilter`, oldest first, at most `limit`. */
+  after(afterSeq: number, subjectFilter: string, upTo: number, limit: number): Promise<Array<{ seq: number; message: MqttMessage }>>;
   /** The last sequence in the log (0 when empty). */
   lastSeq(): Promise<number>;
 }
 
 export interface MqttSessionStore {
   /**
-   * True when saved records outlive the process: the gateway then saves a detached
-   * session after each queued message. The in-memory store saves only at stop().
+   * True when saved records outlive the process (with a message log, in-flight
+   * state is saved as it changes). The in-memory store saves only at stop().
    */
   readonly durable: boolean;
-  /** Where queued messages are logged once (durable stores); null = inside the records. */
+  /** Where QoS 1/2 messages for persistent sessions are logged once (durable stores); null = inside the records. */
   readonly messageLog: QueuedMessageLog | null;
   load(clientId: string): Promise<SessionRecord | null>;
   save(record: SessionRecord): Promise<void>;
   delete(clientId: string): Promise<void>;
   /** Every stored session (gateway start-up restores their subscriptions). */
   list(): Promise<SessionRecord[]>;
+  /**
+   * Every record saved or deleted from now on, by any gateway sharing the store
+   * (stores with a message log): how each gateway knows all persistent subscriptions.
+   */
+  watch?(onChange: (clientId: string, record: SessionRecord | null) => void): Promise<{ stop(): void }>;
   close(): Promise<void>;
 }

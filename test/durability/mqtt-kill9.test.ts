@@ -1,6 +1,8 @@
 // Durability of the MQTT gateway: QoS 1 messages the gateway acknowledged
 // (PUBACK) for an offline persistent session survive kill -9 of the process and
-// are delivered to that session after the restart.
+// are delivered to that session after the restart; so does the in-flight state
+// of a connected session (a QoS 1 delivery never acknowledged comes back with
+// DUP=1, a QoS 2 delivery in its PUBREL stage completes exactly once).
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +10,9 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { tempStoreDir } from '../helpers/jetstream.ts';
-import { connectCollecting, connectMqtt } from '../helpers/mqtt.ts';
+import { connectCollecting, connectMqtt, sleep } from '../helpers/mqtt.ts';
+import type { IPublishPacket } from 'mqtt-packet';
+import { RawMqtt } from '../helpers/mqtt-raw.ts';
 import { freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 const CYCLES = 3;
@@ -17,7 +21,8 @@ const PER_CYCLE = 330;
 /**
  * Session records are saved lazily; with a one-minute delay they are never saved
  * between a publish and the kill, so what comes back after the restart is found
- * through the message log and the record's cursor alone.
+ * through the message log and the record's cursor alone (only what a record must
+ * hold before the gateway answers, like a QoS 2 PUBREC, is saved at once).
  */
 async function startProcess(storeDir: string, port: number): Promise<ChildProcess> {
   const args = ['--mqtt-port', String(port), '--store-dir', storeDir, '--save-delay-ms', '60000'];
@@ -29,9 +34,103 @@ async function startProcess(storeDir: string, port: number): Promise<ChildProces
   return child;
 }
 
+async function kill9(proc: ChildProcess): Promise<void> {
+  const exited = once(proc, 'exit');
+  proc.kill('SIGKILL');
+  await exited;
+}
+
+/** A persistent session (3.1.1, CleanSession=0) on a raw socket that acknowledges only what the test says. */
+async function rawSession(port: number, clientId: string): Promise<{ raw: RawMqtt; sessionPresent: boolean }> {
+  const raw = await RawMqtt.open(port, 4);
+  const connack = await raw.connect(4, { clientId, clean: false });
+  return { raw, sessionPresent: (connack as { sessionPresent?: boolean }).sessionPresent === true };
+}
+
 describe('durability - mqtt kill -9', () => {
   const storeDir = tempStoreDir('mqtt-kill9-');
-  after(() => rmSync(storeDir, { recursive: true, force: true }));
+  const dirs = [storeDir];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  /**
+   * One in-flight scenario on a fresh store: a raw persistent session subscribed
+   * to `topic` at `qos`, one message published there; `beforeKill` plays the
+   * client up to the kill, then the gateway is killed with SIGKILL and restarted
+   * and `afterRestart` plays the session's next connection. Everything is
+   * stopped before the caller asserts.
+   */
+  async function acrossKill9<B, A>(
+    clientId: string,
+    topic: string,
+    qos: 1 | 2,
+    beforeKill: (raw: RawMqtt) => Promise<B>,
+    afterRestart: (raw: RawMqtt, sessionPresent: boolean) => Promise<A>,
+  ): Promise<{ before: B; after: A }> {
+    const dir = tempStoreDir(`mqtt-kill9-${clientId}-`);
+    dirs.push(dir);
+    const port = await freePort();
+    let proc = await startProcess(dir, port);
+    const clients: Array<{ destroy(): void }> = [];
+    try {
+      const { raw } = await rawSession(port, clientId);
+      clients.push(raw);
+      raw.write({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos }] });
+      await raw.next('suback');
+      const pub = await connectMqtt(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
+      clients.push({ destroy: () => pub.end(true) });
+      await pub.publishAsync(topic, `${clientId}-message`, { qos });
+      const before = await beforeKill(raw);
+      await kill9(proc);
+      proc = await startProcess(dir, port);
+      const resumed = await rawSession(port, clientId);
+      clients.push(resumed.raw);
+      return { before, after: await afterRestart(resumed.raw, resumed.sessionPresent) };
+    } finally {
+      for (const c of clients) c.destroy();
+      await stopChild(proc);
+    }
+  }
+
+  it('durability - a QoS 1 delivery a connected client never acknowledged is redelivered with DUP=1 after kill -9', async () => {
+    const { before: first, after } = await acrossKill9(
+      'inflight-q1', 'inflight/a', 1,
+      (raw) => raw.next('publish'), // and no PUBACK
+      async (raw, sessionPresent) => {
+        const again = await raw.next('publish', 5000);
+        raw.write({ cmd: 'puback', messageId: again.messageId });
+        return { again, sessionPresent };
+      },
+    );
+    const again = after.again as IPublishPacket;
+    assert.equal((first as IPublishPacket).dup, false);
+    assert.equal(after.sessionPresent, true);
+    assert.equal(String(again.payload), 'inflight-q1-message');
+    assert.equal(again.qos, 1);
+    assert.equal(again.dup, true, 'a redelivery after the restart carries DUP=1 [MQTT-3.3.1-1]');
+  });
+
+  it('durability - a QoS 2 delivery in its PUBREL stage completes exactly once across kill -9', async () => {
+    const { before, after } = await acrossKill9(
+      'inflight-q2', 'once/a', 2,
+      async (raw) => {
+        const publishId = (await raw.next('publish')).messageId;
+        raw.write({ cmd: 'pubrec', messageId: publishId });
+        const pubrelId = (await raw.next('pubrel')).messageId; // and no PUBCOMP before the kill
+        return { publishId, pubrelId };
+      },
+      async (raw) => {
+        const resentId = (await raw.next('pubrel', 5000)).messageId; // [MQTT-4.4.0-1] PUBREL again, not PUBLISH
+        raw.write({ cmd: 'pubcomp', messageId: resentId });
+        await sleep(500); // room for a wrong second PUBLISH to arrive
+        return { resentId, publishes: raw.packets.filter((p) => p.cmd === 'publish').length };
+      },
+    );
+    assert.equal(before.pubrelId, before.publishId);
+    assert.equal(after.resentId, before.publishId, 'the PUBREL is resent with the original packet identifier');
+    assert.equal(after.publishes, 0, 'the message is not delivered a second time');
+  });
 
   it('durability - acknowledged QoS 1 messages reach the persistent session after kill -9', async (t) => {
     const port = await freePort();

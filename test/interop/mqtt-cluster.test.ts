@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
 import { jetStreamTargets, type JetStreamServer } from '../helpers/jetstream.ts';
@@ -83,6 +84,32 @@ for (const target of jetStreamTargets()) {
       assert.equal(reason, 0x8e);
       await back.endAsync();
       await pub.endAsync();
+    });
+
+    it('mqtt - QoS 1 messages for a session no gateway holds (MQTT through another gateway, and NATS) wait for it', async () => {
+      const [a, b] = gateways;
+      const opts = { protocolVersion: 5 as const, clientId: 'away', clean: false, properties: { sessionExpiryInterval: 300 } };
+      const onA = await connectMqtt(url(a), opts);
+      await onA.subscribeAsync('away/#', { qos: 1 });
+      await onA.endAsync(); // A saves the record and lets the session go
+      const pub = await connectMqtt(url(b), { protocolVersion: 5 });
+      await pub.publishAsync('away/mqtt', 'from-mqtt-via-b', { qos: 1 });
+      const nc = await natsConnect({ servers: server.url });
+      const h = natsHeaders();
+      h.set('Mqtt-Qos', '1'); // a NATS publish says its QoS in the reserved header
+      nc.publish('away.nats', 'from-nats', { headers: h });
+      nc.publish('away.plain', 'plain-nats-is-qos-0'); // QoS 0: not queued for an offline client
+      await nc.flush();
+      await nc.close();
+      await pub.publishAsync('away/last', 'last-via-b', { qos: 1 });
+      await new Promise((r) => setTimeout(r, 200)); // the NATS message is logged by the capture group, asynchronously
+      const { client: onB, inbox } = await connectCollecting(url(b), opts);
+      await inbox.waitFor(3).catch(() => inbox);
+      await new Promise((r) => setTimeout(r, 100));
+      const got = inbox.payloads();
+      await Promise.all([onB.endAsync(), pub.endAsync()]);
+      assert.deepEqual(got, ['from-mqtt-via-b', 'from-nats', 'last-via-b']); // once each, in publish order
+      assert.ok(inbox.messages.every((m) => m.packet.qos === 1));
     });
 
     it('mqtt - a persistent session left on a stopped gateway is resumed on a new one', async () => {

@@ -57,10 +57,8 @@ for (const target of mqttTargets()) {
       await Promise.all([watcher.endAsync(), late.endAsync()]);
     });
 
-    // Cluster: the reconnect lands on the other gateway, which does not cancel the will the first one
-    // holds (reported to the MQTT gateway's owner); kept running as a todo so the fix shows.
-    const willCancelTodo = target.name === 'cluster' && 'a delayed will is not cancelled by a reconnect on another gateway';
-    it('mqtt - v5 will delay: sent after the delay, cancelled by a reconnect in time', { todo: willCancelTodo }, async () => {
+    // Cluster: the reconnect lands on the other gateway, which asks the first one to cancel the will.
+    it('mqtt - v5 will delay: sent after the delay, cancelled by a reconnect in time', async () => {
       const watcher = await connectMqtt(sb.mqttUrl, { protocolVersion: 5 });
       const inbox = new Inbox(watcher);
       await watcher.subscribeAsync('delayed/#');
@@ -89,9 +87,7 @@ for (const target of mqttTargets()) {
     });
 
     for (const protocolVersion of [4, 5] as const) {
-      // Cluster, v5: every queued message arrives twice on resume (reported to the MQTT gateway's owner).
-      const duplicateTodo = target.name === 'cluster' && protocolVersion === 5 && 'queued messages are delivered twice when the v5 session resumes';
-      it(`mqtt - a persistent session receives QoS 1 and 2 messages queued while offline (v${protocolVersion})`, { todo: duplicateTodo }, async () => {
+      it(`mqtt - a persistent session receives QoS 1 and 2 messages queued while offline (v${protocolVersion})`, async () => {
         const opts = { protocolVersion, clientId: `offline-${protocolVersion}`, clean: false, ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 300 } } : {}) };
         const a = await connectMqtt(sb.mqttUrl, opts);
         await a.subscribeAsync({ 'off/1': { qos: 1 }, 'off/2': { qos: 2 }, 'off/0': { qos: 0 } });

@@ -17,14 +17,23 @@ export function handlePuback(client: MqttClient, packet: IPubackPacket): void {
   sessionOf(client, 'PUBACK').acknowledge(packet.messageId ?? 0);
 }
 
-export function handlePubrec(client: MqttClient, packet: IPubrecPacket): void {
+export function handlePubrec(client: MqttClient, packet: IPubrecPacket): void | Promise<void> {
   const id = packet.messageId ?? 0;
   const failed = (packet.reasonCode ?? 0) >= 0x80;
-  const known = sessionOf(client, 'PUBREC').received(id, failed);
+  const session = sessionOf(client, 'PUBREC');
+  const known = session.received(id, failed);
   if (failed) return; // MQTT 5 §4.3.3: the exchange ends, no PUBREL
   // [MQTT-4.3.3-?] answer PUBREC with PUBREL; v5 says 0x92 when the id is unknown.
-  if (known || !client.isV5) client.send({ cmd: 'pubrel', messageId: id });
-  else client.send({ cmd: 'pubrel', messageId: id, reasonCode: ReasonCode.PacketIdentifierNotFound });
+  if (!known) {
+    if (client.isV5) client.send({ cmd: 'pubrel', messageId: id, reasonCode: ReasonCode.PacketIdentifierNotFound });
+    else client.send({ cmd: 'pubrel', messageId: id });
+    return;
+  }
+  // [MQTT-4.3.3-?] the server stores the PUBREC state before PUBREL: after a crash it
+  // resends PUBREL, never the PUBLISH the client already received (exactly once).
+  const saving = client.gateway.persistInflight(session);
+  if (saving === null) return client.send({ cmd: 'pubrel', messageId: id });
+  return saving.then(() => client.send({ cmd: 'pubrel', messageId: id }));
 }
 
 export function handlePubcomp(client: MqttClient, packet: IPubcompPacket): void {
