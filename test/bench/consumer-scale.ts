@@ -3,13 +3,16 @@
 //   node --expose-gc --import tsx test/bench/consumer-scale.ts <count> [pull|push]
 // Measures heap and RSS per consumer after GC, CPU used while idle (nothing is
 // published or pulled), timers/deadlines left pending, and publish throughput
-// into the stream with the idle consumers attached against none attached.
+// into the stream and on a subject no stream captures (`plain.*`, no
+// subscriber), with the idle consumers attached against none attached.
 
 import { rmSync } from 'node:fs';
 import { consumerConfigFromWire } from '../../core/jetstream/consumer/consumer-config.ts';
 import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
 import { streamConfigFromWire } from '../../core/jetstream/stream-config.ts';
+import type { Stream } from '../../core/jetstream/stream.ts';
 import { Router } from '../../core/server/router.ts';
+import { nextInternalSubscriberId, Subscription, type Subscriber } from '../../core/server/subscription.ts';
 import { tempStoreDir } from '../helpers/jetstream.ts';
 
 const count = Number(process.argv[2] ?? '10000');
@@ -28,15 +31,35 @@ function settle(): { heap: number; rss: number } {
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-async function publishRate(router: Router, n: number): Promise<number> {
+/** msgs/s publishing to `prefix.0` .. `prefix.99`; the best of three passes (the machine is shared). */
+async function publishRate(router: Router, stream: Stream, prefix: string, n: number): Promise<number> {
   const body = Buffer.alloc(128, 97);
-  const t0 = performance.now();
-  for (let i = 0; i < n; i += 1000) {
-    for (let k = 0; k < 1000; k++) router.publish(`scale.${(i + k) % 100}`, null, -1, body, null);
+  const subjects = Array.from({ length: 100 }, (_, i) => `${prefix}.${i}`);
+  let best = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    // Every pass starts on an empty stream, so the figures with and without consumers compare like with like.
+    stream.store.purge();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += 1000) {
+      for (let k = 0; k < 1000; k++) router.publish(subjects[(i + k) % 100], null, -1, body, null);
+      await turn();
+    }
     await turn();
+    best = Math.max(best, n / ((performance.now() - t0) / 1000));
   }
-  await turn();
-  return n / ((performance.now() - t0) / 1000);
+  return best;
+}
+
+/** Microseconds per subscribe + unsubscribe of a wildcard subscription (what every nats.js connection does for its inbox). */
+function subscriptionChurnUs(router: Router, n: number): number {
+  const owner: Subscriber = { id: nextInternalSubscriberId(), echo: true, deliver() {}, subscriptionEnded() {} };
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const sub = new Subscription(owner, `_INBOX.client${i}.*`, null, String(i));
+    router.subscribe(sub);
+    router.unsubscribe(sub);
+  }
+  return ((performance.now() - t0) * 1000) / n;
 }
 
 const storeDir = tempStoreDir('sb-scale-');
@@ -44,9 +67,12 @@ const router = new Router();
 const engine = new JetStreamEngine(router, { storeDir });
 await engine.start();
 const { stream } = engine.createStream(streamConfigFromWire({ name: 'SCALE', subjects: ['scale.>'], storage: 'memory' }));
-// The first pass warms the JIT so both measured passes run optimised code.
-await publishRate(router, PUBLISH);
-const baselineRate = await publishRate(router, PUBLISH);
+// The first round warms the JIT so the measured ones run optimised code.
+await publishRate(router, stream, 'scale', PUBLISH);
+await publishRate(router, stream, 'plain', PUBLISH);
+const baselineRate = await publishRate(router, stream, 'scale', PUBLISH);
+const baselinePlainRate = await publishRate(router, stream, 'plain', PUBLISH);
+const baselineChurn = subscriptionChurnUs(router, 2000);
 const before = settle();
 const t0 = performance.now();
 for (let i = 0; i < count; i++) {
@@ -66,7 +92,9 @@ await new Promise((r) => setTimeout(r, IDLE_MS));
 const cpu = process.cpuUsage(cpu0);
 const idleWall = performance.now() - wall0;
 const deadlines = engine.consumers.scheduler.size;
-const rateWithConsumers = await publishRate(router, PUBLISH);
+const rateWithConsumers = await publishRate(router, stream, 'scale', PUBLISH);
+const plainRateWithConsumers = await publishRate(router, stream, 'plain', PUBLISH);
+const churnWithConsumers = subscriptionChurnUs(router, 2000);
 const info = count > 0 && kind === 'pull' ? engine.consumers.info(engine.consumers.get(stream, 'c0')) : null;
 await engine.stop();
 rmSync(storeDir, { recursive: true, force: true });
@@ -83,5 +111,9 @@ process.stdout.write(`${JSON.stringify({
   pendingDeadlines: deadlines,
   publishMsgsPerSecNoConsumers: Math.round(baselineRate),
   publishMsgsPerSecWithConsumers: Math.round(rateWithConsumers),
+  streamlessPublishMsgsPerSecNoConsumers: Math.round(baselinePlainRate),
+  streamlessPublishMsgsPerSecWithConsumers: Math.round(plainRateWithConsumers),
+  wildcardSubUnsubUsNoConsumers: +baselineChurn.toFixed(2),
+  wildcardSubUnsubUsWithConsumers: +churnWithConsumers.toFixed(2),
   sampleNumPending: info?.num_pending ?? null,
 })}\n`);

@@ -15,7 +15,8 @@ import { JsApiError } from '../errors.ts';
 import { formatTime } from '../rfc3339.ts';
 import type { Stream } from '../stream.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../../server/subscription.ts';
-import { hasWildcardToken, subjectMatches, subjectsOverlap } from '../../subject/subject.ts';
+import { hasWildcardToken, subjectsOverlap } from '../../subject/subject.ts';
+import { SubjectMap } from '../../subject/subject-map.ts';
 import { ACK_PREFIX, AckKind, parseAckPayload, parseAckSubject } from './ack-subjects.ts';
 import { Consumer, type ConsumerHost } from './consumer.ts';
 import { consumerConfigFromWire, consumerConfigToWire, filtersOf, isDurable, sameConsumerConfig, validateConsumerUpdate, type ConsumerConfig } from './consumer-config.ts';
@@ -55,7 +56,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   private readonly byStream = new Map<string, StreamConsumers>();
   private readonly stores = new Map<Consumer, ConsumerStateStore>();
   /** Push consumers by deliver subject, told when that subject gains or loses a subscriber. */
-  private readonly pushWatch = new Map<string, Set<Consumer>>();
+  private pushWatch = new SubjectMap<Consumer>();
   private subs: Subscription[] = [];
   private unobserve: (() => void) | null = null;
   private dirty = new Set<Consumer>();
@@ -99,7 +100,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.saveTimer = null;
     for (const group of this.byStream.values()) for (const c of group.byName.values()) c.deleted = true;
     this.byStream.clear();
-    this.pushWatch.clear();
+    this.pushWatch = new SubjectMap();
     this.stores.clear();
   }
 
@@ -204,17 +205,12 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   /** Push consumers learn about subscribers on their deliver subject through the router's observer. */
   private watch(c: Consumer): void {
-    const subject = c.config.deliverSubject;
-    let set = this.pushWatch.get(subject);
-    if (set === undefined) this.pushWatch.set(subject, (set = new Set()));
-    set.add(c);
+    this.pushWatch.add(c.config.deliverSubject, c);
     c.checkPushInterest();
   }
 
   private unwatch(c: Consumer, subject: string): void {
-    const set = this.pushWatch.get(subject);
-    set?.delete(c);
-    if (set?.size === 0) this.pushWatch.delete(subject);
+    this.pushWatch.delete(subject, c);
   }
 
   delete(stream: Stream, name: string): void {
@@ -421,15 +417,11 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.router.publish(subject, null, -1, Buffer.from(JSON.stringify(body)), this);
   }
 
-  /** A subscription came or went: push consumers on that deliver subject re-check interest. */
+  /** A subscription came or went: push consumers on the subjects it covers re-check interest. */
   private interestChanged(subject: string): void {
     if (this.pushWatch.size === 0) return;
-    if (!hasWildcardToken(subject)) {
-      const set = this.pushWatch.get(subject);
-      if (set !== undefined) for (const c of set) c.checkPushInterest();
-      return;
-    }
-    for (const [deliver, set] of this.pushWatch) if (subjectMatches(subject, deliver)) for (const c of set) c.checkPushInterest();
+    const watchers = hasWildcardToken(subject) ? this.pushWatch.matching(subject) : this.pushWatch.get(subject);
+    for (const c of watchers) c.checkPushInterest();
   }
 
   // ---- end of turn ----
