@@ -44,7 +44,8 @@ export interface SublistStats {
   avgFanout: number;
 }
 
-const EMPTY_MATCH: SublistMatch<never> = Object.freeze({ psubs: Object.freeze([]), qsubs: Object.freeze([]) });
+const NO_GROUPS: readonly never[] = Object.freeze([]);
+const EMPTY_MATCH: SublistMatch<never> = Object.freeze({ psubs: NO_GROUPS, qsubs: NO_GROUPS });
 /** nats-server keeps 1024 cached results and sweeps when over. */
 const CACHE_MAX = 1024;
 const CACHE_SWEEP = 256;
@@ -136,12 +137,11 @@ export class Sublist<T extends SublistEntry> {
       this.cacheHits++;
       return cached;
     }
-    const psubs: T[] = [];
-    const groups = new Map<string, T[]>();
-    this.collect(this.root, subject.split('.'), 0, psubs, groups);
-    const result: SublistMatch<T> = psubs.length === 0 && groups.size === 0
+    const found: Found<T> = { psubs: [], groups: null };
+    this.collect(this.root, subject.split('.'), 0, found);
+    const result: SublistMatch<T> = found.psubs.length === 0 && found.groups === null
       ? EMPTY_MATCH
-      : { psubs, qsubs: [...groups.values()] };
+      : { psubs: found.psubs, qsubs: found.groups === null ? NO_GROUPS : [...found.groups.values()] };
     if (!this.seenOnce.has(subject)) {
       if (this.seenOnce.size >= SEEN_ONCE_MAX) this.seenOnce.clear();
       this.seenOnce.add(subject);
@@ -167,16 +167,16 @@ export class Sublist<T extends SublistEntry> {
     return out;
   }
 
-  private collect(node: TrieNode<T>, tokens: string[], index: number, psubs: T[], groups: Map<string, T[]>): void {
+  private collect(node: TrieNode<T>, tokens: string[], index: number, found: Found<T>): void {
     if (index === tokens.length) {
-      addResults(node, psubs, groups);
+      addResults(node, found);
       return;
     }
     // '>' needs at least one remaining token.
-    if (node.tail !== null) addResults(node.tail, psubs, groups);
+    if (node.tail !== null) addResults(node.tail, found);
     const child = node.children?.get(tokens[index]);
-    if (child !== undefined) this.collect(child, tokens, index + 1, psubs, groups);
-    if (node.star !== null) this.collect(node.star, tokens, index + 1, psubs, groups);
+    if (child !== undefined) this.collect(child, tokens, index + 1, found);
+    if (node.star !== null) this.collect(node.star, tokens, index + 1, found);
   }
 
   private childFor(node: TrieNode<T>, token: string): TrieNode<T> {
@@ -242,9 +242,16 @@ export class Sublist<T extends SublistEntry> {
   }
 }
 
-function addResults<T extends SublistEntry>(node: TrieNode<T>, psubs: T[], groups: Map<string, T[]>): void {
-  for (let i = 0; i < node.psubs.length; i++) psubs.push(node.psubs[i]);
-  if (node.qsubs === null) return;
+/** What a match walk has collected; the queue-group map is made only when a group turns up. */
+interface Found<T> {
+  readonly psubs: T[];
+  groups: Map<string, T[]> | null;
+}
+
+function addResults<T extends SublistEntry>(node: TrieNode<T>, found: Found<T>): void {
+  for (let i = 0; i < node.psubs.length; i++) found.psubs.push(node.psubs[i]);
+  if (node.qsubs === null || node.qsubs.size === 0) return;
+  const groups = (found.groups ??= new Map());
   for (const [name, members] of node.qsubs) {
     const existing = groups.get(name);
     if (existing) existing.push(...members);

@@ -20,7 +20,8 @@ export function nanosText(timeMs: number): string {
   const ms = Math.floor(timeMs);
   let frac = Math.round((timeMs - ms) * 1_000_000);
   if (frac >= 1_000_000) frac = 999_999;
-  return `${ms}${String(frac).padStart(6, '0')}`;
+  // 1_000_000 + frac has exactly seven digits: dropping the first zero-pads frac to six.
+  return ms + String(1_000_000 + frac).slice(1);
 }
 
 /** `prefix` is `$JS.ACK.<stream>.<consumer>.`, built once per consumer. */

@@ -384,7 +384,7 @@ export class FileStreamStore extends BaseStreamStore {
     });
   }
 
-  private replayDelete(ranges: number[]): void {
+  private replayDelete(ranges: readonly number[]): void {
     const first = this.index.firstSeq();
     for (let i = 0; i + 1 < ranges.length; i += 2) {
       const to = Math.min(ranges[i + 1], this.index.lastSeq);

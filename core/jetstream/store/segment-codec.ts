@@ -178,8 +178,11 @@ export interface DecodedRecord {
   subject: string;
   header: Buffer | null;
   data: Buffer;
-  ranges: number[];
+  /** Delete records only; message records share one empty, frozen array. */
+  ranges: readonly number[];
 }
+
+const NO_RANGES: readonly number[] = Object.freeze([]);
 
 /**
  * Decode the record at buf[off]; null when it is incomplete (torn) or fails
@@ -206,7 +209,7 @@ export function decodeRecord(buf: Buffer, off: number, end: number, verify = tru
       subject: buf.toString('utf8', s0, s0 + slen),
       header: hasHeader ? buf.subarray(s0 + slen, s0 + slen + hlen) : null,
       data: buf.subarray(s0 + slen + hlen, off + len),
-      ranges: [],
+      ranges: NO_RANGES,
     };
   }
   if (type === RecordType.Delete) {
