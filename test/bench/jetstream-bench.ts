@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
+import { SideBySide } from './side-by-side.ts';
 import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 interface Target {
@@ -115,20 +116,9 @@ async function directGets(nc: NatsConnection, stream: string, count: number, max
   return count / ((performance.now() - t0) / 1000);
 }
 
-interface Row {
-  scenario: string;
-  unit: string;
-  values: Map<string, number[]>;
-}
-
 interface Conn {
   target: Target;
   nc: NatsConnection;
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function main(): Promise<void> {
@@ -141,13 +131,8 @@ async function main(): Promise<void> {
   const recoverN = quick ? 100_000 : 1_000_000;
   const names: Array<'switchboard' | 'nats-server'> = commandAvailable('nats-server') ? ['switchboard', 'nats-server'] : ['switchboard'];
   if (names.length === 1) process.stdout.write('SKIPPED: nats-server not installed\n');
-  const rows: Row[] = [];
-  const record = (scenario: string, unit: string, target: string, value: number): void => {
-    let row = rows.find((r) => r.scenario === scenario);
-    if (row === undefined) rows.push((row = { scenario, unit, values: new Map() }));
-    row.values.set(target, [...(row.values.get(target) ?? []), value]);
-    process.stdout.write(`${scenario.padEnd(40)} ${target.padEnd(12)} ${value.toFixed(0)} ${unit}\n`);
-  };
+  const table = new SideBySide();
+  const record = table.record.bind(table);
   // Both servers run side by side and take turns within each round (the
   // machine is shared and noisy); the table reports the median of the rounds.
   const conns: Conn[] = [];
@@ -214,15 +199,7 @@ async function main(): Promise<void> {
     record(`index bytes/msg, ${count / 1000}k subjects`, 'B', 'switchboard', m.bytesPerDistinctSubjectMessage);
     record('index bytes/msg, one subject', 'B', 'switchboard', m.bytesPerMessageOneSubject);
   }
-  process.stdout.write(`\nmedian of ${rounds} round(s)                       switchboard   nats-server   ratio\n`);
-  for (const r of rows) {
-    const sbs = r.values.get('switchboard');
-    const nss = r.values.get('nats-server');
-    const sb = sbs === undefined ? undefined : median(sbs);
-    const ns = nss === undefined ? undefined : median(nss);
-    const ratio = sb !== undefined && ns !== undefined ? (r.unit === 'ms' ? ns / sb : sb / ns).toFixed(2) : '-';
-    process.stdout.write(`${r.scenario.padEnd(40)} ${String(sb?.toFixed(0) ?? '-').padStart(11)} ${String(ns?.toFixed(0) ?? '-').padStart(13)}   ${ratio} (${r.unit})\n`);
-  }
+  table.print(rounds);
 }
 
 await main();

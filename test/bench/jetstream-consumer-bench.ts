@@ -1,15 +1,17 @@
 // JetStream consumer benchmark: Switchboard (child process) side by side with
 // `nats-server -js` when installed, through the official @nats-io/jetstream
 // client on both. Consume throughput (pull consume(), pull fetch batches,
-// push), ack throughput (explicit ack per message, pull and push), and the
-// resident memory of idle durable consumers.
-//   node --import tsx test/bench/jetstream-consumer-bench.ts [--quick] [--only name,...]
+// push), ack throughput (explicit ack per message, pull and push), the server
+// CPU spent per message, and the resident memory of idle durable consumers.
+//   node --import tsx test/bench/jetstream-consumer-bench.ts [--quick] [--only name,...] [--cpu-prof <dir>]
+// --cpu-prof writes Switchboard's CPU profile into <dir> (summarise it with profile-summary.ts).
 // In-process idle cost with 10k/100k consumers: test/bench/consumer-scale.ts.
 
 import { readFileSync, rmSync } from 'node:fs';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, startNatsServerJetStream, tempStoreDir } from '../helpers/jetstream.ts';
+import { SideBySide } from './side-by-side.ts';
 import { commandAvailable } from '../helpers/servers.ts';
 
 type TargetName = 'switchboard' | 'nats-server';
@@ -21,14 +23,14 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function startTarget(name: TargetName): Promise<Target> {
+async function startTarget(name: TargetName, nodeFlags: string[]): Promise<Target> {
   if (name === 'nats-server') {
     const s = await startNatsServerJetStream();
     const pid = (s as unknown as { child: { pid: number } }).child.pid;
     return { name, url: s.url, pid, stop: () => s.stop() };
   }
   const storeDir = tempStoreDir('bench-cons-');
-  const p = await startJetStreamProcess(storeDir);
+  const p = await startJetStreamProcess(storeDir, undefined, [], nodeFlags);
   return {
     name,
     url: p.url,
@@ -61,14 +63,33 @@ interface Setup {
   jsm: JetStreamManager;
 }
 
-/** A stream of `count` messages and a durable consumer on it; returns msgs/s of `read`. */
-async function timed(s: Setup, stream: string, count: number, consumer: Record<string, unknown>, read: (count: number) => Promise<void>): Promise<number> {
+/** Clock ticks of CPU (user + system) used so far by process `pid`. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
+  return Number(fields[11]) + Number(fields[12]);
+}
+const TICK_US = 10_000;
+
+interface Timing {
+  rate: number;
+  /** Server CPU per message read: steadier than the rate when other work shares the machine. */
+  cpuUsPerMsg: number;
+}
+
+/** A stream of `count` messages and a durable consumer on it; times `read`. */
+async function timed(s: Setup, pid: number, stream: string, count: number, consumer: Record<string, unknown>, read: (count: number) => Promise<void>): Promise<Timing> {
   await s.jsm.streams.add({ name: stream, subjects: [stream.toLowerCase()] });
   await fill(s.js, stream.toLowerCase(), count, 128);
   await s.jsm.consumers.add(stream, { durable_name: 'bench', ...consumer });
+  const ticks0 = cpuTicks(pid);
   const t0 = performance.now();
   await read(count);
-  return count / ((performance.now() - t0) / 1000);
+  const secs = (performance.now() - t0) / 1000;
+  const cpuUsPerMsg = ((cpuTicks(pid) - ticks0) * TICK_US) / count;
+  // The stream is not needed again: deleting it keeps later rounds on a small store.
+  await s.jsm.streams.delete(stream);
+  return { rate: count / secs, cpuUsPerMsg };
 }
 
 async function pullConsume(s: Setup, stream: string, count: number, ack: boolean): Promise<void> {
@@ -126,10 +147,9 @@ async function idleConsumerRss(s: Setup, target: Target, count: number): Promise
   return (rssBytes(target.pid) - before) / count;
 }
 
-interface Row {
-  scenario: string;
-  unit: string;
-  values: Map<string, number>;
+interface Conn {
+  target: Target;
+  setup: Setup;
 }
 
 async function main(): Promise<void> {
@@ -137,45 +157,53 @@ async function main(): Promise<void> {
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : null;
   const want = (name: string): boolean => only === null || only.includes(name);
+  const profArg = process.argv.indexOf('--cpu-prof');
+  const nodeFlags = profArg >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[profArg + 1]}`] : [];
   const n = quick ? 20_000 : 100_000;
+  const rounds = quick ? 1 : 3;
   const idle = quick ? 2_000 : 10_000;
   const names: TargetName[] = commandAvailable('nats-server') ? ['switchboard', 'nats-server'] : ['switchboard'];
   if (names.length === 1) process.stdout.write('SKIPPED: nats-server not installed\n');
-  const rows: Row[] = [];
-  const record = (scenario: string, unit: string, target: string, value: number): void => {
-    let row = rows.find((r) => r.scenario === scenario);
-    if (row === undefined) rows.push((row = { scenario, unit, values: new Map() }));
-    row.values.set(target, value);
-    process.stdout.write(`${scenario.padEnd(34)} ${target.padEnd(12)} ${value.toFixed(0)} ${unit}\n`);
-  };
-  for (const name of names) {
-    const target = await startTarget(name);
-    const nc = await connect({ servers: target.url });
-    const s: Setup = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
-    try {
-      const none = { ack_policy: AckPolicy.None };
-      const explicit = { ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 };
-      if (want('pull')) record('pull consume(), ack none', 'msgs/s', name, await timed(s, 'PULL', n, none, (c) => pullConsume(s, 'PULL', c, false)));
-      if (want('fetch')) record('pull fetch() batches of 100', 'msgs/s', name, await timed(s, 'FETCH', n, none, (c) => pullFetch(s, 'FETCH', c)));
-      if (want('pull-ack')) record('pull consume() + ack each', 'msgs/s', name, await timed(s, 'PULLACK', n, explicit, (c) => pullConsume(s, 'PULLACK', c, true)));
-      const pushCfg = { deliver_subject: createInbox(), flow_control: true, idle_heartbeat: 1_000_000_000 };
-      if (want('push')) record('push consume(), ack none', 'msgs/s', name, await timed(s, 'PUSH', n, { ...none, ...pushCfg }, (c) => push(s, 'PUSH', c, false)));
-      const pushAckCfg = { ...explicit, deliver_subject: createInbox(), flow_control: true, idle_heartbeat: 1_000_000_000 };
-      if (want('push-ack')) record('push consume() + ack each', 'msgs/s', name, await timed(s, 'PUSHACK', n, pushAckCfg, (c) => push(s, 'PUSHACK', c, true)));
-      if (want('idle')) record(`RSS per idle consumer (${idle / 1000}k)`, 'B', name, await idleConsumerRss(s, target, idle));
-    } finally {
-      await nc.close();
-      await target.stop();
+  const table = new SideBySide();
+  const record = table.record.bind(table);
+  const none = { ack_policy: AckPolicy.None };
+  const explicit = { ack_policy: AckPolicy.Explicit, max_ack_pending: 10_000 };
+  const pushCfg = (): Record<string, unknown> => ({ deliver_subject: createInbox(), flow_control: true, idle_heartbeat: 1_000_000_000 });
+  const scenarios: Array<{ key: string; label: string; config: () => Record<string, unknown>; read: (s: Setup, stream: string, count: number) => Promise<void> }> = [
+    { key: 'pull', label: 'pull consume(), ack none', config: () => none, read: (s, st, c) => pullConsume(s, st, c, false) },
+    { key: 'fetch', label: 'pull fetch() batches of 100', config: () => none, read: (s, st, c) => pullFetch(s, st, c) },
+    { key: 'pull-ack', label: 'pull consume() + ack each', config: () => explicit, read: (s, st, c) => pullConsume(s, st, c, true) },
+    { key: 'push', label: 'push consume(), ack none', config: () => ({ ...none, ...pushCfg() }), read: (s, st, c) => push(s, st, c, false) },
+    { key: 'push-ack', label: 'push consume() + ack each', config: () => ({ ...explicit, ...pushCfg() }), read: (s, st, c) => push(s, st, c, true) },
+  ];
+  // Both servers run side by side and take turns within each round (the
+  // machine is shared and noisy); the table reports medians over the rounds.
+  const conns: Conn[] = [];
+  try {
+    for (const name of names) {
+      const target = await startTarget(name, nodeFlags);
+      const nc = await connect({ servers: target.url });
+      conns.push({ target, setup: { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) } });
+    }
+    for (const sc of scenarios.filter((x) => want(x.key))) {
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? conns : [...conns].reverse();
+        for (const c of order) {
+          const stream = `${sc.key.replace('-', '').toUpperCase()}${round}`;
+          const t = await timed(c.setup, c.target.pid, stream, n, sc.config(), (count) => sc.read(c.setup, stream, count));
+          record(sc.label, 'msgs/s', c.target.name, t.rate);
+          record(`  server CPU, ${sc.label}`, 'µs CPU/msg', c.target.name, t.cpuUsPerMsg);
+        }
+      }
+    }
+    if (want('idle')) for (const c of conns) record(`RSS per idle consumer (${idle / 1000}k)`, 'B', c.target.name, await idleConsumerRss(c.setup, c.target, idle));
+  } finally {
+    for (const c of conns) {
+      await c.setup.nc.close();
+      await c.target.stop();
     }
   }
-  process.stdout.write('\nscenario                               switchboard   nats-server   ratio\n');
-  for (const r of rows) {
-    const sb = r.values.get('switchboard');
-    const ns = r.values.get('nats-server');
-    // Higher is better for rates, lower for bytes: the ratio reads "Switchboard is x times as good".
-    const ratio = sb !== undefined && ns !== undefined ? (r.unit === 'B' ? ns / sb : sb / ns).toFixed(2) : '-';
-    process.stdout.write(`${r.scenario.padEnd(38)} ${String(sb?.toFixed(0) ?? '-').padStart(11)} ${String(ns?.toFixed(0) ?? '-').padStart(13)}   ${ratio} (${r.unit})\n`);
-  }
+  table.print(rounds);
 }
 
 await main();

@@ -69,9 +69,10 @@ export function jetStreamTargets(): JetStreamTarget[] {
 }
 
 /** Switchboard with JetStream as a child process (test/helpers/jetstream-server-main.ts). */
-export async function startJetStreamProcess(storeDir: string, port?: number, extra: string[] = []): Promise<RunningServer & { child: ChildProcess; readyLine: string }> {
+/** `nodeFlags` go to node itself (benches pass --cpu-prof); `extra` to the server. */
+export async function startJetStreamProcess(storeDir: string, port?: number, extra: string[] = [], nodeFlags: string[] = []): Promise<RunningServer & { child: ChildProcess; readyLine: string }> {
   const chosen = port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/jetstream-server-main.ts', '--port', String(chosen), '--store-dir', storeDir, ...extra], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'test/helpers/jetstream-server-main.ts', '--port', String(chosen), '--store-dir', storeDir, ...extra], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
