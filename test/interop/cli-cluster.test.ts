@@ -86,7 +86,7 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
 
       // The MQTT gateway's own streams live in the cluster with three replicas.
       const jsm = await jetstreamManager(nc);
-      for (const name of ['MQTT_retained', 'MQTT_sessions']) {
+      for (const name of ['MQTT_retained', 'MQTT_sessions', 'MQTT_msgs']) {
         const stream = await jsm.streams.info(name);
         assert.equal(stream.config.num_replicas, 3, name);
         assert.equal(stream.cluster?.replicas?.length, 2, `${name} has a leader and two replicas`);
