@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { FileStreamStore } from '../../core/jetstream/store/file-stream-store.ts';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
 import { freePort } from '../helpers/servers.ts';
@@ -25,6 +25,40 @@ function payloadFor(cycle: number, i: number): string {
   return `c${cycle}-m${i}-${'x'.repeat((i * 37) % 300)}`;
 }
 
+/**
+ * One kill cycle: start Switchboard on `dir`, let `prepare` set up or check the
+ * stream, then call `publish` (at most WINDOW unsettled) until a SIGKILL after
+ * `killAfterMs` drops the connection. Publishing goes on through the kill, so
+ * some messages are stored whose PubAcks never leave the dying server. Returns
+ * once the process is gone and every publish has settled (failures ignored).
+ */
+async function publishUntilKilled(dir: string, port: number, killAfterMs: number, prepare: (jsm: JetStreamManager) => Promise<void>, publish: (js: JetStreamClient) => Promise<void>): Promise<void> {
+  const proc = await startJetStreamProcess(dir, port);
+  const exited = once(proc.child, 'exit');
+  const nc = await connect({ servers: proc.url, reconnect: false });
+  let closed = false;
+  nc.closed().then(() => (closed = true), () => (closed = true));
+  const inflight = new Set<Promise<void>>();
+  let killer: NodeJS.Timeout | null = null;
+  try {
+    await prepare(await jetstreamManager(nc));
+    const js = jetstream(nc);
+    killer = setTimeout(() => proc.child.kill('SIGKILL'), killAfterMs);
+    while (!closed && !nc.isClosed()) {
+      const p: Promise<void> = publish(js).catch(() => {}).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= WINDOW) await Promise.race(inflight);
+    }
+  } finally {
+    if (killer !== null) clearTimeout(killer);
+    // Also when prepare failed: no cycle leaves its server running.
+    proc.child.kill('SIGKILL');
+    await Promise.allSettled([...inflight]);
+    await exited;
+    await nc.close().catch(() => {});
+  }
+}
+
 describe('durability - kill -9', () => {
   const storeDir = tempStoreDir('sb-kill9-');
   after(() => rmSync(storeDir, { recursive: true, force: true }));
@@ -37,41 +71,19 @@ describe('durability - kill -9', () => {
     let maxAcked = 0;
     let cycles = 0;
     for (let cycle = 0; cycle < CYCLES && Date.now() - started < BUDGET_MS; cycle++) {
-      const proc = await startJetStreamProcess(storeDir, port);
-      const nc = await connect({ servers: proc.url, reconnect: false });
-      nc.closed().catch(() => {});
-      const jsm = await jetstreamManager(nc);
-      if (cycle === 0) await jsm.streams.add({ name: 'DUR', subjects: ['dur.>'] });
-      const si = await jsm.streams.info('DUR');
-      assert.ok(si.state.last_seq >= maxAcked, `cycle ${cycle}: last_seq ${si.state.last_seq} < acknowledged ${maxAcked}`);
-      const js = jetstream(nc);
-      const killAfter = 50 + Math.floor(Math.random() * 350);
-      let stop = false;
-      const killer = setTimeout(() => {
-        stop = true;
-        proc.child.kill('SIGKILL');
-      }, killAfter);
-      const exited = once(proc.child, 'exit');
       let i = 0;
-      const inflight = new Set<Promise<void>>();
-      while (!stop) {
+      await publishUntilKilled(storeDir, port, 50 + Math.floor(Math.random() * 350), async (jsm) => {
+        if (cycle === 0) await jsm.streams.add({ name: 'DUR', subjects: ['dur.>'] });
+        const si = await jsm.streams.info('DUR');
+        assert.ok(si.state.last_seq >= maxAcked, `cycle ${cycle}: last_seq ${si.state.last_seq} < acknowledged ${maxAcked}`);
+      }, async (js) => {
         const body = payloadFor(cycle, i++);
-        const p: Promise<void> = js.publish(`dur.${cycle}`, body, { retries: 0, timeout: 2000 }).then(
-          (ack) => {
-            if (acked.has(ack.seq)) violations.push(`sequence ${ack.seq} acknowledged twice`);
-            if (ack.seq <= maxAcked) violations.push(`sequence ${ack.seq} acknowledged after ${maxAcked}`);
-            acked.set(ack.seq, body);
-            maxAcked = Math.max(maxAcked, ack.seq);
-          },
-          () => {},
-        ).finally(() => inflight.delete(p));
-        inflight.add(p);
-        if (inflight.size >= WINDOW) await Promise.race(inflight);
-      }
-      clearTimeout(killer);
-      await Promise.allSettled([...inflight]);
-      await exited;
-      await nc.close().catch(() => {});
+        const ack = await js.publish(`dur.${cycle}`, body, { retries: 0, timeout: 2000 });
+        if (acked.has(ack.seq)) violations.push(`sequence ${ack.seq} acknowledged twice`);
+        if (ack.seq <= maxAcked) violations.push(`sequence ${ack.seq} acknowledged after ${maxAcked}`);
+        acked.set(ack.seq, body);
+        maxAcked = Math.max(maxAcked, ack.seq);
+      });
       cycles++;
     }
     assert.deepEqual(violations, []);
@@ -126,36 +138,16 @@ describe('durability - kill -9', () => {
     let nextId = 0;
     try {
       for (let cycle = 0; cycle < 8; cycle++) {
-        const proc = await startJetStreamProcess(dir, port);
-        const nc = await connect({ servers: proc.url, reconnect: false });
-        // Keep publishing through the kill until the connection drops, so some
-        // messages are stored but their PubAcks never leave the dying server.
-        let stop = false;
-        nc.closed().then(() => (stop = true), () => (stop = true));
-        const jsm = await jetstreamManager(nc);
-        if (cycle === 0) await jsm.streams.add({ name: 'ONCE', subjects: ['once'] });
-        const js = jetstream(nc);
         // First the retries of what the last crash left unacknowledged, then new ids.
         const queue = [...unacked];
-        const killer = setTimeout(() => proc.child.kill('SIGKILL'), 100 + Math.floor(Math.random() * 300));
-        const exited = once(proc.child, 'exit');
-        const inflight = new Set<Promise<void>>();
-        while (!stop && !nc.isClosed()) {
+        await publishUntilKilled(dir, port, 100 + Math.floor(Math.random() * 300), async (jsm) => {
+          if (cycle === 0) await jsm.streams.add({ name: 'ONCE', subjects: ['once'] });
+        }, async (js) => {
           const id = queue.shift() ?? `id-${nextId++}`;
           unacked.add(id);
-          const p: Promise<void> = js.publish('once', id, { msgID: id, retries: 0, timeout: 2000 }).then(
-            () => {
-              unacked.delete(id);
-            },
-            () => {},
-          ).finally(() => inflight.delete(p));
-          inflight.add(p);
-          if (inflight.size >= WINDOW) await Promise.race(inflight);
-        }
-        clearTimeout(killer);
-        await Promise.allSettled([...inflight]);
-        await exited;
-        await nc.close().catch(() => {});
+          await js.publish('once', id, { msgID: id, retries: 0, timeout: 2000 });
+          unacked.delete(id);
+        });
       }
       const store = new FileStreamStore('ONCE', undefined, { dir: join(dir, 'streams', 'ONCE', 'msgs') });
       const seen = new Map<string, number>();
