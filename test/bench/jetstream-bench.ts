@@ -2,14 +2,15 @@
 // `nats-server -js` when installed. Publishes go through the core nats.js
 // client with a reply inbox per message (so the client is not the limit) and
 // count PubAcks; direct get uses the JetStream client.
-//   node --import tsx test/bench/jetstream-bench.ts [--quick] [--only name,...]
+//   node --import tsx test/bench/jetstream-bench.ts [--quick] [--only name,...] [--cpu-prof <dir>]
+// --cpu-prof writes Switchboard's CPU profile into <dir> (summarise it with profile-summary.ts).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
-import { SideBySide } from './side-by-side.ts';
+import { profileFlags, SideBySide } from './side-by-side.ts';
 import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 interface Target {
@@ -31,7 +32,7 @@ async function startTarget(name: 'switchboard' | 'nats-server', extra: string[] 
   const launch = async (): Promise<{ child: ChildProcess; ms: number }> => {
     const t0 = performance.now();
     if (name === 'switchboard') {
-      const p = await startJetStreamProcess(storeDir, port, extra);
+      const p = await startJetStreamProcess(storeDir, port, extra, profileFlags());
       const m = /recovered in (\d+) ms/.exec(p.readyLine);
       recoveredMs = m === null ? null : Number(m[1]);
       return { child: p.child, ms: performance.now() - t0 };

@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, startNatsServerJetStream, tempStoreDir } from '../helpers/jetstream.ts';
-import { SideBySide } from './side-by-side.ts';
+import { profileFlags, SideBySide } from './side-by-side.ts';
 import { commandAvailable } from '../helpers/servers.ts';
 
 type TargetName = 'switchboard' | 'nats-server';
@@ -157,8 +157,7 @@ async function main(): Promise<void> {
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : null;
   const want = (name: string): boolean => only === null || only.includes(name);
-  const profArg = process.argv.indexOf('--cpu-prof');
-  const nodeFlags = profArg >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[profArg + 1]}`] : [];
+  const nodeFlags = profileFlags();
   const n = quick ? 20_000 : 100_000;
   const rounds = quick ? 1 : 3;
   const idle = quick ? 2_000 : 10_000;

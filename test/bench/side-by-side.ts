@@ -9,6 +9,12 @@ interface Row {
   values: Map<string, number[]>;
 }
 
+/** Node flags that make the Switchboard child write a CPU profile, from `--cpu-prof <dir>` on the bench's command line. */
+export function profileFlags(): string[] {
+  const at = process.argv.indexOf('--cpu-prof');
+  return at >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[at + 1]}`] : [];
+}
+
 export function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
