@@ -36,6 +36,7 @@ Cluster mode (no embedded core; the gateways run on a NATS cluster with JetStrea
       --nats-tls-cert <file>   client certificate for the cluster
       --nats-tls-key <file>    client certificate key
       --stream-replicas <n>    replicas of the streams the gateways create (default 1)
+  Startup stops with exit code 2 when no server of the cluster can be reached.
 
 Authentication:
       --user <user>            user required for connections
