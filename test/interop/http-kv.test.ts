@@ -130,6 +130,23 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       await reader.cancel();
     });
 
+    it('http kv - watch with initial=1 sends a snapshot bigger than maxPendingBytes at the reader pace, not cut', { skip: target.name === 'cluster' ? 'gateway processes take no per-test options' : false }, async () => {
+      const small = await target.start({ maxPendingBytes: 64 * 1024 });
+      try {
+        const created = await fetch(`${small.base}/v1/buckets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"bucket":"big","storage":"memory"}' });
+        assert.equal(created.status, 201);
+        const value = 'v'.repeat(1024);
+        for (let i = 0; i < 200; i++) assert.equal((await fetch(`${small.base}/v1/kv/big/k${i}`, { method: 'PUT', body: value })).status, 200);
+        const reader = new StreamReader(await fetch(`${small.base}/v1/buckets/big/watch?initial=1`));
+        const keys = new Set<string>();
+        for (let e = await reader.nextEvent(); e !== null && e.event === 'msg'; e = keys.size === 200 ? null : await reader.nextEvent()) keys.add(JSON.parse(e.data).key);
+        await reader.cancel();
+        assert.equal(keys.size, 200, 'every key of a 200 KiB snapshot through a 64 KiB pending limit');
+      } finally {
+        await small.stop();
+      }
+    });
+
     it('http kv - curl: compare-and-set with If-Match and an ETag on read', { skip: !requirePeer('curl') }, async () => {
       const first = await curl(['-sS', '-X', 'PUT', '--data-binary', 'v1', url('curl')]);
       const rev = JSON.parse(first.stdout.toString()).revision;

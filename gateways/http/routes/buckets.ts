@@ -7,6 +7,7 @@
 // Bucket admin needs the `$JS.API.STREAM.*` permission for stream KV_<bucket>;
 // keys and watch need read permission (`$JS.API.STREAM.MSG.GET.KV_<bucket>`).
 
+import { once } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
@@ -172,6 +173,8 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
         sent.set(m.subject, m.seq);
         const entry = kv.entryFrom(bucket, m);
         if (entry.operation === 'PUT' && !stream.send(entryJson(entry), String(m.seq))) return;
+        // At the reader's pace, as the tail goes: a big bucket would otherwise overrun maxPendingBytes and be cut.
+        if (reply.raw.writableNeedDrain) await Promise.race([once(reply.raw, 'drain'), stream.closed]);
       }
     };
     serveTail(
