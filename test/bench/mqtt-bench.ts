@@ -1,7 +1,9 @@
 // MQTT benchmarks, Switchboard's gateway side by side with Debian's mosquitto:
 // QoS 0/1/2 throughput publisher -> subscriber, 10,000 connected clients each
 // with a subscription (server memory and fan-out time), and 10,000 offline
-// persistent QoS 1 sessions (memory, and the time to queue one message for all).
+// persistent QoS 1 sessions (memory, and the time to queue one message for all),
+// and QoS 1 throughput to a persistent session (Switchboard with its state in
+// JetStream: every message logged once, in-flight state saved as it changes).
 // Both servers run as child processes; the clients are raw sockets in this process.
 //   node --import tsx test/bench/mqtt-bench.ts [--quick] [--throughput-only]
 
@@ -176,10 +178,11 @@ function ack(first: number, id: number): Buffer {
 /**
  * Publisher -> subscriber throughput at one QoS; returns messages per second.
  * The publisher connects to `publisherPort` (default: the subscriber's server),
- * so the cluster bench can publish through one gateway and subscribe on another.
+ * so the cluster bench can publish through one gateway and subscribe on another;
+ * `persistentSubscriber` connects the subscriber with CleanSession=0.
  */
-export async function throughput(server: Pick<Server, 'name' | 'port'>, qos: 0 | 1 | 2, count: number, publisherPort = server.port): Promise<number> {
-  const sub = await BenchClient.open(server.port, `sub-${qos}`);
+export async function throughput(server: Pick<Server, 'name' | 'port'>, qos: 0 | 1 | 2, count: number, publisherPort = server.port, persistentSubscriber = false): Promise<number> {
+  const sub = await BenchClient.open(server.port, `sub-${qos}`, !persistentSubscriber);
   await sub.subscribe('bench/t', qos);
   const pub = await BenchClient.open(publisherPort, `pub-${qos}`);
   let received = 0;
@@ -317,6 +320,15 @@ async function main(): Promise<void> {
         rmSync(server.dir, { recursive: true, force: true });
       }
     }
+    // QoS 1 to a persistent session: Switchboard with JetStream state, mosquitto as configured (in memory).
+    const persistentServer = await startServer(name, 'jetstream');
+    progress(`${name} qos1 to a persistent session`);
+    try {
+      row['persistent qos1 msg/s'] = Math.round(await throughput(persistentServer, 1, N.qos1, persistentServer.port, true)).toString();
+    } finally {
+      await stopChild(persistentServer.child);
+      rmSync(persistentServer.dir, { recursive: true, force: true });
+    }
     results[name] = row;
     if (process.argv.includes('--throughput-only')) {
       process.stdout.write(`${name}: ${JSON.stringify(row)}\n`);
@@ -362,7 +374,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${name}: ${JSON.stringify(row)}\n`);
   }
   if (results.switchboard && results.mosquitto) {
-    for (const key of ['qos0 msg/s', 'qos1 msg/s', 'qos2 msg/s']) {
+    for (const key of ['qos0 msg/s', 'qos1 msg/s', 'qos2 msg/s', 'persistent qos1 msg/s']) {
       const ratio = Number(results.switchboard[key]) / Number(results.mosquitto[key]);
       process.stdout.write(`${key}: switchboard/mosquitto = ${ratio.toFixed(2)}x\n`);
     }
