@@ -51,6 +51,7 @@ const CACHE_MAX = 1024;
 const CACHE_SWEEP = 256;
 /** Subjects seen once and not cached yet; forgotten wholesale when it fills. */
 const SEEN_ONCE_MAX = 4096;
+const LAST_TOKEN_MAX = 1024;
 
 export class Sublist<T extends SublistEntry> {
   private readonly root = new TrieNode<T>();
@@ -61,6 +62,8 @@ export class Sublist<T extends SublistEntry> {
    * entries that repeat. A subject is cached on its second sighting.
    */
   private readonly seenOnce = new Set<string>();
+  /** Results by subject minus its last token, for siblingMatch; emptied by any insert or remove. */
+  private readonly lastTokenCache = new Map<string, { frontier: TrieNode<T>[]; result: SublistMatch<T> }>();
   private subCount = 0;
   private matchCount = 0;
   private cacheHits = 0;
@@ -137,11 +140,9 @@ export class Sublist<T extends SublistEntry> {
       this.cacheHits++;
       return cached;
     }
-    const found: Found<T> = { psubs: [], groups: null };
-    this.collect(this.root, subject.split('.'), 0, found);
-    const result: SublistMatch<T> = found.psubs.length === 0 && found.groups === null
-      ? EMPTY_MATCH
-      : { psubs: found.psubs, qsubs: found.groups === null ? NO_GROUPS : [...found.groups.values()] };
+    const lastDot = subject.lastIndexOf('.');
+    const result = (lastDot < 0 ? null : this.siblingMatch(subject, lastDot)) ??
+      this.walk(subject.split('.'), lastDot < 0 ? null : subject.slice(0, lastDot));
     if (!this.seenOnce.has(subject)) {
       if (this.seenOnce.size >= SEEN_ONCE_MAX) this.seenOnce.clear();
       this.seenOnce.add(subject);
@@ -150,6 +151,57 @@ export class Sublist<T extends SublistEntry> {
     this.seenOnce.delete(subject);
     if (this.cache.size >= CACHE_MAX) this.sweepCache();
     this.cache.set(subject, result);
+    return result;
+  }
+
+  /**
+   * The result of a subject walked before that differs from this one only in a
+   * last token no subscription names literally: it is the same result
+   * (`_INBOX.abc.7` gets what `_INBOX.abc.6` got through `_INBOX.abc.*`). That
+   * is the shape of request replies, each published once. Null when unknown.
+   */
+  private siblingMatch(subject: string, lastDot: number): SublistMatch<T> | null {
+    if (this.lastTokenCache.size === 0) return null;
+    const known = this.lastTokenCache.get(subject.slice(0, lastDot));
+    if (known === undefined) return null;
+    const last = subject.slice(lastDot + 1);
+    for (let i = 0; i < known.frontier.length; i++) if (known.frontier[i].children?.has(last) === true) return null;
+    return known.result;
+  }
+
+  /** Walk the trie level by level; remembers the result under `prefix` when the last token matched no literal node. */
+  private walk(tokens: string[], prefix: string | null): SublistMatch<T> {
+    const found: Found<T> = { psubs: [], groups: null };
+    let frontier: TrieNode<T>[] = [this.root];
+    const last = tokens.length - 1;
+    for (let i = 0; i < last && frontier.length > 0; i++) {
+      const next: TrieNode<T>[] = [];
+      for (const node of frontier) {
+        // '>' needs at least one remaining token: here there are two or more.
+        if (node.tail !== null) addResults(node.tail, found);
+        const child = node.children?.get(tokens[i]);
+        if (child !== undefined) next.push(child);
+        if (node.star !== null) next.push(node.star);
+      }
+      frontier = next;
+    }
+    let literal = false;
+    for (const node of frontier) {
+      if (node.tail !== null) addResults(node.tail, found);
+      const child = node.children?.get(tokens[last]);
+      if (child !== undefined) {
+        addResults(child, found);
+        literal = true;
+      }
+      if (node.star !== null) addResults(node.star, found);
+    }
+    const result: SublistMatch<T> = found.psubs.length === 0 && found.groups === null
+      ? EMPTY_MATCH
+      : { psubs: found.psubs, qsubs: found.groups === null ? NO_GROUPS : [...found.groups.values()] };
+    if (prefix !== null && !literal) {
+      if (this.lastTokenCache.size >= LAST_TOKEN_MAX) this.lastTokenCache.clear();
+      this.lastTokenCache.set(prefix, { frontier, result });
+    }
     return result;
   }
 
@@ -165,18 +217,6 @@ export class Sublist<T extends SublistEntry> {
     };
     walk(this.root);
     return out;
-  }
-
-  private collect(node: TrieNode<T>, tokens: string[], index: number, found: Found<T>): void {
-    if (index === tokens.length) {
-      addResults(node, found);
-      return;
-    }
-    // '>' needs at least one remaining token.
-    if (node.tail !== null) addResults(node.tail, found);
-    const child = node.children?.get(tokens[index]);
-    if (child !== undefined) this.collect(child, tokens, index + 1, found);
-    if (node.star !== null) this.collect(node.star, tokens, index + 1, found);
   }
 
   private childFor(node: TrieNode<T>, token: string): TrieNode<T> {
@@ -223,6 +263,7 @@ export class Sublist<T extends SublistEntry> {
    * pattern touches one entry; a wildcard scans the (bounded) cache, as nats-server does.
    */
   private invalidate(pattern: string): void {
+    if (this.lastTokenCache.size > 0) this.lastTokenCache.clear();
     if (this.cache.size === 0) return;
     if (!hasWildcardToken(pattern)) {
       this.cache.delete(pattern);

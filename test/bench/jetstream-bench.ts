@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
-import { profileFlags, SideBySide } from './side-by-side.ts';
+import { cpuMicros, profileFlags, SideBySide } from './side-by-side.ts';
 import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 interface Target {
@@ -160,7 +160,14 @@ async function main(): Promise<void> {
     for (const sc of scenarios.filter((x) => want(x.key))) {
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? conns : [...conns].reverse();
-        for (const c of order) record(sc.label, 'msgs/s', c.target.name, await sc.run(c.nc));
+        for (const c of order) {
+          const cpu0 = cpuMicros(c.target.child.pid ?? 0);
+          const t0 = performance.now();
+          const rate = await sc.run(c.nc);
+          const count = (rate * (performance.now() - t0)) / 1000;
+          record(sc.label, 'msgs/s', c.target.name, rate);
+          record(`  server CPU, ${sc.label}`, 'µs CPU/msg', c.target.name, (cpuMicros(c.target.child.pid ?? 0) - cpu0) / count);
+        }
       }
     }
     if (want('recovery')) {

@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, startNatsServerJetStream, tempStoreDir } from '../helpers/jetstream.ts';
-import { profileFlags, SideBySide } from './side-by-side.ts';
+import { cpuMicros, profileFlags, SideBySide } from './side-by-side.ts';
 import { commandAvailable } from '../helpers/servers.ts';
 
 type TargetName = 'switchboard' | 'nats-server';
@@ -63,14 +63,6 @@ interface Setup {
   jsm: JetStreamManager;
 }
 
-/** Clock ticks of CPU (user + system) used so far by process `pid`. */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
-  return Number(fields[11]) + Number(fields[12]);
-}
-const TICK_US = 10_000;
-
 interface Timing {
   rate: number;
   /** Server CPU per message read: steadier than the rate when other work shares the machine. */
@@ -82,11 +74,11 @@ async function timed(s: Setup, pid: number, stream: string, count: number, consu
   await s.jsm.streams.add({ name: stream, subjects: [stream.toLowerCase()] });
   await fill(s.js, stream.toLowerCase(), count, 128);
   await s.jsm.consumers.add(stream, { durable_name: 'bench', ...consumer });
-  const ticks0 = cpuTicks(pid);
+  const cpu0 = cpuMicros(pid);
   const t0 = performance.now();
   await read(count);
   const secs = (performance.now() - t0) / 1000;
-  const cpuUsPerMsg = ((cpuTicks(pid) - ticks0) * TICK_US) / count;
+  const cpuUsPerMsg = (cpuMicros(pid) - cpu0) / count;
   // The stream is not needed again: deleting it keeps later rounds on a small store.
   await s.jsm.streams.delete(stream);
   return { rate: count / secs, cpuUsPerMsg };

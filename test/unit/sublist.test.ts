@@ -144,4 +144,44 @@ describe('sublist', () => {
     assert.equal(s.stats().cache, 500);
     assert.equal(s.stats().cacheHits - hits, 20_000, 'every repeated subject was answered from the cache');
   });
+
+  it('sublist - matches agree with subjectMatches over random subscriptions, publishes and removals', () => {
+    // A seeded generator, so a failure repeats.
+    let seed = 42;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const literal = ['a', 'b', 'c', 'r1', 'r2', 'r3'];
+    const pattern = (): string => {
+      const n = 1 + rnd(3);
+      return Array.from({ length: n }, (_, i) => token(i === n - 1)).join('.');
+    };
+    const token = (last: boolean): string => {
+      const k = rnd(10);
+      if (k === 0 && last) return '>';
+      if (k <= 2) return '*';
+      return literal[rnd(literal.length)];
+    };
+    const subject = (): string => Array.from({ length: 1 + rnd(3) }, () => literal[rnd(literal.length)]).join('.');
+    const s = new Sublist<Entry>();
+    const live: Entry[] = [];
+    for (let step = 0; step < 4000; step++) {
+      const op = rnd(10);
+      if (op === 0 && live.length > 0) {
+        const [gone] = live.splice(rnd(live.length), 1);
+        assert.ok(s.remove(gone));
+      } else if (op <= 2) {
+        const e = entry(pattern(), `s${step}`, rnd(4) === 0 ? 'q' : null);
+        s.insert(e);
+        live.push(e);
+      } else {
+        const subj = subject();
+        const m = s.match(subj);
+        const got = [...ids(m.psubs), ...m.qsubs.flatMap((g) => ids(g))].sort();
+        const want = live.filter((e) => subjectMatches(e.subject, subj)).map((e) => e.id).sort();
+        assert.deepEqual(got, want, `match ${subj} at step ${step}`);
+      }
+    }
+  });
 });
