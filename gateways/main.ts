@@ -25,7 +25,8 @@ import { createTlsContext } from '../core/server/tls-context.ts';
 import { StartTlsConnection } from '../core/server/tls-connection.ts';
 import { TracingConnection } from '../core/server/tracing-connection.ts';
 import { EmbeddedBroker } from '../core/broker/embedded-broker.ts';
-import { NatsConnectError } from '../core/broker/errors.ts';
+import { JetStreamUnavailableError, NatsConnectError } from '../core/broker/errors.ts';
+import { awaitJetStream } from '../core/broker/jetstream-available.ts';
 import { NatsBroker } from '../core/broker/nats-broker.ts';
 import { DEFAULT_SERVER_OPTIONS } from '../core/config/server-options.ts';
 import { createGateways, type Gateways } from './compose-gateways.ts';
@@ -34,7 +35,7 @@ import { natsTcpRelay } from './websocket/nats-tcp-relay.ts';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-/** Exit code when the NATS cluster cannot be reached at startup (1 is invalid configuration). */
+/** Exit code when the NATS cluster cannot be reached, or has no JetStream, at startup (1 is invalid configuration). */
 export const EXIT_CLUSTER_UNREACHABLE = 2;
 /** Logged once everything is listening, in either mode. */
 export const READY_MESSAGE = 'Switchboard ready';
@@ -145,7 +146,8 @@ export interface ClusterApp {
  * Cluster mode: no embedded core (no NATS listener, JetStream engine or
  * monitor); every gateway runs on one NatsBroker against the cluster's
  * JetStream. start() rejects with NatsConnectError naming the URLs when no
- * server of the cluster can be reached.
+ * server of the cluster can be reached, and JetStreamUnavailableError when
+ * they run without JetStream.
  */
 export function createClusterApp(config: SwitchboardConfig, logger: Logger): ClusterApp {
   const cluster = config.cluster;
@@ -171,6 +173,7 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
         streamReplicas: cluster.streamReplicas,
       });
       logger.info({ servers: cluster.servers, streamReplicas: cluster.streamReplicas, name }, `cluster mode: connected to NATS at ${cluster.servers.join(', ')}`);
+      await awaitJetStream(broker, cluster.servers);
       if (cluster.tls !== undefined && gatewaysConfig.websocket.enabled) {
         logger.warn('NATS over WebSocket is not relayed to a TLS cluster; use the cluster\'s own websocket listener (MQTT over WebSocket still works)');
       }
@@ -247,7 +250,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     await app.start();
   } catch (error) {
-    if (!(error instanceof NatsConnectError)) throw error;
+    if (!(error instanceof NatsConnectError || error instanceof JetStreamUnavailableError)) throw error;
     process.stderr.write(`switchboard: ${error.message}\n`);
     await app.stop();
     return EXIT_CLUSTER_UNREACHABLE;

@@ -16,6 +16,14 @@ export class NatsConnectError extends BrokerError {
   }
 }
 
+/** Connected, but the servers offer no working JetStream (cluster mode needs it). */
+export class JetStreamUnavailableError extends BrokerError {
+  constructor(readonly servers: readonly string[], readonly reason: string, options?: { cause?: unknown }) {
+    super(`no JetStream on the NATS servers at ${servers.join(', ')}: ${reason}`, options);
+    this.name = 'JetStreamUnavailableError';
+  }
+}
+
 export class NoRespondersError extends BrokerError {
   constructor(readonly subject: string, options?: { cause?: unknown }) {
     super(`no responders for ${JSON.stringify(subject)}`, options);

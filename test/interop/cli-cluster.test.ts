@@ -3,7 +3,8 @@
 // monitoring port, no store), every gateway serves through the cluster, the
 // gateways' own streams get --stream-replicas, settings come from flags, the
 // environment or a config file, and an unreachable cluster or refused
-// credentials stop startup with exit code 2 and a message naming the URLs.
+// credentials, or servers without JetStream, stop startup with exit code 2 and
+// a message naming the URLs.
 // The Kafka bridge configured in the file runs in the gateway process, both ways.
 
 import assert from 'node:assert/strict';
@@ -19,7 +20,8 @@ import WebSocket from 'ws';
 import { startProxiedKafka } from '../helpers/kafka-bridge-process.ts';
 import { kcatConsume, kcatProduce } from '../helpers/kafka-mock.ts';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
-import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, startSwitchboardProcess } from '../helpers/servers.ts';
+import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, startNatsServerWithConfig, startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
+import { makeTestCerts } from '../helpers/tls-certs.ts';
 
 const BIN = join(PROJECT_ROOT, 'gateways/bin/switchboard.mjs');
 
@@ -36,6 +38,16 @@ async function refused(port: number): Promise<boolean> {
   } catch {
     return true;
   }
+}
+
+/** POST `subject` (as its own body) to the process's HTTP gateway; what a NATS subscriber of `nc` got within 2 s. */
+async function httpPublishSeen(nc: NatsConnection, gateway: SwitchboardProcess, subject: string): Promise<string[]> {
+  const got: string[] = [];
+  nc.subscribe(subject, { callback: (_e, m) => void got.push(m.string()), max: 1 });
+  await nc.flush();
+  assert.equal((await fetch(`http://127.0.0.1:${gateway.gateways.http}/v1/subjects/${subject}`, { method: 'POST', body: subject })).status, 202);
+  for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  return got;
 }
 
 describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
@@ -101,12 +113,7 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
     writeFileSync(file, `nats_url: [${cluster.urls.join(', ')}]\nstream_replicas: 3\nname: cli-file\n`);
     const fromFile = await startSwitchboardProcess(['-c', file]);
     try {
-      const got: string[] = [];
-      nc.subscribe('cli.file', { callback: (_e, m) => void got.push(m.string()), max: 1 });
-      await nc.flush();
-      assert.equal((await fetch(`http://127.0.0.1:${fromFile.gateways.http}/v1/subjects/cli.file`, { method: 'POST', body: 'f' })).status, 202);
-      for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(got, ['f'], 'the HTTP gateway published into the cluster');
+      assert.deepEqual(await httpPublishSeen(nc, fromFile, 'cli.file'), ['cli.file'], 'the HTTP gateway published into the cluster');
     } finally {
       await fromFile.stop();
     }
@@ -154,7 +161,31 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
     }
   });
 
-  it('cli cluster - an unreachable cluster or refused credentials exit 2 naming the URLs', async () => {
+  it('cli cluster - TLS to the cluster with a client certificate (nats-server requiring verified clients)', async (t) => {
+    const certs = makeTestCerts();
+    if (certs === null) return t.skip('openssl not installed');
+    const store = mkdtempSync(join(dir, 'tls-js-'));
+    const secured = await startNatsServerWithConfig(`jetstream { store_dir: "${store}" }\ntls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}", ca_file: "${certs.caCert}", verify: true }`);
+    const url = `tls://127.0.0.1:${secured.port}`;
+    try {
+      const withoutCert = runSync(['--no_gateways', '--nats-url', url, '--nats-tls-ca', certs.caCert]);
+      assert.equal(withoutCert.status, 2, withoutCert.stderr);
+      assert.match(withoutCert.stderr, new RegExp(`cannot connect to NATS at ${url.replace(/\./g, '\\.')}`));
+      const gw = await startSwitchboardProcess(['--nats-url', url, '--nats-tls-ca', certs.caCert, '--nats-tls-cert', certs.clientCert, '--nats-tls-key', certs.clientKey, '--name', 'cli-tls']);
+      const tlsClient = await connect({ servers: url, tls: { caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey } });
+      try {
+        assert.deepEqual(await httpPublishSeen(tlsClient, gw, 'cli.tls'), ['cli.tls']);
+      } finally {
+        await tlsClient.close();
+        await gw.stop();
+      }
+    } finally {
+      await secured.stop();
+      certs.cleanup();
+    }
+  });
+
+  it('cli cluster - an unreachable cluster, refused credentials or no JetStream exit 2 naming the URLs', async () => {
     const [a, b] = [await freePort(), await freePort()];
     const down = runSync(['--nats-url', `nats://127.0.0.1:${a},nats://127.0.0.1:${b}`]);
     assert.equal(down.status, 2, down.stderr);
@@ -167,6 +198,10 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
       assert.match(wrong.stderr, new RegExp(`cannot connect to NATS at nats://127\\.0\\.0\\.1:${secured.port}: .*[Aa]uthorization`));
       const env = runSync(['--no_gateways', '--nats-url', secured.url, '--nats-user', 'app'], { SWITCHBOARD_NATS_PASS: 'nope' });
       assert.equal(env.status, 2, env.stderr);
+      // Reachable, right credentials, but no JetStream: the gateways cannot keep their state.
+      const noJetStream = runSync(['--nats-url', secured.url, '--nats-user', 'app', '--nats-pass', 'pw']);
+      assert.equal(noJetStream.status, 2, noJetStream.stderr);
+      assert.match(noJetStream.stderr, new RegExp(`no JetStream on the NATS servers at nats://127\\.0\\.0\\.1:${secured.port}: JetStream is not enabled there`));
     } finally {
       await secured.stop();
     }
