@@ -1,0 +1,57 @@
+// awaitJetStream, on a real EmbeddedBroker and router: no responders on
+// $JS.API.INFO is JetStream switched off (fail at once), silence is a cluster
+// still electing its meta leader (ask again until it answers or the deadline).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { JetStreamUnavailableError } from '../../core/broker/errors.ts';
+import { awaitJetStream } from '../../core/broker/jetstream-available.ts';
+import { Router } from '../../core/server/router.ts';
+
+const SERVERS = ['nats://a:4222', 'nats://b:4222'];
+
+describe('awaitJetStream', () => {
+  it('jetstream available - no responders fails at once, naming the servers', async () => {
+    const broker = new EmbeddedBroker(new Router());
+    try {
+      const started = Date.now();
+      await assert.rejects(awaitJetStream(broker, SERVERS), (error: unknown) => {
+        assert.ok(error instanceof JetStreamUnavailableError);
+        assert.deepEqual(error.servers, SERVERS);
+        assert.match(error.message, /^no JetStream on the NATS servers at nats:\/\/a:4222, nats:\/\/b:4222: JetStream is not enabled there$/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 1_000, 'no retries when nobody listens');
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('jetstream available - a silent API is asked again until it answers', async () => {
+    const broker = new EmbeddedBroker(new Router());
+    let asked = 0;
+    const api = await broker.subscribe('$JS.API.INFO', (message) => {
+      asked++;
+      if (asked >= 2 && message.reply !== null) void broker.publish(message.reply, new TextEncoder().encode('{}'));
+    });
+    try {
+      await awaitJetStream(broker, SERVERS, 10_000);
+      assert.equal(asked, 2, 'the first request timed out, the second was answered');
+    } finally {
+      api.unsubscribe();
+      await broker.close();
+    }
+  });
+
+  it('jetstream available - a silent API past the deadline fails with the reason', async () => {
+    const broker = new EmbeddedBroker(new Router());
+    const api = await broker.subscribe('$JS.API.INFO', () => {});
+    try {
+      await assert.rejects(awaitJetStream(broker, SERVERS, 100), /JetStream did not answer within 100 ms/);
+    } finally {
+      api.unsubscribe();
+      await broker.close();
+    }
+  });
+});
