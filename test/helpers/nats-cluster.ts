@@ -239,6 +239,13 @@ let sharedDeployment: (() => Promise<ClusterDeployment>) | null = null;
  * processes per test file, started on first use and stopped after the file's
  * last test. Call it at a test file's top level (when building the target
  * list): the first call registers that root-level after hook.
+ *
+ * Suites with this target are the ones whose behaviour goes through the broker
+ * and JetStream: http-streams, http-kv (httpJetStreamTargets({ cluster: true })),
+ * mqtt-qos, mqtt-retained-will (mqttTargets()), websocket-mqtt, kafka-round-trip
+ * and kafka-jetstream (kafkaTargets()). The other gateway suites test the
+ * protocol edge (packet parsing, limits, auth, OpenAPI, origins), which is the
+ * same code on either broker; they stay embedded to keep `npm test` short.
  */
 export function sharedClusterDeployment(): () => Promise<ClusterDeployment> {
   if (sharedDeployment !== null) return sharedDeployment;
