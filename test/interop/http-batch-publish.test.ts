@@ -70,6 +70,21 @@ for (const target of httpJetStreamTargets()) {
       assert.equal((await jsm.streams.getMessage('BATCH', { seq: 3 }))?.string(), 'three');
     });
 
+    it(`http batch (${target.name}) - a refused stream publish is reported in its slot while later lines still look up streams`, async () => {
+      const created = await fetch(`${f.base}/v1/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'BATCH_REFUSED', subjects: ['batch.refused.>'] }) });
+      assert.equal(created.status, 201);
+      // Line 1's PubAck error arrives while line 2 (Nats-Msg-Id) reloads the stream
+      // list: the rejection must be held for the results, not left unhandled.
+      const { status, body } = await postBatch(f.base, [
+        { subject: 'batch.refused.a', data: 'x', headers: { 'Nats-Expected-Last-Sequence': '999' } },
+        ...Array.from({ length: 5 }, (_, i) => ({ subject: 'batch.refused.b', data: `y${i}`, headers: { 'Nats-Msg-Id': `refused-${i}` } })),
+      ]);
+      assert.equal(status, 200);
+      assert.equal(body.failed, 1);
+      assert.ok(body.results[0].error !== undefined, JSON.stringify(body.results[0]));
+      assert.deepEqual(body.results.slice(1).map((r) => r.seq), [1, 2, 3, 4, 5]);
+    });
+
     it(`http batch (${target.name}) - a bad line fails alone with a problem in its slot; the rest are published`, async () => {
       const got: Msg[] = [];
       nc.subscribe('batch.mixed.>', { callback: (_e, m) => void got.push(m) });

@@ -50,21 +50,22 @@ export async function batchPublishRoutes(app: FastifyInstance, ctx: GatewayConte
   app.post('/v1/messages', { schema: batchSchema, bodyLimit: MAX_BATCH_BYTES }, async (request: FastifyRequest, reply: FastifyReply) => {
     const lines = splitLines(request.body as Buffer);
     if (lines.length > MAX_BATCH_MESSAGES) throw new HttpProblem('payload_too_large', `${lines.length} messages in one request, at most ${MAX_BATCH_MESSAGES}`, { messages: lines.length, max_messages: MAX_BATCH_MESSAGES });
-    const pending: Array<Promise<PublishResult> | HttpProblem> = [];
+    const pending: Array<Promise<PublishResult | HttpProblem> | HttpProblem> = [];
     for (const line of lines) {
       try {
         const message = parseLine(line);
         checkPublish(ctx, request.principal, message);
-        // Issued one after another: the broker sees them in line order.
-        pending.push(publishChecked(ctx, message, await capturedByStream(ctx, message)));
+        // Issued one after another: the broker sees them in line order. The failure is
+        // caught at once: an earlier line's PubAck error can arrive while a later line
+        // still awaits the stream list, and an unhandled rejection would end the process.
+        pending.push(publishChecked(ctx, message, await capturedByStream(ctx, message)).catch(toProblem));
       } catch (error) {
         pending.push(toProblem(error));
       }
     }
-    const settled = await Promise.allSettled(pending);
+    const settled = await Promise.all(pending);
     let failed = 0;
-    const results = settled.map((outcome): Record<string, unknown> => {
-      const value = outcome.status === 'fulfilled' ? outcome.value : toProblem(outcome.reason);
+    const results = settled.map((value): Record<string, unknown> => {
       if (value instanceof HttpProblem) {
         failed++;
         ctx.stats.errors++;
