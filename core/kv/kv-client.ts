@@ -117,7 +117,8 @@ export class KvClient {
       allow_rollup_hdrs: true,
       deny_delete: true,
       allow_direct: true,
-      num_replicas: 1,
+      // No num_replicas: on a cluster the deployment's --stream-replicas fills it in
+      // (core/broker/stream-replicas.ts); an explicit 1 would win and leave buckets R1.
       duplicate_window: ttlNs > 0 && ttlNs < twoMinutesNs ? ttlNs : twoMinutesNs,
     });
   }

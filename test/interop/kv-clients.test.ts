@@ -21,18 +21,22 @@ async function drain<T>(iter: QueuedIterator<T>, timeoutMs = 5000): Promise<T[]>
   return out;
 }
 
-/** The first `count` entries of a watch, then stop it (a missing entry fails after `timeoutMs`). */
+/**
+ * The first `count` entries of a watch, then stop it (a missing entry fails after
+ * `timeoutMs`). With count 0 the watch is given `timeoutMs` to deliver something it should not.
+ */
 async function take(iter: QueuedIterator<KvWatchEntry>, count: number, timeoutMs = 5000): Promise<KvWatchEntry[]> {
   const out: KvWatchEntry[] = [];
   const timer = setTimeout(() => iter.stop(), timeoutMs);
-  if (count > 0) {
+  try {
     for await (const entry of iter) {
       out.push(entry);
-      if (out.length === count) break;
+      if (out.length >= count) break;
     }
+  } finally {
+    clearTimeout(timer);
+    iter.stop();
   }
-  clearTimeout(timer);
-  iter.stop();
   assert.equal(out.length, count, `watch delivered ${out.length} of ${count} entries: ${out.map(describeEntry).join(', ')}`);
   return out;
 }

@@ -10,6 +10,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { Broker } from '../../core/broker/broker.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
+import { withDefaultReplicas } from '../../core/broker/stream-replicas.ts';
 import { JetStreamClient } from '../../core/kv/jetstream-client.ts';
 import { KvClient, KvError } from '../../core/kv/kv-client.ts';
 import { watchBucket, type KvWatchOptions } from '../../core/kv/kv-watch.ts';
@@ -80,7 +81,9 @@ for (const target of kvTargets()) {
       });
       let timer: NodeJS.Timeout | undefined;
       try {
-        await watcher.initialDone;
+        let initialTimer: NodeJS.Timeout | undefined;
+        const initialTimeout = new Promise<never>((_, reject) => (initialTimer = setTimeout(() => reject(new Error('the initial set did not finish within 5 s')), 5000)));
+        await Promise.race([watcher.initialDone, initialTimeout]).finally(() => clearTimeout(initialTimer));
         await during();
         // a watch expected to stay quiet is given a short window to prove it
         await Promise.race([count === 0 ? new Promise(() => {}) : enough, new Promise((resolve) => (timer = setTimeout(resolve, count === 0 ? 300 : 5000)))]);
@@ -120,6 +123,25 @@ for (const target of kvTargets()) {
       const entry = await kv.last('tally', 'page.home');
       assert.equal(entry?.value.toString(), `{"val":"${101n - 2n ** 70n}"}`);
       await assert.rejects(kv.increment('core', 'not-a-counter', 1n), /message counters is disabled/);
+    });
+
+    it('core kv - a bucket leaves num_replicas to the deployment, so --stream-replicas applies on a cluster', async () => {
+      const creates: Array<{ subject: string; data: Uint8Array }> = [];
+      const recording: Broker = {
+        publish: (subject, data, options) => broker.publish(subject, data, options),
+        subscribe: (subject, handler, options) => broker.subscribe(subject, handler, options),
+        request: (subject, data, options) => {
+          if (subject.startsWith('$JS.API.STREAM.CREATE.')) creates.push({ subject, data });
+          return broker.request(subject, data, options);
+        },
+        flush: () => broker.flush(),
+        close: () => broker.close(),
+      };
+      const info = await new KvClient(new JetStreamClient(recording)).createBucket('replicated', { storage: 'memory' });
+      assert.equal(info.config.num_replicas, 1, 'one server: one replica');
+      assert.equal(creates.length, 1);
+      const { subject, data } = creates[0];
+      assert.equal(JSON.parse(new TextDecoder().decode(withDefaultReplicas(subject, data, 3))).num_replicas, 3);
     });
 
     it('core kv - keys: live keys, filtered', async () => {
