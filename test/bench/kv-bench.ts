@@ -46,6 +46,8 @@ async function startTarget(name: TargetName): Promise<Target> {
 
 const MiB = 1024 * 1024;
 const IN_FLIGHT = 64;
+/** The longest loadKeys waits for the next PubAck before it gives up. */
+const STALL_MS = 60_000;
 
 /** Run `op(i)` for i in [0, count) with IN_FLIGHT at a time; ops per second. */
 async function concurrently(count: number, op: (i: number) => Promise<void>): Promise<number> {
@@ -80,17 +82,34 @@ async function loadKeys(nc: NatsConnection, bucket: string, count: number, windo
       }
     },
   });
-  await nc.flush();
-  const t0 = performance.now();
   let sent = 0;
-  while (sent < count) {
-    const burst = Math.min(count - sent, window - (sent - acked));
-    for (let i = 0; i < burst; i++, sent++) nc.publish(`$KV.${bucket}.k${sent}`, value, { reply: `${inbox}.${sent}` });
-    if (sent - acked >= window) await new Promise<void>((r) => (wake = r));
+  // Bounded: a server that stops answering (or cuts the reply subscription as a slow
+  // consumer) fails this measurement instead of hanging `npm run bench`.
+  const nextAck = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        wake = null;
+        reject(new Error(`no PubAck for ${STALL_MS / 1000} s while loading ${bucket} (${acked} of ${sent} acknowledged)`));
+      }, STALL_MS);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  let secs: number;
+  try {
+    await nc.flush();
+    const t0 = performance.now();
+    while (sent < count) {
+      const burst = Math.min(count - sent, window - (sent - acked));
+      for (let i = 0; i < burst; i++, sent++) nc.publish(`$KV.${bucket}.k${sent}`, value, { reply: `${inbox}.${sent}` });
+      if (sent - acked >= window) await nextAck();
+    }
+    while (acked < count) await nextAck();
+    secs = (performance.now() - t0) / 1000;
+  } finally {
+    sub.unsubscribe();
   }
-  while (acked < count) await new Promise<void>((r) => (wake = r));
-  const secs = (performance.now() - t0) / 1000;
-  sub.unsubscribe();
   if (errors > 0) throw new Error(`${errors} PubAck errors while loading ${bucket}`);
   return count / secs;
 }
@@ -170,10 +189,12 @@ async function main(): Promise<void> {
         const label = `${count / 1000}k keys`;
         const bucket = `big${count}`;
         const kv = await kvm.create(bucket);
-        const rssBefore = readRssKiB(target.child.pid as number);
-        record(`${label}: load (raw publish)`, 'keys/s', true, name, await loadKeys(nc, bucket, count));
-        const rssAfter = readRssKiB(target.child.pid as number);
-        record(`${label}: server RSS per key`, 'B', false, name, ((rssAfter - rssBefore) * 1024) / count);
+        await attempt(`${label}: load (raw publish)`, name, async () => {
+          const rssBefore = readRssKiB(target.child.pid as number);
+          record(`${label}: load (raw publish)`, 'keys/s', true, name, await loadKeys(nc, bucket, count));
+          const rssAfter = readRssKiB(target.child.pid as number);
+          record(`${label}: server RSS per key`, 'B', false, name, ((rssAfter - rssBefore) * 1024) / count);
+        });
         await attempt(`${label}: list all keys`, name, async () => record(`${label}: list all keys`, 'ms', false, name, await listAll(kv, count)));
         await attempt(`${label}: watch start (all initial)`, name, async () => record(`${label}: watch start (all initial)`, 'ms', false, name, await watchStart(kv, count, 600_000)));
         await kv.destroy();
