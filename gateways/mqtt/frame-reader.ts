@@ -58,13 +58,19 @@ class Decoder {
   }
 }
 
+const VERSION_4 = { protocolVersion: 4 } as const;
+
 export class FrameReader {
   private pending: Buffer | null = null;
   /** Until the first packet is in, it must be a CONNECT [MQTT-3.1.0-1]: fail on its first byte. */
   private awaitingConnect = true;
 
-  /** maxPacketSize: whole-packet limit in bytes (fixed header included). */
-  constructor(private maxPacketSize: number, private readonly protocolVersion: () => 4 | 5 = () => 4) {}
+  /**
+   * maxPacketSize: whole-packet limit in bytes (fixed header included);
+   * `connection` says the protocol version once CONNECT set it (an object, not a
+   * closure: one reader per connection, so per-connection allocations count).
+   */
+  constructor(private maxPacketSize: number, private readonly connection: { readonly protocolVersion: 4 | 5 } = VERSION_4) {}
 
   setMaxPacketSize(bytes: number): void {
     this.maxPacketSize = bytes;
@@ -91,14 +97,14 @@ export class FrameReader {
       }
       if (buf.length < total) break;
       const frame = buf.subarray(0, total);
-      onPacket(fastDecode(frame, header.headerLength, this.protocolVersion()) ?? this.decode(frame));
+      onPacket(fastDecode(frame, header.headerLength, this.connection.protocolVersion) ?? this.decode(frame));
       buf = buf.subarray(total);
     }
     if (buf.length > 0) this.pending = Buffer.from(buf); // copy: the socket may reuse its chunk
   }
 
   private decode(frame: Buffer): Packet {
-    return Decoder.for(frame, this.protocolVersion()).decode(frame);
+    return Decoder.for(frame, this.connection.protocolVersion).decode(frame);
   }
 }
 

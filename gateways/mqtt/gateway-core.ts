@@ -17,7 +17,7 @@ import { ReplyBridge } from './reply-bridge.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
-import { Session, type SessionHooks, type SessionStats, type SessionSubscription } from './session.ts';
+import { Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
 
@@ -61,6 +61,7 @@ export class MqttGatewayCore {
   private nextSessionSerial = 1;
   private readonly logLine: ((line: string) => void) | undefined;
   private readonly sessionHooks: SessionHooks;
+  private readonly sessionLimits: SessionLimits;
   /** Sessions being released to the store (their final record is being saved), by client id. */
   private readonly releasing = new Map<string, Promise<void>>();
   private expirySweep: NodeJS.Timeout | null = null;
@@ -76,6 +77,7 @@ export class MqttGatewayCore {
     this.logLine = options.log;
     this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
     const persistence = this.persistence;
+    this.sessionLimits = { maxQueued: this.options.maxQueued };
     this.sessionHooks = { changed: (s) => persistence.changed(s), sawLogged: (seq) => persistence.sawLogged(seq) };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
   }
@@ -234,13 +236,12 @@ export class MqttGatewayCore {
   accept(connection: Connection): MqttClient {
     const client = new MqttClient(this, connection, this.nextClientId++);
     this.clients.add(client);
-    this.stats.totalConnections++;
-    connection.onClose(() => this.clients.delete(client));
+    this.stats.totalConnections++; // the client leaves `clients` when its connection closes
     return client;
   }
 
   newSession(clientId: string): Session {
-    return new Session(clientId, `${this.id}.${this.nextSessionSerial++}`, { maxQueued: this.options.maxQueued }, this.stats, this.sessionHooks);
+    return new Session(clientId, this.id, this.nextSessionSerial++, this.sessionLimits, this.stats, this.sessionHooks);
   }
 
   /** A new connection for `clientId`: the old one is taken over [MQTT-3.1.4-2]. */

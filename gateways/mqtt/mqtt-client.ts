@@ -64,8 +64,8 @@ export class MqttClient implements SessionConnection {
   receiveMaximum = 65535;
   /** The client's Maximum Packet Size: larger packets are never sent to it [MQTT-3.1.2-24]. */
   clientMaxPacketSize = Number.MAX_SAFE_INTEGER;
-  /** Inbound topic aliases (MQTT 5 §3.3.2.3.4). */
-  readonly topicAliases = new Map<number, string>();
+  /** Inbound topic aliases (MQTT 5 §3.3.2.3.4); created on first use (most clients never alias). */
+  topicAliases: Map<number, string> | null = null;
   /** QoS 1/2 acknowledgements in arrival order; each is sent once it and all before it are ready. */
   private readonly acks: AckSlot[] = [];
   /** A handler that is still working (CONNECT, SUBSCRIBE): later packets wait behind it. */
@@ -80,7 +80,7 @@ export class MqttClient implements SessionConnection {
   private connectTimer: NodeJS.Timeout | null;
 
   constructor(readonly gateway: MqttGatewayCore, readonly connection: Connection, readonly id: number) {
-    this.reader = new FrameReader(gateway.options.maxPacketSize, () => this.protocolVersion);
+    this.reader = new FrameReader(gateway.options.maxPacketSize, this);
     connection.onData((chunk) => this.onData(chunk));
     connection.onClose((error) => this.onClosed(error));
     // [MQTT-3.1.4-?] a connection that sends no CONNECT in reasonable time is closed.
@@ -284,5 +284,6 @@ export class MqttClient implements SessionConnection {
 
   private onClosed(_error?: Error): void {
     this.teardown();
+    this.gateway.clients.delete(this);
   }
 }

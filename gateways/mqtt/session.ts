@@ -61,11 +61,12 @@ export interface SessionStats {
 
 export class Session {
   readonly subscriptions = new Map<string, SessionSubscription>();
-  /** In-flight outbound messages by packet id, in send order. */
-  readonly inflight = new Map<number, Outbound>();
+  // Collections a session may never need are created on first use: with
+  // 10,000 connected clients, an empty Map or Set each is memory that counts.
+  private inflightById: Map<number, Outbound> | null = null;
+  private qos2Ids: Set<number> | null = null;
+  private tag: string | null = null;
   readonly queued: Outbound[] = [];
-  /** Inbound QoS 2 packet ids seen and not yet released [MQTT-4.3.3-?] (method B). */
-  readonly inboundQos2 = new Set<number>();
   connection: SessionConnection | null = null;
   /** Seconds after disconnect before the session ends; 0 = ends with the connection. */
   expiryInterval = 0;
@@ -78,12 +79,28 @@ export class Session {
 
   constructor(
     readonly clientId: string,
-    /** Tag put on this session's publishes when it has a No Local subscription. */
-    readonly originTag: string,
+    /** With `serial`, what the origin tag is made of (see originTag). */
+    private readonly gatewayId: string,
+    private readonly serial: number,
     private readonly limits: SessionLimits,
     private readonly stats: SessionStats,
     private readonly hooks: SessionHooks = NO_HOOKS,
   ) {}
+
+  /** In-flight outbound messages by packet id, in send order. */
+  get inflight(): Map<number, Outbound> {
+    return (this.inflightById ??= new Map());
+  }
+
+  /** Inbound QoS 2 packet ids seen and not yet released [MQTT-4.3.3-?] (method B). */
+  get inboundQos2(): Set<number> {
+    return (this.qos2Ids ??= new Set());
+  }
+
+  /** Tag put on this session's publishes when it has a No Local subscription. */
+  get originTag(): string {
+    return (this.tag ??= `${this.gatewayId}.${this.serial}`);
+  }
 
   get hasNoLocal(): boolean {
     return this.noLocalCount > 0;
@@ -155,7 +172,7 @@ export class Session {
   attach(connection: SessionConnection): void {
     this.connection = connection;
     this.disconnectedAt = null;
-    for (const out of this.inflight.values()) {
+    for (const out of this.inflightById?.values() ?? []) {
       if (out.state === 'pubrel') connection.sendPubrel(out.packetId);
       else if (!this.send(out, connection, true)) this.inflight.delete(out.packetId);
     }
@@ -216,9 +233,9 @@ export class Session {
   /** End every broker subscription; the session is gone. */
   destroy(): void {
     for (const topicFilter of [...this.subscriptions.keys()]) this.removeSubscription(topicFilter);
-    this.inflight.clear();
+    this.inflightById = null;
     this.queued.length = 0;
-    this.inboundQos2.clear();
+    this.qos2Ids = null;
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
   }
@@ -227,14 +244,14 @@ export class Session {
     const strip = ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier, since }: SessionSubscription): SubscriptionRecord =>
       ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier, since });
     // A logged message is referred to by sequence, not copied into every record.
-    const outbound: OutboundRecord[] = [...this.inflight.values(), ...this.queued].map(({ message, dup: _dup, ...rest }) =>
+    const outbound: OutboundRecord[] = [...(this.inflightById?.values() ?? []), ...this.queued].map(({ message, dup: _dup, ...rest }) =>
       rest.storeSeq === undefined ? { ...rest, message } : rest);
     return {
       logCursor,
       clientId: this.clientId,
       expiryInterval: this.expiryInterval,
       subscriptions: [...this.subscriptions.values()].map(strip),
-      inboundQos2: [...this.inboundQos2],
+      inboundQos2: this.qos2Ids === null ? [] : [...this.qos2Ids],
       outbound,
       disconnectedAt: this.disconnectedAt,
     };

@@ -91,10 +91,10 @@ function resolveTopic(client: MqttClient, packet: IPublishPacket): string {
     throw new MqttProtocolError(ReasonCode.TopicAliasInvalid, `topic alias ${alias} is out of range`); // [MQTT-3.3.2-8/9]
   }
   if (packet.topic.length > 0) {
-    client.topicAliases.set(alias, packet.topic);
+    (client.topicAliases ??= new Map()).set(alias, packet.topic);
     return packet.topic;
   }
-  const topic = client.topicAliases.get(alias);
+  const topic = client.topicAliases?.get(alias);
   if (topic === undefined) throw new MqttProtocolError(ReasonCode.ProtocolError, `topic alias ${alias} was never set`);
   return topic;
 }
