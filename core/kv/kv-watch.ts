@@ -31,10 +31,21 @@ export class KvWatchGapError extends Error {
   }
 }
 
+/** The watch's subscription ended under it (the broker closed or lost its connection): the watch ends. */
+export class KvWatchClosedError extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly lastRevision: number,
+  ) {
+    super(`watch of bucket ${JSON.stringify(bucket)} ended with its subscription after revision ${lastRevision}`);
+    this.name = 'KvWatchClosedError';
+  }
+}
+
 export interface KvWatcher {
   /** Settles once the entries stored when the watch began have all been delivered. */
   readonly initialDone: Promise<void>;
-  /** Settles when the watch ends: resolves after stop(), rejects on a gap or a failing callback. */
+  /** Settles when the watch ends: resolves after stop(), rejects on a gap, a failing callback or a closed broker. */
   readonly closed: Promise<void>;
   stop(): Promise<void>;
 }
@@ -117,6 +128,10 @@ export async function watchBucket(
   };
 
   const subscription: BrokerSubscription = await broker.subscribe(inbox, onMessage);
+  // Without this a closed broker would leave the watch silent forever, `closed` never settling.
+  void subscription.closed.then(() => {
+    if (!ended) void end(new KvWatchClosedError(bucket, lastRevision));
+  });
   try {
     const created = await js.api<{ name: string; num_pending: number }>('CONSUMER.CREATE', [stream], {
       stream_name: stream,

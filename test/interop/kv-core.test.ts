@@ -13,7 +13,7 @@ import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { withDefaultReplicas } from '../../core/broker/stream-replicas.ts';
 import { JetStreamClient } from '../../core/kv/jetstream-client.ts';
 import { KvClient, KvError } from '../../core/kv/kv-client.ts';
-import { watchBucket, type KvWatchOptions } from '../../core/kv/kv-watch.ts';
+import { KvWatchClosedError, watchBucket, type KvWatchOptions } from '../../core/kv/kv-watch.ts';
 import type { KvEntry } from '../../core/kv/kv-client.ts';
 import { startNatsServerJetStream, startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
 import { requirePeer } from '../helpers/servers.ts';
@@ -21,6 +21,8 @@ import { requirePeer } from '../helpers/servers.ts';
 interface KvTarget {
   name: string;
   start(): Promise<{ core: JetStreamServer; broker: Broker }>;
+  /** One more broker on the same core. */
+  connect(core: JetStreamServer): Promise<Broker>;
 }
 
 function kvTargets(): KvTarget[] {
@@ -31,6 +33,7 @@ function kvTargets(): KvTarget[] {
         const core = await startSwitchboardJetStream();
         return { core, broker: new EmbeddedBroker(core.server.router) };
       },
+      connect: async (core) => new EmbeddedBroker((core as Awaited<ReturnType<typeof startSwitchboardJetStream>>).server.router),
     },
   ];
   if (requirePeer('nats-server')) {
@@ -40,6 +43,7 @@ function kvTargets(): KvTarget[] {
         const core = await startNatsServerJetStream();
         return { core, broker: await NatsBroker.connect({ servers: core.url }) };
       },
+      connect: (core) => NatsBroker.connect({ servers: core.url }),
     });
   }
   return targets;
@@ -164,6 +168,19 @@ for (const target of kvTargets()) {
       assert.deepEqual(got.map((g) => g.initial), [true, true, false, false, false]);
       assert.ok(got.every((g, i) => i === 0 || g.entry.revision > got[i - 1].entry.revision));
       assert.ok(Math.abs(Date.parse(got[0].entry.created) - Date.now()) < 60_000);
+    });
+
+    it('core kv - a watch whose broker closes ends with KvWatchClosedError', async () => {
+      const other = await target.connect(core);
+      const watcher = await watchBucket(other, new JetStreamClient(other), 'core', { include: 'updates' }, () => {});
+      await other.close();
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        watcher.closed.then(() => 'resolved', (error: unknown) => error),
+        new Promise((resolve) => (timer = setTimeout(() => resolve('still open after 5 s'), 5000))),
+      ]).finally(() => clearTimeout(timer));
+      assert.ok(outcome instanceof KvWatchClosedError, String(outcome));
+      await watcher.stop();
     });
 
     it('core kv - watch with history, and updates only', async () => {
