@@ -101,7 +101,8 @@ for (const target of jetStreamTargets()) {
         assert.equal(info.chunks, 10);
         assert.equal(info.digest, adr20Digest(data));
         assert.ok(Buffer.from((await os.getBlob('chunky')) ?? []).equals(data));
-        await assert.rejects(os.putBlob({ name: 'chunky' }, Buffer.from('x'), { previousRevision: info.revision - 1 }));
+        await assert.rejects(os.putBlob({ name: 'chunky' }, Buffer.from('x'), { previousRevision: info.revision - 1 }), /wrong last sequence/);
+        assert.ok(Buffer.from((await os.getBlob('chunky')) ?? []).equals(data), 'a refused replace leaves the object as it was');
         const replaced = await os.putBlob({ name: 'chunky' }, Buffer.from('y'), { previousRevision: info.revision });
         assert.equal(replaced.size, 1);
       });
