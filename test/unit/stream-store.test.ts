@@ -352,6 +352,35 @@ describe('file stream store', () => {
     assert.equal(again.get(3)?.data.toString(), 'm3');
   });
 
+  it('file store - a clean close indexes the active segment; appends or damage after it mean a scan again', async () => {
+    const dir = tempDir();
+    let st = open(dir);
+    st.append('a', hdr('K', 'v'), b('one'));
+    fill(st, ['b', 'c']);
+    st.remove(2);
+    await st.close();
+    st = open(dir);
+    assert.deepEqual([st.recovery.indexed, st.recovery.segments], [1, 1]);
+    assert.deepEqual([st.state().msgs, st.get(2), st.get(1)?.header?.toString(), st.get(3)?.data.toString()], [2, null, 'NATS/1.0\r\nK: v\r\n\r\n', 'm2']);
+    // Appended after the index was written, then a kill -9 (no close): the index no longer covers the file.
+    st.append('d', null, b('four'));
+    st.commit();
+    st = open(dir);
+    assert.equal(st.recovery.indexed, 0);
+    assert.deepEqual([st.state().msgs, st.get(4)?.data.toString()], [3, 'four']);
+    await st.close();
+    // Same size, different bytes: the checksum over the segment catches it and the scan cuts the damage.
+    const [seg] = segmentFiles(dir);
+    const raw = fs.readFileSync(join(dir, seg));
+    raw[raw.length - 1] ^= 0xff;
+    fs.writeFileSync(join(dir, seg), raw);
+    st = open(dir);
+    assert.equal(st.recovery.indexed, 0);
+    assert.ok(st.recovery.truncatedBytes > 0);
+    assert.deepEqual([st.state().msgs, st.get(4)], [2, null]);
+    await st.close();
+  });
+
   it('file store - a torn tail is truncated on start and never served', async () => {
     const dir = tempDir();
     let st = open(dir);

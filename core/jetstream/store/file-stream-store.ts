@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
-import { compactSegment, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
+import { compactSegment, crc32, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
 import { indexPath, olderRanges, SEGMENT_SUFFIX, writeAll, type Segment } from './segment-files.ts';
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from './segment-index.ts';
 import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
@@ -256,6 +256,7 @@ export class FileStreamStore extends BaseStreamStore {
 
   protected async closeResources(): Promise<void> {
     await this.flush();
+    this.indexActiveSegment();
     for (const seg of this.segments) fs.closeSync(seg.fd);
     this.segments = [];
     this.cache.fill(undefined);
@@ -280,7 +281,8 @@ export class FileStreamStore extends BaseStreamStore {
       const seg = this.openSegment(id);
       this.segments.push(seg);
       const sealed = i < names.length - 1;
-      if (sealed && this.loadIndex(seg, onRecover, headersSince)) {
+      // The active segment has a usable index only after a clean close (see indexActiveSegment).
+      if (this.loadIndex(seg, onRecover, headersSince, !sealed)) {
         indexed++;
         return;
       }
@@ -327,8 +329,25 @@ export class FileStreamStore extends BaseStreamStore {
     return buf.length - off;
   }
 
-  /** Load a sealed segment from its index file; false (nothing changed) when it cannot be used. */
-  private loadIndex(seg: Segment, onRecover: FileStoreOptions['onRecover'], headersSince: number): boolean {
+  /**
+   * On a clean close the active segment gets an index too, so the next start
+   * reads no message. It stays valid only while the file keeps the size it
+   * records: any later append or tombstone (or a torn write after kill -9)
+   * changes the size, and loadIndex then falls back to a scan.
+   */
+  private indexActiveSegment(): void {
+    const active = this.activeSegment();
+    if (active === undefined) return;
+    try {
+      this.writeIndex(active, this.index.lastSeq + 1);
+    } catch (err) {
+      // Only a start-up shortcut is lost; the segment will be scanned.
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StreamIndexWarning');
+    }
+  }
+
+  /** Load a segment from its index file; false (nothing changed) when it cannot be used. */
+  private loadIndex(seg: Segment, onRecover: FileStoreOptions['onRecover'], headersSince: number, checkBytes: boolean): boolean {
     let raw: Buffer;
     try {
       raw = fs.readFileSync(indexPath(seg.path));
@@ -337,6 +356,8 @@ export class FileStreamStore extends BaseStreamStore {
     }
     const idx = decodeSegmentIndex(raw);
     if (idx === null || idx.segmentSize !== fs.fstatSync(seg.fd).size) return false;
+    // The active segment is where a torn or corrupt tail would be: its bytes must be exactly what was indexed.
+    if (checkBytes && crc32(this.io('read', seg.path, () => fs.readFileSync(seg.path))) !== idx.segmentCrc) return false;
     let last = this.index.lastSeq;
     for (let i = 0; i < idx.seqs.length; i++) {
       if (idx.seqs[i] <= last || idx.seqs[i] < seg.id) return false;
@@ -379,7 +400,7 @@ export class FileStreamStore extends BaseStreamStore {
     const path = indexPath(seg.path);
     // A cache: written without fsync; a damaged or missing one only costs a scan.
     this.io('write index', path, () => {
-      fs.writeFileSync(`${path}.tmp`, encodeSegmentIndex(seg.size, entries, older));
+      fs.writeFileSync(`${path}.tmp`, encodeSegmentIndex(seg.size, crc32(raw.subarray(0, seg.size)), entries, older));
       fs.renameSync(`${path}.tmp`, path);
     });
   }

@@ -1,11 +1,12 @@
-// Index file of a sealed segment (`<segment>.idx`): what a restart needs from
-// that segment without reading its payloads. Written once when the segment is
-// sealed; it is a cache, so a missing, stale or damaged one only means the
-// segment is scanned instead.
+// Index file of a segment (`<segment>.idx`): what a restart needs from that
+// segment without reading its payloads. Written when the segment is sealed,
+// and for the active segment on a clean close; it is a cache, so a missing,
+// stale or damaged one only means the segment is scanned instead.
 //
-//   0  u32 magic 'SBX2'   4 u32 entry count N   8 u32 subject count S
+//   0  u32 magic 'SBX3'   4 u32 entry count N   8 u32 subject count S
 //  12  u32 range count R  16 f64 segment size covered   24 f64 newest time
-//  32  subjects: S x (u16 length, UTF-8 bytes), zero-padded to a multiple of 8
+//  32  u32 crc32 of the whole segment file   36 u32 zero
+//  40  subjects: S x (u16 length, UTF-8 bytes), zero-padded to a multiple of 8
 //      columns:  f64 seq[N], f64 time[N], u32 offset[N], u32 size[N],
 //                u32 subject index[N], u8 has-header[N], padding to 8, f64 ranges[2R]
 //                (tombstones stored here for older segments, [from, to])
@@ -14,8 +15,8 @@
 
 import { crc32 } from './segment-codec.ts';
 
-const MAGIC = 0x32584253; // 'SBX2'
-const HEAD = 32;
+const MAGIC = 0x33584253; // 'SBX3'
+const HEAD = 40;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
@@ -36,6 +37,8 @@ export interface SegmentIndexEntry {
 export interface SegmentIndex {
   /** Bytes of the segment the index describes; must equal the file size to be used. */
   segmentSize: number;
+  /** crc32 of those bytes: lets the active segment's index be trusted after a check cheaper than a scan. */
+  segmentCrc: number;
   newestTime: number;
   subjects: string[];
   /** Parallel arrays, one element per live message at sealing time. */
@@ -50,7 +53,7 @@ export interface SegmentIndex {
   ranges: number[];
 }
 
-export function encodeSegmentIndex(segmentSize: number, entries: SegmentIndexEntry[], ranges: number[]): Buffer {
+export function encodeSegmentIndex(segmentSize: number, segmentCrc: number, entries: SegmentIndexEntry[], ranges: number[]): Buffer {
   const ids = new Map<string, number>();
   const names: Buffer[] = [];
   for (const e of entries) {
@@ -86,6 +89,7 @@ export function encodeSegmentIndex(segmentSize: number, entries: SegmentIndexEnt
   buf.writeUInt32LE(r, 12);
   buf.writeDoubleLE(segmentSize, 16);
   buf.writeDoubleLE(entries.reduce((t, e) => Math.max(t, e.time), 0), 24);
+  buf.writeUInt32LE(segmentCrc, 32);
   let off = HEAD;
   for (const name of names) {
     buf.writeUInt16LE(name.length, off);
@@ -122,6 +126,7 @@ export function decodeSegmentIndex(buf: Buffer): SegmentIndex | null {
   for (let i = 0; i < n; i++) if (subjectIds[i] >= s) return null;
   return {
     segmentSize: buf.readDoubleLE(16),
+    segmentCrc: buf.readUInt32LE(32),
     newestTime: buf.readDoubleLE(24),
     subjects,
     seqs: new Float64Array(cols, 0, n),
