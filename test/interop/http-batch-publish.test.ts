@@ -85,6 +85,24 @@ for (const target of httpJetStreamTargets()) {
       assert.deepEqual(body.results.slice(1).map((r) => r.seq), [1, 2, 3, 4, 5]);
     });
 
+    it(`http batch (${target.name}) - lines with Nats-Msg-Id read the stream list once per request, not once per line`, async () => {
+      const created = await fetch(`${f.base}/v1/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'BATCH_IDS', subjects: ['batch.ids.>'] }) });
+      assert.equal(created.status, 201);
+      let listings = 0;
+      const sub = nc.subscribe('$JS.API.STREAM.LIST', { callback: () => void listings++ });
+      await nc.flush();
+      try {
+        const { status, body } = await postBatch(f.base, Array.from({ length: 200 }, (_, i) => ({ subject: 'batch.ids.x', data: `${i}`, headers: { 'Nats-Msg-Id': `ids-${i}` } })));
+        assert.equal(status, 200);
+        assert.deepEqual(body.results.map((r) => r.seq), Array.from({ length: 200 }, (_, i) => i + 1));
+        await nc.flush();
+        // one read for the request (a second only if the batch outlived the list's 1 s cache)
+        assert.ok(listings >= 1 && listings <= 2, `${listings} STREAM.LIST requests for one batch`);
+      } finally {
+        sub.unsubscribe();
+      }
+    });
+
     it(`http batch (${target.name}) - a bad line fails alone with a problem in its slot; the rest are published`, async () => {
       const got: Msg[] = [];
       nc.subscribe('batch.mixed.>', { callback: (_e, m) => void got.push(m) });
