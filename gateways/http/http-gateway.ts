@@ -99,10 +99,11 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   });
   const stats: GatewayStats = { published: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0 };
   const jetstream = new JetStreamClient(options.broker, options.requestTimeoutMs ?? 5_000);
+  const streamSubjects = new StreamSubjectIndex(jetstream);
   const ctx: GatewayContext = {
     broker: options.broker,
     jetstream,
-    streamSubjects: new StreamSubjectIndex(jetstream),
+    streamSubjects,
     auth: new HttpAuthenticator(options.authorizer, options.authCache),
     maxPayload,
     heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -162,10 +163,12 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     },
     async start() {
+      await streamSubjects.followAdvisories(options.broker);
       await app.listen({ host, port: options.port ?? DEFAULT_HTTP_PORT });
       boundPort = (app.server.address() as AddressInfo).port;
     },
     async stop() {
+      streamSubjects.stopFollowing();
       await app.close();
     },
   };

@@ -1,13 +1,20 @@
 // Which subjects belong to a stream, so `POST /v1/subjects/{s}` can answer with
 // the PubAck for stream subjects and 202 for core ones. The stream list is read
-// over the JetStream API and kept briefly (streams change rarely); the gateway
-// drops it whenever it changes a stream itself.
+// over the JetStream API and kept briefly (streams change rarely). The gateway
+// drops it whenever it changes a stream itself, and on every stream advisory
+// (created, updated, deleted), so a stream made elsewhere (another gateway in
+// cluster mode, a NATS client) is seen at once rather than after the TTL.
 
+import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
 import { subjectMatches } from '../../core/subject/subject.ts';
 import { JetStreamApiError, JetStreamUnavailableError, type JetStreamClient } from '../../core/kv/jetstream-client.ts';
 
+/** What nats-server (and the embedded engine) publish on every stream create, update and delete. */
+const STREAM_ADVISORIES = '$JS.EVENT.ADVISORY.STREAM.>';
+
 export class StreamSubjectIndex {
   private subjects: string[] = [];
+  private advisories: BrokerSubscription | null = null;
   private loadedAt = -Infinity;
   private loading: Promise<void> | null = null;
 
@@ -18,6 +25,16 @@ export class StreamSubjectIndex {
 
   invalidate(): void {
     this.loadedAt = -Infinity;
+  }
+
+  /** Drop the list on every stream advisory from now on, until stopFollowing(). */
+  async followAdvisories(broker: Broker): Promise<void> {
+    this.advisories ??= await broker.subscribe(STREAM_ADVISORIES, () => this.invalidate());
+  }
+
+  stopFollowing(): void {
+    this.advisories?.unsubscribe();
+    this.advisories = null;
   }
 
   async belongsToStream(subject: string): Promise<boolean> {
