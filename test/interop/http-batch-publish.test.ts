@@ -128,7 +128,7 @@ for (const target of httpJetStreamTargets()) {
       assert.deepEqual(got.map((m) => m.subject), ['batch.mixed.ok1', 'batch.mixed.ok2']);
     });
 
-    it(`http batch (${target.name}) - wrong content type is 415, too many lines is 413, both as problem+json`, async () => {
+    it(`http batch (${target.name}) - wrong content type is 415, too many lines is 413, both as problem+json`, async (t) => {
       const wrongType = await fetch(`${f.base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"subject":"a"}' });
       assert.equal(wrongType.status, 415);
       assert.equal((await wrongType.json()).code, 'unsupported_media_type');
@@ -137,6 +137,12 @@ for (const target of httpJetStreamTargets()) {
       assert.equal(tooMany.status, 413);
       assert.match(tooMany.headers.get('content-type') ?? '', /problem\+json/);
       assert.equal((await tooMany.json()).max_messages, MAX_BATCH_MESSAGES);
+      // A body at the byte limit made of the shortest lines is refused without splitting all of it.
+      const t0 = performance.now();
+      const tiny = await fetch(`${f.base}/v1/messages`, { method: 'POST', headers: NDJSON, body: Buffer.alloc(16 * 1024 * 1024 - 2, '1\n') });
+      assert.equal(tiny.status, 413);
+      assert.equal((await tiny.json()).max_messages, MAX_BATCH_MESSAGES);
+      t.diagnostic(`8M one-byte lines refused in ${(performance.now() - t0).toFixed(0)} ms`);
     });
 
     it(`http batch (${target.name}) - curl posts an NDJSON file`, { skip: !requirePeer('curl') }, async () => {
