@@ -3,11 +3,16 @@
 // still electing its meta leader (ask again until it answers or the deadline).
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { JetStreamUnavailableError } from '../../core/broker/errors.ts';
 import { awaitJetStream } from '../../core/broker/jetstream-available.ts';
+import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { Router } from '../../core/server/router.ts';
+import { requirePeer, startNatsServerWithConfig } from '../helpers/servers.ts';
 
 const SERVERS = ['nats://a:4222', 'nats://b:4222'];
 
@@ -52,6 +57,28 @@ describe('awaitJetStream', () => {
     } finally {
       api.unsubscribe();
       await broker.close();
+    }
+  });
+
+  it('jetstream available - an account without JetStream on nats-server -js fails at once with its err_code', { skip: !requirePeer('nats-server') }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'js-available-'));
+    const server = await startNatsServerWithConfig(
+      `jetstream { store_dir: ${JSON.stringify(dir)} }\naccounts { WITH: { jetstream: enabled, users: [{ user: a, password: a }] }, WITHOUT: { users: [{ user: b, password: b }] } }`,
+    );
+    let broker: NatsBroker | null = null;
+    try {
+      broker = await NatsBroker.connect({ servers: server.url, user: 'b', pass: 'b' });
+      const started = Date.now();
+      await assert.rejects(awaitJetStream(broker, [server.url], 10_000), (error: unknown) => {
+        assert.ok(error instanceof JetStreamUnavailableError);
+        assert.match(error.message, /err_code 10039/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 5_000, 'a refusal is final, not retried until the deadline');
+    } finally {
+      await broker?.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
