@@ -23,10 +23,10 @@ export class JetStreamApiError extends Error {
 }
 
 /** Nobody answers on $JS.API (JetStream not enabled, or the cluster is unreachable). */
-export class JetStreamUnavailableError extends Error {
+export class JetStreamNotEnabledError extends Error {
   constructor(readonly op: string, options?: { cause?: unknown }) {
-    super(`JetStream did not answer ${op}`, options);
-    this.name = 'JetStreamUnavailableError';
+    super(`JetStream is not enabled: nothing answered ${op}`, options);
+    this.name = 'JetStreamNotEnabledError';
   }
 }
 
@@ -98,7 +98,7 @@ export class JetStreamClient {
     try {
       message = await this.broker.request(subject, body === undefined ? new Uint8Array(0) : encoder.encode(JSON.stringify(body)), { timeoutMs: this.timeoutMs });
     } catch (error) {
-      if (error instanceof NoRespondersError) throw new JetStreamUnavailableError(op, { cause: error });
+      if (error instanceof NoRespondersError) throw new JetStreamNotEnabledError(op, { cause: error });
       throw error;
     }
     return parseAnswer(op, message) as T & ApiAnswer;
@@ -168,7 +168,7 @@ export class JetStreamClient {
     try {
       message = await this.broker.request(subject, data, { timeoutMs: this.timeoutMs, ...(headers === null ? {} : { headers }) });
     } catch (error) {
-      if (error instanceof NoRespondersError) throw new JetStreamUnavailableError(`publish to ${subject}`, { cause: error });
+      if (error instanceof NoRespondersError) throw new JetStreamNotEnabledError(`publish to ${subject}`, { cause: error });
       throw error;
     }
     return parseAnswer(`publish to ${subject}`, message) as unknown as PubAck;

@@ -10,7 +10,7 @@ import {
   NoRespondersError,
   RequestTimeoutError,
 } from '../../core/broker/errors.ts';
-import { JetStreamApiError, JetStreamUnavailableError } from '../../core/kv/jetstream-client.ts';
+import { JetStreamApiError, JetStreamNotEnabledError } from '../../core/kv/jetstream-client.ts';
 import { KvError } from '../../core/kv/kv-client.ts';
 import { ObjectStoreError } from './object-client.ts';
 
@@ -116,7 +116,7 @@ export function toProblem(error: unknown): HttpProblem {
     const code = error.kind === 'not_found' ? 'not_found' : error.kind === 'digest_mismatch' ? 'internal' : 'invalid_request';
     return new HttpProblem(code, error.message, error.details, { cause: error });
   }
-  if (error instanceof JetStreamUnavailableError) return new HttpProblem('jetstream_unavailable', error.message, { operation: error.op }, { cause: error });
+  if (error instanceof JetStreamNotEnabledError) return new HttpProblem('jetstream_unavailable', error.message, { operation: error.op }, { cause: error });
   if (error instanceof BrokerClosedError) return new HttpProblem('broker_unavailable', error.message, {}, { cause: error });
   const fst = error as Partial<FastifyError> & { validation?: unknown };
   if (fst.validation !== undefined) return new HttpProblem('invalid_request', fst.message ?? 'invalid request', {}, { cause: error });

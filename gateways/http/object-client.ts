@@ -62,7 +62,7 @@ export class ObjectStoreClient {
       discard: 'new',
       allow_rollup_hdrs: true,
       allow_direct: true,
-      num_replicas: 1,
+      // No num_replicas: on a cluster the deployment's --stream-replicas fills it in.
       ...(options.description === undefined ? {} : { description: options.description }),
     });
   }

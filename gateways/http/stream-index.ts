@@ -7,7 +7,7 @@
 
 import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
 import { subjectMatches } from '../../core/subject/subject.ts';
-import { JetStreamApiError, JetStreamUnavailableError, type JetStreamClient } from '../../core/kv/jetstream-client.ts';
+import { JetStreamApiError, JetStreamNotEnabledError, type JetStreamClient } from '../../core/kv/jetstream-client.ts';
 
 /** What nats-server (and the embedded engine) publish on every stream create, update and delete. */
 const STREAM_ADVISORIES = '$JS.EVENT.ADVISORY.STREAM.>';
@@ -59,7 +59,7 @@ export class StreamSubjectIndex {
         this.subjects = streams.flatMap((info) => info.config.subjects ?? []);
       } catch (error) {
         // No JetStream: every subject is a core subject until it appears.
-        if (!(error instanceof JetStreamUnavailableError || error instanceof JetStreamApiError)) throw error;
+        if (!(error instanceof JetStreamNotEnabledError || error instanceof JetStreamApiError)) throw error;
         this.subjects = [];
       } finally {
         this.loadedAt = Date.now();
