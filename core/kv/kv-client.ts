@@ -13,10 +13,13 @@
 import { MessageHeaders, parseHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError, type JetStreamClient, type StoredMessageWire, type StreamInfoWire } from './jetstream-client.ts';
 
-const VALID_KEY = /^[-/_=.A-Za-z0-9]+$/;
+/** Valid KV key characters in `.`-separated parts, none empty (one regex: listings test every key). */
+const VALID_KEY = /^[-/_=A-Za-z0-9]+(?:\.[-/_=A-Za-z0-9]+)*$/;
 const VALID_BUCKET = /^[-_A-Za-z0-9]+$/;
 const NANOS_PER_MS = 1_000_000;
 const WRONG_LAST_SEQUENCE = 10071;
+/** Key lookups a listing keeps in flight at once. */
+const LOOKUPS_IN_FLIGHT = 64;
 
 export type KvOperation = 'PUT' | 'DEL' | 'PURGE';
 
@@ -55,7 +58,7 @@ export function isValidBucketName(bucket: string): boolean {
 }
 
 function isPlainKey(key: string): boolean {
-  return VALID_KEY.test(key) && !key.startsWith('=') && !key.split('.').includes('');
+  return VALID_KEY.test(key) && !key.startsWith('=');
 }
 
 /** HTTP key -> stored key (see the rule above). */
@@ -217,21 +220,25 @@ export class KvClient {
   /**
    * Live keys in sorted order after `after`, matching `filter` (a subject filter
    * over stored keys), at most `limit`. Keys whose latest entry is a delete or
-   * purge marker are skipped.
+   * purge marker are skipped. The lookups go out a batch at a time, so over a
+   * network they cost one round trip per batch rather than per key.
    */
   async keys(bucket: string, options: { filter?: string; after?: string; limit: number }): Promise<{ keys: string[]; more: boolean }> {
     this.checkBucket(bucket);
     const prefix = `$KV.${bucket}.`;
     const subjects = await this.js.storedSubjects(streamName(bucket), prefix + (options.filter ?? '>'));
-    const stored = subjects.map((s) => s.slice(prefix.length)).sort();
-    const keys: string[] = [];
     const afterStored = options.after === undefined ? undefined : encodeKey(options.after);
-    for (const key of stored) {
-      if (afterStored !== undefined && key <= afterStored) continue;
-      if (keys.length === options.limit) return { keys, more: true };
-      const m = await this.js.getMessage(streamName(bucket), { last_by_subj: prefix + key });
-      if (m !== null && this.entryFrom(bucket, m).operation === 'PUT') keys.push(decodeKey(key));
+    const stored = subjects.map((s) => s.slice(prefix.length)).filter((key) => afterStored === undefined || key > afterStored).sort();
+    const keys: string[] = [];
+    let next = 0;
+    while (next < stored.length && keys.length < options.limit) {
+      const batch = stored.slice(next, next + Math.min(LOOKUPS_IN_FLIGHT, options.limit - keys.length));
+      next += batch.length;
+      const latest = await Promise.all(batch.map((key) => this.js.getMessage(streamName(bucket), { last_by_subj: prefix + key })));
+      latest.forEach((m, i) => {
+        if (m !== null && this.entryFrom(bucket, m).operation === 'PUT') keys.push(decodeKey(batch[i]));
+      });
     }
-    return { keys, more: false };
+    return { keys, more: next < stored.length };
   }
 }

@@ -4,6 +4,13 @@
 // entry of every key (deliver last_per_subject), `history` with every stored
 // revision, `updates` with nothing stored. The stream sequence, timestamp and
 // pending count come from the `$JS.ACK` reply subject of each delivery.
+//
+// Flow control, as the official clients run their ordered consumers: the consumer sends a
+// `100 FlowControl Request` after a window of bytes and stalls after a second one
+// unanswered; the watch answers once `caughtUp()` settles, so a caller that hands
+// entries on to a slower reader (an HTTP response) sets the pace and holds at most
+// the consumer's window in memory. An idle heartbeat that names a stalled request
+// (`Nats-Consumer-Stalled`) is answered the same way, in case a request was missed.
 
 import { randomBytes } from 'node:crypto';
 import type { Broker, BrokerMessage, BrokerSubscription } from '../broker/broker.ts';
@@ -18,6 +25,8 @@ export interface KvWatchOptions {
   include?: KvWatchInclude;
   /** Deliver values without bodies (key listings). */
   headersOnly?: boolean;
+  /** Settles when the caller has taken everything delivered so far; flow-control requests wait for it. Default: at once. */
+  caughtUp?: () => Promise<void>;
 }
 
 /** A delivery went missing (dropped as a slow consumer, or the consumer was lost): the watch ends. */
@@ -43,7 +52,10 @@ export class KvWatchClosedError extends Error {
 }
 
 export interface KvWatcher {
-  /** Settles once the entries stored when the watch began have all been delivered. */
+  /**
+   * Resolves once the entries stored when the watch began have all been delivered
+   * (or the watch was stopped first); rejects when the watch fails before that.
+   */
   readonly initialDone: Promise<void>;
   /** Settles when the watch ends: resolves after stop(), rejects on a gap, a failing callback or a closed broker. */
   readonly closed: Promise<void>;
@@ -51,20 +63,24 @@ export interface KvWatcher {
 }
 
 const DELIVER_POLICY: Record<KvWatchInclude, string> = { last: 'last_per_subject', history: 'all', updates: 'new' };
+/** Idle heartbeats (required with flow control): 5 s, in nanoseconds. */
+const IDLE_HEARTBEAT_NS = 5_000_000_000;
+const CONSUMER_STALLED = 'Nats-Consumer-Stalled';
+const NO_DATA = new Uint8Array(0);
 
 /**
  * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` (9 tokens)
  * or the v2 form with domain and account hash in front (12 or more tokens).
  */
-function ackInfo(reply: string): { streamSeq: number; deliverySeq: number; timestampNs: bigint; pending: number } | null {
+function ackInfo(reply: string): { streamSeq: number; deliverySeq: number; timestampMs: number; pending: number } | null {
   const t = reply.split('.');
   if (t[0] !== '$JS' || t[1] !== 'ACK') return null;
   const at = t.length === 9 ? 4 : t.length >= 12 ? 6 : -1;
   if (at < 0) return null;
-  return { streamSeq: Number(t[at + 1]), deliverySeq: Number(t[at + 2]), timestampNs: BigInt(t[at + 3]), pending: Number(t[at + 4]) };
+  // Nanoseconds to milliseconds on the digits: a BigInt per delivery costs more than the rest of this parse.
+  const ns = t[at + 3];
+  return { streamSeq: Number(t[at + 1]), deliverySeq: Number(t[at + 2]), timestampMs: ns.length > 6 ? Number(ns.slice(0, -6)) : 0, pending: Number(t[at + 4]) };
 }
-
-const NANOS_PER_MS = 1_000_000n;
 
 export async function watchBucket(
   broker: Broker,
@@ -82,7 +98,12 @@ export async function watchBucket(
   let consumer: string | null = null;
   let ended = false;
   let markInitialDone!: () => void;
-  const initialDone = new Promise<void>((resolve) => (markInitialDone = resolve));
+  let failInitial!: (error: unknown) => void;
+  const initialDone = new Promise<void>((resolve, reject) => {
+    markInitialDone = resolve;
+    failInitial = reject;
+  });
+  initialDone.catch(() => {}); // the same failure also rejects `closed`
   let resolveClosed!: () => void;
   let rejectClosed!: (error: unknown) => void;
   const closed = new Promise<void>((resolve, reject) => {
@@ -100,14 +121,27 @@ export async function watchBucket(
     if (ended) return;
     ended = true;
     subscription.unsubscribe();
-    markInitialDone();
+    if (error === null) markInitialDone();
+    else failInitial(error); // no effect once the initial set was done
     if (consumer !== null) await js.api('CONSUMER.DELETE', [stream, consumer]).catch(() => {}); // gone already is fine
     if (error === null) resolveClosed();
     else rejectClosed(error);
   };
 
+  const caughtUp = options.caughtUp ?? (() => Promise.resolve());
+  const answerFlowControl = (reply: string): void => {
+    void caughtUp().then(() => (ended ? undefined : broker.publish(reply, NO_DATA))).catch((error: unknown) => end(error));
+  };
+
   const onMessage = (m: BrokerMessage): void => {
-    if (ended || m.reply === null) return; // idle heartbeats and flow control carry no $JS.ACK reply
+    if (ended) return;
+    if (m.headers !== null && m.headers.status === 100) {
+      // A flow-control request carries its reply subject; a heartbeat may name a stalled one.
+      const flowControl = m.reply ?? m.headers.get(CONSUMER_STALLED);
+      if (flowControl !== undefined && flowControl !== '') answerFlowControl(flowControl);
+      return;
+    }
+    if (m.reply === null) return;
     const ack = ackInfo(m.reply);
     if (ack === null) return;
     if (ack.deliverySeq !== lastDelivery + 1) {
@@ -117,7 +151,7 @@ export async function watchBucket(
     lastDelivery = ack.deliverySeq;
     lastRevision = ack.streamSeq;
     const value = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-    const created = new Date(Number(ack.timestampNs / NANOS_PER_MS)).toISOString();
+    const created = new Date(ack.timestampMs).toISOString();
     const wasInitial = initial;
     if (initial && ack.pending === 0) finishInitial();
     try {
@@ -141,6 +175,8 @@ export async function watchBucket(
         ack_policy: 'none',
         filter_subject: keySubject(bucket, options.filter ?? '>'),
         headers_only: options.headersOnly === true,
+        flow_control: true,
+        idle_heartbeat: IDLE_HEARTBEAT_NS,
         mem_storage: true,
         num_replicas: 1,
       },

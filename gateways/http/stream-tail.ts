@@ -101,24 +101,20 @@ export async function tailStream(
 
 /**
  * Open `stream`, run `prelude` (e.g. a snapshot), then feed it from the stream tail
- * until either side ends; `event` may return null to skip a message. A failure ends
- * the stream with an error event.
+ * until either side ends. A failure ends the stream with an error event.
  */
 export function serveTail(
   ctx: GatewayContext,
   stream: EventStream,
   reply: FastifyReply,
   options: TailOptions,
-  event: (message: StoredMessageWire) => object | null,
+  event: (message: StoredMessageWire) => object,
   prelude?: () => Promise<void>,
 ): void {
   stream.open();
   (async () => {
     await prelude?.();
-    await tailStream(ctx.broker, ctx.jetstream, stream, reply.raw, options, (m) => {
-      const data = event(m);
-      return data === null ? stream.isOpen : stream.send(data, String(m.seq));
-    });
+    await tailStream(ctx.broker, ctx.jetstream, stream, reply.raw, options, (m) => stream.send(event(m), String(m.seq)));
   })().then(
     () => stream.end(),
     (error: unknown) => {

@@ -1,10 +1,11 @@
 // HTTP gateway throughput: publish requests/s with keep-alive, KV put/get
-// requests/s, and SSE fan-out deliveries/s. The server (Switchboard core with
+// requests/s, and SSE fan-out deliveries/s; and, at 100k keys, the time to list a
+// bucket's keys and to receive a watch's initial=1 snapshot. The server (Switchboard core with
 // JetStream, EmbeddedBroker, HTTP gateway) runs in a child process; the load
 // comes from autocannon in this process, so generator and server each get a core.
 // A section of `npm run bench`; alone:
 //
-//   npm run bench:http -- [--quick] [--connections N] [--only baseline,publish,publish-batch,kv-put,kv-get,sse-fanout]
+//   npm run bench:http -- [--quick] [--connections N] [--only baseline,publish,publish-batch,kv-put,kv-get,sse-fanout,kv-list-100k]
 //
 // `baseline` is bare fastify answering the same POST without a broker: the
 // ceiling for any fastify app on this machine, to read the other figures against.
@@ -126,6 +127,74 @@ export async function benchKvGet(base: string, plan: HttpBenchPlan): Promise<Htt
   return figure('kv get', result);
 }
 
+/** Keys in the big-bucket scenario (--quick: 20k). */
+const BIG_BUCKET_KEYS = 100_000;
+
+/** Fill bucket `big` with `count` 16 B values through the batch route (10,000 lines a request). */
+async function fillBigBucket(base: string, count: number): Promise<void> {
+  await call(base, 'POST', '/v1/buckets', JSON.stringify({ bucket: 'big', storage: 'memory' }));
+  for (let i = 0; i < count; i += 10_000) {
+    const lines = Array.from({ length: Math.min(10_000, count - i) }, (_, j) => JSON.stringify({ subject: `$KV.big.k${i + j}`, data: 'v'.repeat(16) }));
+    const res = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
+    const answer = (await res.json()) as { failed: number };
+    if (res.status !== 200 || answer.failed > 0) throw new Error(`loading the big bucket: status ${res.status}, ${answer.failed} failed`);
+  }
+}
+
+/** Milliseconds to read the events of `path` until `count` `event: msg` frames arrived. */
+async function readEvents(base: string, path: string, count: number, capMs: number): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(capMs) });
+  if (res.body === null) throw new Error(`${path}: no body`);
+  const marker = 'event: msg';
+  let seen = 0;
+  let carry = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) {
+    const text = carry + decoder.decode(chunk as Uint8Array, { stream: true });
+    for (let i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + 1)) seen++;
+    carry = text.slice(-marker.length + 1);
+    if (seen >= count) break;
+  }
+  const ms = performance.now() - t0;
+  await res.body.cancel().catch(() => {});
+  if (seen < count) throw new Error(`${path}: ${seen} of ${count} events`);
+  return ms;
+}
+
+/**
+ * A bucket of 100k keys: the first page of GET /keys (1,000 keys), every key
+ * paged through 10,000 at a time, and a watch with initial=1 until all its
+ * snapshot events are read. Reported in ms (lower is better), the full listing as
+ * the figure.
+ */
+export async function benchKvBigBucket(base: string, count: number, capMs: number): Promise<HttpFigure> {
+  await fillBigBucket(base, count);
+  const t0 = performance.now();
+  const first = (await (await fetch(`${base}/v1/buckets/big/keys`)).json()) as { keys: string[] };
+  const firstPageMs = performance.now() - t0;
+  if (first.keys.length !== 1000) throw new Error(`first page has ${first.keys.length} keys`);
+  const t1 = performance.now();
+  let listed = 0;
+  let after: string | undefined;
+  for (let more = true; more && performance.now() - t1 < capMs; ) {
+    const query = new URLSearchParams({ limit: '10000', ...(after === undefined ? {} : { after }) });
+    const page = (await (await fetch(`${base}/v1/buckets/big/keys?${query}`)).json()) as { keys: string[]; more: boolean };
+    listed += page.keys.length;
+    after = page.keys.at(-1);
+    more = page.more;
+  }
+  const listAllMs = performance.now() - t1;
+  if (listed !== count) throw new Error(`listed ${listed} of ${count} keys within ${capMs} ms`);
+  const snapshotMs = await readEvents(base, '/v1/buckets/big/watch?initial=1', count, capMs);
+  return {
+    scenario: `kv ${count / 1000}k keys: list all`,
+    value: Math.round(listAllMs),
+    unit: 'ms',
+    details: { keys: count, firstPageMs: Math.round(firstPageMs), listAllMs: Math.round(listAllMs), pages: Math.ceil(count / 10_000), snapshotMs: Math.round(snapshotMs) },
+  };
+}
+
 /** `subscribers` SSE readers on one subject; `messages` publishes; deliveries/s until all arrive (or the cap). */
 export async function benchSseFanOut(base: string, subscribers: number, messages: number, capMs: number): Promise<HttpFigure> {
   const agent = new Agent({ keepAlive: true, maxSockets: subscribers + 8 });
@@ -175,7 +244,7 @@ async function main(): Promise<void> {
   if (values.serve) return serve(values.baseline === true);
   const quick = values.quick === true;
   const plan: HttpBenchPlan = { connections: Number(values.connections ?? 64), warmup: quick ? 2_000 : 5_000, capSeconds: quick ? 5 : 15 };
-  const only = values.only?.split(',') ?? ['baseline', 'publish', 'publish-batch', 'kv-put', 'kv-get', 'sse-fanout'];
+  const only = values.only?.split(',') ?? ['baseline', 'publish', 'publish-batch', 'kv-put', 'kv-get', 'sse-fanout', 'kv-list-100k'];
   const figures: HttpFigure[] = [];
   for (const name of only) {
     const server = await startHttpBenchServer(name === 'baseline');
@@ -186,6 +255,7 @@ async function main(): Promise<void> {
       else if (name === 'kv-put') figures.push(await benchKvPut(server.base, plan));
       else if (name === 'kv-get') figures.push(await benchKvGet(server.base, plan));
       else if (name === 'sse-fanout') figures.push(await benchSseFanOut(server.base, 1000, quick ? 100 : 500, quick ? 10_000 : 30_000));
+      else if (name === 'kv-list-100k') figures.push(await benchKvBigBucket(server.base, quick ? 20_000 : BIG_BUCKET_KEYS, 300_000));
       else throw new Error(`unknown scenario ${name}`);
       const last = figures[figures.length - 1];
       process.stdout.write(`${last.scenario.padEnd(24)} ${String(last.value).padStart(9)} ${last.unit}  ${JSON.stringify(last.details)}\n`);

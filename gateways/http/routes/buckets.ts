@@ -7,15 +7,16 @@
 // Bucket admin needs the `$JS.API.STREAM.*` permission for stream KV_<bucket>;
 // keys and watch need read permission (`$JS.API.STREAM.MSG.GET.KV_<bucket>`).
 
-import { once } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { eventStreamFor } from '../event-stream.ts';
+import { sendKvSnapshot } from '../kv-snapshot.ts';
 import type { StreamInfoWire } from '../../../core/kv/jetstream-client.ts';
 import { encodeKey, KvClient, streamName, type BucketOptions } from '../../../core/kv/kv-client.ts';
+import { listKeys } from '../../../core/kv/kv-keys.ts';
 import type { RouteDocSchema } from '../openapi.ts';
-import { serveTail } from '../stream-tail.ts';
+import { serveTail, type TailOptions } from '../stream-tail.ts';
 import { BUCKET_PARAM, entryJson, KEY_RULE } from './kv.ts';
 
 const TAGS = ['key-value'];
@@ -143,7 +144,7 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
   app.get('/v1/buckets/:bucket/keys', { schema: keysSchema }, async (request) => {
     allowApi(request, 'STREAM.MSG.GET', bucketOf(request));
     const query = request.query as { filter?: string; after?: string; limit?: number };
-    return kv.keys(bucketOf(request), { filter: query.filter, after: query.after, limit: query.limit ?? 1000 });
+    return listKeys(ctx.broker, js, bucketOf(request), { filter: query.filter, after: query.after, limit: query.limit ?? 1000 });
   });
 
   app.get('/v1/buckets/:bucket/watch', { schema: watchSchema }, async (request: FastifyRequest, reply: FastifyReply) => {
@@ -161,29 +162,12 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
     const filter = `$KV.${bucket}.${storedKey}`;
     const stream = eventStreamFor(ctx, request, reply, query.heartbeat);
     const initial = (query.initial === '1' || query.initial === 'true') && lastEventId === undefined;
-    // Revision already sent per subject by the snapshot; the tail skips those (or older).
-    const sent = new Map<string, number>();
+    const tail: TailOptions = { stream: streamName(bucket), startSeq, filter, wakeSubjects: [filter] };
     const snapshot = async (): Promise<void> => {
-      const latest = [];
-      for (const subject of await js.storedSubjects(streamName(bucket), filter)) {
-        const m = await js.getMessage(streamName(bucket), { last_by_subj: subject });
-        if (m !== null) latest.push(m);
-      }
-      for (const m of latest.sort((a, b) => a.seq - b.seq)) {
-        sent.set(m.subject, m.seq);
-        const entry = kv.entryFrom(bucket, m);
-        if (entry.operation === 'PUT' && !stream.send(entryJson(entry), String(m.seq))) return;
-        // At the reader's pace, as the tail goes: a big bucket would otherwise overrun maxPendingBytes and be cut.
-        if (reply.raw.writableNeedDrain) await Promise.race([once(reply.raw, 'drain'), stream.closed]);
-      }
+      const sentUpTo = await sendKvSnapshot(ctx, stream, reply.raw, bucket, storedKey, entryJson);
+      // Every revision up to sentUpTo was sent or superseded by one that was: the tail goes on after it.
+      tail.startSeq = Math.max(startSeq, sentUpTo + 1);
     };
-    serveTail(
-      ctx,
-      stream,
-      reply,
-      { stream: streamName(bucket), startSeq, filter, wakeSubjects: [filter] },
-      (m) => ((sent.get(m.subject) ?? 0) >= m.seq ? null : entryJson(kv.entryFrom(bucket, m))),
-      initial ? snapshot : undefined,
-    );
+    serveTail(ctx, stream, reply, tail, (m) => entryJson(kv.entryFrom(bucket, m)), initial ? snapshot : undefined);
   });
 }
