@@ -78,7 +78,7 @@ export class MqttGatewayCore {
     this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
     const persistence = this.persistence;
     this.sessionLimits = { maxQueued: this.options.maxQueued };
-    this.sessionHooks = { changed: (s) => persistence.changed(s), sawLogged: (seq) => persistence.sawLogged(seq) };
+    this.sessionHooks = { changed: (s, soon) => persistence.changed(s, soon), sawLogged: (seq) => persistence.sawLogged(seq) };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
   }
 

@@ -28,6 +28,7 @@ export type RestoredOutbound = OutboundRecord & { message: MqttMessage; dup?: bo
 export class SessionPersistence {
   private readonly dirty = new Set<Session>();
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   /** Highest log sequence whose messages this gateway's sessions have all seen (records saved now may claim it). */
   private logged = 0;
   private index: PersistentSubscriptions | null = null;
@@ -100,10 +101,15 @@ export class SessionPersistence {
     return this.store().save(willPending ? { ...record, willPending } : record).catch((e: unknown) => this.log('session store save failed:', e));
   }
 
-  /** A session's in-flight or queued state changed: save it within saveDelayMs. */
-  changed(session: Session): void {
+  /**
+   * A session's in-flight or queued state changed: save it within saveDelayMs,
+   * or `soon` (a QoS 2 delivery went out) at the end of this event-loop turn, so
+   * that after a crash it is resent with the same packet id, not as a new message.
+   */
+  changed(session: Session, soon: boolean): void {
     if (this.index === null || session.expiryInterval === 0) return;
     this.dirty.add(session);
+    if (soon && this.immediate === null) this.immediate = setImmediate(() => void this.flush());
     if (this.timer === null) {
       this.timer = setTimeout(() => void this.flush(), this.saveDelayMs);
       this.timer.unref();
@@ -113,6 +119,8 @@ export class SessionPersistence {
   async flush(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
     const sessions = [...this.dirty];
     this.dirty.clear();
     await Promise.all(sessions.map((s) => this.save(s)));
@@ -135,6 +143,8 @@ export class SessionPersistence {
   stop(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
     this.dirty.clear();
     this.watch?.stop();
     this.watch = null;

@@ -45,8 +45,11 @@ export interface SessionLimits {
 
 /** What the gateway wants to hear from a session (it persists in-flight state). */
 export interface SessionHooks {
-  /** In-flight or queued state changed (delivery, acknowledgement). */
-  changed(session: Session): void;
+  /**
+   * In-flight or queued state changed (delivery, acknowledgement); `soon` when
+   * a QoS 2 delivery went out, whose packet id must be kept for exactly once.
+   */
+  changed(session: Session, soon: boolean): void;
   /** A message that was logged with this sequence reached the session. */
   sawLogged(seq: number): void;
 }
@@ -66,6 +69,8 @@ export class Session {
   private inflightById: Map<number, Outbound> | null = null;
   private qos2Ids: Set<number> | null = null;
   private tag: string | null = null;
+  /** A QoS 2 delivery went out since the gateway was last told of a change. */
+  private qos2Started = false;
   readonly queued: Outbound[] = [];
   connection: SessionConnection | null = null;
   /** Seconds after disconnect before the session ends; 0 = ends with the connection. */
@@ -165,7 +170,7 @@ export class Session {
     } else {
       this.queued.push(out);
     }
-    this.hooks.changed(this);
+    this.notifyChanged();
   }
 
   /** Attach a connection; with a present session resend what was in flight [MQTT-4.4.0-1]. */
@@ -190,7 +195,7 @@ export class Session {
     if (out === undefined || out.qos !== 1) return false;
     this.inflight.delete(packetId);
     this.pump();
-    this.hooks.changed(this);
+    this.notifyChanged();
     return true;
   }
 
@@ -202,11 +207,11 @@ export class Session {
       // MQTT 5 §4.3.3: a PUBREC with a failure reason ends the exchange.
       this.inflight.delete(packetId);
       this.pump();
-      this.hooks.changed(this);
+      this.notifyChanged();
       return true;
     }
     out.state = 'pubrel';
-    this.hooks.changed(this);
+    this.notifyChanged();
     return true;
   }
 
@@ -216,7 +221,7 @@ export class Session {
     if (out === undefined || out.state !== 'pubrel') return false;
     this.inflight.delete(packetId);
     this.pump();
-    this.hooks.changed(this);
+    this.notifyChanged();
     return true;
   }
 
@@ -277,7 +282,14 @@ export class Session {
     }
   }
 
+  private notifyChanged(): void {
+    const soon = this.qos2Started;
+    this.qos2Started = false;
+    this.hooks.changed(this, soon);
+  }
+
   private startInflight(out: Outbound, connection: SessionConnection): void {
+    if (out.qos === 2) this.qos2Started = true;
     out.packetId = this.allocatePacketId();
     this.inflight.set(out.packetId, out);
     // [MQTT-3.1.2-25] a message over the client's maximum size is discarded as if delivered.
