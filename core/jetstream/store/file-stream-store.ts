@@ -124,20 +124,25 @@ export class FileStreamStore extends BaseStreamStore {
     const hit = this.cache[seq & CACHE_MASK];
     if (hit !== undefined && hit.readDoubleLE(12) === seq) {
       // Written records never change, so the message may point into the record itself.
-      const rec = decodeRecord(hit, 0, hit.length, false) as NonNullable<ReturnType<typeof decodeRecord>>;
-      return { seq, subject: rec.subject, time: rec.time, header: rec.header, data: rec.data };
+      const rec = decodeRecord(hit, 0, hit.length, false, false) as NonNullable<ReturnType<typeof decodeRecord>>;
+      return { seq, subject: this.subjectAt(slot), time: rec.time, header: rec.header, data: rec.data };
     }
     const seg = this.segmentOf(seq);
     const off = (this.index.loc as Uint32Array)[slot];
     if (seg === this.activeSegment() && off >= seg.size) this.commit();
-    const rec = this.readRecord(seg, off);
+    const rec = this.readRecord(seg, off, false);
     if (rec === null || rec.type !== RecordType.Message || rec.seq !== seq) {
       throw new StoreIoError(seg.path, `read of sequence ${seq} at offset ${off}`);
     }
     const copy = Buffer.allocUnsafe((rec.header?.length ?? 0) + rec.data.length);
     const hlen = rec.header === null ? 0 : rec.header.copy(copy, 0);
     rec.data.copy(copy, hlen);
-    return { seq, subject: rec.subject, time: rec.time, header: rec.header === null ? null : copy.subarray(0, hlen), data: copy.subarray(hlen) };
+    return { seq, subject: this.subjectAt(slot), time: rec.time, header: rec.header === null ? null : copy.subarray(0, hlen), data: copy.subarray(hlen) };
+  }
+
+  /** The index keeps each subject once: reads take it from there instead of decoding the record's copy. */
+  private subjectAt(slot: number): string {
+    return this.index.subjects.name(this.index.subj[slot]);
   }
 
   protected dropMessage(seq: number, slot: number): void {
@@ -465,11 +470,11 @@ export class FileStreamStore extends BaseStreamStore {
     }
   }
 
-  private readRecord(seg: Segment, off: number): ReturnType<typeof decodeRecord> {
+  private readRecord(seg: Segment, off: number, withSubject = true): ReturnType<typeof decodeRecord> {
     if (this.rSeg === seg.id && off >= this.rStart && off + 4 <= this.rStart + this.rLen) {
       const rel = off - this.rStart;
       const len = this.rbuf.readUInt32LE(rel);
-      if (rel + len <= this.rLen) return decodeRecord(this.rbuf, rel, this.rLen);
+      if (rel + len <= this.rLen) return decodeRecord(this.rbuf, rel, this.rLen, true, withSubject);
     }
     const n = this.io('read', seg.path, () => fs.readSync(seg.fd, this.rbuf, 0, READ_AHEAD, off));
     this.rSeg = seg.id;
@@ -477,10 +482,10 @@ export class FileStreamStore extends BaseStreamStore {
     this.rLen = n;
     if (n < 4) return null;
     const len = this.rbuf.readUInt32LE(0);
-    if (len <= n) return decodeRecord(this.rbuf, 0, n);
+    if (len <= n) return decodeRecord(this.rbuf, 0, n, true, withSubject);
     const big = Buffer.allocUnsafe(len);
     const got = this.io('read', seg.path, () => fs.readSync(seg.fd, big, 0, len, off));
-    return decodeRecord(big, 0, got);
+    return decodeRecord(big, 0, got, true, withSubject);
   }
 
   private cachePut(seq: number, rec: Buffer): void {

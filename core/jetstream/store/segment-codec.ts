@@ -186,9 +186,10 @@ const NO_RANGES: readonly number[] = Object.freeze([]);
 
 /**
  * Decode the record at buf[off]; null when it is incomplete (torn) or fails
- * its checksum. `verify` = false skips the CRC (the cache re-reads checked data).
+ * its checksum. `verify` = false skips the CRC (the cache re-reads checked data);
+ * `withSubject` = false leaves `subject` empty for callers that know it already.
  */
-export function decodeRecord(buf: Buffer, off: number, end: number, verify = true): DecodedRecord | null {
+export function decodeRecord(buf: Buffer, off: number, end: number, verify = true, withSubject = true): DecodedRecord | null {
   if (end - off < RECORD_HEADER) return null;
   const len = buf.readUInt32LE(off);
   if (len < RECORD_HEADER || len > MAX_RECORD || off + len > end) return null;
@@ -206,7 +207,7 @@ export function decodeRecord(buf: Buffer, off: number, end: number, verify = tru
       length: len,
       seq: buf.readDoubleLE(off + 12),
       time,
-      subject: buf.toString('utf8', s0, s0 + slen),
+      subject: withSubject ? buf.toString('utf8', s0, s0 + slen) : '',
       header: hasHeader ? buf.subarray(s0 + slen, s0 + slen + hlen) : null,
       data: buf.subarray(s0 + slen + hlen, off + len),
       ranges: NO_RANGES,
