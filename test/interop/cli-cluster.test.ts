@@ -85,13 +85,13 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
       assert.equal((await fetch(`http://127.0.0.1:${httpPort}/v1/subjects/cli.http`, { method: 'POST', body: 'h' })).status, 202);
       // NATS over WebSocket: the bytes are piped to a cluster node (its INFO names it).
       const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`);
-      const info = await new Promise<string>((resolve, reject) => {
+      const info = await within(10_000, 'the INFO over WebSocket', new Promise<string>((resolve, reject) => {
         ws.once('message', (data) => resolve(String(data)));
         ws.once('error', reject);
-      });
+      }));
       assert.match(info, /^INFO .*"server_name":"n[123]"/);
       ws.send('CONNECT {"verbose":false,"protocol":1}\r\nPUB cli.ws 1\r\nw\r\nPING\r\n');
-      await new Promise<void>((resolve) => ws.on('message', (data) => String(data).includes('PONG') && resolve()));
+      await within(10_000, 'the PONG over WebSocket', new Promise<void>((resolve) => ws.on('message', (data) => String(data).includes('PONG') && resolve())));
       ws.close();
       for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(seen.sort(), ['cli.http=h', 'cli.mqtt=m', 'cli.ws=w']);
@@ -207,3 +207,16 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
     }
   });
 });
+
+/** `promise`, or a rejection naming `what` after `ms`: a silent peer must fail the test, not hang npm test. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
