@@ -44,7 +44,7 @@ export interface BucketOptions {
 
 export class KvError extends Error {
   constructor(
-    readonly kind: 'invalid_bucket' | 'invalid_key' | 'wrong_revision' | 'exists',
+    readonly kind: 'invalid_bucket' | 'invalid_key' | 'wrong_revision' | 'exists' | 'not_counter',
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -192,7 +192,8 @@ export class KvClient {
   async increment(bucket: string, key: string, delta: bigint): Promise<bigint> {
     this.checkBucket(bucket);
     const ack = await this.js.publish(keySubject(bucket, encodeKey(key)), new Uint8Array(0), new MessageHeaders().set('Nats-Incr', delta.toString()));
-    if (ack.val === undefined) throw new KvError('invalid_bucket', `bucket ${JSON.stringify(bucket)} is not a counter bucket`, { bucket });
+    // A server without counters (before 2.12) stores the empty message and answers a plain PubAck.
+    if (ack.val === undefined) throw new KvError('not_counter', `bucket ${JSON.stringify(bucket)} is not a counter bucket (the server answered without a total)`, { bucket, seq: ack.seq });
     return BigInt(ack.val);
   }
 
