@@ -106,14 +106,24 @@ export class JetStreamClient {
 
   /** Every stream's info, following the API's paging. */
   async streams(): Promise<StreamInfoWire[]> {
+    return (await this.streamList()).streams;
+  }
+
+  /**
+   * Every stream's info, and the names of the streams a NATS cluster listed as
+   * `missing`: it could not gather their info in time (no leader at the moment).
+   */
+  async streamList(): Promise<{ streams: StreamInfoWire[]; missing: string[] }> {
     const all: StreamInfoWire[] = [];
+    const missing: string[] = [];
     for (let page = 0; page < 10_000; page++) {
-      const answer = await this.api<{ streams: StreamInfoWire[] | null; total: number }>('STREAM.LIST', [], { offset: all.length });
+      const answer = await this.api<{ streams: StreamInfoWire[] | null; total: number; missing?: string[] }>('STREAM.LIST', [], { offset: all.length + missing.length });
       const streams = answer.streams ?? [];
       all.push(...streams);
-      if (streams.length === 0 || all.length >= answer.total) break;
+      missing.push(...(answer.missing ?? []));
+      if (streams.length === 0 || all.length + missing.length >= answer.total) break;
     }
-    return all;
+    return { streams: all, missing };
   }
 
   streamInfo(name: string, options: { subjects_filter?: string; offset?: number } = {}): Promise<StreamInfoWire> {

@@ -1,22 +1,28 @@
-// Which subjects belong to a stream, so `POST /v1/subjects/{s}` can answer with
-// the PubAck for stream subjects and 202 for core ones. The stream list is read
-// over the JetStream API and kept briefly (streams change rarely). The gateway
-// drops it whenever it changes a stream itself, and on every stream advisory
-// (created, updated, deleted), so a stream made elsewhere (another gateway in
-// cluster mode, a NATS client) is seen at once rather than after the TTL.
+// Which subjects belong to a stream, so a gateway can publish there as a
+// JetStream publish and answer only once the stream has stored the message
+// (HTTP: `POST /v1/subjects/{s}` with the PubAck instead of 202; MQTT: PUBACK /
+// PUBREC after the PubAck). The stream list is read over the JetStream API and
+// kept briefly (streams change rarely). A gateway drops it whenever it changes a
+// stream itself, and on every stream advisory (created, updated, deleted), so a
+// stream made elsewhere (another gateway in cluster mode, a NATS client) is
+// seen at once rather than after the TTL.
 
-import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
-import { subjectMatches } from '../../core/subject/subject.ts';
-import { JetStreamApiError, JetStreamNotEnabledError, type JetStreamClient } from '../../core/kv/jetstream-client.ts';
+import type { Broker, BrokerSubscription } from '../broker/broker.ts';
+import { subjectMatches } from '../subject/subject.ts';
+import { JetStreamApiError, JetStreamNotEnabledError, type JetStreamClient } from './jetstream-client.ts';
 
 /** What nats-server (and the embedded engine) publish on every stream create, update and delete. */
 const STREAM_ADVISORIES = '$JS.EVENT.ADVISORY.STREAM.>';
 
 export class StreamSubjectIndex {
+  /** Each stream's subjects, by stream name. */
+  private byStream = new Map<string, string[]>();
   private subjects: string[] = [];
   private advisories: BrokerSubscription | null = null;
   private loadedAt = -Infinity;
   private loading: Promise<void> | null = null;
+  /** Bumped by invalidate(): a list read before a stream changed must not count as fresh. */
+  private generation = 0;
 
   constructor(
     private readonly client: JetStreamClient,
@@ -25,6 +31,7 @@ export class StreamSubjectIndex {
 
   invalidate(): void {
     this.loadedAt = -Infinity;
+    this.generation++;
   }
 
   /** Drop the list on every stream advisory from now on, until stopFollowing(). */
@@ -47,6 +54,20 @@ export class StreamSubjectIndex {
     return Date.now() - this.loadedAt > this.ttlMs ? null : this.matches(subject);
   }
 
+  /**
+   * For callers that follow the advisories and must not wait on a hot path: the
+   * answer from the list as long as no stream changed since it was read; a list
+   * merely older than the TTL still answers while a fresh one loads in the
+   * background (it only guards against a lost advisory). Null when never read
+   * or a stream changed since: then call belongsToStream.
+   */
+  belongsToStreamNow(subject: string): boolean | null {
+    const loadedAt = this.loadedAt;
+    if (loadedAt === -Infinity) return null;
+    if (Date.now() - loadedAt > this.ttlMs && this.loading === null) this.refresh().catch(() => this.invalidate());
+    return this.matches(subject);
+  }
+
   private matches(subject: string): boolean {
     for (const pattern of this.subjects) if (subjectMatches(pattern, subject)) return true;
     return false;
@@ -54,15 +75,27 @@ export class StreamSubjectIndex {
 
   private refresh(): Promise<void> {
     this.loading ??= (async () => {
+      const generation = this.generation;
+      let complete = true;
       try {
-        const streams = await this.client.streams();
-        this.subjects = streams.flatMap((info) => info.config.subjects ?? []);
+        const { streams, missing } = await this.client.streamList();
+        const byStream = new Map(streams.map((info) => [String(info.config.name), info.config.subjects ?? []]));
+        // A stream without a leader at the moment (a cluster election) is listed only by name:
+        // it still captures its subjects. One never seen before leaves the list incomplete.
+        for (const name of missing) {
+          const known = this.byStream.get(name);
+          if (known === undefined) complete = false;
+          else byStream.set(name, known);
+        }
+        this.byStream = byStream;
       } catch (error) {
         // No JetStream: every subject is a core subject until it appears.
         if (!(error instanceof JetStreamNotEnabledError || error instanceof JetStreamApiError)) throw error;
-        this.subjects = [];
+        this.byStream = new Map();
       } finally {
-        this.loadedAt = Date.now();
+        this.subjects = [...this.byStream.values()].flat();
+        // A stream changed while the list was read, or one was missing from it: it stays stale.
+        if (generation === this.generation && complete) this.loadedAt = Date.now();
         this.loading = null;
       }
     })();

@@ -5,7 +5,7 @@
 import type { Broker } from '../../core/broker/broker.ts';
 import type { HttpAuthenticator } from './auth.ts';
 import type { JetStreamClient } from '../../core/kv/jetstream-client.ts';
-import type { StreamSubjectIndex } from './stream-index.ts';
+import type { StreamSubjectIndex } from '../../core/kv/stream-subject-index.ts';
 import type { StreamCounters } from './event-stream.ts';
 
 export interface GatewayStats extends StreamCounters {

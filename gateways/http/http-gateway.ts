@@ -11,7 +11,7 @@ import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
 import { JetStreamClient } from '../../core/kv/jetstream-client.ts';
-import { StreamSubjectIndex } from './stream-index.ts';
+import { StreamSubjectIndex } from '../../core/kv/stream-subject-index.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
 import { batchPublishRoutes } from './routes/batch-publish.ts';
 import { bucketRoutes } from './routes/buckets.ts';

@@ -9,7 +9,7 @@ import type { Broker } from '../../core/broker/broker.ts';
 import type { Connection } from '../../core/server/connection.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
-import { toBrokerPublish, type MqttMessage } from './message.ts';
+import { toBrokerPublish, type BrokerPublish, type MqttMessage } from './message.ts';
 import { MqttClient, type WillMessage } from './mqtt-client.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
@@ -17,6 +17,7 @@ import { ReplyBridge } from './reply-bridge.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
+import { StreamPublisher } from './stream-publisher.ts';
 import { Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
@@ -37,6 +38,8 @@ const HANDOVER_ATTEMPTS = 5;
 const HANDOVER_LINGER_MS = 3000;
 /** How often a gateway looks for expired sessions that no gateway holds. */
 const EXPIRY_SWEEP_MS = 60_000;
+/** How long a QoS 1/2 publish to a stream subject waits for the stream's PubAck. */
+const STREAM_PUBLISH_TIMEOUT_MS = 5_000;
 
 export class MqttGatewayCore {
   readonly options: ResolvedMqttOptions;
@@ -55,6 +58,7 @@ export class MqttGatewayCore {
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   private readonly storesGiven: { retained: boolean; sessions: boolean };
   private readonly persistence: SessionPersistence;
+  private readonly streams: StreamPublisher;
   readonly handover: SessionHandover;
   private nextClientId = 1;
   private flushQueue: MqttClient[] = [];
@@ -80,6 +84,7 @@ export class MqttGatewayCore {
     this.sessionLimits = { maxQueued: this.options.maxQueued };
     this.sessionHooks = { changed: (s, soon) => persistence.changed(s, soon), sawLogged: (seq) => persistence.sawLogged(seq) };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
+    this.streams = new StreamPublisher(this.broker, STREAM_PUBLISH_TIMEOUT_MS, (...parts) => this.log(...parts));
   }
 
   log(...parts: unknown[]): void {
@@ -98,6 +103,7 @@ export class MqttGatewayCore {
       if (!this.storesGiven.sessions) this.sessionStore = await JetStreamSessionStore.open(this.broker, storage);
     }
     await this.replies.start();
+    await this.streams.start();
     await this.persistence.open();
     if (this.persistence.logging) {
       this.expirySweep = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);
@@ -317,9 +323,15 @@ export class MqttGatewayCore {
     const reply = p.responseTopic === undefined ? undefined : this.replies.replyFor(p.responseTopic, p.correlationData);
     const out = toBrokerPublish(message, reply);
     if (message.retain) await this.retained.set(message); // [MQTT-3.3.1-5]
+    // A QoS 1/2 message a stream captures is acknowledged once the stream stored it. A request
+    // (response topic) stays a plain publish: its reply subject belongs to the requester.
+    let stored = message.qos > 0 && reply === undefined && this.streams.captures(out.subject);
+    if (typeof stored !== 'boolean') stored = await stored;
     // The publisher's PUBACK/PUBREC waits until the message is logged for the persistent sessions that want it.
-    await this.persistence.publish(message, out, (o) => this.broker.publish(o.subject, o.data, { reply: o.reply, headers: o.headers }));
+    await this.persistence.publish(message, out, stored ? this.streams.publish : this.publishToBroker);
   }
+
+  private readonly publishToBroker = (o: BrokerPublish): Promise<void> => this.broker.publish(o.subject, o.data, { reply: o.reply, headers: o.headers });
 
   /** Create the broker subscriptions behind one MQTT subscription. Throws on an invalid filter. */
   async subscribe(session: Session, record: SubscriptionRecord): Promise<SessionSubscription> {
@@ -353,6 +365,7 @@ export class MqttGatewayCore {
       session.destroy();
     }
     this.persistence.stop();
+    this.streams.stop();
     this.sessions.clear();
     this.handover.stop();
     for (const timer of this.pendingWills.values()) clearTimeout(timer);

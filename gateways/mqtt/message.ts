@@ -44,6 +44,8 @@ export const MqttHeader = {
   ContentType: 'Content-Type',
   /** Set by the gateway that logged the message once for persistent sessions (see session-persistence.ts). */
   LogSeq: 'Mqtt-Seq',
+  /** The reply subject is where a stream sends its PubAck to the gateway, not a response topic (see stream-publisher.ts). */
+  AckReply: 'Mqtt-Ack-Reply',
 } as const;
 
 /** A header block that never changes, encoded once. Never mutate an instance. */
@@ -117,6 +119,7 @@ export function fromBrokerMessage(m: BrokerMessage, now: number): MqttMessage {
   let retain = false;
   let origin: string | null = null;
   let logSeq: number | undefined;
+  let replyIsAck = false;
   const headers = m.headers;
   if (headers !== null) {
     let user: UserProperties | undefined;
@@ -146,12 +149,13 @@ export function fromBrokerMessage(m: BrokerMessage, now: number): MqttMessage {
           if (Number.isSafeInteger(n) && n > 0) logSeq = n;
           break;
         }
+        case 'mqtt-ack-reply': replyIsAck = true; break;
       }
     }
     if (user !== undefined) properties.userProperties = user;
   }
   // NatsBroker reports a missing reply as '' (nats.js), the embedded broker as null.
-  if (m.reply !== null && m.reply !== '' && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
+  if (m.reply !== null && m.reply !== '' && !replyIsAck && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
   return { topic: subjectToTopic(m.subject), payload, qos, retain, properties, receivedAt: now, origin, logSeq };
 }
 

@@ -134,12 +134,7 @@ describe('cluster failover', { skip: !requirePeer('nats-server') }, () => {
     assertNoAckedLoss('HTTP', { ...run, stored });
   });
 
-  // todo: the MQTT gateway sends PUBACK once a QoS 1 message is handed to the broker (a core
-  // publish), not once a stream capturing the subject has stored it, so publishes made while
-  // the stream elects a new leader are acknowledged and lost. Reported to the MQTT gateway's
-  // owner (wait for the PubAck on stream-captured subjects); kept running so the fix shows.
-  const mqttTodo = 'MQTT QoS 1 PUBACK does not wait for the stream to store the message';
-  it('cluster failover - killing the stream leader during MQTT QoS 1 publishing loses no PUBACKed message', { todo: mqttTodo }, async () => {
+  it('cluster failover - killing the stream leader during MQTT QoS 1 publishing loses no PUBACKed message', async () => {
     await jsm.streams.add({ name: 'FO_MQTT', subjects: ['fomqtt.>'], num_replicas: 3, storage: StorageType.File });
     const clients = await Promise.all(
       gateways.map((g, i) => mqtt.connectAsync(`mqtt://127.0.0.1:${g.gateways.mqtt}`, { protocolVersion: 5, clientId: `fo-pub-${i}`, reconnectPeriod: 0, connectTimeout: 5_000 })),

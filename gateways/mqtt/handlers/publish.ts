@@ -1,11 +1,13 @@
 // Inbound PUBLISH (MQTT 3.1.1 §3.3, MQTT 5 §3.3): topic alias, topic checks,
 // publish permission on the mapped subject, then into the broker, with the QoS
-// 1 (PUBACK) and QoS 2 (PUBREC, exactly once by packet id) acknowledgements.
+// 1 (PUBACK) and QoS 2 (PUBREC, exactly once by packet id) acknowledgements,
+// sent once the message is stored when a stream captures it (stream-publisher.ts).
 
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { MqttMessage } from '../message.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { MqttProtocolError, ReasonCode } from '../reason-codes.ts';
+import { StreamPublishError } from '../stream-publisher.ts';
 import { isValidTopicName, topicToSubject } from '../topic-mapping.ts';
 
 export function handlePublish(client: MqttClient, packet: IPublishPacket): void {
@@ -77,8 +79,13 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
     (error: unknown) => {
       gateway.log('publish failed:', error);
       if (qos === 2) session.inboundQos2.delete(id);
-      if (client.isV5) client.completeAck(slot, { cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id, reasonCode: ReasonCode.UnspecifiedError });
-      else client.completeAck(slot, null); // 3.1.1 has no failure ack: close [MQTT-3.3.5-2]
+      // 3.1.1 has no failure ack: close without one, the client sends the message again [MQTT-4.4.0-1].
+      if (!client.isV5) return client.completeAck(slot, null);
+      // A stream that refused the message says why (0x97 when it is full); anything else is 0x80.
+      const cmd = qos === 1 ? 'puback' : 'pubrec';
+      if (!(error instanceof StreamPublishError)) return client.completeAck(slot, { cmd, messageId: id, reasonCode: ReasonCode.UnspecifiedError });
+      const properties = gateway.options.sendReasonStrings ? { reasonString: error.message } : undefined;
+      client.completeAck(slot, { cmd, messageId: id, reasonCode: error.reasonCode, properties });
     },
   );
 }
