@@ -38,6 +38,8 @@ const HANDOVER_ATTEMPTS = 5;
 const HANDOVER_LINGER_MS = 3000;
 /** How often a gateway looks for expired sessions that no gateway holds. */
 const EXPIRY_SWEEP_MS = 60_000;
+/** How long stop() waits for the connections it closed to report their close. */
+const STOP_CLOSE_WAIT_MS = 2_000;
 /** How long a QoS 1/2 publish to a stream subject waits for the stream's PubAck. */
 const STREAM_PUBLISH_TIMEOUT_MS = 5_000;
 
@@ -69,6 +71,8 @@ export class MqttGatewayCore {
   /** Sessions being released to the store (their final record is being saved), by client id. */
   private readonly releasing = new Map<string, Promise<void>>();
   private expirySweep: NodeJS.Timeout | null = null;
+  /** Set while stop() waits for the last connection to close. */
+  private noClientsLeft: (() => void) | null = null;
 
   constructor(options: MqttGatewayOptions) {
     this.options = resolveMqttOptions(options);
@@ -286,9 +290,10 @@ export class MqttGatewayCore {
   /**
    * Save now when in-flight state is persisted (null otherwise): a QoS 2
    * delivery's PUBREL goes out only once its 'pubrel' state survives a crash.
+   * Rejects with SessionSaveError when the store fails.
    */
   persistInflight(session: Session): Promise<void> | null {
-    return this.persistence.logging && session.expiryInterval > 0 ? this.persistence.save(session) : null;
+    return this.persistence.logging && session.expiryInterval > 0 ? this.persistence.saveOrFail(session) : null;
   }
 
   /** A connected client's connection ended, for whatever reason. */
@@ -350,13 +355,26 @@ export class MqttGatewayCore {
     return sub;
   }
 
+  /** A client's connection closed (after clientClosed, if it was connected). */
+  clientGone(client: MqttClient): void {
+    this.clients.delete(client);
+    if (this.clients.size === 0) this.noClientsLeft?.();
+  }
+
   async stop(): Promise<void> {
+    const allClosed = this.clients.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.noClientsLeft = resolve));
     for (const client of [...this.clients]) {
       client.close(ReasonCode.ServerShuttingDown, 'server shutting down');
       client.connection.destroy();
     }
     if (this.expirySweep !== null) clearInterval(this.expirySweep);
     this.expirySweep = null;
+    // Every connection's close event has come (bounded: a transport that never reports one
+    // must not hang stop), so no session starts being released after the flush below.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    this.noClientsLeft = null;
     await null; // detached sessions are released in a microtask
     await Promise.all(this.releasing.values());
     await this.persistence.flush();

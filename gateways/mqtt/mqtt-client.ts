@@ -284,6 +284,6 @@ export class MqttClient implements SessionConnection {
 
   private onClosed(_error?: Error): void {
     this.teardown();
-    this.gateway.clients.delete(this);
+    this.gateway.clientGone(this);
   }
 }

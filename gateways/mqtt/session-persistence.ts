@@ -23,6 +23,14 @@ import type { Session } from './session.ts';
 import type { MqttSessionStore, OutboundRecord, SessionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter, startsWithWildcard } from './topic-mapping.ts';
 
+/** The session store could not save a session's record. */
+export class SessionSaveError extends Error {
+  constructor(readonly clientId: string, options: { cause: unknown }) {
+    super(`session store save failed for ${JSON.stringify(clientId)}: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+    this.name = 'SessionSaveError';
+  }
+}
+
 export type RestoredOutbound = OutboundRecord & { message: MqttMessage; dup?: boolean };
 
 export class SessionPersistence {
@@ -93,12 +101,22 @@ export class SessionPersistence {
     if (seq > this.logged) this.logged = seq;
   }
 
-  /** Save now (connect, subscribe, unsubscribe, disconnect, QoS 2 release). */
+  /** Save now (connect, subscribe, unsubscribe, disconnect); a store failure is logged, the next change saves again. */
   save(session: Session, willPending = false): Promise<void> {
+    return this.saveOrFail(session, willPending).catch((e: unknown) => this.log(e));
+  }
+
+  /**
+   * Save now, rejecting with SessionSaveError when the store fails: for a caller
+   * that must not go on unless the record is saved (a QoS 2 PUBREL).
+   */
+  saveOrFail(session: Session, willPending = false): Promise<void> {
     if (session.expiryInterval === 0) return Promise.resolve();
     this.dirty.delete(session);
     const record = this.recordOf(session);
-    return this.store().save(willPending ? { ...record, willPending } : record).catch((e: unknown) => this.log('session store save failed:', e));
+    return this.store().save(willPending ? { ...record, willPending } : record).catch((e: unknown) => {
+      throw new SessionSaveError(session.clientId, { cause: e });
+    });
   }
 
   /**

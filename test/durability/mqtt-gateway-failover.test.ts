@@ -6,20 +6,13 @@
 // known to every gateway through its record in MQTT_sessions.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { connectCollecting, connectMqtt, sleep, until } from '../helpers/mqtt.ts';
 import { startClusterGateways, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
-import { requirePeer, type SwitchboardProcess } from '../helpers/servers.ts';
+import { requirePeer, stopChild, type SwitchboardProcess } from '../helpers/servers.ts';
 
 const QUEUED = 20;
-
-async function kill9(gateway: SwitchboardProcess): Promise<void> {
-  const exited = once(gateway.child, 'exit');
-  process.kill(gateway.child.pid as number, 'SIGKILL');
-  await exited;
-}
 
 describe('durability - mqtt gateway failover', { skip: !requirePeer('nats-server') && 'needs nats-server' }, () => {
   it('durability - a persistent session on gateway A moves to gateway B after kill -9 of A and gets its queued QoS 1 messages', async (t) => {
@@ -44,7 +37,7 @@ describe('durability - mqtt gateway failover', { skip: !requirePeer('nats-server
       beforeKill = inboxA.payloads();
       await sleep(200); // the acknowledgement reaches A's saved record (at least once either way)
 
-      await kill9(gateways[0]);
+      await stopChild(gateways[0].child, 'SIGKILL');
       await until(() => !onA.connected, 'the client noticed that gateway A died', 10_000);
       for (let i = 0; i < QUEUED; i++) await pub.publishAsync('failover/queued', `queued-${i}`, { qos: 1 });
 

@@ -6,7 +6,6 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { tempStoreDir } from '../helpers/jetstream.ts';
@@ -32,12 +31,6 @@ async function startProcess(storeDir: string, port: number): Promise<ChildProces
   });
   await waitForOutput(child, 'MQTT ready');
   return child;
-}
-
-async function kill9(proc: ChildProcess): Promise<void> {
-  const exited = once(proc, 'exit');
-  proc.kill('SIGKILL');
-  await exited;
 }
 
 /** A persistent session (3.1.1, CleanSession=0) on a raw socket that acknowledges only what the test says. */
@@ -85,7 +78,7 @@ describe('durability - mqtt kill -9', () => {
       await raw.next('suback');
       await pub.publishAsync(topic, `${clientId}-message`, { qos });
       const before = await beforeKill(raw);
-      await kill9(proc);
+      await stopChild(proc, 'SIGKILL');
       proc = await startProcess(dir, port);
       const resumed = await rawSession(port, clientId);
       clients.push(resumed.raw);
@@ -178,11 +171,11 @@ describe('durability - mqtt kill -9', () => {
       // Kill early enough to land mid-stream on a quiet machine, where publishes are fast.
       const killAfter = 20 + Math.floor(Math.random() * 100);
       let killed = false;
-      const exited = once(proc, 'exit');
-      setTimeout(() => {
+      const victim = proc;
+      const killing = sleep(killAfter).then(() => {
         killed = true;
-        proc.kill('SIGKILL');
-      }, killAfter);
+        return stopChild(victim, 'SIGKILL');
+      });
       // At most PER_CYCLE per cycle: the session queues up to maxQueued (1000) messages, and
       // an overflowing queue would be a different test than durability.
       for (let i = 0; !killed && i < PER_CYCLE; i++) {
@@ -194,7 +187,7 @@ describe('durability - mqtt kill -9', () => {
           break; // the process died before this PUBACK: not acknowledged
         }
       }
-      await exited;
+      await killing;
       pub.end(true);
       proc = await startProcess(storeDir, port);
     }

@@ -31,6 +31,8 @@ export function handlePubrec(client: MqttClient, packet: IPubrecPacket): void | 
   }
   // [MQTT-4.3.3-?] the server stores the PUBREC state before PUBREL: after a crash it
   // resends PUBREL, never the PUBLISH the client already received (exactly once).
+  // When the save fails, the rejection closes the connection without PUBREL: the client
+  // keeps the packet id, so the PUBLISH the stored record still holds is no second delivery.
   const saving = client.gateway.persistInflight(session);
   if (saving === null) return client.send({ cmd: 'pubrel', messageId: id });
   return saving.then(() => client.send({ cmd: 'pubrel', messageId: id }));
