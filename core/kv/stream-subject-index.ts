@@ -24,9 +24,13 @@ export class StreamSubjectIndex {
   /** Bumped by invalidate(): a list read before a stream changed must not count as fresh. */
   private generation = 0;
 
+  /**
+   * `ttlMs`: how long a list is used before it is read again. Following the
+   * advisories keeps it fresh; the TTL only bounds the damage of a missed one.
+   */
   constructor(
     private readonly client: JetStreamClient,
-    private readonly ttlMs = 1_000,
+    private readonly ttlMs = 30_000,
   ) {}
 
   invalidate(): void {

@@ -32,22 +32,13 @@ export function checkPublish(ctx: GatewayContext, principal: Principal, message:
   if (size > ctx.maxPayload) throw new HttpProblem('payload_too_large', `message is ${size} bytes with headers, max_payload is ${ctx.maxPayload}`, { size, max_payload: ctx.maxPayload });
 }
 
-/** A publish with JetStream headers (Nats-Msg-Id, Nats-Expected-*) is meant for a stream: it deserves the current stream list. */
-export function wantsCurrentStreams(message: OutgoingMessage): boolean {
-  const headers = message.headers;
-  return headers !== null && headers.keys().some((key) => key === 'Nats-Msg-Id' || key.startsWith('Nats-Expected-'));
-}
-
 /**
- * Whether a stream captures the message. With `current` (by default, when the
- * message has JetStream headers) the stream list is read again rather than taken
- * from the cache, so a stream created a moment ago still answers with its PubAck;
- * a batch asks for that once, not per line (each read is a STREAM.LIST). A message
- * with its own reply subject goes to the core: the reply owner wants the answer.
+ * Whether a stream captures the message (the index follows the stream
+ * advisories, so a stream created a moment ago anywhere counts). A message with
+ * its own reply subject goes to the core: the reply owner wants the answer.
  */
-export async function capturedByStream(ctx: GatewayContext, message: OutgoingMessage, current = wantsCurrentStreams(message)): Promise<boolean> {
+export async function capturedByStream(ctx: GatewayContext, message: OutgoingMessage): Promise<boolean> {
   if (message.reply !== undefined) return false;
-  if (current) ctx.streamSubjects.invalidate();
   return ctx.streamSubjects.belongsToStreamCached(message.subject) ?? ctx.streamSubjects.belongsToStream(message.subject);
 }
 

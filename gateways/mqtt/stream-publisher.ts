@@ -62,8 +62,7 @@ export class StreamPublisher {
     private readonly log: (...parts: unknown[]) => void,
   ) {
     this.jetstream = new JetStreamClient(broker, timeoutMs);
-    // The advisories keep the list fresh; the TTL only bounds the damage of a lost one.
-    this.index = new StreamSubjectIndex(this.jetstream, 30_000);
+    this.index = new StreamSubjectIndex(this.jetstream);
   }
 
   async start(): Promise<void> {

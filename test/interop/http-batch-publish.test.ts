@@ -52,7 +52,7 @@ for (const target of httpJetStreamTargets()) {
 
     it(`http batch (${target.name}) - stream subjects answer with PubAcks in order; Nats-Msg-Id dedupes inside the batch`, async () => {
       // Created over HTTP, so the gateway knows at once that these subjects are stored
-      // (a stream created elsewhere is seen within the stream index's 1 s refresh).
+      // (a stream created elsewhere is seen once its advisory arrives).
       const created = await fetch(`${f.base}/v1/streams`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'BATCH', subjects: ['batch.stored.>'] }) });
       assert.equal(created.status, 201);
       const lines = [
@@ -96,7 +96,7 @@ for (const target of httpJetStreamTargets()) {
         assert.equal(status, 200);
         assert.deepEqual(body.results.map((r) => r.seq), Array.from({ length: 200 }, (_, i) => i + 1));
         await nc.flush();
-        // one read for the request (a second only if the batch outlived the list's 1 s cache)
+        // one read for the request (the create above dropped the list), none per line
         assert.ok(listings >= 1 && listings <= 2, `${listings} STREAM.LIST requests for one batch`);
       } finally {
         sub.unsubscribe();

@@ -11,7 +11,7 @@ import type { GatewayContext } from '../context.ts';
 import { HttpProblem, problemDocument, toProblem } from '../errors.ts';
 import { natsHeadersFromJson } from '../headers.ts';
 import type { RouteDocSchema } from '../openapi.ts';
-import { capturedByStream, checkPublish, publishChecked, wantsCurrentStreams, type OutgoingMessage, type PublishResult } from '../publisher.ts';
+import { capturedByStream, checkPublish, publishChecked, type OutgoingMessage, type PublishResult } from '../publisher.ts';
 
 /** Lines per request: bounds the work (and the results array) one request can ask for. */
 export const MAX_BATCH_MESSAGES = 10_000;
@@ -51,17 +51,14 @@ export async function batchPublishRoutes(app: FastifyInstance, ctx: GatewayConte
     const lines = splitLines(request.body as Buffer, MAX_BATCH_MESSAGES + 1);
     if (lines.length > MAX_BATCH_MESSAGES) throw new HttpProblem('payload_too_large', `more than ${MAX_BATCH_MESSAGES} messages in one request`, { max_messages: MAX_BATCH_MESSAGES });
     const pending: Array<Promise<PublishResult | HttpProblem> | HttpProblem> = [];
-    let streamsRead = false; // the current stream list is read once per request, not once per line with JetStream headers
     for (const line of lines) {
       try {
         const message = parseLine(line);
         checkPublish(ctx, request.principal, message);
-        const current = !streamsRead && wantsCurrentStreams(message);
-        if (current) streamsRead = true;
         // Issued one after another: the broker sees them in line order. The failure is
         // caught at once: an earlier line's PubAck error can arrive while a later line
         // still awaits the stream list, and an unhandled rejection would end the process.
-        pending.push(publishChecked(ctx, message, await capturedByStream(ctx, message, current)).catch(toProblem));
+        pending.push(publishChecked(ctx, message, await capturedByStream(ctx, message)).catch(toProblem));
       } catch (error) {
         pending.push(toProblem(error));
       }
