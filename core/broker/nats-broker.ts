@@ -56,7 +56,8 @@ function fromNatsHeaders(h: MsgHdrs | undefined): MessageHeaders | null {
 }
 
 function fromNatsMsg(msg: Msg): BrokerMessage {
-  return { subject: msg.subject, reply: msg.reply ?? null, headers: fromNatsHeaders(msg.headers), data: msg.data };
+  // nats.js reports a message without a reply as '' (or undefined); the port says null.
+  return { subject: msg.subject, reply: msg.reply || null, headers: fromNatsHeaders(msg.headers), data: msg.data };
 }
 
 export class NatsBroker implements Broker {

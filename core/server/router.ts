@@ -50,7 +50,6 @@ export class Router {
    */
   subscribeClaim(sub: Subscription): void {
     if (!sub.subject.endsWith('.>')) throw new RangeError(`a claim needs a subject ending in '.>', not ${sub.subject}`);
-    let others = 0;
     const claim: PrefixClaim = { sub, prefix: sub.subject.slice(0, -1), firstToken: sub.subject.slice(0, sub.subject.indexOf('.') + 1), others: 0 };
     for (const existing of this.sublist.all()) if (overlaps(existing.subject, claim)) claim.others++;
     this.subscribe(sub);

@@ -154,8 +154,7 @@ export function fromBrokerMessage(m: BrokerMessage, now: number): MqttMessage {
     }
     if (user !== undefined) properties.userProperties = user;
   }
-  // NatsBroker reports a missing reply as '' (nats.js), the embedded broker as null.
-  if (m.reply !== null && m.reply !== '' && !replyIsAck && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
+  if (m.reply !== null && !replyIsAck && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
   return { topic: subjectToTopic(m.subject), payload, qos, retain, properties, receivedAt: now, origin, logSeq };
 }
 

@@ -43,8 +43,8 @@ export class SessionHandover {
     const subject = handoverSubject(clientId);
     const sub = await this.broker.subscribe(subject, (m) => {
       void this.release(clientId, m.data[0] === CLEAN_START[0]).then(
-        () => (m.reply ? this.broker.publish(m.reply, empty) : undefined),
-        () => (m.reply ? this.broker.publish(m.reply, empty) : undefined),
+        () => (m.reply === null ? undefined : this.broker.publish(m.reply, empty)),
+        () => (m.reply === null ? undefined : this.broker.publish(m.reply, empty)),
       );
     });
     this.listeners.set(clientId, sub);
