@@ -14,6 +14,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Broker, BrokerMessage, BrokerSubscription } from '../broker/broker.ts';
+import { parseAckReply } from './ack-reply.ts';
 import type { JetStreamClient } from './jetstream-client.ts';
 import { entryOf, keySubject, streamName, type KvEntry } from './kv-client.ts';
 
@@ -67,20 +68,6 @@ const DELIVER_POLICY: Record<KvWatchInclude, string> = { last: 'last_per_subject
 const IDLE_HEARTBEAT_NS = 5_000_000_000;
 const CONSUMER_STALLED = 'Nats-Consumer-Stalled';
 const NO_DATA = new Uint8Array(0);
-
-/**
- * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` (9 tokens)
- * or the v2 form with domain and account hash in front (12 or more tokens).
- */
-function ackInfo(reply: string): { streamSeq: number; deliverySeq: number; timestampMs: number; pending: number } | null {
-  const t = reply.split('.');
-  if (t[0] !== '$JS' || t[1] !== 'ACK') return null;
-  const at = t.length === 9 ? 4 : t.length >= 12 ? 6 : -1;
-  if (at < 0) return null;
-  // Nanoseconds to milliseconds on the digits: a BigInt per delivery costs more than the rest of this parse.
-  const ns = t[at + 3];
-  return { streamSeq: Number(t[at + 1]), deliverySeq: Number(t[at + 2]), timestampMs: ns.length > 6 ? Number(ns.slice(0, -6)) : 0, pending: Number(t[at + 4]) };
-}
 
 export async function watchBucket(
   broker: Broker,
@@ -142,13 +129,13 @@ export async function watchBucket(
       return;
     }
     if (m.reply === null) return;
-    const ack = ackInfo(m.reply);
+    const ack = parseAckReply(m.reply);
     if (ack === null) return;
-    if (ack.deliverySeq !== lastDelivery + 1) {
+    if (ack.consumerSeq !== lastDelivery + 1) {
       void end(new KvWatchGapError(bucket, lastRevision));
       return;
     }
-    lastDelivery = ack.deliverySeq;
+    lastDelivery = ack.consumerSeq;
     lastRevision = ack.streamSeq;
     const value = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
     const created = new Date(ack.timestampMs).toISOString();

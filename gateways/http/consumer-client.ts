@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
+import { parseAckReply, type AckReply } from '../../core/kv/ack-reply.ts';
 import type { JetStreamClient } from '../../core/kv/jetstream-client.ts';
 
 export type ConsumerConfigWire = Record<string, unknown> & { durable_name?: string; name?: string };
@@ -15,30 +16,8 @@ export interface FetchedMessage {
   ack: AckToken;
 }
 
-/** What an ack subject says: `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (v1) or the v2 form with domain and account hash. */
-export interface AckToken {
-  subject: string;
-  stream: string;
-  consumer: string;
-  delivered: number;
-  streamSeq: number;
-  consumerSeq: number;
-  /** Nanoseconds since the epoch. */
-  timestampNs: bigint;
-  pending: number;
-}
-
-export function parseAckSubject(subject: string): AckToken | null {
-  const t = subject.split('.');
-  if (t[0] !== '$JS' || t[1] !== 'ACK') return null;
-  // v1 has 9 tokens; v2 adds domain and account hash after ACK (and may append a random token).
-  const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
-  if (base < 0) return null;
-  const [stream, consumer, delivered, sseq, cseq, ts, pending] = t.slice(base, base + 7);
-  const numbers = [delivered, sseq, cseq, pending].map(Number);
-  if (numbers.some((n) => !Number.isInteger(n) || n < 0) || !/^\d+$/.test(ts ?? '')) return null;
-  return { subject, stream, consumer, delivered: numbers[0], streamSeq: numbers[1], consumerSeq: numbers[2], timestampNs: BigInt(ts), pending: numbers[3] };
-}
+/** A fetched message's ack reply subject, as the HTTP consumer routes hand it out and take it back. */
+export type AckToken = AckReply;
 
 export type AckAction = { kind: 'ack' } | { kind: 'nak'; delayMs?: number } | { kind: 'term' } | { kind: 'progress' };
 
@@ -121,7 +100,7 @@ export class ConsumerClient {
         if (status !== 100) finish(); // 404 no messages, 408 expired, 409 terminated; 100 = heartbeat
         return;
       }
-      const ack = message.reply === null ? null : parseAckSubject(message.reply);
+      const ack = message.reply === null ? null : parseAckReply(message.reply);
       if (ack === null) return;
       got.push({ message, ack });
       if (got.length >= request.batch) finish();

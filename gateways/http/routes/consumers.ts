@@ -11,7 +11,8 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
-import { ConsumerClient, parseAckSubject, type AckAction, type ConsumerConfigWire } from '../consumer-client.ts';
+import { parseAckReply } from '../../../core/kv/ack-reply.ts';
+import { ConsumerClient, type AckAction, type ConsumerConfigWire } from '../consumer-client.ts';
 import type { GatewayContext } from '../context.ts';
 import { encodePayload, type PayloadEncoding } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
@@ -156,7 +157,7 @@ export async function consumerRoutes(app: FastifyInstance, ctx: GatewayContext):
 
   const acknowledge = async (request: FastifyRequest, action: AckAction): Promise<void> => {
     const { name, consumer, token } = ids(request);
-    const ack = parseAckSubject(token);
+    const ack = parseAckReply(token);
     if (ack === null || ack.stream !== name || ack.consumer !== consumer) {
       throw new HttpProblem('invalid_request', `not an ack token of consumer ${JSON.stringify(consumer)} on stream ${JSON.stringify(name)}`, { stream: name, consumer });
     }
