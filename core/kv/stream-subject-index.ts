@@ -13,11 +13,15 @@ import { JetStreamApiError, JetStreamNotEnabledError, type JetStreamClient } fro
 
 /** What nats-server (and the embedded engine) publish on every stream create, update and delete. */
 const STREAM_ADVISORIES = '$JS.EVENT.ADVISORY.STREAM.>';
+/** Bounds the answer memo when publishers use ever-new subjects. */
+const MAX_ANSWERS = 10_000;
 
 export class StreamSubjectIndex {
   /** Each stream's subjects, by stream name. */
   private byStream = new Map<string, string[]>();
   private subjects: string[] = [];
+  /** matches() answers for the current `subjects`. */
+  private readonly answers = new Map<string, boolean>();
   private advisories: BrokerSubscription | null = null;
   private loadedAt = -Infinity;
   private loading: Promise<void> | null = null;
@@ -53,13 +57,8 @@ export class StreamSubjectIndex {
     return this.matches(subject);
   }
 
-  /** The answer from the cached list, or null when the list is stale (then call belongsToStream). */
-  belongsToStreamCached(subject: string): boolean | null {
-    return Date.now() - this.loadedAt > this.ttlMs ? null : this.matches(subject);
-  }
-
   /**
-   * For callers that follow the advisories and must not wait on a hot path: the
+   * For the publish paths, which must not wait: the
    * answer from the list as long as no stream changed since it was read; a list
    * merely older than the TTL still answers while a fresh one loads in the
    * background (it only guards against a lost advisory). Null when never read
@@ -72,9 +71,15 @@ export class StreamSubjectIndex {
     return this.matches(subject);
   }
 
+  /** Publishers repeat subjects: each answer is kept until the list changes, so a publish is one Map lookup, not a scan of every stream's patterns. */
   private matches(subject: string): boolean {
-    for (const pattern of this.subjects) if (subjectMatches(pattern, subject)) return true;
-    return false;
+    let answer = this.answers.get(subject);
+    if (answer === undefined) {
+      answer = this.subjects.some((pattern) => subjectMatches(pattern, subject));
+      if (this.answers.size >= MAX_ANSWERS) this.answers.clear();
+      this.answers.set(subject, answer);
+    }
+    return answer;
   }
 
   private refresh(): Promise<void> {
@@ -98,6 +103,7 @@ export class StreamSubjectIndex {
         this.byStream = new Map();
       } finally {
         this.subjects = [...this.byStream.values()].flat();
+        this.answers.clear();
         // A stream changed while the list was read, or one was missing from it: it stays stale.
         if (generation === this.generation && complete) this.loadedAt = Date.now();
         this.loading = null;

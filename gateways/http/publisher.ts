@@ -39,7 +39,7 @@ export function checkPublish(ctx: GatewayContext, principal: Principal, message:
  */
 export async function capturedByStream(ctx: GatewayContext, message: OutgoingMessage): Promise<boolean> {
   if (message.reply !== undefined) return false;
-  return ctx.streamSubjects.belongsToStreamCached(message.subject) ?? ctx.streamSubjects.belongsToStream(message.subject);
+  return ctx.streamSubjects.belongsToStreamNow(message.subject) ?? ctx.streamSubjects.belongsToStream(message.subject);
 }
 
 /**
