@@ -5,14 +5,13 @@
 // SIGKILL by PID and restarted on the same ports and store. Also starts
 // Switchboard gateway processes in cluster mode against it.
 
-import { once } from 'node:events';
 import { after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, StorageType } from '@nats-io/jetstream';
-import { freePort, startNatsServerWithConfig, startSwitchboardProcess, type RunningServer, type SwitchboardProcess } from './servers.ts';
+import { freePort, startNatsServerWithConfig, startSwitchboardProcess, stopChild, type RunningServer, type SwitchboardProcess } from './servers.ts';
 import type { ChildProcess } from 'node:child_process';
 
 export interface NatsClusterNode {
@@ -81,12 +80,7 @@ class ClusterNode implements NatsClusterNode {
   async kill(): Promise<void> {
     const running = this.process;
     if (running === null) return;
-    const child = running.child;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      process.kill(child.pid as number, 'SIGKILL');
-      await exited;
-    }
+    await stopChild(running.child, 'SIGKILL');
     await running.stop(); // the process is gone: this only removes its config file
     this.process = null;
   }

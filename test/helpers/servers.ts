@@ -154,17 +154,23 @@ export async function startSwitchboardProcess(args: string[] = [], port?: number
   const isolation = ['--mqtt_port', '0', '--http_gateway_port', '0', '--websocket_port', '0'];
   if (clusterUrl === undefined) {
     isolation.push('-a', '127.0.0.1', '-p', String(chosen), '-m', '0');
-    if (!args.includes('-sd') && !args.includes('--store_dir')) isolation.push('-sd', mkdtempSync(join(tmpdir(), 'switchboard-store-')));
   }
+  // A store made here is removed at stop(); one the caller names is the caller's.
+  const store = clusterUrl === undefined && !args.includes('-sd') && !args.includes('--store_dir') ? mkdtempSync(join(tmpdir(), 'switchboard-store-')) : null;
+  if (store !== null) isolation.push('-sd', store);
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', ...isolation, ...args], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log: string;
+  const removeStore = (): void => {
+    if (store !== null) rmSync(store, { recursive: true, force: true });
+  };
   try {
     log = await waitForOutput(child, READY_MESSAGE, 30_000);
   } catch (error) {
     await stopChild(child, 'SIGKILL');
+    removeStore();
     throw error;
   }
   // Keep reading, so a chatty process never blocks on a full pipe.
@@ -176,7 +182,10 @@ export async function startSwitchboardProcess(args: string[] = [], port?: number
     port: chosen,
     url: clusterUrl ?? `nats://127.0.0.1:${chosen}`,
     gateways: gatewayPorts(log),
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child);
+      removeStore();
+    },
   };
 }
 
