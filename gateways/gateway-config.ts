@@ -3,7 +3,7 @@
 // reason, before anything listens. The core's config passes them through.
 
 import { ConfigError } from '../core/config/config-error.ts';
-import { bool, int } from '../core/config/setting-values.ts';
+import { bool, int, text } from '../core/config/setting-values.ts';
 import { validateKafkaBridgeConfig, type KafkaBridgeConfig } from '../connectors/kafka/config.ts';
 
 export interface ListenerSection {
@@ -41,11 +41,9 @@ function section(value: unknown, key: string, extra: readonly string[]): Wire {
 }
 
 function listener(wire: Wire, key: keyof typeof DEFAULT_PORTS, defaultHost: string): ListenerSection {
-  const host = wire.host;
-  if (host !== undefined && (typeof host !== 'string' || host.trim() === '')) throw new ConfigError(`${key}.host`, `must be a non-empty string, got ${JSON.stringify(host)}`);
   return {
     enabled: wire.enabled === undefined ? true : bool(wire.enabled, `${key}.enabled`),
-    host: typeof host === 'string' ? host.trim() : defaultHost,
+    host: wire.host === undefined ? defaultHost : text(wire.host, `${key}.host`),
     port: wire.port === undefined ? DEFAULT_PORTS[key] : int(wire.port, `${key}.port`, 0, 65535),
     required: wire.port !== undefined,
   };
