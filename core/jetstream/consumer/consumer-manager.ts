@@ -241,7 +241,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     let seq = gone.filters.nextSeq(store, gone.acks.floorStream + 1);
     for (let n = 0; seq > 0 && n < INTEREST_SWEEP_LIMIT; n++) {
       const msg = store.get(seq);
-      if (msg !== null && ![...g.byName.values()].some((other) => other.needs(seq, msg.subject))) removed = store.remove(seq) || removed;
+      if (msg !== null && !wantedByOthers(g, seq, msg.subject, gone)) removed = store.remove(seq) || removed;
       seq = gone.filters.nextSeq(store, seq + 1);
     }
     if (removed) {
@@ -391,7 +391,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       const msg = stream.store.get(seq);
       if (msg === null) return;
       const g = this.byStream.get(stream.name);
-      if (g !== undefined) for (const other of g.byName.values()) if (other !== c && other.needs(seq, msg.subject)) return;
+      if (g !== undefined && wantedByOthers(g, seq, msg.subject, c)) return;
     }
     if (stream.store.remove(seq)) {
       this.storesTouched.add(stream);
@@ -485,3 +485,9 @@ function randomName(): string {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Interest retention: does a consumer other than `except` still want message `seq`? */
+function wantedByOthers(g: StreamConsumers, seq: number, subject: string, except: Consumer): boolean {
+  for (const other of g.byName.values()) if (other !== except && other.needs(seq, subject)) return true;
+  return false;
+}
