@@ -26,7 +26,7 @@ import { StartTlsConnection } from '../core/server/tls-connection.ts';
 import { TracingConnection } from '../core/server/tracing-connection.ts';
 import { EmbeddedBroker } from '../core/broker/embedded-broker.ts';
 import { JetStreamUnavailableError, NatsConnectError } from '../core/broker/errors.ts';
-import { awaitJetStream } from '../core/broker/jetstream-available.ts';
+import { awaitJetStream } from '../core/kv/jetstream-available.ts';
 import { NatsBroker } from '../core/broker/nats-broker.ts';
 import { DEFAULT_SERVER_OPTIONS } from '../core/config/server-options.ts';
 import { createGateways, type Gateways } from './compose-gateways.ts';
