@@ -6,11 +6,16 @@
 //   JetStream stream: after each record's PubAck, with Nats-Msg-Id =
 //     <topic>/<partition>/<offset>, so a record re-read after a crash is dropped
 //     by the stream's duplicate window (effectively-once).
+// Offsets are committed by this mapping, not by kafkajs's auto-commit: kafkajs
+// seeks with auto-commit on commit the position and then re-read every
+// partition's committed offset, and with partitions on several brokers a stale
+// read can land after the seek and undo it (a start: earliest replay then
+// skipped whole partitions). With auto-commit off a seek is a local position.
 // A supervisor recreates the consumer with backoff whenever kafkajs gives up, so
 // a Kafka outage shows up in metrics and never stops the rest of the server.
 
 import { setMaxListeners } from 'node:events';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, TopicPartitionOffset } from 'kafkajs';
 import type { Broker } from '../../core/broker/broker.ts';
 import { InvalidSubjectError } from '../../core/broker/errors.ts';
 import type { MessageHeaders } from '../../core/protocol/headers.ts';
@@ -23,8 +28,6 @@ import { kafkaRecordToNatsHeaders } from './record-codec.ts';
 import { compileSubjectTemplate, type SubjectRenderer } from './templates.ts';
 
 const EMPTY = new Uint8Array(0);
-const EARLIEST = '-2';
-const LATEST = '-1';
 
 export interface KafkaToNatsDeps {
   broker: Broker;
@@ -76,20 +79,23 @@ export class KafkaToNatsMapping {
       });
       this.consumer = consumer;
       let onAbort = (): void => undefined;
+      let failPositioning = (_error: unknown): void => undefined;
       const crashed = new Promise<unknown>((resolve) => {
         consumer.on(consumer.events.CRASH, (event) => resolve(event.payload.error));
+        failPositioning = resolve;
         onAbort = () => resolve(null);
         signal.addEventListener('abort', onAbort, { once: true });
       });
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         this.metrics.state = 'running';
         backoff.reset();
-        this.position(consumer, event.payload.memberAssignment);
+        this.position(consumer, event.payload.memberAssignment).catch(failPositioning);
       });
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: this.config.topics.map(parseTopicSelector), fromBeginning: this.config.start !== 'latest' });
         await consumer.run({
+          autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: 4,
           eachBatch: (payload) => (this.config.stream === undefined ? this.toCore(payload) : this.toStream(payload, this.config.stream)),
@@ -105,18 +111,36 @@ export class KafkaToNatsMapping {
     }
   }
 
-  /** start: earliest/latest move each partition once, on its first assignment to this bridge. */
-  private position(consumer: Consumer, assignment: Record<string, number[]>): void {
+  /**
+   * start: earliest/latest move each partition once, on its first assignment to
+   * this bridge. The partitions wait paused while their log bounds are looked
+   * up; the position is then committed, so a consumer restart resumes there.
+   */
+  private async position(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
     const start = this.config.start ?? 'committed';
     if (start === 'committed') return;
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        const id = `${topic}/${partition}`;
-        if (this.positioned.has(id)) continue;
-        this.positioned.add(id);
-        consumer.seek({ topic, partition, offset: start === 'earliest' ? EARLIEST : LATEST });
+    const pending = Object.entries(assignment)
+      .map(([topic, partitions]) => ({ topic, partitions: partitions.filter((partition) => !this.positioned.has(`${topic}/${partition}`)) }))
+      .filter(({ partitions }) => partitions.length > 0);
+    if (pending.length === 0) return;
+    consumer.pause(pending);
+    const admin = this.deps.kafka.admin();
+    await admin.connect();
+    try {
+      const targets: TopicPartitionOffset[] = [];
+      for (const { topic, partitions } of pending) {
+        const bounds = await admin.fetchTopicOffsets(topic);
+        for (const { partition, low, high } of bounds) {
+          if (partitions.includes(partition)) targets.push({ topic, partition, offset: start === 'earliest' ? low : high });
+        }
       }
+      for (const target of targets) consumer.seek(target);
+      await consumer.commitOffsets(targets);
+      for (const { topic, partition } of targets) this.positioned.add(`${topic}/${partition}`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
+    consumer.resume(pending);
   }
 
   private record(topic: string, partition: number, offset: string, highWatermark: string): void {
@@ -134,7 +158,7 @@ export class KafkaToNatsMapping {
     };
   }
 
-  private async toCore({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async toCore({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     let last: string | null = null;
     let count = 0;
@@ -158,20 +182,23 @@ export class KafkaToNatsMapping {
     // The offset is committed only for what the NATS server has: at-least-once.
     await this.deps.broker.flush();
     resolveOffset(last);
+    await commitOffsetsIfNecessary(nextOffsetAfter(topic, partition, last));
     this.metrics.delivered(count, bytes);
     this.record(topic, partition, last, batch.highWatermark);
     await heartbeat();
   }
 
-  private async toStream({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, stream: string): Promise<void> {
+  private async toStream({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload, stream: string): Promise<void> {
     const { topic, partition } = batch;
     const window = this.config.maxInFlight ?? 256;
     const inFlight: Array<{ offset: string; bytes: number; acked: Promise<boolean> }> = [];
+    let settled: string | null = null;
     const settleFirst = async (): Promise<boolean> => {
       const first = inFlight.shift();
       if (first === undefined || !(await first.acked)) return false;
       // Commit strictly after the PubAck: a crash before this re-reads and the stream dedupes.
       resolveOffset(first.offset);
+      settled = first.offset;
       this.metrics.state = 'running';
       this.metrics.delivered(1, first.bytes);
       this.record(topic, partition, first.offset, batch.highWatermark);
@@ -190,6 +217,7 @@ export class KafkaToNatsMapping {
       if (ok) ok = await settleFirst();
       else await inFlight.shift()?.acked;
     }
+    if (settled !== null) await commitOffsetsIfNecessary(nextOffsetAfter(topic, partition, settled));
     await heartbeat();
   }
 
@@ -218,4 +246,9 @@ export class KafkaToNatsMapping {
     }
     return false;
   }
+}
+
+/** The commit for a partition whose records up to `offset` are done: Kafka stores the next offset to read. */
+function nextOffsetAfter(topic: string, partition: number, offset: string): { topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> } {
+  return { topics: [{ topic, partitions: [{ partition, offset: (BigInt(offset) + 1n).toString() }] }] };
 }

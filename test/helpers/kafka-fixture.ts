@@ -99,10 +99,10 @@ async function withKafka(side: NatsSide): Promise<KafkaFixture> {
 }
 
 /** Poll until `check` returns true; bounded by `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 20_000, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -73,7 +73,7 @@ if (requirePeer('kcat')) {
         // A second bridge forced back to the earliest offsets re-publishes all 1000: the stream dedupes them.
         const replay = fx.bridge([{ name: 'js-replay', direction: 'kafka-to-nats', topics: ['js-in'], groupId: 'g-js', subject: 'ks.{topic}.{partition}', stream: 'KAFKA_IN', start: 'earliest', sessionTimeoutMs: 3_000 }]);
         await replay.start();
-        await waitFor(() => replay.metrics().mappings[0].messages === 1_000, 30_000, 'the replay acknowledged');
+        await waitFor(() => replay.metrics().mappings[0].messages === 1_000, 30_000, () => `the replay acknowledged: ${JSON.stringify(replay.metrics().mappings[0])}`);
         assert.equal(await streamCount(jsm, 'KAFKA_IN'), 1_000, 'no record stored twice');
         await replay.stop();
       });
