@@ -6,7 +6,7 @@
 
 import type { CloseReason, NatsClient } from '../nats-client.ts';
 import type { ServerObserver } from '../nats-server.ts';
-import { connRow, type ConnRow } from './connz.ts';
+import { connInfo, connRow, type ConnRow } from './connz.ts';
 
 export const DEFAULT_MAX_CLOSED = 10_000;
 
@@ -19,11 +19,20 @@ export class ClosedConnections {
   record(client: NatsClient, reason: CloseReason): void {
     if (this.max <= 0) return;
     const now = Date.now();
-    const row = connRow(client, now, 'none', true);
-    row.stopMs = now;
-    row.reason = reason;
-    row.info.stop = new Date(now).toISOString();
-    row.info.reason = reason;
+    // The info is fixed at close: built once, without subscriptions (see above).
+    const info = connInfo(client, now, 'none', true);
+    info.stop = new Date(now).toISOString();
+    info.reason = reason;
+    const row: ConnRow = {
+      ...connRow(client, now),
+      stopMs: now,
+      reason,
+      render: (_subs, withAuth) => {
+        if (withAuth || info.authorized_user === undefined) return info;
+        const { authorized_user: _hidden, ...rest } = info;
+        return rest;
+      },
+    };
     if (this.ring.length < this.max) this.ring.push(row);
     else this.ring[this.next] = row;
     this.next = (this.next + 1) % this.max;

@@ -55,29 +55,42 @@ export interface Connz {
   connections: ConnInfo[];
 }
 
-/** A connection as connz lists it, with the numbers its sorts need. */
+/**
+ * A connection as connz sorts it. The ConnInfo (dates, subscription lists) is
+ * only built for the rows on the requested page, so a page of 10 out of 100k
+ * connections does not format 100k.
+ */
 export interface ConnRow {
-  info: ConnInfo;
+  cid: number;
   startMs: number;
   lastMs: number;
   rttMs: number;
+  subscriptions: number;
+  pendingBytes: number;
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
   /** Closed connections only. */
   stopMs?: number;
   reason?: string;
+  render(subs: SubsDetail, withAuth: boolean): ConnInfo;
 }
+
+export type SubsDetail = 'none' | 'list' | 'detail';
 
 type SortKey = (r: ConnRow, now: number) => number;
 
 /** nats-server's sort options: cid and start ascending, the rest largest first. */
 const SORTS: Record<string, { key: SortKey; ascending: boolean; closedOnly?: boolean }> = {
-  cid: { key: (r) => r.info.cid, ascending: true },
+  cid: { key: (r) => r.cid, ascending: true },
   start: { key: (r) => r.startMs, ascending: true },
-  subs: { key: (r) => r.info.subscriptions, ascending: false },
-  pending: { key: (r) => r.info.pending_bytes, ascending: false },
-  msgs_to: { key: (r) => r.info.out_msgs, ascending: false },
-  msgs_from: { key: (r) => r.info.in_msgs, ascending: false },
-  bytes_to: { key: (r) => r.info.out_bytes, ascending: false },
-  bytes_from: { key: (r) => r.info.in_bytes, ascending: false },
+  subs: { key: (r) => r.subscriptions, ascending: false },
+  pending: { key: (r) => r.pendingBytes, ascending: false },
+  msgs_to: { key: (r) => r.outMsgs, ascending: false },
+  msgs_from: { key: (r) => r.inMsgs, ascending: false },
+  bytes_to: { key: (r) => r.outBytes, ascending: false },
+  bytes_from: { key: (r) => r.inBytes, ascending: false },
   last: { key: (r) => r.lastMs, ascending: false },
   idle: { key: (r, now) => (r.stopMs ?? now) - r.lastMs, ascending: false },
   uptime: { key: (r, now) => (r.stopMs ?? now) - r.startMs, ascending: false },
@@ -94,11 +107,25 @@ export function nonNegativeInt(query: URLSearchParams, name: string, fallback: n
   return value;
 }
 
-export function connRow(client: NatsClient, now: number, subs: 'none' | 'list' | 'detail', withAuth: boolean): ConnRow {
-  return { info: connInfo(client, now, subs, withAuth), startMs: client.startedAt.getTime(), lastMs: client.lastActivity, rttMs: client.rttMs };
+/** The sort fields of an open connection, read now; its ConnInfo is built on render. */
+export function connRow(client: NatsClient, now: number): ConnRow {
+  const { stats } = client;
+  return {
+    cid: client.id,
+    startMs: client.startedAt.getTime(),
+    lastMs: client.lastActivity,
+    rttMs: client.rttMs,
+    subscriptions: client.subscriptions.size,
+    pendingBytes: client.pendingBytes,
+    inMsgs: stats.inMsgs,
+    outMsgs: stats.outMsgs,
+    inBytes: stats.inBytes,
+    outBytes: stats.outBytes,
+    render: (subs, withAuth) => connInfo(client, now, subs, withAuth),
+  };
 }
 
-export function connInfo(client: NatsClient, now: number, subs: 'none' | 'list' | 'detail', withAuth: boolean): ConnInfo {
+export function connInfo(client: NatsClient, now: number, subs: SubsDetail, withAuth: boolean): ConnInfo {
   const o = client.options;
   const info: ConnInfo = {
     cid: client.id,
@@ -153,23 +180,17 @@ export function buildConnz(ctx: MonitorContext, query: URLSearchParams): Connz {
   const now = Date.now();
 
   let rows: ConnRow[] = [];
-  if (state !== 'closed') for (const c of ctx.server.clients.values()) rows.push(connRow(c, now, subs, withAuth));
-  if (state !== 'open' && ctx.closed !== undefined) {
-    for (const r of ctx.closed.rows()) {
-      const info = { ...r.info };
-      if (!withAuth) delete info.authorized_user;
-      rows.push({ ...r, info });
-    }
-  }
+  if (state !== 'closed') for (const c of ctx.server.clients.values()) rows.push(connRow(c, now));
+  if (state !== 'open' && ctx.closed !== undefined) rows.push(...ctx.closed.rows());
   const cidParam = query.get('cid');
   if (cidParam !== null && cidParam !== '') {
     const cid = nonNegativeInt(query, 'cid', 0);
-    rows = rows.filter((r) => r.info.cid === cid);
+    rows = rows.filter((r) => r.cid === cid);
     limit = 1;
   }
   const sign = sort.ascending ? 1 : -1;
   const byReason = (a: ConnRow, b: ConnRow): number => (sortName === 'reason' ? (a.reason ?? '').localeCompare(b.reason ?? '') : 0);
-  rows.sort((a, b) => byReason(a, b) || sign * (sort.key(a, now) - sort.key(b, now)) || a.info.cid - b.info.cid);
+  rows.sort((a, b) => byReason(a, b) || sign * (sort.key(a, now) - sort.key(b, now)) || a.cid - b.cid);
   const page = rows.slice(offset, offset + limit);
   return {
     server_id: ctx.server.serverId,
@@ -178,7 +199,7 @@ export function buildConnz(ctx: MonitorContext, query: URLSearchParams): Connz {
     total: rows.length,
     offset,
     limit,
-    connections: page.map((r) => r.info),
+    connections: page.map((r) => r.render(subs, withAuth)),
   };
 }
 
