@@ -494,6 +494,36 @@ describe('file stream store', () => {
     await st.close();
   });
 
+  it('file store - a segment sealed after a restart keeps its header flags; one left last by a crash while rotating is scanned', async () => {
+    const dir = tempDir();
+    const withHeader = (i: number): boolean => i === 1 || i % 10 === 0;
+    const append = (st: FileStreamStore, i: number): number => st.append('d', withHeader(i) ? hdr('Nats-Msg-Id', `id-${i}`) : null, Buffer.alloc(30, i));
+    let st = open(dir, { segmentBytes: 1024 });
+    append(st, 1);
+    await st.close();
+    // Reopened from its clean-close index, then sealed by the appends that follow.
+    st = open(dir, { segmentBytes: 1024 });
+    assert.equal(st.recovery.indexed, 1);
+    for (let i = 2; i <= 60; i++) append(st, i);
+    st.commit();
+    // kill -9 after a rotation indexed the sealed segment but before the next one existed.
+    const segs = segmentFiles(dir);
+    assert.ok(segs.length > 3, `segments: ${segs.length}`);
+    fs.rmSync(join(dir, segs[segs.length - 1]));
+    st = open(dir, { segmentBytes: 1024 });
+    // The sealed index records no checksum of its segment, so now that it is last it is scanned.
+    assert.equal(st.recovery.indexed, segs.length - 2);
+    const lastSeq = st.state().lastSeq;
+    assert.equal(st.get(lastSeq)?.data[0], lastSeq);
+    await st.close();
+    const seen: number[] = [];
+    st = open(dir, { segmentBytes: 1024, recoverHeadersSince: 0, onRecover: (seq, _t, h) => {
+      if (h !== null) seen.push(seq);
+    } });
+    assert.deepEqual(seen, [...Array(lastSeq).keys()].map((i) => i + 1).filter(withHeader));
+    await st.close();
+  });
+
   it('file store - mostly dead segments are compacted, so a KV-style stream stays small on disk', async () => {
     const dir = tempDir();
     const diskBytes = (): number => fs.readdirSync(dir).filter((n) => n.endsWith('.seg')).reduce((n, f) => n + fs.statSync(join(dir, f)).size, 0);

@@ -17,6 +17,12 @@ export interface Segment {
   dirty: boolean;
   /** Tombstone ranges written into this segment (kept in its index when sealed). */
   tombstones: number[];
+  /**
+   * Ascending sequences of this segment's messages with a header block, kept
+   * until it is sealed: its index records them, and reading the flag back from
+   * every record would mean reading the whole segment again.
+   */
+  headerSeqs: number[];
 }
 
 /** Tombstones stored in seg for sequences of older segments (clipped to them). */

@@ -5,7 +5,7 @@
 //
 //   0  u32 magic 'SBX3'   4 u32 entry count N   8 u32 subject count S
 //  12  u32 range count R  16 f64 segment size covered   24 f64 newest time
-//  32  u32 crc32 of the whole segment file   36 u32 zero
+//  32  u32 crc32 of the whole segment file   36 u32 flags: bit 0 = no crc32 recorded
 //  40  subjects: S x (u16 length, UTF-8 bytes), zero-padded to a multiple of 8
 //      columns:  f64 seq[N], f64 time[N], u32 offset[N], u32 size[N],
 //                u32 subject index[N], u8 has-header[N], padding to 8, f64 ranges[2R]
@@ -17,6 +17,8 @@ import { crc32 } from './segment-codec.ts';
 
 const MAGIC = 0x33584253; // 'SBX3'
 const HEAD = 40;
+/** Flag: the crc32 field is not set (indexes written before this flag existed always have one). */
+const NO_CRC = 1;
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
@@ -37,8 +39,13 @@ export interface SegmentIndexEntry {
 export interface SegmentIndex {
   /** Bytes of the segment the index describes; must equal the file size to be used. */
   segmentSize: number;
-  /** crc32 of those bytes: lets the active segment's index be trusted after a check cheaper than a scan. */
-  segmentCrc: number;
+  /**
+   * crc32 of those bytes: lets the active segment's index be trusted after a
+   * check cheaper than a scan. null when not recorded: a segment indexed as it
+   * is sealed skips reading itself back, since only the last segment is checked
+   * (if a crash while rotating leaves it last after all, it is scanned).
+   */
+  segmentCrc: number | null;
   newestTime: number;
   subjects: string[];
   /** Parallel arrays, one element per live message at sealing time. */
@@ -53,7 +60,7 @@ export interface SegmentIndex {
   ranges: number[];
 }
 
-export function encodeSegmentIndex(segmentSize: number, segmentCrc: number, entries: SegmentIndexEntry[], ranges: number[]): Buffer {
+export function encodeSegmentIndex(segmentSize: number, segmentCrc: number | null, entries: SegmentIndexEntry[], ranges: number[]): Buffer {
   const ids = new Map<string, number>();
   const names: Buffer[] = [];
   for (const e of entries) {
@@ -89,7 +96,8 @@ export function encodeSegmentIndex(segmentSize: number, segmentCrc: number, entr
   buf.writeUInt32LE(r, 12);
   buf.writeDoubleLE(segmentSize, 16);
   buf.writeDoubleLE(entries.reduce((t, e) => Math.max(t, e.time), 0), 24);
-  buf.writeUInt32LE(segmentCrc, 32);
+  buf.writeUInt32LE(segmentCrc ?? 0, 32);
+  buf.writeUInt32LE(segmentCrc === null ? NO_CRC : 0, 36);
   let off = HEAD;
   for (const name of names) {
     buf.writeUInt16LE(name.length, off);
@@ -126,7 +134,7 @@ export function decodeSegmentIndex(buf: Buffer): SegmentIndex | null {
   for (let i = 0; i < n; i++) if (subjectIds[i] >= s) return null;
   return {
     segmentSize: buf.readDoubleLE(16),
-    segmentCrc: buf.readUInt32LE(32),
+    segmentCrc: (buf.readUInt32LE(36) & NO_CRC) !== 0 ? null : buf.readUInt32LE(32),
     newestTime: buf.readDoubleLE(24),
     subjects,
     seqs: new Float64Array(cols, 0, n),
