@@ -14,6 +14,7 @@ import { MqttClient, type WillMessage } from './mqtt-client.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
+import { OrphanedSessions } from './orphaned-sessions.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
@@ -36,8 +37,6 @@ export interface MqttGatewayStats extends SessionStats {
 const HANDOVER_ATTEMPTS = 5;
 /** How long a gateway still answers handovers for a session it let go. */
 const HANDOVER_LINGER_MS = 3000;
-/** How often a gateway looks for expired sessions that no gateway holds. */
-const EXPIRY_SWEEP_MS = 60_000;
 /** How long stop() waits for the connections it closed to report their close. */
 const STOP_CLOSE_WAIT_MS = 2_000;
 /** How long a QoS 1/2 publish to a stream subject waits for the stream's PubAck. */
@@ -71,6 +70,8 @@ export class MqttGatewayCore {
   /** Sessions being released to the store (their final record is being saved), by client id. */
   private readonly releasing = new Map<string, Promise<void>>();
   private expirySweep: NodeJS.Timeout | null = null;
+  private sweeping = false;
+  private readonly orphans: OrphanedSessions;
   /** Set while stop() waits for the last connection to close. */
   private noClientsLeft: (() => void) | null = null;
 
@@ -89,6 +90,12 @@ export class MqttGatewayCore {
     this.sessionHooks = { changed: (s, soon) => persistence.changed(s, soon), sawLogged: (seq) => persistence.sawLogged(seq) };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
     this.streams = new StreamPublisher(this.broker, STREAM_PUBLISH_TIMEOUT_MS, (...parts) => this.log(...parts));
+    this.orphans = new OrphanedSessions((clientId) => (this.holds(clientId) ? Promise.resolve(true) : this.handover.held(clientId)));
+  }
+
+  /** This gateway serves the session, or is saving it as it lets it go. */
+  private holds(clientId: string): boolean {
+    return this.sessions.has(clientId) || this.releasing.has(clientId);
   }
 
   log(...parts: unknown[]): void {
@@ -110,7 +117,7 @@ export class MqttGatewayCore {
     await this.streams.start();
     await this.persistence.open();
     if (this.persistence.logging) {
-      this.expirySweep = setInterval(() => this.sweepExpired(), EXPIRY_SWEEP_MS);
+      this.expirySweep = setInterval(() => void this.sweepExpired(), this.options.expirySweepMs);
       this.expirySweep.unref();
       return;
     }
@@ -119,11 +126,24 @@ export class MqttGatewayCore {
     }
   }
 
-  /** Detached sessions no gateway holds end when their expiry passes; any gateway may delete them. */
-  private sweepExpired(): void {
-    for (const clientId of this.persistence.expired(Date.now())) {
-      if (this.sessions.has(clientId) || this.releasing.has(clientId)) continue;
-      void this.sessionStore.delete(clientId).catch((e: unknown) => this.log('session store delete failed:', e));
+  /**
+   * Sessions no gateway holds end when their expiry passes; any gateway may
+   * delete them: detached ones, and ones whose gateway died (OrphanedSessions).
+   */
+  private async sweepExpired(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const now = Date.now();
+      const expired = [...this.persistence.expired(now), ...(await this.orphans.expired(this.persistence.attached(), now))];
+      for (const clientId of expired) {
+        if (this.holds(clientId)) continue;
+        await this.sessionStore.delete(clientId).catch((e: unknown) => this.log('session store delete failed:', e));
+      }
+    } catch (e) {
+      this.log('session expiry sweep failed:', e);
+    } finally {
+      this.sweeping = false;
     }
   }
 

@@ -48,6 +48,12 @@ export interface MqttGatewayOptions {
   sendReasonStrings?: boolean;
   /** A detached persistent session that queued messages is saved this long after the first one. */
   sessionSaveDelayMs?: number;
+  /**
+   * How often the gateway looks for stored sessions whose expiry has passed
+   * while no gateway holds them (default 60 s): detached ones, and ones whose
+   * gateway died with the client connected.
+   */
+  expirySweepMs?: number;
   log?: (line: string) => void;
 }
 
@@ -73,6 +79,7 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     sendReasonStrings: options.sendReasonStrings ?? true,
     persistence: options.persistence ?? 'memory',
     sessionSaveDelayMs: options.sessionSaveDelayMs ?? 50,
+    expirySweepMs: options.expirySweepMs ?? 60_000,
     jetStreamStorage: options.jetStreamStorage ?? 'file',
   };
 }

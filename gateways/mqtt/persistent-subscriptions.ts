@@ -33,6 +33,14 @@ interface SessionEntry {
   readonly entries: IndexEntry[];
   /** ms since epoch when the detached session expires; Infinity while connected or never. */
   readonly expiresAt: number;
+  /** Saved while connected with a finite expiry: how long it outlives the connection (ms); else null. */
+  readonly attachedExpiryMs: number | null;
+}
+
+/** A session stored as connected, which expires once it has been without a gateway for `expiryMs`. */
+export interface AttachedSession {
+  readonly clientId: string;
+  readonly expiryMs: number;
 }
 
 interface Capture {
@@ -80,13 +88,21 @@ export class PersistentSubscriptions {
         entries.push(e);
       }
     }
-    this.sessions.set(clientId, { entries, expiresAt: sessionExpiresAt(record) });
+    const attachedExpiryMs = record.disconnectedAt === null && record.expiryInterval < NEVER_EXPIRES ? record.expiryInterval * 1000 : null;
+    this.sessions.set(clientId, { entries, expiresAt: sessionExpiresAt(record), attachedExpiryMs });
   }
 
   /** Client ids of detached sessions whose expiry has passed (the caller deletes their records). */
   expired(now: number): string[] {
     const out: string[] = [];
     for (const [clientId, s] of this.sessions) if (s.expiresAt <= now) out.push(clientId);
+    return out;
+  }
+
+  /** Sessions stored as connected (held by some gateway, or by one that died) that can expire. */
+  attached(): AttachedSession[] {
+    const out: AttachedSession[] = [];
+    for (const [clientId, s] of this.sessions) if (s.attachedExpiryMs !== null) out.push({ clientId, expiryMs: s.attachedExpiryMs });
     return out;
   }
 

@@ -7,7 +7,9 @@
 // the record. "No responders" means nobody holds it. So exactly one gateway
 // holds (and subscribes for) a session at a time. A gateway that let a session
 // go keeps listening while it delays a will for it, so that a reconnect on
-// another gateway cancels the will [MQTT-3.1.3-9].
+// another gateway cancels the will [MQTT-3.1.3-9]. A probe request (`held`)
+// is answered without letting the session go: the expiry sweep asks it to tell
+// a session whose gateway died from one that is still served.
 
 import { createHash } from 'node:crypto';
 import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
@@ -22,6 +24,8 @@ export function handoverSubject(clientId: string): string {
 const empty = new Uint8Array(0);
 /** The request body when the new connection starts clean (the holder then sends a delayed will at once). */
 const CLEAN_START = new Uint8Array([0x31]);
+/** The request body of a probe: is anyone holding this session? */
+const PROBE = new Uint8Array([0x3f]);
 
 export class SessionHandover {
   private readonly listeners = new Map<string, BrokerSubscription>();
@@ -42,6 +46,10 @@ export class SessionHandover {
     if (!this.enabled() || this.listeners.has(clientId)) return;
     const subject = handoverSubject(clientId);
     const sub = await this.broker.subscribe(subject, (m) => {
+      if (m.data[0] === PROBE[0]) {
+        if (m.reply !== null) void this.broker.publish(m.reply, empty);
+        return;
+      }
       void this.release(clientId, m.data[0] === CLEAN_START[0]).then(
         () => (m.reply === null ? undefined : this.broker.publish(m.reply, empty)),
         () => (m.reply === null ? undefined : this.broker.publish(m.reply, empty)),
@@ -70,6 +78,22 @@ export class SessionHandover {
     } catch (error) {
       if (error instanceof NoRespondersError) return 'nobody';
       if (error instanceof RequestTimeoutError) return 'timeout';
+      throw error;
+    }
+  }
+
+  /**
+   * Whether some gateway (this one included) holds `clientId`. A probe that
+   * gets no answer in time counts as held: a session is never dropped on doubt.
+   */
+  async held(clientId: string): Promise<boolean> {
+    if (this.listeners.has(clientId)) return true;
+    try {
+      await this.broker.request(handoverSubject(clientId), PROBE, { timeoutMs: this.timeoutMs });
+      return true;
+    } catch (error) {
+      if (error instanceof NoRespondersError) return false;
+      if (error instanceof RequestTimeoutError) return true;
       throw error;
     }
   }

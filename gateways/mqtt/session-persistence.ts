@@ -18,7 +18,7 @@
 
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
 import { fromBrokerMessage, MqttHeader, withHeader, type BrokerPublish, type MqttMessage } from './message.ts';
-import { PersistentSubscriptions } from './persistent-subscriptions.ts';
+import { PersistentSubscriptions, type AttachedSession } from './persistent-subscriptions.ts';
 import type { Session } from './session.ts';
 import type { MqttSessionStore, OutboundRecord, SessionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter, startsWithWildcard } from './topic-mapping.ts';
@@ -147,6 +147,11 @@ export class SessionPersistence {
   /** Delete the records of detached sessions whose expiry has passed (no gateway holds them). */
   expired(now: number): string[] {
     return this.index?.expired(now) ?? [];
+  }
+
+  /** Sessions stored as connected with a finite expiry (see OrphanedSessions). */
+  attached(): AttachedSession[] {
+    return this.index?.attached() ?? [];
   }
 
   private recordOf(session: Session): SessionRecord {

@@ -1,6 +1,6 @@
 // Switchboard core + JetStream + the MQTT gateway (persistence in JetStream) in
 // its own process, for kill -9 tests.
-// Usage: node --import tsx test/helpers/mqtt-server-main.ts --mqtt-port N --store-dir DIR [--persistence memory] [--save-delay-ms N]
+// Usage: node --import tsx test/helpers/mqtt-server-main.ts --mqtt-port N --store-dir DIR [--persistence memory] [--save-delay-ms N] [--expiry-sweep-ms N]
 
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
@@ -30,6 +30,7 @@ const gateway = createMqttGateway({
   port: Number(arg('--mqtt-port') ?? '0'),
   persistence: arg('--persistence') === 'memory' ? 'memory' : 'jetstream',
   sessionSaveDelayMs: Number(arg('--save-delay-ms') ?? '50'),
+  expirySweepMs: Number(arg('--expiry-sweep-ms') ?? '60000'),
 });
 await gateway.start();
 // Benchmarks ask for the live heap (after a full GC, with --expose-gc) with SIGUSR2.

@@ -1,0 +1,99 @@
+// A persistent MQTT 5 session whose gateway is killed while its client is
+// connected: the stored record still says "connected", since nobody saved the
+// disconnect. It must still expire its Session Expiry Interval after the
+// connection ended (MQTT 5 §3.1.2.11.2), counted from when the restarted
+// gateway's sweep finds that nobody holds it; and a session that is held, or
+// whose client comes back in time, must not be dropped. Real child processes,
+// SIGKILL, and mqtt.js reading Session Present from the CONNACK.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import { tempStoreDir } from '../helpers/jetstream.ts';
+import { sleep } from '../helpers/mqtt.ts';
+import { freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
+
+const SWEEP_MS = 300;
+
+async function startProcess(storeDir: string, port: number): Promise<ChildProcess> {
+  const args = ['--mqtt-port', String(port), '--store-dir', storeDir, '--expiry-sweep-ms', String(SWEEP_MS)];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/mqtt-server-main.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(child, 'MQTT ready');
+  return child;
+}
+
+/** Connect a v5 persistent session; resolves with the client and the CONNACK's Session Present. */
+function connectSession(port: number, clientId: string, expirySeconds: number): Promise<{ client: MqttClient; sessionPresent: boolean }> {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    protocolVersion: 5,
+    clientId,
+    clean: false,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    properties: { sessionExpiryInterval: expirySeconds },
+  });
+  client.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    client.once('connect', (connack) => resolve({ client, sessionPresent: connack.sessionPresent }));
+    client.once('close', () => reject(new Error(`${clientId}: closed before CONNACK`)));
+  });
+}
+
+describe('durability - mqtt session expiry after its gateway was killed', () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  /**
+   * A session connected (and subscribed) for `connectedMs`, then the gateway is
+   * killed with SIGKILL and restarted on the same store; after `waitMs` the
+   * client connects again. Everything is stopped before the caller asserts.
+   */
+  async function acrossKill(clientId: string, expirySeconds: number, connectedMs: number, waitMs: number): Promise<{ sessionPresent: boolean }> {
+    const dir = tempStoreDir(`mqtt-orphan-${clientId}-`);
+    dirs.push(dir);
+    const port = await freePort();
+    let proc = await startProcess(dir, port);
+    let client: MqttClient | null = null;
+    try {
+      const first = await connectSession(port, clientId, expirySeconds);
+      client = first.client;
+      assert.equal(first.sessionPresent, false, 'a new session');
+      await client.subscribeAsync('orphan/#', { qos: 1 });
+      await sleep(connectedMs);
+      await stopChild(proc, 'SIGKILL');
+      client.end(true);
+      client = null;
+      proc = await startProcess(dir, port);
+      await sleep(waitMs);
+      const second = await connectSession(port, clientId, expirySeconds);
+      client = second.client;
+      return { sessionPresent: second.sessionPresent };
+    } finally {
+      client?.end(true);
+      await stopChild(proc);
+    }
+  }
+
+  it('mqtt orphan - a session held across several sweeps, then back soon after the kill, is still there', async () => {
+    // Sweeps run while the session is held (4 s expiry, 5 s connected): a held
+    // session is never counted as orphaned. After the kill the client is back
+    // well within its 4 s.
+    const { sessionPresent } = await acrossKill('orphan-kept', 4, 5_000, 0);
+    assert.equal(sessionPresent, true, 'the session survived the sweeps and the kill');
+  });
+
+  it('mqtt orphan - a session nobody holds after the kill expires its interval later', async () => {
+    // 1 s expiry; the restarted gateway's first sweep finds it held by nobody
+    // (within SWEEP_MS), and a sweep past that plus 1 s deletes it. 4 s leaves
+    // room for a slow machine.
+    const { sessionPresent } = await acrossKill('orphan-expired', 1, 200, 4_000);
+    assert.equal(sessionPresent, false, 'the session expired although no disconnect was ever saved');
+  });
+});
