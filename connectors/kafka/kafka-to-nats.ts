@@ -45,6 +45,10 @@ export class KafkaToNatsMapping {
   private readonly abort = new AbortController();
   private consumer: Consumer | null = null;
   private supervisor: Promise<void> | null = null;
+  /** Bumped on every group join: a position() call begun before the latest join gives way to it. */
+  private joins = 0;
+  /** The position() call of the latest join, awaited by stop(). */
+  private positioning: Promise<void> = Promise.resolve();
 
   constructor(readonly config: KafkaToNatsConfig, private readonly deps: KafkaToNatsDeps) {
     this.metrics = new MappingMetrics(config.name, 'kafka-to-nats');
@@ -61,6 +65,7 @@ export class KafkaToNatsMapping {
     this.abort.abort();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.supervisor;
+    await this.positioning;
     this.metrics.state = 'stopped';
   }
 
@@ -88,8 +93,9 @@ export class KafkaToNatsMapping {
       });
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         this.metrics.state = 'running';
-        backoff.reset();
-        this.position(consumer, event.payload.memberAssignment).catch(failPositioning);
+        // The backoff starts over only once the join's partitions are placed: a
+        // consumer that keeps failing there must not retry every 200 ms.
+        this.positioning = this.position(consumer, event.payload.memberAssignment, ++this.joins).then(() => backoff.reset(), failPositioning);
       });
       try {
         await consumer.connect();
@@ -115,8 +121,10 @@ export class KafkaToNatsMapping {
    * start: earliest/latest move each partition once, on its first assignment to
    * this bridge. The partitions wait paused while their log bounds are looked
    * up; the position is then committed, so a consumer restart resumes there.
+   * A rebalance meanwhile (a newer join, or the commit refused for it) leaves
+   * them to the next join's call, which pauses, places and resumes them again.
    */
-  private async position(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
+  private async position(consumer: Consumer, assignment: Record<string, number[]>, join: number): Promise<void> {
     const start = this.config.start ?? 'committed';
     if (start === 'committed') return;
     const pending = Object.entries(assignment)
@@ -124,23 +132,36 @@ export class KafkaToNatsMapping {
       .filter(({ partitions }) => partitions.length > 0);
     if (pending.length === 0) return;
     consumer.pause(pending);
+    const targets = await this.startOffsets(pending, start);
+    if (join !== this.joins || this.abort.signal.aborted) return;
+    for (const target of targets) consumer.seek(target);
+    try {
+      await consumer.commitOffsets(targets);
+    } catch (error) {
+      if (join !== this.joins || isRebalance(error)) return;
+      throw error;
+    }
+    // Placed and committed: even if a newer join came meanwhile, these may fetch
+    // (that join's call skips them now, so nobody else would resume them).
+    for (const { topic, partition } of targets) this.positioned.add(`${topic}/${partition}`);
+    consumer.resume(pending);
+  }
+
+  /** Each partition's first (earliest) or next (latest) offset, read with a short-lived admin client. */
+  private async startOffsets(pending: Array<{ topic: string; partitions: number[] }>, start: 'earliest' | 'latest'): Promise<TopicPartitionOffset[]> {
     const admin = this.deps.kafka.admin();
     await admin.connect();
     try {
       const targets: TopicPartitionOffset[] = [];
       for (const { topic, partitions } of pending) {
-        const bounds = await admin.fetchTopicOffsets(topic);
-        for (const { partition, low, high } of bounds) {
+        for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
           if (partitions.includes(partition)) targets.push({ topic, partition, offset: start === 'earliest' ? low : high });
         }
       }
-      for (const target of targets) consumer.seek(target);
-      await consumer.commitOffsets(targets);
-      for (const { topic, partition } of targets) this.positioned.add(`${topic}/${partition}`);
+      return targets;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    consumer.resume(pending);
   }
 
   private record(topic: string, partition: number, offset: string, highWatermark: string): void {
@@ -246,6 +267,12 @@ export class KafkaToNatsMapping {
     }
     return false;
   }
+}
+
+/** A commit refused because the group is rebalancing or moved to a newer generation: a new join follows. */
+function isRebalance(error: unknown): boolean {
+  const type = (error as { type?: unknown }).type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID';
 }
 
 /** The commit for a partition whose records up to `offset` are done: Kafka stores the next offset to read. */
