@@ -5,9 +5,10 @@
 //
 // Batching: everything that arrives in one event-loop turn is appended to the
 // stores at once; at the end of the turn each touched store commits with one
-// write, and only then are that turn's PubAcks and API answers published. So
-// an acknowledged message has always reached the OS (or the disk, with sync:
-// always) before its PubAck leaves.
+// write (on the thread pool, while the loop parses the next publishes), and
+// only when those writes are done are that turn's PubAcks and API answers
+// published, turns in order. So an acknowledged message has always reached
+// the OS (or the disk, with sync: always) before its PubAck leaves.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +66,14 @@ interface Outgoing {
   /** When set: replace the payload with a store error if this store fails to commit. */
   store: StreamStore | null;
   stream: string;
+}
+
+/** One turn's answers, held until the writes of the stores it touched are done. */
+interface Turn {
+  out: Outgoing[];
+  /** Commits not done yet. */
+  waiting: number;
+  failed: Map<StreamStore, Error> | null;
 }
 
 const META_FILE = 'meta.json';
@@ -128,6 +137,8 @@ export class JetStreamEngine implements Subscriber {
   readonly consumers: ConsumerManager;
   private apiSub: Subscription | null = null;
   private outbox: Outgoing[] = [];
+  /** Turns whose answers wait for their writes, oldest first. */
+  private readonly turns: Turn[] = [];
   private readonly acks = new AckEncoder();
   private readonly dirty = new Set<StreamStore>();
   private scheduled = false;
@@ -429,30 +440,39 @@ export class JetStreamEngine implements Subscriber {
     setImmediate(() => this.flushTurn());
   }
 
-  /** End of turn: commit touched stores, then send this turn's acks and answers. */
+  /** End of turn: commit touched stores; this turn's acks and answers go out once that is done. */
   private flushTurn(): void {
     this.scheduled = false;
-    let failed: Map<StreamStore, unknown> | null = null;
+    // One extra count until every store has been asked: a store may call back at once.
+    const turn: Turn = { out: this.outbox, waiting: 1, failed: null };
+    this.outbox = [];
+    this.turns.push(turn);
+    const settled = (store: StreamStore | null, err: Error | null): void => {
+      if (err !== null && store !== null) (turn.failed ??= new Map()).set(store, err);
+      if (--turn.waiting === 0) this.sendTurns();
+    };
     for (const store of this.dirty) {
-      try {
-        store.commit();
-      } catch (err) {
-        failed ??= new Map();
-        failed.set(store, err);
-      }
+      turn.waiting++;
+      store.commit((err) => settled(store, err));
     }
     this.dirty.clear();
-    const out = this.outbox;
-    this.outbox = [];
-    for (const m of out) {
-      let payload = m.payload;
-      const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;
-      if (err !== undefined) {
-        const error = JsApiError.of(JsError.StreamStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
-        payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: m.stream, seq: 0 }));
+    settled(null, null);
+  }
+
+  /** Publish the answers of finished turns, oldest first: a turn never overtakes an earlier one. */
+  private sendTurns(): void {
+    while (this.turns.length > 0 && this.turns[0].waiting === 0) {
+      const { out, failed } = this.turns.shift() as Turn;
+      for (const m of out) {
+        let payload = m.payload;
+        const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;
+        if (err !== undefined) {
+          const error = JsApiError.of(JsError.StreamStoreFailed, err.message, { cause: err });
+          payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: m.stream, seq: 0 }));
+        }
+        if (m.header === null) this.router.publish(m.subject, null, -1, payload, this);
+        else this.router.publish(m.subject, null, m.header.length, Buffer.concat([m.header, payload]), this);
       }
-      if (m.header === null) this.router.publish(m.subject, null, -1, payload, this);
-      else this.router.publish(m.subject, null, m.header.length, Buffer.concat([m.header, payload]), this);
     }
   }
 }

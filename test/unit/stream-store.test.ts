@@ -563,9 +563,9 @@ describe('file stream store', () => {
     st.commit();
     fill(st, ['b', 'c']);
     const realWritev = nodeFs.writevSync;
-    nodeFs.writevSync = ((fd: number, buffers: readonly NodeJS.ArrayBufferView[]) => {
+    nodeFs.writevSync = ((fd: number, buffers: readonly NodeJS.ArrayBufferView[], position?: number) => {
       // Write a few bytes, then fail the way a full disk does.
-      realWritev(fd, [Buffer.from((buffers[0] as Buffer).subarray(0, 10))]);
+      realWritev(fd, [Buffer.from((buffers[0] as Buffer).subarray(0, 10))], position);
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     }) as unknown as typeof nodeFs.writevSync;
     syncBuiltinESMExports();

@@ -38,7 +38,7 @@ export abstract class BaseStreamStore implements StreamStore {
   protected abstract dropMessage(seq: number, slot: number): void;
   /** Called after a purge left the store empty with lastSeq as given. */
   protected abstract afterReset(lastSeq: number): void;
-  abstract commit(): void;
+  abstract commit(done?: (err: Error | null) => void): void;
   abstract flush(): Promise<void>;
   protected abstract closeResources(): Promise<void>;
   abstract destroy(): Promise<void>;

@@ -5,17 +5,22 @@
 // live message, so tombstones never outlive what they delete.
 //
 // Durability: append() only buffers; commit() writes everything buffered with
-// one write per turn, which puts it in the OS page cache, so kill -9 loses
-// nothing committed. With sync: 'always' commit() also fsyncs (power loss).
+// one write, which puts it in the OS page cache, so kill -9 loses nothing
+// committed. The engine commits once per turn through the thread pool
+// (segment-writer.ts) and sends PubAcks when the write is done; reads of
+// records not written yet come from memory or force the write first. With
+// sync: 'always' each write is also fsynced (power loss).
 // Start-up replays the segments into the index; a torn or corrupt record ends
 // its segment, which is truncated there and never served.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
+import { RecordCache } from './record-cache.ts';
 import { compactSegment, crc32, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
-import { indexPath, olderRanges, SEGMENT_SUFFIX, writeAll, type Segment } from './segment-files.ts';
+import { indexPath, olderRanges, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, type Segment } from './segment-files.ts';
 import { decodeSegmentIndex, encodeSegmentIndex, type SegmentIndexEntry } from './segment-index.ts';
+import { SegmentWriter, type WriteDone } from './segment-writer.ts';
 import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
 export const SyncPolicy = { Always: 'always', Os: 'os' } as const;
@@ -56,8 +61,6 @@ const WRITE_THRESHOLD = 4 * 1024 * 1024;
 /** Segments smaller than this are not worth compacting. */
 const COMPACT_MIN = 64 * 1024;
 const READ_AHEAD = 64 * 1024;
-const CACHE_SLOTS = 4096;
-const CACHE_MASK = CACHE_SLOTS - 1;
 
 
 export class FileStreamStore extends BaseStreamStore {
@@ -66,20 +69,14 @@ export class FileStreamStore extends BaseStreamStore {
   readonly recovery: RecoveryReport;
   private readonly sync: SyncPolicy;
   private readonly segmentBytes: number;
-  private readonly cacheBytes: number;
   private segments: Segment[] = [];
   private readonly pending = new WriteArena();
+  private readonly writer: SegmentWriter;
   private readonly compactable = new Set<Segment>();
   /** Segments rewritten so far (for tests and monitoring). */
   compactions = 0;
   private removed: number[] = [];
-  /** Records of recent appends by seq & CACHE_MASK; bounded by CACHE_SLOTS entries and cacheBytes. */
-  private readonly cache: Array<Buffer | undefined> = new Array(CACHE_SLOTS);
-  /** The sequence in each cache slot: a typed-array read, where the record's own copy costs a Buffer#readDoubleLE. */
-  private readonly cacheSeqs = new Float64Array(CACHE_SLOTS);
-  private cached = 0;
-  /** Eviction walks sequences upwards from here. */
-  private cacheLow = 0;
+  private readonly cache: RecordCache;
   private readonly rbuf = Buffer.allocUnsafe(READ_AHEAD);
   private rSeg = -1;
   private rStart = 0;
@@ -90,7 +87,8 @@ export class FileStreamStore extends BaseStreamStore {
     this.dir = options.dir;
     this.sync = options.sync ?? SyncPolicy.Os;
     this.segmentBytes = Math.min(options.segmentBytes ?? 16 * 1024 * 1024, 1 << 30);
-    this.cacheBytes = options.cacheBytes ?? 8 * 1024 * 1024;
+    this.cache = new RecordCache(options.cacheBytes ?? 8 * 1024 * 1024);
+    this.writer = new SegmentWriter(this.sync === SyncPolicy.Always);
     const started = performance.now();
     this.io('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
     const report = this.recover(options.firstSeq ?? 1, options.onRecover, options.recoverHeadersSince ?? 0);
@@ -105,7 +103,8 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   protected writeMessage(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): number {
-    if (this.pending.bytes >= WRITE_THRESHOLD) this.commit();
+    // A long turn starts writing before its end (no one waits on these bytes yet).
+    if (this.pending.bytes >= WRITE_THRESHOLD) this.queueWrite();
     const slen = subjectByteLength(subject);
     const len = messageRecordLength(slen, header, data);
     let active = this.activeSegment();
@@ -119,20 +118,20 @@ export class FileStreamStore extends BaseStreamStore {
     if (header !== null) active.headerSeqs.push(seq);
     active.live++;
     active.liveBytes += this.messageSize(subject, header, data);
-    this.cachePut(seq, rec);
+    this.cache.put(seq, rec);
     return loc;
   }
 
   protected readMessage(seq: number, slot: number): StoredMessage {
-    const hit = this.cache[seq & CACHE_MASK];
-    if (hit !== undefined && this.cacheSeqs[seq & CACHE_MASK] === seq) {
+    const hit = this.cache.get(seq);
+    if (hit !== undefined) {
       // Written records never change, so the message may point into the record itself.
       const rec = decodeRecord(hit, 0, hit.length, false, false) as NonNullable<ReturnType<typeof decodeRecord>>;
       return { seq, subject: this.subjectAt(slot), time: rec.time, header: rec.header, data: rec.data };
     }
     const seg = this.segmentOf(seq);
     const off = (this.index.loc as Uint32Array)[slot];
-    if (seg === this.activeSegment() && off >= seg.size) this.commit();
+    if (off >= this.writer.writtenTo(seg)) this.commit();
     const rec = this.readRecord(seg, off, false);
     if (rec === null || rec.type !== RecordType.Message || rec.seq !== seq) {
       throw new StoreIoError(seg.path, `read of sequence ${seq} at offset ${off}`);
@@ -151,7 +150,7 @@ export class FileStreamStore extends BaseStreamStore {
   protected dropMessage(seq: number, slot: number): void {
     this.segmentLost(this.segmentOf(seq), slot);
     this.removed.push(seq);
-    this.cacheDrop(seq);
+    this.cache.drop(seq);
   }
 
   /** A message of seg went away; a sealed segment under half live becomes a compaction candidate. */
@@ -168,39 +167,66 @@ export class FileStreamStore extends BaseStreamStore {
     this.dropDeadSegments();
   }
 
-  commit(): void {
-    if (this.closed) return;
-    if (this.removed.length > 0) {
-      const ranges = toRanges(this.removed);
-      this.pending.push(encodeDeleteRecord(ranges, nowMs()));
-      this.activeSegment().tombstones.push(...ranges);
-      this.removed = [];
+  /**
+   * Without `done`: write everything appended or removed now, synchronously
+   * (throws StoreIoError). With `done`: hand it to the thread pool and call
+   * done once it is written, or with the error (then the bytes are retried by
+   * the next commit).
+   */
+  commit(done?: WriteDone): void {
+    if (this.closed) {
+      done?.(null);
+      return;
     }
-    if (this.pending.bytes > 0) {
-      const active = this.activeSegment();
-      const total = this.pending.bytes;
-      const chunks = this.pending.take();
-      try {
-        this.io('write', active.path, () => {
-          writeAll(active.fd, chunks, total);
-          if (this.sync === SyncPolicy.Always) fs.fsyncSync(active.fd);
-        });
-      } catch (err) {
-        // Nothing of this batch counts as written (no PubAck goes out for it): cut
-        // any partial bytes and keep the batch for the next attempt.
-        try {
-          fs.ftruncateSync(active.fd, active.size);
-        } catch {
-          // The file may be unusable; recovery truncates a torn tail anyway.
-        }
-        this.pending.restore(chunks);
-        throw err;
-      }
-      active.size += total;
-      active.dirty = this.sync !== SyncPolicy.Always;
+    try {
+      this.logRemovals();
+      if (done === undefined) this.writeNow();
+      else this.queueWrite();
+      this.dropDeadSegments();
+      if (this.compactable.size > 0) this.compactCandidates();
+    } catch (err) {
+      if (done === undefined) throw err;
+      done(err instanceof Error ? err : new Error(String(err)));
+      return;
     }
-    this.dropDeadSegments();
-    if (this.compactable.size > 0) this.compactCandidates();
+    if (done !== undefined) this.writer.whenWritten(done);
+  }
+
+  /** Removals since the last commit become one tombstone record. */
+  private logRemovals(): void {
+    if (this.removed.length === 0) return;
+    const ranges = toRanges(this.removed);
+    this.pending.push(encodeDeleteRecord(ranges, nowMs()));
+    this.activeSegment().tombstones.push(...ranges);
+    this.removed = [];
+  }
+
+  private writeNow(): void {
+    const active = this.activeSegment();
+    const total = this.pending.bytes;
+    const chunks = this.pending.take();
+    try {
+      this.writer.writeSync(active, chunks, active.size);
+    } catch (err) {
+      // Nothing of this batch counts as written (no PubAck goes out for it): keep it for the next attempt.
+      this.pending.restore(chunks);
+      throw err;
+    }
+    this.committed(active, total);
+  }
+
+  private queueWrite(): void {
+    if (this.pending.bytes === 0) return;
+    const active = this.activeSegment();
+    const total = this.pending.bytes;
+    this.writer.queue(active, active.size, this.pending.take(), total);
+    this.committed(active, total);
+  }
+
+  private committed(active: Segment, bytes: number): void {
+    if (bytes === 0) return;
+    active.size += bytes;
+    active.dirty = this.sync !== SyncPolicy.Always;
   }
 
   /** Rewrite sealed segments that are mostly dead (KV-style updates leave a few live keys per segment). */
@@ -211,6 +237,11 @@ export class FileStreamStore extends BaseStreamStore {
       const at = this.segments.indexOf(seg);
       // Gone, the active one, or the oldest and empty (dropDeadSegments unlinks that).
       if (at < 0 || at === this.segments.length - 1 || (at === 0 && seg.live === 0)) continue;
+      // Its descriptor is about to be replaced: not while a (settled) write still runs on it.
+      if (this.writer.busyOn(seg)) {
+        this.compactable.add(seg);
+        continue;
+      }
       this.compact(seg, this.segments[at + 1].id);
     }
   }
@@ -241,7 +272,7 @@ export class FileStreamStore extends BaseStreamStore {
       }
       fs.renameSync(tmp, seg.path);
       fs.closeSync(seg.fd);
-      seg.fd = fs.openSync(seg.path, 'a+');
+      seg.fd = fs.openSync(seg.path, SEGMENT_OPEN_FLAGS);
     });
     this.syncDir(true);
     slots.forEach((slot, i) => (loc[slot] = rebuilt.offsets[i]));
@@ -264,10 +295,11 @@ export class FileStreamStore extends BaseStreamStore {
 
   protected async closeResources(): Promise<void> {
     await this.flush();
+    await this.writer.idle();
     this.indexActiveSegment();
     for (const seg of this.segments) fs.closeSync(seg.fd);
     this.segments = [];
-    this.cache.fill(undefined);
+    this.cache.clear();
   }
 
   async destroy(): Promise<void> {
@@ -445,7 +477,7 @@ export class FileStreamStore extends BaseStreamStore {
 
   private openSegment(id: number): Segment {
     const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
-    const fd = this.io('open', path, () => fs.openSync(path, 'a+'));
+    const fd = this.io('open', path, () => fs.openSync(path, SEGMENT_OPEN_FLAGS));
     return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, tombstones: [], headerSeqs: [] };
   }
 
@@ -481,7 +513,8 @@ export class FileStreamStore extends BaseStreamStore {
 
   /** Unlink the oldest segments while they hold nothing live (never the active one). */
   private dropDeadSegments(): void {
-    while (this.segments.length > 1 && this.segments[0].live === 0) {
+    // A segment with a write still running keeps its descriptor until the next commit.
+    while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0])) {
       const seg = this.segments.shift() as Segment;
       fs.closeSync(seg.fd);
       this.io('unlink', seg.path, () => fs.unlinkSync(seg.path));
@@ -496,7 +529,8 @@ export class FileStreamStore extends BaseStreamStore {
       const len = this.rbuf.readUInt32LE(rel);
       if (rel + len <= this.rLen) return decodeRecord(this.rbuf, rel, this.rLen, true, withSubject);
     }
-    const n = this.io('read', seg.path, () => fs.readSync(seg.fd, this.rbuf, 0, READ_AHEAD, off));
+    // Only bytes known to be written: a running write's range may be half there, and must not stay in rbuf.
+    const n = Math.max(0, Math.min(this.io('read', seg.path, () => fs.readSync(seg.fd, this.rbuf, 0, READ_AHEAD, off)), this.writer.writtenTo(seg) - off));
     this.rSeg = seg.id;
     this.rStart = off;
     this.rLen = n;
@@ -506,24 +540,6 @@ export class FileStreamStore extends BaseStreamStore {
     const big = Buffer.allocUnsafe(len);
     const got = this.io('read', seg.path, () => fs.readSync(seg.fd, big, 0, len, off));
     return decodeRecord(big, 0, got, true, withSubject);
-  }
-
-  private cachePut(seq: number, rec: Buffer): void {
-    this.cacheDrop(seq - CACHE_SLOTS);
-    this.cache[seq & CACHE_MASK] = rec;
-    this.cacheSeqs[seq & CACHE_MASK] = seq;
-    this.cached += rec.length;
-    if (this.cacheLow <= seq - CACHE_SLOTS) this.cacheLow = seq - CACHE_SLOTS + 1;
-    while (this.cached > this.cacheBytes && this.cacheLow < seq) this.cacheDrop(this.cacheLow++);
-  }
-
-  private cacheDrop(seq: number): void {
-    const slot = seq & CACHE_MASK;
-    const rec = this.cache[slot];
-    if (rec !== undefined && this.cacheSeqs[slot] === seq) {
-      this.cache[slot] = undefined;
-      this.cached -= rec.length;
-    }
   }
 
   private syncDir(force = false): void {

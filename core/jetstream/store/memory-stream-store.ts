@@ -43,7 +43,9 @@ export class MemoryStreamStore extends BaseStreamStore {
 
   protected afterReset(): void {}
 
-  commit(): void {}
+  commit(done?: (err: Error | null) => void): void {
+    done?.(null);
+  }
 
   async flush(): Promise<void> {}
 

@@ -38,15 +38,42 @@ export function indexPath(segmentPath: string): string {
   return segmentPath.slice(0, -SEGMENT_SUFFIX.length) + INDEX_SUFFIX;
 }
 
-/** writev until every byte is written (a regular file may take a write in parts). */
-export function writeAll(fd: number, chunks: Buffer[], total: number): void {
-  let done = fs.writevSync(fd, chunks);
-  while (done < total) {
-    let skip = done;
-    let i = 0;
-    while (skip >= chunks[i].length) skip -= chunks[i++].length;
-    const rest = [chunks[i].subarray(skip), ...chunks.slice(i + 1)];
-    done += fs.writevSync(fd, rest);
-  }
+/**
+ * How segments are opened: read-write without O_APPEND, because every write
+ * says where it goes (see segment-writer.ts: a synchronous write may land
+ * beside a running one).
+ */
+export const SEGMENT_OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
+
+/** The chunks after the first `done` bytes (a regular file may take a write in parts). */
+function rest(chunks: Buffer[], done: number): Buffer[] {
+  let skip = done;
+  let i = 0;
+  while (skip >= chunks[i].length) skip -= chunks[i++].length;
+  return [chunks[i].subarray(skip), ...chunks.slice(i + 1)];
 }
 
+function byteLength(chunks: Buffer[]): number {
+  return chunks.reduce((n, c) => n + c.length, 0);
+}
+
+/** writev at `position` until every byte is written. */
+export function writeAllAt(fd: number, chunks: Buffer[], position: number): void {
+  const total = byteLength(chunks);
+  let done = fs.writevSync(fd, chunks, position);
+  while (done < total) done += fs.writevSync(fd, rest(chunks, done), position + done);
+}
+
+/** writeAllAt on the thread pool, then fsync when asked; `cb` gets the first error. */
+export function writeAt(fd: number, chunks: Buffer[], position: number, fsync: boolean, cb: (err: Error | null) => void): void {
+  const total = byteLength(chunks);
+  const step = (done: number, parts: Buffer[]): void => {
+    fs.writev(fd, parts, position + done, (err, n) => {
+      if (err !== null) cb(err);
+      else if (done + n < total) step(done + n, rest(chunks, done + n));
+      else if (fsync) fs.fsync(fd, cb);
+      else cb(null);
+    });
+  };
+  step(0, chunks);
+}

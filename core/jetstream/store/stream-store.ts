@@ -3,7 +3,7 @@
 // suite (test/unit/stream-store.test.ts). The API is synchronous on purpose:
 // appends land in the store's write buffer at once (readable immediately) and
 // `commit()` hands the buffered records to the OS; the engine calls it once per
-// event-loop turn, before any PubAck of that turn is sent.
+// event-loop turn and sends that turn's PubAcks when its `done` callback runs.
 
 export interface StoredMessage {
   readonly seq: number;
@@ -96,8 +96,12 @@ export interface StreamStore {
   readonly kind: 'memory' | 'file';
   /** Append one message; returns its sequence. Copies header and data. Throws StoreLimitError. */
   append(subject: string, header: Buffer | null, data: Buffer, time?: number): number;
-  /** Hand appended records and removals to the OS (file) so they survive kill -9. */
-  commit(): void;
+  /**
+   * Hand appended records and removals to the OS (file) so they survive kill -9:
+   * at once (throws on failure), or, with `done`, in the background, calling
+   * done once they are there or with the error.
+   */
+  commit(done?: (err: Error | null) => void): void;
   get(seq: number): StoredMessage | null;
   /** The first message with sequence >= fromSeq whose subject matches filter (null = any). */
   next(fromSeq: number, filter?: string | null): StoredMessage | null;
