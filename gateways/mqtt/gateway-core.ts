@@ -70,7 +70,10 @@ export class MqttGatewayCore {
   /** Sessions being released to the store (their final record is being saved), by client id. */
   private readonly releasing = new Map<string, Promise<void>>();
   private expirySweep: NodeJS.Timeout | null = null;
-  private sweeping = false;
+  /** The expiry sweep in progress, if any (stop() waits for it). */
+  private sweeping: Promise<void> | null = null;
+  /** Client ids whose CONNECT is taking their session over from the store or another gateway. */
+  private readonly adopting = new Set<string>();
   private readonly orphans: OrphanedSessions;
   /** Set while stop() waits for the last connection to close. */
   private noClientsLeft: (() => void) | null = null;
@@ -90,12 +93,13 @@ export class MqttGatewayCore {
     this.sessionHooks = { changed: (s, soon) => persistence.changed(s, soon), sawLogged: (seq) => persistence.sawLogged(seq) };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
     this.streams = new StreamPublisher(this.broker, STREAM_PUBLISH_TIMEOUT_MS, (...parts) => this.log(...parts));
-    this.orphans = new OrphanedSessions((clientId) => (this.holds(clientId) ? Promise.resolve(true) : this.handover.held(clientId)));
+    // Once stop() began, every session counts as held: a sweep in progress ends without probing or deleting.
+    this.orphans = new OrphanedSessions((clientId) => (this.holds(clientId) || this.expirySweep === null ? Promise.resolve(true) : this.handover.held(clientId)));
   }
 
-  /** This gateway serves the session, or is saving it as it lets it go. */
+  /** This gateway serves the session, is taking it over, or is saving it as it lets it go. */
   private holds(clientId: string): boolean {
-    return this.sessions.has(clientId) || this.releasing.has(clientId);
+    return this.sessions.has(clientId) || this.adopting.has(clientId) || this.releasing.has(clientId);
   }
 
   log(...parts: unknown[]): void {
@@ -117,7 +121,9 @@ export class MqttGatewayCore {
     await this.streams.start();
     await this.persistence.open();
     if (this.persistence.logging) {
-      this.expirySweep = setInterval(() => void this.sweepExpired(), this.options.expirySweepMs);
+      this.expirySweep = setInterval(() => {
+        this.sweeping ??= this.sweepExpired().finally(() => (this.sweeping = null));
+      }, this.options.expirySweepMs);
       this.expirySweep.unref();
       return;
     }
@@ -131,19 +137,16 @@ export class MqttGatewayCore {
    * delete them: detached ones, and ones whose gateway died (OrphanedSessions).
    */
   private async sweepExpired(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
     try {
-      const now = Date.now();
-      const expired = [...this.persistence.expired(now), ...(await this.orphans.expired(this.persistence.attached(), now))];
-      for (const clientId of expired) {
-        if (this.holds(clientId)) continue;
+      // The probes come first (they take a while); what is expired is then read afresh,
+      // and whether this gateway took a session meanwhile is checked right before each delete.
+      const orphaned = await this.orphans.expired(this.persistence.attached(), Date.now());
+      for (const clientId of [...orphaned, ...this.persistence.expired(Date.now())]) {
+        if (this.holds(clientId) || this.expirySweep === null) continue;
         await this.sessionStore.delete(clientId).catch((e: unknown) => this.log('session store delete failed:', e));
       }
     } catch (e) {
       this.log('session expiry sweep failed:', e);
-    } finally {
-      this.sweeping = false;
     }
   }
 
@@ -155,6 +158,15 @@ export class MqttGatewayCore {
   async adopt(clientId: string, cleanStart: boolean): Promise<void> {
     await this.releasing.get(clientId);
     if (this.sessions.has(clientId) || !this.sessionStore.durable) return;
+    this.adopting.add(clientId);
+    try {
+      await this.loadFromStore(clientId, cleanStart);
+    } finally {
+      this.adopting.delete(clientId);
+    }
+  }
+
+  private async loadFromStore(clientId: string, cleanStart: boolean): Promise<void> {
     this.handover.drop(clientId); // a lingering listener here must not answer for the real holder
     let record = await this.sessionStore.load(clientId);
     // A record saved as its session was let go, with no will delayed for it: no gateway holds
@@ -389,6 +401,7 @@ export class MqttGatewayCore {
     }
     if (this.expirySweep !== null) clearInterval(this.expirySweep);
     this.expirySweep = null;
+    await this.sweeping; // at most one delete still in flight
     // Every connection's close event has come (bounded: a transport that never reports one
     // must not hang stop), so no session starts being released after the flush below.
     let timer: NodeJS.Timeout | undefined;

@@ -10,8 +10,8 @@
 import type { AttachedSession } from './persistent-subscriptions.ts';
 
 export class OrphanedSessions {
-  /** When each session was first found held by nobody (ms since epoch), by client id. */
-  private readonly orphanedSince = new Map<string, number>();
+  /** When each session was first found held by nobody (ms since epoch), and in which saved version, by client id. */
+  private readonly orphanedSince = new Map<string, { since: number; version: object }>();
 
   /** `held`: whether any gateway holds the session now (a probe, or this gateway's own state). */
   constructor(private readonly held: (clientId: string) => Promise<boolean>) {}
@@ -20,17 +20,21 @@ export class OrphanedSessions {
   async expired(attached: readonly AttachedSession[], now: number): Promise<string[]> {
     const out: string[] = [];
     const current = new Set<string>();
-    for (const { clientId, expiryMs } of attached) {
+    for (const { clientId, expiryMs, version } of attached) {
       current.add(clientId);
       if (await this.held(clientId)) {
         this.orphanedSince.delete(clientId);
         continue;
       }
-      const since = this.orphanedSince.get(clientId) ?? now;
-      this.orphanedSince.set(clientId, since);
-      if (since + expiryMs <= now) out.push(clientId);
+      // A record saved again since (its client came back, maybe to a gateway that died too) starts over.
+      let entry = this.orphanedSince.get(clientId);
+      if (entry === undefined || entry.version !== version) {
+        entry = { since: now, version };
+        this.orphanedSince.set(clientId, entry);
+      }
+      if (entry.since + expiryMs <= now) out.push(clientId);
     }
-    // A session saved since (reconnected, detached, deleted) starts over.
+    // A session detached or deleted since is no longer counted here.
     for (const clientId of this.orphanedSince.keys()) if (!current.has(clientId)) this.orphanedSince.delete(clientId);
     return out;
   }

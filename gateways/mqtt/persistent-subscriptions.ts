@@ -41,6 +41,8 @@ interface SessionEntry {
 export interface AttachedSession {
   readonly clientId: string;
   readonly expiryMs: number;
+  /** The same object until the session's record is saved again (a reconnect, a change): then a new one. */
+  readonly version: object;
 }
 
 interface Capture {
@@ -102,7 +104,7 @@ export class PersistentSubscriptions {
   /** Sessions stored as connected (held by some gateway, or by one that died) that can expire. */
   attached(): AttachedSession[] {
     const out: AttachedSession[] = [];
-    for (const [clientId, s] of this.sessions) if (s.attachedExpiryMs !== null) out.push({ clientId, expiryMs: s.attachedExpiryMs });
+    for (const [clientId, s] of this.sessions) if (s.attachedExpiryMs !== null) out.push({ clientId, expiryMs: s.attachedExpiryMs, version: s });
     return out;
   }
 

@@ -51,32 +51,39 @@ describe('durability - mqtt session expiry after its gateway was killed', () => 
   });
 
   /**
-   * A session connected (and subscribed) for `connectedMs`, then the gateway is
-   * killed with SIGKILL and restarted on the same store; after `waitMs` the
-   * client connects again. Everything is stopped before the caller asserts.
+   * Sessions connected (and subscribed) for `connectedMs`, then the gateway is
+   * killed with SIGKILL and restarted on the same store; each client connects
+   * again `returnAfterMs` after the restart. Resolves with each CONNACK's Session
+   * Present, by client id. Everything is stopped before the caller asserts.
    */
-  async function acrossKill(clientId: string, expirySeconds: number, connectedMs: number, waitMs: number): Promise<{ sessionPresent: boolean }> {
-    const dir = tempStoreDir(`mqtt-orphan-${clientId}-`);
+  async function acrossKill(name: string, sessions: Array<{ clientId: string; expirySeconds: number; returnAfterMs: number }>, connectedMs: number): Promise<Map<string, boolean>> {
+    const dir = tempStoreDir(`mqtt-orphan-${name}-`);
     dirs.push(dir);
     const port = await freePort();
     let proc = await startProcess(dir, port);
-    let client: MqttClient | null = null;
+    const clients: MqttClient[] = [];
+    const present = new Map<string, boolean>();
     try {
-      const first = await connectSession(port, clientId, expirySeconds);
-      client = first.client;
-      assert.equal(first.sessionPresent, false, 'a new session');
-      await client.subscribeAsync('orphan/#', { qos: 1 });
+      for (const { clientId, expirySeconds } of sessions) {
+        const first = await connectSession(port, clientId, expirySeconds);
+        clients.push(first.client);
+        assert.equal(first.sessionPresent, false, `${clientId}: a new session`);
+        await first.client.subscribeAsync('orphan/#', { qos: 1 });
+      }
       await sleep(connectedMs);
       await stopChild(proc, 'SIGKILL');
-      client.end(true);
-      client = null;
+      for (const c of clients.splice(0)) c.end(true);
       proc = await startProcess(dir, port);
-      await sleep(waitMs);
-      const second = await connectSession(port, clientId, expirySeconds);
-      client = second.client;
-      return { sessionPresent: second.sessionPresent };
+      const restartedAt = Date.now();
+      for (const { clientId, expirySeconds, returnAfterMs } of [...sessions].sort((a, b) => a.returnAfterMs - b.returnAfterMs)) {
+        await sleep(Math.max(0, restartedAt + returnAfterMs - Date.now()));
+        const again = await connectSession(port, clientId, expirySeconds);
+        clients.push(again.client);
+        present.set(clientId, again.sessionPresent);
+      }
+      return present;
     } finally {
-      client?.end(true);
+      for (const c of clients) c.end(true);
       await stopChild(proc);
     }
   }
@@ -85,15 +92,24 @@ describe('durability - mqtt session expiry after its gateway was killed', () => 
     // Sweeps run while the session is held (4 s expiry, 5 s connected): a held
     // session is never counted as orphaned. After the kill the client is back
     // well within its 4 s.
-    const { sessionPresent } = await acrossKill('orphan-kept', 4, 5_000, 0);
-    assert.equal(sessionPresent, true, 'the session survived the sweeps and the kill');
+    const present = await acrossKill('kept', [{ clientId: 'orphan-kept', expirySeconds: 4, returnAfterMs: 0 }], 5_000);
+    assert.equal(present.get('orphan-kept'), true, 'the session survived the sweeps and the kill');
   });
 
   it('mqtt orphan - a session nobody holds after the kill expires its interval later', async () => {
-    // 1 s expiry; the restarted gateway's first sweep finds it held by nobody
-    // (within SWEEP_MS), and a sweep past that plus 1 s deletes it. 4 s leaves
-    // room for a slow machine.
-    const { sessionPresent } = await acrossKill('orphan-expired', 1, 200, 4_000);
-    assert.equal(sessionPresent, false, 'the session expired although no disconnect was ever saved');
+    // Two sessions saved alike before the kill. The 60 s one, back at once, is
+    // present: the records were stored. The 1 s one: the restarted gateway's
+    // first sweep finds it held by nobody (within SWEEP_MS), and a sweep past
+    // that plus 1 s deletes it; 4 s leaves room for a slow machine.
+    const present = await acrossKill(
+      'expired',
+      [
+        { clientId: 'orphan-control', expirySeconds: 60, returnAfterMs: 0 },
+        { clientId: 'orphan-expired', expirySeconds: 1, returnAfterMs: 4_000 },
+      ],
+      200,
+    );
+    assert.equal(present.get('orphan-control'), true, 'a record saved the same way is there after the restart');
+    assert.equal(present.get('orphan-expired'), false, 'the session expired although no disconnect was ever saved');
   });
 });

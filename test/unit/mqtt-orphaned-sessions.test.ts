@@ -34,8 +34,8 @@ describe('mqtt orphaned sessions', () => {
     const holders = new Set(['held']);
     const orphans = new OrphanedSessions(async (clientId) => holders.has(clientId));
     const sessions = [
-      { clientId: 'held', expiryMs: 1_000 },
-      { clientId: 'gone', expiryMs: 1_000 },
+      { clientId: 'held', expiryMs: 1_000, version: {} },
+      { clientId: 'gone', expiryMs: 1_000, version: {} },
     ];
     assert.deepEqual(await orphans.expired(sessions, 10_000), [], 'first found orphaned now: not yet expired');
     assert.deepEqual(await orphans.expired(sessions, 10_999), []);
@@ -46,5 +46,15 @@ describe('mqtt orphaned sessions', () => {
     holders.delete('gone');
     assert.deepEqual(await orphans.expired(sessions, 12_000), []);
     assert.deepEqual(await orphans.expired(sessions, 13_000), ['gone']);
+  });
+
+  it('mqtt orphan - a record saved again (its client came back to a gateway that died too) starts the count over', async () => {
+    const orphans = new OrphanedSessions(async () => false);
+    const first = { clientId: 'moved', expiryMs: 1_000, version: {} };
+    assert.deepEqual(await orphans.expired([first], 10_000), []);
+    const resaved = { ...first, version: {} };
+    assert.deepEqual(await orphans.expired([resaved], 10_500), [], 'found orphaned again in a new version: counted from now');
+    assert.deepEqual(await orphans.expired([resaved], 11_000), [], 'not from the first version');
+    assert.deepEqual(await orphans.expired([resaved], 11_500), ['moved']);
   });
 });
