@@ -28,7 +28,7 @@ export class ClosedConnections {
       stopMs: now,
       reason,
       render: (_subs, withAuth) => {
-        if (withAuth || info.authorized_user === undefined) return info;
+        if (withAuth || info.authorized_user === undefined) return { ...info };
         const { authorized_user: _hidden, ...rest } = info;
         return rest;
       },
