@@ -454,7 +454,6 @@ export class FileStreamStore extends BaseStreamStore {
       const hasHeader = raw === null ? headers[h] === seq : (raw[offset + 9] & 1) === 1;
       builder.add(seq, ix.time[slot], offset, ix.size[slot], ix.subjects.name(ix.subj[slot]), hasHeader);
     }
-    if (raw === null) seg.headerSeqs = [];
     const older = olderRanges(seg);
     const path = indexPath(seg.path);
     const segmentCrc = raw === null ? null : crc32(raw.subarray(0, seg.size));
@@ -463,6 +462,9 @@ export class FileStreamStore extends BaseStreamStore {
       fs.writeFileSync(`${path}.tmp`, builder.encode(seg.size, segmentCrc, older));
       fs.renameSync(`${path}.tmp`, path);
     });
+    // Only once the index is written: a failed write (ENOSPC) leaves the segment
+    // active, and the retried seal must still know which messages have headers.
+    if (raw === null) seg.headerSeqs = [];
   }
 
   private replayDelete(ranges: readonly number[]): void {
