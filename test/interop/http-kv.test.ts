@@ -124,9 +124,15 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       const first = [await reader.nextEvent(), await reader.nextEvent()].map((e) => JSON.parse(e?.data ?? '{}'));
       assert.deepEqual(first.map((e) => [e.key, e.data]), [['i.b', 'b1'], ['i.a', 'a2']]);
       await put('i.b', 'b2');
-      const next = JSON.parse((await reader.nextEvent())?.data ?? '{}');
-      assert.deepEqual([next.key, next.data], ['i.b', 'b2']);
-      assert.equal(await reader.nextEvent(300), null);
+      // On a cluster the snapshot's consumer may run on a replica a moment behind, whose
+      // i.gone was not deleted yet: then i.gone comes as a value and its delete follows
+      // as a change (nats-server's own watchers behave alike). Nothing is lost either way.
+      const rest: Array<{ key: string; data: string; operation: string }> = [];
+      for (let event = await reader.nextEvent(); event !== null && rest.length < 4; event = await reader.nextEvent(300)) rest.push(JSON.parse(event.data));
+      const changes = rest.map((e) => `${e.operation} ${e.key}`);
+      if (target.name === 'cluster' && changes[0] === 'PUT i.gone') assert.deepEqual(changes, ['PUT i.gone', 'DEL i.gone', 'PUT i.b']);
+      else assert.deepEqual(changes, ['PUT i.b']);
+      assert.equal(rest.at(-1)?.data, 'b2');
       await reader.cancel();
     });
 

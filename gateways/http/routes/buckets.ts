@@ -154,9 +154,11 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
     const info = await kv.bucketInfo(bucket);
     const lastEventId = request.headers['last-event-id'];
     let startSeq = info.state.last_seq + 1;
+    let startAsked = true;
     if (typeof lastEventId === 'string' && lastEventId !== '') startSeq = Number(lastEventId) + 1;
     else if (query.start_revision !== undefined) startSeq = query.start_revision;
     else if (query.history === '1' || query.history === 'true') startSeq = 1;
+    else startAsked = false;
     // A pattern with wildcards is used as it is; a plain key goes through the key rule.
     const storedKey = query.key === undefined ? '>' : /(^|\.)[*>](\.|$)/.test(query.key) ? query.key : encodeKey(query.key);
     const filter = `$KV.${bucket}.${storedKey}`;
@@ -165,8 +167,11 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
     const tail: TailOptions = { stream: streamName(bucket), startSeq, filter, wakeSubjects: [filter] };
     const snapshot = async (): Promise<void> => {
       const sentUpTo = await sendKvSnapshot(ctx, stream, reply.raw, bucket, storedKey, entryJson);
-      // Every revision up to sentUpTo was sent or superseded by one that was: the tail goes on after it.
-      tail.startSeq = Math.max(startSeq, sentUpTo + 1);
+      // Every revision up to sentUpTo was sent or superseded by one that was: the tail goes on
+      // just after it, even below the last revision read before. On a NATS cluster the snapshot's
+      // consumer may run on a replica that has not applied the newest revisions yet; the tail
+      // (read from the stream leader) then sends them as changes instead of losing them.
+      tail.startSeq = startAsked || sentUpTo === 0 ? Math.max(startSeq, sentUpTo + 1) : sentUpTo + 1;
     };
     serveTail(ctx, stream, reply, tail, (m) => entryJson(kv.entryFrom(bucket, m)), initial ? snapshot : undefined);
   });
