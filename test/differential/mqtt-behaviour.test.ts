@@ -71,6 +71,19 @@ for (const target of targets) {
       await Promise.all([pub.endAsync(), a.endAsync(), b.endAsync()]);
     });
 
+    it('mqtt - a message published once SUBACK is in comes after the retained one it replaces', async () => {
+      const pub = await connectMqtt(t.mqttUrl, { protocolVersion: 4 });
+      await pub.publishAsync('d/order', 'old', { retain: true, qos: 1 });
+      const sub = await connectMqtt(t.mqttUrl, { protocolVersion: 4 });
+      const inbox = new Inbox(sub);
+      await sub.subscribeAsync('d/order', { qos: 1 });
+      await pub.publishAsync('d/order', 'new', { retain: true, qos: 1 });
+      await inbox.waitFor(2);
+      assert.deepEqual(inbox.payloads(), ['old', 'new'], 'the last value the subscriber sees is the newest');
+      await pub.publishAsync('d/order', '', { retain: true, qos: 1 });
+      await Promise.all([sub.endAsync(), pub.endAsync()]);
+    });
+
     it('mqtt - v5 UNSUBACK says 0x11 for a filter that was not subscribed', async () => {
       const raw = await RawMqtt.open(t.port, 5);
       await raw.connect(5, { clientId: 'd-unsub' });

@@ -6,7 +6,8 @@ import type { ISubscribePacket, QoS } from 'mqtt-packet';
 import { InvalidSubjectError } from '../../../core/broker/errors.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { MqttProtocolError, ReasonCode, SUBACK_FAILURE_V3 } from '../reason-codes.ts';
-import type { Session, SessionSubscription } from '../session.ts';
+import type { MqttMessage } from '../message.ts';
+import type { SessionSubscription } from '../session.ts';
 import type { SubscriptionRecord } from '../store.ts';
 import { filterToSubjects, isValidTopicFilter, parseSharedFilter, TopicMappingError } from '../topic-mapping.ts';
 
@@ -48,11 +49,19 @@ export async function handleSubscribe(client: MqttClient, packet: ISubscribePack
   // On a NATS cluster the subscriptions must reach the server before SUBACK, so
   // that a publish the client makes after SUBACK is matched (embedded: no-op).
   if (retainedFor.length > 0) await client.gateway.broker.flush();
+  // Retained messages are looked up before SUBACK and sent right after it, in the same
+  // turn: whatever the client publishes once it has the SUBACK comes after them, as on
+  // mosquitto (a lookup after SUBACK let such a message overtake an older retained one).
+  // Live messages during the lookup may go before SUBACK, which [MQTT-3.8.4] permits.
+  const retained: Array<{ sub: SessionSubscription; messages: MqttMessage[] }> = [];
+  for (const { sub, existed } of retainedFor) retained.push({ sub, messages: await retainedMessages(client, sub, existed) });
   if (client.state === 'closed') return;
   // [MQTT-3.8.4-1] SUBACK with the same packet id; one code per filter, in order [MQTT-3.9.3-1].
   client.send({ cmd: 'suback', messageId: packet.messageId, granted });
   client.gateway.persist(session);
-  for (const { sub, existed } of retainedFor) await sendRetained(client, session, sub, existed);
+  for (const { sub, messages } of retained) {
+    for (const message of messages) session.deliver(message, { ...sub, qos: sub.qos as QoS }, true);
+  }
 }
 
 /** A reason code when the filter cannot be subscribed to, else null. */
@@ -85,10 +94,9 @@ function checkFilter(client: MqttClient, record: SubscriptionRecord): number | n
   return null;
 }
 
-/** Retained messages on SUBSCRIBE, per Retain Handling [MQTT-3.3.1-9..11]; never to shared subscriptions. */
-async function sendRetained(client: MqttClient, session: Session, sub: SessionSubscription, existed: boolean): Promise<void> {
-  if (sub.group !== null) return; // MQTT 5 §4.8.2: retained messages are not sent for shared subscriptions
-  if (sub.retainHandling === 2 || (sub.retainHandling === 1 && existed)) return;
-  const messages = await client.gateway.retained.match(sub.filter);
-  for (const message of messages) session.deliver(message, { ...sub, qos: sub.qos as QoS }, true);
+/** The retained messages a SUBSCRIBE gets, per Retain Handling [MQTT-3.3.1-9..11]; none for shared subscriptions. */
+async function retainedMessages(client: MqttClient, sub: SessionSubscription, existed: boolean): Promise<MqttMessage[]> {
+  if (sub.group !== null) return []; // MQTT 5 §4.8.2: retained messages are not sent for shared subscriptions
+  if (sub.retainHandling === 2 || (sub.retainHandling === 1 && existed)) return [];
+  return client.gateway.retained.match(sub.filter);
 }
