@@ -115,9 +115,7 @@ describe('durability - mqtt kill -9', () => {
         // delivery has id 2; found again in the log alone, it would get id 1 after the restart.
         raw.write({ cmd: 'puback', messageId: (await raw.next('publish')).messageId });
         const publish = await raw.next('publish'); // and no PUBREC
-        // The delivery's packet id is saved at the end of the turn it went out in: one
-        // JetStream write, milliseconds; 300 ms proved too short on a loaded machine.
-        await sleep(1_000);
+        await sleep(300); // the delivery's packet id is saved at the end of the turn it went out in
         return publish;
       },
       async (raw) => {
