@@ -14,7 +14,8 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { spawnMqttProcess } from '../helpers/mqtt.ts';
+import { commandAvailable, freePort, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 const quick = process.argv.includes('--quick');
 const N = { qos0: quick ? 50_000 : 300_000, qos1: quick ? 20_000 : 100_000, qos2: quick ? 10_000 : 50_000, clients: quick ? 2_000 : 10_000 };
@@ -40,11 +41,7 @@ async function startServer(name: 'switchboard' | 'mosquitto', persistence: 'memo
     await sleep(100);
     return { name, port, child, dir };
   }
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/helpers/mqtt-server-main.ts', '--mqtt-port', String(port), '--store-dir', dir, '--persistence', persistence], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await waitForOutput(child, 'MQTT ready');
+  const child = await spawnMqttProcess(['--mqtt-port', String(port), '--store-dir', dir, '--persistence', persistence], ['--expose-gc']);
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d.toString()}`));
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') progress(`${name} exited with ${code ?? signal}`);

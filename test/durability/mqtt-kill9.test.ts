@@ -5,14 +5,14 @@
 // DUP=1, a QoS 2 delivery in its PUBREL stage completes exactly once).
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { tempStoreDir } from '../helpers/jetstream.ts';
-import { connectCollecting, connectMqtt, sleep } from '../helpers/mqtt.ts';
+import { connectCollecting, connectMqtt, sleep, spawnMqttProcess } from '../helpers/mqtt.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import { RawMqtt } from '../helpers/mqtt-raw.ts';
-import { freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { freePort, stopChild } from '../helpers/servers.ts';
 
 const CYCLES = 3;
 const PER_CYCLE = 330;
@@ -23,14 +23,8 @@ const PER_CYCLE = 330;
  * through the message log and the record's cursor alone (only what a record must
  * hold before the gateway answers, like a QoS 2 PUBREC, is saved at once).
  */
-async function startProcess(storeDir: string, port: number): Promise<ChildProcess> {
-  const args = ['--mqtt-port', String(port), '--store-dir', storeDir, '--save-delay-ms', '60000'];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/mqtt-server-main.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await waitForOutput(child, 'MQTT ready');
-  return child;
+function startProcess(storeDir: string, port: number): Promise<ChildProcess> {
+  return spawnMqttProcess(['--mqtt-port', String(port), '--store-dir', storeDir, '--save-delay-ms', '60000']);
 }
 
 /** A persistent session (3.1.1, CleanSession=0) on a raw socket that acknowledges only what the test says. */

@@ -7,24 +7,18 @@
 // SIGKILL, and mqtt.js reading Session Present from the CONNACK.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { tempStoreDir } from '../helpers/jetstream.ts';
-import { sleep } from '../helpers/mqtt.ts';
-import { freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { sleep, spawnMqttProcess } from '../helpers/mqtt.ts';
+import { freePort, stopChild } from '../helpers/servers.ts';
 
 const SWEEP_MS = 300;
 
-async function startProcess(storeDir: string, port: number): Promise<ChildProcess> {
-  const args = ['--mqtt-port', String(port), '--store-dir', storeDir, '--expiry-sweep-ms', String(SWEEP_MS)];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/mqtt-server-main.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await waitForOutput(child, 'MQTT ready');
-  return child;
+function startProcess(storeDir: string, port: number): Promise<ChildProcess> {
+  return spawnMqttProcess(['--mqtt-port', String(port), '--store-dir', storeDir, '--expiry-sweep-ms', String(SWEEP_MS)]);
 }
 
 /** Connect a v5 persistent session; resolves with the client and the CONNACK's Session Present. */

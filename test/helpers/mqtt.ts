@@ -2,7 +2,7 @@
 // a NATS listener on the same router for cross-protocol checks), Debian's
 // mosquitto as a reference broker, and small mqtt.js helpers.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
 import { NatsServer } from '../../core/server/nats-server.ts';
 import { Router } from '../../core/server/router.ts';
 import { inTurn, sharedClusterDeployment } from './nats-cluster.ts';
-import { freePort, requirePeer, startSwitchboard, stopChild, waitForOutput } from './servers.ts';
+import { freePort, PROJECT_ROOT, requirePeer, startSwitchboard, stopChild, waitForOutput } from './servers.ts';
 
 export interface MqttTarget {
   readonly name: string;
@@ -133,6 +133,20 @@ export async function startMosquitto(): Promise<MqttTarget> {
   await waitForOutput(child, /running|Opening ipv4 listen socket/);
   await new Promise((r) => setTimeout(r, 100));
   return { name: 'mosquitto', port, mqttUrl: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+/**
+ * Switchboard core + JetStream + the MQTT gateway as a child process
+ * (test/helpers/mqtt-server-main.ts, whose usage line lists `args`), resolved
+ * once it listens: for kill -9 tests and the bench. The caller stops it.
+ */
+export async function spawnMqttProcess(args: string[], nodeFlags: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'test/helpers/mqtt-server-main.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(child, 'MQTT ready');
+  return child;
 }
 
 export async function connectMqtt(url: string, options: IClientOptions = {}): Promise<MqttClient> {
