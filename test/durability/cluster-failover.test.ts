@@ -12,6 +12,7 @@ import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/j
 import mqtt from 'mqtt';
 import { startClusterGateways, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
 import { requirePeer, type SwitchboardProcess } from '../helpers/servers.ts';
+import { MSGS_STREAM, RETAINED_STREAM, SESSION_STREAM } from '../../gateways/mqtt/jetstream-store.ts';
 
 /** Publishes per run, and the wall-clock bound on the publishing phase. */
 const MESSAGES = 600;
@@ -136,8 +137,11 @@ describe('cluster failover', { skip: !requirePeer('nats-server') }, () => {
 
   it('cluster failover - killing the stream leader during MQTT QoS 1 publishing loses no PUBACKed message', async () => {
     await jsm.streams.add({ name: 'FO_MQTT', subjects: ['fomqtt.>'], num_replicas: 3, storage: StorageType.File });
+    // The previous case killed and restarted a node: a CONNECT reads MQTT_sessions, which may
+    // still be electing a leader (a CONNACK then waits for it). Start once the gateway's streams are current.
+    for (const stream of [SESSION_STREAM, MSGS_STREAM, RETAINED_STREAM]) await cluster.waitStreamCurrent(stream);
     const clients = await Promise.all(
-      gateways.map((g, i) => mqtt.connectAsync(`mqtt://127.0.0.1:${g.gateways.mqtt}`, { protocolVersion: 5, clientId: `fo-pub-${i}`, reconnectPeriod: 0, connectTimeout: 5_000 })),
+      gateways.map((g, i) => mqtt.connectAsync(`mqtt://127.0.0.1:${g.gateways.mqtt}`, { protocolVersion: 5, clientId: `fo-pub-${i}`, reconnectPeriod: 0, connectTimeout: 10_000 })),
     );
     let run: Awaited<ReturnType<typeof publishThroughFailover>>;
     try {
