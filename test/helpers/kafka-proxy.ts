@@ -11,8 +11,10 @@
 // every rewrite is in place and no frame changes size. Only the non-flexible
 // versions kafkajs uses (Metadata <= v6, FindCoordinator <= v2) are parsed.
 
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { commandAvailable, PROJECT_ROOT, stopChild, waitForOutput } from './servers.ts';
 
 const METADATA = 3;
 const FIND_COORDINATOR = 10;
@@ -189,4 +191,16 @@ export async function startKafkaProxy(count = 3): Promise<KafkaProxy> {
       await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     },
   };
+}
+
+/** The proxy in a child process of its own (kafka-proxy-main.ts), in front of a fixed cluster. */
+export async function spawnKafkaProxy(upstream: readonly string[]): Promise<{ brokers: string[]; stop(): Promise<void> }> {
+  const args = ['--import', 'tsx', 'test/helpers/kafka-proxy-main.ts', upstream.join(',')];
+  // setpriv --pdeathsig: the proxy dies with the process that started it, never orphaned.
+  const command = commandAvailable('setpriv') ? ['setpriv', '--pdeathsig', 'KILL', process.execPath, ...args] : [process.execPath, ...args];
+  const child = spawn(command[0], command.slice(1), { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const seen = await waitForOutput(child, /kafka proxy ready (\S+)\n/, 15_000);
+  child.stdout?.resume();
+  const brokers = (/kafka proxy ready (\S+)\n/.exec(seen)?.[1] ?? '').split(',');
+  return { brokers, stop: () => stopChild(child, 'SIGKILL') };
 }
