@@ -131,6 +131,8 @@ export interface GatewayPorts {
 export interface SwitchboardProcess extends RunningServer {
   readonly child: ChildProcess;
   readonly gateways: GatewayPorts;
+  /** The monitoring port (null in cluster mode, or with monitoring off). */
+  readonly monitorPort: number | null;
 }
 
 /** The process logs "<name> listening on host:port" for each gateway (compose-gateways.ts). */
@@ -140,6 +142,12 @@ function gatewayPorts(log: string): GatewayPorts {
     return match === null ? null : Number(match[1]);
   };
   return { mqtt: port('MQTT'), http: port('HTTP gateway'), websocket: port('WebSocket') };
+}
+
+/** The process logs "monitoring listening on http://host:port" (gateways/main.ts). */
+function monitorPort(log: string): number | null {
+  const match = /"monitoring listening on http:\/\/[^"]*:(\d+)"/.exec(log);
+  return match === null ? null : Number(match[1]);
 }
 
 /**
@@ -182,6 +190,7 @@ export async function startSwitchboardProcess(args: string[] = [], port?: number
     port: chosen,
     url: clusterUrl ?? `nats://127.0.0.1:${chosen}`,
     gateways: gatewayPorts(log),
+    monitorPort: monitorPort(log),
     stop: async () => {
       await stopChild(child);
       removeStore();

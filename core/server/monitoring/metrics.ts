@@ -1,4 +1,5 @@
-// GET /metrics: the varz and subsz figures in Prometheus text format 0.0.4.
+// GET /metrics: the varz and subsz figures in Prometheus text format 0.0.4,
+// then the series of any monitor extensions (e.g. the Kafka bridge's).
 // Names follow prometheus-nats-exporter (gnatsd_varz_*, gnatsd_subsz_*) so
 // dashboards built for nats-server work unchanged; figures Switchboard adds
 // use the switchboard_ prefix.
@@ -53,5 +54,6 @@ export function metrics(ctx: MonitorContext): MonitorResponse {
   for (const m of collectMetrics(ctx)) {
     body += `# HELP ${m.name} ${m.help}\n# TYPE ${m.name} ${m.type}\n${m.name}{server_id=${server}} ${m.value}\n`;
   }
+  for (const extension of ctx.extensions ?? []) body += extension.prometheus();
   return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body };
 }

@@ -20,6 +20,21 @@ export interface MonitorContext {
   closed?: ClosedConnections;
   /** JetStream figures, when an engine is attached (varz jetstream, /jsz). */
   jetstream?: () => JetStreamFigures;
+  /** Figures of parts core/server does not know (e.g. the Kafka bridge), appended to /metrics. */
+  extensions?: readonly MonitorExtension[];
+}
+
+/**
+ * A part of the process that core/server does not know (DESIGN dependency
+ * rule), reported by the monitor: its own JSON endpoint (nats-server style,
+ * e.g. /kafkaz) and series appended to /metrics. The composition root wires it.
+ */
+export interface MonitorExtension {
+  /** The JSON endpoint's path, e.g. '/kafkaz'. */
+  readonly path: string;
+  json(): unknown;
+  /** Prometheus text format 0.0.4 (HELP, TYPE and samples), appended to /metrics. */
+  prometheus(): string;
 }
 
 /** A monitoring request that cannot be answered: HTTP 400 with nats-server's text. */

@@ -10,7 +10,7 @@ import { connz } from './connz.ts';
 import { healthz } from './healthz.ts';
 import { jsz, type JetStreamFigures } from './jsz.ts';
 import { metrics } from './metrics.ts';
-import { cpuSampler, MonitorQueryError, type MonitorContext, type MonitorResponse } from './monitor-context.ts';
+import { cpuSampler, json, MonitorQueryError, type MonitorContext, type MonitorExtension, type MonitorResponse } from './monitor-context.ts';
 import { subsz } from './subsz.ts';
 import { varz } from './varz.ts';
 
@@ -24,6 +24,8 @@ export interface MonitorOptions {
   closed?: ClosedConnections;
   /** Reports JetStream figures when an engine is attached (the composition root wires it). */
   jetstream?: () => JetStreamFigures;
+  /** Further endpoints and /metrics series (e.g. the Kafka bridge's /kafkaz). */
+  extensions?: readonly MonitorExtension[];
 }
 
 type Endpoint = (ctx: MonitorContext, query: URLSearchParams) => MonitorResponse;
@@ -38,17 +40,26 @@ const ENDPOINTS: Record<string, Endpoint> = {
   '/metrics': metrics,
 };
 
-const INDEX = `<html><body><h1>Switchboard monitoring</h1><ul>${Object.keys(ENDPOINTS)
-  .map((p) => `<li><a href=".${p}">${p}</a></li>`)
-  .join('')}</ul></body></html>\n`;
+function indexPage(paths: readonly string[]): string {
+  return `<html><body><h1>Switchboard monitoring</h1><ul>${paths.map((p) => `<li><a href=".${p}">${p}</a></li>`).join('')}</ul></body></html>\n`;
+}
 
 export class MonitorServer {
   private http: HttpServer | null = null;
   private boundPort = 0;
   private readonly requestStats: Record<string, number> = {};
   private readonly cpuPercent = cpuSampler();
+  private readonly endpoints: Record<string, Endpoint>;
+  private readonly index: string;
 
-  constructor(readonly server: NatsServer, readonly options: MonitorOptions) {}
+  constructor(readonly server: NatsServer, readonly options: MonitorOptions) {
+    this.endpoints = { ...ENDPOINTS };
+    for (const extension of options.extensions ?? []) {
+      if (this.endpoints[extension.path] !== undefined) throw new TypeError(`monitoring endpoint ${extension.path} is already taken`);
+      this.endpoints[extension.path] = () => json(extension.json());
+    }
+    this.index = indexPage(Object.keys(this.endpoints));
+  }
 
   get port(): number {
     return this.boundPort;
@@ -80,8 +91,8 @@ export class MonitorServer {
 
   /** Answer one request without a socket (tests and the HTTP gateway may reuse it). */
   respond(path: string, query: URLSearchParams): MonitorResponse {
-    const endpoint = ENDPOINTS[path];
-    if (path === '/' || path === '') return { status: 200, contentType: 'text/html; charset=utf-8', body: INDEX };
+    const endpoint = this.endpoints[path];
+    if (path === '/' || path === '') return { status: 200, contentType: 'text/html; charset=utf-8', body: this.index };
     if (endpoint === undefined) return { status: 404, contentType: 'text/plain; charset=utf-8', body: '404 page not found\n' };
     this.requestStats[path] = (this.requestStats[path] ?? 0) + 1;
     const ctx: MonitorContext = {
@@ -93,6 +104,7 @@ export class MonitorServer {
       cpuPercent: this.cpuPercent,
       jetstream: this.options.jetstream,
       closed: this.options.closed,
+      extensions: this.options.extensions,
     };
     try {
       return endpoint(ctx, query);
