@@ -50,7 +50,7 @@ export async function publishToStream(
   }
   let ack: WirePubAck;
   try {
-    ack = JSON.parse(Buffer.from(reply.data).toString('utf8')) as WirePubAck;
+    ack = JSON.parse(textOf(reply.data)) as WirePubAck;
   } catch (error) {
     throw new JetStreamPublishError(mapping, subject, 'the reply is not a PubAck', null, { cause: error });
   }
@@ -59,4 +59,9 @@ export async function publishToStream(
   }
   if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number') throw new JetStreamPublishError(mapping, subject, 'the reply is not a PubAck');
   return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true };
+}
+
+/** The reply as text, without copying it (Buffer.from(buffer) copies). */
+function textOf(data: Uint8Array): string {
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString('utf8');
 }

@@ -3,7 +3,8 @@
 // subscription (as the official clients do) instead of one per request.
 
 import { randomBytes } from 'node:crypto';
-import { parseHeaders } from '../protocol/headers.ts';
+import { performance } from 'node:perf_hooks';
+import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
 import type {
@@ -19,18 +20,41 @@ import { BrokerClosedError, NoRespondersError, RequestTimeoutError } from './err
 import { guardHandler, reportHandlerError, type HandlerErrorListener } from './handler-guard.ts';
 import { assertPublishSubject, assertSubscription } from './validate.ts';
 
-/** Turn a routed message (header block + body) into the port's message. */
-export function toBrokerMessage(subject: string, reply: string | null, headerSize: number, message: Buffer): BrokerMessage {
-  if (headerSize < 0) return { subject, reply, headers: null, data: message };
-  return { subject, reply, headers: parseHeaders(message.subarray(0, headerSize)), data: message.subarray(headerSize) };
+/**
+ * A routed message (header block + body) as the port's message. The header
+ * block is parsed on first access: many subscribers (a stream's watchers, the
+ * request inbox) never read it, and parsing is most of a delivery's cost.
+ */
+class RoutedMessage implements BrokerMessage {
+  readonly data: Buffer;
+  private parsed: MessageHeaders | null | undefined;
+
+  constructor(readonly subject: string, readonly reply: string | null, private readonly headerSize: number, private readonly message: Buffer) {
+    this.data = headerSize < 0 ? message : message.subarray(headerSize);
+  }
+
+  /** Throws HeaderParseError, on access, for a malformed header block. */
+  get headers(): MessageHeaders | null {
+    if (this.parsed === undefined) this.parsed = this.headerSize < 0 ? null : parseHeaders(this.message.subarray(0, this.headerSize));
+    return this.parsed;
+  }
 }
 
-/** Encode port-level headers + body into the router's single-buffer form. */
+/** Turn a routed message (header block + body) into the port's message. */
+export function toBrokerMessage(subject: string, reply: string | null, headerSize: number, message: Buffer): BrokerMessage {
+  return new RoutedMessage(subject, reply, headerSize, message);
+}
+
+/** Encode port-level headers + body into the router's single-buffer form: one buffer, no concat. */
 export function encodeMessage(data: Uint8Array, options: PublishOptions | undefined): { headerSize: number; message: Buffer } {
   const body = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (!options?.headers) return { headerSize: -1, message: body };
-  const header = options.headers.encode();
-  return { headerSize: header.length, message: Buffer.concat([header, body]) };
+  const header = options.headers.toString();
+  const headerSize = Buffer.byteLength(header, 'utf8');
+  const message = Buffer.allocUnsafe(headerSize + body.length);
+  message.write(header, 0, 'utf8');
+  message.set(body, headerSize);
+  return { headerSize, message };
 }
 
 class HandlerSubscriber implements Subscriber {
@@ -54,7 +78,11 @@ class HandlerSubscriber implements Subscriber {
 
 interface PendingRequest {
   resolve(message: BrokerMessage): void;
-  timer: NodeJS.Timeout;
+  reject(error: Error): void;
+  subject: string;
+  timeoutMs: number;
+  /** performance.now() at which the request times out. */
+  deadline: number;
 }
 
 export class EmbeddedBroker implements Broker {
@@ -64,6 +92,13 @@ export class EmbeddedBroker implements Broker {
   private inbox: BrokerSubscription | null = null;
   private nextRequestId = 0;
   private isClosed = false;
+  /**
+   * One timer for all requests, armed for the earliest deadline and only while
+   * a request is pending (so an idle broker keeps no process alive): a timer
+   * per request cost an allocation, a timer-list insert and a clear each.
+   */
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
 
   /**
    * `onHandlerError` hears about handlers that throw; by default the error is
@@ -82,6 +117,11 @@ export class EmbeddedBroker implements Broker {
   }
 
   async subscribe(subject: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<BrokerSubscription> {
+    return this.subscribeNow(subject, handler, options);
+  }
+
+  /** `claim`: own every subject under `subject` (which ends in `.>`) through the router's prefix claim. */
+  private subscribeNow(subject: string, handler: MessageHandler, options: SubscribeOptions, claim = false): BrokerSubscription {
     this.assertOpen();
     assertSubscription(subject, options.queue);
     const queue = options.queue ?? null;
@@ -90,7 +130,8 @@ export class EmbeddedBroker implements Broker {
     if (options.max !== undefined && options.max > 0) sub.max = options.max;
     const entry = { sub, owner };
     this.subscriptions.add(entry);
-    this.router.subscribe(sub);
+    if (claim) this.router.subscribeClaim(sub);
+    else this.router.subscribe(sub);
     void owner.closed.then(() => this.subscriptions.delete(entry));
     return {
       subject,
@@ -104,24 +145,22 @@ export class EmbeddedBroker implements Broker {
     };
   }
 
-  async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BrokerMessage> {
-    this.assertOpen();
-    assertPublishSubject(subject);
-    await this.ensureInbox();
-    const token = (this.nextRequestId++).toString(36);
-    const reply = this.inboxPrefix + token;
+  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BrokerMessage> {
+    // Not async: everything up to the routing is synchronous, and an executor that throws rejects.
     return new Promise<BrokerMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(token);
-        reject(new RequestTimeoutError(subject, options.timeoutMs));
-      }, options.timeoutMs);
-      this.pending.set(token, { resolve, timer });
+      this.assertOpen();
+      assertPublishSubject(subject);
+      this.inbox ??= this.subscribeInbox();
+      const token = (this.nextRequestId++).toString(36);
+      const deadline = performance.now() + options.timeoutMs;
+      this.pending.set(token, { resolve, reject, subject, timeoutMs: options.timeoutMs, deadline });
       const { headerSize, message } = encodeMessage(data, options);
-      const delivered = this.router.publish(subject, reply, headerSize, message, null);
+      const delivered = this.router.publish(subject, this.inboxPrefix + token, headerSize, message, null);
       if (delivered === 0) {
-        clearTimeout(timer);
-        this.pending.delete(token);
+        this.settled(token);
         reject(new NoRespondersError(subject));
+      } else if (this.pending.has(token)) {
+        this.armTimer(deadline);
       }
     });
   }
@@ -137,20 +176,60 @@ export class EmbeddedBroker implements Broker {
       this.router.unsubscribe(sub);
       owner.subscriptionEnded();
     }
-    for (const request of this.pending.values()) clearTimeout(request.timer);
     this.pending.clear();
+    this.disarmTimer();
   }
 
-  private async ensureInbox(): Promise<void> {
-    if (this.inbox !== null) return;
-    this.inbox = await this.subscribe(`${this.inboxPrefix}*`, (message) => {
+  /**
+   * Every reply subject is new, so a sublist match would always miss its cache
+   * and walk the trie: the inbox claims its prefix instead. Replies are one
+   * token under it; anything deeper finds no pending request and is ignored.
+   */
+  private subscribeInbox(): BrokerSubscription {
+    return this.subscribeNow(`${this.inboxPrefix}>`, (message) => {
       const token = message.subject.slice(this.inboxPrefix.length);
       const request = this.pending.get(token);
       if (request === undefined) return; // a late or extra answer: the first one won
-      this.pending.delete(token);
-      clearTimeout(request.timer);
+      this.settled(token);
       request.resolve(message);
-    });
+    }, {}, true);
+  }
+
+  /** The request is answered (or failed): it no longer holds the timer. */
+  private settled(token: string): void {
+    this.pending.delete(token);
+    if (this.pending.size === 0) this.disarmTimer();
+  }
+
+  private armTimer(deadline: number): void {
+    if (deadline >= this.timerAt) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = deadline;
+    // At least 1 ms: the timer may fire a little before performance.now() reaches the deadline.
+    this.timer = setTimeout(() => this.expire(), Math.max(1, deadline - performance.now()));
+  }
+
+  private disarmTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  /** Fail every request past its deadline, then re-arm for the earliest one left. */
+  private expire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [token, request] of this.pending) {
+      if (request.deadline <= now) {
+        this.pending.delete(token);
+        request.reject(new RequestTimeoutError(request.subject, request.timeoutMs));
+      } else if (request.deadline < next) {
+        next = request.deadline;
+      }
+    }
+    if (next !== Infinity) this.armTimer(next);
   }
 
   private assertOpen(): void {

@@ -146,10 +146,11 @@ export class Stream {
   private checkExpectations(h: MessageHeaders, subject: string): void {
     const expectedStream = h.get(JsHeader.ExpectedStream);
     if (expectedStream !== undefined && expectedStream !== this.config.name) throw new JsApiError(JsError.StreamNotMatch);
-    const lastSeq = this.store.state().lastSeq;
     const expectedLast = h.get(JsHeader.ExpectedLastSeq);
-    if (expectedLast !== undefined && Number(expectedLast) !== lastSeq) {
-      throw new JsApiError(JsError.StreamWrongLastSequence, { seq: lastSeq });
+    if (expectedLast !== undefined) {
+      // state() builds the whole state object: only for publishes that ask.
+      const lastSeq = this.store.state().lastSeq;
+      if (Number(expectedLast) !== lastSeq) throw new JsApiError(JsError.StreamWrongLastSequence, { seq: lastSeq });
     }
     const expectedMsgId = h.get(JsHeader.ExpectedLastMsgId);
     if (expectedMsgId !== undefined && expectedMsgId !== this.lastMsgId) {

@@ -2,6 +2,10 @@
 // then `Key: value` lines, then an empty line. Keys keep their case; a key may
 // repeat (multi-value). Lookups are exact first, then case-insensitive, as the
 // official clients do.
+//
+// Every stored JetStream publish is parsed and looked up about seven times
+// (Nats-Msg-Id, the Nats-Expected-* family, Nats-Rollup, Nats-Incr), mostly for
+// keys that are absent, so both parse and lookup avoid per-line allocations.
 
 const CRLF = '\r\n';
 const VERSION = 'NATS/1.0';
@@ -9,7 +13,9 @@ const VERSION = 'NATS/1.0';
 export class MessageHeaders {
   status = 0;
   description = '';
-  private readonly entries: Array<[string, string]> = [];
+  // Parallel arrays rather than [key, value] pairs: one allocation per header less.
+  private readonly names: string[] = [];
+  private readonly texts: string[] = [];
 
   static status(code: number, description = ''): MessageHeaders {
     const h = new MessageHeaders();
@@ -19,7 +25,8 @@ export class MessageHeaders {
   }
 
   append(key: string, value: string): this {
-    this.entries.push([key, value]);
+    this.names.push(key);
+    this.texts.push(value);
     return this;
   }
 
@@ -29,21 +36,27 @@ export class MessageHeaders {
   }
 
   delete(key: string): void {
-    for (let i = this.entries.length - 1; i >= 0; i--) {
-      if (this.entries[i][0] === key) this.entries.splice(i, 1);
+    for (let i = this.names.length - 1; i >= 0; i--) {
+      if (this.names[i] === key) {
+        this.names.splice(i, 1);
+        this.texts.splice(i, 1);
+      }
     }
   }
 
   /** First value for the key (exact match, then case-insensitive). */
   get(key: string): string | undefined {
-    for (const [k, v] of this.entries) if (k === key) return v;
-    const lower = key.toLowerCase();
-    for (const [k, v] of this.entries) if (k.toLowerCase() === lower) return v;
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === key) return this.texts[i];
+    const asciiKey = isAscii(key);
+    for (let i = 0; i < names.length; i++) if (equalsIgnoringCase(names[i], key, asciiKey)) return this.texts[i];
     return undefined;
   }
 
   values(key: string): string[] {
-    return this.entries.filter(([k]) => k === key).map(([, v]) => v);
+    const out: string[] = [];
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] === key) out.push(this.texts[i]);
+    return out;
   }
 
   has(key: string): boolean {
@@ -51,29 +64,54 @@ export class MessageHeaders {
   }
 
   keys(): string[] {
-    return [...new Set(this.entries.map(([k]) => k))];
+    return [...new Set(this.names)];
   }
 
   /** Every [key, value] pair in order, repeats included. */
-  [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.entries[Symbol.iterator]();
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i], this.texts[i]];
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.names.length;
   }
 
   toString(): string {
     let out = VERSION;
     if (this.status > 0) out += ` ${this.status}${this.description ? ` ${this.description}` : ''}`;
     out += CRLF;
-    for (const [k, v] of this.entries) out += `${k}: ${v}${CRLF}`;
+    for (let i = 0; i < this.names.length; i++) out += `${this.names[i]}: ${this.texts[i]}${CRLF}`;
     return out + CRLF;
   }
 
   encode(): Buffer {
     return Buffer.from(this.toString(), 'utf8');
   }
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * `a.toLowerCase() === b.toLowerCase()` without building either string. ASCII
+ * is compared in place; anything else falls back to toLowerCase. Lengths that
+ * differ cannot match an ASCII `b`: the one character whose lower case is
+ * longer (U+0130) lowers to a non-ASCII sequence.
+ */
+function equalsIgnoringCase(a: string, b: string, asciiB: boolean): boolean {
+  if (a.length !== b.length) return !asciiB && a.toLowerCase() === b.toLowerCase();
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x > 0x7f || y > 0x7f) return a.toLowerCase() === b.toLowerCase();
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 export class HeaderParseError extends Error {
@@ -83,26 +121,40 @@ export class HeaderParseError extends Error {
   }
 }
 
+/** Could String.prototype.trim remove this character? (Its whitespace is all <= U+0020 or >= U+00A0.) */
+function mayTrim(code: number): boolean {
+  return code <= 0x20 || code >= 0xa0;
+}
+
 /** Parse the header block (the first `headerSize` bytes of an HPUB/HMSG message). */
 export function parseHeaders(block: Buffer | Uint8Array): MessageHeaders {
   const text = Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf8');
-  const lines = text.split(CRLF);
-  const first = lines[0];
-  if (!first.startsWith(VERSION)) throw new HeaderParseError(`expected ${VERSION}, got ${JSON.stringify(first.slice(0, 16))}`);
+  let end = text.indexOf(CRLF);
+  if (end < 0) end = text.length;
+  if (!text.startsWith(VERSION)) throw new HeaderParseError(`expected ${VERSION}, got ${JSON.stringify(text.slice(0, Math.min(end, 16)))}`);
   const h = new MessageHeaders();
-  const rest = first.slice(VERSION.length).trim();
-  if (rest.length > 0) {
-    const space = rest.indexOf(' ');
-    const code = Number.parseInt(space < 0 ? rest : rest.slice(0, space), 10);
-    if (Number.isFinite(code)) h.status = code;
-    if (space >= 0) h.description = rest.slice(space + 1).trim();
+  if (end > VERSION.length) {
+    const rest = text.slice(VERSION.length, end).trim();
+    if (rest.length > 0) {
+      const space = rest.indexOf(' ');
+      const code = Number.parseInt(space < 0 ? rest : rest.slice(0, space), 10);
+      if (Number.isFinite(code)) h.status = code;
+      if (space >= 0) h.description = rest.slice(space + 1).trim();
+    }
   }
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.length === 0) continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HeaderParseError(`line without a key: ${JSON.stringify(line.slice(0, 32))}`);
-    h.append(line.slice(0, colon), line.slice(colon + 1).trim());
+  // Lines are split on CRLF only (a lone CR or LF stays inside its line); empty lines are skipped.
+  for (let start = end + 2; start < text.length; start = end + 2) {
+    end = text.indexOf(CRLF, start);
+    if (end < 0) end = text.length;
+    if (end === start) continue;
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon >= end) throw new HeaderParseError(`line without a key: ${JSON.stringify(text.slice(start, Math.min(end, start + 32)))}`);
+    let from = colon + 1;
+    // The usual single space after the colon is skipped here; anything else trim() decides.
+    if (from < end && text.charCodeAt(from) === 0x20) from++;
+    let value = text.slice(from, end);
+    if (value.length > 0 && (mayTrim(value.charCodeAt(0)) || mayTrim(value.charCodeAt(value.length - 1)))) value = value.trim();
+    h.append(text.slice(start, colon), value);
   }
   return h;
 }
