@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { CLUSTER_KEYS, clusterFlag } from './cluster-options.ts';
 import { ConfigError } from './config-error.ts';
+import { ALL_KAFKA_KEYS, KAFKA_KEYS, KAFKA_MAPPING, KAFKA_TLS, kafkaFlag } from './kafka-options.ts';
 
 export const USAGE = `Usage: switchboard [options]
 
@@ -38,6 +39,20 @@ Cluster mode (no embedded core; the gateways run on a NATS cluster with JetStrea
       --stream-replicas <n>    replicas of the streams the gateways create (default 1)
   Startup stops with exit code 2 when no server of the cluster can be reached.
 
+Kafka bridge (over the config file's kafka section; see the README):
+      --kafka-brokers <list>   comma-separated host:port of the Kafka cluster
+      --kafka-client-id <id>   Kafka client id
+      --kafka-mapping <json>   one mapping as JSON, added to the file's (repeatable), e.g.
+                               '{"name":"in","direction":"kafka-to-nats","topics":["orders"],
+                                 "groupId":"sb","subject":"kafka.{topic}"}'
+      --kafka-tls              TLS to the brokers (system CAs)
+      --kafka-tls-ca <file>    CA of the brokers' certificates (enables TLS)
+      --kafka-tls-cert <file>  client certificate for the brokers
+      --kafka-tls-key <file>   client certificate key
+      --kafka-sasl-mechanism <m>  plain, scram-sha-256 or scram-sha-512
+      --kafka-sasl-user <user>    SASL user
+      --kafka-sasl-pass <pass>    SASL password (better: SWITCHBOARD_KAFKA_SASL_PASS)
+
 Authentication:
       --user <user>            user required for connections
       --pass <password>        password required for connections (plain or bcrypt)
@@ -69,7 +84,10 @@ Environment (applied over the config file, under the flags):
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY,
   SWITCHBOARD_NATS_URL, SWITCHBOARD_NATS_USER, SWITCHBOARD_NATS_PASS, SWITCHBOARD_NATS_TOKEN,
   SWITCHBOARD_NATS_TLS_CA, SWITCHBOARD_NATS_TLS_CERT, SWITCHBOARD_NATS_TLS_KEY,
-  SWITCHBOARD_STREAM_REPLICAS
+  SWITCHBOARD_STREAM_REPLICAS, SWITCHBOARD_KAFKA_BROKERS, SWITCHBOARD_KAFKA_CLIENT_ID,
+  SWITCHBOARD_KAFKA_TLS, SWITCHBOARD_KAFKA_TLS_CA, SWITCHBOARD_KAFKA_TLS_CERT,
+  SWITCHBOARD_KAFKA_TLS_KEY, SWITCHBOARD_KAFKA_SASL_MECHANISM, SWITCHBOARD_KAFKA_SASL_USER,
+  SWITCHBOARD_KAFKA_SASL_PASS
 `;
 
 export interface CommandLine {
@@ -90,7 +108,7 @@ const ALIASES: Record<string, string[]> = {
 
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const args = argv.flatMap((a) => ALIASES[a] ?? [a]);
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args,
@@ -111,6 +129,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         websocket_port: { type: 'string' },
         no_gateways: { type: 'boolean' },
         ...Object.fromEntries(CLUSTER_KEYS.map((key) => [clusterFlag(key), { type: 'string' as const }])),
+        ...Object.fromEntries(KAFKA_KEYS.map((key) => [kafkaFlag(key), { type: 'string' as const }])),
+        [kafkaFlag(KAFKA_TLS)]: { type: 'boolean' },
+        [kafkaFlag(KAFKA_MAPPING)]: { type: 'string', multiple: true },
         store_dir: { type: 'string' },
         user: { type: 'string' },
         pass: { type: 'string' },
@@ -164,10 +185,11 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['debug', 'debug'],
   ['trace', 'trace'],
   ...CLUSTER_KEYS.map((key) => [clusterFlag(key), key] as const),
+  ...ALL_KAFKA_KEYS.map((key) => [kafkaFlag(key), key] as const),
 ];
 
 /** Flag-style values (strings and booleans) to settings; shared with the environment mapper. */
-export function toSettings(values: Record<string, string | boolean | undefined>, kind: 'flag' | 'env'): Record<string, unknown> {
+export function toSettings(values: Record<string, string | boolean | string[] | undefined>, kind: 'flag' | 'env'): Record<string, unknown> {
   const s: Record<string, unknown> = {};
   const name = (flag: string, env: string): string => (kind === 'flag' ? `--${flag}` : env);
   for (const [flag, key] of RENAMES) if (values[flag] !== undefined) s[key] = values[flag];

@@ -8,6 +8,7 @@ import { parseCommandLine } from './command-line.ts';
 import { readConfigFile } from './config-file.ts';
 import { configFileFromEnv, settingsFromEnv } from './environment.ts';
 import { ConfigError } from './config-error.ts';
+import { ALL_KAFKA_KEYS, kafkaFlag } from './kafka-options.ts';
 import { buildConfig, type SwitchboardConfig } from './switchboard-config.ts';
 
 export type LoadResult =
@@ -36,6 +37,7 @@ const FLAG_NAMES: Record<string, [flag: string, env: string]> = {
   'authorization.password': ['--pass', 'SWITCHBOARD_PASS'],
   // Cluster mode: nats_url <- --nats-url, SWITCHBOARD_NATS_URL, and so on.
   ...Object.fromEntries(CLUSTER_KEYS.map((key) => [key, [`--${clusterFlag(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
+  ...Object.fromEntries(ALL_KAFKA_KEYS.map((key) => [key, [`--${kafkaFlag(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
 };
 
 function renameForSource(error: ConfigError): ConfigError {

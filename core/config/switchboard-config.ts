@@ -9,6 +9,7 @@ import { parseDurationMs } from './duration.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options.ts';
 import { parseSize } from './size.ts';
 import { bool, int, readableFile, text } from './setting-values.ts';
+import { applyKafkaSettings, isKafkaSetting } from './kafka-options.ts';
 import { CLUSTER_KEYS, parseClusterConfig, type ClusterConfig } from './cluster-options.ts';
 
 export interface TlsOptions {
@@ -257,7 +258,7 @@ function build(wire: Wire): SwitchboardConfig {
         if (bool(v, key)) for (const section of ['mqtt', 'http_gateway', 'websocket']) sections[section] = { ...(isObject(sections[section]) ? (sections[section] as Wire) : {}), enabled: false };
         break;
       default:
-        if ((CLUSTER_KEYS as readonly string[]).includes(key)) break; // below, together
+        if ((CLUSTER_KEYS as readonly string[]).includes(key) || isKafkaSetting(key)) break; // below, together
         if (SECTIONS.has(key)) sections[key] = isObject(v) && isObject(sections[key]) ? { ...(v as Wire), ...(sections[key] as Wire) } : v;
         else if (UNSUPPORTED.has(key)) throw new ConfigError(key, 'is a nats-server feature Switchboard does not implement');
         else if (!IGNORED.has(key)) throw new ConfigError(key, 'unknown key');
@@ -272,5 +273,7 @@ function build(wire: Wire): SwitchboardConfig {
   if (tls) server.tls = { verify: tls.verify };
   // nats-server binds monitoring on the client host unless told otherwise.
   if (monitor !== null && !monitorHostSet && (wire.host ?? wire.net ?? wire.addr ?? wire.listen) !== undefined) monitor.host = server.host;
+  const kafka = applyKafkaSettings(sections.kafka, wire);
+  if (kafka !== undefined) sections.kafka = kafka;
   return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire) };
 }

@@ -90,6 +90,11 @@ describe('command line', () => {
         [['-p', held, '-c', file('pending.json', '{"max_payload": 2048, "max_pending": 1024}')], {}, /invalid "max_pending": must be at least max_payload/],
         [['-p', held, '-c', file('dur.json', '{"ping_interval": "soon"}')], {}, /invalid "ping_interval": must be a duration/],
         [['-p', held, '--tls', '--tlscert', file('c.pem', 'x'), '--tlskey', file('k.pem', 'y')], {}, /invalid "tls": certificate, key or CA not usable/],
+        [['-p', held, '--kafka-brokers', 'h:9092'], {}, /invalid "kafka": kafka bridge: mappings: must be a list/],
+        [['-p', held, '--kafka-mapping', '{"name":'], {}, /command line: invalid "--kafka-mapping": is not JSON/],
+        [['-p', held, '--kafka-brokers', 'h:9092', '--kafka-mapping', '{"name":"bad","direction":"nats-to-kafka","subject":"x","topic":"t.{9}"}'], {},
+          /invalid "kafka": kafka bridge: mapping "bad": mappings\[0\]\.topic: \{9\}/],
+        [['-p', held, '--kafka-mapping', '{"name":"a","direction":"nats-to-kafka","subject":"x","topic":"t"}'], { SWITCHBOARD_KAFKA_BROKERS: 'nohostport' }, /kafka\.brokers\[0\]: "nohostport" is not host:port/],
       ];
       for (const [args, env, expected] of cases) {
         const r = runSync(args, env);

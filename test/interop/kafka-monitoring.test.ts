@@ -1,5 +1,6 @@
-// The Kafka bridge on the server's monitoring port: `switchboard -c file` with a
-// kafka section, as a child process, reports each mapping at GET /kafkaz (JSON)
+// The Kafka bridge on the server's monitoring port: `switchboard -c file
+// --kafka-brokers ... --kafka-mapping ...` (flags over the file's kafka section),
+// as a child process, reports each mapping at GET /kafkaz (JSON)
 // and in GET /metrics (Prometheus text, after the core's series): messages,
 // rate, lag, errors and the last error, for healthy mappings and a failing one.
 // Kafka is librdkafka's mock cluster (kcat); records go in with kcat and out
@@ -40,21 +41,22 @@ describe('kafka bridge monitoring', { skip }, () => {
     kafka = await startProxiedKafka();
     dir = mkdtempSync(join(tmpdir(), 'kafka-monitoring-'));
     const file = join(dir, 'switchboard.json');
+    // The brokers and one mapping come from flags, laid over the file's section (README "Kafka bridge").
     writeFileSync(
       file,
       JSON.stringify({
         kafka: {
-          kafka: { brokers: kafka.proxy.brokers, clientId: 'monitoring-test' },
+          kafka: { clientId: 'monitoring-test' },
           mappings: [
             { name: 'mon-in', direction: 'kafka-to-nats', topics: ['mon-in'], groupId: 'mon', subject: 'mon.{topic}' },
-            { name: 'mon-out', direction: 'nats-to-kafka', subject: 'mon.out', topic: 'mon-out' },
             // No stream captures the subject: every publish fails, and says so.
             { name: 'mon-broken', direction: 'kafka-to-nats', topics: ['mon-broken'], groupId: 'mon-broken', subject: 'nostream.{topic}', stream: 'NOPE' },
           ],
         },
       }),
     );
-    server = await startSwitchboardProcess(['-c', file]);
+    const outMapping = { name: 'mon-out', direction: 'nats-to-kafka', subject: 'mon.out', topic: 'mon-out' };
+    server = await startSwitchboardProcess(['-c', file, '--kafka-brokers', kafka.proxy.brokers.join(','), '--kafka-mapping', JSON.stringify(outMapping)]);
     assert.ok(server.monitorPort !== null, 'the process reports its monitoring port');
     monitor = `http://127.0.0.1:${server.monitorPort}`;
     nc = await connect({ servers: server.url });
