@@ -48,9 +48,12 @@ export async function publishToStream(
   if (reply.headers !== null && reply.headers.status === 503) {
     throw new JetStreamPublishError(mapping, subject, `no stream captures the subject (is stream ${JSON.stringify(stream)} defined?)`);
   }
+  const text = textOf(reply.data);
+  const plain = plainPubAck(text, stream);
+  if (plain !== null) return plain;
   let ack: WirePubAck;
   try {
-    ack = JSON.parse(textOf(reply.data)) as WirePubAck;
+    ack = JSON.parse(text) as WirePubAck;
   } catch (error) {
     throw new JetStreamPublishError(mapping, subject, 'the reply is not a PubAck', null, { cause: error });
   }
@@ -64,4 +67,33 @@ export async function publishToStream(
 /** The reply as text, without copying it (Buffer.from(buffer) copies). */
 function textOf(data: Uint8Array): string {
   return (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString('utf8');
+}
+
+/** Per stream name: `{"stream":<name>,"seq":`, the start of a plain PubAck (few streams, one entry each). */
+const plainAckPrefixes = new Map<string, string>();
+
+/**
+ * The PubAck of a stored, non-duplicate publish, `{"stream":"<name>","seq":<n>}`
+ * exactly as both the embedded engine and nats-server write it, read without
+ * JSON.parse; null for anything else (duplicate, domain, error), which takes
+ * the general path.
+ */
+function plainPubAck(text: string, stream: string): PubAck | null {
+  let prefix = plainAckPrefixes.get(stream);
+  if (prefix === undefined) {
+    prefix = `{"stream":${JSON.stringify(stream)},"seq":`;
+    plainAckPrefixes.set(stream, prefix);
+  }
+  const end = text.length - 1;
+  const digits = end - prefix.length;
+  // At most 15 digits: always an exact JS number. No leading zero: JSON has none.
+  if (digits < 1 || digits > 15 || text.charCodeAt(end) !== 0x7d || !text.startsWith(prefix)) return null;
+  if (digits > 1 && text.charCodeAt(prefix.length) === 0x30) return null;
+  let seq = 0;
+  for (let i = prefix.length; i < end; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return null;
+    seq = seq * 10 + digit;
+  }
+  return { stream, seq, duplicate: false };
 }

@@ -164,8 +164,9 @@ export class KafkaToNatsMapping {
     }
   }
 
-  private record(topic: string, partition: number, offset: string, highWatermark: string): void {
-    this.lag.set(`${topic}/${partition}`, Math.max(0, Number(highWatermark) - 1 - Number(offset)));
+  /** `partitionKey`: `<topic>/<partition>`. */
+  private record(partitionKey: string, offset: string, highWatermark: string): void {
+    this.lag.set(partitionKey, Math.max(0, Number(highWatermark) - 1 - Number(offset)));
     let total = 0;
     for (const n of this.lag.values()) total += n;
     this.metrics.lag = total;
@@ -205,44 +206,59 @@ export class KafkaToNatsMapping {
     resolveOffset(last);
     await commitOffsetsIfNecessary(nextOffsetAfter(topic, partition, last));
     this.metrics.delivered(count, bytes);
-    this.record(topic, partition, last, batch.highWatermark);
+    this.record(`${topic}/${partition}`, last, batch.highWatermark);
     await heartbeat();
   }
 
   private async toStream({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload, stream: string): Promise<void> {
     const { topic, partition } = batch;
+    const lagKey = `${topic}/${partition}`;
     const window = this.config.maxInFlight ?? 256;
-    const inFlight: Array<{ offset: string; bytes: number; acked: Promise<boolean> }> = [];
+    const inFlight: InFlightRecord[] = [];
     let settled: string | null = null;
-    const settleFirst = async (): Promise<boolean> => {
-      const first = inFlight.shift();
-      if (first === undefined || !(await first.acked)) return false;
+    // Wait for the oldest PubAck, then take every one already in behind it in
+    // the same step: acks arrive a turn's worth at a time, and settling them one
+    // await each cost more than the publish.
+    const settleAcked = async (): Promise<boolean> => {
+      const first = inFlight[0];
+      await first.done;
+      if (!first.acked) return false;
+      let count = 0;
+      let bytes = 0;
+      let last = first.offset;
+      while (inFlight.length > 0 && inFlight[0].acked) {
+        const next = inFlight.shift() as InFlightRecord;
+        count++;
+        bytes += next.bytes;
+        last = next.offset;
+      }
       // Commit strictly after the PubAck: a crash before this re-reads and the stream dedupes.
-      resolveOffset(first.offset);
-      settled = first.offset;
+      resolveOffset(last);
+      settled = last;
       this.metrics.state = 'running';
-      this.metrics.delivered(1, first.bytes);
-      this.record(topic, partition, first.offset, batch.highWatermark);
+      this.metrics.delivered(count, bytes);
+      this.record(lagKey, last, batch.highWatermark);
       return true;
     };
     let ok = true;
     for (const record of batch.messages) {
       if (!ok || !isRunning() || isStale() || this.abort.signal.aborted) break;
       const { subject, headers, data } = this.translate(topic, partition, record);
-      const msgId = `${topic}/${partition}/${record.offset}`;
-      inFlight.push({ offset: record.offset, bytes: data.byteLength, acked: this.publishUntilAcked(stream, subject, data, headers, msgId, heartbeat, isRunning) });
-      if (inFlight.length >= window) ok = await settleFirst();
+      const pending: InFlightRecord = { offset: record.offset, bytes: data.byteLength, acked: false, done: DONE };
+      pending.done = this.publishUntilAcked(stream, subject, data, headers, `${lagKey}/${record.offset}`, heartbeat, isRunning, pending);
+      inFlight.push(pending);
+      if (inFlight.length >= window) ok = await settleAcked();
     }
     // Never resolve past a record that was not acknowledged, even if later ones were.
     while (inFlight.length > 0) {
-      if (ok) ok = await settleFirst();
-      else await inFlight.shift()?.acked;
+      if (ok) ok = await settleAcked();
+      else await inFlight.shift()?.done;
     }
     if (settled !== null) await commitOffsetsIfNecessary(nextOffsetAfter(topic, partition, settled));
     await heartbeat();
   }
 
-  /** Retry one publish until the stream acknowledges it; false when the mapping stops or loses the partition. */
+  /** Retry one publish until the stream acknowledges it (then `pending.acked`); gives up when the mapping stops or loses the partition. */
   private async publishUntilAcked(
     stream: string,
     subject: string,
@@ -251,23 +267,38 @@ export class KafkaToNatsMapping {
     msgId: string,
     heartbeat: () => Promise<void>,
     isRunning: () => boolean,
-  ): Promise<boolean> {
-    const backoff = new Backoff(100, 2_000);
+    pending: InFlightRecord,
+  ): Promise<void> {
+    let backoff: Backoff | null = null;
     const signal = this.abort.signal;
     while (!signal.aborted && isRunning()) {
       try {
         await publishToStream(this.deps.broker, this.config.name, stream, subject, data, headers, msgId, this.deps.publishTimeoutMs ?? 5_000);
-        return true;
+        pending.acked = true;
+        return;
       } catch (error) {
         this.metrics.error(error);
         this.metrics.state = 'retrying';
         await heartbeat().catch(() => undefined);
+        backoff ??= new Backoff(100, 2_000);
         await sleep(backoff.next(), signal);
       }
     }
-    return false;
   }
 }
+
+/** A record published to the stream whose offset is not resolved yet. */
+interface InFlightRecord {
+  readonly offset: string;
+  readonly bytes: number;
+  /** True once the stream acknowledged it. */
+  acked: boolean;
+  /** Settles when acknowledged, or when the mapping stopped or lost the partition first. */
+  done: Promise<void>;
+}
+
+/** Placeholder for InFlightRecord.done until its publish has begun. */
+const DONE = Promise.resolve();
 
 /** A commit refused because the group is rebalancing or moved to a newer generation: a new join follows. */
 function isRebalance(error: unknown): boolean {

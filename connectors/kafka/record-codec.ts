@@ -34,8 +34,21 @@ function isSafeHeaderName(name: string): boolean {
   return /^[\x21-\x39\x3b-\x7e]+$/.test(name) && !name.toLowerCase().startsWith(RESERVED_PREFIX);
 }
 
+/** Printable ASCII (0x20-0x7e) without a space at either end: safe header text as it is. */
+function isPlainAscii(bytes: Buffer): boolean {
+  const n = bytes.length;
+  if (n > 0 && (bytes[0] === 0x20 || bytes[n - 1] === 0x20)) return false;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i];
+    if (b < 0x20 || b > 0x7e) return false;
+  }
+  return true;
+}
+
 /** Text that survives a NATS header line unchanged: no control characters, no edge whitespace (the parser trims). */
 function safeHeaderText(bytes: Buffer): string | null {
+  // The usual key, read without TextDecoder and the regular expressions.
+  if (isPlainAscii(bytes)) return bytes.toString('latin1');
   let text: string;
   try {
     text = utf8.decode(bytes);

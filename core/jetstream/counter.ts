@@ -11,7 +11,7 @@ import type { StreamStore } from './store/stream-store.ts';
 export const INCREMENT_HEADER = 'Nats-Incr';
 
 /** Headers a counter publish may not carry: a counter has no expected state and no rollup (NS stream.go). */
-const INCOMPATIBLE_HEADERS = [
+export const INCOMPATIBLE_HEADERS = [
   'Nats-Rollup',
   'Nats-Expected-Stream',
   'Nats-Expected-Last-Msg-Id',

@@ -20,6 +20,12 @@ export const JsHeader = {
   Rollup: 'Nats-Rollup',
 } as const;
 
+/**
+ * What every header JetStream acts on starts with (JsHeader, Nats-Incr and the
+ * counter's incompatible headers): the others are not decoded on ingest.
+ */
+export const JS_HEADER_PREFIX = 'nats-';
+
 const MAX_HEADER_BYTES = 64 * 1024;
 const MSG_ID_BYTES = Buffer.from(JsHeader.MsgId);
 
@@ -68,7 +74,7 @@ export class MsgIdCollector {
     this.lastSeq = seq;
     this.lastId = '';
     if (header === null || time <= this.cutoff || header.indexOf(MSG_ID_BYTES) < 0) return;
-    const id = parseHeaders(header).get(JsHeader.MsgId);
+    const id = parseHeaders(header, JS_HEADER_PREFIX).get(JsHeader.MsgId);
     if (id === undefined || id === '') return;
     this.ids.push([id, seq, time]);
     this.lastId = id;
@@ -81,6 +87,8 @@ export class Stream {
   consumerCount = 0;
   private readonly dedupe = new Map<string, { seq: number; time: number }>();
   private lastMsgId = '';
+  /** Time of the dedupe map's first (oldest) entry, or lower; Infinity when empty. Spares a map iterator per publish. */
+  private oldestMsgIdTime = Infinity;
   private ackPrefix: Buffer | undefined;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {}
@@ -108,7 +116,7 @@ export class Stream {
     let rollup = '';
     let increment: bigint | null = null;
     if (header !== null) {
-      const h = parseHeaders(header);
+      const h = parseHeaders(header, JS_HEADER_PREFIX);
       // Counter checks come first, before dedupe and expectations (NS stream.go processJetStreamMsg).
       increment = incrementOf(h, cfg.allowMsgCounter, data.length);
       msgId = h.get(JsHeader.MsgId) ?? '';
@@ -170,9 +178,15 @@ export class Stream {
   private remember(msgId: string, seq: number, time: number): void {
     this.dedupe.delete(msgId);
     this.dedupe.set(msgId, { seq, time });
+    if (this.dedupe.size === 1) this.oldestMsgIdTime = time;
     const cutoff = time - this.windowMs();
+    if (cutoff < this.oldestMsgIdTime) return;
+    this.oldestMsgIdTime = Infinity;
     for (const [id, entry] of this.dedupe) {
-      if (entry.time > cutoff) break;
+      if (entry.time > cutoff) {
+        this.oldestMsgIdTime = entry.time;
+        break;
+      }
       this.dedupe.delete(id);
     }
   }

@@ -126,8 +126,26 @@ function mayTrim(code: number): boolean {
   return code <= 0x20 || code >= 0xa0;
 }
 
-/** Parse the header block (the first `headerSize` bytes of an HPUB/HMSG message). */
-export function parseHeaders(block: Buffer | Uint8Array): MessageHeaders {
+/** Does text[start, end) begin with `lowerPrefix` (ASCII lower case), ignoring ASCII case? */
+function startsWithIgnoringCase(text: string, start: number, end: number, lowerPrefix: string): boolean {
+  if (end - start < lowerPrefix.length) return false;
+  for (let i = 0; i < lowerPrefix.length; i++) {
+    let c = text.charCodeAt(start + i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lowerPrefix.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Parse the header block (the first `headerSize` bytes of an HPUB/HMSG message).
+ * With `keyPrefix` (ASCII, lower case) only the lines whose key starts with it,
+ * ignoring case, are kept; every line is still validated. The result then
+ * answers get() for keys with that prefix exactly as the whole block would:
+ * no non-ASCII character lowers to an ASCII letter other than 'k' (U+212A),
+ * so an ASCII prefix without 'k' cannot be reached through toLowerCase.
+ */
+export function parseHeaders(block: Buffer | Uint8Array, keyPrefix = ''): MessageHeaders {
   const text = Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('utf8');
   let end = text.indexOf(CRLF);
   if (end < 0) end = text.length;
@@ -149,6 +167,7 @@ export function parseHeaders(block: Buffer | Uint8Array): MessageHeaders {
     if (end === start) continue;
     const colon = text.indexOf(':', start);
     if (colon <= start || colon >= end) throw new HeaderParseError(`line without a key: ${JSON.stringify(text.slice(start, Math.min(end, start + 32)))}`);
+    if (keyPrefix !== '' && !startsWithIgnoringCase(text, start, colon, keyPrefix)) continue;
     let from = colon + 1;
     // The usual single space after the colon is skipped here; anything else trim() decides.
     if (from < end && text.charCodeAt(from) === 0x20) from++;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { INCOMPATIBLE_HEADERS, INCREMENT_HEADER } from '../../core/jetstream/counter.ts';
+import { JS_HEADER_PREFIX, JsHeader } from '../../core/jetstream/stream.ts';
 import { HeaderParseError, MessageHeaders, parseHeaders } from '../../core/protocol/headers.ts';
 
 function parse(text: string): MessageHeaders {
@@ -53,6 +55,21 @@ describe('headers', () => {
     assert.equal(h.get('ä'), 'umlaut');
     assert.equal(h.get('i\u0307'), 'dotted');
     assert.equal(h.get('i'), undefined);
+  });
+
+  it('headers - a key prefix keeps only its lines, ignoring case, and still validates the others', () => {
+    const block = Buffer.from('NATS/1.0\r\nKafka-Topic: t\r\nnats-msg-id: a\r\nNATS-Rollup: sub\r\nNats: x\r\nNats-Msg-Id: b\r\n\r\n');
+    const h = parseHeaders(block, 'nats-');
+    assert.deepEqual(pairs(h), [['nats-msg-id', 'a'], ['NATS-Rollup', 'sub'], ['Nats-Msg-Id', 'b']]);
+    const whole = parseHeaders(block);
+    for (const key of ['Nats-Msg-Id', 'nats-msg-id', 'Nats-Rollup', 'Nats-Expected-Stream']) assert.equal(h.get(key), whole.get(key), key);
+    assert.throws(() => parseHeaders(Buffer.from('NATS/1.0\r\nKafka-Topic t\r\n\r\n'), 'nats-'), HeaderParseError);
+  });
+
+  it('headers - every header JetStream acts on starts with the prefix its ingest keeps', () => {
+    for (const name of [...Object.values(JsHeader), INCREMENT_HEADER, ...INCOMPATIBLE_HEADERS]) {
+      assert.ok(name.toLowerCase().startsWith(JS_HEADER_PREFIX), name);
+    }
   });
 
   it('headers - set replaces every exact value, delete removes them, toString round-trips', () => {

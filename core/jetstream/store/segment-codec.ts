@@ -67,8 +67,9 @@ export function writeMessageRecord(rec: Buffer, seq: number, subject: string, su
   } else {
     rec.write(subject, RECORD_HEADER, subjectBytes, 'utf8');
   }
-  if (header !== null) header.copy(rec, RECORD_HEADER + subjectBytes);
-  data.copy(rec, RECORD_HEADER + subjectBytes + hlen);
+  // set, not Buffer#copy: copy's argument handling costs more than the 1 KiB memcpy itself.
+  if (header !== null) rec.set(header, RECORD_HEADER + subjectBytes);
+  rec.set(data, RECORD_HEADER + subjectBytes + hlen);
   rec.writeUInt32LE(crc32(rec.subarray(8)), 4);
 }
 
