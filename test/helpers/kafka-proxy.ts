@@ -6,18 +6,39 @@
 // 2. A restarted mock is a new cluster on new ports. The proxy keeps stable
 //    addresses, so the bridge keeps its configured brokers across an outage: the
 //    test retargets the proxy at the new cluster.
+// 3. The mock has neither TLS nor SASL. With `tls` the proxy's listeners speak
+//    TLS (the mock behind stays plain); with `sasl` the proxy advertises
+//    SaslHandshake/SaslAuthenticate in ApiVersions, answers them itself
+//    (kafka-sasl.ts), and closes a connection that sends anything else first,
+//    as a broker with SASL listeners does.
 // Broker addresses inside Metadata (api 3) and FindCoordinator (api 10)
 // responses are rewritten to the proxy's ports; the host stays 127.0.0.1, so
 // every rewrite is in place and no frame changes size. Only the non-flexible
-// versions kafkajs uses (Metadata <= v6, FindCoordinator <= v2) are parsed.
+// versions kafkajs uses (Metadata <= v6, FindCoordinator <= v2, ApiVersions
+// <= v2, SaslHandshake and SaslAuthenticate <= v1) are parsed.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { kafkaMechanismName, SaslExchange, type SaslUser } from './kafka-sasl.ts';
 import { commandAvailable, PROJECT_ROOT, stopChild, waitForOutput } from './servers.ts';
 
 const METADATA = 3;
 const FIND_COORDINATOR = 10;
+const SASL_HANDSHAKE = 17;
+const API_VERSIONS = 18;
+const SASL_AUTHENTICATE = 36;
+/** Kafka error codes the SASL answers use. */
+const UNSUPPORTED_SASL_MECHANISM = 33;
+const SASL_AUTHENTICATION_FAILED = 58;
+
+export interface KafkaProxyOptions {
+  /** TLS on the proxy's listeners (key, cert, and ca + requestCert to ask for client certificates). */
+  tls?: TlsOptions;
+  /** Require SASL with this mechanism and these credentials. */
+  sasl?: SaslUser;
+}
 
 export interface KafkaProxy {
   /** Stable addresses to give kafkajs. */
@@ -30,7 +51,8 @@ export interface KafkaProxy {
 /**
  * Splits a Kafka byte stream into frames (int32 size + body) without copying
  * what passes through: once a frame's first `headSize` bytes are known, `decide`
- * says whether to stream it on as it arrives or to buffer it whole for `rewrite`.
+ * says whether to stream it on as it arrives or to buffer it whole for `whole`,
+ * which returns what to send on instead (the frame, a rewritten one, or null).
  */
 class FrameSplitter {
   private head: Buffer = Buffer.alloc(0);
@@ -41,7 +63,7 @@ class FrameSplitter {
   constructor(
     private readonly headSize: number,
     private readonly decide: (head: Buffer) => boolean,
-    private readonly rewrite: (frame: Buffer) => void,
+    private readonly whole: (frame: Buffer) => Buffer | null,
     private readonly emit: (bytes: Buffer) => void,
   ) {}
 
@@ -69,8 +91,8 @@ class FrameSplitter {
         const frame = Buffer.concat(this.parts);
         this.parts = [];
         this.buffering = false;
-        this.rewrite(frame);
-        this.emit(frame);
+        const out = this.whole(frame);
+        if (out !== null) this.emit(out);
       }
     }
   }
@@ -81,18 +103,63 @@ function skipString(frame: Buffer, at: number): number {
   return at + 2 + Math.max(0, len);
 }
 
-export async function startKafkaProxy(count = 3): Promise<KafkaProxy> {
+/** A response frame: size, correlation id, body. */
+function responseFrame(correlation: number, body: Buffer): Buffer {
+  const frame = Buffer.alloc(8 + body.length);
+  frame.writeInt32BE(4 + body.length, 0);
+  frame.writeInt32BE(correlation, 4);
+  body.copy(frame, 8);
+  return frame;
+}
+
+function kafkaString(text: string | null): Buffer {
+  if (text === null) return Buffer.from([0xff, 0xff]);
+  const bytes = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(2 + bytes.length);
+  out.writeInt16BE(bytes.length, 0);
+  bytes.copy(out, 2);
+  return out;
+}
+
+function kafkaBytes(bytes: Buffer): Buffer {
+  const out = Buffer.alloc(4 + bytes.length);
+  out.writeInt32BE(bytes.length, 0);
+  bytes.copy(out, 4);
+  return out;
+}
+
+/** ApiVersions (v0-v2) with SaslHandshake and SaslAuthenticate (v0-v1) added: the mock does not list them. */
+function withSaslApis(frame: Buffer): Buffer {
+  const count = frame.readInt32BE(10);
+  const end = 14 + count * 6;
+  const listed = new Set<number>();
+  for (let at = 14; at < end; at += 6) listed.add(frame.readInt16BE(at));
+  const extra = [SASL_HANDSHAKE, SASL_AUTHENTICATE].filter((api) => !listed.has(api));
+  const added = Buffer.alloc(extra.length * 6);
+  extra.forEach((api, i) => {
+    added.writeInt16BE(api, i * 6);
+    added.writeInt16BE(0, i * 6 + 2);
+    added.writeInt16BE(1, i * 6 + 4);
+  });
+  const out = Buffer.concat([frame.subarray(0, end), added, frame.subarray(end)]);
+  out.writeInt32BE(out.length - 4, 0);
+  out.writeInt32BE(count + extra.length, 10);
+  return out;
+}
+
+export async function startKafkaProxy(count = 3, options: KafkaProxyOptions = {}): Promise<KafkaProxy> {
   let upstream: string[] | null = null;
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
   const ports: number[] = [];
+  const sasl = options.sasl;
 
   const proxyPortFor = (port: number): number => {
     const index = upstream?.findIndex((address) => address.endsWith(`:${port}`)) ?? -1;
     return index >= 0 && index < ports.length ? ports[index] : port;
   };
 
-  const rewrite = (frame: Buffer, apiKey: number, version: number): void => {
+  const rewrite = (frame: Buffer, apiKey: number, version: number): Buffer => {
     if (apiKey === METADATA && version <= 6) {
       let at = 8 + (version >= 3 ? 4 : 0);
       const n = frame.readInt32BE(at);
@@ -113,7 +180,34 @@ export async function startKafkaProxy(count = 3): Promise<KafkaProxy> {
       else at += 2;
       at = skipString(frame, at + 4);
       frame.writeInt32BE(proxyPortFor(frame.readInt32BE(at)), at);
+    } else if (apiKey === API_VERSIONS && version <= 2 && frame.readInt16BE(8) === 0) {
+      return withSaslApis(frame);
     }
+    return frame;
+  };
+
+  /** Answer a SaslHandshake or SaslAuthenticate request (a whole frame); true once the client is authenticated. */
+  const answerSasl = (frame: Buffer, exchange: SaslExchange, user: SaslUser, reply: (bytes: Buffer) => void): boolean => {
+    const apiKey = frame.readInt16BE(4);
+    const version = frame.readInt16BE(6);
+    const correlation = frame.readInt32BE(8);
+    const body = skipString(frame, 12);
+    if (apiKey === SASL_HANDSHAKE) {
+      const asked = frame.toString('utf8', body + 2, body + 2 + frame.readInt16BE(body));
+      const supported = kafkaMechanismName(user.mechanism);
+      const error = asked === supported ? 0 : UNSUPPORTED_SASL_MECHANISM;
+      const mechanisms = Buffer.alloc(4);
+      mechanisms.writeInt32BE(1, 0);
+      reply(responseFrame(correlation, Buffer.concat([Buffer.from([error >> 8, error & 0xff]), mechanisms, kafkaString(supported)])));
+      return false;
+    }
+    const token = frame.subarray(body + 4, body + 4 + frame.readInt32BE(body));
+    const step = exchange.step(token);
+    const error = step.ok ? 0 : SASL_AUTHENTICATION_FAILED;
+    const parts = [Buffer.from([error >> 8, error & 0xff]), kafkaString(step.ok ? null : step.message), kafkaBytes(step.ok ? step.reply : Buffer.alloc(0))];
+    if (version >= 1) parts.push(Buffer.alloc(8)); // session_lifetime_ms 0: no re-authentication
+    reply(responseFrame(correlation, Buffer.concat(parts)));
+    return step.ok && step.done;
   };
 
   const handle = (client: Socket, index: number): void => {
@@ -130,17 +224,38 @@ export async function startKafkaProxy(count = 3): Promise<KafkaProxy> {
     server.setNoDelay(true);
     sockets.add(client);
     sockets.add(server);
+    const close = (): void => {
+      client.destroy();
+      server.destroy();
+      sockets.delete(client);
+      sockets.delete(server);
+    };
+    const exchange = sasl === undefined ? null : new SaslExchange(sasl);
+    let authenticated = sasl === undefined;
     const requests = new Map<number, { apiKey: number; version: number }>();
     // Requests: size, api key, api version, correlation id (12 bytes); only remembered when the answer needs rewriting.
     const fromClient = new FrameSplitter(
       12,
       (head) => {
         const apiKey = head.readInt16BE(4);
-        if (apiKey === METADATA || apiKey === FIND_COORDINATOR) requests.set(head.readInt32BE(8), { apiKey, version: head.readInt16BE(6) });
+        if (!authenticated && (apiKey === SASL_HANDSHAKE || apiKey === SASL_AUTHENTICATE)) return true;
+        if (!authenticated && apiKey !== API_VERSIONS) {
+          // A SASL listener closes a connection that skips authentication.
+          close();
+          return false;
+        }
+        if (apiKey === METADATA || apiKey === FIND_COORDINATOR || (apiKey === API_VERSIONS && sasl !== undefined)) {
+          requests.set(head.readInt32BE(8), { apiKey, version: head.readInt16BE(6) });
+        }
         return false;
       },
-      () => undefined,
-      (bytes) => server.write(bytes),
+      (frame) => {
+        if (exchange !== null && sasl !== undefined) authenticated = answerSasl(frame, exchange, sasl, (bytes) => client.write(bytes));
+        return null;
+      },
+      (bytes) => {
+        if (!server.destroyed) server.write(bytes);
+      },
     );
     // Responses: size, correlation id (8 bytes).
     let current: { apiKey: number; version: number } | undefined;
@@ -152,25 +267,18 @@ export async function startKafkaProxy(count = 3): Promise<KafkaProxy> {
         requests.delete(correlation);
         return current !== undefined;
       },
-      (frame) => {
-        if (current !== undefined) rewrite(frame, current.apiKey, current.version);
-      },
+      (frame) => (current === undefined ? frame : rewrite(frame, current.apiKey, current.version)),
       (bytes) => client.write(bytes),
     );
     client.on('data', (chunk: Buffer) => fromClient.push(chunk));
     server.on('data', (chunk: Buffer) => fromServer.push(chunk));
-    const close = (): void => {
-      client.destroy();
-      server.destroy();
-      sockets.delete(client);
-      sockets.delete(server);
-    };
     client.on('error', close).on('close', close);
     server.on('error', close).on('close', close);
   };
 
   for (let i = 0; i < count; i++) {
-    const server = createServer((socket) => handle(socket, i));
+    const tls = options.tls;
+    const server = tls === undefined ? createServer((socket) => handle(socket, i)) : createTlsServer(tls, (socket) => handle(socket, i));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const address = server.address();
