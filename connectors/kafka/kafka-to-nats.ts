@@ -39,6 +39,8 @@ export interface KafkaToNatsDeps {
 export class KafkaToNatsMapping {
   readonly metrics: MappingMetrics;
   private readonly subjectOf: SubjectRenderer;
+  /** False when the subject template has no {key}: one subject per partition, rendered once a batch. */
+  private readonly subjectPerRecord: boolean;
   private readonly lag = new Map<string, number>();
   /** Partitions already moved to earliest/latest, so a consumer restart resumes instead. */
   private readonly positioned = new Set<string>();
@@ -49,10 +51,18 @@ export class KafkaToNatsMapping {
   private joins = 0;
   /** The position() call of the latest join, awaited by stop(). */
   private positioning: Promise<void> = Promise.resolve();
+  /**
+   * Bumped before every consumer.seek(), the only thing that makes a batch
+   * stale: batches ask kafkajs's isStale() (a JSON key and a map lookup) only
+   * when this moved, not once per record.
+   */
+  private seeks = 0;
 
   constructor(readonly config: KafkaToNatsConfig, private readonly deps: KafkaToNatsDeps) {
     this.metrics = new MappingMetrics(config.name, 'kafka-to-nats');
     this.subjectOf = compileSubjectTemplate(config.subject, 'subject', config.name);
+    // Braces are reserved in templates, so the text {key} can only be the placeholder.
+    this.subjectPerRecord = config.subject.includes('{key}');
     // Every in-flight publish retry sleeps on this signal: up to maxInFlight listeners is expected.
     setMaxListeners(0, this.abort.signal);
   }
@@ -134,6 +144,7 @@ export class KafkaToNatsMapping {
     consumer.pause(pending);
     const targets = await this.startOffsets(pending, start);
     if (join !== this.joins || this.abort.signal.aborted) return;
+    this.seeks++;
     for (const target of targets) consumer.seek(target);
     try {
       await consumer.commitOffsets(targets);
@@ -172,9 +183,27 @@ export class KafkaToNatsMapping {
     this.metrics.lag = total;
   }
 
-  private translate(topic: string, partition: number, record: EachBatchPayload['batch']['messages'][number]): { subject: string; headers: MessageHeaders; data: Uint8Array } {
+  /** The batch's subject when it does not depend on the record, else null. */
+  private batchSubject(topic: string, partition: number): string | null {
+    return this.subjectPerRecord ? null : this.subjectOf({ topic, key: null, partition });
+  }
+
+  /** isStale() of the batch, asked again only after a seek. */
+  private staleness(isStale: () => boolean): () => boolean {
+    let seen = -1;
+    let stale = false;
+    return () => {
+      if (seen !== this.seeks) {
+        seen = this.seeks;
+        stale = isStale();
+      }
+      return stale;
+    };
+  }
+
+  private translate(topic: string, partition: number, record: EachBatchPayload['batch']['messages'][number], subject: string | null): { subject: string; headers: MessageHeaders; data: Uint8Array } {
     return {
-      subject: this.subjectOf({ topic, key: record.key ?? null, partition }),
+      subject: subject ?? this.subjectOf({ topic, key: record.key ?? null, partition }),
       headers: kafkaRecordToNatsHeaders({ topic, partition }, record),
       data: record.value ?? EMPTY,
     };
@@ -182,12 +211,14 @@ export class KafkaToNatsMapping {
 
   private async toCore({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
+    const batchSubject = this.batchSubject(topic, partition);
+    const stale = this.staleness(isStale);
     let last: string | null = null;
     let count = 0;
     let bytes = 0;
     for (const record of batch.messages) {
-      if (!isRunning() || isStale() || this.abort.signal.aborted) break;
-      const { subject, headers, data } = this.translate(topic, partition, record);
+      if (!isRunning() || stale() || this.abort.signal.aborted) break;
+      const { subject, headers, data } = this.translate(topic, partition, record, batchSubject);
       try {
         await this.deps.broker.publish(subject, data, { headers });
         count++;
@@ -215,6 +246,8 @@ export class KafkaToNatsMapping {
     const lagKey = `${topic}/${partition}`;
     const window = this.config.maxInFlight ?? 256;
     const inFlight: InFlightRecord[] = [];
+    const batchSubject = this.batchSubject(topic, partition);
+    const stale = this.staleness(isStale);
     let settled: string | null = null;
     // Wait for the oldest PubAck, then take every one already in behind it in
     // the same step: acks arrive a turn's worth at a time, and settling them one
@@ -242,8 +275,8 @@ export class KafkaToNatsMapping {
     };
     let ok = true;
     for (const record of batch.messages) {
-      if (!ok || !isRunning() || isStale() || this.abort.signal.aborted) break;
-      const { subject, headers, data } = this.translate(topic, partition, record);
+      if (!ok || !isRunning() || stale() || this.abort.signal.aborted) break;
+      const { subject, headers, data } = this.translate(topic, partition, record, batchSubject);
       const pending: InFlightRecord = { offset: record.offset, bytes: data.byteLength, acked: false, done: DONE };
       pending.done = this.publishUntilAcked(stream, subject, data, headers, `${lagKey}/${record.offset}`, heartbeat, isRunning, pending);
       inFlight.push(pending);
