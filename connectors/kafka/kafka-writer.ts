@@ -22,29 +22,53 @@ export interface OutgoingRecord {
 export const MAX_BATCH_BYTES = 900 * 1024;
 export const MAX_BATCH_MESSAGES = 2_000;
 
+/** Where a subject's messages go: its topic and rendered key (undefined: no key template), or why it cannot go. */
+type SubjectTarget = { topic: string; key: Buffer | null | undefined } | KafkaMappingError;
+
+/** Subjects remembered per mapping; past this the memory starts over (a mapping over unbounded subjects just renders each time). */
+const MAX_REMEMBERED_SUBJECTS = 10_000;
+
 export class KafkaRecordBuilder {
   private readonly topic: NatsTemplateRenderer;
   private readonly key: NatsTemplateRenderer | null;
+  /** Without {header:X}, topic and key depend on the subject alone: rendered once per subject, not per message. */
+  private readonly bySubject: Map<string, SubjectTarget> | null;
 
   constructor(private readonly mapping: { name: string; subject: string; topic: string; key?: string }) {
     this.topic = compileNatsTemplate(mapping.topic, 'topic', mapping.name, mapping.subject);
     this.key = mapping.key === undefined ? null : compileNatsTemplate(mapping.key, 'key', mapping.name, mapping.subject);
+    const readsHeaders = mapping.topic.includes('{header:') || (mapping.key?.includes('{header:') ?? false);
+    this.bySubject = readsHeaders ? null : new Map();
   }
 
   /** The record for a message, or the error that says why there is none (counted by the caller). */
   build(message: BrokerMessage): OutgoingRecord | KafkaMappingError {
+    const target = this.targetOf(message);
+    if (target instanceof KafkaMappingError) return target;
+    const draft = natsToKafkaRecord(message.headers, message.data, target.key);
+    return { topic: target.topic, message: toKafkaMessage(draft), bytes: message.data.byteLength + (draft.key?.length ?? 0) + 64 };
+  }
+
+  private targetOf(message: BrokerMessage): SubjectTarget {
+    const remembered = this.bySubject?.get(message.subject);
+    if (remembered !== undefined) return remembered;
+    const target = this.render(message);
+    if (this.bySubject !== null) {
+      if (this.bySubject.size >= MAX_REMEMBERED_SUBJECTS) this.bySubject.clear();
+      this.bySubject.set(message.subject, target);
+    }
+    return target;
+  }
+
+  private render(message: BrokerMessage): SubjectTarget {
     const vars = { subject: message.subject, tokens: message.subject.split('.'), headers: message.headers };
     const topic = this.topic(vars);
     if (topic === null || !isValidKafkaTopic(topic)) {
       return new KafkaMappingError(this.mapping.name, `subject ${JSON.stringify(message.subject)} gives no valid Kafka topic (${JSON.stringify(topic)})`);
     }
-    let key: Buffer | null | undefined;
-    if (this.key !== null) {
-      const rendered = this.key(vars);
-      key = rendered === null ? null : Buffer.from(rendered, 'utf8');
-    }
-    const draft = natsToKafkaRecord(message.headers, message.data, key);
-    return { topic, message: toKafkaMessage(draft), bytes: message.data.byteLength + (draft.key?.length ?? 0) + 64 };
+    if (this.key === null) return { topic, key: undefined };
+    const rendered = this.key(vars);
+    return { topic, key: rendered === null ? null : Buffer.from(rendered, 'utf8') };
   }
 }
 
