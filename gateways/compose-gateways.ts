@@ -6,8 +6,10 @@ import type { Authorizer } from '../core/auth/authorizer.ts';
 import type { Broker } from '../core/broker/broker.ts';
 import type { Logger } from '../core/server/logger.ts';
 import { createKafkaBridge, type KafkaBridge } from '../connectors/kafka/kafka-bridge.ts';
+import { kafkaBridgePrometheus } from '../connectors/kafka/metrics-text.ts';
 import type { GatewaysConfig, ListenerSection } from './gateway-config.ts';
 import { createHttpGateway, type HttpGateway } from './http/http-gateway.ts';
+import type { MonitoringMount } from './http/routes/monitoring.ts';
 import { createMqttGateway, type MqttGateway } from './mqtt/gateway.ts';
 import { createWebSocketGateway, type ConnectionAcceptor, type WebSocketGateway } from './websocket/websocket-gateway.ts';
 
@@ -40,13 +42,31 @@ function addressInUse(error: unknown): boolean {
   return false;
 }
 
+/** GET /v1/monitor/kafkaz and GET /metrics on the HTTP gateway (behind its auth, like every monitor route there). */
+function kafkaBridgeMount(bridge: KafkaBridge): MonitoringMount {
+  return { endpoints: { kafkaz: () => bridge.metrics() }, metrics: () => kafkaBridgePrometheus(bridge.metrics()) };
+}
+
 export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gateways {
   const { broker, authorizer, logger } = deps;
   const mqtt = config.mqtt.enabled
     ? createMqttGateway({ broker, authorizer, name: deps.name, host: config.mqtt.host, port: config.mqtt.port, persistence: deps.jetstream ? 'jetstream' : 'memory' })
     : null;
+  // kafkajs's log lines go to the server's logger, tagged with kafkajs's namespace.
+  const kafka =
+    config.kafka === null
+      ? null
+      : createKafkaBridge({ broker, kafka: config.kafka.kafka, mappings: config.kafka.mappings, logger: (entry) => logger[entry.level]({ kafkajs: entry.namespace, ...entry.extra }, entry.message) });
   const http = config.http.enabled
-    ? createHttpGateway({ broker, authorizer, host: config.http.host, port: config.http.port, maxPayload: deps.maxPayload })
+    ? createHttpGateway({
+        broker,
+        authorizer,
+        host: config.http.host,
+        port: config.http.port,
+        maxPayload: deps.maxPayload,
+        // The bridge's figures on the HTTP gateway too: in cluster mode there is no monitoring port.
+        monitoring: kafka === null ? undefined : kafkaBridgeMount(kafka),
+      })
     : null;
   const websocket = config.websocket.enabled
     ? createWebSocketGateway({
@@ -59,7 +79,6 @@ export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gatew
         compression: config.websocket.compression,
       })
     : null;
-  const kafka = config.kafka === null ? null : createKafkaBridge({ broker, kafka: config.kafka.kafka, mappings: config.kafka.mappings });
   const started: Array<{ stop(): Promise<void> }> = [];
 
   async function startListener(name: string, section: ListenerSection, gateway: { start(): Promise<void>; stop(): Promise<void>; port: number } | null): Promise<void> {

@@ -3,6 +3,7 @@
 // as a child process, reports each mapping at GET /kafkaz (JSON)
 // and in GET /metrics (Prometheus text, after the core's series): messages,
 // rate, lag, errors and the last error, for healthy mappings and a failing one.
+// The HTTP gateway serves them too (/v1/monitor/kafkaz, /metrics).
 // Kafka is librdkafka's mock cluster (kcat); records go in with kcat and out
 // with @nats-io/transport-node.
 
@@ -142,5 +143,15 @@ describe('kafka bridge monitoring', { skip }, () => {
     assert.match(text, /^# TYPE switchboard_kafka_bridge_rate gauge$/m);
     const index = await (await fetch(`${monitor}/`)).text();
     assert.match(index, /href="\.\/kafkaz"/);
+  });
+
+  it('kafka monitoring - the HTTP gateway serves the same figures (the place to read them in cluster mode)', async () => {
+    assert.ok(server.gateways.http !== null);
+    const gateway = `http://127.0.0.1:${server.gateways.http}`;
+    const json = (await (await fetch(`${gateway}/v1/monitor/kafkaz`)).json()) as { mappings: MappingFigures[] };
+    assert.deepEqual(json.mappings.map((m) => m.name).sort(), ['mon-broken', 'mon-in', 'mon-out']);
+    assert.equal(json.mappings.find((m) => m.name === 'mon-out')?.messages, OUT_MESSAGES);
+    const text = await (await fetch(`${gateway}/metrics`)).text();
+    assert.match(text, new RegExp(`^switchboard_kafka_bridge_messages_total\\{mapping="mon-out",direction="nats-to-kafka"\\} ${OUT_MESSAGES}$`, 'm'));
   });
 });
