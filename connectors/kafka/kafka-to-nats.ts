@@ -24,7 +24,7 @@ import { parseTopicSelector, type KafkaToNatsConfig } from './config.ts';
 import { errorMessage, KafkaMappingError } from './errors.ts';
 import { publishToStream } from './jetstream-publish.ts';
 import { MappingMetrics } from './mapping-metrics.ts';
-import { kafkaRecordToNatsHeaders } from './record-codec.ts';
+import { kafkaRecordToNatsHeaders, type RecordOrigin } from './record-codec.ts';
 import { compileSubjectTemplate, type SubjectRenderer } from './templates.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -201,16 +201,17 @@ export class KafkaToNatsMapping {
     };
   }
 
-  private translate(topic: string, partition: number, record: EachBatchPayload['batch']['messages'][number], subject: string | null): { subject: string; headers: MessageHeaders; data: Uint8Array } {
+  private translate(origin: RecordOrigin, record: EachBatchPayload['batch']['messages'][number], subject: string | null): { subject: string; headers: MessageHeaders; data: Uint8Array } {
     return {
-      subject: subject ?? this.subjectOf({ topic, key: record.key ?? null, partition }),
-      headers: kafkaRecordToNatsHeaders({ topic, partition }, record),
+      subject: subject ?? this.subjectOf({ topic: origin.topic, key: record.key ?? null, partition: origin.partition }),
+      headers: kafkaRecordToNatsHeaders(origin, record),
       data: record.value ?? EMPTY,
     };
   }
 
   private async toCore({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
+    const origin: RecordOrigin = { topic, partition };
     const batchSubject = this.batchSubject(topic, partition);
     const stale = this.staleness(isStale);
     let last: string | null = null;
@@ -218,7 +219,7 @@ export class KafkaToNatsMapping {
     let bytes = 0;
     for (const record of batch.messages) {
       if (!isRunning() || stale() || this.abort.signal.aborted) break;
-      const { subject, headers, data } = this.translate(topic, partition, record, batchSubject);
+      const { subject, headers, data } = this.translate(origin, record, batchSubject);
       try {
         await this.deps.broker.publish(subject, data, { headers });
         count++;
@@ -246,6 +247,7 @@ export class KafkaToNatsMapping {
     const lagKey = `${topic}/${partition}`;
     const window = this.config.maxInFlight ?? 256;
     const inFlight: InFlightRecord[] = [];
+    const origin: RecordOrigin = { topic, partition };
     const batchSubject = this.batchSubject(topic, partition);
     const stale = this.staleness(isStale);
     let settled: string | null = null;
@@ -276,7 +278,7 @@ export class KafkaToNatsMapping {
     let ok = true;
     for (const record of batch.messages) {
       if (!ok || !isRunning() || stale() || this.abort.signal.aborted) break;
-      const { subject, headers, data } = this.translate(topic, partition, record, batchSubject);
+      const { subject, headers, data } = this.translate(origin, record, batchSubject);
       const pending: InFlightRecord = { offset: record.offset, bytes: data.byteLength, acked: false, done: DONE };
       pending.done = this.publishUntilAcked(stream, subject, data, headers, `${lagKey}/${record.offset}`, heartbeat, isRunning, pending);
       inFlight.push(pending);

@@ -21,16 +21,20 @@ import { guardHandler, reportHandlerError, type HandlerErrorListener } from './h
 import { assertPublishSubject, assertSubscription } from './validate.ts';
 
 /**
- * A routed message (header block + body) as the port's message. The header
- * block is parsed on first access: many subscribers (a stream's watchers, the
- * request inbox) never read it, and parsing is most of a delivery's cost.
+ * A routed message (header block + body) as the port's message. Headers and
+ * body are cut out on first access: many subscribers (a stream's watchers, the
+ * request inbox) never read the headers, some not even the body, and parsing
+ * was most of a delivery's cost.
  */
 class RoutedMessage implements BrokerMessage {
-  readonly data: Buffer;
+  private body: Buffer | undefined;
   private parsed: MessageHeaders | null | undefined;
 
-  constructor(readonly subject: string, readonly reply: string | null, private readonly headerSize: number, private readonly message: Buffer) {
-    this.data = headerSize < 0 ? message : message.subarray(headerSize);
+  constructor(readonly subject: string, readonly reply: string | null, private readonly headerSize: number, private readonly message: Buffer) {}
+
+  get data(): Buffer {
+    if (this.body === undefined) this.body = this.headerSize < 0 ? this.message : this.message.subarray(this.headerSize);
+    return this.body;
   }
 
   /** Throws HeaderParseError, on access, for a malformed header block. */

@@ -124,6 +124,7 @@ export class Stream {
     let data = message.subarray(hlen);
     const now = nowMs();
     let msgId = '';
+    let seen: { seq: number; time: number } | undefined;
     let rollup = '';
     let increment: bigint | null = null;
     if (header !== null) {
@@ -132,7 +133,7 @@ export class Stream {
       increment = incrementOf(h, cfg.allowMsgCounter, data.length);
       msgId = h.get(JsHeader.MsgId) ?? '';
       if (msgId !== '') {
-        const seen = this.dedupe.get(msgId);
+        seen = this.dedupe.get(msgId);
         if (seen !== undefined && seen.time > now - this.windowMs()) return { stream: cfg.name, seq: seen.seq, duplicate: true };
       }
       this.checkExpectations(h, subject);
@@ -158,7 +159,7 @@ export class Stream {
     if (rollup === 'sub') this.store.purge({ filter: subject, seq });
     else if (rollup === 'all') this.store.purge({ seq });
     this.lastMsgId = msgId;
-    if (msgId !== '') this.remember(msgId, seq, now);
+    if (msgId !== '') this.remember(msgId, seq, now, seen !== undefined);
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
   }
 
@@ -186,8 +187,9 @@ export class Stream {
     return this.config.duplicateWindow / 1_000_000;
   }
 
-  private remember(msgId: string, seq: number, time: number): void {
-    this.dedupe.delete(msgId);
+  /** `present`: the map may hold msgId already (it moves to the end, newest). */
+  private remember(msgId: string, seq: number, time: number, present: boolean): void {
+    if (present) this.dedupe.delete(msgId);
     this.dedupe.set(detached(msgId), { seq, time });
     if (this.dedupe.size === 1) this.oldestMsgIdTime = time;
     const cutoff = time - this.windowMs();
@@ -204,7 +206,7 @@ export class Stream {
 
   /** After a restart: seed the dedupe window from what the store replayed. */
   seedDedupe(collector: MsgIdCollector): void {
-    for (const [id, seq, time] of collector.ids) this.remember(id, seq, time);
+    for (const [id, seq, time] of collector.ids) this.remember(id, seq, time, true);
     if (collector.lastSeq === this.store.state().lastSeq) this.lastMsgId = collector.lastId;
   }
 
