@@ -48,8 +48,7 @@ export class MessageHeaders {
   get(key: string): string | undefined {
     const names = this.names;
     for (let i = 0; i < names.length; i++) if (names[i] === key) return this.texts[i];
-    const asciiKey = isAscii(key);
-    for (let i = 0; i < names.length; i++) if (equalsIgnoringCase(names[i], key, asciiKey)) return this.texts[i];
+    for (let i = 0; i < names.length; i++) if (equalsIgnoringCase(names[i], key)) return this.texts[i];
     return undefined;
   }
 
@@ -89,19 +88,14 @@ export class MessageHeaders {
   }
 }
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
 /**
  * `a.toLowerCase() === b.toLowerCase()` without building either string. ASCII
  * is compared in place; anything else falls back to toLowerCase. Lengths that
- * differ cannot match an ASCII `b`: the one character whose lower case is
- * longer (U+0130) lowers to a non-ASCII sequence.
+ * differ can only match through U+0130, the one character whose lower case is
+ * longer (two code units): a get() mostly asks for absent keys of other lengths.
  */
-function equalsIgnoringCase(a: string, b: string, asciiB: boolean): boolean {
-  if (a.length !== b.length) return !asciiB && a.toLowerCase() === b.toLowerCase();
+function equalsIgnoringCase(a: string, b: string): boolean {
+  if (a.length !== b.length) return (a.includes('\u0130') || b.includes('\u0130')) && a.toLowerCase() === b.toLowerCase();
   for (let i = 0; i < a.length; i++) {
     let x = a.charCodeAt(i);
     let y = b.charCodeAt(i);

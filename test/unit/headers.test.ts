@@ -57,6 +57,16 @@ describe('headers', () => {
     assert.equal(h.get('i'), undefined);
   });
 
+  it('headers - U+0130 is the only code point whose lower case changes length (get relies on it)', () => {
+    const changing: number[] = [];
+    for (let c = 0; c <= 0x10ffff; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const s = String.fromCodePoint(c);
+      if (s.toLowerCase().length !== s.length) changing.push(c);
+    }
+    assert.deepEqual(changing, [0x130]);
+  });
+
   it('headers - a key prefix keeps only its lines, ignoring case, and still validates the others', () => {
     const block = Buffer.from('NATS/1.0\r\nKafka-Topic: t\r\nnats-msg-id: a\r\nNATS-Rollup: sub\r\nNats: x\r\nNats-Msg-Id: b\r\n\r\n');
     const h = parseHeaders(block, 'nats-');
