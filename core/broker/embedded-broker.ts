@@ -103,6 +103,8 @@ export class EmbeddedBroker implements Broker {
    */
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
+  /** The last subject that passed validation: a bridge sends whole batches to one subject string. */
+  private validSubject = '';
 
   /**
    * `onHandlerError` hears about handlers that throw; by default the error is
@@ -115,7 +117,7 @@ export class EmbeddedBroker implements Broker {
 
   async publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<void> {
     this.assertOpen();
-    assertPublishSubject(subject);
+    this.assertSubject(subject);
     const { headerSize, message } = encodeMessage(data, options);
     this.router.publish(subject, options?.reply ?? null, headerSize, message, null);
   }
@@ -153,7 +155,7 @@ export class EmbeddedBroker implements Broker {
     // Not async: everything up to the routing is synchronous, and an executor that throws rejects.
     return new Promise<BrokerMessage>((resolve, reject) => {
       this.assertOpen();
-      assertPublishSubject(subject);
+      this.assertSubject(subject);
       this.inbox ??= this.subscribeInbox();
       const token = (this.nextRequestId++).toString(36);
       const deadline = performance.now() + options.timeoutMs;
@@ -234,6 +236,12 @@ export class EmbeddedBroker implements Broker {
       }
     }
     if (next !== Infinity) this.armTimer(next);
+  }
+
+  private assertSubject(subject: string): void {
+    if (subject === this.validSubject) return;
+    assertPublishSubject(subject);
+    this.validSubject = subject;
   }
 
   private assertOpen(): void {
