@@ -233,11 +233,12 @@ export class KafkaToNatsMapping {
       last = record.offset;
     }
     if (last === null) return;
+    // Counted once published (a subscriber may already have them), not after the commit's round trip.
+    this.metrics.delivered(count, bytes);
     // The offset is committed only for what the NATS server has: at-least-once.
     await this.deps.broker.flush();
     resolveOffset(last);
     await commitOffsetsIfNecessary(nextOffsetAfter(topic, partition, last));
-    this.metrics.delivered(count, bytes);
     this.record(`${topic}/${partition}`, last, batch.highWatermark);
     await heartbeat();
   }
