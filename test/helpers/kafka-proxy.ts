@@ -21,17 +21,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { kafkaMechanismName, SaslExchange, type SaslUser } from './kafka-sasl.ts';
+import { answerSaslRequest, SASL_AUTHENTICATE, SASL_HANDSHAKE, SaslExchange, withSaslApis, type SaslUser } from './kafka-sasl.ts';
+import { skipString } from './kafka-wire.ts';
 import { commandAvailable, PROJECT_ROOT, stopChild, waitForOutput } from './servers.ts';
 
 const METADATA = 3;
 const FIND_COORDINATOR = 10;
-const SASL_HANDSHAKE = 17;
 const API_VERSIONS = 18;
-const SASL_AUTHENTICATE = 36;
-/** Kafka error codes the SASL answers use. */
-const UNSUPPORTED_SASL_MECHANISM = 33;
-const SASL_AUTHENTICATION_FAILED = 58;
 
 export interface KafkaProxyOptions {
   /** TLS on the proxy's listeners (key, cert, and ca + requestCert to ask for client certificates). */
@@ -98,55 +94,6 @@ class FrameSplitter {
   }
 }
 
-function skipString(frame: Buffer, at: number): number {
-  const len = frame.readInt16BE(at);
-  return at + 2 + Math.max(0, len);
-}
-
-/** A response frame: size, correlation id, body. */
-function responseFrame(correlation: number, body: Buffer): Buffer {
-  const frame = Buffer.alloc(8 + body.length);
-  frame.writeInt32BE(4 + body.length, 0);
-  frame.writeInt32BE(correlation, 4);
-  body.copy(frame, 8);
-  return frame;
-}
-
-function kafkaString(text: string | null): Buffer {
-  if (text === null) return Buffer.from([0xff, 0xff]);
-  const bytes = Buffer.from(text, 'utf8');
-  const out = Buffer.alloc(2 + bytes.length);
-  out.writeInt16BE(bytes.length, 0);
-  bytes.copy(out, 2);
-  return out;
-}
-
-function kafkaBytes(bytes: Buffer): Buffer {
-  const out = Buffer.alloc(4 + bytes.length);
-  out.writeInt32BE(bytes.length, 0);
-  bytes.copy(out, 4);
-  return out;
-}
-
-/** ApiVersions (v0-v2) with SaslHandshake and SaslAuthenticate (v0-v1) added: the mock does not list them. */
-function withSaslApis(frame: Buffer): Buffer {
-  const count = frame.readInt32BE(10);
-  const end = 14 + count * 6;
-  const listed = new Set<number>();
-  for (let at = 14; at < end; at += 6) listed.add(frame.readInt16BE(at));
-  const extra = [SASL_HANDSHAKE, SASL_AUTHENTICATE].filter((api) => !listed.has(api));
-  const added = Buffer.alloc(extra.length * 6);
-  extra.forEach((api, i) => {
-    added.writeInt16BE(api, i * 6);
-    added.writeInt16BE(0, i * 6 + 2);
-    added.writeInt16BE(1, i * 6 + 4);
-  });
-  const out = Buffer.concat([frame.subarray(0, end), added, frame.subarray(end)]);
-  out.writeInt32BE(out.length - 4, 0);
-  out.writeInt32BE(count + extra.length, 10);
-  return out;
-}
-
 export async function startKafkaProxy(count = 3, options: KafkaProxyOptions = {}): Promise<KafkaProxy> {
   let upstream: string[] | null = null;
   const sockets = new Set<Socket>();
@@ -184,30 +131,6 @@ export async function startKafkaProxy(count = 3, options: KafkaProxyOptions = {}
       return withSaslApis(frame);
     }
     return frame;
-  };
-
-  /** Answer a SaslHandshake or SaslAuthenticate request (a whole frame); true once the client is authenticated. */
-  const answerSasl = (frame: Buffer, exchange: SaslExchange, user: SaslUser, reply: (bytes: Buffer) => void): boolean => {
-    const apiKey = frame.readInt16BE(4);
-    const version = frame.readInt16BE(6);
-    const correlation = frame.readInt32BE(8);
-    const body = skipString(frame, 12);
-    if (apiKey === SASL_HANDSHAKE) {
-      const asked = frame.toString('utf8', body + 2, body + 2 + frame.readInt16BE(body));
-      const supported = kafkaMechanismName(user.mechanism);
-      const error = asked === supported ? 0 : UNSUPPORTED_SASL_MECHANISM;
-      const mechanisms = Buffer.alloc(4);
-      mechanisms.writeInt32BE(1, 0);
-      reply(responseFrame(correlation, Buffer.concat([Buffer.from([error >> 8, error & 0xff]), mechanisms, kafkaString(supported)])));
-      return false;
-    }
-    const token = frame.subarray(body + 4, body + 4 + frame.readInt32BE(body));
-    const step = exchange.step(token);
-    const error = step.ok ? 0 : SASL_AUTHENTICATION_FAILED;
-    const parts = [Buffer.from([error >> 8, error & 0xff]), kafkaString(step.ok ? null : step.message), kafkaBytes(step.ok ? step.reply : Buffer.alloc(0))];
-    if (version >= 1) parts.push(Buffer.alloc(8)); // session_lifetime_ms 0: no re-authentication
-    reply(responseFrame(correlation, Buffer.concat(parts)));
-    return step.ok && step.done;
   };
 
   const handle = (client: Socket, index: number): void => {
@@ -250,7 +173,11 @@ export async function startKafkaProxy(count = 3, options: KafkaProxyOptions = {}
         return false;
       },
       (frame) => {
-        if (exchange !== null && sasl !== undefined) authenticated = answerSasl(frame, exchange, sasl, (bytes) => client.write(bytes));
+        if (exchange !== null) {
+          const answer = answerSaslRequest(frame, exchange);
+          client.write(answer.reply);
+          authenticated = answer.authenticated;
+        }
         return null;
       },
       (bytes) => {

@@ -3,8 +3,16 @@
 // SaslAuthenticate (api 36) itself and checks the credentials, as a broker with
 // sasl.enabled.mechanisms would. PLAIN (RFC 4616) and SCRAM-SHA-256/512
 // (RFC 5802, RFC 7677: the server proves it knows the password too).
+// Only the non-flexible versions kafkajs uses (v0, v1) are parsed.
 
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { int16, kafkaBytes, kafkaString, responseFrame, skipString } from './kafka-wire.ts';
+
+export const SASL_HANDSHAKE = 17;
+export const SASL_AUTHENTICATE = 36;
+/** Kafka error codes of the answers. */
+const UNSUPPORTED_SASL_MECHANISM = 33;
+const SASL_AUTHENTICATION_FAILED = 58;
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -15,7 +23,7 @@ export interface SaslUser {
 }
 
 /** Kafka's name for a mechanism, as SaslHandshake carries it. */
-export function kafkaMechanismName(mechanism: SaslMechanism): string {
+function kafkaMechanismName(mechanism: SaslMechanism): string {
   return mechanism.toUpperCase();
 }
 
@@ -28,7 +36,7 @@ const SCRAM_ITERATIONS = 4096;
 export class SaslExchange {
   private scram: { clientFirstBare: string; serverFirst: string; nonce: string; salt: Buffer } | null = null;
 
-  constructor(private readonly user: SaslUser) {}
+  constructor(readonly user: SaslUser) {}
 
   step(token: Buffer): SaslStep {
     if (this.user.mechanism === 'plain') return this.plain(token);
@@ -75,4 +83,44 @@ export class SaslExchange {
     const serverSignature = hmac(hmac(salted, 'Server Key'), authMessage);
     return { ok: true, reply: Buffer.from(`v=${serverSignature.toString('base64')}`), done: true };
   }
+}
+
+/** ApiVersions (v0-v2) with SaslHandshake and SaslAuthenticate (v0-v1) added: the mock does not list them. */
+export function withSaslApis(frame: Buffer): Buffer {
+  const count = frame.readInt32BE(10);
+  const end = 14 + count * 6;
+  const listed = new Set<number>();
+  for (let at = 14; at < end; at += 6) listed.add(frame.readInt16BE(at));
+  const extra = [SASL_HANDSHAKE, SASL_AUTHENTICATE].filter((api) => !listed.has(api));
+  const added = Buffer.alloc(extra.length * 6);
+  extra.forEach((api, i) => {
+    added.writeInt16BE(api, i * 6);
+    added.writeInt16BE(0, i * 6 + 2);
+    added.writeInt16BE(1, i * 6 + 4);
+  });
+  const out = Buffer.concat([frame.subarray(0, end), added, frame.subarray(end)]);
+  out.writeInt32BE(out.length - 4, 0);
+  out.writeInt32BE(count + extra.length, 10);
+  return out;
+}
+
+/** The answer to a whole SaslHandshake or SaslAuthenticate request frame, and whether the client is now authenticated. */
+export function answerSaslRequest(frame: Buffer, exchange: SaslExchange): { reply: Buffer; authenticated: boolean } {
+  const apiKey = frame.readInt16BE(4);
+  const version = frame.readInt16BE(6);
+  const correlation = frame.readInt32BE(8);
+  const body = skipString(frame, 12);
+  if (apiKey === SASL_HANDSHAKE) {
+    const asked = frame.toString('utf8', body + 2, body + 2 + frame.readInt16BE(body));
+    const supported = kafkaMechanismName(exchange.user.mechanism);
+    const count = Buffer.alloc(4);
+    count.writeInt32BE(1, 0);
+    const reply = responseFrame(correlation, Buffer.concat([int16(asked === supported ? 0 : UNSUPPORTED_SASL_MECHANISM), count, kafkaString(supported)]));
+    return { reply, authenticated: false };
+  }
+  const token = frame.subarray(body + 4, body + 4 + frame.readInt32BE(body));
+  const step = exchange.step(token);
+  const parts = [int16(step.ok ? 0 : SASL_AUTHENTICATION_FAILED), kafkaString(step.ok ? null : step.message), kafkaBytes(step.ok ? step.reply : Buffer.alloc(0))];
+  if (version >= 1) parts.push(Buffer.alloc(8)); // session_lifetime_ms 0: no re-authentication
+  return { reply: responseFrame(correlation, Buffer.concat(parts)), authenticated: step.ok && step.done };
 }
