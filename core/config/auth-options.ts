@@ -8,6 +8,7 @@
 import { isValidQueueName, isValidSubscriptionSubject } from '../subject/subject.ts';
 import { ConfigError } from './config-error.ts';
 import { parseDurationMs } from './duration.ts';
+import { isObject } from './setting-values.ts';
 
 export interface SubjectPermissionOptions {
   /** Absent = everything allowed (before deny). Entries are "subject" or "subject queue". */
@@ -48,10 +49,6 @@ export interface AuthOptions {
 export const DEFAULT_RESPONSE_PERMISSION: Readonly<ResponsePermissionOptions> = Object.freeze({ maxMsgs: 1, expiresMs: 120_000 });
 
 type Wire = Record<string, unknown>;
-
-function isObject(value: unknown): value is Wire {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function pick(wire: Wire, names: readonly string[]): [string, unknown] | undefined {
   for (const name of names) if (wire[name] !== undefined) return [name, wire[name]];

@@ -28,11 +28,6 @@ export interface ClusterConfig {
 /** The settings keys of cluster mode; every one but stream_replicas needs nats_url. */
 export const CLUSTER_KEYS = ['nats_url', 'nats_user', 'nats_pass', 'nats_token', 'nats_tls_ca', 'nats_tls_cert', 'nats_tls_key', 'stream_replicas'] as const;
 
-/** The command-line flag of a cluster key, without dashes: nats_tls_ca -> nats-tls-ca. */
-export function clusterFlag(key: (typeof CLUSTER_KEYS)[number]): string {
-  return key.replaceAll('_', '-');
-}
-
 /** nats-server's limit on stream replicas. */
 const MAX_REPLICAS = 5;
 

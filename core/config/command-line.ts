@@ -3,9 +3,10 @@
 // so one validator (switchboard-config.ts) checks file, environment and flags.
 
 import { parseArgs } from 'node:util';
-import { CLUSTER_KEYS, clusterFlag } from './cluster-options.ts';
+import { CLUSTER_KEYS } from './cluster-options.ts';
 import { ConfigError } from './config-error.ts';
-import { ALL_KAFKA_KEYS, KAFKA_KEYS, KAFKA_MAPPING, KAFKA_TLS, kafkaFlag } from './kafka-options.ts';
+import { ALL_KAFKA_KEYS, KAFKA_KEYS, KAFKA_MAPPING, KAFKA_TLS } from './kafka-options.ts';
+import { flagName } from './setting-values.ts';
 
 export const USAGE = `Usage: switchboard [options]
 
@@ -128,10 +129,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         http_gateway_port: { type: 'string' },
         websocket_port: { type: 'string' },
         no_gateways: { type: 'boolean' },
-        ...Object.fromEntries(CLUSTER_KEYS.map((key) => [clusterFlag(key), { type: 'string' as const }])),
-        ...Object.fromEntries(KAFKA_KEYS.map((key) => [kafkaFlag(key), { type: 'string' as const }])),
-        [kafkaFlag(KAFKA_TLS)]: { type: 'boolean' },
-        [kafkaFlag(KAFKA_MAPPING)]: { type: 'string', multiple: true },
+        ...Object.fromEntries(CLUSTER_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
+        ...Object.fromEntries(KAFKA_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
+        [flagName(KAFKA_TLS)]: { type: 'boolean' },
+        [flagName(KAFKA_MAPPING)]: { type: 'string', multiple: true },
         store_dir: { type: 'string' },
         user: { type: 'string' },
         pass: { type: 'string' },
@@ -184,8 +185,8 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['log_level', 'log_level'],
   ['debug', 'debug'],
   ['trace', 'trace'],
-  ...CLUSTER_KEYS.map((key) => [clusterFlag(key), key] as const),
-  ...ALL_KAFKA_KEYS.map((key) => [kafkaFlag(key), key] as const),
+  ...CLUSTER_KEYS.map((key) => [flagName(key), key] as const),
+  ...ALL_KAFKA_KEYS.map((key) => [flagName(key), key] as const),
 ];
 
 /** Flag-style values (strings and booleans) to settings; shared with the environment mapper. */

@@ -1,8 +1,9 @@
 // SWITCHBOARD_* environment variables, mapped like the flags of the same name.
 
-import { CLUSTER_KEYS, clusterFlag } from './cluster-options.ts';
+import { CLUSTER_KEYS } from './cluster-options.ts';
 import { toSettings } from './command-line.ts';
-import { KAFKA_KEYS, KAFKA_TLS, kafkaFlag } from './kafka-options.ts';
+import { KAFKA_KEYS, KAFKA_TLS } from './kafka-options.ts';
+import { flagName } from './setting-values.ts';
 
 const VARIABLES: Record<string, string> = {
   SWITCHBOARD_ADDR: 'addr',
@@ -22,8 +23,8 @@ const VARIABLES: Record<string, string> = {
   SWITCHBOARD_TLS_KEY: 'tlskey',
   SWITCHBOARD_TLS_CA: 'tlscacert',
   SWITCHBOARD_TLS_VERIFY: 'tlsverify',
-  ...Object.fromEntries(CLUSTER_KEYS.map((key) => [`SWITCHBOARD_${key.toUpperCase()}`, clusterFlag(key)])),
-  ...Object.fromEntries([...KAFKA_KEYS, KAFKA_TLS].map((key) => [`SWITCHBOARD_${key.toUpperCase()}`, kafkaFlag(key)])),
+  ...Object.fromEntries(CLUSTER_KEYS.map((key) => [`SWITCHBOARD_${key.toUpperCase()}`, flagName(key)])),
+  ...Object.fromEntries([...KAFKA_KEYS, KAFKA_TLS].map((key) => [`SWITCHBOARD_${key.toUpperCase()}`, flagName(key)])),
 };
 
 /** The config file named by the environment, if any. */
@@ -37,7 +38,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown>
     const raw = env[variable];
     if (raw === undefined || raw === '') continue;
     // Switches take true/false; tlsverify with a value also enables TLS.
-    values[flag] = flag === 'jetstream' || flag === 'tlsverify' || flag === 'monitor' || flag === kafkaFlag(KAFKA_TLS) ? !/^(false|no|off|0)$/i.test(raw) : raw;
+    values[flag] = flag === 'jetstream' || flag === 'tlsverify' || flag === 'monitor' || flag === flagName(KAFKA_TLS) ? !/^(false|no|off|0)$/i.test(raw) : raw;
   }
   return toSettings(values, 'env');
 }

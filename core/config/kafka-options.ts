@@ -7,9 +7,9 @@
 
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.ts';
-import { bool, readableFile, text } from './setting-values.ts';
+import { bool, isObject, readableFile, text } from './setting-values.ts';
 
-/** The settings keys of the Kafka flags (flag: the key with '-' for '_'). */
+/** The settings keys of the Kafka flags (the flag is flagName(key)). */
 export const KAFKA_KEYS = [
   'kafka_brokers',
   'kafka_client_id',
@@ -29,15 +29,6 @@ export const KAFKA_MAPPING = 'kafka_mapping';
 export const ALL_KAFKA_KEYS: readonly string[] = [...KAFKA_KEYS, KAFKA_TLS, KAFKA_MAPPING];
 
 type Wire = Record<string, unknown>;
-
-/** The command-line flag of a Kafka key, without dashes: kafka_client_id -> kafka-client-id. */
-export function kafkaFlag(key: string): string {
-  return key.replaceAll('_', '-');
-}
-
-function isObject(value: unknown): value is Wire {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** True for the settings this module folds into the `kafka` section. */
 export function isKafkaSetting(key: string): boolean {

@@ -3,12 +3,13 @@
 // key; the tls and authorization blocks merge key by key). Throws ConfigError
 // naming the key, the reason and where the value came from.
 
-import { CLUSTER_KEYS, clusterFlag } from './cluster-options.ts';
+import { CLUSTER_KEYS } from './cluster-options.ts';
 import { parseCommandLine } from './command-line.ts';
 import { readConfigFile } from './config-file.ts';
 import { configFileFromEnv, settingsFromEnv } from './environment.ts';
 import { ConfigError } from './config-error.ts';
-import { ALL_KAFKA_KEYS, kafkaFlag } from './kafka-options.ts';
+import { ALL_KAFKA_KEYS } from './kafka-options.ts';
+import { flagName, isObject } from './setting-values.ts';
 import { buildConfig, type SwitchboardConfig } from './switchboard-config.ts';
 
 export type LoadResult =
@@ -36,8 +37,8 @@ const FLAG_NAMES: Record<string, [flag: string, env: string]> = {
   'authorization.user': ['--user', 'SWITCHBOARD_USER'],
   'authorization.password': ['--pass', 'SWITCHBOARD_PASS'],
   // Cluster mode: nats_url <- --nats-url, SWITCHBOARD_NATS_URL, and so on.
-  ...Object.fromEntries(CLUSTER_KEYS.map((key) => [key, [`--${clusterFlag(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
-  ...Object.fromEntries(ALL_KAFKA_KEYS.map((key) => [key, [`--${kafkaFlag(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
+  ...Object.fromEntries(CLUSTER_KEYS.map((key) => [key, [`--${flagName(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
+  ...Object.fromEntries(ALL_KAFKA_KEYS.map((key) => [key, [`--${flagName(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
 };
 
 function renameForSource(error: ConfigError): ConfigError {
@@ -56,7 +57,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const layer = (settings: Record<string, unknown>, source: string): void => {
     for (const [key, value] of Object.entries(settings)) {
       const previous = merged[key];
-      const blend = MERGED_BLOCKS.has(key) && isPlain(previous) && isPlain(value);
+      const blend = MERGED_BLOCKS.has(key) && isObject(previous) && isObject(value);
       merged[key] = blend ? { ...previous, ...value } : value;
       origin.set(key, source);
     }
@@ -71,8 +72,4 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw error instanceof ConfigError ? renameForSource(error) : error;
   }
   return { kind: 'config', config, configFile };
-}
-
-function isPlain(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

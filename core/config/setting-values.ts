@@ -4,6 +4,16 @@
 import { accessSync, constants } from 'node:fs';
 import { ConfigError } from './config-error.ts';
 
+/** A block of settings: a plain object, not null and not a list. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The command-line flag of a settings key, without dashes: nats_tls_ca -> nats-tls-ca. */
+export function flagName(key: string): string {
+  return key.replaceAll('_', '-');
+}
+
 export function int(value: unknown, key: string, min: number, max: number): number {
   const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {

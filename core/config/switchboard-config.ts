@@ -8,7 +8,7 @@ import { ConfigError } from './config-error.ts';
 import { parseDurationMs } from './duration.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options.ts';
 import { parseSize } from './size.ts';
-import { bool, int, readableFile, text } from './setting-values.ts';
+import { bool, int, isObject, readableFile, text } from './setting-values.ts';
 import { applyKafkaSettings, isKafkaSetting } from './kafka-options.ts';
 import { CLUSTER_KEYS, parseClusterConfig, type ClusterConfig } from './cluster-options.ts';
 
@@ -74,10 +74,6 @@ const UNSUPPORTED = new Set(['cluster', 'gateway', 'leafnodes', 'accounts', 'ope
 const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog', 'lame_duck_duration', 'lame_duck_grace_period']);
 
 type Wire = Record<string, unknown>;
-
-function isObject(value: unknown): value is Wire {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** "host:port", "[v6]:port" or ":port". */
 function hostPort(value: unknown, key: string): { host?: string; port: number } {
