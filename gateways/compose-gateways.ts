@@ -5,6 +5,7 @@
 import type { Authorizer } from '../core/auth/authorizer.ts';
 import type { Broker } from '../core/broker/broker.ts';
 import type { Logger } from '../core/server/logger.ts';
+import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
 import { createKafkaBridge, type KafkaBridge } from '../connectors/kafka/kafka-bridge.ts';
 import { kafkaBridgePrometheus } from '../connectors/kafka/metrics-text.ts';
 import type { GatewaysConfig, ListenerSection } from './gateway-config.ts';
@@ -31,6 +32,8 @@ export interface Gateways {
   readonly http: HttpGateway | null;
   readonly websocket: WebSocketGateway | null;
   readonly kafka: KafkaBridge | null;
+  /** What the gateways add to the core's monitor (the Kafka bridge's /kafkaz); the HTTP gateway serves it too. */
+  readonly monitorExtensions: readonly MonitorExtension[];
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -42,9 +45,22 @@ function addressInUse(error: unknown): boolean {
   return false;
 }
 
-/** GET /v1/monitor/kafkaz and GET /metrics on the HTTP gateway (behind its auth, like every monitor route there). */
-function kafkaBridgeMount(bridge: KafkaBridge): MonitoringMount {
-  return { endpoints: { kafkaz: () => bridge.metrics() }, metrics: () => kafkaBridgePrometheus(bridge.metrics()) };
+/** The Kafka bridge's figures as a monitor extension (core/server cannot import connectors): /kafkaz, and its series in /metrics. */
+function kafkaBridgeMonitor(bridge: KafkaBridge): MonitorExtension {
+  return {
+    path: '/kafkaz',
+    json: () => ({ now: new Date().toISOString(), ...bridge.metrics() }),
+    prometheus: () => kafkaBridgePrometheus(bridge.metrics()),
+  };
+}
+
+/** The same extensions on the HTTP gateway (behind its auth): /v1/monitor/<name> and /metrics. In cluster mode there is no monitoring port. */
+function httpMonitoring(extensions: readonly MonitorExtension[]): MonitoringMount | undefined {
+  if (extensions.length === 0) return undefined;
+  return {
+    endpoints: Object.fromEntries(extensions.map((extension) => [extension.path.slice(1), () => extension.json()])),
+    metrics: () => extensions.map((extension) => extension.prometheus()).join(''),
+  };
 }
 
 export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gateways {
@@ -57,6 +73,7 @@ export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gatew
     config.kafka === null
       ? null
       : createKafkaBridge({ broker, kafka: config.kafka.kafka, mappings: config.kafka.mappings, logger: (entry) => logger[entry.level]({ kafkajs: entry.namespace, ...entry.extra }, entry.message) });
+  const monitorExtensions = kafka === null ? [] : [kafkaBridgeMonitor(kafka)];
   const http = config.http.enabled
     ? createHttpGateway({
         broker,
@@ -64,8 +81,7 @@ export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gatew
         host: config.http.host,
         port: config.http.port,
         maxPayload: deps.maxPayload,
-        // The bridge's figures on the HTTP gateway too: in cluster mode there is no monitoring port.
-        monitoring: kafka === null ? undefined : kafkaBridgeMount(kafka),
+        monitoring: httpMonitoring(monitorExtensions),
       })
     : null;
   const websocket = config.websocket.enabled
@@ -99,6 +115,7 @@ export function createGateways(config: GatewaysConfig, deps: GatewayDeps): Gatew
     http,
     websocket,
     kafka,
+    monitorExtensions,
     async start() {
       await startListener('MQTT', config.mqtt, mqtt);
       await startListener('HTTP gateway', config.http, http);

@@ -18,7 +18,6 @@ import { logObserver } from '../core/server/log-observer.ts';
 import { createLogger, type Logger } from '../core/server/logger.ts';
 import { ClosedConnections, combineObservers } from '../core/server/monitoring/closed-connections.ts';
 import type { JetStreamFigures } from '../core/server/monitoring/jsz.ts';
-import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
 import { MonitorServer } from '../core/server/monitoring/monitor-server.ts';
 import { NatsServer, SWITCHBOARD_VERSION, NATS_COMPAT_VERSION } from '../core/server/nats-server.ts';
 import { Router } from '../core/server/router.ts';
@@ -30,8 +29,6 @@ import { JetStreamUnavailableError, NatsConnectError } from '../core/broker/erro
 import { awaitJetStream } from '../core/kv/jetstream-available.ts';
 import { NatsBroker } from '../core/broker/nats-broker.ts';
 import { DEFAULT_SERVER_OPTIONS } from '../core/config/server-options.ts';
-import type { KafkaBridge } from '../connectors/kafka/kafka-bridge.ts';
-import { kafkaBridgePrometheus } from '../connectors/kafka/metrics-text.ts';
 import { createGateways, type Gateways } from './compose-gateways.ts';
 import { parseGatewaysConfig } from './gateway-config.ts';
 import { natsTcpRelay } from './websocket/nats-tcp-relay.ts';
@@ -101,7 +98,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
           tls: tls ? { verify: tls.verify } : undefined,
           closed: closed ?? undefined,
           jetstream: jetstream === null ? undefined : () => jetStreamFigures(jetstream, config),
-          extensions: gateways.kafka === null ? [] : [kafkaBridgeMonitor(gateways.kafka)],
+          extensions: gateways.monitorExtensions,
         });
   return {
     nats,
@@ -197,15 +194,6 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
       await gateways?.stop();
       await broker?.close();
     },
-  };
-}
-
-/** The Kafka bridge on the monitor (core/server cannot import connectors): GET /kafkaz, and its series in /metrics. */
-function kafkaBridgeMonitor(bridge: KafkaBridge): MonitorExtension {
-  return {
-    path: '/kafkaz',
-    json: () => ({ now: new Date().toISOString(), ...bridge.metrics() }),
-    prometheus: () => kafkaBridgePrometheus(bridge.metrics()),
   };
 }
 
