@@ -8,7 +8,8 @@
 // write (on the thread pool, while the loop parses the next publishes), and
 // only when those writes are done are that turn's PubAcks and API answers
 // published, turns in order. So an acknowledged message has always reached
-// the OS (or the disk, with sync: always) before its PubAck leaves.
+// the OS (or the disk, with sync: always) before its PubAck leaves, and
+// consumers hear of a message (and may deliver it) only then too.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -68,9 +69,17 @@ interface Outgoing {
   stream: string;
 }
 
-/** One turn's answers, held until the writes of the stores it touched are done. */
+/** A message stored in this turn: consumers hear of it once it is written. */
+interface Appended {
+  stream: Stream;
+  seq: number;
+  subject: string;
+}
+
+/** One turn's answers and stored messages, held until the writes of the stores it touched are done. */
 interface Turn {
   out: Outgoing[];
+  appended: Appended[];
   /** Commits not done yet. */
   waiting: number;
   failed: Map<StreamStore, Error> | null;
@@ -139,6 +148,8 @@ export class JetStreamEngine implements Subscriber {
   private outbox: Outgoing[] = [];
   /** Turns whose answers wait for their writes, oldest first. */
   private readonly turns: Turn[] = [];
+  /** Messages stored in the current turn, released to consumers with its answers. */
+  private appended: Appended[] = [];
   private readonly acks = new AckEncoder();
   private readonly dirty = new Set<StreamStore>();
   private scheduled = false;
@@ -223,7 +234,7 @@ export class JetStreamEngine implements Subscriber {
     try {
       const ack = stream.ingest(subject, headerSize, message);
       this.markDirty(stream.store);
-      if (ack.duplicate !== true) this.consumers.appended(stream, ack.seq, subject);
+      if (ack.duplicate !== true) this.appended.push({ stream, seq: ack.seq, subject });
       if (reply === null || stream.config.noAck) return;
       // A counter's ack also carries its total; the rest take the allocation-free path.
       payload = ack.val === undefined ? this.acks.encode(stream.ackPrefixBytes, ack.seq, ack.duplicate === true) : Buffer.from(JSON.stringify(ack));
@@ -444,8 +455,9 @@ export class JetStreamEngine implements Subscriber {
   private flushTurn(): void {
     this.scheduled = false;
     // One extra count until every store has been asked: a store may call back at once.
-    const turn: Turn = { out: this.outbox, waiting: 1, failed: null };
+    const turn: Turn = { out: this.outbox, appended: this.appended, waiting: 1, failed: null };
     this.outbox = [];
+    this.appended = [];
     this.turns.push(turn);
     const settled = (store: StreamStore | null, err: Error | null): void => {
       if (err !== null && store !== null) (turn.failed ??= new Map()).set(store, err);
@@ -462,7 +474,13 @@ export class JetStreamEngine implements Subscriber {
   /** Publish the answers of finished turns, oldest first: a turn never overtakes an earlier one. */
   private sendTurns(): void {
     while (this.turns.length > 0 && this.turns[0].waiting === 0) {
-      const { out, failed } = this.turns.shift() as Turn;
+      const { out, appended, failed } = this.turns.shift() as Turn;
+      // Written: now consumers may deliver them (a failed write is retried, and released by a later turn).
+      for (const a of appended) {
+        if (failed?.has(a.stream.store) === true) continue;
+        if (a.seq > a.stream.writtenSeq) a.stream.writtenSeq = a.seq;
+        this.consumers.appended(a.stream, a.seq, a.subject);
+      }
       for (const m of out) {
         let payload = m.payload;
         const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;

@@ -101,8 +101,16 @@ export class Stream {
   /** Time of the dedupe map's first (oldest) entry, or lower; Infinity when empty. Spares a map iterator per publish. */
   private oldestMsgIdTime = Infinity;
   private ackPrefix: Buffer | undefined;
+  /**
+   * Messages up to this sequence are written (as their PubAcks say): consumers
+   * deliver nothing past it, so no client can see, ack and lose one that a
+   * kill -9 then takes. The engine moves it when a turn's writes are done.
+   */
+  writtenSeq: number;
 
-  constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {}
+  constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {
+    this.writtenSeq = store.state().lastSeq;
+  }
 
   get name(): string {
     return this.config.name;

@@ -274,7 +274,8 @@ export class Consumer implements AckTrackerOwner {
     if (this.acks.hasRedelivery()) return true;
     if (this.acks.blocked) return false;
     if (this.lpsLeft > 0) return true;
-    return this.filters.nextSeq(this.stream.store, this.sseq) > 0;
+    const seq = this.filters.nextSeq(this.stream.store, this.sseq);
+    return seq > 0 && seq <= this.stream.writtenSeq;
   }
 
   /** Deliver up to `budget` messages; true when it stopped on the budget with more to do. */
@@ -395,7 +396,8 @@ export class Consumer implements AckTrackerOwner {
       this.lps = null;
     }
     const seq = this.filters.nextSeq(store, this.sseq);
-    if (seq === 0) return null;
+    // Not yet written: delivered once the engine says so (appended after its write).
+    if (seq === 0 || seq > this.stream.writtenSeq) return null;
     const msg = store.get(seq);
     if (msg === null) return null;
     this.sseq = seq + 1;
