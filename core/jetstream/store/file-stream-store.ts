@@ -184,14 +184,21 @@ export class FileStreamStore extends BaseStreamStore {
       this.logRemovals();
       if (done === undefined) this.writeNow();
       else this.queueWrite();
-      this.dropDeadSegments();
-      if (this.compactable.size > 0) this.compactCandidates();
     } catch (err) {
       if (done === undefined) throw err;
       done(err instanceof Error ? err : new Error(String(err)));
       return;
     }
+    // Registered before the housekeeping: the write is queued, and a failure to
+    // drop or compact an old segment must not fail the PubAcks of what it writes.
     if (done !== undefined) this.writer.whenWritten(done);
+    try {
+      this.dropDeadSegments();
+      if (this.compactable.size > 0) this.compactCandidates();
+    } catch (err) {
+      if (done === undefined) throw err;
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StoreHousekeepingWarning');
+    }
   }
 
   /** Removals since the last commit become one tombstone record. */
