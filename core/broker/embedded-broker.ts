@@ -53,12 +53,12 @@ export function toBrokerMessage(subject: string, reply: string | null, headerSiz
 export function encodeMessage(data: Uint8Array, options: PublishOptions | undefined): { headerSize: number; message: Buffer } {
   const body = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (!options?.headers) return { headerSize: -1, message: body };
-  const header = options.headers.toString();
-  const headerSize = Buffer.byteLength(header, 'utf8');
-  const message = Buffer.allocUnsafe(headerSize + body.length);
-  message.write(header, 0, 'utf8');
-  message.set(body, headerSize);
-  return { headerSize, message };
+  // encode(), not toString(): constant header blocks (MQTT's QoS headers) cache their bytes.
+  const header = options.headers.encode();
+  const message = Buffer.allocUnsafe(header.length + body.length);
+  message.set(header, 0);
+  message.set(body, header.length);
+  return { headerSize: header.length, message };
 }
 
 class HandlerSubscriber implements Subscriber {
