@@ -72,8 +72,8 @@ export class MqttGatewayCore {
   private expirySweep: NodeJS.Timeout | null = null;
   /** The expiry sweep in progress, if any (stop() waits for it). */
   private sweeping: Promise<void> | null = null;
-  /** Client ids whose CONNECT is taking their session over from the store or another gateway. */
-  private readonly adopting = new Set<string>();
+  /** Client ids whose CONNECT is taking their session over from the store or another gateway, with how many CONNECTs are. */
+  private readonly adopting = new Map<string, number>();
   private readonly orphans: OrphanedSessions;
   /** Set while stop() waits for the last connection to close. */
   private noClientsLeft: (() => void) | null = null;
@@ -138,15 +138,19 @@ export class MqttGatewayCore {
    */
   private async sweepExpired(): Promise<void> {
     try {
-      // The probes come first (they take a while); what is expired is then read afresh,
-      // and whether this gateway took a session meanwhile is checked right before each delete.
-      const orphaned = await this.orphans.expired(this.persistence.attached(), Date.now());
-      for (const clientId of [...orphaned, ...this.persistence.expired(Date.now())]) {
-        if (this.holds(clientId) || this.expirySweep === null) continue;
-        await this.sessionStore.delete(clientId).catch((e: unknown) => this.log('session store delete failed:', e));
-      }
+      // Detached sessions first: they need no probe, so probing held ones never delays them.
+      await this.deleteUnheld(this.persistence.expired(Date.now()));
+      await this.deleteUnheld(await this.orphans.expired(this.persistence.attached(), Date.now()));
     } catch (e) {
       this.log('session expiry sweep failed:', e);
+    }
+  }
+
+  /** Delete these sessions from the store, but not one this gateway took meanwhile (checked right before each delete). */
+  private async deleteUnheld(clientIds: readonly string[]): Promise<void> {
+    for (const clientId of clientIds) {
+      if (this.holds(clientId) || this.expirySweep === null) continue;
+      await this.sessionStore.delete(clientId).catch((e: unknown) => this.log('session store delete failed:', e));
     }
   }
 
@@ -158,11 +162,14 @@ export class MqttGatewayCore {
   async adopt(clientId: string, cleanStart: boolean): Promise<void> {
     await this.releasing.get(clientId);
     if (this.sessions.has(clientId) || !this.sessionStore.durable) return;
-    this.adopting.add(clientId);
+    // Counted: two CONNECTs for one id may overlap, and the first to finish must not clear the second.
+    this.adopting.set(clientId, (this.adopting.get(clientId) ?? 0) + 1);
     try {
       await this.loadFromStore(clientId, cleanStart);
     } finally {
-      this.adopting.delete(clientId);
+      const left = (this.adopting.get(clientId) ?? 1) - 1;
+      if (left === 0) this.adopting.delete(clientId);
+      else this.adopting.set(clientId, left);
     }
   }
 

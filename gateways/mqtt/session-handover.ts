@@ -72,14 +72,8 @@ export class SessionHandover {
    */
   async acquire(clientId: string, cleanStart: boolean): Promise<'released' | 'nobody' | 'timeout'> {
     if (!this.enabled() || this.listeners.has(clientId)) return 'nobody';
-    try {
-      await this.broker.request(handoverSubject(clientId), cleanStart ? CLEAN_START : empty, { timeoutMs: this.timeoutMs });
-      return 'released';
-    } catch (error) {
-      if (error instanceof NoRespondersError) return 'nobody';
-      if (error instanceof RequestTimeoutError) return 'timeout';
-      throw error;
-    }
+    const answer = await this.ask(clientId, cleanStart ? CLEAN_START : empty);
+    return answer === 'answered' ? 'released' : answer;
   }
 
   /**
@@ -87,13 +81,17 @@ export class SessionHandover {
    * gets no answer in time counts as held: a session is never dropped on doubt.
    */
   async held(clientId: string): Promise<boolean> {
-    if (this.listeners.has(clientId)) return true;
+    return this.listeners.has(clientId) || (await this.ask(clientId, PROBE)) !== 'nobody';
+  }
+
+  /** One request on the client id's handover subject. */
+  private async ask(clientId: string, body: Uint8Array): Promise<'answered' | 'nobody' | 'timeout'> {
     try {
-      await this.broker.request(handoverSubject(clientId), PROBE, { timeoutMs: this.timeoutMs });
-      return true;
+      await this.broker.request(handoverSubject(clientId), body, { timeoutMs: this.timeoutMs });
+      return 'answered';
     } catch (error) {
-      if (error instanceof NoRespondersError) return false;
-      if (error instanceof RequestTimeoutError) return true;
+      if (error instanceof NoRespondersError) return 'nobody';
+      if (error instanceof RequestTimeoutError) return 'timeout';
       throw error;
     }
   }

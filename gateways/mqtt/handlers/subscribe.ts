@@ -53,8 +53,8 @@ export async function handleSubscribe(client: MqttClient, packet: ISubscribePack
   // turn: whatever the client publishes once it has the SUBACK comes after them, as on
   // mosquitto (a lookup after SUBACK let such a message overtake an older retained one).
   // Live messages during the lookup may go before SUBACK, which [MQTT-3.8.4] permits.
-  const retained: Array<{ sub: SessionSubscription; messages: MqttMessage[] }> = [];
-  for (const { sub, existed } of retainedFor) retained.push({ sub, messages: await retainedMessages(client, sub, existed) });
+  // The lookups run together; the messages still go out filter by filter.
+  const retained = await Promise.all(retainedFor.map(async ({ sub, existed }) => ({ sub, messages: await retainedMessages(client, sub, existed) })));
   if (client.state === 'closed') return;
   // [MQTT-3.8.4-1] SUBACK with the same packet id; one code per filter, in order [MQTT-3.9.3-1].
   client.send({ cmd: 'suback', messageId: packet.messageId, granted });
