@@ -170,8 +170,9 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
       // Every revision up to sentUpTo was sent or superseded by one that was: the tail goes on
       // just after it, even below the last revision read before. On a NATS cluster the snapshot's
       // consumer may run on a replica that has not applied the newest revisions yet; the tail
-      // (read from the stream leader) then sends them as changes instead of losing them.
-      tail.startSeq = startAsked || sentUpTo === 0 ? Math.max(startSeq, sentUpTo + 1) : sentUpTo + 1;
+      // (read from the stream leader) then sends them as changes instead of losing them. That
+      // holds for an empty snapshot too (sentUpTo 0): whatever matches is newer than the replica's view.
+      tail.startSeq = startAsked ? Math.max(startSeq, sentUpTo + 1) : sentUpTo + 1;
     };
     serveTail(ctx, stream, reply, tail, (m) => entryJson(kv.entryFrom(bucket, m)), initial ? snapshot : undefined);
   });
