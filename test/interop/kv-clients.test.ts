@@ -9,6 +9,7 @@ import { connect, type NatsConnection, type QueuedIterator } from '@nats-io/tran
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import { jetStreamTargets, rejectsWithCode, type JetStreamServer } from '../helpers/jetstream.ts';
+import { eventually } from '../helpers/jetstream-consumers.ts';
 
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -248,8 +249,7 @@ for (const target of jetStreamTargets()) {
         await kv.delete('z.k');
         // A purge is a rollup that removes the delete marker from the stream: a watcher
         // not yet sent the marker never sees it, on nats-server too. Purge once it was seen.
-        const deadline = Date.now() + 5_000;
-        while (watch.seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await eventually(() => watch.seen.length >= 2);
         await kv.purge('z.k');
         assert.deepEqual((await watch.done).map((e) => `${e.operation} ${e.key}`), ['PUT z.k', 'DEL z.k', 'PURGE z.k']);
       });

@@ -181,7 +181,8 @@ export function buildConnz(ctx: MonitorContext, query: URLSearchParams): Connz {
 
   let rows: ConnRow[] = [];
   if (state !== 'closed') for (const c of ctx.server.clients.values()) rows.push(connRow(c, now));
-  if (state !== 'open' && ctx.closed !== undefined) rows.push(...ctx.closed.rows());
+  // rows() is already a copy of the closed ring: taken as it is when only closed ones are asked for.
+  if (state !== 'open' && ctx.closed !== undefined) rows = rows.length === 0 ? ctx.closed.rows() : rows.concat(ctx.closed.rows());
   const cidParam = query.get('cid');
   if (cidParam !== null && cidParam !== '') {
     const cid = nonNegativeInt(query, 'cid', 0);
