@@ -3,7 +3,9 @@
 // forever itself (with backoff, counted in metrics), so a dead cluster shows up
 // in /metrics within seconds instead of hiding inside a library retry loop.
 
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import type { Kafka, logLevel as KafkaLogLevel, KafkaConfig, Producer, SASLOptions } from 'kafkajs';
+// kafkajs itself comes from here, never from a value import of 'kafkajs' (see the module's header).
+import { kafkajs } from './kafkajs-loader.ts';
 import type { KafkaClientConfig } from './config.ts';
 
 export type BridgeLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
@@ -11,19 +13,21 @@ export type BridgeLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 /** Where kafkajs's log lines go (e.g. the server's pino logger); default: kafkajs's console JSON. */
 export type BridgeLogger = (entry: { level: Exclude<BridgeLogLevel, 'nothing'>; namespace: string; message: string; extra: Record<string, unknown> }) => void;
 
+const { logLevel: KAFKA_LOG_LEVELS, Partitioners } = kafkajs;
+
 const NAMES: Partial<Record<KafkaLogLevel, Exclude<BridgeLogLevel, 'nothing'>>> = {
-  [KafkaLogLevel.ERROR]: 'error',
-  [KafkaLogLevel.WARN]: 'warn',
-  [KafkaLogLevel.INFO]: 'info',
-  [KafkaLogLevel.DEBUG]: 'debug',
+  [KAFKA_LOG_LEVELS.ERROR]: 'error',
+  [KAFKA_LOG_LEVELS.WARN]: 'warn',
+  [KAFKA_LOG_LEVELS.INFO]: 'info',
+  [KAFKA_LOG_LEVELS.DEBUG]: 'debug',
 };
 
 const LEVELS: Record<BridgeLogLevel, KafkaLogLevel> = {
-  nothing: KafkaLogLevel.NOTHING,
-  error: KafkaLogLevel.ERROR,
-  warn: KafkaLogLevel.WARN,
-  info: KafkaLogLevel.INFO,
-  debug: KafkaLogLevel.DEBUG,
+  nothing: KAFKA_LOG_LEVELS.NOTHING,
+  error: KAFKA_LOG_LEVELS.ERROR,
+  warn: KAFKA_LOG_LEVELS.WARN,
+  info: KAFKA_LOG_LEVELS.INFO,
+  debug: KAFKA_LOG_LEVELS.DEBUG,
 };
 
 export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLogLevel, logger?: BridgeLogger): Kafka {
@@ -45,7 +49,7 @@ export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLog
   }
   if (config.ssl !== undefined) options.ssl = config.ssl;
   if (config.sasl !== undefined) options.sasl = config.sasl as SASLOptions;
-  return new Kafka(options);
+  return new kafkajs.Kafka(options);
 }
 
 /** Error types after which the producer is replaced: its idempotence state (PID, sequences) no longer matches the cluster's. */

@@ -19,7 +19,8 @@
 // Everything binds 127.0.0.1; each phase is bounded by a message count and a time cap.
 
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { Kafka, logLevel } from 'kafkajs';
+// kafkajs as the bridge loads it, so kafkajs alone runs with the same stand-ins.
+import { kafkajs, kafkajsSpeedups } from '../../connectors/kafka/kafkajs-loader.ts';
 import { createKafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import type { MappingConfig } from '../../connectors/kafka/config.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
@@ -38,7 +39,7 @@ const server = await startSwitchboardJetStream();
 const mock = await startKafkaMock();
 const proxy = await spawnKafkaProxy(mock.brokers);
 const broker = new EmbeddedBroker(server.server.router);
-const kafka = new Kafka({ brokers: proxy.brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
+const kafka = new kafkajs.Kafka({ brokers: proxy.brokers, clientId: 'bench', logLevel: kafkajs.logLevel.NOTHING });
 
 function bridgeFor(mapping: MappingConfig) {
   return createKafkaBridge({ broker, kafka: { brokers: proxy.brokers, clientId: 'bench-bridge' }, mappings: [mapping], logLevel: 'nothing' });
@@ -221,7 +222,7 @@ const PHASE_RUNNERS: Record<string, (run: Run) => Promise<void>> = {
 };
 
 try {
-  process.stdout.write(`kafka bridge bench: ${COUNT} messages of ${SIZE} B per phase; load average ${(await import('node:os')).loadavg().map((n) => n.toFixed(1)).join(' ')}\n`);
+  process.stdout.write(`kafka bridge bench: ${COUNT} messages of ${SIZE} B per phase; kafkajs speedups ${kafkajsSpeedups()}; load average ${(await import('node:os')).loadavg().map((n) => n.toFixed(1)).join(' ')}\n`);
   for (const [i, phase] of PHASES.entries()) {
     const runner = PHASE_RUNNERS[phase];
     if (runner === undefined) throw new Error(`unknown phase ${phase} (known: ${Object.keys(PHASE_RUNNERS).join(', ')})`);

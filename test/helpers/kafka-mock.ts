@@ -50,7 +50,7 @@ export function kcatProduce(bootstrap: string, topic: string, record: { key?: st
 
 /** Consume `count` records from the beginning of a topic with kcat's JSON output. */
 export function kcatConsume(bootstrap: string, topic: string, count: number, timeoutMs = 20_000): KcatRecord[] {
-  const result = spawnSync('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-c', String(count), '-J', '-q'], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-c', String(count), '-J', '-q', '-X', 'check.crcs=true'], { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
   const records: KcatRecord[] = [];
   for (const line of result.stdout.toString().split('\n')) {
     if (line.trim() === '') continue;

@@ -6,9 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
+// kafkajs as the bridge loads it (with its produce-path stand-ins), so the bridge under test runs as in the server.
+import { kafkajs } from '../../connectors/kafka/kafkajs-loader.ts';
 import { kafkaTargets, waitFor, type KafkaFixture } from '../helpers/kafka-fixture.ts';
 import { requirePeer } from '../helpers/servers.ts';
+
+const { Kafka, logLevel } = kafkajs;
 
 async function streamCount(jsm: JetStreamManager, name: string): Promise<number> {
   return (await jsm.streams.info(name)).state.messages;

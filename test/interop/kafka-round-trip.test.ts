@@ -5,10 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
-import { Kafka, logLevel } from 'kafkajs';
+// kafkajs as the bridge loads it (with its produce-path stand-ins), so the bridge under test runs as in the server.
+import { kafkajs } from '../../connectors/kafka/kafkajs-loader.ts';
 import { kcatConsume, kcatProduce } from '../helpers/kafka-mock.ts';
 import { kafkaTargets, waitFor, waitForRunning, type KafkaFixture } from '../helpers/kafka-fixture.ts';
 import { requirePeer } from '../helpers/servers.ts';
+
+const { Kafka, logLevel } = kafkajs;
 
 function collect(fx: KafkaFixture, subject: string): Msg[] {
   const got: Msg[] = [];

@@ -7,19 +7,8 @@ import { connect as tcpConnect } from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
+import { seededRandom as prng } from '../helpers/seeded-random.ts';
 import { startSwitchboard, startSwitchboardProcess } from '../helpers/servers.ts';
-
-/** Small deterministic PRNG (mulberry32) so a failing fuzz run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('protection', () => {
   it('slow consumer - a subscriber that never reads is cut off; a healthy one gets every message', async () => {

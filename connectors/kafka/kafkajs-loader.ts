@@ -1,0 +1,71 @@
+// Loads kafkajs with faster stand-ins for four of its internals on the produce
+// path (connectors/kafka/kafkajs-speedups/).
+//
+// Why: kafkajs 2.2.4 is its last release (upstream has been unmaintained since
+// 2023), and its produce path costs about 15 us of CPU per 1 KiB record on this
+// machine just to encode the request; that alone held NATS -> Kafka near the
+// 50,000 msg/s target. A profile (`node --cpu-prof test/bench/kafka-bridge-bench.ts
+// 100000 out-kafkajs`) put it in a byte-at-a-time CRC32C, zero-filled buffers
+// for every Encoder, per-varint arrays in the Record encoder, and quadratic
+// grouping of messages by partition.
+//
+// How: each stand-in writes exactly what the original writes (the tests
+// compare them byte for byte; kcat checks the CRCs) and is put into Node's
+// CommonJS cache under the original's file name before kafkajs first loads, so
+// kafkajs's own `require` picks it up. That is done only for the kafkajs
+// version they were checked against, and only if nothing loaded kafkajs
+// earlier; otherwise kafkajs runs as shipped (slower, equally correct).
+// `kafkajsSpeedups()` says which happened.
+//
+// Take kafkajs from `kafkajs` here, never from `import ... from 'kafkajs'`:
+// Node runs a CommonJS package imported by ESM while it links the module graph,
+// before any ESM module body, so a value import anywhere in the graph would
+// load kafkajs before the stand-ins are in place (type imports are fine).
+
+import { createRequire, Module } from 'node:module';
+import { dirname, join } from 'node:path';
+import { crc32c } from './kafkajs-speedups/crc32c.ts';
+import { groupMessagesPerPartition } from './kafkajs-speedups/group-by-partition.ts';
+import { pooledEncoder, type EncoderClass } from './kafkajs-speedups/pooled-encoder.ts';
+import { exactRecordEncoder, type RecordInput } from './kafkajs-speedups/record-encoder.ts';
+
+const SUPPORTED_VERSION = '2.2.4';
+
+export type KafkajsSpeedupsState = 'active' | 'kafkajs was loaded first' | `kafkajs ${string} is not ${typeof SUPPORTED_VERSION}`;
+
+const requireHere = createRequire(import.meta.url);
+
+function seed(filename: string, exports: unknown): void {
+  const module = new Module(filename);
+  module.filename = filename;
+  module.loaded = true;
+  module.exports = exports;
+  requireHere.cache[filename] = module;
+}
+
+function install(): KafkajsSpeedupsState {
+  const root = dirname(requireHere.resolve('kafkajs/package.json'));
+  const version = (requireHere('kafkajs/package.json') as { version: string }).version;
+  if (version !== SUPPORTED_VERSION) return `kafkajs ${version} is not ${SUPPORTED_VERSION}`;
+  if (requireHere.cache[join(root, 'index.js')] !== undefined) return 'kafkajs was loaded first';
+  const encoderFile = join(root, 'src/protocol/encoder.js');
+  const Encoder = pooledEncoder(requireHere(encoderFile) as EncoderClass);
+  seed(encoderFile, Encoder);
+  // Loaded after the Encoder went in, so kafkajs's own Record (kept for unusual input) uses it too.
+  const recordFile = join(root, 'src/protocol/recordBatch/record/v0/index.js');
+  seed(recordFile, exactRecordEncoder(requireHere(recordFile) as (input: RecordInput) => never, Encoder));
+  // kafkajs's crc32C/index.js returns the CRC as an unsigned 32-bit number, as crc32c does.
+  seed(join(root, 'src/protocol/recordBatch/crc32C/index.js'), crc32c);
+  seed(join(root, 'src/producer/groupMessagesPerPartition.js'), groupMessagesPerPartition);
+  return 'active';
+}
+
+const state = install();
+
+/** The kafkajs package, loaded after the stand-ins went in. */
+export const kafkajs = requireHere('kafkajs') as typeof import('kafkajs');
+
+/** Whether the stand-ins are in use in this process, and if not, why not. */
+export function kafkajsSpeedups(): KafkajsSpeedupsState {
+  return state;
+}

@@ -1,0 +1,189 @@
+// The stand-ins connectors/kafka/kafkajs-loader.ts puts into kafkajs must write
+// exactly what kafkajs as shipped writes. Every reference output is computed
+// from kafkajs's own modules before the loader is imported (the loader patches
+// the Encoder prototype those modules share), then the same inputs go through
+// the stand-ins and the bytes are compared. Inputs come from a seeded generator,
+// so a failure reproduces.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { seededRandom } from '../helpers/seeded-random.ts';
+import { PROJECT_ROOT } from '../helpers/servers.ts';
+
+const requireHere = createRequire(import.meta.url);
+const root = dirname(requireHere.resolve('kafkajs/package.json'));
+const kafkajsModule = (file: string): unknown => requireHere(join(root, file));
+
+const FILES = {
+  crc: 'src/protocol/recordBatch/crc32C/index.js',
+  group: 'src/producer/groupMessagesPerPartition.js',
+  record: 'src/protocol/recordBatch/record/v0/index.js',
+  produce: 'src/protocol/requests/produce/v3/request.js',
+  frame: 'src/protocol/request.js',
+  long: 'src/utils/long.js',
+} as const;
+
+interface EncoderLike {
+  buffer: Buffer;
+}
+type Crc = (bytes: Buffer) => number;
+type Group = (args: { topic: string; partitionMetadata: unknown[]; messages: unknown[]; partitioner: (args: { message: unknown }) => number }) => Record<string, unknown[]>;
+type RecordFn = (input: object) => EncoderLike;
+type Produce = (args: object) => { encode: () => Promise<EncoderLike> };
+type Frame = (args: { correlationId: number; clientId: string; request: object }) => Promise<EncoderLike>;
+
+const random = seededRandom(20261123);
+const below = (n: number): number => Math.floor(random() * n);
+const bytes = (length: number, from = random): Buffer => Buffer.from(Array.from({ length }, () => Math.floor(from() * 256)));
+const TEXTS = ['', 'k', 'sensor-42', 'héllo wörld', '温度', '🚀 rocket', 'a'.repeat(200)];
+const text = (): string => TEXTS[below(TEXTS.length)]!;
+
+function keyOrValue(): unknown {
+  switch (below(6)) {
+    case 0:
+      return null;
+    case 1:
+      return undefined;
+    case 2:
+      return text();
+    case 3:
+      return bytes(below(40));
+    case 4:
+      return bytes(100 + below(20_000)); // past one- and two-byte length varints
+    default:
+      return Buffer.alloc(0);
+  }
+}
+
+function headers(): unknown {
+  const out: Record<string, unknown> = {};
+  const count = below(4);
+  for (let i = 0; i < count; i++) {
+    const name = `${text()}-${i}`;
+    out[name] = below(3) === 0 ? Array.from({ length: below(3) }, () => (below(2) === 0 ? text() : bytes(below(30)))) : below(2) === 0 ? text() : bytes(below(50));
+  }
+  return below(5) === 0 ? undefined : out;
+}
+
+const DELTAS = [0, 1, 63, 64, 8191, 8192, -1, -64, -65, 1_795_000_000_000, -1_795_000_000_000, 2 ** 40, -(2 ** 40)];
+
+function recordInput(i: number): object {
+  return { offsetDelta: below(3) === 0 ? i : below(100_000), timestampDelta: DELTAS[below(DELTAS.length)]!, key: keyOrValue(), value: keyOrValue(), headers: headers() };
+}
+
+// Inputs kafkajs does not expect: the stand-in must hand them to kafkajs's own encoder.
+const UNUSUAL: object[] = [
+  { key: 'k', value: 'v', headers: null },
+  { key: 'k', value: 42 },
+  { key: 'k', value: 'v', headers: { h: null } },
+  { key: 'k', value: 'v', headers: { h: [Buffer.from('x'), 7] } },
+  { key: new Uint8Array([1, 2, 3]), value: 'v' },
+  { key: 'k', value: 'v', timestampDelta: 1.5 },
+  { key: 'k', value: 'v', timestampDelta: 2 ** 60 },
+  { key: 'k', value: 'v', offsetDelta: 2 ** 31 },
+];
+
+function outcome(run: () => EncoderLike): { bytes: string } | { error: string } {
+  try {
+    return { bytes: run().buffer.toString('hex') };
+  } catch (error) {
+    return { error: `${(error as Error).name}: ${(error as Error).message}` };
+  }
+}
+
+const Long = kafkajsModule(FILES.long) as { fromNumber(n: number): unknown };
+
+function produceArgs(seed: number): object {
+  const rand = seededRandom(seed);
+  const partitions = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, partition) => ({
+    partition,
+    firstSequence: Math.floor(rand() * 1000),
+    // Every message has a timestamp: without one kafkajs uses Date.now(), and the two runs would differ.
+    messages: Array.from({ length: 1 + Math.floor(rand() * 300) }, (_, i) => ({
+      key: `k${i % 7}`,
+      value: bytes(Math.floor(rand() * 2048), rand),
+      headers: i % 3 === 0 ? { origin: 'nats', multi: ['a', 'b'] } : {},
+      timestamp: String(1_795_000_000_000 + Math.floor(rand() * 10_000)),
+    })),
+  }));
+  return { acks: -1, timeout: 30_000, compression: 0, topicData: [{ topic: `topic-${seed}`, partitions }], producerId: Long.fromNumber(4242), producerEpoch: 3 };
+}
+
+async function encodeProduce(produce: Produce, frame: Frame, args: object): Promise<string> {
+  return (await frame({ correlationId: 7, clientId: 'switchboard', request: produce(args) })).buffer.toString('hex');
+}
+
+const CRC_INPUTS = [...Array.from({ length: 300 }, (_, n) => bytes(n)), bytes(900_000), Buffer.from('123456789')];
+const RECORD_INPUTS = Array.from({ length: 2_000 }, (_, i) => recordInput(i));
+const GROUP_INPUT = Array.from({ length: 500 }, (_, i) => ({ partition: below(5), i }));
+const groupArgs = { topic: 't', partitionMetadata: [{}, {}, {}, {}, {}], messages: GROUP_INPUT, partitioner: ({ message }: { message: unknown }) => (message as { partition: number }).partition };
+const PRODUCE_SEEDS = [1, 2, 3, 4, 5, 6];
+
+function kafkajsParts() {
+  return {
+    crc: kafkajsModule(FILES.crc) as Crc,
+    group: kafkajsModule(FILES.group) as Group,
+    record: kafkajsModule(FILES.record) as RecordFn,
+    produce: kafkajsModule(FILES.produce) as Produce,
+    frame: kafkajsModule(FILES.frame) as Frame,
+  };
+}
+
+// Reference outputs, from kafkajs as shipped.
+const shipped = kafkajsParts();
+const expected = {
+  crcs: CRC_INPUTS.map((input) => shipped.crc(input)),
+  records: RECORD_INPUTS.map((input) => outcome(() => shipped.record(input))),
+  unusual: UNUSUAL.map((input) => outcome(() => shipped.record(input))),
+  groups: shipped.group(groupArgs),
+  groupsWithoutMetadata: shipped.group({ ...groupArgs, partitionMetadata: [] }),
+  requests: await Promise.all(PRODUCE_SEEDS.map((seed) => encodeProduce(shipped.produce, shipped.frame, produceArgs(seed)))),
+};
+
+const { kafkajsSpeedups } = await import('../../connectors/kafka/kafkajs-loader.ts');
+// The request modules were loaded above with kafkajs's own parts; load them again so they bind to the stand-ins.
+for (const file of [FILES.produce, FILES.frame, 'src/protocol/recordBatch/v0/index.js']) delete requireHere.cache[join(root, file)];
+const fast = kafkajsParts();
+
+describe('kafkajs speedups', () => {
+  it('kafkajs speedups - are installed when kafkajs is first loaded through the loader', () => {
+    assert.equal(kafkajsSpeedups(), 'active');
+    for (const [name, fn] of Object.entries(fast)) assert.notEqual(fn, shipped[name as keyof typeof shipped], `${name} was not replaced`);
+  });
+
+  it('kafkajs speedups - CRC-32C matches kafkajs for every length up to 300 bytes, 900 KB, and the standard check value', () => {
+    assert.deepEqual(CRC_INPUTS.map((input) => fast.crc(input)), expected.crcs);
+    assert.equal(fast.crc(Buffer.from('123456789')), 0xe3069283);
+  });
+
+  it('kafkajs speedups - records are byte for byte what kafkajs writes (2,000 seeded inputs)', () => {
+    const actual = RECORD_INPUTS.map((input) => outcome(() => fast.record(input)));
+    for (let i = 0; i < actual.length; i++) assert.deepEqual(actual[i], expected.records[i], `record input ${i}`);
+    assert.ok(expected.records.every((result) => 'bytes' in result), 'the ordinary inputs all encode');
+  });
+
+  it('kafkajs speedups - unusual record input gets kafkajs behaviour, errors included', () => {
+    const actual = UNUSUAL.map((input) => outcome(() => fast.record(input)));
+    assert.deepEqual(actual, expected.unusual);
+    assert.ok(expected.unusual.some((result) => 'error' in result), 'some of them are errors in kafkajs');
+  });
+
+  it('kafkajs speedups - messages are grouped by partition as kafkajs groups them', () => {
+    assert.deepEqual(fast.group(groupArgs), expected.groups);
+    assert.deepEqual(fast.group({ ...groupArgs, partitionMetadata: [] }), expected.groupsWithoutMetadata);
+  });
+
+  it('kafkajs speedups - whole produce requests are byte for byte what kafkajs writes', async () => {
+    const actual = await Promise.all(PRODUCE_SEEDS.map((seed) => encodeProduce(fast.produce, fast.frame, produceArgs(seed))));
+    for (let i = 0; i < actual.length; i++) assert.equal(actual[i], expected.requests[i], `produce request ${PRODUCE_SEEDS[i]}`);
+  });
+
+  it('kafkajs speedups - kafkajs loaded first is left as shipped, and says so', () => {
+    const script = "import 'kafkajs'; const { kafkajsSpeedups } = await import('./connectors/kafka/kafkajs-loader.ts'); process.stdout.write(kafkajsSpeedups());";
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, timeout: 30_000 }).toString();
+    assert.equal(out, 'kafkajs was loaded first');
+  });
+});
