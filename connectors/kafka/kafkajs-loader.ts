@@ -27,7 +27,10 @@ import { dirname, join } from 'node:path';
 import { crc32c } from './kafkajs-speedups/crc32c.ts';
 import { groupMessagesPerPartition } from './kafkajs-speedups/group-by-partition.ts';
 import { pooledEncoder, type EncoderClass } from './kafkajs-speedups/pooled-encoder.ts';
-import { exactRecordEncoder, type RecordInput } from './kafkajs-speedups/record-encoder.ts';
+import { singlePassProduceRequest, type KafkaRequest, type ProduceArgs } from './kafkajs-speedups/produce-request.ts';
+import { exactRecordEncoder } from './kafkajs-speedups/record-encoder.ts';
+import type { RecordFields } from './kafkajs-speedups/record-writer.ts';
+import { sizedRequestFrame } from './kafkajs-speedups/request-frame.ts';
 
 const SUPPORTED_VERSION = '2.2.4';
 
@@ -53,10 +56,13 @@ function install(): KafkajsSpeedupsState {
   seed(encoderFile, Encoder);
   // Loaded after the Encoder went in, so kafkajs's own Record (kept for unusual input) uses it too.
   const recordFile = join(root, 'src/protocol/recordBatch/record/v0/index.js');
-  seed(recordFile, exactRecordEncoder(requireHere(recordFile) as (input: RecordInput) => never, Encoder));
+  seed(recordFile, exactRecordEncoder(requireHere(recordFile) as (fields: RecordFields) => never, Encoder));
   // kafkajs's crc32C/index.js returns the CRC as an unsigned 32-bit number, as crc32c does.
   seed(join(root, 'src/protocol/recordBatch/crc32C/index.js'), crc32c);
   seed(join(root, 'src/producer/groupMessagesPerPartition.js'), groupMessagesPerPartition);
+  const produceFile = join(root, 'src/protocol/requests/produce/v3/request.js');
+  seed(produceFile, singlePassProduceRequest(requireHere(produceFile) as (args: ProduceArgs) => KafkaRequest, Encoder));
+  seed(join(root, 'src/protocol/request.js'), sizedRequestFrame(Encoder));
   return 'active';
 }
 

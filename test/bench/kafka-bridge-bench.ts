@@ -16,8 +16,13 @@
 // Each line also gives the process's CPU per message (all threads) and how busy
 // the event loop was: near 100% means the phase is CPU-bound on the main thread,
 // and CPU/msg moves less than msg/s when other work shares the machine.
+// BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of each timed phase (not its
+// warm-up or set-up) to <dir>, for test/bench/profile-summary.ts.
 // Everything binds 127.0.0.1; each phase is bounded by a message count and a time cap.
 
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 // kafkajs as the bridge loads it, so kafkajs alone runs with the same stand-ins.
 import { kafkajs, kafkajsSpeedups } from '../../connectors/kafka/kafkajs-loader.ts';
@@ -64,8 +69,21 @@ interface Usage {
   loop: EventLoopUtilization;
 }
 
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+const profiler = PROFILE_DIR === undefined ? undefined : new Session();
+profiler?.connect();
+profiler?.post('Profiler.enable');
+
+/** Starts the measured window (again, if a phase moves its start to its first message). */
 function usageNow(): Usage {
+  profiler?.post('Profiler.start');
   return { cpu: process.cpuUsage(), loop: performance.eventLoopUtilization() };
+}
+
+function saveProfile(run: Run, direction: string): void {
+  profiler?.post('Profiler.stop', (error, result) => {
+    if (error === null && run.timed && PROFILE_DIR !== undefined) writeFileSync(join(PROFILE_DIR, `${direction.replace(/[^A-Za-z]+/g, '-')}.cpuprofile`), JSON.stringify(result.profile));
+  });
 }
 
 function describeUsage(since: Usage, count: number): string {
@@ -82,6 +100,7 @@ interface Run {
 }
 
 function report(run: Run, direction: string, ms: number, usage: Usage): void {
+  saveProfile(run, direction);
   if (!run.timed) return;
   const count = run.count;
   const rate = (count / ms) * 1000;

@@ -96,31 +96,64 @@ function outcome(run: () => EncoderLike): { bytes: string } | { error: string } 
 
 const Long = kafkajsModule(FILES.long) as { fromNumber(n: number): unknown };
 
-function produceArgs(seed: number): object {
+/** A produce request's arguments: 1-4 partitions of 0-300 seeded messages. */
+function produceArgs(seed: number, options: { timestamps?: boolean; compression?: number; transactionalId?: string; idempotent?: boolean; odd?: unknown } = {}): object {
   const rand = seededRandom(seed);
   const partitions = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, partition) => ({
     partition,
-    firstSequence: Math.floor(rand() * 1000),
-    // Every message has a timestamp: without one kafkajs uses Date.now(), and the two runs would differ.
-    messages: Array.from({ length: 1 + Math.floor(rand() * 300) }, (_, i) => ({
-      key: `k${i % 7}`,
-      value: bytes(Math.floor(rand() * 2048), rand),
-      headers: i % 3 === 0 ? { origin: 'nats', multi: ['a', 'b'] } : {},
-      timestamp: String(1_795_000_000_000 + Math.floor(rand() * 10_000)),
+    firstSequence: options.idempotent === false ? undefined : Math.floor(rand() * 1000),
+    messages: Array.from({ length: Math.floor(rand() * 300) }, (_, i) => ({
+      key: i % 5 === 4 ? null : `k${i % 7}`,
+      value: i === 3 && options.odd !== undefined ? options.odd : bytes(Math.floor(rand() * 2048), rand),
+      headers: i % 3 === 0 ? { origin: 'nats', multi: ['a', Buffer.from('b')] } : i % 3 === 1 ? {} : undefined,
+      ...(options.timestamps === false ? {} : { timestamp: String(1_795_000_000_000 + Math.floor(rand() * 10_000)) }),
     })),
   }));
-  return { acks: -1, timeout: 30_000, compression: 0, topicData: [{ topic: `topic-${seed}`, partitions }], producerId: Long.fromNumber(4242), producerEpoch: 3 };
+  const idempotence = options.idempotent === false ? {} : { producerId: Long.fromNumber(4242), producerEpoch: 3 };
+  return { acks: -1, timeout: 30_000, compression: options.compression ?? 0, transactionalId: options.transactionalId, topicData: [{ topic: `topic-${seed}`, partitions }], ...idempotence };
 }
 
-async function encodeProduce(produce: Produce, frame: Frame, args: object): Promise<string> {
-  return (await frame({ correlationId: 7, clientId: 'switchboard', request: produce(args) })).buffer.toString('hex');
+const PRODUCE_CASES: Array<[string, object]> = [
+  ...[1, 2, 3, 4, 5, 6].map((seed): [string, object] => [`seeded ${seed}`, produceArgs(seed)]),
+  ['without timestamps (Date.now)', produceArgs(7, { timestamps: false })],
+  ['not idempotent (default producer id, epoch and sequence)', produceArgs(8, { idempotent: false })],
+  ['transactional', produceArgs(9, { transactionalId: 'tx-1' })],
+  ['gzip (kafkajs encodes it)', produceArgs(10, { compression: 1 })],
+  ['a value kafkajs cannot encode (kafkajs fails it)', produceArgs(11, { odd: 42 })],
+  ['two topics', { acks: 1, timeout: 5_000, topicData: [{ topic: 'a', partitions: [{ partition: 0, messages: [{ value: 'x' }] }] }, { topic: 'tópico', partitions: [{ partition: 2, messages: [] }] }] }],
+];
+
+// Date.now() is fixed while both encodings run, so batches without timestamps compare too.
+async function encodeProduce(produce: Produce, frame: Frame, args: object): Promise<{ bytes: string } | { error: string }> {
+  const realNow = Date.now;
+  Date.now = () => 1_795_000_000_000;
+  try {
+    const framed = await frame({ correlationId: 7, clientId: 'switchboard', request: produce(args) });
+    return { bytes: framed.buffer.toString('hex') };
+  } catch (error) {
+    return { error: `${(error as Error).name}: ${(error as Error).message}` };
+  } finally {
+    Date.now = realNow;
+  }
+}
+
+type RequestModule = (args: object) => object;
+
+/** Other requests through the framing stand-in, each with a client id of its own (null included). */
+const FRAME_CASES: Array<[string, string, object, string | null]> = [
+  ['metadata', 'src/protocol/requests/metadata/v6/request.js', { topics: ['a', 'tópico'], allowAutoTopicCreation: true }, 'switchboard'],
+  ['heartbeat', 'src/protocol/requests/heartbeat/v3/request.js', { groupId: 'g', groupGenerationId: 3, memberId: 'm-1', groupInstanceId: null }, null],
+  ['metadata, no topics', 'src/protocol/requests/metadata/v6/request.js', { topics: [], allowAutoTopicCreation: false }, 'ünïcode-client'],
+];
+
+async function encodeFrames(frame: Frame): Promise<string[]> {
+  return Promise.all(FRAME_CASES.map(async ([, file, args, clientId]) => (await frame({ correlationId: 99, clientId: clientId as string, request: (kafkajsModule(file) as RequestModule)(args) })).buffer.toString('hex')));
 }
 
 const CRC_INPUTS = [...Array.from({ length: 300 }, (_, n) => bytes(n)), bytes(900_000), Buffer.from('123456789')];
 const RECORD_INPUTS = Array.from({ length: 2_000 }, (_, i) => recordInput(i));
 const GROUP_INPUT = Array.from({ length: 500 }, (_, i) => ({ partition: below(5), i }));
 const groupArgs = { topic: 't', partitionMetadata: [{}, {}, {}, {}, {}], messages: GROUP_INPUT, partitioner: ({ message }: { message: unknown }) => (message as { partition: number }).partition };
-const PRODUCE_SEEDS = [1, 2, 3, 4, 5, 6];
 
 function kafkajsParts() {
   return {
@@ -140,12 +173,11 @@ const expected = {
   unusual: UNUSUAL.map((input) => outcome(() => shipped.record(input))),
   groups: shipped.group(groupArgs),
   groupsWithoutMetadata: shipped.group({ ...groupArgs, partitionMetadata: [] }),
-  requests: await Promise.all(PRODUCE_SEEDS.map((seed) => encodeProduce(shipped.produce, shipped.frame, produceArgs(seed)))),
+  frames: await encodeFrames(shipped.frame),
+  requests: await Promise.all(PRODUCE_CASES.map(([, args]) => encodeProduce(shipped.produce, shipped.frame, args))),
 };
 
 const { kafkajsSpeedups } = await import('../../connectors/kafka/kafkajs-loader.ts');
-// The request modules were loaded above with kafkajs's own parts; load them again so they bind to the stand-ins.
-for (const file of [FILES.produce, FILES.frame, 'src/protocol/recordBatch/v0/index.js']) delete requireHere.cache[join(root, file)];
 const fast = kafkajsParts();
 
 describe('kafkajs speedups', () => {
@@ -177,8 +209,14 @@ describe('kafkajs speedups', () => {
   });
 
   it('kafkajs speedups - whole produce requests are byte for byte what kafkajs writes', async () => {
-    const actual = await Promise.all(PRODUCE_SEEDS.map((seed) => encodeProduce(fast.produce, fast.frame, produceArgs(seed))));
-    for (let i = 0; i < actual.length; i++) assert.equal(actual[i], expected.requests[i], `produce request ${PRODUCE_SEEDS[i]}`);
+    const actual = await Promise.all(PRODUCE_CASES.map(([, args]) => encodeProduce(fast.produce, fast.frame, args)));
+    for (let i = 0; i < actual.length; i++) assert.deepEqual(actual[i], expected.requests[i], `produce request: ${PRODUCE_CASES[i]![0]}`);
+    assert.ok('error' in expected.requests[PRODUCE_CASES.length - 2]!, 'kafkajs fails the request with a value it cannot encode');
+  });
+
+  it('kafkajs speedups - other requests are framed byte for byte as kafkajs frames them', async () => {
+    const actual = await encodeFrames(fast.frame);
+    for (let i = 0; i < actual.length; i++) assert.equal(actual[i], expected.frames[i], `request: ${FRAME_CASES[i]![0]}`);
   });
 
   it('kafkajs speedups - kafkajs loaded first is left as shipped, and says so', () => {
