@@ -9,6 +9,7 @@ import { validateKafkaBridgeConfig, type KafkaBridgeConfig, type KafkaClientConf
 import { KafkaUnreachableError } from './errors.ts';
 import { createKafkaClient, ProducerHandle, type BridgeLogger, type BridgeLogLevel } from './kafka-client.ts';
 import { KafkaToNatsMapping } from './kafka-to-nats.ts';
+import { kafkajsSpeedups, type KafkajsSpeedupsState } from './kafkajs-loader.ts';
 import type { MappingMetricsSnapshot } from './mapping-metrics.ts';
 import { JetStreamToKafkaMapping } from './jetstream-to-kafka.ts';
 import { NatsToKafkaMapping } from './nats-to-kafka.ts';
@@ -29,6 +30,8 @@ export interface KafkaBridgeOptions {
 
 export interface KafkaBridgeMetrics {
   brokers: string[];
+  /** Whether kafkajs runs with the produce-path stand-ins (kafkajs-loader.ts), or why not. */
+  kafkajsSpeedups: KafkajsSpeedupsState;
   mappings: MappingMetricsSnapshot[];
 }
 
@@ -79,7 +82,7 @@ export function createKafkaBridge(options: KafkaBridgeOptions): KafkaBridge {
       await producer.close();
     },
     metrics() {
-      return { brokers: config.kafka.brokers, mappings: [...fromKafka, ...toKafka].map((m) => m.metrics.snapshot()) };
+      return { brokers: config.kafka.brokers, kafkajsSpeedups: kafkajsSpeedups(), mappings: [...fromKafka, ...toKafka].map((m) => m.metrics.snapshot()) };
     },
   };
 }

@@ -1,6 +1,7 @@
 // DESIGN dependency rule for the Kafka connector: it sees the Broker port (and
 // its typed errors), core/subject, core/auth and core/protocol/headers, plus
-// kafkajs and Node built-ins; never the router's or the store's internals.
+// kafkajs (types only: its values come from kafkajs-loader.ts) and Node
+// built-ins; never the router's or the store's internals.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,6 +20,8 @@ describe('kafka connector imports', () => {
       const source = readFileSync(join(DIR, file), 'utf8');
       for (const match of source.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)) {
         assert.ok(ALLOWED.some((rule) => rule.test(match[1])), `${file} imports ${match[1]}`);
+        // kafkajs itself comes from kafkajs-loader.ts: a value import would load it before the loader's stand-ins.
+        if (match[1] === 'kafkajs') assert.match(match[0], /^import type /, `${file} imports kafkajs's values; take them from kafkajs-loader.ts`);
       }
     }
   });

@@ -10,6 +10,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { EncoderClass } from '../../connectors/kafka/kafkajs-speedups/pooled-encoder.ts';
+import { singlePassProduceRequest, type KafkaRequest, type ProduceArgs } from '../../connectors/kafka/kafkajs-speedups/produce-request.ts';
+import { exactRecordEncoder, type RecordFields } from '../../connectors/kafka/kafkajs-speedups/record-encoder.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 import { PROJECT_ROOT } from '../helpers/servers.ts';
 
@@ -113,14 +116,48 @@ function produceArgs(seed: number, options: { timestamps?: boolean; compression?
   return { acks: -1, timeout: 30_000, compression: options.compression ?? 0, transactionalId: options.transactionalId, topicData: [{ topic: `topic-${seed}`, partitions }], ...idempotence };
 }
 
-const PRODUCE_CASES: Array<[string, object]> = [
-  ...[1, 2, 3, 4, 5, 6].map((seed): [string, object] => [`seeded ${seed}`, produceArgs(seed)]),
-  ['without timestamps (Date.now)', produceArgs(7, { timestamps: false })],
-  ['not idempotent (default producer id, epoch and sequence)', produceArgs(8, { idempotent: false })],
-  ['transactional', produceArgs(9, { transactionalId: 'tx-1' })],
-  ['gzip (kafkajs encodes it)', produceArgs(10, { compression: 1 })],
-  ['a value kafkajs cannot encode (kafkajs fails it)', produceArgs(11, { odd: 42 })],
-  ['two topics', { acks: 1, timeout: 5_000, topicData: [{ topic: 'a', partitions: [{ partition: 0, messages: [{ value: 'x' }] }] }, { topic: 'tópico', partitions: [{ partition: 2, messages: [] }] }] }],
+/** One partition whose messages have these timestamps (undefined: no timestamp field). */
+function timestamps(...stamps: unknown[]): object {
+  const messages = stamps.map((timestamp, i) => ({ key: `k${i}`, value: `v${i}`, ...(timestamp === undefined ? {} : { timestamp }) }));
+  return { acks: -1, timeout: 30_000, topicData: [{ topic: 'ts', partitions: [{ partition: 0, messages }] }] };
+}
+
+/** One message per value, of exactly these sizes: the record's length varint crosses its boundaries. */
+function valueSizes(...sizes: number[]): object {
+  const messages = sizes.map((size, i) => ({ key: null, value: Buffer.alloc(size, i + 1) }));
+  return { acks: -1, timeout: 30_000, topicData: [{ topic: 'sizes', partitions: [{ partition: 1, messages }] }] };
+}
+
+function single(overrides: object, message: unknown = { key: 'k', value: 'v' }): object {
+  return { acks: -1, timeout: 30_000, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [message] }] }], ...overrides };
+}
+
+/** [name, arguments, which encoder must take them: the stand-in, or kafkajs's own through the fallback]. */
+const PRODUCE_CASES: Array<[string, object, 'stand-in' | 'kafkajs']> = [
+  ...[1, 2, 3, 4, 5, 6].map((seed): [string, object, 'stand-in'] => [`seeded ${seed}`, produceArgs(seed), 'stand-in']),
+  ['without timestamps (Date.now)', produceArgs(7, { timestamps: false }), 'stand-in'],
+  ['not idempotent (default producer id, epoch and sequence)', produceArgs(8, { idempotent: false }), 'stand-in'],
+  ['transactional', produceArgs(9, { transactionalId: 'tx-1' }), 'stand-in'],
+  ['an empty transactional id, a 300-byte topic without partitions', { ...single({ transactionalId: '' }), topicData: [{ topic: 'x'.repeat(300), partitions: [] }] }, 'stand-in'],
+  ['transactional id of 300 bytes', single({ transactionalId: 'é'.repeat(150) }), 'stand-in'],
+  ['numeric timestamps, sorted as text by kafkajs (negative deltas)', timestamps(1000, 999, 10_000, undefined), 'stand-in'],
+  ['timestamp 0 and one missing', timestamps(0, 1_795_000_000_005, undefined), 'stand-in'],
+  ['an empty timestamp string', timestamps('', '1795000000003'), 'stand-in'],
+  ['a number and a string timestamp', timestamps(5, '10'), 'stand-in'],
+  ['producer id as a number', single({ producerId: 77 }), 'stand-in'],
+  ['producer id as a string', single({ producerId: '123456789012' }), 'stand-in'],
+  ['producer id as a bigint', single({ producerId: 9_007_199_254_740_993n }), 'stand-in'],
+  ['acks 0', single({ acks: 0 }), 'stand-in'],
+  ['no topics', { acks: -1, timeout: 30_000, topicData: [] }, 'stand-in'],
+  ['a topic without partitions', { acks: -1, timeout: 30_000, topicData: [{ topic: 'empty', partitions: [] }] }, 'stand-in'],
+  ['values at varint boundaries', valueSizes(0, 63, 64, 8191, 8192, 2 ** 20 - 1, 2 ** 20), 'stand-in'],
+  ['a 3 MiB record', valueSizes(3 * 1024 * 1024), 'stand-in'],
+  ['two topics', { acks: 1, timeout: 5_000, topicData: [{ topic: 'a', partitions: [{ partition: 0, messages: [{ value: 'x' }] }] }, { topic: 'tópico', partitions: [{ partition: 2, messages: [] }] }] }, 'stand-in'],
+  ['gzip (kafkajs encodes it)', produceArgs(10, { compression: 1 }), 'kafkajs'],
+  ['compression null (kafkajs fails it)', single({ compression: null }), 'kafkajs'],
+  ['a value kafkajs cannot encode (kafkajs fails it)', produceArgs(11, { odd: 42 }), 'kafkajs'],
+  ['a topic that is not a string', { acks: -1, timeout: 30_000, topicData: [{ topic: null, partitions: [{ partition: 0, messages: [{ value: 'v' }] }] }] }, 'kafkajs'],
+  ['a message with inherited fields (kafkajs spreads own fields only)', single({}, Object.create({ key: 'ik', value: 'iv', headers: { h: 'x' } })), 'kafkajs'],
 ];
 
 // Date.now() is fixed while both encodings run, so batches without timestamps compare too.
@@ -180,6 +217,23 @@ const expected = {
 const { kafkajsSpeedups } = await import('../../connectors/kafka/kafkajs-loader.ts');
 const fast = kafkajsParts();
 
+/**
+ * Runs `work` with Buffer.allocUnsafe filling every buffer with 0xA5, so a byte
+ * a stand-in forgot to write shows as 0xA5 instead of the zero a fresh pool
+ * page would likely hold.
+ */
+async function withDirtyBuffers<T>(work: () => T | Promise<T>): Promise<T> {
+  const allocUnsafe = Buffer.allocUnsafe;
+  Buffer.allocUnsafe = (size: number) => allocUnsafe(size).fill(0xa5);
+  try {
+    return await work();
+  } finally {
+    Buffer.allocUnsafe = allocUnsafe;
+  }
+}
+
+const caseIndex = (name: string): number => PRODUCE_CASES.findIndex(([caseName]) => caseName === name);
+
 describe('kafkajs speedups', () => {
   it('kafkajs speedups - are installed when kafkajs is first loaded through the loader', () => {
     assert.equal(kafkajsSpeedups(), 'active');
@@ -191,8 +245,8 @@ describe('kafkajs speedups', () => {
     assert.equal(fast.crc(Buffer.from('123456789')), 0xe3069283);
   });
 
-  it('kafkajs speedups - records are byte for byte what kafkajs writes (2,000 seeded inputs)', () => {
-    const actual = RECORD_INPUTS.map((input) => outcome(() => fast.record(input)));
+  it('kafkajs speedups - records are byte for byte what kafkajs writes (2,000 seeded inputs)', async () => {
+    const actual = await withDirtyBuffers(() => RECORD_INPUTS.map((input) => outcome(() => fast.record(input))));
     for (let i = 0; i < actual.length; i++) assert.deepEqual(actual[i], expected.records[i], `record input ${i}`);
     assert.ok(expected.records.every((result) => 'bytes' in result), 'the ordinary inputs all encode');
   });
@@ -209,9 +263,41 @@ describe('kafkajs speedups', () => {
   });
 
   it('kafkajs speedups - whole produce requests are byte for byte what kafkajs writes', async () => {
-    const actual = await Promise.all(PRODUCE_CASES.map(([, args]) => encodeProduce(fast.produce, fast.frame, args)));
+    const actual = await withDirtyBuffers(() => Promise.all(PRODUCE_CASES.map(([, args]) => encodeProduce(fast.produce, fast.frame, args))));
     for (let i = 0; i < actual.length; i++) assert.deepEqual(actual[i], expected.requests[i], `produce request: ${PRODUCE_CASES[i]![0]}`);
-    assert.ok('error' in expected.requests[PRODUCE_CASES.length - 2]!, 'kafkajs fails the request with a value it cannot encode');
+    for (const name of ['a value kafkajs cannot encode (kafkajs fails it)', 'compression null (kafkajs fails it)']) assert.ok('error' in expected.requests[caseIndex(name)]!, name);
+  });
+
+  it("kafkajs speedups - ordinary input takes the stand-ins; the rest goes to kafkajs's own encoders", async () => {
+    // The stand-ins again, each over a counting wrapper of kafkajs's original: the fallback must not run for ordinary input.
+    const Encoder = kafkajsModule('src/protocol/encoder.js') as EncoderClass;
+    let produceFallbacks = 0;
+    const produce = singlePassProduceRequest((args: ProduceArgs) => {
+      produceFallbacks++;
+      return shipped.produce(args) as unknown as KafkaRequest;
+    }, Encoder);
+    for (const [i, [name, args, path]] of PRODUCE_CASES.entries()) {
+      const before = produceFallbacks;
+      assert.deepEqual(await withDirtyBuffers(() => encodeProduce(produce as unknown as Produce, fast.frame, args)), expected.requests[i], name);
+      assert.equal(produceFallbacks > before, path === 'kafkajs', `${name}: ${path === 'kafkajs' ? 'kafkajs was not used' : 'the stand-in fell back'}`);
+    }
+    let recordFallbacks = 0;
+    const record = exactRecordEncoder((fields: RecordFields) => {
+      recordFallbacks++;
+      return shipped.record(fields) as never;
+    }, Encoder);
+    for (const input of RECORD_INPUTS) record(input);
+    assert.equal(recordFallbacks, 0, 'ordinary records never fall back');
+    for (const input of UNUSUAL) outcome(() => record(input) as unknown as EncoderLike);
+    assert.equal(recordFallbacks, UNUSUAL.length, 'every unusual record goes to kafkajs');
+  });
+
+  it('kafkajs speedups - produce v7 keeps its version and the request its shape; acks 0 expects no response', () => {
+    const v7 = kafkajsModule('src/protocol/requests/produce/v7/request.js') as (args: object) => { apiKey: number; apiVersion: number; apiName: string; expectResponse: () => boolean };
+    const request = v7(single({ acks: 0 }));
+    const reference = shipped.produce(single({ acks: 0 })) as unknown as { apiKey: number; apiName: string; expectResponse: () => boolean };
+    assert.deepEqual([request.apiKey, request.apiVersion, request.apiName, request.expectResponse()], [reference.apiKey, 7, reference.apiName, false]);
+    assert.equal(v7(single({ acks: -1 })).expectResponse(), true);
   });
 
   it('kafkajs speedups - other requests are framed byte for byte as kafkajs frames them', async () => {

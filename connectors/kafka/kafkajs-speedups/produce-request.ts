@@ -13,13 +13,14 @@
 //   lastOffsetDelta int32, firstTimestamp int64, maxTimestamp int64,
 //   producerId int64, producerEpoch int16, firstSequence int32, [Record]
 //
-// Compressed batches, and any message kafkajs would not encode as plain
-// bytes or text (see record-writer.ts), go to kafkajs's own encoder. Messages
-// are read as the plain objects kafkajs's API takes.
+// Compressed batches, and any request with a message kafkajs would not encode
+// as plain bytes or text (see record-writer.ts), a message that is not a plain
+// object, or a topic that is not a string, go to kafkajs's own encoder. Each
+// message field is read once, as kafkajs reads it once.
 
 import { crc32c } from './crc32c.ts';
 import type { EncoderClass, EncoderShape } from './pooled-encoder.ts';
-import { recordBodySize, recordSize, writeRecord, type RecordFields } from './record-writer.ts';
+import { recordParts, recordSize, writeRecord, type RecordParts } from './record-writer.ts';
 
 const PRODUCE_API_KEY = 0;
 const MAGIC_BYTE = 2;
@@ -70,59 +71,42 @@ export interface KafkaRequest {
   encode: () => Promise<EncoderShape>;
 }
 
-/** One partition's batch, measured before anything is written. */
+/** One partition's batch, read and measured before anything is written. */
 interface BatchPlan {
   firstTimestamp: unknown;
   maxTimestamp: unknown;
-  deltas: number[];
-  bodySizes: number[];
+  records: RecordParts[];
   bytes: number;
 }
 
-function isTimestamp(value: unknown): value is string | number | null | undefined {
-  return value === undefined || value === null || typeof value === 'string' || typeof value === 'number';
+/** Messages built as object literals: the only ones whose fields a spread ({...message}, as kafkajs copies them) and a plain read see alike. */
+function isPlainObject(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(message);
+  return prototype === Object.prototype || prototype === null;
 }
 
-/** The first and largest timestamps as kafkajs picks them: string-sorted, or Date.now() when no message has one. */
-function batchTimestamps(messages: ProduceMessage[], dateNow: number): [unknown, unknown] {
-  if (messages.every((message) => message.timestamp == null)) return [dateNow, dateNow];
-  const sorted = messages
-    .map((message) => message.timestamp)
-    .filter((timestamp) => timestamp != null)
-    .sort();
-  return [sorted[0], sorted[sorted.length - 1]];
-}
-
-const scratch: RecordFields = { offsetDelta: 0, timestampDelta: 0, key: undefined, value: undefined, headers: undefined };
-
-function fieldsOf(message: ProduceMessage, offsetDelta: number, timestampDelta: number): RecordFields {
-  scratch.offsetDelta = offsetDelta;
-  scratch.timestampDelta = timestampDelta;
-  scratch.key = message.key;
-  scratch.value = message.value;
-  scratch.headers = message.headers;
-  return scratch;
-}
-
-/** The partition's plan, or null when a message is not ordinary (kafkajs then encodes the request). */
+/** The partition's plan, or null when a message is not ordinary (kafkajs then encodes the whole request). */
 function planBatch(messages: ProduceMessage[]): BatchPlan | null {
   const dateNow = Date.now();
-  const [firstTimestamp, maxTimestamp] = batchTimestamps(messages, dateNow);
-  const deltas: number[] = [];
-  const bodySizes: number[] = [];
+  if (!messages.every(isPlainObject)) return null;
+  // Each field is read once, here; kafkajs's own expressions pick the batch's timestamps and each delta.
+  const stamps = messages.map((message) => message.timestamp);
+  const sorted = stamps.filter((timestamp) => timestamp != null).sort();
+  const timestamps = sorted.length === 0 ? [dateNow] : sorted;
+  const firstTimestamp = timestamps[0];
+  const maxTimestamp = timestamps[timestamps.length - 1];
+  const records: RecordParts[] = [];
   let bytes = 0;
   for (let i = 0; i < messages.length; i++) {
-    const message = messages[i]!;
-    if (!isTimestamp(message.timestamp) || !isTimestamp(firstTimestamp)) return null;
-    // kafkajs: (message.timestamp || dateNow) - firstTimestamp, on strings or numbers.
-    const delta = Number(message.timestamp || dateNow) - Number(firstTimestamp);
-    const body = recordBodySize(fieldsOf(message, i, delta));
-    if (body < 0) return null;
-    deltas.push(delta);
-    bodySizes.push(body);
-    bytes += recordSize(body);
+    const { key, value, headers } = messages[i]!;
+    const timestampDelta = ((stamps[i] || dateNow) as number) - (firstTimestamp as number);
+    const parts = recordParts(i, timestampDelta, key, value, headers);
+    if (parts === null) return null;
+    records.push(parts);
+    bytes += recordSize(parts);
   }
-  return { firstTimestamp, maxTimestamp, deltas, bodySizes, bytes };
+  return { firstTimestamp, maxTimestamp, records, bytes };
 }
 
 function writeBatch(out: KafkaEncoder, data: PartitionData, plan: BatchPlan, args: ProduceArgs): void {
@@ -150,7 +134,7 @@ function writeBatch(out: KafkaEncoder, data: PartitionData, plan: BatchPlan, arg
     .writeInt32(messages.length);
   out.ensureAvailable(plan.bytes);
   let at = out.offset;
-  for (let i = 0; i < messages.length; i++) at = writeRecord(out.buf, at, fieldsOf(messages[i]!, i, plan.deltas[i]!), plan.bodySizes[i]!);
+  for (const record of plan.records) at = writeRecord(out.buf, at, record);
   out.offset = at;
   const buf = out.buf;
   buf.writeUInt32BE(crc32c(buf.subarray(crcStart, at)), crcAt);
@@ -165,7 +149,8 @@ function writeBatch(out: KafkaEncoder, data: PartitionData, plan: BatchPlan, arg
  */
 export function singlePassProduceRequest(original: (args: ProduceArgs) => KafkaRequest, Encoder: EncoderClass): (args: ProduceArgs) => KafkaRequest {
   return (args) => {
-    if ((args.compression ?? COMPRESSION_NONE) !== COMPRESSION_NONE) return original(args);
+    // kafkajs defaults only an absent compression to none (null goes to its codec lookup, and fails there).
+    if (args.compression !== undefined && args.compression !== COMPRESSION_NONE) return original(args);
     return {
       apiKey: PRODUCE_API_KEY,
       apiVersion: 3,
@@ -175,6 +160,7 @@ export function singlePassProduceRequest(original: (args: ProduceArgs) => KafkaR
         const plans: BatchPlan[][] = [];
         let bytes = 64;
         for (const { topic, partitions } of args.topicData) {
+          if (typeof topic !== 'string') return original(args).encode();
           const topicPlans: BatchPlan[] = [];
           for (const data of partitions) {
             const plan = planBatch(data.messages);

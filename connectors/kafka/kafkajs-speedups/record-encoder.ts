@@ -6,18 +6,29 @@
 // see produce-request.ts; compressed ones still do.)
 
 import type { EncoderClass, EncoderShape } from './pooled-encoder.ts';
-import { recordBodySize, recordSize, writeRecord, type RecordFields } from './record-writer.ts';
+import { recordParts, recordSize, writeRecord } from './record-writer.ts';
+
+/** kafkajs's Record input (recordBatch/record/v0). */
+export interface RecordFields {
+  offsetDelta?: unknown;
+  timestampDelta?: unknown;
+  key?: unknown;
+  value?: unknown;
+  headers?: unknown;
+}
 
 type RecordEncoder = (fields: RecordFields) => EncoderShape;
 
 /** Stand-in for kafkajs's Record: the same bytes, in an Encoder of exactly the record's size; unusual input goes to `original`. */
 export function exactRecordEncoder(original: RecordEncoder, Encoder: EncoderClass): RecordEncoder {
   return function encodeRecord(fields: RecordFields): EncoderShape {
-    const body = recordBodySize(fields);
-    if (body < 0) return original(fields);
+    // Read once, with kafkajs's defaults, as its destructuring reads them.
+    const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = fields;
+    const parts = recordParts(offsetDelta, timestampDelta, key, value, headers);
+    if (parts === null) return original({ offsetDelta, timestampDelta, key, value, headers });
     const record = Object.create(Encoder.prototype) as EncoderShape;
-    record.buf = Buffer.allocUnsafe(recordSize(body));
-    record.offset = writeRecord(record.buf, 0, fields, body);
+    record.buf = Buffer.allocUnsafe(recordSize(parts));
+    record.offset = writeRecord(record.buf, 0, parts);
     return record;
   };
 }

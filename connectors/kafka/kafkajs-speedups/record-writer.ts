@@ -9,17 +9,10 @@
 //
 // Only ordinary input is taken: integer deltas (timestamps within 2^52 ms), and
 // keys, values and header values that are Buffers or strings (null and
-// undefined keys and values too). `recordSize` answers -1 for anything else,
+// undefined keys and values too). `recordParts` answers null for anything else,
 // and callers then leave the work to kafkajs, so its behaviour (its errors
-// included) stays exactly as shipped.
-
-export interface RecordFields {
-  offsetDelta?: number;
-  timestampDelta?: number;
-  key?: unknown;
-  value?: unknown;
-  headers?: unknown;
-}
+// included) stays exactly as shipped. Each part is read once, as kafkajs reads
+// it once, and written from that reading.
 
 type Bytes = Buffer | string;
 
@@ -107,10 +100,11 @@ const NO_HEADERS: FlatHeaders = { keys: [], values: [] };
 
 /**
  * The headers as kafkajs flattens them (one entry per value of an array, in
- * key order), or null when the headers are not an object of bytes or text.
+ * key order; undefined is none), or null when they are not an object of bytes
+ * or text.
  */
-function flattenHeaders(fields: RecordFields): FlatHeaders | null {
-  const headers = fields.headers === undefined ? NO_HEADERS_OBJECT : fields.headers;
+function flattenHeaders(headers: unknown): FlatHeaders | null {
+  if (headers === undefined) return NO_HEADERS;
   if (typeof headers !== 'object' || headers === null) return null;
   const names = Object.keys(headers);
   if (names.length === 0) return NO_HEADERS;
@@ -126,39 +120,44 @@ function flattenHeaders(fields: RecordFields): FlatHeaders | null {
   return flat;
 }
 
-const NO_HEADERS_OBJECT = {};
+/** One record, read and checked: what writeRecord writes. */
+export interface RecordParts {
+  readonly offsetDelta: number;
+  readonly timestampDelta: number;
+  readonly key: Bytes | null | undefined;
+  readonly value: Bytes | null | undefined;
+  readonly headers: FlatHeaders;
+  /** Everything after the record's length varint. */
+  readonly bodySize: number;
+}
 
-/** The record's body size (everything after its length varint), or -1 when the input is not ordinary. */
-export function recordBodySize(fields: RecordFields): number {
-  const { offsetDelta = 0, timestampDelta = 0, key, value } = fields;
-  if (!Number.isInteger(timestampDelta) || Math.abs(timestampDelta) >= 2 ** 52 || (offsetDelta | 0) !== offsetDelta) return -1;
-  if (!isOptionalBytes(key) || !isOptionalBytes(value)) return -1;
-  const headers = flattenHeaders(fields);
-  if (headers === null) return -1;
-  let size = 1 + sizeOfUVarLong(zigZag64(timestampDelta)) + sizeOfUVarInt(zigZag32(offsetDelta)) + sizeOfField(contentLength(key)) + sizeOfField(contentLength(value));
-  size += sizeOfUVarInt(zigZag32(headers.keys.length));
-  for (let i = 0; i < headers.keys.length; i++) size += sizeOfField(Buffer.byteLength(headers.keys[i]!, 'utf8')) + sizeOfField(contentLength(headers.values[i]));
-  return size;
+/** The record's parts, or null when one is not ordinary (kafkajs then encodes it). */
+export function recordParts(offsetDelta: unknown, timestampDelta: unknown, key: unknown, value: unknown, headers: unknown): RecordParts | null {
+  if (typeof offsetDelta !== 'number' || (offsetDelta | 0) !== offsetDelta) return null;
+  if (typeof timestampDelta !== 'number' || !Number.isInteger(timestampDelta) || Math.abs(timestampDelta) >= 2 ** 52) return null;
+  if (!isOptionalBytes(key) || !isOptionalBytes(value)) return null;
+  const flat = flattenHeaders(headers);
+  if (flat === null) return null;
+  let bodySize = 1 + sizeOfUVarLong(zigZag64(timestampDelta)) + sizeOfUVarInt(zigZag32(offsetDelta)) + sizeOfField(contentLength(key)) + sizeOfField(contentLength(value));
+  bodySize += sizeOfUVarInt(zigZag32(flat.keys.length));
+  for (let i = 0; i < flat.keys.length; i++) bodySize += sizeOfField(Buffer.byteLength(flat.keys[i]!, 'utf8')) + sizeOfField(contentLength(flat.values[i]));
+  return { offsetDelta, timestampDelta, key, value, headers: flat, bodySize };
 }
 
 /** The whole record's size: its length varint and its body. */
-export function recordSize(bodySize: number): number {
-  return sizeOfUVarInt(zigZag32(bodySize)) + bodySize;
+export function recordSize(parts: RecordParts): number {
+  return sizeOfUVarInt(zigZag32(parts.bodySize)) + parts.bodySize;
 }
 
-/**
- * Writes a record whose `recordBodySize` was `bodySize` (not -1) at `at`, and
- * returns the offset after it. The caller made room for `recordSize(bodySize)`.
- */
-export function writeRecord(buf: Buffer, at: number, fields: RecordFields, bodySize: number): number {
-  const { offsetDelta = 0, timestampDelta = 0 } = fields;
-  const headers = flattenHeaders(fields) as FlatHeaders;
-  at = writeUVarInt(buf, at, zigZag32(bodySize));
+/** Writes the record at `at` (the caller made room for recordSize(parts)); returns the offset after it. */
+export function writeRecord(buf: Buffer, at: number, parts: RecordParts): number {
+  const { headers } = parts;
+  at = writeUVarInt(buf, at, zigZag32(parts.bodySize));
   buf[at++] = 0; // attributes: none are used on a record
-  at = writeUVarLong(buf, at, zigZag64(timestampDelta));
-  at = writeUVarInt(buf, at, zigZag32(offsetDelta));
-  at = writeField(buf, at, fields.key as Bytes | null | undefined);
-  at = writeField(buf, at, fields.value as Bytes | null | undefined);
+  at = writeUVarLong(buf, at, zigZag64(parts.timestampDelta));
+  at = writeUVarInt(buf, at, zigZag32(parts.offsetDelta));
+  at = writeField(buf, at, parts.key);
+  at = writeField(buf, at, parts.value);
   at = writeUVarInt(buf, at, zigZag32(headers.keys.length));
   for (let i = 0; i < headers.keys.length; i++) {
     at = writeField(buf, at, headers.keys[i]);

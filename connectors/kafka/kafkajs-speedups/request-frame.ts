@@ -27,7 +27,9 @@ export function sizedRequestFrame(Encoder: EncoderClass): (args: FrameArgs) => P
   return async ({ correlationId, clientId, request: { apiKey, apiVersion, encode } }) => {
     const body = await encode();
     const clientIdBytes = clientId == null ? 0 : Buffer.byteLength(clientId, 'utf8');
-    const size = 2 + 2 + 4 + 2 + clientIdBytes + body.offset;
+    // Anything but an Encoder fails in writeEncoder below, with kafkajs's own error.
+    const bodyBytes = body != null && Buffer.isBuffer(body.buf) ? body.offset : 0;
+    const size = 2 + 2 + 4 + 2 + clientIdBytes + bodyBytes;
     const frame = Object.create(Encoder.prototype) as FrameEncoder;
     frame.buf = Buffer.allocUnsafe(4 + size);
     frame.offset = 0;
