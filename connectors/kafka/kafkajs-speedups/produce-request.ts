@@ -110,7 +110,7 @@ function planBatch(messages: ProduceMessage[]): BatchPlan | null {
 }
 
 function writeBatch(out: KafkaEncoder, data: PartitionData, plan: BatchPlan, args: ProduceArgs): void {
-  const { messages } = data;
+  const count = plan.records.length;
   out.writeInt32(data.partition);
   const sizeAt = out.offset;
   out.writeInt32(0); // the record set's size, filled in below
@@ -125,13 +125,13 @@ function writeBatch(out: KafkaEncoder, data: PartitionData, plan: BatchPlan, arg
   const crcStart = out.offset;
   out
     .writeInt16(COMPRESSION_NONE | (args.transactionalId ? TRANSACTIONAL_FLAG : 0))
-    .writeInt32(messages.length - 1)
+    .writeInt32(count - 1) // lastOffsetDelta
     .writeInt64(plan.firstTimestamp)
     .writeInt64(plan.maxTimestamp)
     .writeInt64(args.producerId === undefined ? NO_PRODUCER_ID : args.producerId)
     .writeInt16(args.producerEpoch === undefined ? 0 : args.producerEpoch)
     .writeInt32(data.firstSequence === undefined ? 0 : data.firstSequence)
-    .writeInt32(messages.length);
+    .writeInt32(count);
   out.ensureAvailable(plan.bytes);
   let at = out.offset;
   for (const record of plan.records) at = writeRecord(out.buf, at, record);
@@ -143,9 +143,9 @@ function writeBatch(out: KafkaEncoder, data: PartitionData, plan: BatchPlan, arg
 }
 
 /**
- * Stand-in for kafkajs's produce v3 request module: compressed requests go to
- * `original`, as does the encoding of any request with a message it would not
- * write as plain bytes or text.
+ * Stand-in for kafkajs's produce v3 request module. Compressed requests go to
+ * `original`, as does the encoding of any request with a topic that is not a
+ * string or a message that is not ordinary (see planBatch).
  */
 export function singlePassProduceRequest(original: (args: ProduceArgs) => KafkaRequest, Encoder: EncoderClass): (args: ProduceArgs) => KafkaRequest {
   return (args) => {
