@@ -3,7 +3,6 @@
 // subscription (as the official clients do) instead of one per request.
 
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
@@ -16,8 +15,9 @@ import type {
   RequestOptions,
   SubscribeOptions,
 } from './broker.ts';
-import { BrokerClosedError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+import { BrokerClosedError, NoRespondersError } from './errors.ts';
 import { guardHandler, reportHandlerError, type HandlerErrorListener } from './handler-guard.ts';
+import { PendingRequests } from './pending-requests.ts';
 import { assertPublishSubject, assertSubscription } from './validate.ts';
 
 /**
@@ -80,29 +80,13 @@ class HandlerSubscriber implements Subscriber {
   }
 }
 
-interface PendingRequest {
-  resolve(message: BrokerMessage): void;
-  reject(error: Error): void;
-  subject: string;
-  timeoutMs: number;
-  /** performance.now() at which the request times out. */
-  deadline: number;
-}
 
 export class EmbeddedBroker implements Broker {
   private readonly subscriptions = new Set<{ sub: Subscription; owner: HandlerSubscriber }>();
   private readonly inboxPrefix = `_INBOX.${randomBytes(11).toString('base64url')}.`;
-  private readonly pending = new Map<string, PendingRequest>();
+  private readonly requests = new PendingRequests();
   private inbox: BrokerSubscription | null = null;
-  private nextRequestId = 0;
   private isClosed = false;
-  /**
-   * One timer for all requests, armed for the earliest deadline and only while
-   * a request is pending (so an idle broker keeps no process alive): a timer
-   * per request cost an allocation, a timer-list insert and a clear each.
-   */
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Infinity;
   /** The last subject that passed validation: a bridge sends whole batches to one subject string. */
   private validSubject = '';
 
@@ -157,17 +141,12 @@ export class EmbeddedBroker implements Broker {
       this.assertOpen();
       this.assertSubject(subject);
       this.inbox ??= this.subscribeInbox();
-      const token = (this.nextRequestId++).toString(36);
-      const deadline = performance.now() + options.timeoutMs;
-      this.pending.set(token, { resolve, reject, subject, timeoutMs: options.timeoutMs, deadline });
       const { headerSize, message } = encodeMessage(data, options);
+      // Held before it is routed: an in-process responder may answer during publish().
+      const token = this.requests.add(subject, options.timeoutMs, resolve, reject);
       const delivered = this.router.publish(subject, this.inboxPrefix + token, headerSize, message, null);
-      if (delivered === 0) {
-        this.settled(token);
-        reject(new NoRespondersError(subject));
-      } else if (this.pending.has(token)) {
-        this.armTimer(deadline);
-      }
+      if (delivered === 0) this.requests.reject(token, (to) => new NoRespondersError(to));
+      else this.requests.watch(token);
     });
   }
 
@@ -182,8 +161,7 @@ export class EmbeddedBroker implements Broker {
       this.router.unsubscribe(sub);
       owner.subscriptionEnded();
     }
-    this.pending.clear();
-    this.disarmTimer();
+    this.requests.clear();
   }
 
   /**
@@ -192,50 +170,7 @@ export class EmbeddedBroker implements Broker {
    * token under it; anything deeper finds no pending request and is ignored.
    */
   private subscribeInbox(): BrokerSubscription {
-    return this.subscribeNow(`${this.inboxPrefix}>`, (message) => {
-      const token = message.subject.slice(this.inboxPrefix.length);
-      const request = this.pending.get(token);
-      if (request === undefined) return; // a late or extra answer: the first one won
-      this.settled(token);
-      request.resolve(message);
-    }, {}, true);
-  }
-
-  /** The request is answered (or failed): it no longer holds the timer. */
-  private settled(token: string): void {
-    this.pending.delete(token);
-    if (this.pending.size === 0) this.disarmTimer();
-  }
-
-  private armTimer(deadline: number): void {
-    if (deadline >= this.timerAt) return;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timerAt = deadline;
-    // At least 1 ms: the timer may fire a little before performance.now() reaches the deadline.
-    this.timer = setTimeout(() => this.expire(), Math.max(1, deadline - performance.now()));
-  }
-
-  private disarmTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = Infinity;
-  }
-
-  /** Fail every request past its deadline, then re-arm for the earliest one left. */
-  private expire(): void {
-    this.timer = null;
-    this.timerAt = Infinity;
-    const now = performance.now();
-    let next = Infinity;
-    for (const [token, request] of this.pending) {
-      if (request.deadline <= now) {
-        this.pending.delete(token);
-        request.reject(new RequestTimeoutError(request.subject, request.timeoutMs));
-      } else if (request.deadline < next) {
-        next = request.deadline;
-      }
-    }
-    if (next !== Infinity) this.armTimer(next);
+    return this.subscribeNow(`${this.inboxPrefix}>`, (message) => this.requests.resolve(message.subject.slice(this.inboxPrefix.length), message), {}, true);
   }
 
   private assertSubject(subject: string): void {

@@ -2,7 +2,7 @@
 // mock cluster (kcat). A section of `npm run bench`; there
 // is no Kafka-bridge counterpart to pair with, so kafkajs alone on the same
 // records is the reference.
-//   npm run bench:kafka -- [<messages, default 100000>] [<phases, default out,out-kafkajs,in,in-kafkajs,js-in,js-out>]
+//   npm run bench:kafka -- [<messages, default 100000>] [<phases, default out,out-kafkajs,in,in-kafkajs,js-in,js-in-nats,js-out>]
 // Every phase first runs untimed on a fifth of the messages: a long-running
 // server has its hot paths compiled, and a fresh process's first 100,000
 // messages measure V8's JIT more than the bridge (the same phase ran 25-40%
@@ -15,6 +15,9 @@
 // uses the bridge's arrangement (one idempotent producer, one ~850-record
 // request at a time); measured, neither several producers owning partitions nor
 // other request sizes beat it, because it is CPU-bound, not round-trip-bound.
+// js-in-nats is js-in in cluster mode: the bridge publishes through a
+// NatsBroker to Debian's nats-server, which stores the stream in its own
+// process (skipped when nats-server is not installed).
 // Each line also gives the process's CPU per message (all threads) and how busy
 // the event loop was: near 100% means the phase is CPU-bound on the main thread,
 // and CPU/msg moves less than msg/s when other work shares the machine.
@@ -30,14 +33,17 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { kafkajs, kafkajsSpeedups } from '../../connectors/kafka/kafkajs-loader.ts';
 import { createKafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import type { MappingConfig } from '../../connectors/kafka/config.ts';
+import type { Broker } from '../../core/broker/broker.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
-import { startSwitchboardJetStream } from '../helpers/jetstream.ts';
+import { NatsBroker } from '../../core/broker/nats-broker.ts';
+import { startNatsServerJetStream, startSwitchboardJetStream } from '../helpers/jetstream.ts';
 import { startKafkaMock } from '../helpers/kafka-mock.ts';
 import { spawnKafkaProxy } from '../helpers/kafka-proxy.ts';
+import { commandAvailable } from '../helpers/servers.ts';
 
 const COUNT = Number(process.argv[2] ?? 100_000);
 if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error(`the message count must be a positive integer, got ${JSON.stringify(process.argv[2])}`);
-const PHASES = (process.argv[3] ?? 'out,out-kafkajs,in,in-kafkajs,js-in,js-out').split(',');
+const PHASES = (process.argv[3] ?? 'out,out-kafkajs,in,in-kafkajs,js-in,js-in-nats,js-out').split(',');
 const SIZE = 1024;
 const CAP_MS = 120_000;
 const payload = Buffer.alloc(SIZE, 0x61);
@@ -56,21 +62,21 @@ const direct = new kafkajs.Kafka({ brokers: mock.brokers, clientId: 'bench-direc
  * not, and reach the mock directly, so the proxy's relaying of every fetched
  * byte does not take CPU from the bridge on this 2-core machine.
  */
-function bridgeFor(mapping: MappingConfig) {
+function bridgeFor(mapping: MappingConfig, target: Broker = broker) {
   const brokers = mapping.direction === 'kafka-to-nats' ? mock.brokers : proxy.brokers;
-  return createKafkaBridge({ broker, kafka: { brokers, clientId: 'bench-bridge' }, mappings: [mapping], logLevel: 'nothing' });
+  return createKafkaBridge({ broker: target, kafka: { brokers, clientId: 'bench-bridge' }, mappings: [mapping], logLevel: 'nothing' });
 }
 
-async function createFileStream(name: string, subject: string): Promise<void> {
-  const created = await broker.request(`$JS.API.STREAM.CREATE.${name}`, Buffer.from(JSON.stringify({ name, subjects: [subject], storage: 'file' })), { timeoutMs: 5_000 });
+async function createFileStream(name: string, subject: string, target: Broker = broker): Promise<void> {
+  const created = await target.request(`$JS.API.STREAM.CREATE.${name}`, Buffer.from(JSON.stringify({ name, subjects: [subject], storage: 'file' })), { timeoutMs: 5_000 });
   if (Buffer.from(created.data).toString().includes('"error"')) throw new Error(Buffer.from(created.data).toString());
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
+async function until(check: () => boolean, what: string, everyMs = 5): Promise<void> {
   const deadline = Date.now() + CAP_MS;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`bench cap reached waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 
@@ -160,31 +166,43 @@ async function fill(prefix: string, count: number): Promise<string[]> {
   return topics;
 }
 
-async function kafkaToNats(run: Run, stream: boolean): Promise<void> {
+/**
+ * Kafka -> NATS into `target` (the embedded server unless given), timed from
+ * the first record through, so the consumer group join is not counted.
+ */
+async function kafkaToNats(run: Run, stream: boolean, target: Broker = broker, direction = stream ? 'Kafka -> JetStream (PubAck)' : 'Kafka -> NATS core'): Promise<void> {
   const prefix = stream ? `bench-js${run.tag}` : `bench-in${run.tag}`;
   const topics = await fill(prefix, run.count);
   const streamName = `BENCH${run.tag}`;
   const root = stream ? `benchjs${run.tag}` : `bench.in${run.tag}`;
-  if (stream) await createFileStream(streamName, `${root}.>`);
-  let received = 0;
-  let first = 0;
-  let usage = usageNow();
-  const sub = await broker.subscribe(`${root}.>`, () => {
-    if (received++ === 0) {
-      first = Date.now();
-      usage = usageNow();
-    }
-  });
-  const bridge = bridgeFor({ name: 'in', direction: 'kafka-to-nats', topics, groupId: `bench-${prefix}`, subject: `${root}.{topic}.{partition}`, ...(stream ? { stream: streamName } : {}) });
+  if (stream) await createFileStream(streamName, `${root}.>`, target);
+  const bridge = bridgeFor({ name: 'in', direction: 'kafka-to-nats', topics, groupId: `bench-${prefix}`, subject: `${root}.{topic}.{partition}`, ...(stream ? { stream: streamName } : {}) }, target);
   await bridge.start();
   const metrics = () => bridge.metrics().mappings[0];
-  const progress = process.env.BENCH_DEBUG ? setInterval(() => process.stderr.write(`${JSON.stringify(metrics())} received=${received}\n`), 1000) : undefined;
+  const progress = process.env.BENCH_DEBUG ? setInterval(() => process.stderr.write(`${JSON.stringify(metrics())}\n`), 1000) : undefined;
+  await until(() => metrics().messages > 0, 'the first record through', 1);
+  const first = Date.now();
+  const usage = usageNow();
   await until(() => metrics().messages === run.count, 'all records through');
   clearInterval(progress);
-  // Timed from the first record on NATS, so the consumer group join is not counted.
-  report(run, stream ? 'Kafka -> JetStream (PubAck)' : 'Kafka -> NATS core', Date.now() - first, usage);
-  sub.unsubscribe();
+  report(run, direction, Date.now() - first, usage);
   await bridge.stop();
+}
+
+/**
+ * Kafka -> JetStream in cluster mode: the bridge publishes through a NatsBroker
+ * to Debian's nats-server, whose JetStream (in its own process) stores the stream.
+ */
+async function kafkaToNatsServerStream(run: Run): Promise<void> {
+  if (!commandAvailable('nats-server')) throw new Error('nats-server is not installed');
+  const natsServer = await startNatsServerJetStream();
+  const target = await NatsBroker.connect({ servers: `127.0.0.1:${natsServer.port}` });
+  try {
+    await kafkaToNats(run, true, target, 'Kafka -> nats-server JetStream');
+  } finally {
+    await target.close();
+    await natsServer.stop();
+  }
 }
 
 /** kafkajs alone: the same 1 KiB records, one idempotent acks=all request of ~900 KiB at a time. */
@@ -248,6 +266,7 @@ const PHASE_RUNNERS: Record<string, (run: Run) => Promise<void>> = {
   in: (run) => kafkaToNats(run, false),
   'in-kafkajs': kafkajsConsume,
   'js-in': (run) => kafkaToNats(run, true),
+  'js-in-nats': kafkaToNatsServerStream,
   'js-out': jetStreamToKafka,
 };
 

@@ -107,6 +107,28 @@ export function describeBroker(name: string, makeFixture: () => Promise<BrokerFi
       await assert.rejects(f.broker.request('svc.silent', text('x'), { timeoutMs: 100 }), RequestTimeoutError);
     });
 
+    it('broker - concurrent requests each get their own reply, headers included, and two answers count once', async () => {
+      await f.peer.subscribe('svc.twice', (m) => {
+        if (!m.reply) return;
+        const headers = new MessageHeaders().append('Echo-Of', str(m));
+        void f.peer.publish(m.reply, text(`first:${str(m)}`), { headers });
+        void f.peer.publish(m.reply, text(`second:${str(m)}`));
+      });
+      await f.peer.flush();
+      const replies = await Promise.all(Array.from({ length: 300 }, (_, i) => f.broker.request('svc.twice', text(String(i)), { timeoutMs: 5000 })));
+      assert.deepEqual(replies.map(str), Array.from({ length: 300 }, (_, i) => `first:${i}`));
+      assert.deepEqual(replies.map((m) => m.headers?.get('Echo-Of')), Array.from({ length: 300 }, (_, i) => String(i)));
+      // A slow request and a quick one: the quick one's timeout does not end the other.
+      await f.peer.subscribe('svc.slow', (m) => {
+        if (m.reply) setTimeout(() => void f.peer.publish(m.reply as string, text('late but in time')), 300);
+      });
+      await f.peer.subscribe('svc.silent2', () => {});
+      await f.peer.flush();
+      const [slow, quick] = await Promise.allSettled([f.broker.request('svc.slow', text('x'), { timeoutMs: 3000 }), f.broker.request('svc.silent2', text('x'), { timeoutMs: 50 })]);
+      assert.equal(slow.status === 'fulfilled' ? str(slow.value) : slow.reason, 'late but in time');
+      assert.ok(quick.status === 'rejected' && quick.reason instanceof RequestTimeoutError);
+    });
+
     it('broker - a handler that throws does not stop delivery to others or later messages', async () => {
       const got: string[] = [];
       const originalWrite = process.stderr.write;
