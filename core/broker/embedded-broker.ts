@@ -144,7 +144,13 @@ export class EmbeddedBroker implements Broker {
       const { headerSize, message } = encodeMessage(data, options);
       // Held before it is routed: an in-process responder may answer during publish().
       const token = this.requests.add(subject, options.timeoutMs, resolve, reject);
-      const delivered = this.router.publish(subject, this.inboxPrefix + token, headerSize, message, null);
+      let delivered: number;
+      try {
+        delivered = this.router.publish(subject, this.inboxPrefix + token, headerSize, message, null);
+      } catch (error) {
+        this.requests.reject(token, () => (error instanceof Error ? error : new Error(String(error))));
+        return;
+      }
       if (delivered === 0) this.requests.reject(token, (to) => new NoRespondersError(to));
       else this.requests.watch(token);
     });

@@ -4,6 +4,7 @@
 import {
   connect,
   createInbox,
+  errors as natsErrors,
   headers as natsHeaders,
   type ConnectionOptions,
   type Msg,
@@ -70,13 +71,31 @@ export class NatsBroker implements Broker {
    */
   private readonly requests = new PendingRequests();
   private replies: { prefix: string } | null = null;
+  private closing = false;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly onHandlerError: HandlerErrorListener,
     private readonly streamReplicas: number,
     private readonly inboxPrefix: string | undefined,
-  ) {}
+  ) {
+    // However the connection ends (close(), or given up reconnecting), nothing waits out its timeout.
+    void nc.closed().then(() => this.requests.rejectAll(() => new BrokerClosedError()));
+    void this.watchPublishPermissions();
+  }
+
+  /**
+   * A publish the server refuses (-ERR Permissions Violation for Publish to
+   * <subject>) fails the requests waiting on that subject at once, with the
+   * server's reason, instead of letting them time out.
+   */
+  private async watchPublishPermissions(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'error' || !(status.error instanceof natsErrors.PermissionViolationError) || status.error.operation !== 'publish') continue;
+      const denied = status.error;
+      this.requests.rejectSubject(denied.subject, (to) => new BrokerError(`request to ${JSON.stringify(to)} failed`, { cause: denied }));
+    }
+  }
 
   static async connect(options: NatsBrokerOptions): Promise<NatsBroker> {
     try {
@@ -88,10 +107,6 @@ export class NatsBroker implements Broker {
         name: options.name ?? 'switchboard-gateway',
         tls: options.tls,
         maxReconnectAttempts: -1,
-        // nats.js otherwise builds an Error (with its stack trace) ahead of every
-        // flush() and request, to point at the caller should it fail; ours carry
-        // the subject instead.
-        noAsyncTraces: true,
         ...options.client,
       });
       return new NatsBroker(nc, options.onHandlerError ?? reportHandlerError, options.streamReplicas ?? 1, options.client?.inboxPrefix);
@@ -112,7 +127,16 @@ export class NatsBroker implements Broker {
       queue: options.queue,
       max: options.max,
       callback: (error, msg) => {
-        if (error === null) guarded(fromNatsMsg(msg));
+        if (error !== null) return;
+        // Converting is inside the guard too: a throw here would end nats.js's reader for the whole connection.
+        let message: BrokerMessage;
+        try {
+          message = fromNatsMsg(msg);
+        } catch (cause) {
+          this.onHandlerError(cause, msg.subject);
+          return;
+        }
+        guarded(message);
       },
     });
     const closed = sub.closed.then(() => undefined, () => undefined);
@@ -122,8 +146,15 @@ export class NatsBroker implements Broker {
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BrokerMessage> {
     return new Promise<BrokerMessage>((resolve, reject) => {
       assertPublishSubject(subject);
+      // Draining: refused before it is sent, as nats.js refuses it, so a stored publish is never reported failed.
+      if (this.closing) throw new BrokerClosedError();
       const body = withDefaultReplicas(subject, data, this.streamReplicas);
-      const replies = (this.replies ??= this.subscribeReplies());
+      let replies: { prefix: string };
+      try {
+        replies = this.replies ??= this.subscribeReplies();
+      } catch (cause) {
+        throw new BrokerError(`request to ${JSON.stringify(subject)} failed`, { cause });
+      }
       const token = this.requests.add(subject, options.timeoutMs, resolve, reject);
       try {
         this.nc.publish(subject, body, { reply: replies.prefix + token, headers: toNatsHeaders(options.headers) });
@@ -137,19 +168,31 @@ export class NatsBroker implements Broker {
 
   /**
    * Replies come to `<inbox>.<token>`. A 503 status with no body is the
-   * server's no-responders answer (the client's CONNECT asks for it).
+   * server's no-responders answer (the client's CONNECT asks for it). If the
+   * server refuses the inbox subscription, every waiting request fails with
+   * its reason, and the next request subscribes again.
    */
   private subscribeReplies(): { prefix: string } {
     const prefix = `${createInbox(this.inboxPrefix)}.`;
+    const replies = { prefix };
     this.nc.subscribe(`${prefix}*`, {
       callback: (error, msg) => {
-        if (error !== null) return;
+        if (error !== null) {
+          if (this.replies === replies) this.replies = null;
+          this.requests.rejectAll((to) => new BrokerError(`request to ${JSON.stringify(to)} failed`, { cause: error }));
+          return;
+        }
         const token = msg.subject.slice(prefix.length);
-        if (msg.headers?.code === 503 && msg.data.length === 0) this.requests.reject(token, (to) => new NoRespondersError(to));
-        else this.requests.resolve(token, fromNatsMsg(msg));
+        try {
+          if (msg.headers?.code === 503 && msg.data.length === 0) this.requests.reject(token, (to) => new NoRespondersError(to));
+          else this.requests.resolve(token, fromNatsMsg(msg));
+        } catch (cause) {
+          // A reply nats.js cannot read (a malformed header) fails its request only; a throw here would end the connection's reader.
+          this.requests.reject(token, (to) => new BrokerError(`request to ${JSON.stringify(to)} failed`, { cause }));
+        }
       },
     });
-    return { prefix };
+    return replies;
   }
 
   async flush(): Promise<void> {
@@ -157,7 +200,11 @@ export class NatsBroker implements Broker {
   }
 
   async close(): Promise<void> {
-    if (!this.nc.isClosed()) await this.nc.drain();
-    this.requests.rejectAll(() => new BrokerClosedError());
+    this.closing = true;
+    try {
+      if (!this.nc.isClosed()) await this.nc.drain();
+    } finally {
+      this.requests.rejectAll(() => new BrokerClosedError());
+    }
   }
 }

@@ -20,16 +20,30 @@ interface PendingRequest {
   deadline: number;
 }
 
+/** setTimeout's longest delay; a longer one fires at once. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Expired requests are swept at most this often: when many time out one after
+ * another (a server gone quiet), a sweep per millisecond over all of them
+ * would cost more than the timeouts are worth.
+ */
+const SWEEP_MS = 10;
+
 export class PendingRequests {
   private readonly pending = new Map<string, PendingRequest>();
   private nextId = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
 
-  /** Holds a request and returns its token. Its clock starts now; call watch() once it is sent. */
+  /**
+   * Holds a request and returns its token. Its clock starts now; call watch()
+   * once it is sent. A timeout that is not a positive number is 1 ms; one past
+   * setTimeout's range waits as long as a timer can.
+   */
   add(subject: string, timeoutMs: number, resolve: (message: BrokerMessage) => void, reject: (error: Error) => void): string {
     const token = (this.nextId++).toString(36);
-    this.pending.set(token, { resolve, reject, subject, timeoutMs, deadline: performance.now() + timeoutMs });
+    const wait = timeoutMs > 0 ? Math.min(timeoutMs, LONGEST_TIMER_MS) : 1;
+    this.pending.set(token, { resolve, reject, subject, timeoutMs, deadline: performance.now() + wait });
     return token;
   }
 
@@ -49,6 +63,11 @@ export class PendingRequests {
   reject(token: string, reason: (subject: string) => Error): void {
     const request = this.take(token);
     request?.reject(reason(request.subject));
+  }
+
+  /** Fails the requests waiting on `subject` (the server refused to publish to it). */
+  rejectSubject(subject: string, reason: (subject: string) => Error): void {
+    for (const [token, request] of [...this.pending]) if (request.subject === subject) this.reject(token, reason);
   }
 
   /** Fails every waiting request (the broker closed under them). */
@@ -98,6 +117,6 @@ export class PendingRequests {
         next = request.deadline;
       }
     }
-    if (next !== Infinity) this.arm(next);
+    if (next !== Infinity) this.arm(Math.max(next, now + SWEEP_MS));
   }
 }

@@ -4,9 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { once } from 'node:events';
+import { createConnection, type Socket } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
-import { InvalidSubjectError, NoRespondersError, RequestTimeoutError } from '../../core/broker/errors.ts';
+import { BrokerError, InvalidSubjectError, NoRespondersError, RequestTimeoutError } from '../../core/broker/errors.ts';
 import { MessageHeaders } from '../../core/protocol/headers.ts';
 
 export interface BrokerFixture {
@@ -19,6 +21,28 @@ export interface BrokerFixture {
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (m: BrokerMessage): string => new TextDecoder().decode(m.data);
+
+/**
+ * A responder on a raw socket that answers every request on `subject` with
+ * `HPUB <reply>` and exactly `headerBlock` (possibly one nats.js refuses to
+ * read), which no well-behaved client library would send.
+ */
+async function rawResponder(natsUrl: string, subject: string, headerBlock: string): Promise<Socket> {
+  const { hostname, port } = new URL(natsUrl.replace(/^nats:/, 'http:'));
+  const socket = createConnection({ host: hostname, port: Number(port) });
+  let buffered = '';
+  socket.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('latin1');
+    for (let match = /MSG \S+ \d+ (\S+) (\d+)\r\n/.exec(buffered); match !== null; match = /MSG \S+ \d+ (\S+) (\d+)\r\n/.exec(buffered)) {
+      buffered = buffered.slice(match.index + match[0].length + Number(match[2]) + 2);
+      socket.write(`HPUB ${match[1]} ${headerBlock.length} ${headerBlock.length}\r\n${headerBlock}\r\n`);
+    }
+  });
+  await once(socket, 'connect');
+  socket.write(`CONNECT {"verbose":false,"headers":true}\r\nSUB ${subject} 1\r\nPING\r\n`);
+  while (!buffered.includes('PONG')) await once(socket, 'data');
+  return socket;
+}
 
 /** Wait until `check` holds, flushing both brokers between looks (bounded). */
 async function eventually(fixture: BrokerFixture, check: () => boolean, what: string): Promise<void> {
@@ -127,6 +151,22 @@ export function describeBroker(name: string, makeFixture: () => Promise<BrokerFi
       const [slow, quick] = await Promise.allSettled([f.broker.request('svc.slow', text('x'), { timeoutMs: 3000 }), f.broker.request('svc.silent2', text('x'), { timeoutMs: 50 })]);
       assert.equal(slow.status === 'fulfilled' ? str(slow.value) : slow.reason, 'late but in time');
       assert.ok(quick.status === 'rejected' && quick.reason instanceof RequestTimeoutError);
+    });
+
+    it('broker - a reply the client cannot read fails that request only; the next one is answered', async () => {
+      const raw = await rawResponder(f.natsUrl, 'svc.badheader', 'NATS/1.0\r\nBad Key: v\r\n\r\n');
+      try {
+        await f.peer.subscribe('svc.echo2', (m) => {
+          if (m.reply) void f.peer.publish(m.reply, text(`echo:${str(m)}`));
+        });
+        await f.peer.flush();
+        // The embedded broker reads the key as it is; nats.js refuses it: an answer or a BrokerError, never a hang.
+        const odd = await f.broker.request('svc.badheader', text('x'), { timeoutMs: 2000 }).catch((error: unknown) => error);
+        assert.ok(!(odd instanceof RequestTimeoutError) && (odd instanceof BrokerError || (odd as BrokerMessage).subject !== undefined), String(odd));
+        assert.equal(str(await f.broker.request('svc.echo2', text('after'), { timeoutMs: 2000 })), 'echo:after');
+      } finally {
+        raw.destroy();
+      }
     });
 
     it('broker - a handler that throws does not stop delivery to others or later messages', async () => {
