@@ -16,51 +16,21 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
+import { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 import { RecordCache } from './record-cache.ts';
 import { compactSegment, crc32, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
-import { indexPath, olderRanges, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, type Segment } from './segment-files.ts';
-import { decodeSegmentIndex, SegmentIndexBuilder } from './segment-index.ts';
+import { indexPath, olderRanges, replaceFile, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, storeIo, syncDirectory, type Segment } from './segment-files.ts';
+import { decodeSegmentIndex } from './segment-index.ts';
+import { writeSegmentIndex } from './segment-index-writer.ts';
+import { scanSegmentFile, SegmentReader } from './segment-reader.ts';
 import { SegmentWriter, type WriteDone } from './segment-writer.ts';
 import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
-export const SyncPolicy = { Always: 'always', Os: 'os' } as const;
-export type SyncPolicy = (typeof SyncPolicy)[keyof typeof SyncPolicy];
-
-export interface FileStoreOptions {
-  /** Directory holding this stream's segment files (created if missing). */
-  dir: string;
-  sync?: SyncPolicy;
-  /** Start a new segment past this size. */
-  segmentBytes?: number;
-  /** First sequence of a brand-new store (stream config first_seq). */
-  firstSeq?: number;
-  /** Bytes of recently appended messages kept for reads without disk I/O. */
-  cacheBytes?: number;
-  /**
-   * Called for each message replayed on start, in sequence order (the header
-   * is only valid during the call). Lets the stream rebuild its dedupe window
-   * without reading the store a second time.
-   */
-  onRecover?: (seq: number, time: number, header: Buffer | null) => void;
-  /** With onRecover: sealed segments with nothing newer than this (ms) load from their index. */
-  recoverHeadersSince?: number;
-}
-
-export interface RecoveryReport {
-  segments: number;
-  /** Sealed segments loaded from their .idx file instead of being scanned. */
-  indexed: number;
-  messages: number;
-  truncatedBytes: number;
-  millis: number;
-}
-
-
+export { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 
 const WRITE_THRESHOLD = 4 * 1024 * 1024;
 /** Segments smaller than this are not worth compacting. */
 const COMPACT_MIN = 64 * 1024;
-const READ_AHEAD = 64 * 1024;
 
 
 export class FileStreamStore extends BaseStreamStore {
@@ -79,10 +49,7 @@ export class FileStreamStore extends BaseStreamStore {
   compactions = 0;
   private removed: number[] = [];
   private readonly cache: RecordCache;
-  private readonly rbuf = Buffer.allocUnsafe(READ_AHEAD);
-  private rSeg = -1;
-  private rStart = 0;
-  private rLen = 0;
+  private readonly reader = new SegmentReader();
 
   constructor(name: string, limits: StoreLimits = UNLIMITED, options: FileStoreOptions) {
     super(name, limits, true);
@@ -92,7 +59,7 @@ export class FileStreamStore extends BaseStreamStore {
     this.cache = new RecordCache(options.cacheBytes ?? 8 * 1024 * 1024);
     this.writer = new SegmentWriter(this.sync === SyncPolicy.Always);
     const started = performance.now();
-    this.io('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
+    storeIo('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
     const report = this.recover(options.firstSeq ?? 1, options.onRecover, options.recoverHeadersSince ?? 0);
     this.enforceAllLimits();
     this.commit();
@@ -266,20 +233,12 @@ export class FileStreamStore extends BaseStreamStore {
       slots.push(slot);
       offsets.push(loc[slot]);
     }
-    const raw = this.io('read', seg.path, () => fs.readFileSync(seg.path));
+    const raw = storeIo('read', seg.path, () => fs.readFileSync(seg.path));
     const older = olderRanges(seg);
     const rebuilt = compactSegment(raw, offsets, older, nowMs());
     // Old or new contents, never half: temp file, fsync, rename, fsync the directory.
-    const tmp = `${seg.path}.tmp`;
-    this.io('compact', seg.path, () => {
-      const fd = fs.openSync(tmp, 'w');
-      try {
-        fs.writeSync(fd, rebuilt.data);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, seg.path);
+    storeIo('compact', seg.path, () => {
+      replaceFile(seg.path, rebuilt.data);
       this.release(seg, seg.fd);
       seg.fd = fs.openSync(seg.path, SEGMENT_OPEN_FLAGS);
     });
@@ -288,8 +247,8 @@ export class FileStreamStore extends BaseStreamStore {
     seg.size = rebuilt.data.length;
     seg.tombstones = older;
     seg.dirty = false;
-    if (this.rSeg === seg.id) this.rSeg = -1;
-    this.writeIndex(seg, endSeq, rebuilt.data);
+    this.reader.forget(seg);
+    writeSegmentIndex(this.index, seg, endSeq, rebuilt.data);
     this.compactions++;
   }
 
@@ -298,7 +257,7 @@ export class FileStreamStore extends BaseStreamStore {
     await Promise.all(this.syncing.values());
     for (const seg of this.segments) {
       if (!seg.dirty) continue;
-      this.io('fsync', seg.path, () => fs.fsyncSync(seg.fd));
+      storeIo('fsync', seg.path, () => fs.fsyncSync(seg.fd));
       seg.dirty = false;
     }
   }
@@ -320,7 +279,7 @@ export class FileStreamStore extends BaseStreamStore {
   // ---- segments ----
 
   private recover(firstSeq: number, onRecover: FileStoreOptions['onRecover'], headersSince: number): Omit<RecoveryReport, 'millis'> {
-    const names = this.io('readdir', this.dir, () => fs.readdirSync(this.dir))
+    const names = storeIo('readdir', this.dir, () => fs.readdirSync(this.dir))
       .filter((n) => n.endsWith(SEGMENT_SUFFIX))
       .map((n) => Number.parseInt(n, 10))
       .filter((id) => Number.isSafeInteger(id) && id > 0)
@@ -338,7 +297,7 @@ export class FileStreamStore extends BaseStreamStore {
       }
       truncatedBytes += this.scanSegment(seg, onRecover);
       // A sealed segment without a usable index gets one now, so the next start is fast.
-      if (sealed) this.writeIndex(seg, names[i + 1]);
+      if (sealed) writeSegmentIndex(this.index, seg, names[i + 1]);
     });
     if (this.segments.length === 0) {
       this.segments.push(this.openSegment(Math.max(1, firstSeq)));
@@ -352,32 +311,20 @@ export class FileStreamStore extends BaseStreamStore {
 
   /** Replay every record of a segment; cut it at the first torn or corrupt one. Returns bytes cut. */
   private scanSegment(seg: Segment, onRecover: FileStoreOptions['onRecover']): number {
-    const buf = this.io('read', seg.path, () => fs.readFileSync(seg.path));
-    let off = 0;
-    while (off < buf.length) {
-      const rec = decodeRecord(buf, off, buf.length);
-      if (rec === null) break;
-      if (rec.type === RecordType.Message) {
-        if (rec.seq <= this.index.lastSeq || rec.seq < seg.id) break;
-        const size = this.messageSize(rec.subject, rec.header, rec.data);
-        this.index.add(rec.seq, rec.subject, rec.time, size, off);
-        seg.live++;
-        seg.liveBytes += size;
-        if (rec.header !== null) seg.headerSeqs.push(rec.seq);
-        onRecover?.(rec.seq, rec.time, rec.header);
-      } else {
-        this.replayDelete(rec.ranges);
-        seg.tombstones.push(...rec.ranges);
-      }
-      off += rec.length;
-    }
-    seg.size = off;
-    if (off === buf.length) return 0;
-    this.io('truncate', seg.path, () => {
-      fs.ftruncateSync(seg.fd, off);
-      fs.fsyncSync(seg.fd);
+    return scanSegmentFile(seg, (rec, off) => {
+      // A sequence not above the last one (or below the segment's first) is damage: the segment ends there.
+      if (rec.seq <= this.index.lastSeq || rec.seq < seg.id) return false;
+      const size = this.messageSize(rec.subject, rec.header, rec.data);
+      this.index.add(rec.seq, rec.subject, rec.time, size, off);
+      seg.live++;
+      seg.liveBytes += size;
+      if (rec.header !== null) seg.headerSeqs.push(rec.seq);
+      onRecover?.(rec.seq, rec.time, rec.header);
+      return true;
+    }, (ranges) => {
+      this.replayDelete(ranges);
+      seg.tombstones.push(...ranges);
     });
-    return buf.length - off;
   }
 
   /**
@@ -391,8 +338,8 @@ export class FileStreamStore extends BaseStreamStore {
     if (active === undefined) return;
     try {
       // The next start checks this segment's bytes against the index: record their crc32.
-      const raw = this.io('read', active.path, () => fs.readFileSync(active.path));
-      this.writeIndex(active, this.index.lastSeq + 1, raw);
+      const raw = storeIo('read', active.path, () => fs.readFileSync(active.path));
+      writeSegmentIndex(this.index, active, this.index.lastSeq + 1, raw);
     } catch (err) {
       // Only a start-up shortcut is lost; the segment will be scanned.
       process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'StreamIndexWarning');
@@ -410,7 +357,7 @@ export class FileStreamStore extends BaseStreamStore {
     const idx = decodeSegmentIndex(raw);
     if (idx === null || idx.segmentSize !== fs.fstatSync(seg.fd).size) return false;
     // The active segment is where a torn or corrupt tail would be: its bytes must be exactly what was indexed.
-    if (checkBytes && (idx.segmentCrc === null || crc32(this.io('read', seg.path, () => fs.readFileSync(seg.path))) !== idx.segmentCrc)) return false;
+    if (checkBytes && (idx.segmentCrc === null || crc32(storeIo('read', seg.path, () => fs.readFileSync(seg.path))) !== idx.segmentCrc)) return false;
     let last = this.index.lastSeq;
     for (let i = 0; i < idx.seqs.length; i++) {
       if (idx.seqs[i] <= last || idx.seqs[i] < seg.id) return false;
@@ -438,42 +385,6 @@ export class FileStreamStore extends BaseStreamStore {
     return true;
   }
 
-  /**
-   * Write a segment's index (live messages and tombstones for older segments).
-   * With `raw` (the segment's bytes, when the caller has them) the header flags
-   * come from the records and the index records the segment's crc32. Without,
-   * the segment is being sealed: the flags come from seg.headerSeqs, which is
-   * then dropped, and no crc32 is recorded, which spares reading back 16 MB per
-   * rotation (about a fifth of the store's CPU for 1 KiB messages).
-   */
-  private writeIndex(seg: Segment, endSeq: number, raw: Buffer | null = null): void {
-    const builder = new SegmentIndexBuilder();
-    const ix = this.index;
-    const loc = ix.loc as Uint32Array;
-    const headers = seg.headerSeqs;
-    let h = 0;
-    for (let seq = Math.max(seg.id, ix.firstSeq()); seq < endSeq && seq <= ix.lastSeq; seq++) {
-      const slot = ix.slot(seq);
-      if (slot < 0) continue;
-      const offset = loc[slot];
-      while (h < headers.length && headers[h] < seq) h++;
-      // Byte 9 of a record holds its has-header flag.
-      const hasHeader = raw === null ? headers[h] === seq : (raw[offset + 9] & 1) === 1;
-      builder.add(seq, ix.time[slot], offset, ix.size[slot], ix.subjects.name(ix.subj[slot]), hasHeader);
-    }
-    const older = olderRanges(seg);
-    const path = indexPath(seg.path);
-    const segmentCrc = raw === null ? null : crc32(raw.subarray(0, seg.size));
-    // A cache: written without fsync; a damaged or missing one only costs a scan.
-    this.io('write index', path, () => {
-      fs.writeFileSync(`${path}.tmp`, builder.encode(seg.size, segmentCrc, older));
-      fs.renameSync(`${path}.tmp`, path);
-    });
-    // Only once the index is written: a failed write (ENOSPC) leaves the segment
-    // active, and the retried seal must still know which messages have headers.
-    if (raw === null) seg.headerSeqs = [];
-  }
-
   private replayDelete(ranges: readonly number[]): void {
     const first = this.index.firstSeq();
     for (let i = 0; i + 1 < ranges.length; i += 2) {
@@ -489,13 +400,13 @@ export class FileStreamStore extends BaseStreamStore {
 
   private openSegment(id: number): Segment {
     const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
-    const fd = this.io('open', path, () => fs.openSync(path, SEGMENT_OPEN_FLAGS));
+    const fd = storeIo('open', path, () => fs.openSync(path, SEGMENT_OPEN_FLAGS));
     return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, tombstones: [], headerSeqs: [] };
   }
 
   private rotate(nextSeq: number): Segment {
     const prev = this.activeSegment();
-    this.writeIndex(prev, nextSeq);
+    writeSegmentIndex(this.index, prev, nextSeq);
     const seg = this.openSegment(nextSeq);
     if (prev.dirty) this.syncSealed(prev);
     this.segments.push(seg);
@@ -558,48 +469,19 @@ export class FileStreamStore extends BaseStreamStore {
     while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0])) {
       const seg = this.segments.shift() as Segment;
       this.release(seg, seg.fd);
-      this.io('unlink', seg.path, () => fs.unlinkSync(seg.path));
+      storeIo('unlink', seg.path, () => fs.unlinkSync(seg.path));
       fs.rmSync(indexPath(seg.path), { force: true });
-      if (this.rSeg === seg.id) this.rSeg = -1;
+      this.reader.forget(seg);
     }
   }
 
   private readRecord(seg: Segment, off: number, withSubject = true): ReturnType<typeof decodeRecord> {
-    if (this.rSeg === seg.id && off >= this.rStart && off + 4 <= this.rStart + this.rLen) {
-      const rel = off - this.rStart;
-      const len = this.rbuf.readUInt32LE(rel);
-      if (rel + len <= this.rLen) return decodeRecord(this.rbuf, rel, this.rLen, true, withSubject);
-    }
-    // Only bytes known to be written: a running write's range may be half there, and must not stay in rbuf.
-    const n = Math.max(0, Math.min(this.io('read', seg.path, () => fs.readSync(seg.fd, this.rbuf, 0, READ_AHEAD, off)), this.writer.writtenTo(seg) - off));
-    this.rSeg = seg.id;
-    this.rStart = off;
-    this.rLen = n;
-    if (n < 4) return null;
-    const len = this.rbuf.readUInt32LE(0);
-    if (len <= n) return decodeRecord(this.rbuf, 0, n, true, withSubject);
-    const big = Buffer.allocUnsafe(len);
-    const got = this.io('read', seg.path, () => fs.readSync(seg.fd, big, 0, len, off));
-    return decodeRecord(big, 0, got, true, withSubject);
+    return this.reader.read(seg, off, this.writer.writtenTo(seg), withSubject);
   }
 
   private syncDir(force = false): void {
     // A new or removed segment name must survive power loss too (sync: always).
     if (this.sync !== SyncPolicy.Always && !force) return;
-    try {
-      const fd = fs.openSync(this.dir, 'r');
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-    } catch {
-      // Some platforms cannot fsync a directory; the data files themselves are synced.
-    }
-  }
-
-  private io<T>(operation: string, path: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (cause) {
-      throw new StoreIoError(path, operation, { cause });
-    }
+    syncDirectory(this.dir);
   }
 }

@@ -1,7 +1,8 @@
 // Small pieces of FileStreamStore's file handling: the segment record kept in
-// memory, file naming, and write/tombstone helpers.
+// memory, file naming, I/O errors, and write/tombstone helpers.
 
 import * as fs from 'node:fs';
+import { StoreIoError } from './stream-store.ts';
 
 export const SEGMENT_SUFFIX = '.seg';
 export const INDEX_SUFFIX = '.idx';
@@ -76,4 +77,41 @@ export function writeAt(fd: number, chunks: Buffer[], position: number, fsync: b
     });
   };
   step(0, chunks);
+}
+
+/** Runs a file operation; any failure becomes a StoreIoError naming the operation and the path. */
+export function storeIo<T>(operation: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (cause) {
+    throw new StoreIoError(path, operation, { cause });
+  }
+}
+
+/** fsync a directory, so a new, renamed or removed name in it survives power loss. */
+export function syncDirectory(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  } catch {
+    // Some platforms cannot fsync a directory; the data files themselves are synced.
+  }
+}
+
+/**
+ * Replaces `path` with `data`, old or new contents and never half: a temp
+ * file written whole (writeFileSync repeats short writes) and fsynced, then
+ * renamed over it. The caller fsyncs the directory.
+ */
+export function replaceFile(path: string, data: Buffer): void {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
 }
