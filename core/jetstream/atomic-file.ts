@@ -1,25 +1,32 @@
-// Metadata files written so a crash leaves either the old or the new version:
-// write a temp file, fsync it, rename it over the target, fsync the directory.
+// Files written so a crash leaves either the old or the new version (stream and
+// consumer metadata, compacted segments): write a temp file, fsync it, rename
+// it over the target, fsync the directory.
 
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 
-export function writeFileAtomic(path: string, contents: string): void {
+export function writeFileAtomic(path: string, contents: string | Buffer): void {
   const tmp = `${path}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, contents);
+    // writeFileSync, not writeSync: it repeats a short write until every byte is down.
+    fs.writeFileSync(fd, contents);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, path);
+  syncDirectory(dirname(path));
+}
+
+/** fsync a directory, so a new, renamed or removed name in it survives power loss. */
+export function syncDirectory(dir: string): void {
   try {
-    const dir = fs.openSync(dirname(path), 'r');
-    fs.fsyncSync(dir);
-    fs.closeSync(dir);
+    const fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
   } catch {
-    // Directories cannot be fsynced everywhere; the file itself is durable.
+    // Directories cannot be fsynced everywhere; the files themselves are durable.
   }
 }
 

@@ -19,7 +19,8 @@ import { BaseStreamStore } from './base-stream-store.ts';
 import { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 import { RecordCache } from './record-cache.ts';
 import { compactSegment, crc32, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
-import { indexPath, olderRanges, replaceFile, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, storeIo, syncDirectory, type Segment } from './segment-files.ts';
+import { syncDirectory, writeFileAtomic } from '../atomic-file.ts';
+import { indexPath, olderRanges, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, storeIo, type Segment } from './segment-files.ts';
 import { decodeSegmentIndex } from './segment-index.ts';
 import { writeSegmentIndex } from './segment-index-writer.ts';
 import { scanSegmentFile, SegmentReader } from './segment-reader.ts';
@@ -238,11 +239,10 @@ export class FileStreamStore extends BaseStreamStore {
     const rebuilt = compactSegment(raw, offsets, older, nowMs());
     // Old or new contents, never half: temp file, fsync, rename, fsync the directory.
     storeIo('compact', seg.path, () => {
-      replaceFile(seg.path, rebuilt.data);
+      writeFileAtomic(seg.path, rebuilt.data);
       this.release(seg, seg.fd);
       seg.fd = fs.openSync(seg.path, SEGMENT_OPEN_FLAGS);
     });
-    this.syncDir(true);
     slots.forEach((slot, i) => (loc[slot] = rebuilt.offsets[i]));
     seg.size = rebuilt.data.length;
     seg.tombstones = older;
@@ -479,9 +479,9 @@ export class FileStreamStore extends BaseStreamStore {
     return this.reader.read(seg, off, this.writer.writtenTo(seg), withSubject);
   }
 
-  private syncDir(force = false): void {
+  private syncDir(): void {
     // A new or removed segment name must survive power loss too (sync: always).
-    if (this.sync !== SyncPolicy.Always && !force) return;
+    if (this.sync !== SyncPolicy.Always) return;
     syncDirectory(this.dir);
   }
 }

@@ -87,31 +87,3 @@ export function storeIo<T>(operation: string, path: string, fn: () => T): T {
     throw new StoreIoError(path, operation, { cause });
   }
 }
-
-/** fsync a directory, so a new, renamed or removed name in it survives power loss. */
-export function syncDirectory(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-  } catch {
-    // Some platforms cannot fsync a directory; the data files themselves are synced.
-  }
-}
-
-/**
- * Replaces `path` with `data`, old or new contents and never half: a temp
- * file written whole (writeFileSync repeats short writes) and fsynced, then
- * renamed over it. The caller fsyncs the directory.
- */
-export function replaceFile(path: string, data: Buffer): void {
-  const tmp = `${path}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, path);
-}
