@@ -71,6 +71,8 @@ export interface KillPlan {
   progress(): Promise<number>;
   /** A kill lands this long (random, up to the bound) after the copy's progress mark. */
   jitterMs: { min: number; max: number };
+  /** Called after each kill with how many kills have happened (1-based); lets a producer hold back records so later kills still land mid-flow. */
+  onKill?(kills: number): void;
 }
 
 /**
@@ -94,6 +96,7 @@ export async function killBridgeRepeatedly(plan: KillPlan): Promise<number[]> {
     await new Promise((resolve) => setTimeout(resolve, plan.jitterMs.min + Math.floor(Math.random() * (plan.jitterMs.max - plan.jitterMs.min))));
     await stopChild(child, 'SIGKILL');
     counts.push(await plan.progress());
+    plan.onKill?.(kill + 1);
   }
   return counts;
 }

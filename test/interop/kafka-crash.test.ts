@@ -52,14 +52,22 @@ if (requirePeer('kcat')) {
       const producer = kafka.producer();
       await producer.connect();
       const stored = async (): Promise<number> => (await jsm.streams.info('CRASH')).state.messages;
-      // The producer keeps writing while the bridge is killed, so kills land mid-flow.
+      // The producer keeps writing while the bridge is killed, so kills land mid-flow. On a busy
+      // machine a copy can take longer to start than the producer takes to write everything, so
+      // the producer holds back each share of the records until the kill two shares earlier: a
+      // kill still lands while records are flowing, and the first one before the flow can end.
+      let kills = 0;
+      let killed: () => void = () => {};
+      const afterKill = (n: number): void => { kills = n; killed(); };
+      const until = (n: number): Promise<void> => (kills >= n ? Promise.resolve() : new Promise<void>((resolve) => { killed = () => { if (kills >= n) resolve(); }; }));
       const producing = (async () => {
         for (let i = 0; i < RECORDS; i += 1_000) {
+          await until(Math.floor((i * (KILLS + 1)) / RECORDS) - 1);
           await producer.send({ topic: 'crash-in', acks: -1, messages: Array.from({ length: 1_000 }, (_, j) => ({ key: `k${(i + j) % 31}`, value: `record ${i + j}` })) });
           await new Promise((resolve) => setTimeout(resolve, 150));
         }
       })();
-      const counts = await killBridgeRepeatedly({ kills: KILLS, total: RECORDS, start: startBridge, progress: stored, jitterMs: { min: 100, max: 800 } });
+      const counts = await killBridgeRepeatedly({ kills: KILLS, total: RECORDS, start: startBridge, progress: stored, jitterMs: { min: 100, max: 800 }, onKill: afterKill });
       await producing;
       await producer.disconnect();
       const last = startBridge();
