@@ -31,8 +31,6 @@ export interface RouterStats {
 export class Router {
   readonly sublist = new Sublist<Subscription>();
   readonly stats: RouterStats = { inMsgs: 0, inBytes: 0 };
-  /** Rotates queue-group picks so load spreads evenly across members. */
-  private queueCursor = 0;
   /** Told about every subscribe and unsubscribe (JetStream push consumers watch their deliver subjects). */
   private observers: Array<(sub: Subscription, added: boolean) => void> = [];
   private claims: PrefixClaim[] = [];
@@ -130,9 +128,15 @@ export class Router {
     }
   }
 
+  /**
+   * One member of a queue group, chosen at random as nats-server does: each group spreads on its
+   * own, whatever other groups match, and members joining or leaving shift nothing. (A single
+   * cursor shared by all groups stepped once per group per message, so with an even number of
+   * matching groups a group of two always landed on the same member.)
+   */
   private pickMember(members: readonly Subscription[], origin: Subscriber | null): Subscription | null {
     const n = members.length;
-    const start = this.queueCursor++ % n;
+    const start = n === 1 ? 0 : Math.floor(Math.random() * n);
     for (let k = 0; k < n; k++) {
       const sub = members[(start + k) % n];
       if (sub.closed || (sub.owner === origin && !origin.echo)) continue;
