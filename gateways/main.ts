@@ -6,31 +6,21 @@
 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
 import { createAuthorizer } from '../core/auth/create-authorizer.ts';
-import { USAGE } from '../core/config/command-line.ts';
 import { ConfigError } from '../core/config/config-error.ts';
-import { loadConfig } from '../core/config/load-config.ts';
 import type { SwitchboardConfig } from '../core/config/switchboard-config.ts';
-import { JetStreamEngine } from '../core/jetstream/jetstream-engine.ts';
-import { SocketConnection, type Connection } from '../core/server/connection.ts';
+import { createCore, type Core } from '../core/create-core.ts';
+import type { JetStreamEngine } from '../core/jetstream/jetstream-engine.ts';
 import { logObserver } from '../core/server/log-observer.ts';
 import { createLogger, type Logger } from '../core/server/logger.ts';
-import { ClosedConnections, combineObservers } from '../core/server/monitoring/closed-connections.ts';
-import type { JetStreamFigures } from '../core/server/monitoring/jsz.ts';
-import { MonitorServer } from '../core/server/monitoring/monitor-server.ts';
-import { NatsServer, SWITCHBOARD_VERSION, NATS_COMPAT_VERSION } from '../core/server/nats-server.ts';
-import { Router } from '../core/server/router.ts';
-import { createTlsContext } from '../core/server/tls-context.ts';
-import { StartTlsConnection } from '../core/server/tls-connection.ts';
-import { TracingConnection } from '../core/server/tracing-connection.ts';
-import { EmbeddedBroker } from '../core/broker/embedded-broker.ts';
+import type { MonitorServer } from '../core/server/monitoring/monitor-server.ts';
+import { SWITCHBOARD_VERSION, NATS_COMPAT_VERSION, type NatsServer } from '../core/server/nats-server.ts';
 import { JetStreamUnavailableError, NatsConnectError } from '../core/broker/errors.ts';
 import { awaitJetStream } from '../core/kv/jetstream-available.ts';
 import { NatsBroker } from '../core/broker/nats-broker.ts';
 import { DEFAULT_SERVER_OPTIONS } from '../core/config/server-options.ts';
-import { createGateways, type Gateways } from './compose-gateways.ts';
-import { parseGatewaysConfig } from './gateway-config.ts';
+import { createGateways, type Gateways } from './create-gateways.ts';
+import { loadConfig, parseSections, USAGE } from './registry.ts';
 import { natsTcpRelay } from './websocket/nats-tcp-relay.ts';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -49,78 +39,41 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** The core the configuration asks for (createCore does the wiring). */
+function coreFor(config: SwitchboardConfig, logger: Logger): Core {
+  const { jetstream, monitor } = config;
+  return createCore({
+    server: config.server,
+    authorizer: createAuthorizer(config.auth),
+    tls: config.tls,
+    jetstream: jetstream.enabled
+      ? { storeDir: jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream'), maxMemory: jetstream.maxMemoryStore, maxStorage: jetstream.maxFileStore }
+      : null,
+    observer: logObserver(logger),
+    monitor,
+    logger,
+  });
+}
+
 /** Build everything the configuration asks for; nothing listens until start(). */
 export function createApp(config: SwitchboardConfig, logger: Logger): App {
-  const router = new Router();
-  const secureContext = config.tls === undefined ? null : createTlsContext(config.tls);
-  const tls = config.tls;
-  const trace = logger.isLevelEnabled('trace');
-  const connectionFactory = (socket: Socket): Connection => {
-    let connection: Connection =
-      secureContext === null || tls === undefined
-        ? new SocketConnection(socket)
-        : new StartTlsConnection(socket, {
-            secureContext,
-            verify: tls.verify,
-            handshakeTimeoutMs: tls.timeoutMs,
-            onHandshakeError: (error, remote) => logger.warn({ remote, err: error.message }, 'TLS handshake error'),
-          });
-    if (trace) connection = new TracingConnection(connection, logger, config.server);
-    return connection;
-  };
-  const jetstream = config.jetstream.enabled
-    ? new JetStreamEngine(router, { storeDir: config.jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream') })
-    : null;
-  // Recent closed connections for /connz?state=closed, kept only when monitoring is on.
-  const closed = config.monitor === null ? null : new ClosedConnections();
-  const nats = new NatsServer(config.server, {
-    router,
-    authorizer: createAuthorizer(config.auth),
-    jetstream: jetstream !== null,
-    connectionFactory,
-    observer: closed === null ? logObserver(logger) : combineObservers(logObserver(logger), closed.observer),
-  });
-  const broker = new EmbeddedBroker(router);
-  const gateways = createGateways(parseGatewaysConfig(config.sections, config.server.host), {
-    broker,
-    nats,
-    authorizer: nats.authorizer,
-    jetstream: jetstream !== null,
+  const core = coreFor(config, logger);
+  const gateways = createGateways(parseSections(config.sections, config.server.host), {
+    broker: core.broker,
+    nats: (connection) => core.nats.accept(connection),
+    authorizer: core.nats.authorizer,
+    jetstream: core.jetstream !== null,
     maxPayload: config.server.maxPayload,
     logger,
   });
-  const monitor =
-    config.monitor === null
-      ? null
-      : new MonitorServer(nats, {
-          host: config.monitor.host,
-          port: config.monitor.port,
-          tls: tls ? { verify: tls.verify } : undefined,
-          closed: closed ?? undefined,
-          jetstream: jetstream === null ? undefined : () => jetStreamFigures(jetstream, config),
-          extensions: gateways.monitorExtensions,
-        });
+  for (const extension of gateways.monitorExtensions) core.monitor?.extend(extension);
   return {
-    nats,
-    monitor,
-    jetstream,
+    nats: core.nats,
+    monitor: core.monitor,
+    jetstream: core.jetstream,
     gateways,
     async start() {
-      if (jetstream !== null) {
-        await jetstream.start();
-        logger.info({ storeDir: jetstream.options.storeDir }, 'JetStream enabled');
-      }
-      await nats.start();
-      logger.info({ host: nats.options.host, port: nats.port, tls: tls !== undefined, auth: nats.authorizer.authRequired }, `NATS listening on ${nats.options.host}:${nats.port}`);
-      if (monitor !== null) {
-        try {
-          await monitor.start();
-          logger.info({ host: monitor.options.host, port: monitor.port }, `monitoring listening on http://${monitor.options.host}:${monitor.port}`);
-        } catch (error) {
-          if (config.monitor?.required !== false || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-          logger.warn({ host: monitor.options.host, port: monitor.options.port }, 'default monitoring port in use: running without monitoring (set -m to require one)');
-        }
-      }
+      await core.start();
       await gateways.start();
       logger.info(READY_MESSAGE);
     },
@@ -128,10 +81,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
       // Gateways first (they publish into the core), then stop accepting and
       // flush every client's pending output, then the stores.
       await gateways.stop();
-      await broker.close();
-      await nats.stop();
-      await jetstream?.stop();
-      await monitor?.stop();
+      await core.stop();
     },
   };
 }
@@ -153,7 +103,7 @@ export interface ClusterApp {
 export function createClusterApp(config: SwitchboardConfig, logger: Logger): ClusterApp {
   const cluster = config.cluster;
   if (cluster === null) throw new Error('createClusterApp needs a cluster configuration (nats_url)');
-  const gatewaysConfig = parseGatewaysConfig(config.sections, config.server.host);
+  const sections = parseSections(config.sections, config.server.host);
   const authorizer = createAuthorizer(config.auth);
   // Each gateway owns the MQTT sessions it serves, by name: a cluster needs one name per instance.
   const name = config.server.serverName === DEFAULT_SERVER_OPTIONS.serverName ? `switchboard-${hostname()}` : config.server.serverName;
@@ -175,10 +125,10 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
       });
       logger.info({ servers: cluster.servers, streamReplicas: cluster.streamReplicas, name }, `cluster mode: connected to NATS at ${cluster.servers.join(', ')}`);
       await awaitJetStream(broker, cluster.servers);
-      if (cluster.tls !== undefined && gatewaysConfig.websocket.enabled) {
+      if (cluster.tls !== undefined && sections.websocket.enabled) {
         logger.warn('NATS over WebSocket is not relayed to a TLS cluster; use the cluster\'s own websocket listener (MQTT over WebSocket still works)');
       }
-      gateways = createGateways(gatewaysConfig, {
+      gateways = createGateways(sections, {
         broker,
         nats: cluster.tls === undefined ? natsTcpRelay({ servers: cluster.servers, onError: (server, error) => logger.warn({ server, err: error.message }, 'NATS over WebSocket: server unreachable') }) : (connection) => connection.destroy(),
         authorizer,
@@ -194,33 +144,6 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
       await gateways?.stop();
       await broker?.close();
     },
-  };
-}
-
-/** The engine's figures for /jsz (core/server cannot import core/jetstream). */
-function jetStreamFigures(engine: JetStreamEngine, config: SwitchboardConfig): JetStreamFigures {
-  const usage = engine.usage();
-  let consumers = 0;
-  let messages = 0;
-  let bytes = 0;
-  for (const stream of engine.streamList()) {
-    consumers += stream.consumerCount;
-    const state = stream.store.state();
-    messages += state.msgs;
-    bytes += state.bytes;
-  }
-  return {
-    storeDir: engine.options.storeDir,
-    maxMemory: config.jetstream.maxMemoryStore ?? -1,
-    maxStorage: config.jetstream.maxFileStore ?? -1,
-    memory: usage.memory,
-    storage: usage.storage,
-    streams: usage.streams,
-    consumers,
-    messages,
-    bytes,
-    apiTotal: engine.stats.apiTotal,
-    apiErrors: engine.stats.apiErrors,
   };
 }
 

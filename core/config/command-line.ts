@@ -5,10 +5,11 @@
 import { parseArgs } from 'node:util';
 import { CLUSTER_KEYS } from './cluster-options.ts';
 import { ConfigError } from './config-error.ts';
-import { ALL_KAFKA_KEYS, KAFKA_KEYS, KAFKA_MAPPING, KAFKA_TLS } from './kafka-options.ts';
+import { extensionFlags, type ConfigExtension, type HelpPlacement } from './config-extension.ts';
 import { flagName } from './setting-values.ts';
 
-export const USAGE = `Usage: switchboard [options]
+/** The core's parts of `--help`, in order; extension blocks go after SERVER_HELP or CLUSTER_HELP. */
+const SERVER_HELP = `Usage: switchboard [options]
 
 Server options:
   -a, --addr, --net <host>     NATS listen address (default 127.0.0.1)
@@ -21,14 +22,9 @@ Server options:
   -js, --jetstream             enable JetStream (on by default)
       --no_jetstream           run without JetStream
   -sd, --store_dir <dir>       JetStream storage directory
+`;
 
-Gateways (on by default; 0 = any free port):
-      --mqtt_port <port>       MQTT 3.1.1/5 listener (default 1883)
-      --http_gateway_port <port>  HTTP/REST gateway (default 8080)
-      --websocket_port <port>  NATS and MQTT over WebSocket (default 8081)
-      --no_gateways            start only the NATS core (and monitoring)
-
-Cluster mode (no embedded core; the gateways run on a NATS cluster with JetStream):
+const CLUSTER_HELP = `Cluster mode (no embedded core; the gateways run on a NATS cluster with JetStream):
       --nats-url <urls>        comma-separated server URLs, e.g. nats://h1:4222,nats://h2:4222
                                (nats://user:pass@host or nats://token@host carry credentials)
       --nats-user <user>       user for the cluster
@@ -39,22 +35,9 @@ Cluster mode (no embedded core; the gateways run on a NATS cluster with JetStrea
       --nats-tls-key <file>    client certificate key
       --stream-replicas <n>    replicas of the streams the gateways create (default 1)
   Startup stops with exit code 2 when no server of the cluster can be reached.
+`;
 
-Kafka bridge (over the config file's kafka section; see the README):
-      --kafka-brokers <list>   comma-separated host:port of the Kafka cluster
-      --kafka-client-id <id>   Kafka client id
-      --kafka-mapping <json>   one mapping as JSON, added to the file's (repeatable), e.g.
-                               '{"name":"in","direction":"kafka-to-nats","topics":["orders"],
-                                 "groupId":"sb","subject":"kafka.{topic}"}'
-      --kafka-tls              TLS to the brokers (system CAs)
-      --kafka-tls-ca <file>    CA of the brokers' certificates (enables TLS)
-      --kafka-tls-cert <file>  client certificate for the brokers
-      --kafka-tls-key <file>   client certificate key
-      --kafka-sasl-mechanism <m>  plain, scram-sha-256 or scram-sha-512
-      --kafka-sasl-user <user>    SASL user
-      --kafka-sasl-pass <pass>    SASL password (better: SWITCHBOARD_KAFKA_SASL_PASS)
-
-Authentication:
+const TAIL_HELP = `Authentication:
       --user <user>            user required for connections
       --pass <password>        password required for connections (plain or bcrypt)
       --auth <token>           token required for connections
@@ -76,8 +59,10 @@ Logging:
 Common:
   -h, --help                   show this help
   -v, --version                show the version
+`;
 
-Environment (applied over the config file, under the flags):
+/** The core's variables, as lines; extensions' variables continue the last line. */
+const ENV_HELP = `Environment (applied over the config file, under the flags):
   SWITCHBOARD_CONFIG, SWITCHBOARD_ADDR, SWITCHBOARD_PORT, SWITCHBOARD_NAME,
   SWITCHBOARD_HTTP_PORT, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_MONITOR (false = off),
   SWITCHBOARD_USER, SWITCHBOARD_PASS, SWITCHBOARD_AUTH, SWITCHBOARD_JETSTREAM,
@@ -85,11 +70,31 @@ Environment (applied over the config file, under the flags):
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY,
   SWITCHBOARD_NATS_URL, SWITCHBOARD_NATS_USER, SWITCHBOARD_NATS_PASS, SWITCHBOARD_NATS_TOKEN,
   SWITCHBOARD_NATS_TLS_CA, SWITCHBOARD_NATS_TLS_CERT, SWITCHBOARD_NATS_TLS_KEY,
-  SWITCHBOARD_STREAM_REPLICAS, SWITCHBOARD_KAFKA_BROKERS, SWITCHBOARD_KAFKA_CLIENT_ID,
-  SWITCHBOARD_KAFKA_TLS, SWITCHBOARD_KAFKA_TLS_CA, SWITCHBOARD_KAFKA_TLS_CERT,
-  SWITCHBOARD_KAFKA_TLS_KEY, SWITCHBOARD_KAFKA_SASL_MECHANISM, SWITCHBOARD_KAFKA_SASL_USER,
-  SWITCHBOARD_KAFKA_SASL_PASS
-`;
+  SWITCHBOARD_STREAM_REPLICAS`;
+/** Width the variables list wraps at. */
+const ENV_WIDTH = 92;
+
+/** Variable names appended to the last line of `lines`, each line kept within ENV_WIDTH. */
+function wrapVariables(lines: string, names: readonly string[]): string {
+  const out = lines.split('\n');
+  for (const name of names) {
+    const last = out.length - 1;
+    if (out[last].length + 2 + name.length + 1 > ENV_WIDTH) {
+      out[last] += ',';
+      out.push(`  ${name}`);
+    } else {
+      out[last] += `, ${name}`;
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** `--help`: the core's options with each extension's block in its place, then every variable. */
+export function usage(extensions: readonly ConfigExtension[] = []): string {
+  const blocks = (placement: HelpPlacement): string[] => extensions.flatMap((e) => (e.help?.placement === placement ? [e.help.text] : []));
+  const variables = extensionFlags(extensions).flatMap((f) => (f.env === undefined ? [] : [f.env]));
+  return [SERVER_HELP, ...blocks('after-server'), CLUSTER_HELP, ...blocks('after-cluster'), TAIL_HELP, wrapVariables(ENV_HELP, variables)].join('\n');
+}
 
 export interface CommandLine {
   help: boolean;
@@ -107,7 +112,7 @@ const ALIASES: Record<string, string[]> = {
   '-VD': ['-D', '-V'],
 };
 
-export function parseCommandLine(argv: readonly string[]): CommandLine {
+export function parseCommandLine(argv: readonly string[], extensions: readonly ConfigExtension[] = []): CommandLine {
   const args = argv.flatMap((a) => ALIASES[a] ?? [a]);
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
@@ -125,14 +130,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         config: { type: 'string', short: 'c' },
         jetstream: { type: 'boolean' },
         no_jetstream: { type: 'boolean' },
-        mqtt_port: { type: 'string' },
-        http_gateway_port: { type: 'string' },
-        websocket_port: { type: 'string' },
-        no_gateways: { type: 'boolean' },
         ...Object.fromEntries(CLUSTER_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
-        ...Object.fromEntries(KAFKA_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
-        [flagName(KAFKA_TLS)]: { type: 'boolean' },
-        [flagName(KAFKA_MAPPING)]: { type: 'string', multiple: true },
+        ...Object.fromEntries(extensionFlags(extensions).map((f) => [f.flag, { type: f.type, multiple: f.multiple === true }])),
         store_dir: { type: 'string' },
         user: { type: 'string' },
         pass: { type: 'string' },
@@ -161,7 +160,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     help: values.help === true,
     version: values.version === true,
     configFile: values.config as string | undefined,
-    settings: toSettings(values, 'flag'),
+    settings: toSettings(values, 'flag', extensions),
   };
 }
 
@@ -176,24 +175,20 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['http_host', 'http_host'],
   ['monitor', 'monitor'],
   ['jetstream', 'jetstream'],
-  ['mqtt_port', 'mqtt_port'],
-  ['http_gateway_port', 'http_gateway_port'],
-  ['websocket_port', 'websocket_port'],
-  ['no_gateways', 'no_gateways'],
   ['store_dir', 'store_dir'],
   ['log', 'log_file'],
   ['log_level', 'log_level'],
   ['debug', 'debug'],
   ['trace', 'trace'],
   ...CLUSTER_KEYS.map((key) => [flagName(key), key] as const),
-  ...ALL_KAFKA_KEYS.map((key) => [flagName(key), key] as const),
 ];
 
 /** Flag-style values (strings and booleans) to settings; shared with the environment mapper. */
-export function toSettings(values: Record<string, string | boolean | string[] | undefined>, kind: 'flag' | 'env'): Record<string, unknown> {
+export function toSettings(values: Record<string, string | boolean | string[] | undefined>, kind: 'flag' | 'env', extensions: readonly ConfigExtension[]): Record<string, unknown> {
   const s: Record<string, unknown> = {};
   const name = (flag: string, env: string): string => (kind === 'flag' ? `--${flag}` : env);
   for (const [flag, key] of RENAMES) if (values[flag] !== undefined) s[key] = values[flag];
+  for (const { flag, key } of extensionFlags(extensions)) if (values[flag] !== undefined) s[key] = values[flag];
   if (values.no_monitor === true) s.monitor = false;
   if (values.no_jetstream === true) s.jetstream = false;
   if (values.auth !== undefined) s.authorization = { token: values.auth };

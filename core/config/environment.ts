@@ -2,7 +2,7 @@
 
 import { CLUSTER_KEYS } from './cluster-options.ts';
 import { toSettings } from './command-line.ts';
-import { KAFKA_KEYS, KAFKA_TLS } from './kafka-options.ts';
+import { extensionFlags, type ConfigExtension } from './config-extension.ts';
 import { flagName } from './setting-values.ts';
 
 const VARIABLES: Record<string, string> = {
@@ -24,21 +24,25 @@ const VARIABLES: Record<string, string> = {
   SWITCHBOARD_TLS_CA: 'tlscacert',
   SWITCHBOARD_TLS_VERIFY: 'tlsverify',
   ...Object.fromEntries(CLUSTER_KEYS.map((key) => [`SWITCHBOARD_${key.toUpperCase()}`, flagName(key)])),
-  ...Object.fromEntries([...KAFKA_KEYS, KAFKA_TLS].map((key) => [`SWITCHBOARD_${key.toUpperCase()}`, flagName(key)])),
 };
+
+/** Switches: the variable reads true/false. */
+const SWITCHES = new Set(['jetstream', 'tlsverify', 'monitor']);
 
 /** The config file named by the environment, if any. */
 export function configFileFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   return env.SWITCHBOARD_CONFIG || undefined;
 }
 
-export function settingsFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function settingsFromEnv(env: NodeJS.ProcessEnv, extensions: readonly ConfigExtension[] = []): Record<string, unknown> {
+  const variables = Object.entries(VARIABLES).map(([variable, flag]) => ({ variable, flag, switch: SWITCHES.has(flag) }));
+  for (const f of extensionFlags(extensions)) if (f.env !== undefined) variables.push({ variable: f.env, flag: f.flag, switch: f.type === 'boolean' });
   const values: Record<string, string | boolean | undefined> = {};
-  for (const [variable, flag] of Object.entries(VARIABLES)) {
+  for (const { variable, flag, switch: isSwitch } of variables) {
     const raw = env[variable];
     if (raw === undefined || raw === '') continue;
     // Switches take true/false; tlsverify with a value also enables TLS.
-    values[flag] = flag === 'jetstream' || flag === 'tlsverify' || flag === 'monitor' || flag === flagName(KAFKA_TLS) ? !/^(false|no|off|0)$/i.test(raw) : raw;
+    values[flag] = isSwitch ? !/^(false|no|off|0)$/i.test(raw) : raw;
   }
-  return toSettings(values, 'env');
+  return toSettings(values, 'env', extensions);
 }

@@ -8,7 +8,7 @@ import { parseCommandLine } from './command-line.ts';
 import { readConfigFile } from './config-file.ts';
 import { configFileFromEnv, settingsFromEnv } from './environment.ts';
 import { ConfigError } from './config-error.ts';
-import { ALL_KAFKA_KEYS } from './kafka-options.ts';
+import { extensionFlags, type ConfigExtension } from './config-extension.ts';
 import { flagName, isObject } from './setting-values.ts';
 import { buildConfig, type SwitchboardConfig } from './switchboard-config.ts';
 
@@ -38,17 +38,18 @@ const FLAG_NAMES: Record<string, [flag: string, env: string]> = {
   'authorization.password': ['--pass', 'SWITCHBOARD_PASS'],
   // Cluster mode: nats_url <- --nats-url, SWITCHBOARD_NATS_URL, and so on.
   ...Object.fromEntries(CLUSTER_KEYS.map((key) => [key, [`--${flagName(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
-  ...Object.fromEntries(ALL_KAFKA_KEYS.map((key) => [key, [`--${flagName(key)}`, `SWITCHBOARD_${key.toUpperCase()}`]])),
 };
 
-function renameForSource(error: ConfigError): ConfigError {
-  const names = FLAG_NAMES[error.key];
+function renameForSource(error: ConfigError, extensions: readonly ConfigExtension[]): ConfigError {
+  const extension = extensionFlags(extensions).find((f) => f.namedInErrors === true && f.key === error.key);
+  const names = extension === undefined ? FLAG_NAMES[error.key] : [`--${extension.flag}`, extension.env ?? extension.key];
   if (names === undefined || (error.source !== 'command line' && error.source !== 'environment')) return error;
   return new ConfigError(error.source === 'command line' ? names[0] : names[1], error.reason, { source: error.source, cause: error.cause });
 }
 
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadResult {
-  const cli = parseCommandLine(argv);
+/** `extensions`: the sections, flags and variables of the gateways and connectors (gateways/registry.ts). */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, extensions: readonly ConfigExtension[] = []): LoadResult {
+  const cli = parseCommandLine(argv, extensions);
   if (cli.help) return { kind: 'help' };
   if (cli.version) return { kind: 'version' };
   const configFile = cli.configFile ?? configFileFromEnv(env);
@@ -63,13 +64,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
   };
   if (configFile !== undefined) layer(readConfigFile(configFile, cli.configFile !== undefined ? '--config' : 'SWITCHBOARD_CONFIG'), configFile);
-  layer(settingsFromEnv(env), 'environment');
+  layer(settingsFromEnv(env, extensions), 'environment');
   layer(cli.settings, 'command line');
   let config: SwitchboardConfig;
   try {
-    config = buildConfig(merged, (key) => origin.get(key));
+    config = buildConfig(merged, (key) => origin.get(key), extensions);
   } catch (error) {
-    throw error instanceof ConfigError ? renameForSource(error) : error;
+    throw error instanceof ConfigError ? renameForSource(error, extensions) : error;
   }
   return { kind: 'config', config, configFile };
 }

@@ -9,7 +9,7 @@ import { parseDurationMs } from './duration.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options.ts';
 import { parseSize } from './size.ts';
 import { bool, int, isObject, readableFile, text } from './setting-values.ts';
-import { applyKafkaSettings, isKafkaSetting } from './kafka-options.ts';
+import type { ConfigExtension } from './config-extension.ts';
 import { CLUSTER_KEYS, parseClusterConfig, type ClusterConfig } from './cluster-options.ts';
 
 export interface TlsOptions {
@@ -58,7 +58,7 @@ export interface SwitchboardConfig {
   tls?: TlsOptions;
   jetstream: JetStreamConfig;
   log: LogConfig;
-  /** Sections for the protocol gateways and connectors (mqtt, websocket, http_gateway, kafka), validated by them. */
+  /** The extensions' sections (protocol gateways, connectors) with their flags laid over, validated by them. */
   sections: Record<string, unknown>;
   /** Cluster mode: the gateways run on this NATS cluster and no embedded core starts. null = embedded. */
   cluster: ClusterConfig | null;
@@ -66,8 +66,6 @@ export interface SwitchboardConfig {
 
 export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({ host: '127.0.0.1', port: 8222, required: false });
 const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
-/** Gateway sections passed through untouched. */
-const SECTIONS = new Set(['mqtt', 'websocket', 'http_gateway', 'kafka']);
 /** nats-server features Switchboard does not have: named so the error says so. */
 const UNSUPPORTED = new Set(['cluster', 'gateway', 'leafnodes', 'accounts', 'operator', 'resolver', 'system_account', 'include']);
 /** nats-server settings that do not apply here and are accepted without effect. */
@@ -124,9 +122,9 @@ function parseJetStream(wire: unknown, key: string): JetStreamConfig {
  * top-level key came from, so an error names the file, `environment` or
  * `command line`.
  */
-export function buildConfig(wire: Wire, sourceOf: (topKey: string) => string | undefined = () => undefined): SwitchboardConfig {
+export function buildConfig(wire: Wire, sourceOf: (topKey: string) => string | undefined = () => undefined, extensions: readonly ConfigExtension[] = []): SwitchboardConfig {
   try {
-    return build(wire);
+    return build(wire, extensions);
   } catch (error) {
     if (error instanceof ConfigError && error.source === undefined) {
       const top = error.key.split(/[.[]/)[0];
@@ -137,7 +135,9 @@ export function buildConfig(wire: Wire, sourceOf: (topKey: string) => string | u
   }
 }
 
-function build(wire: Wire): SwitchboardConfig {
+function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardConfig {
+  const sectionKeys = new Set(extensions.flatMap((e) => e.sections));
+  const flagKeys = new Set(extensions.flatMap((e) => e.flags.map((f) => f.key)));
   const server: ServerOptions = { ...DEFAULT_SERVER_OPTIONS };
   let monitor: MonitorConfig | null = { ...DEFAULT_MONITOR };
   let monitorHostSet = false;
@@ -241,21 +241,9 @@ function build(wire: Wire): SwitchboardConfig {
       case 'log_file':
         log.file = text(v, key);
         break;
-      case 'mqtt_port':
-      case 'http_gateway_port':
-      case 'websocket_port': {
-        // Flag shorthands for a gateway section's port (0 = any free port).
-        const section = key.slice(0, -'_port'.length);
-        const existing = sections[section];
-        sections[section] = { ...(isObject(existing) ? existing : {}), port: int(v, key, 0, 65535) };
-        break;
-      }
-      case 'no_gateways':
-        if (bool(v, key)) for (const section of ['mqtt', 'http_gateway', 'websocket']) sections[section] = { ...(isObject(sections[section]) ? (sections[section] as Wire) : {}), enabled: false };
-        break;
       default:
-        if ((CLUSTER_KEYS as readonly string[]).includes(key) || isKafkaSetting(key)) break; // below, together
-        if (SECTIONS.has(key)) sections[key] = isObject(v) && isObject(sections[key]) ? { ...(v as Wire), ...(sections[key] as Wire) } : v;
+        if ((CLUSTER_KEYS as readonly string[]).includes(key) || flagKeys.has(key)) break; // below, together
+        if (sectionKeys.has(key)) sections[key] = v;
         else if (UNSUPPORTED.has(key)) throw new ConfigError(key, 'is a nats-server feature Switchboard does not implement');
         else if (!IGNORED.has(key)) throw new ConfigError(key, 'unknown key');
     }
@@ -269,7 +257,6 @@ function build(wire: Wire): SwitchboardConfig {
   if (tls) server.tls = { verify: tls.verify };
   // nats-server binds monitoring on the client host unless told otherwise.
   if (monitor !== null && !monitorHostSet && (wire.host ?? wire.net ?? wire.addr ?? wire.listen) !== undefined) monitor.host = server.host;
-  const kafka = applyKafkaSettings(sections.kafka, wire);
-  if (kafka !== undefined) sections.kafka = kafka;
+  for (const extension of extensions) extension.applySettings?.(sections, wire);
   return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire) };
 }

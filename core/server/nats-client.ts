@@ -10,7 +10,7 @@ import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts
 import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
 import { encodeMessageTarget, OutboundBuffer } from '../protocol/outbound-buffer.ts';
 import { isValidPublishSubject, isValidQueueName, isValidSubscriptionSubject } from '../subject/subject.ts';
-import type { Connection } from './connection.ts';
+import type { Connection } from '../connection/connection.ts';
 import type { Router } from './router.ts';
 import { Subscription, type Subscriber } from './subscription.ts';
 import { parseConnectOptions, type ConnectOptions } from './connect-options.ts';

@@ -9,7 +9,8 @@ import type { Authorizer } from '../auth/authorizer.ts';
 import { OpenAuthorizer } from '../auth/authorizer.ts';
 import { resolveServerOptions, type ServerOptions } from '../config/server-options.ts';
 import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
-import { SocketConnection, type Connection } from './connection.ts';
+import type { Connection } from '../connection/connection.ts';
+import { SocketConnection } from '../connection/socket-connection.ts';
 import { CloseReason, NatsClient, type ClientHost } from './nats-client.ts';
 import { Router } from './router.ts';
 

@@ -5,7 +5,7 @@
 
 import { type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import type { Connection } from './connection.ts';
+import type { Connection } from '../connection/connection.ts';
 
 export interface TlsUpgradeOptions {
   secureContext: SecureContext;

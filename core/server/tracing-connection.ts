@@ -6,7 +6,7 @@
 
 import type { Logger } from 'pino';
 import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts';
-import type { Connection } from './connection.ts';
+import type { Connection } from '../connection/connection.ts';
 
 const MAX_TRACE = 256;
 

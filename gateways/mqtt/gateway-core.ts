@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { OpenAuthorizer, type Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
-import type { Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
 import { toBrokerPublish, type BrokerPublish, type MqttMessage } from './message.ts';

@@ -4,7 +4,8 @@
 
 import { once } from 'node:events';
 import { createServer, type Server as TcpServer } from 'node:net';
-import { SocketConnection, type Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
+import { SocketConnection } from '../../core/connection/socket-connection.ts';
 import { MqttGatewayCore, type MqttGatewayStats } from './gateway-core.ts';
 import type { MqttGatewayOptions } from './options.ts';
 

@@ -6,7 +6,7 @@
 import mqttPacket from 'mqtt-packet';
 import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
 import type { Principal } from '../../core/auth/authorizer.ts';
-import type { Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
 import { encodeAck, encodePublish } from './fast-codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { dispatchPacket } from './handlers/dispatch.ts';

@@ -5,7 +5,7 @@
 // Connection seam's backpressure (a full side pauses the other's reading).
 
 import { connect as tcpConnect, type Socket } from 'node:net';
-import type { Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
 
 export interface NatsTcpRelayOptions {
   /** nats://host:port URLs; connections go to them in turn, skipping one that refuses. */

@@ -12,7 +12,7 @@
 
 import type { WebSocket } from '@fastify/websocket';
 import type { Credentials } from '../../core/auth/authorizer.ts';
-import type { Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
 
 /** Above this many queued bytes write() reports back-pressure (net.Socket's default mark). */
 const DEFAULT_HIGH_WATER_MARK = 16 * 1024;

@@ -19,7 +19,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Authorizer, Credentials } from '../../core/auth/authorizer.ts';
-import type { Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
 import { OriginPolicy, OriginRejectedError } from './origin-policy.ts';
 import { readUpgradeCredentials, type UpgradeCredentialOptions } from './upgrade-credentials.ts';
 import { WebSocketConnection } from './websocket-connection.ts';

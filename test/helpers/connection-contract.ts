@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
 import { until } from './mqtt.ts';
 
 /** The far end of a Connection, as a test drives it. */

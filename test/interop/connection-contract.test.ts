@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { SocketConnection, type Connection } from '../../core/server/connection.ts';
+import type { Connection } from '../../core/connection/connection.ts';
+import { SocketConnection } from '../../core/connection/socket-connection.ts';
 import { WebSocketConnection } from '../../gateways/websocket/websocket-connection.ts';
 import { describeConnection, type ConnectionPair, type PeerEnd } from '../helpers/connection-contract.ts';
 

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadConfig } from '../../core/config/load-config.ts';
-import { parseGatewaysConfig } from '../../gateways/gateway-config.ts';
+import { loadConfig, parseSections } from '../../gateways/registry.ts';
 import { PROJECT_ROOT } from '../helpers/servers.ts';
 
 interface Service {
@@ -50,7 +49,7 @@ describe('docker-compose.yml', () => {
         if (loaded.kind !== 'config') return;
         assert.deepEqual(loaded.config.cluster, { servers: ['nats://nats-1:4222', 'nats://nats-2:4222', 'nats://nats-3:4222'], streamReplicas: 3 });
         assert.equal(loaded.config.server.serverName, name);
-        const gateways = parseGatewaysConfig(loaded.config.sections, loaded.config.server.host);
+        const gateways = parseSections(loaded.config.sections, loaded.config.server.host);
         assert.equal(gateways.mqtt.host, '0.0.0.0');
         assert.deepEqual(gateways.kafka?.mappings.map((m) => m.name), ['orders-in', 'events-out']);
       }

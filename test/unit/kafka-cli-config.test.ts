@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../core/config/load-config.ts';
+import { loadConfig } from '../../gateways/registry.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kafka-cli-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -50,14 +50,23 @@ export class MonitorServer {
   private readonly requestStats: Record<string, number> = {};
   private readonly cpuPercent = cpuSampler();
   private readonly endpoints: Record<string, Endpoint>;
-  private readonly index: string;
+  private readonly extensions: MonitorExtension[] = [];
+  private index = indexPage(Object.keys(ENDPOINTS));
 
   constructor(readonly server: NatsServer, readonly options: MonitorOptions) {
     this.endpoints = { ...ENDPOINTS };
-    for (const extension of options.extensions ?? []) {
-      if (this.endpoints[extension.path] !== undefined) throw new TypeError(`monitoring endpoint ${extension.path} is already taken`);
-      this.endpoints[extension.path] = () => json(extension.json());
-    }
+    for (const extension of options.extensions ?? []) this.extend(extension);
+  }
+
+  /**
+   * Serve one more extension. The composition root builds the core (and this
+   * monitor) before the connectors whose figures it adds, so extensions may
+   * come after construction, before start().
+   */
+  extend(extension: MonitorExtension): void {
+    if (this.endpoints[extension.path] !== undefined) throw new TypeError(`monitoring endpoint ${extension.path} is already taken`);
+    this.endpoints[extension.path] = () => json(extension.json());
+    this.extensions.push(extension);
     this.index = indexPage(Object.keys(this.endpoints));
   }
 
@@ -104,7 +113,7 @@ export class MonitorServer {
       cpuPercent: this.cpuPercent,
       jetstream: this.options.jetstream,
       closed: this.options.closed,
-      extensions: this.options.extensions,
+      extensions: this.extensions,
     };
     try {
       return endpoint(ctx, query);

@@ -6,33 +6,38 @@
 // at fault), as it does a section written in the file.
 
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './config-error.ts';
-import { bool, isObject, readableFile, text } from './setting-values.ts';
+import { ConfigError } from '../../core/config/config-error.ts';
+import type { ExtensionFlag } from '../../core/config/config-extension.ts';
+import { bool, flagName, isObject, readableFile, text } from '../../core/config/setting-values.ts';
 
-/** The settings keys of the Kafka flags (the flag is flagName(key)). */
-export const KAFKA_KEYS = [
-  'kafka_brokers',
-  'kafka_client_id',
-  'kafka_tls_ca',
-  'kafka_tls_cert',
-  'kafka_tls_key',
-  'kafka_sasl_mechanism',
-  'kafka_sasl_user',
-  'kafka_sasl_pass',
-] as const;
-/** A switch: TLS to the brokers with the system's CAs. */
-export const KAFKA_TLS = 'kafka_tls';
 /** Repeatable: one mapping as JSON, appended to the section's mappings. */
-export const KAFKA_MAPPING = 'kafka_mapping';
+const KAFKA_MAPPING = 'kafka_mapping';
 
-/** Every Kafka setting key, the switch and the repeatable one included. */
-export const ALL_KAFKA_KEYS: readonly string[] = [...KAFKA_KEYS, KAFKA_TLS, KAFKA_MAPPING];
+/** A Kafka flag: `--kafka-client-id` sets kafka_client_id, as does SWITCHBOARD_KAFKA_CLIENT_ID. */
+function kafkaFlag(key: string, type: 'string' | 'boolean' = 'string'): ExtensionFlag {
+  return { key, flag: flagName(key), type, env: `SWITCHBOARD_${key.toUpperCase()}`, namedInErrors: true };
+}
+
+/** Every Kafka flag, in the order --help lists their variables; the repeatable --kafka-mapping has none. */
+export const KAFKA_FLAGS: readonly ExtensionFlag[] = [
+  kafkaFlag('kafka_brokers'),
+  kafkaFlag('kafka_client_id'),
+  /** A switch: TLS to the brokers with the system's CAs. */
+  kafkaFlag('kafka_tls', 'boolean'),
+  kafkaFlag('kafka_tls_ca'),
+  kafkaFlag('kafka_tls_cert'),
+  kafkaFlag('kafka_tls_key'),
+  kafkaFlag('kafka_sasl_mechanism'),
+  kafkaFlag('kafka_sasl_user'),
+  kafkaFlag('kafka_sasl_pass'),
+  { key: KAFKA_MAPPING, flag: flagName(KAFKA_MAPPING), type: 'string', multiple: true, namedInErrors: true },
+];
 
 type Wire = Record<string, unknown>;
 
 /** True for the settings this module folds into the `kafka` section. */
-export function isKafkaSetting(key: string): boolean {
-  return ALL_KAFKA_KEYS.includes(key);
+function isKafkaSetting(key: string): boolean {
+  return KAFKA_FLAGS.some((flag) => flag.key === key);
 }
 
 function pemFile(value: unknown, key: string): string {
@@ -74,7 +79,7 @@ export function applyKafkaSettings(section: unknown, wire: Wire): unknown {
   }
   if (wire.kafka_client_id !== undefined) client.clientId = text(wire.kafka_client_id, 'kafka_client_id');
   const files = { ca: wire.kafka_tls_ca, cert: wire.kafka_tls_cert, key: wire.kafka_tls_key };
-  const tlsOn = wire.kafka_tls !== undefined && bool(wire.kafka_tls, KAFKA_TLS);
+  const tlsOn = wire.kafka_tls !== undefined && bool(wire.kafka_tls, 'kafka_tls');
   if (tlsOn || Object.values(files).some((file) => file !== undefined)) {
     const ssl: Wire = isObject(client.ssl) ? { ...client.ssl } : {};
     for (const [name, file] of Object.entries(files)) if (file !== undefined) ssl[name] = pemFile(file, `kafka_tls_${name}`);

@@ -1,0 +1,67 @@
+// The Kafka bridge in the registry: the `kafka` section (validated by
+// validateKafkaBridgeConfig, which names the mapping at fault), the
+// --kafka-* flags and SWITCHBOARD_KAFKA_* variables laid over it
+// (settings.ts), and /kafkaz plus its /metrics series on the monitor. It runs
+// only when the configuration has a kafka section.
+
+import { ConfigError } from '../../core/config/config-error.ts';
+import type { Descriptor } from '../../gateways/descriptor.ts';
+import { validateKafkaBridgeConfig, type KafkaBridgeConfig } from './config.ts';
+import { createKafkaBridge } from './kafka-bridge.ts';
+import { kafkaBridgePrometheus } from './metrics-text.ts';
+import { applyKafkaSettings, KAFKA_FLAGS } from './settings.ts';
+
+const HELP = `Kafka bridge (over the config file's kafka section; see the README):
+      --kafka-brokers <list>   comma-separated host:port of the Kafka cluster
+      --kafka-client-id <id>   Kafka client id
+      --kafka-mapping <json>   one mapping as JSON, added to the file's (repeatable), e.g.
+                               '{"name":"in","direction":"kafka-to-nats","topics":["orders"],
+                                 "groupId":"sb","subject":"kafka.{topic}"}'
+      --kafka-tls              TLS to the brokers (system CAs)
+      --kafka-tls-ca <file>    CA of the brokers' certificates (enables TLS)
+      --kafka-tls-cert <file>  client certificate for the brokers
+      --kafka-tls-key <file>   client certificate key
+      --kafka-sasl-mechanism <m>  plain, scram-sha-256 or scram-sha-512
+      --kafka-sasl-user <user>    SASL user
+      --kafka-sasl-pass <pass>    SASL password (better: SWITCHBOARD_KAFKA_SASL_PASS)
+`;
+
+export const kafkaDescriptor: Descriptor<KafkaBridgeConfig | null, 'kafka'> = {
+  name: 'kafka',
+  kind: 'connector',
+  label: 'Kafka bridge',
+  flags: KAFKA_FLAGS,
+  help: HELP,
+  applySettings(sections, settings) {
+    const kafka = applyKafkaSettings(sections.kafka, settings);
+    if (kafka !== undefined) sections.kafka = kafka;
+  },
+  parse(raw) {
+    if (raw === undefined) return null;
+    try {
+      return validateKafkaBridgeConfig(raw);
+    } catch (cause) {
+      throw new ConfigError('kafka', cause instanceof Error ? cause.message : String(cause), { cause });
+    }
+  },
+  create(section, { broker, logger }) {
+    if (section === null) return null;
+    // kafkajs's log lines go to the server's logger, tagged with kafkajs's namespace.
+    const bridge = createKafkaBridge({ broker, kafka: section.kafka, mappings: section.mappings, logger: (entry) => logger[entry.level]({ kafkajs: entry.namespace, ...entry.extra }, entry.message) });
+    return {
+      async start() {
+        // A Kafka outage never stops the server: the bridge retries on its own.
+        await bridge.start();
+        const { kafkajsSpeedups } = bridge.metrics();
+        logger.info({ brokers: section.kafka.brokers, kafkajsSpeedups }, 'Kafka bridge started');
+        if (kafkajsSpeedups !== 'active') logger.warn({ kafkajsSpeedups }, 'kafkajs runs as shipped: its produce path is about 5x slower per record');
+      },
+      stop: () => bridge.stop(),
+      monitor: {
+        path: '/kafkaz',
+        json: () => ({ now: new Date().toISOString(), ...bridge.metrics() }),
+        prometheus: () => kafkaBridgePrometheus(bridge.metrics()),
+      },
+    };
+  },
+};

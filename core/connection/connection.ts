@@ -1,0 +1,37 @@
+// The Connection seam (DESIGN seam 1): a byte pipe with backpressure. NATS and
+// MQTT parse over any Connection, so TCP, TLS, WebSocket framing and in-memory
+// pairs all carry every protocol without protocol code knowing which it is.
+// It lives outside core/server because the server and the gateways both build
+// on it (DESIGN "Dependency rule": gateways import the Connection seam, never
+// the server's internals).
+
+import type { Credentials } from '../auth/authorizer.ts';
+
+export interface Connection {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /**
+   * Credentials the transport itself carried (a WebSocket upgrade's cookie or
+   * Authorization header). A protocol uses them only where its own handshake
+   * brings none, as nats-server does with its WebSocket cookies.
+   */
+  readonly credentials?: Credentials;
+  /** Bytes accepted by write() but not yet handed to the OS. */
+  readonly writableLength: number;
+  /** Write chunks in order as one batch; false = the transport is backed up (wait for drain). */
+  write(chunks: readonly Buffer[]): boolean;
+  onData(listener: (chunk: Buffer) => void): void;
+  onDrain(listener: () => void): void;
+  /** Called once, when the pipe is closed by either side. */
+  onClose(listener: (error?: Error) => void): void;
+  /**
+   * Stop / restart delivering input (optional). The server stalls a fast
+   * publisher this way while one of its destinations catches up.
+   */
+  pauseReading?(): void;
+  resumeReading?(): void;
+  /** Flush what is queued, then close. */
+  end(): void;
+  /** Close now, dropping whatever is queued. */
+  destroy(): void;
+}

@@ -1,0 +1,32 @@
+// How the NATS listener turns an accepted socket into a Connection: plain,
+// or TLS the nats-server way (INFO in clear, then the handshake), wrapped in
+// protocol tracing when the log level is trace (-V). The TLS material is
+// loaded here, once, so a bad certificate fails with its config key before
+// anything listens.
+
+import type { Socket } from 'node:net';
+import type { TlsOptions } from '../config/switchboard-config.ts';
+import type { Connection } from '../connection/connection.ts';
+import { SocketConnection } from '../connection/socket-connection.ts';
+import type { Logger } from './logger.ts';
+import { createTlsContext } from './tls-context.ts';
+import { StartTlsConnection } from './tls-connection.ts';
+import { TracingConnection } from './tracing-connection.ts';
+
+export function listenerConnections(tls: TlsOptions | undefined, logger: Logger, limits: { maxControlLine: number; maxPayload: number }): (socket: Socket) => Connection {
+  const secureContext = tls === undefined ? null : createTlsContext(tls);
+  const trace = logger.isLevelEnabled('trace');
+  return (socket) => {
+    let connection: Connection =
+      secureContext === null || tls === undefined
+        ? new SocketConnection(socket)
+        : new StartTlsConnection(socket, {
+            secureContext,
+            verify: tls.verify,
+            handshakeTimeoutMs: tls.timeoutMs,
+            onHandshakeError: (error, remote) => logger.warn({ remote, err: error.message }, 'TLS handshake error'),
+          });
+    if (trace) connection = new TracingConnection(connection, logger, limits);
+    return connection;
+  };
+}

@@ -1,0 +1,69 @@
+// What a gateway or connector tells the composition root about itself: its
+// config section (parsed and validated here, with the key and the reason),
+// its flags, environment variables and help, and how to build it on a Broker.
+// gateways/registry.ts lists one descriptor per folder; main.ts, the config
+// loader and --help iterate over that list, so a new protocol is a folder and
+// one line there (DESIGN "Layout": registry).
+
+import type { Authorizer } from '../core/auth/authorizer.ts';
+import type { Broker } from '../core/broker/broker.ts';
+import type { ExtensionFlag } from '../core/config/config-extension.ts';
+import type { Connection } from '../core/connection/connection.ts';
+import type { Logger } from '../core/server/logger.ts';
+import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
+
+/** Takes a Connection that carries a protocol: the NATS server's accept(), a gateway's accept(). */
+export type AcceptConnection = (connection: Connection) => void;
+
+/** What every gateway and connector is built from. */
+export interface DescriptorContext {
+  readonly broker: Broker;
+  /** Serves NATS on a Connection: the embedded NatsServer, or a relay to the cluster. */
+  readonly nats: AcceptConnection;
+  readonly authorizer: Authorizer;
+  /** This instance's name, unique per gateway of a cluster (default: each gateway's own). */
+  readonly name?: string;
+  /** With JetStream, state (MQTT sessions, retained messages) lives in streams. */
+  readonly jetstream: boolean;
+  readonly maxPayload: number;
+  readonly logger: Logger;
+  /** The accept() of a descriptor built earlier, by name (MQTT over WebSocket at /mqtt). */
+  acceptor(name: string): AcceptConnection | undefined;
+  /** Every monitor extension of the process, read per request (the HTTP gateway serves them too). */
+  monitorExtensions(): readonly MonitorExtension[];
+}
+
+/** A built gateway or connector. */
+export interface Component {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A listener's address: logged once bound; a default port that is taken is skipped with a warning, a port asked for must bind. */
+  readonly listener?: { readonly host: string; readonly port: number; readonly required: boolean; boundPort(): number };
+  readonly accept?: AcceptConnection;
+  /** Figures the core's monitor serves (an endpoint and /metrics series). */
+  readonly monitor?: MonitorExtension;
+}
+
+export interface Descriptor<Section = unknown, Name extends string = string> {
+  /** Its config section (`mqtt`, `http_gateway`, ...); also its name in the registry. */
+  readonly name: Name;
+  /**
+   * 'gateway': a protocol listener, on by default; its help lines join the
+   * Gateways block and --no_gateways turns it off. 'connector': a bridge to
+   * another system; its help is a block of its own after cluster mode.
+   */
+  readonly kind: 'gateway' | 'connector';
+  /** Used in log lines: `<label> listening on host:port`. */
+  readonly label: string;
+  /** A gateway's listen port when its section names none. */
+  readonly defaultPort?: number;
+  readonly flags: readonly ExtensionFlag[];
+  /** A gateway's flag lines, or a connector's whole block (heading included), each ending in a newline. */
+  readonly help: string;
+  /** Lay the flag and environment settings over the raw sections (see ConfigExtension). */
+  applySettings?(sections: Record<string, unknown>, settings: Readonly<Record<string, unknown>>): void;
+  /** Validate the raw section (undefined when absent); throws ConfigError naming the key. Gateways listen on `defaultHost` unless told otherwise. */
+  parse(raw: unknown, defaultHost: string): Section;
+  /** null: configured off. */
+  create(section: Section, context: DescriptorContext): Component | null;
+}

@@ -1,0 +1,47 @@
+// The HTTP/REST gateway in the registry: the `http_gateway` section (enabled,
+// host, port), --http_gateway_port, default port 8080. It also serves every
+// monitor extension of the process behind its auth (/v1/monitor/<name>,
+// /metrics): in cluster mode there is no monitoring port.
+
+import type { MonitorExtension } from '../../core/server/monitoring/monitor-context.ts';
+import type { Descriptor } from '../descriptor.ts';
+import { applyPortSetting, listenerComponent, listenerSection, portFlag, sectionKeys, type ListenerSection } from '../listener-section.ts';
+import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
+import type { MonitoringMount } from './routes/monitoring.ts';
+
+/** The extensions as the gateway's monitoring mount, read per request; nothing is mounted while there are none. */
+function monitoringOf(extensions: () => readonly MonitorExtension[]): MonitoringMount {
+  return {
+    get endpoints() {
+      const list = extensions();
+      return list.length === 0 ? undefined : Object.fromEntries(list.map((extension) => [extension.path.slice(1), () => extension.json()]));
+    },
+    get metrics() {
+      const list = extensions();
+      return list.length === 0 ? undefined : () => list.map((extension) => extension.prometheus()).join('');
+    },
+  };
+}
+
+export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
+  name: 'http_gateway',
+  kind: 'gateway',
+  label: 'HTTP gateway',
+  defaultPort: DEFAULT_HTTP_PORT,
+  flags: [portFlag('http_gateway')],
+  help: '      --http_gateway_port <port>  HTTP/REST gateway (default 8080)\n',
+  applySettings: (sections, settings) => applyPortSetting('http_gateway', sections, settings),
+  parse: (raw, defaultHost) => listenerSection(sectionKeys(raw, 'http_gateway'), 'http_gateway', DEFAULT_HTTP_PORT, defaultHost),
+  create(section, context) {
+    if (!section.enabled) return null;
+    const gateway = createHttpGateway({
+      broker: context.broker,
+      authorizer: context.authorizer,
+      host: section.host,
+      port: section.port,
+      maxPayload: context.maxPayload,
+      monitoring: monitoringOf(() => context.monitorExtensions()),
+    });
+    return listenerComponent(section, gateway);
+  },
+};

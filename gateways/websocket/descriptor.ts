@@ -1,0 +1,52 @@
+// The WebSocket gateway in the registry: the `websocket` section (enabled,
+// host, port, allowed_origins, same_origin, compression, as nats-server's
+// `websocket {}` block names them), --websocket_port, default port 8081. NATS
+// on every path, MQTT on /mqtt when the MQTT gateway runs.
+
+import { ConfigError } from '../../core/config/config-error.ts';
+import { bool } from '../../core/config/setting-values.ts';
+import type { Descriptor } from '../descriptor.ts';
+import { applyPortSetting, listenerComponent, listenerSection, portFlag, sectionKeys, type ListenerSection } from '../listener-section.ts';
+import { createWebSocketGateway, DEFAULT_WEBSOCKET_PORT } from './websocket-gateway.ts';
+
+export interface WebSocketSection extends ListenerSection {
+  allowedOrigins?: string[];
+  sameOrigin: boolean;
+  compression: boolean;
+}
+
+export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
+  name: 'websocket',
+  kind: 'gateway',
+  label: 'WebSocket',
+  defaultPort: DEFAULT_WEBSOCKET_PORT,
+  flags: [portFlag('websocket')],
+  help: '      --websocket_port <port>  NATS and MQTT over WebSocket (default 8081)\n',
+  applySettings: (sections, settings) => applyPortSetting('websocket', sections, settings),
+  parse(raw, defaultHost) {
+    const ws = sectionKeys(raw, 'websocket', ['allowed_origins', 'same_origin', 'compression']);
+    const origins = ws.allowed_origins;
+    if (origins !== undefined && (!Array.isArray(origins) || origins.some((o) => typeof o !== 'string'))) {
+      throw new ConfigError('websocket.allowed_origins', 'must be a list of origins such as "https://app.example.com"');
+    }
+    return {
+      ...listenerSection(ws, 'websocket', DEFAULT_WEBSOCKET_PORT, defaultHost),
+      allowedOrigins: origins as string[] | undefined,
+      sameOrigin: ws.same_origin === undefined ? false : bool(ws.same_origin, 'websocket.same_origin'),
+      compression: ws.compression === undefined ? false : bool(ws.compression, 'websocket.compression'),
+    };
+  },
+  create(section, context) {
+    if (!section.enabled) return null;
+    const gateway = createWebSocketGateway({
+      nats: context.nats,
+      mqtt: context.acceptor('mqtt'),
+      host: section.host,
+      port: section.port,
+      allowedOrigins: section.allowedOrigins,
+      sameOrigin: section.sameOrigin,
+      compression: section.compression,
+    });
+    return listenerComponent(section, gateway);
+  },
+};
