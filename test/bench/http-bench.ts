@@ -43,11 +43,10 @@ async function serve(baseline: boolean): Promise<void> {
     return;
   }
   const { startSwitchboardJetStream } = await import('../helpers/jetstream.ts');
-  const { EmbeddedBroker } = await import('../../core/broker/embedded-broker.ts');
   const { OpenAuthorizer } = await import('../../core/auth/authorizer.ts');
   const { createHttpGateway } = await import('../../gateways/http/http-gateway.ts');
   const core = await startSwitchboardJetStream();
-  const broker = new EmbeddedBroker(core.server.router);
+  const broker = core.broker;
   const gateway = createHttpGateway({ broker, authorizer: new OpenAuthorizer(), host: '127.0.0.1', port: 0, heartbeatMs: 0, maxPendingBytes: 64 * 1024 * 1024 });
   await gateway.start();
   process.stdout.write(`READY ${gateway.port}\n`);

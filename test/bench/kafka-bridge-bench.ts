@@ -34,7 +34,6 @@ import { kafkajs, kafkajsSpeedups } from '../../connectors/kafka/kafkajs-loader.
 import { createKafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import type { MappingConfig } from '../../connectors/kafka/config.ts';
 import type { Broker } from '../../core/broker/broker.ts';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { startNatsServerJetStream, startSwitchboardJetStream } from '../helpers/jetstream.ts';
 import { startKafkaMock } from '../helpers/kafka-mock.ts';
@@ -51,7 +50,7 @@ const payload = Buffer.alloc(SIZE, 0x61);
 const server = await startSwitchboardJetStream();
 const mock = await startKafkaMock();
 const proxy = await spawnKafkaProxy(mock.brokers);
-const broker = new EmbeddedBroker(server.server.router);
+const broker = server.broker;
 const kafka = new kafkajs.Kafka({ brokers: proxy.brokers, clientId: 'bench', logLevel: kafkajs.logLevel.NOTHING });
 /** For what needs no proxy: filling topics (not idempotent) and consuming. */
 const direct = new kafkajs.Kafka({ brokers: mock.brokers, clientId: 'bench-direct', logLevel: kafkajs.logLevel.NOTHING });

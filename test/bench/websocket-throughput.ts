@@ -50,14 +50,14 @@ interface Endpoints {
 // ---- servers ----
 
 async function serveSwitchboard(): Promise<void> {
-  const { NatsServer } = await import('../../core/server/nats-server.ts');
+  const { createCore } = await import('../../core/create-core.ts');
   const { createWebSocketGateway } = await import('../../gateways/websocket/websocket-gateway.ts');
-  const nats = new NatsServer({ host: '127.0.0.1', port: 0 });
-  await nats.start();
-  const gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0 });
+  const core = createCore({ server: { host: '127.0.0.1', port: 0 } });
+  await core.start();
+  const gateway = createWebSocketGateway({ nats: core.nats, host: '127.0.0.1', port: 0 });
   await gateway.start();
-  process.stdout.write(`READY ${nats.port} ${gateway.port}\n`);
-  process.once('SIGTERM', () => void gateway.stop().then(() => nats.stop()).then(() => process.exit(0)));
+  process.stdout.write(`READY ${core.nats.port} ${gateway.port}\n`);
+  process.once('SIGTERM', () => void gateway.stop().then(() => core.stop()).then(() => process.exit(0)));
 }
 
 async function startSwitchboard(nodeFlags: readonly string[]): Promise<Endpoints> {

@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { JetStreamEngine, type JetStreamOptions } from '../../core/jetstream/jetstream-engine.ts';
-import { NatsServer } from '../../core/server/nats-server.ts';
-import { Router } from '../../core/server/router.ts';
+import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { createCore } from '../../core/create-core.ts';
+import type { JetStreamEngine, JetStreamOptions } from '../../core/jetstream/jetstream-engine.ts';
+import type { NatsServer } from '../../core/server/nats-server.ts';
 import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, stopChild, waitForOutput, type RunningServer } from './servers.ts';
 
 export function tempStoreDir(prefix = 'sb-js-'): string {
@@ -21,23 +22,24 @@ export interface JetStreamServer extends RunningServer {
   readonly storeDir: string;
 }
 
-export async function startSwitchboardJetStream(options: Partial<JetStreamOptions> = {}): Promise<JetStreamServer & { engine: JetStreamEngine; server: NatsServer }> {
+/** Switchboard's core with JetStream (createCore), in-process; `broker` is the EmbeddedBroker on it. */
+export async function startSwitchboardJetStream(
+  options: Partial<JetStreamOptions> = {},
+): Promise<JetStreamServer & { engine: JetStreamEngine; server: NatsServer; broker: EmbeddedBroker }> {
   const storeDir = options.storeDir ?? tempStoreDir();
-  const router = new Router();
-  const engine = new JetStreamEngine(router, { ...options, storeDir });
-  await engine.start();
-  const server = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
-  await server.start();
+  const core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { ...options, storeDir } });
+  await core.start();
+  const engine = core.jetstream as JetStreamEngine;
   return {
     name: 'switchboard',
     engine,
-    server,
+    server: core.nats,
+    broker: core.broker,
     storeDir,
-    port: server.port,
-    url: `nats://127.0.0.1:${server.port}`,
+    port: core.nats.port,
+    url: `nats://127.0.0.1:${core.nats.port}`,
     async stop() {
-      await server.stop();
-      await engine.stop();
+      await core.stop();
       if (options.storeDir === undefined) rmSync(storeDir, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,6 @@
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Broker } from '../../core/broker/broker.ts';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createKafkaBridge, type KafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import type { MappingConfig } from '../../connectors/kafka/config.ts';
@@ -36,7 +35,7 @@ interface NatsSide {
 /** `jetstream: true` runs Switchboard with its JetStream engine on the same router. */
 export async function startKafkaFixture(options: { jetstream?: boolean } = {}): Promise<KafkaFixture> {
   const switchboard = options.jetstream ? await startSwitchboardJetStream() : await startSwitchboard();
-  return withKafka({ broker: new EmbeddedBroker(switchboard.server.router), servers: [switchboard.url], stop: () => switchboard.stop() });
+  return withKafka({ broker: switchboard.broker, servers: [switchboard.url], stop: () => switchboard.stop() });
 }
 
 /**

@@ -1,28 +1,27 @@
 // Monitoring helpers: Switchboard with its monitor on a free port, and a JSON
 // "shape" (field names and JSON types) to compare with nats-server's answers.
 
-import { ClosedConnections } from '../../core/server/monitoring/closed-connections.ts';
-import { MonitorServer } from '../../core/server/monitoring/monitor-server.ts';
-import { startSwitchboard, type RunningServer } from './servers.ts';
+import { createCore } from '../../core/create-core.ts';
+import type { MonitorServer } from '../../core/server/monitoring/monitor-server.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
+import type { RunningServer } from './servers.ts';
 
 export interface MonitoredServer extends RunningServer {
   readonly monitorPort: number;
 }
 
 export async function startMonitoredSwitchboard(): Promise<MonitoredServer & { server: NatsServer; monitor: MonitorServer }> {
-  const closed = new ClosedConnections(100);
-  const running = await startSwitchboard({}, { observer: closed.observer });
-  const monitor = new MonitorServer(running.server, { host: '127.0.0.1', port: 0, closed });
-  await monitor.start();
+  const core = createCore({ server: { host: '127.0.0.1', port: 0 }, monitor: { host: '127.0.0.1', port: 0, maxClosed: 100 } });
+  await core.start();
+  const monitor = core.monitor as MonitorServer;
   return {
-    ...running,
+    name: 'switchboard',
+    server: core.nats,
+    port: core.nats.port,
+    url: `nats://127.0.0.1:${core.nats.port}`,
     monitor,
     monitorPort: monitor.port,
-    async stop() {
-      await monitor.stop();
-      await running.stop();
-    },
+    stop: () => core.stop(),
   };
 }
 

@@ -2,10 +2,7 @@
 // its own process, for kill -9 tests.
 // Usage: node --import tsx test/helpers/mqtt-server-main.ts --mqtt-port N --store-dir DIR [--persistence memory] [--save-delay-ms N] [--expiry-sweep-ms N]
 
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
-import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
-import { NatsServer } from '../../core/server/nats-server.ts';
-import { Router } from '../../core/server/router.ts';
+import { createCore } from '../../core/create-core.ts';
 import { createMqttGateway } from '../../gateways/mqtt/gateway.ts';
 
 function arg(name: string): string | undefined {
@@ -18,14 +15,10 @@ if (storeDir === undefined) {
   process.stderr.write('--store-dir is required\n');
   process.exit(2);
 }
-const router = new Router();
-const engine = new JetStreamEngine(router, { storeDir });
-await engine.start();
-const server = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
-await server.start();
-const broker = new EmbeddedBroker(router);
+const core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir } });
+await core.start();
 const gateway = createMqttGateway({
-  broker,
+  broker: core.broker,
   host: '127.0.0.1',
   port: Number(arg('--mqtt-port') ?? '0'),
   persistence: arg('--persistence') === 'memory' ? 'memory' : 'jetstream',
@@ -42,9 +35,7 @@ process.stdout.write(`MQTT ready on ${gateway.port}\n`); // after the handlers: 
 
 async function shutdown(): Promise<void> {
   await gateway.stop();
-  await broker.close();
-  await server.stop();
-  await engine.stop();
+  await core.stop();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown());

@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient, type IPublishPacket } from 'mqtt';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import { createCore } from '../../core/create-core.ts';
 import { createMqttGateway, type MqttGateway, type MqttGatewayOptions } from '../../gateways/mqtt/gateway.ts';
-import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
-import { NatsServer } from '../../core/server/nats-server.ts';
-import { Router } from '../../core/server/router.ts';
 import { inTurn, sharedClusterDeployment } from './nats-cluster.ts';
 import { freePort, PROJECT_ROOT, requirePeer, startSwitchboard, stopChild, waitForOutput } from './servers.ts';
 
@@ -33,7 +31,7 @@ export async function startSwitchboardMqtt(
   options: Partial<Omit<MqttGatewayOptions, 'broker'>> & { authorizer?: Authorizer } = {},
 ): Promise<SwitchboardMqtt> {
   const nats = await startSwitchboard({}, options.authorizer ? { authorizer: options.authorizer } : {});
-  const broker = new EmbeddedBroker(nats.server.router);
+  const broker = nats.broker;
   const gateway = createMqttGateway({ host: '127.0.0.1', port: 0, ...options, broker });
   await gateway.start();
   return {
@@ -45,7 +43,6 @@ export async function startSwitchboardMqtt(
     mqttUrl: `mqtt://127.0.0.1:${gateway.port}`,
     stop: async () => {
       await gateway.stop();
-      await broker.close();
       await nats.stop();
     },
   };
@@ -59,26 +56,21 @@ export async function startSwitchboardMqttJetStream(
   storeDir: string,
   options: Partial<Omit<MqttGatewayOptions, 'broker'>> = {},
 ): Promise<SwitchboardMqtt> {
-  const router = new Router();
-  const engine = new JetStreamEngine(router, { storeDir });
-  await engine.start();
-  const nats = new NatsServer({ host: '127.0.0.1', port: 0 }, { router, jetstream: true });
-  await nats.start();
-  const broker = new EmbeddedBroker(router);
+  const core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir } });
+  await core.start();
+  const broker = core.broker;
   const gateway = createMqttGateway({ host: '127.0.0.1', port: 0, persistence: 'jetstream', ...options, broker });
   await gateway.start();
   return {
     name: 'switchboard-jetstream',
-    natsUrl: `nats://127.0.0.1:${nats.port}`,
+    natsUrl: `nats://127.0.0.1:${core.nats.port}`,
     gateway,
     broker,
     port: gateway.port,
     mqttUrl: `mqtt://127.0.0.1:${gateway.port}`,
     stop: async () => {
       await gateway.stop();
-      await broker.close();
-      await nats.stop();
-      await engine.stop();
+      await core.stop();
     },
   };
 }

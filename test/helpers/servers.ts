@@ -9,8 +9,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import type { ServerOptions } from '../../core/config/server-options.ts';
-import { NatsServer, type NatsServerDeps } from '../../core/server/nats-server.ts';
+import { createCore, type Core, type CoreOptions } from '../../core/create-core.ts';
+import type { NatsServer } from '../../core/server/nats-server.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -42,15 +44,21 @@ export function requirePeer(command: string): boolean {
   return false;
 }
 
-export async function startSwitchboard(options: Partial<ServerOptions> = {}, deps: NatsServerDeps = {}): Promise<RunningServer & { server: NatsServer }> {
-  const server = new NatsServer({ host: '127.0.0.1', port: 0, ...options }, deps);
-  await server.start();
+/** Switchboard's core without JetStream, in-process: `server` is its NatsServer, `broker` the EmbeddedBroker on it. */
+export async function startSwitchboard(
+  options: Partial<ServerOptions> = {},
+  deps: Pick<CoreOptions, 'authorizer' | 'observer'> = {},
+): Promise<RunningServer & { server: NatsServer; broker: EmbeddedBroker; core: Core }> {
+  const core = createCore({ ...deps, server: { host: '127.0.0.1', port: 0, ...options } });
+  await core.start();
   return {
     name: 'switchboard',
-    server,
-    port: server.port,
-    url: `nats://127.0.0.1:${server.port}`,
-    stop: () => server.stop(),
+    core,
+    server: core.nats,
+    broker: core.broker,
+    port: core.nats.port,
+    url: `nats://127.0.0.1:${core.nats.port}`,
+    stop: () => core.stop(),
   };
 }
 

@@ -1,4 +1,4 @@
-// NATS-over-WebSocket servers for differential tests: Switchboard (NatsServer
+// NATS-over-WebSocket servers for differential tests: Switchboard (createCore()
 // plus the WebSocket gateway, in-process) and Debian's nats-server with its
 // `websocket {}` block (no TLS, loopback), so one suite states behaviour both
 // must share.
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { ServerOptions } from '../../core/config/server-options.ts';
-import { NatsServer, type NatsServerDeps } from '../../core/server/nats-server.ts';
+import { createCore, type CoreOptions } from '../../core/create-core.ts';
+import type { NatsServer } from '../../core/server/nats-server.ts';
 import { createWebSocketGateway, type WebSocketGateway, type WebSocketGatewayOptions } from '../../gateways/websocket/websocket-gateway.ts';
 import { freePort, requirePeer, stopChild, waitForOutput } from './servers.ts';
 
@@ -40,10 +41,11 @@ export interface SwitchboardWs extends WsEndpoints {
 export async function startSwitchboardWs(
   gatewayOptions: Partial<WebSocketGatewayOptions> = {},
   serverOptions: Partial<ServerOptions> = {},
-  deps: NatsServerDeps = {},
+  deps: Pick<CoreOptions, 'authorizer'> = {},
 ): Promise<SwitchboardWs> {
-  const nats = new NatsServer({ host: '127.0.0.1', port: 0, ...serverOptions }, deps);
-  await nats.start();
+  const core = createCore({ ...deps, server: { host: '127.0.0.1', port: 0, ...serverOptions } });
+  await core.start();
+  const nats = core.nats;
   const gateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, ...gatewayOptions });
   await gateway.start();
   return {
@@ -55,7 +57,7 @@ export async function startSwitchboardWs(
     wsPort: gateway.port,
     async stop() {
       await gateway.stop();
-      await nats.stop();
+      await core.stop();
     },
   };
 }

@@ -5,7 +5,6 @@
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import { OpenAuthorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createHttpGateway, type HttpGateway, type HttpGatewayOptions } from '../../gateways/http/http-gateway.ts';
 import { startNatsServerJetStream, startSwitchboardJetStream } from '../helpers/jetstream.ts';
@@ -24,7 +23,7 @@ export interface HttpFixture {
 
 export async function startHttpFixture(options: Partial<HttpGatewayOptions> & { authorizer?: Authorizer } = {}): Promise<HttpFixture> {
   const core = await startSwitchboard();
-  return gatewayOn(new EmbeddedBroker(core.server.router), core, options);
+  return gatewayOn(core.broker, core, options);
 }
 
 async function gatewayOn(broker: Broker, core: RunningServer, options: Partial<HttpGatewayOptions>): Promise<HttpFixture> {
@@ -66,7 +65,7 @@ export function httpJetStreamTargets(options: { cluster?: boolean } = {}): Array
       name: 'embedded',
       start: async (options: Partial<HttpGatewayOptions> = {}) => {
         const core = await startSwitchboardJetStream();
-        return gatewayOn(new EmbeddedBroker(core.server.router), core, options);
+        return gatewayOn(core.broker, core, options);
       },
     },
   ];

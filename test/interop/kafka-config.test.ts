@@ -9,7 +9,6 @@ import { KafkaConfigError, KafkaUnreachableError } from '../../connectors/kafka/
 import { createKafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import { kafkaBridgePrometheus } from '../../connectors/kafka/metrics-text.ts';
 import { escapeSubjectToken, unescapeSubjectToken } from '../../connectors/kafka/subject-token.ts';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { freePort, startSwitchboard } from '../helpers/servers.ts';
 
 const kafka = { brokers: ['127.0.0.1:9092'] };
@@ -83,7 +82,7 @@ describe('kafka bridge config', () => {
 
   it('kafka config - unreachable brokers: start() waits in the background; requireReachable names the mappings', async () => {
     const switchboard = await startSwitchboard();
-    const broker = new EmbeddedBroker(switchboard.server.router);
+    const broker = switchboard.broker;
     const dead = `127.0.0.1:${await freePort()}`;
     const logged: Array<{ level: string; message: string }> = [];
     const bridge = createKafkaBridge({

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import type { KafkaClientConfig, MappingConfig } from '../../connectors/kafka/config.ts';
 import { createKafkaBridge, type KafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
 import { waitFor, waitForRunning } from '../helpers/kafka-fixture.ts';
@@ -35,7 +35,7 @@ describe('kafka bridge security', { skip: certs === null }, () => {
     if (certs === null) return;
     mock = await startKafkaMock();
     switchboard = await startSwitchboard();
-    broker = new EmbeddedBroker(switchboard.server.router);
+    broker = switchboard.broker;
     nc = await connect({ servers: switchboard.url });
     ca = readFileSync(certs.caCert, 'utf8');
   });

@@ -31,7 +31,7 @@ function kvTargets(): KvTarget[] {
       name: 'embedded',
       start: async () => {
         const core = await startSwitchboardJetStream();
-        return { core, broker: new EmbeddedBroker(core.server.router) };
+        return { core, broker: core.broker };
       },
       connect: async (core) => new EmbeddedBroker((core as Awaited<ReturnType<typeof startSwitchboardJetStream>>).server.router),
     },

@@ -7,8 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NatsServer } from '../../core/server/nats-server.ts';
+import type { NatsServer } from '../../core/server/nats-server.ts';
 import { websocketRoutes } from '../../gateways/websocket/websocket-routes.ts';
+import { startSwitchboard } from '../helpers/servers.ts';
 import { connectWs, RawWebSocket } from '../helpers/websocket-clients.ts';
 
 describe('websocket routes mounted on a shared fastify app', () => {
@@ -16,8 +17,7 @@ describe('websocket routes mounted on a shared fastify app', () => {
   let app: FastifyInstance;
   let base: string;
   before(async () => {
-    nats = new NatsServer({ host: '127.0.0.1', port: 0 });
-    await nats.start();
+    nats = (await startSwitchboard()).server;
     app = Fastify({ logger: false });
     app.get('/health', async () => 'ok');
     app.get('/v1/things/:id', async (request) => ({ id: (request.params as { id: string }).id }));

@@ -11,14 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
-import { NatsServer } from '../../core/server/nats-server.ts';
+import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
+import type { NatsServer } from '../../core/server/nats-server.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
 import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
 import { launchChromium, requireChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
 import { servePage, type PageServer } from '../helpers/browser/page-server.ts';
 import { sharedClusterDeployment } from '../helpers/nats-cluster.ts';
-import { requirePeer, waitForOutput } from '../helpers/servers.ts';
+import { requirePeer, startSwitchboard, waitForOutput } from '../helpers/servers.ts';
 import { RawWebSocket } from '../helpers/websocket-clients.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/mqtt-ws-page.ts', import.meta.url));
@@ -32,9 +32,9 @@ interface Setup {
 }
 
 async function startSetup(): Promise<Setup> {
-  const nats = new NatsServer({ host: '127.0.0.1', port: 0 });
-  await nats.start();
-  const broker = new EmbeddedBroker(nats.router);
+  const core = await startSwitchboard();
+  const nats = core.server;
+  const broker = core.broker;
   const mqttGateway = createMqttGateway({ broker, host: '127.0.0.1', port: 0 });
   await mqttGateway.start();
   const gateway = createWebSocketGateway({ nats, mqtt: mqttGateway, host: '127.0.0.1', port: 0 });
