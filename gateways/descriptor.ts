@@ -12,6 +12,8 @@ import type { Connection } from '../core/connection/connection.ts';
 import type { Logger } from '../core/server/logger.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
 
+export type { MonitorExtension };
+
 /** Takes a Connection that carries a protocol: the NATS server's accept(), a gateway's accept(). */
 export type AcceptConnection = (connection: Connection) => void;
 

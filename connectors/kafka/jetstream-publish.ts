@@ -7,7 +7,7 @@
 
 import type { Broker } from '../../core/broker/broker.ts';
 import { NoRespondersError, RequestTimeoutError } from '../../core/broker/errors.ts';
-import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import type { MessageHeaders } from '../../core/broker/headers.ts';
 import { errorMessage, JetStreamPublishError } from './errors.ts';
 
 export interface PubAck {

@@ -18,7 +18,7 @@ import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka, TopicPartitionOffset } from 'kafkajs';
 import type { Broker } from '../../core/broker/broker.ts';
 import { InvalidSubjectError } from '../../core/broker/errors.ts';
-import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import type { MessageHeaders } from '../../core/broker/headers.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { parseTopicSelector, type KafkaToNatsConfig } from './config.ts';
 import { errorMessage, KafkaMappingError } from './errors.ts';

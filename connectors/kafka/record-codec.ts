@@ -13,7 +13,7 @@
 // UTF-8, multi-value headers as repeated Kafka headers, nothing truncated.
 
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { MessageHeaders } from '../../core/broker/headers.ts';
 
 export const H = {
   topic: 'Kafka-Topic',

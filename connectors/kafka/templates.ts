@@ -7,7 +7,7 @@
 // (one subject token, 1-based, percent escapes decoded) and {header:Name}.
 // Braces are reserved: an unmatched '{' or '}' is a configuration error.
 
-import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import type { MessageHeaders } from '../../core/broker/headers.ts';
 import { isValidPublishSubject } from '../../core/subject/subject.ts';
 import { KafkaConfigError } from './errors.ts';
 import { escapeSubjectToken, unescapeSubjectToken } from './subject-token.ts';

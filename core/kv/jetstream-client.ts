@@ -5,7 +5,7 @@
 
 import type { Broker, BrokerMessage } from '../broker/broker.ts';
 import { NoRespondersError } from '../broker/errors.ts';
-import type { MessageHeaders } from '../protocol/headers.ts';
+import type { MessageHeaders } from '../broker/headers.ts';
 
 export const JS_API_PREFIX = '$JS.API';
 

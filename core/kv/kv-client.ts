@@ -10,7 +10,7 @@
 // is stored as it is. Any other key is stored as `=` + base64url(UTF-8 key), so
 // every HTTP key has exactly one stored form and listing can decode it.
 
-import { MessageHeaders, parseHeaders } from '../protocol/headers.ts';
+import { MessageHeaders, parseHeaders } from '../broker/headers.ts';
 import { JetStreamApiError, type JetStreamClient, type StoredMessageWire, type StreamInfoWire } from './jetstream-client.ts';
 
 /** Valid KV key characters in `.`-separated parts, none empty (one regex: listings test every key). */

@@ -3,8 +3,7 @@
 // monitor extension of the process behind its auth (/v1/monitor/<name>,
 // /metrics): in cluster mode there is no monitoring port.
 
-import type { MonitorExtension } from '../../core/server/monitoring/monitor-context.ts';
-import type { Descriptor } from '../descriptor.ts';
+import type { Descriptor, MonitorExtension } from '../descriptor.ts';
 import { applyPortSetting, listenerComponent, listenerSection, portFlag, sectionKeys, type ListenerSection } from '../listener-section.ts';
 import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';

@@ -12,7 +12,7 @@
 // header `K` is sent as `X-Nats-Header-K`; a NATS status line is `X-Nats-Status`.
 
 import type { FastifyReply } from 'fastify';
-import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { MessageHeaders } from '../../core/broker/headers.ts';
 import { HttpProblem } from './errors.ts';
 
 export const HEADER_PREFIX = 'x-nats-header-';

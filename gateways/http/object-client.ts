@@ -9,7 +9,7 @@
 // object needs about one chunk of memory, not 1 GiB.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { MessageHeaders } from '../../core/broker/headers.ts';
 import type { JetStreamClient, StreamInfoWire } from '../../core/kv/jetstream-client.ts';
 
 export const DEFAULT_CHUNK_SIZE = 128 * 1024;

@@ -4,7 +4,7 @@
 // between a stream (PubAck) and the core (fire and forget).
 
 import type { Principal } from '../../core/auth/authorizer.ts';
-import type { MessageHeaders } from '../../core/protocol/headers.ts';
+import type { MessageHeaders } from '../../core/broker/headers.ts';
 import { isValidPublishSubject } from '../../core/subject/subject.ts';
 import { requirePublish } from './auth.ts';
 import type { GatewayContext } from './context.ts';

@@ -4,7 +4,7 @@
 
 import type { Broker } from '../../core/broker/broker.ts';
 import { JetStreamApiError, JetStreamClient, type MessageGetRequest } from '../../core/kv/jetstream-client.ts';
-import { MessageHeaders, parseHeaders } from '../../core/protocol/headers.ts';
+import { MessageHeaders, parseHeaders } from '../../core/broker/headers.ts';
 
 /** nats-server err_code values we branch on. */
 export const JsErrCode = {

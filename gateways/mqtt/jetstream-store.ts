@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { QoS } from 'mqtt-packet';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
-import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { MessageHeaders } from '../../core/broker/headers.ts';
 import { JetStreamApi, type StoredMessage } from './jetstream-api.ts';
 import { fromBrokerMessage, toBrokerPublish, type MqttMessage } from './message.ts';
 import type { MqttSessionStore, OutboundRecord, QueuedMessageLog, RetainedStore, SessionRecord } from './store.ts';

@@ -5,7 +5,7 @@
 
 import type { QoS, UserProperties } from 'mqtt-packet';
 import type { BrokerMessage } from '../../core/broker/broker.ts';
-import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { MessageHeaders } from '../../core/broker/headers.ts';
 import { subjectToTopic, topicToSubject } from './topic-mapping.ts';
 
 export interface MessageProperties {

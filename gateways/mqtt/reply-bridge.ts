@@ -9,7 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Broker, BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
-import { MessageHeaders } from '../../core/protocol/headers.ts';
+import { MessageHeaders } from '../../core/broker/headers.ts';
 import { MqttHeader } from './message.ts';
 import { topicToSubject } from './topic-mapping.ts';
 

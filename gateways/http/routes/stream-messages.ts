@@ -9,7 +9,7 @@
 // client sends for the same data), deletes on `$JS.API.STREAM.MSG.DELETE.<name>`.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseHeaders } from '../../../core/protocol/headers.ts';
+import { parseHeaders } from '../../../core/broker/headers.ts';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { encodePayload, MESSAGE_ENVELOPE_SCHEMA, type PayloadEncoding } from '../envelope.ts';
