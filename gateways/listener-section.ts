@@ -3,9 +3,8 @@
 // Unknown keys are refused with the list of known ones, before anything listens.
 
 import { ConfigError } from '../core/config/config-error.ts';
-import type { ExtensionFlag } from '../core/config/config-extension.ts';
 import { bool, int, isObject, text } from '../core/config/setting-values.ts';
-import type { Component } from './descriptor.ts';
+import type { Component, Descriptor } from './descriptor.ts';
 
 export interface ListenerSection {
   enabled: boolean;
@@ -34,18 +33,22 @@ export function listenerSection(wire: Record<string, unknown>, key: string, defa
   };
 }
 
-/** `--<section>_port`: a flag shorthand for the section's port (0 = any free port). No variable, as before. */
-export function portFlag(section: string): ExtensionFlag {
-  return { key: `${section}_port`, flag: `${section}_port`, type: 'string' };
-}
-
-/** Lay `<section>_port` over the section (a flag wins over the file's port). */
-export function applyPortSetting(section: string, sections: Record<string, unknown>, settings: Readonly<Record<string, unknown>>): void {
+/**
+ * `--<section>_port`, a flag shorthand for the section's port (0 = any free
+ * port; no variable, as before), and how it is laid over the section: a flag
+ * wins over the file's port.
+ */
+export function portSetting(section: string): Pick<Descriptor, 'flags' | 'applySettings'> {
   const key = `${section}_port`;
-  const value = settings[key];
-  if (value === undefined) return;
-  const existing = sections[section];
-  sections[section] = { ...(isObject(existing) ? existing : {}), port: int(value, key, 0, 65535) };
+  return {
+    flags: [{ key, flag: key, type: 'string' }],
+    applySettings(sections, settings) {
+      const value = settings[key];
+      if (value === undefined) return;
+      const existing = sections[section];
+      sections[section] = { ...(isObject(existing) ? existing : {}), port: int(value, key, 0, 65535) };
+    },
+  };
 }
 
 /** Turn the section off (--no_gateways), keeping what else it says. */

@@ -1,6 +1,6 @@
 // The bridge's metrics() in Prometheus text format 0.0.4, one series per mapping
 // (labels mapping and direction), appended to GET /metrics by the monitor
-// extension in gateways/compose-gateways.ts; the JSON form, GET /kafkaz, is metrics() itself.
+// extension in connectors/kafka/descriptor.ts; the JSON form, GET /kafkaz, is metrics() itself.
 
 import type { KafkaBridgeMetrics } from './kafka-bridge.ts';
 import type { MappingMetricsSnapshot } from './mapping-metrics.ts';

@@ -4,7 +4,7 @@
 // /metrics): in cluster mode there is no monitoring port.
 
 import type { Descriptor, MonitorExtension } from '../descriptor.ts';
-import { applyPortSetting, listenerComponent, listenerSection, portFlag, sectionKeys, type ListenerSection } from '../listener-section.ts';
+import { listenerComponent, listenerSection, portSetting, sectionKeys, type ListenerSection } from '../listener-section.ts';
 import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
@@ -27,9 +27,8 @@ export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
   kind: 'gateway',
   label: 'HTTP gateway',
   defaultPort: DEFAULT_HTTP_PORT,
-  flags: [portFlag('http_gateway')],
+  ...portSetting('http_gateway'),
   help: '      --http_gateway_port <port>  HTTP/REST gateway (default 8080)\n',
-  applySettings: (sections, settings) => applyPortSetting('http_gateway', sections, settings),
   parse: (raw, defaultHost) => listenerSection(sectionKeys(raw, 'http_gateway'), 'http_gateway', DEFAULT_HTTP_PORT, defaultHost),
   create(section, context) {
     if (!section.enabled) return null;

@@ -3,7 +3,7 @@
 // messages live in JetStream when the core (or the cluster) has it.
 
 import type { Descriptor } from '../descriptor.ts';
-import { applyPortSetting, listenerComponent, listenerSection, portFlag, sectionKeys, type ListenerSection } from '../listener-section.ts';
+import { listenerComponent, listenerSection, portSetting, sectionKeys, type ListenerSection } from '../listener-section.ts';
 import { createMqttGateway } from './gateway.ts';
 
 /** IANA's port for MQTT without TLS. */
@@ -14,9 +14,8 @@ export const mqttDescriptor: Descriptor<ListenerSection, 'mqtt'> = {
   kind: 'gateway',
   label: 'MQTT',
   defaultPort: MQTT_PORT,
-  flags: [portFlag('mqtt')],
+  ...portSetting('mqtt'),
   help: '      --mqtt_port <port>       MQTT 3.1.1/5 listener (default 1883)\n',
-  applySettings: (sections, settings) => applyPortSetting('mqtt', sections, settings),
   parse: (raw, defaultHost) => listenerSection(sectionKeys(raw, 'mqtt'), 'mqtt', MQTT_PORT, defaultHost),
   create(section, { broker, authorizer, name, jetstream }) {
     if (!section.enabled) return null;

@@ -6,7 +6,7 @@
 import { ConfigError } from '../../core/config/config-error.ts';
 import { bool } from '../../core/config/setting-values.ts';
 import type { Descriptor } from '../descriptor.ts';
-import { applyPortSetting, listenerComponent, listenerSection, portFlag, sectionKeys, type ListenerSection } from '../listener-section.ts';
+import { listenerComponent, listenerSection, portSetting, sectionKeys, type ListenerSection } from '../listener-section.ts';
 import { createWebSocketGateway, DEFAULT_WEBSOCKET_PORT } from './websocket-gateway.ts';
 
 export interface WebSocketSection extends ListenerSection {
@@ -20,9 +20,8 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
   kind: 'gateway',
   label: 'WebSocket',
   defaultPort: DEFAULT_WEBSOCKET_PORT,
-  flags: [portFlag('websocket')],
+  ...portSetting('websocket'),
   help: '      --websocket_port <port>  NATS and MQTT over WebSocket (default 8081)\n',
-  applySettings: (sections, settings) => applyPortSetting('websocket', sections, settings),
   parse(raw, defaultHost) {
     const ws = sectionKeys(raw, 'websocket', ['allowed_origins', 'same_origin', 'compression']);
     const origins = ws.allowed_origins;

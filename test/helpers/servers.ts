@@ -143,7 +143,7 @@ export interface SwitchboardProcess extends RunningServer {
   readonly monitorPort: number | null;
 }
 
-/** The process logs "<name> listening on host:port" for each gateway (compose-gateways.ts). */
+/** The process logs "<name> listening on host:port" for each gateway (gateways/create-gateways.ts). */
 function gatewayPorts(log: string): GatewayPorts {
   const port = (name: string): number | null => {
     const match = new RegExp(`"${name} listening on [^"]*:(\\d+)"`).exec(log);
