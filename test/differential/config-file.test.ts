@@ -7,9 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it } from '../helpers/peer-test.ts';
 import { loadConfig } from '../../core/config/load-config.ts';
-import { requirePeer } from '../helpers/servers.ts';
 
 const CONF = `# shared parts of a nats-server configuration
 PW: "pw"
@@ -46,8 +45,7 @@ describe('config file', () => {
   writeFileSync(file, CONF);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('config - nats-server accepts the file', (t) => {
-    if (!requirePeer('nats-server')) return t.skip('nats-server not installed');
+  it('config - nats-server accepts the file', { peers: ['nats-server'] }, () => {
     const r = spawnSync('nats-server', ['-c', file, '-t'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, r.stderr + r.stdout);
   });

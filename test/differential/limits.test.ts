@@ -2,13 +2,14 @@
 // Debian's nats-server configured the same way.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { TokenAuthorizer } from '../../core/auth/authorizer.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { requirePeer, startNatsServerWithConfig, startSwitchboard, type RunningServer } from '../helpers/servers.ts';
+import type { Peer } from '../helpers/peers.ts';
+import { startNatsServerWithConfig, startSwitchboard, type RunningServer } from '../helpers/servers.ts';
 
 const TOKEN = 's3cret';
-const targets: Array<{ name: string; start: () => Promise<RunningServer> }> = [
+const targets: Array<{ name: string; peers?: readonly Peer[]; start: () => Promise<RunningServer> }> = [
   {
     name: 'switchboard',
     start: () => startSwitchboard(
@@ -16,16 +17,15 @@ const targets: Array<{ name: string; start: () => Promise<RunningServer> }> = [
       { authorizer: new TokenAuthorizer(TOKEN) },
     ),
   },
-];
-if (requirePeer('nats-server')) {
-  targets.push({
+  {
     name: 'nats-server',
+    peers: ['nats-server'],
     start: () => startNatsServerWithConfig(`ping_interval: "200ms"\nping_max: 2\nmax_connections: 3\nauthorization { token: "${TOKEN}", timeout: 0.5 }`),
-  });
-}
+  },
+];
 
 for (const target of targets) {
-  describe(`limits (${target.name})`, () => {
+  describe(`limits (${target.name})`, { peers: target.peers }, () => {
     let server: RunningServer;
     before(async () => {
       server = await target.start();

@@ -3,17 +3,19 @@
 // spec and the case says so.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import { connectMqtt, Inbox, sleep, startMosquitto, startSwitchboardMqtt, until, type MqttTarget } from '../helpers/mqtt.ts';
 import { RawMqtt } from '../helpers/mqtt-raw.ts';
-import { requirePeer } from '../helpers/servers.ts';
+import type { Peer } from '../helpers/peers.ts';
 
-const targets: Array<{ name: string; start: () => Promise<MqttTarget> }> = [{ name: 'switchboard', start: () => startSwitchboardMqtt() }];
-if (requirePeer('mosquitto')) targets.push({ name: 'mosquitto', start: startMosquitto });
+const targets: Array<{ name: string; peers?: readonly Peer[]; start: () => Promise<MqttTarget> }> = [
+  { name: 'switchboard', start: () => startSwitchboardMqtt() },
+  { name: 'mosquitto', peers: ['mosquitto'], start: startMosquitto },
+];
 
 for (const target of targets) {
-  describe(`mqtt differential (${target.name})`, () => {
+  describe(`mqtt differential (${target.name})`, { peers: target.peers }, () => {
     let t: MqttTarget;
     before(async () => {
       t = await target.start();

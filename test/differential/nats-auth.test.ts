@@ -4,7 +4,7 @@
 // wildcard delivery filtering.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { configuredTargets } from '../helpers/auth-targets.ts';
 import { PASSWORDS, PERMISSION_CASES, describeCase, permissionConfig, type PermissionAdapter, type PermissionSession, type TableUser } from '../helpers/permission-table.ts';
 import { RawClient } from '../helpers/raw-client.ts';
@@ -52,7 +52,7 @@ function natsAdapter(port: () => number, opened: RawClient[]): PermissionAdapter
 }
 
 for (const target of configuredTargets()) {
-  describe(`auth (${target.name})`, () => {
+  describe(`auth (${target.name})`, { peers: target.peers }, () => {
     let server: RunningServer;
     const clients: RawClient[] = [];
     before(async () => {
@@ -161,7 +161,7 @@ for (const target of configuredTargets()) {
     });
   });
 
-  describe(`auth without no_auth_user (${target.name})`, () => {
+  describe(`auth without no_auth_user (${target.name})`, { peers: target.peers }, () => {
     let server: RunningServer;
     before(async () => {
       const config = permissionConfig();
@@ -191,7 +191,7 @@ for (const target of configuredTargets()) {
     });
   });
 
-  describe(`auth with a token (${target.name})`, () => {
+  describe(`auth with a token (${target.name})`, { peers: target.peers }, () => {
     let server: RunningServer;
     before(async () => {
       server = await target.start({ authorization: { token: 's3cret' } });

@@ -2,14 +2,14 @@
 // nats-server. If the reference fails a case here, the case is wrong.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { natsTargets, type RunningServer } from '../helpers/servers.ts';
 
 const QUIET = 'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true,"protocol":1}\r\n';
 
 for (const target of natsTargets()) {
-  describe(`nats protocol (${target.name})`, () => {
+  describe(`nats protocol (${target.name})`, { peers: target.peers }, () => {
     let server: RunningServer;
     const clients: RawClient[] = [];
     before(async () => {

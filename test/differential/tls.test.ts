@@ -4,17 +4,19 @@
 // verification a client needs a certificate signed by the CA.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { buildConfig } from '../../core/config/switchboard-config.ts';
 import { silentLogger } from '../../core/server/logger.ts';
 import { createApp } from '../../gateways/main.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { requirePeer, startNatsServer, type RunningServer } from '../helpers/servers.ts';
+import type { Peer } from '../helpers/peers.ts';
+import { startNatsServer, type RunningServer } from '../helpers/servers.ts';
 import { makeTestCerts, type TestCerts } from '../helpers/tls-certs.ts';
 
 interface TlsTarget {
   name: string;
+  peers?: readonly Peer[];
   start(certs: TestCerts, verify: boolean): Promise<RunningServer>;
 }
 
@@ -28,22 +30,23 @@ const targets: TlsTarget[] = [
       return { name: 'switchboard', port: app.nats.port, url: `nats://127.0.0.1:${app.nats.port}`, stop: () => app.stop() };
     },
   },
-];
-if (requirePeer('nats-server')) {
-  targets.push({
+  {
     name: 'nats-server',
+    peers: ['nats-server'],
     start: (certs, verify) => startNatsServer(['--tlscert', certs.serverCert, '--tlskey', certs.serverKey, '--tlscacert', certs.caCert, ...(verify ? ['--tlsverify'] : ['--tls'])]),
-  });
-}
+  },
+];
 
-const certs = makeTestCerts();
+/** Made by the first suite that runs (openssl is a peer too), removed after the file. */
+let certs: TestCerts | undefined;
 
-for (const target of certs === null ? [] : targets) {
-  const c = certs as TestCerts;
-  describe(`tls (${target.name})`, () => {
+for (const target of targets) {
+  describe(`tls (${target.name})`, { peers: ['openssl', ...(target.peers ?? [])] }, () => {
+    let c: TestCerts;
     let server: RunningServer;
     let verified: RunningServer;
     before(async () => {
+      c = certs ??= makeTestCerts();
       server = await target.start(c, false);
       verified = await target.start(c, true);
     });

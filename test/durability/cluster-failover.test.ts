@@ -6,12 +6,12 @@
 // stream afterwards, read back with the official client.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import mqtt from 'mqtt';
 import { startClusterGateways, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
-import { requirePeer, type SwitchboardProcess } from '../helpers/servers.ts';
+import { type SwitchboardProcess } from '../helpers/servers.ts';
 import { MSGS_STREAM, RETAINED_STREAM, SESSION_STREAM } from '../../gateways/mqtt/jetstream-store.ts';
 
 /** Publishes per run, and the wall-clock bound on the publishing phase. */
@@ -99,7 +99,7 @@ function assertNoAckedLoss(label: string, result: RunResult): void {
   assert.equal(lost.length, 0, `${label}: ${lost.length} of ${result.acked.size} acknowledged publishes are not in the stream (${result.failed} failed): ${lost.slice(0, 10).join(', ')}`);
 }
 
-describe('cluster failover', { skip: !requirePeer('nats-server') }, () => {
+describe('cluster failover', { peers: ['nats-server'] }, () => {
   let cluster: NatsCluster;
   let gateways: SwitchboardProcess[] = [];
   let nc: NatsConnection;

@@ -6,15 +6,15 @@
 // known to every gateway through its record in MQTT_sessions.
 
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/peer-test.ts';
 import type { MqttClient } from 'mqtt';
 import { connectCollecting, connectMqtt, sleep, until } from '../helpers/mqtt.ts';
 import { startClusterGateways, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
-import { requirePeer, stopChild, type SwitchboardProcess } from '../helpers/servers.ts';
+import { stopChild, type SwitchboardProcess } from '../helpers/servers.ts';
 
 const QUEUED = 20;
 
-describe('durability - mqtt gateway failover', { skip: !requirePeer('nats-server') && 'needs nats-server' }, () => {
+describe('durability - mqtt gateway failover', { peers: ['nats-server'] }, () => {
   it('durability - a persistent session on gateway A moves to gateway B after kill -9 of A and gets its queued QoS 1 messages', async (t) => {
     let cluster: NatsCluster | null = null;
     let gateways: SwitchboardProcess[] = [];

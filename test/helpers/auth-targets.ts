@@ -6,23 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthorizer } from '../../core/auth/create-authorizer.ts';
 import { parseAuthorization } from '../../core/config/auth-options.ts';
-import { requirePeer, startNatsServer, startSwitchboard, type RunningServer } from './servers.ts';
+import type { Peer } from './peers.ts';
+import { startNatsServer, startSwitchboard, type RunningServer } from './servers.ts';
 
 export interface ConfiguredTarget {
   readonly name: string;
+  /** Reference peers the target runs on: its suite is registered with `{ peers }` (peer-test.ts). */
+  readonly peers?: readonly Peer[];
   start(config: Record<string, unknown>): Promise<RunningServer>;
 }
 
 export function configuredTargets(): ConfiguredTarget[] {
-  const targets: ConfiguredTarget[] = [
+  return [
     {
       name: 'switchboard',
       start: (config) => startSwitchboard({}, { authorizer: createAuthorizer(parseAuthorization(config.authorization, config.no_auth_user)) }),
     },
-  ];
-  if (requirePeer('nats-server')) {
-    targets.push({
+    {
       name: 'nats-server',
+      peers: ['nats-server'],
       async start(config) {
         const dir = mkdtempSync(join(tmpdir(), 'switchboard-auth-'));
         const file = join(dir, 'nats.conf');
@@ -36,7 +38,6 @@ export function configuredTargets(): ConfiguredTarget[] {
           },
         };
       },
-    });
-  }
-  return targets;
+    },
+  ];
 }

@@ -3,7 +3,7 @@
 // that broker traffic and plain NATS clients see each other.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type PeerTestOptions } from './peer-test.ts';
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -54,8 +54,8 @@ async function eventually(fixture: BrokerFixture, check: () => boolean, what: st
   assert.ok(check(), what);
 }
 
-export function describeBroker(name: string, makeFixture: () => Promise<BrokerFixture>): void {
-  describe(`broker contract (${name})`, () => {
+export function describeBroker(name: string, makeFixture: () => Promise<BrokerFixture>, options: Pick<PeerTestOptions, 'peers'> = {}): void {
+  describe(`broker contract (${name})`, options, () => {
     let f: BrokerFixture;
     let nc: NatsConnection;
     before(async () => {

@@ -12,7 +12,8 @@ import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { createCore } from '../../core/create-core.ts';
 import type { JetStreamEngine, JetStreamOptions } from '../../core/jetstream/jetstream-engine.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
-import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, stopChild, waitForOutput, type RunningServer } from './servers.ts';
+import type { Peer } from './peers.ts';
+import { freePort, PROJECT_ROOT, startNatsServer, stopChild, waitForOutput, type RunningServer } from './servers.ts';
 
 export function tempStoreDir(prefix = 'sb-js-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -60,14 +61,17 @@ export async function startNatsServerJetStream(): Promise<JetStreamServer> {
 
 export interface JetStreamTarget {
   readonly name: string;
+  /** Reference peers the target runs on: its suite is registered with `{ peers }` (peer-test.ts). */
+  readonly peers?: readonly Peer[];
   start(): Promise<JetStreamServer>;
 }
 
-/** Switchboard always; nats-server -js when installed (otherwise a SKIPPED line). */
+/** Switchboard and nats-server -js (a skip, or under CI a failure, when it is not installed). */
 export function jetStreamTargets(): JetStreamTarget[] {
-  const targets: JetStreamTarget[] = [{ name: 'switchboard', start: () => startSwitchboardJetStream() }];
-  if (requirePeer('nats-server')) targets.push({ name: 'nats-server', start: () => startNatsServerJetStream() });
-  return targets;
+  return [
+    { name: 'switchboard', start: () => startSwitchboardJetStream() },
+    { name: 'nats-server', peers: ['nats-server'], start: () => startNatsServerJetStream() },
+  ];
 }
 
 /** Switchboard with JetStream as a child process (test/helpers/jetstream-server-main.ts). */

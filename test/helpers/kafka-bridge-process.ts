@@ -3,7 +3,6 @@
 // JetStream server whose consumer API answers.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from '@nats-io/transport-node';
 import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
 import { startKafkaProxy, type KafkaProxy } from './kafka-proxy.ts';
 import { PROJECT_ROOT, stopChild, waitForOutput } from './servers.ts';
@@ -45,19 +44,6 @@ export function spawnBridge(natsUrl: string, config: unknown): BridgeProcess {
   });
   child.stderr?.resume();
   return { child, reported: () => last };
-}
-
-/** True when the server's JetStream answers the consumer API ("stream not found" for a probe). */
-export async function hasConsumerApi(url: string): Promise<boolean> {
-  const nc = await connect({ servers: url });
-  try {
-    const reply = await nc.request('$JS.API.CONSUMER.NAMES.__probe__', '{}', { timeout: 1_000 });
-    return /10059|stream not found/.test(reply.string());
-  } catch {
-    return false;
-  } finally {
-    await nc.close();
-  }
 }
 
 export interface KillPlan {

@@ -13,6 +13,7 @@ import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import type { ServerOptions } from '../../core/config/server-options.ts';
 import { createCore, type Core, type CoreOptions } from '../../core/create-core.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
+import type { Peer } from './peers.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -35,13 +36,6 @@ export async function freePort(): Promise<number> {
 
 export function commandAvailable(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Print the visible skip line the README promises and return false when absent. */
-export function requirePeer(command: string): boolean {
-  if (commandAvailable(command)) return true;
-  process.stdout.write(`SKIPPED: ${command} not installed\n`);
-  return false;
 }
 
 /** Switchboard's core without JetStream, in-process: `server` is its NatsServer, `broker` the EmbeddedBroker on it. */
@@ -208,15 +202,18 @@ export async function startSwitchboardProcess(args: string[] = [], port?: number
 
 export interface ServerTarget {
   readonly name: string;
+  /** Reference peers the target runs on: its suite is registered with `{ peers }` (peer-test.ts). */
+  readonly peers?: readonly Peer[];
   start(options?: Partial<ServerOptions>): Promise<RunningServer>;
 }
 
 /**
- * The implementations a differential suite runs against: Switchboard always,
- * Debian's nats-server when installed (otherwise a visible SKIPPED line).
+ * The implementations a differential suite runs against: Switchboard and Debian's
+ * nats-server (a skip, or under CI a failure, when it is not installed).
  */
 export function natsTargets(): ServerTarget[] {
-  const targets: ServerTarget[] = [{ name: 'switchboard', start: (options) => startSwitchboard(options) }];
-  if (requirePeer('nats-server')) targets.push({ name: 'nats-server', start: (options) => startNatsServer([], options?.port) });
-  return targets;
+  return [
+    { name: 'switchboard', start: (options) => startSwitchboard(options) },
+    { name: 'nats-server', peers: ['nats-server'], start: (options) => startNatsServer([], options?.port) },
+  ];
 }

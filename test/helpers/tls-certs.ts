@@ -1,12 +1,11 @@
 // Certificates made at test time with Debian's openssl: a CA, a server
 // certificate for 127.0.0.1/localhost and a client certificate, all signed by
-// the CA. Returns null (after a SKIPPED line) when openssl is missing.
+// the CA. Tests that call it need the 'openssl' peer (peers.ts).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requirePeer } from './servers.ts';
 
 export interface TestCerts {
   dir: string;
@@ -23,8 +22,7 @@ function openssl(dir: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
 }
 
-export function makeTestCerts(): TestCerts | null {
-  if (!requirePeer('openssl')) return null;
+export function makeTestCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-tls-'));
   const p = (name: string): string => join(dir, name);
   openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Switchboard Test CA', '-keyout', p('ca.key'), '-out', p('ca.pem')]);

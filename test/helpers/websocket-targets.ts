@@ -11,7 +11,8 @@ import type { ServerOptions } from '../../core/config/server-options.ts';
 import { createCore, type CoreOptions } from '../../core/create-core.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
 import { createWebSocketGateway, type WebSocketGateway, type WebSocketGatewayOptions } from '../../gateways/websocket/websocket-gateway.ts';
-import { freePort, requirePeer, stopChild, waitForOutput } from './servers.ts';
+import type { Peer } from './peers.ts';
+import { freePort, stopChild, waitForOutput } from './servers.ts';
 
 export interface WsTargetOptions {
   allowedOrigins?: string[];
@@ -29,6 +30,8 @@ export interface WsEndpoints {
 
 export interface WsTarget {
   readonly name: string;
+  /** Reference peers the target runs on: its suite is registered with `{ peers }` (peer-test.ts). */
+  readonly peers?: readonly Peer[];
   start(options?: WsTargetOptions): Promise<WsEndpoints>;
 }
 
@@ -86,9 +89,10 @@ async function startNatsServerWs(options: WsTargetOptions = {}): Promise<WsEndpo
   };
 }
 
-/** Switchboard always; nats-server's WebSocket listener when installed (otherwise a SKIPPED line). */
+/** Switchboard and nats-server's WebSocket listener (a skip, or under CI a failure, without nats-server). */
 export function wsTargets(): WsTarget[] {
-  const targets: WsTarget[] = [{ name: 'switchboard', start: (options) => startSwitchboardWs(options) }];
-  if (requirePeer('nats-server')) targets.push({ name: 'nats-server', start: startNatsServerWs });
-  return targets;
+  return [
+    { name: 'switchboard', start: (options) => startSwitchboardWs(options) },
+    { name: 'nats-server', peers: ['nats-server'], start: startNatsServerWs },
+  ];
 }

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import mqtt from 'mqtt';
@@ -20,7 +20,7 @@ import WebSocket from 'ws';
 import { startProxiedKafka } from '../helpers/kafka-bridge-process.ts';
 import { kcatConsume, kcatProduce } from '../helpers/kafka-mock.ts';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
-import { freePort, PROJECT_ROOT, requirePeer, startNatsServer, startNatsServerWithConfig, startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
+import { freePort, PROJECT_ROOT, startNatsServer, startNatsServerWithConfig, startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
 import { makeTestCerts } from '../helpers/tls-certs.ts';
 
 const BIN = join(PROJECT_ROOT, 'gateways/bin/switchboard.mjs');
@@ -50,7 +50,7 @@ async function httpPublishSeen(nc: NatsConnection, gateway: SwitchboardProcess, 
   return got;
 }
 
-describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
+describe('cli cluster mode', { peers: ['nats-server'] }, () => {
   let cluster: NatsCluster;
   let nc: NatsConnection;
   let dir: string;
@@ -123,7 +123,7 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
     assert.match(fromEnv.stderr, new RegExp(`cannot connect to NATS at nats://127\\.0\\.0\\.1:${port}`));
   });
 
-  it('cli cluster - the Kafka bridge of a gateway process moves records both ways through the cluster', { skip: !requirePeer('kcat') }, async () => {
+  it('cli cluster - the Kafka bridge of a gateway process moves records both ways through the cluster', { peers: ['kcat'] }, async () => {
     const kafka = await startProxiedKafka();
     const file = join(dir, 'bridge.json');
     const bridge = {
@@ -161,9 +161,8 @@ describe('cli cluster mode', { skip: !requirePeer('nats-server') }, () => {
     }
   });
 
-  it('cli cluster - TLS to the cluster with a client certificate (nats-server requiring verified clients)', async (t) => {
+  it('cli cluster - TLS to the cluster with a client certificate (nats-server requiring verified clients)', { peers: ['openssl'] }, async () => {
     const certs = makeTestCerts();
-    if (certs === null) return t.skip('openssl not installed');
     const store = mkdtempSync(join(dir, 'tls-js-'));
     const secured = await startNatsServerWithConfig(`jetstream { store_dir: "${store}" }\ntls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}", ca_file: "${certs.caCert}", verify: true }`);
     const url = `tls://127.0.0.1:${secured.port}`;

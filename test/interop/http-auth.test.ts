@@ -5,10 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { TokenAuthorizer } from '../../core/auth/authorizer.ts';
 import { createAuthorizer } from '../../core/auth/create-authorizer.ts';
-import { requirePeer } from '../helpers/servers.ts';
 import { curl, startHttpFixture, StreamReader, type HttpFixture } from './http-fixture.ts';
 
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -84,7 +83,7 @@ describe('http auth with users and permissions', () => {
     await reader.cancel();
   });
 
-  it('http auth - curl -u user:pass publishes', { skip: !requirePeer('curl') }, async () => {
+  it('http auth - curl -u user:pass publishes', { peers: ['curl'] }, async () => {
     const run = await curl(['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', 'alice:s3cret', '--data-binary', 'hi', `${f.base}/v1/subjects/orders.curl`]);
     assert.equal(run.stdout.toString(), '202', run.stderr);
   });

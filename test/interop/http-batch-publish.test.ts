@@ -3,11 +3,10 @@
 // curl, embedded and on nats-server -js through NatsBroker.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { MAX_BATCH_MESSAGES } from '../../gateways/http/routes/batch-publish.ts';
-import { requirePeer } from '../helpers/servers.ts';
 import { curl, httpJetStreamTargets, waitFor, type HttpFixture } from './http-fixture.ts';
 
 const NDJSON = { 'content-type': 'application/x-ndjson' };
@@ -18,7 +17,7 @@ async function postBatch(base: string, lines: unknown[]): Promise<{ status: numb
 }
 
 for (const target of httpJetStreamTargets()) {
-  describe(`http batch publish (${target.name})`, () => {
+  describe(`http batch publish (${target.name})`, { peers: target.peers }, () => {
     let f: HttpFixture;
     let nc: NatsConnection;
     before(async () => {
@@ -145,7 +144,7 @@ for (const target of httpJetStreamTargets()) {
       t.diagnostic(`8M one-byte lines refused in ${(performance.now() - t0).toFixed(0)} ms`);
     });
 
-    it(`http batch (${target.name}) - curl posts an NDJSON file`, { skip: !requirePeer('curl') }, async () => {
+    it(`http batch (${target.name}) - curl posts an NDJSON file`, { peers: ['curl'] }, async () => {
       const got: Msg[] = [];
       nc.subscribe('batch.curl', { callback: (_e, m) => void got.push(m) });
       await nc.flush();

@@ -3,15 +3,15 @@
 // embedded: publish, request/reply with 503/504, SSE subscribe.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { OpenAuthorizer } from '../../core/auth/authorizer.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createHttpGateway, type HttpGateway } from '../../gateways/http/http-gateway.ts';
-import { requirePeer, startNatsServer, type RunningServer } from '../helpers/servers.ts';
+import { startNatsServer, type RunningServer } from '../helpers/servers.ts';
 import { StreamReader, waitFor } from './http-fixture.ts';
 
-describe('http cluster mode (nats-server)', { skip: !requirePeer('nats-server') }, () => {
+describe('http cluster mode (nats-server)', { peers: ['nats-server'] }, () => {
   let nats: RunningServer;
   let broker: NatsBroker;
   let http: HttpGateway;

@@ -9,7 +9,8 @@ import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createHttpGateway, type HttpGateway, type HttpGatewayOptions } from '../../gateways/http/http-gateway.ts';
 import { startNatsServerJetStream, startSwitchboardJetStream } from '../helpers/jetstream.ts';
 import { inTurn, sharedClusterDeployment } from '../helpers/nats-cluster.ts';
-import { requirePeer, startSwitchboard, type RunningServer } from '../helpers/servers.ts';
+import type { Peer } from '../helpers/peers.ts';
+import { startSwitchboard, type RunningServer } from '../helpers/servers.ts';
 
 export interface HttpFixture {
   gateway: HttpGateway;
@@ -44,6 +45,8 @@ async function gatewayOn(broker: Broker, core: RunningServer, options: Partial<H
 
 export interface HttpTarget<F> {
   readonly name: string;
+  /** Reference peers the target runs on: its suite is registered with `{ peers }` (peer-test.ts). */
+  readonly peers?: readonly Peer[];
   start(options?: Partial<HttpGatewayOptions>): Promise<F>;
 }
 
@@ -68,17 +71,16 @@ export function httpJetStreamTargets(options: { cluster?: boolean } = {}): Array
         return gatewayOn(core.broker, core, options);
       },
     },
-  ];
-  if (requirePeer('nats-server')) {
-    targets.push({
+    {
       name: 'nats-server',
+      peers: ['nats-server'],
       start: async (options: Partial<HttpGatewayOptions> = {}) => {
         const core = await startNatsServerJetStream();
         return gatewayOn(await NatsBroker.connect({ servers: core.url }), core, options);
       },
-    });
-    if (options.cluster === true) targets.push({ name: 'cluster', start: startHttpCluster(sharedClusterDeployment()) });
-  }
+    },
+  ];
+  if (options.cluster === true) targets.push({ name: 'cluster', peers: ['nats-server'], start: startHttpCluster(sharedClusterDeployment()) });
   return targets;
 }
 

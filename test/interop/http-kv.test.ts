@@ -3,12 +3,11 @@
 // create-only, delete/purge markers, history, key listing, watch as SSE, curl.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { requirePeer } from '../helpers/servers.ts';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { curl, httpJetStreamTargets, StreamReader, type HttpClusterCapableFixture, type HttpFixture } from './http-fixture.ts';
 
 for (const target of httpJetStreamTargets({ cluster: true })) {
-  describe(`http kv (${target.name})`, () => {
+  describe(`http kv (${target.name})`, { peers: target.peers }, () => {
     let f: HttpClusterCapableFixture;
     const url = (key: string, bucket = 'cfg'): string => `${f.base}/v1/kv/${bucket}/${encodeURIComponent(key)}`;
     const put = (key: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> => fetch(url(key), { method: 'PUT', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
@@ -136,7 +135,7 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       await reader.cancel();
     });
 
-    it('http kv - curl: compare-and-set with If-Match and an ETag on read', { skip: !requirePeer('curl') }, async () => {
+    it('http kv - curl: compare-and-set with If-Match and an ETag on read', { peers: ['curl'] }, async () => {
       const first = await curl(['-sS', '-X', 'PUT', '--data-binary', 'v1', url('curl')]);
       const rev = JSON.parse(first.stdout.toString()).revision;
       const stale = await curl(['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PUT', '-H', `If-Match: "${rev - 1}"`, '--data-binary', 'v2', url('curl')]);
@@ -166,7 +165,7 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
 // sent twice. The reader starts late, so the socket buffers fill and the gateway
 // must wait for it.
 for (const target of httpJetStreamTargets()) {
-  describe(`http kv big bucket (${target.name})`, () => {
+  describe(`http kv big bucket (${target.name})`, { peers: target.peers }, () => {
     const KEYS = 1200;
     const VALUE = 'v'.repeat(4096);
     const MAX_PENDING = 64 * 1024;

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
@@ -14,7 +14,7 @@ import { httpJetStreamTargets, type HttpFixture } from './http-fixture.ts';
 const postJson = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 for (const target of httpJetStreamTargets()) {
-  describe(`http with nats clients (${target.name})`, () => {
+  describe(`http with nats clients (${target.name})`, { peers: target.peers }, () => {
     let f: HttpFixture;
     let nc: NatsConnection;
     let kv: KV;

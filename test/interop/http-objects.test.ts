@@ -9,15 +9,14 @@ import { writeFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import type { BrokerSubscription } from '../../core/broker/broker.ts';
-import { requirePeer } from '../helpers/servers.ts';
 import { curl, httpJetStreamTargets, type HttpFixture } from './http-fixture.ts';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('base64').replace(/\+/g, '-').replace(/\//g, '_');
 
 for (const target of httpJetStreamTargets()) {
-  describe(`http objects (${target.name})`, () => {
+  describe(`http objects (${target.name})`, { peers: target.peers }, () => {
     let f: HttpFixture;
     let dir: string;
     const url = (name: string): string => `${f.base}/v1/objects/files/${encodeURIComponent(name)}`;
@@ -100,7 +99,7 @@ for (const target of httpJetStreamTargets()) {
       assert.equal(sha(Buffer.concat(received)), sha(data));
     });
 
-    it('http objects - curl -T uploads a file and curl -o downloads it unchanged', { skip: !requirePeer('curl') }, async () => {
+    it('http objects - curl -T uploads a file and curl -o downloads it unchanged', { peers: ['curl'] }, async () => {
       const source = join(dir, 'in.bin');
       const target = join(dir, 'out.bin');
       writeFileSync(source, randomBytes(700_000));

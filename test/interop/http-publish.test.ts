@@ -2,9 +2,8 @@
 // checked from a real NATS client on the same core.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { requirePeer } from '../helpers/servers.ts';
 import { curl, startHttpFixture, waitFor, type HttpFixture } from './http-fixture.ts';
 
 describe('http publish and request', () => {
@@ -46,7 +45,7 @@ describe('http publish and request', () => {
     assert.equal(got[0].headers?.get('Trace-Id'), 'abc');
   });
 
-  it('http publish - curl --data-binary sends bytes unchanged, with no content type, and repeated headers', { skip: !requirePeer('curl') }, async () => {
+  it('http publish - curl --data-binary sends bytes unchanged, with no content type, and repeated headers', { peers: ['curl'] }, async () => {
     const got = await collect('bin.curl');
     const payload = Buffer.from([0, 1, 2, 255, 254, 13, 10, 0]);
     const run = await curl(
@@ -109,7 +108,7 @@ describe('http publish and request', () => {
     assert.equal(res.headers.get('x-nats-header-trace-id'), 't-9');
   });
 
-  it('http request - curl gets the reply body', { skip: !requirePeer('curl') }, async () => {
+  it('http request - curl gets the reply body', { peers: ['curl'] }, async () => {
     nc.subscribe('svc.upper', { callback: (_e, m) => {
         m.respond(m.string().toUpperCase());
       } });

@@ -4,12 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
-import { requirePeer, stopChild } from '../helpers/servers.ts';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
+import { stopChild } from '../helpers/servers.ts';
 import { httpJetStreamTargets, StreamReader, waitFor, type HttpFixture } from './http-fixture.ts';
 
 for (const target of httpJetStreamTargets()) {
-  describe(`http stream sse (${target.name})`, () => {
+  describe(`http stream sse (${target.name})`, { peers: target.peers }, () => {
     let f: HttpFixture;
     const publish = async (subject: string, body: string): Promise<number> => {
       const res = await fetch(`${f.base}/v1/subjects/${subject}`, { method: 'POST', body });
@@ -95,7 +95,7 @@ for (const target of httpJetStreamTargets()) {
       assert.equal((await missing.json()).err_code, 10059);
     });
 
-    it('http stream sse - curl -N with a Last-Event-ID header resumes after it', { skip: !requirePeer('curl') }, async () => {
+    it('http stream sse - curl -N with a Last-Event-ID header resumes after it', { peers: ['curl'] }, async () => {
       const s1 = await publish('ev.curl', 'c1');
       await publish('ev.curl', 'c2');
       const child = spawn('curl', ['-N', '-sS', '-H', `Last-Event-ID: ${s1}`, `${f.base}/v1/streams/EVENTS/messages?subject=ev.curl`], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,16 +3,15 @@
 // NatsBroker against Debian's nats-server -js.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { requirePeer } from '../helpers/servers.ts';
 import { curl, httpJetStreamTargets, type HttpClusterCapableFixture } from './http-fixture.ts';
 
 const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 for (const target of httpJetStreamTargets({ cluster: true })) {
-  describe(`http streams (${target.name})`, () => {
+  describe(`http streams (${target.name})`, { peers: target.peers }, () => {
     let f: HttpClusterCapableFixture;
     before(async () => {
       f = await target.start();
@@ -98,7 +97,7 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       assert.equal(problem.err_code, 10071);
     });
 
-    it('http streams - curl publish gets the PubAck', { skip: !requirePeer('curl') }, async () => {
+    it('http streams - curl publish gets the PubAck', { peers: ['curl'] }, async () => {
       await fetch(`${f.base}/v1/streams`, json({ name: 'CURL', subjects: ['curl.js'], storage: 'memory' }));
       const run = await curl(['-sS', '-H', 'Nats-Msg-Id: c1', '--data-binary', 'payload', `${f.base}/v1/subjects/curl.js`]);
       assert.deepEqual(JSON.parse(run.stdout.toString()), { stream: 'CURL', seq: 1 });

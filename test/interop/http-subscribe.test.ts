@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect as tcpConnect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { requirePeer, stopChild } from '../helpers/servers.ts';
+import { stopChild } from '../helpers/servers.ts';
 import { startHttpFixture, StreamReader, waitFor, type HttpFixture } from './http-fixture.ts';
 
 describe('http subscribe', () => {
@@ -55,7 +55,7 @@ describe('http subscribe', () => {
     await reader.cancel();
   });
 
-  it('http subscribe - curl -N streams events as they are published', { skip: !requirePeer('curl') }, async () => {
+  it('http subscribe - curl -N streams events as they are published', { peers: ['curl'] }, async () => {
     const child = spawn('curl', ['-N', '-sS', `${f.base}/v1/subjects/curl.live`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -4,7 +4,7 @@
 // retention, against Switchboard and nats-server -js.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { AckPolicy, RetentionPolicy, type JsMsg } from '@nats-io/jetstream';
 import { jetStreamTargets } from '../helpers/jetstream.ts';
 import { eventually, openFixture, rawPull, sleep, type ConsumerFixture } from '../helpers/jetstream-consumers.ts';
@@ -12,7 +12,7 @@ import { eventually, openFixture, rawPull, sleep, type ConsumerFixture } from '.
 const MS = 1_000_000;
 
 for (const target of jetStreamTargets()) {
-  describe(`jetstream consumers - acks and redelivery (${target.name})`, () => {
+  describe(`jetstream consumers - acks and redelivery (${target.name})`, { peers: target.peers }, () => {
     let f: ConsumerFixture;
     before(async () => {
       f = await openFixture(target);

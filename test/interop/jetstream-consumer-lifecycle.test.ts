@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { AckPolicy, jetstream, jetstreamManager, ReplayPolicy } from '@nats-io/jetstream';
 import { connect, createInbox, headers } from '@nats-io/transport-node';
 import { jetStreamTargets, startSwitchboardJetStream, tempStoreDir } from '../helpers/jetstream.ts';
@@ -14,7 +14,7 @@ import { eventually, openFixture, sleep, type ConsumerFixture } from '../helpers
 const MS = 1_000_000;
 
 for (const target of jetStreamTargets()) {
-  describe(`jetstream consumers - lifecycle (${target.name})`, () => {
+  describe(`jetstream consumers - lifecycle (${target.name})`, { peers: target.peers }, () => {
     let f: ConsumerFixture;
     before(async () => {
       f = await openFixture(target);

@@ -3,14 +3,14 @@
 // Switchboard and, as the differential reference, Debian's nats-server -js.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { jetStreamTargets, rejectsWithCode } from '../helpers/jetstream.ts';
 import { openFixture, rawApi, rawPull, type ConsumerFixture } from '../helpers/jetstream-consumers.ts';
 
 
 for (const target of jetStreamTargets()) {
-  describe(`jetstream consumers - pull (${target.name})`, () => {
+  describe(`jetstream consumers - pull (${target.name})`, { peers: target.peers }, () => {
     let f: ConsumerFixture;
     before(async () => {
       f = await openFixture(target);

@@ -4,14 +4,14 @@
 // and nats-server -js.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { createInbox } from '@nats-io/transport-node';
 import { jetStreamTargets } from '../helpers/jetstream.ts';
 import { eventually, openFixture, type ConsumerFixture } from '../helpers/jetstream-consumers.ts';
 
 for (const target of jetStreamTargets()) {
-  describe(`jetstream consumers - push and ordered (${target.name})`, () => {
+  describe(`jetstream consumers - push and ordered (${target.name})`, { peers: target.peers }, () => {
     let f: ConsumerFixture;
     before(async () => {
       f = await openFixture(target);

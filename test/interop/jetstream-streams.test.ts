@@ -3,7 +3,7 @@
 // Every expectation below holds for both servers.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { jetStreamTargets, rejectsWithCode, type JetStreamServer } from '../helpers/jetstream.ts';
@@ -12,7 +12,7 @@ const text = (d: Uint8Array): string => Buffer.from(d).toString();
 
 
 for (const target of jetStreamTargets()) {
-  describe(`jetstream streams (${target.name})`, () => {
+  describe(`jetstream streams (${target.name})`, { peers: target.peers }, () => {
     let server: JetStreamServer;
     let nc: NatsConnection;
     let jsm: JetStreamManager;

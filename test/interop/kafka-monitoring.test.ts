@@ -11,11 +11,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startProxiedKafka, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
 import { kcatConsume, kcatProduce } from '../helpers/kafka-mock.ts';
-import { requirePeer, startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
+import { startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
 
 interface MappingFigures {
   name: string;
@@ -28,10 +28,9 @@ interface MappingFigures {
   lastError: { message: string; at: string } | null;
 }
 
-const skip = !requirePeer('kcat');
 const OUT_MESSAGES = 20;
 
-describe('kafka bridge monitoring', { skip }, () => {
+describe('kafka bridge monitoring', { peers: ['kcat'] }, () => {
   let kafka: ProxiedKafka;
   let server: SwitchboardProcess;
   let nc: NatsConnection;

@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import type { KafkaClientConfig, MappingConfig } from '../../connectors/kafka/config.ts';
@@ -17,12 +17,11 @@ import { waitFor, waitForRunning } from '../helpers/kafka-fixture.ts';
 import { kcatConsume, kcatProduce, startKafkaMock, type KafkaMock } from '../helpers/kafka-mock.ts';
 import { startKafkaProxy, type KafkaProxy } from '../helpers/kafka-proxy.ts';
 import type { SaslMechanism, SaslUser } from '../helpers/kafka-sasl.ts';
-import { requirePeer, startSwitchboard, startSwitchboardProcess } from '../helpers/servers.ts';
+import { startSwitchboard, startSwitchboardProcess } from '../helpers/servers.ts';
 import { makeTestCerts, type TestCerts } from '../helpers/tls-certs.ts';
 
-const certs: TestCerts | null = requirePeer('kcat') ? makeTestCerts() : null;
-
-describe('kafka bridge security', { skip: certs === null }, () => {
+describe('kafka bridge security', { peers: ['kcat', 'openssl'] }, () => {
+  let certs: TestCerts;
   let mock: KafkaMock;
   let switchboard: Awaited<ReturnType<typeof startSwitchboard>>;
   let broker: EmbeddedBroker;
@@ -32,7 +31,7 @@ describe('kafka bridge security', { skip: certs === null }, () => {
   const bridges: KafkaBridge[] = [];
 
   before(async () => {
-    if (certs === null) return;
+    certs = makeTestCerts();
     mock = await startKafkaMock();
     switchboard = await startSwitchboard();
     broker = switchboard.broker;
@@ -52,7 +51,6 @@ describe('kafka bridge security', { skip: certs === null }, () => {
 
   /** The mock behind a TLS listener that demands `user`. */
   async function secureProxy(user: SaslUser): Promise<KafkaProxy> {
-    if (certs === null) throw new Error('no certificates');
     const proxy = await startKafkaProxy(3, { tls: { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) }, sasl: user });
     proxy.retarget(mock.brokers);
     proxies.push(proxy);
@@ -124,7 +122,6 @@ describe('kafka bridge security', { skip: certs === null }, () => {
   });
 
   it('kafka security - switchboard --kafka-tls-ca and --kafka-sasl-* flags connect the bridge of a child process', async () => {
-    if (certs === null) return;
     const user: SaslUser = { mechanism: 'scram-sha-256', username: 'cli-bridge', password: 'cli secret' };
     const proxy = await secureProxy(user);
     const server = await startSwitchboardProcess([

@@ -4,7 +4,7 @@
 // below holds for both: the bucket layout is ADR-8 as the client builds it.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
@@ -54,7 +54,7 @@ const describeEntry = (e: KvWatchEntry): string => `${e.operation} ${e.key}@${e.
 
 
 for (const target of jetStreamTargets()) {
-  describe(`kv clients (${target.name})`, () => {
+  describe(`kv clients (${target.name})`, { peers: target.peers }, () => {
     let server: JetStreamServer;
     let nc: NatsConnection;
     let jsm: JetStreamManager;

@@ -3,7 +3,7 @@
 // What it writes, the official @nats-io/kv client reads, and the other way round.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -16,17 +16,18 @@ import { KvClient, KvError } from '../../core/kv/kv-client.ts';
 import { KvWatchClosedError, watchBucket, type KvWatchOptions } from '../../core/kv/kv-watch.ts';
 import type { KvEntry } from '../../core/kv/kv-client.ts';
 import { startNatsServerJetStream, startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
-import { requirePeer } from '../helpers/servers.ts';
+import type { Peer } from '../helpers/peers.ts';
 
 interface KvTarget {
   name: string;
+  peers?: readonly Peer[];
   start(): Promise<{ core: JetStreamServer; broker: Broker }>;
   /** One more broker on the same core. */
   connect(core: JetStreamServer): Promise<Broker>;
 }
 
 function kvTargets(): KvTarget[] {
-  const targets: KvTarget[] = [
+  return [
     {
       name: 'embedded',
       start: async () => {
@@ -35,25 +36,23 @@ function kvTargets(): KvTarget[] {
       },
       connect: async (core) => new EmbeddedBroker((core as Awaited<ReturnType<typeof startSwitchboardJetStream>>).server.router),
     },
-  ];
-  if (requirePeer('nats-server')) {
-    targets.push({
+    {
       name: 'nats-server',
+      peers: ['nats-server'],
       start: async () => {
         const core = await startNatsServerJetStream();
         return { core, broker: await NatsBroker.connect({ servers: core.url }) };
       },
       connect: (core) => NatsBroker.connect({ servers: core.url }),
-    });
-  }
-  return targets;
+    },
+  ];
 }
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const show = (e: KvEntry): string => `${e.operation} ${e.key}=${e.value.toString()}`;
 
 for (const target of kvTargets()) {
-  describe(`core kv (${target.name})`, () => {
+  describe(`core kv (${target.name})`, { peers: target.peers }, () => {
     let core: JetStreamServer;
     let broker: Broker;
     let js: JetStreamClient;

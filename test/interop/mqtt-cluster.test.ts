@@ -4,7 +4,7 @@
 // sessions live in JetStream, so the second gateway serves what the first kept.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
@@ -12,7 +12,7 @@ import { jetStreamTargets, type JetStreamServer } from '../helpers/jetstream.ts'
 import { connectCollecting, connectMqtt, Inbox, until } from '../helpers/mqtt.ts';
 
 for (const target of jetStreamTargets()) {
-  describe(`mqtt cluster mode (${target.name})`, () => {
+  describe(`mqtt cluster mode (${target.name})`, { peers: target.peers }, () => {
     let server: JetStreamServer;
     const brokers: NatsBroker[] = [];
     const gateways: MqttGateway[] = [];

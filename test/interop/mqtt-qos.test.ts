@@ -2,13 +2,13 @@
 // resend on session resume, and the client's Receive Maximum.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import { connectMqtt, Inbox, mqttTargets, sleep, type MqttDeployment } from '../helpers/mqtt.ts';
 import { RawMqtt } from '../helpers/mqtt-raw.ts';
 
 for (const target of mqttTargets()) {
-  describe(`mqtt qos (${target.name})`, () => {
+  describe(`mqtt qos (${target.name})`, { peers: target.peers }, () => {
     let sb: MqttDeployment;
     before(async () => {
       sb = await target.start();

@@ -2,11 +2,11 @@
 // sessions receiving QoS 1/2 messages queued while they were offline.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connectCollecting, connectMqtt, Inbox, mqttTargets, sleep, type MqttDeployment } from '../helpers/mqtt.ts';
 
 for (const target of mqttTargets()) {
-  describe(`mqtt retained and will (${target.name})`, () => {
+  describe(`mqtt retained and will (${target.name})`, { peers: target.peers }, () => {
     let sb: MqttDeployment;
     before(async () => {
       sb = await target.start();

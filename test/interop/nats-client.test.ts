@@ -2,7 +2,7 @@
 // suite against Debian's nats-server as the reference.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, headers, type NatsConnection, type Msg } from '@nats-io/transport-node';
 import { natsTargets, type RunningServer } from '../helpers/servers.ts';
 
@@ -15,7 +15,7 @@ function collect(nc: NatsConnection, subject: string, opts: { queue?: string } =
 }
 
 for (const target of natsTargets()) {
-  describe(`nats.js client (${target.name})`, () => {
+  describe(`nats.js client (${target.name})`, { peers: target.peers }, () => {
     let server: RunningServer;
     const conns: NatsConnection[] = [];
     before(async () => {

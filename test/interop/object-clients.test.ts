@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Objm, type ObjectResult, type ObjectStore, type ObjectWatchInfo } from '@nats-io/obj';
@@ -31,7 +31,7 @@ async function readAll(result: ObjectResult): Promise<{ data: Buffer; error: Err
 }
 
 for (const target of jetStreamTargets()) {
-  describe(`object clients (${target.name})`, () => {
+  describe(`object clients (${target.name})`, { peers: target.peers }, () => {
     let server: JetStreamServer;
     let nc: NatsConnection;
     let jsm: JetStreamManager;

@@ -6,21 +6,20 @@
 
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { Kvm } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Page } from 'playwright-core';
 import type { NatsServer } from '../../core/server/nats-server.ts';
 import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
-import { launchChromium, requireChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
+import { launchChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
 import { servePage, type PageServer } from '../helpers/browser/page-server.ts';
 import { startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/nats-ws-page.ts', import.meta.url));
 const LEGACY_PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/legacy-nats-ws-page.ts', import.meta.url));
-const chromiumExecutable = requireChromium();
 
-describe('websocket gateway in headless chromium', { skip: chromiumExecutable === null ? 'chromium not installed' : false }, () => {
+describe('websocket gateway in headless chromium', { peers: ['chromium'] }, () => {
   let core: JetStreamServer & { server: NatsServer };
   let nats: NatsServer;
   let gateway: WebSocketGateway;
@@ -43,7 +42,7 @@ describe('websocket gateway in headless chromium', { skip: chromiumExecutable ==
     foreignGateway = createWebSocketGateway({ nats, host: '127.0.0.1', port: 0, allowedOrigins: ['https://elsewhere.example'] });
     await foreignGateway.start();
     node = await connect({ servers: `nats://127.0.0.1:${nats.port}` });
-    browser = await launchChromium(chromiumExecutable!);
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(`${pageServer.origin}/`);
     await page.waitForFunction(() => window.natsPage !== undefined);

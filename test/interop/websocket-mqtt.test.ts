@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
@@ -15,10 +15,11 @@ import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
 import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
-import { launchChromium, requireChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
+import { launchChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
 import { servePage, type PageServer } from '../helpers/browser/page-server.ts';
 import { sharedClusterDeployment } from '../helpers/nats-cluster.ts';
-import { requirePeer, startSwitchboard, waitForOutput } from '../helpers/servers.ts';
+import type { Peer } from '../helpers/peers.ts';
+import { startSwitchboard, waitForOutput } from '../helpers/servers.ts';
 import { RawWebSocket } from '../helpers/websocket-clients.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('../helpers/browser/mqtt-ws-page.ts', import.meta.url));
@@ -69,8 +70,9 @@ interface Endpoints {
  * clients use gateway 1 and the TCP MQTT clients gateway 2, so every exchange
  * crosses gateways and the cluster.
  */
-function targets(): Array<{ name: string; start(): Promise<Endpoints> }> {
-  const list = [
+function targets(): Array<{ name: string; peers?: readonly Peer[]; start(): Promise<Endpoints> }> {
+  const deployment = sharedClusterDeployment();
+  return [
     {
       name: 'embedded',
       start: async (): Promise<Endpoints> => {
@@ -78,19 +80,16 @@ function targets(): Array<{ name: string; start(): Promise<Endpoints> }> {
         return { wsMqttUrl: setup.mqttUrl, wsNatsUrl: setup.gateway.url, natsServers: [`nats://127.0.0.1:${setup.nats.port}`], mqttPort: setup.mqttGateway.port, stop: () => stopSetup(setup) };
       },
     },
-  ];
-  if (requirePeer('nats-server')) {
-    const deployment = sharedClusterDeployment();
-    list.push({
+    {
       name: 'cluster',
+      peers: ['nats-server'],
       start: async (): Promise<Endpoints> => {
         const { cluster, gateways } = await deployment();
         const ws = `ws://127.0.0.1:${gateways[0].gateways.websocket}`;
         return { wsMqttUrl: `${ws}/mqtt`, wsNatsUrl: ws, natsServers: [...cluster.urls], mqttPort: gateways[1].gateways.mqtt as number, stop: async () => {} };
       },
-    });
-  }
-  return list;
+    },
+  ];
 }
 
 async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -132,7 +131,7 @@ async function mosquittoSub(port: number, topic: string, count: number): Promise
 }
 
 for (const target of targets()) {
-  describe(`websocket gateway /mqtt with mqtt.js in Node (${target.name})`, () => {
+  describe(`websocket gateway /mqtt with mqtt.js in Node (${target.name})`, { peers: target.peers }, () => {
     let setup: Endpoints;
     before(async () => {
       setup = await target.start();
@@ -172,7 +171,7 @@ for (const target of targets()) {
       }
     });
 
-    it('websocket - mqtt.js over ws:// exchanges messages with mosquitto_pub/sub on TCP', { skip: !requirePeer('mosquitto_sub') }, async () => {
+    it('websocket - mqtt.js over ws:// exchanges messages with mosquitto_pub/sub on TCP', { peers: ['mosquitto_pub', 'mosquitto_sub'] }, async () => {
       const client = await mqtt.connectAsync(setup.wsMqttUrl, { clientId: `ws-node-2-${target.name}`, reconnectPeriod: 0 });
       try {
         const got: string[] = [];
@@ -191,12 +190,9 @@ for (const target of targets()) {
   });
 }
 
-const chromiumExecutable = requireChromium();
-const haveMosquitto = requirePeer('mosquitto_sub');
-
 // Embedded only: these tests prove the browser's mqtt.js bundle and page plumbing; what
 // crosses the broker is the same as in the Node tests above, which run in both modes.
-describe('websocket gateway /mqtt in headless chromium', { skip: chromiumExecutable === null || !haveMosquitto ? 'chromium or mosquitto clients not installed' : false }, () => {
+describe('websocket gateway /mqtt in headless chromium', { peers: ['chromium', 'mosquitto_pub', 'mosquitto_sub'] }, () => {
   let setup: Setup;
   let pageServer: PageServer;
   let browser: HeadlessChromium | undefined;
@@ -205,7 +201,7 @@ describe('websocket gateway /mqtt in headless chromium', { skip: chromiumExecuta
   before(async () => {
     setup = await startSetup();
     pageServer = await servePage('Switchboard MQTT over WebSocket', PAGE_ENTRY);
-    browser = await launchChromium(chromiumExecutable!);
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(`${pageServer.origin}/`);
     await page.waitForFunction(() => window.mqttPage !== undefined);

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { headers, type Msg, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Authorizer, Credentials, Principal } from '../../core/auth/authorizer.ts';
@@ -23,7 +23,7 @@ function collect(nc: NatsConnection, subject: string): Msg[] {
   return got;
 }
 
-for (const target of wsTargets()) describe(`nats over websocket with the official clients (${target.name})`, () => {
+for (const target of wsTargets()) describe(`nats over websocket with the official clients (${target.name})`, { peers: target.peers }, () => {
   let setup: WsEndpoints;
   const conns: NatsConnection[] = [];
   before(async () => {
@@ -157,7 +157,7 @@ for (const target of wsTargets()) describe(`nats over websocket with the officia
   });
 });
 
-for (const target of wsTargets()) describe(`nats over websocket upgrade checks (${target.name})`, () => {
+for (const target of wsTargets()) describe(`nats over websocket upgrade checks (${target.name})`, { peers: target.peers }, () => {
   let setup: WsEndpoints | undefined;
   after(() => setup?.stop());
   async function restart(options: WsTargetOptions): Promise<WsEndpoints> {

@@ -4,13 +4,13 @@
 // real nats-server behind it, and a port nobody listens on in front of it.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
 import { natsTcpRelay } from '../../gateways/websocket/nats-tcp-relay.ts';
 import { connectWs } from '../helpers/websocket-clients.ts';
-import { freePort, requirePeer, startNatsServer, type RunningServer } from '../helpers/servers.ts';
+import { freePort, startNatsServer, type RunningServer } from '../helpers/servers.ts';
 
-describe('websocket relay to a cluster', { skip: !requirePeer('nats-server') }, () => {
+describe('websocket relay to a cluster', { peers: ['nats-server'] }, () => {
   let server: RunningServer;
   let gateway: WebSocketGateway;
   const refused: string[] = [];

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/peer-test.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { JetStreamUnavailableError } from '../../core/broker/errors.ts';
 import { awaitJetStream } from '../../core/kv/jetstream-available.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { Router } from '../../core/server/router.ts';
-import { requirePeer, startNatsServerWithConfig } from '../helpers/servers.ts';
+import { startNatsServerWithConfig } from '../helpers/servers.ts';
 
 const SERVERS = ['nats://a:4222', 'nats://b:4222'];
 
@@ -60,7 +60,7 @@ describe('awaitJetStream', () => {
     }
   });
 
-  it('jetstream available - an account without JetStream on nats-server -js fails at once with its err_code', { skip: !requirePeer('nats-server') }, async () => {
+  it('jetstream available - an account without JetStream on nats-server -js fails at once with its err_code', { peers: ['nats-server'] }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'js-available-'));
     const server = await startNatsServerWithConfig(
       `jetstream { store_dir: ${JSON.stringify(dir)} }\naccounts { WITH: { jetstream: enabled, users: [{ user: a, password: a }] }, WITHOUT: { users: [{ user: b, password: b }] } }`,

@@ -1,12 +1,12 @@
 // Debian's chromium, driven headless by playwright-core. playwright-core never
-// downloads a browser: the executable is whatever `which chromium` finds, and
-// without one the suite prints `SKIPPED: chromium not installed`.
+// downloads a browser: the executable is whatever `command -v chromium` finds.
+// Suites that launch it declare the 'chromium' peer (peer-test.ts).
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { MissingPeerError, peerPath } from '../peers.ts';
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -25,20 +25,9 @@ export interface HeadlessChromium {
   close(): Promise<void>;
 }
 
-export function chromiumPath(): string | null {
-  const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  const path = found.status === 0 ? found.stdout.trim() : '';
-  return path === '' ? null : path;
-}
-
-/** Print the visible skip line and return null when chromium is absent. */
-export function requireChromium(): string | null {
-  const path = chromiumPath();
-  if (path === null) process.stdout.write('SKIPPED: chromium not installed\n');
-  return path;
-}
-
-export async function launchChromium(executablePath: string): Promise<HeadlessChromium> {
+export async function launchChromium(): Promise<HeadlessChromium> {
+  const executablePath = peerPath('chromium');
+  if (executablePath === null) throw new MissingPeerError('chromium');
   // A fresh profile per run: no state leaks between runs or from a developer's own browser.
   // Playwright refuses --user-data-dir in args; a persistent context is how it takes one.
   const userDataDir = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
