@@ -58,7 +58,10 @@ for (const target of targets) {
     async function roundTrip(nc: NatsConnection): Promise<void> {
       const sub = nc.subscribe('tls.echo', { max: 1 });
       nc.publish('tls.echo', 'secret');
-      for await (const m of sub) assert.equal(m.string(), 'secret');
+      // Collected, then compared: a loop of asserts would pass if the connection dropped before the first message.
+      const got: string[] = [];
+      for await (const m of sub) got.push(m.string());
+      assert.deepEqual(got, ['secret']);
       await nc.close();
     }
 

@@ -19,7 +19,7 @@ const sync = arg('--sync') === 'always' ? 'always' : 'os';
 const core = createCore({ server: { host: '127.0.0.1', port }, jetstream: { storeDir, sync } });
 const started = performance.now();
 await core.start();
-process.stdout.write(`JetStream ready on ${core.nats.port} (recovered in ${(performance.now() - started).toFixed(0)} ms)\n`);
+process.stdout.write(`JetStream ready on ${core.nats.port} (sync ${sync}, recovered in ${(performance.now() - started).toFixed(0)} ms)\n`);
 
 async function shutdown(): Promise<void> {
   await core.stop();

@@ -63,16 +63,20 @@ for (const target of jetStreamTargets()) {
     it('acks - no ack within ack_wait redelivers; working (+WPI) pushes the deadline out', async () => {
       await f.jsm.streams.add({ name: 'AW', subjects: ['aw'] });
       await f.js.publish('aw', 'x');
-      await f.jsm.consumers.add('AW', { durable_name: 'W', ack_policy: AckPolicy.Explicit, ack_wait: 500 * MS });
+      // +WPI every 200 ms against a 1.5 s ack_wait: a busy machine would have to stall
+      // a single pause 7 times over to let the deadline pass.
+      const ackWaitMs = 1_500;
+      await f.jsm.consumers.add('AW', { durable_name: 'W', ack_policy: AckPolicy.Explicit, ack_wait: ackWaitMs * MS });
       const m = await one('AW', 'W');
-      for (let i = 0; i < 4; i++) {
-        await sleep(250);
+      const delivered = Date.now();
+      while (Date.now() - delivered < 2 * ackWaitMs) {
+        await sleep(200);
         m?.working();
       }
-      // 1 s after delivery, past ack_wait, and still not redelivered thanks to +WPI.
+      // Twice ack_wait after delivery, and still not redelivered thanks to +WPI.
       const info = await f.jsm.consumers.info('AW', 'W');
       assert.deepEqual([info.num_ack_pending, info.num_redelivered], [1, 0]);
-      const again = await one('AW', 'W', 3000);
+      const again = await one('AW', 'W', 15_000);
       assert.equal(again?.seq, 1);
       assert.ok((again?.info.deliveryCount ?? 0) >= 2);
       await again?.ackAck();

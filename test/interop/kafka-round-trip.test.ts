@@ -12,6 +12,24 @@ import { kafkaTargets, waitFor, waitForRunning, type KafkaFixture } from '../hel
 
 const { Kafka, logLevel } = kafkajs;
 
+/** Poll (bounded) until `groupId` has committed the end of every partition of `topic`. */
+async function committedAtEnd(fx: KafkaFixture, groupId: string, topic: string): Promise<void> {
+  const admin = new Kafka({ brokers: fx.proxy.brokers, clientId: 'commit-check', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      if (committed.partitions.every((p) => p.offset === ends.get(p.partition))) return;
+      assert.ok(Date.now() < deadline, `${groupId} never committed the end of ${topic}: ${JSON.stringify(committed.partitions)} vs ${JSON.stringify([...ends])}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function collect(fx: KafkaFixture, subject: string): Msg[] {
   const got: Msg[] = [];
   fx.nc.subscribe(subject, { callback: (_error, msg) => void got.push(msg) });
@@ -159,8 +177,9 @@ for (const target of kafkaTargets()) {
       const latest = fx.bridge([{ name: 'latest', direction: 'kafka-to-nats', topics: ['starts'], groupId: 'g-starts', subject: 'starts.{topic}', start: 'latest', sessionTimeoutMs: 3_000 }]);
       await latest.start();
       await waitForRunning(latest);
-      // Let the seek to the end take effect before the next record exists.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // The next record must come after the seek to the end: the bridge seeks, then
+      // commits that position for the group, so wait until Kafka shows the commit.
+      await committedAtEnd(fx, 'g-starts', 'starts');
       kcatProduce(fx.mock.bootstrap, 'starts', { key: 'a', value: 'new 1' });
       await waitFor(() => got.length === 1, 20_000, 'the new record');
       await latest.stop();

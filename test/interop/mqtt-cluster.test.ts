@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
+import { MSGS_STREAM } from '../../gateways/mqtt/jetstream-store.ts';
 import { jetStreamTargets, type JetStreamServer } from '../helpers/jetstream.ts';
 import { connectCollecting, connectMqtt, Inbox, until } from '../helpers/mqtt.ts';
 
@@ -93,18 +95,27 @@ for (const target of jetStreamTargets()) {
       await onA.subscribeAsync('away/#', { qos: 1 });
       await onA.endAsync(); // A saves the record and lets the session go
       const pub = await connectMqtt(url(b), { protocolVersion: 5 });
-      await pub.publishAsync('away/mqtt', 'from-mqtt-via-b', { qos: 1 });
       const nc = await natsConnect({ servers: server.url });
+      const jsm = await jetstreamManager(nc);
+      const logged = async (): Promise<number> => (await jsm.streams.info(MSGS_STREAM)).state.messages;
+      const loggedBefore = await logged();
+      await pub.publishAsync('away/mqtt', 'from-mqtt-via-b', { qos: 1 });
       const h = natsHeaders();
       h.set('Mqtt-Qos', '1'); // a NATS publish says its QoS in the reserved header
       nc.publish('away.nats', 'from-nats', { headers: h });
       nc.publish('away.plain', 'plain-nats-is-qos-0'); // QoS 0: not queued for an offline client
       await nc.flush();
-      await nc.close();
       await pub.publishAsync('away/last', 'last-via-b', { qos: 1 });
-      await new Promise((r) => setTimeout(r, 200)); // the NATS message is logged by the capture group, asynchronously
+      // The NATS message is logged by the capture group, asynchronously: wait until
+      // MQTT_msgs holds all three QoS 1 messages (the QoS 0 one is not kept).
+      const deadline = Date.now() + 30_000;
+      while ((await logged()) < loggedBefore + 3) {
+        assert.ok(Date.now() < deadline, `MQTT_msgs holds ${(await logged()) - loggedBefore} of the 3 messages`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await nc.close();
       const { client: onB, inbox } = await connectCollecting(url(b), opts);
-      await inbox.waitFor(3).catch(() => inbox);
+      await inbox.waitFor(3, 30_000).catch(() => inbox);
       await new Promise((r) => setTimeout(r, 100));
       const got = inbox.payloads();
       await Promise.all([onB.endAsync(), pub.endAsync()]);

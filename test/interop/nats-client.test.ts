@@ -115,9 +115,9 @@ for (const target of natsTargets()) {
 
     it('client - a request nobody listens to fails fast with no responders', async () => {
       const nc = await open();
-      const started = Date.now();
-      await assert.rejects(nc.request('nobody.listens', 'x', { timeout: 5000 }), /no responders/i);
-      assert.ok(Date.now() - started < 2000);
+      // "Fast" is "before the timeout": a timeout rejects with a timeout error, so the
+      // no-responders error proves it, and a long timeout leaves a busy machine room.
+      await assert.rejects(nc.request('nobody.listens', 'x', { timeout: 60_000 }), /no responders/i);
     });
 
     it('client - echo false suppresses own messages', async () => {

@@ -35,7 +35,10 @@ describe('websocket routes mounted on a shared fastify app', () => {
     try {
       const sub = nc.subscribe('mounted', { max: 1 });
       nc.publish('mounted', 'over the shared port');
-      for await (const msg of sub) assert.equal(msg.string(), 'over the shared port');
+      // Collected, then compared: a loop of asserts would pass if the connection dropped before the first message.
+      const got: string[] = [];
+      for await (const msg of sub) got.push(msg.string());
+      assert.deepEqual(got, ['over the shared port']);
     } finally {
       await nc.close();
     }

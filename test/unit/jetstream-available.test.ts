@@ -21,13 +21,14 @@ describe('awaitJetStream', () => {
     const broker = new EmbeddedBroker(new Router());
     try {
       const started = Date.now();
-      await assert.rejects(awaitJetStream(broker, SERVERS), (error: unknown) => {
+      // Against a 60 s deadline: failing well before it means no retries, on any machine.
+      await assert.rejects(awaitJetStream(broker, SERVERS, 60_000), (error: unknown) => {
         assert.ok(error instanceof JetStreamUnavailableError);
         assert.deepEqual(error.servers, SERVERS);
         assert.match(error.message, /^no JetStream on the NATS servers at nats:\/\/a:4222, nats:\/\/b:4222: JetStream is not enabled there$/);
         return true;
       });
-      assert.ok(Date.now() - started < 1_000, 'no retries when nobody listens');
+      assert.ok(Date.now() - started < 30_000, 'no retries when nobody listens');
     } finally {
       await broker.close();
     }
@@ -69,12 +70,12 @@ describe('awaitJetStream', () => {
     try {
       broker = await NatsBroker.connect({ servers: server.url, user: 'b', pass: 'b' });
       const started = Date.now();
-      await assert.rejects(awaitJetStream(broker, [server.url], 10_000), (error: unknown) => {
+      await assert.rejects(awaitJetStream(broker, [server.url], 60_000), (error: unknown) => {
         assert.ok(error instanceof JetStreamUnavailableError);
         assert.match(error.message, /err_code 10039/);
         return true;
       });
-      assert.ok(Date.now() - started < 5_000, 'a refusal is final, not retried until the deadline');
+      assert.ok(Date.now() - started < 30_000, 'a refusal is final, not retried until the deadline');
     } finally {
       await broker?.close();
       await server.stop();
