@@ -99,7 +99,7 @@ function assertNoAckedLoss(label: string, result: RunResult): void {
   assert.equal(lost.length, 0, `${label}: ${lost.length} of ${result.acked.size} acknowledged publishes are not in the stream (${result.failed} failed): ${lost.slice(0, 10).join(', ')}`);
 }
 
-describe('cluster failover', { peers: ['nats-server'] }, () => {
+describe('cluster failover (nats-server cluster)', { peers: ['nats-server'] }, () => {
   let cluster: NatsCluster;
   let gateways: SwitchboardProcess[] = [];
   let nc: NatsConnection;

@@ -14,7 +14,7 @@ import { stopChild, type SwitchboardProcess } from '../helpers/servers.ts';
 
 const QUEUED = 20;
 
-describe('durability - mqtt gateway failover', { peers: ['nats-server'] }, () => {
+describe('durability - mqtt gateway failover (nats-server cluster)', { peers: ['nats-server'] }, () => {
   it('durability - a persistent session on gateway A moves to gateway B after kill -9 of A and gets its queued QoS 1 messages', async (t) => {
     let cluster: NatsCluster | null = null;
     let gateways: SwitchboardProcess[] = [];

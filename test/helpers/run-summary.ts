@@ -6,7 +6,6 @@
 // the runner's own totals as `# tests N` / `# pass N` / `# fail N` lines and a plain
 // `N passed, N failed` line, which is what CI reads. The exit code stays node's.
 
-import { basename } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { spec } from 'node:test/reporters';
 import { classifyTarget, TARGETS, type Target } from './test-targets.ts';
@@ -49,7 +48,7 @@ class RunSummary {
       this.#path[nesting] = data.name ?? '';
     } else if ((event.type === 'test:pass' || event.type === 'test:fail') && data.details?.type !== 'suite') {
       const names = [...this.#path.slice(0, nesting), data.name ?? ''];
-      const tally = this.#byTarget.get(classifyTarget(basename(data.file ?? ''), names)) as Tally;
+      const tally = this.#byTarget.get(classifyTarget(names)) as Tally;
       if (event.type === 'test:fail') tally.failed++;
       else if (data.skip !== undefined && data.skip !== false) {
         tally.skipped++;

@@ -50,7 +50,7 @@ async function httpPublishSeen(nc: NatsConnection, gateway: SwitchboardProcess, 
   return got;
 }
 
-describe('cli cluster mode', { peers: ['nats-server'] }, () => {
+describe('cli cluster mode (nats-server cluster)', { peers: ['nats-server'] }, () => {
   let cluster: NatsCluster;
   let nc: NatsConnection;
   let dir: string;

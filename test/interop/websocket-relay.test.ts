@@ -10,7 +10,7 @@ import { natsTcpRelay } from '../../gateways/websocket/nats-tcp-relay.ts';
 import { connectWs } from '../helpers/websocket-clients.ts';
 import { freePort, startNatsServer, type RunningServer } from '../helpers/servers.ts';
 
-describe('websocket relay to a cluster', { peers: ['nats-server'] }, () => {
+describe('websocket relay to a cluster (nats-server)', { peers: ['nats-server'] }, () => {
   let server: RunningServer;
   let gateway: WebSocketGateway;
   const refused: string[] = [];
