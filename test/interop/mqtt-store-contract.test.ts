@@ -4,11 +4,9 @@
 // durable ones are reopened on the same store directory after a restart.
 
 import { rmSync } from 'node:fs';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import type { Broker } from '../../core/broker/broker.ts';
-import { JetStreamEngine } from '../../core/jetstream/jetstream-engine.ts';
-import { Router } from '../../core/server/router.ts';
+import { createCore } from '../../core/create-core.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from '../../gateways/mqtt/jetstream-store.ts';
 import { MemoryRetainedStore, MemorySessionStore } from '../../gateways/mqtt/memory-store.ts';
 import { tempStoreDir } from '../helpers/jetstream.ts';
@@ -45,17 +43,9 @@ async function jetStreamTarget(start: (storeDir: string) => Promise<Backend>): P
 }
 
 async function embeddedBackend(storeDir: string): Promise<Backend> {
-  const router = new Router();
-  const engine = new JetStreamEngine(router, { storeDir });
-  await engine.start();
-  const broker = new EmbeddedBroker(router);
-  return {
-    broker,
-    async stop() {
-      await broker.close();
-      await engine.stop();
-    },
-  };
+  const core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir } });
+  await core.start();
+  return { broker: core.broker, stop: () => core.stop() };
 }
 
 /** nats-server keeps its port across restarts, so a reopen finds it where it was. */

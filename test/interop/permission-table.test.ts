@@ -8,9 +8,8 @@
 import { after, before } from 'node:test';
 import { createAuthorizer } from '../../core/auth/create-authorizer.ts';
 import type { BrokerSubscription } from '../../core/broker/broker.ts';
-import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { parseAuthorization } from '../../core/config/auth-options.ts';
-import { NatsServer } from '../../core/server/nats-server.ts';
+import { createCore, type Core } from '../../core/create-core.ts';
 import { createHttpGateway, type HttpGateway } from '../../gateways/http/http-gateway.ts';
 import { createMqttGateway, type MqttGateway } from '../../gateways/mqtt/gateway.ts';
 import { createWebSocketGateway, type WebSocketGateway } from '../../gateways/websocket/websocket-gateway.ts';
@@ -18,8 +17,7 @@ import { sleep } from '../helpers/mqtt.ts';
 import { httpAdapter, mqttAdapter, natsAdapter, natsOverTcp, natsOverWebSocket, type PublishObserver } from '../helpers/permission-adapters.ts';
 import { describePermissionTable, PERMISSION_CASES, permissionConfig } from '../helpers/permission-table.ts';
 
-let nats: NatsServer;
-let broker: EmbeddedBroker;
+let core: Core;
 let mqtt: MqttGateway;
 let http: HttpGateway;
 let websocket: WebSocketGateway;
@@ -37,9 +35,9 @@ const observer: PublishObserver = {
 before(async () => {
   const config = permissionConfig();
   const authorizer = createAuthorizer(parseAuthorization(config.authorization, config.no_auth_user));
-  nats = new NatsServer({ host: '127.0.0.1', port: 0 }, { authorizer });
-  await nats.start();
-  broker = new EmbeddedBroker(nats.router);
+  core = createCore({ server: { host: '127.0.0.1', port: 0 }, authorizer });
+  await core.start();
+  const broker = core.broker;
   // The table's publish subjects only: a subscription on `>` would also answer the
   // gateways' `$JS.API` requests (there is no JetStream here) by never replying.
   const subjects = new Set(PERMISSION_CASES.filter((c) => c.action === 'publish').map((c) => c.subject));
@@ -48,7 +46,7 @@ before(async () => {
   await mqtt.start();
   http = createHttpGateway({ broker, authorizer, host: '127.0.0.1', port: 0, heartbeatMs: 0 });
   await http.start();
-  websocket = createWebSocketGateway({ nats, mqtt, host: '127.0.0.1', port: 0 });
+  websocket = createWebSocketGateway({ nats: core.nats, mqtt, host: '127.0.0.1', port: 0 });
   await websocket.start();
 });
 
@@ -57,11 +55,10 @@ after(async () => {
   await websocket.stop();
   await http.stop();
   await mqtt.stop();
-  await broker.close();
-  await nats.stop();
+  await core.stop();
 });
 
-describePermissionTable('nats', () => natsAdapter('nats', () => natsOverTcp(nats.port)));
+describePermissionTable('nats', () => natsAdapter('nats', () => natsOverTcp(core.nats.port)));
 describePermissionTable('nats over websocket', () => natsAdapter('nats-ws', () => natsOverWebSocket(websocket.url)));
 describePermissionTable('mqtt 3.1.1', () => mqttAdapter('mqtt-3.1.1', `mqtt://127.0.0.1:${mqtt.port}`, 4, observer));
 describePermissionTable('mqtt 5', () => mqttAdapter('mqtt-5', `mqtt://127.0.0.1:${mqtt.port}`, 5, observer));
