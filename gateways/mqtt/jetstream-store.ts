@@ -21,7 +21,7 @@ import type { QoS } from 'mqtt-packet';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
 import { MessageHeaders } from '../../core/broker/headers.ts';
 import { JetStreamApi, type StoredMessage } from './jetstream-api.ts';
-import { fromBrokerMessage, toBrokerPublish, type MqttMessage } from './message.ts';
+import { fromBrokerMessage, toBrokerPublish, withHeader, type MqttMessage } from './message.ts';
 import type { MqttSessionStore, OutboundRecord, QueuedMessageLog, RetainedStore, SessionRecord } from './store.ts';
 import { filterToSubjects, topicMatchesFilter, topicToSubject } from './topic-mapping.ts';
 
@@ -67,7 +67,7 @@ export class JetStreamRetainedStore implements RetainedStore {
       return;
     }
     const out = toBrokerPublish({ ...message, origin: null }, undefined);
-    await this.js.store(subject, out.data, out.headers);
+    await this.js.store(subject, out.data, withHeader(out.headers, RECEIVED_AT, String(message.receivedAt)));
   }
 
   async match(filter: string): Promise<MqttMessage[]> {
@@ -76,7 +76,7 @@ export class JetStreamRetainedStore implements RetainedStore {
     for (const subject of filterToSubjects(filter)) {
       for (const m of await this.js.all(RETAINED_STREAM, RETAINED_PREFIX + subject)) {
         if (m.data.length === 0) continue;
-        const message = fromBrokerMessage({ subject: m.subject.slice(RETAINED_PREFIX.length), reply: null, headers: m.headers, data: m.data }, now);
+        const message = fromBrokerMessage({ subject: m.subject.slice(RETAINED_PREFIX.length), reply: null, headers: m.headers, data: m.data }, takeReceivedAt(m, now));
         if (topicMatchesFilter(filter, message.topic)) out.push({ ...message, retain: true });
       }
     }
@@ -155,10 +155,7 @@ export class JetStreamMessageLog implements QueuedMessageLog {
 
   async append(message: MqttMessage): Promise<number> {
     const out = toBrokerPublish({ ...message, origin: message.origin }, undefined);
-    const headers = new MessageHeaders(); // a copy: out.headers may be a shared constant
-    for (const [k, v] of out.headers ?? []) headers.append(k, v);
-    headers.set(RECEIVED_AT, String(message.receivedAt));
-    return this.js.store(MSGS_PREFIX + out.subject, out.data, headers);
+    return this.js.store(MSGS_PREFIX + out.subject, out.data, withHeader(out.headers, RECEIVED_AT, String(message.receivedAt)));
   }
 
   async get(seq: number): Promise<MqttMessage | null> {
@@ -176,11 +173,21 @@ export class JetStreamMessageLog implements QueuedMessageLog {
   }
 
   private decode(m: StoredMessage): MqttMessage {
-    const receivedAt = Number(m.headers?.get(RECEIVED_AT) ?? Date.now());
-    m.headers?.delete(RECEIVED_AT);
-    const message = fromBrokerMessage({ subject: m.subject.slice(MSGS_PREFIX.length), reply: null, headers: m.headers, data: m.data }, receivedAt);
+    const message = fromBrokerMessage({ subject: m.subject.slice(MSGS_PREFIX.length), reply: null, headers: m.headers, data: m.data }, takeReceivedAt(m, Date.now()));
     return { ...message, logSeq: m.seq };
   }
+}
+
+/**
+ * When the gateway received a stored message (the header is removed), so
+ * message expiry counts from then, not from each read [MQTT-3.3.2-5];
+ * `fallback` for a message stored without one.
+ */
+function takeReceivedAt(m: StoredMessage, fallback: number): number {
+  const stamp = m.headers?.get(RECEIVED_AT);
+  m.headers?.delete(RECEIVED_AT);
+  const receivedAt = Number(stamp);
+  return stamp === undefined || !Number.isFinite(receivedAt) ? fallback : receivedAt;
 }
 
 /** Client ids are any UTF-8 string; the subject token is a hash of it. */

@@ -6,49 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { configuredTargets } from '../helpers/auth-targets.ts';
-import { PASSWORDS, PERMISSION_CASES, describeCase, permissionConfig, type PermissionAdapter, type PermissionSession, type TableUser } from '../helpers/permission-table.ts';
+import { natsAdapter, natsOverTcp } from '../helpers/permission-adapters.ts';
+import { PASSWORDS, describePermissionTable, permissionConfig } from '../helpers/permission-table.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import type { RunningServer } from '../helpers/servers.ts';
 
 function connectLine(fields: Record<string, unknown>): string {
   return `CONNECT ${JSON.stringify({ verbose: false, pedantic: false, protocol: 1, ...fields })}\r\n`;
-}
-
-function credentials(user: TableUser): Record<string, unknown> {
-  return user === 'guest' ? {} : { user, pass: PASSWORDS[user] };
-}
-
-/** The NATS protocol's entry in the permission table, checking the exact -ERR texts. */
-function natsAdapter(port: () => number, opened: RawClient[]): PermissionAdapter {
-  return {
-    protocol: 'nats',
-    async connectAs(user) {
-      const c = await RawClient.connect(port());
-      opened.push(c);
-      // echo off: a user that publishes where it subscribed must not see its own message here.
-      assert.equal(await c.roundTrip(connectLine({ ...credentials(user), echo: false })), '', `connect as ${user}`);
-      let sid = 0;
-      const session: PermissionSession = {
-        async publish(subject) {
-          const got = await c.roundTrip(`PUB ${subject} 0\r\n\r\n`);
-          if (got === '') return true;
-          assert.equal(got, `-ERR 'Permissions Violation for Publish to "${subject}"'\r\n`);
-          return false;
-        },
-        async subscribe(subject, queue) {
-          const got = await c.roundTrip(`SUB ${subject}${queue ? ` ${queue}` : ''} ${++sid}\r\n`);
-          if (got === '') return true;
-          const expected = queue
-            ? `-ERR 'Permissions Violation for Subscription to "${subject}" using queue "${queue}"'\r\n`
-            : `-ERR 'Permissions Violation for Subscription to "${subject}"'\r\n`;
-          assert.equal(got, expected);
-          return false;
-        },
-        close: () => c.close(),
-      };
-      return session;
-    },
-  };
 }
 
 for (const target of configuredTargets()) {
@@ -62,7 +26,7 @@ for (const target of configuredTargets()) {
       for (const c of clients) c.close();
       await server.stop();
     });
-    const adapter = natsAdapter(() => server.port, clients);
+    const adapter = natsAdapter('nats', () => natsOverTcp(server.port));
 
     async function raw(fields: Record<string, unknown>): Promise<RawClient> {
       const c = await RawClient.connect(server.port);
@@ -114,22 +78,8 @@ for (const target of configuredTargets()) {
       assert.equal(await c.roundTrip(), '');
     });
 
-    it('permissions - the shared table holds over NATS', async () => {
-      const sessions = new Map<TableUser, PermissionSession>();
-      try {
-        for (const c of PERMISSION_CASES) {
-          let session = sessions.get(c.user);
-          if (session === undefined) {
-            session = await adapter.connectAs(c.user);
-            sessions.set(c.user, session);
-          }
-          const allowed = c.action === 'publish' ? await session.publish(c.subject) : await session.subscribe(c.subject, c.queue);
-          assert.equal(allowed, c.allowed, describeCase(c));
-        }
-      } finally {
-        for (const s of sessions.values()) s.close();
-      }
-    });
+    // The shared table, one test per case (its sessions close after the last).
+    describePermissionTable(`nats, ${target.name}`, () => adapter);
 
     it('permissions - allow_responses lets a service answer each request once, and nothing else', async () => {
       const service = await raw({ user: 'service', pass: PASSWORDS.service });

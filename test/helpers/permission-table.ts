@@ -1,10 +1,13 @@
 // One permission table for every protocol (issue 4). The users and rules are in
 // nats-server's configuration layout, so the same file configures Debian's
 // nats-server and Switchboard. Each protocol supplies a PermissionAdapter
-// (connect as a user, try a publish or a subscribe on a NATS subject) and runs
-// PERMISSION_CASES through it; gateways map their own topics/paths to these
-// subjects before asking, exactly as they do in production.
+// (connect as a user, try a publish or a subscribe on a NATS subject; see
+// permission-adapters.ts) and runs PERMISSION_CASES through it with
+// describePermissionTable (CONVENTIONS 2); gateways map their own topics/paths
+// to these subjects before asking, exactly as they do in production.
 
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 
 export const PASSWORDS = {
@@ -117,4 +120,29 @@ export interface PermissionAdapter {
 export function describeCase(c: PermissionCase): string {
   const what = c.queue === undefined ? c.subject : `${c.subject} (queue ${c.queue})`;
   return `${c.user} ${c.allowed ? 'may' : 'may not'} ${c.action} ${what}`;
+}
+
+/**
+ * Every case of the table through one protocol, one session per user.
+ * `adapter` is called once, when the first case runs (the server starts in a
+ * `before` of the caller).
+ */
+export function describePermissionTable(name: string, adapter: () => PermissionAdapter): void {
+  describe(`permission table (${name})`, () => {
+    const sessions = new Map<TableUser, PermissionSession>();
+    after(() => {
+      for (const s of sessions.values()) s.close();
+    });
+    for (const c of PERMISSION_CASES) {
+      it(`permissions - ${describeCase(c)}`, async () => {
+        let session = sessions.get(c.user);
+        if (session === undefined) {
+          session = await adapter().connectAs(c.user);
+          sessions.set(c.user, session);
+        }
+        const allowed = c.action === 'publish' ? await session.publish(c.subject) : await session.subscribe(c.subject, c.queue);
+        assert.equal(allowed, c.allowed, describeCase(c));
+      });
+    }
+  });
 }

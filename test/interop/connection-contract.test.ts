@@ -1,16 +1,21 @@
-// The Connection contract run against each implementation over real loopback
-// sockets: SocketConnection (TCP) and WebSocketConnection (the gateway's ws
-// adapter), so NATS and MQTT can rely on the same backpressure and close
-// behaviour whatever carries their bytes.
+// The Connection contract run against each implementation: SocketConnection
+// (TCP) and WebSocketConnection (the gateway's ws adapter) over real loopback
+// sockets, and the in-memory pair, so NATS and MQTT can rely on the same
+// backpressure and close behaviour whatever carries their bytes.
 
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Connection } from '../../core/connection/connection.ts';
 import { SocketConnection } from '../../core/connection/socket-connection.ts';
+import { NatsServer } from '../../core/server/nats-server.ts';
 import { WebSocketConnection } from '../../gateways/websocket/websocket-connection.ts';
 import { describeConnection, type ConnectionPair, type PeerEnd } from '../helpers/connection-contract.ts';
+import { createMemoryConnectionPair } from '../helpers/memory-connection.ts';
+import { until } from '../helpers/mqtt.ts';
 
 async function tcpPair(): Promise<ConnectionPair> {
   const server = createServer();
@@ -82,3 +87,41 @@ async function webSocketPair(): Promise<ConnectionPair> {
 
 describeConnection('SocketConnection over TCP', tcpPair);
 describeConnection('WebSocketConnection over ws', webSocketPair);
+
+function memoryPair(): Promise<ConnectionPair> {
+  const [connection, far] = createMemoryConnectionPair();
+  const chunks: Buffer[] = [];
+  let closed = false;
+  far.onData((chunk) => void chunks.push(chunk));
+  far.onClose(() => void (closed = true));
+  const peer: PeerEnd = {
+    send: (data) => void far.write([data]),
+    received: () => Buffer.concat(chunks),
+    pause: () => far.pauseReading?.(),
+    resume: () => far.resumeReading?.(),
+    close: () => far.end(),
+    get closed() {
+      return closed;
+    },
+  };
+  return Promise.resolve({ connection, peer, dispose: async () => far.destroy() });
+}
+
+describeConnection('in-memory pair', memoryPair);
+
+describe('in-memory pair carries a protocol', () => {
+  it('connection - the NATS server serves a client over an in-memory pair', async () => {
+    const server = new NatsServer({ host: '127.0.0.1', port: 0 });
+    const [serverEnd, clientEnd] = createMemoryConnectionPair();
+    const received: Buffer[] = [];
+    clientEnd.onData((chunk) => void received.push(chunk));
+    server.accept(serverEnd);
+    const text = (): string => Buffer.concat(received).toString();
+    await until(() => text().startsWith('INFO {') && text().endsWith('\r\n'), 'INFO over the pair');
+    clientEnd.write([Buffer.from('CONNECT {"verbose":false,"pedantic":false}\r\nSUB a.b 1\r\nPUB a.b 5\r\nhello\r\nPING\r\n')]);
+    await until(() => text().includes('PONG\r\n'), 'PONG over the pair');
+    assert.match(text(), /\r\nMSG a\.b 1 5\r\nhello\r\nPONG\r\n$/);
+    clientEnd.destroy();
+    await server.stop();
+  });
+});
