@@ -2,7 +2,7 @@
 // Switchboard and Debian's nats-server (which picks a member at random per message).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { eventually } from '../helpers/jetstream-consumers.ts';
 import { natsTargets, type RunningServer } from '../helpers/servers.ts';
@@ -17,7 +17,7 @@ function counting(sub: Subscription): { count: number } {
 }
 
 for (const target of natsTargets()) {
-  describe(`queue groups (${target.name})`, () => {
+  describe(`queue groups (${target.name})`, { peers: target.peers }, () => {
     let server: RunningServer;
     const connections: NatsConnection[] = [];
     before(async () => {

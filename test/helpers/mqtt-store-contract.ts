@@ -6,7 +6,8 @@
 // has them, the message log, the watch, and state kept across a reopen.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from './peer-test.ts';
+import type { Peer } from './peers.ts';
 import type { MqttMessage } from '../../gateways/mqtt/message.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord } from '../../gateways/mqtt/store.ts';
 
@@ -93,8 +94,8 @@ function sessionRecord(clientId: string, extra: Partial<SessionRecord> = {}): Se
   };
 }
 
-export function describeMqttStores(name: string, makeTarget: () => Promise<MqttStoreTarget>, capabilities: MqttStoreCapabilities): void {
-  describe(`mqtt store contract (${name})`, () => {
+export function describeMqttStores(name: string, makeTarget: () => Promise<MqttStoreTarget>, capabilities: MqttStoreCapabilities, peers: readonly Peer[] = []): void {
+  describe(`mqtt store contract (${name})`, { peers }, () => {
     let target: MqttStoreTarget;
     before(async () => {
       target = await makeTarget();

@@ -8,7 +8,8 @@
 // messages out, each to one member; unsubscribing stops delivery.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from './peer-test.ts';
+import type { Peer } from './peers.ts';
 
 /** A message as the implementation's own client saw it, mapped back to NATS terms. */
 export interface Delivered {
@@ -61,8 +62,8 @@ async function eventually(handle: SubscriberHandle, count: number, what: string,
   return handle.messages();
 }
 
-export function describeSubscriber(name: string, makeTarget: () => Promise<SubscriberTarget>, capabilities: SubscriberCapabilities): void {
-  describe(`subscriber contract (${name})`, () => {
+export function describeSubscriber(name: string, makeTarget: () => Promise<SubscriberTarget>, capabilities: SubscriberCapabilities, peers: readonly Peer[] = []): void {
+  describe(`subscriber contract (${name})`, { peers }, () => {
     let target: SubscriberTarget;
     before(async () => {
       target = await makeTarget();

@@ -11,7 +11,7 @@ import { JetStreamRetainedStore, JetStreamSessionStore } from '../../gateways/mq
 import { MemoryRetainedStore, MemorySessionStore } from '../../gateways/mqtt/memory-store.ts';
 import { tempStoreDir } from '../helpers/jetstream.ts';
 import { describeMqttStores, type MqttStores, type MqttStoreTarget } from '../helpers/mqtt-store-contract.ts';
-import { freePort, requirePeer, startNatsServer, type RunningServer } from '../helpers/servers.ts';
+import { freePort, startNatsServer, type RunningServer } from '../helpers/servers.ts';
 
 async function openJetStreamStores(broker: Broker): Promise<MqttStores> {
   return { retained: await JetStreamRetainedStore.open(broker), sessions: await JetStreamSessionStore.open(broker) };
@@ -76,6 +76,4 @@ describeMqttStores(
 
 describeMqttStores('jetstream (embedded engine)', () => jetStreamTarget(embeddedBackend), { durable: true, messageLog: true });
 
-if (requirePeer('nats-server')) {
-  describeMqttStores('jetstream (nats-server -js)', () => jetStreamTarget(natsServerBackend()), { durable: true, messageLog: true });
-}
+describeMqttStores('jetstream (nats-server -js)', () => jetStreamTarget(natsServerBackend()), { durable: true, messageLog: true }, ['nats-server']);

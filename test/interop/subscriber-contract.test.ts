@@ -16,7 +16,7 @@ import { startKafkaFixture, waitForRunning } from '../helpers/kafka-fixture.ts';
 import { kcatConsume } from '../helpers/kafka-mock.ts';
 import { connectMqtt, sleep, startSwitchboardMqtt } from '../helpers/mqtt.ts';
 import { subjectToFilter } from '../helpers/permission-adapters.ts';
-import { requirePeer, startSwitchboard } from '../helpers/servers.ts';
+import { startSwitchboard } from '../helpers/servers.ts';
 import { describeSubscriber, type Delivered, type SubscriberHandle, type SubscriberTarget } from '../helpers/subscriber-contract.ts';
 import { startHttpFixture } from './http-fixture.ts';
 
@@ -196,43 +196,42 @@ describeSubscriber(
   { queue: false, headers: true },
 );
 
-if (requirePeer('kcat')) {
-  describeSubscriber(
-    'kafka bridge nats-to-kafka',
-    async () => {
-      const f = await startKafkaFixture();
-      let mappings = 0;
-      return {
-        publish: publisherOn(f.nc),
-        async subscribe(subject, queue) {
-          const name = `sc-${++mappings}`;
-          const topic = `subscriber-contract-${name}`;
-          // The subject as the key: Kafka keeps order per key, and kcat shows which subject it was.
-          const bridge = f.bridge([{ name, direction: 'nats-to-kafka', subject, ...(queue === undefined ? {} : { queue }), topic, key: '{subject}' }]);
-          await bridge.start();
-          await waitForRunning(bridge);
-          const count = (): number => bridge.metrics().mappings[0].messages;
-          return {
-            count: async () => count(),
-            async messages() {
-              const n = count();
-              if (n === 0) return [];
-              return kcatConsume(f.mock.bootstrap, topic, n).map((r) => ({
-                subject: r.key ?? '',
-                // A tombstone (null value) is not an empty message: keep them apart.
-                payload: r.payload === null ? Buffer.from('<null value>') : Buffer.from(r.payload, 'utf8'),
-                headers: r.headers,
-              }));
-            },
-            unsubscribe: () => bridge.stop(),
-          };
-        },
-        dispose: () => f.stop(),
-      };
-    },
-    { queue: true, headers: true },
-  );
-}
+describeSubscriber(
+  'kafka bridge nats-to-kafka',
+  async () => {
+    const f = await startKafkaFixture();
+    let mappings = 0;
+    return {
+      publish: publisherOn(f.nc),
+      async subscribe(subject, queue) {
+        const name = `sc-${++mappings}`;
+        const topic = `subscriber-contract-${name}`;
+        // The subject as the key: Kafka keeps order per key, and kcat shows which subject it was.
+        const bridge = f.bridge([{ name, direction: 'nats-to-kafka', subject, ...(queue === undefined ? {} : { queue }), topic, key: '{subject}' }]);
+        await bridge.start();
+        await waitForRunning(bridge);
+        const count = (): number => bridge.metrics().mappings[0].messages;
+        return {
+          count: async () => count(),
+          async messages() {
+            const n = count();
+            if (n === 0) return [];
+            return kcatConsume(f.mock.bootstrap, topic, n).map((r) => ({
+              subject: r.key ?? '',
+              // A tombstone (null value) is not an empty message: keep them apart.
+              payload: r.payload === null ? Buffer.from('<null value>') : Buffer.from(r.payload, 'utf8'),
+              headers: r.headers,
+            }));
+          },
+          unsubscribe: () => bridge.stop(),
+        };
+      },
+      dispose: () => f.stop(),
+    };
+  },
+  { queue: true, headers: true },
+  ['kcat'],
+);
 
 describe('subscriber - a wildcard subscriber next to the MQTT gateway', () => {
   // Found while writing these suites: without JetStream, a core subscriber on `>` (say `nats sub '>'`)
