@@ -13,8 +13,8 @@
 import { once } from 'node:events';
 import type { GatewayContext } from './context.ts';
 import type { EventStream } from './event-stream.ts';
-import type { KvEntry } from '../../core/kv/kv-client.ts';
-import { watchBucket } from '../../core/kv/kv-watch.ts';
+import type { KvEntry } from '../../core/jetstream-client/kv/kv-client.ts';
+import { watchBucket } from '../../core/jetstream-client/kv/kv-watch.ts';
 
 type DrainableResponse = NodeJS.WritableStream & { writableNeedDrain: boolean };
 
