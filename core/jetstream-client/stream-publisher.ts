@@ -71,6 +71,17 @@ export class StreamPublisher {
     return this.index.belongsToStreamNow(subject) ?? this.index.belongsToStream(subject);
   }
 
+  /**
+   * The answer without waiting: the current list (false before the first read);
+   * a list a stream change made stale is read again in the background.
+   */
+  capturesNow(subject: string): boolean {
+    const now = this.index.belongsToStreamNow(subject);
+    if (now !== null) return now;
+    this.index.belongsToStream(subject).catch(() => this.index.invalidate());
+    return false;
+  }
+
   /** Whether `message` goes to a stream (see above). */
   storesMessage(message: Pick<OutgoingPublish, 'subject' | 'reply'>): boolean | Promise<boolean> {
     return message.reply === undefined && this.captures(message.subject);

@@ -1,5 +1,5 @@
 // The `initial=1` part of an HTTP KV watch: the current value of every matching
-// key, oldest revision first, from one last_per_subject consumer (core/kv
+// key, oldest revision first, from one last_per_subject consumer (core/jetstream-client/kv
 // watchBucket) rather than a message lookup per key.
 //
 // Pace (explicit backpressure, CONVENTIONS 9): entries are written only while

@@ -11,7 +11,7 @@ import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
 import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
 import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
-import { MqttHeader, toBrokerPublish, withHeader, type BrokerPublish, type MqttMessage } from './message.ts';
+import { toBrokerPublish, type BrokerPublish, type MqttMessage } from './message.ts';
 import { MqttClient, type WillMessage } from './mqtt-client.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
@@ -94,7 +94,11 @@ export class MqttGatewayCore {
     this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
     const persistence = this.persistence;
     this.sessionLimits = { maxQueued: this.options.maxQueued };
-    this.sessionHooks = { changed: (s, soon) => persistence.changed(s, soon), sawLogged: (seq) => persistence.sawLogged(seq) };
+    this.sessionHooks = {
+      changed: (s, soon) => persistence.changed(s, soon),
+      sawLogged: (seq) => persistence.sawLogged(seq),
+      replyIsPubAck: (subject) => this.streams.capturesNow(subject),
+    };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
     this.streams = new StreamPublisher(this.broker, new JetStreamClient(this.broker, STREAM_PUBLISH_TIMEOUT_MS), { noLeaderRetryMs: NO_LEADER_RETRY_MS });
     // Once stop() began, every session counts as held: a sweep in progress ends without probing or deleting.
@@ -379,12 +383,13 @@ export class MqttGatewayCore {
     await this.persistence.publish(message, out, stored ? this.publishToStream : this.publishToBroker);
   }
 
-  /** Resolves once the stream stored the message; rejects with StreamPublishError when it did not (or may not have). */
+  /**
+   * Resolves once the stream stored the message; rejects with StreamPublishError when it did not (or may not have).
+   * The PubAck inbox is the reply subject: MQTT subscribers see no response topic on a stream's subject (Session.onBrokerMessage).
+   */
   private readonly publishToStream = async (o: BrokerPublish): Promise<void> => {
-    // Subscribers must not mistake the PubAck inbox for a response topic.
-    const headers = withHeader(o.headers, MqttHeader.AckReply, '1');
     try {
-      await this.streams.publish({ subject: o.subject, data: o.data, headers }, true);
+      await this.streams.publish({ subject: o.subject, data: o.data, headers: o.headers ?? null }, true);
     } catch (error) {
       throw toStreamPublishError(o.subject, error);
     }

@@ -1,4 +1,4 @@
-// core/kv over the Broker port: embedded (EmbeddedBroker on Switchboard's core
+// The JetStream client library's KV (core/jetstream-client/kv) over the Broker port: embedded (EmbeddedBroker on Switchboard's core
 // and engine) and as in cluster mode (NatsBroker to Debian's nats-server -js).
 // What it writes, the official @nats-io/kv client reads, and the other way round.
 
