@@ -16,7 +16,7 @@ import { createLogger, type Logger } from '../core/server/logger.ts';
 import type { MonitorServer } from '../core/server/monitoring/monitor-server.ts';
 import { SWITCHBOARD_VERSION, NATS_COMPAT_VERSION, type NatsServer } from '../core/server/nats-server.ts';
 import { JetStreamUnavailableError, NatsConnectError } from '../core/broker/errors.ts';
-import { awaitJetStream } from '../core/kv/jetstream-available.ts';
+import { awaitJetStream } from '../core/jetstream-client/jetstream-available.ts';
 import { NatsBroker } from '../core/broker/nats-broker.ts';
 import { DEFAULT_SERVER_OPTIONS } from '../core/config/server-options.ts';
 import { createGateways, type Gateways } from './create-gateways.ts';

@@ -10,14 +10,17 @@ import { setMaxListeners } from 'node:events';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
 import { Backoff, settleWithin, sleep } from './backoff.ts';
 import type { NatsToKafkaConfig } from './config.ts';
-import { errorMessage, KafkaMappingError } from './errors.ts';
+import { parseAckReply } from '../../core/jetstream-client/ack-reply.ts';
+import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
+import { AckActions, PullConsumer, type AckAction } from '../../core/jetstream-client/pull-consumer.ts';
+import { errorMessage, KafkaMappingError, toConsumerCreateError } from './errors.ts';
 import { isPoisonError, type ProducerHandle } from './kafka-client.ts';
 import { connectProducer, groupByTopic, KafkaRecordBuilder, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, type OutgoingRecord } from './kafka-writer.ts';
-import { ACK, ensureDurableConsumer, IN_PROGRESS, pendingFromAckSubject, PullFetcher, TERMINATE } from './jetstream-pull.ts';
 import { MappingMetrics } from './mapping-metrics.ts';
 import { hasKafkaOrigin } from './record-codec.ts';
 
 const PULL_EXPIRES_MS = 1_000;
+const API_TIMEOUT_MS = 5_000;
 
 interface Delivery {
   message: BrokerMessage;
@@ -32,7 +35,8 @@ export interface JetStreamToKafkaDeps {
 export class JetStreamToKafkaMapping {
   readonly metrics: MappingMetrics;
   private readonly records: KafkaRecordBuilder;
-  private readonly fetcher: PullFetcher;
+  private readonly jetstream: JetStreamClient;
+  private readonly fetcher: PullConsumer;
   private readonly abort = new AbortController();
   private readonly ackWaitMs: number;
   private loop: Promise<void> | null = null;
@@ -40,7 +44,8 @@ export class JetStreamToKafkaMapping {
   constructor(readonly config: NatsToKafkaConfig & { stream: string; consumer: string }, private readonly deps: JetStreamToKafkaDeps) {
     this.metrics = new MappingMetrics(config.name, 'nats-to-kafka');
     this.records = new KafkaRecordBuilder(config);
-    this.fetcher = new PullFetcher(deps.broker, config.stream, config.consumer);
+    this.jetstream = new JetStreamClient(deps.broker, API_TIMEOUT_MS);
+    this.fetcher = new PullConsumer(deps.broker, this.jetstream, config.stream, config.consumer);
     this.ackWaitMs = config.ackWaitMs ?? 30_000;
     setMaxListeners(0, this.abort.signal);
   }
@@ -64,13 +69,7 @@ export class JetStreamToKafkaMapping {
     // The consumer first: without it there is nothing to pull (a missing stream is retried, and shown).
     while (!signal.aborted) {
       try {
-        await ensureDurableConsumer(this.deps.broker, this.config.name, {
-          stream: this.config.stream,
-          durable: this.config.consumer,
-          filter: this.config.subject,
-          ackWaitMs: this.ackWaitMs,
-          maxAckPending: MAX_BATCH_MESSAGES * 2,
-        });
+        await this.ensureConsumer();
         await this.fetcher.start();
         break;
       } catch (error) {
@@ -90,8 +89,9 @@ export class JetStreamToKafkaMapping {
         continue;
       }
       if (messages.length === 0) continue;
-      const pending = pendingFromAckSubject(messages[messages.length - 1].reply);
-      if (pending !== null) this.metrics.lag = pending + messages.length;
+      const last = messages[messages.length - 1].reply;
+      const pending = last === null ? null : parseAckReply(last)?.pending;
+      if (pending !== null && pending !== undefined) this.metrics.lag = pending + messages.length;
       await this.deliver(this.translate(messages), signal);
     }
   }
@@ -102,7 +102,7 @@ export class JetStreamToKafkaMapping {
     for (const message of messages) {
       if (!this.config.forwardKafkaOrigin && hasKafkaOrigin(message.headers)) {
         this.metrics.loopsPrevented++;
-        this.settle(message, ACK);
+        this.settle(message, AckActions.ack);
         continue;
       }
       const record = this.records.build(message);
@@ -110,7 +110,7 @@ export class JetStreamToKafkaMapping {
         this.metrics.dropped++;
         this.metrics.error(record);
         // +TERM: redelivering cannot make it translatable.
-        this.settle(message, TERMINATE);
+        this.settle(message, AckActions.term);
         continue;
       }
       out.push({ message, record });
@@ -142,7 +142,7 @@ export class JetStreamToKafkaMapping {
         const producer = await this.deps.producer.get();
         await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(part.map((d) => d.record)) });
         // Kafka has them: only now may JetStream forget them.
-        for (const d of part) this.settle(d.message, ACK);
+        for (const d of part) this.settle(d.message, AckActions.ack);
         this.metrics.delivered(part.length, part.reduce((n, d) => n + d.record.bytes, 0));
         this.metrics.lag = Math.max(0, this.metrics.lag - part.length);
         this.metrics.state = 'running';
@@ -155,14 +155,14 @@ export class JetStreamToKafkaMapping {
             continue;
           }
           this.metrics.dropped++;
-          this.settle(part[0].message, TERMINATE);
+          this.settle(part[0].message, AckActions.term);
           return 1;
         }
         this.metrics.state = 'retrying';
         await this.deps.producer.invalidate(error);
         // Keep the batch ours while Kafka is away, so JetStream does not redeliver it meanwhile.
         if (Date.now() - lastProgress > this.ackWaitMs / 3) {
-          for (const d of chunk) this.settle(d.message, IN_PROGRESS);
+          for (const d of chunk) this.settle(d.message, AckActions.progress);
           lastProgress = Date.now();
         }
         await sleep(backoff.next(), signal);
@@ -171,8 +171,27 @@ export class JetStreamToKafkaMapping {
     return 0;
   }
 
-  private settle(message: BrokerMessage, verb: Buffer): void {
+  private settle(message: BrokerMessage, action: AckAction): void {
     if (message.reply === null) return;
-    this.deps.broker.publish(message.reply, verb).catch((error: unknown) => this.metrics.error(error));
+    this.fetcher.settle(message.reply, action).catch((error: unknown) => this.metrics.error(error));
+  }
+
+  /** Create the durable consumer, or accept the existing one with the same configuration. */
+  private async ensureConsumer(): Promise<void> {
+    const { stream, consumer, subject, name } = this.config;
+    const config: Record<string, unknown> = {
+      durable_name: consumer,
+      ack_policy: 'explicit',
+      deliver_policy: 'all',
+      replay_policy: 'instant',
+      ack_wait: this.ackWaitMs * 1_000_000,
+      max_ack_pending: MAX_BATCH_MESSAGES * 2,
+    };
+    if (subject !== null && subject !== '>') config.filter_subject = subject;
+    try {
+      await this.jetstream.createConsumer(stream, config);
+    } catch (error) {
+      throw toConsumerCreateError(name, this.jetstream.apiSubject('CONSUMER.CREATE', stream, consumer), stream, consumer, API_TIMEOUT_MS, error);
+    }
   }
 }

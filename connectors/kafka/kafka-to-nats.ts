@@ -19,10 +19,10 @@ import type { Consumer, EachBatchPayload, Kafka, TopicPartitionOffset } from 'ka
 import type { Broker } from '../../core/broker/broker.ts';
 import { InvalidSubjectError } from '../../core/broker/errors.ts';
 import type { MessageHeaders } from '../../core/broker/headers.ts';
+import { JetStreamClient, type JetStreamPublishOptions } from '../../core/jetstream-client/jetstream-client.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { parseTopicSelector, type KafkaToNatsConfig } from './config.ts';
-import { errorMessage, KafkaMappingError } from './errors.ts';
-import { publishToStream } from './jetstream-publish.ts';
+import { errorMessage, KafkaMappingError, toJetStreamPublishError } from './errors.ts';
 import { MappingMetrics } from './mapping-metrics.ts';
 import { kafkaRecordToNatsHeaders, type RecordOrigin } from './record-codec.ts';
 import { compileSubjectTemplate, type SubjectRenderer } from './templates.ts';
@@ -57,9 +57,15 @@ export class KafkaToNatsMapping {
    * when this moved, not once per record.
    */
   private seeks = 0;
+  /** Stream mappings: the client that publishes and waits for the PubAck, and its options (one object, not one per record). */
+  private readonly jetstream: JetStreamClient;
+  private readonly expect: JetStreamPublishOptions;
 
   constructor(readonly config: KafkaToNatsConfig, private readonly deps: KafkaToNatsDeps) {
     this.metrics = new MappingMetrics(config.name, 'kafka-to-nats');
+    this.jetstream = new JetStreamClient(deps.broker, deps.publishTimeoutMs ?? 5_000);
+    // Nats-Expected-Stream: a subject captured by another stream is an error instead of a silent success elsewhere.
+    this.expect = { expectedStream: config.stream };
     this.subjectOf = compileSubjectTemplate(config.subject, 'subject', config.name);
     // Braces are reserved in templates, so the text {key} can only be the placeholder.
     this.subjectPerRecord = config.subject.includes('{key}');
@@ -307,13 +313,15 @@ export class KafkaToNatsMapping {
   ): Promise<void> {
     let backoff: Backoff | null = null;
     const signal = this.abort.signal;
+    // Idempotent within the stream's duplicate window: a retry or a re-read after a crash is dropped.
+    headers.set('Nats-Msg-Id', msgId);
     while (!signal.aborted && isRunning()) {
       try {
-        await publishToStream(this.deps.broker, this.config.name, stream, subject, data, headers, msgId, this.deps.publishTimeoutMs ?? 5_000);
+        await this.jetstream.publish(subject, data, headers, this.expect);
         pending.acked = true;
         return;
       } catch (error) {
-        this.metrics.error(error);
+        this.metrics.error(toJetStreamPublishError(this.config.name, subject, stream, this.jetstream.timeoutMs, error));
         this.metrics.state = 'retrying';
         await heartbeat().catch(() => undefined);
         backoff ??= new Backoff(100, 2_000);

@@ -10,7 +10,10 @@
 // collides with the Kafka-* names above) it travels as
 //   Kafka-Binary-Header: <base64 name> <base64 value>   (no value part = null value)
 // NATS -> Kafka reverses all of this; other NATS headers become Kafka headers as
-// UTF-8, multi-value headers as repeated Kafka headers, nothing truncated.
+// UTF-8, multi-value headers as repeated Kafka headers, nothing truncated. The
+// `Mqtt-*` names are the MQTT gateway's (QoS, retain, expiry, and its internal
+// log sequence and origin, gateways/mqtt/README.md "Messages"): MQTT delivery
+// facts that mean nothing to a Kafka consumer, so they are not written.
 
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { MessageHeaders } from '../../core/broker/headers.ts';
@@ -111,6 +114,8 @@ export function hasKafkaOrigin(headers: MessageHeaders | null): boolean {
 }
 
 const BRIDGE_OWNED = new Set(Object.values(H).map((name) => name.toLowerCase()));
+/** The MQTT gateway's reserved header names, lower case (see above). */
+const MQTT_RESERVED_PREFIX = 'mqtt-';
 
 function addHeader(out: IHeaders, name: string, value: Buffer | null): void {
   // kafkajs writes a header per array element, so repeats stay repeats.
@@ -146,7 +151,7 @@ export function natsToKafkaRecord(headers: MessageHeaders | null, data: Uint8Arr
         tombstone = value === 'true';
       } else if (lower === H.timestamp.toLowerCase()) {
         if (/^[0-9]{1,16}$/.test(value)) timestamp = value;
-      } else if (!BRIDGE_OWNED.has(lower)) {
+      } else if (!BRIDGE_OWNED.has(lower) && !lower.startsWith(MQTT_RESERVED_PREFIX)) {
         addHeader(out, name, Buffer.from(value, 'utf8'));
       }
     }

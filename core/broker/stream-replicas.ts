@@ -4,7 +4,9 @@
 // --stream-replicas fills in num_replicas for every STREAM.CREATE that leaves
 // it unset (0 or absent, which nats-server reads as 1). An explicit count wins.
 
-const STREAM_CREATE_PREFIX = '$JS.API.STREAM.CREATE.';
+import { JS_API_PREFIX } from '../protocol/jetstream-wire.ts';
+
+const STREAM_CREATE_PREFIX = `${JS_API_PREFIX}.STREAM.CREATE.`;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 

@@ -9,14 +9,15 @@ import { consumerConfigFromWire, type ConsumerConfigWire } from './consumer/cons
 import { ConsumerErr } from './consumer/consumer-errors.ts';
 import type { Consumer } from './consumer/consumer.ts';
 import type { ConsumerAction } from './consumer/consumer-manager.ts';
-import { JsApiError, JsError } from './errors.ts';
+import { JsError } from './errors.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { JetStreamEngine } from './jetstream-engine.ts';
 
 const T = 'io.nats.jetstream.api.v1.';
 const NAMES_PAGE = 1024;
 const LIST_PAGE = 256;
 
-const invalidJson = (): JsApiError => new JsApiError(JsError.InvalidJson);
+const invalidJson = (): JetStreamApiError => new JetStreamApiError(JsError.InvalidJson);
 
 interface CreateRequestWire {
   stream_name?: string;
@@ -32,29 +33,29 @@ function create(engine: JetStreamEngine, req: ApiRequest, durableApi: boolean): 
   let consumerName = '';
   let filter = '';
   if (durableApi) {
-    if (req.args.length !== 2) throw new JsApiError(ConsumerErr.ConsumerDurableNameNotInSubject);
+    if (req.args.length !== 2) throw new JetStreamApiError(ConsumerErr.ConsumerDurableNameNotInSubject);
     consumerName = req.args[1];
   } else if (req.args.length >= 2) {
     consumerName = req.args[1];
     filter = req.args.slice(2).join('.');
   }
-  if (body.stream_name !== streamName) throw new JsApiError(JsError.StreamMismatch);
-  if (body.config === undefined || body.config === null || typeof body.config !== 'object') throw new JsApiError(ConsumerErr.ConsumerConfigRequired);
+  if (body.stream_name !== streamName) throw new JetStreamApiError(JsError.StreamMismatch);
+  if (body.config === undefined || body.config === null || typeof body.config !== 'object') throw new JetStreamApiError(ConsumerErr.ConsumerConfigRequired);
   const wire: ConsumerConfigWire = { ...body.config };
-  if (consumerName !== '' && /[\\/]/.test(consumerName)) throw new JsApiError(ConsumerErr.ConsumerNameContainsPathSeparators);
+  if (consumerName !== '' && /[\\/]/.test(consumerName)) throw new JetStreamApiError(ConsumerErr.ConsumerNameContainsPathSeparators);
   const durable = typeof wire.durable_name === 'string' ? wire.durable_name : '';
   if (durableApi) {
-    if (durable === '') throw new JsApiError(ConsumerErr.ConsumerDurableNameNotSet);
-    if (durable !== consumerName) throw new JsApiError(ConsumerErr.ConsumerDurableNameNotMatchSubject);
+    if (durable === '') throw new JetStreamApiError(ConsumerErr.ConsumerDurableNameNotSet);
+    if (durable !== consumerName) throw new JetStreamApiError(ConsumerErr.ConsumerDurableNameNotMatchSubject);
     wire.name = consumerName;
   } else if (consumerName !== '') {
-    if (durable !== '' && durable !== consumerName) throw new JsApiError(ConsumerErr.ConsumerDurableNameNotMatchSubject);
+    if (durable !== '' && durable !== consumerName) throw new JetStreamApiError(ConsumerErr.ConsumerDurableNameNotMatchSubject);
     wire.name = consumerName;
   } else if (durable !== '') {
-    throw new JsApiError(ConsumerErr.ConsumerEphemeralWithDurableName);
+    throw new JetStreamApiError(ConsumerErr.ConsumerEphemeralWithDurableName);
   }
-  if (filter !== '' && Array.isArray(wire.filter_subjects) && wire.filter_subjects.length > 0) throw new JsApiError(ConsumerErr.ConsumerMultipleFiltersNotAllowed);
-  if (filter !== '' && wire.filter_subject !== filter) throw new JsApiError(ConsumerErr.ConsumerCreateFilterSubjectMismatch);
+  if (filter !== '' && Array.isArray(wire.filter_subjects) && wire.filter_subjects.length > 0) throw new JetStreamApiError(ConsumerErr.ConsumerMultipleFiltersNotAllowed);
+  if (filter !== '' && wire.filter_subject !== filter) throw new JetStreamApiError(ConsumerErr.ConsumerCreateFilterSubjectMismatch);
   const action = body.action ?? '';
   if (action !== 'create' && action !== 'update' && action !== '') throw invalidJson();
   const stream = engine.stream(streamName);

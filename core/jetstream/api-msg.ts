@@ -1,7 +1,8 @@
 // $JS.API.STREAM.MSG.GET.<stream> and STREAM.MSG.DELETE.<stream>.
 
 import { json, parseBody, type ApiRoute } from './api-route.ts';
-import { JsApiError, JsError } from './errors.ts';
+import { JsError } from './errors.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { formatTime } from './rfc3339.ts';
 import type { StoredMessage, StreamStore } from './store/stream-store.ts';
 
@@ -13,7 +14,7 @@ export interface MsgGetRequest {
   next_by_subj?: string;
 }
 
-const badRequest = (): JsApiError => new JsApiError(JsError.BadRequest);
+const badRequest = (): JetStreamApiError => new JetStreamApiError(JsError.BadRequest);
 
 /** The message a get request names, or null; throws BadRequest for an invalid combination. */
 export function lookupMessage(store: StreamStore, req: MsgGetRequest, bad: () => Error = badRequest): StoredMessage | null {
@@ -32,8 +33,8 @@ export const msgRoutes: ApiRoute[] = [
     type: `${T}stream_msg_get_response`,
     handle(engine, req) {
       const stream = engine.stream(req.args.join('.'));
-      const m = lookupMessage(stream.store, parseBody<MsgGetRequest>(req.body, () => new JsApiError(JsError.InvalidJson)));
-      if (m === null) throw new JsApiError(JsError.NoMessageFound);
+      const m = lookupMessage(stream.store, parseBody<MsgGetRequest>(req.body, () => new JetStreamApiError(JsError.InvalidJson)));
+      if (m === null) throw new JetStreamApiError(JsError.NoMessageFound);
       const message: Record<string, unknown> = { subject: m.subject, seq: m.seq };
       if (m.header !== null && m.header.length > 0) message.hdrs = m.header.toString('base64');
       if (m.data.length > 0) message.data = m.data.toString('base64');
@@ -46,16 +47,16 @@ export const msgRoutes: ApiRoute[] = [
     type: `${T}stream_msg_delete_response`,
     handle(engine, req) {
       const stream = engine.stream(req.args.join('.'));
-      const body = parseBody<{ seq?: number; no_erase?: boolean }>(req.body, () => new JsApiError(JsError.InvalidJson));
-      if (stream.config.sealed) throw new JsApiError(JsError.StreamSealed);
-      if (stream.config.denyDelete) throw JsApiError.of(JsError.StreamMsgDeleteFailed, 'message delete not permitted');
-      if (typeof body.seq !== 'number' || body.seq <= 0) throw new JsApiError(JsError.BadRequest);
+      const body = parseBody<{ seq?: number; no_erase?: boolean }>(req.body, () => new JetStreamApiError(JsError.InvalidJson));
+      if (stream.config.sealed) throw new JetStreamApiError(JsError.StreamSealed);
+      if (stream.config.denyDelete) throw JetStreamApiError.of(JsError.StreamMsgDeleteFailed, 'message delete not permitted');
+      if (typeof body.seq !== 'number' || body.seq <= 0) throw new JetStreamApiError(JsError.BadRequest);
       // no_erase is accepted; removal never overwrites bytes in place here.
       if (!stream.store.remove(body.seq)) {
         // nats-server: a gap inside [first, last] is "sequence not found"; outside it the store has no such message.
         const st = stream.store.state();
-        if (body.seq >= st.firstSeq && body.seq <= st.lastSeq) throw new JsApiError(JsError.SequenceNotFound, { seq: body.seq });
-        throw JsApiError.of(JsError.StreamMsgDeleteFailed, 'no message found');
+        if (body.seq >= st.firstSeq && body.seq <= st.lastSeq) throw new JetStreamApiError(JsError.SequenceNotFound, { seq: body.seq });
+        throw JetStreamApiError.of(JsError.StreamMsgDeleteFailed, 'no message found');
       }
       engine.touched(stream);
       return json({ success: true });

@@ -33,7 +33,7 @@ export function json(body: Record<string, unknown>): ApiReply {
   return { kind: 'json', body };
 }
 
-/** Parse an optional JSON body; empty means {}. Throws JsApiError on bad JSON. */
+/** Parse an optional JSON body; empty means {}. Throws JetStreamApiError on bad JSON. */
 export function parseBody<T extends object>(body: Buffer, invalid: () => Error): T {
   if (body.length === 0) return {} as T;
   let value: unknown;

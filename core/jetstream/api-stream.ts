@@ -4,8 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { subjectsOverlap } from '../subject/subject.ts';
 import { json, parseBody, type ApiRequest, type ApiRoute } from './api-route.ts';
-import { JsApiError, JsError } from './errors.ts';
-import { streamConfigFromWire, type StreamConfig, type StreamConfigWire } from './stream-config.ts';
+import { JsError } from './errors.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { streamConfigFromWire, type StreamConfig } from './stream-config.ts';
+import type { StreamConfigWire } from '../protocol/jetstream-wire.ts';
 import type { JetStreamEngine } from './jetstream-engine.ts';
 import { formatTime } from './rfc3339.ts';
 import type { Stream } from './stream.ts';
@@ -16,7 +18,7 @@ const NAMES_PAGE = 1024;
 const LIST_PAGE = 256;
 const SUBJECTS_LIMIT = 100_000;
 
-const invalidJson = (): JsApiError => new JsApiError(JsError.InvalidJson);
+const invalidJson = (): JetStreamApiError => new JetStreamApiError(JsError.InvalidJson);
 
 const ADVISORY_KIND = { create: 'CREATED', modify: 'UPDATED', delete: 'DELETED' } as const;
 
@@ -32,7 +34,7 @@ function configFromRequest(req: ApiRequest): StreamConfig {
   const name = req.args.join('.');
   const wire = parseBody<StreamConfigWire>(req.body, invalidJson);
   if (wire.name === undefined || wire.name === '') wire.name = name;
-  if (wire.name !== name) throw new JsApiError(JsError.StreamMismatch);
+  if (wire.name !== name) throw new JetStreamApiError(JsError.StreamMismatch);
   return streamConfigFromWire(wire);
 }
 
@@ -96,7 +98,7 @@ export const streamRoutes: ApiRoute[] = [
     op: 'STREAM.DELETE',
     type: `${T}stream_delete_response`,
     handle(engine, req) {
-      if (req.body.length > 0) throw new JsApiError(JsError.NotEmptyRequest);
+      if (req.body.length > 0) throw new JetStreamApiError(JsError.NotEmptyRequest);
       const name = streamArg(req);
       engine.stream(name);
       const done = engine.deleteStream(name).then(() => {
@@ -113,9 +115,9 @@ export const streamRoutes: ApiRoute[] = [
     handle(engine, req) {
       const stream = engine.stream(streamArg(req));
       const opts = parseBody<{ filter?: string; seq?: number; keep?: number }>(req.body, invalidJson);
-      if (stream.config.sealed) throw new JsApiError(JsError.StreamSealed);
-      if (stream.config.denyPurge) throw JsApiError.of(JsError.StreamPurgeFailed, 'stream purge not permitted');
-      if ((opts.seq ?? 0) > 0 && (opts.keep ?? 0) > 0) throw new JsApiError(JsError.BadRequest);
+      if (stream.config.sealed) throw new JetStreamApiError(JsError.StreamSealed);
+      if (stream.config.denyPurge) throw JetStreamApiError.of(JsError.StreamPurgeFailed, 'stream purge not permitted');
+      if ((opts.seq ?? 0) > 0 && (opts.keep ?? 0) > 0) throw new JetStreamApiError(JsError.BadRequest);
       const purged = stream.store.purge({ filter: opts.filter, seq: opts.seq, keep: opts.keep });
       engine.touched(stream);
       return json({ success: true, purged });

@@ -5,7 +5,8 @@
 // Totals are arbitrary-precision integers (BigInt), never JS numbers.
 
 import type { MessageHeaders } from '../protocol/headers.ts';
-import { JsApiError, JsError } from './errors.ts';
+import { JsError } from './errors.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { StreamStore } from './store/stream-store.ts';
 
 export const INCREMENT_HEADER = 'Nats-Incr';
@@ -30,10 +31,10 @@ const INTEGER = /^[+-]?[0-9]+$/;
 export function incrementOf(headers: MessageHeaders | null, counterStream: boolean, bodyLength: number): bigint | null {
   const raw = headers?.get(INCREMENT_HEADER);
   if (raw === undefined || raw === '') return null;
-  if (!INTEGER.test(raw)) throw new JsApiError(JsError.MessageIncrInvalid);
-  if (!counterStream) throw new JsApiError(JsError.MessageIncrDisabled);
-  if (bodyLength > 0) throw new JsApiError(JsError.MessageIncrPayload);
-  for (const name of INCOMPATIBLE_HEADERS) if (headers?.get(name) !== undefined) throw new JsApiError(JsError.MessageIncrInvalid);
+  if (!INTEGER.test(raw)) throw new JetStreamApiError(JsError.MessageIncrInvalid);
+  if (!counterStream) throw new JetStreamApiError(JsError.MessageIncrDisabled);
+  if (bodyLength > 0) throw new JetStreamApiError(JsError.MessageIncrPayload);
+  for (const name of INCOMPATIBLE_HEADERS) if (headers?.get(name) !== undefined) throw new JetStreamApiError(JsError.MessageIncrInvalid);
   return BigInt(raw.startsWith('+') ? raw.slice(1) : raw);
 }
 
@@ -54,7 +55,7 @@ export function nextTotal(store: StreamStore, subject: string, increment: bigint
   const last = store.last(subject);
   if (last === null) return increment;
   const total = totalOf(last.data);
-  if (total === null) throw new JsApiError(JsError.MessageCounterBroken);
+  if (total === null) throw new JetStreamApiError(JsError.MessageCounterBroken);
   return total + increment;
 }
 

@@ -1,20 +1,18 @@
 // The JetStream API error catalog: HTTP-like code, err_code and description
-// exactly as nats-server sends them (NS server/errors.json; clients switch on
-// err_code, e.g. nats.js JetStreamApiCodes). `{name}` placeholders are filled
-// per error. One table: every API answer and PubAck error comes from here.
+// exactly as nats-server sends them (NS server/errors.json). `{name}`
+// placeholders are filled per error. One table: every API answer and PubAck
+// error comes from here, thrown as JetStreamApiError (core/protocol, shared with
+// the client library); the err_codes clients branch on come from
+// JetStreamApiCodes there, so each number is written once.
 
-export interface JsErrorDef {
-  readonly code: number;
-  readonly errCode: number;
-  readonly description: string;
-}
+import { JetStreamApiCodes as Code, type JetStreamApiErrorDef } from '../protocol/jetstream-api-error.ts';
 
 export const JsError = {
   BadRequest: { code: 400, errCode: 10003, description: 'bad request' },
-  InsufficientResources: { code: 503, errCode: 10023, description: 'insufficient resources' },
+  InsufficientResources: { code: 503, errCode: Code.InsufficientResources, description: 'insufficient resources' },
   InvalidJson: { code: 400, errCode: 10025, description: 'invalid JSON' },
   MaximumStreamsLimit: { code: 400, errCode: 10027, description: 'maximum number of streams reached' },
-  NoMessageFound: { code: 404, errCode: 10037, description: 'no message found' },
+  NoMessageFound: { code: 404, errCode: Code.NoMessageFound, description: 'no message found' },
   NotEmptyRequest: { code: 400, errCode: 10038, description: 'expected an empty request payload' },
   SequenceNotFound: { code: 400, errCode: 10043, description: 'sequence {seq} not found' },
   StreamCreate: { code: 500, errCode: 10049, description: '{err}' },
@@ -25,15 +23,15 @@ export const JsError = {
   StreamMismatch: { code: 400, errCode: 10056, description: 'stream name in subject does not match request' },
   StreamMsgDeleteFailed: { code: 500, errCode: 10057, description: '{err}' },
   StreamNameExist: { code: 400, errCode: 10058, description: 'stream name already in use with a different configuration' },
-  StreamNotFound: { code: 404, errCode: 10059, description: 'stream not found' },
-  StreamNotMatch: { code: 400, errCode: 10060, description: 'expected stream does not match' },
+  StreamNotFound: { code: 404, errCode: Code.StreamNotFound, description: 'stream not found' },
+  StreamNotMatch: { code: 400, errCode: Code.StreamNotMatch, description: 'expected stream does not match' },
   StreamSubjectOverlap: { code: 400, errCode: 10065, description: 'subjects overlap with an existing stream' },
   StreamUpdate: { code: 500, errCode: 10069, description: '{err}' },
-  StreamWrongLastMsgId: { code: 400, errCode: 10070, description: 'wrong last msg ID: {id}' },
-  StreamWrongLastSequence: { code: 400, errCode: 10071, description: 'wrong last sequence: {seq}' },
+  StreamWrongLastMsgId: { code: 400, errCode: Code.StreamWrongLastMsgId, description: 'wrong last msg ID: {id}' },
+  StreamWrongLastSequence: { code: 400, errCode: Code.StreamWrongLastSequence, description: 'wrong last sequence: {seq}' },
   StreamReplicasNotSupported: { code: 500, errCode: 10074, description: 'replicas > 1 not supported in non-clustered mode' },
-  NotEnabled: { code: 503, errCode: 10076, description: 'JetStream not enabled' },
-  StreamStoreFailed: { code: 503, errCode: 10077, description: '{err}' },
+  NotEnabled: { code: 503, errCode: Code.NotEnabled, description: 'JetStream not enabled' },
+  StreamStoreFailed: { code: 503, errCode: Code.StreamStoreFailed, description: '{err}' },
   StreamHeaderExceedsMaximum: { code: 400, errCode: 10097, description: 'header size exceeds maximum allowed of 64k' },
   StreamSealed: { code: 400, errCode: 10109, description: 'invalid operation on sealed stream' },
   StreamPurgeFailed: { code: 500, errCode: 10110, description: '{err}' },
@@ -44,35 +42,4 @@ export const JsError = {
   MessageIncrPayload: { code: 400, errCode: 10170, description: 'message counter has payload' },
   MessageIncrInvalid: { code: 400, errCode: 10171, description: 'message counter increment is invalid' },
   MessageCounterBroken: { code: 400, errCode: 10172, description: 'message counter is broken' },
-} as const satisfies Record<string, JsErrorDef>;
-
-export interface JsErrorWire {
-  code: number;
-  err_code: number;
-  description: string;
-}
-
-/** A JetStream API failure, carrying the catalog entry and the filled-in description. */
-export class JsApiError extends Error {
-  readonly code: number;
-  readonly errCode: number;
-  readonly description: string;
-
-  constructor(readonly def: JsErrorDef, params: Record<string, string | number> = {}, options?: { cause?: unknown }) {
-    const description = def.description.replace(/\{(\w+)\}/g, (m, key: string) => (key in params ? String(params[key]) : m));
-    super(description, options);
-    this.name = 'JsApiError';
-    this.code = def.code;
-    this.errCode = def.errCode;
-    this.description = description;
-  }
-
-  /** `{err}` entries take their text directly. */
-  static of(def: JsErrorDef, err: string, options?: { cause?: unknown }): JsApiError {
-    return new JsApiError(def, { err }, options);
-  }
-
-  toWire(): JsErrorWire {
-    return { code: this.code, err_code: this.errCode, description: this.description };
-  }
-}
+} as const satisfies Record<string, JetStreamApiErrorDef>;

@@ -24,7 +24,8 @@ import { streamRoutes } from './api-stream.ts';
 import { consumerRoutes } from './api-consumer.ts';
 import { ConsumerManager } from './consumer/consumer-manager.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
-import { JsApiError, JsError } from './errors.ts';
+import { JsError } from './errors.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { formatTime } from './rfc3339.ts';
 import { MsgIdCollector, Stream } from './stream.ts';
 import {
@@ -34,13 +35,14 @@ import {
   streamConfigToWire,
   validateUpdate,
   type StreamConfig,
-  type StreamConfigWire,
 } from './stream-config.ts';
+import { JS_API_PREFIX, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
 import { FileStreamStore, type SyncPolicy } from './store/file-stream-store.ts';
 import { MemoryStreamStore } from './store/memory-stream-store.ts';
 import { nowMs, type StreamStore } from './store/stream-store.ts';
 
-export const JS_API_PREFIX = '$JS.API.';
+/** `$JS.API.`: the API subjects' common start, with its dot. */
+const API_SUBJECT_START = `${JS_API_PREFIX}.`;
 
 export interface JetStreamOptions {
   /** Root directory; streams live in <storeDir>/streams/<name>/. */
@@ -187,7 +189,7 @@ export class JetStreamEngine implements Subscriber {
       this.attach(stream);
       this.consumers.recover(stream);
     }
-    this.apiSub = new Subscription(this, `${JS_API_PREFIX}>`, null, 'js-api');
+    this.apiSub = new Subscription(this, `${API_SUBJECT_START}>`, null, 'js-api');
     this.router.subscribe(this.apiSub);
     this.consumers.start();
     this.running = true;
@@ -240,7 +242,7 @@ export class JetStreamEngine implements Subscriber {
       payload = ack.val === undefined ? this.acks.encode(stream.ackPrefixBytes, ack.seq, ack.duplicate === true) : Buffer.from(JSON.stringify(ack));
     } catch (err) {
       if (reply === null || stream.config.noAck) return;
-      const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamStoreFailed, String(err), { cause: err });
+      const error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamStoreFailed, String(err), { cause: err });
       payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: stream.name, seq: 0 }));
     }
     this.queue({ subject: reply, header: null, payload, store: stream.store, stream: stream.name });
@@ -252,7 +254,7 @@ export class JetStreamEngine implements Subscriber {
 
   stream(name: string): Stream {
     const s = this.streams.get(name);
-    if (s === undefined) throw new JsApiError(JsError.StreamNotFound);
+    if (s === undefined) throw new JetStreamApiError(JsError.StreamNotFound);
     return s;
   }
 
@@ -271,11 +273,11 @@ export class JetStreamEngine implements Subscriber {
     const existing = this.streams.get(config.name);
     if (existing !== undefined) {
       if (sameConfig(existing.config, config)) return { stream: existing, created: false };
-      throw new JsApiError(JsError.StreamNameExist);
+      throw new JetStreamApiError(JsError.StreamNameExist);
     }
-    if (config.sealed) throw JsApiError.of(JsError.StreamInvalidConfig, 'stream configuration for create can not be sealed');
+    if (config.sealed) throw JetStreamApiError.of(JsError.StreamInvalidConfig, 'stream configuration for create can not be sealed');
     const max = this.options.maxStreams ?? -1;
-    if (max >= 0 && this.streams.size >= max) throw new JsApiError(JsError.MaximumStreamsLimit);
+    if (max >= 0 && this.streams.size >= max) throw new JetStreamApiError(JsError.MaximumStreamsLimit);
     this.checkOverlap(config, null);
     const dir = join(this.streamsDir, config.name);
     const created = formatTime(nowMs());
@@ -285,7 +287,7 @@ export class JetStreamEngine implements Subscriber {
       writeFileAtomic(join(dir, META_FILE), JSON.stringify({ config: streamConfigToWire(config), created } satisfies StreamMeta));
       store = this.openStore(config);
     } catch (err) {
-      throw JsApiError.of(JsError.StreamCreate, err instanceof Error ? err.message : String(err), { cause: err });
+      throw JetStreamApiError.of(JsError.StreamCreate, err instanceof Error ? err.message : String(err), { cause: err });
     }
     const stream = new Stream(config, created, store);
     this.attach(stream);
@@ -299,7 +301,7 @@ export class JetStreamEngine implements Subscriber {
     try {
       writeFileAtomic(join(this.streamsDir, config.name, META_FILE), JSON.stringify({ config: streamConfigToWire(config), created: stream.created } satisfies StreamMeta));
     } catch (err) {
-      throw JsApiError.of(JsError.StreamUpdate, err instanceof Error ? err.message : String(err), { cause: err });
+      throw JetStreamApiError.of(JsError.StreamUpdate, err instanceof Error ? err.message : String(err), { cause: err });
     }
     const subjectsChanged = stream.config.subjects.join('\n') !== config.subjects.join('\n');
     stream.update(config);
@@ -321,7 +323,7 @@ export class JetStreamEngine implements Subscriber {
       await stream.store.destroy();
       fs.rmSync(join(this.streamsDir, name), { recursive: true, force: true });
     } catch (err) {
-      throw JsApiError.of(JsError.StreamDelete, err instanceof Error ? err.message : String(err), { cause: err });
+      throw JetStreamApiError.of(JsError.StreamDelete, err instanceof Error ? err.message : String(err), { cause: err });
     }
   }
 
@@ -348,7 +350,7 @@ export class JetStreamEngine implements Subscriber {
       if (other === self) continue;
       for (const a of config.subjects) {
         for (const b of other.config.subjects) {
-          if (subjectsOverlap(a, b)) throw new JsApiError(JsError.StreamSubjectOverlap);
+          if (subjectsOverlap(a, b)) throw new JetStreamApiError(JsError.StreamSubjectOverlap);
         }
       }
     }
@@ -388,7 +390,7 @@ export class JetStreamEngine implements Subscriber {
   // ---- API ----
 
   private handleApi(subject: string, reply: string | null, headerSize: number, message: Buffer): void {
-    const tokens = subject.slice(JS_API_PREFIX.length).split('.');
+    const tokens = subject.slice(API_SUBJECT_START.length).split('.');
     let route: ApiRoute | undefined;
     let used = 0;
     for (let n = Math.min(3, tokens.length); n >= 1 && route === undefined; n--) {
@@ -409,7 +411,7 @@ export class JetStreamEngine implements Subscriber {
       answer = route.handle(this, request);
     } catch (err) {
       this.stats.apiErrors++;
-      const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamGeneral, err instanceof Error ? err.message : String(err), { cause: err });
+      const error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamGeneral, err instanceof Error ? err.message : String(err), { cause: err });
       answer = { kind: 'json', body: { type: route.type, error: error.toWire(), ...route.errorExtras } };
     }
     if (answer.kind === 'async') {
@@ -417,7 +419,7 @@ export class JetStreamEngine implements Subscriber {
         (late) => this.reply(reply, late, route),
         (err: unknown) => {
           this.stats.apiErrors++;
-          const error = err instanceof JsApiError ? err : JsApiError.of(JsError.StreamGeneral, String(err), { cause: err });
+          const error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamGeneral, String(err), { cause: err });
           this.reply(reply, { kind: 'json', body: { type: route.type, error: error.toWire(), ...route.errorExtras } }, route);
         },
       );
@@ -485,7 +487,7 @@ export class JetStreamEngine implements Subscriber {
         let payload = m.payload;
         const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;
         if (err !== undefined) {
-          const error = JsApiError.of(JsError.StreamStoreFailed, err.message, { cause: err });
+          const error = JetStreamApiError.of(JsError.StreamStoreFailed, err.message, { cause: err });
           payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: m.stream, seq: 0 }));
         }
         if (m.header === null) this.router.publish(m.subject, null, -1, payload, this);

@@ -3,44 +3,15 @@
 // mapper between them, which also validates and applies nats-server's defaults.
 
 import { isValidSubscriptionSubject, subjectsOverlap } from '../subject/subject.ts';
-import { JsApiError, JsError } from './errors.ts';
+import { JsError } from './errors.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { StoreLimits } from './store/stream-store.ts';
+import { JS_API_PREFIX, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
 
 export const RetentionPolicy = { Limits: 'limits', Interest: 'interest', WorkQueue: 'workqueue' } as const;
 export type RetentionPolicy = (typeof RetentionPolicy)[keyof typeof RetentionPolicy];
 export const StorageType = { File: 'file', Memory: 'memory' } as const;
 export type StorageType = (typeof StorageType)[keyof typeof StorageType];
-
-/** As nats-server reads and writes it. Every field is optional on input. */
-export interface StreamConfigWire {
-  name?: string;
-  description?: string;
-  subjects?: string[];
-  retention?: string;
-  max_consumers?: number;
-  max_msgs?: number;
-  max_bytes?: number;
-  max_age?: number;
-  max_msgs_per_subject?: number;
-  max_msg_size?: number;
-  discard?: string;
-  storage?: string;
-  num_replicas?: number;
-  no_ack?: boolean;
-  duplicate_window?: number;
-  allow_direct?: boolean;
-  mirror_direct?: boolean;
-  discard_new_per_subject?: boolean;
-  sealed?: boolean;
-  deny_delete?: boolean;
-  deny_purge?: boolean;
-  allow_rollup_hdrs?: boolean;
-  /** ADR-49 counters (nats-server 2.12). */
-  allow_msg_counter?: boolean;
-  metadata?: Record<string, string>;
-  first_seq?: number;
-  [unknown: string]: unknown;
-}
 
 export interface StreamConfig {
   name: string;
@@ -76,22 +47,22 @@ export interface StreamConfig {
 const NS_PER_MS = 1_000_000;
 /** nats-server's default duplicate window: two minutes. */
 export const DEFAULT_DUPLICATE_WINDOW = 120_000 * NS_PER_MS;
-const API_PREFIX = '$JS.API.>';
+const API_SUBJECTS = `${JS_API_PREFIX}.>`;
 
-function invalid(text: string): JsApiError {
-  return JsApiError.of(JsError.StreamInvalidConfig, text);
+function invalid(text: string): JetStreamApiError {
+  return JetStreamApiError.of(JsError.StreamInvalidConfig, text);
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined || value === null || value === '') return fallback;
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   // nats-server fails to unmarshal an unknown enum value.
-  throw new JsApiError(JsError.InvalidJson);
+  throw new JetStreamApiError(JsError.InvalidJson);
 }
 
 function int(value: unknown, fallback: number): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new JsApiError(JsError.InvalidJson);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new JetStreamApiError(JsError.InvalidJson);
   return Math.trunc(value);
 }
 
@@ -103,30 +74,30 @@ function limit(value: unknown): number {
 
 function flag(value: unknown): boolean {
   if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new JsApiError(JsError.InvalidJson);
+  if (typeof value !== 'boolean') throw new JetStreamApiError(JsError.InvalidJson);
   return value;
 }
 
 /** Stream names become directory names and subject tokens. */
 export function validateStreamName(name: string): void {
   if (name.length === 0) throw invalid('stream name is required');
-  if (name.includes('/') || name.includes('\\')) throw new JsApiError(JsError.StreamNameContainsPathSeparators);
+  if (name.includes('/') || name.includes('\\')) throw new JetStreamApiError(JsError.StreamNameContainsPathSeparators);
   if (/[.*>\s]/.test(name)) throw invalid('stream name can not contain whitespace, \'.\', \'*\', \'>\'');
   if (name.length > 255) throw invalid('stream name is too long, maximum allowed is 255');
 }
 
 /** Parse and validate a create/update request body into a complete config. */
 export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
-  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new JsApiError(JsError.InvalidJson);
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new JetStreamApiError(JsError.InvalidJson);
   const name = typeof w.name === 'string' ? w.name : '';
   validateStreamName(name);
   if (w.subjects !== undefined && w.subjects !== null && (!Array.isArray(w.subjects) || w.subjects.some((s) => typeof s !== 'string'))) {
-    throw new JsApiError(JsError.InvalidJson);
+    throw new JetStreamApiError(JsError.InvalidJson);
   }
   const subjects = w.subjects && w.subjects.length > 0 ? [...w.subjects] : [name];
   for (const s of subjects) if (!isValidSubscriptionSubject(s)) throw invalid('invalid subject');
   if (new Set(subjects).size !== subjects.length) throw invalid('duplicate subjects detected');
-  for (const s of subjects) if (subjectsOverlap(s, API_PREFIX)) throw invalid('subjects overlap with jetstream api');
+  for (const s of subjects) if (subjectsOverlap(s, API_SUBJECTS)) throw invalid('subjects overlap with jetstream api');
   const maxAge = int(w.max_age, 0);
   if (maxAge < 0) throw invalid('max age needs to be >= 0');
   let duplicateWindow = int(w.duplicate_window, 0);
@@ -134,7 +105,7 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
   if (duplicateWindow === 0) duplicateWindow = maxAge > 0 && maxAge < DEFAULT_DUPLICATE_WINDOW ? maxAge : DEFAULT_DUPLICATE_WINDOW;
   if (maxAge > 0 && duplicateWindow > maxAge) throw invalid('duplicates window can not be larger then max age');
   const numReplicas = int(w.num_replicas, 1);
-  if (numReplicas > 1) throw new JsApiError(JsError.StreamReplicasNotSupported);
+  if (numReplicas > 1) throw new JetStreamApiError(JsError.StreamReplicasNotSupported);
   const cfg: StreamConfig = {
     name,
     description: typeof w.description === 'string' ? w.description : '',

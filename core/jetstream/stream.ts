@@ -1,13 +1,15 @@
 // One stream: its configuration, its store, and what happens to a message
 // captured on one of its subjects (dedupe by Nats-Msg-Id, Nats-Expected-*
-// checks, store limits, Nats-Rollup). Returns the PubAck or throws JsApiError.
+// checks, store limits, Nats-Rollup). Returns the PubAck or throws JetStreamApiError.
 
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
+import type { PubAck, StreamInfoWire, StreamStateWire } from '../protocol/jetstream-wire.ts';
 import type { Subscription } from '../server/subscription.ts';
 import { counterBody, incrementOf, nextTotal } from './counter.ts';
-import { JsApiError, JsError } from './errors.ts';
+import { JsError } from './errors.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { formatTime } from './rfc3339.ts';
-import { storeLimitsOf, streamConfigToWire, type StreamConfig, type StreamConfigWire } from './stream-config.ts';
+import { storeLimitsOf, streamConfigToWire, type StreamConfig } from './stream-config.ts';
 import { nowMs, StoreLimitError, type StreamStore } from './store/stream-store.ts';
 
 /** Publish headers JetStream acts on (ADR-8, nats-server stream.go). */
@@ -28,34 +30,6 @@ export const JS_HEADER_PREFIX = 'nats-';
 
 const MAX_HEADER_BYTES = 64 * 1024;
 const MSG_ID_BYTES = Buffer.from(JsHeader.MsgId);
-
-export interface PubAckWire {
-  stream: string;
-  seq: number;
-  duplicate?: boolean;
-  /** A counter's total after this publish (ADR-49), as a decimal string. */
-  val?: string;
-}
-
-export interface StreamStateWire {
-  messages: number;
-  bytes: number;
-  first_seq: number;
-  first_ts: string;
-  last_seq: number;
-  last_ts: string;
-  num_subjects?: number;
-  subjects?: Record<string, number>;
-  num_deleted?: number;
-  deleted?: number[];
-  consumer_count: number;
-}
-
-export interface StreamInfoWire {
-  config: StreamConfigWire;
-  created: string;
-  state: StreamStateWire;
-}
 
 export interface StateOptions {
   subjectsFilter?: string;
@@ -122,12 +96,12 @@ export class Stream {
   }
 
   /** Store one captured message. `message` holds the header block first when headerSize >= 0. */
-  ingest(subject: string, headerSize: number, message: Buffer): PubAckWire {
+  ingest(subject: string, headerSize: number, message: Buffer): PubAck {
     const cfg = this.config;
-    if (cfg.sealed) throw new JsApiError(JsError.StreamSealed);
+    if (cfg.sealed) throw new JetStreamApiError(JsError.StreamSealed);
     const hlen = headerSize > 0 ? headerSize : 0;
-    if (hlen > MAX_HEADER_BYTES) throw new JsApiError(JsError.StreamHeaderExceedsMaximum);
-    if (cfg.maxMsgSize > 0 && message.length > cfg.maxMsgSize) throw new JsApiError(JsError.StreamMessageExceedsMaximum);
+    if (hlen > MAX_HEADER_BYTES) throw new JetStreamApiError(JsError.StreamHeaderExceedsMaximum);
+    if (cfg.maxMsgSize > 0 && message.length > cfg.maxMsgSize) throw new JetStreamApiError(JsError.StreamMessageExceedsMaximum);
     const header = hlen > 0 ? message.subarray(0, hlen) : null;
     let data = message.subarray(hlen);
     const now = nowMs();
@@ -147,13 +121,13 @@ export class Stream {
       this.checkExpectations(h, subject);
       rollup = h.get(JsHeader.Rollup) ?? '';
       if (rollup !== '') {
-        if (!cfg.allowRollupHdrs) throw JsApiError.of(JsError.StreamRollupFailed, 'rollup not permitted');
-        if (rollup !== 'sub' && rollup !== 'all') throw JsApiError.of(JsError.StreamRollupFailed, `rollup value invalid: ${rollup}`);
+        if (!cfg.allowRollupHdrs) throw JetStreamApiError.of(JsError.StreamRollupFailed, 'rollup not permitted');
+        if (rollup !== 'sub' && rollup !== 'all') throw JetStreamApiError.of(JsError.StreamRollupFailed, `rollup value invalid: ${rollup}`);
       }
     }
     let total: bigint | null = null;
     if (cfg.allowMsgCounter) {
-      if (increment === null) throw new JsApiError(JsError.MessageIncrMissing);
+      if (increment === null) throw new JetStreamApiError(JsError.MessageIncrMissing);
       total = nextTotal(this.store, subject, increment);
       data = counterBody(total);
     }
@@ -161,8 +135,8 @@ export class Stream {
     try {
       seq = this.store.append(subject, header, data, now);
     } catch (err) {
-      if (err instanceof StoreLimitError) throw JsApiError.of(JsError.StreamStoreFailed, err.kind, { cause: err });
-      throw JsApiError.of(JsError.StreamStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
+      if (err instanceof StoreLimitError) throw JetStreamApiError.of(JsError.StreamStoreFailed, err.kind, { cause: err });
+      throw JetStreamApiError.of(JsError.StreamStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
     }
     if (rollup === 'sub') this.store.purge({ filter: subject, seq });
     else if (rollup === 'all') this.store.purge({ seq });
@@ -173,21 +147,21 @@ export class Stream {
 
   private checkExpectations(h: MessageHeaders, subject: string): void {
     const expectedStream = h.get(JsHeader.ExpectedStream);
-    if (expectedStream !== undefined && expectedStream !== this.config.name) throw new JsApiError(JsError.StreamNotMatch);
+    if (expectedStream !== undefined && expectedStream !== this.config.name) throw new JetStreamApiError(JsError.StreamNotMatch);
     const expectedLast = h.get(JsHeader.ExpectedLastSeq);
     if (expectedLast !== undefined) {
       // state() builds the whole state object: only for publishes that ask.
       const lastSeq = this.store.state().lastSeq;
-      if (Number(expectedLast) !== lastSeq) throw new JsApiError(JsError.StreamWrongLastSequence, { seq: lastSeq });
+      if (Number(expectedLast) !== lastSeq) throw new JetStreamApiError(JsError.StreamWrongLastSequence, { seq: lastSeq });
     }
     const expectedMsgId = h.get(JsHeader.ExpectedLastMsgId);
     if (expectedMsgId !== undefined && expectedMsgId !== this.lastMsgId) {
-      throw new JsApiError(JsError.StreamWrongLastMsgId, { id: this.lastMsgId });
+      throw new JetStreamApiError(JsError.StreamWrongLastMsgId, { id: this.lastMsgId });
     }
     const expectedSubj = h.get(JsHeader.ExpectedLastSubjSeq);
     if (expectedSubj !== undefined) {
       const actual = this.store.lastSeqOf(subject);
-      if (Number(expectedSubj) !== actual) throw new JsApiError(JsError.StreamWrongLastSequence, { seq: actual });
+      if (Number(expectedSubj) !== actual) throw new JetStreamApiError(JsError.StreamWrongLastSequence, { seq: actual });
     }
   }
 

@@ -4,8 +4,8 @@
 
 import type { Broker } from '../../core/broker/broker.ts';
 import type { HttpAuthenticator } from './auth.ts';
-import type { JetStreamClient } from '../../core/kv/jetstream-client.ts';
-import type { StreamSubjectIndex } from '../../core/kv/stream-subject-index.ts';
+import type { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
+import type { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
 import type { StreamCounters } from './event-stream.ts';
 
 export interface GatewayStats extends StreamCounters {
@@ -19,7 +19,8 @@ export interface GatewayContext {
   readonly broker: Broker;
   readonly auth: HttpAuthenticator;
   readonly jetstream: JetStreamClient;
-  readonly streamSubjects: StreamSubjectIndex;
+  /** Publishes to stream subjects as JetStream publishes; its index says which subjects those are. */
+  readonly streams: StreamPublisher;
   readonly maxPayload: number;
   readonly heartbeatMs: number;
   readonly maxPendingBytes: number;

@@ -10,9 +10,10 @@ import {
   NoRespondersError,
   RequestTimeoutError,
 } from '../../core/broker/errors.ts';
-import { JetStreamApiError, JetStreamNotEnabledError } from '../../core/kv/jetstream-client.ts';
-import { KvError } from '../../core/kv/kv-client.ts';
-import { ObjectStoreError } from './object-client.ts';
+import { JetStreamNotEnabledError } from '../../core/jetstream-client/jetstream-client.ts';
+import { JetStreamApiCodes, JetStreamApiError } from '../../core/jetstream-client/jetstream-wire.ts';
+import { KvError } from '../../core/jetstream-client/kv/kv-client.ts';
+import { ObjectStoreError } from '../../core/jetstream-client/obj/object-store-client.ts';
 
 export const HTTP_ERRORS = {
   invalid_request: { status: 400, title: 'The request does not match the route schema' },
@@ -41,7 +42,7 @@ export const HTTP_ERRORS = {
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
 /** JetStream err_codes of failed expectations: wrong last msg id, wrong last sequence, stream mismatch. */
-const PRECONDITION_ERR_CODES = new Set([10070, 10071, 10060]);
+const PRECONDITION_ERR_CODES = new Set<number>([JetStreamApiCodes.StreamWrongLastMsgId, JetStreamApiCodes.StreamWrongLastSequence, JetStreamApiCodes.StreamNotMatch]);
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

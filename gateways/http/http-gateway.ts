@@ -10,8 +10,8 @@ import type { Broker } from '../../core/broker/broker.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
-import { JetStreamClient } from '../../core/kv/jetstream-client.ts';
-import { StreamSubjectIndex } from '../../core/kv/stream-subject-index.ts';
+import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
+import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
 import { recordRoutes, type RecordedRoute } from './openapi.ts';
 import { batchPublishRoutes } from './routes/batch-publish.ts';
 import { bucketRoutes } from './routes/buckets.ts';
@@ -99,11 +99,11 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   });
   const stats: GatewayStats = { published: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0 };
   const jetstream = new JetStreamClient(options.broker, options.requestTimeoutMs ?? 5_000);
-  const streamSubjects = new StreamSubjectIndex(jetstream);
+  const streams = new StreamPublisher(options.broker, jetstream);
   const ctx: GatewayContext = {
     broker: options.broker,
     jetstream,
-    streamSubjects,
+    streams,
     auth: new HttpAuthenticator(options.authorizer, options.authCache),
     maxPayload,
     heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -163,12 +163,12 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     },
     async start() {
-      await streamSubjects.followAdvisories(options.broker);
+      await streams.index.followAdvisories(options.broker);
       await app.listen({ host, port: options.port ?? DEFAULT_HTTP_PORT });
       boundPort = (app.server.address() as AddressInfo).port;
     },
     async stop() {
-      streamSubjects.stopFollowing();
+      streams.stop();
       await app.close();
     },
   };

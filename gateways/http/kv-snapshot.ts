@@ -1,5 +1,5 @@
 // The `initial=1` part of an HTTP KV watch: the current value of every matching
-// key, oldest revision first, from one last_per_subject consumer (core/kv
+// key, oldest revision first, from one last_per_subject consumer (core/jetstream-client/kv
 // watchBucket) rather than a message lookup per key.
 //
 // Pace (explicit backpressure, CONVENTIONS 9): entries are written only while
@@ -13,8 +13,8 @@
 import { once } from 'node:events';
 import type { GatewayContext } from './context.ts';
 import type { EventStream } from './event-stream.ts';
-import type { KvEntry } from '../../core/kv/kv-client.ts';
-import { watchBucket } from '../../core/kv/kv-watch.ts';
+import type { KvEntry } from '../../core/jetstream-client/kv/kv-client.ts';
+import { watchBucket } from '../../core/jetstream-client/kv/kv-watch.ts';
 
 type DrainableResponse = NodeJS.WritableStream & { writableNeedDrain: boolean };
 

@@ -1,7 +1,8 @@
 // One message from HTTP into the broker, shared by the single publish route and
 // the batch route so both apply the same rules: subject syntax, the principal's
-// publish permission, max_payload counted with the header block, and the choice
-// between a stream (PubAck) and the core (fire and forget).
+// publish permission, max_payload counted with the header block. The choice
+// between a stream (PubAck) and the core (fire and forget) is the JetStream
+// client library's StreamPublisher, shared with the MQTT gateway.
 
 import type { Principal } from '../../core/auth/authorizer.ts';
 import type { MessageHeaders } from '../../core/broker/headers.ts';
@@ -9,7 +10,7 @@ import { isValidPublishSubject } from '../../core/subject/subject.ts';
 import { requirePublish } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { HttpProblem } from './errors.ts';
-import type { PubAck } from '../../core/kv/jetstream-client.ts';
+import type { PubAck } from '../../core/jetstream-client/jetstream-wire.ts';
 
 export interface OutgoingMessage {
   readonly subject: string;
@@ -38,8 +39,7 @@ export function checkPublish(ctx: GatewayContext, principal: Principal, message:
  * its own reply subject goes to the core: the reply owner wants the answer.
  */
 export async function capturedByStream(ctx: GatewayContext, message: OutgoingMessage): Promise<boolean> {
-  if (message.reply !== undefined) return false;
-  return ctx.streamSubjects.belongsToStreamNow(message.subject) ?? ctx.streamSubjects.belongsToStream(message.subject);
+  return ctx.streams.storesMessage(message);
 }
 
 /**
@@ -47,13 +47,7 @@ export async function capturedByStream(ctx: GatewayContext, message: OutgoingMes
  * calls made one after another reach the broker in that order.
  */
 export async function publishChecked(ctx: GatewayContext, message: OutgoingMessage, inStream: boolean): Promise<PublishResult> {
-  const { subject, body, headers } = message;
-  if (inStream) {
-    const ack = await ctx.jetstream.publish(subject, body, headers);
-    ctx.stats.published++;
-    return { kind: 'stored', ack };
-  }
-  await ctx.broker.publish(subject, body, { ...(headers === null ? {} : { headers }), ...(message.reply === undefined ? {} : { reply: message.reply }) });
+  const ack = await ctx.streams.publish({ subject: message.subject, data: message.body, headers: message.headers, reply: message.reply }, inStream);
   ctx.stats.published++;
-  return { kind: 'sent', subject, size: body.length };
+  return ack === null ? { kind: 'sent', subject: message.subject, size: message.body.length } : { kind: 'stored', ack };
 }

@@ -12,7 +12,8 @@ import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
 import type { GatewayContext } from './context.ts';
 import { toProblem } from './errors.ts';
 import type { EventStream } from './event-stream.ts';
-import type { JetStreamClient, StoredMessageWire } from '../../core/kv/jetstream-client.ts';
+import type { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
+import type { StoredMessageWire } from '../../core/jetstream-client/stored-message.ts';
 
 export interface TailOptions {
   stream: string;

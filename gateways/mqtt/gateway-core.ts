@@ -9,6 +9,8 @@ import type { Broker } from '../../core/broker/broker.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
+import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
+import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
 import { toBrokerPublish, type BrokerPublish, type MqttMessage } from './message.ts';
 import { MqttClient, type WillMessage } from './mqtt-client.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
@@ -18,7 +20,7 @@ import { OrphanedSessions } from './orphaned-sessions.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
-import { StreamPublisher } from './stream-publisher.ts';
+import { toStreamPublishError } from './stream-publish-error.ts';
 import { Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
@@ -41,6 +43,8 @@ const HANDOVER_LINGER_MS = 3000;
 const STOP_CLOSE_WAIT_MS = 2_000;
 /** How long a QoS 1/2 publish to a stream subject waits for the stream's PubAck. */
 const STREAM_PUBLISH_TIMEOUT_MS = 5_000;
+/** How long a QoS 1/2 publish to a stream subject is sent again while no stream leader answers (a cluster election). */
+const NO_LEADER_RETRY_MS = 6_000;
 
 export class MqttGatewayCore {
   readonly options: ResolvedMqttOptions;
@@ -90,9 +94,13 @@ export class MqttGatewayCore {
     this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
     const persistence = this.persistence;
     this.sessionLimits = { maxQueued: this.options.maxQueued };
-    this.sessionHooks = { changed: (s, soon) => persistence.changed(s, soon), sawLogged: (seq) => persistence.sawLogged(seq) };
+    this.sessionHooks = {
+      changed: (s, soon) => persistence.changed(s, soon),
+      sawLogged: (seq) => persistence.sawLogged(seq),
+      replyIsPubAck: (subject) => this.streams.capturesNow(subject),
+    };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
-    this.streams = new StreamPublisher(this.broker, STREAM_PUBLISH_TIMEOUT_MS, (...parts) => this.log(...parts));
+    this.streams = new StreamPublisher(this.broker, new JetStreamClient(this.broker, STREAM_PUBLISH_TIMEOUT_MS), { noLeaderRetryMs: NO_LEADER_RETRY_MS });
     // Once stop() began, every session counts as held: a sweep in progress ends without probing or deleting.
     this.orphans = new OrphanedSessions((clientId) => (this.holds(clientId) || this.expirySweep === null ? Promise.resolve(true) : this.handover.held(clientId)));
   }
@@ -118,7 +126,7 @@ export class MqttGatewayCore {
       if (!this.storesGiven.sessions) this.sessionStore = await JetStreamSessionStore.open(this.broker, storage);
     }
     await this.replies.start();
-    await this.streams.start();
+    await this.streams.start((...parts) => this.log(...parts));
     await this.persistence.open();
     if (this.persistence.logging) {
       this.expirySweep = setInterval(() => {
@@ -372,8 +380,20 @@ export class MqttGatewayCore {
     let stored = message.qos > 0 && reply === undefined && this.streams.captures(out.subject);
     if (typeof stored !== 'boolean') stored = await stored;
     // The publisher's PUBACK/PUBREC waits until the message is logged for the persistent sessions that want it.
-    await this.persistence.publish(message, out, stored ? this.streams.publish : this.publishToBroker);
+    await this.persistence.publish(message, out, stored ? this.publishToStream : this.publishToBroker);
   }
+
+  /**
+   * Resolves once the stream stored the message; rejects with StreamPublishError when it did not (or may not have).
+   * The PubAck inbox is the reply subject: MQTT subscribers see no response topic on a stream's subject (Session.onBrokerMessage).
+   */
+  private readonly publishToStream = async (o: BrokerPublish): Promise<void> => {
+    try {
+      await this.streams.publish({ subject: o.subject, data: o.data, headers: o.headers ?? null }, true);
+    } catch (error) {
+      throw toStreamPublishError(o.subject, error);
+    }
+  };
 
   private readonly publishToBroker = (o: BrokerPublish): Promise<void> => this.broker.publish(o.subject, o.data, { reply: o.reply, headers: o.headers });
 

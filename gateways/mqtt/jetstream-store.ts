@@ -19,8 +19,8 @@
 import { createHash } from 'node:crypto';
 import type { QoS } from 'mqtt-packet';
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
-import { MessageHeaders } from '../../core/broker/headers.ts';
-import { JetStreamApi, type StoredMessage } from './jetstream-api.ts';
+import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
+import type { StoredMessage } from '../../core/jetstream-client/stored-message.ts';
 import { fromBrokerMessage, toBrokerPublish, withHeader, type MqttMessage } from './message.ts';
 import type { MqttSessionStore, OutboundRecord, QueuedMessageLog, RetainedStore, SessionRecord } from './store.ts';
 import { filterToSubjects, topicMatchesFilter, topicToSubject } from './topic-mapping.ts';
@@ -42,10 +42,10 @@ export interface JetStreamStoreOptions {
 }
 
 export class JetStreamRetainedStore implements RetainedStore {
-  private readonly js: JetStreamApi;
+  private readonly js: JetStreamClient;
 
   private constructor(broker: Broker, options: JetStreamStoreOptions) {
-    this.js = new JetStreamApi(broker, options.timeoutMs);
+    this.js = new JetStreamClient(broker, options.timeoutMs);
   }
 
   static async open(broker: Broker, options: JetStreamStoreOptions = {}): Promise<JetStreamRetainedStore> {
@@ -63,18 +63,18 @@ export class JetStreamRetainedStore implements RetainedStore {
   async set(message: MqttMessage): Promise<void> {
     const subject = RETAINED_PREFIX + topicToSubject(message.topic);
     if (message.payload.length === 0) {
-      await this.js.purgeSubject(RETAINED_STREAM, subject); // [MQTT-3.3.1-10]
+      await this.js.purgeStream(RETAINED_STREAM, { filter: subject }); // [MQTT-3.3.1-10]
       return;
     }
     const out = toBrokerPublish({ ...message, origin: null }, undefined);
-    await this.js.store(subject, out.data, withHeader(out.headers, RECEIVED_AT, String(message.receivedAt)));
+    await this.js.publish(subject, out.data, withHeader(out.headers, RECEIVED_AT, String(message.receivedAt)));
   }
 
   async match(filter: string): Promise<MqttMessage[]> {
     const out: MqttMessage[] = [];
     const now = Date.now();
     for (const subject of filterToSubjects(filter)) {
-      for (const m of await this.js.all(RETAINED_STREAM, RETAINED_PREFIX + subject)) {
+      for (const m of await this.js.messages(RETAINED_STREAM, RETAINED_PREFIX + subject)) {
         if (m.data.length === 0) continue;
         const message = fromBrokerMessage({ subject: m.subject.slice(RETAINED_PREFIX.length), reply: null, headers: m.headers, data: m.data }, takeReceivedAt(m, now));
         if (topicMatchesFilter(filter, message.topic)) out.push({ ...message, retain: true });
@@ -89,10 +89,10 @@ export class JetStreamRetainedStore implements RetainedStore {
 export class JetStreamSessionStore implements MqttSessionStore {
   readonly durable = true;
   readonly messageLog: JetStreamMessageLog;
-  private readonly js: JetStreamApi;
+  private readonly js: JetStreamClient;
 
   private constructor(private readonly broker: Broker, options: JetStreamStoreOptions) {
-    this.js = new JetStreamApi(broker, options.timeoutMs);
+    this.js = new JetStreamClient(broker, options.timeoutMs);
     this.messageLog = new JetStreamMessageLog(this.js);
   }
 
@@ -106,21 +106,21 @@ export class JetStreamSessionStore implements MqttSessionStore {
   }
 
   async load(clientId: string): Promise<SessionRecord | null> {
-    const m = await this.js.last(SESSION_STREAM, sessionSubject(clientId));
+    const m = await this.js.message(SESSION_STREAM, { last_by_subj: sessionSubject(clientId) });
     return m === null ? null : decodeRecord(m.data);
   }
 
   async save(record: SessionRecord): Promise<void> {
-    await this.js.store(sessionSubject(record.clientId), Buffer.from(JSON.stringify(encodeRecord(record))));
+    await this.js.publish(sessionSubject(record.clientId), Buffer.from(JSON.stringify(encodeRecord(record))), null);
   }
 
   /** A tombstone replaces the record (one message per subject), so watchers learn of it. */
   async delete(clientId: string): Promise<void> {
-    await this.js.store(sessionSubject(clientId), Buffer.from(JSON.stringify({ clientId, deleted: true })));
+    await this.js.publish(sessionSubject(clientId), Buffer.from(JSON.stringify({ clientId, deleted: true })), null);
   }
 
   async list(): Promise<SessionRecord[]> {
-    const messages = await this.js.all(SESSION_STREAM, `${SESSION_PREFIX}*`);
+    const messages = await this.js.messages(SESSION_STREAM, `${SESSION_PREFIX}*`);
     const out: SessionRecord[] = [];
     for (const m of messages) {
       const record = decodeRecord(m.data);
@@ -151,25 +151,26 @@ export class JetStreamSessionStore implements MqttSessionStore {
  * `$MQTT.msgs.<subject>`; kept by age (no consumer, no per-session copy).
  */
 export class JetStreamMessageLog implements QueuedMessageLog {
-  constructor(private readonly js: JetStreamApi) {}
+  constructor(private readonly js: JetStreamClient) {}
 
   async append(message: MqttMessage): Promise<number> {
     const out = toBrokerPublish({ ...message, origin: message.origin }, undefined);
-    return this.js.store(MSGS_PREFIX + out.subject, out.data, withHeader(out.headers, RECEIVED_AT, String(message.receivedAt)));
+    // withHeader copies: out.headers may be a shared constant.
+    return (await this.js.publish(MSGS_PREFIX + out.subject, out.data, withHeader(out.headers, RECEIVED_AT, String(message.receivedAt)))).seq;
   }
 
   async get(seq: number): Promise<MqttMessage | null> {
-    const m = await this.js.bySeq(MSGS_STREAM, seq);
+    const m = await this.js.message(MSGS_STREAM, { seq });
     return m === null ? null : this.decode(m);
   }
 
   async after(afterSeq: number, subjectFilter: string, upTo: number, limit: number): Promise<Array<{ seq: number; message: MqttMessage }>> {
-    const found = await this.js.all(MSGS_STREAM, MSGS_PREFIX + subjectFilter, afterSeq + 1, limit, upTo);
+    const found = await this.js.messages(MSGS_STREAM, MSGS_PREFIX + subjectFilter, afterSeq + 1, limit, upTo);
     return found.map((m) => ({ seq: m.seq, message: this.decode(m) }));
   }
 
   async lastSeq(): Promise<number> {
-    return this.js.lastSeq(MSGS_STREAM);
+    return (await this.js.streamInfo(MSGS_STREAM)).state.last_seq;
   }
 
   private decode(m: StoredMessage): MqttMessage {

@@ -44,8 +44,6 @@ export const MqttHeader = {
   ContentType: 'Content-Type',
   /** Set by the gateway that logged the message once for persistent sessions (see session-persistence.ts). */
   LogSeq: 'Mqtt-Seq',
-  /** The reply subject is where a stream sends its PubAck to the gateway, not a response topic (see stream-publisher.ts). */
-  AckReply: 'Mqtt-Ack-Reply',
 } as const;
 
 /** A header block that never changes, encoded once. Never mutate an instance. */
@@ -111,15 +109,17 @@ export function toBrokerPublish(message: MqttMessage, reply: string | undefined)
   return { subject: topicToSubject(message.topic), data: message.payload, reply, headers };
 }
 
-/** Broker message -> MQTT message. The reply subject becomes the response topic. */
-export function fromBrokerMessage(m: BrokerMessage, now: number): MqttMessage {
+/**
+ * Broker message -> MQTT message. The reply subject becomes the response topic,
+ * unless `replyIsPubAck` (a stream captures the subject: the reply receives its PubAck).
+ */
+export function fromBrokerMessage(m: BrokerMessage, now: number, replyIsPubAck = false): MqttMessage {
   const payload = Buffer.isBuffer(m.data) ? m.data : Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
   const properties: MessageProperties = {};
   let qos: QoS = 0;
   let retain = false;
   let origin: string | null = null;
   let logSeq: number | undefined;
-  let replyIsAck = false;
   const headers = m.headers;
   if (headers !== null) {
     let user: UserProperties | undefined;
@@ -149,12 +149,11 @@ export function fromBrokerMessage(m: BrokerMessage, now: number): MqttMessage {
           if (Number.isSafeInteger(n) && n > 0) logSeq = n;
           break;
         }
-        case 'mqtt-ack-reply': replyIsAck = true; break;
       }
     }
     if (user !== undefined) properties.userProperties = user;
   }
-  if (m.reply !== null && !replyIsAck && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
+  if (m.reply !== null && !replyIsPubAck && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
   return { topic: subjectToTopic(m.subject), payload, qos, retain, properties, receivedAt: now, origin, logSeq };
 }
 

@@ -52,9 +52,14 @@ export interface SessionHooks {
   changed(session: Session, soon: boolean): void;
   /** A message that was logged with this sequence reached the session. */
   sawLogged(seq: number): void;
+  /**
+   * A stream captures `subject`: a reply subject on a message there is where the
+   * stream sends its PubAck (a JetStream publish), never a response topic.
+   */
+  replyIsPubAck(subject: string): boolean;
 }
 
-const NO_HOOKS: SessionHooks = { changed: () => {}, sawLogged: () => {} };
+const NO_HOOKS: SessionHooks = { changed: () => {}, sawLogged: () => {}, replyIsPubAck: () => false };
 
 export interface SessionStats {
   droppedQueueFull: number;
@@ -130,7 +135,7 @@ export class Session {
   /** A message from one of this session's broker subscriptions. */
   onBrokerMessage(sub: SessionSubscription, m: BrokerMessage): void {
     if (this.subscriptions.get(sub.topicFilter) !== sub) return; // replaced or removed meanwhile
-    const message = fromBrokerMessage(m, Date.now());
+    const message = fromBrokerMessage(m, Date.now(), m.reply !== null && this.hooks.replyIsPubAck(m.subject));
     if (message.logSeq !== undefined) {
       if (message.logSeq <= this.logFloor) return; // already restored from the log
       this.hooks.sawLogged(message.logSeq);

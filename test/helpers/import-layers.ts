@@ -26,15 +26,8 @@ export interface SourceFile {
   readonly source: string;
 }
 
-/**
- * The client-side JetStream library. TODO(issue 18 item 1): core/kv is being
- * moved into core/jetstream-client/ by the `jsclient` branch, together with
- * gateways/mqtt/stream-publisher.ts and jetstream-api.ts,
- * gateways/http/publisher.ts, consumer-client.ts and object-client.ts, and
- * connectors/kafka/jetstream-publish.ts and jetstream-pull.ts. Until then
- * core/kv is the library's place; drop it from here once it is gone.
- */
-const JETSTREAM_CLIENT = /^core\/(jetstream-client|kv)\//;
+/** The client-side JetStream library (speaks only the JetStream API over the Broker port). */
+const JETSTREAM_CLIENT = /^core\/jetstream-client\//;
 
 /** What level 7 may import from core/ (DESIGN "Dependency rule"). */
 const EDGE_MAY_IMPORT = [
@@ -61,7 +54,6 @@ const PACKAGES: ReadonlyArray<{ folder: string; packages: readonly string[]; typ
   { folder: 'gateways/http/', packages: ['fastify', 'openapi-types'] },
   // kafkajs's values come from kafkajs-loader.ts: a value import would load it before the loader's stand-ins.
   { folder: 'connectors/kafka/', packages: ['kafkajs'], typeOnly: ['kafkajs'] },
-  { folder: 'core/kv/', packages: [] },
   { folder: 'core/jetstream-client/', packages: [] },
 ];
 

@@ -201,7 +201,7 @@ for (const target of httpJetStreamTargets()) {
     }
 
     it('http kv - keys of a bucket bigger than maxPendingBytes: pages in stored-key order, every live key exactly once, by consumer pass or lookups', async () => {
-      // 1,201 messages: a page of 500 is listed by one consumer pass, a page of 100 by lookups (core/kv/kv-keys.ts).
+      // 1,201 messages: a page of 500 is listed by one consumer pass, a page of 100 by lookups (core/jetstream-client/kv/kv-keys.ts).
       assert.deepEqual(await listAll(500), expectedKeys().sort());
       assert.deepEqual(await listAll(100), expectedKeys().sort());
     });

@@ -9,6 +9,8 @@ import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
 import { kafkajs } from '../../connectors/kafka/kafkajs-loader.ts';
 import { kcatConsume, kcatProduce } from '../helpers/kafka-mock.ts';
 import { kafkaTargets, waitFor, waitForRunning, type KafkaFixture } from '../helpers/kafka-fixture.ts';
+import { connectMqtt } from '../helpers/mqtt.ts';
+import { createMqttGateway } from '../../gateways/mqtt/gateway.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -137,6 +139,28 @@ for (const target of kafkaTargets()) {
       assert.deepEqual(records[1].headers, []);
       await bridge.stop();
     });
+    it('kafka bridge - NATS to Kafka: an MQTT publish reaches Kafka without the MQTT gateway\'s Mqtt-* headers (mqtt.js publishes, kcat reads)', async () => {
+      const bridge = fx.bridge([{ name: 'from-mqtt', direction: 'nats-to-kafka', subject: 'sensors.>', topic: 'from-mqtt' }]);
+      await bridge.start();
+      await waitForRunning(bridge);
+      const gateway = createMqttGateway({ host: '127.0.0.1', port: 0, broker: fx.broker });
+      await gateway.start();
+      try {
+        const client = await connectMqtt(`mqtt://127.0.0.1:${gateway.port}`, { protocolVersion: 5 });
+        const properties = { contentType: 'text/plain', messageExpiryInterval: 60, userProperties: { unit: 'C' } };
+        await client.publishAsync('sensors/t1', '21.5', { qos: 1, retain: true, properties });
+        await client.endAsync();
+        await waitFor(() => bridge.metrics().mappings[0].messages === 1, 20_000, 'one Kafka ack');
+        const [record] = kcatConsume(fx.mock.bootstrap, 'from-mqtt', 1);
+        assert.equal(record.payload, '21.5');
+        // On the NATS side it carried Mqtt-Qos, Mqtt-Retain and Mqtt-Message-Expiry too.
+        assert.deepEqual(record.headers, [['Content-Type', 'text/plain'], ['unit', 'C']]);
+      } finally {
+        await gateway.stop();
+        await bridge.stop();
+      }
+    });
+
     it('kafka bridge - NATS to Kafka: key from a header or a fixed value; a missing header gives no key', async () => {
       const bridge = fx.bridge([
         { name: 'by-header', direction: 'nats-to-kafka', subject: 'dev.>', topic: 'devices', key: '{header:Device-Id}' },

@@ -1,4 +1,4 @@
-// core/kv over the Broker port: embedded (EmbeddedBroker on Switchboard's core
+// The JetStream client library's KV (core/jetstream-client/kv) over the Broker port: embedded (EmbeddedBroker on Switchboard's core
 // and engine) and as in cluster mode (NatsBroker to Debian's nats-server -js).
 // What it writes, the official @nats-io/kv client reads, and the other way round.
 
@@ -11,10 +11,10 @@ import type { Broker } from '../../core/broker/broker.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { withDefaultReplicas } from '../../core/broker/stream-replicas.ts';
-import { JetStreamClient } from '../../core/kv/jetstream-client.ts';
-import { KvClient, KvError } from '../../core/kv/kv-client.ts';
-import { KvWatchClosedError, watchBucket, type KvWatchOptions } from '../../core/kv/kv-watch.ts';
-import type { KvEntry } from '../../core/kv/kv-client.ts';
+import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
+import { KvClient, KvError } from '../../core/jetstream-client/kv/kv-client.ts';
+import { KvWatchClosedError, watchBucket, type KvWatchOptions } from '../../core/jetstream-client/kv/kv-watch.ts';
+import type { KvEntry } from '../../core/jetstream-client/kv/kv-client.ts';
 import { startNatsServerJetStream, startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
 import type { Peer } from '../helpers/peers.ts';
 

@@ -71,6 +71,9 @@ describe('mqtt stream publish', () => {
         // The ack is in: the stream has the message, read with the official client right now.
         const stored = await jsm.streams.getMessage('STORED', { last_by_subj: topic.replaceAll('/', '.') });
         assert.equal(stored?.string(), payload, `${topic}: stored when acknowledged`);
+        // Its public MQTT facts are stored with it; no marker of the gateway's PubAck inbox is (README "Messages").
+        assert.equal(stored?.header.get('Mqtt-Qos'), String(qos), `${topic}: its QoS is kept`);
+        assert.equal(stored?.header.has('Mqtt-Ack-Reply'), false, `${topic}: no Mqtt-Ack-Reply stored`);
         sent.push(payload);
       }
     }

@@ -1,7 +1,7 @@
 // DESIGN.md "Dependency rule", over every source file of core/, gateways/ and
 // connectors/ (test/helpers/import-layers.ts holds the rule as data). It
 // replaces the per-folder scans of the MQTT and HTTP gateways, the Kafka
-// connector and core/kv, and keeps what they checked: which packages each of
+// connector and core/kv (now core/jetstream-client), and keeps what they checked: which packages each of
 // those folders may import, kafkajs as types only, and that the scan sees
 // imports at all. The scanner is shown to fail on violations put in on purpose.
 
@@ -69,7 +69,7 @@ describe('import layers', () => {
         'gateways/mqtt/session.ts': "import { Aedes } from 'aedes';\nimport { once } from 'node:events';\nimport mqttPacket from 'mqtt-packet';\n",
         'gateways/http/app.ts': "import Fastify from 'fastify';\nimport express from 'express';\n",
         'connectors/kafka/kafka-client.ts': "import { Kafka } from 'kafkajs';\nimport type { Producer } from 'kafkajs';\n",
-        'core/kv/kv-client.ts': "import { connect } from '@nats-io/transport-node';\n",
+        'core/jetstream-client/kv/kv-client.ts': "import { connect } from '@nats-io/transport-node';\n",
         'core/cache/lru.ts': 'export const x = 1;\n',
       }),
     );
@@ -77,7 +77,7 @@ describe('import layers', () => {
       'gateways/mqtt/session.ts imports aedes: gateways/mqtt/ may import only mqtt-packet and node built-ins',
       'gateways/http/app.ts imports express: gateways/http/ may import only fastify, openapi-types and node built-ins',
       "connectors/kafka/kafka-client.ts imports kafkajs's values: only its types may be imported here",
-      'core/kv/kv-client.ts imports @nats-io/transport-node: core/kv/ may import only no package and node built-ins',
+      'core/jetstream-client/kv/kv-client.ts imports @nats-io/transport-node: core/jetstream-client/ may import only no package and node built-ins',
       'core/cache/lru.ts: not in any layer of the dependency rule (give its folder a level in test/helpers/import-layers.ts)',
     ]);
   });

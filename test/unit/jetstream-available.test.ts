@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from '../helpers/peer-test.ts';
 import { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { JetStreamUnavailableError } from '../../core/broker/errors.ts';
-import { awaitJetStream } from '../../core/kv/jetstream-available.ts';
+import { awaitJetStream } from '../../core/jetstream-client/jetstream-available.ts';
 import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { Router } from '../../core/server/router.ts';
 import { startNatsServerWithConfig } from '../helpers/servers.ts';

@@ -8,7 +8,7 @@ import { AckKind, ackSubject, nanosText, parseAckPayload, parseAckSubject } from
 import { consumerConfigFromWire, consumerConfigToWire } from '../../core/jetstream/consumer/consumer-config.ts';
 import { DeadlineScheduler } from '../../core/jetstream/consumer/deadline-scheduler.ts';
 import { parsePullRequest, PullRequestError, PullRequestQueue } from '../../core/jetstream/consumer/pull-requests.ts';
-import { JsApiError } from '../../core/jetstream/errors.ts';
+import { JetStreamApiError } from '../../core/protocol/jetstream-api-error.ts';
 import { streamConfigFromWire } from '../../core/jetstream/stream-config.ts';
 
 const stream = streamConfigFromWire({ name: 'S', subjects: ['s.>'] });
@@ -18,7 +18,7 @@ function errCode(fn: () => unknown): number {
   try {
     fn();
   } catch (err) {
-    if (err instanceof JsApiError) return err.errCode;
+    if (err instanceof JetStreamApiError) return err.errCode;
     throw err;
   }
   return 0;

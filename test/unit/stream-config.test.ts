@@ -3,13 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsApiError, JsError } from '../../core/jetstream/errors.ts';
+import { JsError } from '../../core/jetstream/errors.ts';
+import { JetStreamApiError } from '../../core/protocol/jetstream-api-error.ts';
 import { formatTime, parseTime, ZERO_TIME } from '../../core/jetstream/rfc3339.ts';
 import { DEFAULT_DUPLICATE_WINDOW, sameConfig, streamConfigFromWire, streamConfigToWire, storeLimitsOf, validateUpdate } from '../../core/jetstream/stream-config.ts';
 
 function rejects(fn: () => unknown, errCode: number, description?: string): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof JsApiError);
+    assert.ok(e instanceof JetStreamApiError);
     assert.equal(e.errCode, errCode);
     if (description !== undefined) assert.equal(e.description, description);
     return true;
@@ -60,9 +61,9 @@ describe('stream config', () => {
   });
 
   it('errors - the wire form carries code, err_code and the filled-in description', () => {
-    const e = new JsApiError(JsError.StreamWrongLastSequence, { seq: 7 });
+    const e = new JetStreamApiError(JsError.StreamWrongLastSequence, { seq: 7 });
     assert.deepEqual(e.toWire(), { code: 400, err_code: 10071, description: 'wrong last sequence: 7' });
-    assert.deepEqual(new JsApiError(JsError.StreamNotFound).toWire(), { code: 404, err_code: 10059, description: 'stream not found' });
+    assert.deepEqual(new JetStreamApiError(JsError.StreamNotFound).toWire(), { code: 404, err_code: 10059, description: 'stream not found' });
   });
 
   it('time - RFC3339 with nanoseconds, trailing zeros trimmed, Go zero time for none', () => {

@@ -5,7 +5,8 @@
 // the same err_codes (NS server/errors.json).
 
 import { hasWildcardToken, isValidPublishSubject, isValidSubscriptionSubject, subjectIsSubsetOf, subjectsOverlap } from '../../subject/subject.ts';
-import { JsApiError, JsError } from '../errors.ts';
+import { JsError } from '../errors.ts';
+import { JetStreamApiError } from '../../protocol/jetstream-api-error.ts';
 import { formatTime } from '../rfc3339.ts';
 import type { StreamConfig } from '../stream-config.ts';
 import { ConsumerErr } from './consumer-errors.ts';
@@ -106,11 +107,11 @@ export const EPHEMERAL_INACTIVE_DEFAULT = 5_000 * NS_PER_MS;
 const MAX_DESCRIPTION = 4096;
 const MAX_NAME = 255;
 
-function badJson(): JsApiError {
-  return new JsApiError(JsError.InvalidJson);
+function badJson(): JetStreamApiError {
+  return new JetStreamApiError(JsError.InvalidJson);
 }
 
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, bad: () => JsApiError): T {
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, bad: () => JetStreamApiError): T {
   if (value === undefined || value === null || value === '') return fallback;
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw bad();
@@ -158,14 +159,14 @@ export function isPush(c: ConsumerConfig): boolean {
  * consumer name the API subject settled on (possibly '' for a legacy ephemeral).
  */
 export function consumerConfigFromWire(w: ConsumerConfigWire, stream: StreamConfig): ConsumerConfig {
-  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new JsApiError(ConsumerErr.ConsumerConfigRequired);
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw new JetStreamApiError(ConsumerErr.ConsumerConfigRequired);
   const durableName = str(w.durable_name);
   const name = str(w.name);
-  if (durableName !== '' && name !== '' && durableName !== name) throw new JsApiError(ConsumerErr.ConsumerCreateDurableAndNameMismatch);
-  if (name !== '' && !validName(name)) throw JsApiError.of(JsError.StreamInvalidConfig, "consumer name can not contain '.', '*', '>', '\\', '/'");
-  if (durableName !== '' && !validName(durableName)) throw JsApiError.of(JsError.StreamInvalidConfig, "consumer durable name can not contain '.', '*', '>', '\\', '/'");
+  if (durableName !== '' && name !== '' && durableName !== name) throw new JetStreamApiError(ConsumerErr.ConsumerCreateDurableAndNameMismatch);
+  if (name !== '' && !validName(name)) throw JetStreamApiError.of(JsError.StreamInvalidConfig, "consumer name can not contain '.', '*', '>', '\\', '/'");
+  if (durableName !== '' && !validName(durableName)) throw JetStreamApiError.of(JsError.StreamInvalidConfig, "consumer durable name can not contain '.', '*', '>', '\\', '/'");
   const effectiveName = durableName || name;
-  if (effectiveName.length > MAX_NAME) throw new JsApiError(ConsumerErr.ConsumerNameTooLong, { max: MAX_NAME });
+  if (effectiveName.length > MAX_NAME) throw new JetStreamApiError(ConsumerErr.ConsumerNameTooLong, { max: MAX_NAME });
   if (w.backoff !== undefined && w.backoff !== null && (!Array.isArray(w.backoff) || w.backoff.some((b) => typeof b !== 'number'))) throw badJson();
   if (w.filter_subjects !== undefined && w.filter_subjects !== null && (!Array.isArray(w.filter_subjects) || w.filter_subjects.some((s) => typeof s !== 'string'))) {
     throw badJson();
@@ -178,13 +179,13 @@ export function consumerConfigFromWire(w: ConsumerConfigWire, stream: StreamConf
     optStartSeq: int(w.opt_start_seq, 0),
     optStartTime: 0,
     optStartTimeText: str(w.opt_start_time),
-    ackPolicy: oneOf(w.ack_policy, Object.values(AckPolicy), AckPolicy.None, () => new JsApiError(ConsumerErr.ConsumerAckPolicyInvalid)),
+    ackPolicy: oneOf(w.ack_policy, Object.values(AckPolicy), AckPolicy.None, () => new JetStreamApiError(ConsumerErr.ConsumerAckPolicyInvalid)),
     ackWait: int(w.ack_wait, 0),
     maxDeliver: int(w.max_deliver, 0),
     backoff: (w.backoff ?? []).map((b) => Math.trunc(b)),
     filterSubject: str(w.filter_subject),
     filterSubjects: [...(w.filter_subjects ?? [])],
-    replayPolicy: oneOf(w.replay_policy, Object.values(ReplayPolicy), ReplayPolicy.Instant, () => new JsApiError(ConsumerErr.ConsumerReplayPolicyInvalid)),
+    replayPolicy: oneOf(w.replay_policy, Object.values(ReplayPolicy), ReplayPolicy.Instant, () => new JetStreamApiError(ConsumerErr.ConsumerReplayPolicyInvalid)),
     rateLimitBps: int(w.rate_limit_bps, 0),
     sampleFreq: str(w.sample_freq),
     maxWaiting: int(w.max_waiting, 0),
@@ -233,51 +234,51 @@ function applyDefaults(c: ConsumerConfig): void {
 
 /** NS checkConsumerCfg, in its order, for the fields Switchboard supports. */
 function check(c: ConsumerConfig, stream: StreamConfig): void {
-  if (c.numReplicas < 0) throw JsApiError.of(JsError.StreamInvalidConfig, 'replicas count cannot be negative');
-  if (c.numReplicas > 1) throw new JsApiError(ConsumerErr.ConsumerReplicasExceedsStream);
-  if (c.backoff.some((b) => b < 0)) throw new JsApiError(ConsumerErr.ConsumerBackOffNegative);
-  if (c.ackWait < 0) throw new JsApiError(ConsumerErr.ConsumerAckWaitNegative);
-  if (c.backoff.length > 0 && c.maxDeliver !== -1 && c.backoff.length > c.maxDeliver) throw new JsApiError(ConsumerErr.ConsumerMaxDeliverBackoff);
-  if (c.description.length > MAX_DESCRIPTION) throw new JsApiError(ConsumerErr.ConsumerDescriptionTooLong, { max: MAX_DESCRIPTION });
+  if (c.numReplicas < 0) throw JetStreamApiError.of(JsError.StreamInvalidConfig, 'replicas count cannot be negative');
+  if (c.numReplicas > 1) throw new JetStreamApiError(ConsumerErr.ConsumerReplicasExceedsStream);
+  if (c.backoff.some((b) => b < 0)) throw new JetStreamApiError(ConsumerErr.ConsumerBackOffNegative);
+  if (c.ackWait < 0) throw new JetStreamApiError(ConsumerErr.ConsumerAckWaitNegative);
+  if (c.backoff.length > 0 && c.maxDeliver !== -1 && c.backoff.length > c.maxDeliver) throw new JetStreamApiError(ConsumerErr.ConsumerMaxDeliverBackoff);
+  if (c.description.length > MAX_DESCRIPTION) throw new JetStreamApiError(ConsumerErr.ConsumerDescriptionTooLong, { max: MAX_DESCRIPTION });
   if (c.deliverSubject !== '') {
-    if (hasWildcardToken(c.deliverSubject)) throw new JsApiError(ConsumerErr.ConsumerDeliverToWildcards);
-    if (!isValidPublishSubject(c.deliverSubject)) throw new JsApiError(ConsumerErr.ConsumerInvalidDeliverSubject);
-    if (stream.subjects.some((s) => subjectIsSubsetOf(c.deliverSubject, s))) throw new JsApiError(ConsumerErr.ConsumerDeliverCycle);
-    if (c.maxWaiting !== 0) throw new JsApiError(ConsumerErr.ConsumerPushMaxWaiting);
-    if (c.maxAckPending > 0 && c.ackPolicy === AckPolicy.None) throw new JsApiError(ConsumerErr.ConsumerMaxPendingAckPolicyRequired);
-    if (c.idleHeartbeat > 0 && c.idleHeartbeat < 100 * NS_PER_MS) throw new JsApiError(ConsumerErr.ConsumerSmallHeartbeat);
+    if (hasWildcardToken(c.deliverSubject)) throw new JetStreamApiError(ConsumerErr.ConsumerDeliverToWildcards);
+    if (!isValidPublishSubject(c.deliverSubject)) throw new JetStreamApiError(ConsumerErr.ConsumerInvalidDeliverSubject);
+    if (stream.subjects.some((s) => subjectIsSubsetOf(c.deliverSubject, s))) throw new JetStreamApiError(ConsumerErr.ConsumerDeliverCycle);
+    if (c.maxWaiting !== 0) throw new JetStreamApiError(ConsumerErr.ConsumerPushMaxWaiting);
+    if (c.maxAckPending > 0 && c.ackPolicy === AckPolicy.None) throw new JetStreamApiError(ConsumerErr.ConsumerMaxPendingAckPolicyRequired);
+    if (c.idleHeartbeat > 0 && c.idleHeartbeat < 100 * NS_PER_MS) throw new JetStreamApiError(ConsumerErr.ConsumerSmallHeartbeat);
   } else {
-    if (c.ackPolicy === AckPolicy.None && stream.retention === 'workqueue') throw new JsApiError(ConsumerErr.ConsumerPullRequiresAck);
-    if (c.rateLimitBps > 0) throw new JsApiError(ConsumerErr.ConsumerPullWithRateLimit);
-    if (c.idleHeartbeat > 0) throw new JsApiError(ConsumerErr.ConsumerHBRequiresPush);
-    if (c.flowControl) throw new JsApiError(ConsumerErr.ConsumerFCRequiresPush);
-    if (c.maxExpires !== 0 && c.maxExpires < NS_PER_MS) throw new JsApiError(ConsumerErr.ConsumerMaxRequestExpiresTooSmall);
+    if (c.ackPolicy === AckPolicy.None && stream.retention === 'workqueue') throw new JetStreamApiError(ConsumerErr.ConsumerPullRequiresAck);
+    if (c.rateLimitBps > 0) throw new JetStreamApiError(ConsumerErr.ConsumerPullWithRateLimit);
+    if (c.idleHeartbeat > 0) throw new JetStreamApiError(ConsumerErr.ConsumerHBRequiresPush);
+    if (c.flowControl) throw new JetStreamApiError(ConsumerErr.ConsumerFCRequiresPush);
+    if (c.maxExpires !== 0 && c.maxExpires < NS_PER_MS) throw new JetStreamApiError(ConsumerErr.ConsumerMaxRequestExpiresTooSmall);
   }
-  if (c.flowControl && c.idleHeartbeat <= 0) throw new JsApiError(ConsumerErr.ConsumerWithFlowControlNeedsHeartbeats);
-  if (c.filterSubject !== '' && c.filterSubjects.length > 0) throw new JsApiError(ConsumerErr.ConsumerDuplicateFilterSubjects);
-  if (c.filterSubject !== '' && !isValidSubscriptionSubject(c.filterSubject)) throw JsApiError.of(JsError.StreamInvalidConfig, 'invalid subject');
+  if (c.flowControl && c.idleHeartbeat <= 0) throw new JetStreamApiError(ConsumerErr.ConsumerWithFlowControlNeedsHeartbeats);
+  if (c.filterSubject !== '' && c.filterSubjects.length > 0) throw new JetStreamApiError(ConsumerErr.ConsumerDuplicateFilterSubjects);
+  if (c.filterSubject !== '' && !isValidSubscriptionSubject(c.filterSubject)) throw JetStreamApiError.of(JsError.StreamInvalidConfig, 'invalid subject');
   for (const f of c.filterSubjects) {
-    if (f === '') throw new JsApiError(ConsumerErr.ConsumerEmptyFilter);
-    if (!isValidSubscriptionSubject(f)) throw JsApiError.of(JsError.StreamInvalidConfig, 'invalid subject');
+    if (f === '') throw new JetStreamApiError(ConsumerErr.ConsumerEmptyFilter);
+    if (!isValidSubscriptionSubject(f)) throw JetStreamApiError.of(JsError.StreamInvalidConfig, 'invalid subject');
   }
   const filters = filtersOf(c);
   for (let i = 0; i < filters.length; i++) {
     for (let j = i + 1; j < filters.length; j++) {
-      if (subjectsOverlap(filters[i], filters[j])) throw new JsApiError(ConsumerErr.ConsumerOverlappingSubjectFilters);
+      if (subjectsOverlap(filters[i], filters[j])) throw new JetStreamApiError(ConsumerErr.ConsumerOverlappingSubjectFilters);
     }
     // A filter must select something the stream can hold.
-    if (!stream.subjects.some((s) => subjectsOverlap(filters[i], s))) throw new JsApiError(ConsumerErr.ConsumerFilterNotSubset);
+    if (!stream.subjects.some((s) => subjectsOverlap(filters[i], s))) throw new JetStreamApiError(ConsumerErr.ConsumerFilterNotSubset);
   }
   checkDeliverPolicy(c);
   if (stream.retention === 'workqueue') {
-    if (c.ackPolicy !== AckPolicy.Explicit) throw new JsApiError(ConsumerErr.ConsumerWQRequiresExplicitAck);
-    if (c.deliverPolicy !== DeliverPolicy.All) throw new JsApiError(ConsumerErr.ConsumerWQConsumerNotDeliverAll);
+    if (c.ackPolicy !== AckPolicy.Explicit) throw new JetStreamApiError(ConsumerErr.ConsumerWQRequiresExplicitAck);
+    if (c.deliverPolicy !== DeliverPolicy.All) throw new JetStreamApiError(ConsumerErr.ConsumerWQConsumerNotDeliverAll);
   }
 }
 
 function checkDeliverPolicy(c: ConsumerConfig): void {
   const p = c.deliverPolicy;
-  const invalid = (text: string): JsApiError => JsApiError.of(ConsumerErr.ConsumerInvalidPolicy, text);
+  const invalid = (text: string): JetStreamApiError => JetStreamApiError.of(ConsumerErr.ConsumerInvalidPolicy, text);
   const label: Record<DeliverPolicy, string> = {
     all: 'deliver all',
     last: 'deliver last',
@@ -338,7 +339,7 @@ export function consumerConfigToWire(c: ConsumerConfig): ConsumerConfigWire {
 /** Fields an update may not change (NS acceptableConsumerUpdate, simplified to what we support). */
 export function validateConsumerUpdate(old: ConsumerConfig, next: ConsumerConfig): void {
   const fail = (field: string): never => {
-    throw JsApiError.of(ConsumerErr.ConsumerCreate, `${field} can not be updated`);
+    throw JetStreamApiError.of(ConsumerErr.ConsumerCreate, `${field} can not be updated`);
   };
   if (old.deliverPolicy !== next.deliverPolicy) fail('deliver policy');
   if (old.optStartSeq !== next.optStartSeq) fail('start sequence');

@@ -1,14 +1,14 @@
 // The consumer part of the JetStream error catalog: HTTP-like code, err_code
 // and description exactly as nats-server sends them (NS server/errors.json).
 // Kept beside the consumer code so the engine's catalog (../errors.ts) stays
-// with its owner; both are JsErrorDef tables thrown as JsApiError.
+// with its owner; both are JetStreamApiErrorDef tables thrown as JetStreamApiError.
 
-import type { JsErrorDef } from '../errors.ts';
+import { JetStreamApiCodes, type JetStreamApiErrorDef } from '../../protocol/jetstream-api-error.ts';
 
 export const ConsumerErr = {
   ConsumerCreate: { code: 500, errCode: 10012, description: '{err}' },
   ConsumerNameExist: { code: 400, errCode: 10013, description: 'consumer name already in use' },
-  ConsumerNotFound: { code: 404, errCode: 10014, description: 'consumer not found' },
+  ConsumerNotFound: { code: 404, errCode: JetStreamApiCodes.ConsumerNotFound, description: 'consumer not found' },
   ConsumerDurableNameNotInSubject: { code: 400, errCode: 10016, description: 'consumer expected to be durable but no durable name set in subject' },
   ConsumerDurableNameNotMatchSubject: { code: 400, errCode: 10017, description: 'consumer name in subject does not match durable name in request' },
   ConsumerDurableNameNotSet: { code: 400, errCode: 10018, description: 'consumer expected to be durable but a durable name was not set' },
@@ -52,4 +52,4 @@ export const ConsumerErr = {
   ConsumerReplayPolicyInvalid: { code: 400, errCode: 10182, description: 'consumer replay policy invalid' },
   ConsumerAckWaitNegative: { code: 400, errCode: 10183, description: 'consumer ack wait needs to be positive' },
   ConsumerBackOffNegative: { code: 400, errCode: 10184, description: 'consumer backoff needs to be positive' },
-} as const satisfies Record<string, JsErrorDef>;
+} as const satisfies Record<string, JetStreamApiErrorDef>;

@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { JetStreamEngine } from '../jetstream-engine.ts';
-import { JsApiError } from '../errors.ts';
+import { JetStreamApiError } from '../../protocol/jetstream-api-error.ts';
+import { JS_API_PREFIX } from '../../protocol/jetstream-wire.ts';
 import { formatTime } from '../rfc3339.ts';
 import type { Stream } from '../stream.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../../server/subscription.ts';
@@ -27,7 +28,7 @@ import { DeadlineScheduler } from './deadline-scheduler.ts';
 import { RoutedDelivery } from './routed-delivery.ts';
 import { FC_PREFIX } from './push-delivery.ts';
 
-const NEXT_PREFIX = '$JS.API.CONSUMER.MSG.NEXT.';
+const NEXT_PREFIX = `${JS_API_PREFIX}.CONSUMER.MSG.NEXT.`;
 const ADVISORY_PREFIX = '$JS.EVENT.ADVISORY.CONSUMER.';
 /** Messages examined when a deleted consumer leaves an interest stream (bounded work per delete). */
 const INTEREST_SWEEP_LIMIT = 1_000_000;
@@ -117,7 +118,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   get(stream: Stream, name: string): Consumer {
     const c = this.byStream.get(stream.name)?.byName.get(name);
-    if (c === undefined) throw new JsApiError(ConsumerErr.ConsumerNotFound);
+    if (c === undefined) throw new JetStreamApiError(ConsumerErr.ConsumerNotFound);
     return c;
   }
 
@@ -147,13 +148,13 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     }
     const existing = g.byName.get(config.name);
     if (existing !== undefined) {
-      if (action === 'create' && !sameConsumerConfig(existing.config, config)) throw new JsApiError(ConsumerErr.ConsumerAlreadyExists);
+      if (action === 'create' && !sameConsumerConfig(existing.config, config)) throw new JetStreamApiError(ConsumerErr.ConsumerAlreadyExists);
       if (!sameConsumerConfig(existing.config, config)) this.update(existing, config);
       return existing;
     }
-    if (action === 'update') throw new JsApiError(ConsumerErr.ConsumerDoesNotExist);
+    if (action === 'update') throw new JetStreamApiError(ConsumerErr.ConsumerDoesNotExist);
     const max = stream.config.maxConsumers;
-    if (max > 0 && g.byName.size >= max) throw new JsApiError(ConsumerErr.MaximumConsumersLimit);
+    if (max > 0 && g.byName.size >= max) throw new JetStreamApiError(ConsumerErr.MaximumConsumersLimit);
     if (stream.config.retention === 'workqueue') this.checkWorkQueue(g, config);
     const c = new Consumer(this, stream, config, formatTime(Date.now()), this.persists(stream, config));
     c.start();
@@ -163,7 +164,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
         store.writeMeta({ config: consumerConfigToWire(config), created: c.created });
         store.writeState(c.snapshot());
       } catch (err) {
-        throw JsApiError.of(ConsumerErr.ConsumerStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
+        throw JetStreamApiError.of(ConsumerErr.ConsumerStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
       }
       this.stores.set(c, store);
     }
@@ -189,9 +190,9 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     const mine = filtersOf(config);
     for (const other of g.byName.values()) {
       const theirs = filtersOf(other.config);
-      if (mine.length === 0 && theirs.length === 0) throw new JsApiError(ConsumerErr.ConsumerWQMultipleUnfiltered);
+      if (mine.length === 0 && theirs.length === 0) throw new JetStreamApiError(ConsumerErr.ConsumerWQMultipleUnfiltered);
       if (mine.length === 0 || theirs.length === 0 || mine.some((a) => theirs.some((b) => subjectsOverlap(a, b)))) {
-        throw new JsApiError(ConsumerErr.ConsumerWQConsumerNotUnique);
+        throw new JetStreamApiError(ConsumerErr.ConsumerWQConsumerNotUnique);
       }
     }
   }

@@ -12,9 +12,9 @@ import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { eventStreamFor } from '../event-stream.ts';
 import { sendKvSnapshot } from '../kv-snapshot.ts';
-import type { StreamInfoWire } from '../../../core/kv/jetstream-client.ts';
-import { encodeKey, KvClient, streamName, type BucketOptions } from '../../../core/kv/kv-client.ts';
-import { listKeys } from '../../../core/kv/kv-keys.ts';
+import type { StreamInfoWire } from '../../../core/jetstream-client/jetstream-wire.ts';
+import { encodeKey, KvClient, streamName, type BucketOptions } from '../../../core/jetstream-client/kv/kv-client.ts';
+import { listKeys } from '../../../core/jetstream-client/kv/kv-keys.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { serveTail, type TailOptions } from '../stream-tail.ts';
 import { BUCKET_PARAM, entryJson, KEY_RULE } from './kv.ts';
@@ -125,7 +125,7 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
     const body = request.body as BucketOptions & { bucket: string };
     allowApi(request, 'STREAM.CREATE', body.bucket);
     const info = await kv.createBucket(body.bucket, body);
-    ctx.streamSubjects.invalidate();
+    ctx.streams.index.invalidate();
     return reply.code(201).send(status(body.bucket, info));
   });
 
@@ -137,7 +137,7 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
   app.delete('/v1/buckets/:bucket', { schema: deleteSchema }, async (request, reply) => {
     allowApi(request, 'STREAM.DELETE', bucketOf(request));
     await kv.deleteBucket(bucketOf(request));
-    ctx.streamSubjects.invalidate();
+    ctx.streams.index.invalidate();
     return reply.code(204).send();
   });
 

@@ -10,9 +10,11 @@
 // needs the same permission a NATS client would need for that ack subject.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BrokerMessage } from '../../../core/broker/broker.ts';
 import { requirePublish } from '../auth.ts';
-import { parseAckReply } from '../../../core/kv/ack-reply.ts';
-import { ConsumerClient, type AckAction, type ConsumerConfigWire } from '../consumer-client.ts';
+import { parseAckReply, type AckReply } from '../../../core/jetstream-client/ack-reply.ts';
+import type { ConsumerConfigWire } from '../../../core/jetstream-client/jetstream-client.ts';
+import { AckActions, PullConsumer, settleDelivery, type AckAction } from '../../../core/jetstream-client/pull-consumer.ts';
 import type { GatewayContext } from '../context.ts';
 import { encodePayload, type PayloadEncoding } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
@@ -102,8 +104,22 @@ function ackSchema(action: string, summary: string, extra?: RouteDocSchema['quer
   };
 }
 
+/** A long poll of one fetch request, each message with its parsed ack subject; the inbox lives as long as the request. */
+async function fetchBatch(puller: PullConsumer, batch: number, timeoutMs: number): Promise<Array<{ message: BrokerMessage; ack: AckReply }>> {
+  try {
+    await puller.start();
+    const messages = await puller.poll(batch, timeoutMs);
+    return messages.flatMap((message) => {
+      const ack = message.reply === null ? null : parseAckReply(message.reply);
+      return ack === null ? [] : [{ message, ack }];
+    });
+  } finally {
+    puller.stop();
+  }
+}
+
 export async function consumerRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  const consumers = new ConsumerClient(ctx.broker, ctx.jetstream);
+  const js = ctx.jetstream;
   const api = (request: FastifyRequest, op: string, ...args: string[]): void => requirePublish(request.principal, ctx.jetstream.apiSubject(op, ...args));
   const ids = (request: FastifyRequest): { name: string; consumer: string; token: string } => request.params as { name: string; consumer: string; token: string };
 
@@ -111,24 +127,24 @@ export async function consumerRoutes(app: FastifyInstance, ctx: GatewayContext):
     const { name } = ids(request);
     const config = { ack_policy: 'explicit', ...(request.body as ConsumerConfigWire) };
     api(request, 'CONSUMER.CREATE', name, String(config.durable_name));
-    return reply.code(201).send(await consumers.create(name, config));
+    return reply.code(201).send(await js.createConsumer(name, config));
   });
 
   app.get('/v1/streams/:name/consumers', { schema: listSchema }, async (request) => {
     api(request, 'CONSUMER.LIST', ids(request).name);
-    return { consumers: await consumers.list(ids(request).name) };
+    return { consumers: await js.consumers(ids(request).name) };
   });
 
   app.get('/v1/streams/:name/consumers/:consumer', { schema: infoSchema }, async (request) => {
     const { name, consumer } = ids(request);
     api(request, 'CONSUMER.INFO', name, consumer);
-    return consumers.info(name, consumer);
+    return js.consumerInfo(name, consumer);
   });
 
   app.delete('/v1/streams/:name/consumers/:consumer', { schema: deleteSchema }, async (request, reply) => {
     const { name, consumer } = ids(request);
     api(request, 'CONSUMER.DELETE', name, consumer);
-    await consumers.delete(name, consumer);
+    await js.deleteConsumer(name, consumer);
     return reply.code(204).send();
   });
 
@@ -136,8 +152,8 @@ export async function consumerRoutes(app: FastifyInstance, ctx: GatewayContext):
     const { name, consumer } = ids(request);
     api(request, 'CONSUMER.MSG.NEXT', name, consumer);
     const query = request.query as { batch?: number; timeout?: number; encoding?: PayloadEncoding };
-    await consumers.info(name, consumer); // 404 (or 503 without JetStream) before waiting
-    const batch = await consumers.fetch(name, consumer, query.batch ?? 10, query.timeout ?? 5_000);
+    await js.consumerInfo(name, consumer); // 404 (or 503 without JetStream) before waiting
+    const batch = await fetchBatch(new PullConsumer(ctx.broker, js, name, consumer), query.batch ?? 10, query.timeout ?? 5_000);
     return {
       messages: batch.map(({ message, ack }) => {
         const headers = natsHeadersToJson(message.headers);
@@ -162,11 +178,12 @@ export async function consumerRoutes(app: FastifyInstance, ctx: GatewayContext):
       throw new HttpProblem('invalid_request', `not an ack token of consumer ${JSON.stringify(consumer)} on stream ${JSON.stringify(name)}`, { stream: name, consumer });
     }
     requirePublish(request.principal, ack.subject);
-    await consumers.acknowledge(ack, action);
+    await settleDelivery(ctx.broker, ack.subject, action);
+    await ctx.broker.flush();
   };
   const base = '/v1/streams/:name/consumers/:consumer';
   app.post(`${base}/ack/:token`, { schema: ackSchema('ack', 'Acknowledge a message') }, async (request, reply) => {
-    await acknowledge(request, { kind: 'ack' });
+    await acknowledge(request, AckActions.ack);
     return reply.code(204).send();
   });
   app.post(
@@ -174,16 +191,16 @@ export async function consumerRoutes(app: FastifyInstance, ctx: GatewayContext):
     { schema: ackSchema('nak', 'Negative-acknowledge: redeliver, optionally after a delay', { type: 'object', properties: { delay: { type: 'integer', minimum: 0, description: 'Redelivery delay, ms' } }, additionalProperties: false }) },
     async (request, reply) => {
       const { delay } = request.query as { delay?: number };
-      await acknowledge(request, delay === undefined ? { kind: 'nak' } : { kind: 'nak', delayMs: delay });
+      await acknowledge(request, delay === undefined ? AckActions.nak : { kind: 'nak', delayMs: delay });
       return reply.code(204).send();
     },
   );
   app.post(`${base}/term/:token`, { schema: ackSchema('term', 'Terminate: never redeliver') }, async (request, reply) => {
-    await acknowledge(request, { kind: 'term' });
+    await acknowledge(request, AckActions.term);
     return reply.code(204).send();
   });
   app.post(`${base}/progress/:token`, { schema: ackSchema('progress', 'Work in progress: extend the ack deadline') }, async (request, reply) => {
-    await acknowledge(request, { kind: 'progress' });
+    await acknowledge(request, AckActions.progress);
     return reply.code(204).send();
   });
 }

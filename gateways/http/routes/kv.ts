@@ -13,7 +13,7 @@ import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { encodePayload } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
-import { encodeKey, keySubject, KvClient, streamName, type KvEntry } from '../../../core/kv/kv-client.ts';
+import { encodeKey, keySubject, KvClient, streamName, type KvEntry } from '../../../core/jetstream-client/kv/kv-client.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { acceptRawBodies, bodyBytes } from '../raw-body.ts';
 

@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { HttpProblem } from '../errors.ts';
-import { DEFAULT_CHUNK_SIZE, metaSubject, ObjectStoreClient, objectStreamName, type ObjectInfo } from '../object-client.ts';
+import { DEFAULT_CHUNK_SIZE, metaSubject, ObjectStoreClient, objectStreamName, type ObjectInfo } from '../../../core/jetstream-client/obj/object-store-client.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { BUCKET_PARAM } from './kv.ts';
 
@@ -124,7 +124,7 @@ export async function objectRoutes(root: FastifyInstance, ctx: GatewayContext): 
       const body = request.body as { bucket: string; ttl_ms?: number; max_bytes?: number; storage?: 'file' | 'memory'; description?: string };
       requirePublish(request.principal, ctx.jetstream.apiSubject('STREAM.CREATE', objectStreamName(body.bucket)));
       await store.createBucket(body.bucket, body);
-      ctx.streamSubjects.invalidate();
+      ctx.streams.index.invalidate();
       return reply.code(201).send({ bucket: body.bucket });
     });
 
@@ -136,7 +136,7 @@ export async function objectRoutes(root: FastifyInstance, ctx: GatewayContext): 
     app.delete('/v1/objects/:bucket', { schema: deleteBucketSchema }, async (request, reply) => {
       allowApi(request, 'STREAM.DELETE');
       await store.deleteBucket(params(request).bucket);
-      ctx.streamSubjects.invalidate();
+      ctx.streams.index.invalidate();
       return reply.code(204).send();
     });
 

@@ -16,7 +16,7 @@ import { encodePayload, MESSAGE_ENVELOPE_SCHEMA, type PayloadEncoding } from '..
 import { HttpProblem } from '../errors.ts';
 import { eventStreamFor } from '../event-stream.ts';
 import { natsHeadersToJson } from '../headers.ts';
-import type { StoredMessageWire } from '../../../core/kv/jetstream-client.ts';
+import type { StoredMessageWire } from '../../../core/jetstream-client/stored-message.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { sequenceAtTime, serveTail } from '../stream-tail.ts';
 import { STREAM_NAME_PARAM } from './streams.ts';

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { HttpProblem } from '../errors.ts';
-import type { StreamConfigWire } from '../../../core/kv/jetstream-client.ts';
+import type { StreamConfigWire } from '../../../core/jetstream-client/jetstream-wire.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 
 export const STREAM_NAME_PARAM = {
@@ -124,7 +124,7 @@ export async function streamRoutes(app: FastifyInstance, ctx: GatewayContext): P
     if (!/^[^.*>\s/\\]+$/.test(name)) throw new HttpProblem('invalid_request', `invalid stream name ${JSON.stringify(name)}`, { stream: name });
     allow(request, 'STREAM.CREATE', name);
     const info = await js.createStream(config);
-    ctx.streamSubjects.invalidate();
+    ctx.streams.index.invalidate();
     return reply.code(201).send(info);
   });
 
@@ -142,14 +142,14 @@ export async function streamRoutes(app: FastifyInstance, ctx: GatewayContext): P
     }
     allow(request, 'STREAM.UPDATE', name);
     const info = await js.updateStream({ ...config, name });
-    ctx.streamSubjects.invalidate();
+    ctx.streams.index.invalidate();
     return info;
   });
 
   app.delete('/v1/streams/:name', { schema: deleteSchema }, async (request, reply) => {
     allow(request, 'STREAM.DELETE', nameOf(request));
     await js.deleteStream(nameOf(request));
-    ctx.streamSubjects.invalidate();
+    ctx.streams.index.invalidate();
     return reply.code(204).send();
   });
 

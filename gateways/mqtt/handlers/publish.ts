@@ -1,13 +1,13 @@
 // Inbound PUBLISH (MQTT 3.1.1 §3.3, MQTT 5 §3.3): topic alias, topic checks,
 // publish permission on the mapped subject, then into the broker, with the QoS
 // 1 (PUBACK) and QoS 2 (PUBREC, exactly once by packet id) acknowledgements,
-// sent once the message is stored when a stream captures it (stream-publisher.ts).
+// sent once the message is stored when a stream captures it (core/jetstream-client/stream-publisher.ts).
 
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { MqttMessage } from '../message.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { MqttProtocolError, ReasonCode } from '../reason-codes.ts';
-import { StreamPublishError } from '../stream-publisher.ts';
+import { StreamPublishError } from '../stream-publish-error.ts';
 import { isValidTopicName, topicToSubject } from '../topic-mapping.ts';
 
 export function handlePublish(client: MqttClient, packet: IPublishPacket): void {

@@ -13,9 +13,9 @@
 // (`Nats-Consumer-Stalled`) is answered the same way, in case a request was missed.
 
 import { randomBytes } from 'node:crypto';
-import type { Broker, BrokerMessage, BrokerSubscription } from '../broker/broker.ts';
-import { parseAckReply } from './ack-reply.ts';
-import type { JetStreamClient } from './jetstream-client.ts';
+import type { Broker, BrokerMessage, BrokerSubscription } from '../../broker/broker.ts';
+import { parseAckReply } from '../ack-reply.ts';
+import type { JetStreamClient } from '../jetstream-client.ts';
 import { entryOf, keySubject, streamName, type KvEntry } from './kv-client.ts';
 
 export type KvWatchInclude = 'last' | 'history' | 'updates';

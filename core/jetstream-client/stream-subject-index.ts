@@ -9,7 +9,8 @@
 
 import type { Broker, BrokerSubscription } from '../broker/broker.ts';
 import { subjectMatches } from '../subject/subject.ts';
-import { JetStreamApiError, JetStreamNotEnabledError, type JetStreamClient } from './jetstream-client.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { JetStreamNotEnabledError, type JetStreamClient } from './jetstream-client.ts';
 
 /** What nats-server (and the embedded engine) publish on every stream create, update and delete. */
 const STREAM_ADVISORIES = '$JS.EVENT.ADVISORY.STREAM.>';

@@ -7,7 +7,8 @@
 
 import type { Broker } from '../broker/broker.ts';
 import { JetStreamUnavailableError, RequestTimeoutError } from '../broker/errors.ts';
-import { JetStreamApiError, JetStreamClient, JetStreamNotEnabledError } from './jetstream-client.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { JetStreamClient, JetStreamNotEnabledError } from './jetstream-client.ts';
 
 const ATTEMPT_TIMEOUT_MS = 2_000;
 

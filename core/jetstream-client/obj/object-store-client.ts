@@ -1,16 +1,17 @@
 // Object store buckets on top of streams, over the JetStream API only (ADR-20 as
-// nats.go/nats.js lay it out, so their clients can read what HTTP wrote): bucket B
+// nats.go/nats.js lay it out, so their clients read what we wrote): bucket B
 // is stream `OBJ_B` capturing `$O.B.C.>` (chunks) and `$O.B.M.>` (metadata). An
 // object's chunks go to `$O.B.C.<nuid>`; its metadata (JSON, rolled up per name
 // with `Nats-Rollup: sub`) to `$O.B.M.<base64url(name), padded>`.
 //
 // Upload and download stream: one chunk is in memory at a time, and each chunk
-// waits for its PubAck before the next is read from the HTTP body, so a 1 GiB
+// waits for its PubAck before the next is read from the source, so a 1 GiB
 // object needs about one chunk of memory, not 1 GiB.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { MessageHeaders } from '../../core/broker/headers.ts';
-import type { JetStreamClient, StreamInfoWire } from '../../core/kv/jetstream-client.ts';
+import { MessageHeaders } from '../../broker/headers.ts';
+import type { StreamInfoWire } from '../../protocol/jetstream-wire.ts';
+import type { JetStreamClient } from '../jetstream-client.ts';
 
 export const DEFAULT_CHUNK_SIZE = 128 * 1024;
 const VALID_BUCKET = /^[-_A-Za-z0-9]+$/;

@@ -10,14 +10,16 @@
 // is stored as it is. Any other key is stored as `=` + base64url(UTF-8 key), so
 // every HTTP key has exactly one stored form and listing can decode it.
 
-import { MessageHeaders, parseHeaders } from '../broker/headers.ts';
-import { JetStreamApiError, type JetStreamClient, type StoredMessageWire, type StreamInfoWire } from './jetstream-client.ts';
+import { MessageHeaders } from '../../broker/headers.ts';
+import { JetStreamApiCodes, JetStreamApiError } from '../../protocol/jetstream-api-error.ts';
+import type { StreamInfoWire } from '../../protocol/jetstream-wire.ts';
+import type { JetStreamClient } from '../jetstream-client.ts';
+import { decodeStoredMessage, type StoredMessageWire } from '../stored-message.ts';
 
 /** Valid KV key characters in `.`-separated parts, none empty (one regex: listings test every key). */
 const VALID_KEY = /^[-/_=A-Za-z0-9]+(?:\.[-/_=A-Za-z0-9]+)*$/;
 const VALID_BUCKET = /^[-_A-Za-z0-9]+$/;
 const NANOS_PER_MS = 1_000_000;
-const WRONG_LAST_SEQUENCE = 10071;
 /** Key lookups a listing keeps in flight at once. */
 const LOOKUPS_IN_FLIGHT = 64;
 
@@ -137,8 +139,8 @@ export class KvClient {
   }
 
   entryFrom(bucket: string, m: StoredMessageWire): KvEntry {
-    const headers = m.hdrs === undefined ? null : parseHeaders(Buffer.from(m.hdrs, 'base64'));
-    return entryOf(bucket, m.subject, headers, m.data === undefined ? Buffer.alloc(0) : Buffer.from(m.data, 'base64'), m.seq, m.time);
+    const { subject, headers, data, seq, time } = decodeStoredMessage(m);
+    return entryOf(bucket, subject, headers, data, seq, time);
   }
 
   /** The latest entry for a key (a DEL/PURGE marker included), or null. */
@@ -181,7 +183,7 @@ export class KvClient {
     try {
       return (await this.js.publish(keySubject(bucket, encodeKey(key)), value, headers.size > 0 ? headers : null)).seq;
     } catch (error) {
-      if (error instanceof JetStreamApiError && error.errCode === WRONG_LAST_SEQUENCE) {
+      if (error instanceof JetStreamApiError && error.errCode === JetStreamApiCodes.StreamWrongLastSequence) {
         throw new KvError('wrong_revision', `key ${JSON.stringify(key)} is not at revision ${expected}`, { bucket, key, expected_revision: expected });
       }
       throw error;

@@ -11,14 +11,14 @@
 //   on the page (KvClient.keys). Cost: a subject name per key in the bucket, plus a
 //   request and an answer per key on the page.
 //
-// Measured at 100k keys of 16 B (lookups 64 in flight, core/kv/kv-client.ts):
+// Measured at 100k keys of 16 B (lookups 64 in flight, kv-client.ts):
 // embedded, a pass costs ~9 us of CPU per key, the subject list ~4.5 us per key
 // and a lookup ~25 us; against nats-server 2.9 the break-even page is ~N/9. Larger
 // values favour the pass (a lookup carries the value, a headers-only delivery does
 // not), so the pass is used once a page asks for a tenth of the bucket's messages.
 
-import type { Broker } from '../broker/broker.ts';
-import type { JetStreamClient } from './jetstream-client.ts';
+import type { Broker } from '../../broker/broker.ts';
+import type { JetStreamClient } from '../jetstream-client.ts';
 import { encodeKey, KvClient } from './kv-client.ts';
 import { watchBucket } from './kv-watch.ts';
 

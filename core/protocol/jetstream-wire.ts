@@ -1,0 +1,74 @@
+// JetStream API JSON shapes that both sides of the API share: the engine
+// (core/jetstream) writes them and the client library (core/jetstream-client)
+// reads them, so they live below both (DESIGN dependency rule). Wire names are
+// kept (snake_case, durations in nanoseconds), as nats-server sends them.
+
+/** Every JetStream API subject starts with this (`$JS.API.STREAM.INFO.<name>`, ...). */
+export const JS_API_PREFIX = '$JS.API';
+
+/** As nats-server reads and writes it. Every field is optional on input. */
+export interface StreamConfigWire {
+  name?: string;
+  description?: string;
+  subjects?: string[];
+  retention?: string;
+  max_consumers?: number;
+  max_msgs?: number;
+  max_bytes?: number;
+  max_age?: number;
+  max_msgs_per_subject?: number;
+  max_msg_size?: number;
+  discard?: string;
+  storage?: string;
+  num_replicas?: number;
+  no_ack?: boolean;
+  duplicate_window?: number;
+  allow_direct?: boolean;
+  mirror_direct?: boolean;
+  discard_new_per_subject?: boolean;
+  sealed?: boolean;
+  deny_delete?: boolean;
+  deny_purge?: boolean;
+  allow_rollup_hdrs?: boolean;
+  /** ADR-49 counters (nats-server 2.12). */
+  allow_msg_counter?: boolean;
+  metadata?: Record<string, string>;
+  first_seq?: number;
+  [unknown: string]: unknown;
+}
+
+/** A stream's answer to a publish it stored (`{"error": ...}` instead when it did not). */
+export interface PubAck {
+  stream: string;
+  seq: number;
+  duplicate?: boolean;
+  /** The JetStream domain, from servers that have one. */
+  domain?: string;
+  /** A counter's total after this publish (ADR-49), as a decimal string. */
+  val?: string;
+}
+
+export interface StreamStateWire {
+  messages: number;
+  bytes: number;
+  first_seq: number;
+  first_ts: string;
+  last_seq: number;
+  last_ts: string;
+  num_subjects?: number;
+  subjects?: Record<string, number>;
+  num_deleted?: number;
+  deleted?: number[];
+  consumer_count: number;
+}
+
+/** STREAM.INFO, STREAM.CREATE and STREAM.LIST items; `total`/`offset`/`limit` page `state.subjects`. */
+export interface StreamInfoWire {
+  config: StreamConfigWire;
+  created: string;
+  state: StreamStateWire;
+  total?: number;
+  offset?: number;
+  limit?: number;
+  [more: string]: unknown;
+}
