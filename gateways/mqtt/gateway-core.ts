@@ -384,7 +384,9 @@ export class MqttGatewayCore {
     const sub: SessionSubscription = { ...record, filter, group: shared?.group ?? null, brokerSubs: [] };
     try {
       for (const subject of filterToSubjects(filter)) {
-        const options = sub.group === null ? {} : { queue: sub.group };
+        // `#` and `+/...` must not see the JetStream API, the gateway's own state or request
+        // replies: [MQTT-4.7.2-1], and nothing the gateway sends for a session may come back to it.
+        const options = sub.group === null ? { excludeReserved: true } : { queue: sub.group, excludeReserved: true };
         sub.brokerSubs.push(await this.broker.subscribe(subject, (m) => session.onBrokerMessage(sub, m), options));
       }
     } catch (error) {

@@ -8,7 +8,6 @@ import type { QoS } from 'mqtt-packet';
 import type { BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
 import { fromBrokerMessage, remainingExpiry, type MqttMessage } from './message.ts';
 import type { OutboundRecord, SessionRecord, SubscriptionRecord } from './store.ts';
-import { startsWithWildcard } from './topic-mapping.ts';
 
 export interface SessionSubscription extends SubscriptionRecord {
   readonly filter: string;
@@ -127,7 +126,10 @@ export class Session {
     return sub;
   }
 
-  /** A message from one of this session's broker subscriptions. */
+  /**
+   * A message from one of this session's broker subscriptions. They exclude
+   * reserved subjects, so a filter starting with a wildcard sees no `$` topic [MQTT-4.7.2-1].
+   */
   onBrokerMessage(sub: SessionSubscription, m: BrokerMessage): void {
     if (this.subscriptions.get(sub.topicFilter) !== sub) return; // replaced or removed meanwhile
     const message = fromBrokerMessage(m, Date.now());
@@ -135,8 +137,6 @@ export class Session {
       if (message.logSeq <= this.logFloor) return; // already restored from the log
       this.hooks.sawLogged(message.logSeq);
     }
-    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with '$'.
-    if (message.topic.startsWith('$') && startsWithWildcard(sub.filter)) return;
     // MQTT 5 §3.8.3.1 No Local: not to the connection that published it [MQTT-3.8.3-3].
     if (sub.noLocal && message.origin === this.originTag) return;
     this.deliver(message, sub, false);
