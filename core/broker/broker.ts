@@ -21,6 +21,15 @@ export interface SubscribeOptions {
   queue?: string;
   /** Stop after this many messages (auto-unsubscribe, enforced by the core). */
   max?: number;
+  /**
+   * A first-token wildcard (`>`, `*.x`) does not reach reserved subjects
+   * (`$...`, `_INBOX...`; core/subject isReservedSubject): for protocols whose
+   * wildcards must not see the JetStream API, gateway state or request
+   * replies (MQTT [MQTT-4.7.2-1]). Embedded, the core skips the subscription
+   * for them, so it is not counted as a responder either; on a NATS cluster
+   * the server still delivers them (and counts it), and the handler is not called.
+   */
+  excludeReserved?: boolean;
 }
 
 export interface RequestOptions {

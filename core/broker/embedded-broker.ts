@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
+import { startsWithWildcardToken } from '../subject/subject.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
 import type {
@@ -118,6 +119,7 @@ export class EmbeddedBroker implements Broker {
     const owner = new HandlerSubscriber(guardHandler(handler, this.onHandlerError));
     const sub = new Subscription(owner, subject, queue, String(owner.id));
     if (options.max !== undefined && options.max > 0) sub.max = options.max;
+    sub.hidesReserved = options.excludeReserved === true && startsWithWildcardToken(subject);
     const entry = { sub, owner };
     this.subscriptions.add(entry);
     if (claim) this.router.subscribeClaim(sub);

@@ -12,6 +12,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { MessageHeaders } from '../protocol/headers.ts';
+import { isReservedSubject, startsWithWildcardToken } from '../subject/subject.ts';
 import type {
   Broker,
   BrokerMessage,
@@ -123,11 +124,12 @@ export class NatsBroker implements Broker {
   async subscribe(subject: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<BrokerSubscription> {
     assertSubscription(subject, options.queue);
     const guarded = guardHandler(handler, this.onHandlerError);
+    const hidesReserved = options.excludeReserved === true && startsWithWildcardToken(subject);
     const sub = this.nc.subscribe(subject, {
       queue: options.queue,
       max: options.max,
       callback: (error, msg) => {
-        if (error !== null) return;
+        if (error !== null || (hidesReserved && isReservedSubject(msg.subject))) return;
         // Converting is inside the guard too: a throw here would end nats.js's reader for the whole connection.
         let message: BrokerMessage;
         try {

@@ -8,8 +8,13 @@
 // trie. While no other subscription overlaps the claim, its owner is the only
 // possible receiver; once one does (a client watching `$JS.ACK.>` or `>`),
 // publishes there go through the sublist like any other, so they see them.
+//
+// A subscription that hides reserved subjects (an MQTT `#`, see
+// Subscription.hidesReserved) is skipped for `$...` and `_INBOX...` subjects:
+// it neither receives them nor counts as delivered, so a request to a subject
+// nobody serves still fails fast with no responders.
 
-import { subjectsOverlap } from '../subject/subject.ts';
+import { isReservedSubject, subjectsOverlap } from '../subject/subject.ts';
 import { Sublist } from '../subject/sublist.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 
@@ -37,7 +42,7 @@ export class Router {
 
   subscribe(sub: Subscription): void {
     this.sublist.insert(sub);
-    for (const c of this.claims) if (overlaps(sub.subject, c)) c.others++;
+    for (const c of this.claims) if (overlaps(sub, c)) c.others++;
     for (const o of this.observers) o(sub, true);
   }
 
@@ -49,7 +54,7 @@ export class Router {
   subscribeClaim(sub: Subscription): void {
     if (!sub.subject.endsWith('.>')) throw new RangeError(`a claim needs a subject ending in '.>', not ${sub.subject}`);
     const claim: PrefixClaim = { sub, prefix: sub.subject.slice(0, -1), firstToken: sub.subject.slice(0, sub.subject.indexOf('.') + 1), others: 0 };
-    for (const existing of this.sublist.all()) if (overlaps(existing.subject, claim)) claim.others++;
+    for (const existing of this.sublist.all()) if (overlaps(existing, claim)) claim.others++;
     this.subscribe(sub);
     this.claims = [...this.claims, claim];
   }
@@ -75,13 +80,14 @@ export class Router {
       this.claims = this.claims.filter((c) => c.sub !== sub);
       return;
     }
-    for (const c of this.claims) if (overlaps(sub.subject, c)) c.others--;
+    for (const c of this.claims) if (overlaps(sub, c)) c.others--;
   }
 
   /** True when at least one subscription would receive a message on `subject`. */
   hasInterest(subject: string): boolean {
     const m = this.sublist.match(subject);
-    return m.psubs.length > 0 || m.qsubs.length > 0;
+    if (!isReservedSubject(subject)) return m.psubs.length > 0 || m.qsubs.length > 0;
+    return m.psubs.some((s) => !s.hidesReserved) || m.qsubs.some((group) => group.some((s) => !s.hidesReserved));
   }
 
   /**
@@ -101,17 +107,18 @@ export class Router {
       }
     }
     const match = this.sublist.match(subject);
+    const reserved = isReservedSubject(subject);
     let delivered = 0;
     const psubs = match.psubs;
     for (let i = 0; i < psubs.length; i++) {
       const sub = psubs[i];
-      if (sub.closed || (sub.owner === origin && !origin.echo)) continue;
+      if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
       this.deliverTo(sub, subject, reply, headerSize, message);
       delivered++;
     }
     const groups = match.qsubs;
     for (let g = 0; g < groups.length; g++) {
-      const sub = this.pickMember(groups[g], origin);
+      const sub = this.pickMember(groups[g], origin, reserved);
       if (sub === null) continue;
       this.deliverTo(sub, subject, reply, headerSize, message);
       delivered++;
@@ -134,12 +141,12 @@ export class Router {
    * cursor shared by all groups stepped once per group per message, so with an even number of
    * matching groups a group of two always landed on the same member.)
    */
-  private pickMember(members: readonly Subscription[], origin: Subscriber | null): Subscription | null {
+  private pickMember(members: readonly Subscription[], origin: Subscriber | null, reserved: boolean): Subscription | null {
     const n = members.length;
     const start = n === 1 ? 0 : Math.floor(Math.random() * n);
     for (let k = 0; k < n; k++) {
       const sub = members[(start + k) % n];
-      if (sub.closed || (sub.owner === origin && !origin.echo)) continue;
+      if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
       return sub;
     }
     return null;
@@ -147,7 +154,10 @@ export class Router {
 }
 
 /** Could `subject` receive a message published under the claim? Subscribe-time only. */
-function overlaps(subject: string, claim: PrefixClaim): boolean {
+function overlaps(sub: Subscription, claim: PrefixClaim): boolean {
+  const subject = sub.subject;
+  // Claims are on reserved prefixes ($JS.ACK., _INBOX.<id>.), which a subscription hiding them never sees.
+  if (sub.hidesReserved && isReservedSubject(claim.prefix)) return false;
   const first = subject.charCodeAt(0);
   // A subject whose first token is neither a wildcard nor the claim's cannot overlap.
   if (first !== 0x2a && first !== 0x3e && !subject.startsWith(claim.firstToken)) return false;

@@ -23,6 +23,12 @@ export class Subscription {
   /** 0 = unlimited; otherwise UNSUB <sid> <max> semantics. */
   max = 0;
   closed = false;
+  /**
+   * Its first token is a wildcard that does not reach reserved subjects
+   * (`$...`, `_INBOX...`, see isReservedSubject): such a subject is neither
+   * delivered to it nor counts it as a responder (no_responders still works).
+   */
+  hidesReserved = false;
 
   constructor(
     readonly owner: Subscriber,

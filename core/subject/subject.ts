@@ -50,6 +50,22 @@ export function hasWildcardToken(subject: string): boolean {
   return false;
 }
 
+/**
+ * Subjects in a namespace that wildcards of a reserving subscription do not
+ * reach: `$...` (JetStream API, KV, system, gateway state; MQTT also keeps
+ * `$` topics from first-level wildcards [MQTT-4.7.2-1]) and `_INBOX...`
+ * (request replies, private to their requester by NATS convention).
+ */
+export function isReservedSubject(subject: string): boolean {
+  return subject.charCodeAt(0) === 36 || (subject.startsWith('_INBOX') && (subject.length === 6 || subject.charCodeAt(6) === DOT));
+}
+
+/** True when the first token of a subscription subject is '*' or '>'. */
+export function startsWithWildcardToken(subject: string): boolean {
+  const c = subject.charCodeAt(0);
+  return (c === STAR || c === GT) && (subject.length === 1 || subject.charCodeAt(1) === DOT);
+}
+
 /** A queue group name: non-empty, no whitespace. */
 export function isValidQueueName(queue: string): boolean {
   if (queue.length === 0) return false;

@@ -1,7 +1,9 @@
-// The MQTT gateway in the registry: the `mqtt` section (enabled, host, port),
+// The MQTT gateway in the registry: the `mqtt` section (enabled, host, port,
+// max_queued_messages, max_queued_bytes),
 // --mqtt_port, default port 1883 (IANA's MQTT port). Sessions and retained
 // messages live in JetStream when the core (or the cluster) has it.
 
+import { int } from '../../core/config/setting-values.ts';
 import type { Descriptor } from '../descriptor.ts';
 import { listenerComponent, listenerSection, portSetting, sectionKeys, type ListenerSection } from '../listener-section.ts';
 import { createMqttGateway } from './gateway.ts';
@@ -9,17 +11,33 @@ import { createMqttGateway } from './gateway.ts';
 /** IANA's port for MQTT without TLS. */
 const MQTT_PORT = 1883;
 
-export const mqttDescriptor: Descriptor<ListenerSection, 'mqtt'> = {
+/** The mqtt section: its listener and the per-session queue limits (mosquitto's key names). */
+export interface MqttSection extends ListenerSection {
+  maxQueuedMessages?: number;
+  maxQueuedBytes?: number;
+}
+
+function parseMqttSection(raw: unknown, defaultHost: string): MqttSection {
+  const wire = sectionKeys(raw, 'mqtt', ['max_queued_messages', 'max_queued_bytes']);
+  const limit = (key: 'max_queued_messages' | 'max_queued_bytes'): number | undefined =>
+    wire[key] === undefined ? undefined : int(wire[key], `mqtt.${key}`, 1, Number.MAX_SAFE_INTEGER);
+  return { ...listenerSection(wire, 'mqtt', MQTT_PORT, defaultHost), maxQueuedMessages: limit('max_queued_messages'), maxQueuedBytes: limit('max_queued_bytes') };
+}
+
+export const mqttDescriptor: Descriptor<MqttSection, 'mqtt'> = {
   name: 'mqtt',
   kind: 'gateway',
   label: 'MQTT',
   defaultPort: MQTT_PORT,
   ...portSetting('mqtt'),
   help: '      --mqtt_port <port>       MQTT 3.1.1/5 listener (default 1883)\n',
-  parse: (raw, defaultHost) => listenerSection(sectionKeys(raw, 'mqtt'), 'mqtt', MQTT_PORT, defaultHost),
+  parse: parseMqttSection,
   create(section, { broker, authorizer, name, jetstream }) {
     if (!section.enabled) return null;
-    const gateway = createMqttGateway({ broker, authorizer, name, host: section.host, port: section.port, persistence: jetstream ? 'jetstream' : 'memory' });
+    const gateway = createMqttGateway({
+      broker, authorizer, name, host: section.host, port: section.port, persistence: jetstream ? 'jetstream' : 'memory',
+      maxQueued: section.maxQueuedMessages, maxQueuedBytes: section.maxQueuedBytes,
+    });
     return listenerComponent(section, gateway, { accept: (connection) => gateway.accept(connection) });
   },
 };

@@ -21,7 +21,7 @@ import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
 import { toStreamPublishError } from './stream-publish-error.ts';
-import { Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
+import { BACKLOG_READ, Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
 
@@ -58,7 +58,7 @@ export class MqttGatewayCore {
   readonly clients = new Set<MqttClient>();
   readonly stats: MqttGatewayStats = {
     connections: 0, totalConnections: 0, slowConsumers: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
-    droppedQueueFull: 0, droppedExpired: 0, droppedTooLarge: 0,
+    droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0,
   };
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   private readonly storesGiven: { retained: boolean; sessions: boolean };
@@ -93,11 +93,15 @@ export class MqttGatewayCore {
     this.logLine = options.log;
     this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
     const persistence = this.persistence;
-    this.sessionLimits = { maxQueued: this.options.maxQueued };
+    this.sessionLimits = { maxQueued: this.options.maxQueued, maxQueuedBytes: this.options.maxQueuedBytes };
     this.sessionHooks = {
       changed: (s, soon) => persistence.changed(s, soon),
       sawLogged: (seq) => persistence.sawLogged(seq),
       replyIsPubAck: (subject) => this.streams.capturesNow(subject),
+      readLog: null, // set once open() knows whether the store has a message log
+      overflowed: (s) =>
+        this.log(`session ${JSON.stringify(s.clientId)} queue full (${s.queued.length} messages, ${s.queuedSize} bytes; max_queued_messages`,
+          `${this.options.maxQueued}, max_queued_bytes ${this.options.maxQueuedBytes}): dropping QoS 1/2 messages until it drains to half`),
     };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
     this.streams = new StreamPublisher(this.broker, new JetStreamClient(this.broker, STREAM_PUBLISH_TIMEOUT_MS), { noLeaderRetryMs: NO_LEADER_RETRY_MS });
@@ -129,6 +133,7 @@ export class MqttGatewayCore {
     await this.streams.start((...parts) => this.log(...parts));
     await this.persistence.open();
     if (this.persistence.logging) {
+      this.sessionHooks.readLog = this.persistence.readLog;
       this.expirySweep = setInterval(() => {
         this.sweeping ??= this.sweepExpired().finally(() => (this.sweeping = null));
       }, this.options.expirySweepMs);
@@ -404,7 +409,9 @@ export class MqttGatewayCore {
     const sub: SessionSubscription = { ...record, filter, group: shared?.group ?? null, brokerSubs: [] };
     try {
       for (const subject of filterToSubjects(filter)) {
-        const options = sub.group === null ? {} : { queue: sub.group };
+        // `#` and `+/...` must not see the JetStream API, the gateway's own state or request
+        // replies: [MQTT-4.7.2-1], and nothing the gateway sends for a session may come back to it.
+        const options = sub.group === null ? { excludeReserved: true } : { queue: sub.group, excludeReserved: true };
         sub.brokerSubs.push(await this.broker.subscribe(subject, (m) => session.onBrokerMessage(sub, m), options));
       }
     } catch (error) {
@@ -528,7 +535,9 @@ export class MqttGatewayCore {
     await this.broker.flush();
     const upTo = await this.persistence.lastLogged();
     session.logFloor = upTo;
-    session.restoreOutbound(await this.persistence.outboundOf(record, upTo, this.options.maxQueued));
+    // Only a first part of the log before CONNACK (a client's connect timeout is a few seconds); the rest is read as the queue drains.
+    const { outbound, backlog } = await this.persistence.outboundOf(record, upTo, BACKLOG_READ);
+    session.restoreOutbound(outbound, backlog);
     this.holdSession(session);
     this.scheduleExpiry(session);
     void this.persistence.save(session); // with the current log cursor: what was scanned is now in the record

@@ -37,8 +37,17 @@ export interface MqttGatewayOptions {
   topicAliasMaximum?: number;
   /** Inbound QoS 2 publishes a client may have unreleased at once. */
   receiveMaximum?: number;
-  /** QoS 1/2 messages queued per session beyond its in-flight window. */
+  /**
+   * QoS 1/2 messages a session queues in memory beyond its in-flight window
+   * (config `max_queued_messages`). Beyond it (or `maxQueuedBytes`), a session
+   * whose messages are in the JetStream message log keeps its place there;
+   * other messages are dropped, counted and logged (README "Queue limits").
+   */
   maxQueued?: number;
+  /** QoS 1/2 messages in flight to one client at most (the client's Receive Maximum may be lower). */
+  maxInflight?: number;
+  /** Payload and topic bytes of those messages, per session (config `max_queued_bytes`). */
+  maxQueuedBytes?: number;
   /** Bytes a connection may have unwritten before it is cut off as a slow consumer. */
   maxPendingBytes?: number;
   /** Upper bound on session expiry, seconds (0xFFFFFFFF = never expires). */
@@ -60,6 +69,9 @@ export interface MqttGatewayOptions {
 export type ResolvedMqttOptions = Required<Omit<MqttGatewayOptions, 'authorizer' | 'retainedStore' | 'sessionStore' | 'log'>>;
 
 export const NEVER_EXPIRES = 0xffffffff;
+/** Large, so that an offline session misses nothing under any usual load; memory stays bounded by bytes. */
+export const DEFAULT_MAX_QUEUED = 100_000;
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
 export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOptions {
   return {
@@ -72,7 +84,9 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     maxKeepAlive: options.maxKeepAlive ?? 0,
     topicAliasMaximum: options.topicAliasMaximum ?? 1024,
     receiveMaximum: options.receiveMaximum ?? 65535,
-    maxQueued: options.maxQueued ?? 1000,
+    maxQueued: options.maxQueued ?? DEFAULT_MAX_QUEUED,
+    maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    maxInflight: options.maxInflight ?? 100,
     maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
     maxSessionExpiry: options.maxSessionExpiry ?? NEVER_EXPIRES,
     replyTtlMs: options.replyTtlMs ?? 60_000,

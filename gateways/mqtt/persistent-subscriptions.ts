@@ -8,7 +8,9 @@
 // logged by a capture subscription in the queue group `mqtt-capture` on the
 // same subjects: a queue group delivers each message to ONE member, so however
 // many gateways run, exactly one of them logs it. A message the publishing
-// gateway already logged carries `Mqtt-Seq` and is left alone.
+// gateway already logged carries `Mqtt-Seq` and is left alone. A persistent
+// `#` captures no reserved subject: appending to `$MQTT.msgs.x` would be
+// captured again, without end.
 
 import type { Broker, BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
 import { Sublist } from '../../core/subject/sublist.ts';
@@ -122,7 +124,7 @@ export class PersistentSubscriptions {
     }
     const capture: Capture = { count: 1, sub: null };
     this.captures.set(subject, capture);
-    this.broker.subscribe(subject, this.capture, { queue: CAPTURE_QUEUE }).then(
+    this.broker.subscribe(subject, this.capture, { queue: CAPTURE_QUEUE, excludeReserved: true }).then(
       (sub) => {
         if (this.stopped || this.captures.get(subject) !== capture) sub.unsubscribe();
         else capture.sub = sub;

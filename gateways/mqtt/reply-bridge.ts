@@ -2,10 +2,11 @@
 //
 // A request without correlation data maps its response topic straight to the
 // reply subject (stateless and reversible). With correlation data the reply
-// subject is a token `_MQTT.reply.<gateway>.<n>`: a NATS service answers the
-// token with a plain `respond()`, and the bridge republishes that answer on the
-// response topic with the correlation data the requester is waiting for. MQTT
-// responders keep seeing the exact response topic through a header.
+// subject is a token `_INBOX.mqtt.<gateway>.<n>` (an inbox, so MQTT `#` does
+// not see it): a NATS service answers the token with a plain `respond()`, and
+// the bridge republishes that answer on the response topic with the
+// correlation data the requester is waiting for. MQTT responders keep seeing
+// the exact response topic through a header.
 
 import { randomBytes } from 'node:crypto';
 import type { Broker, BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
@@ -27,7 +28,7 @@ export interface ReplyBridgeOptions {
 }
 
 export class ReplyBridge {
-  readonly prefix = `_MQTT.reply.${randomBytes(8).toString('base64url').replace(/[-_]/g, 'x')}.`;
+  readonly prefix = `_INBOX.mqtt.${randomBytes(8).toString('base64url').replace(/[-_]/g, 'x')}.`;
   private readonly pending = new Map<string, PendingReply>();
   private next = 0;
   private subscription: BrokerSubscription | null = null;

@@ -19,8 +19,8 @@
 import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
 import { fromBrokerMessage, MqttHeader, withHeader, type BrokerPublish, type MqttMessage } from './message.ts';
 import { PersistentSubscriptions, type AttachedSession } from './persistent-subscriptions.ts';
-import type { Session } from './session.ts';
-import type { MqttSessionStore, OutboundRecord, SessionRecord } from './store.ts';
+import type { Backlog, BacklogRead, Outbound, Session } from './session.ts';
+import type { MqttSessionStore, OutboundRecord, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter, startsWithWildcard } from './topic-mapping.ts';
 
 /** The session store could not save a session's record. */
@@ -186,9 +186,10 @@ export class SessionPersistence {
    * to `upTo`, that match its non-shared QoS 1/2 subscriptions (published after
    * the last save). When the record was saved while its client was connected,
    * those may have been sent already: they go with DUP=1. At most `limit` are
-   * found in the log (the session's queue limit).
+   * read from the log (the session's queue limit); the rest is the backlog the
+   * session reads as its queue drains.
    */
-  async outboundOf(record: SessionRecord, upTo: number, limit: number): Promise<RestoredOutbound[]> {
+  async outboundOf(record: SessionRecord, upTo: number, limit: number): Promise<{ outbound: RestoredOutbound[]; backlog: Backlog | null }> {
     const messageLog = this.store().messageLog;
     const out: RestoredOutbound[] = [];
     const seen = new Set<number>();
@@ -197,17 +198,36 @@ export class SessionPersistence {
       const message = r.message ?? (r.storeSeq !== undefined && messageLog !== null ? await messageLog.get(r.storeSeq) : null);
       if (message !== null && message !== undefined) out.push({ ...r, message });
     }
-    if (messageLog === null || record.logCursor === undefined || upTo <= record.logCursor) return out;
+    if (messageLog === null || record.logCursor === undefined || upTo <= record.logCursor) return { outbound: out, backlog: null };
     // A record's cursor may lag behind messages its client already had (those this gateway
     // never saw the sequence of): at least once, so they may come again.
-    const maybeSent = record.disconnectedAt === null;
-    const found: RestoredOutbound[] = [];
-    for (const sub of record.subscriptions) {
+    const read = await this.scan(record.subscriptions, record.logCursor + 1, upTo, limit, record.disconnectedAt === null, seen);
+    const backlog = read.next > upTo ? null : { start: read.next, from: read.next, upTo };
+    return { outbound: [...out, ...read.found], backlog };
+  }
+
+  /** A connected session's backlog: its messages in the log from `from` up to `upTo`, at most `limit`. */
+  readonly readLog = (session: Session, from: number, upTo: number, limit: number): Promise<BacklogRead> =>
+    this.scan([...session.subscriptions.values()], from, upTo, limit, false, new Set());
+
+  /**
+   * Logged messages from `from` up to `upTo` that match these subscriptions
+   * (non-shared, QoS 1/2, each from its `since`), oldest first, at most `limit`,
+   * each once; `next` is the first sequence not read (past `upTo` when all was).
+   */
+  private async scan(subscriptions: readonly SubscriptionRecord[], from: number, upTo: number, limit: number, dup: boolean, seen: Set<number>): Promise<BacklogRead> {
+    const messageLog = this.store().messageLog;
+    if (messageLog === null) return { found: [], next: upTo + 1 };
+    const found: Outbound[] = [];
+    let next = upTo + 1;
+    for (const sub of subscriptions) {
       // Shared subscriptions are skipped: a group message went to one member only.
       if (sub.qos === 0 || parseSharedFilter(sub.topicFilter) !== null) continue;
       for (const subject of filterToSubjects(sub.topicFilter)) {
-        const from = Math.max(record.logCursor, sub.since ?? 0);
-        for (const { seq, message } of await messageLog.after(from, subject, upTo, limit)) {
+        const got = await messageLog.after(Math.max(from - 1, sub.since ?? 0), subject, upTo, limit);
+        // A subject that filled the limit may hold more after its last one.
+        if (got.length >= limit) next = Math.min(next, got[got.length - 1].seq + 1);
+        for (const { seq, message } of got) {
           if (seen.has(seq)) continue;
           if (message.topic.startsWith('$') && startsWithWildcard(sub.topicFilter)) continue; // [MQTT-4.7.2-1]
           seen.add(seq);
@@ -221,12 +241,13 @@ export class SessionPersistence {
             packetId: 0,
             state: 'publish',
             storeSeq: seq,
-            dup: maybeSent,
+            dup,
           });
         }
       }
     }
     found.sort((a, b) => (a.storeSeq ?? 0) - (b.storeSeq ?? 0));
-    return [...out, ...found.slice(0, limit)];
+    if (found.length > limit) next = Math.min(next, found[limit].storeSeq ?? next);
+    return { found: found.filter((o) => (o.storeSeq ?? 0) < next), next };
   }
 }

@@ -3,12 +3,19 @@
 // and queued, and inbound QoS 2 packet ids. A session outlives its connection
 // when it is persistent; while detached it keeps its broker subscriptions and
 // queues QoS 1/2 messages, so no JetStream consumer is needed per session.
+//
+// The in-memory queue is bounded by count and bytes (max_queued_messages,
+// max_queued_bytes). Beyond it a message that is in the message log (it
+// carries its sequence) is not copied: the session keeps a position in the
+// log (its backlog) and reads from there as the queue drains, so nothing is
+// dropped and memory stays bounded. A message that is not in the log (no
+// JetStream persistence, or a subscription no persistent session shares) is
+// dropped, counted in droppedQueueFull, and the gateway logs the overflow.
 
 import type { QoS } from 'mqtt-packet';
 import type { BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
 import { fromBrokerMessage, remainingExpiry, type MqttMessage } from './message.ts';
 import type { OutboundRecord, SessionRecord, SubscriptionRecord } from './store.ts';
-import { startsWithWildcard } from './topic-mapping.ts';
 
 export interface SessionSubscription extends SubscriptionRecord {
   readonly filter: string;
@@ -27,6 +34,16 @@ export interface Outbound {
   storeSeq?: number;
   /** Recovered after a crash or takeover: it may have been sent already, so it goes with DUP=1. */
   dup?: boolean;
+  /** For a shared subscription: the log is not read for those (a group message goes to one member). */
+  shared?: boolean;
+}
+
+/** Messages read from the log at a time (one request each): delivery starts after the first part. */
+export const BACKLOG_READ = 500;
+
+/** What a queued message costs, roughly: its payload and topic. */
+function sizeOf(out: Outbound): number {
+  return out.message.payload.length + out.message.topic.length;
 }
 
 /** What a session needs from the connection it is attached to. */
@@ -39,8 +56,27 @@ export interface SessionConnection {
 }
 
 export interface SessionLimits {
-  /** QoS 1/2 messages queued beyond the in-flight window, per session. */
+  /** QoS 1/2 messages queued in memory beyond the in-flight window, per session. */
   maxQueued: number;
+  /** Bytes (payload and topic) of those messages, per session. */
+  maxQueuedBytes: number;
+}
+
+/** Logged messages the session wants that are in the log only, not in its queue. */
+export interface Backlog {
+  /** Where it began: a live message logged before this came late, and is queued. */
+  readonly start: number;
+  /** The first log sequence not read into the queue. */
+  from: number;
+  /** The highest sequence known to be for the session (read up to here, at least). */
+  upTo: number;
+}
+
+/** Messages read from the log for a backlog, and where the next read starts. */
+export interface BacklogRead {
+  readonly found: Outbound[];
+  /** The first sequence not read; past `upTo` when the read reached it. */
+  readonly next: number;
 }
 
 /** What the gateway wants to hear from a session (it persists in-flight state). */
@@ -57,12 +93,21 @@ export interface SessionHooks {
    * stream sends its PubAck (a JetStream publish), never a response topic.
    */
   replyIsPubAck(subject: string): boolean;
+  /**
+   * Read the session's messages in the log from `from` up to `upTo`, at most
+   * `limit`; null when there is no message log (overflow then drops).
+   */
+  readLog: ((session: Session, from: number, upTo: number, limit: number) => Promise<BacklogRead>) | null;
+  /** The queue was full and a message that is not in the log was dropped (the first of a run). */
+  overflowed(session: Session): void;
 }
 
-const NO_HOOKS: SessionHooks = { changed: () => {}, sawLogged: () => {}, replyIsPubAck: () => false };
+const NO_HOOKS: SessionHooks = { changed: () => {}, sawLogged: () => {}, replyIsPubAck: () => false, readLog: null, overflowed: () => {} };
 
 export interface SessionStats {
   droppedQueueFull: number;
+  /** Messages left in the message log (a position, not a copy) because a session's queue was full. */
+  queuedInLog: number;
   droppedExpired: number;
   droppedTooLarge: number;
 }
@@ -77,6 +122,13 @@ export class Session {
   /** A QoS 2 delivery went out since the gateway was last told of a change. */
   private qos2Started = false;
   readonly queued: Outbound[] = [];
+  /** Payload and topic bytes of `queued`. */
+  private queuedBytes = 0;
+  /** Logged messages for this session beyond its queue, read from the log as the queue drains. */
+  backlog: Backlog | null = null;
+  private readingLog = false;
+  /** Dropping since the queue was last below half: the overflow was reported. */
+  private dropping = false;
   connection: SessionConnection | null = null;
   /** Seconds after disconnect before the session ends; 0 = ends with the connection. */
   expiryInterval = 0;
@@ -132,7 +184,10 @@ export class Session {
     return sub;
   }
 
-  /** A message from one of this session's broker subscriptions. */
+  /**
+   * A message from one of this session's broker subscriptions. They exclude
+   * reserved subjects, so a filter starting with a wildcard sees no `$` topic [MQTT-4.7.2-1].
+   */
   onBrokerMessage(sub: SessionSubscription, m: BrokerMessage): void {
     if (this.subscriptions.get(sub.topicFilter) !== sub) return; // replaced or removed meanwhile
     const message = fromBrokerMessage(m, Date.now(), m.reply !== null && this.hooks.replyIsPubAck(m.subject));
@@ -140,8 +195,6 @@ export class Session {
       if (message.logSeq <= this.logFloor) return; // already restored from the log
       this.hooks.sawLogged(message.logSeq);
     }
-    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with '$'.
-    if (message.topic.startsWith('$') && startsWithWildcard(sub.filter)) return;
     // MQTT 5 §3.8.3.1 No Local: not to the connection that published it [MQTT-3.8.3-3].
     if (sub.noLocal && message.origin === this.originTag) return;
     this.deliver(message, sub, false);
@@ -161,21 +214,63 @@ export class Session {
       packetId: 0,
       state: 'publish',
       storeSeq: message.logSeq,
+      shared: sub.topicFilter.startsWith('$share/'),
     };
     if (qos === 0) {
       // QoS 0 is not queued for a disconnected client (MQTT 5 §4.1: it MAY be; we do not).
       if (this.connection !== null) this.send(out, this.connection);
       return;
     }
-    if (this.connection !== null && this.queued.length === 0 && this.inflight.size < this.connection.receiveMaximum) {
+    if (this.connection !== null && this.queued.length === 0 && this.backlog === null && this.inflight.size < this.connection.receiveMaximum) {
       this.startInflight(out, this.connection);
-    } else if (this.queued.length >= this.limits.maxQueued) {
-      this.stats.droppedQueueFull++;
+    } else if (!this.enqueue(out)) {
       return;
-    } else {
-      this.queued.push(out);
     }
     this.notifyChanged();
+  }
+
+  /**
+   * Queue behind what is waiting; beyond the limits, keep a logged message as a
+   * position in the log (also every later one, so order holds) or drop it.
+   * False when nothing changed in the queue.
+   */
+  private enqueue(out: Outbound): boolean {
+    const seq = out.storeSeq;
+    const logged = seq !== undefined && this.hooks.readLog !== null && !out.shared;
+    if (logged && this.backlog !== null && seq >= this.backlog.start) {
+      // Below `from` it was read from the log already (the log had it before the live copy came).
+      if (seq < this.backlog.from) return false;
+      if (seq > this.backlog.upTo) this.backlog.upTo = seq;
+      this.stats.queuedInLog++;
+      return false;
+    }
+    if (this.queued.length < this.limits.maxQueued && this.queuedBytes < this.limits.maxQueuedBytes) {
+      this.push(out);
+      return true;
+    }
+    if (logged) {
+      if (this.backlog !== null) {
+        this.push(out); // logged before the backlog began, and came late: it goes ahead of it
+        return true;
+      }
+      this.backlog = { start: seq, from: seq, upTo: seq };
+      this.stats.queuedInLog++;
+      return false;
+    }
+    this.stats.droppedQueueFull++;
+    if (!this.dropping) this.hooks.overflowed(this);
+    this.dropping = true;
+    return false;
+  }
+
+  private push(out: Outbound): void {
+    this.queued.push(out);
+    this.queuedBytes += sizeOf(out);
+  }
+
+  /** Bytes of the queued messages (for the overflow log line). */
+  get queuedSize(): number {
+    return this.queuedBytes;
   }
 
   /** Attach a connection; with a present session resend what was in flight [MQTT-4.4.0-1]. */
@@ -236,8 +331,38 @@ export class Session {
     if (connection === null) return;
     while (this.queued.length > 0 && this.inflight.size < connection.receiveMaximum) {
       const out = this.queued.shift() as Outbound;
+      this.queuedBytes -= sizeOf(out);
       this.startInflight(out, connection);
     }
+    if (this.queued.length <= this.limits.maxQueued / 2) {
+      this.dropping = false;
+      if (this.backlog !== null) this.readBacklog();
+    }
+  }
+
+  /** Read the next part of the backlog into the queue (one read at a time, only while connected). */
+  private readBacklog(): void {
+    const backlog = this.backlog;
+    const readLog = this.hooks.readLog;
+    if (backlog === null || readLog === null || this.readingLog || this.connection === null) return;
+    this.readingLog = true;
+    const upTo = backlog.upTo;
+    readLog(this, backlog.from, upTo, Math.max(1, Math.min(BACKLOG_READ, this.limits.maxQueued - this.queued.length))).then(
+      (read) => {
+        this.readingLog = false;
+        if (this.backlog !== backlog) return; // the session was destroyed or restored meanwhile
+        for (const out of read.found) this.push(out);
+        backlog.from = read.next;
+        // Done once the read reached every sequence skipped so far (none came in meanwhile).
+        if (read.next > backlog.upTo) this.backlog = null;
+        this.pump();
+        this.notifyChanged();
+      },
+      () => {
+        // The log could not be read: the position stays, the next acknowledgement tries again.
+        this.readingLog = false;
+      },
+    );
   }
 
   /** End every broker subscription; the session is gone. */
@@ -245,19 +370,34 @@ export class Session {
     for (const topicFilter of [...this.subscriptions.keys()]) this.removeSubscription(topicFilter);
     this.inflightById = null;
     this.queued.length = 0;
+    this.queuedBytes = 0;
+    this.backlog = null;
     this.qos2Ids = null;
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
   }
 
+  /**
+   * `logCursor`: what the record may claim (undefined without a message log).
+   * With a log, queued messages that are in it are not listed: the cursor is
+   * held back to just before the first of them (and before the backlog), so a
+   * restore reads them from the log. The record stays the size of the
+   * in-flight window however long the queue is.
+   */
   toRecord(logCursor?: number): SessionRecord {
     const strip = ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier, since }: SessionSubscription): SubscriptionRecord =>
       ({ topicFilter, qos, noLocal, retainAsPublished, retainHandling, identifier, since });
+    let cursor = logCursor === undefined || this.backlog === null ? logCursor : Math.min(logCursor, this.backlog.from - 1);
+    let queued: readonly Outbound[] = this.queued;
+    if (cursor !== undefined) {
+      queued = this.queued.filter((o) => o.storeSeq === undefined || o.shared === true);
+      for (const o of this.queued) if (o.storeSeq !== undefined && o.shared !== true && o.storeSeq <= cursor) cursor = o.storeSeq - 1;
+    }
     // A logged message is referred to by sequence, not copied into every record.
-    const outbound: OutboundRecord[] = [...(this.inflightById?.values() ?? []), ...this.queued].map(({ message, dup: _dup, ...rest }) =>
+    const outbound: OutboundRecord[] = [...(this.inflightById?.values() ?? []), ...queued].map(({ message, dup: _dup, shared: _shared, ...rest }) =>
       rest.storeSeq === undefined ? { ...rest, message } : rest);
     return {
-      logCursor,
+      logCursor: cursor,
       clientId: this.clientId,
       expiryInterval: this.expiryInterval,
       subscriptions: [...this.subscriptions.values()].map(strip),
@@ -272,19 +412,19 @@ export class Session {
    * log). They go before anything that arrived live meanwhile, which is kept
    * once when the log also had it.
    */
-  restoreOutbound(records: ReadonlyArray<OutboundRecord & { message: MqttMessage; dup?: boolean }>): void {
+  restoreOutbound(records: ReadonlyArray<OutboundRecord & { message: MqttMessage; dup?: boolean }>, backlog: Backlog | null): void {
     const live = this.queued.splice(0);
+    this.queuedBytes = 0;
     const liveSeqs = new Set(live.map((o) => o.storeSeq));
     for (const r of records) {
       if (r.storeSeq !== undefined && liveSeqs.has(r.storeSeq)) continue;
       const out: Outbound = { ...r };
       if (r.packetId > 0) this.inflight.set(r.packetId, out);
-      else this.queued.push(out);
+      else this.push(out);
     }
-    for (const out of live) {
-      if (this.queued.length >= this.limits.maxQueued) this.stats.droppedQueueFull++;
-      else this.queued.push(out);
-    }
+    // What the log holds beyond what was read stays there; live copies of it are skipped.
+    this.backlog = backlog;
+    for (const out of live) this.enqueue(out);
   }
 
   private notifyChanged(): void {

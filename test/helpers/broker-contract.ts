@@ -118,6 +118,28 @@ export function describeBroker(name: string, makeFixture: () => Promise<BrokerFi
       assert.deepEqual(got, ['a']);
     });
 
+    it('broker - excludeReserved: a first-token wildcard sees no $... or _INBOX... subject; a literal first token does', async () => {
+      const wild: string[] = [];
+      const star: string[] = [];
+      const literal: string[] = [];
+      const plain: string[] = [];
+      const subs = [
+        await f.peer.subscribe('>', (m) => wild.push(m.subject), { excludeReserved: true }),
+        await f.peer.subscribe('*.rsv', (m) => star.push(m.subject), { excludeReserved: true, queue: 'q' }),
+        await f.peer.subscribe('$X.>', (m) => literal.push(m.subject), { excludeReserved: true }),
+        await f.peer.subscribe('*.rsv', (m) => plain.push(m.subject)),
+      ];
+      await f.peer.flush();
+      for (const subject of ['$X.rsv', '_INBOX.rsv', 'a.rsv', '_INBOXES.rsv']) await f.broker.publish(subject, text('x'));
+      await eventually(f, () => wild.length === 2 && star.length === 2 && literal.length === 1 && plain.length === 4, 'every copy');
+      await f.broker.flush();
+      assert.deepEqual(wild, ['a.rsv', '_INBOXES.rsv']);
+      assert.deepEqual(star, ['a.rsv', '_INBOXES.rsv']);
+      assert.deepEqual(literal, ['$X.rsv']);
+      assert.deepEqual(plain, ['$X.rsv', '_INBOX.rsv', 'a.rsv', '_INBOXES.rsv']);
+      for (const sub of subs) sub.unsubscribe();
+    });
+
     it('broker - request gets the first reply; no responders and timeouts are typed errors', async () => {
       await f.peer.subscribe('svc.echo', (m) => {
         if (m.reply) void f.peer.publish(m.reply, text(`echo:${str(m)}`));

@@ -1,40 +1,14 @@
 // Debian's mosquitto_pub / mosquitto_sub (-V mqttv311 and -V mqttv5) as child
 // processes against the gateway, with NATS on the other side where it helps.
-// mosquitto_sub runs under `stdbuf -oL`: in a pipe its debug lines are block-buffered.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { startSwitchboardMqtt, until, type SwitchboardMqtt } from '../helpers/mqtt.ts';
-import { stopChild, waitForOutput } from '../helpers/servers.ts';
+import { pub, run, startSub } from '../helpers/mosquitto-clients.ts';
+import { stopChild } from '../helpers/servers.ts';
 
 const VERSIONS = [['mqttv311', 'v3.1.1'], ['mqttv5', 'v5']] as const;
-
-function run(command: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-/** mosquitto_sub with -d: resolves once SUBACK arrived; `lines()` are the printed messages. */
-async function startSub(port: number, args: string[]): Promise<{ child: ChildProcess; lines(): string[] }> {
-  const child = spawn('stdbuf', ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', String(port), '-d', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  await waitForOutput(child, 'received SUBACK');
-  return { child, lines: () => out.split('\n').filter((l) => l.startsWith('MSG ')) };
-}
-
-const pub = (port: number, version: string, args: string[]) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-V', version, ...args]);
 
 describe('mqtt with mosquitto clients', { peers: ['mosquitto_pub', 'mosquitto_sub'] }, () => {
   let sb: SwitchboardMqtt;

@@ -43,4 +43,25 @@ describe('embedded broker requests', () => {
     assert.equal(timers(), before);
     await broker.close();
   });
+
+  it('embedded broker - a subscription excluding reserved subjects is no responder there and sees no reply', async () => {
+    const router = new Router();
+    const broker = new EmbeddedBroker(router);
+    const seen: string[] = [];
+    await broker.subscribe('>', (m) => seen.push(m.subject), { excludeReserved: true });
+    await broker.subscribe('svc.echo', (m) => {
+      if (m.reply) void broker.publish(m.reply, m.data);
+    });
+    // The request's reply comes back on the broker's inbox, which the '>' does not see either.
+    assert.equal(Buffer.from((await broker.request('svc.echo', text('hi'), { timeoutMs: 2_000 })).data).toString(), 'hi');
+    await assert.rejects(broker.request('$MQTT.handover.x', text('?'), { timeoutMs: 5_000 }), NoRespondersError);
+    await assert.rejects(broker.request('_INBOX.other.1', text('?'), { timeoutMs: 5_000 }), NoRespondersError);
+    assert.equal(router.hasInterest('$JS.API.INFO'), false);
+    assert.equal(router.hasInterest('a.b'), true);
+    assert.deepEqual(seen, ['svc.echo']);
+    // A plain '>' is a responder everywhere, as in NATS.
+    await broker.subscribe('>', () => {});
+    await assert.rejects(broker.request('$MQTT.handover.x', text('?'), { timeoutMs: 20 }), RequestTimeoutError);
+    await broker.close();
+  });
 });

@@ -74,7 +74,9 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
 
   client.clientId = clientId;
   client.principal = principal;
-  if (props.receiveMaximum !== undefined) client.receiveMaximum = props.receiveMaximum;
+  // The server's own in-flight window (mosquitto: max_inflight_messages) bounds what a session
+  // has in flight, and so the size of its record, saved at every QoS 2 PUBREC; a v5 client may ask for less.
+  client.receiveMaximum = Math.min(props.receiveMaximum ?? 65535, gateway.options.maxInflight);
   if (props.maximumPacketSize !== undefined) client.clientMaxPacketSize = props.maximumPacketSize;
 
   // Session: 3.1.1 CleanSession=0 never expires; MQTT 5 uses Session Expiry Interval (default 0).

@@ -66,7 +66,8 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
     origin: session.hasNoLocal ? session.originTag : null,
   };
   if (qos === 2) session.inboundQos2.add(id); // method B: remember the id, forward now
-  const done = gateway.publish(message);
+  // QoS 2: PUBREC only once the id is saved too, so a resend after a crash is recognised.
+  const done = qos === 2 ? gateway.publish(message).then(() => gateway.persistInflight(session) ?? undefined) : gateway.publish(message);
   if (qos === 0) {
     done.catch((e: unknown) => gateway.log('publish failed:', e));
     return;
