@@ -9,8 +9,9 @@
 import type { Authorizer } from './auth/authorizer.ts';
 import { EmbeddedBroker } from './broker/embedded-broker.ts';
 import { resolveServerOptions, type ServerOptions } from './config/server-options.ts';
-import type { TlsOptions } from './config/switchboard-config.ts';
+import type { TlsOptions } from './config/tls-options.ts';
 import { JetStreamEngine, type JetStreamOptions } from './jetstream/jetstream-engine.ts';
+import { tlsServerOptions } from './connection/tls-material.ts';
 import { listenerConnections } from './server/listener-connections.ts';
 import { silentLogger, type Logger } from './server/logger.ts';
 import { ClosedConnections, combineObservers, DEFAULT_MAX_CLOSED } from './server/monitoring/closed-connections.ts';
@@ -30,6 +31,8 @@ export interface CoreMonitorOptions {
   required?: boolean;
   /** How many closed connections /connz?state=closed keeps (default nats-server's 10,000). */
   maxClosed?: number;
+  /** HTTPS with the NATS listener's tls block (nats-server's https_port); needs `tls`. */
+  tls?: boolean;
 }
 
 /** JetStream limits as /jsz reports them; the engine itself does not enforce them. */
@@ -119,6 +122,7 @@ export function createCore(options: CoreOptions = {}): Core {
           host: monitorOptions.host,
           port: monitorOptions.port,
           tls: options.tls === undefined ? undefined : { verify: options.tls.verify },
+          https: monitorOptions.tls === true && options.tls !== undefined ? tlsServerOptions(options.tls, 'tls') : undefined,
           closed: closed ?? undefined,
           jetstream: jetstream === null || js === null ? undefined : () => jetStreamFigures(jetstream, js),
         });
@@ -138,7 +142,7 @@ export function createCore(options: CoreOptions = {}): Core {
       if (monitor === null) return;
       try {
         await monitor.start();
-        logger.info({ host: monitor.options.host, port: monitor.port }, `monitoring listening on http://${monitor.options.host}:${monitor.port}`);
+        logger.info({ host: monitor.options.host, port: monitor.port }, `monitoring listening on ${monitor.options.https === undefined ? 'http' : 'https'}://${monitor.options.host}:${monitor.port}`);
       } catch (error) {
         if (monitorOptions?.required !== false || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
         logger.warn({ host: monitor.options.host, port: monitor.options.port }, 'default monitoring port in use: running without monitoring (set -m to require one)');

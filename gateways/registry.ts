@@ -22,7 +22,7 @@ export type RegisteredDescriptor = (typeof REGISTRY)[number];
 /** Every descriptor's section, parsed: `sections.mqtt.host`, `sections.kafka?.mappings`. */
 export type GatewaySections = { [D in RegisteredDescriptor as D['name']]: ReturnType<D['parse']> };
 
-const GATEWAYS_HEADING = 'Gateways (on by default; 0 = any free port):\n';
+const GATEWAYS_HEADING = 'Gateways (on by default; 0 = any free port; _tlsmap = verify_and_map):\n';
 const NO_GATEWAYS_HELP = '      --no_gateways            start only the NATS core (and monitoring)\n';
 
 /** What the registry adds to the core's configuration: each descriptor's section and flags, and the Gateways group (its help block, --no_gateways). */

@@ -4,12 +4,19 @@
 // subscribe on the mapped subject, so one rule means the same thing on every
 // protocol. Nothing here knows about NATS, MQTT, HTTP or Kafka.
 
+import type { CertificateIdentity } from './certificate-identity.ts';
 import { verifySecret } from './secrets.ts';
 
 export interface Credentials {
   token?: string;
   user?: string;
   pass?: string;
+  /**
+   * The verified client certificate, given only by a listener whose tls block
+   * has verify_and_map: then it alone decides the user (nats-server ignores
+   * CONNECT's credentials in that case too).
+   */
+  certificate?: CertificateIdentity;
 }
 
 export interface Principal {

@@ -1,16 +1,19 @@
 // Users with passwords (plain or bcrypt) and per-user permissions, with an
 // optional no_auth_user for clients that present no credentials
-// (ND …/securing_nats/auth_intro/username_password.md, no_auth_user.md).
+// (ND …/securing_nats/auth_intro/username_password.md, no_auth_user.md), and
+// users named by a client certificate (verify_and_map, tls_mutual_auth.md).
 
 import type { AuthOptions, PermissionOptions } from '../config/auth-options.ts';
 import { UNRESTRICTED_PRINCIPAL, type Authorizer, type Credentials, type Principal } from './authorizer.ts';
+import { mapCertificate } from './certificate-identity.ts';
 import { PermissionedPrincipal } from './permissioned-principal.ts';
 import { CompiledPermissions } from './permissions.ts';
 import { verifySecret } from './secrets.ts';
 
 interface UserEntry {
   readonly name: string;
-  readonly password: string;
+  /** Absent: the user is reached only through a mapped certificate. */
+  readonly password: string | undefined;
   /** null = unrestricted. */
   readonly rules: CompiledPermissions | null;
 }
@@ -32,12 +35,17 @@ export class UserAuthorizer implements Authorizer {
 
   authenticate(credentials: Credentials): Principal | null {
     let entry: UserEntry | undefined;
-    if (credentials.user === undefined && credentials.pass === undefined && credentials.token === undefined) {
+    if (credentials.certificate !== undefined) {
+      const name = mapCertificate(credentials.certificate, (n) => this.users.has(n), this.users.keys());
+      entry = name === undefined ? undefined : this.users.get(name);
+      if (entry === undefined) return null;
+    } else if (credentials.user === undefined && credentials.pass === undefined && credentials.token === undefined) {
       if (this.noAuthUser === null) return null;
       entry = this.noAuthUser;
     } else {
       entry = credentials.user === undefined ? undefined : this.users.get(credentials.user);
-      if (entry === undefined || !verifySecret(entry.password, credentials.pass)) return null;
+      // A user without a password is for certificates only (stricter than nats-server, where an empty password matches).
+      if (entry === undefined || entry.password === undefined || !verifySecret(entry.password, credentials.pass)) return null;
     }
     return entry.rules === null ? namedUnrestricted(entry.name) : new PermissionedPrincipal(entry.name, entry.rules);
   }

@@ -31,8 +31,8 @@ export interface PermissionOptions {
 
 export interface UserOptions {
   user: string;
-  /** Plain text, or a bcrypt hash ($2a$, $2b$, ...) as nats-server accepts. */
-  password: string;
+  /** Plain text, or a bcrypt hash ($2a$, $2b$, ...) as nats-server accepts. Absent: only a certificate (verify_and_map) names this user. */
+  password?: string;
   permissions?: PermissionOptions;
 }
 
@@ -121,16 +121,18 @@ export function parsePermissions(value: unknown, key: string): PermissionOptions
   return result;
 }
 
-function parseUser(value: unknown, key: string): UserOptions {
-  if (!isObject(value)) throw new ConfigError(key, 'must be an object with user and password');
+function parseUser(value: unknown, key: string, certificateUsers: boolean): UserOptions {
+  if (!isObject(value)) throw new ConfigError(key, 'must be an object with user and password (or only user, for verify_and_map)');
   const user = pick(value, ['user', 'username']);
   const password = pick(value, ['password', 'pass']);
   if (user === undefined) throw new ConfigError(`${key}.user`, 'is required');
-  if (password === undefined) throw new ConfigError(`${key}.password`, 'is required (nkeys are not supported)');
+  if (password === undefined && !certificateUsers) throw new ConfigError(`${key}.password`, 'is required (nkeys are not supported; a user without one needs verify_and_map on a listener)');
   for (const name of Object.keys(value)) {
     if (!['user', 'username', 'password', 'pass', 'permissions'].includes(name)) throw new ConfigError(`${key}.${name}`, 'unknown key (expected user, password or permissions)');
   }
-  const result: UserOptions = { user: str(user[1], `${key}.${user[0]}`), password: str(password[1], `${key}.${password[0]}`) };
+  // Without a password the user is reached by verify_and_map only (its name is a certificate's email, DNS name or subject).
+  const result: UserOptions = { user: str(user[1], `${key}.${user[0]}`) };
+  if (password !== undefined) result.password = str(password[1], `${key}.${password[0]}`);
   if (value.permissions !== undefined) result.permissions = parsePermissions(value.permissions, `${key}.permissions`);
   return result;
 }
@@ -138,8 +140,10 @@ function parseUser(value: unknown, key: string): UserOptions {
 /**
  * Map nats-server's `authorization` block and top-level `no_auth_user` into
  * AuthOptions. `keyPrefix` is how the block is named in error messages.
+ * `certificateUsers`: some listener has verify_and_map, so a user may come
+ * without a password (a certificate names it).
  */
-export function parseAuthorization(wire: unknown, noAuthUser: unknown, keyPrefix = 'authorization'): AuthOptions {
+export function parseAuthorization(wire: unknown, noAuthUser: unknown, keyPrefix = 'authorization', certificateUsers = false): AuthOptions {
   const result: AuthOptions = { users: [] };
   if (wire !== undefined) {
     if (!isObject(wire)) throw new ConfigError(keyPrefix, 'must be an object');
@@ -156,7 +160,7 @@ export function parseAuthorization(wire: unknown, noAuthUser: unknown, keyPrefix
           break; // handled below as one single user
         case 'users':
           if (!Array.isArray(v)) throw new ConfigError(at, 'must be a list of users');
-          result.users.push(...v.map((u, i) => parseUser(u, `${at}[${i}]`)));
+          result.users.push(...v.map((u, i) => parseUser(u, `${at}[${i}]`, certificateUsers)));
           break;
         case 'permissions':
         case 'default_permissions':

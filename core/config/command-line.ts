@@ -17,6 +17,7 @@ Server options:
   -n, --name <name>            server name (default switchboard)
   -m, --http_port <port>       monitoring port (default 8222; 0 = any free port)
       --http_host <host>       monitoring address (default: the NATS address)
+  -ms, --https_port <port>     monitoring over HTTPS with the tls block's certificate
       --no_monitor             do not start the monitoring listener
   -c, --config <file>          configuration file: .json, .yaml/.yml, or nats-server format
   -js, --jetstream             enable JetStream (on by default)
@@ -64,9 +65,9 @@ Common:
 /** The core's variables, as lines; extensions' variables continue the last line. */
 const ENV_HELP = `Environment (applied over the config file, under the flags):
   SWITCHBOARD_CONFIG, SWITCHBOARD_ADDR, SWITCHBOARD_PORT, SWITCHBOARD_NAME,
-  SWITCHBOARD_HTTP_PORT, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_MONITOR (false = off),
-  SWITCHBOARD_USER, SWITCHBOARD_PASS, SWITCHBOARD_AUTH, SWITCHBOARD_JETSTREAM,
-  SWITCHBOARD_STORE_DIR, SWITCHBOARD_LOG_LEVEL, SWITCHBOARD_LOG_FILE,
+  SWITCHBOARD_HTTP_PORT, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTPS_PORT,
+  SWITCHBOARD_MONITOR (false = off), SWITCHBOARD_USER, SWITCHBOARD_PASS, SWITCHBOARD_AUTH,
+  SWITCHBOARD_JETSTREAM, SWITCHBOARD_STORE_DIR, SWITCHBOARD_LOG_LEVEL, SWITCHBOARD_LOG_FILE,
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY,
   SWITCHBOARD_NATS_URL, SWITCHBOARD_NATS_USER, SWITCHBOARD_NATS_PASS, SWITCHBOARD_NATS_TOKEN,
   SWITCHBOARD_NATS_TLS_CA, SWITCHBOARD_NATS_TLS_CERT, SWITCHBOARD_NATS_TLS_KEY,
@@ -108,6 +109,7 @@ export interface CommandLine {
 const ALIASES: Record<string, string[]> = {
   '-js': ['--jetstream'],
   '-sd': ['--store_dir'],
+  '-ms': ['--https_port'],
   '-DV': ['-D', '-V'],
   '-VD': ['-D', '-V'],
 };
@@ -126,6 +128,7 @@ export function parseCommandLine(argv: readonly string[], extensions: readonly C
         server_name: { type: 'string' },
         http_port: { type: 'string', short: 'm' },
         http_host: { type: 'string' },
+        https_port: { type: 'string' },
         no_monitor: { type: 'boolean' },
         config: { type: 'string', short: 'c' },
         jetstream: { type: 'boolean' },
@@ -173,6 +176,7 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['server_name', 'server_name'],
   ['http_port', 'http_port'],
   ['http_host', 'http_host'],
+  ['https_port', 'https_port'],
   ['monitor', 'monitor'],
   ['jetstream', 'jetstream'],
   ['store_dir', 'store_dir'],

@@ -11,6 +11,7 @@ const VARIABLES: Record<string, string> = {
   SWITCHBOARD_NAME: 'name',
   SWITCHBOARD_HTTP_PORT: 'http_port',
   SWITCHBOARD_HTTP_HOST: 'http_host',
+  SWITCHBOARD_HTTPS_PORT: 'https_port',
   SWITCHBOARD_MONITOR: 'monitor',
   SWITCHBOARD_USER: 'user',
   SWITCHBOARD_PASS: 'pass',

@@ -26,6 +26,7 @@ const FLAG_NAMES: Record<string, [flag: string, env: string]> = {
   server_name: ['--name', 'SWITCHBOARD_NAME'],
   http_port: ['--http_port', 'SWITCHBOARD_HTTP_PORT'],
   http_host: ['--http_host', 'SWITCHBOARD_HTTP_HOST'],
+  https_port: ['--https_port', 'SWITCHBOARD_HTTPS_PORT'],
   monitor: ['--no_monitor', 'SWITCHBOARD_MONITOR'],
   store_dir: ['--store_dir', 'SWITCHBOARD_STORE_DIR'],
   log_level: ['--log_level', 'SWITCHBOARD_LOG_LEVEL'],

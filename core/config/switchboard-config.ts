@@ -8,19 +8,10 @@ import { ConfigError } from './config-error.ts';
 import { parseDurationMs } from './duration.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options.ts';
 import { parseSize } from './size.ts';
-import { bool, int, isObject, readableFile, text } from './setting-values.ts';
+import { bool, int, isObject, text } from './setting-values.ts';
+import { parseTls, type TlsOptions } from './tls-options.ts';
 import type { ConfigExtension } from './config-extension.ts';
 import { CLUSTER_KEYS, parseClusterConfig, type ClusterConfig } from './cluster-options.ts';
-
-export interface TlsOptions {
-  certFile: string;
-  keyFile: string;
-  caFile?: string;
-  /** Require and verify client certificates (mutual TLS). */
-  verify: boolean;
-  /** Time allowed for the TLS handshake, ms. */
-  timeoutMs: number;
-}
 
 export interface MonitorConfig {
   host: string;
@@ -32,6 +23,8 @@ export interface MonitorConfig {
    * warns and runs without monitoring.
    */
   required: boolean;
+  /** HTTPS with the top-level tls block's certificate (nats-server's https_port); client certificates are not asked for, as there. */
+  tls?: boolean;
 }
 
 export interface JetStreamConfig {
@@ -64,6 +57,8 @@ export interface SwitchboardConfig {
   cluster: ClusterConfig | null;
 }
 
+export type { TlsOptions };
+
 export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({ host: '127.0.0.1', port: 8222, required: false });
 const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
 /** nats-server features Switchboard does not have: named so the error says so. */
@@ -80,24 +75,6 @@ function hostPort(value: unknown, key: string): { host?: string; port: number } 
   if (!m) throw new ConfigError(key, `must be "host:port", got ${JSON.stringify(s)}`);
   const host = m[1] ?? m[2];
   return { host: host === '' ? undefined : host, port: int(m[3], key, 0, 65535) };
-}
-
-function parseTls(wire: unknown, key: string): TlsOptions {
-  if (!isObject(wire)) throw new ConfigError(key, 'must be an object with cert_file and key_file');
-  const known = new Set(['cert_file', 'key_file', 'ca_file', 'verify', 'timeout']);
-  for (const name of Object.keys(wire)) if (!known.has(name)) throw new ConfigError(`${key}.${name}`, `unknown key (expected ${[...known].join(', ')})`);
-  if (wire.cert_file === undefined) throw new ConfigError(`${key}.cert_file`, 'is required for TLS');
-  if (wire.key_file === undefined) throw new ConfigError(`${key}.key_file`, 'is required for TLS');
-  const verify = wire.verify === undefined ? false : bool(wire.verify, `${key}.verify`);
-  if (verify && wire.ca_file === undefined) throw new ConfigError(`${key}.ca_file`, 'is required when verify is on (the CA that signs client certificates)');
-  const tls: TlsOptions = {
-    certFile: readableFile(wire.cert_file, `${key}.cert_file`),
-    keyFile: readableFile(wire.key_file, `${key}.key_file`),
-    verify,
-    timeoutMs: wire.timeout === undefined ? 2000 : parseDurationMs(wire.timeout, `${key}.timeout`),
-  };
-  if (wire.ca_file !== undefined) tls.caFile = readableFile(wire.ca_file, `${key}.ca_file`);
-  return tls;
 }
 
 function parseJetStream(wire: unknown, key: string): JetStreamConfig {
@@ -141,6 +118,8 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
   const server: ServerOptions = { ...DEFAULT_SERVER_OPTIONS };
   let monitor: MonitorConfig | null = { ...DEFAULT_MONITOR };
   let monitorHostSet = false;
+  let httpPortSet = false;
+  let httpsPort: number | undefined;
   // JetStream is on in the embedded server (MQTT sessions, KV and streams need it); `jetstream: false` turns it off.
   const jetstream: JetStreamConfig = { enabled: true };
   const log: LogConfig = { level: 'info' };
@@ -198,8 +177,12 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
         break;
       case 'http_port':
       case 'monitor_port':
+        httpPortSet = v !== false;
         if (v === false) monitor = null;
         else monitor = { host: monitor?.host ?? DEFAULT_MONITOR.host, port: int(v, key, 0, 65535), required: true };
+        break;
+      case 'https_port':
+        httpsPort = int(v, key, 0, 65535);
         break;
       case 'http_host':
         monitorHostSet = true;
@@ -209,6 +192,7 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
         const hp = hostPort(v, key);
         monitor = { host: hp.host ?? DEFAULT_MONITOR.host, port: hp.port, required: true };
         monitorHostSet = hp.host !== undefined;
+        httpPortSet = true;
         break;
       }
       case 'monitor':
@@ -253,10 +237,18 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
   if (server.maxPending < server.maxPayload) throw new ConfigError('max_pending', `must be at least max_payload (${server.maxPayload}), got ${server.maxPending}`);
   const authWire = wire.authorization;
   if (isObject(authWire) && authWire.timeout !== undefined) server.authTimeoutMs = parseDurationMs(authWire.timeout, 'authorization.timeout');
-  const auth = authWire === undefined && wire.no_auth_user === undefined ? undefined : parseAuthorization(authWire, wire.no_auth_user);
   if (tls) server.tls = { verify: tls.verify };
+  if (httpsPort !== undefined) {
+    // nats-server: monitoring is HTTP or HTTPS, never both, and HTTPS uses the client TLS certificate.
+    if (httpPortSet) throw new ConfigError('https_port', 'cannot be combined with http_port (monitoring is HTTP or HTTPS)');
+    if (tls === undefined) throw new ConfigError('https_port', 'needs the top-level tls block (its certificate serves HTTPS)');
+    if (monitor !== null) monitor = { host: monitor?.host ?? DEFAULT_MONITOR.host, port: httpsPort, required: true, tls: true };
+  }
   // nats-server binds monitoring on the client host unless told otherwise.
   if (monitor !== null && !monitorHostSet && (wire.host ?? wire.net ?? wire.addr ?? wire.listen) !== undefined) monitor.host = server.host;
   for (const extension of extensions) extension.applySettings?.(sections, wire);
+  // Users without a password are for verify_and_map, on the NATS listener or a gateway's tls block.
+  const mapsCertificates = tls?.verifyAndMap === true || Object.values(sections).some((section) => isObject(section) && isObject(section.tls) && section.tls.verify_and_map !== undefined && section.tls.verify_and_map !== false);
+  const auth = authWire === undefined && wire.no_auth_user === undefined ? undefined : parseAuthorization(authWire, wire.no_auth_user, 'authorization', mapsCertificates);
   return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire) };
 }

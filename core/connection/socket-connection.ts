@@ -1,11 +1,13 @@
 // A TCP socket as a Connection: the transport of the NATS and MQTT listeners
-// (and, under StartTlsConnection, of TLS ones).
+// (and, under StartTlsConnection, of TLS ones). A TLS socket from a tls.Server
+// is one too; with verify_and_map its certificate comes as `credentials`.
 
 import type { Socket } from 'node:net';
+import type { Credentials } from '../auth/authorizer.ts';
 import type { Connection } from './connection.ts';
 
 export class SocketConnection implements Connection {
-  constructor(private readonly socket: Socket) {
+  constructor(private readonly socket: Socket, readonly credentials?: Credentials) {
     socket.setNoDelay(true);
   }
 

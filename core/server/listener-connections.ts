@@ -5,16 +5,16 @@
 // anything listens.
 
 import type { Socket } from 'node:net';
-import type { TlsOptions } from '../config/switchboard-config.ts';
+import type { TlsOptions } from '../config/tls-options.ts';
 import type { Connection } from '../connection/connection.ts';
 import { SocketConnection } from '../connection/socket-connection.ts';
+import { createTlsContext, tlsServerOptions } from '../connection/tls-material.ts';
 import type { Logger } from './logger.ts';
-import { createTlsContext } from './tls-context.ts';
 import { StartTlsConnection } from './tls-connection.ts';
 import { TracingConnection } from './tracing-connection.ts';
 
 export function listenerConnections(tls: TlsOptions | undefined, logger: Logger, limits: { maxControlLine: number; maxPayload: number }): (socket: Socket) => Connection {
-  const secureContext = tls === undefined ? null : createTlsContext(tls);
+  const secureContext = tls === undefined ? null : createTlsContext(tlsServerOptions(tls, 'tls'));
   const trace = logger.isLevelEnabled('trace');
   return (socket) => {
     let connection: Connection =
@@ -23,6 +23,7 @@ export function listenerConnections(tls: TlsOptions | undefined, logger: Logger,
         : new StartTlsConnection(socket, {
             secureContext,
             verify: tls.verify,
+            mapCertificate: tls.verifyAndMap,
             handshakeTimeoutMs: tls.timeoutMs,
             onHandshakeError: (error, remote) => logger.warn({ remote, err: error.message }, 'TLS handshake error'),
           });

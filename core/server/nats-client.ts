@@ -322,6 +322,8 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   private credentialsFor(options: ConnectOptions): Credentials {
     const fromTransport = this.connection.credentials;
     if (fromTransport === undefined) return { token: options.authToken, user: options.user, pass: options.pass };
+    // verify_and_map: the certificate alone names the user (NS server/auth.go: the TLS map wins over CONNECT).
+    if (fromTransport.certificate !== undefined) return { certificate: fromTransport.certificate };
     // As nats-server: an empty CONNECT field counts as absent.
     return {
       token: options.authToken || fromTransport.token,

@@ -5,12 +5,16 @@
 
 import { type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Credentials } from '../auth/authorizer.ts';
 import type { Connection } from '../connection/connection.ts';
+import { certificateCredentials } from '../connection/peer-certificate.ts';
 
 export interface TlsUpgradeOptions {
   secureContext: SecureContext;
   /** Require a client certificate signed by the configured CA. */
   verify: boolean;
+  /** verify_and_map: the client certificate names the user (credentials.certificate). */
+  mapCertificate: boolean;
   handshakeTimeoutMs: number;
   onHandshakeError?: (error: Error, remote: string) => void;
 }
@@ -42,6 +46,11 @@ export class StartTlsConnection implements Connection {
 
   get remotePort(): number {
     return this.raw.remotePort ?? 0;
+  }
+
+  /** With verify_and_map, the certificate; CONNECT arrives after the handshake, so it is known by then. */
+  get credentials(): Credentials | undefined {
+    return this.options.mapCertificate && this.tls !== null ? certificateCredentials(this.tls) : undefined;
   }
 
   get writableLength(): number {

@@ -5,8 +5,11 @@
 // proxies and browser history, so query credentials are refused outright.
 
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { Authorizer, Credentials, Principal } from '../../core/auth/authorizer.ts';
+import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { HttpProblem } from './errors.ts';
 
 export const URL_CREDENTIAL_PARAMS = ['token', 'auth_token', 'access_token', 'authorization', 'password', 'pass'];
@@ -38,6 +41,12 @@ export interface PrincipalCacheOptions {
   maxEntries?: number;
   /** How long a successful authentication is reused, in ms (default 30 s; 0 disables). */
   ttlMs?: number;
+  /**
+   * verify_and_map: the client certificate alone names the user; the
+   * Authorization header is not read. The Principal lives as long as the TLS
+   * connection, as a NATS client's does.
+   */
+  mapCertificate?: boolean;
 }
 
 /**
@@ -52,10 +61,23 @@ export class HttpAuthenticator {
   private readonly cache = new Map<string, { principal: Principal; expires: number }>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
+  private readonly mapCertificate: boolean;
+  private readonly bySocket = new WeakMap<Socket, Principal>();
 
   constructor(private readonly authorizer: Authorizer, options: PrincipalCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1024;
     this.ttlMs = options.ttlMs ?? 30_000;
+    this.mapCertificate = options.mapCertificate === true;
+  }
+
+  private certificatePrincipal(socket: Socket): Principal {
+    const known = this.bySocket.get(socket);
+    if (known !== undefined) return known;
+    const credentials = certificateCredentials(socket as TLSSocket);
+    const principal = credentials === undefined ? null : this.authorizer.authenticate(credentials);
+    if (principal === null) throw new HttpProblem('unauthorized', 'the client certificate maps to no user');
+    this.bySocket.set(socket, principal);
+    return principal;
   }
 
   authenticate(request: FastifyRequest): Principal {
@@ -65,6 +87,7 @@ export class HttpAuthenticator {
         if (name in query) throw new HttpProblem('credentials_in_url', `query parameter ${JSON.stringify(name)} looks like a credential; send it in the Authorization header`);
       }
     }
+    if (this.mapCertificate) return this.certificatePrincipal(request.raw.socket);
     const header = request.headers.authorization;
     const credentials = parseAuthorization(header);
     if (credentials === null) {

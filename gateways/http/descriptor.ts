@@ -1,10 +1,10 @@
 // The HTTP/REST gateway in the registry: the `http_gateway` section (enabled,
-// host, port), --http_gateway_port, default port 8080. It also serves every
+// host, port, tls: HTTPS), --http_gateway_port, default port 8080. It also serves every
 // monitor extension of the process behind its auth (/v1/monitor/<name>,
 // /metrics): in cluster mode there is no monitoring port.
 
 import type { Descriptor, MonitorExtension } from '../descriptor.ts';
-import { listenerComponent, listenerSection, portSetting, sectionKeys, type ListenerSection } from '../listener-section.ts';
+import { listenerComponent, listenerSection, listenerSettings, sectionKeys, sectionTls, tlsErrorLogger, tlsHelp, type ListenerSection } from '../listener-section.ts';
 import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
@@ -27,8 +27,8 @@ export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
   kind: 'gateway',
   label: 'HTTP gateway',
   defaultPort: DEFAULT_HTTP_PORT,
-  ...portSetting('http_gateway'),
-  help: '      --http_gateway_port <port>  HTTP/REST gateway (default 8080)\n',
+  ...listenerSettings('http_gateway'),
+  help: '      --http_gateway_port <port>  HTTP/REST gateway (default 8080)\n' + tlsHelp('http_gateway'),
   parse: (raw, defaultHost) => listenerSection(sectionKeys(raw, 'http_gateway'), 'http_gateway', DEFAULT_HTTP_PORT, defaultHost),
   create(section, context) {
     if (!section.enabled) return null;
@@ -37,6 +37,8 @@ export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
       authorizer: context.authorizer,
       host: section.host,
       port: section.port,
+      tls: sectionTls(section, 'http_gateway'),
+      onTlsError: tlsErrorLogger(context.logger, 'HTTP gateway'),
       maxPayload: context.maxPayload,
       monitoring: monitoringOf(() => context.monitorExtensions()),
     });

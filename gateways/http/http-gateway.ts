@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyLoggerOptions, type FastifyR
 import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
+import { httpServerFactory, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
@@ -31,6 +32,10 @@ export interface HttpGatewayOptions {
   host?: string;
   /** Listen port (default 8080; 0 = any free port). */
   port?: number;
+  /** HTTPS only; `mapCertificate` (verify_and_map): the client certificate names the user. */
+  tls?: TlsServerOptions & { mapCertificate?: boolean };
+  /** Failed TLS handshakes: that socket is closed, nothing else affected. */
+  onTlsError?: (error: Error, remote: string) => void;
   /** Largest message in bytes, headers included: the core's max_payload (default 1 MiB). */
   maxPayload?: number;
   /** Heartbeat interval for event streams in ms (default 15 s; 0 = off). */
@@ -56,7 +61,7 @@ export interface HttpGateway {
   readonly app: FastifyInstance;
   /** The bound port (after start). */
   readonly port: number;
-  /** `http://host:port` (after start). */
+  /** `http://host:port`, or https:// with TLS (after start). */
   readonly url: string;
   readonly stats: Readonly<GatewayStats>;
   /** Every route registered on the app, as the OpenAPI document sees them. */
@@ -87,6 +92,7 @@ function loggerOptions(logger: boolean | FastifyLoggerOptions | undefined): fals
 export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const app = Fastify({
+    serverFactory: httpServerFactory(options.tls, options.onTlsError),
     logger: loggerOptions(options.logger),
     // Bodies above max_payload are refused while streaming in (413), never buffered whole.
     bodyLimit: maxPayload,
@@ -104,7 +110,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     broker: options.broker,
     jetstream,
     streams,
-    auth: new HttpAuthenticator(options.authorizer, options.authCache),
+    auth: new HttpAuthenticator(options.authorizer, { ...options.authCache, mapCertificate: options.tls?.mapCertificate === true }),
     maxPayload,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     maxPendingBytes: options.maxPendingBytes ?? 8 * 1024 * 1024,
@@ -160,7 +166,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       return boundPort;
     },
     get url() {
-      return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+      return `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     },
     async start() {
       await streams.index.followAdvisories(options.broker);

@@ -4,7 +4,9 @@
 
 import { once } from 'node:events';
 import { createServer, type Server as TcpServer } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Connection } from '../../core/connection/connection.ts';
+import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { SocketConnection } from '../../core/connection/socket-connection.ts';
 import { MqttGatewayCore, type MqttGatewayStats } from './gateway-core.ts';
 import type { MqttGatewayOptions } from './options.ts';
@@ -38,7 +40,15 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
         await core.open();
         opened = true;
       }
-      const server = createServer((socket) => core.accept(new SocketConnection(socket)));
+      const tls = options.tls;
+      let server: TcpServer;
+      if (tls === undefined) {
+        server = createServer((socket) => core.accept(new SocketConnection(socket)));
+      } else {
+        // 'secureConnection' fires after the handshake, so CONNECT is read from a verified peer only.
+        server = createTlsServer(tls, (socket: TLSSocket) => core.accept(new SocketConnection(socket, tls.mapCertificate === true ? certificateCredentials(socket) : undefined)));
+        server.on('tlsClientError', (error: Error, socket: TLSSocket) => options.onTlsError?.(error, socket.remoteAddress ?? ''));
+      }
       server.listen(core.options.port, core.options.host);
       await once(server, 'listening');
       const address = server.address();

@@ -2,6 +2,7 @@
 
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
+import type { TlsServerOptions } from '../../core/connection/tls-material.ts';
 import type { MqttSessionStore, RetainedStore } from './store.ts';
 
 export interface MqttGatewayOptions {
@@ -17,6 +18,10 @@ export interface MqttGatewayOptions {
   host?: string;
   /** TCP port; 0 = any free port (tests). Default 1883. */
   port?: number;
+  /** MQTT over TLS only on this port (8883 by convention); `mapCertificate` = verify_and_map. */
+  tls?: TlsServerOptions & { mapCertificate?: boolean };
+  /** Handshake failures (timeout, plain text, untrusted certificate): the socket is closed, nothing else affected. */
+  onTlsError?: (error: Error, remote: string) => void;
   retainedStore?: RetainedStore;
   sessionStore?: MqttSessionStore;
   /**
@@ -66,7 +71,7 @@ export interface MqttGatewayOptions {
   log?: (line: string) => void;
 }
 
-export type ResolvedMqttOptions = Required<Omit<MqttGatewayOptions, 'authorizer' | 'retainedStore' | 'sessionStore' | 'log'>>;
+export type ResolvedMqttOptions = Required<Omit<MqttGatewayOptions, 'authorizer' | 'retainedStore' | 'sessionStore' | 'log' | 'tls' | 'onTlsError'>>;
 
 export const NEVER_EXPIRES = 0xffffffff;
 /** Large, so that an offline session misses nothing under any usual load; memory stays bounded by bytes. */

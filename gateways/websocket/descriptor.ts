@@ -1,12 +1,12 @@
 // The WebSocket gateway in the registry: the `websocket` section (enabled,
-// host, port, allowed_origins, same_origin, compression, as nats-server's
+// host, port, tls, allowed_origins, same_origin, compression, as nats-server's
 // `websocket {}` block names them), --websocket_port, default port 8081. NATS
 // on every path, MQTT on /mqtt when the MQTT gateway runs.
 
 import { ConfigError } from '../../core/config/config-error.ts';
 import { bool } from '../../core/config/setting-values.ts';
 import type { Descriptor } from '../descriptor.ts';
-import { listenerComponent, listenerSection, portSetting, sectionKeys, type ListenerSection } from '../listener-section.ts';
+import { listenerComponent, listenerSection, listenerSettings, sectionKeys, sectionTls, tlsErrorLogger, tlsHelp, type ListenerSection } from '../listener-section.ts';
 import { createWebSocketGateway, DEFAULT_WEBSOCKET_PORT } from './websocket-gateway.ts';
 
 export interface WebSocketSection extends ListenerSection {
@@ -20,8 +20,8 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
   kind: 'gateway',
   label: 'WebSocket',
   defaultPort: DEFAULT_WEBSOCKET_PORT,
-  ...portSetting('websocket'),
-  help: '      --websocket_port <port>  NATS and MQTT over WebSocket (default 8081)\n',
+  ...listenerSettings('websocket'),
+  help: '      --websocket_port <port>  NATS and MQTT over WebSocket (default 8081)\n' + tlsHelp('websocket'),
   parse(raw, defaultHost) {
     const ws = sectionKeys(raw, 'websocket', ['allowed_origins', 'same_origin', 'compression']);
     const origins = ws.allowed_origins;
@@ -42,6 +42,8 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
       mqtt: context.acceptor('mqtt'),
       host: section.host,
       port: section.port,
+      tls: sectionTls(section, 'websocket'),
+      onTlsError: tlsErrorLogger(context.logger, 'WebSocket'),
       allowedOrigins: section.allowedOrigins,
       sameOrigin: section.sameOrigin,
       compression: section.compression,

@@ -3,13 +3,14 @@
 // listening (CONVENTIONS 4): createWebSocketGateway() builds the fastify app,
 // start() listens, stop() closes every socket and the listener.
 //
-// nats-server's WebSocket default is 443 with TLS required; this listener has
-// no TLS (put a TLS proxy in front), so it defaults to 8081 on loopback: next
-// to the HTTP gateway's 8080, which it can also share by registering
+// nats-server's WebSocket default is 443 with TLS required; here TLS (WSS) is
+// on when the section has a tls block, and the default is 8081 on loopback:
+// next to the HTTP gateway's 8080, which it can also share by registering
 // websocketRoutes on that app with `natsPath` instead.
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { httpServerFactory, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import { websocketRoutes, type AcceptConnection, type WebSocketRoutesOptions, type WebSocketRouteStats } from './websocket-routes.ts';
 
 export const DEFAULT_WEBSOCKET_PORT = 8081;
@@ -28,6 +29,10 @@ export interface WebSocketGatewayOptions extends Omit<WebSocketRoutesOptions, 'n
   host?: string;
   /** Listen port (default 8081; 0 = any free port). */
   port?: number;
+  /** WSS only; `mapCertificate` (verify_and_map): the client certificate names the user. */
+  tls?: TlsServerOptions & { mapCertificate?: boolean };
+  /** Failed TLS handshakes: that socket is closed, nothing else affected. */
+  onTlsError?: (error: Error, remote: string) => void;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -35,7 +40,7 @@ export interface WebSocketGateway {
   readonly app: FastifyInstance;
   /** The bound port (after start). */
   readonly port: number;
-  /** `ws://host:port` (after start). */
+  /** `ws://host:port`, or wss:// with TLS (after start). */
   readonly url: string;
   readonly stats: Readonly<WebSocketRouteStats>;
   start(): Promise<void>;
@@ -58,10 +63,11 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
   const host = options.host ?? '127.0.0.1';
   const requestedPort = options.port ?? DEFAULT_WEBSOCKET_PORT;
   const stats: WebSocketRouteStats = { upgrades: 0, rejectedOrigins: 0, rejectedCredentials: 0 };
-  const app = Fastify({ logger: options.logger ?? false });
-  const { nats, mqtt, host: _host, port: _port, logger: _logger, ...routeOptions } = options;
+  const app = Fastify({ logger: options.logger ?? false, serverFactory: httpServerFactory(options.tls, options.onTlsError) });
+  const { nats, mqtt, host: _host, port: _port, logger: _logger, tls, onTlsError: _onTlsError, ...routeOptions } = options;
   void app.register(websocketRoutes, {
     ...routeOptions,
+    mapCertificate: tls?.mapCertificate === true,
     nats: toAccept(nats),
     mqtt: mqtt === undefined ? undefined : toAccept(mqtt),
     stats,
@@ -75,7 +81,7 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
       return boundPort;
     },
     get url() {
-      return `ws://${host}:${boundPort}`;
+      return `${tls === undefined ? 'ws' : 'wss'}://${host}:${boundPort}`;
     },
     async start() {
       try {

@@ -20,6 +20,7 @@ import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Authorizer, Credentials } from '../../core/auth/authorizer.ts';
 import type { Connection } from '../../core/connection/connection.ts';
+import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { OriginPolicy, OriginRejectedError } from './origin-policy.ts';
 import { readUpgradeCredentials, type UpgradeCredentialOptions } from './upgrade-credentials.ts';
 import { WebSocketConnection } from './websocket-connection.ts';
@@ -49,6 +50,12 @@ export interface WebSocketRoutesOptions {
   upgradeCredentials?: UpgradeCredentialOptions;
   /** When given, upgrade-time credentials are checked before the upgrade (401 if wrong). */
   authorizer?: Authorizer;
+  /**
+   * verify_and_map on a WSS listener: the client certificate is the socket's
+   * credentials, and names the user for NATS and MQTT alike (cookies and
+   * headers are not read).
+   */
+  mapCertificate?: boolean;
   /** Bytes queued on one socket before write() reports back-pressure. */
   highWaterMark?: number;
   /**
@@ -101,7 +108,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
       request.log.info({ origin: error.origin }, error.message);
       return reply.code(403).send(error.message);
     }
-    if (options.upgradeCredentials !== undefined) {
+    if (options.upgradeCredentials !== undefined && options.mapCertificate !== true) {
       const credentials = readUpgradeCredentials(request.headers, options.upgradeCredentials);
       if (credentials !== undefined) {
         if (options.authorizer !== undefined && options.authorizer.authenticate(credentials) === null) {
@@ -125,7 +132,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
       remoteAddress: clientAddress(request, options.trustForwardedFor === true),
       remotePort: request.socket.remotePort ?? 0,
       highWaterMark: options.highWaterMark,
-      credentials: credentialsBySocket.get(request.raw),
+      credentials: options.mapCertificate === true ? certificateCredentials(request.socket as TLSSocket) : credentialsBySocket.get(request.raw),
     });
     accept(connection);
   };

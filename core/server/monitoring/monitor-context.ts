@@ -10,6 +10,8 @@ export interface MonitorContext {
   readonly server: NatsServer;
   readonly httpHost: string;
   readonly httpPort: number;
+  /** The bound port when monitoring is HTTPS (https_port), else 0. */
+  readonly httpsPort: number;
   /** Requests served per path, as varz http_req_stats. */
   readonly requestStats: Record<string, number>;
   /** TLS on the NATS listener (varz tls_required/tls_verify). */

@@ -3,7 +3,8 @@
 // Built separately from listening: `new MonitorServer(server, options)`, then
 // start(); stop() releases the port.
 
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { httpServerFactory, type TlsServerOptions } from '../../connection/tls-material.ts';
 import type { NatsServer } from '../nats-server.ts';
 import type { ClosedConnections } from './closed-connections.ts';
 import { connz } from './connz.ts';
@@ -20,6 +21,8 @@ export interface MonitorOptions {
   port: number;
   /** TLS on the NATS listener, reported in varz. */
   tls?: { verify: boolean };
+  /** Serve HTTPS with this material (nats-server's https_port); client certificates are not asked for, as there. */
+  https?: TlsServerOptions;
   /** Closed-connection records; the same object must be the NatsServer's observer. */
   closed?: ClosedConnections;
   /** Reports JetStream figures when an engine is attached (the composition root wires it). */
@@ -75,7 +78,10 @@ export class MonitorServer {
   }
 
   async start(): Promise<void> {
-    const http = createServer((req, res) => this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    const https = this.options.https;
+    // nats-server: verify and verify_and_map do not apply to monitoring, so a browser can read it.
+    const http = httpServerFactory(https === undefined ? undefined : { ...https, requestCert: false, rejectUnauthorized: false })(handler);
     http.keepAliveTimeout = 5_000;
     this.http = http;
     await new Promise<void>((resolve, reject) => {
@@ -107,7 +113,8 @@ export class MonitorServer {
     const ctx: MonitorContext = {
       server: this.server,
       httpHost: this.options.host,
-      httpPort: this.boundPort,
+      httpPort: this.options.https === undefined ? this.boundPort : 0,
+      httpsPort: this.options.https === undefined ? 0 : this.boundPort,
       requestStats: this.requestStats,
       tls: this.options.tls,
       cpuPercent: this.cpuPercent,

@@ -83,7 +83,7 @@ export function buildVarz(ctx: MonitorContext): Varz {
     http_host: ctx.httpHost,
     http_port: ctx.httpPort,
     http_base_path: '',
-    https_port: 0,
+    https_port: ctx.httpsPort,
     auth_timeout: o.authTimeoutMs / 1000,
     max_control_line: o.maxControlLine,
     max_payload: o.maxPayload,

@@ -134,6 +134,9 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
 /** username/password, or a token carried as the password (with or without a username). */
 function authenticate(client: MqttClient, packet: IConnectPacket): Principal | null {
   const authorizer = client.gateway.authorizer;
+  // verify_and_map: the certificate alone names the user, as on every listener.
+  const certificate = client.connection.credentials?.certificate;
+  if (certificate !== undefined) return authorizer.authenticate({ certificate });
   const pass = packet.password === undefined ? undefined : packet.password.toString('utf8');
   const user = packet.username;
   if (user !== undefined) {
