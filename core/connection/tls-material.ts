@@ -4,6 +4,7 @@
 // config key that names it (`mqtt.tls.key_file`) before anything listens, and
 // a reload with bad material is refused the same way while the old one stays.
 
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -22,7 +23,7 @@ function read(path: string, key: string): Buffer {
   }
 }
 
-/** `key` is the block's config key (`tls`, `mqtt.tls`, ...). Throws ConfigError naming the file's key. */
+/** `key` is the block's config key (`tls`, `mqtt.tls`, ...). Throws ConfigError naming the block, or the file when one is at fault. */
 export function tlsServerOptions(tls: TlsOptions, key: string): TlsServerOptions {
   const options: TlsServerOptions = {
     cert: read(tls.certFile, `${key}.cert_file`),
@@ -37,11 +38,14 @@ export function tlsServerOptions(tls: TlsOptions, key: string): TlsServerOptions
   };
   try {
     createSecureContext(options);
+    // OpenSSL only notices a key of another type than the certificate at the first handshake: check now.
+    if (!new X509Certificate(options.cert as Buffer).checkPrivateKey(createPrivateKey(options.key as Buffer))) {
+      throw new ConfigError(`${key}.key_file`, `${tls.keyFile} is not the private key of ${tls.certFile}`);
+    }
   } catch (cause) {
+    if (cause instanceof ConfigError) throw cause;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    // OpenSSL says which part failed; name that file's key.
-    const at = /key values mismatch|private key|bad decrypt|PEM.*KEY/i.test(reason) ? `${key}.key_file` : /ca|certificate authority/i.test(reason) && tls.caFile !== undefined ? `${key}.ca_file` : `${key}.cert_file`;
-    throw new ConfigError(at, `certificate, key or CA not usable: ${reason}`, { cause });
+    throw new ConfigError(key, `certificate, key or CA not usable: ${reason}`, { cause });
   }
   return options;
 }
@@ -62,7 +66,19 @@ export function httpServerFactory(tls: TlsServerOptions | undefined, onTlsError?
   return (handler) => {
     if (tls === undefined) return createHttpServer(handler);
     const server = createHttpsServer(tls, handler);
-    server.on('tlsClientError', (error: Error, socket: TLSSocket) => onTlsError?.(error, socket.remoteAddress ?? ''));
+    server.on('tlsClientError', closeFailedHandshake(onTlsError));
     return server;
+  };
+}
+
+/**
+ * A tls.Server's 'tlsClientError' handler. Node leaves the socket open once a
+ * listener is attached (a handshake timeout would otherwise keep a silent peer
+ * forever), so this closes it, then reports.
+ */
+export function closeFailedHandshake(onTlsError?: (error: Error, remote: string) => void): (error: Error, socket: TLSSocket) => void {
+  return (error, socket) => {
+    socket.destroy();
+    onTlsError?.(error, socket.remoteAddress ?? '');
   };
 }

@@ -48,9 +48,14 @@ export class StartTlsConnection implements Connection {
     return this.raw.remotePort ?? 0;
   }
 
-  /** With verify_and_map, the certificate; CONNECT arrives after the handshake, so it is known by then. */
+  /**
+   * With verify_and_map, the certificate; CONNECT arrives after the handshake,
+   * so it is known by then. verify_and_map turns on rejectUnauthorized, so a
+   * completed handshake means OpenSSL verified it (a TLSSocket made by hand
+   * does not set `authorized`).
+   */
   get credentials(): Credentials | undefined {
-    return this.options.mapCertificate && this.tls !== null ? certificateCredentials(this.tls) : undefined;
+    return this.options.mapCertificate && this.tls !== null ? certificateCredentials(this.tls, true) : undefined;
   }
 
   get writableLength(): number {
@@ -119,8 +124,15 @@ export class StartTlsConnection implements Connection {
     timer.unref();
     let secured = false;
     tls.once('secure', () => {
-      secured = true;
       clearTimeout(timer);
+      const unverified = verify ? verifyError(tls) : null;
+      if (unverified !== null) {
+        // A certificate from another CA: OpenSSL let the handshake finish and left the verdict to us.
+        this.options.onHandshakeError?.(unverified, this.remoteAddress);
+        tls.destroy();
+        return;
+      }
+      secured = true;
       if (this.held.length > 0) {
         const held = this.held;
         this.held = [];
@@ -149,4 +161,17 @@ export class StartTlsConnection implements Connection {
     this.closed = true;
     for (const l of this.closeListeners) l(this.failure);
   }
+}
+
+/**
+ * Why the peer's certificate did not verify, or null. A TLSSocket made by hand
+ * (not by a tls.Server) neither rejects an unverified certificate nor sets
+ * `authorized`: node accepts any chain during the handshake and leaves the
+ * check to whoever owns the socket, which its own tls.Server does with this
+ * same call on the socket's handle.
+ */
+function verifyError(tls: TLSSocket): Error | null {
+  const handle = (tls as unknown as { _handle?: { verifyError(): Error | null } })._handle;
+  if (handle === undefined) return new Error('TLS socket closed before verification');
+  return handle.verifyError();
 }

@@ -8,6 +8,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Connection } from '../../core/connection/connection.ts';
 import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { SocketConnection } from '../../core/connection/socket-connection.ts';
+import { closeFailedHandshake } from '../../core/connection/tls-material.ts';
 import { MqttGatewayCore, type MqttGatewayStats } from './gateway-core.ts';
 import type { MqttGatewayOptions } from './options.ts';
 
@@ -47,7 +48,7 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
       } else {
         // 'secureConnection' fires after the handshake, so CONNECT is read from a verified peer only.
         server = createTlsServer(tls, (socket: TLSSocket) => core.accept(new SocketConnection(socket, tls.mapCertificate === true ? certificateCredentials(socket) : undefined)));
-        server.on('tlsClientError', (error: Error, socket: TLSSocket) => options.onTlsError?.(error, socket.remoteAddress ?? ''));
+        server.on('tlsClientError', closeFailedHandshake(options.onTlsError));
       }
       server.listen(core.options.port, core.options.host);
       await once(server, 'listening');

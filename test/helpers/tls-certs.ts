@@ -1,6 +1,8 @@
 // Certificates made at test time with Debian's openssl: a CA, a server
 // certificate for 127.0.0.1/localhost and a client certificate, all signed by
 // the CA. Tests that call it need the 'openssl' peer (peers.ts).
+// makeClientCert() adds client certificates with a chosen subject and SANs
+// (verify_and_map), signed by the test CA or by a second, untrusted one.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,32 @@ export interface TestCerts {
 function openssl(dir: string, args: string[]): void {
   const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+export interface ClientCert {
+  cert: string;
+  key: string;
+}
+
+/**
+ * A client certificate (EC P-256: quick to make) for `subject` ("/O=Acme/CN=bob")
+ * with optional SANs ("email:alice@example.com,DNS:dev.local"), signed by the
+ * test CA, or by a CA of its own that the server does not trust.
+ */
+export function makeClientCert(certs: TestCerts, name: string, subject: string, options: { san?: string; untrustedCa?: boolean } = {}): ClientCert {
+  const dir = certs.dir;
+  const p = (file: string): string => join(dir, file);
+  let ca = certs.caCert;
+  let caKey = p('ca.key');
+  if (options.untrustedCa === true) {
+    ca = p(`${name}-ca.pem`);
+    caKey = p(`${name}-ca.key`);
+    openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=Untrusted CA', '-keyout', caKey, '-out', ca]);
+  }
+  writeFileSync(p(`${name}.ext`), `extendedKeyUsage=clientAuth\n${options.san === undefined ? '' : `subjectAltName=${options.san}\n`}`);
+  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', subject, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`)]);
+  openssl(dir, ['x509', '-req', '-in', p(`${name}.csr`), '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-days', '1', '-extfile', p(`${name}.ext`), '-out', p(`${name}.pem`)]);
+  return { cert: p(`${name}.pem`), key: p(`${name}.key`) };
 }
 
 export function makeTestCerts(): TestCerts {
