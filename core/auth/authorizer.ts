@@ -5,7 +5,7 @@
 // protocol. Nothing here knows about NATS, MQTT, HTTP or Kafka.
 
 import type { CertificateIdentity } from './certificate-identity.ts';
-import { verifySecret } from './secrets.ts';
+import { checkSecret } from './secrets.ts';
 
 export interface Credentials {
   token?: string;
@@ -43,8 +43,19 @@ export interface Authorizer {
   /**
    * A Principal, or null when the credentials are wrong or missing. Call once
    * per connection: a Principal may keep per-connection state (allow_responses).
+   * A Promise when a password must be checked with bcrypt (on a worker
+   * thread, so the event loop keeps serving); never for a client without
+   * credentials or with a certificate.
    */
-  authenticate(credentials: Credentials): Principal | null;
+  authenticate(credentials: Credentials): AuthResult;
+}
+
+export type AuthResult = Principal | null | Promise<Principal | null>;
+
+/** Map a check that may still be running to its result. */
+export function afterCheck(ok: boolean | Promise<boolean>, then: () => Principal): AuthResult {
+  if (typeof ok === 'boolean') return ok ? then() : null;
+  return ok.then((passed) => (passed ? then() : null));
 }
 
 /** Everyone may do everything: the embedded default with no config. */
@@ -65,7 +76,7 @@ export class OpenAuthorizer implements Authorizer {
 export class TokenAuthorizer implements Authorizer {
   readonly authRequired = true;
   constructor(private readonly token: string) {}
-  authenticate(credentials: Credentials): Principal | null {
-    return verifySecret(this.token, credentials.token) ? UNRESTRICTED_PRINCIPAL : null;
+  authenticate(credentials: Credentials): AuthResult {
+    return afterCheck(checkSecret(this.token, credentials.token), () => UNRESTRICTED_PRINCIPAL);
   }
 }

@@ -4,11 +4,11 @@
 // users named by a client certificate (verify_and_map, tls_mutual_auth.md).
 
 import type { AuthOptions, PermissionOptions } from '../config/auth-options.ts';
-import { UNRESTRICTED_PRINCIPAL, type Authorizer, type Credentials, type Principal } from './authorizer.ts';
+import { afterCheck, UNRESTRICTED_PRINCIPAL, type Authorizer, type AuthResult, type Credentials, type Principal } from './authorizer.ts';
 import { mapCertificate } from './certificate-identity.ts';
 import { PermissionedPrincipal } from './permissioned-principal.ts';
 import { CompiledPermissions } from './permissions.ts';
-import { verifySecret } from './secrets.ts';
+import { checkSecret } from './secrets.ts';
 
 interface UserEntry {
   readonly name: string;
@@ -33,7 +33,7 @@ export class UserAuthorizer implements Authorizer {
     this.authRequired = this.noAuthUser === null;
   }
 
-  authenticate(credentials: Credentials): Principal | null {
+  authenticate(credentials: Credentials): AuthResult {
     let entry: UserEntry | undefined;
     if (credentials.certificate !== undefined) {
       const name = mapCertificate(credentials.certificate, (n) => this.users.has(n), this.users.keys());
@@ -45,10 +45,16 @@ export class UserAuthorizer implements Authorizer {
     } else {
       entry = credentials.user === undefined ? undefined : this.users.get(credentials.user);
       // A user without a password is for certificates only (stricter than nats-server, where an empty password matches).
-      if (entry === undefined || entry.password === undefined || !verifySecret(entry.password, credentials.pass)) return null;
+      if (entry === undefined || entry.password === undefined) return null;
+      const found = entry;
+      return afterCheck(checkSecret(found.password as string, credentials.pass), () => principalOf(found));
     }
-    return entry.rules === null ? namedUnrestricted(entry.name) : new PermissionedPrincipal(entry.name, entry.rules);
+    return principalOf(entry);
   }
+}
+
+function principalOf(entry: UserEntry): Principal {
+  return entry.rules === null ? namedUnrestricted(entry.name) : new PermissionedPrincipal(entry.name, entry.rules);
 }
 
 function namedUnrestricted(name: string): Principal {

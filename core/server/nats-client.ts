@@ -103,6 +103,8 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   private pingSentAt = 0;
   private pingTimer: NodeJS.Timeout | null = null;
   private authTimer: NodeJS.Timeout | null = null;
+  /** Operations received while CONNECT's password is being checked; null when none is. */
+  private deferred: Array<() => void> | null = null;
   private writeDeadlineTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly id: number, readonly connection: Connection, private readonly host: ClientHost) {
@@ -151,6 +153,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   // ---- ClientOpHandler ----
 
   onConnect(json: string): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onConnect(json));
     let options: ConnectOptions;
     try {
       options = parseConnectOptions(json);
@@ -162,7 +165,27 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       this.fatal(new NatsProtocolError(NatsErrorCode.InvalidClientProtocol, { detail: `protocol ${options.protocol}` }), CloseReason.ProtocolError);
       return;
     }
-    const principal = this.host.authorizer.authenticate(this.credentialsFor(options));
+    const result = this.host.authorizer.authenticate(this.credentialsFor(options));
+    if (!(result instanceof Promise)) {
+      this.admit(options, result);
+      return;
+    }
+    // A bcrypt check on a worker thread: hold what the client pipelined after
+    // CONNECT (and stop reading) until it is done, so every operation is still
+    // judged by the user it came from, in order.
+    this.deferred = [];
+    this.connection.pauseReading?.();
+    result.then(
+      (principal) => this.admit(options, principal),
+      () => this.admit(options, null),
+    );
+  }
+
+  private admit(options: ConnectOptions, principal: Principal | null): void {
+    const deferred = this.deferred;
+    this.deferred = null;
+    if (deferred !== null) this.connection.resumeReading?.();
+    if (this.isClosed) return;
     if (principal === null) {
       this.host.onAuthFailure(this);
       this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation), CloseReason.AuthenticationViolation);
@@ -173,9 +196,11 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     this.connected = true;
     if (this.authTimer) clearTimeout(this.authTimer);
     this.ok();
+    if (deferred !== null) for (const operation of deferred) if (!this.isClosed) operation();
   }
 
   onPub(subject: string, reply: string | null, headerSize: number, message: Buffer): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onPub(subject, reply, headerSize, message));
     if (!this.admitted()) return;
     this.stats.inMsgs++;
     this.stats.inBytes += message.length;
@@ -196,6 +221,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   }
 
   onSub(subject: string, queue: string | null, sid: string): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onSub(subject, queue, sid));
     if (!this.admitted()) return;
     if (!isValidSubscriptionSubject(subject)) {
       this.sendError(new NatsProtocolError(NatsErrorCode.InvalidSubject, { detail: subject }));
@@ -221,6 +247,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   }
 
   onUnsub(sid: string, max: number): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onUnsub(sid, max));
     if (!this.admitted()) return;
     const sub = this.subscriptions.get(sid);
     if (sub !== undefined) {
@@ -235,12 +262,14 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   }
 
   onPing(): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onPing());
     if (!this.admitted()) return;
     this.outbound.appendString(PONG);
     this.scheduleFlush();
   }
 
   onPong(): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onPong());
     this.pingsOut = 0;
     if (this.pingSentAt > 0) {
       this.rttMs = Date.now() - this.pingSentAt;
@@ -351,7 +380,8 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   private admitted(): boolean {
     if (this.connected) return true;
     const anonymous = this.host.authorizer.authenticate({});
-    if (anonymous !== null) {
+    // Without credentials there is no password to check, so the answer is immediate (Authorizer contract).
+    if (anonymous !== null && !(anonymous instanceof Promise)) {
       this.principal = anonymous;
       this.connected = true;
       return true;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
-import type { Authorizer, Credentials, Principal } from '../../core/auth/authorizer.ts';
+import type { Authorizer, AuthResult, Credentials, Principal } from '../../core/auth/authorizer.ts';
 import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { HttpProblem } from './errors.ts';
 
@@ -70,17 +70,19 @@ export class HttpAuthenticator {
     this.mapCertificate = options.mapCertificate === true;
   }
 
-  private certificatePrincipal(socket: Socket): Principal {
+  private certificatePrincipal(socket: Socket): Principal | Promise<Principal> {
     const known = this.bySocket.get(socket);
     if (known !== undefined) return known;
     const credentials = certificateCredentials(socket as TLSSocket);
-    const principal = credentials === undefined ? null : this.authorizer.authenticate(credentials);
-    if (principal === null) throw new HttpProblem('unauthorized', 'the client certificate maps to no user');
-    this.bySocket.set(socket, principal);
-    return principal;
+    return settle(credentials === undefined ? null : this.authorizer.authenticate(credentials), (principal) => {
+      if (principal === null) throw new HttpProblem('unauthorized', 'the client certificate maps to no user');
+      this.bySocket.set(socket, principal);
+      return principal;
+    });
   }
 
-  authenticate(request: FastifyRequest): Principal {
+  /** A Promise while a password is checked with bcrypt (on a worker thread), else the Principal at once. */
+  authenticate(request: FastifyRequest): Principal | Promise<Principal> {
     const query = request.query as Record<string, unknown> | undefined;
     if (query !== undefined && query !== null) {
       for (const name of URL_CREDENTIAL_PARAMS) {
@@ -92,9 +94,10 @@ export class HttpAuthenticator {
     const credentials = parseAuthorization(header);
     if (credentials === null) {
       if (this.authorizer.authRequired) throw new HttpProblem('unauthorized', 'credentials required: send Authorization: Bearer <token> or Basic');
-      const anonymous = this.authorizer.authenticate({});
-      if (anonymous === null) throw new HttpProblem('unauthorized', 'credentials required');
-      return anonymous;
+      return settle(this.authorizer.authenticate({}), (anonymous) => {
+        if (anonymous === null) throw new HttpProblem('unauthorized', 'credentials required');
+        return anonymous;
+      });
     }
     const key = createHash('sha256').update(header as string).digest('base64');
     const now = Date.now();
@@ -106,14 +109,20 @@ export class HttpAuthenticator {
         return hit.principal;
       }
     }
-    const principal = this.authorizer.authenticate(credentials);
-    if (principal === null) throw new HttpProblem('unauthorized', 'invalid credentials');
-    if (this.ttlMs > 0) {
-      this.cache.set(key, { principal, expires: now + this.ttlMs });
-      if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
-    }
-    return principal;
+    return settle(this.authorizer.authenticate(credentials), (principal) => {
+      if (principal === null) throw new HttpProblem('unauthorized', 'invalid credentials');
+      if (this.ttlMs > 0) {
+        this.cache.set(key, { principal, expires: now + this.ttlMs });
+        if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+      }
+      return principal;
+    });
   }
+}
+
+/** Apply `then` to an authentication result now, or when its bcrypt check is done. */
+function settle(result: AuthResult, then: (principal: Principal | null) => Principal): Principal | Promise<Principal> {
+  return result instanceof Promise ? result.then(then) : then(result);
 }
 
 export function requirePublish(principal: Principal, subject: string): void {

@@ -128,12 +128,21 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   app.register(async (v1) => {
     // Callback style, not async: this runs on every request.
     v1.addHook('onRequest', (request, _reply, done) => {
+      let result: ReturnType<typeof ctx.auth.authenticate>;
       try {
-        request.principal = ctx.auth.authenticate(request);
+        result = ctx.auth.authenticate(request);
       } catch (error) {
         done(error as Error);
         return;
       }
+      if (result instanceof Promise) {
+        result.then((principal) => {
+          request.principal = principal;
+          done();
+        }, done);
+        return;
+      }
+      request.principal = result;
       done();
     });
     await v1.register(subjectRoutes, ctx);

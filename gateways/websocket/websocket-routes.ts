@@ -111,7 +111,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
     if (options.upgradeCredentials !== undefined && options.mapCertificate !== true) {
       const credentials = readUpgradeCredentials(request.headers, options.upgradeCredentials);
       if (credentials !== undefined) {
-        if (options.authorizer !== undefined && options.authorizer.authenticate(credentials) === null) {
+        if (options.authorizer !== undefined && (await options.authorizer.authenticate(credentials)) === null) {
           stats.rejectedCredentials++;
           return reply.code(401).send('credentials presented at upgrade were refused');
         }

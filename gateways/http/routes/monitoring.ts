@@ -98,7 +98,7 @@ export async function monitoringRoutes(app: FastifyInstance, options: { ctx: Gat
 
   app.register(async (secured) => {
     secured.addHook('onRequest', async (request) => {
-      request.principal = ctx.auth.authenticate(request);
+      request.principal = await ctx.auth.authenticate(request);
     });
     secured.get('/v1/monitor/http', { schema: gatewayStatsSchema }, async () => ({
       published: ctx.stats.published,

@@ -44,7 +44,9 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
     assigned = true;
   }
 
-  const principal = authenticate(client, packet);
+  // A bcrypt check runs on a worker thread; the connection may go meanwhile.
+  const principal = await authenticate(client, packet);
+  if (client.state !== 'connecting') return;
   if (principal === null) {
     const hasCredentials = packet.username !== undefined || packet.password !== undefined;
     return reject(client, hasCredentials ? ReasonCode.BadUserNameOrPassword : ReasonCode.NotAuthorized, 'authentication failed');
@@ -132,7 +134,7 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
 }
 
 /** username/password, or a token carried as the password (with or without a username). */
-function authenticate(client: MqttClient, packet: IConnectPacket): Principal | null {
+async function authenticate(client: MqttClient, packet: IConnectPacket): Promise<Principal | null> {
   const authorizer = client.gateway.authorizer;
   // verify_and_map: the certificate alone names the user, as on every listener.
   const certificate = client.connection.credentials?.certificate;
@@ -140,7 +142,7 @@ function authenticate(client: MqttClient, packet: IConnectPacket): Principal | n
   const pass = packet.password === undefined ? undefined : packet.password.toString('utf8');
   const user = packet.username;
   if (user !== undefined) {
-    const principal = authorizer.authenticate({ user, pass });
+    const principal = await authorizer.authenticate({ user, pass });
     if (principal !== null || pass === undefined) return principal;
   }
   if (pass !== undefined) return authorizer.authenticate({ token: pass });
