@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { buildConfig as buildCoreConfig } from '../../core/config/switchboard-config.ts';
 import { silentLogger } from '../../core/server/logger.ts';
@@ -62,6 +63,19 @@ const buildConfig = (wire: Record<string, unknown>) => buildCoreConfig(wire, () 
 /** The official client over WSS: `ws` with the test CA (and a client certificate) as its TLS options. */
 function wssFactory(tls: WebSocket.ClientOptions): Record<string, unknown> {
   return { wsFactory: async (u: string) => ({ socket: new WebSocket(u, tls), encrypted: true }) };
+}
+
+/** A NATS publish on `subject` must reach an MQTT client subscribed to its topic; then both close. */
+async function natsToMqtt(mq: MqttClient, nc: NatsConnection, topic: string, text: string): Promise<void> {
+  try {
+    const got = new Promise<string>((resolve) => mq.once('message', (_t, payload) => resolve(payload.toString())));
+    await mq.subscribeAsync(topic, { qos: 1 });
+    nc.publish(topic.replaceAll('/', '.'), text);
+    assert.equal(await got, text);
+  } finally {
+    await mq.endAsync();
+    await nc.close();
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -161,15 +175,7 @@ describe('tls listeners', { peers: PEERS }, () => {
     const ca = readFileSync(c.caCert);
     const mq = await connectMqtt(`wss://127.0.0.1:${wsPort}/mqtt`, { ca, rejectUnauthorized: true });
     const nc = await connectWs(`wss://127.0.0.1:${wsPort}`, wssFactory({ ca }));
-    try {
-      const got = new Promise<string>((resolve) => mq.once('message', (_t, payload) => resolve(payload.toString())));
-      await mq.subscribeAsync('tls/wss', { qos: 1 });
-      nc.publish('tls.wss', 'from nats over wss');
-      assert.equal(await got, 'from nats over wss');
-    } finally {
-      await mq.endAsync();
-      await nc.close();
-    }
+    await natsToMqtt(mq, nc, 'tls/wss', 'from nats over wss');
   });
 
   it('tls listeners - plain text and a handshake that never completes close only that connection', async () => {
@@ -294,16 +300,8 @@ describe('tls listeners - verify_and_map', { peers: PEERS }, () => {
     const tlsOf = (who: ClientCert) => ({ ca, cert: readFileSync(who.cert), key: readFileSync(who.key) });
     const mq = await connectMqtt(`wss://127.0.0.1:${wsPort}/mqtt`, { ...tlsOf(bob), protocolVersion: 5 });
     const nc = await connectWs(`wss://127.0.0.1:${wsPort}`, wssFactory(tlsOf(alice)));
-    try {
-      await mq.subscribeAsync('alice/ws');
-      await assert.rejects(mq.subscribeAsync('secret/ws'), /Not authorized/);
-      const got = new Promise<string>((resolve) => mq.once('message', (_t, payload) => resolve(payload.toString())));
-      nc.publish('alice.ws', 'alice to bob');
-      assert.equal(await got, 'alice to bob');
-    } finally {
-      await mq.endAsync();
-      await nc.close();
-    }
+    await assert.rejects(mq.subscribeAsync('secret/ws'), /Not authorized/);
+    await natsToMqtt(mq, nc, 'alice/ws', 'alice to bob');
   });
 
   it('verify_and_map - a certificate from another CA fails the handshake on every listener; one that maps to no user is refused; others are unaffected', async () => {
