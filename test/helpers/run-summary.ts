@@ -29,11 +29,12 @@ interface Tally {
   passed: number;
   failed: number;
   skipped: number;
+  todo: number;
 }
 
 /** Counts leaf tests per target and skip reasons, from the runner's event stream. */
 class RunSummary {
-  readonly #byTarget = new Map<Target, Tally>(TARGETS.map((target) => [target, { passed: 0, failed: 0, skipped: 0 }]));
+  readonly #byTarget = new Map<Target, Tally>(TARGETS.map((target) => [target, { passed: 0, failed: 0, skipped: 0, todo: 0 }]));
   readonly #skipReasons = new Map<string, number>();
   /** Suite names above the test now starting, by nesting (test:start comes in order per file). */
   readonly #path: string[] = [];
@@ -49,7 +50,9 @@ class RunSummary {
     } else if ((event.type === 'test:pass' || event.type === 'test:fail') && data.details?.type !== 'suite') {
       const names = [...this.#path.slice(0, nesting), data.name ?? ''];
       const tally = this.#byTarget.get(classifyTarget(names)) as Tally;
-      if (event.type === 'test:fail') tally.failed++;
+      // A todo test does not fail the run, pass or fail: the runner counts it under todo.
+      if (data.todo !== undefined && data.todo !== false) tally.todo++;
+      else if (event.type === 'test:fail') tally.failed++;
       else if (data.skip !== undefined && data.skip !== false) {
         tally.skipped++;
         const reason = typeof data.skip === 'string' ? data.skip : 'skipped';
@@ -63,10 +66,10 @@ class RunSummary {
 
   render(): string {
     const lines = ['', 'What ran, per target (a test is counted once, by its suite\'s target):'];
-    lines.push(`  ${'target'.padEnd(12)} ${'passed'.padStart(7)} ${'failed'.padStart(7)} ${'skipped'.padStart(8)}`);
+    lines.push(`  ${'target'.padEnd(12)} ${'passed'.padStart(7)} ${'failed'.padStart(7)} ${'skipped'.padStart(8)} ${'todo'.padStart(5)}`);
     for (const [target, t] of this.#byTarget) {
-      const note = t.passed + t.failed + t.skipped === 0 ? '  NOT REGISTERED: no test of this target ran or was skipped' : '';
-      lines.push(`  ${target.padEnd(12)} ${String(t.passed).padStart(7)} ${String(t.failed).padStart(7)} ${String(t.skipped).padStart(8)}${note}`);
+      const note = t.passed + t.failed + t.skipped + t.todo === 0 ? '  NOT REGISTERED: no test of this target ran or was skipped' : '';
+      lines.push(`  ${target.padEnd(12)} ${String(t.passed).padStart(7)} ${String(t.failed).padStart(7)} ${String(t.skipped).padStart(8)} ${String(t.todo).padStart(5)}${note}`);
     }
     lines.push(this.#skipReasons.size === 0 ? 'Skipped: none' : 'Skipped, by reason:');
     for (const [reason, count] of [...this.#skipReasons].sort((a, b) => b[1] - a[1])) lines.push(`  ${String(count).padStart(5)}  ${reason}`);
