@@ -114,7 +114,7 @@ export function createCore(options: CoreOptions = {}): Core {
     connectionFactory: listenerConnections(options.tls, logger, resolveServerOptions(options.server)),
     observer: observers.length > 1 ? combineObservers(...observers) : observers[0],
   });
-  const broker = new EmbeddedBroker(router);
+  const broker = new EmbeddedBroker(router, undefined, jetstream !== null);
   const monitor =
     monitorOptions === null
       ? null

@@ -49,6 +49,13 @@ export interface BrokerSubscription {
 }
 
 export interface Broker {
+  /**
+   * Whether the server runs JetStream, as it announces it (nats-server's INFO `jetstream`);
+   * null when it does not say. A client asking the JetStream API of a server without it
+   * could otherwise wait out its timeout whenever some wildcard subscriber (`nats sub '>'`)
+   * receives the request and never answers it.
+   */
+  readonly jetstream: boolean | null;
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<void>;
   subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): Promise<BrokerSubscription>;
   /** First reply wins. Rejects with NoRespondersError or RequestTimeoutError. */

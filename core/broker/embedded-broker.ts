@@ -95,9 +95,11 @@ export class EmbeddedBroker implements Broker {
    * `onHandlerError` hears about handlers that throw; by default the error is
    * written to stderr with the subject, so it is never silent.
    */
+  /** `jetstream`: whether the core it serves has a JetStream engine (null: not known). */
   constructor(
     private readonly router: Router,
     private readonly onHandlerError: HandlerErrorListener = reportHandlerError,
+    readonly jetstream: boolean | null = null,
   ) {}
 
   async publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<void> {

@@ -72,6 +72,12 @@ export class NatsBroker implements Broker {
    */
   private readonly requests = new PendingRequests();
   private replies: { prefix: string } | null = null;
+
+  /** From the INFO of the server we are connected to now (it may change on reconnect). */
+  get jetstream(): boolean | null {
+    return this.nc.info?.jetstream ?? null;
+  }
+
   private closing = false;
 
   private constructor(

@@ -71,6 +71,8 @@ export class JetStreamClient {
   }
 
   async api<T>(op: string, args: string[], body?: object): Promise<T & ApiAnswer> {
+    // What the server announces decides at once; a wildcard subscriber could otherwise take the request.
+    if (this.broker.jetstream === false) throw new JetStreamNotEnabledError(op);
     const subject = this.apiSubject(op, ...args);
     let message: BrokerMessage;
     try {

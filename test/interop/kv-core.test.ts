@@ -131,6 +131,7 @@ for (const target of kvTargets()) {
     it('core kv - a bucket leaves num_replicas to the deployment, so --stream-replicas applies on a cluster', async () => {
       const creates: Array<{ subject: string; data: Uint8Array }> = [];
       const recording: Broker = {
+        jetstream: broker.jetstream,
         publish: (subject, data, options) => broker.publish(subject, data, options),
         subscribe: (subject, handler, options) => broker.subscribe(subject, handler, options),
         request: (subject, data, options) => {
