@@ -37,6 +37,8 @@ export const JsError = {
   StreamPurgeFailed: { code: 500, errCode: 10110, description: '{err}' },
   StreamRollupFailed: { code: 500, errCode: 10111, description: '{err}' },
   StreamNameContainsPathSeparators: { code: 400, errCode: 10128, description: 'Stream name can not contain path separators' },
+  StreamTransformInvalidSource: { code: 400, errCode: 10155, description: 'stream transform source: {err}' },
+  StreamTransformInvalidDestination: { code: 400, errCode: 10156, description: 'stream transform: {err}' },
   MessageIncrDisabled: { code: 400, errCode: 10168, description: 'message counters is disabled' },
   MessageIncrMissing: { code: 400, errCode: 10169, description: 'message counter increment is missing' },
   MessageIncrPayload: { code: 400, errCode: 10170, description: 'message counter has payload' },

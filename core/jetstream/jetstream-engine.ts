@@ -233,6 +233,7 @@ export class JetStreamEngine implements Subscriber {
     const stream = this.capture.get(sub);
     if (stream === undefined) return;
     let payload: Buffer;
+    subject = stream.storedSubject(subject);
     try {
       const ack = stream.ingest(subject, headerSize, message);
       this.markDirty(stream.store);

@@ -3,10 +3,11 @@
 // mapper between them, which also validates and applies nats-server's defaults.
 
 import { isValidSubscriptionSubject, subjectsOverlap } from '../subject/subject.ts';
+import { SubjectTransform, SubjectTransformError } from '../subject/subject-transform.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { StoreLimits } from './store/stream-store.ts';
-import { JS_API_PREFIX, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
+import { JS_API_PREFIX, type StreamConfigWire, type SubjectTransformWire } from '../protocol/jetstream-wire.ts';
 
 export const RetentionPolicy = { Limits: 'limits', Interest: 'interest', WorkQueue: 'workqueue' } as const;
 export type RetentionPolicy = (typeof RetentionPolicy)[keyof typeof RetentionPolicy];
@@ -42,6 +43,9 @@ export interface StreamConfig {
   allowMsgCounter: boolean;
   metadata: Record<string, string> | null;
   firstSeq: number;
+  /** `subject_transform` as given; `transform` is what it compiles to (null with an empty destination: no change). */
+  subjectTransform: { src: string; dest: string } | null;
+  transform: SubjectTransform | null;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -132,7 +136,10 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     allowMsgCounter: flag(w.allow_msg_counter),
     metadata: w.metadata && typeof w.metadata === 'object' ? { ...w.metadata } : null,
     firstSeq: Math.max(0, int(w.first_seq, 0)),
+    subjectTransform: null,
+    transform: null,
   };
+  if (w.subject_transform !== undefined && w.subject_transform !== null) parseTransform(cfg, w.subject_transform);
   if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
   if (cfg.allowMsgCounter) {
     // ADR-49: a counter adds to the last value, so nothing may refuse or expire it behind the writer's back.
@@ -149,6 +156,23 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     cfg.discard = 'new';
   }
   return cfg;
+}
+
+/** nats-server checkStreamCfg: the source must be a subject, the destination a mapping ValidateMapping accepts. */
+function parseTransform(cfg: StreamConfig, w: SubjectTransformWire): void {
+  if (typeof w !== 'object' || Array.isArray(w)) throw new JetStreamApiError(JsError.InvalidJson);
+  const src = w.src ?? '';
+  const dest = w.dest ?? '';
+  if (typeof src !== 'string' || typeof dest !== 'string') throw new JetStreamApiError(JsError.InvalidJson);
+  if (src !== '' && !isValidSubscriptionSubject(src)) throw JetStreamApiError.of(JsError.StreamTransformInvalidSource, `invalid subject ${src}`);
+  cfg.subjectTransform = { src, dest };
+  if (dest === '') return;
+  try {
+    cfg.transform = SubjectTransform.validate(src, dest);
+  } catch (err) {
+    if (err instanceof SubjectTransformError) throw JetStreamApiError.of(JsError.StreamTransformInvalidDestination, err.message, { cause: err });
+    throw err;
+  }
 }
 
 /** Checks nats-server makes on STREAM.UPDATE beyond the create rules. */
@@ -189,6 +213,7 @@ export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
     ...(c.allowMsgCounter ? { allow_msg_counter: true } : {}),
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
     ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
+    ...(c.subjectTransform !== null ? { subject_transform: { ...c.subjectTransform } } : {}),
   };
 }
 

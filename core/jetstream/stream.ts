@@ -95,7 +95,17 @@ export class Stream {
     return (this.ackPrefix ??= Buffer.from(`{"stream":${JSON.stringify(this.config.name)},"seq":`));
   }
 
-  /** Store one captured message. `message` holds the header block first when headerSize >= 0. */
+  /**
+   * The subject a captured message is stored under: the input transform comes
+   * before anything else (NS stream.go processJetStreamMsg); a subject it does
+   * not match is stored as it is.
+   */
+  storedSubject(subject: string): string {
+    const t = this.config.transform;
+    return t === null ? subject : (t.apply(subject) ?? subject);
+  }
+
+  /** Store one captured message (`subject` as storedSubject() gave it). `message` holds the header block first when headerSize >= 0. */
   ingest(subject: string, headerSize: number, message: Buffer): PubAck {
     const cfg = this.config;
     if (cfg.sealed) throw new JetStreamApiError(JsError.StreamSealed);

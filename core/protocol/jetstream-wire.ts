@@ -34,7 +34,14 @@ export interface StreamConfigWire {
   allow_msg_counter?: boolean;
   metadata?: Record<string, string>;
   first_seq?: number;
+  /** Applied to every captured subject before it is stored (nats-server 2.10). */
+  subject_transform?: SubjectTransformWire;
   [unknown: string]: unknown;
+}
+
+export interface SubjectTransformWire {
+  src?: string;
+  dest?: string;
 }
 
 /** A stream's answer to a publish it stored (`{"error": ...}` instead when it did not). */

@@ -11,7 +11,7 @@ import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
 import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
 import type { Deadline, DeadlineScheduler } from './deadline-scheduler.ts';
-import { FilterSet } from './filter-set.ts';
+import { FilterSet, storedSubjectsOf } from './filter-set.ts';
 import { parsePullRequest, PullRequestError, PullRequestQueue, type PullRequest } from './pull-requests.ts';
 import { PushState } from './push-delivery.ts';
 import * as S from './status-messages.ts';
@@ -82,7 +82,7 @@ export class Consumer implements AckTrackerOwner {
     readonly persistent: boolean,
   ) {
     this.name = config.name;
-    this.filters = new FilterSet(filtersOf(config), stream.config.subjects);
+    this.filters = new FilterSet(filtersOf(config), storedSubjectsOf(stream.config));
     this.ackPrefix = `$JS.ACK.${stream.name}.${config.name}.`;
     this.waiting = isPush(config) ? null : new PullRequestQueue();
     this.push = isPush(config) ? new PushState(config) : null;
@@ -96,7 +96,7 @@ export class Consumer implements AckTrackerOwner {
   /** Apply an already validated update: filters, limits and the deliver subject may change. */
   reconfigure(next: ConsumerConfig): void {
     this.config = next;
-    this.filters = new FilterSet(filtersOf(next), this.stream.config.subjects);
+    this.filters = new FilterSet(filtersOf(next), storedSubjectsOf(this.stream.config));
     this.npc = -1;
     this.push?.reconfigure(next);
   }
