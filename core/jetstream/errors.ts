@@ -39,6 +39,8 @@ export const JsError = {
   StreamNameContainsPathSeparators: { code: 400, errCode: 10128, description: 'Stream name can not contain path separators' },
   StreamTransformInvalidSource: { code: 400, errCode: 10155, description: 'stream transform source: {err}' },
   StreamTransformInvalidDestination: { code: 400, errCode: 10156, description: 'stream transform: {err}' },
+  MessageTTLInvalid: { code: 400, errCode: 10165, description: 'invalid per-message TTL' },
+  MessageTTLDisabled: { code: 400, errCode: 10166, description: 'per-message TTL is disabled' },
   MessageIncrDisabled: { code: 400, errCode: 10168, description: 'message counters is disabled' },
   MessageIncrMissing: { code: 400, errCode: 10169, description: 'message counter increment is missing' },
   MessageIncrPayload: { code: 400, errCode: 10170, description: 'message counter has payload' },

@@ -41,6 +41,10 @@ export interface StreamConfig {
   allowRollupHdrs: boolean;
   /** Every subject is a counter: publishes carry Nats-Incr and store the running total (ADR-49). */
   allowMsgCounter: boolean;
+  /** ADR-43: messages may carry Nats-TTL. */
+  allowMsgTtl: boolean;
+  /** Nanoseconds; > 0: age leaves a delete marker where it removes the last message of a subject. */
+  subjectDeleteMarkerTtl: number;
   metadata: Record<string, string> | null;
   firstSeq: number;
   /** `subject_transform` as given; `transform` is what it compiles to (null with an empty destination: no change). */
@@ -49,6 +53,7 @@ export interface StreamConfig {
 }
 
 const NS_PER_MS = 1_000_000;
+const NS_PER_S = 1_000_000_000;
 /** nats-server's default duplicate window: two minutes. */
 export const DEFAULT_DUPLICATE_WINDOW = 120_000 * NS_PER_MS;
 const API_SUBJECTS = `${JS_API_PREFIX}.>`;
@@ -134,18 +139,32 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     denyPurge: flag(w.deny_purge),
     allowRollupHdrs: flag(w.allow_rollup_hdrs),
     allowMsgCounter: flag(w.allow_msg_counter),
+    allowMsgTtl: flag(w.allow_msg_ttl),
+    subjectDeleteMarkerTtl: int(w.subject_delete_marker_ttl, 0),
     metadata: w.metadata && typeof w.metadata === 'object' ? { ...w.metadata } : null,
     firstSeq: Math.max(0, int(w.first_seq, 0)),
     subjectTransform: null,
     transform: null,
   };
   if (w.subject_transform !== undefined && w.subject_transform !== null) parseTransform(cfg, w.subject_transform);
-  if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
   if (cfg.allowMsgCounter) {
     // ADR-49: a counter adds to the last value, so nothing may refuse or expire it behind the writer's back.
     if (cfg.discard === 'new') throw invalid('counter stream cannot use discard new');
+    if (cfg.allowMsgTtl) throw invalid('counter stream cannot use message TTLs');
     if (cfg.retention !== 'limits') throw invalid('counter stream can only use limits retention');
   }
+  if (cfg.subjectDeleteMarkerTtl > 0) {
+    // ADR-43: markers are TTL'd messages that roll up their subject, so both are switched on (nats-server without pedantic mode).
+    if (cfg.subjectDeleteMarkerTtl < NS_PER_S) throw invalid('subject delete marker TTL must be at least 1 second');
+    cfg.allowMsgTtl = true;
+    if (!cfg.allowRollupHdrs) {
+      cfg.allowRollupHdrs = true;
+      cfg.denyPurge = false;
+    }
+  } else if (cfg.subjectDeleteMarkerTtl < 0) {
+    throw invalid('subject delete marker TTL must not be negative');
+  }
+  if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
   if (cfg.discardNewPerSubject && (cfg.discard !== 'new' || cfg.maxMsgsPerSubject <= 0)) {
     throw invalid('discard new per subject requires discard new policy and max msgs per subject to be set');
   }
@@ -183,6 +202,7 @@ export function validateUpdate(current: StreamConfig, next: StreamConfig): void 
   if (current.sealed && !next.sealed) throw invalid('stream configuration update can not unseal a sealed stream');
   if (current.denyDelete && !next.denyDelete) throw invalid('stream configuration update can not cancel deny message deletes');
   if (current.denyPurge && !next.denyPurge) throw invalid('stream configuration update can not cancel deny purge');
+  if (current.allowMsgTtl && !next.allowMsgTtl) throw invalid('message TTL status can not be disabled');
   if (current.allowMsgCounter !== next.allowMsgCounter) throw invalid('stream configuration update can not change message counter setting');
 }
 
@@ -211,6 +231,8 @@ export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
     deny_purge: c.denyPurge,
     allow_rollup_hdrs: c.allowRollupHdrs,
     ...(c.allowMsgCounter ? { allow_msg_counter: true } : {}),
+    allow_msg_ttl: c.allowMsgTtl,
+    ...(c.subjectDeleteMarkerTtl > 0 ? { subject_delete_marker_ttl: c.subjectDeleteMarkerTtl } : {}),
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
     ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
     ...(c.subjectTransform !== null ? { subject_transform: { ...c.subjectTransform } } : {}),
@@ -222,11 +244,17 @@ export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
   return JSON.stringify(streamConfigToWire(a)) === JSON.stringify(streamConfigToWire(b));
 }
 
+/** max_age in milliseconds (0: none). */
+export function maxAgeMsOf(c: StreamConfig): number {
+  return c.maxAge > 0 ? c.maxAge / NS_PER_MS : 0;
+}
+
 export function storeLimitsOf(c: StreamConfig): StoreLimits {
   return {
     maxMsgs: c.maxMsgs,
     maxBytes: c.maxBytes,
-    maxAgeMs: c.maxAge > 0 ? c.maxAge / NS_PER_MS : 0,
+    // With per-message TTLs the stream's MessageExpiry applies max_age instead (`never` outlives it, markers replace).
+    maxAgeMs: c.allowMsgTtl ? 0 : maxAgeMsOf(c),
     maxMsgsPerSubject: c.maxMsgsPerSubject,
     discard: c.discard,
     discardNewPerSubject: c.discardNewPerSubject,
