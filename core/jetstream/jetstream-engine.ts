@@ -22,6 +22,7 @@ import { msgRoutes } from './api-msg.ts';
 import type { ApiReply, ApiRequest, ApiRoute } from './api-route.ts';
 import { streamRoutes } from './api-stream.ts';
 import { consumerRoutes } from './api-consumer.ts';
+import { consumerControlRoutes } from './api-consumer-control.ts';
 import { ConsumerManager } from './consumer/consumer-manager.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { JsError } from './errors.ts';
@@ -139,7 +140,7 @@ export class JetStreamEngine implements Subscriber {
   private syncTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly router: Router, readonly options: JetStreamOptions) {
-    for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes]) this.routes.set(route.op, route);
+    for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes, ...consumerControlRoutes]) this.routes.set(route.op, route);
     this.consumers = new ConsumerManager(this);
   }
 

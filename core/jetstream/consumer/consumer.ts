@@ -72,6 +72,8 @@ export class Consumer implements AckTrackerOwner {
   /** replay_policy original: stored time and send time of the last first delivery, and a pending wake-up. */
   private replayLast: { msgTime: number; sentAt: number } | null = null;
   private replayArmed = false;
+  /** The pause_until a wake-up deadline is armed for. */
+  private resumeArmedFor = 0;
   private readonly ackPrefix: string;
 
   constructor(
@@ -280,7 +282,7 @@ export class Consumer implements AckTrackerOwner {
 
   /** Deliver up to `budget` messages; true when it stopped on the budget with more to do. */
   pump(budget: number): boolean {
-    if (this.deleted) return false;
+    if (this.deleted || this.pausedAt(Date.now())) return false;
     const push = this.push;
     if (push !== null) {
       if (!push.active || push.stalled) return false;
@@ -539,6 +541,34 @@ export class Consumer implements AckTrackerOwner {
       if (now - this.lastActive >= ms - 1) this.host.inactive(this);
       else this.armInactive();
     }));
+  }
+
+  /**
+   * pause_until (nats-server 2.11): nothing is delivered before then; pull
+   * requests wait (and expire) as usual. One deadline wakes the consumer at
+   * the end of the pause.
+   */
+  pausedAt(now: number): boolean {
+    const until = this.config.pauseUntil;
+    if (until === null || until <= now) return false;
+    if (this.resumeArmedFor !== until) {
+      this.resumeArmedFor = until;
+      this.host.scheduler.add(new CallbackDeadline(until, () => {
+        if (this.config.pauseUntil === until) this.host.wake(this);
+      }));
+    }
+    return true;
+  }
+
+  /** Consumer reset (nats-server 2.14): forget every delivery and go on from stream sequence `seq`. */
+  resetTo(seq: number): void {
+    this.acks.reset(seq - 1);
+    this.lps = null;
+    this.sseq = seq;
+    this.dseq = 0;
+    this.npc = -1;
+    this.host.saveLater(this);
+    this.host.wake(this);
   }
 
   /** The stream lost messages (purge, delete): skip ahead and forget what is gone. */

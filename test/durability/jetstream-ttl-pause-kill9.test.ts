@@ -1,7 +1,9 @@
-// Durability of per-message TTLs (ADR-43): a Switchboard process is killed with
-// SIGKILL right after the PubAcks; the restarted one still removes each message
-// when its Nats-TTL is up (also a TTL that ran out while the server was down),
-// leaves the delete markers, and keeps what has no TTL or a long one.
+// Durability of per-message TTLs (ADR-43) and consumer pauses (2.11): a
+// Switchboard process is killed with SIGKILL right after the PubAcks or the
+// pause; the restarted one still removes each message when its Nats-TTL is up
+// (also a TTL that ran out while the server was down), leaves the delete
+// markers, keeps what has no TTL or a long one, and keeps a paused consumer
+// paused until its pause_until.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -9,13 +11,13 @@ import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
 import { freePort } from '../helpers/servers.ts';
 
 const SECOND = 1_000_000_000;
 
-describe('jetstream ttl durability (switchboard)', () => {
+describe('jetstream ttl and pause durability (switchboard)', () => {
   const dir = tempStoreDir('sb-ttl-kill9-');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -69,6 +71,30 @@ describe('jetstream ttl durability (switchboard)', () => {
     await withServer(port, async (jsm) => {
       const info = await jsm.streams.info('TTLK', { subjects_filter: '>' });
       assert.deepEqual(info.state.subjects, { 'k.down': 1, 'k.up': 1, 'k.long': 1, 'k.plain': 1 });
+    }, false);
+  });
+
+  it('pause durability - a paused consumer stays paused across kill -9 and delivers once pause_until has passed', async () => {
+    const port = await freePort();
+    const until = Date.now() + 5000;
+    await withServer(port, async (jsm, nc) => {
+      await jsm.streams.add({ name: 'PAUSED', subjects: ['paused.>'] });
+      await jetstream(nc).publish('paused.a', 'x');
+      await jsm.consumers.add('PAUSED', { durable_name: 'p', ack_policy: AckPolicy.Explicit });
+      assert.equal((await jsm.consumers.pause('PAUSED', 'p', new Date(until))).paused, true);
+    });
+    await withServer(port, async (jsm, nc) => {
+      const info = await jsm.consumers.info('PAUSED', 'p');
+      assert.equal(info.paused, true);
+      assert.equal(info.config.pause_until, new Date(until).toISOString());
+      const c = await jetstream(nc).consumers.get('PAUSED', 'p');
+      const seqs: Array<[number, number]> = [];
+      for await (const m of await c.fetch({ max_messages: 1, expires: 8000 })) {
+        seqs.push([m.seq, Date.now()]);
+        m.ack();
+      }
+      assert.equal(seqs.length, 1);
+      assert.ok(seqs[0][1] >= until - 50, `delivered ${seqs[0][1] - until} ms after pause_until`);
     }, false);
   });
 });
