@@ -1,6 +1,7 @@
 // $JS.API.INFO: account information, limits and API counters.
 
 import { json, type ApiRoute } from './api-route.ts';
+import { JS_API_LEVEL } from '../protocol/jetstream-api-level.ts';
 
 const UNLIMITED_ACCOUNT = {
   max_memory: -1,
@@ -26,7 +27,8 @@ export const infoRoutes: ApiRoute[] = [
         streams: usage.streams,
         consumers: engine.consumers.count(),
         limits: { ...UNLIMITED_ACCOUNT, max_streams: maxStreams },
-        api: { total: engine.stats.apiTotal, errors: engine.stats.apiErrors },
+        // `level` as nats-server 2.11+ reports it (ADR-44): what clients check before using newer features.
+        api: { level: JS_API_LEVEL, total: engine.stats.apiTotal, errors: engine.stats.apiErrors },
       });
     },
   },

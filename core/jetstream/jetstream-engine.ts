@@ -22,12 +22,17 @@ import { msgRoutes } from './api-msg.ts';
 import type { ApiReply, ApiRequest, ApiRoute } from './api-route.ts';
 import { streamRoutes } from './api-stream.ts';
 import { consumerRoutes } from './api-consumer.ts';
+import { consumerControlRoutes } from './api-consumer-control.ts';
 import { ConsumerManager } from './consumer/consumer-manager.ts';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { formatTime } from './rfc3339.ts';
+import { TtlCollector } from './message-expiry.ts';
+import { deleteMarkerHeader, isDeleteMarker } from './message-ttl.ts';
+import { parseHeaders } from '../protocol/headers.ts';
 import { MsgIdCollector, Stream } from './stream.ts';
+import { AckEncoder } from './ack-encoder.ts';
 import {
   sameConfig,
   storeLimitsOf,
@@ -36,7 +41,7 @@ import {
   validateUpdate,
   type StreamConfig,
 } from './stream-config.ts';
-import { JS_API_PREFIX, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
+import { JS_API_PREFIX, type PubAck, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
 import { FileStreamStore, type SyncPolicy } from './store/file-stream-store.ts';
 import { MemoryStreamStore } from './store/memory-stream-store.ts';
 import { nowMs, type StreamStore } from './store/stream-store.ts';
@@ -89,43 +94,19 @@ interface Turn {
 
 const META_FILE = 'meta.json';
 
+type RecoverObserver = (seq: number, time: number, header: Buffer | null) => void;
+function both(a: RecoverObserver, b: RecoverObserver): RecoverObserver {
+  return (seq, time, header) => {
+    a(seq, time, header);
+    b(seq, time, header);
+  };
+}
+
 /** A stream directory that could not be recovered at start. */
 export class StreamRecoveryError extends Error {
   constructor(readonly stream: string, options: { cause: unknown }) {
     super(`stream ${stream} could not be recovered${options.cause instanceof Error ? `: ${options.cause.message}` : ''}`, options);
     this.name = 'StreamRecoveryError';
-  }
-}
-const DUPLICATE_TAIL = Buffer.from(',"duplicate":true}');
-
-/**
- * PubAck bytes without a string and a Buffer per ack: `{"stream":"S","seq":N}`
- * written into a shared slab. Slices handed out are never written again.
- */
-class AckEncoder {
-  private slab = Buffer.allocUnsafe(64 * 1024);
-  private used = 0;
-
-  encode(prefix: Buffer, seq: number, duplicate: boolean): Buffer {
-    const need = prefix.length + 17 + DUPLICATE_TAIL.length;
-    if (this.used + need > this.slab.length) {
-      this.slab = Buffer.allocUnsafe(Math.max(64 * 1024, need));
-      this.used = 0;
-    }
-    const slab = this.slab;
-    const start = this.used;
-    slab.set(prefix, start);
-    let at = start + prefix.length;
-    const digits = String(seq);
-    for (let i = 0; i < digits.length; i++) slab[at++] = digits.charCodeAt(i);
-    if (duplicate) {
-      slab.set(DUPLICATE_TAIL, at);
-      at += DUPLICATE_TAIL.length;
-    } else {
-      slab[at++] = 0x7d; // }
-    }
-    this.used = at;
-    return slab.subarray(start, at);
   }
 }
 const MSGS_DIR = 'msgs';
@@ -159,7 +140,7 @@ export class JetStreamEngine implements Subscriber {
   private syncTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly router: Router, readonly options: JetStreamOptions) {
-    for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes]) this.routes.set(route.op, route);
+    for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes, ...consumerControlRoutes]) this.routes.set(route.op, route);
     this.consumers = new ConsumerManager(this);
   }
 
@@ -174,19 +155,23 @@ export class JetStreamEngine implements Subscriber {
     for (const name of fs.readdirSync(this.streamsDir).sort()) {
       // One unreadable stream must not keep the others (or the server) down.
       let stream: Stream;
+      let ttls: TtlCollector | undefined;
       try {
         const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
         if (meta === null) continue;
         const config = streamConfigFromWire(meta.config);
         const cutoff = nowMs() - config.duplicateWindow / 1_000_000;
         const collector = new MsgIdCollector(cutoff);
-        stream = new Stream(config, meta.created, this.openStore(config, collector.observe, cutoff));
+        // TTL deadlines live in the messages' headers: a TTL stream replays every header, not only the dedupe window's.
+        ttls = config.allowMsgTtl ? new TtlCollector() : undefined;
+        const observe = ttls === undefined ? collector.observe : both(collector.observe, ttls.observe);
+        stream = new Stream(config, meta.created, this.openStore(config, observe, ttls === undefined ? cutoff : 0));
         stream.seedDedupe(collector);
       } catch (err) {
         this.recoveryErrors.push(new StreamRecoveryError(name, { cause: err }));
         continue;
       }
-      this.attach(stream);
+      this.attach(stream, ttls);
       this.consumers.recover(stream);
     }
     this.apiSub = new Subscription(this, `${API_SUBJECT_START}>`, null, 'js-api');
@@ -218,7 +203,10 @@ export class JetStreamEngine implements Subscriber {
     this.consumers.stop();
     for (const sub of this.capture.keys()) this.router.unsubscribe(sub);
     this.flushTurn();
-    for (const stream of this.streams.values()) await stream.store.close();
+    for (const stream of this.streams.values()) {
+      stream.expiry?.stop();
+      await stream.store.close();
+    }
     this.streams.clear();
     this.capture.clear();
   }
@@ -234,9 +222,7 @@ export class JetStreamEngine implements Subscriber {
     if (stream === undefined) return;
     let payload: Buffer;
     try {
-      const ack = stream.ingest(subject, headerSize, message);
-      this.markDirty(stream.store);
-      if (ack.duplicate !== true) this.appended.push({ stream, seq: ack.seq, subject });
+      const ack = this.store(stream, stream.storedSubject(subject), headerSize, message);
       if (reply === null || stream.config.noAck) return;
       // A counter's ack also carries its total; the rest take the allocation-free path.
       payload = ack.val === undefined ? this.acks.encode(stream.ackPrefixBytes, ack.seq, ack.duplicate === true) : Buffer.from(JSON.stringify(ack));
@@ -249,6 +235,44 @@ export class JetStreamEngine implements Subscriber {
   }
 
   subscriptionEnded(): void {}
+
+  /** Store one message (captured, or made by the server: a delete marker); consumers hear of it once written. */
+  private store(stream: Stream, subject: string, headerSize: number, message: Buffer): PubAck {
+    const ack = stream.ingest(subject, headerSize, message);
+    this.markDirty(stream.store);
+    if (ack.duplicate !== true) this.appended.push({ stream, seq: ack.seq, subject });
+    return ack;
+  }
+
+  /**
+   * Remove the messages of `stream` whose TTL or max_age is up (ADR-43). With
+   * subject_delete_marker_ttl, the last message of a subject is replaced by a
+   * marker that rolls the subject up (NS filestore handleRemovalOrSdm).
+   */
+  private expireDue(stream: Stream): void {
+    const expiry = stream.expiry;
+    if (expiry === null || !this.running || this.streams.get(stream.name) !== stream) return;
+    const markerTtl = Math.floor(stream.config.subjectDeleteMarkerTtl / 1e9);
+    let changed = false;
+    for (const seq of expiry.takeDue()) {
+      const m = stream.store.get(seq);
+      if (m === null) continue;
+      changed = true;
+      const last = markerTtl > 0 && stream.store.subjectCounts(m.subject).get(m.subject) === 1;
+      if (last && !isDeleteMarker(m.header === null ? null : parseHeaders(m.header))) {
+        const header = deleteMarkerHeader(markerTtl);
+        try {
+          this.store(stream, m.subject, header.length, header);
+          continue;
+        } catch {
+          // A marker the stream refuses (sealed, full under discard new): the message still goes.
+        }
+      }
+      stream.store.remove(seq);
+    }
+    if (changed) this.touched(stream);
+    expiry.schedule();
+  }
 
   // ---- streams ----
 
@@ -305,6 +329,7 @@ export class JetStreamEngine implements Subscriber {
     }
     const subjectsChanged = stream.config.subjects.join('\n') !== config.subjects.join('\n');
     stream.update(config);
+    if (config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream));
     this.markDirty(stream.store);
     if (subjectsChanged) {
       this.detach(stream);
@@ -316,6 +341,7 @@ export class JetStreamEngine implements Subscriber {
   async deleteStream(name: string): Promise<void> {
     const stream = this.stream(name);
     this.detach(stream);
+    stream.expiry?.stop();
     this.consumers.streamDeleted(stream);
     this.streams.delete(name);
     this.dirty.delete(stream.store);
@@ -370,8 +396,9 @@ export class JetStreamEngine implements Subscriber {
     });
   }
 
-  private attach(stream: Stream): void {
+  private attach(stream: Stream, recoveredTtls?: TtlCollector): void {
     this.streams.set(stream.name, stream);
+    if (stream.config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream), recoveredTtls);
     stream.subscriptions = stream.config.subjects.map((s, i) => new Subscription(this, s, null, `js:${stream.name}:${i}`));
     for (const sub of stream.subscriptions) {
       this.capture.set(sub, stream);

@@ -17,6 +17,11 @@ export function formatTime(ms: number): string {
   return `${base}.${String(ns).padStart(9, '0').replace(/0+$/, '')}Z`;
 }
 
+/** Like formatTime, but any instant, the epoch and earlier included (a pause until 1970 is a time, not "never"). */
+export function formatInstant(ms: number): string {
+  return ms > 0 ? formatTime(ms) : new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+}
+
 /** Parse an RFC3339 timestamp (nanosecond fraction allowed) back to fractional ms. */
 export function parseTime(text: string): number {
   const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text);

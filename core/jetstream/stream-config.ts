@@ -3,10 +3,11 @@
 // mapper between them, which also validates and applies nats-server's defaults.
 
 import { isValidSubscriptionSubject, subjectsOverlap } from '../subject/subject.ts';
+import { SubjectTransform, SubjectTransformError } from '../subject/subject-transform.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { StoreLimits } from './store/stream-store.ts';
-import { JS_API_PREFIX, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
+import { JS_API_PREFIX, type StreamConfigWire, type SubjectTransformWire } from '../protocol/jetstream-wire.ts';
 
 export const RetentionPolicy = { Limits: 'limits', Interest: 'interest', WorkQueue: 'workqueue' } as const;
 export type RetentionPolicy = (typeof RetentionPolicy)[keyof typeof RetentionPolicy];
@@ -40,11 +41,19 @@ export interface StreamConfig {
   allowRollupHdrs: boolean;
   /** Every subject is a counter: publishes carry Nats-Incr and store the running total (ADR-49). */
   allowMsgCounter: boolean;
+  /** ADR-43: messages may carry Nats-TTL. */
+  allowMsgTtl: boolean;
+  /** Nanoseconds; > 0: age leaves a delete marker where it removes the last message of a subject. */
+  subjectDeleteMarkerTtl: number;
   metadata: Record<string, string> | null;
   firstSeq: number;
+  /** `subject_transform` as given; `transform` is what it compiles to (null with an empty destination: no change). */
+  subjectTransform: { src: string; dest: string } | null;
+  transform: SubjectTransform | null;
 }
 
 const NS_PER_MS = 1_000_000;
+const NS_PER_S = 1_000_000_000;
 /** nats-server's default duplicate window: two minutes. */
 export const DEFAULT_DUPLICATE_WINDOW = 120_000 * NS_PER_MS;
 const API_SUBJECTS = `${JS_API_PREFIX}.>`;
@@ -130,15 +139,32 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     denyPurge: flag(w.deny_purge),
     allowRollupHdrs: flag(w.allow_rollup_hdrs),
     allowMsgCounter: flag(w.allow_msg_counter),
+    allowMsgTtl: flag(w.allow_msg_ttl),
+    subjectDeleteMarkerTtl: int(w.subject_delete_marker_ttl, 0),
     metadata: w.metadata && typeof w.metadata === 'object' ? { ...w.metadata } : null,
     firstSeq: Math.max(0, int(w.first_seq, 0)),
+    subjectTransform: null,
+    transform: null,
   };
-  if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
+  if (w.subject_transform !== undefined && w.subject_transform !== null) parseTransform(cfg, w.subject_transform);
   if (cfg.allowMsgCounter) {
     // ADR-49: a counter adds to the last value, so nothing may refuse or expire it behind the writer's back.
     if (cfg.discard === 'new') throw invalid('counter stream cannot use discard new');
+    if (cfg.allowMsgTtl) throw invalid('counter stream cannot use message TTLs');
     if (cfg.retention !== 'limits') throw invalid('counter stream can only use limits retention');
   }
+  if (cfg.subjectDeleteMarkerTtl > 0) {
+    // ADR-43: markers are TTL'd messages that roll up their subject, so both are switched on (nats-server without pedantic mode).
+    if (cfg.subjectDeleteMarkerTtl < NS_PER_S) throw invalid('subject delete marker TTL must be at least 1 second');
+    cfg.allowMsgTtl = true;
+    if (!cfg.allowRollupHdrs) {
+      cfg.allowRollupHdrs = true;
+      cfg.denyPurge = false;
+    }
+  } else if (cfg.subjectDeleteMarkerTtl < 0) {
+    throw invalid('subject delete marker TTL must not be negative');
+  }
+  if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
   if (cfg.discardNewPerSubject && (cfg.discard !== 'new' || cfg.maxMsgsPerSubject <= 0)) {
     throw invalid('discard new per subject requires discard new policy and max msgs per subject to be set');
   }
@@ -151,6 +177,23 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
   return cfg;
 }
 
+/** nats-server checkStreamCfg: the source must be a subject, the destination a mapping ValidateMapping accepts. */
+function parseTransform(cfg: StreamConfig, w: SubjectTransformWire): void {
+  if (typeof w !== 'object' || Array.isArray(w)) throw new JetStreamApiError(JsError.InvalidJson);
+  const src = w.src ?? '';
+  const dest = w.dest ?? '';
+  if (typeof src !== 'string' || typeof dest !== 'string') throw new JetStreamApiError(JsError.InvalidJson);
+  if (src !== '' && !isValidSubscriptionSubject(src)) throw JetStreamApiError.of(JsError.StreamTransformInvalidSource, `invalid subject ${src}`);
+  cfg.subjectTransform = { src, dest };
+  if (dest === '') return;
+  try {
+    cfg.transform = SubjectTransform.validate(src, dest);
+  } catch (err) {
+    if (err instanceof SubjectTransformError) throw JetStreamApiError.of(JsError.StreamTransformInvalidDestination, err.message, { cause: err });
+    throw err;
+  }
+}
+
 /** Checks nats-server makes on STREAM.UPDATE beyond the create rules. */
 export function validateUpdate(current: StreamConfig, next: StreamConfig): void {
   if (next.storage !== current.storage) throw invalid('stream configuration update can not change storage type');
@@ -159,6 +202,7 @@ export function validateUpdate(current: StreamConfig, next: StreamConfig): void 
   if (current.sealed && !next.sealed) throw invalid('stream configuration update can not unseal a sealed stream');
   if (current.denyDelete && !next.denyDelete) throw invalid('stream configuration update can not cancel deny message deletes');
   if (current.denyPurge && !next.denyPurge) throw invalid('stream configuration update can not cancel deny purge');
+  if (current.allowMsgTtl && !next.allowMsgTtl) throw invalid('message TTL status can not be disabled');
   if (current.allowMsgCounter !== next.allowMsgCounter) throw invalid('stream configuration update can not change message counter setting');
 }
 
@@ -187,8 +231,11 @@ export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
     deny_purge: c.denyPurge,
     allow_rollup_hdrs: c.allowRollupHdrs,
     ...(c.allowMsgCounter ? { allow_msg_counter: true } : {}),
+    allow_msg_ttl: c.allowMsgTtl,
+    ...(c.subjectDeleteMarkerTtl > 0 ? { subject_delete_marker_ttl: c.subjectDeleteMarkerTtl } : {}),
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
     ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
+    ...(c.subjectTransform !== null ? { subject_transform: { ...c.subjectTransform } } : {}),
   };
 }
 
@@ -197,11 +244,17 @@ export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
   return JSON.stringify(streamConfigToWire(a)) === JSON.stringify(streamConfigToWire(b));
 }
 
+/** max_age in milliseconds (0: none). */
+export function maxAgeMsOf(c: StreamConfig): number {
+  return c.maxAge > 0 ? c.maxAge / NS_PER_MS : 0;
+}
+
 export function storeLimitsOf(c: StreamConfig): StoreLimits {
   return {
     maxMsgs: c.maxMsgs,
     maxBytes: c.maxBytes,
-    maxAgeMs: c.maxAge > 0 ? c.maxAge / NS_PER_MS : 0,
+    // With per-message TTLs the stream's MessageExpiry applies max_age instead (`never` outlives it, markers replace).
+    maxAgeMs: c.allowMsgTtl ? 0 : maxAgeMsOf(c),
     maxMsgsPerSubject: c.maxMsgsPerSubject,
     discard: c.discard,
     discardNewPerSubject: c.discardNewPerSubject,

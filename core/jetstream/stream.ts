@@ -8,8 +8,10 @@ import type { Subscription } from '../server/subscription.ts';
 import { counterBody, incrementOf, nextTotal } from './counter.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { MessageExpiry, type TtlCollector } from './message-expiry.ts';
+import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { formatTime } from './rfc3339.ts';
-import { storeLimitsOf, streamConfigToWire, type StreamConfig } from './stream-config.ts';
+import { maxAgeMsOf, storeLimitsOf, streamConfigToWire, type StreamConfig } from './stream-config.ts';
 import { nowMs, StoreLimitError, type StreamStore } from './store/stream-store.ts';
 
 /** Publish headers JetStream acts on (ADR-8, nats-server stream.go). */
@@ -55,6 +57,16 @@ export class MsgIdCollector {
   };
 }
 
+/** Would parseMessageTtl accept it? */
+function readableTtl(text: string): boolean {
+  try {
+    parseMessageTtl(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `id` as a string of its own. A parsed header value is a V8 slice of the
  * whole decoded header block, and a dedupe entry lives for the duplicate
@@ -81,9 +93,18 @@ export class Stream {
    * kill -9 then takes. The engine moves it when a turn's writes are done.
    */
   writtenSeq: number;
+  /** With allow_msg_ttl: when messages are due (armed by enableExpiry). */
+  expiry: MessageExpiry | null = null;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {
     this.writtenSeq = store.state().lastSeq;
+  }
+
+  /** Start tracking TTLs and max_age (allow_msg_ttl); `onDue` runs when some are due. Idempotent. */
+  enableExpiry(onDue: () => void, recovered?: TtlCollector): void {
+    if (this.expiry === null) this.expiry = new MessageExpiry(this.store, maxAgeMsOf(this.config), onDue);
+    for (const [seq, time, ttl] of recovered?.entries ?? []) this.expiry.track(seq, time, ttl);
+    this.expiry.schedule();
   }
 
   get name(): string {
@@ -95,7 +116,17 @@ export class Stream {
     return (this.ackPrefix ??= Buffer.from(`{"stream":${JSON.stringify(this.config.name)},"seq":`));
   }
 
-  /** Store one captured message. `message` holds the header block first when headerSize >= 0. */
+  /**
+   * The subject a captured message is stored under: the input transform comes
+   * before anything else (NS stream.go processJetStreamMsg); a subject it does
+   * not match is stored as it is.
+   */
+  storedSubject(subject: string): string {
+    const t = this.config.transform;
+    return t === null ? subject : (t.apply(subject) ?? subject);
+  }
+
+  /** Store one captured message (`subject` as storedSubject() gave it). `message` holds the header block first when headerSize >= 0. */
   ingest(subject: string, headerSize: number, message: Buffer): PubAck {
     const cfg = this.config;
     if (cfg.sealed) throw new JetStreamApiError(JsError.StreamSealed);
@@ -109,8 +140,10 @@ export class Stream {
     let seen: { seq: number; time: number } | undefined;
     let rollup = '';
     let increment: bigint | null = null;
+    let ttlText: string | undefined;
+    let h: MessageHeaders | null = null;
     if (header !== null) {
-      const h = parseHeaders(header, JS_HEADER_PREFIX);
+      h = parseHeaders(header, JS_HEADER_PREFIX);
       // Counter checks come first, before dedupe and expectations (NS stream.go processJetStreamMsg).
       increment = incrementOf(h, cfg.allowMsgCounter, data.length);
       msgId = h.get(JsHeader.MsgId) ?? '';
@@ -118,6 +151,9 @@ export class Stream {
         seen = this.dedupe.get(msgId);
         if (seen !== undefined && seen.time > now - this.windowMs()) return { stream: cfg.name, seq: seen.seq, duplicate: true };
       }
+      // A stream without allow_msg_ttl refuses a Nats-TTL it could read (NS: an unreadable one fails below, as invalid).
+      ttlText = h.get(TtlHeader.Ttl);
+      if (ttlText !== undefined && !cfg.allowMsgTtl && readableTtl(ttlText)) throw new JetStreamApiError(JsError.MessageTTLDisabled);
       this.checkExpectations(h, subject);
       rollup = h.get(JsHeader.Rollup) ?? '';
       if (rollup !== '') {
@@ -131,15 +167,27 @@ export class Stream {
       total = nextTotal(this.store, subject, increment);
       data = counterBody(total);
     }
+    let ttl = 0;
+    let stored = header;
+    if (ttlText !== undefined && ttlText !== '') {
+      ttl = parseMessageTtl(ttlText);
+      // ADR-43: below the marker TTL a message could outlive the marker that replaced it; raise it (and say so in the header).
+      const floor = Math.floor(cfg.subjectDeleteMarkerTtl / 1e9);
+      if (ttl > 0 && floor > 0 && cfg.maxMsgsPerSubject !== 1 && ttl < floor) {
+        ttl = floor;
+        stored = parseHeaders(header as Buffer).set(TtlHeader.Ttl, String(floor)).encode();
+      }
+    }
     let seq: number;
     try {
-      seq = this.store.append(subject, header, data, now);
+      seq = this.store.append(subject, stored, data, now);
     } catch (err) {
       if (err instanceof StoreLimitError) throw JetStreamApiError.of(JsError.StreamStoreFailed, err.kind, { cause: err });
       throw JetStreamApiError.of(JsError.StreamStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
     }
     if (rollup === 'sub') this.store.purge({ filter: subject, seq });
     else if (rollup === 'all') this.store.purge({ seq });
+    this.expiry?.track(seq, now, ttl);
     this.lastMsgId = msgId;
     if (msgId !== '') this.remember(msgId, seq, now, seen !== undefined);
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
@@ -192,10 +240,11 @@ export class Stream {
     if (collector.lastSeq === this.store.state().lastSeq) this.lastMsgId = collector.lastId;
   }
 
-  /** Apply an already validated update. */
+  /** Apply an already validated update (the engine arms expiry when allow_msg_ttl comes on). */
   update(next: StreamConfig): void {
     this.config = next;
     this.store.setLimits(storeLimitsOf(next));
+    this.expiry?.setMaxAge(maxAgeMsOf(next));
   }
 
   state(options: StateOptions = {}): StreamStateWire {

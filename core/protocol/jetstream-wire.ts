@@ -32,9 +32,20 @@ export interface StreamConfigWire {
   allow_rollup_hdrs?: boolean;
   /** ADR-49 counters (nats-server 2.12). */
   allow_msg_counter?: boolean;
+  /** ADR-43 per-message TTL (`Nats-TTL`), nats-server 2.11. */
+  allow_msg_ttl?: boolean;
+  /** Nanoseconds a delete marker lives; markers replace the last message of a subject that age removes. */
+  subject_delete_marker_ttl?: number;
   metadata?: Record<string, string>;
   first_seq?: number;
+  /** Applied to every captured subject before it is stored (nats-server 2.10). */
+  subject_transform?: SubjectTransformWire;
   [unknown: string]: unknown;
+}
+
+export interface SubjectTransformWire {
+  src?: string;
+  dest?: string;
 }
 
 /** A stream's answer to a publish it stored (`{"error": ...}` instead when it did not). */

@@ -9,13 +9,14 @@ import type { Authorizer } from '../auth/authorizer.ts';
 import { OpenAuthorizer } from '../auth/authorizer.ts';
 import { resolveServerOptions, type ServerOptions } from '../config/server-options.ts';
 import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
+import { JS_API_LEVEL, natsVersionOfApiLevel } from '../protocol/jetstream-api-level.ts';
 import type { Connection } from '../connection/connection.ts';
 import { SocketConnection } from '../connection/socket-connection.ts';
 import { CloseReason, NatsClient, type ClientHost } from './nats-client.ts';
 import { Router } from './router.ts';
 
-/** The NATS server version we report; clients pick protocol features from it. */
-export const NATS_COMPAT_VERSION = '2.10.0';
+/** The NATS server version we report; clients pick protocol and JetStream features from it (the level we reach). */
+export const NATS_COMPAT_VERSION = natsVersionOfApiLevel(JS_API_LEVEL);
 export const SWITCHBOARD_VERSION = '0.1.0';
 
 export interface ServerStats {
@@ -80,6 +81,8 @@ export class NatsServer implements ClientHost {
       ...(this.authorizer.authRequired ? { auth_required: true } : {}),
       ...(this.options.tls ? { tls_required: true, ...(this.options.tls.verify ? { tls_verify: true } : {}) } : {}),
       ...(deps.jetstream ? { jetstream: true } : {}),
+      // nats-server 2.11+: the JetStream API level (omitted at 0, as nats-server omits it).
+      ...(deps.jetstream && JS_API_LEVEL > 0 ? { api_lvl: JS_API_LEVEL } : {}),
     }).slice(0, -1);
   }
 

@@ -7,13 +7,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { after, before } from './peer-test.ts';
 import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import { createCore } from '../../core/create-core.ts';
 import type { JetStreamEngine, JetStreamOptions } from '../../core/jetstream/jetstream-engine.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
 import type { Peer } from './peers.ts';
-import { freePort, PROJECT_ROOT, startNatsServer, stopChild, waitForOutput, type RunningServer } from './servers.ts';
+import { freePort, PROJECT_ROOT, startNatsServer, startNewNatsServer, stopChild, waitForOutput, type RunningServer } from './servers.ts';
 
 export function tempStoreDir(prefix = 'sb-js-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -46,9 +48,10 @@ export async function startSwitchboardJetStream(
   };
 }
 
-export async function startNatsServerJetStream(): Promise<JetStreamServer> {
-  const storeDir = tempStoreDir('ns-js-');
-  const running = await startNatsServer(['-js', '-sd', storeDir]);
+/** `nats-server -js` (as `start` runs it) on a temporary store directory removed when it stops. */
+async function withTempStore(prefix: string, start: (args: string[]) => Promise<RunningServer>): Promise<JetStreamServer> {
+  const storeDir = tempStoreDir(prefix);
+  const running = await start(['-js', '-sd', storeDir]);
   return {
     ...running,
     storeDir,
@@ -58,6 +61,17 @@ export async function startNatsServerJetStream(): Promise<JetStreamServer> {
     },
   };
 }
+
+/** Debian's nats-server with JetStream. */
+export function startNatsServerJetStream(): Promise<JetStreamServer> {
+  return withTempStore('ns-js-', (args) => startNatsServer(args));
+}
+
+/** A current nats-server (2.11+, peer `nats-server-new`) with JetStream. */
+export function startNewNatsServerJetStream(): Promise<JetStreamServer> {
+  return withTempStore('ns-new-js-', (args) => startNewNatsServer(args));
+}
+
 
 export interface JetStreamTarget {
   readonly name: string;
@@ -71,6 +85,18 @@ export function jetStreamTargets(): JetStreamTarget[] {
   return [
     { name: 'switchboard', start: () => startSwitchboardJetStream() },
     { name: 'nats-server', peers: ['nats-server'], start: () => startNatsServerJetStream() },
+  ];
+}
+
+/**
+ * For features newer than Debian's nats-server 2.9 (subject transforms,
+ * per-message TTL, pause, ...): Switchboard and a current nats-server
+ * (`NATS_SERVER_NEW`; a skip, or under CI a failure, without it).
+ */
+export function currentJetStreamTargets(): JetStreamTarget[] {
+  return [
+    { name: 'switchboard', start: () => startSwitchboardJetStream() },
+    { name: 'nats-server-new', peers: ['nats-server-new'], start: () => startNewNatsServerJetStream() },
   ];
 }
 
@@ -94,4 +120,39 @@ export async function rejectsWithCode(p: Promise<unknown>, errCode: number, desc
     if (description !== undefined) assert.equal(e.apiError().description, description);
     return true;
   });
+}
+
+/** A suite's server and official clients, filled in by the hooks useJetStream() registers. */
+export interface JetStreamContext {
+  server: JetStreamServer;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  js: JetStreamClient;
+  /** A raw JetStream API request, answered as parsed JSON. */
+  api(subject: string, body?: unknown): Promise<Record<string, any>>;
+}
+
+/**
+ * Inside a describe body: start `target` and connect the official clients
+ * before the suite's tests, close both after. Hooks come from peer-test, so a
+ * suite whose peer is missing starts nothing.
+ */
+export function useJetStream(target: JetStreamTarget): JetStreamContext {
+  const ctx = {
+    async api(subject: string, body?: unknown) {
+      const m = await ctx.nc.request(subject, body === undefined ? '' : JSON.stringify(body), { timeout: 2000 });
+      return JSON.parse(m.string()) as Record<string, any>;
+    },
+  } as JetStreamContext;
+  before(async () => {
+    ctx.server = await target.start();
+    ctx.nc = await connect({ servers: ctx.server.url });
+    ctx.jsm = await jetstreamManager(ctx.nc);
+    ctx.js = jetstream(ctx.nc);
+  });
+  after(async () => {
+    await ctx.nc?.close();
+    await ctx.server?.stop();
+  });
+  return ctx;
 }

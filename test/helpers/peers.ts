@@ -5,10 +5,19 @@
 // job, not a smaller suite); elsewhere the tests that need it are counted skips.
 
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 
 /** Every command a test may need; a typo in a `peers` list fails at registration. */
-export const PEERS = ['nats-server', 'mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'kcat', 'chromium', 'curl', 'openssl'] as const;
+export const PEERS = ['nats-server', 'nats-server-new', 'mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'kcat', 'chromium', 'curl', 'openssl'] as const;
 export type Peer = (typeof PEERS)[number];
+
+/**
+ * A current nats-server (2.11+ features: per-message TTL, pause, ...), which
+ * Debian stable does not ship: `NATS_SERVER_NEW` names the binary, e.g.
+ * `export NATS_SERVER_NEW=$(../shared/tools/newer-debian-binary nats-server)`
+ * (Debian sid's static build, as .ci/run does).
+ */
+export const NATS_SERVER_NEW_ENV = 'NATS_SERVER_NEW';
 
 /** Raised (as a test failure) when CI=true and a peer a test needs is not on PATH. */
 export class MissingPeerError extends Error {
@@ -23,12 +32,26 @@ const found = new Map<Peer, string | null>();
 /** Where `peer` is on PATH, or null; looked up once per process. */
 export function peerPath(peer: Peer): string | null {
   let path = found.get(peer);
+  if (path === undefined && peer === 'nats-server-new') {
+    path = executable(process.env[NATS_SERVER_NEW_ENV]);
+    found.set(peer, path);
+  }
   if (path === undefined) {
     const r = spawnSync('sh', ['-c', `command -v ${peer}`], { encoding: 'utf8' });
     path = r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;
     found.set(peer, path);
   }
   return path;
+}
+
+function executable(file: string | undefined): string | null {
+  if (file === undefined || file === '') return null;
+  try {
+    accessSync(file, constants.X_OK);
+    return file;
+  } catch {
+    return null;
+  }
 }
 
 /** The first of `peers` that is not installed, if any. */
@@ -43,7 +66,7 @@ export function peersRequired(): boolean {
 
 /** The skip reason a test reports for a missing peer; the summary reporter groups by it. */
 export function missingPeerReason(peer: Peer): string {
-  return `${peer} not installed`;
+  return peer === 'nats-server-new' ? `${peer} not installed (set ${NATS_SERVER_NEW_ENV})` : `${peer} not installed`;
 }
 
 /**

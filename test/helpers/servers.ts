@@ -13,7 +13,7 @@ import type { EmbeddedBroker } from '../../core/broker/embedded-broker.ts';
 import type { ServerOptions } from '../../core/config/server-options.ts';
 import { createCore, type Core, type CoreOptions } from '../../core/create-core.ts';
 import type { NatsServer } from '../../core/server/nats-server.ts';
-import type { Peer } from './peers.ts';
+import { NATS_SERVER_NEW_ENV, peerPath, type Peer } from './peers.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -90,8 +90,8 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
 }
 
 /** Start nats-server with `args` and wait until it serves on `port`; `cleanup` runs after it stops. */
-async function spawnNatsServer(args: string[], port: number, cleanup: () => void = () => {}): Promise<RunningServer & { child: ChildProcess }> {
-  const child = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+async function spawnNatsServer(args: string[], port: number, cleanup: () => void = () => {}, binary = 'nats-server'): Promise<RunningServer & { child: ChildProcess }> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, 'Server is ready');
   return {
     name: 'nats-server',
@@ -109,6 +109,15 @@ async function spawnNatsServer(args: string[], port: number, cleanup: () => void
 export async function startNatsServer(extraArgs: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
   const chosen = port ?? (await freePort());
   return spawnNatsServer(['-a', '127.0.0.1', '-p', String(chosen), ...extraArgs], chosen);
+}
+
+/** A current nats-server (the `nats-server-new` peer, peers.ts) on a free loopback port. */
+export async function startNewNatsServer(extraArgs: string[] = [], port?: number): Promise<RunningServer & { child: ChildProcess }> {
+  const binary = peerPath('nats-server-new');
+  if (binary === null) throw new Error(`nats-server-new: ${NATS_SERVER_NEW_ENV} does not name an executable`);
+  const chosen = port ?? (await freePort());
+  const running = await spawnNatsServer(['-a', '127.0.0.1', '-p', String(chosen), ...extraArgs], chosen, () => {}, binary);
+  return { ...running, name: 'nats-server-new' };
 }
 
 /** Debian's nats-server with a config file body (the listen line is added here). */

@@ -12,6 +12,7 @@ const SUFFIXES: Record<string, Target> = {
   switchboard: 'embedded',
   embedded: 'embedded',
   'nats-server': 'nats-server',
+  'nats-server-new': 'nats-server',
   'nats-broker on nats-server': 'nats-server',
   cluster: 'cluster',
   'nats-server cluster': 'cluster',

@@ -249,4 +249,12 @@ export class AckTracker {
     this.rdq = null;
     this.rdqSet = null;
   }
+
+  /** Forget every delivery, counts too, and start again from stream sequence `floorStream` + 1 (consumer reset). */
+  reset(floorStream: number): void {
+    this.clear();
+    this.rdc = null;
+    this.floorStream = floorStream;
+    this.floorConsumer = 0;
+  }
 }

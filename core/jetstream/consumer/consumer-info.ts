@@ -17,6 +17,10 @@ export interface ConsumerInfoWire {
   num_waiting: number;
   num_pending: number;
   push_bound?: boolean;
+  /** While pause_until is ahead (nats-server 2.11). */
+  paused?: boolean;
+  /** Nanoseconds left of the pause. */
+  pause_remaining?: number;
   ts: string;
 }
 
@@ -35,5 +39,11 @@ export function consumerInfo(c: Consumer, pushBound: boolean): ConsumerInfoWire 
     ts: formatTime(Date.now()),
   };
   if (pushBound) info.push_bound = true;
+  const now = Date.now();
+  const until = c.config.pauseUntil;
+  if (until !== null && until > now) {
+    info.paused = true;
+    info.pause_remaining = Math.round((until - now) * 1_000_000);
+  }
   return info;
 }

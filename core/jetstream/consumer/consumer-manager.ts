@@ -148,6 +148,8 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     }
     const existing = g.byName.get(config.name);
     if (existing !== undefined) {
+      // NS jsConsumerCreateRequest: an update never changes pause_until (CONSUMER.PAUSE does).
+      config.pauseUntil = existing.config.pauseUntil;
       if (action === 'create' && !sameConsumerConfig(existing.config, config)) throw new JetStreamApiError(ConsumerErr.ConsumerAlreadyExists);
       if (!sameConsumerConfig(existing.config, config)) this.update(existing, config);
       return existing;
@@ -173,7 +175,8 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     return c;
   }
 
-  private update(c: Consumer, next: ConsumerConfig): void {
+  /** Apply a validated config change (an update, or a pause from CONSUMER.PAUSE), persisted. */
+  update(c: Consumer, next: ConsumerConfig): void {
     validateConsumerUpdate(c.config, next);
     const oldDeliver = c.config.deliverSubject;
     c.reconfigure(next);

@@ -11,7 +11,7 @@ import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
 import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
 import type { Deadline, DeadlineScheduler } from './deadline-scheduler.ts';
-import { FilterSet } from './filter-set.ts';
+import { FilterSet, storedSubjectsOf } from './filter-set.ts';
 import { parsePullRequest, PullRequestError, PullRequestQueue, type PullRequest } from './pull-requests.ts';
 import { PushState } from './push-delivery.ts';
 import * as S from './status-messages.ts';
@@ -72,6 +72,8 @@ export class Consumer implements AckTrackerOwner {
   /** replay_policy original: stored time and send time of the last first delivery, and a pending wake-up. */
   private replayLast: { msgTime: number; sentAt: number } | null = null;
   private replayArmed = false;
+  /** The pause_until a wake-up deadline is armed for. */
+  private resumeArmedFor = 0;
   private readonly ackPrefix: string;
 
   constructor(
@@ -82,7 +84,7 @@ export class Consumer implements AckTrackerOwner {
     readonly persistent: boolean,
   ) {
     this.name = config.name;
-    this.filters = new FilterSet(filtersOf(config), stream.config.subjects);
+    this.filters = new FilterSet(filtersOf(config), storedSubjectsOf(stream.config));
     this.ackPrefix = `$JS.ACK.${stream.name}.${config.name}.`;
     this.waiting = isPush(config) ? null : new PullRequestQueue();
     this.push = isPush(config) ? new PushState(config) : null;
@@ -96,7 +98,7 @@ export class Consumer implements AckTrackerOwner {
   /** Apply an already validated update: filters, limits and the deliver subject may change. */
   reconfigure(next: ConsumerConfig): void {
     this.config = next;
-    this.filters = new FilterSet(filtersOf(next), this.stream.config.subjects);
+    this.filters = new FilterSet(filtersOf(next), storedSubjectsOf(this.stream.config));
     this.npc = -1;
     this.push?.reconfigure(next);
   }
@@ -280,7 +282,7 @@ export class Consumer implements AckTrackerOwner {
 
   /** Deliver up to `budget` messages; true when it stopped on the budget with more to do. */
   pump(budget: number): boolean {
-    if (this.deleted) return false;
+    if (this.deleted || this.pausedAt(Date.now())) return false;
     const push = this.push;
     if (push !== null) {
       if (!push.active || push.stalled) return false;
@@ -539,6 +541,34 @@ export class Consumer implements AckTrackerOwner {
       if (now - this.lastActive >= ms - 1) this.host.inactive(this);
       else this.armInactive();
     }));
+  }
+
+  /**
+   * pause_until (nats-server 2.11): nothing is delivered before then; pull
+   * requests wait (and expire) as usual. One deadline wakes the consumer at
+   * the end of the pause.
+   */
+  pausedAt(now: number): boolean {
+    const until = this.config.pauseUntil;
+    if (until === null || until <= now) return false;
+    if (this.resumeArmedFor !== until) {
+      this.resumeArmedFor = until;
+      this.host.scheduler.add(new CallbackDeadline(until, () => {
+        if (this.config.pauseUntil === until) this.host.wake(this);
+      }));
+    }
+    return true;
+  }
+
+  /** Consumer reset (nats-server 2.14): forget every delivery and go on from stream sequence `seq`. */
+  resetTo(seq: number): void {
+    this.acks.reset(seq - 1);
+    this.lps = null;
+    this.sseq = seq;
+    this.dseq = 0;
+    this.npc = -1;
+    this.host.saveLater(this);
+    this.host.wake(this);
   }
 
   /** The stream lost messages (purge, delete): skip ahead and forget what is gone. */

@@ -5,6 +5,16 @@
 
 import { hasWildcardToken, subjectIsSubsetOf } from '../../subject/subject.ts';
 import type { StreamStore } from '../store/stream-store.ts';
+import type { StreamConfig } from '../stream-config.ts';
+
+/**
+ * What a stream's stored subjects are known to fall under: its `subjects`, or
+ * nothing known when a subject transform rewrites them (then no filter is
+ * taken to cover the whole stream).
+ */
+export function storedSubjectsOf(stream: StreamConfig): readonly string[] {
+  return stream.transform === null ? stream.subjects : [];
+}
 
 interface Pattern {
   readonly text: string;

@@ -1,0 +1,148 @@
+// When messages of a stream with `allow_msg_ttl` are due to go (ADR-43): those
+// with a `Nats-TTL` by a min-heap of deadlines, the rest by the stream's
+// max_age in sequence order (the store's own age timer is off for such a
+// stream, since `Nats-TTL: never` outlives max_age and the last message of a
+// subject may have to become a delete marker rather than vanish). One timer per
+// stream; the engine removes what takeDue() returns and calls schedule() again.
+
+import { parseHeaders } from '../protocol/headers.ts';
+import { parseMessageTtl, TTL_NEVER, TtlHeader } from './message-ttl.ts';
+import { nowMs, type StreamStore } from './store/stream-store.ts';
+
+const TTL_BYTES = Buffer.from(TtlHeader.Ttl);
+/** setTimeout's longest delay. */
+const MAX_DELAY_MS = 2_147_000_000;
+
+/** The `Nats-TTL` of a stored header block in seconds (TTL_NEVER for never), 0 without one or when unreadable. */
+export function storedTtl(header: Buffer | null): number {
+  if (header === null || header.indexOf(TTL_BYTES) < 0) return 0;
+  const value = parseHeaders(header, 'nats-').get(TtlHeader.Ttl);
+  if (value === undefined) return 0;
+  try {
+    return parseMessageTtl(value);
+  } catch {
+    return 0;
+  }
+}
+
+/** Collects the deadlines of messages with a Nats-TTL while a file store replays (a restart keeps them). */
+export class TtlCollector {
+  readonly entries: Array<[seq: number, time: number, ttl: number]> = [];
+
+  readonly observe = (seq: number, time: number, header: Buffer | null): void => {
+    const ttl = storedTtl(header);
+    if (ttl > 0) this.entries.push([seq, time, ttl]);
+  };
+}
+
+export class MessageExpiry {
+  /** Binary min-heap of deadlines (ms) with the sequence at the same index. */
+  private readonly deadlines: number[] = [];
+  private readonly seqs: number[] = [];
+  /** Below this sequence every message is gone or never ages (`Nats-TTL: never`). */
+  private ageCursor = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly store: StreamStore, private maxAgeMs: number, private readonly onDue: () => void) {}
+
+  setMaxAge(ms: number): void {
+    this.maxAgeMs = ms;
+    this.ageCursor = 0;
+    this.schedule();
+  }
+
+  /** A message stored at `time` (ms) with a Nats-TTL of `ttlSeconds` (0: none; TTL_NEVER: never). */
+  track(seq: number, time: number, ttlSeconds: number): void {
+    const deadline = ttlSeconds > 0 ? time + ttlSeconds * 1000 : Infinity;
+    if (deadline !== Infinity) this.push(deadline, seq);
+    // Without a timer, max_age may have nothing armed yet either.
+    if (this.timer === null || this.deadlines[0] === deadline) this.schedule();
+  }
+
+  /** Sequences due at `now`, ascending (some may be gone already). */
+  takeDue(now = nowMs()): number[] {
+    const due = new Set<number>();
+    while (this.deadlines.length > 0 && this.deadlines[0] <= now) due.add(this.pop());
+    if (this.maxAgeMs > 0) {
+      const cutoff = now - this.maxAgeMs;
+      for (let seq = this.store.nextSeq(this.ageCursor); seq > 0; seq = this.store.nextSeq(seq + 1)) {
+        const m = this.store.get(seq);
+        if (m === null) continue;
+        if (m.time > cutoff) break;
+        // NS filestore expireMsgs: a `never` message outlives max_age too.
+        if (storedTtl(m.header) !== TTL_NEVER) due.add(seq);
+        this.ageCursor = seq + 1;
+      }
+    }
+    return [...due].sort((a, b) => a - b);
+  }
+
+  /** (Re)arm the timer for the earliest deadline. */
+  schedule(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped) return;
+    let next = this.deadlines.length > 0 ? this.deadlines[0] : Infinity;
+    if (this.maxAgeMs > 0) {
+      for (let seq = this.store.nextSeq(this.ageCursor); seq > 0; seq = this.store.nextSeq(seq + 1)) {
+        const m = this.store.get(seq);
+        if (m === null || storedTtl(m.header) === TTL_NEVER) continue;
+        next = Math.min(next, m.time + this.maxAgeMs);
+        break;
+      }
+    }
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.onDue();
+    }, Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(next - nowMs()))));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private push(deadline: number, seq: number): void {
+    const d = this.deadlines;
+    const s = this.seqs;
+    let i = d.length;
+    d.push(deadline);
+    s.push(seq);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (d[parent] <= d[i]) break;
+      [d[parent], d[i]] = [d[i], d[parent]];
+      [s[parent], s[i]] = [s[i], s[parent]];
+      i = parent;
+    }
+  }
+
+  private pop(): number {
+    const d = this.deadlines;
+    const s = this.seqs;
+    const top = s[0];
+    const lastD = d.pop() as number;
+    const lastS = s.pop() as number;
+    if (d.length > 0) {
+      d[0] = lastD;
+      s[0] = lastS;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let min = i;
+        if (l < d.length && d[l] < d[min]) min = l;
+        if (r < d.length && d[r] < d[min]) min = r;
+        if (min === i) break;
+        [d[min], d[i]] = [d[i], d[min]];
+        [s[min], s[i]] = [s[i], s[min]];
+        i = min;
+      }
+    }
+    return top;
+  }
+}
