@@ -7,10 +7,16 @@
 //   itself -> %25 (so every '%' in a mapped subject starts an escape);
 //   a level that is exactly '*' or '>' -> %2A / %3E (they would be wildcards);
 //   an empty level (leading, trailing or doubled '/') -> the token '%'.
+//   A subject token may hold what a topic level cannot: '/', '+', '#' and NUL
+//   [MQTT-4.7.1-1] [MQTT-4.7.3-2]. They become %2F %2B %23 %00 in the topic, so
+//   one token is always one level (a filter 'nx/+' matches exactly the subjects
+//   'nx.*' matches); %2F %2B %23 in a topic level map back to the character in
+//   the subject token (NUL does not: a subject with NUL is no use to anyone).
 //
 // subjectToTopic() undoes each rule, so topicToSubject() then subjectToTopic()
 // restores the exact topic. A NATS subject that was not produced by this mapping
-// and holds a '%' not followed by two hex digits keeps that '%' literally.
+// and holds a '%' not followed by two hex digits keeps that '%' literally; one
+// holding %2F, %2B, %23 or %00 itself keeps them too (they map back to the character).
 
 export class TopicMappingError extends Error {
   constructor(readonly topic: string, detail: string) {
@@ -30,6 +36,14 @@ function hex(code: number): string {
   return `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
+/** Characters a subject token may hold and a topic level may not: '/', '+', '#', NUL. */
+function illegalInLevel(code: number): boolean {
+  return code === 47 || code === 43 || code === 35 || code === 0;
+}
+
+/** In a topic level, the escapes of the characters a level cannot hold map back to them in the subject (NUL stays escaped). */
+const LEVEL_ESCAPES = new Map([['%2F', '/'], ['%2B', '+'], ['%23', '#']]);
+
 /** One topic level -> one subject token. */
 export function escapeLevel(level: string): string {
   if (level.length === 0) return EMPTY_LEVEL;
@@ -39,7 +53,9 @@ export function escapeLevel(level: string): string {
   for (let i = 0; i < level.length; i++) {
     const c = level.charCodeAt(i);
     if (!needsEscape(c)) continue;
-    out += level.slice(start, i) + hex(c);
+    const raw = c === 37 ? LEVEL_ESCAPES.get(level.slice(i, i + 3)) : undefined;
+    out += level.slice(start, i) + (raw ?? hex(c));
+    if (raw !== undefined) i += 2;
     start = i + 1;
   }
   return start === 0 ? level : out + level.slice(start);
@@ -52,20 +68,31 @@ function isHex(code: number): boolean {
 /** One subject token -> one topic level. */
 export function unescapeToken(token: string): string {
   if (token === EMPTY_LEVEL) return '';
-  if (token.indexOf('%') < 0) return token;
+  if (!needsUnescape(token)) return token;
   let out = '';
   let i = 0;
   while (i < token.length) {
     const c = token.charCodeAt(i);
     if (c === 37 && i + 2 < token.length && isHex(token.charCodeAt(i + 1)) && isHex(token.charCodeAt(i + 2))) {
-      out += String.fromCharCode(Number.parseInt(token.slice(i + 1, i + 3), 16));
+      const code = Number.parseInt(token.slice(i + 1, i + 3), 16);
+      // An escape that would make an extra level or a wildcard stays as it is (a foreign subject).
+      out += illegalInLevel(code) ? token.slice(i, i + 3) : String.fromCharCode(code);
       i += 3;
     } else {
-      out += token[i];
+      out += illegalInLevel(c) ? hex(c) : token[i];
       i++;
     }
   }
   return out;
+}
+
+/** A token that is not its own topic level: an escape, or a character no level may hold. */
+function needsUnescape(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 37 || illegalInLevel(c)) return true;
+  }
+  return false;
 }
 
 /** Hot topics repeat: a small bounded cache per direction saves the split/escape/join. */
@@ -91,6 +118,8 @@ export function topicToSubject(topic: string): string {
 export function subjectToTopic(subject: string): string {
   const cached = toTopicCache.get(subject);
   if (cached !== undefined) return cached;
+  // The subject '%' is no mapped topic ('' is none [MQTT-4.7.3-1]): a foreign one keeps its '%'.
+  if (subject === EMPTY_LEVEL) return EMPTY_LEVEL;
   return remember(toTopicCache, subject, subject.split('.').map(unescapeToken).join('/'));
 }
 

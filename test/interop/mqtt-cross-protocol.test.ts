@@ -3,8 +3,9 @@
 // EmbeddedBroker uses.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { startSub } from '../helpers/mosquitto-clients.ts';
 import { connectMqtt, Inbox, sleep, startSwitchboardMqtt, until, type SwitchboardMqtt } from '../helpers/mqtt.ts';
 
 describe('mqtt cross-protocol', () => {
@@ -113,5 +114,35 @@ describe('mqtt cross-protocol', () => {
     const all = [...natsGot, ...inbox.payloads()].map(Number).sort((a, b) => a - b);
     assert.deepEqual(all, Array.from({ length: 40 }, (_, i) => i));
     await worker.endAsync();
+  });
+
+  it('mqtt - a NATS subject token with / or + stays one topic level (%2F, %2B); nx/+ gets only legal topics it matches', { peers: ['mosquitto_sub'] }, async () => {
+    const c = await connectMqtt(sb.mqttUrl, { protocolVersion: 5 });
+    const inbox = new Inbox(c);
+    await c.subscribeAsync('nx/+');
+    const sub = await startSub(sb.port, ['-V', 'mqttv5', '-t', 'nx/+', '-F', 'MSG %t %p']);
+    try {
+      nc.publish('nx.a/b', 'slash');
+      nc.publish('nx.a+b', 'plus');
+      nc.publish('nx.c.d', 'deeper'); // two levels: not for nx/+
+      nc.publish('nx.#', 'hash');
+      await nc.flush();
+      await inbox.waitFor(3);
+      await until(() => sub.lines().length >= 3, 'mosquitto_sub got three messages');
+      await sleep(100);
+      const expected = ['nx/a%2Fb slash', 'nx/a%2Bb plus', 'nx/%23 hash'];
+      // [MQTT-4.7.1-1] no wildcard in a topic name; one subject token is one level.
+      assert.deepEqual(inbox.messages.map((m) => `${m.topic} ${m.payload}`), expected);
+      assert.deepEqual(sub.lines().map((l) => l.slice(4)), expected);
+      // An MQTT client answers on the topic it got: the NATS subject is the original one.
+      const back: Msg[] = [];
+      nc.subscribe('nx.a/b', { callback: (_e, m) => { back.push(m); } });
+      await nc.flush();
+      await c.publishAsync('nx/a%2Fb', 'reply');
+      await until(() => back.length === 1, 'reply on nx.a/b');
+    } finally {
+      sub.child.kill();
+      await c.endAsync();
+    }
   });
 });

@@ -67,6 +67,38 @@ describe('mqtt topic mapping', () => {
     }
   });
 
+  it('mqtt - a subject token with / + # stays one topic level, by the %XX escape, and maps back', () => {
+    assert.equal(subjectToTopic('nx.a/b'), 'nx/a%2Fb');
+    assert.equal(subjectToTopic('nx.a+b'), 'nx/a%2Bb');
+    assert.equal(subjectToTopic('nx.#.c'), 'nx/%23/c');
+    assert.equal(subjectToTopic('nx.a\u0000b'), 'nx/a%00b');
+    assert.equal(topicToSubject('nx/a%2Fb'), 'nx.a/b'); // an MQTT client can publish (reply) to that subject
+    assert.equal(topicToSubject('nx/a%2fb'), 'nx.a%252fb'); // only the upper-case escapes the reverse map writes
+    assert.equal(subjectToTopic('nx.a%2Fb'), 'nx/a%2Fb'); // a foreign escape of '/' does not become a level either
+    const rnd = lcg(7);
+    const parts = ['a', '/', '+', '#', '%', '2F', 'x', '\u0000', 'é'];
+    for (let n = 0; n < 5_000; n++) {
+      const tokens: string[] = [];
+      const count = 1 + Math.floor(rnd() * 4);
+      for (let t = 0; t < count; t++) {
+        let token = '';
+        for (let i = 0, len = 1 + Math.floor(rnd() * 5); i < len; i++) token += parts[Math.floor(rnd() * parts.length)];
+        tokens.push(token);
+      }
+      const subject = tokens.join('.');
+      const topic = subjectToTopic(subject);
+      assert.ok(isValidTopicName(topic), `${JSON.stringify(subject)} -> illegal topic ${JSON.stringify(topic)}`); // [MQTT-4.7.1-1] [MQTT-4.7.3-2]
+      assert.equal(topic.split('/').length, tokens.length, `${JSON.stringify(subject)} -> ${JSON.stringify(topic)}`);
+      // Each filter matches the topic exactly when its subject matches the subject.
+      const literal = /%|\u0000/.test(subject) ? [] : [`${topic.split('/')[0]}/+`]; // a foreign '%' or NUL is not what a filter's escape makes
+      for (const filter of ['+', '+/+', '#', ...literal]) {
+        assert.equal(topicMatchesFilter(filter, topic), filterToSubjects(filter).some((s) => subjectMatches(s, subject)), `${filter} vs ${subject}`);
+      }
+      // Back to the same subject, unless the subject itself held a '%' escape or NUL.
+      if (!/%|\u0000/.test(subject)) assert.equal(topicToSubject(topic), subject);
+    }
+  });
+
   it('mqtt - invalid filters and topics are recognised', () => {
     for (const f of ['a/#/b', 'a#', 'a/b+', '', '+a', '#/']) assert.equal(isValidTopicFilter(f), false, f);
     for (const t of ['a/+', 'a/#', '', 'a\u0000b']) assert.equal(isValidTopicName(t), false, t);
