@@ -15,6 +15,7 @@
 import type { QoS } from 'mqtt-packet';
 import type { BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
 import { fromBrokerMessage, remainingExpiry, type MqttMessage } from './message.ts';
+import { deliveryFor, type MatchedDelivery } from './overlapping-subscriptions.ts';
 import type { OutboundRecord, SessionRecord, SubscriptionRecord } from './store.ts';
 
 export interface SessionSubscription extends SubscriptionRecord {
@@ -196,25 +197,28 @@ export class Session {
       this.hooks.sawLogged(message.logSeq);
     }
     // MQTT 5 §3.8.3.1 No Local: not to the connection that published it [MQTT-3.8.3-3].
-    if (sub.noLocal && message.origin === this.originTag) return;
-    this.deliver(message, sub, false);
+    const own = message.origin !== null && message.origin === this.originTag;
+    if (sub.noLocal && own) return;
+    // One copy for overlapping subscriptions, through the first that matches (overlapping-subscriptions.ts).
+    const delivery = deliveryFor(this.subscriptions, sub, m.subject, own);
+    if (delivery !== null) this.deliver(message, delivery, false, sub.group !== null);
   }
 
-  /** Queue or send one message for a subscription; `retained` = sent because of SUBSCRIBE. */
-  deliver(message: MqttMessage, sub: SubscriptionRecord, retained: boolean): void {
+  /** Queue or send one message; `retained` = sent because of SUBSCRIBE; `shared` = for a shared subscription. */
+  deliver(message: MqttMessage, delivery: MatchedDelivery, retained: boolean, shared: boolean): void {
     // [MQTT-3.8.4-8] delivered QoS = min(published QoS, granted QoS).
-    const qos = Math.min(message.qos, sub.qos) as QoS;
+    const qos = Math.min(message.qos, delivery.qos) as QoS;
     // [MQTT-3.3.1-8] retained-on-subscribe keeps RETAIN=1; otherwise only with Retain As Published [MQTT-3.3.1-12/13].
-    const retain = retained || (sub.retainAsPublished && message.retain);
+    const retain = retained || (delivery.retainAsPublished && message.retain);
     const out: Outbound = {
       message,
       qos,
       retain,
-      subscriptionIds: sub.identifier === undefined ? undefined : [sub.identifier],
+      subscriptionIds: delivery.subscriptionIds,
       packetId: 0,
       state: 'publish',
       storeSeq: message.logSeq,
-      shared: sub.topicFilter.startsWith('$share/'),
+      shared,
     };
     if (qos === 0) {
       // QoS 0 is not queued for a disconnected client (MQTT 5 §4.1: it MAY be; we do not).

@@ -24,9 +24,10 @@ for (const protocolVersion of [4, 5] as const) {
       await pub.publishAsync('home/kitchen/temp', '21');
       await pub.publishAsync('home', 'parent'); // [MQTT-4.7.1-2] '#' also matches the parent level
       await pub.publishAsync('office/kitchen/temp', 'no');
-      await inbox.waitFor(3);
+      await inbox.waitFor(2);
       await sleep(50);
-      assert.deepEqual(inbox.messages.map((m) => `${m.topic}=${m.payload}`).sort(), ['home/kitchen/temp=21', 'home/kitchen/temp=21', 'home=parent']);
+      // Both filters match home/kitchen/temp: one copy [MQTT-3.3.5-1] [MQTT-3.3.4-2].
+      assert.deepEqual(inbox.messages.map((m) => `${m.topic}=${m.payload}`).sort(), ['home/kitchen/temp=21', 'home=parent']);
       await Promise.all([sub.endAsync(), pub.endAsync()]);
     });
 
@@ -50,7 +51,7 @@ for (const protocolVersion of [4, 5] as const) {
       const pub = await connect('dollar-pub');
       await pub.publishAsync('$sys/x', 'direct'); // [MQTT-4.7.2-1] only the explicit '$sys/x' filter
       await pub.publishAsync('done/x', 'end');
-      await until(() => inbox.messages.some((m) => m.payload === 'end') && inbox.messages.length >= 3, 'messages');
+      await until(() => inbox.messages.some((m) => m.payload === 'end') && inbox.messages.length >= 2, 'messages'); // 'done/x' once for '#' and '+/x'
       await sleep(50);
       assert.deepEqual(inbox.messages.filter((m) => m.topic === '$sys/x').length, 1);
       await Promise.all([sub.endAsync(), pub.endAsync()]);

@@ -2,11 +2,12 @@
 // subscribe permission on every mapped subject, shared subscriptions as queue
 // groups, subscription options and identifiers, then retained messages.
 
-import type { ISubscribePacket, QoS } from 'mqtt-packet';
+import type { ISubscribePacket } from 'mqtt-packet';
 import { InvalidSubjectError } from '../../../core/broker/errors.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { MqttProtocolError, ReasonCode, SUBACK_FAILURE_V3 } from '../reason-codes.ts';
 import type { MqttMessage } from '../message.ts';
+import { deliveryOf } from '../overlapping-subscriptions.ts';
 import type { SessionSubscription } from '../session.ts';
 import type { SubscriptionRecord } from '../store.ts';
 import { filterToSubjects, isValidTopicFilter, parseSharedFilter, TopicMappingError } from '../topic-mapping.ts';
@@ -60,7 +61,7 @@ export async function handleSubscribe(client: MqttClient, packet: ISubscribePack
   client.send({ cmd: 'suback', messageId: packet.messageId, granted });
   client.gateway.persist(session);
   for (const { sub, messages } of retained) {
-    for (const message of messages) session.deliver(message, { ...sub, qos: sub.qos as QoS }, true);
+    for (const message of messages) session.deliver(message, deliveryOf(sub), true, false);
   }
 }
 
