@@ -32,6 +32,8 @@ function isPlainAck(p: Packet): p is Packet & { cmd: 'puback' | 'pubrec' | 'pubr
 interface AckSlot {
   ready: boolean;
   packet: Packet | null;
+  /** A QoS 1 publish: counted in `unackedQos1` until its PUBACK goes out. */
+  readonly qos1: boolean;
 }
 
 /** True when a v5 PUBLISH of this message would carry properties. */
@@ -68,6 +70,8 @@ export class MqttClient implements SessionConnection {
   topicAliases: Map<number, string> | null = null;
   /** QoS 1/2 acknowledgements in arrival order; each is sent once it and all before it are ready. */
   private readonly acks: AckSlot[] = [];
+  /** Inbound QoS 1 publishes whose PUBACK has not gone out (with unreleased QoS 2 ids: against Receive Maximum). */
+  unackedQos1 = 0;
   /** A handler that is still working (CONNECT, SUBSCRIBE): later packets wait behind it. */
   private busy: Promise<void> | null = null;
   private readonly backlog: Packet[] = [];
@@ -153,8 +157,9 @@ export class MqttClient implements SessionConnection {
     return true;
   }
 
-  reserveAck(): AckSlot {
-    const slot: AckSlot = { ready: false, packet: null };
+  reserveAck(qos: 1 | 2): AckSlot {
+    const slot: AckSlot = { ready: false, packet: null, qos1: qos === 1 };
+    if (slot.qos1) this.unackedQos1++;
     this.acks.push(slot);
     return slot;
   }
@@ -165,6 +170,7 @@ export class MqttClient implements SessionConnection {
     slot.packet = packet;
     while (this.acks.length > 0 && this.acks[0].ready) {
       const head = this.acks.shift() as AckSlot;
+      if (head.qos1) this.unackedQos1--;
       if (head.packet === null) {
         this.close();
         return;

@@ -116,12 +116,12 @@ export function mqttTargets(): Array<{ name: string; peers?: readonly Peer[]; st
   ];
 }
 
-/** Debian's mosquitto 2.0 on a free loopback port, anonymous access allowed. */
-export async function startMosquitto(): Promise<MqttTarget> {
+/** Debian's mosquitto 2.0 on a free loopback port, anonymous access allowed; `extraConfig`: more mosquitto.conf lines. */
+export async function startMosquitto(extraConfig = ''): Promise<MqttTarget> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosq-'));
   const config = join(dir, 'mosquitto.conf');
-  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n`);
+  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n${extraConfig}`);
   const child = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /running|Opening ipv4 listen socket/);
   await new Promise((r) => setTimeout(r, 100));

@@ -104,7 +104,10 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
 
   let keepAlive = packet.keepalive ?? 0;
   const maxKeepAlive = gateway.options.maxKeepAlive;
-  const capKeepAlive = maxKeepAlive > 0 && (keepAlive === 0 || keepAlive > maxKeepAlive);
+  // v5: a keep alive of 0 or over the cap gets the cap back as Server Keep Alive, and the client is
+  // held to it [MQTT-3.2.2-21]. 3.1.1 has no way to say so: the client keeps its own, since closing
+  // it at the shorter one would close a client that pings as it said it would (mosquitto accepts too).
+  const capKeepAlive = version === 5 && maxKeepAlive > 0 && (keepAlive === 0 || keepAlive > maxKeepAlive);
   if (capKeepAlive) keepAlive = maxKeepAlive;
 
   const connack: IConnackPacket = { cmd: 'connack', sessionPresent };

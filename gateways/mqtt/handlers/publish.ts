@@ -27,8 +27,10 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
     client.send({ cmd: 'pubrec', messageId: id });
     return;
   }
-  if (qos === 2 && session.inboundQos2.size >= gateway.options.receiveMaximum) {
-    throw new MqttProtocolError(ReasonCode.ReceiveMaximumExceeded, 'more unreleased QoS 2 publishes than Receive Maximum'); // [MQTT-3.3.4-9]
+  // [MQTT-3.3.4-7] a client keeps at most Receive Maximum QoS 1/2 publishes unacknowledged (no
+  // PUBACK, or no PUBCOMP: the id is kept until PUBREL); one more is DISCONNECT 0x93 (MQTT 5 §4.9).
+  if (qos > 0 && client.unackedQos1 + session.inboundQos2.size >= gateway.options.receiveMaximum) {
+    throw new MqttProtocolError(ReasonCode.ReceiveMaximumExceeded, `more than Receive Maximum (${gateway.options.receiveMaximum}) QoS 1/2 publishes unacknowledged`);
   }
 
   const subject = topicToSubject(topic);
@@ -74,7 +76,7 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
   }
   // [MQTT-4.6.0-2] acknowledgements go out in the order the publishes arrived,
   // even when one (a retained message) takes longer to store than the next.
-  const slot = client.reserveAck();
+  const slot = client.reserveAck(qos);
   done.then(
     () => client.completeAck(slot, { cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id }),
     (error: unknown) => {
