@@ -7,7 +7,7 @@
 
 import type { Authorizer } from '../core/auth/authorizer.ts';
 import type { Broker } from '../core/broker/broker.ts';
-import type { ExtensionFlag } from '../core/config/config-extension.ts';
+import type { ConfigWarning, ExtensionFlag } from '../core/config/config-extension.ts';
 import type { Connection } from '../core/connection/connection.ts';
 import type { Logger } from '../core/server/logger.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
@@ -66,6 +66,11 @@ export interface Descriptor<Section = unknown, Name extends string = string> {
   applySettings?(sections: Record<string, unknown>, settings: Readonly<Record<string, unknown>>): void;
   /** Validate the raw section (undefined when absent); throws ConfigError naming the key. Gateways listen on `defaultHost` unless told otherwise. */
   parse(raw: unknown, defaultHost: string): Section;
+  /**
+   * Keys of a parsed section accepted without effect (logged at startup with the file they came
+   * from). A descriptor that has it is also parsed when the config loads, so its errors name the file.
+   */
+  warnings?(section: Section): readonly ConfigWarning[];
   /** null: configured off. */
   create(section: Section, context: DescriptorContext): Component | null;
 }

@@ -164,6 +164,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // Building validates what only the core can check (TLS material) before anything listens.
     app = loaded.config.cluster === null ? createApp(loaded.config, logger) : createClusterApp(loaded.config, logger);
     if (loaded.configFile) logger.info({ file: loaded.configFile }, 'configuration loaded');
+    for (const warning of loaded.config.warnings) logger.warn(warning);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`switchboard: ${error.message}\n`);

@@ -4,7 +4,7 @@
 // descriptor.ts and one line here. core/config knows none of them: it gets
 // their sections, flags and variables as ConfigExtensions.
 
-import type { ConfigExtension } from '../core/config/config-extension.ts';
+import type { ConfigExtension, ConfigWarning } from '../core/config/config-extension.ts';
 import { loadConfig as loadCoreConfig, type LoadResult } from '../core/config/load-config.ts';
 import { usage } from '../core/config/command-line.ts';
 import { bool } from '../core/config/setting-values.ts';
@@ -43,6 +43,12 @@ export function configExtensions(): ConfigExtension[] {
       flags: d.flags,
       help: d.kind === 'connector' ? { placement: 'after-cluster', text: d.help } : undefined,
       applySettings: d.applySettings,
+      // A descriptor with warnings is parsed at load too (main.ts parses again to build), so a
+      // bad key and a warning name the file (the others are parsed once, when built).
+      check: d.warnings === undefined ? undefined : (sections, defaultHost) => {
+        const section = d.parse(sections[d.name], defaultHost);
+        return (d.warnings as (s: typeof section) => readonly ConfigWarning[])(section);
+      },
     }),
   );
   return [...own, group];

@@ -38,6 +38,19 @@ export interface ConfigExtension {
    * carries where the value came from.
    */
   applySettings?(sections: Record<string, unknown>, settings: Readonly<Record<string, unknown>>): void;
+  /**
+   * Validate its sections once the settings are laid over (`defaultHost`: the
+   * NATS host), while the loader still knows where each came from: throws
+   * ConfigError naming the key; returns the keys it accepts without effect.
+   */
+  check?(sections: Readonly<Record<string, unknown>>, defaultHost: string): readonly ConfigWarning[];
+}
+
+/** A key accepted without effect (a nats-server setting with no meaning here): logged at startup with where it came from. */
+export interface ConfigWarning {
+  /** Dotted path, e.g. `mqtt.ack_wait`. */
+  readonly key: string;
+  readonly reason: string;
 }
 
 /** Every flag of every extension, in order. */

@@ -43,3 +43,12 @@ export function readableFile(value: unknown, key: string): string {
   }
   return path;
 }
+
+/** "host:port", "[v6]:port" or ":port". */
+export function hostPort(value: unknown, key: string): { host?: string; port: number } {
+  const s = text(value, key);
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
+  if (!m) throw new ConfigError(key, `must be "host:port", got ${JSON.stringify(s)}`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port: int(m[3], key, 0, 65535) };
+}

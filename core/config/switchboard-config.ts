@@ -8,7 +8,7 @@ import { ConfigError } from './config-error.ts';
 import { parseDurationMs } from './duration.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './server-options.ts';
 import { parseSize } from './size.ts';
-import { bool, int, isObject, text } from './setting-values.ts';
+import { bool, hostPort, int, isObject, text } from './setting-values.ts';
 import { parseTls, type TlsOptions } from './tls-options.ts';
 import type { ConfigExtension } from './config-extension.ts';
 import { CLUSTER_KEYS, parseClusterConfig, type ClusterConfig } from './cluster-options.ts';
@@ -55,6 +55,8 @@ export interface SwitchboardConfig {
   sections: Record<string, unknown>;
   /** Cluster mode: the gateways run on this NATS cluster and no embedded core starts. null = embedded. */
   cluster: ClusterConfig | null;
+  /** Keys accepted without effect, each as `<source>: "<key>" <reason>`: logged at startup. */
+  warnings: string[];
 }
 
 export type { TlsOptions };
@@ -67,15 +69,6 @@ const UNSUPPORTED = new Set(['cluster', 'gateway', 'leafnodes', 'accounts', 'ope
 const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog', 'lame_duck_duration', 'lame_duck_grace_period']);
 
 type Wire = Record<string, unknown>;
-
-/** "host:port", "[v6]:port" or ":port". */
-function hostPort(value: unknown, key: string): { host?: string; port: number } {
-  const s = text(value, key);
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
-  if (!m) throw new ConfigError(key, `must be "host:port", got ${JSON.stringify(s)}`);
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port: int(m[3], key, 0, 65535) };
-}
 
 function parseJetStream(wire: unknown, key: string): JetStreamConfig {
   if (typeof wire === 'boolean') return { enabled: wire };
@@ -101,7 +94,15 @@ function parseJetStream(wire: unknown, key: string): JetStreamConfig {
  */
 export function buildConfig(wire: Wire, sourceOf: (topKey: string) => string | undefined = () => undefined, extensions: readonly ConfigExtension[] = []): SwitchboardConfig {
   try {
-    return build(wire, extensions);
+    const config = build(wire, extensions);
+    // Extensions check their sections here, so an error or warning names the file the section came from.
+    for (const extension of extensions) {
+      for (const w of extension.check?.(config.sections, config.server.host) ?? []) {
+        const source = sourceOf(w.key.split(/[.[]/)[0]);
+        config.warnings.push(`${source === undefined ? '' : `${source}: `}"${w.key}" ${w.reason}`);
+      }
+    }
+    return config;
   } catch (error) {
     if (error instanceof ConfigError && error.source === undefined) {
       const top = error.key.split(/[.[]/)[0];
@@ -250,5 +251,5 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
   // Users without a password are for verify_and_map, on the NATS listener or a gateway's tls block.
   const mapsCertificates = tls?.verifyAndMap === true || Object.values(sections).some((section) => isObject(section) && isObject(section.tls) && section.tls.verify_and_map !== undefined && section.tls.verify_and_map !== false);
   const auth = authWire === undefined && wire.no_auth_user === undefined ? undefined : parseAuthorization(authWire, wire.no_auth_user, 'authorization', mapsCertificates);
-  return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire) };
+  return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire), warnings: [] };
 }
