@@ -5,8 +5,7 @@
 // not use (README "Why no JetStream consumer per session"). The limits can
 // also be set with flags and SWITCHBOARD_MQTT_* variables.
 
-import type { AuthOptions } from '../../core/config/auth-options.ts';
-import { parseAuthorization } from '../../core/config/auth-options.ts';
+import { parseAuthorization, type AuthOptions } from '../../core/config/auth-options.ts';
 import type { ConfigWarning, ExtensionFlag } from '../../core/config/config-extension.ts';
 import { ConfigError } from '../../core/config/config-error.ts';
 import { hostPort, int, isObject } from '../../core/config/setting-values.ts';

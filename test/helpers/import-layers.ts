@@ -35,7 +35,7 @@ const EDGE_MAY_IMPORT = [
   /^core\/connection\//, // the Connection seam
   /^core\/(subject|auth)\//,
   JETSTREAM_CLIENT,
-  /^core\/config\/(config-error|config-extension|setting-values|tls-options)\.ts$/, // the extension API a descriptor plugs into (a section's tls {} block too)
+  /^core\/config\/(config-error|config-extension|setting-values|size|tls-options|auth-options)\.ts$/, // the extension API a descriptor plugs into (a section's tls {} and authorization {} blocks, sizes too)
 ];
 
 /** Files allowed one crossing the levels forbid, each with its reason; `typeOnly` ones must be `import type`. */
