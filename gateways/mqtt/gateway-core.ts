@@ -104,7 +104,7 @@ export class MqttGatewayCore {
         this.log(`session ${JSON.stringify(s.clientId)} queue full (${s.queued.length} messages, ${s.queuedSize} bytes; max_queued_messages`,
           `${this.options.maxQueued}, max_queued_bytes ${this.options.maxQueuedBytes}): dropping QoS 1/2 messages until it drains to half`),
     };
-    this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
+    this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart), this.id);
     this.streams = new StreamPublisher(this.broker, new JetStreamClient(this.broker, STREAM_PUBLISH_TIMEOUT_MS), { noLeaderRetryMs: NO_LEADER_RETRY_MS });
     // Once stop() began, every session counts as held: a sweep in progress ends without probing or deleting.
     this.orphans = new OrphanedSessions((clientId) => (this.holds(clientId) || this.expirySweep === null ? Promise.resolve(true) : this.handover.held(clientId)));
@@ -131,6 +131,7 @@ export class MqttGatewayCore {
       if (!this.storesGiven.sessions) this.sessionStore = await JetStreamSessionStore.open(this.broker, storage);
     }
     await this.replies.start();
+    await this.handover.start();
     await this.streams.start((...parts) => this.log(...parts));
     await this.persistence.open();
     if (this.persistence.logging) {
@@ -277,7 +278,7 @@ export class MqttGatewayCore {
   /** Put a session in the table; with a durable store, answer handovers for it. */
   holdSession(session: Session): void {
     this.sessions.set(session.clientId, session);
-    void this.handover.hold(session.clientId).catch((e: unknown) => this.log('handover subscribe failed:', e));
+    this.handover.hold(session.clientId);
   }
 
   /**
