@@ -68,6 +68,7 @@ export class MqttGatewayCore {
   private nextClientId = 1;
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
+  private nextMsgSerial = 1;
   private readonly logLine: ((line: string) => void) | undefined;
   private readonly sessionHooks: SessionHooks;
   private readonly sessionLimits: SessionLimits;
@@ -103,7 +104,7 @@ export class MqttGatewayCore {
         this.log(`session ${JSON.stringify(s.clientId)} queue full (${s.queued.length} messages, ${s.queuedSize} bytes; max_queued_messages`,
           `${this.options.maxQueued}, max_queued_bytes ${this.options.maxQueuedBytes}): dropping QoS 1/2 messages until it drains to half`),
     };
-    this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart));
+    this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart), this.id);
     this.streams = new StreamPublisher(this.broker, new JetStreamClient(this.broker, STREAM_PUBLISH_TIMEOUT_MS), { noLeaderRetryMs: NO_LEADER_RETRY_MS });
     // Once stop() began, every session counts as held: a sweep in progress ends without probing or deleting.
     this.orphans = new OrphanedSessions((clientId) => (this.holds(clientId) || this.expirySweep === null ? Promise.resolve(true) : this.handover.held(clientId)));
@@ -130,6 +131,7 @@ export class MqttGatewayCore {
       if (!this.storesGiven.sessions) this.sessionStore = await JetStreamSessionStore.open(this.broker, storage);
     }
     await this.replies.start();
+    await this.handover.start();
     await this.streams.start((...parts) => this.log(...parts));
     await this.persistence.open();
     if (this.persistence.logging) {
@@ -276,7 +278,7 @@ export class MqttGatewayCore {
   /** Put a session in the table; with a durable store, answer handovers for it. */
   holdSession(session: Session): void {
     this.sessions.set(session.clientId, session);
-    void this.handover.hold(session.clientId).catch((e: unknown) => this.log('handover subscribe failed:', e));
+    this.handover.hold(session.clientId);
   }
 
   /**
@@ -340,12 +342,18 @@ export class MqttGatewayCore {
   }
 
   /**
-   * Save now when in-flight state is persisted (null otherwise): a QoS 2
-   * delivery's PUBREL goes out only once its 'pubrel' state survives a crash.
+   * Save at the end of this turn when in-flight state is persisted (null
+   * otherwise), for a QoS 2 step that must survive a crash before the client
+   * hears of it: a delivery's PUBREL, an inbound message's log append, its PUBCOMP.
    * Rejects with SessionSaveError when the store fails.
    */
   persistInflight(session: Session): Promise<void> | null {
-    return this.persistence.logging && session.expiryInterval > 0 ? this.persistence.saveOrFail(session) : null;
+    return this.persistence.logging && session.expiryInterval > 0 ? this.persistence.saveSoon(session) : null;
+  }
+
+  /** A fresh dedupe id for an inbound QoS 2 message's log append (unique across gateways and restarts). */
+  nextMsgId(): string {
+    return `${this.id}.${this.nextMsgSerial++}`;
   }
 
   /** A connected client's connection ended, for whatever reason. */
@@ -371,10 +379,11 @@ export class MqttGatewayCore {
   }
 
   /**
-   * Publish an MQTT message into the broker (and the retained store).
+   * Publish an MQTT message into the broker (and the retained store); `msgId` is an
+   * inbound QoS 2 message's dedupe id for its log append (see inbound-qos2.ts).
    * Precondition: the caller checked the publish permission on the mapped subject.
    */
-  async publish(message: MqttMessage): Promise<void> {
+  async publish(message: MqttMessage, msgId?: string): Promise<void> {
     this.stats.publishesIn++;
     const p = message.properties;
     const reply = p.responseTopic === undefined ? undefined : this.replies.replyFor(p.responseTopic, p.correlationData);
@@ -385,7 +394,7 @@ export class MqttGatewayCore {
     let stored = message.qos > 0 && reply === undefined && this.streams.captures(out.subject);
     if (typeof stored !== 'boolean') stored = await stored;
     // The publisher's PUBACK/PUBREC waits until the message is logged for the persistent sessions that want it.
-    await this.persistence.publish(message, out, stored ? this.publishToStream : this.publishToBroker);
+    await this.persistence.publish(message, out, stored ? this.publishToStream : this.publishToBroker, msgId);
   }
 
   /**
@@ -524,7 +533,7 @@ export class MqttGatewayCore {
     const session = this.newSession(record.clientId);
     session.expiryInterval = record.expiryInterval;
     session.disconnectedAt = record.disconnectedAt ?? Date.now();
-    for (const id of record.inboundQos2) session.inboundQos2.add(id);
+    session.inboundQos2.restore(record.inboundQos2, record.inboundUnlogged);
     for (const sub of record.subscriptions) {
       try {
         session.addSubscription(await this.subscribe(session, sub));

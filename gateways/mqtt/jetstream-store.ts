@@ -32,6 +32,8 @@ export const SESSION_PREFIX = '$MQTT.sess.';
 export const MSGS_STREAM = 'MQTT_msgs';
 export const MSGS_PREFIX = '$MQTT.msgs.';
 const RECEIVED_AT = 'Mqtt-Received-At';
+/** JetStream's dedupe header: an inbound QoS 2 message resent after a crash is stored once. */
+const MSG_ID = 'Nats-Msg-Id';
 
 export interface JetStreamStoreOptions {
   /** 'file' (default) or 'memory'. */
@@ -153,10 +155,13 @@ export class JetStreamSessionStore implements MqttSessionStore {
 export class JetStreamMessageLog implements QueuedMessageLog {
   constructor(private readonly js: JetStreamClient) {}
 
-  async append(message: MqttMessage): Promise<number> {
+  async append(message: MqttMessage, msgId?: string): Promise<number> {
     const out = toBrokerPublish({ ...message, origin: message.origin }, undefined);
     // withHeader copies: out.headers may be a shared constant.
-    return (await this.js.publish(MSGS_PREFIX + out.subject, out.data, withHeader(out.headers, RECEIVED_AT, String(message.receivedAt)))).seq;
+    let headers = withHeader(out.headers, RECEIVED_AT, String(message.receivedAt));
+    // The stream's duplicate window (2 min) answers a second append under this id with the first one's sequence.
+    if (msgId !== undefined) headers = withHeader(headers, MSG_ID, msgId);
+    return (await this.js.publish(MSGS_PREFIX + out.subject, out.data, headers)).seq;
   }
 
   async get(seq: number): Promise<MqttMessage | null> {
@@ -174,6 +179,7 @@ export class JetStreamMessageLog implements QueuedMessageLog {
   }
 
   private decode(m: StoredMessage): MqttMessage {
+    m.headers?.delete(MSG_ID); // the gateway's, not the publisher's
     const message = fromBrokerMessage({ subject: m.subject.slice(MSGS_PREFIX.length), reply: null, headers: m.headers, data: m.data }, takeReceivedAt(m, Date.now()));
     return { ...message, logSeq: m.seq };
   }

@@ -79,6 +79,9 @@ export class MqttClient implements SessionConnection {
   private outbox: Buffer[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
+  /** The transport's unwritten bytes right after our last write, and when it last took some. */
+  private pendingAfterWrite = 0;
+  private lastProgress = Date.now();
   private lastSeen = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
@@ -268,9 +271,19 @@ export class MqttClient implements SessionConnection {
     const chunks = this.outbox;
     this.outbox = [];
     this.outboxBytes = 0;
+    const before = this.connection.writableLength;
+    const now = Date.now();
+    // Bytes left since the last write (or none were waiting): the reader is reading.
+    if (before === 0 || before < this.pendingAfterWrite) this.lastProgress = now;
     this.connection.write(chunks);
-    // Explicit backpressure: a reader that falls this far behind is cut off, counted.
-    if (this.state === 'connected' && this.connection.writableLength > this.gateway.options.maxPendingBytes) {
+    const pending = this.connection.writableLength;
+    this.pendingAfterWrite = pending;
+    if (this.state !== 'connected') return;
+    // Explicit backpressure: a reader that falls this far behind, or that has taken
+    // nothing for the write deadline while bytes wait (it stopped reading), is cut
+    // off and counted, before its buffer costs the others memory and time.
+    const options = this.gateway.options;
+    if (pending > options.maxPendingBytes || (before > 0 && now - this.lastProgress > options.writeDeadlineMs)) {
       this.gateway.stats.slowConsumers++;
       this.close(ReasonCode.QuotaExceeded, 'slow consumer');
     }

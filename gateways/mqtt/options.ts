@@ -55,6 +55,13 @@ export interface MqttGatewayOptions {
   maxQueuedBytes?: number;
   /** Bytes a connection may have unwritten before it is cut off as a slow consumer. */
   maxPendingBytes?: number;
+  /**
+   * A connection with bytes waiting that takes none of them for this long has
+   * stopped reading: it is cut off as a slow consumer (nats-server's
+   * write_deadline; 2 s here, so a stuck QoS 0 subscriber goes before its
+   * buffer grows large).
+   */
+  writeDeadlineMs?: number;
   /** Upper bound on session expiry, seconds (0xFFFFFFFF = never expires). */
   maxSessionExpiry?: number;
   /** How long an MQTT 5 request's correlation token accepts NATS replies. */
@@ -93,6 +100,7 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     maxInflight: options.maxInflight ?? 100,
     maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
+    writeDeadlineMs: options.writeDeadlineMs ?? 2_000,
     maxSessionExpiry: options.maxSessionExpiry ?? NEVER_EXPIRES,
     replyTtlMs: options.replyTtlMs ?? 60_000,
     sendReasonStrings: options.sendReasonStrings ?? true,

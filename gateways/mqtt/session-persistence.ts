@@ -35,6 +35,8 @@ export type RestoredOutbound = OutboundRecord & { message: MqttMessage; dup?: bo
 
 export class SessionPersistence {
   private readonly dirty = new Set<Session>();
+  /** Sessions to save at the end of this turn, with whoever waits for that save. */
+  private readonly urgent = new Map<Session, { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void }>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   /** Highest log sequence whose messages this gateway's sessions have all seen (records saved now may claim it). */
@@ -75,11 +77,14 @@ export class SessionPersistence {
     this.index = index;
   }
 
-  /** Publish into the broker, logging the message first when a persistent session wants it. */
-  async publish(message: MqttMessage, out: BrokerPublish, send: (out: BrokerPublish) => Promise<void>): Promise<void> {
+  /**
+   * Publish into the broker, logging the message first when a persistent session
+   * wants it (under the dedupe id `msgId`, for an inbound QoS 2 message).
+   */
+  async publish(message: MqttMessage, out: BrokerPublish, send: (out: BrokerPublish) => Promise<void>, msgId?: string): Promise<void> {
     const messageLog = this.store().messageLog;
     if (this.index === null || messageLog === null || message.qos === 0 || !this.index.wanted(out.subject)) return send(out);
-    const seq = await messageLog.append(message);
+    const seq = await messageLog.append(message, msgId);
     await send({ ...out, headers: withHeader(out.headers, MqttHeader.LogSeq, String(seq)) });
   }
 
@@ -117,6 +122,31 @@ export class SessionPersistence {
     return this.store().save(willPending ? { ...record, willPending } : record).catch((e: unknown) => {
       throw new SessionSaveError(session.clientId, { cause: e });
     });
+  }
+
+  /**
+   * Save at the end of this event-loop turn, once for every caller of the turn
+   * (a burst of QoS 2 packets costs one save per session, not one each): the
+   * record then reflects every change made before the call. Rejects with
+   * SessionSaveError when the store fails.
+   */
+  saveSoon(session: Session): Promise<void> {
+    if (session.expiryInterval === 0) return Promise.resolve();
+    let waiting = this.urgent.get(session);
+    if (waiting === undefined) {
+      let settle!: { resolve: () => void; reject: (e: unknown) => void };
+      const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      waiting = { promise, ...settle };
+      this.urgent.set(session, waiting);
+      if (this.urgent.size === 1) setImmediate(() => this.saveUrgent());
+    }
+    return waiting.promise;
+  }
+
+  private saveUrgent(): void {
+    const batch = [...this.urgent];
+    this.urgent.clear();
+    for (const [session, waiting] of batch) this.saveOrFail(session).then(waiting.resolve, waiting.reject);
   }
 
   /**

@@ -14,6 +14,7 @@
 
 import type { QoS } from 'mqtt-packet';
 import type { BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
+import { InboundQos2 } from './inbound-qos2.ts';
 import { fromBrokerMessage, remainingExpiry, type MqttMessage } from './message.ts';
 import { deliveryFor, type MatchedDelivery } from './overlapping-subscriptions.ts';
 import type { OutboundRecord, SessionRecord, SubscriptionRecord } from './store.ts';
@@ -118,7 +119,7 @@ export class Session {
   // Collections a session may never need are created on first use: with
   // 10,000 connected clients, an empty Map or Set each is memory that counts.
   private inflightById: Map<number, Outbound> | null = null;
-  private qos2Ids: Set<number> | null = null;
+  private qos2In: InboundQos2 | null = null;
   private tag: string | null = null;
   /** A QoS 2 delivery went out since the gateway was last told of a change. */
   private qos2Started = false;
@@ -156,8 +157,8 @@ export class Session {
   }
 
   /** Inbound QoS 2 packet ids seen and not yet released [MQTT-4.3.3-?] (method B). */
-  get inboundQos2(): Set<number> {
-    return (this.qos2Ids ??= new Set());
+  get inboundQos2(): InboundQos2 {
+    return (this.qos2In ??= new InboundQos2());
   }
 
   /** Tag put on this session's publishes when it has a No Local subscription. */
@@ -376,7 +377,7 @@ export class Session {
     this.queued.length = 0;
     this.queuedBytes = 0;
     this.backlog = null;
-    this.qos2Ids = null;
+    this.qos2In = null;
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
   }
@@ -405,7 +406,8 @@ export class Session {
       clientId: this.clientId,
       expiryInterval: this.expiryInterval,
       subscriptions: [...this.subscriptions.values()].map(strip),
-      inboundQos2: this.qos2Ids === null ? [] : [...this.qos2Ids],
+      inboundQos2: this.qos2In === null ? [] : this.qos2In.ids(),
+      inboundUnlogged: this.qos2In?.unlogged(),
       outbound,
       disconnectedAt: this.disconnectedAt,
     };

@@ -3,6 +3,7 @@
 // restart, shared by gateway copies in cluster mode).
 
 import type { QoS } from 'mqtt-packet';
+import type { UnloggedInbound } from './inbound-qos2.ts';
 import type { MqttMessage } from './message.ts';
 
 /** Retained messages, one per topic (MQTT §3.3.1.3). */
@@ -48,6 +49,11 @@ export interface SessionRecord {
   readonly subscriptions: readonly SubscriptionRecord[];
   /** QoS 2 packet ids received and not yet released (exactly-once across reconnects). */
   readonly inboundQos2: readonly number[];
+  /**
+   * Those of them whose message may not be in the message log yet (saved before the
+   * append), with the append's Nats-Msg-Id: a resend after a crash is logged again under it.
+   */
+  readonly inboundUnlogged?: readonly UnloggedInbound[];
   /** In-flight then queued messages, in delivery order. */
   readonly outbound: readonly OutboundRecord[];
   /** When the last connection ended (ms since epoch), null while connected. */
@@ -68,8 +74,12 @@ export interface SessionRecord {
  * sessions queued them; sessions refer to them by sequence.
  */
 export interface QueuedMessageLog {
-  /** Store the message durably; resolves with its sequence. */
-  append(message: MqttMessage): Promise<number>;
+  /**
+   * Store the message durably; resolves with its sequence. With `msgId`, a second
+   * append under the same id inside the log's duplicate window stores nothing and
+   * resolves with the first one's sequence.
+   */
+  append(message: MqttMessage, msgId?: string): Promise<number>;
   get(seq: number): Promise<MqttMessage | null>;
   /** Logged messages after `afterSeq`, up to `upTo`, whose subject matches `subjectFilter`, oldest first, at most `limit`. */
   after(afterSeq: number, subjectFilter: string, upTo: number, limit: number): Promise<Array<{ seq: number; message: MqttMessage }>>;

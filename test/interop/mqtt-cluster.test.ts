@@ -125,6 +125,34 @@ for (const target of jetStreamTargets()) {
       assert.ok(inbox.messages.every((m) => m.packet.qos === 1));
     });
 
+    it('mqtt - a `#` subscriber does not slow CONNECT: a handover never waits for no responders', async () => {
+      const [a, b] = gateways;
+      // On a NATS cluster `#` is a `>` subscription, which counts as a responder for every handover request.
+      const everything = await connectMqtt(url(a), { protocolVersion: 4, clientId: 'hash-all' });
+      await everything.subscribeAsync('#', { qos: 1 });
+      const timed = async (gatewayUrl: string, clientId: string): Promise<{ client: Awaited<ReturnType<typeof connectMqtt>>; ms: number }> => {
+        const began = Date.now();
+        const client = await connectMqtt(gatewayUrl, { protocolVersion: 4, clientId, clean: false });
+        return { client, ms: Date.now() - began };
+      };
+      try {
+        const fresh = await timed(url(b), 'fresh-id');
+        await fresh.client.endAsync();
+        const held = await timed(url(a), 'held-id');
+        const moved = await timed(url(b), 'held-id'); // taken over from A
+        await until(() => !held.client.connected, 'the connection on A closed');
+        await moved.client.endAsync();
+        held.client.end(true);
+        // The handover request times out after 1 s, and a CONNECT asked up to 5 times.
+        process.stdout.write(`# CONNECT beside '#' (${target.name}): new id ${fresh.ms} ms, held ${held.ms} ms, takeover ${moved.ms} ms\n`);
+        for (const [what, ms] of [['new client id', fresh.ms], ['session held on A', held.ms], ['takeover from A', moved.ms]] as const) {
+          assert.ok(ms < 800, `CONNECT (${what}) took ${ms} ms`);
+        }
+      } finally {
+        await everything.endAsync();
+      }
+    });
+
     it('mqtt - a persistent session left on a stopped gateway is resumed on a new one', async () => {
       const first = await gateway();
       const opts = { protocolVersion: 4 as const, clientId: 'roaming', clean: false };

@@ -14,10 +14,12 @@ describe('mqtt orphaned sessions', () => {
   it('mqtt orphan - a probe sees a session another gateway holds and does not take it', async () => {
     const broker = new EmbeddedBroker(new Router());
     const released: string[] = [];
-    const a = new SessionHandover(broker, () => true, async (clientId) => void released.push(clientId), 500);
-    const b = new SessionHandover(broker, () => true, async () => {}, 500);
+    const a = new SessionHandover(broker, () => true, async (clientId) => void released.push(clientId), 'gateway-a', 500);
+    const b = new SessionHandover(broker, () => true, async () => {}, 'gateway-b', 500);
     try {
-      await a.hold('sensor-1');
+      await a.start();
+      await b.start();
+      a.hold('sensor-1');
       assert.equal(await b.held('sensor-1'), true, 'held by gateway A');
       assert.equal(await b.held('sensor-2'), false, 'held by nobody');
       assert.deepEqual(released, [], 'a probe never releases the session');

@@ -7,6 +7,7 @@ import type { IPublishPacket, QoS } from 'mqtt-packet';
 import type { MqttMessage } from '../message.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { MqttProtocolError, ReasonCode } from '../reason-codes.ts';
+import type { Session } from '../session.ts';
 import { StreamPublishError } from '../stream-publish-error.ts';
 import { isValidTopicName, topicToSubject } from '../topic-mapping.ts';
 
@@ -22,14 +23,23 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
   // [MQTT-2.3.1-1] QoS 1/2 packets carry a non-zero packet identifier.
   if (qos > 0 && id === 0) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'PUBLISH with packet identifier 0');
 
-  if (qos === 2 && session.inboundQos2.has(id)) {
-    // A resend of a QoS 2 publish not yet released: acknowledge, never deliver twice [MQTT-4.3.3-?].
+  // A resend of a QoS 2 publish not yet released: acknowledge, never deliver twice [MQTT-4.3.3-?];
+  // after a crash, one whose message may not be logged is logged again under its dedupe id.
+  const resend = qos === 2 ? session.inboundQos2.resend(id) : null;
+  if (resend?.kind === 'acknowledge') {
     client.send({ cmd: 'pubrec', messageId: id });
+    return;
+  }
+  if (resend?.kind === 'wait') {
+    const slot = client.reserveAck(2);
+    const pubrec = { cmd: 'pubrec', messageId: id } as const;
+    resend.done.then(() => client.completeAck(slot, pubrec), () => client.completeAck(slot, client.isV5 ? { ...pubrec, reasonCode: ReasonCode.UnspecifiedError } : null));
     return;
   }
   // [MQTT-3.3.4-7] a client keeps at most Receive Maximum QoS 1/2 publishes unacknowledged (no
   // PUBACK, or no PUBCOMP: the id is kept until PUBREL); one more is DISCONNECT 0x93 (MQTT 5 §4.9).
-  if (qos > 0 && client.unackedQos1 + session.inboundQos2.size >= gateway.options.receiveMaximum) {
+  // A resend of a QoS 2 id already held is not one more.
+  if (qos > 0 && resend === null && client.unackedQos1 + session.inboundQos2.size >= gateway.options.receiveMaximum) {
     throw new MqttProtocolError(ReasonCode.ReceiveMaximumExceeded, `more than Receive Maximum (${gateway.options.receiveMaximum}) QoS 1/2 publishes unacknowledged`);
   }
 
@@ -43,7 +53,7 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
     if (qos === 2) {
       if (client.isV5) client.send({ cmd: 'pubrec', messageId: id, reasonCode });
       else {
-        session.inboundQos2.add(id);
+        session.inboundQos2.begin(id, null);
         client.send({ cmd: 'pubrec', messageId: id });
       }
     }
@@ -67,9 +77,7 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
     receivedAt: Date.now(),
     origin: session.hasNoLocal ? session.originTag : null,
   };
-  if (qos === 2) session.inboundQos2.add(id); // method B: remember the id, forward now
-  // QoS 2: PUBREC only once the id is saved too, so a resend after a crash is recognised.
-  const done = qos === 2 ? gateway.publish(message).then(() => gateway.persistInflight(session) ?? undefined) : gateway.publish(message);
+  const done = qos === 2 ? publishQos2(client, session, id, message, resend?.kind === 'log-again' ? resend.msgId : null) : gateway.publish(message);
   if (qos === 0) {
     done.catch((e: unknown) => gateway.log('publish failed:', e));
     return;
@@ -81,7 +89,7 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
     () => client.completeAck(slot, { cmd: qos === 1 ? 'puback' : 'pubrec', messageId: id }),
     (error: unknown) => {
       gateway.log('publish failed:', error);
-      if (qos === 2) session.inboundQos2.delete(id);
+      if (qos === 2) session.inboundQos2.release(id);
       // 3.1.1 has no failure ack: close without one, the client sends the message again [MQTT-4.4.0-1].
       if (!client.isV5) return client.completeAck(slot, null);
       // A stream that refused the message says why (0x97 when it is full); anything else is 0x80.
@@ -91,6 +99,26 @@ export function handlePublish(client: MqttClient, packet: IPublishPacket): void 
       client.completeAck(slot, { cmd, messageId: id, reasonCode: error.reasonCode, properties });
     },
   );
+}
+
+/**
+ * Method B with exactly once across a crash (inbound-qos2.ts): the id is saved
+ * with a dedupe id before the message is logged under it. `msgId`: a restored
+ * exchange's dedupe id (its record is saved already), null for a new one.
+ */
+function publishQos2(client: MqttClient, session: Session, id: number, message: MqttMessage, msgId: string | null): Promise<void> {
+  const gateway = client.gateway;
+  const inbound = session.inboundQos2;
+  let saved: Promise<void> | null = null;
+  if (msgId === null) {
+    msgId = gateway.nextMsgId();
+    inbound.begin(id, msgId);
+    saved = gateway.persistInflight(session);
+  }
+  const logAs = msgId;
+  const done = saved === null ? gateway.publish(message, logAs) : saved.then(() => gateway.publish(message, logAs));
+  inbound.track(id, done);
+  return done;
 }
 
 /** MQTT 5 topic alias (§3.3.2.3.4): set a mapping, or use one. */
