@@ -11,7 +11,7 @@ import { EmbeddedBroker } from './broker/embedded-broker.ts';
 import { resolveServerOptions, type ServerOptions } from './config/server-options.ts';
 import type { TlsOptions } from './config/tls-options.ts';
 import { JetStreamEngine, type JetStreamOptions } from './jetstream/jetstream-engine.ts';
-import { tlsServerOptions } from './connection/tls-material.ts';
+import { tlsServerOptions, type TlsServerOptions } from './connection/tls-material.ts';
 import { listenerConnections } from './server/listener-connections.ts';
 import { silentLogger, type Logger } from './server/logger.ts';
 import { ClosedConnections, combineObservers, DEFAULT_MAX_CLOSED } from './server/monitoring/closed-connections.ts';
@@ -69,6 +69,13 @@ export interface Core {
   start(): Promise<void>;
   /** Stop accepting and flush every client's pending output, then the stores, then monitoring. */
   stop(): Promise<void>;
+  /**
+   * A config reload (SIGHUP): the new limits apply to every NATS client, and
+   * `tls` (the top-level block's material, loaded and checked by the caller)
+   * to the handshakes of the NATS listener and HTTPS monitoring from now on.
+   * The rules of the authorizer are reloaded by whoever built it.
+   */
+  reload(update: { server: ServerOptions; tls?: TlsServerOptions }): void;
 }
 
 /** The engine's figures for /jsz (core/server cannot import core/jetstream). */
@@ -107,11 +114,12 @@ export function createCore(options: CoreOptions = {}): Core {
   // Recent closed connections for /connz?state=closed, kept only when monitoring is on.
   const closed = monitorOptions === null ? null : new ClosedConnections(monitorOptions.maxClosed ?? DEFAULT_MAX_CLOSED);
   const observers = [options.observer, closed?.observer].filter((o): o is ServerObserver => o !== undefined);
+  const connections = listenerConnections(options.tls, logger, resolveServerOptions(options.server));
   const nats = new NatsServer(options.server, {
     router,
     authorizer: options.authorizer,
     jetstream: jetstream !== null,
-    connectionFactory: listenerConnections(options.tls, logger, resolveServerOptions(options.server)),
+    connectionFactory: connections,
     observer: observers.length > 1 ? combineObservers(...observers) : observers[0],
   });
   const broker = new EmbeddedBroker(router, undefined, jetstream !== null);
@@ -153,6 +161,13 @@ export function createCore(options: CoreOptions = {}): Core {
       await nats.stop();
       await jetstream?.stop();
       await monitor?.stop();
+    },
+    reload({ server, tls }) {
+      const { host: _host, port: _port, serverName: _name, tls: _tls, ...limits } = server;
+      nats.applyLimits(limits);
+      if (tls === undefined) return;
+      connections.replaceTls(tls);
+      monitor?.replaceTls(tls);
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Authorizer } from '../core/auth/authorizer.ts';
 import type { Broker } from '../core/broker/broker.ts';
 import type { ConfigWarning, ExtensionFlag } from '../core/config/config-extension.ts';
 import type { Connection } from '../core/connection/connection.ts';
+import type { TlsServerOptions } from '../core/connection/tls-material.ts';
 import type { Logger } from '../core/server/logger.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
 
@@ -44,6 +45,8 @@ export interface Component {
   readonly accept?: AcceptConnection;
   /** Figures the core's monitor serves (an endpoint and /metrics series). */
   readonly monitor?: MonitorExtension;
+  /** A config reload's certificate, key and CA for its TLS listener (loaded and checked by the caller). */
+  replaceTls?(material: TlsServerOptions): void;
 }
 
 export interface Descriptor<Section = unknown, Name extends string = string> {

@@ -107,11 +107,16 @@ export function disableSection(section: string, sections: Record<string, unknown
 }
 
 /** A listening gateway as a registry Component, on the address its section gave. */
-export function listenerComponent(section: ListenerSection, gateway: { start(): Promise<void>; stop(): Promise<void>; readonly port: number }, extra: Pick<Component, 'accept'> = {}): Component {
+export function listenerComponent(
+  section: ListenerSection,
+  gateway: { start(): Promise<void>; stop(): Promise<void>; replaceTls(material: TlsServerOptions): void; readonly port: number },
+  extra: Pick<Component, 'accept'> = {},
+): Component {
   return {
     ...extra,
     start: () => gateway.start(),
     stop: () => gateway.stop(),
+    replaceTls: (material) => gateway.replaceTls(material),
     listener: { host: section.host, port: section.port, required: section.required, boundPort: () => gateway.port },
   };
 }

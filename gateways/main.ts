@@ -1,12 +1,15 @@
 // Composition root and command line: reads the configuration (file,
 // environment, flags), builds the core (NATS server, monitoring, JetStream when
 // asked) and starts it, or in cluster mode (--nats-url) only the gateways on a
-// NatsBroker; shuts down cleanly on SIGTERM/SIGINT (stop accepting, flush what
-// clients are owed, close the stores).
+// NatsBroker; reloads users, permissions, certificates and limits on SIGHUP
+// (config-reload.ts); shuts down cleanly on SIGTERM/SIGINT (stop accepting,
+// flush what clients are owed, close the stores).
 
+import { readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthorizer } from '../core/auth/create-authorizer.ts';
+import { ReloadableAuthorizer, type ReloadOutcome } from '../core/auth/reloadable-authorizer.ts';
 import { ConfigError } from '../core/config/config-error.ts';
 import type { SwitchboardConfig } from '../core/config/switchboard-config.ts';
 import { createCore, type Core } from '../core/create-core.ts';
@@ -19,8 +22,10 @@ import { JetStreamUnavailableError, NatsConnectError } from '../core/broker/erro
 import { awaitJetStream } from '../core/jetstream-client/jetstream-available.ts';
 import { NatsBroker } from '../core/broker/nats-broker.ts';
 import { DEFAULT_SERVER_OPTIONS } from '../core/config/server-options.ts';
+import { reloadConfiguration } from './config-reload.ts';
 import { createGateways, type Gateways } from './create-gateways.ts';
 import { loadConfig, parseSections, USAGE } from './registry.ts';
+import { processSignal, SignalError } from './process-signal.ts';
 import { natsTcpRelay } from './websocket/nats-tcp-relay.ts';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -37,14 +42,20 @@ export interface App {
   readonly gateways: Gateways;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Apply `next` in place of the running configuration (config-reload.ts);
+   * throws ConfigError, changing nothing, when it cannot. `source` names the
+   * file in errors.
+   */
+  reload(next: SwitchboardConfig, source?: string): Promise<ReloadOutcome>;
 }
 
 /** The core the configuration asks for (createCore does the wiring). */
-function coreFor(config: SwitchboardConfig, logger: Logger): Core {
+function coreFor(config: SwitchboardConfig, authorizer: ReloadableAuthorizer, logger: Logger): Core {
   const { jetstream, monitor } = config;
   return createCore({
     server: config.server,
-    authorizer: createAuthorizer(config.auth),
+    authorizer,
     tls: config.tls,
     jetstream: jetstream.enabled
       ? { storeDir: jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream'), maxMemory: jetstream.maxMemoryStore, maxStorage: jetstream.maxFileStore }
@@ -57,11 +68,13 @@ function coreFor(config: SwitchboardConfig, logger: Logger): Core {
 
 /** Build everything the configuration asks for; nothing listens until start(). */
 export function createApp(config: SwitchboardConfig, logger: Logger): App {
-  const core = coreFor(config, logger);
+  const authorizer = new ReloadableAuthorizer(createAuthorizer(config.auth));
+  const core = coreFor(config, authorizer, logger);
+  let running = config;
   const gateways = createGateways(parseSections(config.sections, config.server.host), {
     broker: core.broker,
     nats: (connection) => core.nats.accept(connection),
-    authorizer: core.nats.authorizer,
+    authorizer,
     jetstream: core.jetstream !== null,
     maxPayload: config.server.maxPayload,
     logger,
@@ -83,6 +96,11 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
       await gateways.stop();
       await core.stop();
     },
+    async reload(next, source) {
+      const outcome = await reloadConfiguration(running, next, { authorizer, core, gateways }, source);
+      running = next;
+      return outcome;
+    },
   };
 }
 
@@ -91,6 +109,7 @@ export interface ClusterApp {
   readonly gateways: Gateways | null;
   start(): Promise<void>;
   stop(): Promise<void>;
+  reload(next: SwitchboardConfig, source?: string): Promise<ReloadOutcome>;
 }
 
 /**
@@ -104,7 +123,8 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
   const cluster = config.cluster;
   if (cluster === null) throw new Error('createClusterApp needs a cluster configuration (nats_url)');
   const sections = parseSections(config.sections, config.server.host);
-  const authorizer = createAuthorizer(config.auth);
+  const authorizer = new ReloadableAuthorizer(createAuthorizer(config.auth));
+  let running = config;
   // Each gateway owns the MQTT sessions it serves, by name: a cluster needs one name per instance.
   const name = config.server.serverName === DEFAULT_SERVER_OPTIONS.serverName ? `switchboard-${hostname()}` : config.server.serverName;
   let broker: NatsBroker | null = null;
@@ -144,16 +164,26 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
       await gateways?.stop();
       await broker?.close();
     },
+    async reload(next, source) {
+      const outcome = await reloadConfiguration(running, next, { authorizer, core: null, gateways }, source);
+      running = next;
+      return outcome;
+    },
   };
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let app: { start(): Promise<void>; stop(): Promise<void> };
+  let app: App | ClusterApp;
   let logger: Logger;
+  let configFile: string | undefined;
   try {
     const loaded = loadConfig(argv, env);
     if (loaded.kind === 'help') {
       process.stdout.write(USAGE);
+      return 0;
+    }
+    if (loaded.kind === 'signal') {
+      processSignal(loaded.signal, readIfFile);
       return 0;
     }
     if (loaded.kind === 'version') {
@@ -163,10 +193,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     logger = createLogger(loaded.config.log);
     // Building validates what only the core can check (TLS material) before anything listens.
     app = loaded.config.cluster === null ? createApp(loaded.config, logger) : createClusterApp(loaded.config, logger);
-    if (loaded.configFile) logger.info({ file: loaded.configFile }, 'configuration loaded');
+    configFile = loaded.configFile;
+    if (configFile) logger.info({ file: configFile }, 'configuration loaded');
     for (const warning of loaded.config.warnings) logger.warn(warning);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof SignalError) {
       process.stderr.write(`switchboard: ${error.message}\n`);
       return 1;
     }
@@ -198,7 +229,43 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   process.once('SIGTERM', (s) => void shutdown(s));
   process.once('SIGINT', (s) => void shutdown(s));
+  // One reload at a time, in the order the signals came.
+  let reloading = Promise.resolve();
+  const running = app;
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(() => reload(running, argv, env, configFile, logger));
+  });
   return -1;
+}
+
+/**
+ * SIGHUP: read the configuration again and apply it. A failure of any kind
+ * leaves the running configuration as it was and is logged with the file,
+ * the key and the reason.
+ */
+async function reload(app: App | ClusterApp, argv: string[], env: NodeJS.ProcessEnv, configFile: string | undefined, logger: Logger): Promise<void> {
+  logger.info({ signal: 'SIGHUP', file: configFile }, 'reloading configuration');
+  try {
+    const loaded = loadConfig(argv, env);
+    if (loaded.kind !== 'config') return;
+    const outcome = await app.reload(loaded.config, loaded.configFile);
+    logger.info({ file: loaded.configFile, connections: outcome.checked, revoked: outcome.revoked }, 'configuration reloaded');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) {
+      logger.error({ file: configFile, err: error instanceof Error ? error.message : String(error) }, 'configuration reload failed; the running configuration is unchanged');
+      return;
+    }
+    logger.error({ file: error.source ?? configFile, key: error.key, reason: error.reason }, `configuration reload failed: ${error.message}; the running configuration is unchanged`);
+  }
+}
+
+/** A pid file's contents, or undefined when `path` names no readable file (it is then the pid itself). */
+function readIfFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Run as a program: exit with main's code, or stay up until a signal when it returns -1. */

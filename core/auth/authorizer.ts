@@ -35,6 +35,21 @@ export interface Principal {
    * of each message it delivers, and that subject becomes publishable.
    */
   noteReply?(reply: string): void;
+  /**
+   * Present when the rules can change under a live connection (a config
+   * reload): `listener` hears when they did, so the holder drops what they no
+   * longer allow, or closes when the credentials no longer authenticate.
+   * Returns the call that stops listening (call it when the connection closes).
+   */
+  watch?(listener: PrincipalListener): () => void;
+}
+
+/** What a connection does when a reload changes its user's rules. */
+export interface PrincipalListener {
+  /** New rules are in force on this Principal: re-check what was allowed under the old ones. */
+  changed(): void;
+  /** The credentials no longer authenticate (user removed, password or token changed). */
+  revoked(): void;
 }
 
 export interface Authorizer {
@@ -48,6 +63,12 @@ export interface Authorizer {
    * credentials or with a certificate.
    */
   authenticate(credentials: Credentials): AuthResult;
+  /**
+   * Present when the rules can be replaced at run time (ReloadableAuthorizer):
+   * `listener` runs after each replacement, for holders of cached Principals
+   * (the HTTP gateway's credential cache) to drop them.
+   */
+  onReload?(listener: () => void): void;
 }
 
 export type AuthResult = Principal | null | Promise<Principal | null>;

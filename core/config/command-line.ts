@@ -58,6 +58,10 @@ Logging:
   -DV                          debug and trace
 
 Common:
+  -sl, --signal <command>[=<pid>]
+                               signal a running server and exit: reload (SIGHUP: users,
+                               permissions, certificates, limits), ldm, stop, quit, term,
+                               reopen; <pid> may be a pid file
   -h, --help                   show this help
   -v, --version                show the version
 `;
@@ -101,6 +105,8 @@ export interface CommandLine {
   help: boolean;
   version: boolean;
   configFile?: string;
+  /** `--signal <command>[=<pid or pid file>]`: signal a running server and exit (gateways/process-signal.ts). */
+  signal?: string;
   /** Settings in nats-server's key names. */
   settings: Record<string, unknown>;
 }
@@ -110,6 +116,7 @@ const ALIASES: Record<string, string[]> = {
   '-js': ['--jetstream'],
   '-sd': ['--store_dir'],
   '-ms': ['--https_port'],
+  '-sl': ['--signal'],
   '-DV': ['-D', '-V'],
   '-VD': ['-D', '-V'],
 };
@@ -150,6 +157,7 @@ export function parseCommandLine(argv: readonly string[], extensions: readonly C
         trace: { type: 'boolean', short: 'V' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        signal: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -163,6 +171,7 @@ export function parseCommandLine(argv: readonly string[], extensions: readonly C
     help: values.help === true,
     version: values.version === true,
     configFile: values.config as string | undefined,
+    signal: values.signal as string | undefined,
     settings: toSettings(values, 'flag', extensions),
   };
 }

@@ -15,6 +15,7 @@ import { buildConfig, type SwitchboardConfig } from './switchboard-config.ts';
 export type LoadResult =
   | { kind: 'help' }
   | { kind: 'version' }
+  | { kind: 'signal'; signal: string }
   | { kind: 'config'; config: SwitchboardConfig; configFile?: string };
 
 const MERGED_BLOCKS = new Set(['tls', 'authorization', 'jetstream']);
@@ -53,6 +54,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const cli = parseCommandLine(argv, extensions);
   if (cli.help) return { kind: 'help' };
   if (cli.version) return { kind: 'version' };
+  if (cli.signal !== undefined) return { kind: 'signal', signal: cli.signal };
   const configFile = cli.configFile ?? configFileFromEnv(env);
   const merged: Record<string, unknown> = {};
   const origin = new Map<string, string>();

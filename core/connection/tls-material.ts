@@ -8,7 +8,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createSecureContext, type SecureContext, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
+import type { Server as NetServer } from 'node:net';
+import { createSecureContext, Server as TlsServer, type SecureContext, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
 import { ConfigError } from '../config/config-error.ts';
 import type { TlsOptions } from '../config/tls-options.ts';
 
@@ -53,6 +54,16 @@ export function tlsServerOptions(tls: TlsOptions, key: string): TlsServerOptions
 /** A SecureContext for a socket upgraded in place (the NATS listener's INFO-then-handshake). */
 export function createTlsContext(options: TlsServerOptions): SecureContext {
   return createSecureContext(options);
+}
+
+/**
+ * A reload's new certificate, key and CA on a listening HTTPS or TLS server
+ * (tls.Server.setSecureContext): handshakes from now on use them, connections
+ * already up keep theirs. A plain HTTP server (no tls block) is left alone.
+ */
+export function replaceServerTls(server: NetServer | null, material: TlsServerOptions): void {
+  // https.Server is a tls.Server.
+  if (server instanceof TlsServer) server.setSecureContext(material);
 }
 
 type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;

@@ -21,6 +21,8 @@ export const NatsErrorCode = {
   SubscribePermission: 'SubscribePermission',
   SubscribeQueuePermission: 'SubscribeQueuePermission',
   NoHeaderSupport: 'NoHeaderSupport',
+  SubscriptionRevoked: 'SubscriptionRevoked',
+  QueueSubscriptionRevoked: 'QueueSubscriptionRevoked',
 } as const;
 export type NatsErrorCode = (typeof NatsErrorCode)[keyof typeof NatsErrorCode];
 
@@ -48,6 +50,9 @@ const CATALOG: Record<NatsErrorCode, CatalogEntry> = {
   SubscribePermission: { text: 'Permissions Violation for Subscription to "%s"', fatal: false },
   SubscribeQueuePermission: { text: 'Permissions Violation for Subscription to "%s" using queue "%q"', fatal: false },
   NoHeaderSupport: { text: 'Headers Not Supported', fatal: true },
+  // A config reload took the permission away: the subscription is removed (NS server/client.go processSubsOnConfigReload).
+  SubscriptionRevoked: { text: 'Permissions Violation for Subscription to "%s" (sid "%i")', fatal: false },
+  QueueSubscriptionRevoked: { text: 'Permissions Violation for Subscription to "%s" using queue "%q" (sid "%i")', fatal: false },
 };
 
 /** A client-protocol error with its wire text and the context that caused it. */
@@ -57,10 +62,11 @@ export class NatsProtocolError extends Error {
   /** The exact text sent inside -ERR '...'. */
   readonly wireText: string;
 
-  constructor(code: NatsErrorCode, options: { subject?: string; queue?: string; detail?: string; cause?: unknown } = {}) {
+  constructor(code: NatsErrorCode, options: { subject?: string; queue?: string; sid?: string; detail?: string; cause?: unknown } = {}) {
     const entry = CATALOG[code];
     let wireText = options.subject === undefined ? entry.text : entry.text.replace('%s', options.subject);
     if (options.queue !== undefined) wireText = wireText.replace('%q', options.queue);
+    if (options.sid !== undefined) wireText = wireText.replace('%i', options.sid);
     super(options.detail ? `${wireText}: ${options.detail}` : wireText, { cause: options.cause });
     this.name = 'NatsProtocolError';
     this.code = code;

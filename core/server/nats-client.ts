@@ -3,7 +3,7 @@
 // server from it (payload and control-line limits, slow consumer, stale
 // connection, auth timeout). Works over any Connection.
 
-import type { Authorizer, Credentials, Principal } from '../auth/authorizer.ts';
+import type { Authorizer, Credentials, Principal, PrincipalListener } from '../auth/authorizer.ts';
 import { UNRESTRICTED_PRINCIPAL } from '../auth/authorizer.ts';
 import type { ServerOptions } from '../config/server-options.ts';
 import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts';
@@ -106,6 +106,8 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   /** Operations received while CONNECT's password is being checked; null when none is. */
   private deferred: Array<() => void> | null = null;
   private writeDeadlineTimer: NodeJS.Timeout | null = null;
+  /** Stops listening for reloads of this client's rules (see adopt). */
+  private unwatch: (() => void) | null = null;
 
   constructor(readonly id: number, readonly connection: Connection, private readonly host: ClientHost) {
     this.parser = new ClientParser(this, host.options);
@@ -191,7 +193,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation), CloseReason.AuthenticationViolation);
       return;
     }
-    this.principal = principal;
+    this.adopt(principal);
     this.options = options;
     this.connected = true;
     if (this.authTimer) clearTimeout(this.authTimer);
@@ -335,6 +337,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     this.closeReason = reason;
     this.stopTimers();
     this.parser.halt();
+    this.unwatch?.();
     for (const sub of this.subscriptions.values()) this.host.router.unsubscribe(sub);
     this.subscriptions.clear();
     if (reason === CloseReason.ClientClosed) {
@@ -345,6 +348,30 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       this.connection.end();
     }
     this.host.onClientClosed(this, reason);
+  }
+
+  /**
+   * The user this client acts as. A config reload may change its rules
+   * (nats-server's reload semantics, NS server/reload.go reloadAuthorization):
+   * credentials that no longer authenticate close the client with
+   * 'Authorization Violation'; otherwise each subscription the new rules no
+   * longer allow is removed and reported (NS client.go processSubsOnConfigReload).
+   */
+  private adopt(principal: Principal): void {
+    this.principal = principal;
+    const listener: PrincipalListener = {
+      changed: () => {
+        for (const sub of [...this.subscriptions.values()]) {
+          if (this.principal.canSubscribe(sub.subject, sub.queue)) continue;
+          this.subscriptions.delete(sub.sid);
+          this.host.router.unsubscribe(sub);
+          const context = { subject: sub.subject, sid: sub.sid, ...(sub.queue === null ? {} : { queue: sub.queue }) };
+          this.sendError(new NatsProtocolError(sub.queue === null ? NatsErrorCode.SubscriptionRevoked : NatsErrorCode.QueueSubscriptionRevoked, context));
+        }
+      },
+      revoked: () => this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation, { detail: 'credentials no longer valid after reload' }), CloseReason.AuthenticationViolation),
+    };
+    this.unwatch = principal.watch?.(listener) ?? null;
   }
 
   /** CONNECT's own credentials; the transport's (WebSocket upgrade) only fill what CONNECT left out. */
@@ -382,7 +409,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     const anonymous = this.host.authorizer.authenticate({});
     // Without credentials there is no password to check, so the answer is immediate (Authorizer contract).
     if (anonymous !== null && !(anonymous instanceof Promise)) {
-      this.principal = anonymous;
+      this.adopt(anonymous);
       this.connected = true;
       return true;
     }

@@ -59,7 +59,8 @@ export class NatsServer implements ClientHost {
   private nextClientId = 1;
   private flushQueue: NatsClient[] = [];
   private flushPending = false;
-  private readonly infoBase: string;
+  private infoBase: string;
+  private readonly jetstream: boolean;
   private readonly connectionFactory: (socket: Socket) => Connection;
   private readonly observer: ServerObserver;
 
@@ -69,21 +70,19 @@ export class NatsServer implements ClientHost {
     this.authorizer = deps.authorizer ?? new OpenAuthorizer();
     this.connectionFactory = deps.connectionFactory ?? ((socket) => new SocketConnection(socket));
     this.observer = deps.observer ?? {};
-    this.infoBase = JSON.stringify({
-      server_id: this.serverId,
-      server_name: this.options.serverName,
-      version: NATS_COMPAT_VERSION,
-      proto: 1,
-      go: `switchboard ${SWITCHBOARD_VERSION} node ${process.version}`,
-      host: this.options.host,
-      headers: true,
-      max_payload: this.options.maxPayload,
-      ...(this.authorizer.authRequired ? { auth_required: true } : {}),
-      ...(this.options.tls ? { tls_required: true, ...(this.options.tls.verify ? { tls_verify: true } : {}) } : {}),
-      ...(deps.jetstream ? { jetstream: true } : {}),
-      // nats-server 2.11+: the JetStream API level (omitted at 0, as nats-server omits it).
-      ...(deps.jetstream && JS_API_LEVEL > 0 ? { api_lvl: JS_API_LEVEL } : {}),
-    }).slice(0, -1);
+    this.jetstream = deps.jetstream === true;
+    this.infoBase = this.buildInfo();
+  }
+
+  /**
+   * A config reload: new limits for every client, current ones included (the
+   * parser reads them per operation, as nats-server applies max_payload to
+   * existing clients), and INFO rebuilt, since auth_required follows the
+   * authorizer's new rules. Listener address and name stay.
+   */
+  applyLimits(limits: Partial<Omit<ServerOptions, 'host' | 'port' | 'serverName' | 'tls'>>): void {
+    for (const [key, value] of Object.entries(limits)) if (value !== undefined) (this.options as unknown as Record<string, unknown>)[key] = value;
+    this.infoBase = this.buildInfo();
   }
 
   /** The port actually bound (useful with port 0). */
@@ -158,6 +157,25 @@ export class NatsServer implements ClientHost {
     this.stats.outMsgs += client.stats.outMsgs;
     this.stats.outBytes += client.stats.outBytes;
     this.clients.delete(client.id);
+  }
+
+  /** INFO without its closing brace; port and client fields are added per client. */
+  private buildInfo(): string {
+    return JSON.stringify({
+      server_id: this.serverId,
+      server_name: this.options.serverName,
+      version: NATS_COMPAT_VERSION,
+      proto: 1,
+      go: `switchboard ${SWITCHBOARD_VERSION} node ${process.version}`,
+      host: this.options.host,
+      headers: true,
+      max_payload: this.options.maxPayload,
+      ...(this.authorizer.authRequired ? { auth_required: true } : {}),
+      ...(this.options.tls ? { tls_required: true, ...(this.options.tls.verify ? { tls_verify: true } : {}) } : {}),
+      ...(this.jetstream ? { jetstream: true } : {}),
+      // nats-server 2.11+: the JetStream API level (omitted at 0, as nats-server omits it).
+      ...(this.jetstream && JS_API_LEVEL > 0 ? { api_lvl: JS_API_LEVEL } : {}),
+    }).slice(0, -1);
   }
 
   private flushNow(): void {

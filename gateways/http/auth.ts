@@ -62,12 +62,17 @@ export class HttpAuthenticator {
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly mapCertificate: boolean;
-  private readonly bySocket = new WeakMap<Socket, Principal>();
+  private bySocket = new WeakMap<Socket, Principal>();
 
   constructor(private readonly authorizer: Authorizer, options: PrincipalCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1024;
     this.ttlMs = options.ttlMs ?? 30_000;
     this.mapCertificate = options.mapCertificate === true;
+    // After a config reload every request authenticates again: a changed password or rule applies at once.
+    authorizer.onReload?.(() => {
+      this.cache.clear();
+      this.bySocket = new WeakMap();
+    });
   }
 
   private certificatePrincipal(socket: Socket): Principal | Promise<Principal> {

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyLoggerOptions, type FastifyR
 import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
-import { httpServerFactory, type TlsServerOptions } from '../../core/connection/tls-material.ts';
+import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
@@ -68,6 +68,8 @@ export interface HttpGateway {
   readonly routes: readonly RecordedRoute[];
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** A reload's certificate (HTTPS/WSS): new handshakes use it, open connections keep theirs. */
+  replaceTls(material: TlsServerOptions): void;
 }
 
 export const DEFAULT_HTTP_PORT = 8080;
@@ -176,6 +178,9 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     },
     get url() {
       return `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+    },
+    replaceTls(material) {
+      replaceServerTls(app.server, material);
     },
     async start() {
       await streams.index.followAdvisories(options.broker);

@@ -8,7 +8,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Connection } from '../../core/connection/connection.ts';
 import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { SocketConnection } from '../../core/connection/socket-connection.ts';
-import { closeFailedHandshake } from '../../core/connection/tls-material.ts';
+import { closeFailedHandshake, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import { MqttGatewayCore, type MqttGatewayStats } from './gateway-core.ts';
 import type { MqttGatewayOptions } from './options.ts';
 
@@ -23,6 +23,8 @@ export interface MqttGateway {
   accept(connection: Connection): void;
   /** Close clients (v5 ones with DISCONNECT 0x8B), save persistent sessions, stop listening. */
   stop(): Promise<void>;
+  /** A reload's certificate for the TLS listener: new handshakes use it, connected clients keep theirs. */
+  replaceTls(material: TlsServerOptions): void;
 }
 
 export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
@@ -58,6 +60,9 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
     },
     accept(connection) {
       core.accept(connection);
+    },
+    replaceTls(material) {
+      replaceServerTls(listener, material);
     },
     async stop() {
       const server = listener;

@@ -10,6 +10,7 @@ import type { Connection } from '../../core/connection/connection.ts';
 import { encodeAck, encodePublish } from './fast-codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { dispatchPacket } from './handlers/dispatch.ts';
+import { mayReceive } from './handlers/subscribe.ts';
 import { remainingExpiry, type MqttMessage } from './message.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 import type { Outbound, Session, SessionConnection } from './session.ts';
@@ -59,6 +60,7 @@ export class MqttClient implements SessionConnection {
   protocolVersion: 4 | 5 = 4;
   clientId = '';
   session: Session | null = null;
+  /** Set by CONNECT through adopt(). */
   principal: Principal | null = null;
   will: WillMessage | null = null;
   /** Set by a normal DISCONNECT: the will is discarded [MQTT-3.1.2-10]. */
@@ -85,6 +87,8 @@ export class MqttClient implements SessionConnection {
   private lastSeen = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
+  /** Stops listening for reloads of this client's rules. */
+  private unwatch: (() => void) | null = null;
 
   constructor(readonly gateway: MqttGatewayCore, readonly connection: Connection, readonly id: number) {
     this.reader = new FrameReader(gateway.options.maxPacketSize, this);
@@ -97,6 +101,33 @@ export class MqttClient implements SessionConnection {
 
   get isV5(): boolean {
     return this.protocolVersion === 5;
+  }
+
+  /**
+   * The user this connection acts as. When a config reload changes its rules
+   * (as nats-server treats MQTT clients, NS server/reload.go
+   * reloadAuthorization): subscriptions the new rules no longer allow leave
+   * the session and its saved record (MQTT has no packet to say so, so they
+   * are logged); credentials that no longer authenticate close the
+   * connection (MQTT 5: DISCONNECT 0x87 Not authorized).
+   */
+  adopt(principal: Principal): void {
+    this.principal = principal;
+    this.unwatch = principal.watch?.({
+      changed: () => {
+        const session = this.session;
+        if (session === null) return;
+        let removed = 0;
+        for (const sub of [...session.subscriptions.values()]) {
+          if (mayReceive(principal, sub.filter, sub.group)) continue;
+          session.removeSubscription(sub.topicFilter);
+          removed++;
+          this.gateway.log('client', this.clientId, `subscription ${JSON.stringify(sub.topicFilter)} removed: not authorized after reload`);
+        }
+        if (removed > 0) this.gateway.persist(session);
+      },
+      revoked: () => this.close(ReasonCode.NotAuthorized, 'not authorized after reload'),
+    }) ?? null;
   }
 
   /** Called by the CONNECT handler once CONNACK 0x00 is sent. */
@@ -293,6 +324,7 @@ export class MqttClient implements SessionConnection {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
+    this.unwatch?.();
     if (this.keepAliveTimer !== null) clearInterval(this.keepAliveTimer);
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
     this.keepAliveTimer = null;

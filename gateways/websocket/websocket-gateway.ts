@@ -10,7 +10,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { httpServerFactory, type TlsServerOptions } from '../../core/connection/tls-material.ts';
+import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import { websocketRoutes, type AcceptConnection, type WebSocketRoutesOptions, type WebSocketRouteStats } from './websocket-routes.ts';
 
 export const DEFAULT_WEBSOCKET_PORT = 8081;
@@ -45,6 +45,8 @@ export interface WebSocketGateway {
   readonly stats: Readonly<WebSocketRouteStats>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** A reload's certificate (HTTPS/WSS): new handshakes use it, open connections keep theirs. */
+  replaceTls(material: TlsServerOptions): void;
 }
 
 /** Listening failed: carries the address so the operator sees which one. */
@@ -82,6 +84,9 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
     },
     get url() {
       return `${tls === undefined ? 'ws' : 'wss'}://${host}:${boundPort}`;
+    },
+    replaceTls(material) {
+      replaceServerTls(app.server, material);
     },
     async start() {
       try {

@@ -11,7 +11,7 @@
 //   5 core/broker (the Broker port) and the JetStream client library
 //   6 core/create-core.ts
 //   7 connectors/<name>/, gateways/<name>/ and what they share (gateways/descriptor.ts, listener-section.ts)
-//   8 the composition root: gateways/main.ts, registry.ts, create-gateways.ts
+//   8 the composition root: gateways/main.ts, registry.ts, create-gateways.ts, config-reload.ts, process-signal.ts
 // Gateways and connectors (level 7) reach into core only through the Broker
 // port, the Connection seam, core/subject, core/auth, the JetStream client
 // library and core/config's extension API; never the router's, the engine's
@@ -57,7 +57,7 @@ const PACKAGES: ReadonlyArray<{ folder: string; packages: readonly string[]; typ
   { folder: 'core/jetstream-client/', packages: [] },
 ];
 
-const COMPOSITION_ROOT = new Set(['gateways/main.ts', 'gateways/registry.ts', 'gateways/create-gateways.ts']);
+const COMPOSITION_ROOT = new Set(['gateways/main.ts', 'gateways/registry.ts', 'gateways/create-gateways.ts', 'gateways/config-reload.ts', 'gateways/process-signal.ts']);
 const EDGE_SHARED = new Set(['gateways/descriptor.ts', 'gateways/listener-section.ts']);
 
 /** The level of a project file, or null for files outside the rule (tests, scripts). */

@@ -4,7 +4,7 @@
 // start(); stop() releases the port.
 
 import { type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { httpServerFactory, type TlsServerOptions } from '../../connection/tls-material.ts';
+import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../connection/tls-material.ts';
 import type { NatsServer } from '../nats-server.ts';
 import type { ClosedConnections } from './closed-connections.ts';
 import { connz } from './connz.ts';
@@ -71,6 +71,11 @@ export class MonitorServer {
     this.endpoints[extension.path] = () => json(extension.json());
     this.extensions.push(extension);
     this.index = indexPage(Object.keys(this.endpoints));
+  }
+
+  /** HTTPS monitoring (https_port): the reloaded certificate of the top-level tls block. */
+  replaceTls(material: TlsServerOptions): void {
+    replaceServerTls(this.http, material);
   }
 
   get port(): number {

@@ -163,7 +163,19 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
     early = null;
     for (const message of held) deliver(message);
     const sub = subscription;
-    stream.onClose(() => sub.unsubscribe());
+    // A config reload (nats-server's semantics, as for a NATS client's SUB): a
+    // subscription the user's new rules no longer allow ends, and so does one
+    // whose credentials no longer authenticate.
+    const unwatch = principal.watch?.({
+      changed: () => {
+        if (!principal.canSubscribe(subject, queue)) stream.fail('permission_denied', `permissions violation for subscription to ${JSON.stringify(subject)}: removed by a configuration reload`);
+      },
+      revoked: () => stream.fail('unauthorized', 'credentials no longer valid after a configuration reload'),
+    });
+    stream.onClose(() => {
+      unwatch?.();
+      sub.unsubscribe();
+    });
     void sub.closed.then(() => stream.end(query.max !== undefined ? 'max messages reached' : 'subscription closed'));
   });
 }

@@ -75,7 +75,7 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   }
 
   client.clientId = clientId;
-  client.principal = principal;
+  client.adopt(principal);
   // The server's own in-flight window (mosquitto: max_inflight_messages) bounds what a session
   // has in flight, and so the size of its record, saved at every QoS 2 PUBREC; a v5 client may ask for less.
   client.receiveMaximum = Math.min(props.receiveMaximum ?? 65535, gateway.options.maxInflight);

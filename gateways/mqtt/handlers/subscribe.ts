@@ -3,6 +3,7 @@
 // groups, subscription options and identifiers, then retained messages.
 
 import type { ISubscribePacket } from 'mqtt-packet';
+import type { Principal } from '../../../core/auth/authorizer.ts';
 import { InvalidSubjectError } from '../../../core/broker/errors.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { MqttProtocolError, ReasonCode, SUBACK_FAILURE_V3 } from '../reason-codes.ts';
@@ -84,15 +85,16 @@ function checkFilter(client: MqttClient, record: SubscriptionRecord): number | n
   }
   if (!isValidTopicFilter(filter)) return v5 ? ReasonCode.TopicFilterInvalid : SUBACK_FAILURE_V3;
   const principal = client.principal;
-  if (principal !== null) {
-    for (const subject of filterToSubjects(filter)) {
-      if (!principal.canSubscribe(subject, group)) {
-        client.gateway.stats.deniedSubscribes++;
-        return v5 ? ReasonCode.NotAuthorized : SUBACK_FAILURE_V3;
-      }
-    }
+  if (principal !== null && !mayReceive(principal, filter, group)) {
+    client.gateway.stats.deniedSubscribes++;
+    return v5 ? ReasonCode.NotAuthorized : SUBACK_FAILURE_V3;
   }
   return null;
+}
+
+/** May `principal` subscribe to every subject a (valid, unshared) topic filter maps to? */
+export function mayReceive(principal: Principal, filter: string, group: string | null): boolean {
+  return filterToSubjects(filter).every((subject) => principal.canSubscribe(subject, group));
 }
 
 /** The retained messages a SUBSCRIBE gets, per Retain Handling [MQTT-3.3.1-9..11]; none for shared subscriptions. */
