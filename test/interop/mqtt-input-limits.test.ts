@@ -1,0 +1,114 @@
+// What a connection can make the gateway hold: a first packet (CONNECT) is
+// limited on its own, input sent while a packet is still being handled waits
+// in the peer's socket rather than in this process, and session expiry or
+// will delays longer than a Node.js timer can wait are honoured, not fired at once.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import mqttPacket from 'mqtt-packet';
+import { MemoryRetainedStore } from '../../gateways/mqtt/memory-store.ts';
+import type { MqttMessage } from '../../gateways/mqtt/message.ts';
+import { connectMqtt, Inbox, sleep, startSwitchboardMqtt, until, type SwitchboardMqtt } from '../helpers/mqtt.ts';
+import { RawMqtt } from '../helpers/mqtt-raw.ts';
+
+/** Retained lookups wait until released, so a SUBSCRIBE's handler stays busy as long as a test needs. */
+class GatedRetainedStore extends MemoryRetainedStore {
+  private gate: Promise<void> | null = null;
+  private open: (() => void) | null = null;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = null;
+  }
+
+  override async match(filter: string): Promise<MqttMessage[]> {
+    await this.gate;
+    return super.match(filter);
+  }
+}
+
+const DAYS_30 = 30 * 24 * 3600; // over the ~24.8 days a Node.js timer can wait
+
+describe('mqtt input limits', () => {
+  let sb: SwitchboardMqtt;
+  const retained = new GatedRetainedStore();
+  before(async () => {
+    sb = await startSwitchboardMqtt({ maxConnectPacketSize: 1024, retainedStore: retained });
+  });
+  after(async () => {
+    retained.release();
+    await sb.stop();
+  });
+
+  it('mqtt - a CONNECT over maxConnectPacketSize is closed from its fixed header; a normal one connects', async () => {
+    const raw = await RawMqtt.open(sb.port, 4);
+    // Only the fixed header of a 2000-byte CONNECT: refused before its body arrives.
+    raw.write(Buffer.from([0x10, 0xcd, 0x0f]));
+    await raw.waitClosed();
+    const ok = await RawMqtt.open(sb.port, 4);
+    const connack = (await ok.connect(4, { clientId: 'small' })) as { returnCode?: number };
+    assert.equal(connack.returnCode, 0);
+    ok.destroy();
+  });
+
+  it('mqtt - input sent while a SUBSCRIBE is handled waits unread in the socket, then is handled in order', async () => {
+    const socket = tcpConnect(sb.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const got: string[] = [];
+    parser.on('packet', (p) => got.push(p.cmd));
+    socket.on('data', (chunk) => parser.parse(chunk));
+    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'busy', clean: true, keepalive: 0 }));
+    await until(() => got.includes('connack'), 'CONNACK');
+    retained.hold();
+    socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'busy/t', qos: 0 }] }));
+    // 32 MiB of QoS 0 publishes and a PINGREQ behind it: more than socket buffers hold.
+    const publish = mqttPacket.generate({ cmd: 'publish', topic: 'nobody/listens', payload: Buffer.alloc(64 * 1024), qos: 0, retain: false, dup: false });
+    for (let i = 0; i < 512; i++) socket.write(publish);
+    socket.write(mqttPacket.generate({ cmd: 'pingreq' }));
+    await sleep(500);
+    assert.ok(socket.writableLength > 8 * 1024 * 1024, `the gateway stopped reading (${socket.writableLength} bytes unread)`);
+    assert.deepEqual(got, ['connack'], 'nothing after the SUBSCRIBE was handled yet');
+    retained.release();
+    await until(() => got.includes('pingresp'), 'the rest was read and handled', 20_000);
+    assert.deepEqual(got, ['connack', 'suback', 'pingresp'], 'in order');
+    socket.destroy();
+  });
+
+  it('mqtt - a session expiry longer than a Node.js timer can wait keeps the session', async () => {
+    const opts = { protocolVersion: 5 as const, clientId: 'long-lived', clean: false, properties: { sessionExpiryInterval: DAYS_30 } };
+    const a = await connectMqtt(sb.mqttUrl, opts);
+    await a.subscribeAsync('ll/t', { qos: 1 });
+    await a.endAsync();
+    await sleep(100); // a timer that overflowed fires after 1 ms
+    const raw = await RawMqtt.open(sb.port, 5);
+    const connack = (await raw.connect(5, { clientId: 'long-lived', clean: false, properties: { sessionExpiryInterval: DAYS_30 } })) as { sessionPresent: boolean };
+    assert.equal(connack.sessionPresent, true);
+    raw.destroy();
+  });
+
+  it('mqtt - a will delay longer than a Node.js timer can wait is not published at once', async () => {
+    const watcher = await connectMqtt(sb.mqttUrl, { protocolVersion: 5 });
+    const inbox = new Inbox(watcher);
+    await watcher.subscribeAsync('ld/#');
+    const raw = await RawMqtt.open(sb.port, 5);
+    await raw.connect(5, {
+      clientId: 'late-will',
+      clean: false,
+      properties: { sessionExpiryInterval: DAYS_30 },
+      will: { topic: 'ld/will', payload: Buffer.from('gone'), qos: 0, retain: false, properties: { willDelayInterval: DAYS_30 } },
+    });
+    raw.destroy(); // no DISCONNECT: the will is due after its delay
+    await watcher.publishAsync('ld/marker', 'after');
+    await inbox.waitFor(1);
+    await sleep(200);
+    assert.deepEqual(inbox.payloads(), ['after']);
+    await watcher.endAsync();
+  });
+});
