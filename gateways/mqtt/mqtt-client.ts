@@ -24,8 +24,10 @@ export interface WillMessage {
 export type ClientState = 'connecting' | 'connected' | 'closed';
 
 /**
- * Unread input allowed beyond one maximum packet while a handler works, for a
- * transport that cannot pause reading (one socket read's worth).
+ * Unread input allowed while a handler works, beyond two maximum packets (a
+ * paused transport may still hand over what it already received: one socket
+ * read, which over WebSocket can complete a message), for a transport that
+ * cannot pause reading at all.
  */
 const UNREAD_SLACK_BYTES = 64 * 1024;
 
@@ -224,8 +226,8 @@ export class MqttClient implements SessionConnection {
     this.lastSeen = Date.now();
     this.reader.push(chunk);
     if (this.busy === null) this.pump();
-    else if (this.reader.bufferedBytes > this.gateway.options.maxPacketSize + UNREAD_SLACK_BYTES) {
-      // Only a transport that cannot pause gets here: it may not buffer without bound either.
+    else if (this.reader.bufferedBytes > 2 * this.gateway.options.maxPacketSize + UNREAD_SLACK_BYTES) {
+      // Only a transport that cannot pause gets here (reading is paused): it may not buffer without bound either.
       this.fail(new MqttProtocolError(ReasonCode.QuotaExceeded, `over ${this.reader.bufferedBytes} bytes sent while a packet was still being handled`));
     }
   }
