@@ -192,6 +192,18 @@ export class MqttGatewayCore {
     }
   }
 
+  /**
+   * A CONNECT whose connection closed while adopt() took its session over:
+   * the session never got a connection, so it is let go as at a disconnect.
+   * Otherwise it would stay held, subscribed and queueing, with nothing to end it.
+   */
+  connectAbandoned(clientId: string): void {
+    const session = this.sessions.get(clientId);
+    if (session === undefined || session.connection !== null) return;
+    if (this.persistence.logging) this.releaseDetached(session);
+    else if (session.expiryInterval === 0) this.endSession(session);
+  }
+
   private async loadFromStore(clientId: string, cleanStart: boolean): Promise<void> {
     this.handover.drop(clientId); // a lingering listener here must not answer for the real holder
     let record = await this.sessionStore.load(clientId);

@@ -8,10 +8,13 @@ import { once } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import mqttPacket from 'mqtt-packet';
+import type { Broker, BrokerMessage, BrokerSubscription, MessageHandler, PublishOptions, RequestOptions, SubscribeOptions } from '../../core/broker/broker.ts';
+import { createMqttGateway } from '../../gateways/mqtt/gateway.ts';
 import { MemoryRetainedStore } from '../../gateways/mqtt/memory-store.ts';
 import type { MqttMessage } from '../../gateways/mqtt/message.ts';
 import { connectMqtt, Inbox, sleep, startSwitchboardMqtt, until, type SwitchboardMqtt } from '../helpers/mqtt.ts';
 import { RawMqtt } from '../helpers/mqtt-raw.ts';
+import { startSwitchboard } from '../helpers/servers.ts';
 
 /** Retained lookups wait until released, so a SUBSCRIBE's handler stays busy as long as a test needs. */
 class GatedRetainedStore extends MemoryRetainedStore {
@@ -30,6 +33,59 @@ class GatedRetainedStore extends MemoryRetainedStore {
   override async match(filter: string): Promise<MqttMessage[]> {
     await this.gate;
     return super.match(filter);
+  }
+}
+
+/**
+ * The real broker; while held, subscribes wait until released.
+ * `live` counts the sessions' own subscriptions made from then on: not the
+ * gateway's capture queue group (it logs for offline sessions) nor its
+ * `$MQTT.` handover subjects (they linger a little by design).
+ */
+class GatedBroker implements Broker {
+  live = 0;
+  private gate: Promise<void> | null = null;
+  private open: () => void = () => {};
+
+  constructor(private readonly real: Broker) {}
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open();
+  }
+
+  async subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): Promise<BrokerSubscription> {
+    const gate = this.gate;
+    if (gate === null) return this.real.subscribe(subject, handler, options);
+    await gate;
+    const sub = await this.real.subscribe(subject, handler, options);
+    if (options?.queue !== undefined || subject.startsWith('$MQTT.')) return sub;
+    this.live++;
+    const counted: BrokerSubscription = Object.create(sub);
+    counted.unsubscribe = () => {
+      this.live--;
+      sub.unsubscribe();
+    };
+    return counted;
+  }
+
+  request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BrokerMessage> {
+    return this.real.request(subject, data, options);
+  }
+
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<void> {
+    return this.real.publish(subject, data, options);
+  }
+
+  flush(): Promise<void> {
+    return this.real.flush();
+  }
+
+  close(): Promise<void> {
+    return this.real.close();
   }
 }
 
@@ -110,5 +166,27 @@ describe('mqtt input limits', () => {
     await sleep(200);
     assert.deepEqual(inbox.payloads(), ['after']);
     await watcher.endAsync();
+  });
+
+  it('mqtt - a subscription that completes after its connection closed is removed, not left in a session nobody holds', async () => {
+    const nats = await startSwitchboard();
+    const gated = new GatedBroker(nats.broker);
+    const gateway = createMqttGateway({ broker: gated, host: '127.0.0.1', port: 0 });
+    await gateway.start();
+    try {
+      const raw = await RawMqtt.open(gateway.port, 4);
+      await raw.connect(4, { clientId: 'gone-early', clean: false });
+      gated.hold();
+      raw.write({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'late/#', qos: 1 }] });
+      await sleep(50);
+      raw.destroy();
+      await until(() => gateway.stats.connections === 0, 'the gateway saw the close');
+      gated.release();
+      await sleep(50);
+      assert.equal(gated.live, 0, 'no broker subscription outlives the connection that asked for it');
+    } finally {
+      await gateway.stop();
+      await nats.stop();
+    }
   });
 });
