@@ -49,6 +49,10 @@ class GatedBroker implements Broker {
 
   constructor(private readonly real: Broker) {}
 
+  get jetstream(): boolean | null {
+    return this.real.jetstream;
+  }
+
   hold(): void {
     this.gate = new Promise((resolve) => (this.open = resolve));
   }
