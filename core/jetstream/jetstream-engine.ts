@@ -44,7 +44,7 @@ import {
 import { JS_API_PREFIX, type PubAck, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
 import { FileStreamStore, type SyncPolicy } from './store/file-stream-store.ts';
 import { MemoryStreamStore } from './store/memory-stream-store.ts';
-import { nowMs, type StreamStore } from './store/stream-store.ts';
+import { nowMs, StoreIoError, type StreamStore } from './store/stream-store.ts';
 
 /** `$JS.API.`: the API subjects' common start, with its dot. */
 const API_SUBJECT_START = `${JS_API_PREFIX}.`;
@@ -489,7 +489,12 @@ export class JetStreamEngine implements Subscriber {
     this.appended = [];
     this.turns.push(turn);
     const settled = (store: StreamStore | null, err: Error | null): void => {
-      if (err !== null && store !== null) (turn.failed ??= new Map()).set(store, err);
+      if (err !== null && store !== null) {
+        (turn.failed ??= new Map()).set(store, err);
+        // The PubAck error names no path; the server's log gets it, with the OS's own message.
+        const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        process.emitWarning(`${err.message}${err instanceof StoreIoError ? ` at ${err.path}` : ''}${cause}`, 'StreamStoreWarning');
+      }
       if (--turn.waiting === 0) this.sendTurns();
     };
     for (const store of this.dirty) {

@@ -45,6 +45,12 @@ const STOP_CLOSE_WAIT_MS = 2_000;
 const STREAM_PUBLISH_TIMEOUT_MS = 5_000;
 /** How long a QoS 1/2 publish to a stream subject is sent again while no stream leader answers (a cluster election). */
 const NO_LEADER_RETRY_MS = 6_000;
+/**
+ * The longest delay a Node.js timer takes (~24.8 days); a longer one fires at
+ * once. Session expiry and will delay go up to 2^32-1 s, so their timers wait
+ * in steps of at most this long.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class MqttGatewayCore {
   readonly options: ResolvedMqttOptions;
@@ -186,6 +192,18 @@ export class MqttGatewayCore {
       if (left === 0) this.adopting.delete(clientId);
       else this.adopting.set(clientId, left);
     }
+  }
+
+  /**
+   * A CONNECT whose connection closed while adopt() took its session over:
+   * the session never got a connection, so it is let go as at a disconnect.
+   * Otherwise it would stay held, subscribed and queueing, with nothing to end it.
+   */
+  connectAbandoned(clientId: string): void {
+    const session = this.sessions.get(clientId);
+    if (session === undefined || session.connection !== null) return;
+    if (this.persistence.logging) this.releaseDetached(session);
+    else if (session.expiryInterval === 0) this.endSession(session);
   }
 
   private async loadFromStore(clientId: string, cleanStart: boolean): Promise<void> {
@@ -473,9 +491,12 @@ export class MqttGatewayCore {
     session.expiryTimer = null;
     if (session.expiryInterval >= NEVER_EXPIRES) return;
     const since = session.disconnectedAt === null ? 0 : Date.now() - session.disconnectedAt;
+    const left = session.expiryInterval * 1000 - since;
     session.expiryTimer = setTimeout(() => {
-      if (session.connection === null) this.endSession(session);
-    }, Math.max(0, session.expiryInterval * 1000 - since));
+      if (session.connection !== null) return;
+      if (left > MAX_TIMER_MS) this.scheduleExpiry(session); // one step of a longer wait
+      else this.endSession(session);
+    }, Math.min(Math.max(0, left), MAX_TIMER_MS));
     session.expiryTimer.unref();
   }
 
@@ -489,9 +510,18 @@ export class MqttGatewayCore {
     // MQTT 5 §3.1.3.2.2: publish after the Will Delay Interval or when the session ends.
     this.cancelWill(clientId);
     this.wills.set(clientId, { will, client });
-    const timer = setTimeout(() => this.firePendingWill(clientId), delaySeconds * 1000);
+    this.pendingWills.set(clientId, this.willTimer(clientId, Date.now() + delaySeconds * 1000));
+  }
+
+  /** The timer of a delayed will due at `dueAt` (ms), in steps of at most MAX_TIMER_MS. */
+  private willTimer(clientId: string, dueAt: number): NodeJS.Timeout {
+    const left = dueAt - Date.now();
+    const timer = setTimeout(() => {
+      if (left > MAX_TIMER_MS) this.pendingWills.set(clientId, this.willTimer(clientId, dueAt));
+      else this.firePendingWill(clientId);
+    }, Math.min(Math.max(0, left), MAX_TIMER_MS));
     timer.unref();
-    this.pendingWills.set(clientId, timer);
+    return timer;
   }
 
   private firePendingWill(clientId: string): void {

@@ -24,6 +24,14 @@ export interface WillMessage {
 
 export type ClientState = 'connecting' | 'connected' | 'closed';
 
+/**
+ * Unread input allowed while a handler works, beyond two maximum packets (a
+ * paused transport may still hand over what it already received: one socket
+ * read, which over WebSocket can complete a message), for a transport that
+ * cannot pause reading at all.
+ */
+const UNREAD_SLACK_BYTES = 64 * 1024;
+
 /** An acknowledgement with success and no properties: four bytes in either version. */
 function isPlainAck(p: Packet): p is Packet & { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' } {
   if (p.cmd !== 'puback' && p.cmd !== 'pubrec' && p.cmd !== 'pubrel' && p.cmd !== 'pubcomp') return false;
@@ -74,9 +82,13 @@ export class MqttClient implements SessionConnection {
   private readonly acks: AckSlot[] = [];
   /** Inbound QoS 1 publishes whose PUBACK has not gone out (with unreleased QoS 2 ids: against Receive Maximum). */
   unackedQos1 = 0;
-  /** A handler that is still working (CONNECT, SUBSCRIBE): later packets wait behind it. */
+  /**
+   * A handler that is still working (CONNECT, SUBSCRIBE): later packets wait
+   * behind it as unread bytes, with reading paused, so a peer that keeps
+   * sending meanwhile fills its own socket buffers, not this process.
+   */
   private busy: Promise<void> | null = null;
-  private readonly backlog: Packet[] = [];
+  private readingPaused = false;
   private readonly reader: FrameReader;
   private outbox: Buffer[] = [];
   private outboxBytes = 0;
@@ -91,7 +103,7 @@ export class MqttClient implements SessionConnection {
   private unwatch: (() => void) | null = null;
 
   constructor(readonly gateway: MqttGatewayCore, readonly connection: Connection, readonly id: number) {
-    this.reader = new FrameReader(gateway.options.maxPacketSize, this);
+    this.reader = new FrameReader(gateway.options, this);
     connection.onData((chunk) => this.onData(chunk));
     connection.onClose((error) => this.onClosed(error));
     // [MQTT-3.1.4-?] a connection that sends no CONNECT in reasonable time is closed.
@@ -139,7 +151,8 @@ export class MqttClient implements SessionConnection {
       // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5): no packet within 1.5 x keep alive -> close.
       const limitMs = keepAliveSeconds * 1500;
       this.keepAliveTimer = setInterval(() => {
-        if (Date.now() - this.lastSeen > limitMs) this.close(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
+        // Not while a handler works: reading is paused, so the client's PINGREQs wait unread.
+        if (this.busy === null && Date.now() - this.lastSeen > limitMs) this.close(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
       }, Math.max(250, Math.floor(limitMs / 3)));
       this.keepAliveTimer.unref();
     }
@@ -245,20 +258,34 @@ export class MqttClient implements SessionConnection {
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.lastSeen = Date.now();
-    try {
-      this.reader.push(chunk, (packet) => this.onPacket(packet));
-    } catch (error) {
-      this.fail(error);
+    this.reader.push(chunk);
+    if (this.busy === null) this.pump();
+    else if (this.reader.bufferedBytes > 2 * this.gateway.options.maxPacketSize + UNREAD_SLACK_BYTES) {
+      // Only a transport that cannot pause gets here (reading is paused): it may not buffer without bound either.
+      this.fail(new MqttProtocolError(ReasonCode.QuotaExceeded, `over ${this.reader.bufferedBytes} bytes sent while a packet was still being handled`));
     }
   }
 
-  private onPacket(packet: Packet): void {
-    if (this.state === 'closed') return;
-    if (this.busy !== null) {
-      this.backlog.push(packet);
+  /** Handle whole packets in order until the input runs out or a handler is still working. */
+  private pump(): void {
+    try {
+      while (this.busy === null && this.state !== 'closed') {
+        const packet = this.reader.next();
+        if (packet === null) break;
+        this.run(packet);
+      }
+    } catch (error) {
+      this.fail(error); // a malformed or oversize packet
       return;
     }
-    this.run(packet);
+    this.setReadingPaused(this.busy !== null && this.state !== 'closed');
+  }
+
+  private setReadingPaused(paused: boolean): void {
+    if (paused === this.readingPaused) return;
+    this.readingPaused = paused;
+    if (paused) this.connection.pauseReading?.();
+    else this.connection.resumeReading?.();
   }
 
   private run(packet: Packet): void {
@@ -281,9 +308,7 @@ export class MqttClient implements SessionConnection {
 
   private resume(): void {
     this.busy = null;
-    while (this.backlog.length > 0 && this.busy === null && this.state !== 'closed') {
-      this.run(this.backlog.shift() as Packet);
-    }
+    this.pump();
   }
 
   private enqueue(bytes: Buffer): void {
@@ -329,7 +354,6 @@ export class MqttClient implements SessionConnection {
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
     this.keepAliveTimer = null;
     this.connectTimer = null;
-    this.backlog.length = 0;
     if (wasConnected) this.gateway.clientClosed(this);
   }
 

@@ -34,6 +34,12 @@ export interface MqttGatewayOptions {
   jetStreamStorage?: 'file' | 'memory';
   /** Largest packet accepted, fixed header included (MQTT 5 Maximum Packet Size). */
   maxPacketSize?: number;
+  /**
+   * Largest first packet (CONNECT) accepted, default 64 KiB: what a connection
+   * nobody has authenticated yet may make the server hold. A CONNECT needs more
+   * only with a will payload, user name or password near their 65,535-byte limits.
+   */
+  maxConnectPacketSize?: number;
   /** A connection that sends no CONNECT within this time is closed. */
   connectTimeoutMs?: number;
   /** Cap on the client's keep alive, seconds (0 = no cap); reported as Server Keep Alive. */
@@ -92,6 +98,7 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 1883,
     maxPacketSize: options.maxPacketSize ?? 1024 * 1024 + 1024,
+    maxConnectPacketSize: options.maxConnectPacketSize ?? 64 * 1024,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     maxKeepAlive: options.maxKeepAlive ?? 0,
     topicAliasMaximum: options.topicAliasMaximum ?? 1024,

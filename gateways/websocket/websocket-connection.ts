@@ -83,6 +83,15 @@ export class WebSocketConnection implements Connection {
     this.socket.once('close', () => listener(failure));
   }
 
+  /** Stops reading the TCP socket under the WebSocket (frames already received may still arrive). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   end(): void {
     const state = this.socket.readyState;
     if (state === this.socket.CLOSED) return;

@@ -1,7 +1,8 @@
 // The Connection seam's contract (DESIGN seam 1), one suite for every
 // implementation: bytes in order both ways, write() returning false while the
 // peer does not read and drain once it catches up, end() delivering what is
-// queued, destroy() and peer close each reported once.
+// queued, pauseReading() holding input back, destroy() and peer close each
+// reported once.
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -70,6 +71,19 @@ export function describeConnection(name: string, makePair: MakeConnectionPair): 
       await until(() => drains > 0, 'drain after the peer reads again', 10_000);
       assert.ok(connection.writableLength < 64 * 1024, `drained down to ${connection.writableLength}`);
       await until(() => peer.received().length === written * chunk.length, 'every byte at the peer', 10_000);
+    });
+
+    it('connection - pauseReading() holds peer bytes back until resumeReading()', async () => {
+      const { connection, peer } = await pair();
+      assert.ok(connection.pauseReading && connection.resumeReading, 'the transport can pause reading');
+      const inbound: Buffer[] = [];
+      connection.onData((chunk) => void inbound.push(chunk));
+      connection.pauseReading();
+      peer.send(Buffer.from('held'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(inbound.length, 0, 'nothing is delivered while paused');
+      connection.resumeReading();
+      await until(() => Buffer.concat(inbound).toString() === 'held', 'the bytes after resume');
     });
 
     it('connection - end() delivers what is queued, then reports close once', async () => {

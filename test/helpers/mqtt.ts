@@ -19,6 +19,8 @@ export interface MqttTarget {
   readonly name: string;
   readonly mqttUrl: string;
   readonly port: number;
+  /** The server's process id, when it runs as a child process (for RSS figures). */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -125,7 +127,7 @@ export async function startMosquitto(extraConfig = ''): Promise<MqttTarget> {
   const child = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /running|Opening ipv4 listen socket/);
   await new Promise((r) => setTimeout(r, 100));
-  return { name: 'mosquitto', port, mqttUrl: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return { name: 'mosquitto', port, pid: child.pid, mqttUrl: `mqtt://127.0.0.1:${port}`, stop: () => stopChild(child) };
 }
 
 /**

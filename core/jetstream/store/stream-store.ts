@@ -78,9 +78,15 @@ export class StoreLimitError extends Error {
 }
 
 /** A store file that cannot be opened, read or written. */
+/**
+ * A file operation of a stream store failed. Its message reaches clients (a
+ * PubAck error), so it names the operation and the errno code only: the path
+ * (`path`, and the cause's message) is for the server's own log.
+ */
 export class StoreIoError extends Error {
-  constructor(readonly path: string, operation: string, options?: { cause?: unknown }) {
-    super(`stream store ${operation} failed for ${path}${options?.cause instanceof Error ? `: ${options.cause.message}` : ''}`, options);
+  constructor(readonly path: string, readonly operation: string, options?: { cause?: unknown }) {
+    const code = (options?.cause as NodeJS.ErrnoException | undefined)?.code;
+    super(`stream store ${operation} failed${typeof code === 'string' ? ` (${code})` : ''}`, options);
     this.name = 'StoreIoError';
   }
 }

@@ -85,7 +85,10 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   const requestedExpiry = version === 5 ? (props.sessionExpiryInterval ?? 0) : clean ? 0 : NEVER_EXPIRES;
   const expiry = Math.min(requestedExpiry, gateway.options.maxSessionExpiry);
   await gateway.adopt(clientId, clean); // from another gateway of a cluster, if one holds it
-  if (client.state !== 'connecting') return; // the connection went away meanwhile
+  if (client.state !== 'connecting') {
+    gateway.connectAbandoned(clientId); // the connection went away meanwhile
+    return;
+  }
   gateway.takeOver(clientId, clean);
   let session = gateway.sessions.get(clientId);
   if (session !== undefined && clean) {

@@ -40,6 +40,12 @@ export async function handleSubscribe(client: MqttClient, packet: ISubscribePack
     }
     try {
       const sub = await client.gateway.subscribe(session, record);
+      if (client.session !== session) {
+        // The connection closed meanwhile and its session was let go (or taken over): a
+        // subscription added now would live on, unseen, in a session nothing holds.
+        for (const b of sub.brokerSubs) b.unsubscribe();
+        return;
+      }
       const previous = session.addSubscription(sub);
       granted.push(s.qos); // we support every QoS: granted = requested [MQTT-3.9.3-?]
       retainedFor.push({ sub, existed: previous !== undefined });
