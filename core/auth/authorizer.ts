@@ -42,6 +42,8 @@ export interface Principal {
    * Returns the call that stops listening (call it when the connection closes).
    */
   watch?(listener: PrincipalListener): () => void;
+  /** Requests allowed per window (users[].rate_limit); absent = no limit. Request/response gateways (HTTP) apply it. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
 }
 
 /** What a connection does when a reload changes its user's rules. */

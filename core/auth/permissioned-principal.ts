@@ -10,7 +10,11 @@ export class PermissionedPrincipal implements Principal {
   readonly noteReply?: (reply: string) => void;
   private readonly replies: ReplyTracker | null;
 
-  constructor(readonly name: string, private readonly rules: CompiledPermissions) {
+  constructor(
+    readonly name: string,
+    private readonly rules: CompiledPermissions,
+    readonly rateLimit?: { readonly max: number; readonly windowMs: number },
+  ) {
     this.replies = rules.responses === null ? null : new ReplyTracker(rules.responses);
     // Defined only when needed, so a gateway pays nothing for users without these rules.
     if (rules.filtersDeliveries) this.canReceive = (subject) => rules.canReceive(subject);

@@ -39,6 +39,10 @@ class LivePrincipal implements Principal {
     return this.inner.name;
   }
 
+  get rateLimit(): Principal['rateLimit'] {
+    return this.inner.rateLimit;
+  }
+
   canPublish(subject: string): boolean {
     return this.inner.canPublish(subject);
   }

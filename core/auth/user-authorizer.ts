@@ -3,7 +3,7 @@
 // (ND …/securing_nats/auth_intro/username_password.md, no_auth_user.md), and
 // users named by a client certificate (verify_and_map, tls_mutual_auth.md).
 
-import type { AuthOptions, PermissionOptions } from '../config/auth-options.ts';
+import type { AuthOptions, PermissionOptions, RateLimitOptions } from '../config/auth-options.ts';
 import { afterCheck, UNRESTRICTED_PRINCIPAL, type Authorizer, type AuthResult, type Credentials, type Principal } from './authorizer.ts';
 import { mapCertificate } from './certificate-identity.ts';
 import { PermissionedPrincipal } from './permissioned-principal.ts';
@@ -16,6 +16,7 @@ interface UserEntry {
   readonly password: string | undefined;
   /** null = unrestricted. */
   readonly rules: CompiledPermissions | null;
+  readonly rateLimit: RateLimitOptions | undefined;
 }
 
 export class UserAuthorizer implements Authorizer {
@@ -27,7 +28,7 @@ export class UserAuthorizer implements Authorizer {
   constructor(options: Pick<AuthOptions, 'users' | 'noAuthUser' | 'defaultPermissions'>) {
     for (const u of options.users) {
       const permissions: PermissionOptions | undefined = u.permissions ?? options.defaultPermissions;
-      this.users.set(u.user, { name: u.user, password: u.password, rules: permissions === undefined ? null : new CompiledPermissions(permissions) });
+      this.users.set(u.user, { name: u.user, password: u.password, rules: permissions === undefined ? null : new CompiledPermissions(permissions), rateLimit: u.rateLimit });
     }
     this.noAuthUser = options.noAuthUser === undefined ? null : (this.users.get(options.noAuthUser) ?? null);
     this.authRequired = this.noAuthUser === null;
@@ -54,9 +55,9 @@ export class UserAuthorizer implements Authorizer {
 }
 
 function principalOf(entry: UserEntry): Principal {
-  return entry.rules === null ? namedUnrestricted(entry.name) : new PermissionedPrincipal(entry.name, entry.rules);
+  return entry.rules === null ? namedUnrestricted(entry.name, entry.rateLimit) : new PermissionedPrincipal(entry.name, entry.rules, entry.rateLimit);
 }
 
-function namedUnrestricted(name: string): Principal {
-  return { name, canPublish: UNRESTRICTED_PRINCIPAL.canPublish, canSubscribe: UNRESTRICTED_PRINCIPAL.canSubscribe };
+function namedUnrestricted(name: string, rateLimit: RateLimitOptions | undefined): Principal {
+  return { name, canPublish: UNRESTRICTED_PRINCIPAL.canPublish, canSubscribe: UNRESTRICTED_PRINCIPAL.canSubscribe, ...(rateLimit === undefined ? {} : { rateLimit }) };
 }

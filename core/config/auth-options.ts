@@ -29,11 +29,18 @@ export interface PermissionOptions {
   allowResponses?: ResponsePermissionOptions;
 }
 
+/** Requests a user may make per window (HTTP gateway), e.g. `rate_limit { max: 100, window: "1s" }`. */
+export interface RateLimitOptions {
+  max: number;
+  windowMs: number;
+}
+
 export interface UserOptions {
   user: string;
   /** Plain text, or a bcrypt hash ($2a$, $2b$, ...) as nats-server accepts. Absent: only a certificate (verify_and_map) names this user. */
   password?: string;
   permissions?: PermissionOptions;
+  rateLimit?: RateLimitOptions;
 }
 
 export interface AuthOptions {
@@ -121,6 +128,16 @@ export function parsePermissions(value: unknown, key: string): PermissionOptions
   return result;
 }
 
+function parseRateLimit(value: unknown, key: string): RateLimitOptions {
+  if (!isObject(value)) throw new ConfigError(key, 'must be {max, window}, e.g. { max: 100, window: "1s" }');
+  for (const name of Object.keys(value)) if (name !== 'max' && name !== 'window') throw new ConfigError(`${key}.${name}`, 'unknown key (expected max or window)');
+  const max = value.max;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) throw new ConfigError(`${key}.max`, `must be a positive integer, got ${JSON.stringify(max)}`);
+  const windowMs = value.window === undefined ? 1_000 : parseDurationMs(value.window, `${key}.window`);
+  if (windowMs <= 0) throw new ConfigError(`${key}.window`, 'must be longer than 0');
+  return { max, windowMs };
+}
+
 function parseUser(value: unknown, key: string, certificateUsers: boolean): UserOptions {
   if (!isObject(value)) throw new ConfigError(key, 'must be an object with user and password (or only user, for verify_and_map)');
   const user = pick(value, ['user', 'username']);
@@ -128,12 +145,13 @@ function parseUser(value: unknown, key: string, certificateUsers: boolean): User
   if (user === undefined) throw new ConfigError(`${key}.user`, 'is required');
   if (password === undefined && !certificateUsers) throw new ConfigError(`${key}.password`, 'is required (nkeys are not supported; a user without one needs verify_and_map on a listener)');
   for (const name of Object.keys(value)) {
-    if (!['user', 'username', 'password', 'pass', 'permissions'].includes(name)) throw new ConfigError(`${key}.${name}`, 'unknown key (expected user, password or permissions)');
+    if (!['user', 'username', 'password', 'pass', 'permissions', 'rate_limit'].includes(name)) throw new ConfigError(`${key}.${name}`, 'unknown key (expected user, password, permissions or rate_limit)');
   }
   // Without a password the user is reached by verify_and_map only (its name is a certificate's email, DNS name or subject).
   const result: UserOptions = { user: str(user[1], `${key}.${user[0]}`) };
   if (password !== undefined) result.password = str(password[1], `${key}.${password[0]}`);
   if (value.permissions !== undefined) result.permissions = parsePermissions(value.permissions, `${key}.permissions`);
+  if (value.rate_limit !== undefined) result.rateLimit = parseRateLimit(value.rate_limit, `${key}.rate_limit`);
   return result;
 }
 

@@ -3,6 +3,9 @@
 // Authorizer NATS clients use, so the same Principal and permissions apply.
 // Credentials are read from the header only: a URL ends up in access logs,
 // proxies and browser history, so query credentials are refused outright.
+// A browser session cookie (session-store.ts) stands in for the header on
+// GET and HEAD only (EventSource, reads): a cookie rides along on requests
+// other pages make, so it never authorizes a write (CSRF), except logging out.
 
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -11,6 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Authorizer, AuthResult, Credentials, Principal } from '../../core/auth/authorizer.ts';
 import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { HttpProblem } from './errors.ts';
+import { SESSION_COOKIE, type SessionStore } from './session-store.ts';
 
 export const URL_CREDENTIAL_PARAMS = ['token', 'auth_token', 'access_token', 'authorization', 'password', 'pass'];
 
@@ -19,7 +23,13 @@ declare module 'fastify' {
     /** Set by the auth hook on every authenticated route. */
     principal: Principal;
   }
+  interface FastifyContextConfig {
+    /** The session cookie may authenticate this route whatever its method (logout). */
+    sessionWrites?: boolean;
+  }
 }
+
+const SESSION_METHODS = new Set(['GET', 'HEAD']);
 
 export function parseAuthorization(header: string | undefined): Credentials | null {
   if (header === undefined || header.trim() === '') return null;
@@ -64,7 +74,11 @@ export class HttpAuthenticator {
   private readonly mapCertificate: boolean;
   private bySocket = new WeakMap<Socket, Principal>();
 
-  constructor(private readonly authorizer: Authorizer, options: PrincipalCacheOptions = {}) {
+  constructor(
+    private readonly authorizer: Authorizer,
+    options: PrincipalCacheOptions = {},
+    readonly sessions: SessionStore | null = null,
+  ) {
     this.maxEntries = options.maxEntries ?? 1024;
     this.ttlMs = options.ttlMs ?? 30_000;
     this.mapCertificate = options.mapCertificate === true;
@@ -86,6 +100,11 @@ export class HttpAuthenticator {
     });
   }
 
+  /** verify_and_map: the client certificate is the credential. */
+  get usesCertificates(): boolean {
+    return this.mapCertificate;
+  }
+
   /** A Promise while a password is checked with bcrypt (on a worker thread), else the Principal at once. */
   authenticate(request: FastifyRequest): Principal | Promise<Principal> {
     const query = request.query as Record<string, unknown> | undefined;
@@ -98,7 +117,17 @@ export class HttpAuthenticator {
     const header = request.headers.authorization;
     const credentials = parseAuthorization(header);
     if (credentials === null) {
-      if (this.authorizer.authRequired) throw new HttpProblem('unauthorized', 'credentials required: send Authorization: Bearer <token> or Basic');
+      const cookie = this.sessions === null ? undefined : request.cookies?.[SESSION_COOKIE];
+      const sessionApplies = SESSION_METHODS.has(request.method) || request.routeOptions.config.sessionWrites === true;
+      if (cookie !== undefined && sessionApplies) {
+        const session = this.sessions?.get(cookie) ?? null;
+        if (session === null) throw new HttpProblem('unauthorized', 'the session has expired or was revoked: log in again (POST /v1/login)');
+        return session.principal;
+      }
+      if (this.authorizer.authRequired) {
+        const hint = cookie === undefined ? '' : ' (a session cookie authenticates GET and HEAD only)';
+        throw new HttpProblem('unauthorized', `credentials required: send Authorization: Bearer <token> or Basic${hint}`);
+      }
       return settle(this.authorizer.authenticate({}), (anonymous) => {
         if (anonymous === null) throw new HttpProblem('unauthorized', 'credentials required');
         return anonymous;

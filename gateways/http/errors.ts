@@ -3,7 +3,7 @@
 // stable, documented string clients may branch on; the status and title come
 // from this table only, so two routes can never describe one error two ways.
 
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   BrokerClosedError,
   InvalidSubjectError,
@@ -23,12 +23,20 @@ export const HTTP_ERRORS = {
   credentials_in_url: { status: 400, title: 'Credentials are accepted only in the Authorization header' },
   unauthorized: { status: 401, title: 'Authentication is required or the credentials are wrong' },
   permission_denied: { status: 403, title: 'The principal may not use this subject' },
-  not_found: { status: 404, title: 'No such route or resource' },
+  not_found: { status: 404, title: 'No such route' },
+  stream_not_found: { status: 404, title: 'The stream does not exist' },
+  consumer_not_found: { status: 404, title: 'The consumer does not exist' },
+  message_not_found: { status: 404, title: 'The stream has no such message' },
+  bucket_not_found: { status: 404, title: 'The bucket does not exist' },
+  key_not_found: { status: 404, title: 'The bucket has no such key' },
+  object_not_found: { status: 404, title: 'The bucket has no such object' },
+  endpoint_not_found: { status: 404, title: 'No such monitoring endpoint' },
   method_not_allowed: { status: 405, title: 'The route does not accept this method' },
   not_acceptable: { status: 406, title: 'None of the accepted media types can be produced' },
   precondition_failed: { status: 412, title: 'A precondition (If-Match / If-None-Match) failed' },
   payload_too_large: { status: 413, title: 'The message is larger than max_payload' },
   unsupported_media_type: { status: 415, title: 'The body media type is not accepted here' },
+  rate_limited: { status: 429, title: 'Too many requests for this user; retry after Retry-After seconds' },
   jetstream_error: { status: 400, title: 'JetStream rejected the request' },
   no_responders: { status: 503, title: 'Nobody is listening on the subject' },
   broker_unavailable: { status: 503, title: 'The broker is closed or unreachable' },
@@ -87,8 +95,45 @@ export function problemDocument(problem: HttpProblem, instance?: string): Proble
   };
 }
 
+/**
+ * What the request was about, so a failure can say what the user did: the
+ * route's path parameters name the resource a JetStream "not found" is about
+ * (`bucket` in /v1/kv, /v1/buckets and /v1/objects, `name` = a stream,
+ * `consumer`), and the media types the route takes explain a 415.
+ */
+export interface ProblemContext {
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly accepts?: readonly string[];
+  readonly contentType?: string;
+}
+
+/** JetStream's "not found" err_codes as the resource the route's parameters name. */
+function notFoundProblem(error: JetStreamApiError, params: Readonly<Record<string, unknown>>): HttpProblem | null {
+  const wire = { err_code: error.errCode, operation: error.op };
+  if (error.errCode === JetStreamApiCodes.StreamNotFound) {
+    if (typeof params.bucket === 'string') return new HttpProblem('bucket_not_found', `bucket ${JSON.stringify(params.bucket)} does not exist`, { bucket: params.bucket, ...wire }, { cause: error });
+    if (typeof params.name === 'string') return new HttpProblem('stream_not_found', `stream ${JSON.stringify(params.name)} does not exist`, { stream: params.name, ...wire }, { cause: error });
+    return new HttpProblem('stream_not_found', error.description, wire, { cause: error });
+  }
+  if (error.errCode === JetStreamApiCodes.ConsumerNotFound) {
+    const consumer = typeof params.consumer === 'string' ? params.consumer : undefined;
+    return new HttpProblem('consumer_not_found', consumer === undefined ? error.description : `consumer ${JSON.stringify(consumer)} does not exist on stream ${JSON.stringify(params.name)}`, { ...(consumer === undefined ? {} : { stream: params.name, consumer }), ...wire }, { cause: error });
+  }
+  if (error.errCode === JetStreamApiCodes.NoMessageFound) return new HttpProblem('message_not_found', error.description, { ...(typeof params.name === 'string' ? { stream: params.name } : {}), ...wire }, { cause: error });
+  return null;
+}
+
+/** A 415 that names what the route takes, and how curl sends it. */
+function mediaTypeProblem(error: Partial<FastifyError>, context: ProblemContext): HttpProblem {
+  const got = context.contentType ?? 'no Content-Type';
+  const accepts = context.accepts ?? [];
+  if (accepts.length === 0) return new HttpProblem('unsupported_media_type', error.message ?? 'unsupported media type', { content_type: got }, { cause: error });
+  const hint = got.startsWith('application/x-www-form-urlencoded') ? ` (curl -d sends ${got}; add -H 'Content-Type: ${accepts[0]}')` : '';
+  return new HttpProblem('unsupported_media_type', `this route takes ${accepts.join(' or ')}, not ${got}${hint}`, { content_type: got, accepted: accepts }, { cause: error });
+}
+
 /** Map anything thrown by a route, fastify or the Broker port into a problem. */
-export function toProblem(error: unknown): HttpProblem {
+export function toProblem(error: unknown, context: ProblemContext = {}): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof NoRespondersError) {
     return new HttpProblem('no_responders', error.message, { subject: error.subject }, { cause: error });
@@ -105,7 +150,9 @@ export function toProblem(error: unknown): HttpProblem {
     if (PRECONDITION_ERR_CODES.has(error.errCode)) {
       return new HttpProblem('precondition_failed', error.description, { err_code: error.errCode, operation: error.op }, { cause: error });
     }
-    const code = error.code === 404 ? 'not_found' : error.code === 503 ? 'jetstream_unavailable' : 'jetstream_error';
+    const notFound = notFoundProblem(error, context.params ?? {});
+    if (notFound !== null) return notFound;
+    const code = error.code === 503 ? 'jetstream_unavailable' : 'jetstream_error';
     const status = error.code >= 400 && error.code < 600 ? error.code : HTTP_ERRORS[code].status;
     return new HttpProblem(code, error.description, { err_code: error.errCode, operation: error.op }, { cause: error, status });
   }
@@ -114,7 +161,7 @@ export function toProblem(error: unknown): HttpProblem {
     return new HttpProblem(code, error.message, error.details, { cause: error });
   }
   if (error instanceof ObjectStoreError) {
-    const code = error.kind === 'not_found' ? 'not_found' : error.kind === 'digest_mismatch' ? 'internal' : 'invalid_request';
+    const code = error.kind === 'not_found' ? 'object_not_found' : error.kind === 'digest_mismatch' ? 'internal' : 'invalid_request';
     return new HttpProblem(code, error.message, error.details, { cause: error });
   }
   if (error instanceof JetStreamNotEnabledError) return new HttpProblem('jetstream_unavailable', error.message, { operation: error.op }, { cause: error });
@@ -126,7 +173,7 @@ export function toProblem(error: unknown): HttpProblem {
       return new HttpProblem('payload_too_large', fst.message ?? 'body too large', {}, { cause: error });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new HttpProblem('unsupported_media_type', fst.message ?? 'unsupported media type', {}, { cause: error });
+      return mediaTypeProblem(fst, context);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new HttpProblem('invalid_json', fst.message ?? 'invalid JSON', {}, { cause: error });
@@ -144,19 +191,4 @@ export function sendProblem(reply: FastifyReply, problem: HttpProblem, request?:
     .code(problem.status)
     .type(PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify(problemDocument(problem, request?.url.split('?')[0])));
-}
-
-/** Install the error and not-found handlers that turn everything into problems. */
-export function installProblemHandlers(app: FastifyInstance, onProblem: (problem: HttpProblem) => void = () => {}): void {
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error);
-    onProblem(problem);
-    if (problem.status >= 500 && problem.code === 'internal') request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(reply, problem, request);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const problem = new HttpProblem('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
-    onProblem(problem);
-    return sendProblem(reply, problem, request);
-  });
 }

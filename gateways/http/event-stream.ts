@@ -11,7 +11,11 @@
 // Wire format:
 //   SSE:    [id: <id>]\n event: <name>\n data: <json>\n\n   heartbeat = `: heartbeat` comment
 //   NDJSON: message envelopes one per line; control lines carry an `event` member;
-//           heartbeat = an empty line.
+//           heartbeat = an empty line (never the first line: the headers alone
+//           tell the client the stream is live).
+// Every stream ends with `end` and a reason when it ends normally, including when
+// the gateway shuts down or goes lame duck (EventStreamSet.endAll); HEAD gets the
+// headers and no stream.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.ts';
@@ -43,6 +47,8 @@ export interface EventStreamOptions {
   /** Streams this gateway keeps open at most; one more is refused with 503. */
   maxStreams: number;
   counters: StreamCounters;
+  /** The gateway's open streams, so it can end them all (shutdown). */
+  open: EventStreamSet;
   /** Extra response headers (e.g. the subscribed subject). */
   headers?: Record<string, string>;
 }
@@ -84,10 +90,17 @@ export class EventStream {
       ...this.options.headers,
     });
     this.options.counters.activeStreams++;
+    this.options.open.add(this);
     res.on('close', () => this.finish());
     this.request.raw.on('aborted', () => this.finish());
+    if (this.request.method === 'HEAD') {
+      res.end();
+      this.finish();
+      return;
+    }
     // An immediate first chunk: clients (curl -N, EventSource) see the stream is live.
-    this.writeRaw(this.options.format === 'sse' ? ': subscribed\n\n' : '\n');
+    if (this.options.format === 'sse') this.writeRaw(': subscribed\n\n');
+    else res.flushHeaders();
     if (this.options.heartbeatMs > 0) {
       this.heartbeat = setInterval(() => this.writeRaw(this.options.format === 'sse' ? ': heartbeat\n\n' : '\n'), this.options.heartbeatMs);
       this.heartbeat.unref();
@@ -126,6 +139,17 @@ export class EventStream {
     if (reason !== undefined) this.writeRaw(this.frame('end', { reason }));
     this.reply.raw.end();
     this.finish();
+  }
+
+  /** end(reason), resolving once the response has finished writing (or closed). */
+  endFlushed(reason: string): Promise<void> {
+    const res = this.reply.raw;
+    const done = res.writableFinished || res.destroyed ? Promise.resolve() : new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+    this.end(reason);
+    return done;
   }
 
   private frame(event: string, data: object): string {
@@ -167,9 +191,40 @@ export class EventStream {
     if (this.isClosed) return;
     this.isClosed = true;
     this.options.counters.activeStreams--;
+    this.options.open.delete(this);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     for (const handler of this.closeHandlers.splice(0)) handler();
     this.resolveClosed();
+  }
+}
+
+/** The open streams of one gateway. */
+export class EventStreamSet {
+  private readonly streams = new Set<EventStream>();
+
+  add(stream: EventStream): void {
+    this.streams.add(stream);
+  }
+
+  delete(stream: EventStream): void {
+    this.streams.delete(stream);
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * End every open stream with `event: end` and `reason` (shutdown, lame duck).
+   * Resolves when their last bytes are handed to the sockets, or after `graceMs`.
+   */
+  async endAll(reason: string, graceMs = 1_000): Promise<number> {
+    const ending = [...this.streams];
+    const flushed = ending.map((stream) => stream.endFlushed(reason));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(flushed), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    return ending.length;
   }
 }
 
@@ -181,6 +236,7 @@ export function eventStreamFor(ctx: GatewayContext, request: FastifyRequest, rep
     maxPendingBytes: ctx.maxPendingBytes,
     maxStreams: ctx.maxStreams,
     counters: ctx.stats,
+    open: ctx.openStreams,
     ...(headers === undefined ? {} : { headers }),
   });
 }

@@ -3,6 +3,7 @@
 // gateway with its fastify instance, so other HTTP features (WebSocket, core
 // monitoring) can register on the same server before start().
 
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
@@ -10,16 +11,22 @@ import type { Broker } from '../../core/broker/broker.ts';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
-import { installProblemHandlers } from './errors.ts';
+import { applyCorsPolicy, type CorsPolicy } from './cors-policy.ts';
+import { installProblemHandlers } from './problem-handlers.ts';
+import { EventStreamSet } from './event-stream.ts';
+import { acceptEmptyJsonBodies } from './json-body.ts';
 import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
 import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
-import { recordRoutes, type RecordedRoute } from './openapi.ts';
+import { RouteTable, type RecordedRoute } from './route-table.ts';
+import { SessionStore, type SessionOptions } from './session-store.ts';
+import { applyUserRateLimits } from './user-rate-limit.ts';
 import { batchPublishRoutes } from './routes/batch-publish.ts';
 import { bucketRoutes } from './routes/buckets.ts';
 import { consumerRoutes } from './routes/consumers.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { kvRoutes } from './routes/kv.ts';
 import { objectRoutes } from './routes/objects.ts';
+import { sessionRoutes } from './routes/session.ts';
 import { monitoringRoutes, type MonitoringMount } from './routes/monitoring.ts';
 import { streamMessageRoutes } from './routes/stream-messages.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -48,6 +55,10 @@ export interface HttpGatewayOptions {
   requestTimeoutMs?: number;
   maxRequestTimeoutMs?: number;
   authCache?: PrincipalCacheOptions;
+  /** Cross-origin browser access (default none: same-origin only). */
+  cors?: CorsPolicy;
+  /** Browser login sessions (POST /v1/login): lifetime and how many are kept. */
+  sessions?: SessionOptions;
   /** Core monitoring providers to serve (see routes/monitoring.ts). */
   monitoring?: MonitoringMount;
   /**
@@ -64,12 +75,20 @@ export interface HttpGateway {
   /** `http://host:port`, or https:// with TLS (after start). */
   readonly url: string;
   readonly stats: Readonly<GatewayStats>;
-  /** Every route registered on the app, as the OpenAPI document sees them. */
+  /** Every route served now, as the OpenAPI document and the 405 Allow header see them. */
   readonly routes: readonly RecordedRoute[];
+  /** Browser sessions: revoke a user's with `sessions.revokeUser(name)`. */
+  readonly sessions: SessionStore;
   start(): Promise<void>;
+  /** Ends open event streams with `event: end` reason `shutdown`, then closes. */
   stop(): Promise<void>;
   /** A reload's certificate (HTTPS/WSS): new handshakes use it, open connections keep theirs. */
   replaceTls(material: TlsServerOptions): void;
+  /**
+   * End every open event stream with `event: end` and `reason` (lame duck mode:
+   * clients reconnect elsewhere); new streams may still open. Resolves with how many.
+   */
+  endStreams(reason: string): Promise<number>;
 }
 
 export const DEFAULT_HTTP_PORT = 8080;
@@ -100,7 +119,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     bodyLimit: maxPayload,
     // Subjects and KV keys live in the path and may be long.
     routerOptions: { maxParamLength: 4096 },
-    exposeHeadRoutes: false,
+    // HEAD on every GET route: headers (ETag, Content-Length) without the body.
+    exposeHeadRoutes: true,
     // stop() must also end long-lived event streams.
     forceCloseConnections: true,
     return503OnClosing: true,
@@ -108,11 +128,12 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   const stats: GatewayStats = { published: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0 };
   const jetstream = new JetStreamClient(options.broker, options.requestTimeoutMs ?? 5_000);
   const streams = new StreamPublisher(options.broker, jetstream);
+  const sessions = new SessionStore(options.sessions);
   const ctx: GatewayContext = {
     broker: options.broker,
     jetstream,
     streams,
-    auth: new HttpAuthenticator(options.authorizer, { ...options.authCache, mapCertificate: options.tls?.mapCertificate === true }),
+    auth: new HttpAuthenticator(options.authorizer, { ...options.authCache, mapCertificate: options.tls?.mapCertificate === true }, sessions),
     maxPayload,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     maxPendingBytes: options.maxPendingBytes ?? 8 * 1024 * 1024,
@@ -120,12 +141,22 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     defaultRequestTimeoutMs: options.requestTimeoutMs ?? 5_000,
     maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
     stats,
+    openStreams: new EventStreamSet(),
   };
-  const routes = recordRoutes(app);
-  installProblemHandlers(app, () => {
+  const table = new RouteTable(app);
+  installProblemHandlers(app, table, () => {
     stats.errors++;
   });
   app.decorateRequest('principal', null as never);
+  acceptEmptyJsonBodies(app);
+  app.register(fastifyCookie);
+  if (options.cors !== undefined) app.register(applyCorsPolicy, options.cors);
+  // A route served only while its provider is mounted answers like no route otherwise.
+  app.addHook('onRequest', (request, reply, done) => {
+    const served = request.routeOptions.config.served;
+    if (served !== undefined && !served()) reply.callNotFound();
+    else done();
+  });
 
   app.register(async (v1) => {
     // Callback style, not async: this runs on every request.
@@ -147,6 +178,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       request.principal = result;
       done();
     });
+    await applyUserRateLimits(v1);
+    await v1.register(sessionRoutes, { ctx, sessions, secure: options.tls !== undefined });
     await v1.register(subjectRoutes, ctx);
     await v1.register(batchPublishRoutes, ctx);
     await v1.register(streamRoutes, ctx);
@@ -158,12 +191,12 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   });
   app.register(monitoringRoutes, { ctx, mount: options.monitoring ?? {} });
   app.register(docsRoutes, {
-    routes,
+    table,
     info: {
       title: 'Switchboard HTTP API',
       version: '1',
       description:
-        'Publish, request and subscribe on NATS subjects over plain HTTP. Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`. Credentials: `Authorization: Bearer <token>` or Basic user:password, never in the URL.',
+        'Publish, request and subscribe on NATS subjects over plain HTTP. Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`. Credentials: `Authorization: Bearer <token>` or Basic user:password, never in the URL; browsers may log in for a session cookie (POST /v1/login). Times are RFC 3339 with nanoseconds, next to the stream sequence.',
     },
   });
 
@@ -171,7 +204,10 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   const host = options.host ?? '127.0.0.1';
   return {
     app,
-    routes,
+    get routes() {
+      return table.routes;
+    },
+    sessions,
     stats,
     get port() {
       return boundPort;
@@ -189,7 +225,9 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     },
     async stop() {
       streams.stop();
+      await ctx.openStreams.endAll('shutdown');
       await app.close();
     },
+    endStreams: (reason) => ctx.openStreams.endAll(reason),
   };
 }

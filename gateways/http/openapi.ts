@@ -3,11 +3,12 @@
 // recorded through fastify's onRoute hook; a route documents itself with the
 // usual fastify/swagger keys on its schema (summary, description, tags,
 // operationId) plus `consumes` for raw (non-JSON) request bodies and
-// `public: true` for routes that need no credentials.
+// `public: true` for routes that need no credentials. The routes come from the
+// RouteTable: what is served now, so nothing the server would 404 is listed.
 
-import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { HTTP_ERRORS } from './errors.ts';
+import type { RecordedRoute } from './route-table.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -26,22 +27,6 @@ export interface RouteDocSchema {
   body?: JsonSchema;
   /** Per status: a JSON schema (application/json), or `{ description, content }`. */
   response?: Record<string, JsonSchema>;
-}
-
-export interface RecordedRoute {
-  method: string;
-  url: string;
-  schema: RouteDocSchema | undefined;
-}
-
-/** Record every route added to `app` (call before registering routes). */
-export function recordRoutes(app: FastifyInstance): RecordedRoute[] {
-  const routes: RecordedRoute[] = [];
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) routes.push({ method: method.toUpperCase(), url: route.url, schema: route.schema as RouteDocSchema | undefined });
-  });
-  return routes;
 }
 
 /** `/v1/subjects/:subject` -> `/v1/subjects/{subject}`. */
@@ -128,10 +113,14 @@ export interface DocumentInfo {
   description: string;
 }
 
-export function buildOpenApiDocument(routes: readonly RecordedRoute[], info: DocumentInfo): OpenAPIV3_1.Document {
+/**
+ * The document for `routes` (HEAD, the CORS preflight and undocumented routes
+ * left out); `servers` says where they are reached.
+ */
+export function buildOpenApiDocument(routes: readonly RecordedRoute[], info: DocumentInfo, servers: OpenAPIV3_1.ServerObject[]): OpenAPIV3_1.Document {
   const paths: OpenAPIV3_1.PathsObject = {};
   for (const route of routes) {
-    if (route.schema === undefined || route.method === 'HEAD') continue;
+    if (route.schema === undefined || route.method === 'HEAD' || route.method === 'OPTIONS') continue;
     const path = openApiPath(route.url);
     // openapi-types' 3.1 PathItemObject inherits 3.0 operation types for its method keys.
     const item = (paths[path] ??= {}) as Record<string, OpenAPIV3_1.OperationObject>;
@@ -140,6 +129,7 @@ export function buildOpenApiDocument(routes: readonly RecordedRoute[], info: Doc
   return {
     openapi: '3.1.0',
     info,
+    servers,
     paths,
     components: {
       schemas: { Problem: PROBLEM_SCHEMA as OpenAPIV3_1.SchemaObject },

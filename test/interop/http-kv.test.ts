@@ -39,7 +39,7 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       assert.deepEqual(Buffer.from(await (await fetch(url('blob'))).arrayBuffer()), binary);
       const missing = await fetch(url('nope'));
       assert.equal(missing.status, 404);
-      assert.equal((await missing.json()).code, 'not_found');
+      assert.equal((await missing.json()).code, 'key_not_found');
       const unchanged = await fetch(url('color'), { headers: { 'if-none-match': `"${revision}"` } });
       assert.equal(unchanged.status, 304);
     });

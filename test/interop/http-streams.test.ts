@@ -45,7 +45,7 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       const gone = await fetch(`${f.base}/v1/streams/ADMIN`);
       assert.equal(gone.status, 404);
       const problem = await gone.json();
-      assert.equal(problem.code, 'not_found');
+      assert.equal(problem.code, 'stream_not_found');
       assert.equal(problem.err_code, 10059);
     });
 
@@ -126,7 +126,7 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       assert.equal((await fetch(`${f.base}/v1/streams/READ/messages/3`, { method: 'DELETE' })).status, 204);
       const missing = await fetch(`${f.base}/v1/streams/READ/messages/3`);
       assert.equal(missing.status, 404);
-      assert.equal((await missing.json()).code, 'not_found');
+      assert.equal((await missing.json()).code, 'message_not_found');
     });
   });
 }

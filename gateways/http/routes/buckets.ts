@@ -1,15 +1,18 @@
 // Key-value buckets:
+//   GET    /v1/buckets                      every bucket's status (streams KV_*)
 //   POST   /v1/buckets                      create a bucket                      201
 //   GET    /v1/buckets/{bucket}             status
 //   DELETE /v1/buckets/{bucket}             delete the bucket and its keys       204
 //   GET    /v1/buckets/{bucket}/keys        live keys, filtered and paged
 //   GET    /v1/buckets/{bucket}/watch       changes as SSE/NDJSON; event id = revision
-// Bucket admin needs the `$JS.API.STREAM.*` permission for stream KV_<bucket>;
+// Bucket admin needs the `$JS.API.STREAM.*` permission for stream KV_<bucket>
+// (listing: `$JS.API.STREAM.LIST`, as nats.js's Kvm.list() sends);
 // keys and watch need read permission (`$JS.API.STREAM.MSG.GET.KV_<bucket>`).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
+import { bucketStreams, ttlMsOf } from '../bucket-streams.ts';
 import { eventStreamFor } from '../event-stream.ts';
 import { sendKvSnapshot } from '../kv-snapshot.ts';
 import type { StreamInfoWire } from '../../../core/jetstream-client/jetstream-wire.ts';
@@ -33,6 +36,12 @@ const STATUS_SCHEMA = {
   },
 } as const;
 
+const listSchema: RouteDocSchema = {
+  operationId: 'listBuckets',
+  summary: 'List key-value buckets with their status',
+  tags: TAGS,
+  response: { 200: { description: 'Buckets, by name', type: 'object', required: ['buckets'], properties: { buckets: { type: 'array', items: STATUS_SCHEMA } } } },
+};
 const createSchema: RouteDocSchema = {
   operationId: 'createBucket',
   summary: 'Create a key-value bucket',
@@ -109,7 +118,7 @@ function status(bucket: string, info: StreamInfoWire): Record<string, unknown> {
     bucket,
     values: info.state.messages,
     history: config.max_msgs_per_subject,
-    ttl_ms: Math.floor(Number(config.max_age ?? 0) / 1_000_000),
+    ttl_ms: ttlMsOf(info),
     bytes: info.state.bytes,
     storage: config.storage,
   };
@@ -120,6 +129,11 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
   const kv = new KvClient(js);
   const bucketOf = (request: FastifyRequest): string => (request.params as { bucket: string }).bucket;
   const allowApi = (request: FastifyRequest, op: string, bucket: string): void => requirePublish(request.principal, js.apiSubject(op, streamName(bucket)));
+
+  app.get('/v1/buckets', { schema: listSchema }, async (request) => {
+    requirePublish(request.principal, js.apiSubject('STREAM.LIST'));
+    return { buckets: (await bucketStreams(js, streamName(''))).map(({ bucket, info }) => status(bucket, info)) };
+  });
 
   app.post('/v1/buckets', { schema: createSchema }, async (request, reply) => {
     const body = request.body as BucketOptions & { bucket: string };

@@ -13,6 +13,7 @@ import { requirePublish } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import { encodePayload } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
+import { JetStreamNotEnabledError } from '../../../core/jetstream-client/jetstream-client.ts';
 import { encodeKey, keySubject, KvClient, streamName, type KvEntry } from '../../../core/jetstream-client/kv/kv-client.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { acceptRawBodies, bodyBytes } from '../raw-body.ts';
@@ -129,6 +130,19 @@ export async function kvRoutes(app: FastifyInstance, ctx: GatewayContext): Promi
     const { bucket, key } = keyOf(request);
     requirePublish(request.principal, keySubject(bucket, encodeKey(key)));
   };
+  /**
+   * A write to a bucket that does not exist has nobody to answer it (no stream
+   * captures `$KV.<bucket>.>`), which the client library reports as JetStream
+   * missing; ask for the bucket so the answer is bucket_not_found when that is why.
+   */
+  const writing = async <T>(request: FastifyRequest, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof JetStreamNotEnabledError) await kv.bucketInfo(keyOf(request).bucket);
+      throw error;
+    }
+  };
   /** The revision an If-Match asks for ('*' resolved to the current one). */
   const expectedRevision = async (request: FastifyRequest): Promise<number | undefined> => {
     const header = request.headers['if-match'];
@@ -147,7 +161,9 @@ export async function kvRoutes(app: FastifyInstance, ctx: GatewayContext): Promi
     const { revision } = request.query as { revision?: number };
     const entry = revision === undefined ? await kv.last(bucket, key) : await kv.revision(bucket, key, revision);
     if (entry === null || entry.operation !== 'PUT') {
-      throw new HttpProblem('not_found', `no key ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)}`, { bucket, key, ...(entry === null ? {} : { revision: entry.revision }) });
+      if (entry === null) await kv.bucketInfo(bucket); // a missing bucket is bucket_not_found, not a missing key
+      const what = entry === null ? 'no key' : `key ${JSON.stringify(key)} was ${entry.operation === 'DEL' ? 'deleted' : 'purged'} at revision ${entry.revision}:`;
+      throw new HttpProblem('key_not_found', `${what} ${entry === null ? JSON.stringify(key) : 'no value'} in bucket ${JSON.stringify(bucket)}`, { bucket, key, ...(entry === null ? {} : { revision: entry.revision }) });
     }
     setEntryHeaders(reply, entry);
     const inm = request.headers['if-none-match'];
@@ -163,10 +179,11 @@ export async function kvRoutes(app: FastifyInstance, ctx: GatewayContext): Promi
     let revision: number;
     if (createOnly !== undefined) {
       if (createOnly.trim() !== '*') throw new HttpProblem('invalid_header', 'If-None-Match on PUT must be *', { header: 'If-None-Match' });
-      revision = await kv.create(bucket, key, value);
+      revision = await writing(request, () => kv.create(bucket, key, value));
       reply.code(201);
     } else {
-      revision = await kv.put(bucket, key, value, await expectedRevision(request));
+      const expected = await expectedRevision(request);
+      revision = await writing(request, () => kv.put(bucket, key, value, expected));
     }
     reply.header('etag', `"${revision}"`);
     return { revision };
@@ -176,7 +193,8 @@ export async function kvRoutes(app: FastifyInstance, ctx: GatewayContext): Promi
     allowWrite(request);
     const { bucket, key } = keyOf(request);
     const { purge } = request.query as { purge?: string };
-    await kv.delete(bucket, key, purge === '1' || purge === 'true', await expectedRevision(request));
+    const expected = await expectedRevision(request);
+    await writing(request, () => kv.delete(bucket, key, purge === '1' || purge === 'true', expected));
     return reply.code(204).send();
   });
 

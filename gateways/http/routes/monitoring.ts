@@ -5,11 +5,15 @@
 //   GET /v1/monitor/http                 this gateway's own counters
 //   GET /v1/monitor/{endpoint}           a mounted provider (varz, connz, jsz, ...)
 //   GET /metrics                         Prometheus text, when a `metrics` provider is mounted
+// The last two are served only while something is mounted (route config
+// `served`): otherwise they are absent, from the router's answers and from
+// the OpenAPI document alike.
 
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.ts';
 import { HttpProblem } from '../errors.ts';
 import type { RouteDocSchema } from '../openapi.ts';
+import type { ServedRouteConfig } from '../route-table.ts';
 
 /**
  * A ready HTTP answer, passed through unchanged: the core's monitoring endpoints
@@ -108,17 +112,21 @@ export async function monitoringRoutes(app: FastifyInstance, options: { ctx: Gat
       slow_consumers: ctx.stats.slowConsumers,
       events_sent: ctx.stats.eventsSent,
     }));
-    secured.get('/v1/monitor/:endpoint', { schema: endpointSchema }, async (request, reply) => {
+    const endpointsMounted: ServedRouteConfig = { served: () => mount.endpoints !== undefined };
+    secured.get('/v1/monitor/:endpoint', { schema: endpointSchema, config: endpointsMounted }, async (request, reply) => {
       const { endpoint } = request.params as { endpoint: string };
       const provider = mount.endpoints?.[endpoint];
-      if (provider === undefined) throw new HttpProblem('not_found', `no monitoring endpoint ${JSON.stringify(endpoint)} is mounted`, { endpoint });
+      if (provider === undefined) {
+        throw new HttpProblem('endpoint_not_found', `no monitoring endpoint ${JSON.stringify(endpoint)}; mounted: ${Object.keys(mount.endpoints ?? {}).join(', ')}`, { endpoint });
+      }
       const answer = await provider(queryOf(request.url));
       if (isRawResponse(answer)) return reply.code(answer.status).type(answer.contentType).send(answer.body);
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(answer));
     });
-    secured.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
-      if (mount.metrics === undefined) throw new HttpProblem('not_found', 'no metrics provider is mounted');
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await mount.metrics());
+    secured.get('/metrics', { schema: metricsSchema, config: { served: () => mount.metrics !== undefined } satisfies ServedRouteConfig }, async (_request, reply) => {
+      const metrics = mount.metrics;
+      if (metrics === undefined) return reply.callNotFound(); // unmounted since the served check
+      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics());
     });
   });
 }

@@ -1,4 +1,5 @@
 // Object store:
+//   GET    /v1/objects                          list buckets (streams OBJ_*)
 //   POST   /v1/objects                          create a bucket                  201
 //   GET    /v1/objects/{bucket}                 list objects (metadata)
 //   DELETE /v1/objects/{bucket}                 delete the bucket                204
@@ -14,6 +15,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requirePublish } from '../auth.ts';
+import { bucketStreams, ttlMsOf } from '../bucket-streams.ts';
 import type { GatewayContext } from '../context.ts';
 import { HttpProblem } from '../errors.ts';
 import { DEFAULT_CHUNK_SIZE, metaSubject, ObjectStoreClient, objectStreamName, type ObjectInfo } from '../../../core/jetstream-client/obj/object-store-client.ts';
@@ -55,6 +57,23 @@ const createSchema: RouteDocSchema = {
     properties: { bucket: BUCKET_PARAM, ttl_ms: { type: 'integer', minimum: 0 }, max_bytes: { type: 'integer' }, storage: { type: 'string', enum: ['file', 'memory'] }, description: { type: 'string' } },
   },
   response: { 201: { description: 'Created', type: 'object', properties: { bucket: { type: 'string' } } } },
+};
+const BUCKET_SCHEMA = {
+  type: 'object',
+  required: ['bucket'],
+  properties: {
+    bucket: { type: 'string' },
+    description: { type: 'string' },
+    bytes: { type: 'integer', description: 'Stored bytes, metadata and chunks' },
+    ttl_ms: { type: 'integer' },
+    storage: { type: 'string' },
+  },
+} as const;
+const listBucketsSchema: RouteDocSchema = {
+  operationId: 'listObjectBuckets',
+  summary: 'List object store buckets',
+  tags: TAGS,
+  response: { 200: { description: 'Buckets, by name', type: 'object', required: ['buckets'], properties: { buckets: { type: 'array', items: BUCKET_SCHEMA } } } },
 };
 const listSchema: RouteDocSchema = {
   operationId: 'listObjects',
@@ -114,12 +133,27 @@ export async function objectRoutes(root: FastifyInstance, ctx: GatewayContext): 
   const current = async (request: FastifyRequest): Promise<ObjectInfo> => {
     const { bucket, name } = params(request);
     const info = await store.info(bucket, name);
-    if (info === null || info.deleted === true) throw new HttpProblem('not_found', `no object ${JSON.stringify(name)} in bucket ${JSON.stringify(bucket)}`, { bucket, name });
+    if (info === null) await store.bucketInfo(bucket); // bucket_not_found when that is why
+    if (info === null || info.deleted === true) throw new HttpProblem('object_not_found', `no object ${JSON.stringify(name)} in bucket ${JSON.stringify(bucket)}`, { bucket, name });
     return info;
   };
 
   // Bucket admin takes JSON bodies (the default parsers)...
   await root.register(async (app) => {
+    app.get('/v1/objects', { schema: listBucketsSchema }, async (request) => {
+      requirePublish(request.principal, ctx.jetstream.apiSubject('STREAM.LIST'));
+      const buckets = await bucketStreams(ctx.jetstream, objectStreamName(''));
+      return {
+        buckets: buckets.map(({ bucket, info }) => ({
+          bucket,
+          ...(typeof info.config.description === 'string' ? { description: info.config.description } : {}),
+          bytes: info.state.bytes,
+          ttl_ms: ttlMsOf(info),
+          storage: info.config.storage,
+        })),
+      };
+    });
+
     app.post('/v1/objects', { schema: createSchema }, async (request, reply) => {
       const body = request.body as { bucket: string; ttl_ms?: number; max_bytes?: number; storage?: 'file' | 'memory'; description?: string };
       requirePublish(request.principal, ctx.jetstream.apiSubject('STREAM.CREATE', objectStreamName(body.bucket)));

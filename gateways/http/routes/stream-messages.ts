@@ -120,7 +120,7 @@ export async function streamMessageRoutes(app: FastifyInstance, ctx: GatewayCont
     allowRead(request);
     const { name, seq } = request.params as { name: string; seq: number };
     const m = await js.getMessage(name, { seq });
-    if (m === null) throw new HttpProblem('not_found', `stream ${JSON.stringify(name)} has no message ${seq}`, { stream: name, seq });
+    if (m === null) throw new HttpProblem('message_not_found', `stream ${JSON.stringify(name)} has no message ${seq}`, { stream: name, seq });
     return storedEnvelope(name, m, encodingOf(request));
   });
 
@@ -135,7 +135,7 @@ export async function streamMessageRoutes(app: FastifyInstance, ctx: GatewayCont
     allowRead(request);
     const { name, subject } = request.params as { name: string; subject: string };
     const m = await js.getMessage(name, { last_by_subj: subject });
-    if (m === null) throw new HttpProblem('not_found', `stream ${JSON.stringify(name)} has no message on ${JSON.stringify(subject)}`, { stream: name, subject });
+    if (m === null) throw new HttpProblem('message_not_found', `stream ${JSON.stringify(name)} has no message on ${JSON.stringify(subject)}`, { stream: name, subject });
     return storedEnvelope(name, m, encodingOf(request));
   });
 
