@@ -13,6 +13,8 @@ export interface AckReply {
   readonly consumerSeq: number;
   /** When the message was stored, in ms since the epoch. */
   readonly timestampMs: number;
+  /** The same, in nanoseconds since the epoch: the subject's digits as they are. */
+  readonly timestampNanos: string;
   /** Messages left for the consumer after this one. */
   readonly pending: number;
 }
@@ -29,5 +31,5 @@ export function parseAckReply(subject: string): AckReply | null {
   if (![delivered, sseq, cseq, ts, pending].every((token) => DIGITS.test(token))) return null;
   // Nanoseconds to milliseconds on the digits: a BigInt per delivery costs more than the rest of this parse.
   const timestampMs = ts.length > 6 ? Number(ts.slice(0, -6)) : 0;
-  return { subject, stream, consumer, delivered: Number(delivered), streamSeq: Number(sseq), consumerSeq: Number(cseq), timestampMs, pending: Number(pending) };
+  return { subject, stream, consumer, delivered: Number(delivered), streamSeq: Number(sseq), consumerSeq: Number(cseq), timestampMs, timestampNanos: ts, pending: Number(pending) };
 }

@@ -1,11 +1,17 @@
 // The HTTP/REST gateway in the registry: the `http_gateway` section (enabled,
-// host, port, tls: HTTPS), --http_gateway_port, default port 8080. It also serves every
+// host, port, tls: HTTPS, cors: browsers on other origins, sessions: browser
+// login lifetime), --http_gateway_port, default port 8080. It also serves every
 // monitor extension of the process behind its auth (/v1/monitor/<name>,
 // /metrics): in cluster mode there is no monitoring port.
 
 import type { Descriptor, MonitorExtension } from '../descriptor.ts';
 import { listenerComponent, listenerSection, listenerSettings, sectionKeys, sectionTls, tlsErrorLogger, tlsHelp, type ListenerSection } from '../listener-section.ts';
+import { ConfigError } from '../../core/config/config-error.ts';
+import { parseDurationMs } from '../../core/config/duration.ts';
+import { isObject } from '../../core/config/setting-values.ts';
+import { parseCorsPolicy, type CorsPolicy } from './cors-policy.ts';
 import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
+import type { SessionOptions } from './session-store.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
 /** The extensions as the gateway's monitoring mount, read per request; nothing is mounted while there are none. */
@@ -22,14 +28,37 @@ function monitoringOf(extensions: () => readonly MonitorExtension[]): Monitoring
   };
 }
 
-export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
+export interface HttpGatewaySection extends ListenerSection {
+  cors?: CorsPolicy;
+  sessions?: SessionOptions;
+}
+
+/** `sessions { max_age: "1h" }`: how long a browser login lasts. */
+function parseSessions(value: unknown, key: string): SessionOptions {
+  if (!isObject(value)) throw new ConfigError(key, 'must be { max_age }');
+  for (const name of Object.keys(value)) if (name !== 'max_age') throw new ConfigError(`${key}.${name}`, 'unknown key (expected max_age)');
+  if (value.max_age === undefined) return {};
+  const ttlMs = parseDurationMs(value.max_age, `${key}.max_age`);
+  if (ttlMs < 1_000) throw new ConfigError(`${key}.max_age`, 'must be at least 1s');
+  return { ttlMs };
+}
+
+function parseSection(raw: unknown, defaultHost: string): HttpGatewaySection {
+  const wire = sectionKeys(raw, 'http_gateway', ['cors', 'sessions']);
+  const section: HttpGatewaySection = listenerSection(wire, 'http_gateway', DEFAULT_HTTP_PORT, defaultHost);
+  if (wire.cors !== undefined) section.cors = parseCorsPolicy(wire.cors, 'http_gateway.cors');
+  if (wire.sessions !== undefined) section.sessions = parseSessions(wire.sessions, 'http_gateway.sessions');
+  return section;
+}
+
+export const httpDescriptor: Descriptor<HttpGatewaySection, 'http_gateway'> = {
   name: 'http_gateway',
   kind: 'gateway',
   label: 'HTTP gateway',
   defaultPort: DEFAULT_HTTP_PORT,
   ...listenerSettings('http_gateway'),
   help: '      --http_gateway_port <port>  HTTP/REST gateway (default 8080)\n' + tlsHelp('http_gateway'),
-  parse: (raw, defaultHost) => listenerSection(sectionKeys(raw, 'http_gateway'), 'http_gateway', DEFAULT_HTTP_PORT, defaultHost),
+  parse: parseSection,
   create(section, context) {
     if (!section.enabled) return null;
     const gateway = createHttpGateway({
@@ -41,6 +70,8 @@ export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
       onTlsError: tlsErrorLogger(context.logger, 'HTTP gateway'),
       maxPayload: context.maxPayload,
       monitoring: monitoringOf(() => context.monitorExtensions()),
+      ...(section.cors === undefined ? {} : { cors: section.cors }),
+      ...(section.sessions === undefined ? {} : { sessions: section.sessions }),
     });
     return listenerComponent(section, gateway);
   },

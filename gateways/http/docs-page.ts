@@ -2,7 +2,8 @@
 // external assets (the gateway may run offline). It reads /openapi.json, lists
 // every operation, and sends requests with fetch; streaming answers (SSE, NDJSON)
 // are shown as they arrive until Stop. The Authorization value stays in the page's
-// memory: never in the URL, never in storage.
+// memory: never in the URL, never in storage. Required parameters must be filled
+// in before a request is sent (the browser's own check, and run()'s).
 
 export const DOCS_PAGE = `<!doctype html>
 <html lang="en">
@@ -44,6 +45,12 @@ async function run(method, path, op, form, out) {
   let url = path;
   const query = new URLSearchParams();
   const headers = {};
+  const missing = (op.parameters || []).filter((p) => p.required && form.elements[p.in + ':' + p.name].value === '');
+  if (missing.length > 0) {
+    // Never send a path with a literal {name} in it: say which field is empty instead.
+    out.textContent = 'Fill in: ' + missing.map((p) => p.in + ' ' + p.name).join(', ');
+    return;
+  }
   for (const p of op.parameters || []) {
     const value = form.elements[p.in + ':' + p.name].value;
     if (value === '') continue;
@@ -60,6 +67,7 @@ async function run(method, path, op, form, out) {
   out.textContent = '…';
   try {
     const res = await fetch(url + (query.size ? '?' + query : ''), { method, headers, body: body === '' ? undefined : body, signal: controller.signal });
+    out.dataset.status = String(res.status);
     let text = res.status + ' ' + res.statusText + '\\n';
     res.headers.forEach((v, k) => { text += k + ': ' + v + '\\n'; });
     out.textContent = text + '\\n';
@@ -92,7 +100,9 @@ function render(doc) {
       const form = $('form');
       if (op.description) form.append($('div', { class: 'desc' }, op.description));
       for (const p of op.parameters || []) {
-        form.append($('label', {}, p.in + ' ' + p.name + (p.required ? ' *' : '')), $('input', { name: p.in + ':' + p.name, placeholder: p.description || '' }));
+        const input = $('input', { name: p.in + ':' + p.name, placeholder: p.description || '' });
+        if (p.required) input.required = true;
+        form.append($('label', {}, p.in + ' ' + p.name + (p.required ? ' *' : '')), input);
       }
       if (op.requestBody) {
         const types = Object.keys(op.requestBody.content);

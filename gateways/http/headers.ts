@@ -64,6 +64,26 @@ export function natsHeadersFromHttp(rawHeaders: readonly string[]): MessageHeade
   return headers;
 }
 
+/**
+ * `Idempotency-Key: k` (the IETF httpapi draft's header, used by payment APIs
+ * and Zilla) as `Nats-Msg-Id: k`, so a retried publish is stored once: a
+ * stream drops a repeated id within its duplicate window (the PubAck then says
+ * `duplicate: true`). Both headers with different values is a 400.
+ */
+export function applyIdempotencyKey(headers: MessageHeaders | null, key: string | string[] | undefined): MessageHeaders | null {
+  if (key === undefined) return headers;
+  const value = Array.isArray(key) ? key.join(', ') : key;
+  if (value === '' || /[\r\n]/.test(value)) throw new HttpProblem('invalid_header', 'Idempotency-Key must be a non-empty single-line value', { header: 'Idempotency-Key' });
+  const msgId = headers?.get('Nats-Msg-Id');
+  if (msgId !== undefined && msgId !== value) {
+    throw new HttpProblem('invalid_header', `Idempotency-Key ${JSON.stringify(value)} and Nats-Msg-Id ${JSON.stringify(msgId)} disagree; send one of them`, { header: 'Idempotency-Key' });
+  }
+  if (msgId !== undefined) return headers;
+  const out = headers ?? new MessageHeaders();
+  out.set('Nats-Msg-Id', value);
+  return out;
+}
+
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Copy a NATS message's headers onto an HTTP response (see the rule above). */

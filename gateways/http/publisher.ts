@@ -22,10 +22,21 @@ export interface OutgoingMessage {
 /** A stream captured the message (its PubAck), or the core took it. */
 export type PublishResult = { readonly kind: 'stored'; readonly ack: PubAck } | { readonly kind: 'sent'; readonly subject: string; readonly size: number };
 
+/** Why a subject cannot be published to (or subscribed to), in the words of the rule it breaks. */
+export function subjectFault(subject: string, use: 'publish' | 'subscribe' = 'publish'): string {
+  if (subject === '') return 'the subject is empty';
+  if (/\s/.test(subject)) return 'subjects cannot contain whitespace';
+  const tokens = subject.split('.');
+  if (tokens.some((token) => token === '')) return 'subjects cannot have empty tokens (a leading, trailing or double `.`)';
+  if (use === 'publish' && tokens.some((token) => token === '*' || token === '>')) return 'wildcards (`*`, `>`) are for subscribing, not publishing';
+  if (tokens.slice(0, -1).includes('>')) return '`>` may only be the last token';
+  return 'not a valid subject';
+}
+
 /** Throws an HttpProblem when the message may not be published as it is. */
 export function checkPublish(ctx: GatewayContext, principal: Principal, message: OutgoingMessage): void {
   const { subject, reply } = message;
-  if (!isValidPublishSubject(subject)) throw new HttpProblem('invalid_subject', `cannot publish to ${JSON.stringify(subject)}: wildcards and empty tokens are not allowed`, { subject });
+  if (!isValidPublishSubject(subject)) throw new HttpProblem('invalid_subject', `cannot publish to ${JSON.stringify(subject)}: ${subjectFault(subject)}`, { subject });
   requirePublish(principal, subject);
   if (reply !== undefined && !isValidPublishSubject(reply)) throw new HttpProblem('invalid_subject', `invalid reply subject ${JSON.stringify(reply)}`, { subject: reply });
   // NATS counts the header block against max_payload too.

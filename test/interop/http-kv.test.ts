@@ -122,6 +122,11 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       const reader = new StreamReader(await fetch(`${f.base}/v1/buckets/cfg/watch?key=i.*&initial=1`));
       const first = [await reader.nextEvent(), await reader.nextEvent()].map((e) => JSON.parse(e?.data ?? '{}'));
       assert.deepEqual(first.map((e) => [e.key, e.data]), [['i.b', 'b1'], ['i.a', 'a2']]);
+      // The snapshot ends with a marker (issue 26) naming the highest revision it covers, without an id.
+      const marker = await reader.nextEvent();
+      assert.equal(marker?.event, 'snapshot_end');
+      assert.equal(marker?.id, undefined);
+      assert.ok(JSON.parse(marker?.data ?? '{}').revision >= Math.max(...first.map((e) => e.revision)));
       await put('i.b', 'b2');
       // On a cluster the snapshot's consumer may run on a replica a moment behind, whose
       // i.gone was not deleted yet: then i.gone comes as a value and its delete follows
@@ -225,6 +230,7 @@ for (const target of httpJetStreamTargets()) {
         lastRevision = entry.revision;
       }
       assert.deepEqual([...seen.keys()].sort(), expectedKeys().sort());
+      assert.deepEqual([(await reader.nextEvent())?.event], ['snapshot_end']);
       assert.equal((await fetch(`${f.base}/v1/kv/big/k1`, { method: 'PUT', body: 'after' })).status, 200);
       const change = await reader.nextEvent();
       assert.deepEqual([change?.event, JSON.parse(change?.data ?? '{}').key, JSON.parse(change?.data ?? '{}').data], ['msg', 'k1', 'after']);

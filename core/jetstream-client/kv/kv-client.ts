@@ -15,6 +15,7 @@ import { JetStreamApiCodes, JetStreamApiError } from '../../protocol/jetstream-a
 import type { StreamInfoWire } from '../../protocol/jetstream-wire.ts';
 import type { JetStreamClient } from '../jetstream-client.ts';
 import { decodeStoredMessage, type StoredMessageWire } from '../stored-message.ts';
+import { rfc3339Nanos } from '../timestamp.ts';
 
 /** Valid KV key characters in `.`-separated parts, none empty (one regex: listings test every key). */
 const VALID_KEY = /^[-/_=A-Za-z0-9]+(?:\.[-/_=A-Za-z0-9]+)*$/;
@@ -82,7 +83,7 @@ export function keySubject(bucket: string, storedKey: string): string {
   return `$KV.${bucket}.${storedKey}`;
 }
 
-/** An entry from a stored message's parts; the operation is the `KV-Operation` marker (ADR-8), PUT without one. */
+/** An entry from a stored message's parts; the operation is the `KV-Operation` marker (ADR-8), PUT without one; `created` in the one form of timestamp.ts. */
 export function entryOf(bucket: string, subject: string, headers: MessageHeaders | null, value: Buffer, revision: number, created: string): KvEntry {
   const op = headers?.get('KV-Operation');
   const prefix = `$KV.${bucket}.`;
@@ -91,7 +92,7 @@ export function entryOf(bucket: string, subject: string, headers: MessageHeaders
     key: decodeKey(subject.startsWith(prefix) ? subject.slice(prefix.length) : subject),
     revision,
     operation: op === 'DEL' || op === 'PURGE' ? op : 'PUT',
-    created,
+    created: rfc3339Nanos(created),
     value,
   };
 }

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Broker, BrokerMessage, BrokerSubscription } from '../../broker/broker.ts';
 import { parseAckReply } from '../ack-reply.ts';
 import type { JetStreamClient } from '../jetstream-client.ts';
+import { rfc3339FromNanos } from '../timestamp.ts';
 import { entryOf, keySubject, streamName, type KvEntry } from './kv-client.ts';
 
 export type KvWatchInclude = 'last' | 'history' | 'updates';
@@ -138,7 +139,7 @@ export async function watchBucket(
     lastDelivery = ack.consumerSeq;
     lastRevision = ack.streamSeq;
     const value = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-    const created = new Date(ack.timestampMs).toISOString();
+    const created = rfc3339FromNanos(ack.timestampNanos);
     const wasInitial = initial;
     if (initial && ack.pending === 0) finishInitial();
     try {

@@ -23,6 +23,8 @@ import { serveTail, type TailOptions } from '../stream-tail.ts';
 import { BUCKET_PARAM, entryJson, KEY_RULE } from './kv.ts';
 
 const TAGS = ['key-value'];
+/** The event between a watch's current values and its changes. */
+export const SNAPSHOT_END = 'snapshot_end';
 const BUCKET_PARAMS = { type: 'object', required: ['bucket'], properties: { bucket: BUCKET_PARAM } } as const;
 const STATUS_SCHEMA = {
   type: 'object',
@@ -94,7 +96,7 @@ const watchSchema: RouteDocSchema = {
   operationId: 'watchBucket',
   summary: 'Watch changes as SSE or NDJSON',
   description:
-    'Each change is an event with `id: <revision>` and an entry (`operation` PUT, DEL or PURGE). Starts after the current revision (new changes only), at `start_revision`, from the beginning with `history=1`, or just after `Last-Event-ID` (which wins). With `initial=1` it first sends the current value of every matching key (deleted keys left out), oldest revision first, then the changes after them, each key never twice for one revision.',
+    'Each change is an event with `id: <revision>` and an entry (`operation` PUT, DEL or PURGE). Starts after the current revision (new changes only), at `start_revision`, from the beginning with `history=1`, or just after `Last-Event-ID` (which wins). With `initial=1` it first sends the current value of every matching key (deleted keys left out), oldest revision first, then one `event: snapshot_end` (`{revision}`: the highest revision the snapshot covers; NDJSON: `{"event":"snapshot_end","revision":n}`), then the changes after them, each key never twice for one revision.',
   tags: TAGS,
   params: BUCKET_PARAMS,
   querystring: {
@@ -187,6 +189,9 @@ export async function bucketRoutes(app: FastifyInstance, ctx: GatewayContext): P
       // (read from the stream leader) then sends them as changes instead of losing them. That
       // holds for an empty snapshot too (sentUpTo 0): whatever matches is newer than the replica's view.
       tail.startSeq = startAsked ? Math.max(startSeq, sentUpTo + 1) : sentUpTo + 1;
+      // The marker between current values and changes (nats.js's watch calls it the end of initial values).
+      // No id: a reconnecting EventSource resumes after the last entry, not after the marker.
+      stream.send({ revision: sentUpTo }, undefined, SNAPSHOT_END);
     };
     serveTail(ctx, stream, reply, tail, (m) => entryJson(kv.entryFrom(bucket, m)), initial ? snapshot : undefined);
   });

@@ -19,6 +19,7 @@ import type { GatewayContext } from '../context.ts';
 import { encodePayload, type PayloadEncoding } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
 import { natsHeadersToJson } from '../headers.ts';
+import { rfc3339FromNanos } from '../../../core/jetstream-client/timestamp.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { STREAM_NAME_PARAM } from './streams.ts';
 
@@ -78,6 +79,7 @@ const fetchSchema: RouteDocSchema = {
             properties: {
               subject: { type: 'string' },
               seq: { type: 'integer' },
+              time: { type: 'string', description: 'Store time, RFC 3339 UTC with nine fraction digits' },
               delivered: { type: 'integer' },
               pending: { type: 'integer' },
               ack_token: { type: 'string' },
@@ -160,6 +162,7 @@ export async function consumerRoutes(app: FastifyInstance, ctx: GatewayContext):
         return {
           subject: message.subject,
           seq: ack.streamSeq,
+          time: rfc3339FromNanos(ack.timestampNanos),
           delivered: ack.delivered,
           pending: ack.pending,
           ack_token: ack.subject,

@@ -36,7 +36,7 @@ const ENTRY_SCHEMA = {
     key: { type: 'string' },
     revision: { type: 'integer' },
     operation: { type: 'string', enum: ['PUT', 'DEL', 'PURGE'] },
-    created: { type: 'string' },
+    created: { type: 'string', description: 'Store time, RFC 3339 UTC with nine fraction digits (the revision is the stream sequence)' },
     data: { type: 'string' },
     data_base64: { type: 'string' },
     size: { type: 'integer' },

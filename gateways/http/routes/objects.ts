@@ -201,6 +201,9 @@ export async function objectRoutes(root: FastifyInstance, ctx: GatewayContext): 
       reply.header('etag', `"${info.digest}"`);
       reply.header('x-object-digest', info.digest);
       reply.type(info.headers?.['Content-Type']?.[0] ?? 'application/octet-stream');
+      // HEAD: the headers above, and no chunk read from the store. An empty stream (not
+      // an empty body) so fastify keeps this Content-Length instead of writing 0.
+      if (request.method === 'HEAD') return reply.send(Readable.from([]));
       // Readable.from pulls the next chunk only when the socket has taken the last one.
       return reply.send(Readable.from(store.read(params(request).bucket, info), { objectMode: false, highWaterMark: 1 }));
     });

@@ -17,6 +17,7 @@ import { HttpProblem } from '../errors.ts';
 import { eventStreamFor } from '../event-stream.ts';
 import { natsHeadersToJson } from '../headers.ts';
 import type { StoredMessageWire } from '../../../core/jetstream-client/stored-message.ts';
+import { rfc3339Nanos } from '../../../core/jetstream-client/timestamp.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import { sequenceAtTime, serveTail } from '../stream-tail.ts';
 import { STREAM_NAME_PARAM } from './streams.ts';
@@ -24,13 +25,13 @@ import { STREAM_NAME_PARAM } from './streams.ts';
 const STORED_ENVELOPE_SCHEMA = {
   ...MESSAGE_ENVELOPE_SCHEMA,
   required: ['stream', 'seq', 'subject', 'time', 'size'],
-  properties: { ...MESSAGE_ENVELOPE_SCHEMA.properties, stream: { type: 'string' }, seq: { type: 'integer' }, time: { type: 'string', description: 'RFC 3339 store time' } },
+  properties: { ...MESSAGE_ENVELOPE_SCHEMA.properties, stream: { type: 'string' }, seq: { type: 'integer' }, time: { type: 'string', description: 'Store time, RFC 3339 UTC with nine fraction digits' } },
 } as const;
 
 export function storedEnvelope(stream: string, m: StoredMessageWire, encoding: PayloadEncoding): Record<string, unknown> {
   const data = m.data === undefined ? Buffer.alloc(0) : Buffer.from(m.data, 'base64');
   const headers = m.hdrs === undefined ? undefined : natsHeadersToJson(parseHeaders(Buffer.from(m.hdrs, 'base64')));
-  return { stream, seq: m.seq, subject: m.subject, time: m.time, ...(headers === undefined ? {} : { headers }), ...encodePayload(data, encoding), size: data.length };
+  return { stream, seq: m.seq, subject: m.subject, time: rfc3339Nanos(m.time), ...(headers === undefined ? {} : { headers }), ...encodePayload(data, encoding), size: data.length };
 }
 
 const ENCODING_QUERY = { type: 'string', enum: ['auto', 'base64'], description: '`auto`: UTF-8 payloads in `data`, others in `data_base64`; `base64`: always `data_base64`' } as const;

@@ -10,12 +10,12 @@ import type { GatewayContext } from '../context.ts';
 import { messageEnvelope, MESSAGE_ENVELOPE_SCHEMA, type PayloadEncoding } from '../envelope.ts';
 import { HttpProblem } from '../errors.ts';
 import { eventStreamFor } from '../event-stream.ts';
-import { applyNatsHeadersToReply, natsHeadersFromHttp } from '../headers.ts';
+import { applyIdempotencyKey, applyNatsHeadersToReply, natsHeadersFromHttp } from '../headers.ts';
 import type { RouteDocSchema } from '../openapi.ts';
-import { capturedByStream, checkPublish, publishChecked, type OutgoingMessage } from '../publisher.ts';
+import { capturedByStream, checkPublish, publishChecked, subjectFault, type OutgoingMessage } from '../publisher.ts';
 import { acceptRawBodies, bodyBytes } from '../raw-body.ts';
 
-const HEADER_RULES = `Request headers named \`Nats-*\` (e.g. \`Nats-Msg-Id\`) are carried as NATS headers with their canonical spelling; \`X-Nats-Header-<Name>: v\` becomes NATS header \`<Name>: v\`. Repeated headers keep every value. Nothing else is forwarded.`;
+const HEADER_RULES = `Request headers named \`Nats-*\` (e.g. \`Nats-Msg-Id\`) are carried as NATS headers with their canonical spelling; \`X-Nats-Header-<Name>: v\` becomes NATS header \`<Name>: v\`. \`Idempotency-Key: k\` is sent as \`Nats-Msg-Id: k\`, so a retried publish to a stream subject is stored once (\`duplicate: true\` in the PubAck). Repeated headers keep every value. Nothing else is forwarded.`;
 
 const SUBJECT_PARAM = {
   type: 'object',
@@ -39,9 +39,13 @@ const publishSchema: RouteDocSchema = {
     },
     additionalProperties: false,
   },
+  headers: {
+    type: 'object',
+    properties: { 'idempotency-key': { type: 'string', minLength: 1, description: 'Sent as `Nats-Msg-Id`: a stream stores a retried publish once' } },
+  },
   response: {
     200: {
-      description: 'With request=1: the first reply, its body as the responder sent it (`application/octet-stream` unless it set Content-Type). For a subject captured by a stream: the PubAck JSON `{stream, seq, duplicate?}`.',
+      description: 'With request=1: the first reply, its body as the responder sent it (its Content-Type header if it set one; `application/json` when JetStream answers, e.g. a PubAck; else `application/octet-stream`). For a subject captured by a stream: the PubAck JSON `{stream, seq, duplicate?}`.',
       content: {
         'application/octet-stream': { schema: { type: 'string' } },
         'application/json': {
@@ -104,6 +108,15 @@ interface SubscribeQuery {
   encoding?: PayloadEncoding;
 }
 
+/**
+ * Whether the reply to a request on this subject comes from JetStream, whose
+ * answers (a PubAck, a `$JS.API` response) are JSON: a stream captures the
+ * subject, or it is the JetStream API itself.
+ */
+async function answeredByJetStream(ctx: GatewayContext, message: OutgoingMessage): Promise<boolean> {
+  return message.subject.startsWith('$JS.API.') || capturedByStream(ctx, message);
+}
+
 export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   acceptRawBodies(app);
 
@@ -113,7 +126,7 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const message: OutgoingMessage = {
       subject,
       body: bodyBytes(request.body),
-      headers: natsHeadersFromHttp(request.raw.rawHeaders),
+      headers: applyIdempotencyKey(natsHeadersFromHttp(request.raw.rawHeaders), request.headers['idempotency-key']),
       ...(query.reply === undefined ? {} : { reply: query.reply }),
     };
     checkPublish(ctx, request.principal, message);
@@ -124,7 +137,7 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
       const timeoutMs = Math.min(query.timeout ?? ctx.defaultRequestTimeoutMs, ctx.maxRequestTimeoutMs);
       const answer: BrokerMessage = await ctx.broker.request(subject, message.body, { timeoutMs, ...(message.headers === null ? {} : { headers: message.headers }) });
       applyNatsHeadersToReply(reply, answer.headers);
-      reply.type(answer.headers?.get('Content-Type') ?? 'application/octet-stream');
+      reply.type(answer.headers?.get('Content-Type') ?? ((await answeredByJetStream(ctx, message)) ? 'application/json' : 'application/octet-stream'));
       return reply.code(200).send(Buffer.from(answer.data.buffer, answer.data.byteOffset, answer.data.byteLength));
     }
     const result = await publishChecked(ctx, message, await capturedByStream(ctx, message));
@@ -135,7 +148,7 @@ export async function subjectRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const { subject } = request.params as { subject: string };
     const query = request.query as SubscribeQuery;
     const queue = query.queue ?? null;
-    if (!isValidSubscriptionSubject(subject)) throw new HttpProblem('invalid_subject', `cannot subscribe to ${JSON.stringify(subject)}`, { subject });
+    if (!isValidSubscriptionSubject(subject)) throw new HttpProblem('invalid_subject', `cannot subscribe to ${JSON.stringify(subject)}: ${subjectFault(subject, 'subscribe')}`, { subject });
     if (queue !== null && !isValidQueueName(queue)) throw new HttpProblem('invalid_subject', `invalid queue group ${JSON.stringify(queue)}`, { queue });
     requireSubscribe(request.principal, subject, queue);
 
