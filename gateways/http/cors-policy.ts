@@ -5,8 +5,7 @@
 // The mechanics (preflight, Vary, reflected request headers) are @fastify/cors:
 // they are easy to get subtly wrong by hand.
 
-import fastifyCors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyCorsOptions } from '@fastify/cors';
 import { ConfigError } from '../../core/config/config-error.ts';
 import { parseDurationMs } from '../../core/config/duration.ts';
 import { bool, isObject, text } from '../../core/config/setting-values.ts';
@@ -56,10 +55,10 @@ export function parseCorsPolicy(value: unknown, key: string): CorsPolicy {
   return { allowedOrigins, credentials, maxAgeSeconds };
 }
 
-/** Apply the policy to every route of `app` (preflight included). */
-export async function applyCorsPolicy(app: FastifyInstance, policy: CorsPolicy): Promise<void> {
+/** @fastify/cors options for the policy; registered on the root instance they cover every route (preflight included). */
+export function corsOptions(policy: CorsPolicy): FastifyCorsOptions {
   const allowed = policy.allowedOrigins === '*' ? null : new Set(policy.allowedOrigins);
-  await app.register(fastifyCors, {
+  return {
     // false = no CORS headers at all for an origin not listed; the browser then blocks the page.
     origin: allowed === null ? '*' : (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: policy.credentials,
@@ -67,5 +66,5 @@ export async function applyCorsPolicy(app: FastifyInstance, policy: CorsPolicy):
     exposedHeaders: EXPOSED_HEADERS,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     strictPreflight: true,
-  });
+  };
 }

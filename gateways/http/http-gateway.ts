@@ -4,6 +4,7 @@
 // monitoring) can register on the same server before start().
 
 import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
@@ -11,7 +12,7 @@ import type { Broker } from '../../core/broker/broker.ts';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
-import { applyCorsPolicy, type CorsPolicy } from './cors-policy.ts';
+import { corsOptions, type CorsPolicy } from './cors-policy.ts';
 import { installProblemHandlers } from './problem-handlers.ts';
 import { EventStreamSet } from './event-stream.ts';
 import { acceptEmptyJsonBodies } from './json-body.ts';
@@ -150,7 +151,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
   app.decorateRequest('principal', null as never);
   acceptEmptyJsonBodies(app);
   app.register(fastifyCookie);
-  if (options.cors !== undefined) app.register(applyCorsPolicy, options.cors);
+  if (options.cors !== undefined) app.register(fastifyCors, corsOptions(options.cors));
   // A route served only while its provider is mounted answers like no route otherwise.
   app.addHook('onRequest', (request, reply, done) => {
     const served = request.routeOptions.config.served;

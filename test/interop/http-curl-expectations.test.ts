@@ -8,29 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
-import { curl, httpJetStreamTargets, type HttpFixture } from './http-fixture.ts';
-
-/** A curl -si answer split into status, lower-cased headers and body. */
-export interface CurlAnswer {
-  status: number;
-  headers: Map<string, string>;
-  body: string;
-}
-
-export async function curlAnswer(args: string[], input?: string): Promise<CurlAnswer> {
-  const { stdout, stderr, code } = await curl(['-sS', '-i', ...args], input);
-  assert.equal(code, 0, `curl ${args.join(' ')}: ${stderr}`);
-  const text = stdout.toString('utf8');
-  const split = text.indexOf('\r\n\r\n');
-  const head = split < 0 ? text : text.slice(0, split);
-  const [statusLine, ...lines] = head.split('\r\n');
-  const headers = new Map<string, string>();
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { status: Number(statusLine.split(' ')[1]), headers, body: split < 0 ? '' : text.slice(split + 4) };
-}
+import { curlAnswer, httpJetStreamTargets, type HttpFixture } from './http-fixture.ts';
 
 const NANOS_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
 const JSON_TYPE = ['-H', 'Content-Type: application/json'];

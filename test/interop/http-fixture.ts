@@ -215,3 +215,26 @@ export async function curl(args: string[], input?: Buffer | string, timeoutMs = 
   clearTimeout(timer);
   return { stdout: Buffer.concat(out), stderr, code };
 }
+
+/** A curl -si answer split into status, lower-cased headers and body. */
+export interface CurlAnswer {
+  status: number;
+  headers: Map<string, string>;
+  body: string;
+}
+
+/** curl -sS -i with `args`; its exit code must be 0. */
+export async function curlAnswer(args: string[], input?: string): Promise<CurlAnswer> {
+  const { stdout, stderr, code } = await curl(['-sS', '-i', ...args], input);
+  if (code !== 0) throw new Error(`curl ${args.join(' ')} exited ${code}: ${stderr}`);
+  const text = stdout.toString('utf8');
+  const split = text.indexOf('\r\n\r\n');
+  const head = split < 0 ? text : text.slice(0, split);
+  const [statusLine, ...lines] = head.split('\r\n');
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: split < 0 ? '' : text.slice(split + 4) };
+}

@@ -7,6 +7,8 @@ import { ReplyTracker } from '../../core/auth/reply-tracker.ts';
 import { isBcryptHash, verifySecret } from '../../core/auth/secrets.ts';
 import { parseAuthorization } from '../../core/config/auth-options.ts';
 import { ConfigError } from '../../core/config/config-error.ts';
+import type { Principal } from '../../core/auth/authorizer.ts';
+import { UserAuthorizer } from '../../core/auth/user-authorizer.ts';
 
 describe('auth units', () => {
   it('reply tracker - allows max responses within expires, then refuses', () => {
@@ -61,6 +63,9 @@ describe('auth units', () => {
       [{ users: [{ user: 'a', password: 'p', permissions: { publish: { allow: ['x'], denied: ['y'] } } }] }, undefined, 'authorization.users[0].permissions.publish.denied', /unknown key/],
       [{ users: [{ user: 'a', password: 'p', permissions: { allow_responses: { expires: '5 min' } } }] }, undefined, 'authorization.users[0].permissions.allow_responses.expires', /duration/],
       [{ users: [{ user: 'a', password: 'p' }, { user: 'a', password: 'q' }] }, undefined, 'authorization.users[1].user', /duplicate/],
+      [{ users: [{ user: 'a', password: 'p', rate_limit: { max: 0 } }] }, undefined, 'authorization.users[0].rate_limit.max', /positive integer/],
+      [{ users: [{ user: 'a', password: 'p', rate_limit: { max: 5, per: '1s' } }] }, undefined, 'authorization.users[0].rate_limit.per', /unknown key/],
+      [{ users: [{ user: 'a', password: 'p', rate_limit: { max: 5, window: '0s' } }] }, undefined, 'authorization.users[0].rate_limit.window', /longer than 0/],
     ];
     for (const [wire, noAuthUser, key, reason] of cases) {
       assert.throws(() => parseAuthorization(wire, noAuthUser), (error: unknown) => {
@@ -70,6 +75,18 @@ describe('auth units', () => {
         return true;
       });
     }
+  });
+
+  it('config - a user rate_limit {max, window} reaches the Principal (default window 1s)', () => {
+    const auth = parseAuthorization({ users: [
+      { user: 'a', password: 'p', rate_limit: { max: 10, window: '1m' } },
+      { user: 'b', password: 'p', rate_limit: { max: 3 }, permissions: { publish: ['x'] } },
+      { user: 'c', password: 'p' },
+    ] }, undefined);
+    assert.deepEqual(auth.users.map((u) => u.rateLimit), [{ max: 10, windowMs: 60_000 }, { max: 3, windowMs: 1_000 }, undefined]);
+    const authorizer = new UserAuthorizer(auth);
+    const limits = ['a', 'b', 'c'].map((user) => (authorizer.authenticate({ user, pass: 'p' }) as Principal).rateLimit);
+    assert.deepEqual(limits, [{ max: 10, windowMs: 60_000 }, { max: 3, windowMs: 1_000 }, undefined]);
   });
 
   it('config - allow_responses maps true and {max, expires}', () => {
