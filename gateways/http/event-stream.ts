@@ -17,6 +17,7 @@
 // the gateway shuts down or goes lame duck (EventStreamSet.endAll); HEAD gets the
 // headers and no stream.
 
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.ts';
 import { HTTP_ERRORS, HttpProblem, problemType, type HttpErrorCode } from './errors.ts';
@@ -80,9 +81,12 @@ export class EventStream {
   /** Take the response over from fastify and send the headers right away. */
   open(): void {
     const res = this.reply.raw;
+    // Headers hooks set on the reply (CORS grants, rate-limit counts) go out too: after hijack fastify sends nothing.
+    const hooked = this.reply.getHeaders() as OutgoingHttpHeaders;
     this.reply.hijack();
     const contentType = this.options.format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
     res.writeHead(200, {
+      ...hooked,
       'content-type': contentType,
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',

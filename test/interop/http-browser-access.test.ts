@@ -72,6 +72,9 @@ describe('http browser access with a cors policy, sessions and rate limits', { p
     assert.equal(simple.headers.get('access-control-allow-origin'), APP_ORIGIN);
     assert.match(simple.headers.get('vary') ?? '', /Origin/);
     assert.match(simple.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
+    // An event stream (the response is written by hand after hijack) carries the grant too.
+    const stream = await curlAnswer(['-I', '-H', `Origin: ${APP_ORIGIN}`, '-u', 'alice:pw-alice', `${f.base}/v1/subjects/feed.a`]);
+    assert.deepEqual([stream.status, stream.headers.get('access-control-allow-origin'), stream.headers.get('access-control-allow-credentials')], [200, APP_ORIGIN, 'true']);
   });
 
   it('http session - login sets an HttpOnly SameSite=Strict cookie that authenticates reads, never writes, until logout', async () => {
