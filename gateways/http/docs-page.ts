@@ -67,7 +67,6 @@ async function run(method, path, op, form, out) {
   out.textContent = '…';
   try {
     const res = await fetch(url + (query.size ? '?' + query : ''), { method, headers, body: body === '' ? undefined : body, signal: controller.signal });
-    out.dataset.status = String(res.status);
     let text = res.status + ' ' + res.statusText + '\\n';
     res.headers.forEach((v, k) => { text += k + ': ' + v + '\\n'; });
     out.textContent = text + '\\n';

@@ -35,7 +35,7 @@ const EDGE_MAY_IMPORT = [
   /^core\/connection\//, // the Connection seam
   /^core\/(subject|auth)\//,
   JETSTREAM_CLIENT,
-  /^core\/config\/(config-error|config-extension|setting-values|size|tls-options|auth-options)\.ts$/, // the extension API a descriptor plugs into (a section's tls {} and authorization {} blocks, sizes too)
+  /^core\/config\/(config-error|config-extension|setting-values|size|tls-options|auth-options|duration)\.ts$/, // the extension API a descriptor plugs into (a section's tls {} and authorization {} blocks, sizes and durations too)
 ];
 
 /** Files allowed one crossing the levels forbid, each with its reason; `typeOnly` ones must be `import type`. */
@@ -51,7 +51,8 @@ const EXCEPTIONS: ReadonlyArray<{ from: string; to: RegExp; typeOnly: boolean; w
 /** npm packages a folder may import (folders not listed may import any); node: built-ins are always allowed. */
 const PACKAGES: ReadonlyArray<{ folder: string; packages: readonly string[]; typeOnly?: readonly string[] }> = [
   { folder: 'gateways/mqtt/', packages: ['mqtt-packet'] },
-  { folder: 'gateways/http/', packages: ['fastify', 'openapi-types'] },
+  // The fastify plugins for CORS, cookies and per-user rate limits (issue 26).
+  { folder: 'gateways/http/', packages: ['fastify', 'openapi-types', '@fastify/cors', '@fastify/cookie', '@fastify/rate-limit'] },
   // kafkajs's values come from kafkajs-loader.ts: a value import would load it before the loader's stand-ins.
   { folder: 'connectors/kafka/', packages: ['kafkajs'], typeOnly: ['kafkajs'] },
   { folder: 'core/jetstream-client/', packages: [] },
