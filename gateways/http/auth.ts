@@ -83,9 +83,11 @@ export class HttpAuthenticator {
     this.ttlMs = options.ttlMs ?? 30_000;
     this.mapCertificate = options.mapCertificate === true;
     // After a config reload every request authenticates again: a changed password or rule applies at once.
+    // Browser sessions were granted under the old rules too: their users log in again.
     authorizer.onReload?.(() => {
       this.cache.clear();
       this.bySocket = new WeakMap();
+      this.sessions?.clear();
     });
   }
 

@@ -69,6 +69,11 @@ export class SessionStore {
     return count;
   }
 
+  /** End every session (a config reload: credentials are checked anew). */
+  clear(): void {
+    this.sessions.clear();
+  }
+
   get size(): number {
     return this.sessions.size;
   }

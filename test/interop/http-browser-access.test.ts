@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthorizer } from '../../core/auth/create-authorizer.ts';
+import { ReloadableAuthorizer } from '../../core/auth/reloadable-authorizer.ts';
 import { curlAnswer, startHttpFixture, type HttpFixture } from './http-fixture.ts';
 
 const APP_ORIGIN = 'http://app.example:5173';
@@ -42,10 +43,12 @@ describe('http browser access without a cors policy', { peers: ['curl'] }, () =>
 describe('http browser access with a cors policy, sessions and rate limits', { peers: ['curl'] }, () => {
   let f: HttpFixture;
   let dir: string;
+  // As main.ts builds it: a config reload swaps the rules in place.
+  const authorizer = new ReloadableAuthorizer(users());
   const jar = (name: string): string => join(dir, name);
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sb-cookies-'));
-    f = await startHttpFixture({ authorizer: users(), cors: { allowedOrigins: [APP_ORIGIN], credentials: true, maxAgeSeconds: 120 }, sessions: { ttlMs: 1_500 } });
+    f = await startHttpFixture({ authorizer, cors: { allowedOrigins: [APP_ORIGIN], credentials: true, maxAgeSeconds: 120 }, sessions: { ttlMs: 1_500 } });
   });
   after(async () => {
     await f?.stop();
@@ -112,6 +115,14 @@ describe('http browser access with a cors policy, sessions and rate limits', { p
     const expired = await curlAnswer(['-H', `Cookie: switchboard_session=${id}`, `${f.base}/v1/subjects/feed.x`]);
     assert.equal(expired.status, 401);
     assert.match(JSON.parse(expired.body).detail, /expired or was revoked/);
+  });
+
+  it('http session - a config reload ends every session: users log in again under the new rules', async () => {
+    assert.equal((await curlAnswer(['-X', 'POST', '-u', 'alice:pw-alice', '-c', jar('reload'), `${f.base}/v1/login`])).status, 201);
+    assert.equal((await curlAnswer(['-I', '-b', jar('reload'), `${f.base}/v1/subjects/feed.x`])).status, 200);
+    await authorizer.replace(users());
+    assert.equal(f.gateway.sessions.size, 0);
+    assert.equal((await curlAnswer(['-I', '-b', jar('reload'), `${f.base}/v1/subjects/feed.x`])).status, 401);
   });
 
   it('http rate limit - a user over their rate_limit gets 429 with Retry-After; other users are not counted', async () => {
