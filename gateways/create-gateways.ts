@@ -2,11 +2,15 @@
 // Default ports are best effort (a taken one is logged and skipped, as with
 // monitoring); a port the operator asked for must bind.
 
+import { connectionIdCounter } from '../core/connection/connection-ids.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
-import type { AcceptConnection, Component, DescriptorContext } from './descriptor.ts';
+import type { AcceptConnection, Component, ConnectionIds, DescriptorContext } from './descriptor.ts';
 import { REGISTRY, type GatewaySections } from './registry.ts';
 
-export type GatewayDeps = Omit<DescriptorContext, 'acceptor' | 'monitorExtensions'>;
+export type GatewayDeps = Omit<DescriptorContext, 'acceptor' | 'monitorExtensions' | 'connectionIds'> & {
+  /** Default: a counter of the gateways' own (cluster mode has no NATS server to share one with). */
+  readonly connectionIds?: ConnectionIds;
+};
 
 export interface Gateways {
   /** The built gateways and connectors by registry name; a configured-off one is absent. */
@@ -31,6 +35,7 @@ export function createGateways(sections: GatewaySections, deps: GatewayDeps): Ga
   const monitorExtensions: MonitorExtension[] = [];
   const context: DescriptorContext = {
     ...deps,
+    connectionIds: deps.connectionIds ?? connectionIdCounter(),
     acceptor: (name): AcceptConnection | undefined => components.get(name)?.accept,
     monitorExtensions: () => monitorExtensions,
   };

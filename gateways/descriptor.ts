@@ -11,9 +11,10 @@ import type { ConfigWarning, ExtensionFlag } from '../core/config/config-extensi
 import type { Connection } from '../core/connection/connection.ts';
 import type { TlsServerOptions } from '../core/connection/tls-material.ts';
 import type { Logger } from '../core/server/logger.ts';
+import type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription } from '../core/server/monitoring/connection-source.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
 
-export type { MonitorExtension };
+export type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription, MonitorExtension };
 
 /** Takes a Connection that carries a protocol: the NATS server's accept(), a gateway's accept(). */
 export type AcceptConnection = (connection: Connection) => void;
@@ -30,6 +31,8 @@ export interface DescriptorContext {
   readonly jetstream: boolean;
   readonly maxPayload: number;
   readonly logger: Logger;
+  /** Ids for the connections a component lists in /connz: the NATS server's counter when embedded, so cids never collide. */
+  readonly connectionIds: ConnectionIds;
   /** The accept() of a descriptor built earlier, by name (MQTT over WebSocket at /mqtt). */
   acceptor(name: string): AcceptConnection | undefined;
   /** Every monitor extension of the process, read per request (the HTTP gateway serves them too). */

@@ -110,7 +110,7 @@ export function disableSection(section: string, sections: Record<string, unknown
 export function listenerComponent(
   section: ListenerSection,
   gateway: { start(): Promise<void>; stop(): Promise<void>; replaceTls(material: TlsServerOptions): void; readonly port: number },
-  extra: Pick<Component, 'accept'> = {},
+  extra: Pick<Component, 'accept' | 'monitor'> = {},
 ): Component {
   return {
     ...extra,

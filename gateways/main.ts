@@ -74,6 +74,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
   const gateways = createGateways(parseSections(config.sections, config.server.host), {
     broker: core.broker,
     nats: (connection) => core.nats.accept(connection),
+    connectionIds: () => core.nats.nextConnectionId(),
     authorizer,
     jetstream: core.jetstream !== null,
     maxPayload: config.server.maxPayload,

@@ -1,14 +1,15 @@
 // The Kafka bridge in the registry: the `kafka` section (validated by
 // validateKafkaBridgeConfig, which names the mapping at fault), the
 // --kafka-* flags and SWITCHBOARD_KAFKA_* variables laid over it
-// (settings.ts), and /kafkaz plus its /metrics series on the monitor. It runs
+// (settings.ts), and /kafkaz, its /metrics series, its mappings in /connz and
+// its /varz section on the monitor (kafka-monitor.ts). It runs
 // only when the configuration has a kafka section.
 
 import { ConfigError } from '../../core/config/config-error.ts';
 import type { Descriptor } from '../../gateways/descriptor.ts';
 import { validateKafkaBridgeConfig, type KafkaBridgeConfig } from './config.ts';
 import { createKafkaBridge } from './kafka-bridge.ts';
-import { kafkaBridgePrometheus } from './metrics-text.ts';
+import { kafkaMonitor } from './kafka-monitor.ts';
 import { applyKafkaSettings, KAFKA_FLAGS } from './settings.ts';
 
 const HELP = `Kafka bridge (over the config file's kafka section; see the README):
@@ -44,7 +45,7 @@ export const kafkaDescriptor: Descriptor<KafkaBridgeConfig | null, 'kafka'> = {
       throw new ConfigError('kafka', cause instanceof Error ? cause.message : String(cause), { cause });
     }
   },
-  create(section, { broker, logger }) {
+  create(section, { broker, logger, connectionIds }) {
     if (section === null) return null;
     // kafkajs's log lines go to the server's logger, tagged with kafkajs's namespace.
     const bridge = createKafkaBridge({ broker, kafka: section.kafka, mappings: section.mappings, logger: (entry) => logger[entry.level]({ kafkajs: entry.namespace, ...entry.extra }, entry.message) });
@@ -57,11 +58,7 @@ export const kafkaDescriptor: Descriptor<KafkaBridgeConfig | null, 'kafka'> = {
         if (kafkajsSpeedups !== 'active') logger.warn({ kafkajsSpeedups }, 'kafkajs runs as shipped: its produce path is about 5x slower per record');
       },
       stop: () => bridge.stop(),
-      monitor: {
-        path: '/kafkaz',
-        json: () => ({ now: new Date().toISOString(), ...bridge.metrics() }),
-        prometheus: () => kafkaBridgePrometheus(bridge.metrics()),
-      },
+      monitor: kafkaMonitor(bridge, connectionIds),
     };
   },
 };

@@ -111,12 +111,17 @@ export class NatsServer implements ClientHost {
       connection.end();
       return null;
     }
-    const client = new NatsClient(this.nextClientId++, connection, this);
+    const client = new NatsClient(this.nextConnectionId(), connection, this);
     this.clients.set(client.id, client);
     this.stats.totalConnections++;
     this.observer.clientOpened?.(client);
     client.start();
     return client;
+  }
+
+  /** A connection id (cid); gateways number their connections from the same counter, so /connz ids never collide. */
+  nextConnectionId(): number {
+    return this.nextClientId++;
   }
 
   async stop(): Promise<void> {

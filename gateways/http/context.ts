@@ -6,7 +6,7 @@ import type { Broker } from '../../core/broker/broker.ts';
 import type { HttpAuthenticator } from './auth.ts';
 import type { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
 import type { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
-import type { StreamCounters } from './event-stream.ts';
+import type { EventStream, StreamCounters } from './event-stream.ts';
 
 export interface GatewayStats extends StreamCounters {
   published: number;
@@ -28,4 +28,8 @@ export interface GatewayContext {
   readonly maxRequestTimeoutMs: number;
   readonly defaultRequestTimeoutMs: number;
   readonly stats: GatewayStats;
+  /** Event streams open now (/connz, lame duck). */
+  readonly openStreams: Set<EventStream>;
+  /** Connection ids for /connz, shared with the rest of the process. */
+  readonly connectionIds: () => number;
 }

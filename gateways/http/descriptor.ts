@@ -12,12 +12,12 @@ import type { MonitoringMount } from './routes/monitoring.ts';
 function monitoringOf(extensions: () => readonly MonitorExtension[]): MonitoringMount {
   return {
     get endpoints() {
-      const list = extensions();
-      return list.length === 0 ? undefined : Object.fromEntries(list.map((extension) => [extension.path.slice(1), () => extension.json()]));
+      const list = extensions().filter((extension) => extension.path !== undefined);
+      return list.length === 0 ? undefined : Object.fromEntries(list.map((extension) => [extension.path?.slice(1), () => extension.json?.()]));
     },
     get metrics() {
-      const list = extensions();
-      return list.length === 0 ? undefined : () => list.map((extension) => extension.prometheus()).join('');
+      const list = extensions().filter((extension) => extension.prometheus !== undefined);
+      return list.length === 0 ? undefined : () => list.map((extension) => extension.prometheus?.() ?? '').join('');
     },
   };
 }
@@ -40,8 +40,9 @@ export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
       tls: sectionTls(section, 'http_gateway'),
       onTlsError: tlsErrorLogger(context.logger, 'HTTP gateway'),
       maxPayload: context.maxPayload,
+      connectionIds: context.connectionIds,
       monitoring: monitoringOf(() => context.monitorExtensions()),
     });
-    return listenerComponent(section, gateway);
+    return listenerComponent(section, gateway, { monitor: gateway.monitor });
   },
 };

@@ -45,6 +45,18 @@ export interface EventStreamOptions {
   counters: StreamCounters;
   /** Extra response headers (e.g. the subscribed subject). */
   headers?: Record<string, string>;
+  /** The gateway's open streams: /connz lists them, a lame-duck stop ends them with `event: end`. */
+  open?: Set<EventStream>;
+  /** Its connection id in /connz. */
+  cid?: number;
+}
+
+/** What /connz shows of a stream (http-monitor.ts). */
+export interface EventStreamFigures {
+  readonly startedAt: number;
+  lastWriteAt: number;
+  events: number;
+  bytes: number;
 }
 
 /** How long a cut slow reader gets to take the final error event before the socket is destroyed. */
@@ -55,15 +67,16 @@ export class EventStream {
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly closeHandlers: Array<() => void> = [];
   private resolveClosed!: () => void;
+  readonly figures: EventStreamFigures = { startedAt: Date.now(), lastWriteAt: Date.now(), events: 0, bytes: 0 };
   /** Settles when the stream has ended, for whatever reason. */
   readonly closed = new Promise<void>((resolve) => {
     this.resolveClosed = resolve;
   });
 
   constructor(
-    private readonly request: FastifyRequest,
+    readonly request: FastifyRequest,
     private readonly reply: FastifyReply,
-    private readonly options: EventStreamOptions,
+    readonly options: EventStreamOptions,
   ) {
     // Refused before anything is sent, so the client gets a proper problem response.
     if (options.counters.activeStreams >= options.maxStreams) {
@@ -84,6 +97,7 @@ export class EventStream {
       ...this.options.headers,
     });
     this.options.counters.activeStreams++;
+    this.options.open?.add(this);
     res.on('close', () => this.finish());
     this.request.raw.on('aborted', () => this.finish());
     // An immediate first chunk: clients (curl -N, EventSource) see the stream is live.
@@ -107,6 +121,7 @@ export class EventStream {
   send(data: object, id?: string, event = 'msg'): boolean {
     if (this.isClosed) return false;
     this.options.counters.eventsSent++;
+    this.figures.events++;
     if (this.options.format === 'ndjson') return this.writeRaw(`${JSON.stringify(event === 'msg' ? data : { event, ...data })}\n`);
     const idLine = id === undefined ? '' : `id: ${id}\n`;
     return this.writeRaw(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -136,6 +151,8 @@ export class EventStream {
     const res = this.reply.raw;
     if (this.isClosed || res.destroyed) return false;
     res.write(chunk);
+    this.figures.lastWriteAt = Date.now();
+    this.figures.bytes += chunk.length;
     if (res.writableLength > this.options.maxPendingBytes) {
       this.cutSlowReader();
       return false;
@@ -167,6 +184,7 @@ export class EventStream {
     if (this.isClosed) return;
     this.isClosed = true;
     this.options.counters.activeStreams--;
+    this.options.open?.delete(this);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     for (const handler of this.closeHandlers.splice(0)) handler();
     this.resolveClosed();
@@ -181,6 +199,8 @@ export function eventStreamFor(ctx: GatewayContext, request: FastifyRequest, rep
     maxPendingBytes: ctx.maxPendingBytes,
     maxStreams: ctx.maxStreams,
     counters: ctx.stats,
+    open: ctx.openStreams,
+    cid: ctx.connectionIds(),
     ...(headers === undefined ? {} : { headers }),
   });
 }

@@ -3,11 +3,14 @@
 // gateway with its fastify instance, so other HTTP features (WebSocket, core
 // monitoring) can register on the same server before start().
 
+import { connectionIdCounter } from '../../core/connection/connection-ids.ts';
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
+import type { MonitorExtension } from '../descriptor.ts';
+import { httpMonitor } from './http-monitor.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { installProblemHandlers } from './errors.ts';
@@ -48,6 +51,8 @@ export interface HttpGatewayOptions {
   requestTimeoutMs?: number;
   maxRequestTimeoutMs?: number;
   authCache?: PrincipalCacheOptions;
+  /** Connection ids for /connz (default a counter of the gateway's own). */
+  connectionIds?: () => number;
   /** Core monitoring providers to serve (see routes/monitoring.ts). */
   monitoring?: MonitoringMount;
   /**
@@ -66,6 +71,8 @@ export interface HttpGateway {
   readonly stats: Readonly<GatewayStats>;
   /** Every route registered on the app, as the OpenAPI document sees them. */
   readonly routes: readonly RecordedRoute[];
+  /** Its event streams in /connz and its /varz section (http-monitor.ts). */
+  readonly monitor: MonitorExtension;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** A reload's certificate (HTTPS/WSS): new handshakes use it, open connections keep theirs. */
@@ -120,6 +127,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     defaultRequestTimeoutMs: options.requestTimeoutMs ?? 5_000,
     maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
     stats,
+    openStreams: new Set(),
+    connectionIds: options.connectionIds ?? connectionIdCounter(),
   };
   const routes = recordRoutes(app);
   installProblemHandlers(app, () => {
@@ -173,6 +182,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     app,
     routes,
     stats,
+    monitor: httpMonitor(ctx, host, () => boundPort),
     get port() {
       return boundPort;
     },

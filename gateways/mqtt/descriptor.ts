@@ -25,7 +25,7 @@ export const mqttDescriptor: Descriptor<MqttSection, 'mqtt'> = {
   help: '      --mqtt_port <port>       MQTT 3.1.1/5 listener (default 1883)\n' + tlsHelp('mqtt') + MQTT_LIMITS_HELP,
   parse: parseMqttSection,
   warnings: (section) => section.ignored,
-  create(section, { broker, authorizer, name, jetstream, logger }) {
+  create(section, { broker, authorizer, name, jetstream, logger, connectionIds }) {
     if (!section.enabled) return null;
     const gateway = createMqttGateway({
       // mqtt { authorization {} }: MQTT clients log in as its users, as in nats-server.
@@ -33,8 +33,9 @@ export const mqttDescriptor: Descriptor<MqttSection, 'mqtt'> = {
       host: section.host, port: section.port, persistence: jetstream ? 'jetstream' : 'memory',
       maxQueued: section.maxQueuedMessages, maxQueuedBytes: section.maxQueuedBytes, maxKeepAlive: section.maxKeepAlive,
       maxPacketSize: section.maxPacketSize, maxInflight: section.maxInflight, receiveMaximum: section.receiveMaximum,
+      connectionIds,
       tls: sectionTls(section, 'mqtt'), onTlsError: tlsErrorLogger(logger, 'MQTT'),
     });
-    return listenerComponent(section, gateway, { accept: (connection) => gateway.accept(connection) });
+    return listenerComponent(section, gateway, { accept: (connection) => gateway.accept(connection), monitor: gateway.monitor });
   },
 };

@@ -71,7 +71,6 @@ export class MqttGatewayCore {
   private readonly persistence: SessionPersistence;
   private readonly streams: StreamPublisher;
   readonly handover: SessionHandover;
-  private nextClientId = 1;
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
   private nextMsgSerial = 1;
@@ -316,7 +315,7 @@ export class MqttGatewayCore {
 
   /** Serve MQTT on any Connection (TCP socket, WebSocket, in-memory pair). */
   accept(connection: Connection): MqttClient {
-    const client = new MqttClient(this, connection, this.nextClientId++);
+    const client = new MqttClient(this, connection, this.options.connectionIds());
     this.clients.add(client);
     this.stats.totalConnections++; // the client leaves `clients` when its connection closes
     return client;

@@ -9,7 +9,9 @@ import type { Connection } from '../../core/connection/connection.ts';
 import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { SocketConnection } from '../../core/connection/socket-connection.ts';
 import { closeFailedHandshake, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
+import type { MonitorExtension } from '../descriptor.ts';
 import { MqttGatewayCore, type MqttGatewayStats } from './gateway-core.ts';
+import { mqttMonitor } from './mqtt-monitor.ts';
 import type { MqttGatewayOptions } from './options.ts';
 
 export type { MqttGatewayOptions } from './options.ts';
@@ -18,6 +20,8 @@ export interface MqttGateway {
   /** The bound TCP port once started (the chosen one when started on port 0). */
   readonly port: number;
   readonly stats: Readonly<MqttGatewayStats>;
+  /** Its connections in /connz and its /varz section (mqtt-monitor.ts). */
+  readonly monitor: MonitorExtension;
   start(): Promise<void>;
   /** Serve MQTT on a Connection from another transport. Call after start(). */
   accept(connection: Connection): void;
@@ -38,6 +42,7 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
       return boundPort;
     },
     stats: core.stats,
+    monitor: mqttMonitor(core, () => boundPort),
     async start() {
       if (!opened) {
         await core.open();

@@ -32,6 +32,14 @@ export type ClientState = 'connecting' | 'connected' | 'closed';
  */
 const UNREAD_SLACK_BYTES = 64 * 1024;
 
+/** Per-connection traffic, as /connz reports it: PUBLISH packets and their payload bytes. */
+export interface MqttClientStats {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+}
+
 /** An acknowledgement with success and no properties: four bytes in either version. */
 function isPlainAck(p: Packet): p is Packet & { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' } {
   if (p.cmd !== 'puback' && p.cmd !== 'pubrec' && p.cmd !== 'pubrel' && p.cmd !== 'pubcomp') return false;
@@ -65,6 +73,11 @@ function cachedQos0Frame(m: MqttMessage, retain: boolean, version: 4 | 5): Buffe
 
 export class MqttClient implements SessionConnection {
   state: ClientState = 'connecting';
+  readonly startedAt = Date.now();
+  readonly stats: MqttClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
+  /** Keep alive in force (seconds, after the server's cap) and the CONNECT's clean flag, once connected. */
+  keepAlive = 0;
+  cleanStart = true;
   protocolVersion: 4 | 5 = 4;
   clientId = '';
   session: Session | null = null;
@@ -96,7 +109,8 @@ export class MqttClient implements SessionConnection {
   /** The transport's unwritten bytes right after our last write, and when it last took some. */
   private pendingAfterWrite = 0;
   private lastProgress = Date.now();
-  private lastSeen = Date.now();
+  /** When a packet last arrived (ms since the epoch). */
+  lastSeen = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
   /** Stops listening for reloads of this client's rules. */
@@ -145,6 +159,7 @@ export class MqttClient implements SessionConnection {
   /** Called by the CONNECT handler once CONNACK 0x00 is sent. */
   markConnected(keepAliveSeconds: number): void {
     this.state = 'connected';
+    this.keepAlive = keepAliveSeconds;
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     if (keepAliveSeconds > 0) {
@@ -174,6 +189,7 @@ export class MqttClient implements SessionConnection {
         : encodePublish(m.topic, m.payload, out.qos, out.retain, dup, out.packetId, this.protocolVersion);
       if (frame.length > this.clientMaxPacketSize) return false;
       this.enqueue(frame);
+      this.countOut(m);
       return true;
     }
     const packet: IPublishPacket = {
@@ -201,7 +217,13 @@ export class MqttClient implements SessionConnection {
     const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
     if (bytes.length > this.clientMaxPacketSize) return false;
     this.enqueue(bytes);
+    this.countOut(m);
     return true;
+  }
+
+  private countOut(m: MqttMessage): void {
+    this.stats.outMsgs++;
+    this.stats.outBytes += m.payload.length;
   }
 
   reserveAck(qos: 1 | 2): AckSlot {

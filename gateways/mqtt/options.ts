@@ -1,5 +1,6 @@
 // Options of the MQTT gateway, with defaults.
 
+import { connectionIdCounter } from '../../core/connection/connection-ids.ts';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
 import type { TlsServerOptions } from '../../core/connection/tls-material.ts';
@@ -82,6 +83,8 @@ export interface MqttGatewayOptions {
    */
   expirySweepMs?: number;
   log?: (line: string) => void;
+  /** Connection ids (cids) for /connz; default a counter of the gateway's own. */
+  connectionIds?: () => number;
 }
 
 export type ResolvedMqttOptions = Required<Omit<MqttGatewayOptions, 'authorizer' | 'retainedStore' | 'sessionStore' | 'log' | 'tls' | 'onTlsError'>>;
@@ -115,5 +118,6 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     sessionSaveDelayMs: options.sessionSaveDelayMs ?? 50,
     expirySweepMs: options.expirySweepMs ?? 60_000,
     jetStreamStorage: options.jetStreamStorage ?? 'file',
+    connectionIds: options.connectionIds ?? connectionIdCounter(),
   };
 }

@@ -48,6 +48,24 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
       sameOrigin: section.sameOrigin,
       compression: section.compression,
     });
-    return listenerComponent(section, gateway);
+    // /varz `websocket` as nats-server names its fields, with the upgrade counters. Its
+    // connections are listed by the protocol they carry (websocket-nats, websocket-mqtt).
+    const monitor = {
+      varz: {
+        key: 'websocket',
+        value: () => ({
+          host: section.host,
+          port: gateway.port,
+          same_origin: section.sameOrigin,
+          ...(section.allowedOrigins === undefined ? {} : { allowed_origins: section.allowedOrigins }),
+          compression: section.compression,
+          mqtt: context.acceptor('mqtt') !== undefined,
+          upgrades: gateway.stats.upgrades,
+          rejected_origins: gateway.stats.rejectedOrigins,
+          rejected_credentials: gateway.stats.rejectedCredentials,
+        }),
+      },
+    };
+    return listenerComponent(section, gateway, { monitor });
   },
 };

@@ -30,6 +30,7 @@ export interface WebSocketConnectionOptions {
 }
 
 export class WebSocketConnection implements Connection {
+  readonly transport = 'websocket';
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly credentials: Credentials | undefined;

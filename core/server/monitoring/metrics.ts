@@ -54,6 +54,6 @@ export function metrics(ctx: MonitorContext): MonitorResponse {
   for (const m of collectMetrics(ctx)) {
     body += `# HELP ${m.name} ${m.help}\n# TYPE ${m.name} ${m.type}\n${m.name}{server_id=${server}} ${m.value}\n`;
   }
-  for (const extension of ctx.extensions ?? []) body += extension.prometheus();
+  for (const extension of ctx.extensions ?? []) body += extension.prometheus?.() ?? '';
   return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body };
 }

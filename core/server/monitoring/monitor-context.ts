@@ -4,6 +4,7 @@
 
 import type { NatsServer } from '../nats-server.ts';
 import type { ClosedConnections } from './closed-connections.ts';
+import type { ConnectionSnapshot } from './connection-source.ts';
 import type { JetStreamFigures } from './jsz.ts';
 
 export interface MonitorContext {
@@ -29,14 +30,19 @@ export interface MonitorContext {
 /**
  * A part of the process that core/server does not know (DESIGN dependency
  * rule), reported by the monitor: its own JSON endpoint (nats-server style,
- * e.g. /kafkaz) and series appended to /metrics. The composition root wires it.
+ * e.g. /kafkaz), series appended to /metrics, its connections in /connz and
+ * its section of /varz. The composition root wires it; each part is optional.
  */
 export interface MonitorExtension {
-  /** The JSON endpoint's path, e.g. '/kafkaz'. */
-  readonly path: string;
-  json(): unknown;
+  /** The JSON endpoint's path, e.g. '/kafkaz', with json() its answer. */
+  readonly path?: string;
+  json?(): unknown;
   /** Prometheus text format 0.0.4 (HELP, TYPE and samples), appended to /metrics. */
-  prometheus(): string;
+  prometheus?(): string;
+  /** Its open connections, listed by /connz beside the NATS clients. */
+  connections?(): Iterable<ConnectionSnapshot>;
+  /** Its /varz section: nats-server's `mqtt` and `websocket`, Switchboard's `http_gateway` and `kafka`. */
+  readonly varz?: { readonly key: string; value(): Record<string, unknown> };
 }
 
 /** A monitoring request that cannot be answered: HTTP 400 with nats-server's text. */

@@ -134,6 +134,7 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   }
   client.send(connack);
   gateway.stats.connections++;
+  client.cleanStart = clean;
   client.markConnected(keepAlive);
   session.attach(client); // resends what was in flight, after CONNACK [MQTT-4.4.0-1]
   gateway.persist(session);

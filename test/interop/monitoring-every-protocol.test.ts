@@ -1,0 +1,179 @@
+// Monitoring sees every protocol (issue 30): a Switchboard process with a NATS
+// client, a NATS-over-WebSocket client, an MQTT client (mqtt.js over TCP), an
+// MQTT-over-WebSocket client, an SSE subscriber (fetch) and Kafka mappings (the
+// kcat mock behind the test proxy) lists each in /connz with its type and its
+// protocol's fields, fills /varz's mqtt, websocket, http_gateway and kafka
+// sections, and finds one device with /connz?mqtt_client=.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { MqttClient } from 'mqtt';
+import { startProxiedKafka, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
+import { connectMqtt } from '../helpers/mqtt.ts';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
+import { startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
+import { connectWs } from '../helpers/websocket-clients.ts';
+
+interface Conn {
+  cid: number;
+  kind: string;
+  type: string;
+  ip: string;
+  port: number;
+  in_msgs: number;
+  out_msgs: number;
+  subscriptions: number;
+  mqtt_client?: string;
+  authorized_user?: string;
+  subscriptions_list?: string[];
+  mqtt?: { clean_session: boolean; keep_alive: number; in_flight: number; queued: number; protocol_version: number; subscriptions: Array<{ topic_filter: string; qos: number }> };
+  http?: { route: string; format: string; stream: Record<string, string> };
+  kafka?: { mapping: string; direction: string; state: string };
+  [key: string]: unknown;
+}
+interface Connz {
+  total: number;
+  num_connections: number;
+  offset: number;
+  limit: number;
+  connections: Conn[];
+}
+
+describe('monitoring - every protocol', { peers: ['kcat'] }, () => {
+  let kafka: ProxiedKafka;
+  let server: SwitchboardProcess;
+  let dir: string;
+  let monitor: string;
+  const nats: NatsConnection[] = [];
+  const mqttClients: MqttClient[] = [];
+  const sse = new AbortController();
+  let log = '';
+
+  async function get<T>(path: string): Promise<T> {
+    const response = await fetch(`${monitor}${path}`);
+    assert.equal(response.status, 200, path);
+    return (await response.json()) as T;
+  }
+
+  before(async () => {
+    kafka = await startProxiedKafka();
+    dir = mkdtempSync(join(tmpdir(), 'monitoring-every-'));
+    const file = join(dir, 'switchboard.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        kafka: {
+          kafka: { brokers: kafka.proxy.brokers, clientId: 'ops-test' },
+          mappings: [
+            { name: 'ops-in', direction: 'kafka-to-nats', topics: ['ops-in'], groupId: 'ops', subject: 'ops.in' },
+            { name: 'ops-out', direction: 'nats-to-kafka', subject: 'ops.out', topic: 'ops-out' },
+          ],
+        },
+      }),
+    );
+    server = await startSwitchboardProcess(['-c', file, '-D']);
+    server.child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    monitor = `http://127.0.0.1:${server.monitorPort}`;
+    const { mqtt, http, websocket } = server.gateways;
+    assert.ok(mqtt !== null && http !== null && websocket !== null, 'every gateway listens');
+
+    nats.push(await connect({ servers: server.url, name: 'tcp-client' }));
+    nats.push(await connectWs(`ws://127.0.0.1:${websocket}`, { name: 'ws-client' }));
+    await nats[1].flush();
+    const device = await connectMqtt(`mqtt://127.0.0.1:${mqtt}`, { clientId: 'dev-1', clean: false, keepalive: 42 });
+    await device.subscribeAsync('sensors/+/temp', { qos: 1 });
+    await device.publishAsync('sensors/a/temp', '21.5', { qos: 1 });
+    mqttClients.push(device);
+    const wsDevice = await connectMqtt(`ws://127.0.0.1:${websocket}/mqtt`, { clientId: 'dev-ws', protocolVersion: 5, keepalive: 0 });
+    mqttClients.push(wsDevice);
+    // An SSE subscriber: the stream is open once its first comment arrives.
+    const response = await fetch(`http://127.0.0.1:${http}/v1/subjects/ops.events`, { signal: sse.signal, headers: { accept: 'text/event-stream' } });
+    const reader = response.body?.getReader();
+    assert.ok(reader !== undefined);
+    await reader.read();
+  });
+
+  after(async () => {
+    sse.abort();
+    for (const c of mqttClients) await c.endAsync().catch(() => undefined);
+    for (const c of nats) await c.close().catch(() => undefined);
+    await server?.stop();
+    await kafka?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('monitoring - /connz lists every protocol with its type and fields', async () => {
+    const connz = await get<Connz>('/connz?subs=1&auth=1');
+    const byType = (type: string): Conn[] => connz.connections.filter((c) => c.type === type);
+    assert.deepEqual(new Set(connz.connections.map((c) => c.type)), new Set(['nats', 'websocket-nats', 'mqtt', 'websocket-mqtt', 'http-stream', 'kafka-mapping']));
+    assert.equal(connz.total, connz.connections.length);
+    for (const c of connz.connections) {
+      assert.equal(c.kind, 'Client');
+      for (const field of ['cid', 'ip', 'port', 'start', 'last_activity', 'rtt', 'uptime', 'idle', 'pending_bytes', 'in_msgs', 'out_msgs', 'in_bytes', 'out_bytes', 'subscriptions']) {
+        assert.ok(field in c, `${c.type} has ${field}`);
+      }
+    }
+    assert.equal(new Set(connz.connections.map((c) => c.cid)).size, connz.connections.length, 'one cid space for every protocol');
+
+    assert.equal(byType('nats')[0].name, 'tcp-client');
+    assert.equal(byType('websocket-nats')[0].name, 'ws-client');
+
+    const [device] = byType('mqtt');
+    assert.equal(device.mqtt_client, 'dev-1');
+    assert.equal(device.ip, '127.0.0.1');
+    assert.equal(device.in_msgs, 1);
+    assert.equal(device.subscriptions, 1);
+    assert.deepEqual(device.subscriptions_list, ['sensors/+/temp']);
+    assert.equal(device.mqtt?.clean_session, false);
+    assert.equal(device.mqtt?.keep_alive, 42);
+    assert.equal(device.mqtt?.protocol_version, 4);
+    assert.deepEqual(device.mqtt?.subscriptions, [{ topic_filter: 'sensors/+/temp', qos: 1 }]);
+    assert.equal(typeof device.mqtt?.in_flight, 'number');
+    assert.equal(typeof device.mqtt?.queued, 'number');
+
+    const [wsDevice] = byType('websocket-mqtt');
+    assert.equal(wsDevice.mqtt_client, 'dev-ws');
+    assert.equal(wsDevice.mqtt?.protocol_version, 5);
+
+    const [stream] = byType('http-stream');
+    assert.equal(stream.http?.route, '/v1/subjects/:subject');
+    assert.equal(stream.http?.format, 'sse');
+    assert.deepEqual(stream.http?.stream, { subject: 'ops.events' });
+    assert.deepEqual(stream.subscriptions_list, ['ops.events']);
+
+    const mappings = byType('kafka-mapping');
+    assert.deepEqual(mappings.map((m) => m.kafka?.mapping).sort(), ['ops-in', 'ops-out']);
+    assert.deepEqual(mappings.find((m) => m.kafka?.mapping === 'ops-out')?.subscriptions_list, ['ops.out']);
+  });
+
+  it('monitoring - /connz?mqtt_client= finds one device; paging and sorting cover every protocol', async () => {
+    const one = await get<Connz>('/connz?mqtt_client=dev-ws');
+    assert.equal(one.total, 1);
+    assert.equal(one.connections[0].type, 'websocket-mqtt');
+    assert.equal((await get<Connz>('/connz?mqtt_client=nobody')).total, 0);
+
+    const all = await get<Connz>('/connz');
+    const page = await get<Connz>('/connz?offset=2&limit=3');
+    assert.equal(page.total, all.total);
+    assert.deepEqual(page.connections.map((c) => c.cid), all.connections.slice(2, 5).map((c) => c.cid));
+    const sorted = await get<Connz>('/connz?sort=msgs_from');
+    const inMsgs = sorted.connections.map((c) => c.in_msgs);
+    assert.deepEqual(inMsgs, [...inMsgs].sort((a, b) => b - a));
+  });
+
+  it('monitoring - /varz fills mqtt, websocket, http_gateway and kafka', async () => {
+    const varz = await get<Record<string, Record<string, unknown>>>('/varz');
+    assert.equal(varz.mqtt.port, server.gateways.mqtt);
+    assert.equal(varz.mqtt.connections, 2);
+    assert.equal(varz.mqtt.sessions_connected, 2);
+    assert.equal(varz.websocket.port, server.gateways.websocket);
+    assert.equal(varz.websocket.mqtt, true);
+    assert.equal(varz.http_gateway.port, server.gateways.http);
+    assert.equal(varz.http_gateway.active_streams, 1);
+    assert.deepEqual(varz.kafka.brokers, kafka.proxy.brokers);
+    assert.equal(varz.kafka.mappings, 2);
+  });
+});
