@@ -11,6 +11,7 @@ import { EmbeddedBroker } from './broker/embedded-broker.ts';
 import { resolveServerOptions, type ServerOptions } from './config/server-options.ts';
 import type { TlsOptions } from './config/tls-options.ts';
 import { JetStreamEngine, type JetStreamOptions } from './jetstream/jetstream-engine.ts';
+import { jetStreamFamilies } from './jetstream/jetstream-metrics.ts';
 import { tlsServerOptions, type TlsServerOptions } from './connection/tls-material.ts';
 import { listenerConnections } from './server/listener-connections.ts';
 import { silentLogger, type Logger } from './server/logger.ts';
@@ -133,6 +134,7 @@ export function createCore(options: CoreOptions = {}): Core {
           https: monitorOptions.tls === true && options.tls !== undefined ? tlsServerOptions(options.tls, 'tls') : undefined,
           closed: closed ?? undefined,
           jetstream: jetstream === null || js === null ? undefined : () => jetStreamFigures(jetstream, js),
+          extensions: jetstream === null ? [] : [{ metrics: () => jetStreamFamilies(jetstream) }],
         });
   return {
     router,

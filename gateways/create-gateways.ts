@@ -3,11 +3,12 @@
 // monitoring); a port the operator asked for must bind.
 
 import { connectionIdCounter } from '../core/connection/connection-ids.ts';
+import { prometheusText } from '../core/server/monitoring/prometheus-text.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
 import type { AcceptConnection, Component, ConnectionIds, DescriptorContext } from './descriptor.ts';
 import { REGISTRY, type GatewaySections } from './registry.ts';
 
-export type GatewayDeps = Omit<DescriptorContext, 'acceptor' | 'monitorExtensions' | 'connectionIds'> & {
+export type GatewayDeps = Omit<DescriptorContext, 'acceptor' | 'monitorExtensions' | 'extensionMetricsText' | 'connectionIds'> & {
   /** Default: a counter of the gateways' own (cluster mode has no NATS server to share one with). */
   readonly connectionIds?: ConnectionIds;
 };
@@ -38,6 +39,7 @@ export function createGateways(sections: GatewaySections, deps: GatewayDeps): Ga
     connectionIds: deps.connectionIds ?? connectionIdCounter(),
     acceptor: (name): AcceptConnection | undefined => components.get(name)?.accept,
     monitorExtensions: () => monitorExtensions,
+    extensionMetricsText: () => prometheusText(monitorExtensions.flatMap((extension) => [...(extension.metrics?.() ?? [])])),
   };
   for (const descriptor of REGISTRY) {
     // Each descriptor gets the section its own parse() returned.

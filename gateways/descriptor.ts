@@ -13,8 +13,9 @@ import type { TlsServerOptions } from '../core/connection/tls-material.ts';
 import type { Logger } from '../core/server/logger.ts';
 import type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription } from '../core/server/monitoring/connection-source.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
+import type { HistogramSample, MetricFamily, Sample } from '../core/server/monitoring/prometheus-text.ts';
 
-export type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription, MonitorExtension };
+export type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription, HistogramSample, MetricFamily, MonitorExtension, Sample };
 
 /** Takes a Connection that carries a protocol: the NATS server's accept(), a gateway's accept(). */
 export type AcceptConnection = (connection: Connection) => void;
@@ -37,6 +38,8 @@ export interface DescriptorContext {
   acceptor(name: string): AcceptConnection | undefined;
   /** Every monitor extension of the process, read per request (the HTTP gateway serves them too). */
   monitorExtensions(): readonly MonitorExtension[];
+  /** Their /metrics series as Prometheus text (the HTTP gateway's /metrics, where there is no monitoring port). */
+  extensionMetricsText(): string;
 }
 
 /** A built gateway or connector. */

@@ -6,7 +6,7 @@
 import type { ConnectionIds, ConnectionSnapshot, MonitorExtension } from '../../gateways/descriptor.ts';
 import type { MappingConfig } from './config.ts';
 import type { KafkaBridge } from './kafka-bridge.ts';
-import { kafkaBridgePrometheus } from './metrics-text.ts';
+import { kafkaBridgeFamilies } from './metrics-text.ts';
 import type { MappingMetricsSnapshot } from './mapping-metrics.ts';
 
 function brokerAddress(brokers: readonly string[]): { ip: string; port: number } {
@@ -57,7 +57,22 @@ export function kafkaMonitor(bridge: KafkaBridge, connectionIds: ConnectionIds):
   return {
     path: '/kafkaz',
     json: () => ({ now: new Date().toISOString(), ...bridge.metrics() }),
-    prometheus: () => kafkaBridgePrometheus(bridge.metrics()),
+    metrics: () => kafkaBridgeFamilies(bridge.metrics()),
+    traffic: () => {
+      const traffic = { protocol: 'kafka', msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0, dropped: { undelivered: 0 } };
+      // Kafka to NATS is what the bridge brings in; NATS to Kafka what it takes out.
+      for (const m of bridge.metrics().mappings) {
+        if (m.direction === 'kafka-to-nats') {
+          traffic.msgsIn += m.messages;
+          traffic.bytesIn += m.bytes;
+        } else {
+          traffic.msgsOut += m.messages;
+          traffic.bytesOut += m.bytes;
+        }
+        traffic.dropped.undelivered += m.dropped;
+      }
+      return traffic;
+    },
     *connections() {
       for (const m of bridge.metrics().mappings) {
         const mapping = byName.get(m.name);

@@ -69,6 +69,8 @@ export interface ClientHost {
   scheduleFlush(client: NatsClient): void;
   onSlowConsumer(client: NatsClient): void;
   onAuthFailure(client: NatsClient): void;
+  /** A PUB refused by the client's permissions: the message is dropped (and counted). */
+  onPublishDenied(client: NatsClient): void;
   onClientClosed(client: NatsClient, reason: CloseReason): void;
 }
 
@@ -211,6 +213,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       return;
     }
     if (!this.principal.canPublish(subject)) {
+      this.host.onPublishDenied(this);
       this.sendError(new NatsProtocolError(NatsErrorCode.PublishPermission, { subject }));
       return;
     }

@@ -23,6 +23,8 @@ export interface ServerStats {
   totalConnections: number;
   slowConsumers: number;
   authFailures: number;
+  /** Publishes refused by permissions (dropped messages, reason permission). */
+  deniedPublishes: number;
   outMsgs: number;
   outBytes: number;
 }
@@ -52,7 +54,7 @@ export class NatsServer implements ClientHost {
   readonly serverId = generateServerId();
   readonly startedAt = new Date();
   readonly clients = new Map<number, NatsClient>();
-  readonly stats: ServerStats = { totalConnections: 0, slowConsumers: 0, authFailures: 0, outMsgs: 0, outBytes: 0 };
+  readonly stats: ServerStats = { totalConnections: 0, slowConsumers: 0, authFailures: 0, deniedPublishes: 0, outMsgs: 0, outBytes: 0 };
 
   private listener: TcpServer | null = null;
   private boundPort = 0;
@@ -155,6 +157,10 @@ export class NatsServer implements ClientHost {
   onAuthFailure(client: NatsClient): void {
     this.stats.authFailures++;
     this.observer.authFailed?.(client);
+  }
+
+  onPublishDenied(): void {
+    this.stats.deniedPublishes++;
   }
 
   onClientClosed(client: NatsClient, reason: CloseReason): void {

@@ -9,15 +9,14 @@ import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
 /** The extensions as the gateway's monitoring mount, read per request; nothing is mounted while there are none. */
-function monitoringOf(extensions: () => readonly MonitorExtension[]): MonitoringMount {
+function monitoringOf(extensions: () => readonly MonitorExtension[], metricsText: () => string): MonitoringMount {
   return {
     get endpoints() {
       const list = extensions().filter((extension) => extension.path !== undefined);
       return list.length === 0 ? undefined : Object.fromEntries(list.map((extension) => [extension.path?.slice(1), () => extension.json?.()]));
     },
     get metrics() {
-      const list = extensions().filter((extension) => extension.prometheus !== undefined);
-      return list.length === 0 ? undefined : () => list.map((extension) => extension.prometheus?.() ?? '').join('');
+      return extensions().some((extension) => extension.metrics !== undefined) ? metricsText : undefined;
     },
   };
 }
@@ -41,7 +40,7 @@ export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
       onTlsError: tlsErrorLogger(context.logger, 'HTTP gateway'),
       maxPayload: context.maxPayload,
       connectionIds: context.connectionIds,
-      monitoring: monitoringOf(() => context.monitorExtensions()),
+      monitoring: monitoringOf(() => context.monitorExtensions(), () => context.extensionMetricsText()),
     });
     return listenerComponent(section, gateway, { monitor: gateway.monitor });
   },

@@ -34,6 +34,8 @@ export interface StreamCounters {
   slowConsumers: number;
   /** Events written (messages only, not heartbeats). */
   eventsSent: number;
+  /** Bytes written to event streams (framing and heartbeats included). */
+  streamBytes: number;
 }
 
 export interface EventStreamOptions {
@@ -153,6 +155,7 @@ export class EventStream {
     res.write(chunk);
     this.figures.lastWriteAt = Date.now();
     this.figures.bytes += chunk.length;
+    this.options.counters.streamBytes += chunk.length;
     if (res.writableLength > this.options.maxPendingBytes) {
       this.cutSlowReader();
       return false;
@@ -193,7 +196,7 @@ export class EventStream {
 
 /** An event stream with the gateway's limits, in the format the client accepts. */
 export function eventStreamFor(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply, heartbeatMs?: number, headers?: Record<string, string>): EventStream {
-  return new EventStream(request, reply, {
+  const stream = new EventStream(request, reply, {
     format: negotiateStreamFormat(request.headers.accept),
     heartbeatMs: heartbeatMs ?? ctx.heartbeatMs,
     maxPendingBytes: ctx.maxPendingBytes,
@@ -203,4 +206,7 @@ export function eventStreamFor(ctx: GatewayContext, request: FastifyRequest, rep
     cid: ctx.connectionIds(),
     ...(headers === undefined ? {} : { headers }),
   });
+  // A hijacked reply skips fastify's onResponse hook: the stream is counted, with its lifetime, when it ends.
+  stream.onClose(() => ctx.requestMetrics.record(request.routeOptions.url ?? request.url, request.method, 200, (Date.now() - stream.figures.startedAt) / 1000));
+  return stream;
 }

@@ -10,6 +10,7 @@ import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
 import type { MonitorExtension } from '../descriptor.ts';
+import { HttpRequestMetrics } from './http-metrics.ts';
 import { httpMonitor } from './http-monitor.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
@@ -112,7 +113,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     forceCloseConnections: true,
     return503OnClosing: true,
   });
-  const stats: GatewayStats = { published: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0 };
+  const stats: GatewayStats = { published: 0, publishedBytes: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0, streamBytes: 0 };
   const jetstream = new JetStreamClient(options.broker, options.requestTimeoutMs ?? 5_000);
   const streams = new StreamPublisher(options.broker, jetstream);
   const ctx: GatewayContext = {
@@ -127,9 +128,11 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     defaultRequestTimeoutMs: options.requestTimeoutMs ?? 5_000,
     maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
     stats,
+    requestMetrics: new HttpRequestMetrics(),
     openStreams: new Set(),
     connectionIds: options.connectionIds ?? connectionIdCounter(),
   };
+  ctx.requestMetrics.install(app);
   const routes = recordRoutes(app);
   installProblemHandlers(app, () => {
     stats.errors++;

@@ -1,6 +1,7 @@
 // What the HTTP gateway adds to the core's monitor: each open event stream
 // (SSE or NDJSON subscription, stream read, KV watch) in /connz as type
-// http-stream with its route, and the /varz `http_gateway` section.
+// http-stream with its route, the /varz `http_gateway` section, and its
+// /metrics series (requests, latency, messages in and out).
 
 import type { ConnectionSnapshot, MonitorExtension } from '../descriptor.ts';
 import { redactUrl } from './auth.ts';
@@ -43,7 +44,17 @@ function snapshot(stream: EventStream): ConnectionSnapshot {
 
 /** `port()`: the bound port (negative before start). */
 export function httpMonitor(ctx: GatewayContext, host: string, port: () => number): MonitorExtension {
+  const { stats } = ctx;
   return {
+    metrics: () => ctx.requestMetrics.families(),
+    traffic: () => ({
+      protocol: 'http',
+      msgsIn: stats.published,
+      bytesIn: stats.publishedBytes,
+      msgsOut: stats.eventsSent,
+      bytesOut: stats.streamBytes,
+      dropped: { slow_consumer: stats.slowConsumers },
+    }),
     *connections() {
       for (const stream of ctx.openStreams) yield snapshot(stream);
     },

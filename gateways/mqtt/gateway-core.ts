@@ -33,6 +33,11 @@ export interface MqttGatewayStats extends SessionStats {
   deniedPublishes: number;
   deniedSubscribes: number;
   willsSent: number;
+  /** PUBLISH packets (and payload bytes) received from and sent to clients, for /metrics. */
+  msgsIn: number;
+  bytesIn: number;
+  msgsOut: number;
+  bytesOut: number;
 }
 
 /** Handover requests (of SessionHandover's timeout each) before a CONNECT goes on without an answer. */
@@ -64,7 +69,7 @@ export class MqttGatewayCore {
   readonly clients = new Set<MqttClient>();
   readonly stats: MqttGatewayStats = {
     connections: 0, totalConnections: 0, slowConsumers: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
-    droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0,
+    droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0, msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0,
   };
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   private readonly storesGiven: { retained: boolean; sessions: boolean };

@@ -224,6 +224,16 @@ export class MqttClient implements SessionConnection {
   private countOut(m: MqttMessage): void {
     this.stats.outMsgs++;
     this.stats.outBytes += m.payload.length;
+    this.gateway.stats.msgsOut++;
+    this.gateway.stats.bytesOut += m.payload.length;
+  }
+
+  /** An inbound PUBLISH, counted before its handler runs (whatever becomes of it). */
+  countIn(payloadBytes: number): void {
+    this.stats.inMsgs++;
+    this.stats.inBytes += payloadBytes;
+    this.gateway.stats.msgsIn++;
+    this.gateway.stats.bytesIn += payloadBytes;
   }
 
   reserveAck(qos: 1 | 2): AckSlot {

@@ -1,8 +1,8 @@
 // What the MQTT gateway adds to the core's monitor: each connection in /connz
 // (type mqtt, or websocket-mqtt over /mqtt) with nats-server's mqtt_client and
-// the session's figures, and the /varz `mqtt` section.
+// the session's figures, the /varz `mqtt` section, and its /metrics series.
 
-import type { ConnectionSnapshot, MonitorExtension } from '../descriptor.ts';
+import type { ConnectionSnapshot, MetricFamily, MonitorExtension } from '../descriptor.ts';
 import type { MqttGatewayCore } from './gateway-core.ts';
 import type { MqttClient } from './mqtt-client.ts';
 
@@ -58,9 +58,44 @@ function snapshot(client: MqttClient): ConnectionSnapshot {
   };
 }
 
+function mqttFamilies(core: MqttGatewayCore): MetricFamily[] {
+  const { stats } = core;
+  const sessions = sessionCounts(core);
+  return [
+    { name: 'switchboard_mqtt_connections_total', type: 'counter', help: 'MQTT connections accepted since start', samples: [{ value: stats.totalConnections }] },
+    {
+      name: 'switchboard_mqtt_sessions',
+      type: 'gauge',
+      help: 'MQTT sessions this gateway holds, by whether a client is connected',
+      samples: [
+        { labels: { state: 'connected' }, value: sessions.connected },
+        { labels: { state: 'offline' }, value: sessions.offline },
+      ],
+    },
+    { name: 'switchboard_mqtt_queued_messages', type: 'gauge', help: 'QoS 1/2 messages queued for sessions beyond their in-flight window', samples: [{ value: sessions.queued }] },
+    { name: 'switchboard_mqtt_inflight_messages', type: 'gauge', help: 'QoS 1/2 messages sent and not yet acknowledged', samples: [{ value: sessions.inFlight }] },
+  ];
+}
+
 /** `port()`: the bound TCP port (0 before start). */
 export function mqttMonitor(core: MqttGatewayCore, port: () => number): MonitorExtension {
+  const { stats } = core;
   return {
+    metrics: () => mqttFamilies(core),
+    traffic: () => ({
+      protocol: 'mqtt',
+      msgsIn: stats.msgsIn,
+      msgsOut: stats.msgsOut,
+      bytesIn: stats.bytesIn,
+      bytesOut: stats.bytesOut,
+      dropped: {
+        slow_consumer: stats.slowConsumers,
+        queue_full: stats.droppedQueueFull,
+        expired: stats.droppedExpired,
+        max_packet_size: stats.droppedTooLarge,
+        permission: stats.deniedPublishes,
+      },
+    }),
     *connections() {
       for (const client of core.clients) if (client.state !== 'closed') yield snapshot(client);
     },

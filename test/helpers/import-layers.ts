@@ -42,7 +42,7 @@ const EDGE_MAY_IMPORT = [
 const EXCEPTIONS: ReadonlyArray<{ from: string; to: RegExp; typeOnly: boolean; why: string }> = [
   {
     from: 'gateways/descriptor.ts',
-    to: /^core\/server\/(logger|monitoring\/(monitor-context|connection-source))\.ts$/,
+    to: /^core\/server\/(logger|monitoring\/(monitor-context|connection-source|prometheus-text))\.ts$/,
     typeOnly: true,
     why: 'the shapes of the logger a component gets and of the monitor extension (connections, varz, series) it adds',
   },

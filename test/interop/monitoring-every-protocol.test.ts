@@ -3,17 +3,20 @@
 // MQTT-over-WebSocket client, an SSE subscriber (fetch) and Kafka mappings (the
 // kcat mock behind the test proxy) lists each in /connz with its type and its
 // protocol's fields, fills /varz's mqtt, websocket, http_gateway and kafka
-// sections, and finds one device with /connz?mqtt_client=.
+// sections, finds one device with /connz?mqtt_client=, and serves every
+// protocol's series on /metrics (read with an independent parser), moving.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { MqttClient } from 'mqtt';
 import { startProxiedKafka, type ProxiedKafka } from '../helpers/kafka-bridge-process.ts';
-import { connectMqtt } from '../helpers/mqtt.ts';
+import { connectMqtt, until } from '../helpers/mqtt.ts';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
+import { histogramCount, parsePrometheus, sampleValue, type ParsedFamily } from '../helpers/prometheus.ts';
 import { startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
 import { connectWs } from '../helpers/websocket-clients.ts';
 
@@ -175,5 +178,98 @@ describe('monitoring - every protocol', { peers: ['kcat'] }, () => {
     assert.equal(varz.http_gateway.active_streams, 1);
     assert.deepEqual(varz.kafka.brokers, kafka.proxy.brokers);
     assert.equal(varz.kafka.mappings, 2);
+  });
+
+  let lastText = '';
+  async function scrape(): Promise<Map<string, ParsedFamily>> {
+    const response = await fetch(`${monitor}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    lastText = await response.text();
+    return parsePrometheus(lastText);
+  }
+
+  it('monitoring - /metrics has every protocol\'s series with HELP and TYPE, and they move', async () => {
+    const js = jetstream(nats[0]);
+    const jsm = await jetstreamManager(nats[0]);
+    await jsm.streams.add({ name: 'OPS', subjects: ['ops.js.>'] });
+    await jsm.consumers.add('OPS', { durable_name: 'worker', ack_policy: 'explicit' });
+    const before = await scrape();
+    const latencyBefore = histogramCount(lastText, 'switchboard_http_request_duration_seconds', { route: '/v1/subjects/:subject' });
+
+    // Traffic on every protocol: NATS, MQTT in and out, HTTP publish, JetStream, Kafka out.
+    const { http } = server.gateways;
+    await mqttClients[0].publishAsync('sensors/b/temp', '22', { qos: 1 });
+    await mqttClients[0].publishAsync('sensors/c/temp', '23', { qos: 0 });
+    const published = await fetch(`http://127.0.0.1:${http}/v1/subjects/ops.events`, { method: 'POST', body: 'hello' });
+    assert.equal(published.status, 202);
+    await fetch(`http://127.0.0.1:${http}/v1/streams/NOPE`);
+    await js.publish('ops.js.a', 'one');
+    await js.publish('ops.js.b', 'two');
+    nats[0].publish('ops.out', 'to kafka');
+    await nats[0].flush();
+    let after = await scrape();
+    const kafkaOut = (): number => sampleValue(after, 'switchboard_kafka_bridge_messages_total', { mapping: 'ops-out' });
+    const deadline = Date.now() + 15_000;
+    while (!(kafkaOut() >= 1) && Date.now() < deadline) {
+      await until(() => false, 'a pause', 200).catch(() => undefined);
+      after = await scrape();
+    }
+
+    const FAMILIES: Record<string, ParsedFamily['type']> = {
+      gnatsd_varz_connections: 'GAUGE',
+      switchboard_connections: 'GAUGE',
+      switchboard_messages_received_total: 'COUNTER',
+      switchboard_messages_sent_total: 'COUNTER',
+      switchboard_bytes_received_total: 'COUNTER',
+      switchboard_bytes_sent_total: 'COUNTER',
+      switchboard_dropped_messages_total: 'COUNTER',
+      switchboard_mqtt_sessions: 'GAUGE',
+      switchboard_mqtt_queued_messages: 'GAUGE',
+      switchboard_mqtt_inflight_messages: 'GAUGE',
+      switchboard_mqtt_connections_total: 'COUNTER',
+      switchboard_http_requests_total: 'COUNTER',
+      switchboard_http_request_duration_seconds: 'HISTOGRAM',
+      switchboard_jetstream_streams: 'GAUGE',
+      switchboard_jetstream_consumers: 'GAUGE',
+      switchboard_jetstream_stream_messages: 'GAUGE',
+      switchboard_jetstream_stream_bytes: 'GAUGE',
+      switchboard_jetstream_consumer_pending: 'GAUGE',
+      switchboard_jetstream_consumer_ack_pending: 'GAUGE',
+      switchboard_jetstream_consumer_redelivered: 'GAUGE',
+      switchboard_kafka_bridge_messages_total: 'COUNTER',
+      switchboard_kafka_bridge_up: 'GAUGE',
+    };
+    for (const [name, type] of Object.entries(FAMILIES)) {
+      const family = after.get(name);
+      assert.ok(family !== undefined, `${name} is served`);
+      assert.equal(family.type, type, name);
+      assert.ok(family.help.length > 0, `${name} has HELP`);
+    }
+    for (const type of ['nats', 'websocket-nats', 'mqtt', 'websocket-mqtt', 'http-stream', 'kafka-mapping']) {
+      assert.ok(sampleValue(after, 'switchboard_connections', { type }) >= 1, `a ${type} connection is counted`);
+    }
+    for (const reason of ['slow_consumer', 'queue_full', 'expired', 'max_packet_size', 'permission']) {
+      assert.equal(sampleValue(after, 'switchboard_dropped_messages_total', { protocol: 'mqtt', reason }), 0, `mqtt drops for ${reason} are reported`);
+    }
+    const moved = (name: string, labels: Record<string, string>): void => {
+      const was = sampleValue(before, name, labels);
+      const now = sampleValue(after, name, labels);
+      assert.ok(now > (Number.isNaN(was) ? 0 : was), `${name}${JSON.stringify(labels)} moved: ${was} -> ${now}`);
+    };
+    for (const protocol of ['nats', 'mqtt', 'http']) moved('switchboard_messages_received_total', { protocol });
+    moved('switchboard_bytes_received_total', { protocol: 'mqtt' });
+    moved('switchboard_messages_sent_total', { protocol: 'mqtt' }); // dev-1 subscribed to sensors/+/temp
+    moved('switchboard_messages_sent_total', { protocol: 'http' }); // the SSE subscriber got the HTTP publish
+    moved('switchboard_messages_sent_total', { protocol: 'kafka' });
+    moved('switchboard_http_requests_total', { route: '/v1/subjects/:subject', method: 'POST', status: '202' });
+    moved('switchboard_http_requests_total', { route: '/v1/streams/:name', status: '404' });
+    const latencyAfter = histogramCount(lastText, 'switchboard_http_request_duration_seconds', { route: '/v1/subjects/:subject' });
+    assert.ok(latencyAfter > (Number.isNaN(latencyBefore) ? 0 : latencyBefore), `the latency histogram counted the publish: ${latencyBefore} -> ${latencyAfter}`);
+    assert.ok(Object.keys(after.get('switchboard_http_request_duration_seconds')?.metrics[0]?.buckets ?? {}).includes('+Inf'), 'the histogram has its +Inf bucket');
+    moved('switchboard_jetstream_stream_messages', { stream: 'OPS' });
+    moved('switchboard_jetstream_consumer_pending', { stream: 'OPS', consumer: 'worker' });
+    assert.equal(sampleValue(after, 'switchboard_mqtt_sessions', { state: 'connected' }), 2);
+    assert.equal(sampleValue(after, 'switchboard_kafka_bridge_up', { mapping: 'ops-out' }), 1);
   });
 });

@@ -18,8 +18,7 @@ export function dispatchPacket(client: MqttClient, packet: Packet): void | Promi
   switch (packet.cmd) {
     case 'connect': return handleConnect(client, packet);
     case 'publish':
-      client.stats.inMsgs++;
-      client.stats.inBytes += packet.payload.length;
+      client.countIn(packet.payload.length);
       return handlePublish(client, packet);
     case 'puback': return handlePuback(client, packet);
     case 'pubrec': return handlePubrec(client, packet);
