@@ -37,8 +37,13 @@ export interface JetStreamConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface LogConfig {
   level: LogLevel;
+  /** json (default): one object a line, for machines; text: a line a person reads. */
+  format?: LogFormat;
   /** Write logs here instead of standard output. */
   file?: string;
 }
@@ -221,6 +226,12 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
         const level = text(v, key).toLowerCase();
         if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(key, `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
         log.level = level as LogLevel;
+        break;
+      }
+      case 'log_format': {
+        const format = text(v, key).toLowerCase();
+        if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new ConfigError(key, `must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
+        log.format = format as LogFormat;
         break;
       }
       case 'log_file':

@@ -35,6 +35,8 @@ export interface GatewayContext {
   readonly requestMetrics: HttpRequestMetrics;
   /** Event streams open now (/connz, lame duck). */
   readonly openStreams: Set<EventStream>;
+  /** Event streams opened and closed, at debug (the server's -D). */
+  readonly log?: { debug(fields: object, message: string): void };
   /** Connection ids for /connz, shared with the rest of the process. */
   readonly connectionIds: () => number;
 }

@@ -40,6 +40,7 @@ export const httpDescriptor: Descriptor<ListenerSection, 'http_gateway'> = {
       onTlsError: tlsErrorLogger(context.logger, 'HTTP gateway'),
       maxPayload: context.maxPayload,
       connectionIds: context.connectionIds,
+      log: context.logger,
       monitoring: monitoringOf(() => context.monitorExtensions(), () => context.extensionMetricsText()),
     });
     return listenerComponent(section, gateway, { monitor: gateway.monitor });

@@ -70,6 +70,8 @@ export class EventStream {
   private readonly closeHandlers: Array<() => void> = [];
   private resolveClosed!: () => void;
   readonly figures: EventStreamFigures = { startedAt: Date.now(), lastWriteAt: Date.now(), events: 0, bytes: 0 };
+  /** Why it ended (for the log), once it has. */
+  endReason: string | null = null;
   /** Settles when the stream has ended, for whatever reason. */
   readonly closed = new Promise<void>((resolve) => {
     this.resolveClosed = resolve;
@@ -100,8 +102,8 @@ export class EventStream {
     });
     this.options.counters.activeStreams++;
     this.options.open?.add(this);
-    res.on('close', () => this.finish());
-    this.request.raw.on('aborted', () => this.finish());
+    res.on('close', () => this.finish('client closed the stream'));
+    this.request.raw.on('aborted', () => this.finish('client closed the stream'));
     // An immediate first chunk: clients (curl -N, EventSource) see the stream is live.
     this.writeRaw(this.options.format === 'sse' ? ': subscribed\n\n' : '\n');
     if (this.options.heartbeatMs > 0) {
@@ -134,6 +136,7 @@ export class EventStream {
     if (this.isClosed) return;
     const problem = { type: problemType(code), title: HTTP_ERRORS[code].title, status: HTTP_ERRORS[code].status, code, detail };
     this.writeRaw(this.frame('error', problem));
+    this.endReason ??= `failed: ${detail}`;
     this.end();
   }
 
@@ -142,7 +145,7 @@ export class EventStream {
     if (this.isClosed) return;
     if (reason !== undefined) this.writeRaw(this.frame('end', { reason }));
     this.reply.raw.end();
-    this.finish();
+    this.finish(reason ?? 'ended by the server');
   }
 
   private frame(event: string, data: object): string {
@@ -180,12 +183,13 @@ export class EventStream {
     const destroy = setTimeout(() => res.destroy(), SLOW_CLOSE_GRACE_MS);
     destroy.unref();
     res.once('close', () => clearTimeout(destroy));
-    this.finish();
+    this.finish('slow consumer');
   }
 
-  private finish(): void {
+  private finish(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.endReason ??= reason;
     this.options.counters.activeStreams--;
     this.options.open?.delete(this);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
@@ -206,7 +210,20 @@ export function eventStreamFor(ctx: GatewayContext, request: FastifyRequest, rep
     cid: ctx.connectionIds(),
     ...(headers === undefined ? {} : { headers }),
   });
-  // A hijacked reply skips fastify's onResponse hook: the stream is counted, with its lifetime, when it ends.
-  stream.onClose(() => ctx.requestMetrics.record(request.routeOptions.url ?? request.url, request.method, 200, (Date.now() - stream.figures.startedAt) / 1000));
+  const route = request.routeOptions.url ?? request.url;
+  const who = (): Record<string, unknown> => ({
+    cid: stream.options.cid,
+    type: 'http-stream',
+    route,
+    ...(request.principal === undefined || request.principal === null || request.principal.name === 'anonymous' ? {} : { user: request.principal.name }),
+    ip: request.socket.remoteAddress,
+    port: request.socket.remotePort,
+  });
+  ctx.log?.debug(who(), 'HTTP event stream opened');
+  stream.onClose(() => {
+    // A hijacked reply skips fastify's onResponse hook: the stream is counted, with its lifetime, when it ends.
+    ctx.requestMetrics.record(route, request.method, 200, (Date.now() - stream.figures.startedAt) / 1000);
+    ctx.log?.debug({ ...who(), reason: stream.endReason, events: stream.figures.events }, 'HTTP event stream closed');
+  });
   return stream;
 }

@@ -52,6 +52,8 @@ export interface HttpGatewayOptions {
   requestTimeoutMs?: number;
   maxRequestTimeoutMs?: number;
   authCache?: PrincipalCacheOptions;
+  /** Event streams opened and closed, with route, user, address and reason (the server's logger at -D). */
+  log?: { debug(fields: object, message: string): void };
   /** Connection ids for /connz (default a counter of the gateway's own). */
   connectionIds?: () => number;
   /** Core monitoring providers to serve (see routes/monitoring.ts). */
@@ -129,6 +131,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
     stats,
     requestMetrics: new HttpRequestMetrics(),
+    log: options.log,
     openStreams: new Set(),
     connectionIds: options.connectionIds ?? connectionIdCounter(),
   };

@@ -9,6 +9,7 @@ import type { Descriptor } from '../descriptor.ts';
 import { listenerComponent, listenerSettings, sectionTls, tlsErrorLogger, tlsHelp } from '../listener-section.ts';
 import { createMqttGateway } from './gateway.ts';
 import { applyMqttLimitSettings, MQTT_LIMIT_FLAGS, MQTT_LIMITS_HELP, MQTT_PORT, parseMqttSection, type MqttSection } from './mqtt-section.ts';
+import { mqttLogEvents } from './mqtt-events.ts';
 
 const listener = listenerSettings('mqtt');
 
@@ -35,6 +36,8 @@ export const mqttDescriptor: Descriptor<MqttSection, 'mqtt'> = {
       maxPacketSize: section.maxPacketSize, maxInflight: section.maxInflight, receiveMaximum: section.receiveMaximum,
       connectionIds,
       tls: sectionTls(section, 'mqtt'), onTlsError: tlsErrorLogger(logger, 'MQTT'),
+      events: mqttLogEvents(logger),
+      log: (line) => logger.warn(line),
     });
     return listenerComponent(section, gateway, { accept: (connection) => gateway.accept(connection), monitor: gateway.monitor });
   },

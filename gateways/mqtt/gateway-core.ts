@@ -13,6 +13,7 @@ import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts
 import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
 import { toBrokerPublish, type BrokerPublish, type MqttMessage } from './message.ts';
 import { MqttClient, type WillMessage } from './mqtt-client.ts';
+import type { MqttEvents } from './mqtt-events.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
@@ -80,6 +81,8 @@ export class MqttGatewayCore {
   private nextSessionSerial = 1;
   private nextMsgSerial = 1;
   private readonly logLine: ((line: string) => void) | undefined;
+  /** Connection events for the server log (mqtt-events.ts). */
+  readonly events: MqttEvents | undefined;
   private readonly sessionHooks: SessionHooks;
   private readonly sessionLimits: SessionLimits;
   /** Sessions being released to the store (their final record is being saved), by client id. */
@@ -102,6 +105,7 @@ export class MqttGatewayCore {
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
     this.replies = new ReplyBridge(this.broker, { ttlMs: this.options.replyTtlMs, maxPending: 100_000 });
     this.logLine = options.log;
+    this.events = options.events;
     this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
     const persistence = this.persistence;
     this.sessionLimits = { maxQueued: this.options.maxQueued, maxQueuedBytes: this.options.maxQueuedBytes };

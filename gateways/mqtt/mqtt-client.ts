@@ -84,6 +84,8 @@ export class MqttClient implements SessionConnection {
   /** Set by CONNECT through adopt(). */
   principal: Principal | null = null;
   will: WillMessage | null = null;
+  /** Why the connection ends, for the log: set by whoever closes it first. */
+  closeReason: string | null = null;
   /** Set by a normal DISCONNECT: the will is discarded [MQTT-3.1.2-10]. */
   willDiscarded = false;
   receiveMaximum = 65535;
@@ -175,6 +177,7 @@ export class MqttClient implements SessionConnection {
 
   send(packet: Packet): void {
     if (this.state === 'closed') return;
+    this.gateway.events?.packet?.(this, 'out', packet);
     if (isPlainAck(packet)) this.enqueue(encodeAck(packet.cmd, packet.messageId ?? 0));
     else this.enqueue(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
   }
@@ -182,6 +185,8 @@ export class MqttClient implements SessionConnection {
   sendPublish(out: Outbound, dup: boolean): boolean {
     if (this.state === 'closed') return true; // stays in flight for the next connection
     const m = out.message;
+    const trace = this.gateway.events?.packet;
+    if (trace !== undefined) trace(this, 'out', { cmd: 'publish', topic: m.topic, payload: m.payload, qos: out.qos, retain: out.retain, dup, ...(out.qos > 0 ? { messageId: out.packetId } : {}) });
     if (out.subscriptionIds === undefined && (!this.isV5 || !hasWireProperties(m))) {
       // Fan-out: the same QoS 0 message to many clients encodes to the same bytes.
       const frame = out.qos === 0
@@ -268,6 +273,7 @@ export class MqttClient implements SessionConnection {
    */
   close(reasonCode?: number, reasonString?: string): void {
     if (this.state === 'closed') return;
+    this.closeReason ??= reasonString ?? (reasonCode === undefined ? 'closed by server' : `closed by server, reason code 0x${reasonCode.toString(16).padStart(2, '0')}`);
     if (this.isV5 && this.state === 'connected' && reasonCode !== undefined) {
       const packet: Packet = { cmd: 'disconnect', reasonCode };
       if (reasonString !== undefined && this.gateway.options.sendReasonStrings) packet.properties = { reasonString };
@@ -321,6 +327,7 @@ export class MqttClient implements SessionConnection {
   }
 
   private run(packet: Packet): void {
+    this.gateway.events?.packet?.(this, 'in', packet);
     let result: void | Promise<void>;
     try {
       result = dispatchPacket(this, packet);
@@ -389,7 +396,9 @@ export class MqttClient implements SessionConnection {
     if (wasConnected) this.gateway.clientClosed(this);
   }
 
-  private onClosed(_error?: Error): void {
+  private onClosed(error?: Error): void {
+    this.closeReason ??= error === undefined ? 'connection closed by client' : `connection error: ${error.message}`;
+    this.gateway.events?.closed(this, this.closeReason);
     this.teardown();
     this.gateway.clientGone(this);
   }

@@ -272,4 +272,14 @@ describe('monitoring - every protocol', { peers: ['kcat'] }, () => {
     assert.equal(sampleValue(after, 'switchboard_mqtt_sessions', { state: 'connected' }), 2);
     assert.equal(sampleValue(after, 'switchboard_kafka_bridge_up', { mapping: 'ops-out' }), 1);
   });
+
+  it('monitoring - Kafka mapping state changes are logged as they happen', async () => {
+    const entries = (): Array<{ msg: string; mapping?: string; to?: string }> => log.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string });
+    for (const mapping of ['ops-in', 'ops-out']) {
+      const logged = (): boolean => entries().some((e) => e.mapping === mapping && e.to === 'running' && e.msg === `Kafka mapping ${mapping}: running`);
+      await until(logged, `${mapping} going to running is logged`, 20_000);
+      const state = (await get<Connz>('/connz')).connections.find((c) => c.kafka?.mapping === mapping)?.kafka?.state;
+      assert.equal(state, 'running', `and /connz says so for ${mapping}`);
+    }
+  });
 });

@@ -136,6 +136,7 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   gateway.stats.connections++;
   client.cleanStart = clean;
   client.markConnected(keepAlive);
+  gateway.events?.connected(client);
   session.attach(client); // resends what was in flight, after CONNACK [MQTT-4.4.0-1]
   gateway.persist(session);
 }
@@ -159,6 +160,7 @@ async function authenticate(client: MqttClient, packet: IConnectPacket): Promise
 /** CONNACK with a failure code, then close [MQTT-3.2.2-5] / MQTT 5 [MQTT-3.2.2-7]. */
 function reject(client: MqttClient, reason: number, why: string): void {
   client.gateway.log('connect refused:', why);
+  client.closeReason = `connect refused: ${why}`;
   if (client.isV5) client.send({ cmd: 'connack', reasonCode: reason, sessionPresent: false });
   else client.send({ cmd: 'connack', returnCode: connackV3Code(reason), sessionPresent: false });
   refuse(client);

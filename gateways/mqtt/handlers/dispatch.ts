@@ -51,5 +51,6 @@ function handleDisconnect(client: MqttClient, packet: IDisconnectPacket): void {
     session.expiryInterval = Math.min(expiry, client.gateway.options.maxSessionExpiry);
   }
   client.willDiscarded = !(client.isV5 && packet.reasonCode === ReasonCode.DisconnectWithWill);
+  client.closeReason = 'client sent DISCONNECT';
   client.close(); // [MQTT-3.14.4-1] the server closes; no DISCONNECT back
 }
