@@ -68,6 +68,8 @@ export interface Core {
   readonly monitor: MonitorServer | null;
   /** JetStream (recovering streams from disk), then the NATS listener, then monitoring. */
   start(): Promise<void>;
+  /** Lame duck: stop accepting NATS clients, tell them (INFO ldm), close them over the duration; monitoring stays up. stop() afterwards. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   /** Stop accepting and flush every client's pending output, then the stores, then monitoring. */
   stop(): Promise<void>;
   /**
@@ -158,6 +160,7 @@ export function createCore(options: CoreOptions = {}): Core {
         logger.warn({ host: monitor.options.host, port: monitor.options.port }, 'default monitoring port in use: running without monitoring (set -m to require one)');
       }
     },
+    lameDuck: (durationMs, graceMs) => nats.lameDuck(durationMs, graceMs),
     async stop() {
       await broker.close();
       await nats.stop();

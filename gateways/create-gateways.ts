@@ -19,6 +19,8 @@ export interface Gateways {
   /** What they add to the core's monitor (the Kafka bridge's /kafkaz); the HTTP gateway serves them too. */
   readonly monitorExtensions: readonly MonitorExtension[];
   start(): Promise<void>;
+  /** Every started component's lame duck at once (those without one wait for stop()). */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,9 @@ export function createGateways(sections: GatewaySections, deps: GatewayDeps): Ga
     monitorExtensions,
     async start() {
       for (const component of components.values()) await startOne(component);
+    },
+    async lameDuck(durationMs, graceMs) {
+      await Promise.all(started.map((component) => component.lameDuck?.(durationMs, graceMs)));
     },
     async stop() {
       for (const component of started.reverse()) {

@@ -45,6 +45,11 @@ export interface DescriptorContext {
 /** A built gateway or connector. */
 export interface Component {
   start(): Promise<void>;
+  /**
+   * Lame duck (--signal ldm): stop accepting, tell the clients, and close them
+   * spread over `durationMs` after `graceMs`; stop() follows. Absent: stop() does it all.
+   */
+  lameDuck?(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
   /** A listener's address: logged once bound; a default port that is taken is skipped with a warning, a port asked for must bind. */
   readonly listener?: { readonly host: string; readonly port: number; readonly required: boolean; boundPort(): number };

@@ -71,7 +71,7 @@ const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
 /** nats-server features Switchboard does not have: named so the error says so. */
 const UNSUPPORTED = new Set(['cluster', 'gateway', 'leafnodes', 'accounts', 'operator', 'resolver', 'system_account', 'include']);
 /** nats-server settings that do not apply here and are accepted without effect. */
-const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog', 'lame_duck_duration', 'lame_duck_grace_period']);
+const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog']);
 
 type Wire = Record<string, unknown>;
 
@@ -173,6 +173,13 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
       case 'ping_interval':
         server.pingIntervalMs = parseDurationMs(v, key);
         if (server.pingIntervalMs <= 0) throw new ConfigError(key, 'must be greater than zero');
+        break;
+      case 'lame_duck_duration':
+        server.lameDuckDurationMs = parseDurationMs(v, key);
+        if (server.lameDuckDurationMs <= 0) throw new ConfigError(key, 'must be greater than zero');
+        break;
+      case 'lame_duck_grace_period':
+        server.lameDuckGracePeriodMs = parseDurationMs(v, key);
         break;
       case 'ping_max':
         server.maxPingsOut = int(v, key, 1, 1000);

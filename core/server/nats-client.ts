@@ -334,6 +334,13 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     else this.releaseDrainWaiters();
   }
 
+  /** Lame duck: an INFO with `ldm: true`, as nats-server tells its clients to reconnect elsewhere. */
+  sendLameDuckInfo(): void {
+    if (this.isClosed) return;
+    this.outbound.appendString(this.host.infoLine(this).replace(/\} \r\n$/, ',"ldm":true} \r\n'));
+    this.host.scheduleFlush(this);
+  }
+
   /** Orderly close: deliver what is queued (e.g. a final -ERR), then close. */
   close(reason: CloseReason): void {
     if (this.isClosed) return;

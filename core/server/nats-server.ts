@@ -10,6 +10,7 @@ import { OpenAuthorizer } from '../auth/authorizer.ts';
 import { resolveServerOptions, type ServerOptions } from '../config/server-options.ts';
 import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
 import { JS_API_LEVEL, natsVersionOfApiLevel } from '../protocol/jetstream-api-level.ts';
+import { closeSpread } from '../connection/close-spread.ts';
 import type { Connection } from '../connection/connection.ts';
 import { SocketConnection } from '../connection/socket-connection.ts';
 import { CloseReason, NatsClient, type ClientHost } from './nats-client.ts';
@@ -124,6 +125,22 @@ export class NatsServer implements ClientHost {
   /** A connection id (cid); gateways number their connections from the same counter, so /connz ids never collide. */
   nextConnectionId(): number {
     return this.nextClientId++;
+  }
+
+  /**
+   * Lame duck (nats-server's --signal ldm): stop accepting, send every client
+   * an INFO with `ldm: true`, wait `graceMs`, then close the clients spread
+   * over the rest of `durationMs`. stop() afterwards releases the rest.
+   */
+  async lameDuck(durationMs: number, graceMs: number): Promise<void> {
+    const listener = this.listener;
+    this.listener = null;
+    const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    for (const client of this.clients.values()) client.sendLameDuckInfo();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, durationMs)));
+    await closeSpread([...this.clients.values()], Math.max(0, durationMs - graceMs), (client) => client.close(CloseReason.ServerShutdown));
+    this.flushNow();
+    await closed;
   }
 
   async stop(): Promise<void> {

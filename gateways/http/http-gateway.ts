@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
+import { closeSpread } from '../../core/connection/close-spread.ts';
 import type { MonitorExtension } from '../descriptor.ts';
 import { HttpRequestMetrics } from './http-metrics.ts';
 import { httpMonitor } from './http-monitor.ts';
@@ -77,6 +78,8 @@ export interface HttpGateway {
   /** Its event streams in /connz and its /varz section (http-monitor.ts). */
   readonly monitor: MonitorExtension;
   start(): Promise<void>;
+  /** Answer 503 from now on, then end the event streams (`event: end`) spread over `durationMs` after `graceMs`. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
   /** A reload's certificate (HTTPS/WSS): new handshakes use it, open connections keep theirs. */
   replaceTls(material: TlsServerOptions): void;
@@ -136,6 +139,12 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     connectionIds: options.connectionIds ?? connectionIdCounter(),
   };
   ctx.requestMetrics.install(app);
+  let lameDuck = false;
+  // Lame duck: a load balancer's health check (and every request) is told to go elsewhere.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!lameDuck) return done();
+    void reply.code(503).header('connection', 'close').header('retry-after', '1').send({ status: 'unavailable', reason: 'server is in lame duck mode' });
+  });
   const routes = recordRoutes(app);
   installProblemHandlers(app, () => {
     stats.errors++;
@@ -203,7 +212,14 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       await app.listen({ host, port: options.port ?? DEFAULT_HTTP_PORT });
       boundPort = (app.server.address() as AddressInfo).port;
     },
+    async lameDuck(durationMs, graceMs) {
+      lameDuck = true;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, durationMs)));
+      await closeSpread([...ctx.openStreams], Math.max(0, durationMs - graceMs), (stream) => stream.end('server shutting down'));
+    },
     async stop() {
+      // Readers are told why their stream ends (`event: end`) before the sockets close.
+      for (const stream of [...ctx.openStreams]) stream.end('server shutting down');
       streams.stop();
       await app.close();
     },

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { OpenAuthorizer, type Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
+import { closeSpread } from '../../core/connection/close-spread.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
@@ -460,6 +461,20 @@ export class MqttGatewayCore {
   clientGone(client: MqttClient): void {
     this.clients.delete(client);
     if (this.clients.size === 0) this.noClientsLeft?.();
+  }
+
+  /** Set by lameDuck(): CONNECTs are refused with Server Unavailable. */
+  lameDuckMode = false;
+
+  /**
+   * Lame duck: refuse new CONNECTs, wait `graceMs`, then close the connected
+   * clients (v5 ones with DISCONNECT 0x8B) spread over the rest of `durationMs`.
+   * Sessions stay as they are: stop() saves them afterwards.
+   */
+  async lameDuck(durationMs: number, graceMs: number): Promise<void> {
+    this.lameDuckMode = true;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, durationMs)));
+    await closeSpread([...this.clients], Math.max(0, durationMs - graceMs), (client) => client.close(ReasonCode.ServerShuttingDown, 'server shutting down'));
   }
 
   async stop(): Promise<void> {

@@ -25,6 +25,8 @@ export interface MqttGateway {
   start(): Promise<void>;
   /** Serve MQTT on a Connection from another transport. Call after start(). */
   accept(connection: Connection): void;
+  /** Stop listening and refuse CONNECTs, then close the clients (v5: DISCONNECT 0x8B) over `durationMs` after `graceMs`. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   /** Close clients (v5 ones with DISCONNECT 0x8B), save persistent sessions, stop listening. */
   stop(): Promise<void>;
   /** A reload's certificate for the TLS listener: new handshakes use it, connected clients keep theirs. */
@@ -36,6 +38,12 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
   let listener: TcpServer | null = null;
   let boundPort = 0;
   let opened = false;
+
+  function closeListener(): Promise<void> {
+    const server = listener;
+    listener = null;
+    return server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 
   return {
     get port() {
@@ -69,10 +77,13 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
     replaceTls(material) {
       replaceServerTls(listener, material);
     },
+    async lameDuck(durationMs, graceMs) {
+      const closed = closeListener();
+      await core.lameDuck(durationMs, graceMs);
+      await closed;
+    },
     async stop() {
-      const server = listener;
-      listener = null;
-      const closed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = closeListener();
       await core.stop();
       await closed;
     },

@@ -57,7 +57,7 @@ const PACKAGES: ReadonlyArray<{ folder: string; packages: readonly string[]; typ
   { folder: 'core/jetstream-client/', packages: [] },
 ];
 
-const COMPOSITION_ROOT = new Set(['gateways/main.ts', 'gateways/registry.ts', 'gateways/create-gateways.ts', 'gateways/config-reload.ts', 'gateways/process-signal.ts']);
+const COMPOSITION_ROOT = new Set(['gateways/main.ts', 'gateways/registry.ts', 'gateways/create-gateways.ts', 'gateways/config-reload.ts', 'gateways/process-signal.ts', 'gateways/stop-signals.ts']);
 const EDGE_SHARED = new Set(['gateways/descriptor.ts', 'gateways/listener-section.ts']);
 
 /** The level of a project file, or null for files outside the rule (tests, scripts). */

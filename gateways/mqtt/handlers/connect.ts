@@ -24,6 +24,8 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
     return refuse(client);
   }
   client.protocolVersion = version;
+  // Lame duck: this gateway is going away; the client should connect to another (0x88 / 3.1.1 code 3).
+  if (gateway.lameDuckMode) return reject(client, ReasonCode.ServerUnavailable, 'server is in lame duck mode');
   const props = packet.properties ?? {};
   if (props.authenticationMethod !== undefined) {
     // MQTT 5 §4.12: we offer no enhanced authentication methods.
