@@ -56,6 +56,8 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
         value: () => ({
           host: section.host,
           port: gateway.port,
+          // This listener has no TLS of its own (put a TLS proxy in front), as nats-server's no_tls says.
+          no_tls: true,
           same_origin: section.sameOrigin,
           ...(section.allowedOrigins === undefined ? {} : { allowed_origins: section.allowedOrigins }),
           compression: section.compression,
