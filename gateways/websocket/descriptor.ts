@@ -37,12 +37,13 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
   },
   create(section, context) {
     if (!section.enabled) return null;
+    const tls = sectionTls(section, 'websocket');
     const gateway = createWebSocketGateway({
       nats: context.nats,
       mqtt: context.acceptor('mqtt'),
       host: section.host,
       port: section.port,
-      tls: sectionTls(section, 'websocket'),
+      tls,
       onTlsError: tlsErrorLogger(context.logger, 'WebSocket'),
       allowedOrigins: section.allowedOrigins,
       sameOrigin: section.sameOrigin,
@@ -56,8 +57,8 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
         value: () => ({
           host: section.host,
           port: gateway.port,
-          // This listener has no TLS of its own (put a TLS proxy in front), as nats-server's no_tls says.
-          no_tls: true,
+          // nats-server's no_tls: present (true) only for a listener without TLS.
+          ...(tls === undefined ? { no_tls: true } : {}),
           same_origin: section.sameOrigin,
           ...(section.allowedOrigins === undefined ? {} : { allowed_origins: section.allowedOrigins }),
           compression: section.compression,
