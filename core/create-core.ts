@@ -11,6 +11,7 @@ import { EmbeddedBroker } from './broker/embedded-broker.ts';
 import { resolveServerOptions, type ServerOptions } from './config/server-options.ts';
 import type { TlsOptions } from './config/tls-options.ts';
 import { JetStreamEngine, type JetStreamOptions } from './jetstream/jetstream-engine.ts';
+import { jetStreamFamilies } from './jetstream/jetstream-metrics.ts';
 import { tlsServerOptions, type TlsServerOptions } from './connection/tls-material.ts';
 import { listenerConnections } from './server/listener-connections.ts';
 import { silentLogger, type Logger } from './server/logger.ts';
@@ -67,6 +68,8 @@ export interface Core {
   readonly monitor: MonitorServer | null;
   /** JetStream (recovering streams from disk), then the NATS listener, then monitoring. */
   start(): Promise<void>;
+  /** Lame duck: stop accepting NATS clients, tell them (INFO ldm), close them over the duration; monitoring stays up. stop() afterwards. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   /** Stop accepting and flush every client's pending output, then the stores, then monitoring. */
   stop(): Promise<void>;
   /**
@@ -133,6 +136,7 @@ export function createCore(options: CoreOptions = {}): Core {
           https: monitorOptions.tls === true && options.tls !== undefined ? tlsServerOptions(options.tls, 'tls') : undefined,
           closed: closed ?? undefined,
           jetstream: jetstream === null || js === null ? undefined : () => jetStreamFigures(jetstream, js),
+          extensions: jetstream === null ? [] : [{ metrics: () => jetStreamFamilies(jetstream) }],
         });
   return {
     router,
@@ -156,6 +160,7 @@ export function createCore(options: CoreOptions = {}): Core {
         logger.warn({ host: monitor.options.host, port: monitor.options.port }, 'default monitoring port in use: running without monitoring (set -m to require one)');
       }
     },
+    lameDuck: (durationMs, graceMs) => nats.lameDuck(durationMs, graceMs),
     async stop() {
       await broker.close();
       await nats.stop();

@@ -2,11 +2,16 @@
 // Default ports are best effort (a taken one is logged and skipped, as with
 // monitoring); a port the operator asked for must bind.
 
+import { connectionIdCounter } from '../core/connection/connection-ids.ts';
+import { prometheusText } from '../core/server/monitoring/prometheus-text.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
-import type { AcceptConnection, Component, DescriptorContext } from './descriptor.ts';
+import type { AcceptConnection, Component, ConnectionIds, DescriptorContext } from './descriptor.ts';
 import { REGISTRY, type GatewaySections } from './registry.ts';
 
-export type GatewayDeps = Omit<DescriptorContext, 'acceptor' | 'monitorExtensions'>;
+export type GatewayDeps = Omit<DescriptorContext, 'acceptor' | 'monitorExtensions' | 'extensionMetricsText' | 'connectionIds'> & {
+  /** Default: a counter of the gateways' own (cluster mode has no NATS server to share one with). */
+  readonly connectionIds?: ConnectionIds;
+};
 
 export interface Gateways {
   /** The built gateways and connectors by registry name; a configured-off one is absent. */
@@ -14,6 +19,8 @@ export interface Gateways {
   /** What they add to the core's monitor (the Kafka bridge's /kafkaz); the HTTP gateway serves them too. */
   readonly monitorExtensions: readonly MonitorExtension[];
   start(): Promise<void>;
+  /** Every started component's lame duck at once (those without one wait for stop()). */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,8 +38,10 @@ export function createGateways(sections: GatewaySections, deps: GatewayDeps): Ga
   const monitorExtensions: MonitorExtension[] = [];
   const context: DescriptorContext = {
     ...deps,
+    connectionIds: deps.connectionIds ?? connectionIdCounter(),
     acceptor: (name): AcceptConnection | undefined => components.get(name)?.accept,
     monitorExtensions: () => monitorExtensions,
+    extensionMetricsText: () => prometheusText(monitorExtensions.flatMap((extension) => [...(extension.metrics?.() ?? [])])),
   };
   for (const descriptor of REGISTRY) {
     // Each descriptor gets the section its own parse() returned.
@@ -63,6 +72,9 @@ export function createGateways(sections: GatewaySections, deps: GatewayDeps): Ga
     monitorExtensions,
     async start() {
       for (const component of components.values()) await startOne(component);
+    },
+    async lameDuck(durationMs, graceMs) {
+      await Promise.all(started.map((component) => component.lameDuck?.(durationMs, graceMs)));
     },
     async stop() {
       for (const component of started.reverse()) {

@@ -11,9 +11,11 @@ import type { ConfigWarning, ExtensionFlag } from '../core/config/config-extensi
 import type { Connection } from '../core/connection/connection.ts';
 import type { TlsServerOptions } from '../core/connection/tls-material.ts';
 import type { Logger } from '../core/server/logger.ts';
+import type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription } from '../core/server/monitoring/connection-source.ts';
 import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
+import type { HistogramSample, MetricFamily, Sample } from '../core/server/monitoring/prometheus-text.ts';
 
-export type { MonitorExtension };
+export type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription, HistogramSample, MetricFamily, MonitorExtension, Sample };
 
 /** Takes a Connection that carries a protocol: the NATS server's accept(), a gateway's accept(). */
 export type AcceptConnection = (connection: Connection) => void;
@@ -30,15 +32,24 @@ export interface DescriptorContext {
   readonly jetstream: boolean;
   readonly maxPayload: number;
   readonly logger: Logger;
+  /** Ids for the connections a component lists in /connz: the NATS server's counter when embedded, so cids never collide. */
+  readonly connectionIds: ConnectionIds;
   /** The accept() of a descriptor built earlier, by name (MQTT over WebSocket at /mqtt). */
   acceptor(name: string): AcceptConnection | undefined;
   /** Every monitor extension of the process, read per request (the HTTP gateway serves them too). */
   monitorExtensions(): readonly MonitorExtension[];
+  /** Their /metrics series as Prometheus text (the HTTP gateway's /metrics, where there is no monitoring port). */
+  extensionMetricsText(): string;
 }
 
 /** A built gateway or connector. */
 export interface Component {
   start(): Promise<void>;
+  /**
+   * Lame duck (--signal ldm): stop accepting, tell the clients, and close them
+   * spread over `durationMs` after `graceMs`; stop() follows. Absent: stop() does it all.
+   */
+  lameDuck?(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
   /** A listener's address: logged once bound; a default port that is taken is skipped with a warning, a port asked for must bind. */
   readonly listener?: { readonly host: string; readonly port: number; readonly required: boolean; boundPort(): number };

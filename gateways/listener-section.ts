@@ -109,12 +109,13 @@ export function disableSection(section: string, sections: Record<string, unknown
 /** A listening gateway as a registry Component, on the address its section gave. */
 export function listenerComponent(
   section: ListenerSection,
-  gateway: { start(): Promise<void>; stop(): Promise<void>; replaceTls(material: TlsServerOptions): void; readonly port: number },
-  extra: Pick<Component, 'accept'> = {},
+  gateway: Pick<Component, 'start' | 'stop' | 'lameDuck'> & { replaceTls(material: TlsServerOptions): void; readonly port: number },
+  extra: Pick<Component, 'accept' | 'monitor'> = {},
 ): Component {
   return {
     ...extra,
     start: () => gateway.start(),
+    ...(gateway.lameDuck === undefined ? {} : { lameDuck: (durationMs: number, graceMs: number) => gateway.lameDuck?.(durationMs, graceMs) ?? Promise.resolve() }),
     stop: () => gateway.stop(),
     replaceTls: (material) => gateway.replaceTls(material),
     listener: { host: section.host, port: section.port, required: section.required, boundPort: () => gateway.port },

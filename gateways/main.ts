@@ -2,8 +2,8 @@
 // environment, flags), builds the core (NATS server, monitoring, JetStream when
 // asked) and starts it, or in cluster mode (--nats-url) only the gateways on a
 // NatsBroker; reloads users, permissions, certificates and limits on SIGHUP
-// (config-reload.ts); shuts down cleanly on SIGTERM/SIGINT (stop accepting,
-// flush what clients are owed, close the stores).
+// (config-reload.ts); shuts down cleanly on SIGTERM/SIGINT and enters lame
+// duck on SIGUSR2 (stop-signals.ts).
 
 import { readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -27,9 +27,8 @@ import { createGateways, type Gateways } from './create-gateways.ts';
 import { loadConfig, parseSections, USAGE } from './registry.ts';
 import { processSignal, SignalError } from './process-signal.ts';
 import { natsTcpRelay } from './websocket/nats-tcp-relay.ts';
+import { handleStopSignals } from './stop-signals.ts';
 
-/** How long a graceful shutdown may take before the process exits anyway. */
-const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** Exit code when the NATS cluster cannot be reached, or has no JetStream, at startup (1 is invalid configuration). */
 export const EXIT_CLUSTER_UNREACHABLE = 2;
 /** Logged once everything is listening, in either mode. */
@@ -41,6 +40,8 @@ export interface App {
   readonly jetstream: JetStreamEngine | null;
   readonly gateways: Gateways;
   start(): Promise<void>;
+  /** Lame duck on every listener at once (the core's NATS clients, each gateway's); stop() follows. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
   /**
    * Apply `next` in place of the running configuration (config-reload.ts);
@@ -74,6 +75,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
   const gateways = createGateways(parseSections(config.sections, config.server.host), {
     broker: core.broker,
     nats: (connection) => core.nats.accept(connection),
+    connectionIds: () => core.nats.nextConnectionId(),
     authorizer,
     jetstream: core.jetstream !== null,
     maxPayload: config.server.maxPayload,
@@ -89,6 +91,9 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
       await core.start();
       await gateways.start();
       logger.info(READY_MESSAGE);
+    },
+    async lameDuck(durationMs, graceMs) {
+      await Promise.all([gateways.lameDuck(durationMs, graceMs), core.lameDuck(durationMs, graceMs)]);
     },
     async stop() {
       // Gateways first (they publish into the core), then stop accepting and
@@ -108,6 +113,7 @@ export interface ClusterApp {
   /** null until start() has connected to the cluster. */
   readonly gateways: Gateways | null;
   start(): Promise<void>;
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
   reload(next: SwitchboardConfig, source?: string): Promise<ReloadOutcome>;
 }
@@ -160,6 +166,9 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
       await gateways.start();
       logger.info(READY_MESSAGE);
     },
+    async lameDuck(durationMs, graceMs) {
+      await gateways?.lameDuck(durationMs, graceMs);
+    },
     async stop() {
       await gateways?.stop();
       await broker?.close();
@@ -176,6 +185,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let app: App | ClusterApp;
   let logger: Logger;
   let configFile: string | undefined;
+  let server: SwitchboardConfig['server'];
   try {
     const loaded = loadConfig(argv, env);
     if (loaded.kind === 'help') {
@@ -191,6 +201,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 0;
     }
     logger = createLogger(loaded.config.log);
+    server = loaded.config.server;
     // Building validates what only the core can check (TLS material) before anything listens.
     app = loaded.config.cluster === null ? createApp(loaded.config, logger) : createClusterApp(loaded.config, logger);
     configFile = loaded.configFile;
@@ -212,23 +223,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return EXIT_CLUSTER_UNREACHABLE;
   }
 
-  let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    force.unref();
-    await app.stop();
-    logger.info('stopped');
-    logger.flush();
-    process.exit(0);
-  };
-  process.once('SIGTERM', (s) => void shutdown(s));
-  process.once('SIGINT', (s) => void shutdown(s));
+  handleStopSignals(app, logger, { durationMs: server.lameDuckDurationMs, graceMs: server.lameDuckGracePeriodMs });
   // One reload at a time, in the order the signals came.
   let reloading = Promise.resolve();
   const running = app;

@@ -1,14 +1,15 @@
 // The Kafka bridge in the registry: the `kafka` section (validated by
 // validateKafkaBridgeConfig, which names the mapping at fault), the
 // --kafka-* flags and SWITCHBOARD_KAFKA_* variables laid over it
-// (settings.ts), and /kafkaz plus its /metrics series on the monitor. It runs
+// (settings.ts), and /kafkaz, its /metrics series, its mappings in /connz and
+// its /varz section on the monitor (kafka-monitor.ts). It runs
 // only when the configuration has a kafka section.
 
 import { ConfigError } from '../../core/config/config-error.ts';
 import type { Descriptor } from '../../gateways/descriptor.ts';
 import { validateKafkaBridgeConfig, type KafkaBridgeConfig } from './config.ts';
 import { createKafkaBridge } from './kafka-bridge.ts';
-import { kafkaBridgePrometheus } from './metrics-text.ts';
+import { kafkaMonitor } from './kafka-monitor.ts';
 import { applyKafkaSettings, KAFKA_FLAGS } from './settings.ts';
 
 const HELP = `Kafka bridge (over the config file's kafka section; see the README):
@@ -25,6 +26,25 @@ const HELP = `Kafka bridge (over the config file's kafka section; see the README
       --kafka-sasl-user <user>    SASL user
       --kafka-sasl-pass <pass>    SASL password (better: SWITCHBOARD_KAFKA_SASL_PASS)
 `;
+
+/** Error lines per mapping per second; a burst (a full buffer drops each message) is counted, not written line by line. */
+const ERRORS_PER_SECOND = 10;
+
+function errorLog(write: (mapping: string, message: string, suppressed: number) => void): (mapping: string, message: string) => void {
+  const windows = new Map<string, { second: number; lines: number; suppressed: number }>();
+  return (mapping, message) => {
+    const second = Math.floor(Date.now() / 1000);
+    let w = windows.get(mapping);
+    if (w === undefined || w.second !== second) windows.set(mapping, (w = { second, lines: 0, suppressed: w?.suppressed ?? 0 }));
+    if (w.lines >= ERRORS_PER_SECOND) {
+      w.suppressed++;
+      return;
+    }
+    w.lines++;
+    write(mapping, message, w.suppressed);
+    w.suppressed = 0;
+  };
+}
 
 export const kafkaDescriptor: Descriptor<KafkaBridgeConfig | null, 'kafka'> = {
   name: 'kafka',
@@ -44,10 +64,20 @@ export const kafkaDescriptor: Descriptor<KafkaBridgeConfig | null, 'kafka'> = {
       throw new ConfigError('kafka', cause instanceof Error ? cause.message : String(cause), { cause });
     }
   },
-  create(section, { broker, logger }) {
+  create(section, { broker, logger, connectionIds }) {
     if (section === null) return null;
     // kafkajs's log lines go to the server's logger, tagged with kafkajs's namespace.
-    const bridge = createKafkaBridge({ broker, kafka: section.kafka, mappings: section.mappings, logger: (entry) => logger[entry.level]({ kafkajs: entry.namespace, ...entry.extra }, entry.message) });
+    const bridge = createKafkaBridge({
+      broker,
+      kafka: section.kafka,
+      mappings: section.mappings,
+      logger: (entry) => logger[entry.level]({ kafkajs: entry.namespace, ...entry.extra }, entry.message),
+      // As they happen: an operator sees a mapping go to retrying, and why, without polling /kafkaz.
+      events: {
+        stateChanged: (mapping, from, to) => (to === 'retrying' ? logger.warn : logger.info).call(logger, { mapping, from, to }, `Kafka mapping ${mapping}: ${to}`),
+        error: errorLog((mapping, message, suppressed) => logger.error({ mapping, err: message, ...(suppressed > 0 ? { suppressed } : {}) }, `Kafka mapping ${mapping}: ${message}`)),
+      },
+    });
     return {
       async start() {
         // A Kafka outage never stops the server: the bridge retries on its own.
@@ -57,11 +87,7 @@ export const kafkaDescriptor: Descriptor<KafkaBridgeConfig | null, 'kafka'> = {
         if (kafkajsSpeedups !== 'active') logger.warn({ kafkajsSpeedups }, 'kafkajs runs as shipped: its produce path is about 5x slower per record');
       },
       stop: () => bridge.stop(),
-      monitor: {
-        path: '/kafkaz',
-        json: () => ({ now: new Date().toISOString(), ...bridge.metrics() }),
-        prometheus: () => kafkaBridgePrometheus(bridge.metrics()),
-      },
+      monitor: kafkaMonitor(bridge, connectionIds),
     };
   },
 };

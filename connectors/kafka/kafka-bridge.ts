@@ -10,7 +10,7 @@ import { KafkaUnreachableError } from './errors.ts';
 import { createKafkaClient, ProducerHandle, type BridgeLogger, type BridgeLogLevel } from './kafka-client.ts';
 import { KafkaToNatsMapping } from './kafka-to-nats.ts';
 import { kafkajsSpeedups, type KafkajsSpeedupsState } from './kafkajs-loader.ts';
-import type { MappingMetricsSnapshot } from './mapping-metrics.ts';
+import type { MappingListener, MappingMetricsSnapshot } from './mapping-metrics.ts';
 import { JetStreamToKafkaMapping } from './jetstream-to-kafka.ts';
 import { NatsToKafkaMapping } from './nats-to-kafka.ts';
 
@@ -26,6 +26,8 @@ export interface KafkaBridgeOptions {
   publishTimeoutMs?: number;
   /** How long stop() keeps writing buffered NATS -> Kafka messages (default 5000 ms). */
   drainTimeoutMs?: number;
+  /** Each mapping's state changes and errors as they happen (what is dropped at stop included). */
+  events?: MappingListener;
 }
 
 export interface KafkaBridgeMetrics {
@@ -64,6 +66,7 @@ export function createKafkaBridge(options: KafkaBridgeOptions): KafkaBridge {
       toKafka.push(new NatsToKafkaMapping(mapping, { broker: options.broker, producer, drainTimeoutMs: options.drainTimeoutMs }));
     }
   }
+  if (options.events !== undefined) for (const mapping of [...fromKafka, ...toKafka]) mapping.metrics.listener = options.events;
   let started = false;
 
   return {

@@ -25,8 +25,15 @@ export interface MappingMetricsSnapshot {
 
 const WINDOW = 10;
 
+/** Told of each state change and error as it happens (the server logs them). */
+export interface MappingListener {
+  stateChanged(mapping: string, from: MappingState, to: MappingState): void;
+  error(mapping: string, message: string): void;
+}
+
 export class MappingMetrics {
-  state: MappingState = 'idle';
+  private current: MappingState = 'idle';
+  listener: MappingListener | null = null;
   messages = 0;
   bytes = 0;
   errors = 0;
@@ -38,6 +45,16 @@ export class MappingMetrics {
   private readonly bucketSecond = new Float64Array(WINDOW).fill(-1);
 
   constructor(readonly name: string, readonly direction: MappingMetricsSnapshot['direction'], private readonly now: () => number = Date.now) {}
+
+  get state(): MappingState {
+    return this.current;
+  }
+
+  set state(next: MappingState) {
+    const from = this.current;
+    this.current = next;
+    if (from !== next) this.listener?.stateChanged(this.name, from, next);
+  }
 
   delivered(count: number, bytes: number): void {
     this.messages += count;
@@ -54,6 +71,7 @@ export class MappingMetrics {
   error(error: unknown): void {
     this.errors++;
     this.lastError = { message: error instanceof Error ? error.message : String(error), at: new Date(this.now()).toISOString() };
+    this.listener?.error(this.name, this.lastError.message);
   }
 
   rate(): number {

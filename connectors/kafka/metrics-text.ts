@@ -1,7 +1,8 @@
-// The bridge's metrics() in Prometheus text format 0.0.4, one series per mapping
-// (labels mapping and direction), appended to GET /metrics by the monitor
-// extension in connectors/kafka/descriptor.ts; the JSON form, GET /kafkaz, is metrics() itself.
+// The bridge's metrics() as Prometheus metric families, one series per mapping
+// (labels mapping and direction), served on GET /metrics by the monitor
+// extension (kafka-monitor.ts); the JSON form, GET /kafkaz, is metrics() itself.
 
+import type { MetricFamily } from '../../gateways/descriptor.ts';
 import type { KafkaBridgeMetrics } from './kafka-bridge.ts';
 import type { MappingMetricsSnapshot } from './mapping-metrics.ts';
 
@@ -29,15 +30,11 @@ const SERIES: Series[] = [
   },
 ];
 
-function label(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-export function kafkaBridgePrometheus(metrics: KafkaBridgeMetrics): string {
-  let body = '';
-  for (const series of SERIES) {
-    body += `# HELP ${series.name} ${series.help}\n# TYPE ${series.name} ${series.type}\n`;
-    for (const m of metrics.mappings) body += `${series.name}{mapping="${label(m.name)}",direction="${m.direction}"} ${series.value(m)}\n`;
-  }
-  return body;
+export function kafkaBridgeFamilies(metrics: KafkaBridgeMetrics): MetricFamily[] {
+  return SERIES.map((series) => ({
+    name: series.name,
+    type: series.type,
+    help: series.help,
+    samples: metrics.mappings.map((m) => ({ labels: { mapping: m.name, direction: m.direction }, value: series.value(m) })),
+  }));
 }

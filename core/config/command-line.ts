@@ -53,6 +53,7 @@ TLS:
 Logging:
   -l, --log <file>             write logs to this file
       --log_level <level>      fatal, error, warn, info (default), debug or trace
+      --log_format <format>    json (default, one object a line) or text (for a terminal)
   -D, --debug                  debug output (connections opened and closed)
   -V, --trace                  trace protocol operations
   -DV                          debug and trace
@@ -71,7 +72,8 @@ const ENV_HELP = `Environment (applied over the config file, under the flags):
   SWITCHBOARD_CONFIG, SWITCHBOARD_ADDR, SWITCHBOARD_PORT, SWITCHBOARD_NAME,
   SWITCHBOARD_HTTP_PORT, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTPS_PORT,
   SWITCHBOARD_MONITOR (false = off), SWITCHBOARD_USER, SWITCHBOARD_PASS, SWITCHBOARD_AUTH,
-  SWITCHBOARD_JETSTREAM, SWITCHBOARD_STORE_DIR, SWITCHBOARD_LOG_LEVEL, SWITCHBOARD_LOG_FILE,
+  SWITCHBOARD_JETSTREAM, SWITCHBOARD_STORE_DIR, SWITCHBOARD_LOG_LEVEL, SWITCHBOARD_LOG_FORMAT,
+  SWITCHBOARD_LOG_FILE,
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY,
   SWITCHBOARD_NATS_URL, SWITCHBOARD_NATS_USER, SWITCHBOARD_NATS_PASS, SWITCHBOARD_NATS_TOKEN,
   SWITCHBOARD_NATS_TLS_CA, SWITCHBOARD_NATS_TLS_CERT, SWITCHBOARD_NATS_TLS_KEY,
@@ -153,6 +155,7 @@ export function parseCommandLine(argv: readonly string[], extensions: readonly C
         tlsverify: { type: 'boolean' },
         log: { type: 'string', short: 'l' },
         log_level: { type: 'string' },
+        log_format: { type: 'string' },
         debug: { type: 'boolean', short: 'D' },
         trace: { type: 'boolean', short: 'V' },
         help: { type: 'boolean', short: 'h' },
@@ -191,6 +194,7 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['store_dir', 'store_dir'],
   ['log', 'log_file'],
   ['log_level', 'log_level'],
+  ['log_format', 'log_format'],
   ['debug', 'debug'],
   ['trace', 'trace'],
   ...CLUSTER_KEYS.map((key) => [flagName(key), key] as const),

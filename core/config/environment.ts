@@ -19,6 +19,7 @@ const VARIABLES: Record<string, string> = {
   SWITCHBOARD_JETSTREAM: 'jetstream',
   SWITCHBOARD_STORE_DIR: 'store_dir',
   SWITCHBOARD_LOG_LEVEL: 'log_level',
+  SWITCHBOARD_LOG_FORMAT: 'log_format',
   SWITCHBOARD_LOG_FILE: 'log',
   SWITCHBOARD_TLS_CERT: 'tlscert',
   SWITCHBOARD_TLS_KEY: 'tlskey',

@@ -31,6 +31,7 @@ const FLAG_NAMES: Record<string, [flag: string, env: string]> = {
   monitor: ['--no_monitor', 'SWITCHBOARD_MONITOR'],
   store_dir: ['--store_dir', 'SWITCHBOARD_STORE_DIR'],
   log_level: ['--log_level', 'SWITCHBOARD_LOG_LEVEL'],
+  log_format: ['--log_format', 'SWITCHBOARD_LOG_FORMAT'],
   log_file: ['--log', 'SWITCHBOARD_LOG_FILE'],
   'tls.cert_file': ['--tlscert', 'SWITCHBOARD_TLS_CERT'],
   'tls.key_file': ['--tlskey', 'SWITCHBOARD_TLS_KEY'],

@@ -21,6 +21,9 @@ export interface ServerOptions {
   maxPingsOut: number;
   /** Time a client has to send CONNECT when authentication is required. */
   authTimeoutMs: number;
+  /** Lame duck (--signal ldm): how long closing every client may take, and the wait before the first is closed (nats-server's defaults 2 min, 10 s). */
+  lameDuckDurationMs: number;
+  lameDuckGracePeriodMs: number;
   /** Set when the NATS listener requires TLS (INFO announces tls_required, tls_verify). */
   tls?: { verify: boolean };
 }
@@ -37,6 +40,8 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({
   pingIntervalMs: 120_000,
   maxPingsOut: 2,
   authTimeoutMs: 2_000,
+  lameDuckDurationMs: 120_000,
+  lameDuckGracePeriodMs: 10_000,
 });
 
 export function resolveServerOptions(overrides: Partial<ServerOptions> = {}): ServerOptions {

@@ -37,8 +37,13 @@ export interface JetStreamConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface LogConfig {
   level: LogLevel;
+  /** json (default): one object a line, for machines; text: a line a person reads. */
+  format?: LogFormat;
   /** Write logs here instead of standard output. */
   file?: string;
 }
@@ -66,7 +71,7 @@ const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
 /** nats-server features Switchboard does not have: named so the error says so. */
 const UNSUPPORTED = new Set(['cluster', 'gateway', 'leafnodes', 'accounts', 'operator', 'resolver', 'system_account', 'include']);
 /** nats-server settings that do not apply here and are accepted without effect. */
-const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog', 'lame_duck_duration', 'lame_duck_grace_period']);
+const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog']);
 
 type Wire = Record<string, unknown>;
 
@@ -169,6 +174,13 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
         server.pingIntervalMs = parseDurationMs(v, key);
         if (server.pingIntervalMs <= 0) throw new ConfigError(key, 'must be greater than zero');
         break;
+      case 'lame_duck_duration':
+        server.lameDuckDurationMs = parseDurationMs(v, key);
+        if (server.lameDuckDurationMs <= 0) throw new ConfigError(key, 'must be greater than zero');
+        break;
+      case 'lame_duck_grace_period':
+        server.lameDuckGracePeriodMs = parseDurationMs(v, key);
+        break;
       case 'ping_max':
         server.maxPingsOut = int(v, key, 1, 1000);
         break;
@@ -221,6 +233,12 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
         const level = text(v, key).toLowerCase();
         if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(key, `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`);
         log.level = level as LogLevel;
+        break;
+      }
+      case 'log_format': {
+        const format = text(v, key).toLowerCase();
+        if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new ConfigError(key, `must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
+        log.format = format as LogFormat;
         break;
       }
       case 'log_file':

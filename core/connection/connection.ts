@@ -7,6 +7,12 @@
 
 import type { Credentials } from '../auth/authorizer.ts';
 
+/** The TLS session of a connection, as /connz reports it (nats-server's tls_version, tls_cipher_suite). */
+export interface ConnectionTls {
+  readonly version: string;
+  readonly cipher: string;
+}
+
 export interface Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -16,6 +22,14 @@ export interface Connection {
    * brings none, as nats-server does with its WebSocket cookies.
    */
   readonly credentials?: Credentials;
+  /**
+   * What carries the bytes when it is not a plain socket: 'websocket' tells
+   * /connz a websocket-nats client from a nats one (DESIGN: monitoring sees
+   * the transport, the protocol code never does).
+   */
+  readonly transport?: 'websocket';
+  /** The TLS session once the handshake is done; undefined on a clear connection. */
+  readonly tlsState?: ConnectionTls;
   /** Bytes accepted by write() but not yet handed to the OS. */
   readonly writableLength: number;
   /** Write chunks in order as one batch; false = the transport is backed up (wait for drain). */

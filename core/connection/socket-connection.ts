@@ -3,8 +3,17 @@
 // is one too; with verify_and_map its certificate comes as `credentials`.
 
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Credentials } from '../auth/authorizer.ts';
-import type { Connection } from './connection.ts';
+import type { Connection, ConnectionTls } from './connection.ts';
+
+/** A TLS socket's session as /connz reports it; undefined before the handshake or on a clear socket. */
+export function socketTls(socket: Socket | null): ConnectionTls | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const version = socket.getProtocol();
+  const cipher = socket.getCipher();
+  return version === null || cipher === undefined ? undefined : { version, cipher: cipher.standardName ?? cipher.name };
+}
 
 export class SocketConnection implements Connection {
   constructor(private readonly socket: Socket, readonly credentials?: Credentials) {
@@ -17,6 +26,10 @@ export class SocketConnection implements Connection {
 
   get remotePort(): number {
     return this.socket.remotePort ?? 0;
+  }
+
+  get tlsState(): ConnectionTls | undefined {
+    return socketTls(this.socket);
   }
 
   get writableLength(): number {

@@ -7,7 +7,13 @@ import type { NatsClient } from './nats-client.ts';
 import type { ServerObserver } from './nats-server.ts';
 
 function who(client: NatsClient): Record<string, unknown> {
-  return { cid: client.id, ip: client.connection.remoteAddress, port: client.connection.remotePort, ...(client.options.name ? { name: client.options.name } : {}) };
+  return {
+    cid: client.id,
+    type: client.connection.transport === 'websocket' ? 'websocket-nats' : 'nats',
+    ip: client.connection.remoteAddress,
+    port: client.connection.remotePort,
+    ...(client.options.name ? { name: client.options.name } : {}),
+  };
 }
 
 export function logObserver(logger: Logger): ServerObserver {

@@ -69,6 +69,8 @@ export interface ClientHost {
   scheduleFlush(client: NatsClient): void;
   onSlowConsumer(client: NatsClient): void;
   onAuthFailure(client: NatsClient): void;
+  /** A PUB refused by the client's permissions: the message is dropped (and counted). */
+  onPublishDenied(client: NatsClient): void;
   onClientClosed(client: NatsClient, reason: CloseReason): void;
 }
 
@@ -211,6 +213,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       return;
     }
     if (!this.principal.canPublish(subject)) {
+      this.host.onPublishDenied(this);
       this.sendError(new NatsProtocolError(NatsErrorCode.PublishPermission, { subject }));
       return;
     }
@@ -329,6 +332,13 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     const ok = this.connection.write(this.outbound.take());
     if (!ok) this.armWriteDeadline();
     else this.releaseDrainWaiters();
+  }
+
+  /** Lame duck: an INFO with `ldm: true`, as nats-server tells its clients to reconnect elsewhere. */
+  sendLameDuckInfo(): void {
+    if (this.isClosed) return;
+    this.outbound.appendString(this.host.infoLine(this).replace(/\} \r\n$/, ',"ldm":true} \r\n'));
+    this.host.scheduleFlush(this);
   }
 
   /** Orderly close: deliver what is queued (e.g. a final -ERR), then close. */

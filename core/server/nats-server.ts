@@ -10,6 +10,7 @@ import { OpenAuthorizer } from '../auth/authorizer.ts';
 import { resolveServerOptions, type ServerOptions } from '../config/server-options.ts';
 import { NatsErrorCode, NatsProtocolError } from '../protocol/errors.ts';
 import { JS_API_LEVEL, natsVersionOfApiLevel } from '../protocol/jetstream-api-level.ts';
+import { closeSpread } from '../connection/close-spread.ts';
 import type { Connection } from '../connection/connection.ts';
 import { SocketConnection } from '../connection/socket-connection.ts';
 import { CloseReason, NatsClient, type ClientHost } from './nats-client.ts';
@@ -23,6 +24,8 @@ export interface ServerStats {
   totalConnections: number;
   slowConsumers: number;
   authFailures: number;
+  /** Publishes refused by permissions (dropped messages, reason permission). */
+  deniedPublishes: number;
   outMsgs: number;
   outBytes: number;
 }
@@ -52,7 +55,7 @@ export class NatsServer implements ClientHost {
   readonly serverId = generateServerId();
   readonly startedAt = new Date();
   readonly clients = new Map<number, NatsClient>();
-  readonly stats: ServerStats = { totalConnections: 0, slowConsumers: 0, authFailures: 0, outMsgs: 0, outBytes: 0 };
+  readonly stats: ServerStats = { totalConnections: 0, slowConsumers: 0, authFailures: 0, deniedPublishes: 0, outMsgs: 0, outBytes: 0 };
 
   private listener: TcpServer | null = null;
   private boundPort = 0;
@@ -111,12 +114,33 @@ export class NatsServer implements ClientHost {
       connection.end();
       return null;
     }
-    const client = new NatsClient(this.nextClientId++, connection, this);
+    const client = new NatsClient(this.nextConnectionId(), connection, this);
     this.clients.set(client.id, client);
     this.stats.totalConnections++;
     this.observer.clientOpened?.(client);
     client.start();
     return client;
+  }
+
+  /** A connection id (cid); gateways number their connections from the same counter, so /connz ids never collide. */
+  nextConnectionId(): number {
+    return this.nextClientId++;
+  }
+
+  /**
+   * Lame duck (nats-server's --signal ldm): stop accepting, send every client
+   * an INFO with `ldm: true`, wait `graceMs`, then close the clients spread
+   * over the rest of `durationMs`. stop() afterwards releases the rest.
+   */
+  async lameDuck(durationMs: number, graceMs: number): Promise<void> {
+    const listener = this.listener;
+    this.listener = null;
+    const closed = listener ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    for (const client of this.clients.values()) client.sendLameDuckInfo();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, durationMs)));
+    await closeSpread([...this.clients.values()], Math.max(0, durationMs - graceMs), (client) => client.close(CloseReason.ServerShutdown));
+    this.flushNow();
+    await closed;
   }
 
   async stop(): Promise<void> {
@@ -150,6 +174,10 @@ export class NatsServer implements ClientHost {
   onAuthFailure(client: NatsClient): void {
     this.stats.authFailures++;
     this.observer.authFailed?.(client);
+  }
+
+  onPublishDenied(): void {
+    this.stats.deniedPublishes++;
   }
 
   onClientClosed(client: NatsClient, reason: CloseReason): void {

@@ -6,8 +6,9 @@
 import { type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Credentials } from '../auth/authorizer.ts';
-import type { Connection } from '../connection/connection.ts';
+import type { Connection, ConnectionTls } from '../connection/connection.ts';
 import { certificateCredentials } from '../connection/peer-certificate.ts';
+import { socketTls } from '../connection/socket-connection.ts';
 
 export interface TlsUpgradeOptions {
   secureContext: SecureContext;
@@ -56,6 +57,10 @@ export class StartTlsConnection implements Connection {
    */
   get credentials(): Credentials | undefined {
     return this.options.mapCertificate && this.tls !== null ? certificateCredentials(this.tls, true) : undefined;
+  }
+
+  get tlsState(): ConnectionTls | undefined {
+    return socketTls(this.tls);
   }
 
   get writableLength(): number {

@@ -42,6 +42,14 @@ export class TracingConnection implements Connection {
     return this.inner.remotePort;
   }
 
+  get transport(): Connection['transport'] {
+    return this.inner.transport;
+  }
+
+  get tlsState(): Connection['tlsState'] {
+    return this.inner.tlsState;
+  }
+
   get writableLength(): number {
     return this.inner.writableLength;
   }

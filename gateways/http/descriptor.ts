@@ -15,15 +15,14 @@ import type { SessionOptions } from './session-store.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
 /** The extensions as the gateway's monitoring mount, read per request; nothing is mounted while there are none. */
-function monitoringOf(extensions: () => readonly MonitorExtension[]): MonitoringMount {
+function monitoringOf(extensions: () => readonly MonitorExtension[], metricsText: () => string): MonitoringMount {
   return {
     get endpoints() {
-      const list = extensions();
-      return list.length === 0 ? undefined : Object.fromEntries(list.map((extension) => [extension.path.slice(1), () => extension.json()]));
+      const list = extensions().filter((extension) => extension.path !== undefined);
+      return list.length === 0 ? undefined : Object.fromEntries(list.map((extension) => [extension.path?.slice(1), () => extension.json?.()]));
     },
     get metrics() {
-      const list = extensions();
-      return list.length === 0 ? undefined : () => list.map((extension) => extension.prometheus()).join('');
+      return extensions().some((extension) => extension.metrics !== undefined) ? metricsText : undefined;
     },
   };
 }
@@ -69,10 +68,12 @@ export const httpDescriptor: Descriptor<HttpGatewaySection, 'http_gateway'> = {
       tls: sectionTls(section, 'http_gateway'),
       onTlsError: tlsErrorLogger(context.logger, 'HTTP gateway'),
       maxPayload: context.maxPayload,
-      monitoring: monitoringOf(() => context.monitorExtensions()),
+      connectionIds: context.connectionIds,
+      log: context.logger,
+      monitoring: monitoringOf(() => context.monitorExtensions(), () => context.extensionMetricsText()),
       ...(section.cors === undefined ? {} : { cors: section.cors }),
       ...(section.sessions === undefined ? {} : { sessions: section.sessions }),
     });
-    return listenerComponent(section, gateway);
+    return listenerComponent(section, gateway, { monitor: gateway.monitor });
   },
 };

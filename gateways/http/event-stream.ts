@@ -39,6 +39,8 @@ export interface StreamCounters {
   slowConsumers: number;
   /** Events written (messages only, not heartbeats). */
   eventsSent: number;
+  /** Bytes written to event streams (framing and heartbeats included). */
+  streamBytes: number;
 }
 
 export interface EventStreamOptions {
@@ -48,10 +50,20 @@ export interface EventStreamOptions {
   /** Streams this gateway keeps open at most; one more is refused with 503. */
   maxStreams: number;
   counters: StreamCounters;
-  /** The gateway's open streams, so it can end them all (shutdown). */
+  /** The gateway's open streams: /connz lists them; shutdown and lame duck end them with `event: end`. */
   open: EventStreamSet;
   /** Extra response headers (e.g. the subscribed subject). */
   headers?: Record<string, string>;
+  /** Its connection id in /connz. */
+  cid?: number;
+}
+
+/** What /connz shows of a stream (http-monitor.ts). */
+export interface EventStreamFigures {
+  readonly startedAt: number;
+  lastWriteAt: number;
+  events: number;
+  bytes: number;
 }
 
 /** How long a cut slow reader gets to take the final error event before the socket is destroyed. */
@@ -62,15 +74,18 @@ export class EventStream {
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly closeHandlers: Array<() => void> = [];
   private resolveClosed!: () => void;
+  readonly figures: EventStreamFigures = { startedAt: Date.now(), lastWriteAt: Date.now(), events: 0, bytes: 0 };
+  /** Why it ended (for the log), once it has. */
+  endReason: string | null = null;
   /** Settles when the stream has ended, for whatever reason. */
   readonly closed = new Promise<void>((resolve) => {
     this.resolveClosed = resolve;
   });
 
   constructor(
-    private readonly request: FastifyRequest,
+    readonly request: FastifyRequest,
     private readonly reply: FastifyReply,
-    private readonly options: EventStreamOptions,
+    readonly options: EventStreamOptions,
   ) {
     // Refused before anything is sent, so the client gets a proper problem response.
     if (options.counters.activeStreams >= options.maxStreams) {
@@ -95,11 +110,11 @@ export class EventStream {
     });
     this.options.counters.activeStreams++;
     this.options.open.add(this);
-    res.on('close', () => this.finish());
-    this.request.raw.on('aborted', () => this.finish());
+    res.on('close', () => this.finish('client closed the stream'));
+    this.request.raw.on('aborted', () => this.finish('client closed the stream'));
     if (this.request.method === 'HEAD') {
       res.end();
-      this.finish();
+      this.finish('HEAD: headers only');
       return;
     }
     // An immediate first chunk: clients (curl -N, EventSource) see the stream is live.
@@ -124,6 +139,7 @@ export class EventStream {
   send(data: object, id?: string, event = 'msg'): boolean {
     if (this.isClosed) return false;
     this.options.counters.eventsSent++;
+    this.figures.events++;
     if (this.options.format === 'ndjson') return this.writeRaw(`${JSON.stringify(event === 'msg' ? data : { event, ...data })}\n`);
     const idLine = id === undefined ? '' : `id: ${id}\n`;
     return this.writeRaw(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -134,6 +150,7 @@ export class EventStream {
     if (this.isClosed) return;
     const problem = { type: problemType(code), title: HTTP_ERRORS[code].title, status: HTTP_ERRORS[code].status, code, detail };
     this.writeRaw(this.frame('error', problem));
+    this.endReason ??= `failed: ${detail}`;
     this.end();
   }
 
@@ -142,7 +159,7 @@ export class EventStream {
     if (this.isClosed) return;
     if (reason !== undefined) this.writeRaw(this.frame('end', { reason }));
     this.reply.raw.end();
-    this.finish();
+    this.finish(reason ?? 'ended by the server');
   }
 
   /** end(reason), resolving once the response has finished writing (or closed). */
@@ -164,6 +181,9 @@ export class EventStream {
     const res = this.reply.raw;
     if (this.isClosed || res.destroyed) return false;
     res.write(chunk);
+    this.figures.lastWriteAt = Date.now();
+    this.figures.bytes += chunk.length;
+    this.options.counters.streamBytes += chunk.length;
     if (res.writableLength > this.options.maxPendingBytes) {
       this.cutSlowReader();
       return false;
@@ -188,12 +208,13 @@ export class EventStream {
     const destroy = setTimeout(() => res.destroy(), SLOW_CLOSE_GRACE_MS);
     destroy.unref();
     res.once('close', () => clearTimeout(destroy));
-    this.finish();
+    this.finish('slow consumer');
   }
 
-  private finish(): void {
+  private finish(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.endReason ??= reason;
     this.options.counters.activeStreams--;
     this.options.open.delete(this);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
@@ -218,6 +239,10 @@ export class EventStreamSet {
     return this.streams.size;
   }
 
+  [Symbol.iterator](): IterableIterator<EventStream> {
+    return this.streams.values();
+  }
+
   /**
    * End every open stream with `event: end` and `reason` (shutdown, lame duck).
    * Resolves when their last bytes are handed to the sockets, or after `graceMs`.
@@ -234,13 +259,30 @@ export class EventStreamSet {
 
 /** An event stream with the gateway's limits, in the format the client accepts. */
 export function eventStreamFor(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply, heartbeatMs?: number, headers?: Record<string, string>): EventStream {
-  return new EventStream(request, reply, {
+  const stream = new EventStream(request, reply, {
     format: negotiateStreamFormat(request.headers.accept),
     heartbeatMs: heartbeatMs ?? ctx.heartbeatMs,
     maxPendingBytes: ctx.maxPendingBytes,
     maxStreams: ctx.maxStreams,
     counters: ctx.stats,
     open: ctx.openStreams,
+    cid: ctx.connectionIds(),
     ...(headers === undefined ? {} : { headers }),
   });
+  const route = request.routeOptions.url ?? request.url;
+  const who = (): Record<string, unknown> => ({
+    cid: stream.options.cid,
+    type: 'http-stream',
+    route,
+    ...(request.principal === undefined || request.principal === null || request.principal.name === 'anonymous' ? {} : { user: request.principal.name }),
+    ip: request.socket.remoteAddress,
+    port: request.socket.remotePort,
+  });
+  ctx.log?.debug(who(), 'HTTP event stream opened');
+  stream.onClose(() => {
+    // A hijacked reply skips fastify's onResponse hook: the stream is counted, with its lifetime, when it ends.
+    ctx.requestMetrics.record(route, request.method, 200, (Date.now() - stream.figures.startedAt) / 1000);
+    ctx.log?.debug({ ...who(), reason: stream.endReason, events: stream.figures.events }, 'HTTP event stream closed');
+  });
+  return stream;
 }

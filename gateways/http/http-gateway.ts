@@ -5,11 +5,16 @@
 
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
+import { connectionIdCounter } from '../../core/connection/connection-ids.ts';
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
+import { closeSpread } from '../../core/connection/close-spread.ts';
+import type { MonitorExtension } from '../descriptor.ts';
+import { HttpRequestMetrics } from './http-metrics.ts';
+import { httpMonitor } from './http-monitor.ts';
 import { HttpAuthenticator, redactUrl, type PrincipalCacheOptions } from './auth.ts';
 import type { GatewayContext, GatewayStats } from './context.ts';
 import { corsOptions, type CorsPolicy } from './cors-policy.ts';
@@ -60,6 +65,10 @@ export interface HttpGatewayOptions {
   cors?: CorsPolicy;
   /** Browser login sessions (POST /v1/login): lifetime and how many are kept. */
   sessions?: SessionOptions;
+  /** Event streams opened and closed, with route, user, address and reason (the server's logger at -D). */
+  log?: { debug(fields: object, message: string): void };
+  /** Connection ids for /connz (default a counter of the gateway's own). */
+  connectionIds?: () => number;
   /** Core monitoring providers to serve (see routes/monitoring.ts). */
   monitoring?: MonitoringMount;
   /**
@@ -80,8 +89,12 @@ export interface HttpGateway {
   readonly routes: readonly RecordedRoute[];
   /** Browser sessions: revoke a user's with `sessions.revokeUser(name)`. */
   readonly sessions: SessionStore;
+  /** Its event streams in /connz and its /varz section (http-monitor.ts). */
+  readonly monitor: MonitorExtension;
   start(): Promise<void>;
-  /** Ends open event streams with `event: end` reason `shutdown`, then closes. */
+  /** Answer 503 from now on, then end the event streams (`event: end`) spread over `durationMs` after `graceMs`. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
+  /** Ends open event streams with `event: end` and the reason `server shutting down`, then closes. */
   stop(): Promise<void>;
   /** A reload's certificate (HTTPS/WSS): new handshakes use it, open connections keep theirs. */
   replaceTls(material: TlsServerOptions): void;
@@ -126,7 +139,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     forceCloseConnections: true,
     return503OnClosing: true,
   });
-  const stats: GatewayStats = { published: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0 };
+  const stats: GatewayStats = { published: 0, publishedBytes: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0, streamBytes: 0 };
   const jetstream = new JetStreamClient(options.broker, options.requestTimeoutMs ?? 5_000);
   const streams = new StreamPublisher(options.broker, jetstream);
   const sessions = new SessionStore(options.sessions);
@@ -142,8 +155,18 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     defaultRequestTimeoutMs: options.requestTimeoutMs ?? 5_000,
     maxRequestTimeoutMs: options.maxRequestTimeoutMs ?? 300_000,
     stats,
+    requestMetrics: new HttpRequestMetrics(),
+    log: options.log,
     openStreams: new EventStreamSet(),
+    connectionIds: options.connectionIds ?? connectionIdCounter(),
   };
+  ctx.requestMetrics.install(app);
+  let lameDuck = false;
+  // Lame duck: a load balancer's health check (and every request) is told to go elsewhere.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!lameDuck) return done();
+    void reply.code(503).header('connection', 'close').header('retry-after', '1').send({ status: 'unavailable', reason: 'server is in lame duck mode' });
+  });
   const table = new RouteTable(app);
   installProblemHandlers(app, table, () => {
     stats.errors++;
@@ -210,6 +233,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     },
     sessions,
     stats,
+    monitor: httpMonitor(ctx, host, () => boundPort),
     get port() {
       return boundPort;
     },
@@ -224,9 +248,15 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
       await app.listen({ host, port: options.port ?? DEFAULT_HTTP_PORT });
       boundPort = (app.server.address() as AddressInfo).port;
     },
+    async lameDuck(durationMs, graceMs) {
+      lameDuck = true;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, durationMs)));
+      await closeSpread([...ctx.openStreams], Math.max(0, durationMs - graceMs), (stream) => stream.end('lame duck mode'));
+    },
     async stop() {
       streams.stop();
-      await ctx.openStreams.endAll('shutdown');
+      // Readers are told why their stream ends (`event: end`) before the sockets close.
+      await ctx.openStreams.endAll('server shutting down');
       await app.close();
     },
     endStreams: (reason) => ctx.openStreams.endAll(reason),

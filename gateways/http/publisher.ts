@@ -60,5 +60,6 @@ export async function capturedByStream(ctx: GatewayContext, message: OutgoingMes
 export async function publishChecked(ctx: GatewayContext, message: OutgoingMessage, inStream: boolean): Promise<PublishResult> {
   const ack = await ctx.streams.publish({ subject: message.subject, data: message.body, headers: message.headers, reply: message.reply }, inStream);
   ctx.stats.published++;
+  ctx.stats.publishedBytes += message.body.length;
   return ack === null ? { kind: 'sent', subject: message.subject, size: message.body.length } : { kind: 'stored', ack };
 }

@@ -9,6 +9,7 @@ import type { Descriptor } from '../descriptor.ts';
 import { listenerComponent, listenerSettings, sectionTls, tlsErrorLogger, tlsHelp } from '../listener-section.ts';
 import { createMqttGateway } from './gateway.ts';
 import { applyMqttLimitSettings, MQTT_LIMIT_FLAGS, MQTT_LIMITS_HELP, MQTT_PORT, parseMqttSection, type MqttSection } from './mqtt-section.ts';
+import { mqttLogEvents } from './mqtt-events.ts';
 
 const listener = listenerSettings('mqtt');
 
@@ -25,7 +26,7 @@ export const mqttDescriptor: Descriptor<MqttSection, 'mqtt'> = {
   help: '      --mqtt_port <port>       MQTT 3.1.1/5 listener (default 1883)\n' + tlsHelp('mqtt') + MQTT_LIMITS_HELP,
   parse: parseMqttSection,
   warnings: (section) => section.ignored,
-  create(section, { broker, authorizer, name, jetstream, logger }) {
+  create(section, { broker, authorizer, name, jetstream, logger, connectionIds }) {
     if (!section.enabled) return null;
     const gateway = createMqttGateway({
       // mqtt { authorization {} }: MQTT clients log in as its users, as in nats-server.
@@ -33,8 +34,11 @@ export const mqttDescriptor: Descriptor<MqttSection, 'mqtt'> = {
       host: section.host, port: section.port, persistence: jetstream ? 'jetstream' : 'memory',
       maxQueued: section.maxQueuedMessages, maxQueuedBytes: section.maxQueuedBytes, maxKeepAlive: section.maxKeepAlive,
       maxPacketSize: section.maxPacketSize, maxInflight: section.maxInflight, receiveMaximum: section.receiveMaximum,
+      connectionIds,
       tls: sectionTls(section, 'mqtt'), onTlsError: tlsErrorLogger(logger, 'MQTT'),
+      events: mqttLogEvents(logger),
+      log: (line) => logger.warn(line),
     });
-    return listenerComponent(section, gateway, { accept: (connection) => gateway.accept(connection) });
+    return listenerComponent(section, gateway, { accept: (connection) => gateway.accept(connection), monitor: gateway.monitor });
   },
 };

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { OpenAuthorizer, type Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
+import { closeSpread } from '../../core/connection/close-spread.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
@@ -13,6 +14,7 @@ import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts
 import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
 import { toBrokerPublish, type BrokerPublish, type MqttMessage } from './message.ts';
 import { MqttClient, type WillMessage } from './mqtt-client.ts';
+import type { MqttEvents } from './mqtt-events.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
@@ -33,6 +35,11 @@ export interface MqttGatewayStats extends SessionStats {
   deniedPublishes: number;
   deniedSubscribes: number;
   willsSent: number;
+  /** PUBLISH packets (and payload bytes) received from and sent to clients, for /metrics. */
+  msgsIn: number;
+  bytesIn: number;
+  msgsOut: number;
+  bytesOut: number;
 }
 
 /** Handover requests (of SessionHandover's timeout each) before a CONNECT goes on without an answer. */
@@ -64,18 +71,19 @@ export class MqttGatewayCore {
   readonly clients = new Set<MqttClient>();
   readonly stats: MqttGatewayStats = {
     connections: 0, totalConnections: 0, slowConsumers: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
-    droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0,
+    droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0, msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0,
   };
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
   private readonly storesGiven: { retained: boolean; sessions: boolean };
   private readonly persistence: SessionPersistence;
   private readonly streams: StreamPublisher;
   readonly handover: SessionHandover;
-  private nextClientId = 1;
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
   private nextMsgSerial = 1;
   private readonly logLine: ((line: string) => void) | undefined;
+  /** Connection events for the server log (mqtt-events.ts). */
+  readonly events: MqttEvents | undefined;
   private readonly sessionHooks: SessionHooks;
   private readonly sessionLimits: SessionLimits;
   /** Sessions being released to the store (their final record is being saved), by client id. */
@@ -98,6 +106,7 @@ export class MqttGatewayCore {
     this.sessionStore = options.sessionStore ?? new MemorySessionStore();
     this.replies = new ReplyBridge(this.broker, { ttlMs: this.options.replyTtlMs, maxPending: 100_000 });
     this.logLine = options.log;
+    this.events = options.events;
     this.persistence = new SessionPersistence(() => this.sessionStore, this.broker, this.options.name, this.options.sessionSaveDelayMs, (...parts) => this.log(...parts));
     const persistence = this.persistence;
     this.sessionLimits = { maxQueued: this.options.maxQueued, maxQueuedBytes: this.options.maxQueuedBytes };
@@ -316,7 +325,7 @@ export class MqttGatewayCore {
 
   /** Serve MQTT on any Connection (TCP socket, WebSocket, in-memory pair). */
   accept(connection: Connection): MqttClient {
-    const client = new MqttClient(this, connection, this.nextClientId++);
+    const client = new MqttClient(this, connection, this.options.connectionIds());
     this.clients.add(client);
     this.stats.totalConnections++; // the client leaves `clients` when its connection closes
     return client;
@@ -452,6 +461,20 @@ export class MqttGatewayCore {
   clientGone(client: MqttClient): void {
     this.clients.delete(client);
     if (this.clients.size === 0) this.noClientsLeft?.();
+  }
+
+  /** Set by lameDuck(): CONNECTs are refused with Server Unavailable. */
+  lameDuckMode = false;
+
+  /**
+   * Lame duck: refuse new CONNECTs, wait `graceMs`, then close the connected
+   * clients (v5 ones with DISCONNECT 0x8B) spread over the rest of `durationMs`.
+   * Sessions stay as they are: stop() saves them afterwards.
+   */
+  async lameDuck(durationMs: number, graceMs: number): Promise<void> {
+    this.lameDuckMode = true;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, durationMs)));
+    await closeSpread([...this.clients], Math.max(0, durationMs - graceMs), (client) => client.close(ReasonCode.ServerShuttingDown, 'server shutting down'));
   }
 
   async stop(): Promise<void> {

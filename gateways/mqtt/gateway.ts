@@ -9,7 +9,9 @@ import type { Connection } from '../../core/connection/connection.ts';
 import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
 import { SocketConnection } from '../../core/connection/socket-connection.ts';
 import { closeFailedHandshake, replaceServerTls, type TlsServerOptions } from '../../core/connection/tls-material.ts';
+import type { MonitorExtension } from '../descriptor.ts';
 import { MqttGatewayCore, type MqttGatewayStats } from './gateway-core.ts';
+import { mqttMonitor } from './mqtt-monitor.ts';
 import type { MqttGatewayOptions } from './options.ts';
 
 export type { MqttGatewayOptions } from './options.ts';
@@ -18,9 +20,13 @@ export interface MqttGateway {
   /** The bound TCP port once started (the chosen one when started on port 0). */
   readonly port: number;
   readonly stats: Readonly<MqttGatewayStats>;
+  /** Its connections in /connz and its /varz section (mqtt-monitor.ts). */
+  readonly monitor: MonitorExtension;
   start(): Promise<void>;
   /** Serve MQTT on a Connection from another transport. Call after start(). */
   accept(connection: Connection): void;
+  /** Stop listening and refuse CONNECTs, then close the clients (v5: DISCONNECT 0x8B) over `durationMs` after `graceMs`. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   /** Close clients (v5 ones with DISCONNECT 0x8B), save persistent sessions, stop listening. */
   stop(): Promise<void>;
   /** A reload's certificate for the TLS listener: new handshakes use it, connected clients keep theirs. */
@@ -33,11 +39,18 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
   let boundPort = 0;
   let opened = false;
 
+  function closeListener(): Promise<void> {
+    const server = listener;
+    listener = null;
+    return server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
   return {
     get port() {
       return boundPort;
     },
     stats: core.stats,
+    monitor: mqttMonitor(core, () => boundPort),
     async start() {
       if (!opened) {
         await core.open();
@@ -64,10 +77,13 @@ export function createMqttGateway(options: MqttGatewayOptions): MqttGateway {
     replaceTls(material) {
       replaceServerTls(listener, material);
     },
+    async lameDuck(durationMs, graceMs) {
+      const closed = closeListener();
+      await core.lameDuck(durationMs, graceMs);
+      await closed;
+    },
     async stop() {
-      const server = listener;
-      listener = null;
-      const closed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = closeListener();
       await core.stop();
       await closed;
     },

@@ -32,6 +32,14 @@ export type ClientState = 'connecting' | 'connected' | 'closed';
  */
 const UNREAD_SLACK_BYTES = 64 * 1024;
 
+/** Per-connection traffic, as /connz reports it: PUBLISH packets and their payload bytes. */
+export interface MqttClientStats {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+}
+
 /** An acknowledgement with success and no properties: four bytes in either version. */
 function isPlainAck(p: Packet): p is Packet & { cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' } {
   if (p.cmd !== 'puback' && p.cmd !== 'pubrec' && p.cmd !== 'pubrel' && p.cmd !== 'pubcomp') return false;
@@ -65,12 +73,19 @@ function cachedQos0Frame(m: MqttMessage, retain: boolean, version: 4 | 5): Buffe
 
 export class MqttClient implements SessionConnection {
   state: ClientState = 'connecting';
+  readonly startedAt = Date.now();
+  readonly stats: MqttClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
+  /** Keep alive in force (seconds, after the server's cap) and the CONNECT's clean flag, once connected. */
+  keepAlive = 0;
+  cleanStart = true;
   protocolVersion: 4 | 5 = 4;
   clientId = '';
   session: Session | null = null;
   /** Set by CONNECT through adopt(). */
   principal: Principal | null = null;
   will: WillMessage | null = null;
+  /** Why the connection ends, for the log: set by whoever closes it first. */
+  closeReason: string | null = null;
   /** Set by a normal DISCONNECT: the will is discarded [MQTT-3.1.2-10]. */
   willDiscarded = false;
   receiveMaximum = 65535;
@@ -96,7 +111,8 @@ export class MqttClient implements SessionConnection {
   /** The transport's unwritten bytes right after our last write, and when it last took some. */
   private pendingAfterWrite = 0;
   private lastProgress = Date.now();
-  private lastSeen = Date.now();
+  /** When a packet last arrived (ms since the epoch). */
+  lastSeen = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
   /** Stops listening for reloads of this client's rules. */
@@ -145,6 +161,7 @@ export class MqttClient implements SessionConnection {
   /** Called by the CONNECT handler once CONNACK 0x00 is sent. */
   markConnected(keepAliveSeconds: number): void {
     this.state = 'connected';
+    this.keepAlive = keepAliveSeconds;
     if (this.connectTimer !== null) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     if (keepAliveSeconds > 0) {
@@ -160,6 +177,7 @@ export class MqttClient implements SessionConnection {
 
   send(packet: Packet): void {
     if (this.state === 'closed') return;
+    this.gateway.events?.packet?.(this, 'out', packet);
     if (isPlainAck(packet)) this.enqueue(encodeAck(packet.cmd, packet.messageId ?? 0));
     else this.enqueue(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
   }
@@ -167,6 +185,8 @@ export class MqttClient implements SessionConnection {
   sendPublish(out: Outbound, dup: boolean): boolean {
     if (this.state === 'closed') return true; // stays in flight for the next connection
     const m = out.message;
+    const trace = this.gateway.events?.packet;
+    if (trace !== undefined) trace(this, 'out', { cmd: 'publish', topic: m.topic, payload: m.payload, qos: out.qos, retain: out.retain, dup, ...(out.qos > 0 ? { messageId: out.packetId } : {}) });
     if (out.subscriptionIds === undefined && (!this.isV5 || !hasWireProperties(m))) {
       // Fan-out: the same QoS 0 message to many clients encodes to the same bytes.
       const frame = out.qos === 0
@@ -174,6 +194,7 @@ export class MqttClient implements SessionConnection {
         : encodePublish(m.topic, m.payload, out.qos, out.retain, dup, out.packetId, this.protocolVersion);
       if (frame.length > this.clientMaxPacketSize) return false;
       this.enqueue(frame);
+      this.countOut(m);
       return true;
     }
     const packet: IPublishPacket = {
@@ -201,7 +222,23 @@ export class MqttClient implements SessionConnection {
     const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
     if (bytes.length > this.clientMaxPacketSize) return false;
     this.enqueue(bytes);
+    this.countOut(m);
     return true;
+  }
+
+  private countOut(m: MqttMessage): void {
+    this.stats.outMsgs++;
+    this.stats.outBytes += m.payload.length;
+    this.gateway.stats.msgsOut++;
+    this.gateway.stats.bytesOut += m.payload.length;
+  }
+
+  /** An inbound PUBLISH, counted before its handler runs (whatever becomes of it). */
+  countIn(payloadBytes: number): void {
+    this.stats.inMsgs++;
+    this.stats.inBytes += payloadBytes;
+    this.gateway.stats.msgsIn++;
+    this.gateway.stats.bytesIn += payloadBytes;
   }
 
   reserveAck(qos: 1 | 2): AckSlot {
@@ -236,6 +273,7 @@ export class MqttClient implements SessionConnection {
    */
   close(reasonCode?: number, reasonString?: string): void {
     if (this.state === 'closed') return;
+    this.closeReason ??= reasonString ?? (reasonCode === undefined ? 'closed by server' : `closed by server, reason code 0x${reasonCode.toString(16).padStart(2, '0')}`);
     if (this.isV5 && this.state === 'connected' && reasonCode !== undefined) {
       const packet: Packet = { cmd: 'disconnect', reasonCode };
       if (reasonString !== undefined && this.gateway.options.sendReasonStrings) packet.properties = { reasonString };
@@ -289,6 +327,7 @@ export class MqttClient implements SessionConnection {
   }
 
   private run(packet: Packet): void {
+    this.gateway.events?.packet?.(this, 'in', packet);
     let result: void | Promise<void>;
     try {
       result = dispatchPacket(this, packet);
@@ -357,7 +396,9 @@ export class MqttClient implements SessionConnection {
     if (wasConnected) this.gateway.clientClosed(this);
   }
 
-  private onClosed(_error?: Error): void {
+  private onClosed(error?: Error): void {
+    this.closeReason ??= error === undefined ? 'connection closed by client' : `connection error: ${error.message}`;
+    this.gateway.events?.closed(this, this.closeReason);
     this.teardown();
     this.gateway.clientGone(this);
   }

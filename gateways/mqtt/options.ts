@@ -1,8 +1,10 @@
 // Options of the MQTT gateway, with defaults.
 
+import { connectionIdCounter } from '../../core/connection/connection-ids.ts';
 import type { Authorizer } from '../../core/auth/authorizer.ts';
 import type { Broker } from '../../core/broker/broker.ts';
 import type { TlsServerOptions } from '../../core/connection/tls-material.ts';
+import type { MqttEvents } from './mqtt-events.ts';
 import type { MqttSessionStore, RetainedStore } from './store.ts';
 
 export interface MqttGatewayOptions {
@@ -82,9 +84,13 @@ export interface MqttGatewayOptions {
    */
   expirySweepMs?: number;
   log?: (line: string) => void;
+  /** Connects, closes (debug) and packets (trace) for the server log; see mqtt-events.ts. */
+  events?: MqttEvents;
+  /** Connection ids (cids) for /connz; default a counter of the gateway's own. */
+  connectionIds?: () => number;
 }
 
-export type ResolvedMqttOptions = Required<Omit<MqttGatewayOptions, 'authorizer' | 'retainedStore' | 'sessionStore' | 'log' | 'tls' | 'onTlsError'>>;
+export type ResolvedMqttOptions = Required<Omit<MqttGatewayOptions, 'authorizer' | 'retainedStore' | 'sessionStore' | 'log' | 'events' | 'tls' | 'onTlsError'>>;
 
 export const NEVER_EXPIRES = 0xffffffff;
 /** Large, so that an offline session misses nothing under any usual load; memory stays bounded by bytes. */
@@ -115,5 +121,6 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     sessionSaveDelayMs: options.sessionSaveDelayMs ?? 50,
     expirySweepMs: options.expirySweepMs ?? 60_000,
     jetStreamStorage: options.jetStreamStorage ?? 'file',
+    connectionIds: options.connectionIds ?? connectionIdCounter(),
   };
 }

@@ -37,17 +37,38 @@ export const websocketDescriptor: Descriptor<WebSocketSection, 'websocket'> = {
   },
   create(section, context) {
     if (!section.enabled) return null;
+    const tls = sectionTls(section, 'websocket');
     const gateway = createWebSocketGateway({
       nats: context.nats,
       mqtt: context.acceptor('mqtt'),
       host: section.host,
       port: section.port,
-      tls: sectionTls(section, 'websocket'),
+      tls,
       onTlsError: tlsErrorLogger(context.logger, 'WebSocket'),
       allowedOrigins: section.allowedOrigins,
       sameOrigin: section.sameOrigin,
       compression: section.compression,
     });
-    return listenerComponent(section, gateway);
+    // /varz `websocket` as nats-server names its fields, with the upgrade counters. Its
+    // connections are listed by the protocol they carry (websocket-nats, websocket-mqtt).
+    const monitor = {
+      varz: {
+        key: 'websocket',
+        value: () => ({
+          host: section.host,
+          port: gateway.port,
+          // nats-server's no_tls: present (true) only for a listener without TLS.
+          ...(tls === undefined ? { no_tls: true } : {}),
+          same_origin: section.sameOrigin,
+          ...(section.allowedOrigins === undefined ? {} : { allowed_origins: section.allowedOrigins }),
+          compression: section.compression,
+          mqtt: context.acceptor('mqtt') !== undefined,
+          upgrades: gateway.stats.upgrades,
+          rejected_origins: gateway.stats.rejectedOrigins,
+          rejected_credentials: gateway.stats.rejectedCredentials,
+        }),
+      },
+    };
+    return listenerComponent(section, gateway, { monitor });
   },
 };

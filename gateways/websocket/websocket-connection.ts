@@ -12,7 +12,7 @@
 
 import type { WebSocket } from '@fastify/websocket';
 import type { Credentials } from '../../core/auth/authorizer.ts';
-import type { Connection } from '../../core/connection/connection.ts';
+import type { Connection, ConnectionTls } from '../../core/connection/connection.ts';
 
 /** Above this many queued bytes write() reports back-pressure (net.Socket's default mark). */
 const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
@@ -27,12 +27,16 @@ export interface WebSocketConnectionOptions {
   highWaterMark?: number;
   /** Credentials presented at the upgrade (cookie, Authorization header). */
   credentials?: Credentials;
+  /** The TLS session of a wss:// upgrade. */
+  tls?: ConnectionTls;
 }
 
 export class WebSocketConnection implements Connection {
+  readonly transport = 'websocket';
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly credentials: Credentials | undefined;
+  readonly tlsState: ConnectionTls | undefined;
   private readonly highWaterMark: number;
   private readonly drainListeners: Array<() => void> = [];
   /** A write returned false; the next completed send that empties the queue is a drain. */
@@ -49,6 +53,7 @@ export class WebSocketConnection implements Connection {
     this.remoteAddress = options.remoteAddress;
     this.remotePort = options.remotePort;
     this.credentials = options.credentials;
+    this.tlsState = options.tls;
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 

@@ -44,6 +44,8 @@ export interface WebSocketGateway {
   readonly url: string;
   readonly stats: Readonly<WebSocketRouteStats>;
   start(): Promise<void>;
+  /** Refuse upgrades (503) from now on; the NATS and MQTT servers behind close their own clients. */
+  lameDuck(durationMs: number, graceMs: number): Promise<void>;
   stop(): Promise<void>;
   /** A reload's certificate (HTTPS/WSS): new handshakes use it, open connections keep theirs. */
   replaceTls(material: TlsServerOptions): void;
@@ -75,6 +77,11 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
     stats,
   });
   let boundPort = 0;
+  let lameDuck = false;
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!lameDuck) return done();
+    void reply.code(503).header('connection', 'close').send({ status: 'unavailable', reason: 'server is in lame duck mode' });
+  });
 
   return {
     app,
@@ -95,6 +102,9 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
         throw new WebSocketGatewayListenError(host, requestedPort, { cause: error });
       }
       boundPort = (app.server.address() as AddressInfo).port;
+    },
+    async lameDuck() {
+      lameDuck = true;
     },
     async stop() {
       // @fastify/websocket's preClose sends every client a close frame; those

@@ -21,6 +21,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Authorizer, Credentials } from '../../core/auth/authorizer.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import { certificateCredentials } from '../../core/connection/peer-certificate.ts';
+import { socketTls } from '../../core/connection/socket-connection.ts';
 import { OriginPolicy, OriginRejectedError } from './origin-policy.ts';
 import { readUpgradeCredentials, type UpgradeCredentialOptions } from './upgrade-credentials.ts';
 import { WebSocketConnection } from './websocket-connection.ts';
@@ -133,6 +134,7 @@ export async function websocketRoutes(app: FastifyInstance, options: WebSocketRo
       remotePort: request.socket.remotePort ?? 0,
       highWaterMark: options.highWaterMark,
       credentials: options.mapCertificate === true ? certificateCredentials(request.socket as TLSSocket) : credentialsBySocket.get(request.raw),
+      tls: socketTls(request.socket), // wss: the session /connz reports
     });
     accept(connection);
   };

@@ -42,9 +42,9 @@ const EDGE_MAY_IMPORT = [
 const EXCEPTIONS: ReadonlyArray<{ from: string; to: RegExp; typeOnly: boolean; why: string }> = [
   {
     from: 'gateways/descriptor.ts',
-    to: /^core\/server\/(logger|monitoring\/monitor-context)\.ts$/,
+    to: /^core\/server\/(logger|monitoring\/(monitor-context|connection-source|prometheus-text))\.ts$/,
     typeOnly: true,
-    why: 'the shapes of the logger a component gets and of the monitor extension it adds',
+    why: 'the shapes of the logger a component gets and of the monitor extension (connections, varz, series) it adds',
   },
 ];
 
@@ -58,7 +58,7 @@ const PACKAGES: ReadonlyArray<{ folder: string; packages: readonly string[]; typ
   { folder: 'core/jetstream-client/', packages: [] },
 ];
 
-const COMPOSITION_ROOT = new Set(['gateways/main.ts', 'gateways/registry.ts', 'gateways/create-gateways.ts', 'gateways/config-reload.ts', 'gateways/process-signal.ts']);
+const COMPOSITION_ROOT = new Set(['gateways/main.ts', 'gateways/registry.ts', 'gateways/create-gateways.ts', 'gateways/config-reload.ts', 'gateways/process-signal.ts', 'gateways/stop-signals.ts']);
 const EDGE_SHARED = new Set(['gateways/descriptor.ts', 'gateways/listener-section.ts']);
 
 /** The level of a project file, or null for files outside the rule (tests, scripts). */

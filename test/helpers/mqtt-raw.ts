@@ -8,6 +8,8 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 export class RawMqtt {
   readonly packets: Packet[] = [];
   closed = false;
+  /** When the server closed it (Date.now()), for tests that time closes. */
+  closedAt: number | null = null;
   private readonly parser;
 
   private constructor(private readonly socket: Socket, protocolVersion: 4 | 5) {
@@ -17,6 +19,7 @@ export class RawMqtt {
     socket.on('data', (chunk) => this.parser.parse(chunk));
     socket.on('close', () => {
       this.closed = true;
+      this.closedAt = Date.now();
     });
     socket.on('error', () => {});
   }

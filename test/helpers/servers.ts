@@ -149,7 +149,7 @@ export interface SwitchboardProcess extends RunningServer {
 /** The process logs "<name> listening on host:port" for each gateway (gateways/create-gateways.ts). */
 function gatewayPorts(log: string): GatewayPorts {
   const port = (name: string): number | null => {
-    const match = new RegExp(`"${name} listening on [^"]*:(\\d+)"`).exec(log);
+    const match = new RegExp(`${name} listening on [^"\\s]*:(\\d+)`).exec(log); // JSON or --log_format text
     return match === null ? null : Number(match[1]);
   };
   return { mqtt: port('MQTT'), http: port('HTTP gateway'), websocket: port('WebSocket') };
@@ -157,7 +157,7 @@ function gatewayPorts(log: string): GatewayPorts {
 
 /** The process logs "monitoring listening on http://host:port" (gateways/main.ts). */
 function monitorPort(log: string): number | null {
-  const match = /"monitoring listening on http:\/\/[^"]*:(\d+)"/.exec(log);
+  const match = /monitoring listening on http:\/\/[^"\s]*:(\d+)/.exec(log);
   return match === null ? null : Number(match[1]);
 }
 

@@ -223,8 +223,8 @@ describe('http api shutdown', { peers: ['curl'] }, () => {
       await f.stop();
     }
     assert.deepEqual(await Promise.all(outputs.map((o) => o.exit)), [0, 0]);
-    assert.match(outputs[0].text(), /event: end\ndata: \{"reason":"shutdown"\}\n\n$/);
-    assert.match(outputs[1].text(), /\{"event":"end","reason":"shutdown"\}\n$/);
+    assert.match(outputs[0].text(), /event: end\ndata: \{"reason":"server shutting down"\}\n\n$/);
+    assert.match(outputs[1].text(), /\{"event":"end","reason":"server shutting down"\}\n$/);
   });
 
   it('http api - endStreams(reason) ends the streams open now (lame duck) and the gateway keeps serving', async () => {

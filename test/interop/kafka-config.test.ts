@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { validateKafkaBridgeConfig } from '../../connectors/kafka/config.ts';
 import { KafkaConfigError, KafkaUnreachableError } from '../../connectors/kafka/errors.ts';
 import { createKafkaBridge } from '../../connectors/kafka/kafka-bridge.ts';
-import { kafkaBridgePrometheus } from '../../connectors/kafka/metrics-text.ts';
+import { kafkaBridgeFamilies } from '../../connectors/kafka/metrics-text.ts';
+import { prometheusText } from '../../core/server/monitoring/prometheus-text.ts';
 import { escapeSubjectToken, unescapeSubjectToken } from '../../connectors/kafka/subject-token.ts';
 import { freePort, startSwitchboard } from '../helpers/servers.ts';
 
@@ -110,7 +111,7 @@ describe('kafka bridge config', () => {
       assert.ok(logged.length > 0 && logged.every((e) => e.level === 'error'), 'kafkajs errors reach the given logger');
       // The rest of the server is unaffected.
       await broker.publish('still.alive', Buffer.from('x'));
-      const text = kafkaBridgePrometheus(bridge.metrics());
+      const text = prometheusText(kafkaBridgeFamilies(bridge.metrics()));
       assert.match(text, /^switchboard_kafka_bridge_up\{mapping="orders-in",direction="kafka-to-nats"\} 0$/m);
       assert.match(text, /^switchboard_kafka_bridge_errors_total\{mapping="orders-out",direction="nats-to-kafka"\} [1-9][0-9]*$/m);
       assert.match(text, /^# TYPE switchboard_kafka_bridge_messages_total counter$/m);

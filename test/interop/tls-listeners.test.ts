@@ -175,6 +175,18 @@ describe('tls listeners', { peers: PEERS }, () => {
     const ca = readFileSync(c.caCert);
     const mq = await connectMqtt(`wss://127.0.0.1:${wsPort}/mqtt`, { ca, rejectUnauthorized: true });
     const nc = await connectWs(`wss://127.0.0.1:${wsPort}`, wssFactory({ ca }));
+    await nc.flush();
+    // /connz reports each WSS connection's TLS session, as nats-server's tls_version/tls_cipher_suite.
+    const monitor = app.monitor;
+    assert.ok(monitor);
+    const connz = JSON.parse(monitor.respond('/connz', new URLSearchParams()).body) as { connections: Array<{ type: string; tls_version?: string; tls_cipher_suite?: string }> };
+    for (const type of ['websocket-nats', 'websocket-mqtt']) {
+      const entry = connz.connections.find((conn) => conn.type === type);
+      assert.match(entry?.tls_version ?? '', /^TLSv1\.[23]$/, `${type} reports its TLS version`);
+      assert.ok((entry?.tls_cipher_suite ?? '').length > 0, `${type} reports its cipher`);
+    }
+    const varz = JSON.parse(monitor.respond('/varz', new URLSearchParams()).body) as { websocket: Record<string, unknown> };
+    assert.equal(varz.websocket.no_tls, undefined, 'a WebSocket listener with TLS does not say no_tls');
     await natsToMqtt(mq, nc, 'tls/wss', 'from nats over wss');
   });
 

@@ -15,7 +15,7 @@ describe('monitor extensions', () => {
     const monitor = new MonitorServer(running.server, {
       host: '127.0.0.1',
       port: 0,
-      extensions: [{ path: '/examplez', json: () => ({ calls: ++calls }), prometheus: () => '# HELP example_total An example\n# TYPE example_total counter\nexample_total 7\n' }],
+      extensions: [{ path: '/examplez', json: () => ({ calls: ++calls }), metrics: () => [{ name: 'example_total', type: 'counter', help: 'An example', samples: [{ value: 7 }] }] }],
     });
     await monitor.start();
     try {
@@ -38,7 +38,7 @@ describe('monitor extensions', () => {
     const monitored = await startMonitoredSwitchboard();
     try {
       assert.equal((await getJson(monitored.monitorPort, '/kafkaz')).status, 404);
-      const extension = { path: '/varz', json: () => ({}), prometheus: () => '' };
+      const extension = { path: '/varz', json: () => ({}), metrics: () => [] };
       assert.throws(() => new MonitorServer(monitored.server, { host: '127.0.0.1', port: 0, extensions: [extension] }), /\/varz is already taken/);
     } finally {
       await monitored.stop();

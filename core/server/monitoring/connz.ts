@@ -1,8 +1,11 @@
 // GET /connz: open client connections with paging (offset, limit), sort,
-// subs=1 (subjects) or subs=detail, cid=<n> and auth=1, with nats-server's
-// field names (NS server/monitor.go ConnInfo) and its 400 texts for bad queries.
+// subs=1 (subjects) or subs=detail, cid=<n>, mqtt_client=<id> and auth=1, with
+// nats-server's field names (NS server/monitor.go ConnInfo) and its 400 texts
+// for bad queries. NATS clients come from the server; every other protocol's
+// connections from the monitor extensions' connection sources (connection-source.ts).
 
 import type { NatsClient } from '../nats-client.ts';
+import type { ConnectionSnapshot, ConnectionType } from './connection-source.ts';
 import { compactUptime, goDuration } from './durations.ts';
 import { json, MonitorQueryError, type MonitorContext, type MonitorResponse } from './monitor-context.ts';
 
@@ -20,7 +23,8 @@ export interface SubDetail {
 export interface ConnInfo {
   cid: number;
   kind: 'Client';
-  type: 'nats';
+  /** nats-server says 'nats', 'mqtt' or 'websocket'; Switchboard names the protocol and its carrier. */
+  type: ConnectionType;
   ip: string;
   port: number;
   start: string;
@@ -38,11 +42,16 @@ export interface ConnInfo {
   lang?: string;
   version?: string;
   authorized_user?: string;
+  tls_version?: string;
+  tls_cipher_suite?: string;
+  mqtt_client?: string;
   /** Closed connections: when and why. */
   stop?: string;
   reason?: string;
   subscriptions_list?: string[];
   subscriptions_list_detail?: SubDetail[];
+  /** The protocol's own fields (mqtt, http, kafka), as its connection source gives them. */
+  [protocol: string]: unknown;
 }
 
 export interface Connz {
@@ -74,6 +83,8 @@ export interface ConnRow {
   /** Closed connections only. */
   stopMs?: number;
   reason?: string;
+  /** MQTT connections: the client identifier (?mqtt_client=). */
+  mqttClient?: string;
   render(subs: SubsDetail, withAuth: boolean): ConnInfo;
 }
 
@@ -107,7 +118,34 @@ export function nonNegativeInt(query: URLSearchParams, name: string, fallback: n
   return value;
 }
 
-/** The sort fields of an open connection, read now; its ConnInfo is built on render. */
+/** A NATS client as a snapshot: it is listed like any other connection. */
+export function natsSnapshot(client: NatsClient): ConnectionSnapshot {
+  const o = client.options;
+  const { connection, stats } = client;
+  return {
+    cid: client.id,
+    type: connection.transport === 'websocket' ? 'websocket-nats' : 'nats',
+    ip: connection.remoteAddress,
+    port: connection.remotePort,
+    startMs: client.startedAt.getTime(),
+    lastMs: client.lastActivity,
+    rttMs: client.rttMs,
+    pendingBytes: client.pendingBytes,
+    inMsgs: stats.inMsgs,
+    outMsgs: stats.outMsgs,
+    inBytes: stats.inBytes,
+    outBytes: stats.outBytes,
+    subscriptionCount: client.subscriptions.size,
+    subscriptions: () => [...client.subscriptions.values()].map((s) => ({ subject: s.subject, ...(s.queue === null ? {} : { qgroup: s.queue }), sid: s.sid, msgs: s.delivered })),
+    name: o.name || undefined,
+    lang: o.lang || undefined,
+    version: o.version || undefined,
+    user: client.principal.name === 'anonymous' ? undefined : client.principal.name,
+    tls: connection.tlsState,
+  };
+}
+
+/** The sort fields of an open NATS client, read now; the snapshot and its ConnInfo are built on render. */
 export function connRow(client: NatsClient, now: number): ConnRow {
   const { stats } = client;
   return {
@@ -121,44 +159,67 @@ export function connRow(client: NatsClient, now: number): ConnRow {
     outMsgs: stats.outMsgs,
     inBytes: stats.inBytes,
     outBytes: stats.outBytes,
-    render: (subs, withAuth) => connInfo(client, now, subs, withAuth),
+    render: (subs, withAuth) => renderSnapshot(natsSnapshot(client), now, subs, withAuth),
+  };
+}
+
+/** A source's connection as connz sorts it. */
+export function snapshotRow(s: ConnectionSnapshot, now: number): ConnRow {
+  return {
+    cid: s.cid,
+    startMs: s.startMs,
+    lastMs: s.lastMs,
+    rttMs: s.rttMs,
+    subscriptions: s.subscriptionCount,
+    pendingBytes: s.pendingBytes,
+    inMsgs: s.inMsgs,
+    outMsgs: s.outMsgs,
+    inBytes: s.inBytes,
+    outBytes: s.outBytes,
+    mqttClient: s.mqttClient,
+    render: (subs, withAuth) => renderSnapshot(s, now, subs, withAuth),
   };
 }
 
 export function connInfo(client: NatsClient, now: number, subs: SubsDetail, withAuth: boolean): ConnInfo {
-  const o = client.options;
+  return renderSnapshot(natsSnapshot(client), now, subs, withAuth);
+}
+
+/** One connection in nats-server's ConnInfo shape, then its protocol's own fields. */
+export function renderSnapshot(s: ConnectionSnapshot, now: number, subs: SubsDetail, withAuth: boolean): ConnInfo {
   const info: ConnInfo = {
-    cid: client.id,
+    cid: s.cid,
     kind: 'Client',
-    type: 'nats',
-    ip: client.connection.remoteAddress,
-    port: client.connection.remotePort,
-    start: client.startedAt.toISOString(),
-    last_activity: new Date(client.lastActivity).toISOString(),
-    rtt: goDuration(Math.max(0, client.rttMs)),
-    uptime: compactUptime(now - client.startedAt.getTime()),
-    idle: compactUptime(now - client.lastActivity),
-    pending_bytes: client.pendingBytes,
-    in_msgs: client.stats.inMsgs,
-    out_msgs: client.stats.outMsgs,
-    in_bytes: client.stats.inBytes,
-    out_bytes: client.stats.outBytes,
-    subscriptions: client.subscriptions.size,
+    type: s.type,
+    ip: s.ip,
+    port: s.port,
+    start: new Date(s.startMs).toISOString(),
+    last_activity: new Date(s.lastMs).toISOString(),
+    rtt: goDuration(Math.max(0, s.rttMs)),
+    uptime: compactUptime(now - s.startMs),
+    idle: compactUptime(now - s.lastMs),
+    pending_bytes: s.pendingBytes,
+    in_msgs: s.inMsgs,
+    out_msgs: s.outMsgs,
+    in_bytes: s.inBytes,
+    out_bytes: s.outBytes,
+    subscriptions: s.subscriptionCount,
   };
-  if (o.name) info.name = o.name;
-  if (o.lang) info.lang = o.lang;
-  if (o.version) info.version = o.version;
-  if (withAuth && client.principal.name !== 'anonymous') info.authorized_user = client.principal.name;
-  if (subs === 'list' && client.subscriptions.size > 0) info.subscriptions_list = [...client.subscriptions.values()].map((s) => s.subject);
-  if (subs === 'detail' && client.subscriptions.size > 0) {
-    info.subscriptions_list_detail = [...client.subscriptions.values()].map((s) => ({
-      subject: s.subject,
-      ...(s.queue === null ? {} : { qgroup: s.queue }),
-      sid: s.sid,
-      msgs: s.delivered,
-      cid: client.id,
-    }));
+  if (s.name !== undefined) info.name = s.name;
+  if (s.lang !== undefined) info.lang = s.lang;
+  if (s.version !== undefined) info.version = s.version;
+  if (withAuth && s.user !== undefined) info.authorized_user = s.user;
+  if (s.tls !== undefined) {
+    info.tls_version = s.tls.version;
+    info.tls_cipher_suite = s.tls.cipher;
   }
+  if (s.mqttClient !== undefined) info.mqtt_client = s.mqttClient;
+  if (subs !== 'none' && s.subscriptionCount > 0) {
+    const list = s.subscriptions();
+    if (subs === 'list') info.subscriptions_list = list.map((sub) => sub.subject);
+    else info.subscriptions_list_detail = list.map((sub) => ({ ...sub, cid: s.cid }));
+  }
+  if (s.details !== undefined) Object.assign(info, s.details);
   return info;
 }
 
@@ -180,7 +241,10 @@ export function buildConnz(ctx: MonitorContext, query: URLSearchParams): Connz {
   const now = Date.now();
 
   let rows: ConnRow[] = [];
-  if (state !== 'closed') for (const c of ctx.server.clients.values()) rows.push(connRow(c, now));
+  if (state !== 'closed') {
+    for (const c of ctx.server.clients.values()) rows.push(connRow(c, now));
+    for (const extension of ctx.extensions ?? []) for (const s of extension.connections?.() ?? []) rows.push(snapshotRow(s, now));
+  }
   // rows() is already a copy of the closed ring: taken as it is when only closed ones are asked for.
   if (state !== 'open' && ctx.closed !== undefined) rows = rows.length === 0 ? ctx.closed.rows() : rows.concat(ctx.closed.rows());
   const cidParam = query.get('cid');
@@ -189,6 +253,9 @@ export function buildConnz(ctx: MonitorContext, query: URLSearchParams): Connz {
     rows = rows.filter((r) => r.cid === cid);
     limit = 1;
   }
+  // nats-server's mqtt_client filter: one device by its MQTT client identifier.
+  const mqttClient = query.get('mqtt_client');
+  if (mqttClient !== null && mqttClient !== '') rows = rows.filter((r) => r.mqttClient === mqttClient);
   const sign = sort.ascending ? 1 : -1;
   const byReason = (a: ConnRow, b: ConnRow): number => (sortName === 'reason' ? (a.reason ?? '').localeCompare(b.reason ?? '') : 0);
   rows.sort((a, b) => byReason(a, b) || sign * (sort.key(a, now) - sort.key(b, now)) || a.cid - b.cid);

@@ -1,12 +1,16 @@
-// GET /metrics: the varz and subsz figures in Prometheus text format 0.0.4,
-// then the series of any monitor extensions (e.g. the Kafka bridge's).
-// Names follow prometheus-nats-exporter (gnatsd_varz_*, gnatsd_subsz_*) so
-// dashboards built for nats-server work unchanged; figures Switchboard adds
-// use the switchboard_ prefix.
+// GET /metrics: one registry (prometheus-text.ts) of the core's series and
+// every monitor extension's, in Prometheus text format 0.0.4. The varz and
+// subsz figures keep prometheus-nats-exporter's names (gnatsd_varz_*,
+// gnatsd_subsz_*) so dashboards built for nats-server work unchanged; figures
+// Switchboard adds use the switchboard_ prefix, and those every protocol has
+// (connections, messages, bytes, dropped messages) are one family each with a
+// protocol label, to which the gateways add their samples.
 
+import { CONNECTION_TYPES, type ConnectionType } from './connection-source.ts';
 import { sublistFigures } from './subsz.ts';
 import { buildVarz } from './varz.ts';
-import type { MonitorContext, MonitorResponse } from './monitor-context.ts';
+import { outTotals, type MonitorContext, type MonitorResponse, type ProtocolTraffic } from './monitor-context.ts';
+import { prometheusText, type MetricFamily } from './prometheus-text.ts';
 
 interface Metric {
   name: string;
@@ -48,12 +52,58 @@ export function collectMetrics(ctx: MonitorContext): Metric[] {
   ];
 }
 
-export function metrics(ctx: MonitorContext): MonitorResponse {
-  const server = JSON.stringify(ctx.server.serverId);
-  let body = '';
-  for (const m of collectMetrics(ctx)) {
-    body += `# HELP ${m.name} ${m.help}\n# TYPE ${m.name} ${m.type}\n${m.name}{server_id=${server}} ${m.value}\n`;
+/** Open connections by type, every type present (0 when none), whoever owns them. */
+function connectionsFamily(ctx: MonitorContext): MetricFamily {
+  const counts = new Map<ConnectionType, number>(CONNECTION_TYPES.map((type) => [type, 0]));
+  for (const client of ctx.server.clients.values()) {
+    const type = client.connection.transport === 'websocket' ? 'websocket-nats' : 'nats';
+    counts.set(type, (counts.get(type) ?? 0) + 1);
   }
-  for (const extension of ctx.extensions ?? []) body += extension.prometheus();
-  return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body };
+  for (const extension of ctx.extensions ?? []) for (const c of extension.connections?.() ?? []) counts.set(c.type, (counts.get(c.type) ?? 0) + 1);
+  return { name: 'switchboard_connections', type: 'gauge', help: 'Open connections by type (nats, websocket-nats, mqtt, websocket-mqtt, http-stream, kafka-mapping)', samples: [...counts].map(([type, value]) => ({ labels: { type }, value })) };
+}
+
+/** The series every protocol reports, one family each with a protocol label: the core's NATS figures and each extension's. */
+function trafficFamilies(all: readonly ProtocolTraffic[]): MetricFamily[] {
+  const family = (name: string, help: string, value: (t: ProtocolTraffic) => number): MetricFamily => ({
+    name,
+    type: 'counter',
+    help,
+    samples: all.map((t) => ({ labels: { protocol: t.protocol }, value: value(t) })),
+  });
+  return [
+    family('switchboard_messages_received_total', 'Messages received from clients, by protocol', (t) => t.msgsIn),
+    family('switchboard_messages_sent_total', 'Messages sent to clients, by protocol', (t) => t.msgsOut),
+    family('switchboard_bytes_received_total', 'Payload bytes received from clients, by protocol', (t) => t.bytesIn),
+    family('switchboard_bytes_sent_total', 'Payload bytes sent to clients, by protocol', (t) => t.bytesOut),
+    {
+      name: 'switchboard_dropped_messages_total',
+      type: 'counter',
+      help: 'Messages not delivered, by protocol and reason (slow_consumer counts connections cut)',
+      samples: all.flatMap((t) => Object.entries(t.dropped).map(([reason, value]) => ({ labels: { protocol: t.protocol, reason }, value }))),
+    },
+  ];
+}
+
+function natsTraffic(ctx: MonitorContext): ProtocolTraffic {
+  const out = outTotals(ctx.server);
+  const { stats } = ctx.server.router;
+  return {
+    protocol: 'nats',
+    msgsIn: stats.inMsgs,
+    bytesIn: stats.inBytes,
+    msgsOut: out.msgs,
+    bytesOut: out.bytes,
+    dropped: { slow_consumer: ctx.server.stats.slowConsumers, permission: ctx.server.stats.deniedPublishes },
+  };
+}
+
+export function metrics(ctx: MonitorContext): MonitorResponse {
+  const serverId = { server_id: ctx.server.serverId };
+  const families: MetricFamily[] = collectMetrics(ctx).map((m) => ({ name: m.name, type: m.type, help: m.help, samples: [{ labels: serverId, value: m.value }] }));
+  const extensions = ctx.extensions ?? [];
+  const traffic = [natsTraffic(ctx), ...extensions.flatMap((e) => (e.traffic === undefined ? [] : [e.traffic()]))];
+  families.push(connectionsFamily(ctx), ...trafficFamilies(traffic));
+  for (const extension of extensions) families.push(...(extension.metrics?.() ?? []));
+  return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: prometheusText(families) };
 }

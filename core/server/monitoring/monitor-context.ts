@@ -4,6 +4,8 @@
 
 import type { NatsServer } from '../nats-server.ts';
 import type { ClosedConnections } from './closed-connections.ts';
+import type { ConnectionSnapshot } from './connection-source.ts';
+import type { MetricFamily } from './prometheus-text.ts';
 import type { JetStreamFigures } from './jsz.ts';
 
 export interface MonitorContext {
@@ -29,14 +31,32 @@ export interface MonitorContext {
 /**
  * A part of the process that core/server does not know (DESIGN dependency
  * rule), reported by the monitor: its own JSON endpoint (nats-server style,
- * e.g. /kafkaz) and series appended to /metrics. The composition root wires it.
+ * e.g. /kafkaz), series appended to /metrics, its connections in /connz and
+ * its section of /varz. The composition root wires it; each part is optional.
  */
 export interface MonitorExtension {
-  /** The JSON endpoint's path, e.g. '/kafkaz'. */
-  readonly path: string;
-  json(): unknown;
-  /** Prometheus text format 0.0.4 (HELP, TYPE and samples), appended to /metrics. */
-  prometheus(): string;
+  /** The JSON endpoint's path, e.g. '/kafkaz', with json() its answer. */
+  readonly path?: string;
+  json?(): unknown;
+  /** Its series on /metrics, as data: the monitor's one registry encodes them with the core's (prometheus-text.ts). */
+  metrics?(): Iterable<MetricFamily>;
+  /** Its totals in the series every protocol reports (switchboard_messages_received_total{protocol}, ...). */
+  traffic?(): ProtocolTraffic;
+  /** Its open connections, listed by /connz beside the NATS clients. */
+  connections?(): Iterable<ConnectionSnapshot>;
+  /** Its /varz section: nats-server's `mqtt` and `websocket`, Switchboard's `http_gateway` and `kafka`. */
+  readonly varz?: { readonly key: string; value(): Record<string, unknown> };
+}
+
+/** One protocol's message totals since start, as /metrics reports them for every protocol alike. */
+export interface ProtocolTraffic {
+  readonly protocol: string;
+  readonly msgsIn: number;
+  readonly msgsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Messages not delivered by reason: slow_consumer, queue_full, expired, max_packet_size, permission. */
+  readonly dropped: Readonly<Record<string, number>>;
 }
 
 /** A monitoring request that cannot be answered: HTTP 400 with nats-server's text. */

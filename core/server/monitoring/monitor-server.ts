@@ -67,8 +67,11 @@ export class MonitorServer {
    * come after construction, before start().
    */
   extend(extension: MonitorExtension): void {
-    if (this.endpoints[extension.path] !== undefined) throw new TypeError(`monitoring endpoint ${extension.path} is already taken`);
-    this.endpoints[extension.path] = () => json(extension.json());
+    const { path } = extension;
+    if (path !== undefined) {
+      if (this.endpoints[path] !== undefined) throw new TypeError(`monitoring endpoint ${path} is already taken`);
+      this.endpoints[path] = () => json(extension.json?.());
+    }
     this.extensions.push(extension);
     this.index = indexPage(Object.keys(this.endpoints));
   }

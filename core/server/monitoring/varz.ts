@@ -34,8 +34,11 @@ export interface Varz {
   cluster: Record<string, never>;
   gateway: Record<string, never>;
   leaf: Record<string, never>;
-  mqtt: Record<string, never>;
-  websocket: Record<string, never>;
+  /** Filled by the MQTT and WebSocket gateways' monitor extensions; {} without them, as nats-server. */
+  mqtt: Record<string, unknown>;
+  websocket: Record<string, unknown>;
+  /** Switchboard's own sections (http_gateway, kafka), present only when that part runs. */
+  [section: string]: unknown;
   jetstream: Record<string, never>;
   tls_timeout: number;
   write_deadline: number;
@@ -61,8 +64,16 @@ export interface Varz {
   config_load_time: string;
 }
 
+/** Each monitor extension's /varz section by its key. */
+function extensionSections(ctx: MonitorContext): Record<string, Record<string, unknown>> {
+  const sections: Record<string, Record<string, unknown>> = {};
+  for (const extension of ctx.extensions ?? []) if (extension.varz !== undefined) sections[extension.varz.key] = extension.varz.value();
+  return sections;
+}
+
 export function buildVarz(ctx: MonitorContext): Varz {
   const { server } = ctx;
+  const { mqtt = {}, websocket = {}, ...ownSections } = extensionSections(ctx);
   const o = server.options;
   const now = new Date();
   const out = outTotals(server);
@@ -91,9 +102,10 @@ export function buildVarz(ctx: MonitorContext): Varz {
     cluster: {},
     gateway: {},
     leaf: {},
-    mqtt: {},
-    websocket: {},
+    mqtt,
+    websocket,
     jetstream: {},
+    ...ownSections,
     tls_timeout: 2,
     write_deadline: o.writeDeadlineMs * NS_PER_MS,
     start: server.startedAt.toISOString(),

@@ -24,6 +24,8 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
     return refuse(client);
   }
   client.protocolVersion = version;
+  // Lame duck: this gateway is going away; the client should connect to another (0x88 / 3.1.1 code 3).
+  if (gateway.lameDuckMode) return reject(client, ReasonCode.ServerUnavailable, 'server is in lame duck mode');
   const props = packet.properties ?? {};
   if (props.authenticationMethod !== undefined) {
     // MQTT 5 §4.12: we offer no enhanced authentication methods.
@@ -134,7 +136,9 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   }
   client.send(connack);
   gateway.stats.connections++;
+  client.cleanStart = clean;
   client.markConnected(keepAlive);
+  gateway.events?.connected(client);
   session.attach(client); // resends what was in flight, after CONNACK [MQTT-4.4.0-1]
   gateway.persist(session);
 }
@@ -158,6 +162,7 @@ async function authenticate(client: MqttClient, packet: IConnectPacket): Promise
 /** CONNACK with a failure code, then close [MQTT-3.2.2-5] / MQTT 5 [MQTT-3.2.2-7]. */
 function reject(client: MqttClient, reason: number, why: string): void {
   client.gateway.log('connect refused:', why);
+  client.closeReason = `connect refused: ${why}`;
   if (client.isV5) client.send({ cmd: 'connack', reasonCode: reason, sessionPresent: false });
   else client.send({ cmd: 'connack', returnCode: connackV3Code(reason), sessionPresent: false });
   refuse(client);

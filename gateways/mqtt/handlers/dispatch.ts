@@ -17,7 +17,9 @@ export function dispatchPacket(client: MqttClient, packet: Packet): void | Promi
   }
   switch (packet.cmd) {
     case 'connect': return handleConnect(client, packet);
-    case 'publish': return handlePublish(client, packet);
+    case 'publish':
+      client.countIn(packet.payload.length);
+      return handlePublish(client, packet);
     case 'puback': return handlePuback(client, packet);
     case 'pubrec': return handlePubrec(client, packet);
     case 'pubrel': return handlePubrel(client, packet);
@@ -49,5 +51,6 @@ function handleDisconnect(client: MqttClient, packet: IDisconnectPacket): void {
     session.expiryInterval = Math.min(expiry, client.gateway.options.maxSessionExpiry);
   }
   client.willDiscarded = !(client.isV5 && packet.reasonCode === ReasonCode.DisconnectWithWill);
+  client.closeReason = 'client sent DISCONNECT';
   client.close(); // [MQTT-3.14.4-1] the server closes; no DISCONNECT back
 }
