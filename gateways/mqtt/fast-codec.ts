@@ -66,10 +66,16 @@ export function encodeAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messa
   return Buffer.from([first, 2, messageId >> 8, messageId & 0xff]);
 }
 
-/** PUBLISH without properties (3.1.1, or MQTT 5 with a zero property length). */
-export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, dup: boolean, messageId: number, protocolVersion: 4 | 5): Buffer {
+/**
+ * PUBLISH without properties (3.1.1, or MQTT 5 with a zero property length),
+ * or MQTT 5 with a Topic Alias as its one property when `topicAlias` > 0
+ * (`topic` is then empty once the client has the mapping).
+ */
+export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, dup: boolean, messageId: number, protocolVersion: 4 | 5, topicAlias = 0): Buffer {
   const topicLength = Buffer.byteLength(topic);
-  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payload.length;
+  // Property length, then for an alias: identifier 0x23 and a Two Byte Integer (MQTT 5 §3.3.2.3.4).
+  const propertyBytes = protocolVersion === 5 ? (topicAlias > 0 ? 4 : 1) : 0;
+  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + propertyBytes + payload.length;
   let lengthBytes = 1;
   for (let n = remaining; n >= 128; n = Math.floor(n / 128)) lengthBytes++;
   const headerLength = 1 + lengthBytes;
@@ -90,6 +96,11 @@ export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1 | 2, re
     out.writeUInt16BE(messageId, pos);
     pos += 2;
   }
-  if (protocolVersion === 5) out[pos++] = 0;
+  if (propertyBytes === 4) {
+    out[pos++] = 3;
+    out[pos++] = 0x23;
+    out.writeUInt16BE(topicAlias, pos);
+    pos += 2;
+  } else if (propertyBytes === 1) out[pos++] = 0;
   return payload.length === 0 ? out : Buffer.concat([out, payload]);
 }

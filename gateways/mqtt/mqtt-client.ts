@@ -12,6 +12,7 @@ import { FrameReader } from './frame-reader.ts';
 import { dispatchPacket } from './handlers/dispatch.ts';
 import { mayReceive } from './handlers/subscribe.ts';
 import { remainingExpiry, type MqttMessage } from './message.ts';
+import type { OutboundTopicAliases } from './outbound-topic-aliases.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 import type { Outbound, Session, SessionConnection } from './session.ts';
 import type { MqttGatewayCore } from './gateway-core.ts';
@@ -71,6 +72,34 @@ function cachedQos0Frame(m: MqttMessage, retain: boolean, version: 4 | 5): Buffe
   return bytes;
 }
 
+/** The PUBLISH for mqtt-packet's encoder, with the v5 properties the message carries. */
+function publishPacket(out: Outbound, dup: boolean, v5: boolean): IPublishPacket {
+  const m = out.message;
+  const packet: IPublishPacket = {
+    cmd: 'publish',
+    topic: m.topic,
+    payload: m.payload,
+    qos: out.qos as QoS,
+    retain: out.retain,
+    dup: dup && out.qos > 0, // [MQTT-3.3.1-2] DUP is 0 for QoS 0
+  };
+  if (out.qos > 0) packet.messageId = out.packetId;
+  if (v5) {
+    const p = m.properties;
+    const props: NonNullable<IPublishPacket['properties']> = {};
+    if (p.payloadFormatIndicator) props.payloadFormatIndicator = true;
+    const left = remainingExpiry(m, Date.now());
+    if (left !== null) props.messageExpiryInterval = Math.max(1, left); // [MQTT-3.3.2-6]
+    if (p.contentType !== undefined) props.contentType = p.contentType;
+    if (p.responseTopic !== undefined) props.responseTopic = p.responseTopic;
+    if (p.correlationData !== undefined) props.correlationData = p.correlationData;
+    if (p.userProperties !== undefined) props.userProperties = p.userProperties;
+    if (out.subscriptionIds !== undefined) props.subscriptionIdentifier = out.subscriptionIds.length === 1 ? out.subscriptionIds[0] : out.subscriptionIds;
+    packet.properties = props;
+  }
+  return packet;
+}
+
 export class MqttClient implements SessionConnection {
   state: ClientState = 'connecting';
   readonly startedAt = Date.now();
@@ -93,6 +122,8 @@ export class MqttClient implements SessionConnection {
   clientMaxPacketSize = Number.MAX_SAFE_INTEGER;
   /** Inbound topic aliases (MQTT 5 §3.3.2.3.4); created on first use (most clients never alias). */
   topicAliases: Map<number, string> | null = null;
+  /** Outbound topic aliases, for a v5 client that announced a Topic Alias Maximum (set by CONNECT) [MQTT-3.1.2-27]. */
+  outboundAliases: OutboundTopicAliases | null = null;
   /** QoS 1/2 acknowledgements in arrival order; each is sent once it and all before it are ready. */
   private readonly acks: AckSlot[] = [];
   /** Inbound QoS 1 publishes whose PUBACK has not gone out (with unreleased QoS 2 ids: against Receive Maximum). */
@@ -187,6 +218,7 @@ export class MqttClient implements SessionConnection {
     const m = out.message;
     const trace = this.gateway.events?.packet;
     if (trace !== undefined) trace(this, 'out', { cmd: 'publish', topic: m.topic, payload: m.payload, qos: out.qos, retain: out.retain, dup, ...(out.qos > 0 ? { messageId: out.packetId } : {}) });
+    if (this.outboundAliases !== null) return this.sendAliased(out, dup, this.outboundAliases);
     if (out.subscriptionIds === undefined && (!this.isV5 || !hasWireProperties(m))) {
       // Fan-out: the same QoS 0 message to many clients encodes to the same bytes.
       const frame = out.qos === 0
@@ -197,29 +229,7 @@ export class MqttClient implements SessionConnection {
       this.countOut(m);
       return true;
     }
-    const packet: IPublishPacket = {
-      cmd: 'publish',
-      topic: m.topic,
-      payload: m.payload,
-      qos: out.qos as QoS,
-      retain: out.retain,
-      dup: dup && out.qos > 0, // [MQTT-3.3.1-2] DUP is 0 for QoS 0
-    };
-    if (out.qos > 0) packet.messageId = out.packetId;
-    if (this.isV5) {
-      const p = m.properties;
-      const props: NonNullable<IPublishPacket['properties']> = {};
-      if (p.payloadFormatIndicator) props.payloadFormatIndicator = true;
-      const left = remainingExpiry(m, Date.now());
-      if (left !== null) props.messageExpiryInterval = Math.max(1, left); // [MQTT-3.3.2-6]
-      if (p.contentType !== undefined) props.contentType = p.contentType;
-      if (p.responseTopic !== undefined) props.responseTopic = p.responseTopic;
-      if (p.correlationData !== undefined) props.correlationData = p.correlationData;
-      if (p.userProperties !== undefined) props.userProperties = p.userProperties;
-      if (out.subscriptionIds !== undefined) props.subscriptionIdentifier = out.subscriptionIds.length === 1 ? out.subscriptionIds[0] : out.subscriptionIds;
-      packet.properties = props;
-    }
-    const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
+    const bytes = mqttPacket.generate(publishPacket(out, dup, this.isV5), { protocolVersion: this.protocolVersion });
     if (bytes.length > this.clientMaxPacketSize) return false;
     this.enqueue(bytes);
     this.countOut(m);
@@ -239,6 +249,31 @@ export class MqttClient implements SessionConnection {
     this.stats.inBytes += payloadBytes;
     this.gateway.stats.msgsIn++;
     this.gateway.stats.bytesIn += payloadBytes;
+  }
+
+  /**
+   * A PUBLISH to a v5 client that takes topic aliases: the frame is this
+   * connection's own (no shared QoS 0 frame). The mapping counts only once the
+   * PUBLISH is sent: one over the client's Maximum Packet Size is not [MQTT-3.1.2-24].
+   */
+  private sendAliased(out: Outbound, dup: boolean, aliases: OutboundTopicAliases): boolean {
+    const m = out.message;
+    const choice = aliases.choose(m.topic);
+    const topic = choice.known ? '' : m.topic;
+    let frame: Buffer;
+    if (out.subscriptionIds === undefined && !hasWireProperties(m)) {
+      frame = encodePublish(topic, m.payload, out.qos, out.retain, dup && out.qos > 0, out.packetId, 5, choice.alias);
+    } else {
+      const packet = publishPacket(out, dup, true);
+      packet.topic = topic;
+      (packet.properties as NonNullable<IPublishPacket['properties']>).topicAlias = choice.alias;
+      frame = mqttPacket.generate(packet, { protocolVersion: 5 });
+    }
+    if (frame.length > this.clientMaxPacketSize) return false;
+    aliases.use(m.topic, choice);
+    this.enqueue(frame);
+    this.countOut(m);
+    return true;
   }
 
   reserveAck(qos: 1 | 2): AckSlot {

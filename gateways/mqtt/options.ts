@@ -46,7 +46,7 @@ export interface MqttGatewayOptions {
   connectTimeoutMs?: number;
   /** Cap on the client's keep alive, seconds (0 = no cap); reported as Server Keep Alive. */
   maxKeepAlive?: number;
-  /** Inbound topic aliases a v5 client may use. */
+  /** Topic aliases a v5 client may use inbound, and at most as many the gateway assigns it outbound. */
   topicAliasMaximum?: number;
   /** Inbound QoS 2 publishes a client may have unreleased at once. */
   receiveMaximum?: number;

@@ -49,6 +49,18 @@ describe('mqtt fast codec', () => {
     });
   }
 
+  it('mqtt - a v5 PUBLISH with a Topic Alias encodes byte for byte as mqtt-packet does', () => {
+    for (const p of PUBLISHES) {
+      for (const [topic, alias] of [[p.topic, 1], ['', 300], ['', 65535]] as const) {
+        const expected = mqttPacket.generate({ ...p, topic, properties: { topicAlias: alias } }, { protocolVersion: 5 });
+        const ours = encodePublish(topic, p.payload as Buffer, p.qos, p.retain, p.dup, p.messageId ?? 0, 5, alias);
+        assert.deepEqual(ours, expected);
+        const back = parse(ours, 5) as IPublishPacket;
+        assert.deepEqual([back.topic, back.properties?.topicAlias], [topic, alias]);
+      }
+    }
+  });
+
   it('mqtt - acks and PINGREQ match; v5 PUBLISH with properties is left to mqtt-packet', () => {
     for (const cmd of ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const) {
       const bytes = mqttPacket.generate({ cmd, messageId: 513 } as Packet, { protocolVersion: 4 });

@@ -8,6 +8,7 @@ import type { Principal } from '../../../core/auth/authorizer.ts';
 import type { MqttMessage } from '../message.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { NEVER_EXPIRES } from '../options.ts';
+import { OutboundTopicAliases } from '../outbound-topic-aliases.ts';
 import { connackV3Code, MqttProtocolError, ReasonCode } from '../reason-codes.ts';
 import { isValidTopicName } from '../topic-mapping.ts';
 
@@ -82,6 +83,10 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   // has in flight, and so the size of its record, saved at every QoS 2 PUBREC; a v5 client may ask for less.
   client.receiveMaximum = Math.min(props.receiveMaximum ?? 65535, gateway.options.maxInflight);
   if (props.maximumPacketSize !== undefined) client.clientMaxPacketSize = props.maximumPacketSize;
+  // Outbound topic aliases only for a client that asked for them [MQTT-3.1.2-26/27], at most as
+  // many as the server takes inbound (each holds a topic): a fresh table per connection [MQTT-3.3.2-7].
+  const aliasMaximum = Math.min(props.topicAliasMaximum ?? 0, gateway.options.topicAliasMaximum);
+  if (version === 5 && aliasMaximum > 0) client.outboundAliases = new OutboundTopicAliases(aliasMaximum);
 
   // Session: 3.1.1 CleanSession=0 never expires; MQTT 5 uses Session Expiry Interval (default 0).
   const requestedExpiry = version === 5 ? (props.sessionExpiryInterval ?? 0) : clean ? 0 : NEVER_EXPIRES;
