@@ -5,6 +5,8 @@
 //     HTTP clients (fetch, HTTP/2) lower-case names, but JetStream looks these up by
 //     their exact spelling, so known names are restored to their canonical case and
 //     other `Nats-*` names are written in MIME canonical form (`Nats-Foo-Bar`).
+//   - `Mqtt-*` headers likewise, in MIME canonical form: the MQTT gateway's public
+//     headers (`Mqtt-Retain: true`, `Mqtt-Qos`, ...; gateways/mqtt/README.md "Messages").
 //   - `X-Nats-Header-<Name>: value` becomes NATS header `<Name>` as the client spelled it.
 //   - Every repeat of a header is kept, in order (NATS headers are multi-valued).
 //   - Nothing else is forwarded: hop-by-hop and HTTP-only headers mean nothing downstream.
@@ -56,7 +58,7 @@ export function natsHeadersFromHttp(rawHeaders: readonly string[]): MessageHeade
     const lower = name.toLowerCase();
     let key: string | null = null;
     if (lower.startsWith(HEADER_PREFIX)) key = name.slice(HEADER_PREFIX.length);
-    else if (lower.startsWith('nats-')) key = canonicalNatsName(name);
+    else if (lower.startsWith('nats-') || lower.startsWith('mqtt-')) key = canonicalNatsName(name);
     if (key === null || key.length === 0) continue;
     headers ??= new MessageHeaders();
     headers.append(key, rawHeaders[i + 1]);

@@ -34,7 +34,7 @@ export const mqttDescriptor: Descriptor<MqttSection, 'mqtt'> = {
       host: section.host, port: section.port, persistence: jetstream ? 'jetstream' : 'memory',
       maxQueued: section.maxQueuedMessages, maxQueuedBytes: section.maxQueuedBytes, maxKeepAlive: section.maxKeepAlive,
       maxPacketSize: section.maxPacketSize, maxInflight: section.maxInflight, receiveMaximum: section.receiveMaximum,
-      connectionIds,
+      connectionIds, retainFromHeaders: section.retainFromHeaders,
       tls: sectionTls(section, 'mqtt'), onTlsError: tlsErrorLogger(logger, 'MQTT'),
       events: mqttLogEvents(logger),
       log: (line) => logger.warn(line),

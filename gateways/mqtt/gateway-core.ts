@@ -12,12 +12,13 @@ import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store
 import { MemoryRetainedStore, MemorySessionStore } from './memory-store.ts';
 import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
 import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts';
-import { toBrokerPublish, type BrokerPublish, type MqttMessage } from './message.ts';
+import { MqttHeader, toBrokerPublish, withHeader, type BrokerPublish, type MqttMessage } from './message.ts';
 import { MqttClient, type WillMessage } from './mqtt-client.ts';
 import type { MqttEvents } from './mqtt-events.ts';
 import { NEVER_EXPIRES, resolveMqttOptions, type MqttGatewayOptions, type ResolvedMqttOptions } from './options.ts';
 import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
+import { RetainCapture } from './retain-capture.ts';
 import { OrphanedSessions } from './orphaned-sessions.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
@@ -77,6 +78,8 @@ export class MqttGatewayCore {
   private readonly storesGiven: { retained: boolean; sessions: boolean };
   private readonly persistence: SessionPersistence;
   private readonly streams: StreamPublisher;
+  /** Present with retainFromHeaders. */
+  private readonly retainCapture: RetainCapture | null;
   readonly handover: SessionHandover;
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
@@ -120,6 +123,7 @@ export class MqttGatewayCore {
           `${this.options.maxQueued}, max_queued_bytes ${this.options.maxQueuedBytes}): dropping QoS 1/2 messages until it drains to half`),
     };
     this.handover = new SessionHandover(this.broker, () => this.sessionStore.durable, (clientId, cleanStart) => this.release(clientId, cleanStart), this.id);
+    this.retainCapture = this.options.retainFromHeaders ? new RetainCapture(this.broker, () => this.retained, (...parts) => this.log(...parts)) : null;
     this.streams = new StreamPublisher(this.broker, new JetStreamClient(this.broker, STREAM_PUBLISH_TIMEOUT_MS), { noLeaderRetryMs: NO_LEADER_RETRY_MS });
     // Once stop() began, every session counts as held: a sweep in progress ends without probing or deleting.
     this.orphans = new OrphanedSessions((clientId) => (this.holds(clientId) || this.expirySweep === null ? Promise.resolve(true) : this.handover.held(clientId)));
@@ -146,6 +150,7 @@ export class MqttGatewayCore {
       if (!this.storesGiven.sessions) this.sessionStore = await JetStreamSessionStore.open(this.broker, storage);
     }
     await this.replies.start();
+    await this.retainCapture?.start(); // once the retained store is chosen
     await this.handover.start();
     await this.streams.start((...parts) => this.log(...parts));
     await this.persistence.open();
@@ -414,8 +419,12 @@ export class MqttGatewayCore {
     this.stats.publishesIn++;
     const p = message.properties;
     const reply = p.responseTopic === undefined ? undefined : this.replies.replyFor(p.responseTopic, p.correlationData);
-    const out = toBrokerPublish(message, reply);
-    if (message.retain) await this.retained.set(message); // [MQTT-3.3.1-5]
+    let out = toBrokerPublish(message, reply);
+    if (message.retain) {
+      await this.retained.set(message); // [MQTT-3.3.1-5]
+      // Stored: a retain capture (of this or another gateway) must not store it again, perhaps after a newer one.
+      out = { ...out, headers: withHeader(out.headers, MqttHeader.RetainStored, '1') };
+    }
     // A QoS 1/2 message a stream captures is acknowledged once the stream stored it. A request
     // (response topic) stays a plain publish: its reply subject belongs to the requester.
     let stored = message.qos > 0 && reply === undefined && this.streams.captures(out.subject);
@@ -500,6 +509,7 @@ export class MqttGatewayCore {
       session.destroy();
     }
     this.persistence.stop();
+    this.retainCapture?.stop();
     this.streams.stop();
     this.sessions.clear();
     this.handover.stop();

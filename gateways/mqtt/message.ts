@@ -35,7 +35,10 @@ export interface MqttMessage {
 /** Reserved header names; everything else is a user property. */
 export const MqttHeader = {
   Qos: 'Mqtt-Qos',
+  /** Public: `1` or `true` on a NATS or HTTP publish makes it the topic's retained message (retain-capture.ts). */
   Retain: 'Mqtt-Retain',
+  /** Internal: the MQTT gateway that received this retained publish stored it already. */
+  RetainStored: 'Mqtt-Retain-Stored',
   Origin: 'Mqtt-Origin',
   Expiry: 'Mqtt-Message-Expiry',
   PayloadFormat: 'Mqtt-Payload-Format',
@@ -133,7 +136,7 @@ export function fromBrokerMessage(m: BrokerMessage, now: number, replyIsPubAck =
       }
       switch (lower) {
         case 'mqtt-qos': qos = value === '2' ? 2 : value === '1' ? 1 : 0; break;
-        case 'mqtt-retain': retain = value === '1'; break;
+        case 'mqtt-retain': retain = saysRetain(value); break;
         case 'mqtt-origin': origin = value; break;
         case 'mqtt-message-expiry': {
           const n = Number(value);
@@ -155,6 +158,11 @@ export function fromBrokerMessage(m: BrokerMessage, now: number, replyIsPubAck =
   }
   if (m.reply !== null && !replyIsPubAck && properties.responseTopic === undefined) properties.responseTopic = subjectToTopic(m.reply);
   return { topic: subjectToTopic(m.subject), payload, qos, retain, properties, receivedAt: now, origin, logSeq };
+}
+
+/** Whether an `Mqtt-Retain` header value asks for retain: `1` (what gateways write) or `true`, any case. */
+export function saysRetain(value: string | undefined): boolean {
+  return value === '1' || (value !== undefined && value.length === 4 && value.toLowerCase() === 'true');
 }
 
 /** A copy of `headers` (which may be a shared constant) with one more header. */

@@ -8,7 +8,7 @@
 import { parseAuthorization, type AuthOptions } from '../../core/config/auth-options.ts';
 import type { ConfigWarning, ExtensionFlag } from '../../core/config/config-extension.ts';
 import { ConfigError } from '../../core/config/config-error.ts';
-import { hostPort, int, isObject } from '../../core/config/setting-values.ts';
+import { bool, hostPort, int, isObject } from '../../core/config/setting-values.ts';
 import { parseSize } from '../../core/config/size.ts';
 import { listenerSection, sectionKeys, type ListenerSection } from '../listener-section.ts';
 
@@ -26,6 +26,8 @@ export interface MqttSection extends ListenerSection {
   maxInflight?: number;
   /** receive_maximum: QoS 1/2 publishes a client may have unacknowledged, announced to v5 clients. */
   receiveMaximum?: number;
+  /** retain_from_headers: NATS and HTTP publishes with `Mqtt-Retain: true` become retained messages. */
+  retainFromHeaders?: boolean;
   /** authorization {} (nats-server): the users MQTT clients log in as, instead of the server's. */
   auth?: AuthOptions;
   /** Keys accepted without effect. */
@@ -55,6 +57,7 @@ const LIMITS = {
   max_packet_size: (v: unknown, at: string) => size(v, at, 64),
   max_inflight: (v: unknown, at: string) => int(v, at, 0, 65535),
   receive_maximum: (v: unknown, at: string) => int(v, at, 1, 65535),
+  retain_from_headers: (v: unknown, at: string) => bool(v, at),
 } as const;
 type LimitKey = keyof typeof LIMITS;
 
@@ -77,7 +80,8 @@ export function parseMqttSection(raw: unknown, defaultHost: string): MqttSection
     wire.port ??= port;
   }
   wire.host ??= wire.net;
-  const limit = (key: LimitKey, at: string = key): number | undefined => (wire[at] === undefined ? undefined : LIMITS[key](wire[at], `mqtt.${at}`));
+  const limit = <K extends LimitKey>(key: K, at: string = key): ReturnType<(typeof LIMITS)[K]> | undefined =>
+    (wire[at] === undefined ? undefined : (LIMITS[key](wire[at], `mqtt.${at}`) as ReturnType<(typeof LIMITS)[K]>));
   const inflightKey = ['max_inflight', ...INFLIGHT_ALIASES].find((k) => wire[k] !== undefined) ?? 'max_inflight';
   const inflight = limit('max_inflight', inflightKey);
   const authWire = wire.authorization ?? wire.authentication;
@@ -89,6 +93,7 @@ export function parseMqttSection(raw: unknown, defaultHost: string): MqttSection
     maxPacketSize: limit('max_packet_size'),
     maxInflight: inflight === 0 ? undefined : inflight, // 0: the default, as in nats-server
     receiveMaximum: limit('receive_maximum'),
+    retainFromHeaders: limit('retain_from_headers'),
     ignored: Object.keys(IGNORED)
       .filter((k) => wire[k] !== undefined && !(k === 'no_auth_user' && authWire !== undefined))
       .map((k) => ({ key: `mqtt.${k}`, reason: `is accepted and ignored: ${IGNORED[k]}` })),
@@ -113,4 +118,6 @@ export function applyMqttLimitSettings(sections: Record<string, unknown>, settin
 
 export const MQTT_LIMITS_HELP = '      --mqtt_max_inflight, _max_queued_messages, _max_queued_bytes, _max_packet_size,\n' +
   '      --mqtt_max_keepalive, _receive_maximum <n>\n' +
-  '                               MQTT limits (mqtt {} keys of the same names)\n';
+  '                               MQTT limits (mqtt {} keys of the same names)\n' +
+  '      --mqtt_retain_from_headers <true|false>\n' +
+  '                               NATS/HTTP publishes with Mqtt-Retain: true are retained\n';

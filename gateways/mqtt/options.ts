@@ -46,6 +46,11 @@ export interface MqttGatewayOptions {
   connectTimeoutMs?: number;
   /** Cap on the client's keep alive, seconds (0 = no cap); reported as Server Keep Alive. */
   maxKeepAlive?: number;
+  /**
+   * Store NATS and HTTP publishes with `Mqtt-Retain: true` as retained messages
+   * (default false: it takes a subscription to every subject, see retain-capture.ts).
+   */
+  retainFromHeaders?: boolean;
   /** Topic aliases a v5 client may use inbound, and at most as many the gateway assigns it outbound. */
   topicAliasMaximum?: number;
   /** Inbound QoS 2 publishes a client may have unreleased at once. */
@@ -108,6 +113,7 @@ export function resolveMqttOptions(options: MqttGatewayOptions): ResolvedMqttOpt
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     maxKeepAlive: options.maxKeepAlive ?? 0,
     topicAliasMaximum: options.topicAliasMaximum ?? 1024,
+    retainFromHeaders: options.retainFromHeaders ?? false,
     receiveMaximum: options.receiveMaximum ?? 65535,
     maxQueued: options.maxQueued ?? DEFAULT_MAX_QUEUED,
     maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,

@@ -79,4 +79,14 @@ mqtt {
     assert.equal(mqtt.maxKeepAlive, 60);
     assert.throws(() => loadConfig(['--mqtt_max_inflight', 'lots'], {}), (e: unknown) => e instanceof ConfigError && e.key === '--mqtt_max_inflight');
   });
+
+  it('mqtt config - retain_from_headers is off unless the file, a flag or SWITCHBOARD_MQTT_RETAIN_FROM_HEADERS turns it on', () => {
+    assert.equal(mqttOf(loadConfig([], {})).mqtt.retainFromHeaders, undefined); // the gateway's default: off
+    const file = confFile('retain.conf', 'mqtt { retain_from_headers: true }\n');
+    assert.equal(mqttOf(loadConfig(['-c', file], {})).mqtt.retainFromHeaders, true);
+    assert.equal(mqttOf(loadConfig(['-c', file, '--mqtt_retain_from_headers', 'false'], {})).mqtt.retainFromHeaders, false);
+    assert.equal(mqttOf(loadConfig([], { SWITCHBOARD_MQTT_RETAIN_FROM_HEADERS: 'true' })).mqtt.retainFromHeaders, true);
+    const bad = confFile('retain-bad.conf', 'mqtt { retain_from_headers: "sometimes" }\n');
+    assert.throws(() => loadConfig(['-c', bad], {}), (e: unknown) => e instanceof ConfigError && e.key === 'mqtt.retain_from_headers');
+  });
 });

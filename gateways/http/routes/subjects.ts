@@ -15,7 +15,7 @@ import type { RouteDocSchema } from '../openapi.ts';
 import { capturedByStream, checkPublish, publishChecked, subjectFault, type OutgoingMessage } from '../publisher.ts';
 import { acceptRawBodies, bodyBytes } from '../raw-body.ts';
 
-const HEADER_RULES = `Request headers named \`Nats-*\` (e.g. \`Nats-Msg-Id\`) are carried as NATS headers with their canonical spelling; \`X-Nats-Header-<Name>: v\` becomes NATS header \`<Name>: v\`. \`Idempotency-Key: k\` is sent as \`Nats-Msg-Id: k\`, so a retried publish to a stream subject is stored once (\`duplicate: true\` in the PubAck). Repeated headers keep every value. Nothing else is forwarded.`;
+const HEADER_RULES = `Request headers named \`Nats-*\` (e.g. \`Nats-Msg-Id\`) or \`Mqtt-*\` (e.g. \`Mqtt-Retain: true\`, retained for MQTT subscribers) are carried as NATS headers with their canonical spelling; \`X-Nats-Header-<Name>: v\` becomes NATS header \`<Name>: v\`. \`Idempotency-Key: k\` is sent as \`Nats-Msg-Id: k\`, so a retried publish to a stream subject is stored once (\`duplicate: true\` in the PubAck). Repeated headers keep every value. Nothing else is forwarded.`;
 
 const SUBJECT_PARAM = {
   type: 'object',
