@@ -6,8 +6,10 @@
 // Seeing such a publish takes a subscription to every subject. Its cost falls
 // on every publish, with or without MQTT, so it exists only when the operator
 // asks for it (`mqtt { retain_from_headers: true }`): embedded, one more
-// delivery per message (measured in the commit that added it); on a NATS
-// cluster, every message of the cluster sent to a gateway. The handler returns
+// delivery per message (test/bench/retain-capture-cost.ts; README); on a NATS
+// cluster, every message of the cluster sent to a gateway; and, as an MQTT `#`
+// subscriber does, it answers "somebody is there" for a request on any
+// non-reserved subject (no fast no-responders). The handler returns
 // at once for a message without headers: EmbeddedBroker parses a header block
 // only when it is read, and a message without one reads as null for free.
 //

@@ -7,13 +7,15 @@
 // delivery with Retain As Published, as before.
 
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { OpenAuthorizer } from '../../core/auth/authorizer.ts';
 import { createHttpGateway, type HttpGateway } from '../../gateways/http/http-gateway.ts';
 import type { MqttMessage } from '../../gateways/mqtt/message.ts';
 import { MemoryRetainedStore } from '../../gateways/mqtt/memory-store.ts';
-import { connectMqtt, Inbox, sleep, startSwitchboardMqtt, until, type SwitchboardMqtt } from '../helpers/mqtt.ts';
+import { tempStoreDir } from '../helpers/jetstream.ts';
+import { connectMqtt, Inbox, sleep, startSwitchboardMqtt, startSwitchboardMqttJetStream, until, type SwitchboardMqtt } from '../helpers/mqtt.ts';
 
 /** The in-memory store, counting what is stored per topic (the gateway's real store, observed). */
 class CountingRetainedStore extends MemoryRetainedStore {
@@ -102,6 +104,27 @@ describe('mqtt retained from NATS and HTTP headers', () => {
     assert.deepEqual([got[0].headers?.get('Mqtt-Retain'), got[0].headers?.get('Mqtt-Retain-Stored')], ['1', '1']);
     assert.deepEqual(await retainedFor(sb.mqttUrl, 'rh/mqtt', 5), ['rh/mqtt:kept:true']);
     await pub.endAsync();
+  });
+});
+
+describe('mqtt retained from headers, JetStream store (the npm start default)', () => {
+  const dir = tempStoreDir('mqtt-rh-');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('mqtt - a NATS retained message lands in MQTT_retained and survives a restart', async () => {
+    let sb = await startSwitchboardMqttJetStream(dir, { retainFromHeaders: true });
+    const nc = await connect({ servers: sb.natsUrl });
+    natsPublish(nc, 'rh.js.state', 'running', 'true');
+    await nc.flush();
+    // Stored once its append is in: poll what a new subscriber gets (bounded).
+    let seen: string[] = [];
+    for (let i = 0; i < 50 && seen.length === 0; i++) seen = await retainedFor(sb.mqttUrl, 'rh/js/state', 5, 50);
+    assert.deepEqual(seen, ['rh/js/state:running:true']);
+    await nc.close();
+    await sb.stop();
+    sb = await startSwitchboardMqttJetStream(dir, { retainFromHeaders: true });
+    assert.deepEqual(await retainedFor(sb.mqttUrl, 'rh/js/state', 4), ['rh/js/state:running:true']);
+    await sb.stop();
   });
 });
 
