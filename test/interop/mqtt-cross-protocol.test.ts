@@ -56,6 +56,24 @@ describe('mqtt cross-protocol', () => {
     await Promise.all([v5.endAsync(), v4.endAsync()]);
   });
 
+  it('mqtt - Mqtt-Retain: true on a NATS publish marks live delivery (Retain As Published) but is not stored without retain_from_headers', async () => {
+    const live = await connectMqtt(sb.mqttUrl, { protocolVersion: 5 });
+    const inbox = new Inbox(live);
+    await live.subscribeAsync('rh/off', { qos: 0, rap: true });
+    const h = natsHeaders();
+    h.append('Mqtt-Retain', 'true');
+    nc.publish('rh.off', 'x', { headers: h });
+    await nc.flush();
+    await inbox.waitFor(1);
+    assert.equal(inbox.messages[0].packet.retain, true); // [MQTT-3.3.1-12]
+    const late = await connectMqtt(sb.mqttUrl, { protocolVersion: 5 });
+    const lateInbox = new Inbox(late);
+    await late.subscribeAsync('rh/off');
+    await sleep(150);
+    assert.deepEqual(lateInbox.payloads(), []); // off by default: no retained message (README "Messages")
+    await Promise.all([live.endAsync(), late.endAsync()]);
+  });
+
   it('mqtt - v5 user properties and content type become NATS headers', async () => {
     const got: Msg[] = [];
     nc.subscribe('props.t', { callback: (_e, m) => { got.push(m); } });

@@ -2,19 +2,21 @@
 // a NATS publish (@nats-io/transport-node) or an HTTP POST (fetch) with
 // `Mqtt-Retain: true` or `1` becomes the retained message of its topic for
 // MQTT subscribers (mqtt.js v5 and 3.1.1); an empty payload deletes it. A
-// retained MQTT publish is stored once, by the gateway that received it. The
-// option is off by default: then such a header only sets RETAIN on live
-// delivery with Retain As Published, as before.
+// retained MQTT publish is stored once, by the gateway that received it. (Off,
+// the default, is in mqtt-cross-protocol.test.ts.)
 
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { OpenAuthorizer } from '../../core/auth/authorizer.ts';
+import { NatsBroker } from '../../core/broker/nats-broker.ts';
 import { createHttpGateway, type HttpGateway } from '../../gateways/http/http-gateway.ts';
 import type { MqttMessage } from '../../gateways/mqtt/message.ts';
+import { createMqttGateway } from '../../gateways/mqtt/gateway.ts';
 import { MemoryRetainedStore } from '../../gateways/mqtt/memory-store.ts';
 import { tempStoreDir } from '../helpers/jetstream.ts';
+import { startNatsServer } from '../helpers/servers.ts';
 import { connectMqtt, Inbox, sleep, startSwitchboardMqtt, startSwitchboardMqttJetStream, until, type SwitchboardMqtt } from '../helpers/mqtt.ts';
 
 /** The in-memory store, counting what is stored per topic (the gateway's real store, observed). */
@@ -128,27 +130,32 @@ describe('mqtt retained from headers, JetStream store (the npm start default)', 
   });
 });
 
-describe('mqtt retained from headers, off (the default)', () => {
-  let sb: SwitchboardMqtt;
-  let nc: NatsConnection;
-  before(async () => {
-    sb = await startSwitchboardMqtt();
-    nc = await connect({ servers: sb.natsUrl });
-  });
-  after(async () => {
-    await nc.close();
-    await sb.stop();
-  });
-
-  it('mqtt - without retain_from_headers the header only marks live delivery (Retain As Published)', async () => {
-    const live = await connectMqtt(sb.mqttUrl, { protocolVersion: 5 });
-    const inbox = new Inbox(live);
-    await live.subscribeAsync('rh/off', { qos: 0, rap: true });
-    natsPublish(nc, 'rh.off', 'x', 'true');
-    await nc.flush();
-    await inbox.waitFor(1);
-    assert.equal(inbox.messages[0].packet.retain, true); // [MQTT-3.3.1-12]
-    assert.deepEqual(await retainedFor(sb.mqttUrl, 'rh/off', 5), []);
-    await live.endAsync();
+describe('mqtt retained from headers, two gateways on nats-server -js', { peers: ['nats-server'] }, () => {
+  it('mqtt - one gateway of the queue group stores it; a subscriber on either gateway gets it', async () => {
+    const dir = tempStoreDir('mqtt-rh-ns-');
+    const nats = await startNatsServer(['-js', '-sd', dir]);
+    const brokers = await Promise.all([0, 1].map(() => NatsBroker.connect({ servers: nats.url })));
+    const gateways = brokers.map((broker, i) =>
+      createMqttGateway({ broker, name: `g${i}`, host: '127.0.0.1', port: 0, persistence: 'jetstream', jetStreamStorage: 'memory', retainFromHeaders: true }));
+    try {
+      for (const g of gateways) await g.start();
+      const nc = await connect({ servers: nats.url });
+      natsPublish(nc, 'rh.cluster', 'shared', 'true');
+      await nc.flush();
+      for (const g of gateways) {
+        let seen: string[] = [];
+        for (let i = 0; i < 50 && seen.length === 0; i++) seen = await retainedFor(`mqtt://127.0.0.1:${g.port}`, 'rh/cluster', 5, 50);
+        assert.deepEqual(seen, ['rh/cluster:shared:true']);
+      }
+      // Stored once: one message on its subject in MQTT_retained (max one per subject keeps the last, so count the stream's writes).
+      const info = await nc.request('$JS.API.STREAM.INFO.MQTT_retained', '', { timeout: 2000 });
+      assert.equal((info.json() as { state: { last_seq: number } }).state.last_seq, 1);
+      await nc.close();
+    } finally {
+      for (const g of gateways) await g.stop();
+      for (const b of brokers) await b.close();
+      await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
