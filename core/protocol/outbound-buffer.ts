@@ -19,6 +19,8 @@ const SLICE_THRESHOLD = 16 * 1024;
 const MAX_FIXED_LINE = 5 + 2 * 17 + 2;
 /** Below this many bytes a JS loop beats a native copy call. */
 const SMALL_COPY = 64;
+/** Up to this many characters a JS loop beats a native UTF-8 encode (about 50 ns a call; measured on Node 20). */
+const SMALL_TEXT = 24;
 
 /** "<subject> <sid> " as bytes: the part of MSG/HMSG that is fixed per subscription and subject. */
 export function encodeMessageTarget(subject: string, sid: string): Buffer {
@@ -29,6 +31,18 @@ function copyInto(source: Buffer, target: Buffer, at: number): number {
   const n = source.length;
   if (n >= SMALL_COPY) return at + source.copy(target, at);
   for (let i = 0; i < n; i++) target[at + i] = source[i];
+  return at + n;
+}
+
+/** `text` as UTF-8 at `at`; returns the end. ASCII up to SMALL_TEXT chars in a JS loop, which beats the native encoder there. */
+function writeText(target: Buffer, at: number, text: string): number {
+  const n = text.length;
+  if (n > SMALL_TEXT) return at + target.write(text, at, 'utf8');
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return at + i + target.write(text.slice(i), at + i, 'utf8');
+    target[at + i] = c;
+  }
   return at + n;
 }
 
@@ -89,9 +103,23 @@ export class OutboundBuffer {
    * encodeMessageTarget): written as bytes, it spares a string encode per message.
    */
   appendMessage(target: Buffer, reply: string | null, headerSize: number, message: Buffer): void {
+    this.writeMessage(target, '', '', reply, headerSize, message);
+  }
+
+  /**
+   * The same for a subject seen once (a request's reply inbox, a PubAck's): its
+   * text is written straight into the block, with no target Buffer to allocate.
+   */
+  appendMessageTo(subject: string, sid: string, reply: string | null, headerSize: number, message: Buffer): void {
+    this.writeMessage(null, subject, sid, reply, headerSize, message);
+  }
+
+  /** `target` when pre-encoded, else `subject` and `sid` as text. */
+  private writeMessage(target: Buffer | null, subject: string, sid: string, reply: string | null, headerSize: number, message: Buffer): void {
     const size = message.length;
     const inline = size < SLICE_THRESHOLD;
-    this.reserve(MAX_FIXED_LINE + target.length + (reply === null ? 0 : reply.length * 3) + (inline ? size + 2 : 0));
+    const targetBytes = target === null ? (subject.length + sid.length) * 3 + 2 : target.length;
+    this.reserve(MAX_FIXED_LINE + targetBytes + (reply === null ? 0 : reply.length * 3) + (inline ? size + 2 : 0));
     const b = this.block;
     let at = this.used;
     if (headerSize >= 0) b[at++] = 72; // H
@@ -99,7 +127,14 @@ export class OutboundBuffer {
     b[at++] = 83; // S
     b[at++] = 71; // G
     b[at++] = 32;
-    at = copyInto(target, b, at);
+    if (target !== null) {
+      at = copyInto(target, b, at);
+    } else {
+      at = writeText(b, at, subject);
+      b[at++] = 32;
+      at = writeText(b, at, sid);
+      b[at++] = 32;
+    }
     if (reply !== null) {
       at += b.write(reply, at, 'utf8');
       b[at++] = 32;

@@ -74,10 +74,16 @@ export interface ClientHost {
   onClientClosed(client: NatsClient, reason: CloseReason): void;
 }
 
-/** A client's subscription, with its MSG line prefix cached for the last subject delivered. */
+/**
+ * A client's subscription, with its MSG line prefix cached for a subject delivered twice in a
+ * row. A subject seen once (a reply inbox, a PubAck's) is written as text instead: encoding a
+ * target Buffer for it would be an allocation per message that is never reused.
+ */
 class NatsSubscription extends Subscription {
   targetSubject = '';
   target: Buffer = EMPTY;
+  /** The last subject delivered without a cached target. */
+  lastSubject = '';
 }
 
 export class NatsClient implements Subscriber, ClientOpHandler {
@@ -301,11 +307,16 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       headerSize = -1;
     }
     const own = sub as NatsSubscription;
-    if (own.targetSubject !== subject) {
+    if (own.targetSubject === subject) {
+      this.outbound.appendMessage(own.target, reply, headerSize, message);
+    } else if (own.lastSubject === subject) {
       own.target = encodeMessageTarget(subject, sub.sid);
       own.targetSubject = subject;
+      this.outbound.appendMessage(own.target, reply, headerSize, message);
+    } else {
+      own.lastSubject = subject;
+      this.outbound.appendMessageTo(subject, sub.sid, reply, headerSize, message);
     }
-    this.outbound.appendMessage(own.target, reply, headerSize, message);
     this.stats.outMsgs++;
     this.stats.outBytes += message.length;
     const pending = this.pendingBytes;

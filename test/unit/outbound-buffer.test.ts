@@ -50,4 +50,19 @@ describe('outbound buffer', () => {
     // The socket may still hold earlier batches: they must read as they did when taken.
     for (const { chunks, text } of batches) assert.equal(Buffer.concat(chunks).toString('latin1'), text);
   });
+
+  it('outbound buffer - a subject written as text reads exactly as a pre-encoded target, UTF-8 and long subjects too', () => {
+    const subjects = ['a', '_INBOX.abcdefghijklmnopqrstuv.17', 'caf\u00e9.\u00fc', `long.${'x'.repeat(200)}`, 'x'.repeat(24), 'y'.repeat(25), 'ascii.then.\u00e9t\u00e9'];
+    for (const subject of subjects) {
+      for (const reply of [null, '_INBOX.r.1', 'r\u00e9ply']) {
+        const byTarget = new OutboundBuffer();
+        const byText = new OutboundBuffer();
+        const message = Buffer.from('NATS/1.0\r\n\r\nhello');
+        byTarget.appendMessage(encodeMessageTarget(subject, '42'), reply, 12, message);
+        byText.appendMessageTo(subject, '42', reply, 12, message);
+        assert.equal(byText.length, byTarget.length);
+        assert.deepEqual(Buffer.concat(byText.take()), Buffer.concat(byTarget.take()), subject);
+      }
+    }
+  });
 });
