@@ -259,7 +259,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   /** A message was stored: wake the hungry consumers it is for; interest retention drops it if nobody wants it. */
   appended(stream: Stream, seq: number, subject: string): void {
     const g = this.byStream.get(stream.name);
-    if (stream.config.retention === 'interest' && (g === undefined || ![...g.byName.values()].some((c) => c.filters.matches(subject)))) {
+    if (stream.config.retention === 'interest' && (g === undefined || !filteredIn(g, subject))) {
       stream.store.remove(seq);
       return;
     }
@@ -489,6 +489,12 @@ function randomName(): string {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Interest retention: does any consumer's filter take `subject`? Stops at the first (no copy of the consumer list per message). */
+function filteredIn(g: StreamConsumers, subject: string): boolean {
+  for (const c of g.byName.values()) if (c.filters.matches(subject)) return true;
+  return false;
+}
 
 /** Interest retention: does a consumer other than `except` still want message `seq`? */
 function wantedByOthers(g: StreamConsumers, seq: number, subject: string, except: Consumer): boolean {
