@@ -97,17 +97,29 @@ export class Router {
   publish(subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null): number {
     this.stats.inMsgs++;
     this.stats.inBytes += message.length;
+    return this.deliverAs(subject, subject, reply, headerSize, message, origin);
+  }
+
+  /**
+   * Deliver to the subscribers of `to` a message shown under `subject`, by the rules of publish
+   * (every plain subscriber, one member per queue group, auto-unsubscribe, reserved subjects),
+   * without counting it as inbound. JetStream routes a consumer's message by the pull
+   * request's inbox or the push deliver subject while the client sees its stored subject
+   * (nats-server sends `MSG <stored subject> <sid> <ack reply>`). Returns the deliveries.
+   * Precondition: both are valid literal subjects.
+   */
+  deliverAs(to: string, subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null): number {
     const claims = this.claims;
     for (let i = 0; i < claims.length; i++) {
       const c = claims[i];
-      if (c.others === 0 && subject.startsWith(c.prefix)) {
+      if (c.others === 0 && to.startsWith(c.prefix)) {
         if (c.sub.owner === origin && !origin.echo) return 0;
         this.deliverTo(c.sub, subject, reply, headerSize, message);
         return 1;
       }
     }
-    const match = this.sublist.match(subject);
-    const reserved = isReservedSubject(subject);
+    const match = this.sublist.match(to);
+    const reserved = isReservedSubject(to);
     let delivered = 0;
     const psubs = match.psubs;
     for (let i = 0; i < psubs.length; i++) {

@@ -25,7 +25,6 @@ import { ConsumerErr } from './consumer-errors.ts';
 import { consumerInfo, type ConsumerInfoWire } from './consumer-info.ts';
 import { ConsumerStateStore } from './consumer-state-store.ts';
 import { DeadlineScheduler } from './deadline-scheduler.ts';
-import { RoutedDelivery } from './routed-delivery.ts';
 import { FC_PREFIX } from './push-delivery.ts';
 
 const NEXT_PREFIX = `${JS_API_PREFIX}.CONSUMER.MSG.NEXT.`;
@@ -68,11 +67,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   private lastSave = 0;
   private saveTimer: NodeJS.Timeout | null = null;
 
-  private readonly delivery: RoutedDelivery;
-
-  constructor(private readonly engine: JetStreamEngine) {
-    this.delivery = new RoutedDelivery(engine.router);
-  }
+  constructor(private readonly engine: JetStreamEngine) {}
 
   get router() {
     return this.engine.router;
@@ -357,8 +352,10 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   // ---- ConsumerHost ----
 
+  /** Routed by the pull inbox or deliver subject, shown under the stored subject (Router.deliverAs). */
   deliverMessage(to: string, subject: string, reply: string, header: Buffer | null, data: Buffer): boolean {
-    return this.delivery.send(to, subject, reply, header, data);
+    const message = header === null ? data : Buffer.concat([header, data]);
+    return this.router.deliverAs(to, subject, reply, header === null ? -1 : header.length, message, null) > 0;
   }
 
   sendStatus(to: string, header: Buffer, reply: string | null = null): void {
