@@ -10,6 +10,7 @@
 // reason (nats-server: "config reload not supported for <option>").
 
 import { isDeepStrictEqual } from 'node:util';
+import type { CalloutContext } from '../core/auth/callout-authorizer.ts';
 import { createAuthorizer } from '../core/auth/create-authorizer.ts';
 import type { ReloadableAuthorizer, ReloadOutcome } from '../core/auth/reloadable-authorizer.ts';
 import { ConfigError } from '../core/config/config-error.ts';
@@ -24,6 +25,8 @@ import { parseSections, REGISTRY } from './registry.ts';
 /** What a reload acts on: the embedded core (null in cluster mode), the gateways once built, the shared authorizer. */
 export interface ReloadTargets {
   readonly authorizer: ReloadableAuthorizer;
+  /** How an auth_callout block reaches its service (absent: none can be configured). */
+  readonly callout?: CalloutContext;
   readonly core: Core | null;
   readonly gateways: Gateways | null;
 }
@@ -81,7 +84,7 @@ function checkReloadable(current: SwitchboardConfig, next: SwitchboardConfig, so
 export function reloadConfiguration(current: SwitchboardConfig, next: SwitchboardConfig, targets: ReloadTargets, source?: string): Promise<ReloadOutcome> {
   checkReloadable(current, next, source);
   // Load everything first: a bad file anywhere must leave every listener as it was.
-  const authorizer = createAuthorizer(next.auth);
+  const authorizer = createAuthorizer(next.auth, targets.callout);
   const coreTls = next.tls === undefined ? undefined : tlsServerOptions(next.tls, 'tls');
   const sections = parseSections(next.sections, next.server.host) as Record<string, { tls?: TlsOptions } | null>;
   const gatewayTls = new Map<string, TlsServerOptions>();

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CalloutContext, CalloutTransport } from '../core/auth/callout-authorizer.ts';
 import { createAuthorizer } from '../core/auth/create-authorizer.ts';
 import { ReloadableAuthorizer, type ReloadOutcome } from '../core/auth/reloadable-authorizer.ts';
 import { ConfigError } from '../core/config/config-error.ts';
@@ -51,6 +52,27 @@ export interface App {
   reload(next: SwitchboardConfig, source?: string): Promise<ReloadOutcome>;
 }
 
+/**
+ * How an auth callout reaches its service: a request on the Broker (embedded
+ * or the cluster's), which exists only once the core or the cluster
+ * connection does, hence `transport` is looked up per request.
+ */
+function calloutContext(config: SwitchboardConfig, transport: () => CalloutTransport | null, logger: Logger): CalloutContext {
+  return {
+    transport: {
+      request(subject, data, options) {
+        const broker = transport();
+        return broker === null ? Promise.reject(new Error('not connected to the broker yet')) : broker.request(subject, data, options);
+      },
+    },
+    serverName: config.server.serverName,
+    host: config.server.host,
+    version: NATS_COMPAT_VERSION,
+    timeoutMs: config.server.authTimeoutMs,
+    onRejected: (reason) => logger.warn({ reason }, 'auth callout refused a client'),
+  };
+}
+
 /** The core the configuration asks for (createCore does the wiring). */
 function coreFor(config: SwitchboardConfig, authorizer: ReloadableAuthorizer, logger: Logger): Core {
   const { jetstream, monitor } = config;
@@ -69,7 +91,8 @@ function coreFor(config: SwitchboardConfig, authorizer: ReloadableAuthorizer, lo
 
 /** Build everything the configuration asks for; nothing listens until start(). */
 export function createApp(config: SwitchboardConfig, logger: Logger): App {
-  const authorizer = new ReloadableAuthorizer(createAuthorizer(config.auth));
+  const callout = calloutContext(config, () => core.broker, logger);
+  const authorizer = new ReloadableAuthorizer(createAuthorizer(config.auth, callout));
   const core = coreFor(config, authorizer, logger);
   let running = config;
   const gateways = createGateways(parseSections(config.sections, config.server.host), {
@@ -102,7 +125,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
       await core.stop();
     },
     async reload(next, source) {
-      const outcome = await reloadConfiguration(running, next, { authorizer, core, gateways }, source);
+      const outcome = await reloadConfiguration(running, next, { authorizer, callout, core, gateways }, source);
       running = next;
       return outcome;
     },
@@ -129,11 +152,12 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
   const cluster = config.cluster;
   if (cluster === null) throw new Error('createClusterApp needs a cluster configuration (nats_url)');
   const sections = parseSections(config.sections, config.server.host);
-  const authorizer = new ReloadableAuthorizer(createAuthorizer(config.auth));
+  let broker: NatsBroker | null = null;
+  const callout = calloutContext(config, () => broker, logger);
+  const authorizer = new ReloadableAuthorizer(createAuthorizer(config.auth, callout));
   let running = config;
   // Each gateway owns the MQTT sessions it serves, by name: a cluster needs one name per instance.
   const name = config.server.serverName === DEFAULT_SERVER_OPTIONS.serverName ? `switchboard-${hostname()}` : config.server.serverName;
-  let broker: NatsBroker | null = null;
   let gateways: Gateways | null = null;
   return {
     get gateways() {
@@ -174,7 +198,7 @@ export function createClusterApp(config: SwitchboardConfig, logger: Logger): Clu
       await broker?.close();
     },
     async reload(next, source) {
-      const outcome = await reloadConfiguration(running, next, { authorizer, core: null, gateways }, source);
+      const outcome = await reloadConfiguration(running, next, { authorizer, callout, core: null, gateways }, source);
       running = next;
       return outcome;
     },

@@ -17,6 +17,25 @@ export interface Credentials {
    * CONNECT's credentials in that case too).
    */
   certificate?: CertificateIdentity;
+  /** Who is connecting, for an authorizer that asks a service (auth callout's client_info and connect_opts). */
+  client?: ClientDescription;
+}
+
+/**
+ * nats-server's client_info and connect_opts fields of an authorization
+ * request (ADR-26). `type` is nats-server's client type; Switchboard adds
+ * `http` for its REST gateway.
+ */
+export interface ClientDescription {
+  readonly type: 'nats' | 'websocket' | 'mqtt' | 'http';
+  readonly host?: string;
+  readonly id?: number;
+  readonly name?: string;
+  readonly lang?: string;
+  readonly version?: string;
+  readonly protocol?: number;
+  /** The MQTT client identifier. */
+  readonly mqttId?: string;
 }
 
 export interface Principal {

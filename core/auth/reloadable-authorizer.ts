@@ -54,7 +54,10 @@ class LivePrincipal implements Principal {
   watch(listener: PrincipalListener): () => void {
     this.listeners.add(listener);
     this.watched.add(this);
+    // The rules may end the connection themselves (an auth callout user JWT that expires).
+    const stopInner = this.inner.watch?.(listener);
     return () => {
+      stopInner?.();
       this.listeners.delete(listener);
       if (this.listeners.size === 0) this.watched.delete(this);
     };

@@ -6,6 +6,7 @@
 // with the key that holds it.
 
 import { isValidQueueName, isValidSubscriptionSubject } from '../subject/subject.ts';
+import { parseAuthCallout, type AuthCalloutOptions } from './auth-callout-options.ts';
 import { ConfigError } from './config-error.ts';
 import { parseDurationMs } from './duration.ts';
 import { isObject } from './setting-values.ts';
@@ -51,6 +52,8 @@ export interface AuthOptions {
   noAuthUser?: string;
   /** Applied to users that have no permissions of their own. */
   defaultPermissions?: PermissionOptions;
+  /** Every client but `callout.authUsers` is authenticated by an external service (auth-callout-options.ts). */
+  callout?: AuthCalloutOptions;
 }
 
 export const DEFAULT_RESPONSE_PERMISSION: Readonly<ResponsePermissionOptions> = Object.freeze({ maxMsgs: 1, expiresMs: 120_000 });
@@ -186,8 +189,14 @@ export function parseAuthorization(wire: unknown, noAuthUser: unknown, keyPrefix
           break;
         case 'timeout':
           break; // the auth timeout is a server option (see server-options)
+        case 'auth_callout':
+        case 'auth_hook':
+          // Only the server's own block: nats-server's mqtt/websocket authorization has no callout.
+          if (keyPrefix !== 'authorization') throw new ConfigError(at, 'only the top-level authorization block can have auth_callout');
+          result.callout = parseAuthCallout(v, at);
+          break;
         default:
-          throw new ConfigError(at, 'unknown key (expected token, user, password, users, default_permissions or timeout)');
+          throw new ConfigError(at, 'unknown key (expected token, user, password, users, default_permissions, auth_callout or timeout)');
       }
     }
     const single = pick(wire, ['user', 'username']);
@@ -216,4 +225,8 @@ export function validateAuthOptions(auth: AuthOptions, keyPrefix = 'authorizatio
   if (auth.noAuthUser !== undefined && !seen.has(auth.noAuthUser)) {
     throw new ConfigError('no_auth_user', `${JSON.stringify(auth.noAuthUser)} is not one of the configured users`);
   }
+  // nats-server only logs an auth user it cannot find; a service that cannot log in is a broken config.
+  auth.callout?.authUsers.forEach((name, i) => {
+    if (!seen.has(name)) throw new ConfigError(`${keyPrefix}.auth_callout.auth_users[${i}]`, `${JSON.stringify(name)} is not one of the configured users`);
+  });
 }

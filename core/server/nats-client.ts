@@ -3,7 +3,7 @@
 // server from it (payload and control-line limits, slow consumer, stale
 // connection, auth timeout). Works over any Connection.
 
-import type { Authorizer, Credentials, Principal, PrincipalListener } from '../auth/authorizer.ts';
+import type { Authorizer, ClientDescription, Credentials, Principal, PrincipalListener } from '../auth/authorizer.ts';
 import { UNRESTRICTED_PRINCIPAL } from '../auth/authorizer.ts';
 import type { ServerOptions } from '../config/server-options.ts';
 import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts';
@@ -397,15 +397,20 @@ export class NatsClient implements Subscriber, ClientOpHandler {
 
   /** CONNECT's own credentials; the transport's (WebSocket upgrade) only fill what CONNECT left out. */
   private credentialsFor(options: ConnectOptions): Credentials {
+    // For an authorizer that asks a service (auth callout's client_info and connect_opts).
+    const client: ClientDescription = {
+      type: 'nats', host: this.connection.remoteAddress, id: this.id, name: options.name, lang: options.lang, version: options.version, protocol: options.protocol,
+    };
     const fromTransport = this.connection.credentials;
-    if (fromTransport === undefined) return { token: options.authToken, user: options.user, pass: options.pass };
+    if (fromTransport === undefined) return { token: options.authToken, user: options.user, pass: options.pass, client };
     // verify_and_map: the certificate alone names the user (NS server/auth.go: the TLS map wins over CONNECT).
-    if (fromTransport.certificate !== undefined) return { certificate: fromTransport.certificate };
+    if (fromTransport.certificate !== undefined) return { certificate: fromTransport.certificate, client };
     // As nats-server: an empty CONNECT field counts as absent.
     return {
       token: options.authToken || fromTransport.token,
       user: options.user || fromTransport.user,
       pass: options.pass || fromTransport.pass,
+      client,
     };
   }
 

@@ -145,6 +145,8 @@ export class HttpAuthenticator {
         return hit.principal;
       }
     }
+    // For an authorizer that asks a service (auth callout's client_info).
+    credentials.client = { type: 'http', host: request.ip };
     return settle(this.authorizer.authenticate(credentials), (principal) => {
       if (principal === null) throw new HttpProblem('unauthorized', 'invalid credentials');
       if (this.ttlMs > 0) {

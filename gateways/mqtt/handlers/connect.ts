@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket, QoS } from 'mqtt-packet';
-import type { Principal } from '../../../core/auth/authorizer.ts';
+import type { ClientDescription, Principal } from '../../../core/auth/authorizer.ts';
 import type { MqttMessage } from '../message.ts';
 import type { MqttClient } from '../mqtt-client.ts';
 import { NEVER_EXPIRES } from '../options.ts';
@@ -48,7 +48,7 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
   }
 
   // A bcrypt check runs on a worker thread; the connection may go meanwhile.
-  const principal = await authenticate(client, packet);
+  const principal = await authenticate(client, packet, clientId);
   if (client.state !== 'connecting') return;
   if (principal === null) {
     const hasCredentials = packet.username !== undefined || packet.password !== undefined;
@@ -149,19 +149,21 @@ export async function handleConnect(client: MqttClient, packet: IConnectPacket):
 }
 
 /** username/password, or a token carried as the password (with or without a username). */
-async function authenticate(client: MqttClient, packet: IConnectPacket): Promise<Principal | null> {
+async function authenticate(client: MqttClient, packet: IConnectPacket, mqttId: string): Promise<Principal | null> {
   const authorizer = client.gateway.authorizer;
+  // For an authorizer that asks a service (auth callout's client_info).
+  const about: ClientDescription = { type: 'mqtt', host: client.connection.remoteAddress, mqttId };
   // verify_and_map: the certificate alone names the user, as on every listener.
   const certificate = client.connection.credentials?.certificate;
-  if (certificate !== undefined) return authorizer.authenticate({ certificate });
+  if (certificate !== undefined) return authorizer.authenticate({ certificate, client: about });
   const pass = packet.password === undefined ? undefined : packet.password.toString('utf8');
   const user = packet.username;
   if (user !== undefined) {
-    const principal = await authorizer.authenticate({ user, pass });
+    const principal = await authorizer.authenticate({ user, pass, client: about });
     if (principal !== null || pass === undefined) return principal;
   }
-  if (pass !== undefined) return authorizer.authenticate({ token: pass });
-  return authorizer.authenticate({});
+  if (pass !== undefined) return authorizer.authenticate({ token: pass, client: about });
+  return authorizer.authenticate({ client: about });
 }
 
 /** CONNACK with a failure code, then close [MQTT-3.2.2-5] / MQTT 5 [MQTT-3.2.2-7]. */
