@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AuthorizationRequest } from '@nats-io/jwt';
 import { createAccount, createCurve, type KeyPair } from '@nats-io/nkeys';
-import { buildConfig } from '../../core/config/switchboard-config.ts';
+import { buildConfig, type SwitchboardConfig } from '../../core/config/switchboard-config.ts';
 import { silentLogger } from '../../core/server/logger.ts';
 import { createApp, type App } from '../../gateways/main.ts';
 import { configExtensions } from '../../gateways/registry.ts';
@@ -40,9 +40,13 @@ function calloutBlock(issuer: KeyPair, xkey?: KeyPair): Record<string, unknown> 
   };
 }
 
-function startApp(authorization: Record<string, unknown>): App {
+function appConfig(authorization: Record<string, unknown>): SwitchboardConfig {
   const wire = { host: '127.0.0.1', port: 0, server_name: 'A', monitor: false, jetstream: false, mqtt: { port: 0 }, http_gateway: { port: 0 }, websocket: false, authorization };
-  return createApp(buildConfig(wire, () => undefined, configExtensions()), silentLogger());
+  return buildConfig(wire, () => undefined, configExtensions());
+}
+
+function startApp(authorization: Record<string, unknown>): App {
+  return createApp(appConfig(authorization), silentLogger());
 }
 
 function gatewayPort(app: App, name: string): number {
@@ -148,6 +152,15 @@ describe('auth callout - Switchboard', () => {
     const ended = await Promise.race([nc.closed().then(() => true), new Promise((r) => setTimeout(() => r(false), 4_000))]);
     assert.equal(ended, true, 'closed at the JWT expiry');
     assert.ok(Date.now() - started < 4_000);
+  });
+
+  it('auth callout - a reload asks the service again for each live connection, which keeps running', async () => {
+    const alice = await connect({ port: app.nats.port, user: 'alice', pass: 'alice-pw', reconnect: false });
+    const calls = service.requests.length;
+    const outcome = await app.reload(appConfig(calloutBlock(issuer)));
+    assert.equal(outcome.revoked, 0);
+    assert.ok(service.requests.slice(calls).some((r) => r.connect_opts.user === 'alice'), 'alice checked again by the service');
+    await onlyAllowedArrives(app.nats.port, alice, 'other.x', 'alice.x');
   });
 
   it('auth callout - MQTT: alice is admitted and scoped; mallory is refused in CONNACK', async () => {

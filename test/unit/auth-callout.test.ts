@@ -10,6 +10,7 @@ import { CalloutRejection, verifyAuthorizationResponse, type CalloutExpectation 
 import { ConfigError } from '../../core/config/config-error.ts';
 import { parseNatsConf } from '../../core/config/nats-conf.ts';
 import { buildConfig } from '../../core/config/switchboard-config.ts';
+import { configExtensions } from '../../gateways/registry.ts';
 
 const issuer = createAccount();
 const server = createServer();
@@ -19,7 +20,7 @@ function conf(callout: string, users = '{ user: auth, password: pwd }'): unknown
 }
 
 function configError(wire: unknown, key: RegExp): void {
-  assert.throws(() => buildConfig(wire as Record<string, unknown>), (e: unknown) => e instanceof ConfigError && key.test(e.key));
+  assert.throws(() => buildConfig(wire as Record<string, unknown>, () => undefined, configExtensions()), (e: unknown) => e instanceof ConfigError && key.test(e.key));
 }
 
 describe('auth callout - configuration', () => {
@@ -40,6 +41,8 @@ describe('auth callout - configuration', () => {
     configError(conf(`issuer: ${a}, auth_users: [ auth ], account: APP`), /auth_callout\.account$/);
     configError(conf(`issuer: ${a}, auth_users: [ auth ], allowed_accounts: [ APP ]`), /auth_callout\.allowed_accounts$/);
     configError(conf(`issuer: ${a}, auth_users: [ auth ], colour: blue`), /auth_callout\.colour$/);
+    // nats-server's mqtt/websocket authorization blocks have no callout.
+    configError(parseNatsConf(`mqtt { port: 1883, authorization { user: u, password: p, auth_callout { issuer: ${a}, auth_users: [ u ] } } }`), /mqtt\.authorization\.auth_callout$/);
   });
 });
 
