@@ -26,7 +26,7 @@ import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts
 import { RouteTable, type RecordedRoute } from './route-table.ts';
 import { SessionStore, type SessionOptions } from './session-store.ts';
 import { applyUserRateLimits } from './user-rate-limit.ts';
-import { consoleRoutes } from './console/console-routes.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { batchPublishRoutes } from './routes/batch-publish.ts';
 import { bucketRoutes } from './routes/buckets.ts';
 import { consumerRoutes } from './routes/consumers.ts';
@@ -72,7 +72,7 @@ export interface HttpGatewayOptions {
   connectionIds?: () => number;
   /** Core monitoring providers to serve (see routes/monitoring.ts). */
   monitoring?: MonitoringMount;
-  /** Where the built web console is (default: dist/console, see console/console-routes.ts). */
+  /** Where the built web console is (default: dist/console, see routes/console.ts). */
   consoleDir?: string;
   /**
    * fastify logger options (default off). Request logs carry method, redacted URL

@@ -5,7 +5,7 @@
 // skipped, so 50,000 msg/s cost one render a frame.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { filterToSubjects } from '../../../mqtt/topic-mapping.ts';
+import { filterToSubjects } from '../../gateways/mqtt/topic-mapping.ts';
 import { segment, write } from './api.ts';
 
 const WINDOW = 200;

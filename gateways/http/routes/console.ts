@@ -1,5 +1,5 @@
 // Serves the web console (issue 22) at `/` and its assets at /console/{file},
-// from the directory build-console.ts wrote. Public routes: the page holds no
+// from the directory console/build-console.ts wrote. Public routes: the page holds no
 // data; everything it shows comes from /v1 with the user's own credentials, so
 // a user sees and does only what their permissions allow.
 

@@ -1,7 +1,7 @@
 // Builds the web console (issue 22) into static assets: app.js (Preact and uPlot
 // bundled in, nothing fetched from a CDN at run time), app.css and index.html.
 // Run by `npm run build` (so by `npm start`'s prestart) and by the browser tests'
-// helper; the gateway only serves what this wrote (console-routes.ts), so a
+// helper; the gateway only serves what this wrote (gateways/http/routes/console.ts), so a
 // production install needs no bundler at run time.
 
 import { build } from 'esbuild';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where `npm run build` puts the console: beside dist/switchboard.mjs. */
-export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console/', import.meta.url));
 const ENTRY = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
 
 export const CONSOLE_HTML = `<!doctype html>
