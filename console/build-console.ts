@@ -1,5 +1,6 @@
 // Builds the web console (issue 22) into static assets: app.js (Preact and uPlot
-// bundled in, nothing fetched from a CDN at run time), app.css and index.html.
+// bundled in, nothing fetched from a CDN at run time), tap-worker.js, app.css
+// and index.html.
 // Run by `npm run build` (so by `npm start`'s prestart) and by the browser tests'
 // helper; the gateway only serves what this wrote (gateways/http/routes/console.ts), so a
 // production install needs no bundler at run time.
@@ -11,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 /** Where `npm run build` puts the console: beside dist/switchboard.mjs. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console/', import.meta.url));
-const ENTRY = fileURLToPath(new URL('./app/main.tsx', import.meta.url));
+const ENTRIES = {
+  app: fileURLToPath(new URL('./app/main.tsx', import.meta.url)),
+  'tap-worker': fileURLToPath(new URL('./app/tap-worker.ts', import.meta.url)),
+};
 
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -31,7 +35,7 @@ export async function buildConsole(outdir: string = DEFAULT_CONSOLE_DIR): Promis
   mkdirSync(outdir, { recursive: true });
   try {
     await build({
-      entryPoints: { app: ENTRY },
+      entryPoints: ENTRIES,
       bundle: true,
       format: 'esm',
       platform: 'browser',

@@ -1,88 +1,40 @@
-// Subject tap: watch a NATS subject or an MQTT topic filter live (SSE on
+// Subject tap: watch a NATS subject or an MQTT topic filter live (a stream of
 // /v1/subjects, the session cookie authenticating it), and publish a test
-// message. At any rate it shows a bounded window: arrivals are buffered and
-// drawn once per animation frame, the newest WINDOW kept, the rest counted as
-// skipped, so 50,000 msg/s cost one render a frame.
+// message. The stream is read by a worker (tap-worker.ts) that reports a few
+// times a second with the newest TAP_WINDOW messages and a count: at any rate
+// the page renders a bounded window and says how many it skipped.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { filterToSubjects } from '../../gateways/mqtt/topic-mapping.ts';
 import { segment, write } from './api.ts';
-
-const WINDOW = 200;
-
-interface Envelope {
-  subject: string;
-  data?: string;
-  data_base64?: string;
-  size: number;
-}
-
-interface Shown {
-  n: number;
-  at: string;
-  subject: string;
-  payload: string;
-}
-
-function pretty(message: Envelope): string {
-  if (message.data === undefined) return `base64 ${message.data_base64 ?? ''}`;
-  try {
-    return JSON.stringify(JSON.parse(message.data));
-  } catch {
-    return message.data;
-  }
-}
+import { TAP_WINDOW, type TapMessage, type TapReport, type TapStart } from './tap-protocol.ts';
 
 export function Tap() {
   const [mode, setMode] = useState<'nats' | 'mqtt'>('nats');
   const [filter, setFilter] = useState('>');
   const [tapping, setTapping] = useState<string[] | null>(null);
-  const [shown, setShown] = useState<Shown[]>([]);
-  const [counts, setCounts] = useState({ total: 0, skipped: 0 });
+  const [shown, setShown] = useState<TapMessage[]>([]);
+  const [total, setTotal] = useState(0);
   const [state, setState] = useState('');
   const [pubSubject, setPubSubject] = useState('');
   const [pubPayload, setPubPayload] = useState('hello from the console');
   const [pubStatus, setPubStatus] = useState('');
-  const pending = useRef<Shown[]>([]);
-  const total = useRef(0);
 
   useEffect(() => {
     if (tapping === null) return;
-    pending.current = [];
-    total.current = 0;
     setShown([]);
-    setCounts({ total: 0, skipped: 0 });
+    setTotal(0);
     setState('connecting');
-    const sources = tapping.map((subject) => new EventSource(`/v1/subjects/${segment(subject)}`, { withCredentials: true }));
-    let frame = 0;
-    const flush = (): void => {
-      frame = 0;
-      const fresh = pending.current;
-      pending.current = [];
-      setShown((old) => [...fresh.slice(-WINDOW).reverse(), ...old].slice(0, WINDOW));
-      setCounts({ total: total.current, skipped: Math.max(0, total.current - WINDOW) });
+    const worker = new Worker('/console/tap-worker.js', { type: 'module' });
+    worker.onmessage = (event: MessageEvent<TapReport>) => {
+      const report = event.data;
+      setState(report.state);
+      setTotal(report.total);
+      if (report.fresh.length > 0) setShown((old) => [...report.fresh, ...old].slice(0, TAP_WINDOW));
     };
-    for (const source of sources) {
-      source.onopen = () => setState('live');
-      source.addEventListener('msg', (event) => {
-        const message = JSON.parse((event as MessageEvent<string>).data) as Envelope;
-        total.current++;
-        pending.current.push({ n: total.current, at: new Date().toISOString().slice(11, 23), subject: message.subject, payload: pretty(message) });
-        // Only the newest WINDOW can ever be shown; drop the rest before rendering.
-        if (pending.current.length > WINDOW * 2) pending.current = pending.current.slice(-WINDOW);
-        if (frame === 0) frame = requestAnimationFrame(flush);
-      });
-      source.onerror = () => {
-        // A refused stream (401/403/400) is closed by the browser for good.
-        if (source.readyState === EventSource.CLOSED) setState('refused: no permission to subscribe, or not a valid subject');
-      };
-    }
-    return () => {
-      for (const source of sources) source.close();
-      if (frame !== 0) cancelAnimationFrame(frame);
-    };
+    worker.postMessage({ subjects: tapping } satisfies TapStart);
+    return () => worker.terminate();
   }, [tapping]);
-
   const start = (e: Event): void => {
     e.preventDefault();
     try {
@@ -114,7 +66,7 @@ export function Tap() {
         <span data-testid="tap-state" class="state">{state}</span>
       </form>
       <p>
-        <b data-testid="tap-total">{counts.total}</b> received, showing the newest {Math.min(counts.total, WINDOW)}, <b data-testid="tap-skipped">{counts.skipped}</b> skipped
+        <b data-testid="tap-total">{total}</b> received, showing the newest {shown.length}, <b data-testid="tap-skipped">{total - shown.length}</b> skipped
         {tapping === null ? '' : ` (subscribed to ${tapping.join(', ')})`}
       </p>
       <table data-testid="tap">

@@ -14,6 +14,7 @@ import type { RouteDocSchema } from '../openapi.ts';
 const TYPES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
+  'tap-worker.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
 
@@ -36,7 +37,7 @@ const pageSchema: RouteDocSchema = {
 
 const assetSchema: RouteDocSchema = {
   operationId: 'consoleAsset',
-  summary: "The console's script and stylesheet",
+  summary: "The console's scripts and stylesheet",
   tags: ['meta'],
   public: true,
   params: { type: 'object', required: ['file'], properties: { file: { type: 'string', enum: Object.keys(TYPES) } } },
