@@ -12,9 +12,11 @@ export interface RateChartProps {
   data: number[][];
   series: Array<{ label: string; stroke: string }>;
   testId: string;
+  /** An axis value as text (e.g. 12k, 3.4 MiB). */
+  format(value: number): string;
 }
 
-export function RateChart({ title, data, series, testId }: RateChartProps) {
+export function RateChart({ title, data, series, testId, format }: RateChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   useEffect(() => {
@@ -24,7 +26,7 @@ export function RateChart({ title, data, series, testId }: RateChartProps) {
         width: 520,
         height: 200,
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2 }))],
-        axes: [{}, { size: 60 }],
+        axes: [{}, { size: 70, values: (_plot: uPlot, splits: number[]) => splits.map(format) }],
       },
       data as uPlot.AlignedData,
       box.current!,

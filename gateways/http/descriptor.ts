@@ -14,8 +14,11 @@ import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
 import type { SessionOptions } from './session-store.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
-/** The core monitor's JSON endpoints, as nats-server names them (monitor-server.ts). */
-const CORE_ENDPOINTS = ['varz', 'connz', 'subsz', 'jsz', 'healthz'];
+/**
+ * The core monitor's endpoints (monitor-server.ts): nats-server's JSON ones, and
+ * metrics again under /v1 where a browser's session cookie (Path=/v1) reaches it.
+ */
+const CORE_ENDPOINTS = ['varz', 'connz', 'subsz', 'jsz', 'healthz', 'metrics'];
 
 /**
  * The gateway's monitoring mount, read per request; nothing is mounted while there
