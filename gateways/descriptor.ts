@@ -12,7 +12,7 @@ import type { Connection } from '../core/connection/connection.ts';
 import type { TlsServerOptions } from '../core/connection/tls-material.ts';
 import type { Logger } from '../core/server/logger.ts';
 import type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription } from '../core/server/monitoring/connection-source.ts';
-import type { MonitorExtension } from '../core/server/monitoring/monitor-context.ts';
+import type { MonitorExtension, MonitorResponse } from '../core/server/monitoring/monitor-context.ts';
 import type { HistogramSample, MetricFamily, Sample } from '../core/server/monitoring/prometheus-text.ts';
 
 export type { ConnectionIds, ConnectionSnapshot, ConnectionSubscription, HistogramSample, MetricFamily, MonitorExtension, Sample };
@@ -36,6 +36,12 @@ export interface DescriptorContext {
   readonly connectionIds: ConnectionIds;
   /** The accept() of a descriptor built earlier, by name (MQTT over WebSocket at /mqtt). */
   acceptor(name: string): AcceptConnection | undefined;
+  /**
+   * The core's monitoring (varz, connz, ...), answered without a socket: the HTTP
+   * gateway serves it behind its auth, for the web console and for clients that
+   * cannot reach the monitoring port. Absent in cluster mode and with no_monitor.
+   */
+  readonly coreMonitor?: { respond(path: string, query: URLSearchParams): MonitorResponse };
   /** Every monitor extension of the process, read per request (the HTTP gateway serves them too). */
   monitorExtensions(): readonly MonitorExtension[];
   /** Their /metrics series as Prometheus text (the HTTP gateway's /metrics, where there is no monitoring port). */

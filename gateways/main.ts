@@ -103,6 +103,7 @@ export function createApp(config: SwitchboardConfig, logger: Logger): App {
     jetstream: core.jetstream !== null,
     maxPayload: config.server.maxPayload,
     logger,
+    ...(core.monitor === null ? {} : { coreMonitor: core.monitor }),
   });
   for (const extension of gateways.monitorExtensions) core.monitor?.extend(extension);
   return {

@@ -4,7 +4,7 @@
 // monitor extension of the process behind its auth (/v1/monitor/<name>,
 // /metrics): in cluster mode there is no monitoring port.
 
-import type { Descriptor, MonitorExtension } from '../descriptor.ts';
+import type { Descriptor, DescriptorContext } from '../descriptor.ts';
 import { listenerComponent, listenerSection, listenerSettings, sectionKeys, sectionTls, tlsErrorLogger, tlsHelp, type ListenerSection } from '../listener-section.ts';
 import { ConfigError } from '../../core/config/config-error.ts';
 import { parseDurationMs } from '../../core/config/duration.ts';
@@ -14,15 +14,36 @@ import { createHttpGateway, DEFAULT_HTTP_PORT } from './http-gateway.ts';
 import type { SessionOptions } from './session-store.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
-/** The extensions as the gateway's monitoring mount, read per request; nothing is mounted while there are none. */
-function monitoringOf(extensions: () => readonly MonitorExtension[], metricsText: () => string): MonitoringMount {
+/**
+ * The core monitor's endpoints (monitor-server.ts): nats-server's JSON ones, and
+ * metrics again under /v1 where a browser's session cookie (Path=/v1) reaches it.
+ */
+const CORE_ENDPOINTS = ['varz', 'connz', 'subsz', 'jsz', 'healthz', 'metrics'];
+
+/**
+ * The gateway's monitoring mount, read per request; nothing is mounted while there
+ * is nothing to serve. With the core's monitor, every endpoint and /metrics are its
+ * own (the extensions are extended into it by the composition root); without one
+ * (cluster mode), the extensions' endpoints and series alone.
+ */
+function monitoringOf(context: DescriptorContext): MonitoringMount {
+  const core = context.coreMonitor;
+  const extensionPaths = (): string[] => context.monitorExtensions().flatMap((extension) => (extension.path === undefined ? [] : [extension.path.slice(1)]));
+  if (core !== undefined) {
+    return {
+      get endpoints() {
+        return Object.fromEntries([...CORE_ENDPOINTS, ...extensionPaths()].map((name) => [name, (query: URLSearchParams) => core.respond(`/${name}`, query)]));
+      },
+      metrics: () => core.respond('/metrics', new URLSearchParams()).body,
+    };
+  }
   return {
     get endpoints() {
-      const list = extensions().filter((extension) => extension.path !== undefined);
+      const list = context.monitorExtensions().filter((extension) => extension.path !== undefined);
       return list.length === 0 ? undefined : Object.fromEntries(list.map((extension) => [extension.path?.slice(1), () => extension.json?.()]));
     },
     get metrics() {
-      return extensions().some((extension) => extension.metrics !== undefined) ? metricsText : undefined;
+      return context.monitorExtensions().some((extension) => extension.metrics !== undefined) ? () => context.extensionMetricsText() : undefined;
     },
   };
 }
@@ -70,7 +91,7 @@ export const httpDescriptor: Descriptor<HttpGatewaySection, 'http_gateway'> = {
       maxPayload: context.maxPayload,
       connectionIds: context.connectionIds,
       log: context.logger,
-      monitoring: monitoringOf(() => context.monitorExtensions(), () => context.extensionMetricsText()),
+      monitoring: monitoringOf(context),
       ...(section.cors === undefined ? {} : { cors: section.cors }),
       ...(section.sessions === undefined ? {} : { sessions: section.sessions }),
     });

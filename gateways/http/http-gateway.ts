@@ -26,6 +26,7 @@ import { StreamPublisher } from '../../core/jetstream-client/stream-publisher.ts
 import { RouteTable, type RecordedRoute } from './route-table.ts';
 import { SessionStore, type SessionOptions } from './session-store.ts';
 import { applyUserRateLimits } from './user-rate-limit.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { batchPublishRoutes } from './routes/batch-publish.ts';
 import { bucketRoutes } from './routes/buckets.ts';
 import { consumerRoutes } from './routes/consumers.ts';
@@ -71,6 +72,8 @@ export interface HttpGatewayOptions {
   connectionIds?: () => number;
   /** Core monitoring providers to serve (see routes/monitoring.ts). */
   monitoring?: MonitoringMount;
+  /** Where the built web console is (default: dist/console, see routes/console.ts). */
+  consoleDir?: string;
   /**
    * fastify logger options (default off). Request logs carry method, redacted URL
    * and peer only: headers (Authorization) are never logged.
@@ -214,6 +217,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     await v1.register(objectRoutes, ctx);
   });
   app.register(monitoringRoutes, { ctx, mount: options.monitoring ?? {} });
+  app.register(consoleRoutes, { dir: options.consoleDir });
   app.register(docsRoutes, {
     table,
     info: {

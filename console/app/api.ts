@@ -1,0 +1,66 @@
+// The console's only way to the gateway: the public /v1 API, as any client.
+// Reads (GET, EventSource) ride on the HttpOnly session cookie of POST /v1/login;
+// the gateway refuses writes on a cookie (session.ts), so writes carry the
+// Authorization header the user typed, kept in this page's memory only (never
+// in storage): a reload logs out.
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly path: string, detail: string) {
+    super(`${status} on ${path}: ${detail}`);
+    this.name = 'ApiError';
+  }
+}
+
+let authorization: string | null = null;
+
+async function failure(response: Response, path: string): Promise<ApiError> {
+  let detail = response.statusText;
+  try {
+    const problem = (await response.json()) as { detail?: string; title?: string };
+    detail = problem.detail ?? problem.title ?? detail;
+  } catch {
+    // not a problem document: the status text says enough
+  }
+  return new ApiError(response.status, path, detail);
+}
+
+/** Credentials from a token, or from user and password (Basic). */
+export function authorizationOf(user: string, password: string, token: string): string {
+  if (token !== '') return `Bearer ${token}`;
+  return `Basic ${btoa(`${user}:${password}`)}`;
+}
+
+/** POST /v1/login: the browser keeps the cookie; resolves with the user's name. */
+export async function login(credentials: string): Promise<string> {
+  const response = await fetch('/v1/login', { method: 'POST', headers: { authorization: credentials }, credentials: 'same-origin' });
+  if (response.status !== 201) throw await failure(response, '/v1/login');
+  authorization = credentials;
+  return ((await response.json()) as { user: string }).user;
+}
+
+export async function logout(): Promise<void> {
+  authorization = null;
+  await fetch('/v1/logout', { method: 'POST', credentials: 'same-origin' });
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(path, { credentials: 'same-origin' });
+  if (!response.ok) throw await failure(response, path);
+  return (await response.json()) as T;
+}
+
+export async function getText(path: string): Promise<string> {
+  const response = await fetch(path, { credentials: 'same-origin' });
+  if (!response.ok) throw await failure(response, path);
+  return response.text();
+}
+
+/** A write (POST, PUT) with the Authorization header. */
+export async function write(method: 'POST' | 'PUT', path: string, body: string, contentType = 'text/plain'): Promise<unknown> {
+  if (authorization === null) throw new ApiError(401, path, 'log in again to write');
+  const response = await fetch(path, { method, headers: { authorization, 'content-type': contentType }, body });
+  if (!response.ok) throw await failure(response, path);
+  return response.json();
+}
+
+export const segment = encodeURIComponent;
