@@ -12,7 +12,6 @@ COPY tsconfig.json ./
 COPY core ./core
 COPY gateways ./gateways
 COPY connectors ./connectors
-COPY console ./console
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

@@ -46,11 +46,19 @@ const EXCEPTIONS: ReadonlyArray<{ from: string; to: RegExp; typeOnly: boolean; w
     typeOnly: true,
     why: 'the shapes of the logger a component gets and of the monitor extension (connections, varz, series) it adds',
   },
+  {
+    from: 'gateways/http/console/app/tap.tsx',
+    to: /^gateways\/mqtt\/topic-mapping\.ts$/,
+    typeOnly: false,
+    why: "the console's subject tap turns an MQTT topic filter into subjects with the MQTT gateway's own mapping (bundled into the browser code)",
+  },
 ];
 
 /** npm packages a folder may import (folders not listed may import any); node: built-ins are always allowed. */
 const PACKAGES: ReadonlyArray<{ folder: string; packages: readonly string[]; typeOnly?: readonly string[] }> = [
   { folder: 'gateways/mqtt/', packages: ['mqtt-packet'] },
+  // The web console: browser code (Preact, uPlot) bundled by esbuild at build time (issue 22). Before gateways/http/: the first match applies.
+  { folder: 'gateways/http/console/', packages: ['preact', 'uplot', 'esbuild'] },
   // The fastify plugins for CORS, cookies and per-user rate limits (issue 26).
   { folder: 'gateways/http/', packages: ['fastify', 'openapi-types', '@fastify/cors', '@fastify/cookie', '@fastify/rate-limit'] },
   // kafkajs's values come from kafkajs-loader.ts: a value import would load it before the loader's stand-ins.
@@ -147,7 +155,7 @@ export function projectSources(root: string): SourceFile[] {
     readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) return walk(path);
-      return entry.name.endsWith('.ts') ? [path] : [];
+      return /\.tsx?$/.test(entry.name) ? [path] : [];
     });
   return ['core', 'gateways', 'connectors'].flatMap(walk).map((path) => ({ path: relative('.', path), source: readFileSync(join(root, path), 'utf8') }));
 }

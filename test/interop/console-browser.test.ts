@@ -15,7 +15,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
-import { buildConsole } from '../../console/build-console.ts';
+import { buildConsole } from '../../gateways/http/console/build-console.ts';
 import { launchChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
 import { pub } from '../helpers/mosquitto-clients.ts';
 import { connectMqtt, until } from '../helpers/mqtt.ts';

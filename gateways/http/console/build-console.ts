@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where `npm run build` puts the console: beside dist/switchboard.mjs. */
-export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console/', import.meta.url));
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
 const ENTRIES = {
   app: fileURLToPath(new URL('./app/main.tsx', import.meta.url)),
   'tap-worker': fileURLToPath(new URL('./app/tap-worker.ts', import.meta.url)),

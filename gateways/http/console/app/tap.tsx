@@ -5,7 +5,7 @@
 // the page renders a bounded window and says how many it skipped.
 
 import { useEffect, useState } from 'preact/hooks';
-import { filterToSubjects } from '../../gateways/mqtt/topic-mapping.ts';
+import { filterToSubjects } from '../../../mqtt/topic-mapping.ts';
 import { segment, write } from './api.ts';
 import { TAP_WINDOW, type TapMessage, type TapReport, type TapStart } from './tap-protocol.ts';
 
