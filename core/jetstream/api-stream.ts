@@ -67,7 +67,7 @@ export const streamRoutes: ApiRoute[] = [
     handle(engine, req) {
       const { stream, created } = engine.createStream(configFromRequest(req));
       if (created) streamAdvisory(engine, 'create', stream.name);
-      return json({ ...stream.info(), did_create: true });
+      return json({ ...engine.streamInfo(stream), did_create: true });
     },
   },
   {
@@ -76,7 +76,7 @@ export const streamRoutes: ApiRoute[] = [
     handle(engine, req) {
       const config = configFromRequest(req);
       engine.stream(config.name);
-      const info = engine.updateStream(config).info();
+      const info = engine.streamInfo(engine.updateStream(config));
       streamAdvisory(engine, 'modify', config.name);
       return json({ ...info });
     },
@@ -88,7 +88,7 @@ export const streamRoutes: ApiRoute[] = [
     handle(engine, req) {
       const opts = parseBody<{ deleted_details?: boolean; subjects_filter?: string; offset?: number }>(req.body, invalidJson);
       const stream = engine.stream(streamArg(req));
-      const info = stream.info({ subjectsFilter: opts.subjects_filter, deletedDetails: opts.deleted_details === true });
+      const info = engine.streamInfo(stream, { subjectsFilter: opts.subjects_filter, deletedDetails: opts.deleted_details === true });
       const total = info.state.subjects ? Object.keys(info.state.subjects).length : 0;
       const paged = opts.subjects_filter ? { total, offset: opts.offset ?? 0, limit: SUBJECTS_LIMIT } : { total: 0, offset: 0, limit: 0 };
       return json({ ...paged, ...info });
@@ -131,6 +131,6 @@ export const streamRoutes: ApiRoute[] = [
   {
     op: 'STREAM.LIST',
     type: `${T}stream_list_response`,
-    handle: (engine, req) => json(page(engine.streamList(), req, LIST_PAGE, (s) => s.info())),
+    handle: (engine, req) => json(page(engine.streamList(), req, LIST_PAGE, (s) => engine.streamInfo(s))),
   },
 ];

@@ -31,7 +31,9 @@ import { formatTime } from './rfc3339.ts';
 import { TtlCollector } from './message-expiry.ts';
 import { deleteMarkerHeader, isDeleteMarker } from './message-ttl.ts';
 import { parseHeaders } from '../protocol/headers.ts';
-import { MsgIdCollector, Stream } from './stream.ts';
+import { MsgIdCollector, Stream, type StateOptions } from './stream.ts';
+import type { SourceHost } from './source-link.ts';
+import { StreamSourcing } from './stream-sourcing.ts';
 import { AckEncoder } from './ack-encoder.ts';
 import {
   sameConfig,
@@ -41,7 +43,7 @@ import {
   validateUpdate,
   type StreamConfig,
 } from './stream-config.ts';
-import { JS_API_PREFIX, type PubAck, type StreamConfigWire } from '../protocol/jetstream-wire.ts';
+import { JS_API_PREFIX, type PubAck, type StreamConfigWire, type StreamInfoWire } from '../protocol/jetstream-wire.ts';
 import { FileStreamStore, type SyncPolicy } from './store/file-stream-store.ts';
 import { MemoryStreamStore } from './store/memory-stream-store.ts';
 import { nowMs, StoreIoError, type StreamStore } from './store/stream-store.ts';
@@ -116,17 +118,19 @@ interface StreamMeta {
   created: string;
 }
 
-export class JetStreamEngine implements Subscriber {
+export class JetStreamEngine implements Subscriber, SourceHost {
   readonly id = nextInternalSubscriberId();
   readonly echo = true;
   readonly stats: JetStreamStats = { apiTotal: 0, apiErrors: 0 };
   /** Streams found on disk that could not be opened at start (left untouched on disk). */
   readonly recoveryErrors: StreamRecoveryError[] = [];
-  private readonly streams = new Map<string, Stream>();
+  private readonly byName = new Map<string, Stream>();
   private readonly capture = new Map<Subscription, Stream>();
   private readonly routes = new Map<string, ApiRoute>();
   /** Consumers, acks and redelivery (core/jetstream/consumer). */
   readonly consumers: ConsumerManager;
+  /** Mirror and source links (stream-sourcing.ts). */
+  private readonly sourcing = new StreamSourcing(this);
   private apiSub: Subscription | null = null;
   private outbox: Outgoing[] = [];
   /** Turns whose answers wait for their writes, oldest first. */
@@ -187,7 +191,7 @@ export class JetStreamEngine implements Subscriber {
 
   /** fsync every file stream (power-loss safety between the OS's own writebacks). */
   async syncAll(): Promise<void> {
-    for (const stream of this.streams.values()) {
+    for (const stream of this.byName.values()) {
       if (stream.config.storage === 'file') await stream.store.flush();
     }
   }
@@ -201,13 +205,14 @@ export class JetStreamEngine implements Subscriber {
     if (this.apiSub !== null) this.router.unsubscribe(this.apiSub);
     this.apiSub = null;
     this.consumers.stop();
+    this.sourcing.stop();
     for (const sub of this.capture.keys()) this.router.unsubscribe(sub);
     this.flushTurn();
-    for (const stream of this.streams.values()) {
+    for (const stream of this.byName.values()) {
       stream.expiry?.stop();
       await stream.store.close();
     }
-    this.streams.clear();
+    this.byName.clear();
     this.capture.clear();
   }
 
@@ -251,7 +256,7 @@ export class JetStreamEngine implements Subscriber {
    */
   private expireDue(stream: Stream): void {
     const expiry = stream.expiry;
-    if (expiry === null || !this.running || this.streams.get(stream.name) !== stream) return;
+    if (expiry === null || !this.running || this.byName.get(stream.name) !== stream) return;
     const markerTtl = Math.floor(stream.config.subjectDeleteMarkerTtl / 1e9);
     let changed = false;
     for (const seq of expiry.takeDue()) {
@@ -277,31 +282,51 @@ export class JetStreamEngine implements Subscriber {
   // ---- streams ----
 
   stream(name: string): Stream {
-    const s = this.streams.get(name);
+    const s = this.byName.get(name);
     if (s === undefined) throw new JetStreamApiError(JsError.StreamNotFound);
     return s;
   }
 
   /** The stream called `name`, if any (hot paths such as direct get: no sorted list, no throw). */
   findStream(name: string): Stream | undefined {
-    return this.streams.get(name);
+    return this.byName.get(name);
+  }
+
+  streams(): Iterable<Stream> {
+    return this.byName.values();
+  }
+
+  /** Stream info: the stream's own, with its mirror or sources state (nats-server StreamInfo). */
+  streamInfo(stream: Stream, options: StateOptions = {}): StreamInfoWire {
+    return { ...stream.info(options), ...this.sourcing.info(stream) };
+  }
+
+  /** SourceHost: a sourced message goes through the destination's publish path (dedupe by Nats-Msg-Id, limits). */
+  ingestCopy(dest: Stream, subject: string, header: Buffer, data: Buffer): void {
+    this.store(dest, subject, header.length, Buffer.concat([header, data]));
+  }
+
+  /** SourceHost: a mirror appended `seq` itself. */
+  copied(dest: Stream, seq: number, subject: string): void {
+    this.markDirty(dest.store);
+    this.appended.push({ stream: dest, seq, subject });
   }
 
   /** Streams sorted by name, as nats-server lists them. */
   streamList(): Stream[] {
-    return [...this.streams.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Create (or, with an identical config, return) a stream. */
   createStream(config: StreamConfig): { stream: Stream; created: boolean } {
-    const existing = this.streams.get(config.name);
+    const existing = this.byName.get(config.name);
     if (existing !== undefined) {
       if (sameConfig(existing.config, config)) return { stream: existing, created: false };
       throw new JetStreamApiError(JsError.StreamNameExist);
     }
     if (config.sealed) throw JetStreamApiError.of(JsError.StreamInvalidConfig, 'stream configuration for create can not be sealed');
     const max = this.options.maxStreams ?? -1;
-    if (max >= 0 && this.streams.size >= max) throw new JetStreamApiError(JsError.MaximumStreamsLimit);
+    if (max >= 0 && this.byName.size >= max) throw new JetStreamApiError(JsError.MaximumStreamsLimit);
     this.checkOverlap(config, null);
     const dir = join(this.streamsDir, config.name);
     const created = formatTime(nowMs());
@@ -329,6 +354,7 @@ export class JetStreamEngine implements Subscriber {
     }
     const subjectsChanged = stream.config.subjects.join('\n') !== config.subjects.join('\n');
     stream.update(config);
+    this.sourcing.configure(stream);
     if (config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream));
     this.markDirty(stream.store);
     if (subjectsChanged) {
@@ -343,7 +369,8 @@ export class JetStreamEngine implements Subscriber {
     this.detach(stream);
     stream.expiry?.stop();
     this.consumers.streamDeleted(stream);
-    this.streams.delete(name);
+    this.byName.delete(name);
+    this.sourcing.removed(stream);
     this.dirty.delete(stream.store);
     try {
       await stream.store.destroy();
@@ -363,16 +390,16 @@ export class JetStreamEngine implements Subscriber {
   usage(): { memory: number; storage: number; streams: number } {
     let memory = 0;
     let storage = 0;
-    for (const s of this.streams.values()) {
+    for (const s of this.byName.values()) {
       const bytes = s.store.state().bytes;
       if (s.config.storage === 'memory') memory += bytes;
       else storage += bytes;
     }
-    return { memory, storage, streams: this.streams.size };
+    return { memory, storage, streams: this.byName.size };
   }
 
   private checkOverlap(config: StreamConfig, self: Stream | null): void {
-    for (const other of this.streams.values()) {
+    for (const other of this.byName.values()) {
       if (other === self) continue;
       for (const a of config.subjects) {
         for (const b of other.config.subjects) {
@@ -397,7 +424,12 @@ export class JetStreamEngine implements Subscriber {
   }
 
   private attach(stream: Stream, recoveredTtls?: TtlCollector): void {
-    this.streams.set(stream.name, stream);
+    const known = this.byName.get(stream.name) === stream;
+    this.byName.set(stream.name, stream);
+    if (!known) {
+      if (stream.config.mirror !== null || stream.config.sources.length > 0) this.sourcing.configure(stream);
+      this.sourcing.attached(stream);
+    }
     if (stream.config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream), recoveredTtls);
     stream.subscriptions = stream.config.subjects.map((s, i) => new Subscription(this, s, null, `js:${stream.name}:${i}`));
     for (const sub of stream.subscriptions) {
@@ -514,6 +546,7 @@ export class JetStreamEngine implements Subscriber {
         if (failed?.has(a.stream.store) === true) continue;
         if (a.seq > a.stream.writtenSeq) a.stream.writtenSeq = a.seq;
         this.consumers.appended(a.stream, a.seq, a.subject);
+        if (a.stream.feeds > 0) this.sourcing.originWritten(a.stream);
       }
       for (const m of out) {
         let payload = m.payload;

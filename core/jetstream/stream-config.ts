@@ -7,6 +7,7 @@ import { SubjectTransform, SubjectTransformError } from '../subject/subject-tran
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { StoreLimits } from './store/stream-store.ts';
+import { parseStreamSource, sourceKey, streamSourceToWire, type StreamSourceConfig } from './stream-source.ts';
 import { JS_API_PREFIX, type StreamConfigWire, type SubjectTransformWire } from '../protocol/jetstream-wire.ts';
 
 export const RetentionPolicy = { Limits: 'limits', Interest: 'interest', WorkQueue: 'workqueue' } as const;
@@ -50,6 +51,9 @@ export interface StreamConfig {
   /** `subject_transform` as given; `transform` is what it compiles to (null with an empty destination: no change). */
   subjectTransform: { src: string; dest: string } | null;
   transform: SubjectTransform | null;
+  /** A read-only copy of another stream (no subjects of its own). */
+  mirror: StreamSourceConfig | null;
+  sources: StreamSourceConfig[];
 }
 
 const NS_PER_MS = 1_000_000;
@@ -103,7 +107,21 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
   if (w.subjects !== undefined && w.subjects !== null && (!Array.isArray(w.subjects) || w.subjects.some((s) => typeof s !== 'string'))) {
     throw new JetStreamApiError(JsError.InvalidJson);
   }
-  const subjects = w.subjects && w.subjects.length > 0 ? [...w.subjects] : [name];
+  const mirror = w.mirror === undefined || w.mirror === null ? null : parseStreamSource(w.mirror, 'mirror');
+  if (w.sources !== undefined && w.sources !== null && !Array.isArray(w.sources)) throw new JetStreamApiError(JsError.InvalidJson);
+  const sources = (w.sources ?? []).map((s) => parseStreamSource(s, 'source'));
+  // nats-server checkStreamCfg: a mirror stores only what its origin has; a stream that sources needs no subjects.
+  if (mirror !== null) {
+    if (w.subjects && w.subjects.length > 0) throw new JetStreamApiError(JsError.MirrorWithSubjects);
+    if (sources.length > 0) throw new JetStreamApiError(JsError.MirrorWithSources);
+    if (int(w.first_seq, 0) > 0) throw new JetStreamApiError(JsError.MirrorWithFirstSeq);
+    if (mirror.name === name) throw invalid('detected cycle');
+  }
+  const keys = new Set(sources.map(sourceKey));
+  if (keys.size !== sources.length) throw new JetStreamApiError(JsError.SourceDuplicateDetected);
+  if (sources.some((s) => s.name === name && s.external === null)) throw invalid('detected cycle');
+  const implicit = mirror === null && sources.length === 0 ? [name] : [];
+  const subjects = w.subjects && w.subjects.length > 0 ? [...w.subjects] : implicit;
   for (const s of subjects) if (!isValidSubscriptionSubject(s)) throw invalid('invalid subject');
   if (new Set(subjects).size !== subjects.length) throw invalid('duplicate subjects detected');
   for (const s of subjects) if (subjectsOverlap(s, API_SUBJECTS)) throw invalid('subjects overlap with jetstream api');
@@ -145,6 +163,8 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     firstSeq: Math.max(0, int(w.first_seq, 0)),
     subjectTransform: null,
     transform: null,
+    mirror,
+    sources,
   };
   if (w.subject_transform !== undefined && w.subject_transform !== null) parseTransform(cfg, w.subject_transform);
   if (cfg.allowMsgCounter) {
@@ -204,13 +224,16 @@ export function validateUpdate(current: StreamConfig, next: StreamConfig): void 
   if (current.denyPurge && !next.denyPurge) throw invalid('stream configuration update can not cancel deny purge');
   if (current.allowMsgTtl && !next.allowMsgTtl) throw invalid('message TTL status can not be disabled');
   if (current.allowMsgCounter !== next.allowMsgCounter) throw invalid('stream configuration update can not change message counter setting');
+  // A mirror may be promoted to a normal stream (mirror removed, nats-server 2.12), never changed or added.
+  const mirrorOf = (c: StreamConfig): string => (c.mirror === null ? '' : JSON.stringify(streamSourceToWire(c.mirror)));
+  if (next.mirror !== null && mirrorOf(next) !== mirrorOf(current)) throw new JetStreamApiError(JsError.MirrorNotUpdatable);
 }
 
 export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
   return {
     name: c.name,
     ...(c.description ? { description: c.description } : {}),
-    subjects: [...c.subjects],
+    ...(c.subjects.length > 0 ? { subjects: [...c.subjects] } : {}),
     retention: c.retention,
     max_consumers: c.maxConsumers,
     max_msgs: c.maxMsgs,
@@ -236,6 +259,8 @@ export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
     ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
     ...(c.subjectTransform !== null ? { subject_transform: { ...c.subjectTransform } } : {}),
+    ...(c.mirror !== null ? { mirror: streamSourceToWire(c.mirror) } : {}),
+    ...(c.sources.length > 0 ? { sources: c.sources.map(streamSourceToWire) } : {}),
   };
 }
 

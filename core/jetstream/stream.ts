@@ -82,6 +82,8 @@ export class Stream {
   subscriptions: Subscription[] = [];
   /** Kept by the consumer manager; reported as state.consumer_count. */
   consumerCount = 0;
+  /** Mirror and source links reading from this stream (StreamSourcing keeps it): > 0 wakes them after writes. */
+  feeds = 0;
   private readonly dedupe = new Map<string, { seq: number; time: number }>();
   private lastMsgId = '';
   /** Time of the dedupe map's first (oldest) entry, or lower; Infinity when empty. Spares a map iterator per publish. */

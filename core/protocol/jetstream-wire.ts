@@ -40,7 +40,37 @@ export interface StreamConfigWire {
   first_seq?: number;
   /** Applied to every captured subject before it is stored (nats-server 2.10). */
   subject_transform?: SubjectTransformWire;
+  /** A read-only copy of one origin stream, sequence numbers kept (nats-server). */
+  mirror?: StreamSourceWire;
+  /** Origin streams whose messages this stream also stores. */
+  sources?: StreamSourceWire[];
   [unknown: string]: unknown;
+}
+
+/** One `mirror` or `sources` entry, as nats-server's StreamSource. */
+export interface StreamSourceWire {
+  name?: string;
+  opt_start_seq?: number;
+  /** RFC 3339. */
+  opt_start_time?: string;
+  filter_subject?: string;
+  subject_transforms?: SubjectTransformWire[];
+  external?: { api?: string; deliver?: string };
+  [unknown: string]: unknown;
+}
+
+/** A mirror's or source's state in stream info (nats-server StreamSourceInfo). */
+export interface StreamSourceInfoWire {
+  name: string;
+  filter_subject?: string;
+  subject_transforms?: SubjectTransformWire[];
+  /** Messages in the origin not stored here yet. */
+  lag: number;
+  /** Nanoseconds since the link was last seen working; -1: never. */
+  active: number;
+  /** Sources: the last origin sequence stored. */
+  seq?: number;
+  error?: { code: number; err_code: number; description: string };
 }
 
 export interface SubjectTransformWire {

@@ -1,0 +1,168 @@
+// One mirror or source link within the server: it copies the origin stream's
+// written messages into the destination stream, in origin order, from the
+// position after the last one the destination stored.
+//
+// The position is not kept in a file of its own: it is read back from the
+// destination's messages, so it can never disagree with them after a restart
+// or kill -9 (a mirror keeps the origin's sequence numbers, a sourced message
+// carries `Nats-Stream-Source: <origin> <seq> ...`), as nats-server recovers
+// it (stream.go startingSequenceForSources). A copy and the position it moves
+// to are one record: a retry never stores a duplicate, and nothing is skipped.
+
+import { createHash } from 'node:crypto';
+import { parseHeaders } from '../protocol/headers.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import type { StreamSourceInfoWire } from '../protocol/jetstream-wire.ts';
+import { JsError } from './errors.ts';
+import type { Stream } from './stream.ts';
+import { sourcedSubject, sourceKey, type SourceRole, type StreamSourceConfig } from './stream-source.ts';
+import { nowMs, type StoredMessage } from './store/stream-store.ts';
+
+/** The header a sourced message carries (nats-server JSStreamSource). */
+export const STREAM_SOURCE_HEADER = 'Nats-Stream-Source';
+/** Headers of the origin's publish checks: a copy is not checked again (nats-server removes them). */
+const EXPECTED_PREFIX = 'nats-expected-';
+/** Messages copied per link per turn, so a long catch-up leaves the loop to clients between batches. */
+const BATCH = 512;
+
+/** What a link needs from the engine. */
+export interface SourceHost {
+  findStream(name: string): Stream | undefined;
+  streams(): Iterable<Stream>;
+  /** Store a sourced message through the destination's publish path (dedupe, limits). */
+  ingestCopy(dest: Stream, subject: string, header: Buffer, data: Buffer): void;
+  /** A message a mirror appended itself: commit it with the turn, and tell consumers once written. */
+  copied(dest: Stream, seq: number, subject: string): void;
+}
+
+export class SourceLink {
+  /** Last origin sequence looked at (stored, or passed over by the filter); -1 until the origin is first seen. */
+  position = -1;
+  /** Last origin sequence stored here (stream info `seq` of a source). */
+  storedSeq = 0;
+  private lastActive = 0;
+  private error: JetStreamApiError | null = null;
+  readonly key: string;
+  /** The header's fields after name and sequence (`<filter> <dest>`). */
+  private readonly keyTail: string;
+  private readonly hash: string;
+  /** A store filter when the link has exactly one (the rest are checked per message). */
+  private readonly storeFilter: string | null;
+
+  constructor(readonly role: SourceRole, readonly config: StreamSourceConfig, readonly dest: Stream) {
+    this.key = sourceKey(config);
+    this.keyTail = this.key.slice(this.key.indexOf(' ') + 1);
+    // nats-server ends the header with a short hash; we hash the origin's name (readers use name, sequence and key).
+    this.hash = createHash('sha256').update(config.name).digest('base64url').slice(0, 8);
+    const t = config.subjectTransforms;
+    this.storeFilter = t.length === 0 ? config.filterSubject || null : t.length === 1 ? t[0].src || null : null;
+  }
+
+  /** Origin sequence recovered from the destination (a source's header), 0 when none. */
+  recovered(seq: number): void {
+    if (seq > 0) this.position = this.storedSeq = seq;
+  }
+
+  /** Whether `header` (a stored message's) says this link copied it; returns its origin sequence, or 0. */
+  originSeqIn(header: Buffer | null): number {
+    if (header === null) return 0;
+    const value = parseHeaders(header, 'nats-stream-').get(STREAM_SOURCE_HEADER);
+    if (value === undefined) return 0;
+    const t = value.split(' ');
+    if (t.length < 4 || `${t[0]} ${t[2]} ${t[3]}` !== `${this.config.name} ${this.keyTail}`) return 0;
+    const seq = Number(t[1]);
+    return Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
+  }
+
+  /**
+   * Copy what the origin has written past the position, at most one batch.
+   * Returns true when more is waiting. A failure is kept for stream info and
+   * retried by the next pump; the position stays before the failed message.
+   */
+  pump(host: SourceHost): boolean {
+    const origin = host.findStream(this.config.name);
+    if (origin === undefined) {
+      this.error = new JetStreamApiError(JsError.StreamNotFound);
+      return false;
+    }
+    if (this.position < 0) this.position = this.startPosition(origin);
+    this.error = null;
+    this.lastActive = nowMs();
+    const limit = origin.writtenSeq;
+    for (let n = 0; n < BATCH; n++) {
+      const seq = origin.store.nextSeq(this.position + 1, this.storeFilter);
+      if (seq === 0 || seq > limit) {
+        this.position = Math.max(this.position, limit);
+        return false;
+      }
+      const m = origin.store.get(seq);
+      const subject = m === null ? null : sourcedSubject(this.config, m.subject);
+      if (m !== null && subject !== null) {
+        try {
+          if (this.role === 'mirror') this.mirror(host, m, subject);
+          else this.source(host, m, subject);
+        } catch (err) {
+          this.error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamGeneral, String(err), { cause: err });
+          return false;
+        }
+        this.storedSeq = seq;
+      }
+      this.position = seq;
+    }
+    return true;
+  }
+
+  /** The sequence before the first one to copy: opt_start_seq, opt_start_time, else the origin's beginning. */
+  private startPosition(origin: Stream): number {
+    if (this.role === 'mirror') {
+      const last = this.dest.store.state().lastSeq;
+      if (last > 0) return last;
+    }
+    if (this.config.optStartSeq > 0) return this.config.optStartSeq - 1;
+    if (this.config.startTimeMs > 0) {
+      for (let seq = origin.store.nextSeq(1); seq !== 0; seq = origin.store.nextSeq(seq + 1)) {
+        const m = origin.store.get(seq);
+        if (m !== null && m.time >= this.config.startTimeMs) return seq - 1;
+      }
+      return origin.store.state().lastSeq;
+    }
+    return 0;
+  }
+
+  /** A mirror keeps the origin's sequence numbers and times; sequences it does not hold are skipped as deleted. */
+  private mirror(host: SourceHost, m: StoredMessage, subject: string): void {
+    const store = this.dest.store;
+    let next = store.state().lastSeq + 1;
+    if (m.seq < next) return; // Held already: never twice.
+    if (m.seq > next && store.state().msgs === 0) {
+      store.purge({ seq: m.seq });
+      next = m.seq;
+    }
+    // nats-server skips them (deleted in the mirror's state); a store without skips appends and removes a placeholder.
+    for (; next < m.seq; next++) store.remove(store.append(subject, null, Buffer.alloc(0), m.time));
+    const seq = store.append(subject, m.header, m.data, m.time);
+    host.copied(this.dest, seq, subject);
+  }
+
+  private source(host: SourceHost, m: StoredMessage, subject: string): void {
+    const h = m.header === null ? parseHeaders(Buffer.from('NATS/1.0\r\n\r\n')) : parseHeaders(m.header);
+    for (const k of h.keys()) if (k.toLowerCase().startsWith(EXPECTED_PREFIX)) h.delete(k);
+    h.set(STREAM_SOURCE_HEADER, `${this.config.name} ${m.seq} ${this.keyTail} ${m.subject} ${this.hash}`);
+    host.ingestCopy(this.dest, subject, h.encode(), m.data);
+  }
+
+  info(host: SourceHost): StreamSourceInfoWire {
+    const c = this.config;
+    const origin = host.findStream(c.name);
+    const lag = origin === undefined || this.position < 0 ? 0 : origin.store.numPending(this.position + 1, this.storeFilter);
+    return {
+      name: c.name,
+      ...(c.filterSubject !== '' ? { filter_subject: c.filterSubject } : {}),
+      ...(c.subjectTransforms.length > 0 ? { subject_transforms: c.subjectTransforms.map((t) => ({ ...t })) } : {}),
+      lag,
+      active: this.lastActive === 0 || this.error !== null ? -1 : Math.round((nowMs() - this.lastActive) * 1e6),
+      ...(this.role === 'source' && this.storedSeq > 0 ? { seq: this.storedSeq } : {}),
+      ...(this.error !== null ? { error: this.error.toWire() } : {}),
+    };
+  }
+}

@@ -1,0 +1,140 @@
+// Stream mirrors and sources within one server, with the official
+// @nats-io/jetstream client, against Switchboard and nats-server 2.15.1: the
+// same assertions, so the stored sequences, subjects, the Nats-Stream-Source
+// header and the stream info fields are nats-server's.
+
+import assert from 'node:assert/strict';
+import { describe, it } from '../helpers/peer-test.ts';
+import type { StoredMsg } from '@nats-io/jetstream';
+import { currentJetStreamTargets, rejectsWithCode, useJetStream } from '../helpers/jetstream.ts';
+
+/** Poll `probe` until it holds (sourcing is asynchronous on both servers). */
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > end) assert.fail(`${what}: still ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+for (const target of currentJetStreamTargets()) {
+  describe(`jetstream mirrors and sources (${target.name})`, { peers: target.peers }, () => {
+    const ctx = useJetStream(target);
+    const lastSeq = (name: string) => async () => (await ctx.jsm.streams.info(name)).state.last_seq;
+    async function messages(stream: string, count: number): Promise<StoredMsg[]> {
+      const out: StoredMsg[] = [];
+      for (let seq = 1; out.length < count; seq++) {
+        const m = await ctx.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+        if (m !== null) out.push(m);
+        assert.ok(seq < 10_000, 'message missing');
+      }
+      return out;
+    }
+
+    it('mirror - copies messages stored before and after it was created, keeping origin sequences', async () => {
+      await ctx.jsm.streams.add({ name: 'ORIG', subjects: ['orig.>'] });
+      for (let i = 1; i <= 3; i++) await ctx.js.publish(`orig.${i}`, `before ${i}`);
+      const si = await ctx.jsm.streams.add({ name: 'MIR', mirror: { name: 'ORIG' } });
+      assert.deepEqual(si.config.mirror, { name: 'ORIG' });
+      assert.equal(si.config.subjects, undefined);
+      for (let i = 4; i <= 5; i++) await ctx.js.publish(`orig.${i}`, `after ${i}`);
+      await eventually(lastSeq('MIR'), (s) => s === 5, 'mirror last_seq');
+      const got = await messages('MIR', 5);
+      assert.deepEqual(got.map((m) => [m.seq, m.subject, m.string()]), [
+        [1, 'orig.1', 'before 1'], [2, 'orig.2', 'before 2'], [3, 'orig.3', 'before 3'], [4, 'orig.4', 'after 4'], [5, 'orig.5', 'after 5'],
+      ]);
+      const info = await ctx.jsm.streams.info('MIR');
+      assert.equal(info.mirror?.name, 'ORIG');
+      assert.equal(info.mirror?.lag, 0);
+      assert.ok((info.mirror?.active ?? -1) >= 0, 'active');
+      assert.equal(info.mirror?.error, undefined);
+    });
+
+    it('mirror - opt_start_seq starts there; the mirror has no subjects and nothing can be published into it', async () => {
+      await ctx.jsm.streams.add({ name: 'ORIG2', subjects: ['o2.*'] });
+      for (let i = 1; i <= 4; i++) await ctx.js.publish(`o2.${i}`, `${i}`);
+      await ctx.jsm.streams.add({ name: 'MIR2', mirror: { name: 'ORIG2', opt_start_seq: 3 } });
+      await eventually(lastSeq('MIR2'), (s) => s === 4, 'mirror last_seq');
+      const state = (await ctx.jsm.streams.info('MIR2')).state;
+      assert.equal(state.first_seq, 3);
+      assert.equal(state.messages, 2);
+      await assert.rejects(ctx.js.publish('MIR2', 'x', { timeout: 500 }));
+    });
+
+    it('mirror - opt_start_time skips older messages', async () => {
+      await ctx.jsm.streams.add({ name: 'ORIG3', subjects: ['o3.*'] });
+      await ctx.js.publish('o3.a', 'old');
+      await new Promise((r) => setTimeout(r, 50));
+      const start = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 50));
+      await ctx.js.publish('o3.b', 'new');
+      await ctx.jsm.streams.add({ name: 'MIR3', mirror: { name: 'ORIG3', opt_start_time: start } });
+      await eventually(lastSeq('MIR3'), (s) => s === 2, 'mirror last_seq');
+      const m = await ctx.jsm.streams.getMessage('MIR3', { seq: 2 });
+      assert.equal(m?.string(), 'new');
+      assert.equal((await ctx.jsm.streams.info('MIR3')).state.messages, 1);
+    });
+
+    it('mirror - config errors are nats-server\'s', async () => {
+      await rejectsWithCode(ctx.jsm.streams.add({ name: 'BAD1', subjects: ['bad1'], mirror: { name: 'ORIG' } }), 10034, 'stream mirrors can not contain subjects');
+      await rejectsWithCode(ctx.jsm.streams.add({ name: 'BAD2', mirror: { name: 'ORIG' }, sources: [{ name: 'ORIG2' }] }), 10031);
+      await rejectsWithCode(ctx.jsm.streams.add({ name: 'BAD3', mirror: { name: 'ORIG', filter_subject: 'orig.1', subject_transforms: [{ src: 'orig.1', dest: 'q' }] } }), 10150);
+      await rejectsWithCode(ctx.jsm.streams.add({ name: 'BAD4', sources: [{ name: 'ORIG' }, { name: 'ORIG' }] }), 10140);
+      await rejectsWithCode(ctx.jsm.streams.add({ name: 'BAD5', mirror: { name: 'ORIG' }, first_seq: 3 }), 10143);
+      await rejectsWithCode(ctx.jsm.streams.add({ name: 'BAD6', mirror: { name: 'BAD6' } }), 10052, 'detected cycle');
+      await rejectsWithCode(ctx.jsm.streams.update('MIR', { mirror: { name: 'ORIG', filter_subject: 'orig.1' } } as never), 10055);
+    });
+
+    it('sources - two origins into one, filter and transform, with the Nats-Stream-Source header', async () => {
+      await ctx.jsm.streams.add({ name: 'SA', subjects: ['sa.>'] });
+      await ctx.jsm.streams.add({ name: 'SB', subjects: ['sb.>'] });
+      await ctx.js.publish('sa.x', 'a1');
+      await ctx.js.publish('sa.y', 'a2');
+      await ctx.js.publish('sb.x', 'b1');
+      const si = await ctx.jsm.streams.add({
+        name: 'AGG',
+        sources: [{ name: 'SA', filter_subject: 'sa.x' }, { name: 'SB', subject_transforms: [{ src: 'sb.>', dest: 'site1.sb.>' }] }],
+      });
+      assert.equal(si.config.subjects, undefined);
+      await ctx.js.publish('sa.x', 'a3');
+      await ctx.js.publish('sb.z', 'b2');
+      await eventually(async () => (await ctx.jsm.streams.info('AGG')).state.messages, (n) => n === 4, 'sourced count');
+      const got = await messages('AGG', 4);
+      const bySubject = (s: string) => got.filter((m) => m.subject === s).map((m) => m.string());
+      assert.deepEqual(bySubject('sa.x'), ['a1', 'a3']);
+      assert.deepEqual(bySubject('site1.sb.x'), ['b1']);
+      assert.deepEqual(bySubject('site1.sb.z'), ['b2']);
+      const a3 = got.find((m) => m.string() === 'a3');
+      assert.deepEqual(a3?.header.get('Nats-Stream-Source').split(' ').slice(0, 5), ['SA', '3', 'sa.x', '>', 'sa.x']);
+      const b2 = got.find((m) => m.string() === 'b2');
+      assert.deepEqual(b2?.header.get('Nats-Stream-Source').split(' ').slice(0, 5), ['SB', '2', 'sb.>', 'site1.sb.>', 'sb.z']);
+      const info = await ctx.jsm.streams.info('AGG');
+      assert.deepEqual(info.sources?.map((s: Record<string, unknown>) => [s.name, s.lag, s.filter_subject, s.subject_transforms]), [
+        ['SA', 0, 'sa.x', undefined],
+        ['SB', 0, undefined, [{ src: 'sb.>', dest: 'site1.sb.>' }]],
+      ]);
+      assert.ok(info.sources?.every((s) => s.active >= 0));
+    });
+
+    it('sources - a missing origin is reported; a source added by update starts, a removed one stops', async () => {
+      await ctx.jsm.streams.add({ name: 'UPD', subjects: ['upd.own'], sources: [{ name: 'NOPE' }] });
+      // nats-server reports the error once its first attempt failed.
+      const missing = await eventually(async () => (await ctx.jsm.streams.info('UPD')).sources?.[0], (s) => s?.error !== undefined, 'missing origin error');
+      assert.equal(missing?.active, -1);
+      assert.equal(missing?.error?.err_code, 10059);
+      await ctx.jsm.streams.add({ name: 'SC', subjects: ['sc.>'] });
+      await ctx.js.publish('sc.1', 'c1');
+      await ctx.jsm.streams.update('UPD', { subjects: ['upd.own'], sources: [{ name: 'SC' }] });
+      await eventually(async () => (await ctx.jsm.streams.info('UPD')).state.messages, (n) => n === 1, 'added source');
+      await ctx.jsm.streams.update('UPD', { subjects: ['upd.own'], sources: [] });
+      assert.equal((await ctx.jsm.streams.info('UPD')).sources, undefined);
+      await ctx.js.publish('sc.2', 'c2');
+      await ctx.js.publish('upd.own', 'own');
+      await new Promise((r) => setTimeout(r, 300));
+      const n = (await ctx.jsm.streams.info('UPD')).state.messages;
+      assert.equal(n, 2, 'the removed source copied nothing more');
+    });
+  });
+}
