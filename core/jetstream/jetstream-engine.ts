@@ -92,6 +92,13 @@ interface Turn {
   /** Commits not done yet. */
   waiting: number;
   failed: Map<StreamStore, Error> | null;
+  /** Run once the named store's writes of this turn are done (a mirror or source releasing origin messages). */
+  after: AfterWrite[];
+}
+
+interface AfterWrite {
+  store: StreamStore;
+  fn: () => void;
 }
 
 const META_FILE = 'meta.json';
@@ -137,6 +144,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   private readonly turns: Turn[] = [];
   /** Messages stored in the current turn, released to consumers with its answers. */
   private appended: Appended[] = [];
+  private afterWrite: AfterWrite[] = [];
   private readonly acks = new AckEncoder();
   private readonly dirty = new Set<StreamStore>();
   private scheduled = false;
@@ -304,6 +312,34 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   /** SourceHost: a sourced message goes through the destination's publish path (dedupe by Nats-Msg-Id, limits). */
   ingestCopy(dest: Stream, subject: string, header: Buffer, data: Buffer): void {
     this.store(dest, subject, header.length, Buffer.concat([header, data]));
+  }
+
+  /** SourceHost: run `fn` once this turn's writes to `dest` are done. */
+  whenWritten(dest: Stream, fn: () => void): void {
+    this.afterWrite.push({ store: dest.store, fn });
+    this.markDirty(dest.store);
+  }
+
+  /**
+   * SourceHost: a link's copies of `seqs` are written; a work-queue origin
+   * removes them, an interest origin those no consumer still wants (nats-server
+   * 2.14 acked sourcing: the origin lets go only of what the destination stored).
+   */
+  releaseOrigin(origin: Stream, seqs: number[]): void {
+    const retention = origin.config.retention;
+    if (retention === 'limits' || this.byName.get(origin.name) !== origin) return;
+    let removed = false;
+    for (const seq of seqs) {
+      const m = retention === 'interest' ? origin.store.get(seq) : null;
+      if (m !== null && this.consumers.wanted(origin, seq, m.subject)) continue;
+      removed = origin.store.remove(seq) || removed;
+    }
+    if (removed) this.touched(origin);
+  }
+
+  /** Interest retention: a mirror or source link still needs this origin message. */
+  sourceNeeds(origin: Stream, seq: number, subject: string): boolean {
+    return this.sourcing.needs(origin, seq, subject);
   }
 
   /** SourceHost: a mirror appended `seq` itself. */
@@ -516,9 +552,10 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   private flushTurn(): void {
     this.scheduled = false;
     // One extra count until every store has been asked: a store may call back at once.
-    const turn: Turn = { out: this.outbox, appended: this.appended, waiting: 1, failed: null };
+    const turn: Turn = { out: this.outbox, appended: this.appended, waiting: 1, failed: null, after: this.afterWrite };
     this.outbox = [];
     this.appended = [];
+    this.afterWrite = [];
     this.turns.push(turn);
     const settled = (store: StreamStore | null, err: Error | null): void => {
       if (err !== null && store !== null) {
@@ -540,7 +577,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   /** Publish the answers of finished turns, oldest first: a turn never overtakes an earlier one. */
   private sendTurns(): void {
     while (this.turns.length > 0 && this.turns[0].waiting === 0) {
-      const { out, appended, failed } = this.turns.shift() as Turn;
+      const { out, appended, failed, after } = this.turns.shift() as Turn;
       // Written: now consumers may deliver them (a failed write is retried, and released by a later turn).
       for (const a of appended) {
         if (failed?.has(a.stream.store) === true) continue;
@@ -548,6 +585,9 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         this.consumers.appended(a.stream, a.seq, a.subject);
         if (a.stream.feeds > 0) this.sourcing.originWritten(a.stream);
       }
+      // A failed write is retried by a later turn: so is what waits for it.
+      for (const w of after) if (failed?.has(w.store) === true) this.afterWrite.push(w);
+      else w.fn();
       for (const m of out) {
         let payload = m.payload;
         const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;

@@ -33,6 +33,10 @@ export interface SourceHost {
   ingestCopy(dest: Stream, subject: string, header: Buffer, data: Buffer): void;
   /** A message a mirror appended itself: commit it with the turn, and tell consumers once written. */
   copied(dest: Stream, seq: number, subject: string): void;
+  /** Run `fn` once this turn's writes to `dest` are done. */
+  whenWritten(dest: Stream, fn: () => void): void;
+  /** Copies of these origin messages are written: a work-queue or interest origin may let them go. */
+  releaseOrigin(origin: Stream, seqs: number[]): void;
 }
 
 export class SourceLink {
@@ -40,6 +44,8 @@ export class SourceLink {
   position = -1;
   /** Last origin sequence stored here (stream info `seq` of a source). */
   storedSeq = 0;
+  /** Origin messages up to here are stored and written here: interest retention need not keep them for this link. -1: not known yet. */
+  private released = -1;
   private lastActive = 0;
   private error: JetStreamApiError | null = null;
   readonly key: string;
@@ -88,12 +94,17 @@ export class SourceLink {
     if (this.position < 0) this.position = this.startPosition(origin);
     this.error = null;
     this.lastActive = nowMs();
+    const acked = origin.config.retention !== 'limits';
+    // After a restart: what was stored before the crash may not have been released from the origin yet.
+    const copied: number[] = acked && this.released < 0 ? this.storedBefore(origin) : [];
     const limit = origin.writtenSeq;
+    let more = true;
     for (let n = 0; n < BATCH; n++) {
       const seq = origin.store.nextSeq(this.position + 1, this.storeFilter);
       if (seq === 0 || seq > limit) {
         this.position = Math.max(this.position, limit);
-        return false;
+        more = false;
+        break;
       }
       const m = origin.store.get(seq);
       const subject = m === null ? null : sourcedSubject(this.config, m.subject);
@@ -103,21 +114,53 @@ export class SourceLink {
           else this.source(host, m, subject);
         } catch (err) {
           this.error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamGeneral, String(err), { cause: err });
-          return false;
+          more = false;
+          break;
         }
         this.storedSeq = seq;
+        if (acked) copied.push(seq);
       }
       this.position = seq;
     }
-    return true;
+    if (acked) this.release(host, origin, copied);
+    return more;
   }
 
-  /** The sequence before the first one to copy: opt_start_seq, opt_start_time, else the origin's beginning. */
+  /** Interest retention: a message this link has not stored and written yet is still needed. */
+  needs(seq: number, subject: string): boolean {
+    return seq > this.released && sourcedSubject(this.config, subject) !== null;
+  }
+
+  /** Once the copies are written, the origin may let them go (the destination holds them now). */
+  private release(host: SourceHost, origin: Stream, seqs: number[]): void {
+    const upTo = this.position;
+    host.whenWritten(this.dest, () => {
+      if (upTo > this.released) this.released = upTo;
+      if (seqs.length > 0) host.releaseOrigin(origin, seqs);
+    });
+  }
+
+  /** Origin messages this link had stored (before a restart) that the origin still holds. */
+  private storedBefore(origin: Stream): number[] {
+    const out: number[] = [];
+    for (let seq = origin.store.nextSeq(this.startFloor(origin) + 1, this.storeFilter); seq !== 0 && seq <= this.storedSeq; seq = origin.store.nextSeq(seq + 1, this.storeFilter)) {
+      const m = origin.store.get(seq);
+      if (m !== null && sourcedSubject(this.config, m.subject) !== null) out.push(seq);
+    }
+    return out;
+  }
+
+  /** The sequence before the first one to copy: where a mirror stopped, else the start options'. */
   private startPosition(origin: Stream): number {
     if (this.role === 'mirror') {
       const last = this.dest.store.state().lastSeq;
-      if (last > 0) return last;
+      if (last > 0) return (this.storedSeq = last);
     }
+    return this.startFloor(origin);
+  }
+
+  /** The sequence before the first one the link ever copies: opt_start_seq, opt_start_time, else the origin's beginning. */
+  private startFloor(origin: Stream): number {
     if (this.config.optStartSeq > 0) return this.config.optStartSeq - 1;
     if (this.config.startTimeMs > 0) {
       for (let seq = origin.store.nextSeq(1); seq !== 0; seq = origin.store.nextSeq(seq + 1)) {

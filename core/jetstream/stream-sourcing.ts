@@ -53,6 +53,12 @@ export class StreamSourcing {
     for (const links of this.links.values()) for (const l of links) if (l.config.name === origin.name && l.config.external === null) this.wake(l);
   }
 
+  /** Does a link reading from `origin` still need `seq` (not yet stored and written here)? */
+  needs(origin: Stream, seq: number, subject: string): boolean {
+    for (const links of this.links.values()) for (const l of links) if (l.config.name === origin.name && l.config.external === null && l.needs(seq, subject)) return true;
+    return false;
+  }
+
   info(dest: Stream): { mirror?: StreamSourceInfoWire; sources?: StreamSourceInfoWire[] } {
     const links = this.links.get(dest);
     if (links === undefined) return {};

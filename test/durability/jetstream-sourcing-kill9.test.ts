@@ -49,9 +49,9 @@ describe('jetstream sourcing durability (switchboard)', () => {
   }
 
   /** Wait until the sourcing stream holds more than `floor` but fewer than `total`; returns how many it had. */
-  async function midway(jsm: JetStreamManager, floor: number, total: number): Promise<number> {
+  async function midway(jsm: JetStreamManager, floor: number, total: number, stream = 'AGG'): Promise<number> {
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
-      const n = (await jsm.streams.info('AGG')).state.messages;
+      const n = (await jsm.streams.info(stream)).state.messages;
       if (n > floor && n < total) return n;
       assert.ok(n < total, `sourcing finished before the interruption (${n})`);
       await sleep(2);
@@ -102,6 +102,33 @@ describe('jetstream sourcing durability (switchboard)', () => {
       }
       assert.equal(seen.size, 2 * BATCH);
       for (const seq of [1, 2, BATCH - 1, BATCH]) assert.equal((await jsm.streams.getMessage('MIR', { seq }))?.string(), String(seq - 1));
+    }, 'stop');
+  });
+
+  it('sourcing durability - a work-queue origin killed mid-transfer: each message stored once downstream, and the origin ends empty', async () => {
+    const port = await freePort();
+    await withServer(port, async (jsm, nc) => {
+      await jsm.streams.add({ name: 'WQO', subjects: ['wq.>'], retention: 'workqueue' as never });
+      await publishBatch(nc, 'wq');
+      await jsm.streams.add({ name: 'WQD', sources: [{ name: 'WQO' }] });
+      await midway(jsm, 0, BATCH, 'WQD');
+    }, 'kill');
+    await withServer(port, async (jsm) => {
+      const info = (name: string) => jsm.streams.info(name);
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(50)) {
+        if ((await info('WQD')).state.messages >= BATCH && (await info('WQO')).state.messages === 0) break;
+      }
+      assert.equal((await info('WQD')).state.messages, BATCH, 'each origin message stored once');
+      assert.equal((await info('WQO')).state.messages, 0, 'the origin let go of everything stored downstream, including copies written just before the kill');
+      const dest = await info('WQD');
+      const seen = new Set<number>();
+      for (let seq = dest.state.first_seq; seq <= dest.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage('WQD', { seq });
+        const originSeq = Number(m?.header.get('Nats-Stream-Source').split(' ')[1]);
+        assert.ok(!seen.has(originSeq), `origin ${originSeq} twice`);
+        seen.add(originSeq);
+      }
+      assert.equal(seen.size, BATCH);
     }, 'stop');
   });
 });

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from '../helpers/peer-test.ts';
-import type { StoredMsg } from '@nats-io/jetstream';
+import { AckPolicy, type StoredMsg } from '@nats-io/jetstream';
 import { currentJetStreamTargets, rejectsWithCode, useJetStream } from '../helpers/jetstream.ts';
 
 /** Poll `probe` until it holds (sourcing is asynchronous on both servers). */
@@ -135,6 +135,36 @@ for (const target of currentJetStreamTargets()) {
       await new Promise((r) => setTimeout(r, 300));
       const n = (await ctx.jsm.streams.info('UPD')).state.messages;
       assert.equal(n, 2, 'the removed source copied nothing more');
+    });
+
+    const count = (name: string) => async () => (await ctx.jsm.streams.info(name)).state.messages;
+
+    it('sources - a work-queue origin lets go of exactly what the destination stored (acked sourcing)', async () => {
+      await ctx.jsm.streams.add({ name: 'WQ', subjects: ['wq.>'], retention: 'workqueue' as never });
+      for (let i = 1; i <= 5; i++) await ctx.js.publish(`wq.${i % 2}`, `w${i}`);
+      await ctx.jsm.streams.add({ name: 'WQDEST', sources: [{ name: 'WQ' }] });
+      await eventually(count('WQDEST'), (n) => n === 5, 'sourced');
+      await eventually(count('WQ'), (n) => n === 0, 'origin released');
+      for (let i = 6; i <= 8; i++) await ctx.js.publish(`wq.${i % 2}`, `w${i}`);
+      await eventually(count('WQDEST'), (n) => n === 8, 'sourced after');
+      await eventually(count('WQ'), (n) => n === 0, 'origin released after');
+      const got = await messages('WQDEST', 8);
+      assert.deepEqual(got.map((m) => m.string()), ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8']);
+    });
+
+    it('sources - an interest origin keeps a message until the source and its consumers are all done', async () => {
+      await ctx.jsm.streams.add({ name: 'INT', subjects: ['int.>'], retention: 'interest' as never });
+      await ctx.jsm.consumers.add('INT', { durable_name: 'worker', ack_policy: AckPolicy.Explicit });
+      await ctx.jsm.streams.add({ name: 'INTDEST', sources: [{ name: 'INT' }] });
+      for (let i = 1; i <= 4; i++) await ctx.js.publish('int.a', `i${i}`);
+      await eventually(count('INTDEST'), (n) => n === 4, 'sourced');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await count('INT')(), 4, 'the consumer has not acked yet');
+      const c = await ctx.js.consumers.get('INT', 'worker');
+      const batch = await c.fetch({ max_messages: 4, expires: 2000 });
+      for await (const m of batch) await m.ackAck();
+      await eventually(count('INT'), (n) => n === 0, 'released once acked');
+      assert.equal(await count('INTDEST')(), 4);
     });
   });
 }

@@ -240,7 +240,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     let seq = gone.filters.nextSeq(store, gone.acks.floorStream + 1);
     for (let n = 0; seq > 0 && n < INTEREST_SWEEP_LIMIT; n++) {
       const msg = store.get(seq);
-      if (msg !== null && !wantedByOthers(g, seq, msg.subject, gone)) removed = store.remove(seq) || removed;
+      if (msg !== null && !wantedByOthers(g, seq, msg.subject, gone) && !this.sourceNeeds(gone.stream, seq, msg.subject)) removed = store.remove(seq) || removed;
       seq = gone.filters.nextSeq(store, seq + 1);
     }
     if (removed) {
@@ -254,12 +254,24 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   /** A message was stored: wake the hungry consumers it is for; interest retention drops it if nobody wants it. */
   appended(stream: Stream, seq: number, subject: string): void {
     const g = this.byStream.get(stream.name);
-    if (stream.config.retention === 'interest' && (g === undefined || !filteredIn(g, subject))) {
+    if (stream.config.retention === 'interest' && (g === undefined || !filteredIn(g, subject)) && !this.sourceNeeds(stream, seq, subject)) {
       stream.store.remove(seq);
       return;
     }
     if (g === undefined || g.hungry.size === 0) return;
     for (const c of g.hungry) if (c.filters.matches(subject)) this.wake(c);
+  }
+
+  /** Interest retention: does any consumer of `stream` still want message `seq`? (A mirror or source link asks before it removes a copied message.) */
+  wanted(stream: Stream, seq: number, subject: string): boolean {
+    const g = this.byStream.get(stream.name);
+    for (const c of g?.byName.values() ?? []) if (c.needs(seq, subject)) return true;
+    return false;
+  }
+
+  /** A mirror or source link has not stored `seq` yet: interest retention keeps it (nats-server 2.14 acked sourcing). */
+  private sourceNeeds(stream: Stream, seq: number, subject: string): boolean {
+    return stream.feeds > 0 && this.engine.sourceNeeds(stream, seq, subject);
   }
 
   /** Purge or message delete. */
@@ -393,6 +405,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       if (msg === null) return;
       const g = this.byStream.get(stream.name);
       if (g !== undefined && wantedByOthers(g, seq, msg.subject, c)) return;
+      if (this.sourceNeeds(stream, seq, msg.subject)) return;
     }
     if (stream.store.remove(seq)) {
       this.storesTouched.add(stream);
