@@ -6,13 +6,12 @@
 // from what the destinations stored, never before it, never after it.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import { tempStoreDir, withJetStreamProcess } from '../helpers/jetstream.ts';
 import { freePort } from '../helpers/servers.ts';
 
 const BATCH = 20_000;
@@ -20,25 +19,9 @@ const SUBJECTS = 8;
 
 describe('jetstream sourcing durability (switchboard)', () => {
   const dir = tempStoreDir('sb-source-kill9-');
+  const withServer = <T>(port: number, fn: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>, end: 'kill' | 'stop'): Promise<T> =>
+    withJetStreamProcess(dir, port, fn, end);
   after(() => rmSync(dir, { recursive: true, force: true }));
-
-  async function withServer<T>(port: number, fn: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>, end: 'kill' | 'stop'): Promise<T> {
-    const proc = await startJetStreamProcess(dir, port);
-    const nc = await connect({ servers: proc.url, reconnect: false });
-    try {
-      return await fn(await jetstreamManager(nc), nc);
-    } finally {
-      if (end === 'kill') {
-        const exited = once(proc.child, 'exit');
-        proc.child.kill('SIGKILL');
-        await exited;
-        await nc.close().catch(() => {});
-      } else {
-        await nc.close();
-        await proc.stop();
-      }
-    }
-  }
 
   /** Publish BATCH acknowledged messages on `<prefix>.0` .. `<prefix>.7` (payload: 0, 1, ...). */
   async function publishBatch(nc: NatsConnection, prefix: string): Promise<void> {

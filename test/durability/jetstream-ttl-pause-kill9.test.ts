@@ -6,38 +6,21 @@
 // paused until its pause_until.
 
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, type JetStreamManager } from '@nats-io/jetstream';
+import { tempStoreDir, withJetStreamProcess } from '../helpers/jetstream.ts';
 import { freePort } from '../helpers/servers.ts';
 
 const SECOND = 1_000_000_000;
 
 describe('jetstream ttl and pause durability (switchboard)', () => {
   const dir = tempStoreDir('sb-ttl-kill9-');
+  const withServer = <T>(port: number, fn: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>, kill = true): Promise<T> =>
+    withJetStreamProcess(dir, port, fn, kill ? 'kill' : 'stop');
   after(() => rmSync(dir, { recursive: true, force: true }));
-
-  async function withServer<T>(port: number, fn: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>, kill = true): Promise<T> {
-    const proc = await startJetStreamProcess(dir, port);
-    const nc = await connect({ servers: proc.url, reconnect: false });
-    try {
-      return await fn(await jetstreamManager(nc), nc);
-    } finally {
-      if (kill) {
-        const exited = once(proc.child, 'exit');
-        proc.child.kill('SIGKILL');
-        await exited;
-        await nc.close().catch(() => {});
-      } else {
-        await nc.close();
-        await proc.stop();
-      }
-    }
-  }
 
   it('ttl durability - TTLs and markers survive kill -9, including a TTL that ran out while the server was down', async () => {
     const port = await freePort();

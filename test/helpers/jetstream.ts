@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,33 @@ export async function startJetStreamProcess(storeDir: string, port?: number, ext
   });
   const readyLine = await waitForOutput(child, 'JetStream ready');
   return { name: 'switchboard-js-process', child, readyLine, port: chosen, url: `nats://127.0.0.1:${chosen}`, stop: () => stopChild(child) };
+}
+
+/**
+ * Run `fn` against a Switchboard JetStream child process on `storeDir` and
+ * `port`, then end it: 'kill' with SIGKILL (a crash), 'stop' gracefully.
+ */
+export async function withJetStreamProcess<T>(
+  storeDir: string,
+  port: number,
+  fn: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>,
+  end: 'kill' | 'stop',
+): Promise<T> {
+  const proc = await startJetStreamProcess(storeDir, port);
+  const nc = await connect({ servers: proc.url, reconnect: false });
+  try {
+    return await fn(await jetstreamManager(nc), nc);
+  } finally {
+    if (end === 'kill') {
+      const exited = once(proc.child, 'exit');
+      proc.child.kill('SIGKILL');
+      await exited;
+      await nc.close().catch(() => {});
+    } else {
+      await nc.close();
+      await proc.stop();
+    }
+  }
 }
 
 /** Rejects with the client's JetStreamApiError carrying `errCode` (and `description`, when given). */
