@@ -22,6 +22,8 @@ import { nowMs, type StoredMessage } from './store/stream-store.ts';
 export const STREAM_SOURCE_HEADER = 'Nats-Stream-Source';
 /** Headers of the origin's publish checks: a copy is not checked again (nats-server removes them). */
 const EXPECTED_PREFIX = 'nats-expected-';
+/** The subject of a mirror's gap placeholder: a subject of its own, so no per-subject limit of a real subject counts it. */
+const GAP_SUBJECT = '$JS.MIRROR.GAP';
 /** Messages copied per link per turn, so a long catch-up leaves the loop to clients between batches. */
 const BATCH = 512;
 
@@ -47,6 +49,8 @@ export class SourceLink {
   /** Origin messages up to here are stored and written here: interest retention need not keep them for this link. -1: not known yet. */
   private released = -1;
   private lastActive = 0;
+  /** The origin stream last read (a different object: it was deleted and created again). */
+  private origin: Stream | null = null;
   private error: JetStreamApiError | null = null;
   readonly key: string;
   /** The header's fields after name and sequence (`<filter> <dest>`). */
@@ -92,6 +96,13 @@ export class SourceLink {
       return false;
     }
     if (this.position < 0) this.position = this.startPosition(origin);
+    else if (this.role === 'source' && ((this.origin !== null && this.origin !== origin) || origin.store.state().lastSeq < this.position)) {
+      // The origin was deleted and created again (seen here, or its sequences are behind ours after a restart): a source starts over with it.
+      this.position = this.startFloor(origin);
+      this.storedSeq = 0;
+      this.released = -1;
+    }
+    this.origin = origin;
     this.error = null;
     this.lastActive = nowMs();
     const acked = origin.config.retention !== 'limits';
@@ -182,7 +193,7 @@ export class SourceLink {
       next = m.seq;
     }
     // nats-server skips them (deleted in the mirror's state); a store without skips appends and removes a placeholder.
-    for (; next < m.seq; next++) store.remove(store.append(subject, null, Buffer.alloc(0), m.time));
+    for (; next < m.seq; next++) store.remove(store.append(GAP_SUBJECT, null, Buffer.alloc(0), m.time));
     const seq = store.append(subject, m.header, m.data, m.time);
     host.copied(this.dest, seq, subject);
   }

@@ -203,3 +203,22 @@ for (const target of currentJetStreamTargets()) {
     });
   });
 }
+
+describe('jetstream sources - origin re-created (switchboard)', () => {
+  const target = currentJetStreamTargets()[0];
+  const ctx = useJetStream(target);
+
+  it('sources - an origin deleted and created again is sourced from its new beginning, without a stall', async () => {
+    await ctx.jsm.streams.add({ name: 'RE', subjects: ['re.>'] });
+    for (let i = 1; i <= 3; i++) await ctx.js.publish('re.x', `old ${i}`);
+    await ctx.jsm.streams.add({ name: 'REDEST', sources: [{ name: 'RE' }] });
+    await eventually(async () => (await ctx.jsm.streams.info('REDEST')).state.messages, (n) => n === 3, 'sourced');
+    await ctx.jsm.streams.delete('RE');
+    await ctx.jsm.streams.add({ name: 'RE', subjects: ['re.>'] });
+    await ctx.js.publish('re.x', 'new 1');
+    await eventually(async () => (await ctx.jsm.streams.info('REDEST')).state.messages, (n) => n === 4, 'sourced from the new origin', 5000);
+    const m = await ctx.jsm.streams.getMessage('REDEST', { seq: 4 });
+    assert.equal(m?.string(), 'new 1');
+    assert.equal(m?.header.get('Nats-Stream-Source').split(' ')[1], '1');
+  });
+});
