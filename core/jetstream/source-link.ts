@@ -90,6 +90,11 @@ export class SourceLink {
    * retried by the next pump; the position stays before the failed message.
    */
   pump(host: SourceHost): boolean {
+    if (this.config.external !== null) {
+      // Issue 23 item 2 (uplinks to another server) is not built: say so rather than read a local namesake.
+      this.error = JetStreamApiError.of(JsError.StreamGeneral, `external stream ${this.config.name} via ${this.config.external.api} is not supported yet`);
+      return false;
+    }
     const origin = host.findStream(this.config.name);
     if (origin === undefined) {
       this.error = new JetStreamApiError(JsError.StreamNotFound);
@@ -207,7 +212,7 @@ export class SourceLink {
 
   info(host: SourceHost): StreamSourceInfoWire {
     const c = this.config;
-    const origin = host.findStream(c.name);
+    const origin = c.external === null ? host.findStream(c.name) : undefined;
     const lag = origin === undefined || this.position < 0 ? 0 : origin.store.numPending(this.position + 1, this.storeFilter);
     return {
       name: c.name,

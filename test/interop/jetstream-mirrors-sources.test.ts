@@ -221,4 +221,13 @@ describe('jetstream sources - origin re-created (switchboard)', () => {
     assert.equal(m?.string(), 'new 1');
     assert.equal(m?.header.get('Nats-Stream-Source').split(' ')[1], '1');
   });
+
+  it('sources - an external origin (another server, not built yet) is reported as an error, never read from a local namesake', async () => {
+    await ctx.jsm.streams.add({ name: 'LOCALNAME', subjects: ['ln'] });
+    await ctx.js.publish('ln', 'local');
+    await ctx.jsm.streams.add({ name: 'EXTDEST', sources: [{ name: 'LOCALNAME', external: { api: '$JS.hub.API', deliver: '' } }] });
+    const info = await eventually(async () => (await ctx.jsm.streams.info('EXTDEST')).sources?.[0], (s) => s?.error !== undefined, 'external error');
+    assert.equal(info?.active, -1);
+    assert.equal((await ctx.jsm.streams.info('EXTDEST')).state.messages, 0);
+  });
 });
