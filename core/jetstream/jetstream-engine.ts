@@ -137,7 +137,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   /** Consumers, acks and redelivery (core/jetstream/consumer). */
   readonly consumers: ConsumerManager;
   /** Mirror and source links (stream-sourcing.ts). */
-  private readonly sourcing = new StreamSourcing(this);
+  readonly sourcing = new StreamSourcing(this);
   private apiSub: Subscription | null = null;
   private outbox: Outgoing[] = [];
   /** Turns whose answers wait for their writes, oldest first. */
@@ -320,26 +320,9 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     this.markDirty(dest.store);
   }
 
-  /**
-   * SourceHost: a link's copies of `seqs` are written; a work-queue origin
-   * removes them, an interest origin those no consumer still wants (nats-server
-   * 2.14 acked sourcing: the origin lets go only of what the destination stored).
-   */
-  releaseOrigin(origin: Stream, seqs: number[]): void {
-    const retention = origin.config.retention;
-    if (retention === 'limits' || this.byName.get(origin.name) !== origin) return;
-    let removed = false;
-    for (const seq of seqs) {
-      const m = retention === 'interest' ? origin.store.get(seq) : null;
-      if (m !== null && this.consumers.wanted(origin, seq, m.subject)) continue;
-      removed = origin.store.remove(seq) || removed;
-    }
-    if (removed) this.touched(origin);
-  }
-
-  /** Interest retention: a mirror or source link still needs this origin message. */
-  sourceNeeds(origin: Stream, seq: number, subject: string): boolean {
-    return this.sourcing.needs(origin, seq, subject);
+  /** SourceHost: does a consumer of `origin` still want `seq` (interest retention)? */
+  wanted(origin: Stream, seq: number, subject: string): boolean {
+    return this.consumers.wanted(origin, seq, subject);
   }
 
   /** SourceHost: a mirror appended `seq` itself. */

@@ -37,8 +37,10 @@ export interface SourceHost {
   copied(dest: Stream, seq: number, subject: string): void;
   /** Run `fn` once this turn's writes to `dest` are done. */
   whenWritten(dest: Stream, fn: () => void): void;
-  /** Copies of these origin messages are written: a work-queue or interest origin may let them go. */
-  releaseOrigin(origin: Stream, seqs: number[]): void;
+  /** Interest retention: does a consumer of `origin` still want `seq`? */
+  wanted(origin: Stream, seq: number, subject: string): boolean;
+  /** `stream` changed outside a publish (messages removed): commit it, tell its consumers. */
+  touched(stream: Stream): void;
 }
 
 export class SourceLink {
@@ -152,7 +154,7 @@ export class SourceLink {
     const upTo = this.position;
     host.whenWritten(this.dest, () => {
       if (upTo > this.released) this.released = upTo;
-      if (seqs.length > 0) host.releaseOrigin(origin, seqs);
+      if (seqs.length > 0) releaseOrigin(host, origin, seqs);
     });
   }
 
@@ -224,4 +226,21 @@ export class SourceLink {
       ...(this.error !== null ? { error: this.error.toWire() } : {}),
     };
   }
+}
+
+/**
+ * Copies of `seqs` are written: a work-queue origin removes them, an interest
+ * origin those no consumer still wants (nats-server 2.14 acked sourcing: the
+ * origin lets go only of what the destination stored).
+ */
+function releaseOrigin(host: SourceHost, origin: Stream, seqs: number[]): void {
+  const retention = origin.config.retention;
+  if (retention === 'limits' || host.findStream(origin.name) !== origin) return;
+  let removed = false;
+  for (const seq of seqs) {
+    const m = retention === 'interest' ? origin.store.get(seq) : null;
+    if (m !== null && host.wanted(origin, seq, m.subject)) continue;
+    removed = origin.store.remove(seq) || removed;
+  }
+  if (removed) host.touched(origin);
 }

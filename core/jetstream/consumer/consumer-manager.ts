@@ -271,7 +271,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   /** A mirror or source link has not stored `seq` yet: interest retention keeps it (nats-server 2.14 acked sourcing). */
   private sourceNeeds(stream: Stream, seq: number, subject: string): boolean {
-    return stream.feeds > 0 && this.engine.sourceNeeds(stream, seq, subject);
+    return stream.feeds > 0 && this.engine.sourcing.needs(stream, seq, subject);
   }
 
   /** Purge or message delete. */
