@@ -509,7 +509,7 @@ export class JetStreamEngine implements Subscriber {
   private sendTurns(): void {
     while (this.turns.length > 0 && this.turns[0].waiting === 0) {
       const { out, appended, failed } = this.turns.shift() as Turn;
-      // Written: now consumers may deliver them (a failed write is retried, and released by a later turn).
+      // Written: now consumers may deliver them (a failed write was rolled back: they are gone).
       for (const a of appended) {
         if (failed?.has(a.stream.store) === true) continue;
         if (a.seq > a.stream.writtenSeq) a.stream.writtenSeq = a.seq;

@@ -209,6 +209,20 @@ export class MessageIndex {
     }
   }
 
+  /** Forget every sequence above seq (a failed write took them back): lastSeq becomes seq. */
+  rollBack(seq: number): void {
+    for (let s = Math.min(this.lastSeq, this.base + this.len - 1); s > seq; s--) this.remove(s);
+    this.lastSeq = Math.min(this.lastSeq, seq);
+    if (this.msgs === 0) {
+      this.base = this.lastSeq + 1;
+      this.len = 0;
+      this.head = 0;
+    } else {
+      this.len = Math.min(this.len, this.lastSeq - this.base + 1);
+      this.lastTime = this.time[this.lastLive() - this.base];
+    }
+  }
+
   slot(seq: number): number {
     const s = seq - this.base;
     return s >= this.head && s < this.len && this.subj[s] !== 0 ? s : -1;
