@@ -359,6 +359,11 @@ export class FileStreamStore extends BaseStreamStore {
       .sort((a, b) => a - b);
     let truncatedBytes = 0;
     let indexed = 0;
+    // Slots are per sequence: room for every sealed segment's at once, not grown by doubling as they load.
+    if (names.length > 1) {
+      const span = names[names.length - 1] - names[0];
+      this.index.reserve(span + Math.ceil(span / (names.length - 1)));
+    }
     names.forEach((id, i) => {
       const seg = this.openSegment(id);
       this.segments.push(seg);
@@ -436,14 +441,11 @@ export class FileStreamStore extends BaseStreamStore {
       if (idx.seqs[i] <= last || idx.seqs[i] < seg.id) return false;
       last = idx.seqs[i];
     }
-    this.index.reserve(idx.seqs.length > 0 ? idx.seqs[idx.seqs.length - 1] - this.index.lastSeq : 0);
-    for (let i = 0; i < idx.seqs.length; i++) {
-      this.index.add(idx.seqs[i], idx.subjects[idx.subjectIds[i]], idx.times[i], idx.sizes[i], idx.offsets[i]);
-    }
+    const liveBytes = this.index.addMany(idx.seqs, idx.subjects, idx.subjectIds, idx.times, idx.sizes, idx.offsets);
     // Only the active segment gets sealed (and needs its header flags) later.
     if (checkBytes) for (let i = 0; i < idx.seqs.length; i++) if (idx.hasHeader[i] === 1) seg.headerSeqs.push(idx.seqs[i]);
     seg.live = idx.seqs.length;
-    seg.liveBytes = idx.sizes.reduce((a, b) => a + b, 0);
+    seg.liveBytes = liveBytes;
     seg.size = idx.segmentSize;
     // Only messages with headers inside the caller's window are read back (for dedupe).
     if (onRecover !== undefined && idx.newestTime > headersSince) {
