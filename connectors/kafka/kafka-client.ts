@@ -13,24 +13,22 @@ export type BridgeLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 /** Where kafkajs's log lines go (e.g. the server's pino logger); default: kafkajs's console JSON. */
 export type BridgeLogger = (entry: { level: Exclude<BridgeLogLevel, 'nothing'>; namespace: string; message: string; extra: Record<string, unknown> }) => void;
 
-const { logLevel: KAFKA_LOG_LEVELS, Partitioners } = kafkajs;
-
-const NAMES: Partial<Record<KafkaLogLevel, Exclude<BridgeLogLevel, 'nothing'>>> = {
-  [KAFKA_LOG_LEVELS.ERROR]: 'error',
-  [KAFKA_LOG_LEVELS.WARN]: 'warn',
-  [KAFKA_LOG_LEVELS.INFO]: 'info',
-  [KAFKA_LOG_LEVELS.DEBUG]: 'debug',
-};
-
-const LEVELS: Record<BridgeLogLevel, KafkaLogLevel> = {
-  nothing: KAFKA_LOG_LEVELS.NOTHING,
-  error: KAFKA_LOG_LEVELS.ERROR,
-  warn: KAFKA_LOG_LEVELS.WARN,
-  info: KAFKA_LOG_LEVELS.INFO,
-  debug: KAFKA_LOG_LEVELS.DEBUG,
-};
-
 export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLogLevel, logger?: BridgeLogger): Kafka {
+  // kafkajs loads here, with the first client, not at import (see kafkajs-loader.ts).
+  const { logLevel: KAFKA_LOG_LEVELS, Kafka: KafkaClient } = kafkajs();
+  const NAMES: Partial<Record<KafkaLogLevel, Exclude<BridgeLogLevel, 'nothing'>>> = {
+    [KAFKA_LOG_LEVELS.ERROR]: 'error',
+    [KAFKA_LOG_LEVELS.WARN]: 'warn',
+    [KAFKA_LOG_LEVELS.INFO]: 'info',
+    [KAFKA_LOG_LEVELS.DEBUG]: 'debug',
+  };
+  const LEVELS: Record<BridgeLogLevel, KafkaLogLevel> = {
+    nothing: KAFKA_LOG_LEVELS.NOTHING,
+    error: KAFKA_LOG_LEVELS.ERROR,
+    warn: KAFKA_LOG_LEVELS.WARN,
+    info: KAFKA_LOG_LEVELS.INFO,
+    debug: KAFKA_LOG_LEVELS.DEBUG,
+  };
   const options: KafkaConfig = {
     brokers: config.brokers,
     clientId: config.clientId ?? 'switchboard-kafka-bridge',
@@ -49,7 +47,7 @@ export function createKafkaClient(config: KafkaClientConfig, logLevel: BridgeLog
   }
   if (config.ssl !== undefined) options.ssl = config.ssl;
   if (config.sasl !== undefined) options.sasl = config.sasl as SASLOptions;
-  return new kafkajs.Kafka(options);
+  return new KafkaClient(options);
 }
 
 /** Error types after which the producer is replaced: its idempotence state (PID, sequences) no longer matches the cluster's. */
@@ -82,7 +80,7 @@ export class ProducerHandle {
         idempotent: this.idempotent,
         // Kafka allows up to 5 in flight with idempotence and still keeps order per partition.
         maxInFlightRequests: this.idempotent ? 5 : undefined,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
         retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
       });
       const connecting = producer.connect().then(() => producer);

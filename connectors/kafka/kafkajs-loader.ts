@@ -109,12 +109,27 @@ function install(): KafkajsSpeedupsState {
   }
 }
 
-const state = install();
+/**
+ * Loaded on first use, not when this module is imported: a server without a
+ * kafka section never pays for kafkajs (about 100 ms of every start, issue 29
+ * item 6).
+ */
+let loaded: { readonly kafkajs: typeof import('kafkajs'); readonly state: KafkajsSpeedupsState } | null = null;
+
+function load(): NonNullable<typeof loaded> {
+  if (loaded === null) {
+    const state = install();
+    loaded = { state, kafkajs: requireHere('kafkajs') as typeof import('kafkajs') };
+  }
+  return loaded;
+}
 
 /** The kafkajs package, loaded after the stand-ins went in. */
-export const kafkajs = requireHere('kafkajs') as typeof import('kafkajs');
+export function kafkajs(): typeof import('kafkajs') {
+  return load().kafkajs;
+}
 
 /** Whether the stand-ins are in use in this process, and if not, why not. */
 export function kafkajsSpeedups(): KafkajsSpeedupsState {
-  return state;
+  return load().state;
 }

@@ -1,16 +1,7 @@
 // The Broker port on a real NATS server or cluster, through the official
 // client. Gateways run unchanged on it when users outgrow one machine.
 
-import {
-  connect,
-  createInbox,
-  errors as natsErrors,
-  headers as natsHeaders,
-  type ConnectionOptions,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-} from '@nats-io/transport-node';
+import type { ConnectionOptions, Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { MessageHeaders } from '../protocol/headers.ts';
 import { isReservedSubject, startsWithWildcardToken } from '../subject/subject.ts';
 import type {
@@ -44,9 +35,16 @@ export interface NatsBrokerOptions {
   onHandlerError?: HandlerErrorListener;
 }
 
+/**
+ * The NATS client, loaded by the first connect() and not at import: an
+ * embedded server (no cluster) never pays for it (about 80 ms of every start,
+ * issue 29 item 6). Every other use follows a connect().
+ */
+let nats: typeof import('@nats-io/transport-node');
+
 function toNatsHeaders(h: MessageHeaders | undefined): MsgHdrs | undefined {
   if (h === undefined) return undefined;
-  const out = natsHeaders(h.status || undefined, h.description || undefined);
+  const out = nats.headers(h.status || undefined, h.description || undefined);
   for (const [key, value] of h) out.append(key, value);
   return out;
 }
@@ -98,7 +96,7 @@ export class NatsBroker implements Broker {
    */
   private async watchPublishPermissions(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type !== 'error' || !(status.error instanceof natsErrors.PermissionViolationError) || status.error.operation !== 'publish') continue;
+      if (status.type !== 'error' || !(status.error instanceof nats.errors.PermissionViolationError) || status.error.operation !== 'publish') continue;
       const denied = status.error;
       this.requests.rejectSubject(denied.subject, (to) => new BrokerError(`request to ${JSON.stringify(to)} failed`, { cause: denied }));
     }
@@ -106,7 +104,8 @@ export class NatsBroker implements Broker {
 
   static async connect(options: NatsBrokerOptions): Promise<NatsBroker> {
     try {
-      const nc = await connect({
+      nats ??= await import('@nats-io/transport-node');
+      const nc = await nats.connect({
         servers: options.servers,
         user: options.user,
         pass: options.pass,
@@ -181,7 +180,7 @@ export class NatsBroker implements Broker {
    * its reason, and the next request subscribes again.
    */
   private subscribeReplies(): { prefix: string } {
-    const prefix = `${createInbox(this.inboxPrefix)}.`;
+    const prefix = `${nats.createInbox(this.inboxPrefix)}.`;
     const replies = { prefix };
     this.nc.subscribe(`${prefix}*`, {
       callback: (error, msg) => {

@@ -561,16 +561,17 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   private sendTurns(): void {
     while (this.turns.length > 0 && this.turns[0].waiting === 0) {
       const { out, appended, failed, after } = this.turns.shift() as Turn;
-      // Written: now consumers may deliver them (a failed write is retried, and released by a later turn).
+      // Written: now consumers may deliver them (a failed write was rolled back: they are gone).
       for (const a of appended) {
         if (failed?.has(a.stream.store) === true) continue;
         if (a.seq > a.stream.writtenSeq) a.stream.writtenSeq = a.seq;
         this.consumers.appended(a.stream, a.seq, a.subject);
         if (a.stream.feeds > 0) this.sourcing.originWritten(a.stream);
       }
-      // A failed write is retried by a later turn: so is what waits for it.
-      for (const w of after) if (failed?.has(w.store) === true) this.afterWrite.push(w);
-      else w.fn();
+      // A failed write was rolled back: what waited for it must not run, so a source never lets the
+      // origin release messages whose copies are gone. Its link stays ahead until a restart reads its
+      // position back from the destination; a work-queue or interest origin keeps them meanwhile.
+      for (const w of after) if (failed?.has(w.store) !== true) w.fn();
       for (const m of out) {
         let payload = m.payload;
         const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;

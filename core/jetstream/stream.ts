@@ -100,6 +100,17 @@ export class Stream {
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {
     this.writtenSeq = store.state().lastSeq;
+    store.onRollBack = (lastSeq) => this.forgetAfter(lastSeq);
+  }
+
+  /**
+   * A failed write took back the messages above lastSeq (each got an error
+   * PubAck): a retry with the same Nats-Msg-Id must be stored, not called a
+   * duplicate of a message that is not there.
+   */
+  private forgetAfter(lastSeq: number): void {
+    for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
+    if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
   }
 
   /** Start tracking TTLs and max_age (allow_msg_ttl); `onDue` runs when some are due. Idempotent. */

@@ -38,6 +38,7 @@ import { monitoringRoutes, type MonitoringMount } from './routes/monitoring.ts';
 import { streamMessageRoutes } from './routes/stream-messages.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { subjectRoutes } from './routes/subjects.ts';
+import { lazyValidators } from './lazy-validators.ts';
 
 export interface HttpGatewayOptions {
   broker: Broker;
@@ -141,6 +142,8 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     // stop() must also end long-lived event streams.
     forceCloseConnections: true,
     return503OnClosing: true,
+    // Validators compile on a route's first request, not at every start (lazy-validators.ts).
+    schemaController: { compilersFactory: { buildValidator: lazyValidators() } },
   });
   const stats: GatewayStats = { published: 0, publishedBytes: 0, requests: 0, errors: 0, activeStreams: 0, slowConsumers: 0, eventsSent: 0, streamBytes: 0 };
   const jetstream = new JetStreamClient(options.broker, options.requestTimeoutMs ?? 5_000);

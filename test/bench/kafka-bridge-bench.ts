@@ -51,9 +51,9 @@ const server = await startSwitchboardJetStream();
 const mock = await startKafkaMock();
 const proxy = await spawnKafkaProxy(mock.brokers);
 const broker = server.broker;
-const kafka = new kafkajs.Kafka({ brokers: proxy.brokers, clientId: 'bench', logLevel: kafkajs.logLevel.NOTHING });
+const kafka = new (kafkajs().Kafka)({ brokers: proxy.brokers, clientId: 'bench', logLevel: kafkajs().logLevel.NOTHING });
 /** For what needs no proxy: filling topics (not idempotent) and consuming. */
-const direct = new kafkajs.Kafka({ brokers: mock.brokers, clientId: 'bench-direct', logLevel: kafkajs.logLevel.NOTHING });
+const direct = new (kafkajs().Kafka)({ brokers: mock.brokers, clientId: 'bench-direct', logLevel: kafkajs().logLevel.NOTHING });
 
 /**
  * Producers need the proxy (the mock reports a controller that does not exist,

@@ -11,7 +11,7 @@ import type { Admin, Producer } from 'kafkajs';
 import { kafkajs } from '../../connectors/kafka/kafkajs-loader.ts';
 import { kafkaTargets, waitFor, type KafkaFixture } from '../helpers/kafka-fixture.ts';
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka, logLevel } = kafkajs();
 
 async function streamCount(jsm: JetStreamManager, name: string): Promise<number> {
   return (await jsm.streams.info(name)).state.messages;

@@ -12,7 +12,7 @@ import { kafkaTargets, waitFor, waitForRunning, type KafkaFixture } from '../hel
 import { connectMqtt } from '../helpers/mqtt.ts';
 import { createMqttGateway } from '../../gateways/mqtt/gateway.ts';
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka, logLevel } = kafkajs();
 
 /** Poll (bounded) until `groupId` has committed the end of every partition of `topic`. */
 async function committedAtEnd(fx: KafkaFixture, groupId: string, topic: string): Promise<void> {

@@ -25,6 +25,27 @@ const fillFrom = (st: FileStreamStore, from: number, n: number): void => {
 };
 const commit = (st: FileStreamStore): Promise<Error | null> => new Promise((resolve) => st.commit(resolve));
 
+type Writev = (fd: number, buffers: readonly NodeJS.ArrayBufferView[], position: number, cb: (err: Error | null, n: number) => void) => void;
+const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+
+/** Ten messages written, then 200 committed in the background through `writev` (restored afterwards). */
+function commitThrough(writev: Writev): { st: FileStreamStore; dir: string; written: Promise<Error | null> } {
+  const dir = tempDir();
+  const st = open(dir);
+  fillFrom(st, 1, 10);
+  st.commit();
+  fillFrom(st, 11, 200);
+  const realWritev = nodeFs.writev;
+  nodeFs.writev = writev as unknown as typeof nodeFs.writev;
+  syncBuiltinESMExports();
+  try {
+    return { st, dir, written: commit(st) };
+  } finally {
+    nodeFs.writev = realWritev;
+    syncBuiltinESMExports();
+  }
+}
+
 function assertAll(st: FileStreamStore, last: number): void {
   assert.equal(st.state().lastSeq, last);
   assert.equal(st.recovery.truncatedBytes, 0);
@@ -91,36 +112,51 @@ describe('file store background commit', () => {
     await st.close();
   });
 
-  it('file store - a failed background write fails its commit, leaves nothing half-written, and the next commit writes it', async () => {
-    const dir = tempDir();
-    const st = open(dir);
-    fillFrom(st, 1, 10);
-    st.commit();
-    fillFrom(st, 11, 200);
-    const realWritev = nodeFs.writev;
-    nodeFs.writev = ((fd: number, buffers: readonly NodeJS.ArrayBufferView[], position: number, cb: (err: Error | null, n: number) => void) => {
+  it('file store - a failed background write fails its commit, leaves nothing behind, and the sequence goes back', async () => {
+    let rolledBackTo = -1;
+    const { st, dir, written } = commitThrough((fd, buffers, position, cb) => {
       // A few bytes land, then the disk is full.
       nodeFs.writevSync(fd, [Buffer.from((buffers[0] as Buffer).subarray(0, 10))], position);
-      setImmediate(() => cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), 0));
-    }) as unknown as typeof nodeFs.writev;
-    syncBuiltinESMExports();
-    let failed: Error | null;
-    try {
-      failed = await commit(st);
-    } finally {
-      nodeFs.writev = realWritev;
-      syncBuiltinESMExports();
-    }
+      setImmediate(() => cb(enospc(), 0));
+    });
+    st.onRollBack = (last) => (rolledBackTo = last);
+    const failed = await written;
     assert.ok(failed instanceof StoreIoError, String(failed));
     // What a restart would find now: the first ten, and no torn record.
     assertAll(open(dir), 10);
-    fillFrom(st, 211, 5);
+    // The failed messages were answered with an error: they are gone, not written later (issue 29 item 7).
+    assert.equal(st.state().lastSeq, 10);
+    assert.equal(st.state().msgs, 10);
+    assert.equal(st.get(11), null);
+    assert.equal(rolledBackTo, 10);
+    fillFrom(st, 11, 5);
     assert.equal(await commit(st), null);
-    assertAll(open(dir), 215);
+    assertAll(open(dir), 15);
+    assertAll(st, 15);
     await st.close();
   });
 
-  it('file store - close waits for a running write', async () => {
+  it('file store - a write failing while the next turn appends fails that turn too, and its later appends are refused', async () => {
+    let fail: () => void = () => undefined;
+    const { st, dir, written: first } = commitThrough((_fd, _buffers, _position, cb) => {
+      fail = () => cb(enospc(), 0);
+    });
+    // The next turn starts appending while the write runs, then the write fails.
+    fillFrom(st, 211, 3);
+    fail();
+    assert.ok((await first) instanceof StoreIoError);
+    assert.equal(st.state().lastSeq, 10);
+    assert.throws(() => st.append('s.0', null, payload(0)), StoreIoError);
+    assert.ok((await commit(st)) instanceof StoreIoError, 'the turn that appended 211-213 fails');
+    assertAll(open(dir), 10);
+    // The turn after that stores again, from 11.
+    fillFrom(st, 11, 3);
+    assert.equal(await commit(st), null);
+    assertAll(open(dir), 13);
+    await st.close();
+  });
+
+    it('file store - close waits for a running write', async () => {
     const dir = tempDir();
     const st = open(dir, { sync: 'always' });
     fillFrom(st, 1, 5);

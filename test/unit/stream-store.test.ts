@@ -556,7 +556,7 @@ describe('file stream store', () => {
     await st.close();
   });
 
-  it('file store - a failed write (disk full) leaves nothing half-written and is retried', async () => {
+  it('file store - a failed write (disk full) leaves nothing half-written and nothing behind', async () => {
     const dir = tempDir();
     const st = open(dir);
     fill(st, ['a']);
@@ -575,11 +575,21 @@ describe('file stream store', () => {
       nodeFs.writevSync = realWritev;
       syncBuiltinESMExports();
     }
-    st.commit();
+    // The failed appends are gone and their sequences are given back (issue 29 item 7: they were never acknowledged).
+    assert.deepEqual([st.state().msgs, st.state().lastSeq, st.get(2)], [1, 1, null]);
+    // Until the turn's commit(done) reports it, the rest of that turn is refused too.
+    assert.throws(() => fill(st, ['x']), StoreIoError);
+    const turn = await new Promise<Error | null>((resolve) => st.commit(resolve));
+    assert.ok(turn instanceof StoreIoError, 'the commit answering for b and c fails');
     const again = open(dir);
     assert.equal(again.recovery.truncatedBytes, 0);
-    assert.deepEqual([again.state().msgs, again.get(2)?.subject, again.get(3)?.subject], [3, 'b', 'c']);
+    assert.deepEqual([again.state().msgs, again.state().lastSeq], [1, 1]);
     await again.close();
+    fill(st, ['d']);
+    st.commit();
+    const after = open(dir);
+    assert.deepEqual([after.state().msgs, after.get(2)?.subject], [2, 'd']);
+    await after.close();
     await st.close();
   });
 

@@ -12,6 +12,11 @@
 // sync: 'always' each write is also fsynced (power loss).
 // Start-up replays the segments into the index; a torn or corrupt record ends
 // its segment, which is truncated there and never served.
+//
+// A failed write leaves nothing behind (issue 29 item 7): the segment is cut
+// back to its last written record and every message after it leaves the
+// index, the sequence goes back with them (rollBack), and the engine's
+// commits covering them fail, so each was answered with an error PubAck.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +54,15 @@ export class FileStreamStore extends BaseStreamStore {
   /** Segments rewritten so far (for tests and monitoring). */
   compactions = 0;
   private removed: number[] = [];
+  /** Tombstone records handed to the writer or still pending: a rollback must log their removals again. */
+  private tombstonesInFlight: Array<{ seg: Segment; at: number; ranges: number[] }> = [];
+  /** The last sequence whose record was handed to the writer (a rollback's mark). */
+  private takenSeq = 0;
+  /** Appended since the last commit(done): a rollback now also fails that commit. */
+  private turnAppends = false;
+  /** Why the next commit(done) fails: a rollback took back messages appended for it. */
+  private failedTurn: StoreIoError | null = null;
+  onRollBack?: (lastSeq: number) => void;
   private readonly cache: RecordCache;
   private readonly reader = new SegmentReader();
 
@@ -58,10 +72,11 @@ export class FileStreamStore extends BaseStreamStore {
     this.sync = options.sync ?? SyncPolicy.Os;
     this.segmentBytes = Math.min(options.segmentBytes ?? 16 * 1024 * 1024, 1 << 30);
     this.cache = new RecordCache(options.cacheBytes ?? 8 * 1024 * 1024);
-    this.writer = new SegmentWriter(this.sync === SyncPolicy.Always);
+    this.writer = new SegmentWriter(this.sync === SyncPolicy.Always, (seg, cut, mark, err) => this.rollBack(seg, cut, mark, err));
     const started = performance.now();
     storeIo('mkdir', this.dir, () => fs.mkdirSync(this.dir, { recursive: true }));
     const report = this.recover(options.firstSeq ?? 1, options.onRecover, options.recoverHeadersSince ?? 0);
+    this.takenSeq = this.index.lastSeq;
     this.enforceAllLimits();
     this.commit();
     this.recovery = { ...report, millis: performance.now() - started };
@@ -73,6 +88,9 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   protected writeMessage(seq: number, subject: string, header: Buffer | null, data: Buffer, time: number): number {
+    // The rest of a turn whose earlier messages were rolled back fails with them.
+    if (this.failedTurn !== null) throw this.failedTurn;
+    this.turnAppends = true;
     // A long turn starts writing before its end (no one waits on these bytes yet).
     if (this.pending.bytes >= WRITE_THRESHOLD) this.queueWrite();
     const slen = subjectByteLength(subject);
@@ -140,8 +158,9 @@ export class FileStreamStore extends BaseStreamStore {
   /**
    * Without `done`: write everything appended or removed now, synchronously
    * (throws StoreIoError). With `done`: hand it to the thread pool and call
-   * done once it is written, or with the error (then the bytes are retried by
-   * the next commit).
+   * done once it is written, or with the error (then it was rolled back).
+   * A commit(done) closes a turn: after a rollback, appends are refused until
+   * the next one, which fails (its turn's earlier messages are gone).
    */
   commit(done?: WriteDone): void {
     if (this.closed) {
@@ -154,12 +173,16 @@ export class FileStreamStore extends BaseStreamStore {
       else this.queueWrite();
     } catch (err) {
       if (done === undefined) throw err;
+      this.endTurn();
       done(err instanceof Error ? err : new Error(String(err)));
       return;
     }
     // Registered before the housekeeping: the write is queued, and a failure to
     // drop or compact an old segment must not fail the PubAcks of what it writes.
-    if (done !== undefined) this.writer.whenWritten(done);
+    if (done !== undefined) {
+      const lost = this.endTurn();
+      this.writer.whenWritten(lost === null ? done : () => done(lost));
+    }
     try {
       this.dropDeadSegments();
       if (this.compactable.size > 0) this.compactCandidates();
@@ -169,35 +192,85 @@ export class FileStreamStore extends BaseStreamStore {
     }
   }
 
+  /**
+   * A commit(done) closes the turn. Returns why it fails when a rollback took
+   * back messages it answers for: since the last one, or just now in an
+   * inline write (then no callback of the writer's carries the error).
+   */
+  private endTurn(): StoreIoError | null {
+    const lost = this.failedTurn;
+    this.failedTurn = null;
+    this.turnAppends = false;
+    return lost;
+  }
+
   /** Removals since the last commit become one tombstone record. */
   private logRemovals(): void {
     if (this.removed.length === 0) return;
     const ranges = toRanges(this.removed);
+    const active = this.activeSegment();
+    const written = this.writer.writtenTo(active);
+    this.tombstonesInFlight = this.tombstonesInFlight.filter((t) => t.seg === active && t.at >= written);
+    this.tombstonesInFlight.push({ seg: active, at: active.size + this.pending.bytes, ranges });
     this.pending.push(encodeDeleteRecord(ranges, nowMs()));
-    this.activeSegment().tombstones.push(...ranges);
+    active.tombstones.push(...ranges);
     this.removed = [];
   }
 
   private writeNow(): void {
     const active = this.activeSegment();
     const total = this.pending.bytes;
-    const chunks = this.pending.take();
-    try {
-      this.writer.writeSync(active, chunks, active.size);
-    } catch (err) {
-      // Nothing of this batch counts as written (no PubAck goes out for it): keep it for the next attempt.
-      this.pending.restore(chunks);
-      throw err;
-    }
+    const mark = this.takenSeq;
+    this.takenSeq = this.index.lastSeq;
+    // A failure has rolled back before this throws.
+    this.writer.writeSync(active, this.pending.take(), active.size, mark);
     this.committed(active, total);
   }
 
   private queueWrite(): void {
     if (this.pending.bytes === 0) return;
     const active = this.activeSegment();
+    const at = active.size;
     const total = this.pending.bytes;
-    this.writer.queue(active, active.size, this.pending.take(), total);
+    const mark = this.takenSeq;
+    this.takenSeq = this.index.lastSeq;
+    // Counted first: a failed inline write rolls the size back inside queue().
     this.committed(active, total);
+    this.writer.queue(active, at, this.pending.take(), total, mark);
+  }
+
+  /**
+   * A write to seg failed and was cut at `cut`; `mark` is the last sequence
+   * written before it. Everything after is gone: the records not written,
+   * their messages (the index and the sequence go back to mark), and the
+   * tombstones among them, whose removals still hold and are logged again.
+   */
+  private rollBack(seg: Segment, cut: number, mark: number, err: StoreIoError): void {
+    this.pending.take();
+    const again = this.removed.filter((s) => s <= mark);
+    let lostRanges = 0;
+    this.tombstonesInFlight = this.tombstonesInFlight.filter((t) => {
+      if (t.seg !== seg || t.at < cut) return true;
+      lostRanges += t.ranges.length;
+      for (let i = 0; i + 1 < t.ranges.length; i += 2) {
+        for (let s = t.ranges[i]; s <= Math.min(t.ranges[i + 1], mark); s++) again.push(s);
+      }
+      return false;
+    });
+    seg.tombstones.length -= lostRanges;
+    this.removed = again.sort((a, b) => a - b);
+    for (let s = this.index.lastSeq; s > mark; s--) {
+      const slot = this.index.slot(s);
+      if (slot >= 0) this.segmentLost(this.segmentOf(s), slot);
+      this.cache.drop(s);
+    }
+    this.index.rollBack(mark);
+    while (seg.headerSeqs.length > 0 && seg.headerSeqs[seg.headerSeqs.length - 1] > mark) seg.headerSeqs.pop();
+    seg.size = cut;
+    this.reader.forget(seg);
+    this.takenSeq = mark;
+    if (this.turnAppends) this.failedTurn = err;
+    this.onRollBack?.(mark);
   }
 
   private committed(active: Segment, bytes: number): void {
@@ -286,6 +359,11 @@ export class FileStreamStore extends BaseStreamStore {
       .sort((a, b) => a - b);
     let truncatedBytes = 0;
     let indexed = 0;
+    // Slots are per sequence: room for every sealed segment's at once, not grown by doubling as they load.
+    if (names.length > 1) {
+      const span = names[names.length - 1] - names[0];
+      this.index.reserve(span + Math.ceil(span / (names.length - 1)));
+    }
     names.forEach((id, i) => {
       const seg = this.openSegment(id);
       this.segments.push(seg);
@@ -363,14 +441,11 @@ export class FileStreamStore extends BaseStreamStore {
       if (idx.seqs[i] <= last || idx.seqs[i] < seg.id) return false;
       last = idx.seqs[i];
     }
-    this.index.reserve(idx.seqs.length > 0 ? idx.seqs[idx.seqs.length - 1] - this.index.lastSeq : 0);
-    for (let i = 0; i < idx.seqs.length; i++) {
-      this.index.add(idx.seqs[i], idx.subjects[idx.subjectIds[i]], idx.times[i], idx.sizes[i], idx.offsets[i]);
-    }
+    const liveBytes = this.index.addMany(idx.seqs, idx.subjects, idx.subjectIds, idx.times, idx.sizes, idx.offsets);
     // Only the active segment gets sealed (and needs its header flags) later.
     if (checkBytes) for (let i = 0; i < idx.seqs.length; i++) if (idx.hasHeader[i] === 1) seg.headerSeqs.push(idx.seqs[i]);
     seg.live = idx.seqs.length;
-    seg.liveBytes = idx.sizes.reduce((a, b) => a + b, 0);
+    seg.liveBytes = liveBytes;
     seg.size = idx.segmentSize;
     // Only messages with headers inside the caller's window are read back (for dedupe).
     if (onRecover !== undefined && idx.newestTime > headersSince) {

@@ -122,13 +122,6 @@ export class WriteArena {
     this.bytes += rec.length;
   }
 
-  /** Put back what take() returned (its write failed) ahead of anything reserved since. */
-  restore(chunks: Buffer[]): void {
-    this.closeRegion();
-    this.chunks = [...chunks, ...this.chunks];
-    for (const c of chunks) this.bytes += c.length;
-  }
-
   /** Everything reserved since the last take(), in order. */
   take(): Buffer[] {
     this.closeRegion();

@@ -156,22 +156,27 @@ export function decodeSegmentIndex(buf: Buffer): SegmentIndex | null {
   }
   off = pad8(off);
   if (off + columnsBytes(n, r) + 4 !== buf.length) return null;
-  // Copy the columns into their own (aligned) memory and view them.
-  const cols = new ArrayBuffer(columnsBytes(n, r));
-  new Uint8Array(cols).set(buf.subarray(off, off + cols.byteLength));
-  const subjectIds = new Uint32Array(cols, 24 * n, n);
+  // Typed arrays need aligned offsets: view the columns in place when they
+  // are (a file read into its own memory), else copy them (a restart loads
+  // every sealed segment's index: 2M messages are ~60 MB of columns).
+  const at = buf.byteOffset + off;
+  const inPlace = at % 8 === 0;
+  const cols = inPlace ? buf.buffer : new ArrayBuffer(columnsBytes(n, r));
+  const base = inPlace ? at : 0;
+  if (!inPlace) new Uint8Array(cols).set(buf.subarray(off, off + columnsBytes(n, r)));
+  const subjectIds = new Uint32Array(cols, base + 24 * n, n);
   for (let i = 0; i < n; i++) if (subjectIds[i] >= s) return null;
   return {
     segmentSize: buf.readDoubleLE(16),
     segmentCrc: (buf.readUInt32LE(36) & NO_CRC) !== 0 ? null : buf.readUInt32LE(32),
     newestTime: buf.readDoubleLE(24),
     subjects,
-    seqs: new Float64Array(cols, 0, n),
-    times: new Float64Array(cols, 8 * n, n),
-    offsets: new Uint32Array(cols, 16 * n, n),
-    sizes: new Uint32Array(cols, 20 * n, n),
+    seqs: new Float64Array(cols, base, n),
+    times: new Float64Array(cols, base + 8 * n, n),
+    offsets: new Uint32Array(cols, base + 16 * n, n),
+    sizes: new Uint32Array(cols, base + 20 * n, n),
     subjectIds,
-    hasHeader: new Uint8Array(cols, 28 * n, n),
-    ranges: [...new Float64Array(cols, pad8(29 * n), 2 * r)],
+    hasHeader: new Uint8Array(cols, base + 28 * n, n),
+    ranges: [...new Float64Array(cols, base + pad8(29 * n), 2 * r)],
   };
 }

@@ -13,6 +13,12 @@
 // Only the active segment ever has bytes waiting: rotation writes
 // synchronously first. A segment whose write is still running (its outcome
 // already settled) must not be closed: see busyOn().
+//
+// A failed write is never retried (issue 29 item 7): its callbacks get the
+// error, so the publishes behind those bytes were answered with an error
+// PubAck, and storing them later would keep what the client was told is not
+// there. The file is cut back to the last written byte and the owner is told
+// (RollBack) so it forgets everything after it.
 
 import * as fs from 'node:fs';
 import { writeAllAt, writeAt, type Segment } from './segment-files.ts';
@@ -20,6 +26,13 @@ import { StoreIoError } from './stream-store.ts';
 
 /** Called once the committed bytes are in the OS (sync: always: on disk), or with why not. */
 export type WriteDone = (err: Error | null) => void;
+
+/**
+ * A failed write cut seg back to `cut`: everything from there on is gone.
+ * `mark` is what the owner passed with the first lost bytes (FileStreamStore:
+ * the last sequence written before them).
+ */
+export type RollBack = (seg: Segment, cut: number, mark: number, err: StoreIoError) => void;
 
 /**
  * A batch up to this size, with no write running, is written at once on the
@@ -35,6 +48,8 @@ interface Batch {
   readonly chunks: Buffer[];
   bytes: number;
   readonly done: WriteDone[];
+  /** The owner's mark for the first bytes (see RollBack). */
+  readonly mark: number;
 }
 
 interface Running extends Batch {
@@ -45,11 +60,9 @@ interface Running extends Batch {
 export class SegmentWriter {
   private running: Running | null = null;
   private waiting: Batch | null = null;
-  /** After a failed write nothing is retried until the next commit (a full disk must not spin). */
-  private stalled = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly fsyncEach: boolean) {}
+  constructor(private readonly fsyncEach: boolean, private readonly rollBack: RollBack) {}
 
   /** Offset in seg below which every byte is in the OS. */
   writtenTo(seg: Segment): number {
@@ -64,29 +77,30 @@ export class SegmentWriter {
     return this.running !== null && this.running.seg === seg;
   }
 
-  /** Write `chunks`, committed at offset `at` of seg (right after what was committed before), soon. */
-  queue(seg: Segment, at: number, chunks: Buffer[], bytes: number): void {
+  /**
+   * Write `chunks`, committed at offset `at` of seg (right after what was
+   * committed before), soon. A failure calls rollBack, maybe before this returns.
+   */
+  queue(seg: Segment, at: number, chunks: Buffer[], bytes: number, mark: number): void {
     if (this.running === null && this.waiting === null && bytes <= INLINE_BYTES && !this.fsyncEach) {
       try {
         writeAllAt(seg.fd, chunks, at);
       } catch (cause) {
-        this.giveUp(seg, [{ seg, at, chunks, bytes, done: [] }], at, new StoreIoError(seg.path, 'write', { cause }));
+        this.giveUp(seg, [], at, mark, new StoreIoError(seg.path, 'write', { cause }));
       }
       return;
     }
     const w = this.waiting;
-    if (w === null) this.waiting = { seg, at, chunks, bytes, done: [] };
+    if (w === null) this.waiting = { seg, at, chunks, bytes, done: [], mark };
     else {
       for (const c of chunks) w.chunks.push(c);
       w.bytes += bytes;
     }
-    this.stalled = false;
     this.issue();
   }
 
   /** Run done once everything committed so far is written (at once if it is). */
   whenWritten(done: WriteDone): void {
-    this.stalled = false;
     if (this.waiting !== null) {
       this.waiting.done.push(done);
       this.issue();
@@ -101,12 +115,12 @@ export class SegmentWriter {
    * Write, synchronously, everything of seg not yet confirmed plus `chunks`
    * (committed at `at`). Earlier commits' callbacks run (on the next
    * microtask: callers may be deep in a delivery) with the outcome. Throws
-   * StoreIoError; then nothing counts as written and, apart from `chunks`
-   * (the caller keeps those), it waits for the next commit.
+   * StoreIoError, after rollBack: then nothing of it counts as written.
    */
-  writeSync(seg: Segment, chunks: Buffer[], at: number): void {
+  writeSync(seg: Segment, chunks: Buffer[], at: number, mark: number): void {
     const r = this.running !== null && !this.running.settled && this.running.seg === seg ? this.running : null;
-    const earlier = [r, this.waiting].filter((b): b is Batch => b !== null);
+    const w = this.waiting;
+    const earlier = [r, w].filter((b): b is Batch => b !== null);
     const all = [...earlier.flatMap((b) => b.chunks), ...chunks];
     if (all.length === 0) return;
     const start = earlier.length > 0 ? earlier[0].at : at;
@@ -117,7 +131,14 @@ export class SegmentWriter {
       if (this.fsyncEach) fs.fsyncSync(seg.fd);
     } catch (cause) {
       const err = new StoreIoError(seg.path, 'write', { cause });
-      this.giveUp(seg, earlier, start, err);
+      if (r === null) this.giveUp(seg, earlier, start, earlier.length > 0 ? earlier[0].mark : mark, err);
+      else {
+        // The running write still puts r's bytes in place: cutting below them
+        // now could be undone by it landing later. Its own outcome counts
+        // again, and only what follows it is lost.
+        r.settled = false;
+        this.giveUp(seg, w === null ? [] : [w], r.at + r.bytes, w === null ? mark : w.mark, err);
+      }
       throw err;
     }
     const done = earlier.flatMap((b) => b.done);
@@ -132,7 +153,7 @@ export class SegmentWriter {
 
   private issue(): void {
     const w = this.waiting;
-    if (this.running !== null || w === null || this.stalled) return;
+    if (this.running !== null || w === null) return;
     this.waiting = null;
     const r: Running = { ...w, settled: false };
     this.running = r;
@@ -140,7 +161,7 @@ export class SegmentWriter {
       this.running = null;
       if (!r.settled) {
         if (cause === null) settle(r.done, null);
-        else this.giveUp(r.seg, [r, ...(this.waiting === null ? [] : [this.waiting])], r.at, new StoreIoError(r.seg.path, 'write', { cause }));
+        else this.giveUp(r.seg, [r, ...(this.waiting === null ? [] : [this.waiting])], r.at, r.mark, new StoreIoError(r.seg.path, 'write', { cause }));
       }
       this.issue();
       if (this.running === null) for (const wake of this.idleWaiters.splice(0)) wake();
@@ -148,22 +169,19 @@ export class SegmentWriter {
   }
 
   /**
-   * A write failed: its batch and everything after it are not written. Their
-   * callbacks get the error (a PubAck error, as for a failed synchronous
-   * write), partial bytes are cut, and the bytes wait to be written again by
-   * the next commit, in front of anything new.
+   * A write failed: its batch and everything after it are not written and
+   * never will be. Their callbacks get the error (a PubAck error, as for a
+   * failed synchronous write), partial bytes are cut, and the owner rolls back.
    */
-  private giveUp(seg: Segment, batches: Batch[], start: number, err: Error): void {
+  private giveUp(seg: Segment, batches: Batch[], start: number, mark: number, err: StoreIoError): void {
     const done = batches.flatMap((b) => b.done);
-    const chunks = batches.flatMap((b) => b.chunks);
-    const bytes = batches.reduce((n, b) => n + b.bytes, 0);
-    this.waiting = chunks.length > 0 ? { seg, at: start, chunks, bytes, done: [] } : null;
-    this.stalled = true;
+    this.waiting = null;
     try {
       fs.ftruncateSync(seg.fd, start);
     } catch {
       // The file may be unusable; recovery truncates a torn tail anyway.
     }
+    this.rollBack(seg, start, mark, err);
     if (done.length > 0) queueMicrotask(() => settle(done, err));
   }
 }

@@ -139,6 +139,11 @@ export interface StreamStore {
   close(): Promise<void>;
   /** Close and remove everything the store wrote. */
   destroy(): Promise<void>;
+  /**
+   * Set by the owner: a failed write took back every message above lastSeq
+   * (their commit failed), and the next append reuses lastSeq + 1.
+   */
+  onRollBack?: (lastSeq: number) => void;
 }
 
 /** Wall-clock milliseconds with sub-millisecond precision. */
