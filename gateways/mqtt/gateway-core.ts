@@ -222,19 +222,18 @@ export class MqttGatewayCore {
 
   private async loadFromStore(clientId: string, cleanStart: boolean): Promise<void> {
     this.handover.drop(clientId); // a lingering listener here must not answer for the real holder
-    let record = await this.sessionStore.load(clientId);
+    if (cleanStart) return this.discardStored(clientId);
+    // The store is read only when the watched view of the records may have one (a new session's CONNECT reads nothing).
+    let record = this.persistence.mayBeStored(clientId) ? await this.sessionStore.load(clientId) : null;
     // A record saved as its session was let go, with no will delayed for it: no gateway holds
     // it, so nobody is asked. Otherwise ask; a request that times out (a NATS cluster may still
     // route it to a holder that just let go) is asked again after a fresh look at the record.
     for (let attempt = 1; record === null || record.disconnectedAt === null || record.willPending === true; attempt++) {
-      const outcome = await this.handover.acquire(clientId, cleanStart);
+      const outcome = await this.handover.acquire(clientId, false);
       if (this.sessions.has(clientId)) return;
-      record = await this.sessionStore.load(clientId); // as the holder saved it
+      // As the holder saved it; with no holder, only when a record is known.
+      if (outcome !== 'nobody' || this.persistence.mayBeStored(clientId)) record = await this.sessionStore.load(clientId);
       if (outcome !== 'timeout' || attempt >= HANDOVER_ATTEMPTS) break;
-    }
-    if (cleanStart) {
-      if (record !== null) await this.sessionStore.delete(clientId);
-      return;
     }
     if (record !== null && sessionExpiresAt(record) <= Date.now()) {
       await this.sessionStore.delete(clientId);
@@ -244,6 +243,23 @@ export class MqttGatewayCore {
       await this.restoreSession(record);
       await this.broker.flush(); // the subscriptions are in place before CONNACK
     }
+  }
+
+  /**
+   * A clean start ends the session wherever it is [MQTT-3.1.2-4]: a holder lets
+   * it go, and a stored record is deleted. The store is not read: a record is
+   * deleted when a holder answered (it may have just saved one) or the watched
+   * view of the records knows one, so a new clean session's CONNECT does not
+   * touch JetStream (issue 20). A request that times out is asked again, as in
+   * loadFromStore.
+   */
+  private async discardStored(clientId: string): Promise<void> {
+    let outcome: 'released' | 'nobody' | 'timeout' = 'timeout';
+    for (let attempt = 1; outcome === 'timeout' && attempt <= HANDOVER_ATTEMPTS; attempt++) {
+      outcome = await this.handover.acquire(clientId, true);
+      if (this.sessions.has(clientId)) return;
+    }
+    if (outcome !== 'nobody' || this.persistence.mayBeStored(clientId)) await this.sessionStore.delete(clientId);
   }
 
   /**
@@ -363,9 +379,13 @@ export class MqttGatewayCore {
     void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
   }
 
-  /** The message log's last sequence, for a new subscription's record (undefined without a log). */
-  async logPosition(): Promise<number | undefined> {
-    return this.persistence.logging ? this.persistence.lastLogged() : undefined;
+  /**
+   * The message log's last sequence, for a new subscription's record: undefined
+   * without a log, and for a session that ends with its connection (it is never
+   * restored from the log, so a SUBSCRIBE of a clean session asks JetStream nothing).
+   */
+  async logPosition(session: Session): Promise<number | undefined> {
+    return this.persistence.logging && session.expiryInterval > 0 ? this.persistence.lastLogged() : undefined;
   }
 
   /** Save a persistent session's record now. */

@@ -17,6 +17,11 @@ import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 import type { Outbound, Session, SessionConnection } from './session.ts';
 import type { MqttGatewayCore } from './gateway-core.ts';
 
+// mqtt-packet's generator otherwise builds a cache of 65,536 two-byte Buffers on first use
+// (6 MiB of heap for the process, measured with heap snapshots, issue 20); the packets it
+// still writes (CONNACK, SUBACK, packets with properties) are rare next to the hand-written ones.
+mqttPacket.writeToStream.cacheNumbers = false;
+
 export interface WillMessage {
   readonly message: MqttMessage;
   /** MQTT 5 Will Delay Interval, seconds. */
