@@ -129,8 +129,11 @@ export class MqttClient implements SessionConnection {
   topicAliases: Map<number, string> | null = null;
   /** Outbound topic aliases, for a v5 client that announced a Topic Alias Maximum (set by CONNECT) [MQTT-3.1.2-27]. */
   outboundAliases: OutboundTopicAliases | null = null;
+  // Per-connection state is kept small (issue 20: memory per idle connection):
+  // arrays are made on first use, and deadlines are watched by the gateway's
+  // DeadlineSweepers instead of a timer per connection.
   /** QoS 1/2 acknowledgements in arrival order; each is sent once it and all before it are ready. */
-  private readonly acks: AckSlot[] = [];
+  private acks: AckSlot[] | null = null;
   /** Inbound QoS 1 publishes whose PUBACK has not gone out (with unreleased QoS 2 ids: against Receive Maximum). */
   unackedQos1 = 0;
   /**
@@ -141,16 +144,16 @@ export class MqttClient implements SessionConnection {
   private busy: Promise<void> | null = null;
   private readingPaused = false;
   private readonly reader: FrameReader;
-  private outbox: Buffer[] = [];
+  private outbox: Buffer[] | null = null;
   private outboxBytes = 0;
   private flushScheduled = false;
   /** The transport's unwritten bytes right after our last write, and when it last took some. */
   private pendingAfterWrite = 0;
   private lastProgress = Date.now();
-  /** When a packet last arrived (ms since the epoch). */
+  /** When a packet last arrived once connected (ms since the epoch); until then, when the connection was accepted (the CONNECT deadline counts from it). */
   lastSeen = Date.now();
-  private keepAliveTimer: NodeJS.Timeout | null = null;
-  private connectTimer: NodeJS.Timeout | null;
+  /** Keep-alive limit being watched (1.5 x keep alive), 0 for none. */
+  private keepAliveLimitMs = 0;
   /** Stops listening for reloads of this client's rules. */
   private unwatch: (() => void) | null = null;
 
@@ -159,8 +162,7 @@ export class MqttClient implements SessionConnection {
     connection.onData((chunk) => this.onData(chunk));
     connection.onClose((error) => this.onClosed(error));
     // [MQTT-3.1.4-?] a connection that sends no CONNECT in reasonable time is closed.
-    this.connectTimer = setTimeout(() => this.close(ReasonCode.MaximumConnectTime), gateway.options.connectTimeoutMs);
-    this.connectTimer.unref();
+    gateway.connectDeadline.watch(this, gateway.options.connectTimeoutMs);
   }
 
   get isV5(): boolean {
@@ -198,17 +200,18 @@ export class MqttClient implements SessionConnection {
   markConnected(keepAliveSeconds: number): void {
     this.state = 'connected';
     this.keepAlive = keepAliveSeconds;
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
-    this.connectTimer = null;
+    this.lastSeen = Date.now();
+    this.gateway.connectDeadline.unwatch(this, this.gateway.options.connectTimeoutMs);
     if (keepAliveSeconds > 0) {
       // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5): no packet within 1.5 x keep alive -> close.
-      const limitMs = keepAliveSeconds * 1500;
-      this.keepAliveTimer = setInterval(() => {
-        // Not while a handler works: reading is paused, so the client's PINGREQs wait unread.
-        if (this.busy === null && Date.now() - this.lastSeen > limitMs) this.close(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
-      }, Math.max(250, Math.floor(limitMs / 3)));
-      this.keepAliveTimer.unref();
+      this.keepAliveLimitMs = keepAliveSeconds * 1500;
+      this.gateway.keepAlive.watch(this, this.keepAliveLimitMs);
     }
+  }
+
+  /** No packet within 1.5 x keep alive (gateway.keepAlive): close, but not while a handler works (reading is paused, so the client's PINGREQs wait unread). */
+  keepAliveExpired(): void {
+    if (this.busy === null) this.close(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
   }
 
   send(packet: Packet): void {
@@ -284,7 +287,7 @@ export class MqttClient implements SessionConnection {
   reserveAck(qos: 1 | 2): AckSlot {
     const slot: AckSlot = { ready: false, packet: null, qos1: qos === 1 };
     if (slot.qos1) this.unackedQos1++;
-    this.acks.push(slot);
+    (this.acks ??= []).push(slot);
     return slot;
   }
 
@@ -292,8 +295,9 @@ export class MqttClient implements SessionConnection {
   completeAck(slot: AckSlot, packet: Packet | null): void {
     slot.ready = true;
     slot.packet = packet;
-    while (this.acks.length > 0 && this.acks[0].ready) {
-      const head = this.acks.shift() as AckSlot;
+    const acks = this.acks ?? [];
+    while (acks.length > 0 && acks[0].ready) {
+      const head = acks.shift() as AckSlot;
       if (head.qos1) this.unackedQos1--;
       if (head.packet === null) {
         this.close();
@@ -335,7 +339,7 @@ export class MqttClient implements SessionConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    this.lastSeen = Date.now();
+    if (this.state === 'connected') this.lastSeen = Date.now();
     this.reader.push(chunk);
     if (this.busy === null) this.pump();
     else if (this.reader.bufferedBytes > 2 * this.gateway.options.maxPacketSize + UNREAD_SLACK_BYTES) {
@@ -391,7 +395,7 @@ export class MqttClient implements SessionConnection {
   }
 
   private enqueue(bytes: Buffer): void {
-    this.outbox.push(bytes);
+    (this.outbox ??= []).push(bytes);
     this.outboxBytes += bytes.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -402,9 +406,9 @@ export class MqttClient implements SessionConnection {
   /** Write what is queued: once per event-loop turn (gateway.scheduleFlush), or at close. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.outbox.length === 0) return;
     const chunks = this.outbox;
-    this.outbox = [];
+    if (chunks === null) return;
+    this.outbox = null;
     this.outboxBytes = 0;
     const before = this.connection.writableLength;
     const now = Date.now();
@@ -429,10 +433,11 @@ export class MqttClient implements SessionConnection {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     this.unwatch?.();
-    if (this.keepAliveTimer !== null) clearInterval(this.keepAliveTimer);
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
-    this.keepAliveTimer = null;
-    this.connectTimer = null;
+    if (wasConnected) {
+      if (this.keepAliveLimitMs > 0) this.gateway.keepAlive.unwatch(this, this.keepAliveLimitMs);
+    } else {
+      this.gateway.connectDeadline.unwatch(this, this.gateway.options.connectTimeoutMs);
+    }
     if (wasConnected) this.gateway.clientClosed(this);
   }
 
