@@ -32,7 +32,12 @@ import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
 export interface MqttGatewayStats extends SessionStats {
   connections: number;
   totalConnections: number;
+  /** Subscribers cut off for not reading (their pending bytes over maxPendingBytes). */
   slowConsumers: number;
+  /** Bytes those subscribers had pending when cut off: what they lost. */
+  slowConsumerBytesDropped: number;
+  /** Times a publisher's reads were paused while a destination caught up. */
+  publisherStalls: number;
   publishesIn: number;
   deniedPublishes: number;
   deniedSubscribes: number;
@@ -72,7 +77,7 @@ export class MqttGatewayCore {
   readonly sessions = new Map<string, Session>();
   readonly clients = new Set<MqttClient>();
   readonly stats: MqttGatewayStats = {
-    connections: 0, totalConnections: 0, slowConsumers: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
+    connections: 0, totalConnections: 0, slowConsumers: 0, slowConsumerBytesDropped: 0, publisherStalls: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
     droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0, msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0,
   };
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();

@@ -66,6 +66,29 @@ function hasWireProperties(m: MqttMessage): boolean {
     p.responseTopic !== undefined || p.correlationData !== undefined || p.userProperties !== undefined;
 }
 
+/**
+ * Flow control between an MQTT publisher and the connections its messages go
+ * to (issue 20; CONVENTIONS 9), as the NATS side does (core/server/nats-client.ts):
+ * a destination past half of max_pending_bytes stalls the publisher (its
+ * packets wait unread, reading paused) until it drained back to half, so a
+ * subscriber that keeps reading, however unevenly, loses no QoS 0 message.
+ * The stall is looked at again every STALL_MIN_MS (just past half) to
+ * STALL_MAX_MS (at the limit). A destination whose socket took no byte for
+ * STUCK_MS is not reading: it stalls no one any more and goes on to its write
+ * deadline or limit, where it is cut off, counted in slowConsumers with the
+ * bytes it had pending; so a stuck subscriber holds a publisher up for about
+ * STUCK_MS, once.
+ */
+const STALL_MIN_MS = 2;
+const STALL_MAX_MS = 50;
+const STUCK_MS = 500;
+/**
+ * The last destination that went past half its limit while the current
+ * packet was handled (routing is synchronous); read by the publisher right
+ * after, so no callback per message is needed.
+ */
+let stalledDestination: MqttClient | null = null;
+
 /** One-entry cache: the last QoS 0 frame, keyed by payload identity, topic, retain and version. */
 let lastFrame: { payload: Buffer; topic: string; retain: boolean; version: 4 | 5; bytes: Buffer } | null = null;
 
@@ -154,6 +177,15 @@ export class MqttClient implements SessionConnection {
   lastSeen = Date.now();
   /** Keep-alive limit being watched (1.5 x keep alive), 0 for none. */
   private keepAliveLimitMs = 0;
+  /** Every byte ever queued for this client: with what is pending, how much the OS took (`sentBytes`). */
+  private queuedTotal = 0;
+  /** `sentBytes` when a stall last looked (-1: never), and when that value was first seen. */
+  private sentAtStall = -1;
+  private sentAtStallSince = 0;
+  /** While this publisher is stalled: the timer that looks at the stall again. */
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** Publishers waiting for this client's socket to drain (made on first stall). */
+  private drainWaiters: Array<() => void> | null = null;
   /** Stops listening for reloads of this client's rules. */
   private unwatch: (() => void) | null = null;
 
@@ -351,16 +383,90 @@ export class MqttClient implements SessionConnection {
   /** Handle whole packets in order until the input runs out or a handler is still working. */
   private pump(): void {
     try {
-      while (this.busy === null && this.state !== 'closed') {
+      while (this.busy === null && this.stallTimer === null && this.state !== 'closed') {
         const packet = this.reader.next();
         if (packet === null) break;
+        stalledDestination = null;
         this.run(packet);
+        const destination = stalledDestination as MqttClient | null;
+        stalledDestination = null;
+        if (destination !== null) this.stallFor(destination);
       }
     } catch (error) {
       this.fail(error); // a malformed or oversize packet
       return;
     }
-    this.setReadingPaused(this.busy !== null && this.state !== 'closed');
+    this.setReadingPaused((this.busy !== null || this.stallTimer !== null) && this.state !== 'closed');
+  }
+
+  /** Bytes queued and not yet taken by the OS. */
+  get pendingBytes(): number {
+    return this.outboxBytes + this.connection.writableLength;
+  }
+
+  private get sentBytes(): number {
+    return this.queuedTotal - this.pendingBytes;
+  }
+
+  /** Hold this publisher's next packets while `destination` catches up (see STALL_MIN_MS). */
+  private stallFor(destination: MqttClient): void {
+    if (destination === this || this.stallTimer !== null || !destination.holdsUp()) return;
+    this.gateway.stats.publisherStalls++;
+    this.stallTimer = setTimeout(() => this.recheckStall(destination), destination.stallCheckMs());
+    destination.afterDrain(this);
+  }
+
+  /** A stall's timer: go on once the destination is back to half its limit, closed or stuck; else look again. */
+  private recheckStall(destination: MqttClient): void {
+    if (this.stallTimer === null) return;
+    if (destination.pendingBytes > this.gateway.options.maxPendingBytes / 2 && destination.holdsUp()) {
+      this.stallTimer = setTimeout(() => this.recheckStall(destination), destination.stallCheckMs());
+    } else {
+      this.endStall();
+    }
+  }
+
+  private endStall(): void {
+    if (this.stallTimer === null) return;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    if (this.state !== 'closed') this.pump();
+  }
+
+  /** Whether this destination may stall publishers: it is open and its socket took bytes within STUCK_MS. */
+  private holdsUp(): boolean {
+    if (this.state === 'closed') return false;
+    const sent = this.sentBytes;
+    const now = Date.now();
+    if (sent !== this.sentAtStall) {
+      this.sentAtStall = sent;
+      this.sentAtStallSince = now;
+      return true;
+    }
+    return now - this.sentAtStallSince <= STUCK_MS;
+  }
+
+  /** From STALL_MIN_MS just past half the limit to STALL_MAX_MS at the limit. */
+  private stallCheckMs(): number {
+    const half = this.gateway.options.maxPendingBytes / 2;
+    const over = Math.min(1, Math.max(0, (this.pendingBytes - half) / half));
+    return STALL_MIN_MS + over * (STALL_MAX_MS - STALL_MIN_MS);
+  }
+
+  /** End `publisher`'s stall once this client's socket drained (or closed). */
+  private afterDrain(publisher: MqttClient): void {
+    if (this.drainWaiters === null) {
+      this.drainWaiters = [];
+      this.connection.onDrain(() => this.releaseStalled());
+    }
+    this.drainWaiters.push(() => publisher.endStall());
+  }
+
+  private releaseStalled(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === null || waiters.length === 0) return;
+    this.drainWaiters = [];
+    for (const resume of waiters) resume();
   }
 
   private setReadingPaused(paused: boolean): void {
@@ -397,6 +503,8 @@ export class MqttClient implements SessionConnection {
   private enqueue(bytes: Buffer): void {
     (this.outbox ??= []).push(bytes);
     this.outboxBytes += bytes.length;
+    this.queuedTotal += bytes.length;
+    if (this.pendingBytes > this.gateway.options.maxPendingBytes / 2) stalledDestination = this;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.gateway.scheduleFlush(this);
@@ -424,6 +532,7 @@ export class MqttClient implements SessionConnection {
     const options = this.gateway.options;
     if (pending > options.maxPendingBytes || (before > 0 && now - this.lastProgress > options.writeDeadlineMs)) {
       this.gateway.stats.slowConsumers++;
+      this.gateway.stats.slowConsumerBytesDropped += pending;
       this.close(ReasonCode.QuotaExceeded, 'slow consumer');
     }
   }
@@ -438,6 +547,9 @@ export class MqttClient implements SessionConnection {
     } else {
       this.gateway.connectDeadline.unwatch(this, this.gateway.options.connectTimeoutMs);
     }
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    this.releaseStalled(); // publishers stalled for this client go on
     if (wasConnected) this.gateway.clientClosed(this);
   }
 
