@@ -386,7 +386,10 @@ export class MqttGatewayCore {
       this.lingerHandover(session.clientId);
     }
     this.firePendingWill(session.clientId); // the will waits at most until the session ends
-    void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
+    // A session that was never stored (a clean one) leaves no record to delete: no JetStream write per disconnect.
+    if (this.persistence.mayBeStored(session.clientId)) {
+      void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
+    }
   }
 
   /**
