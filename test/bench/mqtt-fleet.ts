@@ -10,11 +10,14 @@
 //   one is back, and the worst PINGREQ -> PINGRESP time of a separate client
 //   (pinging every 20 ms from this process) meanwhile.
 // `--switchboard-root <dir>` runs another checkout's server (say, main) with
-// this load generator, to compare before and after.
+// this load generator, to compare before and after. Switchboard runs as
+// `npm start` does, from the production build (dist/switchboard.mjs, `npm run
+// build`) when there is one, else from the sources with tsx (whose loader adds
+// memory of its own); the row says which.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +35,8 @@ export const FLEET_FULL: FleetSize = { rate: 5_000, hold: 18_000, storm: 15_000 
 export const FLEET_QUICK: FleetSize = { rate: 1_000, hold: 2_000, storm: 2_000 };
 
 interface FleetServer {
+  /** How Switchboard ran: 'dist' (production build) or 'tsx'. */
+  readonly how: string;
   readonly port: number;
   readonly child: ChildProcess;
   readonly dir: string;
@@ -43,20 +48,23 @@ async function startFleetServer(name: 'switchboard' | 'mosquitto', root: string)
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `mqtt-fleet-${name}-`));
   let child: ChildProcess;
+  let how: string = name;
   if (name === 'mosquitto') {
     const conf = join(dir, 'm.conf');
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n`);
     child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     await sleep(500);
   } else {
-    child = spawn(process.execPath, ['--import', 'tsx', 'gateways/main.ts', '-a', '127.0.0.1', '-p', '0', '-m', '0', '--mqtt_port', String(port),
+    const built = existsSync(join(root, 'dist', 'switchboard.mjs'));
+    how = built ? 'dist' : 'tsx';
+    child = spawn(process.execPath, [...(built ? ['dist/switchboard.mjs'] : ['--import', 'tsx', 'gateways/main.ts']), '-a', '127.0.0.1', '-p', '0', '-m', '0', '--mqtt_port', String(port),
       '--http_gateway_port', '0', '--websocket_port', '0', '-sd', join(dir, 'js')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     await waitForOutput(child, 'Switchboard ready', 30_000);
   }
   child.stdout?.resume();
   child.stderr?.resume();
   await sleep(2_000); // settle: start-up garbage collected, lazily made buffers in place
-  return { port, child, dir };
+  return { how, port, child, dir };
 }
 
 async function stopFleetServer(server: FleetServer): Promise<void> {
@@ -127,6 +135,7 @@ export async function fleetFigures(name: 'switchboard' | 'mosquitto', size: Flee
   try {
     const pid = server.child.pid!;
     const rss0 = readRssKiB(pid);
+    row.server = server.how;
     row['idle RSS MiB'] = (rss0 / 1024).toFixed(1);
     const gen = LoadGenerator.start(server.port);
     const cpu0 = readCpuSeconds(pid);
