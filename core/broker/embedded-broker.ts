@@ -17,7 +17,7 @@ import type {
   SubscribeOptions,
 } from './broker.ts';
 import { BrokerClosedError, NoRespondersError } from './errors.ts';
-import { guardHandler, reportHandlerError, type HandlerErrorListener } from './handler-guard.ts';
+import { reportHandlerError, type HandlerErrorListener } from './handler-guard.ts';
 import { PendingRequests } from './pending-requests.ts';
 import { assertPublishSubject, assertSubscription } from './validate.ts';
 
@@ -62,28 +62,65 @@ export function encodeMessage(data: Uint8Array, options: PublishOptions | undefi
   return { headerSize: header.length, message };
 }
 
-class HandlerSubscriber implements Subscriber {
+/** What every subscription of one broker shares (one object, not three fields each). */
+interface SubscriptionHost {
+  readonly router: Router;
+  readonly onHandlerError: HandlerErrorListener;
+  /** Live subscriptions, ended at close(). */
+  readonly live: Set<HandlerSubscription>;
+}
+
+/**
+ * One subscription of the port: the router's Subscriber and the caller's
+ * handle in one object, without closures, and with its `closed` promise made
+ * only when asked for. An MQTT gateway holds one or two per connected client,
+ * so each object here is memory per connection (issue 20: heap snapshots).
+ */
+class HandlerSubscription implements Subscriber, BrokerSubscription {
   readonly id = nextInternalSubscriberId();
   readonly echo = true;
-  private resolveClosed!: () => void;
-  readonly closed = new Promise<void>((resolve) => {
-    this.resolveClosed = resolve;
-  });
+  readonly sub: Subscription;
+  private closedPromise: Promise<void> | null = null;
+  private resolveClosed: (() => void) | null = null;
 
-  constructor(private readonly handler: MessageHandler) {}
-
-  deliver(_sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
-    this.handler(toBrokerMessage(subject, reply, headerSize, message));
+  constructor(private readonly host: SubscriptionHost, readonly subject: string, readonly queue: string | null, private readonly handler: MessageHandler) {
+    this.sub = new Subscription(this, subject, queue, String(this.id));
   }
 
+  /** A handler that throws is reported, and routing goes on (handler-guard.ts). */
+  deliver(_sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
+    try {
+      this.handler(toBrokerMessage(subject, reply, headerSize, message));
+    } catch (error) {
+      this.host.onHandlerError(error, subject);
+    }
+  }
+
+  /** Ended by the router (max reached), unsubscribe() or close(). */
   subscriptionEnded(): void {
-    this.resolveClosed();
+    this.host.live.delete(this);
+    this.resolveClosed?.();
+    this.resolveClosed = null;
+    this.closedPromise ??= Promise.resolve();
+  }
+
+  get closed(): Promise<void> {
+    this.closedPromise ??= new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    return this.closedPromise;
+  }
+
+  unsubscribe(): void {
+    if (this.sub.closed) return;
+    this.host.router.unsubscribe(this.sub);
+    this.subscriptionEnded();
   }
 }
 
-
 export class EmbeddedBroker implements Broker {
-  private readonly subscriptions = new Set<{ sub: Subscription; owner: HandlerSubscriber }>();
+  private readonly subscriptions = new Set<HandlerSubscription>();
+  private readonly host: SubscriptionHost;
   private readonly inboxPrefix = `_INBOX.${randomBytes(11).toString('base64url')}.`;
   private readonly requests = new PendingRequests();
   private inbox: BrokerSubscription | null = null;
@@ -100,7 +137,9 @@ export class EmbeddedBroker implements Broker {
     private readonly router: Router,
     private readonly onHandlerError: HandlerErrorListener = reportHandlerError,
     readonly jetstream: boolean | null = null,
-  ) {}
+  ) {
+    this.host = { router, onHandlerError, live: this.subscriptions };
+  }
 
   async publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<void> {
     this.assertOpen();
@@ -118,25 +157,14 @@ export class EmbeddedBroker implements Broker {
     this.assertOpen();
     assertSubscription(subject, options.queue);
     const queue = options.queue ?? null;
-    const owner = new HandlerSubscriber(guardHandler(handler, this.onHandlerError));
-    const sub = new Subscription(owner, subject, queue, String(owner.id));
+    const subscription = new HandlerSubscription(this.host, subject, queue, handler);
+    const sub = subscription.sub;
     if (options.max !== undefined && options.max > 0) sub.max = options.max;
     sub.hidesReserved = options.excludeReserved === true && startsWithWildcardToken(subject);
-    const entry = { sub, owner };
-    this.subscriptions.add(entry);
+    this.subscriptions.add(subscription);
     if (claim) this.router.subscribeClaim(sub);
     else this.router.subscribe(sub);
-    void owner.closed.then(() => this.subscriptions.delete(entry));
-    return {
-      subject,
-      queue,
-      closed: owner.closed,
-      unsubscribe: () => {
-        if (sub.closed) return;
-        this.router.unsubscribe(sub);
-        owner.subscriptionEnded();
-      },
-    };
+    return subscription;
   }
 
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BrokerMessage> {
@@ -167,10 +195,7 @@ export class EmbeddedBroker implements Broker {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    for (const { sub, owner } of [...this.subscriptions]) {
-      this.router.unsubscribe(sub);
-      owner.subscriptionEnded();
-    }
+    for (const subscription of [...this.subscriptions]) subscription.unsubscribe();
     this.requests.clear();
   }
 

@@ -1,7 +1,8 @@
 // A subscription handler is gateway code; if it throws, the error must not
 // unwind into the core (embedded: the publisher's connection; NatsBroker: the
-// client's reader, which would close the whole connection). Both brokers wrap
-// handlers with this so a failing handler is reported and routing goes on.
+// client's reader, which would close the whole connection). NatsBroker wraps
+// handlers with this, EmbeddedBroker catches in its subscription's deliver, so a
+// failing handler is reported (reportHandlerError) and routing goes on.
 
 import type { BrokerMessage, MessageHandler } from './broker.ts';
 

@@ -60,7 +60,8 @@ export class SocketConnection implements Connection {
     this.socket.on('error', (err) => {
       failure = err;
     });
-    this.socket.once('close', () => listener(failure));
+    // 'close' comes once: `on`, not `once`, spares a wrapper per connection (issue 20).
+    this.socket.on('close', () => listener(failure));
   }
 
   pauseReading(): void {

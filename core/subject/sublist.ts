@@ -102,7 +102,10 @@ export class Sublist<T extends SublistEntry> {
       node = this.childFor(node, token);
     }
     if (sub.queue === null) {
-      node.psubs.push(sub);
+      // A first push would grow the empty array to 17 slots; most subjects (an MQTT
+      // client's own topics, its handover subject) have one subscriber (issue 20).
+      if (node.psubs.length === 0) node.psubs = [sub];
+      else node.psubs.push(sub);
     } else {
       node.qsubs ??= new Map();
       const group = node.qsubs.get(sub.queue);

@@ -16,20 +16,24 @@ import { fastDecode } from './fast-codec.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 
 /**
- * mqtt-packet parsers shared by all connections, one per protocol version: each
- * is fed exactly one whole frame at a time and emits synchronously, so it holds
- * no state between frames (it resets itself after an error). CONNECT gets a
- * fresh parser, because parsing one rewrites the parser's settings.
+ * mqtt-packet parsers shared by all connections, one per protocol version and
+ * one for CONNECT: each is fed exactly one whole frame at a time and emits
+ * synchronously, so it holds no state between frames (it resets itself after
+ * an error). Parsing a CONNECT makes the packet the parser's settings, so the
+ * CONNECT parser gets empty settings back after each one (it reads the version
+ * from the packet, and must not keep a client's password); a parser made per
+ * CONNECT was a tenth of the CONNECT path's CPU (issue 20, --cpu-prof).
  */
-const sharedDecoders = new Map<4 | 5, Decoder>();
+type DecoderKind = 4 | 5 | 'connect';
+const sharedDecoders = new Map<DecoderKind, Decoder>();
 
 class Decoder {
   private readonly parser;
   private decoded: Packet | null = null;
   private error: Error | null = null;
 
-  constructor(protocolVersion: 4 | 5) {
-    this.parser = mqttPacket.parser({ protocolVersion });
+  constructor(private readonly kind: DecoderKind) {
+    this.parser = mqttPacket.parser({ protocolVersion: kind === 'connect' ? 4 : kind });
     this.parser.on('packet', (packet: Packet) => {
       this.decoded = packet;
     });
@@ -39,9 +43,9 @@ class Decoder {
   }
 
   static for(frame: Buffer, protocolVersion: 4 | 5): Decoder {
-    if (frame[0] >> 4 === 1) return new Decoder(protocolVersion);
-    let d = sharedDecoders.get(protocolVersion);
-    if (d === undefined) sharedDecoders.set(protocolVersion, (d = new Decoder(protocolVersion)));
+    const kind = frame[0] >> 4 === 1 ? 'connect' : protocolVersion;
+    let d = sharedDecoders.get(kind);
+    if (d === undefined) sharedDecoders.set(kind, (d = new Decoder(kind)));
     return d;
   }
 
@@ -49,13 +53,14 @@ class Decoder {
     this.decoded = null;
     this.error = null;
     this.parser.parse(frame);
+    if (this.kind === 'connect') (this.parser as unknown as { settings: object }).settings = {};
     const error = this.error as Error | null;
     const decoded = this.decoded as Packet | null;
     this.decoded = null;
     this.error = null;
     // A parser that failed, or still waits for bytes, is never shared again.
     if (error !== null || decoded === null) {
-      for (const [version, d] of sharedDecoders) if (d === this) sharedDecoders.delete(version);
+      for (const [kind, d] of sharedDecoders) if (d === this) sharedDecoders.delete(kind);
     }
     if (error !== null) throw new MqttProtocolError(ReasonCode.MalformedPacket, `malformed packet: ${error.message}`, { cause: error });
     if (decoded === null) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'malformed packet: incomplete after its declared length');

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { OpenAuthorizer, type Authorizer } from '../../core/auth/authorizer.ts';
-import type { Broker } from '../../core/broker/broker.ts';
+import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
 import { closeSpread } from '../../core/connection/close-spread.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
@@ -20,6 +20,7 @@ import { ReasonCode } from './reason-codes.ts';
 import { ReplyBridge } from './reply-bridge.ts';
 import { RetainCapture } from './retain-capture.ts';
 import { OrphanedSessions } from './orphaned-sessions.ts';
+import { DeadlineSweeper } from './deadline-sweeper.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
@@ -31,7 +32,12 @@ import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
 export interface MqttGatewayStats extends SessionStats {
   connections: number;
   totalConnections: number;
+  /** Subscribers cut off for not reading (their pending bytes over maxPendingBytes). */
   slowConsumers: number;
+  /** Bytes those subscribers had pending when cut off: what they lost. */
+  slowConsumerBytesDropped: number;
+  /** Times a publisher's reads were paused while a destination caught up. */
+  publisherStalls: number;
   publishesIn: number;
   deniedPublishes: number;
   deniedSubscribes: number;
@@ -71,7 +77,7 @@ export class MqttGatewayCore {
   readonly sessions = new Map<string, Session>();
   readonly clients = new Set<MqttClient>();
   readonly stats: MqttGatewayStats = {
-    connections: 0, totalConnections: 0, slowConsumers: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
+    connections: 0, totalConnections: 0, slowConsumers: 0, slowConsumerBytesDropped: 0, publisherStalls: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
     droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0, msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0,
   };
   private readonly pendingWills = new Map<string, NodeJS.Timeout>();
@@ -81,6 +87,10 @@ export class MqttGatewayCore {
   /** Present with retainFromHeaders. */
   private readonly retainCapture: RetainCapture | null;
   readonly handover: SessionHandover;
+  /** Keep alive [MQTT-3.1.2-24]: checked three times per limit, as a timer per connection did. */
+  readonly keepAlive = new DeadlineSweeper<MqttClient>((c) => c.lastSeen, (c) => c.keepAliveExpired(), 3);
+  /** CONNECT deadline (lastSeen is the accept time until CONNACK): checked ten times per limit. */
+  readonly connectDeadline = new DeadlineSweeper<MqttClient>((c) => c.lastSeen, (c) => c.close(ReasonCode.MaximumConnectTime), 10);
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
   private nextMsgSerial = 1;
@@ -222,19 +232,18 @@ export class MqttGatewayCore {
 
   private async loadFromStore(clientId: string, cleanStart: boolean): Promise<void> {
     this.handover.drop(clientId); // a lingering listener here must not answer for the real holder
-    let record = await this.sessionStore.load(clientId);
+    if (cleanStart) return this.discardStored(clientId);
+    // The store is read only when the watched view of the records may have one (a new session's CONNECT reads nothing).
+    let record = this.persistence.mayBeStored(clientId) ? await this.sessionStore.load(clientId) : null;
     // A record saved as its session was let go, with no will delayed for it: no gateway holds
     // it, so nobody is asked. Otherwise ask; a request that times out (a NATS cluster may still
     // route it to a holder that just let go) is asked again after a fresh look at the record.
     for (let attempt = 1; record === null || record.disconnectedAt === null || record.willPending === true; attempt++) {
-      const outcome = await this.handover.acquire(clientId, cleanStart);
+      const outcome = await this.handover.acquire(clientId, false);
       if (this.sessions.has(clientId)) return;
-      record = await this.sessionStore.load(clientId); // as the holder saved it
+      // As the holder saved it; with no holder, only when a record is known.
+      if (outcome !== 'nobody' || this.persistence.mayBeStored(clientId)) record = await this.sessionStore.load(clientId);
       if (outcome !== 'timeout' || attempt >= HANDOVER_ATTEMPTS) break;
-    }
-    if (cleanStart) {
-      if (record !== null) await this.sessionStore.delete(clientId);
-      return;
     }
     if (record !== null && sessionExpiresAt(record) <= Date.now()) {
       await this.sessionStore.delete(clientId);
@@ -244,6 +253,23 @@ export class MqttGatewayCore {
       await this.restoreSession(record);
       await this.broker.flush(); // the subscriptions are in place before CONNACK
     }
+  }
+
+  /**
+   * A clean start ends the session wherever it is [MQTT-3.1.2-4]: a holder lets
+   * it go, and a stored record is deleted. The store is not read: a record is
+   * deleted when a holder answered (it may have just saved one) or the watched
+   * view of the records knows one, so a new clean session's CONNECT does not
+   * touch JetStream (issue 20). A request that times out is asked again, as in
+   * loadFromStore.
+   */
+  private async discardStored(clientId: string): Promise<void> {
+    let outcome: 'released' | 'nobody' | 'timeout' = 'timeout';
+    for (let attempt = 1; outcome === 'timeout' && attempt <= HANDOVER_ATTEMPTS; attempt++) {
+      outcome = await this.handover.acquire(clientId, true);
+      if (this.sessions.has(clientId)) return;
+    }
+    if (outcome !== 'nobody' || this.persistence.mayBeStored(clientId)) await this.sessionStore.delete(clientId);
   }
 
   /**
@@ -360,12 +386,19 @@ export class MqttGatewayCore {
       this.lingerHandover(session.clientId);
     }
     this.firePendingWill(session.clientId); // the will waits at most until the session ends
-    void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
+    // A session that was never stored (a clean one) leaves no record to delete: no JetStream write per disconnect.
+    if (this.persistence.mayBeStored(session.clientId)) {
+      void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
+    }
   }
 
-  /** The message log's last sequence, for a new subscription's record (undefined without a log). */
-  async logPosition(): Promise<number | undefined> {
-    return this.persistence.logging ? this.persistence.lastLogged() : undefined;
+  /**
+   * The message log's last sequence, for a new subscription's record: undefined
+   * without a log, and for a session that ends with its connection (it is never
+   * restored from the log, so a SUBSCRIBE of a clean session asks JetStream nothing).
+   */
+  async logPosition(session: Session): Promise<number | undefined> {
+    return this.persistence.logging && session.expiryInterval > 0 ? this.persistence.lastLogged() : undefined;
   }
 
   /** Save a persistent session's record now. */
@@ -451,18 +484,27 @@ export class MqttGatewayCore {
   async subscribe(session: Session, record: SubscriptionRecord): Promise<SessionSubscription> {
     const shared = parseSharedFilter(record.topicFilter);
     const filter = shared?.filter ?? record.topicFilter;
-    const sub: SessionSubscription = { ...record, filter, group: shared?.group ?? null, brokerSubs: [] };
+    // Every field named, not spread from the record: a spread object gets a hidden class
+    // (and descriptor array) of its own, 350 bytes per subscription (issue 20, heap snapshots).
+    const sub: SessionSubscription = {
+      topicFilter: record.topicFilter, qos: record.qos, noLocal: record.noLocal, retainAsPublished: record.retainAsPublished,
+      retainHandling: record.retainHandling, identifier: record.identifier, since: record.since,
+      filter, group: shared?.group ?? null, brokerSubs: [],
+    };
+    const subscribed: BrokerSubscription[] = [];
     try {
       for (const subject of filterToSubjects(filter)) {
         // `#` and `+/...` must not see the JetStream API, the gateway's own state or request
         // replies: [MQTT-4.7.2-1], and nothing the gateway sends for a session may come back to it.
         const options = sub.group === null ? { excludeReserved: true } : { queue: sub.group, excludeReserved: true };
-        sub.brokerSubs.push(await this.broker.subscribe(subject, (m) => session.onBrokerMessage(sub, m), options));
+        subscribed.push(await this.broker.subscribe(subject, (m) => session.onBrokerMessage(sub, m), options));
       }
     } catch (error) {
-      for (const b of sub.brokerSubs) b.unsubscribe();
+      for (const b of subscribed) b.unsubscribe();
       throw error;
     }
+    // Copied to an array of its exact length (a pushed-to array keeps 17 slots).
+    sub.brokerSubs = subscribed.slice();
     return sub;
   }
 
@@ -510,6 +552,8 @@ export class MqttGatewayCore {
     }
     this.persistence.stop();
     this.retainCapture?.stop();
+    this.keepAlive.stop();
+    this.connectDeadline.stop();
     this.streams.stop();
     this.sessions.clear();
     this.handover.stop();

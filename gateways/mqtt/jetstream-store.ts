@@ -18,7 +18,8 @@
 
 import { createHash } from 'node:crypto';
 import type { QoS } from 'mqtt-packet';
-import type { Broker, BrokerMessage } from '../../core/broker/broker.ts';
+import type { Broker, BrokerMessage, BrokerSubscription } from '../../core/broker/broker.ts';
+import { hasWildcardToken } from '../../core/subject/subject.ts';
 import { JetStreamClient } from '../../core/jetstream-client/jetstream-client.ts';
 import type { StoredMessage } from '../../core/jetstream-client/stored-message.ts';
 import { fromBrokerMessage, toBrokerPublish, withHeader, type MqttMessage } from './message.ts';
@@ -45,6 +46,16 @@ export interface JetStreamStoreOptions {
 
 export class JetStreamRetainedStore implements RetainedStore {
   private readonly js: JetStreamClient;
+  /**
+   * Subjects (after the prefix) that may hold a retained message: stored at
+   * open, or published since, by any gateway (a core subscription sees every
+   * publish on the stream's subjects). A SUBSCRIBE to a topic none of them can
+   * match asks JetStream nothing: a fleet of devices subscribing to their own
+   * command topics costs no lookup each (issue 20). A topic another gateway
+   * cleared stays listed; its lookup then finds nothing.
+   */
+  private readonly subjects = new Set<string>();
+  private watch: BrokerSubscription | null = null;
 
   private constructor(broker: Broker, options: JetStreamStoreOptions) {
     this.js = new JetStreamClient(broker, options.timeoutMs);
@@ -59,6 +70,9 @@ export class JetStreamRetainedStore implements RetainedStore {
       storage: options.storage ?? 'file',
       allow_direct: true,
     });
+    // Watch first, then list: a message stored meanwhile is in one or the other.
+    store.watch = await broker.subscribe(`${RETAINED_PREFIX}>`, (m) => store.subjects.add(m.subject.slice(RETAINED_PREFIX.length)));
+    for (const subject of await store.js.storedSubjects(RETAINED_STREAM, `${RETAINED_PREFIX}>`)) store.subjects.add(subject.slice(RETAINED_PREFIX.length));
     return store;
   }
 
@@ -66,6 +80,7 @@ export class JetStreamRetainedStore implements RetainedStore {
     const subject = RETAINED_PREFIX + topicToSubject(message.topic);
     if (message.payload.length === 0) {
       await this.js.purgeStream(RETAINED_STREAM, { filter: subject }); // [MQTT-3.3.1-10]
+      this.subjects.delete(subject.slice(RETAINED_PREFIX.length));
       return;
     }
     const out = toBrokerPublish({ ...message, origin: null }, undefined);
@@ -76,6 +91,7 @@ export class JetStreamRetainedStore implements RetainedStore {
     const out: MqttMessage[] = [];
     const now = Date.now();
     for (const subject of filterToSubjects(filter)) {
+      if (this.subjects.size === 0 || (!hasWildcardToken(subject) && !this.subjects.has(subject))) continue;
       for (const m of await this.js.messages(RETAINED_STREAM, RETAINED_PREFIX + subject)) {
         if (m.data.length === 0) continue;
         const message = fromBrokerMessage({ subject: m.subject.slice(RETAINED_PREFIX.length), reply: null, headers: m.headers, data: m.data }, takeReceivedAt(m, now));
@@ -85,7 +101,10 @@ export class JetStreamRetainedStore implements RetainedStore {
     return out;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.watch?.unsubscribe();
+    this.watch = null;
+  }
 }
 
 export class JetStreamSessionStore implements MqttSessionStore {

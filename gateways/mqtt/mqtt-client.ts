@@ -17,6 +17,11 @@ import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 import type { Outbound, Session, SessionConnection } from './session.ts';
 import type { MqttGatewayCore } from './gateway-core.ts';
 
+// mqtt-packet's generator otherwise builds a cache of 65,536 two-byte Buffers on first use
+// (6 MiB of heap for the process, measured with heap snapshots, issue 20); the packets it
+// still writes (CONNACK, SUBACK, packets with properties) are rare next to the hand-written ones.
+mqttPacket.writeToStream.cacheNumbers = false;
+
 export interface WillMessage {
   readonly message: MqttMessage;
   /** MQTT 5 Will Delay Interval, seconds. */
@@ -60,6 +65,29 @@ function hasWireProperties(m: MqttMessage): boolean {
   return p.payloadFormatIndicator === true || p.messageExpiryInterval !== undefined || p.contentType !== undefined ||
     p.responseTopic !== undefined || p.correlationData !== undefined || p.userProperties !== undefined;
 }
+
+/**
+ * Flow control between an MQTT publisher and the connections its messages go
+ * to (issue 20; CONVENTIONS 9), as the NATS side does (core/server/nats-client.ts):
+ * a destination past half of max_pending_bytes stalls the publisher (its
+ * packets wait unread, reading paused) until it drained back to half, so a
+ * subscriber that keeps reading, however unevenly, loses no QoS 0 message.
+ * The stall is looked at again every STALL_MIN_MS (just past half) to
+ * STALL_MAX_MS (at the limit). A destination whose socket took no byte for
+ * STUCK_MS is not reading: it stalls no one any more and goes on to its write
+ * deadline or limit, where it is cut off, counted in slowConsumers with the
+ * bytes it had pending; so a stuck subscriber holds a publisher up for about
+ * STUCK_MS, once.
+ */
+const STALL_MIN_MS = 2;
+const STALL_MAX_MS = 50;
+const STUCK_MS = 500;
+/**
+ * The last destination that went past half its limit while the current
+ * packet was handled (routing is synchronous); read by the publisher right
+ * after, so no callback per message is needed.
+ */
+let stalledDestination: MqttClient | null = null;
 
 /** One-entry cache: the last QoS 0 frame, keyed by payload identity, topic, retain and version. */
 let lastFrame: { payload: Buffer; topic: string; retain: boolean; version: 4 | 5; bytes: Buffer } | null = null;
@@ -124,8 +152,11 @@ export class MqttClient implements SessionConnection {
   topicAliases: Map<number, string> | null = null;
   /** Outbound topic aliases, for a v5 client that announced a Topic Alias Maximum (set by CONNECT) [MQTT-3.1.2-27]. */
   outboundAliases: OutboundTopicAliases | null = null;
+  // Per-connection state is kept small (issue 20: memory per idle connection):
+  // arrays are made on first use, and deadlines are watched by the gateway's
+  // DeadlineSweepers instead of a timer per connection.
   /** QoS 1/2 acknowledgements in arrival order; each is sent once it and all before it are ready. */
-  private readonly acks: AckSlot[] = [];
+  private acks: AckSlot[] | null = null;
   /** Inbound QoS 1 publishes whose PUBACK has not gone out (with unreleased QoS 2 ids: against Receive Maximum). */
   unackedQos1 = 0;
   /**
@@ -136,16 +167,25 @@ export class MqttClient implements SessionConnection {
   private busy: Promise<void> | null = null;
   private readingPaused = false;
   private readonly reader: FrameReader;
-  private outbox: Buffer[] = [];
+  private outbox: Buffer[] | null = null;
   private outboxBytes = 0;
   private flushScheduled = false;
   /** The transport's unwritten bytes right after our last write, and when it last took some. */
   private pendingAfterWrite = 0;
   private lastProgress = Date.now();
-  /** When a packet last arrived (ms since the epoch). */
+  /** When a packet last arrived once connected (ms since the epoch); until then, when the connection was accepted (the CONNECT deadline counts from it). */
   lastSeen = Date.now();
-  private keepAliveTimer: NodeJS.Timeout | null = null;
-  private connectTimer: NodeJS.Timeout | null;
+  /** Keep-alive limit being watched (1.5 x keep alive), 0 for none. */
+  private keepAliveLimitMs = 0;
+  /** Every byte ever queued for this client: with what is pending, how much the OS took (`sentBytes`). */
+  private queuedTotal = 0;
+  /** `sentBytes` when a stall last looked (-1: never), and when that value was first seen. */
+  private sentAtStall = -1;
+  private sentAtStallSince = 0;
+  /** While this publisher is stalled: the timer that looks at the stall again. */
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** Publishers waiting for this client's socket to drain (made on first stall). */
+  private drainWaiters: Array<() => void> | null = null;
   /** Stops listening for reloads of this client's rules. */
   private unwatch: (() => void) | null = null;
 
@@ -154,8 +194,7 @@ export class MqttClient implements SessionConnection {
     connection.onData((chunk) => this.onData(chunk));
     connection.onClose((error) => this.onClosed(error));
     // [MQTT-3.1.4-?] a connection that sends no CONNECT in reasonable time is closed.
-    this.connectTimer = setTimeout(() => this.close(ReasonCode.MaximumConnectTime), gateway.options.connectTimeoutMs);
-    this.connectTimer.unref();
+    gateway.connectDeadline.watch(this, gateway.options.connectTimeoutMs);
   }
 
   get isV5(): boolean {
@@ -193,17 +232,18 @@ export class MqttClient implements SessionConnection {
   markConnected(keepAliveSeconds: number): void {
     this.state = 'connected';
     this.keepAlive = keepAliveSeconds;
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
-    this.connectTimer = null;
+    this.lastSeen = Date.now();
+    this.gateway.connectDeadline.unwatch(this, this.gateway.options.connectTimeoutMs);
     if (keepAliveSeconds > 0) {
       // [MQTT-3.1.2-24] (3.1.1) / [MQTT-3.1.2-22] (5): no packet within 1.5 x keep alive -> close.
-      const limitMs = keepAliveSeconds * 1500;
-      this.keepAliveTimer = setInterval(() => {
-        // Not while a handler works: reading is paused, so the client's PINGREQs wait unread.
-        if (this.busy === null && Date.now() - this.lastSeen > limitMs) this.close(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
-      }, Math.max(250, Math.floor(limitMs / 3)));
-      this.keepAliveTimer.unref();
+      this.keepAliveLimitMs = keepAliveSeconds * 1500;
+      this.gateway.keepAlive.watch(this, this.keepAliveLimitMs);
     }
+  }
+
+  /** No packet within 1.5 x keep alive (gateway.keepAlive): close, but not while a handler works (reading is paused, so the client's PINGREQs wait unread). */
+  keepAliveExpired(): void {
+    if (this.busy === null) this.close(ReasonCode.KeepAliveTimeout, 'keep alive timeout');
   }
 
   send(packet: Packet): void {
@@ -279,7 +319,7 @@ export class MqttClient implements SessionConnection {
   reserveAck(qos: 1 | 2): AckSlot {
     const slot: AckSlot = { ready: false, packet: null, qos1: qos === 1 };
     if (slot.qos1) this.unackedQos1++;
-    this.acks.push(slot);
+    (this.acks ??= []).push(slot);
     return slot;
   }
 
@@ -287,8 +327,9 @@ export class MqttClient implements SessionConnection {
   completeAck(slot: AckSlot, packet: Packet | null): void {
     slot.ready = true;
     slot.packet = packet;
-    while (this.acks.length > 0 && this.acks[0].ready) {
-      const head = this.acks.shift() as AckSlot;
+    const acks = this.acks ?? [];
+    while (acks.length > 0 && acks[0].ready) {
+      const head = acks.shift() as AckSlot;
       if (head.qos1) this.unackedQos1--;
       if (head.packet === null) {
         this.close();
@@ -330,7 +371,7 @@ export class MqttClient implements SessionConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    this.lastSeen = Date.now();
+    if (this.state === 'connected') this.lastSeen = Date.now();
     this.reader.push(chunk);
     if (this.busy === null) this.pump();
     else if (this.reader.bufferedBytes > 2 * this.gateway.options.maxPacketSize + UNREAD_SLACK_BYTES) {
@@ -342,16 +383,90 @@ export class MqttClient implements SessionConnection {
   /** Handle whole packets in order until the input runs out or a handler is still working. */
   private pump(): void {
     try {
-      while (this.busy === null && this.state !== 'closed') {
+      while (this.busy === null && this.stallTimer === null && this.state !== 'closed') {
         const packet = this.reader.next();
         if (packet === null) break;
+        stalledDestination = null;
         this.run(packet);
+        const destination = stalledDestination as MqttClient | null;
+        stalledDestination = null;
+        if (destination !== null) this.stallFor(destination);
       }
     } catch (error) {
       this.fail(error); // a malformed or oversize packet
       return;
     }
-    this.setReadingPaused(this.busy !== null && this.state !== 'closed');
+    this.setReadingPaused((this.busy !== null || this.stallTimer !== null) && this.state !== 'closed');
+  }
+
+  /** Bytes queued and not yet taken by the OS. */
+  get pendingBytes(): number {
+    return this.outboxBytes + this.connection.writableLength;
+  }
+
+  private get sentBytes(): number {
+    return this.queuedTotal - this.pendingBytes;
+  }
+
+  /** Hold this publisher's next packets while `destination` catches up (see STALL_MIN_MS). */
+  private stallFor(destination: MqttClient): void {
+    if (destination === this || this.stallTimer !== null || !destination.holdsUp()) return;
+    this.gateway.stats.publisherStalls++;
+    this.stallTimer = setTimeout(() => this.recheckStall(destination), destination.stallCheckMs());
+    destination.afterDrain(this);
+  }
+
+  /** A stall's timer: go on once the destination is back to half its limit, closed or stuck; else look again. */
+  private recheckStall(destination: MqttClient): void {
+    if (this.stallTimer === null) return;
+    if (destination.pendingBytes > this.gateway.options.maxPendingBytes / 2 && destination.holdsUp()) {
+      this.stallTimer = setTimeout(() => this.recheckStall(destination), destination.stallCheckMs());
+    } else {
+      this.endStall();
+    }
+  }
+
+  private endStall(): void {
+    if (this.stallTimer === null) return;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    if (this.state !== 'closed') this.pump();
+  }
+
+  /** Whether this destination may stall publishers: it is open and its socket took bytes within STUCK_MS. */
+  private holdsUp(): boolean {
+    if (this.state === 'closed') return false;
+    const sent = this.sentBytes;
+    const now = Date.now();
+    if (sent !== this.sentAtStall) {
+      this.sentAtStall = sent;
+      this.sentAtStallSince = now;
+      return true;
+    }
+    return now - this.sentAtStallSince <= STUCK_MS;
+  }
+
+  /** From STALL_MIN_MS just past half the limit to STALL_MAX_MS at the limit. */
+  private stallCheckMs(): number {
+    const half = this.gateway.options.maxPendingBytes / 2;
+    const over = Math.min(1, Math.max(0, (this.pendingBytes - half) / half));
+    return STALL_MIN_MS + over * (STALL_MAX_MS - STALL_MIN_MS);
+  }
+
+  /** End `publisher`'s stall once this client's socket drained (or closed). */
+  private afterDrain(publisher: MqttClient): void {
+    if (this.drainWaiters === null) {
+      this.drainWaiters = [];
+      this.connection.onDrain(() => this.releaseStalled());
+    }
+    this.drainWaiters.push(() => publisher.endStall());
+  }
+
+  private releaseStalled(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === null || waiters.length === 0) return;
+    this.drainWaiters = [];
+    for (const resume of waiters) resume();
   }
 
   private setReadingPaused(paused: boolean): void {
@@ -386,8 +501,10 @@ export class MqttClient implements SessionConnection {
   }
 
   private enqueue(bytes: Buffer): void {
-    this.outbox.push(bytes);
+    (this.outbox ??= []).push(bytes);
     this.outboxBytes += bytes.length;
+    this.queuedTotal += bytes.length;
+    if (this.pendingBytes > this.gateway.options.maxPendingBytes / 2) stalledDestination = this;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       this.gateway.scheduleFlush(this);
@@ -397,9 +514,9 @@ export class MqttClient implements SessionConnection {
   /** Write what is queued: once per event-loop turn (gateway.scheduleFlush), or at close. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.outbox.length === 0) return;
     const chunks = this.outbox;
-    this.outbox = [];
+    if (chunks === null) return;
+    this.outbox = null;
     this.outboxBytes = 0;
     const before = this.connection.writableLength;
     const now = Date.now();
@@ -415,6 +532,7 @@ export class MqttClient implements SessionConnection {
     const options = this.gateway.options;
     if (pending > options.maxPendingBytes || (before > 0 && now - this.lastProgress > options.writeDeadlineMs)) {
       this.gateway.stats.slowConsumers++;
+      this.gateway.stats.slowConsumerBytesDropped += pending;
       this.close(ReasonCode.QuotaExceeded, 'slow consumer');
     }
   }
@@ -424,10 +542,14 @@ export class MqttClient implements SessionConnection {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     this.unwatch?.();
-    if (this.keepAliveTimer !== null) clearInterval(this.keepAliveTimer);
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
-    this.keepAliveTimer = null;
-    this.connectTimer = null;
+    if (wasConnected) {
+      if (this.keepAliveLimitMs > 0) this.gateway.keepAlive.unwatch(this, this.keepAliveLimitMs);
+    } else {
+      this.gateway.connectDeadline.unwatch(this, this.gateway.options.connectTimeoutMs);
+    }
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    this.releaseStalled(); // publishers stalled for this client go on
     if (wasConnected) this.gateway.clientClosed(this);
   }
 

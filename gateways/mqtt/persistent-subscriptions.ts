@@ -70,6 +70,11 @@ export class PersistentSubscriptions {
     return this.sublist.match(subject).psubs.length > 0;
   }
 
+  /** A persistent session of this id is stored (as last seen on the watch). */
+  has(clientId: string): boolean {
+    return this.sessions.has(clientId);
+  }
+
   /** Replace what is known of one session (`record` null: it is gone). */
   apply(clientId: string, record: SessionRecord | null): void {
     const previous = this.sessions.get(clientId);

@@ -174,6 +174,14 @@ export class SessionPersistence {
     await Promise.all(sessions.map((s) => this.save(s)));
   }
 
+  /**
+   * Whether a record of `clientId` may be stored: false only when the watched
+   * view of every record (with a message log) says none is; true without one.
+   */
+  mayBeStored(clientId: string): boolean {
+    return this.index?.has(clientId) ?? true;
+  }
+
   /** Delete the records of detached sessions whose expiry has passed (no gateway holds them). */
   expired(now: number): string[] {
     return this.index?.expired(now) ?? [];

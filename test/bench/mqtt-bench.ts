@@ -5,7 +5,9 @@
 // and QoS 1 throughput to a persistent session (Switchboard with its state in
 // JetStream: every message logged once, in-flight state saved as it changes).
 // Both servers run as child processes; the clients are raw sockets in this process.
-//   node --import tsx test/bench/mqtt-bench.ts [--quick] [--throughput-only]
+// Then the fleet figures (mqtt-fleet.ts: connect rate, memory per idle connection,
+// a reconnect storm), with the load generator in its own process.
+//   node --import tsx test/bench/mqtt-bench.ts [--quick] [--throughput-only | --fleet-only] [--switchboard-root <dir>]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { spawnMqttProcess } from '../helpers/mqtt.ts';
-import { commandAvailable, freePort, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
+import { FLEET_FULL, FLEET_QUICK, fleetFigures } from './mqtt-fleet.ts';
 
 const quick = process.argv.includes('--quick');
 const N = { qos0: quick ? 50_000 : 300_000, qos1: quick ? 20_000 : 100_000, qos2: quick ? 10_000 : 50_000, clients: quick ? 2_000 : 10_000 };
@@ -300,10 +303,29 @@ async function persistentSessions(server: Server, sessions: number): Promise<{ r
   return { rss, heap, queueMs };
 }
 
+/** Fleet figures for each server, side by side, with the ratios that issue 20 sets goals for. */
+async function fleet(names: ReadonlyArray<'switchboard' | 'mosquitto'>): Promise<void> {
+  const at = process.argv.indexOf('--switchboard-root');
+  const root = at >= 0 ? process.argv[at + 1] : PROJECT_ROOT;
+  const rows: Record<string, Record<string, string>> = {};
+  for (const name of names) {
+    rows[name] = await fleetFigures(name, quick ? FLEET_QUICK : FLEET_FULL, root, progress);
+    process.stdout.write(`${name} fleet${name === 'switchboard' && at >= 0 ? ` (${root})` : ''}: ${JSON.stringify(rows[name])}\n`);
+  }
+  const sb = rows.switchboard;
+  const mq = rows.mosquitto;
+  if (sb === undefined || mq === undefined) return;
+  const ratio = (key: string): string => (Number(sb[key]) / Number(mq[key])).toFixed(2);
+  process.stdout.write(`fleet connect+sub /s: switchboard/mosquitto = ${ratio('connect+sub /s')}x (goal >= 1.5x)\n`);
+  process.stdout.write(`fleet server CPU per 1,000 connects: switchboard/mosquitto = ${ratio('server CPU ms per 1,000 connects')}x\n`);
+  process.stdout.write(`fleet KiB per idle connection: switchboard ${sb['KiB per idle connection']}, mosquitto ${mq['KiB per idle connection']} (goal <= 2)\n`);
+}
+
 async function main(): Promise<void> {
   const names: Array<'switchboard' | 'mosquitto'> = ['switchboard'];
   if (commandAvailable('mosquitto')) names.push('mosquitto');
   else process.stdout.write('SKIPPED: mosquitto not installed\n');
+  if (process.argv.includes('--fleet-only')) return fleet(names);
   const results: Record<string, Record<string, string>> = {};
   for (const name of names) {
     const row: Record<string, string> = {};
@@ -376,6 +398,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${key}: switchboard/mosquitto = ${ratio.toFixed(2)}x\n`);
     }
   }
+  if (!process.argv.includes('--throughput-only')) await fleet(names);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

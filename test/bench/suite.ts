@@ -27,7 +27,7 @@ const SECTIONS: readonly Section[] = [
   { name: 'jetstream', what: 'streams: async/sync publish (file, memory), direct get, recovery', script: 'jetstream-bench.ts', args: quickFlag },
   { name: 'consumers', what: 'consumers: pull and push consume, acks', script: 'jetstream-consumer-bench.ts', args: quickFlag },
   { name: 'kv', what: 'key-value and object store: put/get, listing and watch at 100k keys, object MiB/s', script: 'kv-bench.ts', args: quickFlag },
-  { name: 'mqtt', what: 'MQTT QoS 0/1/2 throughput, 10,000 clients: memory and fan-out', script: 'mqtt-bench.ts', args: quickFlag },
+  { name: 'mqtt', what: 'MQTT QoS 0/1/2 throughput, 10,000 clients: memory and fan-out; fleet: connect rate, memory per idle connection, reconnect storm', script: 'mqtt-bench.ts', args: quickFlag },
   { name: 'http', what: 'HTTP publish, batch publish, KV, SSE fan-out', script: 'http-bench.ts', args: quickFlag },
   { name: 'websocket', what: 'WebSocket NATS throughput beside plain TCP', script: 'websocket-throughput.ts', args: quickFlag },
   { name: 'kafka', what: 'Kafka bridge msgs/s each way', script: 'kafka-bridge-bench.ts', args: (quick) => (quick ? ['20000'] : []) },

@@ -20,7 +20,7 @@ export async function handleSubscribe(client: MqttClient, packet: ISubscribePack
   // [MQTT-3.8.2-?] MQTT 5 §3.8.2.1.2: a Subscription Identifier of 0 is a protocol error.
   if (identifier === 0) throw new MqttProtocolError(ReasonCode.ProtocolError, 'Subscription Identifier 0');
   if (!packet.messageId) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'SUBSCRIBE with packet identifier 0'); // [MQTT-2.3.1-1]
-  const since = await client.gateway.logPosition();
+  const since = await client.gateway.logPosition(session);
   const granted: number[] = [];
   const retainedFor: Array<{ sub: SessionSubscription; existed: boolean }> = [];
   for (const s of packet.subscriptions) {
