@@ -59,8 +59,8 @@ const PACKAGES: ReadonlyArray<{ folder: string; packages: readonly string[]; typ
   { folder: 'gateways/mqtt/', packages: ['mqtt-packet'] },
   // The web console: browser code (Preact, uPlot) bundled by esbuild at build time (issue 22). Before gateways/http/: the first match applies.
   { folder: 'gateways/http/console/', packages: ['preact', 'uplot', 'esbuild'] },
-  // The fastify plugins for CORS, cookies and per-user rate limits (issue 26).
-  { folder: 'gateways/http/', packages: ['fastify', 'openapi-types', '@fastify/cors', '@fastify/cookie', '@fastify/rate-limit'] },
+  // The fastify plugins for CORS, cookies and per-user rate limits (issue 26); fastify's own validator compiler, used lazily (issue 29 item 6).
+  { folder: 'gateways/http/', packages: ['fastify', 'openapi-types', '@fastify/cors', '@fastify/cookie', '@fastify/rate-limit', '@fastify/ajv-compiler'] },
   // kafkajs's values come from kafkajs-loader.ts: a value import would load it before the loader's stand-ins.
   { folder: 'connectors/kafka/', packages: ['kafkajs'], typeOnly: ['kafkajs'] },
   { folder: 'core/jetstream-client/', packages: [] },
