@@ -75,7 +75,7 @@ describe('import layers', () => {
     );
     assert.deepEqual(violations, [
       'gateways/mqtt/session.ts imports aedes: gateways/mqtt/ may import only mqtt-packet and node built-ins',
-      'gateways/http/app.ts imports express: gateways/http/ may import only fastify, openapi-types, @fastify/cors, @fastify/cookie, @fastify/rate-limit and node built-ins',
+      'gateways/http/app.ts imports express: gateways/http/ may import only fastify, openapi-types, @fastify/cors, @fastify/cookie, @fastify/rate-limit, @fastify/ajv-compiler and node built-ins',
       "connectors/kafka/kafka-client.ts imports kafkajs's values: only its types may be imported here",
       'core/jetstream-client/kv/kv-client.ts imports @nats-io/transport-node: core/jetstream-client/ may import only no package and node built-ins',
       'core/cache/lru.ts: not in any layer of the dependency rule (give its folder a level in test/helpers/import-layers.ts)',
