@@ -36,6 +36,8 @@ interface Started {
 }
 
 const dirs: string[] = [];
+/** Every server started, so a failed test leaves none running (a live child would keep the test file from ending). */
+const started: ChildProcess[] = [];
 
 async function listenerArgs(): Promise<{ ports: Ports; args: string[] }> {
   const ports = { nats: await freePort(), monitor: await freePort(), mqtt: await freePort(), http: await freePort(), websocket: await freePort() };
@@ -47,7 +49,9 @@ async function listenerArgs(): Promise<{ ports: Ports; args: string[] }> {
 
 async function start(command: string, commandArgs: string[], extra: string[] = []): Promise<Started> {
   const { ports, args } = await listenerArgs();
-  const child = spawn(command, [...commandArgs, ...args, ...extra], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: after() can end npm and the server under it together.
+  const child = spawn(command, [...commandArgs, ...args, ...extra], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  started.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -114,6 +118,14 @@ describe('process stop', () => {
     assert.equal(build.status, 0, build.stderr);
   });
   after(() => {
+    for (const child of started) {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
