@@ -21,6 +21,7 @@ import { ReplyBridge } from './reply-bridge.ts';
 import { RetainCapture } from './retain-capture.ts';
 import { OrphanedSessions } from './orphaned-sessions.ts';
 import { DeadlineSweeper } from './deadline-sweeper.ts';
+import { DelayedWills, MAX_TIMER_MS } from './delayed-wills.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
@@ -59,12 +60,6 @@ const STOP_CLOSE_WAIT_MS = 2_000;
 const STREAM_PUBLISH_TIMEOUT_MS = 5_000;
 /** How long a QoS 1/2 publish to a stream subject is sent again while no stream leader answers (a cluster election). */
 const NO_LEADER_RETRY_MS = 6_000;
-/**
- * The longest delay a Node.js timer takes (~24.8 days); a longer one fires at
- * once. Session expiry and will delay go up to 2^32-1 s, so their timers wait
- * in steps of at most this long.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class MqttGatewayCore {
   readonly options: ResolvedMqttOptions;
@@ -80,7 +75,7 @@ export class MqttGatewayCore {
     connections: 0, totalConnections: 0, slowConsumers: 0, slowConsumerBytesDropped: 0, publisherStalls: 0, publishesIn: 0, deniedPublishes: 0, deniedSubscribes: 0, willsSent: 0,
     droppedQueueFull: 0, queuedInLog: 0, droppedExpired: 0, droppedTooLarge: 0, msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0,
   };
-  private readonly pendingWills = new Map<string, NodeJS.Timeout>();
+  private readonly wills = new DelayedWills((will, client) => this.sendWill(will, client), (clientId) => this.dropHandoverIfIdle(clientId));
   private readonly storesGiven: { retained: boolean; sessions: boolean };
   private readonly persistence: SessionPersistence;
   private readonly streams: StreamPublisher;
@@ -281,8 +276,8 @@ export class MqttGatewayCore {
     const session = this.sessions.get(clientId);
     const client = session?.connection;
     if (client instanceof MqttClient) client.close(ReasonCode.SessionTakenOver, 'session taken over by another gateway');
-    if (cleanStart) this.firePendingWill(clientId);
-    else this.cancelWill(clientId);
+    if (cleanStart) this.wills.fire(clientId);
+    else this.wills.cancel(clientId);
     // Not held (released to the store, or ended with its connection): done once its record is saved.
     if (session === undefined || this.sessions.get(clientId) !== session) return this.releasing.get(clientId);
     await this.persistence.save(session);
@@ -373,8 +368,8 @@ export class MqttGatewayCore {
     if (old instanceof MqttClient) old.close(ReasonCode.SessionTakenOver, 'another connection used this client id');
     // A clean start ends the old session, so a delayed will goes now; otherwise
     // [MQTT-3.1.3-9] a new connection before the delay has passed means no will.
-    if (cleanStart) this.firePendingWill(clientId);
-    else this.cancelWill(clientId);
+    if (cleanStart) this.wills.fire(clientId);
+    else this.wills.cancel(clientId);
   }
 
   /** End a session for good: subscriptions, state and stored record. */
@@ -385,7 +380,7 @@ export class MqttGatewayCore {
       this.sessions.delete(session.clientId);
       this.lingerHandover(session.clientId);
     }
-    this.firePendingWill(session.clientId); // the will waits at most until the session ends
+    this.wills.fire(session.clientId); // the will waits at most until the session ends
     // A session that was never stored (a clean one) leaves no record to delete: no JetStream write per disconnect.
     if (this.persistence.mayBeStored(session.clientId)) {
       void this.sessionStore.delete(session.clientId).catch((e: unknown) => this.log('session store delete failed:', e));
@@ -439,7 +434,7 @@ export class MqttGatewayCore {
     client.will = null;
     if (will !== null && !client.willDiscarded) {
       const expiry = session?.expiryInterval ?? 0;
-      this.scheduleWill(client.clientId, will, Math.min(will.delay, expiry), client);
+      this.wills.schedule(client.clientId, will, Math.min(will.delay, expiry), client);
     }
   }
 
@@ -557,8 +552,7 @@ export class MqttGatewayCore {
     this.streams.stop();
     this.sessions.clear();
     this.handover.stop();
-    for (const timer of this.pendingWills.values()) clearTimeout(timer);
-    this.pendingWills.clear();
+    this.wills.clear();
     this.replies.stop();
   }
 
@@ -575,43 +569,6 @@ export class MqttGatewayCore {
       else this.endSession(session);
     }, Math.min(Math.max(0, left), MAX_TIMER_MS));
     session.expiryTimer.unref();
-  }
-
-  private wills = new Map<string, { will: WillMessage; client: MqttClient }>();
-
-  private scheduleWill(clientId: string, will: WillMessage, delaySeconds: number, client: MqttClient): void {
-    if (delaySeconds <= 0) {
-      this.sendWill(will, client);
-      return;
-    }
-    // MQTT 5 §3.1.3.2.2: publish after the Will Delay Interval or when the session ends.
-    this.cancelWill(clientId);
-    this.wills.set(clientId, { will, client });
-    this.pendingWills.set(clientId, this.willTimer(clientId, Date.now() + delaySeconds * 1000));
-  }
-
-  /** The timer of a delayed will due at `dueAt` (ms), in steps of at most MAX_TIMER_MS. */
-  private willTimer(clientId: string, dueAt: number): NodeJS.Timeout {
-    const left = dueAt - Date.now();
-    const timer = setTimeout(() => {
-      if (left > MAX_TIMER_MS) this.pendingWills.set(clientId, this.willTimer(clientId, dueAt));
-      else this.firePendingWill(clientId);
-    }, Math.min(Math.max(0, left), MAX_TIMER_MS));
-    timer.unref();
-    return timer;
-  }
-
-  private firePendingWill(clientId: string): void {
-    const pending = this.wills.get(clientId);
-    this.cancelWill(clientId);
-    if (pending !== undefined) this.sendWill(pending.will, pending.client);
-  }
-
-  private cancelWill(clientId: string): void {
-    const timer = this.pendingWills.get(clientId);
-    if (timer !== undefined) clearTimeout(timer);
-    this.pendingWills.delete(clientId);
-    if (this.wills.delete(clientId)) this.dropHandoverIfIdle(clientId);
   }
 
   private sendWill(will: WillMessage, client: MqttClient): void {
