@@ -11,6 +11,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.ts';
+import type { ConnectionControl } from './connections.ts';
 import { HttpProblem } from '../errors.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import type { ServedRouteConfig } from '../route-table.ts';
@@ -47,6 +48,8 @@ export interface MonitoringMount {
   endpoints?: Record<string, MonitoringProvider>;
   /** Prometheus text exposition for GET /metrics. */
   metrics?: () => string | Promise<string>;
+  /** Closing connections (DELETE /v1/connections/{cid}, routes/connections.ts): the core's registry. */
+  connections?: ConnectionControl;
   /** Health for GET /healthz; the default says ok while the gateway runs. */
   health?: () => { status: string; [key: string]: unknown } | Promise<{ status: string; [key: string]: unknown }>;
 }
