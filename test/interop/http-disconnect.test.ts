@@ -7,7 +7,7 @@
 // gets a 403 problem document, an unknown cid a 404 one.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -15,9 +15,10 @@ import type { IDisconnectPacket } from 'mqtt';
 import { connectMqtt, until } from '../helpers/mqtt.ts';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
+import { basicAuth, writeUsersConfig } from '../helpers/users-config.ts';
 
-const ADMIN = { authorization: `Basic ${Buffer.from('admin:pw-admin').toString('base64')}` };
-const VIEWER = { authorization: `Basic ${Buffer.from('viewer:pw-viewer').toString('base64')}` };
+const ADMIN = basicAuth('admin');
+const VIEWER = basicAuth('viewer');
 
 interface Conn {
   cid: number;
@@ -44,18 +45,7 @@ describe('http disconnect', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'http-disconnect-'));
-    const file = join(dir, 'switchboard.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        authorization: {
-          users: [
-            { user: 'admin', password: 'pw-admin' },
-            { user: 'viewer', password: 'pw-viewer', permissions: { publish: ['public.>'], subscribe: ['public.>'] } },
-          ],
-        },
-      }),
-    );
+    const file = writeUsersConfig(dir);
     server = await startSwitchboardProcess(['-c', file]);
     base = `http://127.0.0.1:${server.gateways.http}`;
     admin = await connect({ servers: server.url, user: 'admin', pass: 'pw-admin', name: 'admin-watcher' });
