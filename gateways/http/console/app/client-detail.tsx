@@ -97,14 +97,14 @@ function MqttSessionView({ mqtt }: { mqtt: MqttSession }) {
 export function ClientDetail({ args }: { args: string[] }) {
   const cid = Number(args[0]);
   const polled = usePoll(() => getJson<{ connections: ConnDetail[] }>(`/v1/monitor/connz?cid=${cid}&subs=detail&auth=1&state=any`), 2000, [cid]);
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useState<{ text: string; failed: boolean }>({ text: '', failed: false });
   const c = polled.value?.connections[0];
   const disconnect = async (): Promise<void> => {
     try {
       await send('DELETE', `/v1/connections/${cid}`);
-      setStatus('disconnected');
+      setStatus({ text: 'disconnected', failed: false });
     } catch (error) {
-      setStatus((error as Error).message);
+      setStatus({ text: (error as Error).message, failed: true });
     }
   };
   return (
@@ -116,7 +116,7 @@ export function ClientDetail({ args }: { args: string[] }) {
         <>
           <div class="row">
             <button class="danger" onClick={disconnect} disabled={c.reason !== undefined}>Disconnect</button>
-            <span data-testid="disconnect-status" class="state">{status}</span>
+            <span data-testid="disconnect-status" class={status.failed ? 'error' : 'state'}>{status.text}</span>
           </div>
           <Facts
             testId="client-facts"

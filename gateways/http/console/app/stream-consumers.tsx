@@ -35,7 +35,8 @@ export function StreamConsumers({ stream }: { stream: string }) {
     <>
       <h3>Consumers <small>{list.length}</small></h3>
       {consumers.error === null ? null : <p class="error">{consumers.error}</p>}
-      <table data-testid="consumers">
+      {consumers.value !== null && list.length === 0 ? <p class="hint">No consumers.</p> : null}
+      <table data-testid="consumers" hidden={list.length === 0}>
         <thead>
           <tr><th>Name</th><th>Filter</th><th>Ack policy</th><th>Pending</th><th>Ack pending</th><th>Redelivered</th><th>Waiting</th><th>Ack floor (stream / consumer)</th><th>Delivered (stream / consumer)</th></tr>
         </thead>
