@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
@@ -106,6 +106,28 @@ describe('web console views in headless chromium', { peers: ['chromium'] }, () =
     assert.equal(disconnects[0].reasonCode, 0x98, 'MQTT 5 Administrative action');
     await until(() => wills.includes('lost'), 'the will, sent as for any connection the server ends', 10_000);
     await page.locator('[data-testid="client-gone"]').waitFor({ timeout: 5_000 });
+  });
+
+  it("console - a NATS client's page lists its subscriptions with queue groups and message counts", async () => {
+    const worker = await connect({ servers: server.url, user: admin.user, pass: admin.password, name: 'billing-worker' });
+    try {
+      worker.subscribe('billing.>', { queue: 'billers', callback: () => undefined });
+      worker.subscribe('audit.billing', { callback: () => undefined });
+      await worker.flush();
+      for (let i = 0; i < 3; i++) nats.publish('billing.invoice', 'x');
+      await nats.flush();
+      await page.goto(`${base}/#clients`);
+      await page.locator('input.filter').fill('billing-worker');
+      await page.locator('[data-testid="clients"] tbody tr').filter({ has: page.locator('td[data-col="client"]', { hasText: /^billing-worker$/ }) }).locator('td[data-col="cid"] a').click();
+      const subs = page.locator('[data-testid="client-subscriptions"] tbody tr');
+      await subs.filter({ hasText: 'billing.>' }).filter({ hasText: 'billers' }).locator('td').nth(3).filter({ hasText: /^3$/ }).waitFor({ timeout: 5_000 });
+      assert.equal(await subs.count(), 2);
+      assert.equal(await page.locator('[data-testid="client-facts"] tr[data-fact="Protocol"] td').textContent(), 'nats');
+      assert.match((await page.locator('[data-testid="client-facts"] tr[data-fact="Library"] td').textContent()) ?? '', /^nats\.js /);
+      await shot(page, 'client-detail-nats');
+    } finally {
+      await worker.close();
+    }
   });
 
   it("console - a stream's consumers show pending, ack pending, redeliveries and ack floor as the client reports them", async () => {

@@ -14,14 +14,6 @@ import type { RouteDocSchema } from '../openapi.ts';
 import type { ServedRouteConfig } from '../route-table.ts';
 import type { MonitoringMount } from './monitoring.ts';
 
-/** Who can close connections, and how (the core's MonitorServer). */
-export interface ConnectionControl {
-  /** Publish permission on this subject allows a disconnect. */
-  readonly kickSubject: string;
-  /** Close connection `cid`; false when no part of the process has it. */
-  disconnect(cid: number): boolean;
-}
-
 const disconnectSchema: RouteDocSchema = {
   operationId: 'disconnectConnection',
   summary: 'Close a client connection (NATS, MQTT, WebSocket, HTTP stream)',

@@ -11,7 +11,6 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.ts';
-import type { ConnectionControl } from './connections.ts';
 import { HttpProblem } from '../errors.ts';
 import type { RouteDocSchema } from '../openapi.ts';
 import type { ServedRouteConfig } from '../route-table.ts';
@@ -41,6 +40,14 @@ function isRawResponse(value: unknown): value is RawMonitorResponse {
 function queryOf(url: string): URLSearchParams {
   const q = url.indexOf('?');
   return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+}
+
+/** Who can close connections, and how (the core's MonitorServer; DELETE /v1/connections/{cid} in connections.ts). */
+export interface ConnectionControl {
+  /** Publish permission on this subject allows a disconnect. */
+  readonly kickSubject: string;
+  /** Close connection `cid`; false when no part of the process has it. */
+  disconnect(cid: number): boolean;
 }
 
 export interface MonitoringMount {
