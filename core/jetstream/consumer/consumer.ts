@@ -10,8 +10,10 @@ import { ackSubject, AckKind, type AckPayload, type AckReply } from './ack-subje
 import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
 import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
-import type { Deadline, DeadlineScheduler } from './deadline-scheduler.ts';
+import { CallbackDeadline, type Deadline, type DeadlineScheduler } from './deadline-scheduler.ts';
 import { FilterSet, storedSubjectsOf } from './filter-set.ts';
+import { PriorityPolicy } from './priority-config.ts';
+import { Admit, PriorityGroups, type PriorityHost } from './priority-groups.ts';
 import { parsePullRequest, PullRequestError, PullRequestQueue, type PullRequest } from './pull-requests.ts';
 import { PushState } from './push-delivery.ts';
 import * as S from './status-messages.ts';
@@ -35,18 +37,13 @@ export interface ConsumerHost {
   maxDeliveriesReached(c: Consumer, seq: number, deliveries: number): void;
   /** inactive_threshold passed without interest: delete the consumer. */
   inactive(c: Consumer): void;
-}
-
-class CallbackDeadline implements Deadline {
-  constructor(readonly at: number, private readonly fn: (now: number) => void) {}
-  fire(now: number): void {
-    this.fn(now);
-  }
+  /** `$JS.EVENT.ADVISORY.CONSUMER.<kind>.<stream>.<consumer>` with these fields. */
+  advise(c: Consumer, kind: string, fields: Record<string, unknown>): void;
 }
 
 const NS_PER_MS = 1_000_000;
 
-export class Consumer implements AckTrackerOwner {
+export class Consumer implements AckTrackerOwner, PriorityHost {
   readonly name: string;
   filters: FilterSet;
   /** Next stream sequence to look at for a first delivery. */
@@ -58,6 +55,8 @@ export class Consumer implements AckTrackerOwner {
   readonly acks: AckTracker;
   readonly waiting: PullRequestQueue | null;
   readonly push: PushState | null;
+  /** Pull consumers: priority groups (ADR-42), and the checks every pull request's group fields get. */
+  readonly priority: PriorityGroups | null;
   /**
    * last_per_subject: the starting set (sorted), delivered before moving on to new
    * messages; lpsAt is the next one to hand out. A cursor, not shift(): with a
@@ -86,8 +85,9 @@ export class Consumer implements AckTrackerOwner {
     this.name = config.name;
     this.filters = new FilterSet(filtersOf(config), storedSubjectsOf(stream.config));
     this.ackPrefix = `$JS.ACK.${stream.name}.${config.name}.`;
-    this.waiting = isPush(config) ? null : new PullRequestQueue();
+    this.waiting = isPush(config) ? null : new PullRequestQueue(config.priorityPolicy === PriorityPolicy.Prioritized);
     this.push = isPush(config) ? new PushState(config) : null;
+    this.priority = isPush(config) ? null : new PriorityGroups(this, config);
     this.acks = new AckTracker(this, host.scheduler);
   }
 
@@ -101,6 +101,8 @@ export class Consumer implements AckTrackerOwner {
     this.filters = new FilterSet(filtersOf(next), storedSubjectsOf(this.stream.config));
     this.npc = -1;
     this.push?.reconfigure(next);
+    this.priority?.reconfigure(next);
+    this.waiting?.setPrioritized(next.priorityPolicy === PriorityPolicy.Prioritized);
   }
 
   /** Where a new consumer starts (NS consumer.go selectStartingSeqNo). */
@@ -151,6 +153,7 @@ export class Consumer implements AckTrackerOwner {
     this.acks.floorConsumer = s.ack_floor.consumer_seq;
     this.acks.floorStream = s.ack_floor.stream_seq;
     this.acks.restore(s.pending, s.redelivered);
+    this.priority?.restore(s.pin, Date.now());
   }
 
   snapshot(): ConsumerStateWire {
@@ -159,6 +162,7 @@ export class Consumer implements AckTrackerOwner {
       ack_floor: { consumer_seq: this.acks.floorConsumer, stream_seq: this.acks.floorStream },
       pending: this.acks.snapshotPending(),
       redelivered: this.acks.snapshotRedelivered(),
+      pin: this.priority?.snapshot(),
     };
   }
 
@@ -195,6 +199,8 @@ export class Consumer implements AckTrackerOwner {
       return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestExpires of ${c.maxExpires / NS_PER_MS}ms`));
     }
     if (c.maxBytes > 0 && req.maxBytes > c.maxBytes) return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestMaxBytes of ${c.maxBytes}`));
+    const refused = (this.priority as PriorityGroups).checkPull(req.group, now);
+    if (refused !== null) return this.host.sendStatus(reply, refused);
     this.lastActive = now;
     if (req.noWait && req.expiresAt === 0 && !this.hasDeliverable()) return this.host.sendStatus(reply, S.NO_MESSAGES);
     if (this.waiting.length >= c.maxWaiting) {
@@ -250,9 +256,14 @@ export class Consumer implements AckTrackerOwner {
     }
   }
 
-  /** The head request that can still take a message; drops expired and abandoned ones. */
-  private nextRequest(now: number): PullRequest | undefined {
+  /**
+   * The request that takes the message at hand (delivered `count` times
+   * before), brought to the head; drops expired and abandoned ones. Priority
+   * groups may pass over standby requests or drop stale pins (NS nextWaiting).
+   */
+  private nextRequest(now: number, count: number): PullRequest | undefined {
     const q = this.waiting as PullRequestQueue;
+    let skipped = 0;
     for (let r = q.peek(); r !== undefined; r = q.peek()) {
       if (r.expiresAt > 0 && now >= r.expiresAt) {
         q.removeHead();
@@ -264,7 +275,16 @@ export class Consumer implements AckTrackerOwner {
         q.removeHead();
         continue;
       }
-      return r;
+      // NS compares min_pending with the pending count including this message (a redelivery is not in npc).
+      const verdict = (this.priority as PriorityGroups).admit(r, count === 1 ? this.npc : this.npc + 1, this.acks.size, now);
+      if (verdict === Admit.Serve) return r;
+      if (verdict === Admit.Evict) {
+        q.removeHead();
+        this.host.sendStatus(r.reply, PriorityGroups.wrongPinId(r));
+        continue;
+      }
+      q.cycle();
+      if (++skipped >= q.length) return undefined;
     }
     return undefined;
   }
@@ -294,16 +314,12 @@ export class Consumer implements AckTrackerOwner {
     let sent = 0;
     let eos = false;
     while (sent < budget) {
-      let req: PullRequest | undefined;
-      if (push === null) {
-        req = this.nextRequest(now);
-        if (req === undefined) break;
-      } else if (push.stalled) {
-        break;
-      } else if (!this.host.hasInterest(this.config.deliverSubject)) {
+      if (push !== null && push.stalled) break;
+      if (push !== null && !this.host.hasInterest(this.config.deliverSubject)) {
         this.pushInterestLost(now);
         break;
       }
+      // The message first, then the request: priority groups pick by it, and a pin is given only with a message.
       const next = this.take();
       if (next === null) {
         eos = true;
@@ -314,20 +330,26 @@ export class Consumer implements AckTrackerOwner {
         this.untake(msg.seq, count);
         break;
       }
+      const req = push === null ? this.nextRequest(now, count) : undefined;
+      if (push === null && req === undefined) {
+        this.untake(msg.seq, count);
+        break;
+      }
       const reply = ackSubject(this.ackPrefix, count, msg.seq, this.dseq + 1, msg.time, Math.max(0, count === 1 ? this.npc - 1 : this.npc));
       const header = this.config.headersOnly ? S.withMsgSize(msg.header, msg.data.length) : msg.header;
       const data = this.config.headersOnly ? EMPTY : msg.data;
       const size = msg.subject.length + reply.length + (header?.length ?? 0) + data.length;
       if (req !== undefined && req.maxBytes > 0 && size > req.maxBytes) {
         this.untake(msg.seq, count);
+        (this.priority as PriorityGroups).refused(req);
         (this.waiting as PullRequestQueue).removeHead();
         this.host.sendStatus(req.reply, S.statusWithPending(409, 'Message Size Exceeds MaxBytes', req.batch, req.maxBytes));
         continue;
       }
       this.record(msg.seq, count, now);
       if (count === 1 && this.config.replayPolicy === 'original') this.replayLast = { msgTime: msg.time, sentAt: now };
-      const to = req !== undefined ? req.reply : this.config.deliverSubject;
-      this.host.deliverMessage(to, msg.subject, reply, header, data);
+      if (req !== undefined) this.host.deliverMessage(req.reply, msg.subject, reply, (this.priority as PriorityGroups).deliveryHeader(header), data);
+      else this.host.deliverMessage(this.config.deliverSubject, msg.subject, reply, header, data);
       sent++;
       if (req !== undefined) {
         req.delivered++;
@@ -419,6 +441,22 @@ export class Consumer implements AckTrackerOwner {
     const dseq = ++this.dseq;
     if (count === 1) this.npc = Math.max(0, this.npc - 1);
     this.acks.delivered(seq, dseq, count, now);
+  }
+
+  // ---- PriorityHost ----
+
+  get scheduler(): DeadlineScheduler {
+    return this.host.scheduler;
+  }
+
+  advise(kind: string, fields: Record<string, unknown>): void {
+    if (!this.deleted) this.host.advise(this, kind, fields);
+  }
+
+  pinChanged(): void {
+    if (this.deleted) return;
+    this.host.saveLater(this);
+    this.host.wake(this);
   }
 
   // ---- AckTrackerOwner ----
