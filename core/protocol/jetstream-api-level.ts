@@ -19,7 +19,7 @@ export const API_LEVEL_FEATURES: Readonly<Record<number, readonly ApiLevelFeatur
     { name: 'per-message TTL and subject delete markers (ADR-43)', done: true },
     { name: 'consumer pause and resume', done: true },
     { name: 'priority groups: overflow and pinned_client (ADR-42)', done: true },
-    { name: 'direct get in batches, multi_last (ADR-31)', done: false },
+    { name: 'direct get in batches, multi_last (ADR-31)', done: true },
     { name: 'stream ingest limits (429 JSStreamTooManyRequests)', done: false },
   ],
   2: [
