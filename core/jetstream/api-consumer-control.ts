@@ -86,8 +86,8 @@ export const consumerControlRoutes: ApiRoute[] = [
       if (group === '') throw JetStreamApiError.of(InvalidJsonBecause, 'consumer group not specified');
       if (!isValidGroupName(group)) throw new JetStreamApiError(ConsumerErr.ConsumerInvalidGroupName);
       const c = target(engine, req);
-      if (c.priority === null || !c.config.priorityGroups.includes(group)) throw new JetStreamApiError(ConsumerErr.ConsumerInvalidPriorityGroup);
-      c.priority.unpin(group, 'admin');
+      if (c.pull === null || !c.config.priorityGroups.includes(group)) throw new JetStreamApiError(ConsumerErr.ConsumerInvalidPriorityGroup);
+      c.pull.priority.unpin(group, 'admin');
       return json({});
     },
   },

@@ -37,7 +37,7 @@ export function consumerInfo(c: Consumer, pushBound: boolean): ConsumerInfoWire 
     ack_floor: { consumer_seq: c.acks.floorConsumer, stream_seq: c.acks.floorStream },
     num_ack_pending: c.acks.size,
     num_redelivered: c.acks.redelivered,
-    num_waiting: c.waiting?.length ?? 0,
+    num_waiting: c.pull?.length ?? 0,
     num_pending: c.numPending(),
     ts: formatTime(Date.now()),
   };
@@ -48,7 +48,7 @@ export function consumerInfo(c: Consumer, pushBound: boolean): ConsumerInfoWire 
     info.paused = true;
     info.pause_remaining = Math.round((until - now) * 1_000_000);
   }
-  const groups = c.priority?.info();
+  const groups = c.pull?.priority.info();
   if (groups !== undefined) info.priority_groups = groups;
   return info;
 }

@@ -10,11 +10,10 @@ import { ackSubject, AckKind, type AckPayload, type AckReply } from './ack-subje
 import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
 import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
-import { CallbackDeadline, type Deadline, type DeadlineScheduler } from './deadline-scheduler.ts';
+import { CallbackDeadline, type DeadlineScheduler } from './deadline-scheduler.ts';
 import { FilterSet, storedSubjectsOf } from './filter-set.ts';
-import { PriorityPolicy } from './priority-config.ts';
-import { Admit, PriorityGroups, type PriorityHost } from './priority-groups.ts';
-import { parsePullRequest, PullRequestError, PullRequestQueue, type PullRequest } from './pull-requests.ts';
+import type { PriorityHost } from './priority-groups.ts';
+import { PullWaiting } from './pull-waiting.ts';
 import { PushState } from './push-delivery.ts';
 import * as S from './status-messages.ts';
 
@@ -53,10 +52,9 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
   lastActive = Date.now();
   deleted = false;
   readonly acks: AckTracker;
-  readonly waiting: PullRequestQueue | null;
+  /** Pull consumers: the waiting requests and their priority groups. */
+  readonly pull: PullWaiting | null;
   readonly push: PushState | null;
-  /** Pull consumers: priority groups (ADR-42), and the checks every pull request's group fields get. */
-  readonly priority: PriorityGroups | null;
   /**
    * last_per_subject: the starting set (sorted), delivered before moving on to new
    * messages; lpsAt is the next one to hand out. A cursor, not shift(): with a
@@ -85,9 +83,8 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     this.name = config.name;
     this.filters = new FilterSet(filtersOf(config), storedSubjectsOf(stream.config));
     this.ackPrefix = `$JS.ACK.${stream.name}.${config.name}.`;
-    this.waiting = isPush(config) ? null : new PullRequestQueue(config.priorityPolicy === PriorityPolicy.Prioritized);
+    this.pull = isPush(config) ? null : new PullWaiting(host, this, config);
     this.push = isPush(config) ? new PushState(config) : null;
-    this.priority = isPush(config) ? null : new PriorityGroups(this, config);
     this.acks = new AckTracker(this, host.scheduler);
   }
 
@@ -101,8 +98,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     this.filters = new FilterSet(filtersOf(next), storedSubjectsOf(this.stream.config));
     this.npc = -1;
     this.push?.reconfigure(next);
-    this.priority?.reconfigure(next);
-    this.waiting?.setPrioritized(next.priorityPolicy === PriorityPolicy.Prioritized);
+    this.pull?.reconfigure(next);
   }
 
   /** Where a new consumer starts (NS consumer.go selectStartingSeqNo). */
@@ -153,7 +149,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     this.acks.floorConsumer = s.ack_floor.consumer_seq;
     this.acks.floorStream = s.ack_floor.stream_seq;
     this.acks.restore(s.pending, s.redelivered);
-    this.priority?.restore(s.pin, Date.now());
+    this.pull?.priority.restore(s.pin, Date.now());
   }
 
   snapshot(): ConsumerStateWire {
@@ -162,7 +158,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       ack_floor: { consumer_seq: this.acks.floorConsumer, stream_seq: this.acks.floorStream },
       pending: this.acks.snapshotPending(),
       redelivered: this.acks.snapshotRedelivered(),
-      pin: this.priority?.snapshot(),
+      pin: this.pull?.priority.snapshot(),
     };
   }
 
@@ -181,118 +177,14 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
   // ---- pull requests ----
 
   processPull(reply: string, body: Buffer): void {
-    if (this.waiting === null) {
-      this.host.sendStatus(reply, S.PUSH_BASED);
-      return;
-    }
-    const now = Date.now();
-    let req: PullRequest;
-    try {
-      req = parsePullRequest(reply, body, now);
-    } catch (err) {
-      if (err instanceof PullRequestError) this.host.sendStatus(reply, S.statusHeader(err.status, err.description));
-      return;
-    }
-    const c = this.config;
-    if (c.maxBatch > 0 && req.batch > c.maxBatch) return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestBatch of ${c.maxBatch}`));
-    if (c.maxExpires > 0 && req.expiresAt > 0 && req.expiresAt > now + c.maxExpires / NS_PER_MS) {
-      return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestExpires of ${c.maxExpires / NS_PER_MS}ms`));
-    }
-    if (c.maxBytes > 0 && req.maxBytes > c.maxBytes) return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestMaxBytes of ${c.maxBytes}`));
-    const refused = (this.priority as PriorityGroups).checkPull(req.group, now);
-    if (refused !== null) return this.host.sendStatus(reply, refused);
-    this.lastActive = now;
-    if (req.noWait && req.expiresAt === 0 && !this.hasDeliverable()) return this.host.sendStatus(reply, S.NO_MESSAGES);
-    if (this.waiting.length >= c.maxWaiting) {
-      this.expireRequests(now);
-      if (this.waiting.length >= c.maxWaiting) {
-        // With heartbeats the client waits for missed heartbeats instead of hot-looping on 409s (NS).
-        if (req.heartbeatMs === 0) this.host.sendStatus(reply, S.EXCEEDED_MAX_WAITING);
-        return;
-      }
-    }
-    this.waiting.push(req);
-    this.armRequest(req);
-    this.host.setHungry(this, true);
-    this.host.wake(this);
-  }
-
-  private armRequest(req: PullRequest): void {
-    let at = req.expiresAt > 0 ? req.expiresAt : Infinity;
-    if (req.heartbeatMs > 0) at = Math.min(at, req.lastSent + req.heartbeatMs);
-    if (at === Infinity) return;
-    const d = new CallbackDeadline(at, (now) => this.requestDue(req, d, now));
-    req.deadline = d;
-    this.host.scheduler.add(d);
-  }
-
-  private requestDue(req: PullRequest, d: Deadline, now: number): void {
-    if (req.done || req.deadline !== d || this.deleted || this.waiting === null) return;
-    if (req.expiresAt > 0 && now >= req.expiresAt - 1) {
-      this.waiting.remove(req);
-      this.host.sendStatus(req.reply, S.statusWithPending(408, 'Request Timeout', req.batch, req.maxBytes));
-      this.afterRequestsChanged(now);
-      return;
-    }
-    if (req.heartbeatMs > 0 && now - req.lastSent >= req.heartbeatMs - 1) {
-      this.host.sendStatus(req.reply, S.idleHeartbeat(this.dseq, this.sseq - 1, null));
-      req.lastSent = now;
-    }
-    this.armRequest(req);
-  }
-
-  private expireRequests(now: number): void {
-    if (this.waiting === null) return;
-    for (const r of this.waiting.take((r) => (r.expiresAt > 0 && now >= r.expiresAt) || !this.host.hasInterest(r.reply))) {
-      if (r.expiresAt > 0 && now >= r.expiresAt) this.host.sendStatus(r.reply, S.statusWithPending(408, 'Request Timeout', r.batch, r.maxBytes));
-    }
-  }
-
-  private afterRequestsChanged(now: number): void {
-    if (this.waiting !== null && this.waiting.length === 0) {
-      this.host.setHungry(this, false);
-      this.lastActive = now;
-      this.armInactive();
-    }
-  }
-
-  /**
-   * The request that takes the message at hand (delivered `count` times
-   * before), brought to the head; drops expired and abandoned ones. Priority
-   * groups may pass over standby requests or drop stale pins (NS nextWaiting).
-   */
-  private nextRequest(now: number, count: number): PullRequest | undefined {
-    const q = this.waiting as PullRequestQueue;
-    let skipped = 0;
-    for (let r = q.peek(); r !== undefined; r = q.peek()) {
-      if (r.expiresAt > 0 && now >= r.expiresAt) {
-        q.removeHead();
-        this.host.sendStatus(r.reply, S.statusWithPending(408, 'Request Timeout', r.batch, r.maxBytes));
-        continue;
-      }
-      // The requester went away (closed inbox): nothing to answer (NS checks interest the same way).
-      if (!this.host.hasInterest(r.reply)) {
-        q.removeHead();
-        continue;
-      }
-      // NS compares min_pending with the pending count including this message (a redelivery is not in npc).
-      const verdict = (this.priority as PriorityGroups).admit(r, count === 1 ? this.npc : this.npc + 1, this.acks.size, now);
-      if (verdict === Admit.Serve) return r;
-      if (verdict === Admit.Evict) {
-        q.removeHead();
-        this.host.sendStatus(r.reply, PriorityGroups.wrongPinId(r));
-        continue;
-      }
-      q.cycle();
-      if (++skipped >= q.length) return undefined;
-    }
-    return undefined;
+    if (this.pull === null) this.host.sendStatus(reply, S.PUSH_BASED);
+    else this.pull.request(reply, body);
   }
 
   // ---- delivery ----
 
   /** Is anything deliverable right now (a redelivery, or a new message within max_ack_pending)? */
-  private hasDeliverable(): boolean {
+  hasDeliverable(): boolean {
     if (this.acks.hasRedelivery()) return true;
     if (this.acks.blocked) return false;
     if (this.lpsLeft > 0) return true;
@@ -306,7 +198,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     const push = this.push;
     if (push !== null) {
       if (!push.active || push.stalled) return false;
-    } else if (this.waiting === null || this.waiting.length === 0) {
+    } else if (this.pull === null || this.pull.length === 0) {
       return false;
     }
     const now = Date.now();
@@ -330,7 +222,8 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
         this.untake(msg.seq, count);
         break;
       }
-      const req = push === null ? this.nextRequest(now, count) : undefined;
+      // NS compares min_pending with the pending count including this message (a redelivery is not in npc).
+      const req = this.pull?.next(now, count === 1 ? this.npc : this.npc + 1, this.acks.size);
       if (push === null && req === undefined) {
         this.untake(msg.seq, count);
         break;
@@ -341,26 +234,18 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       const size = msg.subject.length + reply.length + (header?.length ?? 0) + data.length;
       if (req !== undefined && req.maxBytes > 0 && size > req.maxBytes) {
         this.untake(msg.seq, count);
-        (this.priority as PriorityGroups).refused(req);
-        (this.waiting as PullRequestQueue).removeHead();
-        this.host.sendStatus(req.reply, S.statusWithPending(409, 'Message Size Exceeds MaxBytes', req.batch, req.maxBytes));
+        (this.pull as PullWaiting).tooLarge(req);
         continue;
       }
       this.record(msg.seq, count, now);
       if (count === 1 && this.config.replayPolicy === 'original') this.replayLast = { msgTime: msg.time, sentAt: now };
-      if (req !== undefined) this.host.deliverMessage(req.reply, msg.subject, reply, (this.priority as PriorityGroups).deliveryHeader(header), data);
-      else this.host.deliverMessage(this.config.deliverSubject, msg.subject, reply, header, data);
       sent++;
       if (req !== undefined) {
-        req.delivered++;
-        req.lastSent = now;
-        req.batch--;
-        if (req.maxBytes > 0) {
-          req.maxBytes -= size;
-          if (req.maxBytes === 0) req.batch = 0;
-        }
-        (this.waiting as PullRequestQueue).rotate();
+        const pull = this.pull as PullWaiting;
+        this.host.deliverMessage(req.reply, msg.subject, reply, pull.priority.deliveryHeader(header), data);
+        pull.served(req, size, now);
       } else if (push !== null) {
+        this.host.deliverMessage(this.config.deliverSubject, msg.subject, reply, header, data);
         push.lastSent = now;
         if (push.sent(size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
       }
@@ -369,9 +254,9 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       this.lastActive = now;
       this.host.saveLater(this);
     }
-    if (push === null) {
-      if (eos) this.finishNoWait();
-      this.afterRequestsChanged(now);
+    if (this.pull !== null) {
+      if (eos) this.pull.finishNoWait();
+      this.pull.changed(now);
     }
     return sent >= budget;
   }
@@ -393,12 +278,6 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       }));
     }
     return true;
-  }
-
-  /** No more messages now: no_wait requests end (NS processWaiting with eos). */
-  private finishNoWait(): void {
-    if (this.waiting === null) return;
-    for (const r of this.waiting.take((r) => r.noWait && (r.expiresAt === 0 || r.delivered > 0))) this.host.sendStatus(r.reply, S.NO_MESSAGES);
   }
 
   /** The next message to hand out and its delivery count: redeliveries first, then the stream. */
@@ -565,7 +444,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
 
   private isIdle(): boolean {
     if (this.push !== null) return !this.push.active;
-    return (this.waiting?.length ?? 0) === 0;
+    return (this.pull?.length ?? 0) === 0;
   }
 
   /** inactive_threshold: one deadline while idle, none while busy. */
@@ -622,7 +501,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
   /** Deleted: tell waiting pull requests, as nats-server does. */
   close(): void {
     this.deleted = true;
-    if (this.waiting !== null) for (const r of this.waiting.take(() => true)) this.host.sendStatus(r.reply, S.CONSUMER_DELETED);
+    this.pull?.close();
     this.acks.clear();
   }
 
