@@ -159,9 +159,9 @@ export class PriorityGroups {
   info(): PriorityGroupStateWire[] | undefined {
     const groups = this.config.priorityGroups;
     if (groups.length === 0) return undefined;
-    const first: PriorityGroupStateWire = { group: groups[0], pinned_ts: this.pinId === '' ? ZERO_TIME : formatTime(this.pinnedAt) };
-    if (this.pinId !== '') first.pinned_client_id = this.pinId;
-    return [first];
+    // In nats-server's field order.
+    if (this.pinId === '') return [{ group: groups[0], pinned_ts: ZERO_TIME }];
+    return [{ group: groups[0], pinned_client_id: this.pinId, pinned_ts: formatTime(this.pinnedAt) }];
   }
 
   snapshot(): PinStateWire | undefined {
