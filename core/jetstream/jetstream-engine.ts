@@ -508,7 +508,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
 
   private reply(to: string, answer: Exclude<ApiReply, { kind: 'async' }>, route: ApiRoute): void {
     if (answer.kind === 'raw') {
-      this.queue({ subject: to, header: answer.header, payload: answer.data, store: null, stream: '' });
+      for (const m of answer.messages) this.queue({ subject: to, header: m.header, payload: m.data, store: null, stream: '' });
       return;
     }
     const body = 'type' in answer.body ? answer.body : { type: route.type, ...answer.body };
