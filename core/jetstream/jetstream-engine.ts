@@ -35,6 +35,8 @@ import { MsgIdCollector, Stream, type StateOptions } from './stream.ts';
 import type { SourceHost } from './source-link.ts';
 import { StreamSourcing } from './stream-sourcing.ts';
 import { AckEncoder } from './ack-encoder.ts';
+import { DEFAULT_ATOMIC_BATCH_LIMITS, rollBackPartialBatch, type AtomicBatchLimits } from './atomic-batch.ts';
+import { PublishBatches } from './publish-batches.ts';
 import {
   sameConfig,
   storeLimitsOf,
@@ -60,6 +62,8 @@ export interface JetStreamOptions {
   segmentBytes?: number;
   /** Most streams allowed (-1 unlimited). */
   maxStreams?: number;
+  /** ADR-50 atomic batch limits (nats-server's jetstream.limits max_batch_*); defaults are nats-server's. */
+  atomicBatchLimits?: Partial<AtomicBatchLimits>;
   /** With sync 'os': fsync every file stream this often (nats-server's sync_interval, 2 min). 0 = never. */
   syncIntervalMs?: number;
 }
@@ -150,10 +154,25 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   private scheduled = false;
   private running = false;
   private syncTimer: NodeJS.Timeout | null = null;
+  /** ADR-50 atomic and fast batch publishes (publish-batches.ts). */
+  private readonly batches: PublishBatches;
 
   constructor(readonly router: Router, readonly options: JetStreamOptions) {
     for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes, ...consumerControlRoutes]) this.routes.set(route.op, route);
     this.consumers = new ConsumerManager(this);
+    this.batches = new PublishBatches(
+      {
+        store: (stream, subject, header, data) => this.store(stream, subject, header.length, Buffer.concat([header, data])),
+        unstore: (stream, seqs) => {
+          for (const seq of seqs) stream.store.remove(seq);
+          this.touched(stream);
+        },
+        publish: (subject, body) => this.router.publish(subject, null, -1, body, this),
+        hasInterest: (subject) => this.router.hasInterest(subject),
+        answer: (reply, payload, stream, written) => this.queue({ subject: reply, header: null, payload, store: written ? stream.store : null, stream: stream.name }),
+      },
+      { ...DEFAULT_ATOMIC_BATCH_LIMITS, ...options.atomicBatchLimits },
+    );
   }
 
   get streamsDir(): string {
@@ -178,6 +197,9 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         ttls = config.allowMsgTtl ? new TtlCollector() : undefined;
         const observe = ttls === undefined ? collector.observe : both(collector.observe, ttls.observe);
         stream = new Stream(config, meta.created, this.openStore(config, observe, ttls === undefined ? cutoff : 0));
+        // ADR-50: a batch whose commit a kill -9 cut short is taken back before anyone reads the stream.
+        const rolledBack = config.allowAtomic ? rollBackPartialBatch(stream.store) : 0;
+        if (rolledBack > 0) collector.forgetFrom(rolledBack);
         stream.seedDedupe(collector);
       } catch (err) {
         this.recoveryErrors.push(new StreamRecoveryError(name, { cause: err }));
@@ -214,6 +236,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     this.apiSub = null;
     this.consumers.stop();
     this.sourcing.stop();
+    this.batches.stop();
     for (const sub of this.capture.keys()) this.router.unsubscribe(sub);
     this.flushTurn();
     for (const stream of this.byName.values()) {
@@ -233,6 +256,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     }
     const stream = this.capture.get(sub);
     if (stream === undefined) return;
+    if (this.batches.claim(stream, subject, reply, headerSize, message)) return;
     let payload: Buffer;
     try {
       const ack = this.store(stream, stream.storedSubject(subject), headerSize, message);
@@ -373,6 +397,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     }
     const subjectsChanged = stream.config.subjects.join('\n') !== config.subjects.join('\n');
     stream.update(config);
+    this.batches.configured(stream);
     this.sourcing.configure(stream);
     if (config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream));
     this.markDirty(stream.store);
@@ -387,6 +412,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     const stream = this.stream(name);
     this.detach(stream);
     stream.expiry?.stop();
+    this.batches.dropStream(stream);
     this.consumers.streamDeleted(stream);
     this.byName.delete(name);
     this.sourcing.removed(stream);
