@@ -6,10 +6,11 @@
 // jetstream_batching_test.go).
 
 import assert from 'node:assert/strict';
-import { headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import { connect, headers, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { BatchAck } from '@nats-io/jetstream';
 import { describe, it } from '../helpers/peer-test.ts';
-import { currentJetStreamTargets, rejectsWithCode, useJetStream } from '../helpers/jetstream.ts';
+import { currentJetStreamTargets, rejectsWithCode, startSwitchboardJetStream, useJetStream } from '../helpers/jetstream.ts';
 
 const Code = {
   WrongLastSequence: 10071,
@@ -234,6 +235,16 @@ for (const target of currentJetStreamTargets()) {
       assert.equal((await state('FULL')).messages, 1);
     });
 
+    it('atomic batch - at most 50 batches in flight per stream: the 51st is refused with 429', async () => {
+      await addStream('INFLIGHT');
+      const ids = Array.from({ length: 50 }, newId);
+      for (const id of ids) assert.equal(await send('inflight.a', id, 1), null);
+      assert.deepEqual((await send('inflight.a', newId(), 1))?.error, { code: 429, err_code: 10210, description: 'atomic publish too many inflight' });
+      // Committing one makes room again.
+      assert.equal((await send('inflight.a', ids[0], 2, { 'Nats-Batch-Commit': '1' }))?.count, 2);
+      assert.equal(await send('inflight.a', newId(), 1), null);
+    });
+
     it('atomic batch - a mirror cannot allow atomic publish', async () => {
       await ctx.jsm.streams.add({ name: 'ORIGINB', subjects: ['originb.>'] });
       await rejectsWithCode(ctx.jsm.streams.add({ name: 'MIRRB', mirror: { name: 'ORIGINB' }, allow_atomic: true }), Code.MirrorWithAtomic, 'stream mirrors can not also use atomic publishing');
@@ -250,3 +261,21 @@ for (const target of currentJetStreamTargets()) {
     });
   });
 }
+
+describe('jetstream atomic batch - abandoned after the timeout (switchboard, with a short max_batch_timeout)', () => {
+  it('atomic batch - a batch without messages for the timeout is dropped with a "timeout" advisory; its commit is incomplete', async () => {
+    const server = await startSwitchboardJetStream({ atomicBatchLimits: { timeoutMs: 300 } });
+    const nc = await connect({ servers: server.url });
+    try {
+      await (await jetstreamManager(nc)).streams.add({ name: 'SLOW', subjects: ['slow.>'], allow_atomic: true });
+      const advisories = nc.subscribe('$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.SLOW', { max: 1 });
+      await nc.request('slow.a', '', { headers: batchHeaders('late', 1), timeout: 2000 });
+      for await (const m of advisories) assert.deepEqual([m.json<{ batch: string }>().batch, m.json<{ reason: string }>().reason], ['late', 'timeout']);
+      const ack = (await nc.request('slow.b', '', { headers: batchHeaders('late', 2, { 'Nats-Batch-Commit': '1' }), timeout: 2000 })).json<Ack>();
+      assert.equal(ack.error?.err_code, Code.Incomplete);
+    } finally {
+      await nc.close();
+      await server.stop();
+    }
+  });
+});
