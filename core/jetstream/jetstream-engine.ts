@@ -37,6 +37,7 @@ import { StreamSourcing } from './stream-sourcing.ts';
 import { AckEncoder } from './ack-encoder.ts';
 import { DEFAULT_ATOMIC_BATCH_LIMITS, rollBackPartialBatch, type AtomicBatchLimits } from './atomic-batch.ts';
 import { PublishBatches } from './publish-batches.ts';
+import { DEFAULT_INGEST_LIMITS, IngestBacklog, TOO_MANY_REQUESTS_HEADER, tooManyRequests } from './ingest-backlog.ts';
 import {
   sameConfig,
   storeLimitsOf,
@@ -62,6 +63,9 @@ export interface JetStreamOptions {
   segmentBytes?: number;
   /** Most streams allowed (-1 unlimited). */
   maxStreams?: number;
+  /** Ingest limits per stream: messages and bytes not yet written (nats-server's jetstream max_buffered_msgs/_size). */
+  maxBufferedMsgs?: number;
+  maxBufferedSize?: number;
   /** ADR-50 atomic batch limits (nats-server's jetstream.limits max_batch_*); defaults are nats-server's. */
   atomicBatchLimits?: Partial<AtomicBatchLimits>;
   /** With sync 'os': fsync every file stream this often (nats-server's sync_interval, 2 min). 0 = never. */
@@ -87,6 +91,8 @@ interface Appended {
   stream: Stream;
   seq: number;
   subject: string;
+  /** What it counts for in the stream's ingest backlog. */
+  bytes: number;
 }
 
 /** One turn's answers and stored messages, held until the writes of the stores it touched are done. */
@@ -156,10 +162,16 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   private syncTimer: NodeJS.Timeout | null = null;
   /** ADR-50 atomic and fast batch publishes (publish-batches.ts). */
   private readonly batches: PublishBatches;
+  /** Messages appended but not yet written, per stream (ingest-backlog.ts). */
+  private readonly backlog: IngestBacklog;
 
   constructor(readonly router: Router, readonly options: JetStreamOptions) {
     for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes, ...consumerControlRoutes]) this.routes.set(route.op, route);
     this.consumers = new ConsumerManager(this);
+    this.backlog = new IngestBacklog({
+      maxBufferedMsgs: options.maxBufferedMsgs ?? DEFAULT_INGEST_LIMITS.maxBufferedMsgs,
+      maxBufferedSize: options.maxBufferedSize ?? DEFAULT_INGEST_LIMITS.maxBufferedSize,
+    });
     this.batches = new PublishBatches(
       {
         store: (stream, subject, header, data) => this.store(stream, subject, header.length, Buffer.concat([header, data])),
@@ -256,6 +268,11 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     }
     const stream = this.capture.get(sub);
     if (stream === undefined) return;
+    // nats-server queueInbound: over the stream's ingest limit a publish is refused (429), even without acks.
+    if (this.backlog.full(stream, subject.length + (reply?.length ?? 0) + message.length)) {
+      if (reply !== null) this.queue({ subject: reply, header: TOO_MANY_REQUESTS_HEADER, payload: tooManyRequests(stream), store: null, stream: stream.name });
+      return;
+    }
     if (this.batches.claim(stream, subject, reply, headerSize, message)) return;
     let payload: Buffer;
     try {
@@ -277,7 +294,11 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   private store(stream: Stream, subject: string, headerSize: number, message: Buffer): PubAck {
     const ack = stream.ingest(subject, headerSize, message);
     this.markDirty(stream.store);
-    if (ack.duplicate !== true) this.appended.push({ stream, seq: ack.seq, subject });
+    if (ack.duplicate !== true) {
+      const bytes = subject.length + message.length;
+      this.backlog.added(stream, bytes);
+      this.appended.push({ stream, seq: ack.seq, subject, bytes });
+    }
     return ack;
   }
 
@@ -352,7 +373,8 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   /** SourceHost: a mirror appended `seq` itself. */
   copied(dest: Stream, seq: number, subject: string): void {
     this.markDirty(dest.store);
-    this.appended.push({ stream: dest, seq, subject });
+    this.backlog.added(dest, 0);
+    this.appended.push({ stream: dest, seq, subject, bytes: 0 });
   }
 
   /** Streams sorted by name, as nats-server lists them. */
@@ -413,6 +435,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     this.detach(stream);
     stream.expiry?.stop();
     this.batches.dropStream(stream);
+    this.backlog.forget(stream);
     this.consumers.streamDeleted(stream);
     this.byName.delete(name);
     this.sourcing.removed(stream);
@@ -589,6 +612,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
       const { out, appended, failed, after } = this.turns.shift() as Turn;
       // Written: now consumers may deliver them (a failed write was rolled back: they are gone).
       for (const a of appended) {
+        this.backlog.written(a.stream, a.bytes);
         if (failed?.has(a.stream.store) === true) continue;
         if (a.seq > a.stream.writtenSeq) a.stream.writtenSeq = a.seq;
         this.consumers.appended(a.stream, a.seq, a.subject);

@@ -4,7 +4,7 @@
 // ordinary publish and stays with the engine. Answers go out through the
 // engine's turn, after the writes they report on.
 
-import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { errorPubAck } from './ack-encoder.ts';
 import { AtomicBatches, hasBatchId, type AtomicBatchLimits } from './atomic-batch.ts';
 import type { BatchMessage } from './atomic-batch-check.ts';
 import type { PubAck } from '../protocol/jetstream-wire.ts';
@@ -23,11 +23,6 @@ export interface PublishBatchesHost {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** A PubAck error as nats-server writes it (JSPubAckResponse): the error, then the stream and seq 0. */
-export function errorAck(stream: Stream, error: JetStreamApiError): Buffer {
-  return Buffer.from(JSON.stringify({ error: error.toWire(), stream: stream.name, seq: 0 }));
-}
 
 export class PublishBatches {
   private readonly atomic: AtomicBatches;
@@ -53,7 +48,7 @@ export class PublishBatches {
     // nats-server answers only a publish with a reply to a stream that acks.
     if (reply === null || stream.config.noAck) return true;
     if (answer.kind === 'staged') this.host.answer(reply, EMPTY, stream, false);
-    else if (answer.kind === 'error') this.host.answer(reply, errorAck(stream, answer.error), stream, false);
+    else if (answer.kind === 'error') this.host.answer(reply, errorPubAck(stream.name, answer.error), stream, false);
     else this.host.answer(reply, Buffer.from(JSON.stringify(answer.body)), stream, true);
     return true;
   }
