@@ -87,6 +87,7 @@ function coreFor(config: SwitchboardConfig, authorizer: ReloadableAuthorizer, lo
           maxStorage: jetstream.maxFileStore,
           maxBufferedMsgs: jetstream.maxBufferedMsgs,
           maxBufferedSize: jetstream.maxBufferedSize,
+          strict: jetstream.strict,
         }
       : null,
     observer: logObserver(logger),

@@ -11,6 +11,8 @@ export const JsError = {
   BadRequest: { code: 400, errCode: 10003, description: 'bad request' },
   InsufficientResources: { code: 503, errCode: Code.InsufficientResources, description: 'insufficient resources' },
   InvalidJson: { code: 400, errCode: 10025, description: 'invalid JSON' },
+  /** The same code with the decoder's words (strict mode's unknown fields). */
+  InvalidJsonDetail: { code: 400, errCode: 10025, description: 'invalid JSON: {err}' },
   MaximumStreamsLimit: { code: 400, errCode: 10027, description: 'maximum number of streams reached' },
   NoMessageFound: { code: 404, errCode: Code.NoMessageFound, description: 'no message found' },
   NotEmptyRequest: { code: 400, errCode: 10038, description: 'expected an empty request payload' },

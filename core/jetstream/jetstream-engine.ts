@@ -37,6 +37,7 @@ import { StreamSourcing } from './stream-sourcing.ts';
 import { AckEncoder } from './ack-encoder.ts';
 import { DEFAULT_ATOMIC_BATCH_LIMITS, rollBackPartialBatch, type AtomicBatchLimits } from './atomic-batch.ts';
 import { PublishBatches } from './publish-batches.ts';
+import { checkStrictRequest } from './strict-request.ts';
 import { DEFAULT_INGEST_LIMITS, IngestBacklog, TOO_MANY_REQUESTS_HEADER, tooManyRequests } from './ingest-backlog.ts';
 import {
   sameConfig,
@@ -63,6 +64,8 @@ export interface JetStreamOptions {
   segmentBytes?: number;
   /** Most streams allowed (-1 unlimited). */
   maxStreams?: number;
+  /** Refuse API requests with fields nats-server does not know (nats-server's jetstream `strict`, default true). */
+  strict?: boolean;
   /** Ingest limits per stream: messages and bytes not yet written (nats-server's jetstream max_buffered_msgs/_size). */
   maxBufferedMsgs?: number;
   maxBufferedSize?: number;
@@ -535,6 +538,8 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     };
     let answer: ApiReply;
     try {
+      // nats-server 2.12 strict mode (on unless `strict: false`): unknown request fields are refused.
+      if (this.options.strict !== false) checkStrictRequest(route.op, request.body);
       answer = route.handle(this, request);
     } catch (err) {
       this.stats.apiErrors++;
