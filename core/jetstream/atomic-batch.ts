@@ -11,10 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
-import { JS_API_LEVEL } from '../protocol/jetstream-api-level.ts';
 import { checkAtomicBatch, type BatchMessage } from './atomic-batch-check.ts';
 import { JsError } from './errors.ts';
 import { formatTime } from './rfc3339.ts';
+import { REQUIRED_API_LEVEL_HEADER, requiredApiLevelRefused } from './required-api-level.ts';
 import { nowMs, type StoredMessage, type StreamStore } from './store/stream-store.ts';
 import type { Stream } from './stream.ts';
 
@@ -22,8 +22,6 @@ export const BatchHeader = {
   Id: 'Nats-Batch-Id',
   Sequence: 'Nats-Batch-Sequence',
   Commit: 'Nats-Batch-Commit',
-  /** ADR-44: the batch is refused when the server's API level is below this. */
-  RequiredApiLevel: 'Nats-Required-Api-Level',
 } as const;
 
 const BATCH_ID_BYTES = Buffer.from(BatchHeader.Id);
@@ -136,14 +134,14 @@ export class AtomicBatches {
       this.discard(stream, id);
       throw new JetStreamApiError(JsError.AtomicPublishInvalidBatchCommit);
     }
-    const required = h.get(BatchHeader.RequiredApiLevel);
+    const required = h.get(REQUIRED_API_LEVEL_HEADER);
     if (required !== undefined) {
       // ADR-44: a batch asking for more than this server does is refused whole; the header is never stored.
-      if (!/^-?\d+$/.test(required) || JS_API_LEVEL < Number(required)) {
+      if (required !== '' && requiredApiLevelRefused(required)) {
         this.abandon(stream, id, BatchAbandonReason.Unsupported);
         throw new JetStreamApiError(JsError.RequiredApiLevel);
       }
-      h.delete(BatchHeader.RequiredApiLevel);
+      h.delete(REQUIRED_API_LEVEL_HEADER);
       header = h.encode();
     }
     batch.timer.refresh();

@@ -38,6 +38,7 @@ import { AckEncoder } from './ack-encoder.ts';
 import { DEFAULT_ATOMIC_BATCH_LIMITS, rollBackPartialBatch, type AtomicBatchLimits } from './atomic-batch.ts';
 import { PublishBatches } from './publish-batches.ts';
 import { checkStrictRequest } from './strict-request.ts';
+import { checkRequiredApiLevel } from './required-api-level.ts';
 import { DEFAULT_INGEST_LIMITS, IngestBacklog, TOO_MANY_REQUESTS_HEADER, tooManyRequests } from './ingest-backlog.ts';
 import {
   sameConfig,
@@ -539,6 +540,8 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     let answer: ApiReply;
     try {
       // nats-server 2.12 strict mode (on unless `strict: false`): unknown request fields are refused.
+      // ADR-44 (direct get answers with a status line instead, in its own route).
+      if (route.type !== 'direct') checkRequiredApiLevel(request.header);
       if (this.options.strict !== false) checkStrictRequest(route.op, request.body);
       answer = route.handle(this, request);
     } catch (err) {

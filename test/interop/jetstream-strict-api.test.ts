@@ -7,7 +7,7 @@
 // nats-server (NATS_SERVER_NEW); `strict: false` turns it off.
 
 import assert from 'node:assert/strict';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers } from '@nats-io/transport-node';
 import { describe, it } from '../helpers/peer-test.ts';
 import { currentJetStreamTargets, startSwitchboardJetStream, useJetStream } from '../helpers/jetstream.ts';
 
@@ -36,6 +36,20 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(ok.error, undefined);
       const update = await ctx.api('$JS.API.STREAM.UPDATE.STRICT', { name: 'STRICT', subjects: ['strict.>'], max_msgs: 10, colour: 'blue' });
       assert.deepEqual(update, { type: `${T}stream_update_response`, error: unknownField('colour') });
+    });
+
+    it('strict api - a request whose Nats-Required-Api-Level is above the server\'s is refused with 412 (ADR-44)', async () => {
+      await ctx.jsm.streams.add({ name: 'LEVEL', subjects: ['level.>'] });
+      const ask = async (level: string) => {
+        const h = headers();
+        h.set('Nats-Required-Api-Level', level);
+        return (await ctx.nc.request('$JS.API.STREAM.INFO.LEVEL', '', { headers: h, timeout: 2000 })).json<Record<string, any>>();
+      };
+      const refused = await ask('99');
+      assert.equal(refused.type, `${T}stream_info_response`);
+      assert.deepEqual(refused.error, { code: 412, err_code: 10185, description: 'JetStream minimum api level required' });
+      assert.equal((await ask('nope')).error?.err_code, 10185);
+      assert.equal((await ask('0')).config?.name, 'LEVEL');
     });
 
     it('strict api - info, names, list, purge, message get and delete refuse unknown fields', async () => {
