@@ -78,6 +78,36 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(await count('SAT', 'sat.orders'), 1, 'it runs once');
     });
 
+    it('message schedules - the stored schedule and the produced message carry nats-server\'s header blocks, byte for byte', async () => {
+      await ctx.jsm.streams.add({ name: 'SHDR', subjects: ['shdr.>'], allow_msg_schedules: true, allow_msg_ttl: true });
+      const h = headers();
+      for (const [k, v] of [['X-A', '1'], ['Nats-Schedule', '@every 1s'], ['Nats-Schedule-Target', 'shdr.out'], ['Nats-Schedule-TTL', '1m'], ['Nats-Schedule-Rollup', 'sub'], ['Nats-Msg-Id', 'm1'], ['X-B', '2'], ['Nats-TTL', '1h']]) h.append(k, v);
+      const ack = await ctx.js.publish('shdr.s', 'body', { headers: h });
+      assert.equal(
+        (await ctx.jsm.streams.getMessage('SHDR', { seq: ack.seq }))?.header.toString(),
+        'NATS/1.0\r\nX-A: 1\r\nNats-Schedule: @every 1s\r\nNats-Schedule-Target: shdr.out\r\nNats-Schedule-TTL: 1m\r\nNats-Schedule-Rollup: sub\r\nNats-Msg-Id: m1\r\nX-B: 2\r\nNats-TTL: 1h\r\nNats-Rollup: sub\r\n\r\n',
+      );
+      await eventually(async () => (await count('SHDR', 'shdr.out')) >= 1, 8000, 100);
+      const produced = (await last('SHDR', 'shdr.out')) as StoredMsg;
+      assert.equal(
+        produced.header.toString().replace(/Nats-Schedule-Next: [^\r]*/, 'Nats-Schedule-Next: <next>'),
+        'NATS/1.0\r\nX-A: 1\r\nX-B: 2\r\nNats-Scheduler: shdr.s\r\nNats-Schedule-Next: <next>\r\nNats-TTL: 1m\r\nNats-Rollup: sub\r\n\r\n',
+      );
+      assert.match(produced.header.get('Nats-Schedule-Next'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, '@every runs on whole seconds, in UTC');
+      await ctx.jsm.streams.purge('SHDR', { filter: 'shdr.s' });
+    });
+
+    it('message schedules - a Nats-TTL on the schedule ends it when the schedule message expires', async () => {
+      await ctx.jsm.streams.add({ name: 'SEXP', subjects: ['sexp.>'], allow_msg_schedules: true, allow_msg_ttl: true });
+      await schedule('sexp.s', { 'Nats-Schedule': '@every 1s', 'Nats-Schedule-Target': 'sexp.out', 'Nats-TTL': '2s' });
+      await eventually(async () => (await last('SEXP', 'sexp.s')) === null, 8000, 100);
+      await sleep(300);
+      const ran = await count('SEXP', 'sexp.out');
+      assert.ok(ran >= 1, 'it ran while it lived');
+      await sleep(2500);
+      assert.equal(await count('SEXP', 'sexp.out'), ran);
+    });
+
     it('message schedules - @at in the past runs at once', async () => {
       await ctx.jsm.streams.add({ name: 'SPAST', subjects: ['spast.>'], allow_msg_schedules: true });
       await schedule('spast.s', { 'Nats-Schedule': '@at 2009-11-10T23:00:00Z', 'Nats-Schedule-Target': 'spast.t' });
