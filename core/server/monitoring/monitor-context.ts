@@ -46,6 +46,8 @@ export interface MonitorExtension {
   connections?(): Iterable<ConnectionSnapshot>;
   /** Its /varz section: nats-server's `mqtt` and `websocket`, Switchboard's `http_gateway` and `kafka`. */
   readonly varz?: { readonly key: string; value(): Record<string, unknown> };
+  /** Its open leafnode links, counted in /varz `leafnodes`. */
+  leafnodes?(): number;
 }
 
 /** One protocol's message totals since start, as /metrics reports them for every protocol alike. */
