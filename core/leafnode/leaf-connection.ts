@@ -20,7 +20,7 @@ import { Subscription, type Subscriber } from '../server/subscription.ts';
 import { isValidPublishSubject, isValidSubscriptionSubject } from '../subject/subject.ts';
 import { LeafInterest } from './leaf-interest.ts';
 import { LeafParser, LeafProtocolError, type LeafOpHandler } from './leaf-parser.ts';
-import { encodeError, encodeMsgLine, interestDenied, LOOP_DETECTION_PREFIX, messageDenied, type LeafConnect, type LeafInfo } from './leaf-wire.ts';
+import { ackSubjectIndex, encodeError, encodeMsgLine, interestDenied, LOOP_DETECTION_PREFIX, messageDenied, type LeafConnect, type LeafInfo } from './leaf-wire.ts';
 
 const CRLF = Buffer.from('\r\n');
 /** Bytes of messages handed to the socket before waiting for it to drain. */
@@ -245,7 +245,13 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     this.stats.inMsgs++;
     this.stats.inBytes += message.length;
     if (!isValidPublishSubject(subject) || messageDenied(subject, this.host.deny)) return;
-    this.host.router.publish(subject, reply, headerSize, message, this, queues);
+    const at = reply === null ? -1 : ackSubjectIndex(reply);
+    if (at < 0) return void this.host.router.publish(subject, reply, headerSize, message, this, queues);
+    // A JetStream push message: routed by its deliver subject, shown under its stored one.
+    const router = this.host.router;
+    router.stats.inMsgs++;
+    router.stats.inBytes += message.length;
+    router.deliverAs(subject, (reply as string).slice(at + 1), (reply as string).slice(0, at), headerSize, message, this, queues);
   }
 
   onParseError(error: LeafProtocolError): void {
@@ -256,15 +262,19 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
 
   deliver(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
     if (this.isClosed || messageDenied(subject, this.host.denyOut)) return;
-    const round = this.host.router.round;
+    const router = this.host.router;
+    const round = router.round;
     const pending = this.pending;
     // One message matching both a plain and a queue subscription of this link goes out once, naming the group.
-    if (pending !== null && pending.round === round && pending.message === message && pending.subject === subject) {
+    if (pending !== null && pending.round === round && pending.message === message) {
       if (sub.queue !== null && !pending.queues.includes(sub.queue)) pending.queues.push(sub.queue);
       return;
     }
     this.encodePending();
-    this.pending = { round, subject, reply, headerSize, message, queues: sub.queue === null ? [] : [sub.queue] };
+    const routed = router.routedBy;
+    // Shown under another subject than it was routed by (a JetStream push message): send the routed one, the shown one after '@'.
+    const wire = routed === subject || reply === null ? { subject, reply } : { subject: routed, reply: `${reply}@${subject}` };
+    this.pending = { round, subject: wire.subject, reply: wire.reply, headerSize, message, queues: sub.queue === null ? [] : [sub.queue] };
     this.scheduleFlush();
   }
 

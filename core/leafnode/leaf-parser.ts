@@ -1,6 +1,7 @@
 // Resumable parser for nats-server's leafnode protocol, both directions alike
 // (the solicited and the accepting side send the same operations after the
-// handshake): INFO, CONNECT, PING, PONG, +OK, -ERR, LS+, LS-, LMSG, LHMSG.
+// handshake): INFO, CONNECT, PING, PONG, +OK, -ERR, LS+, LS-, LMSG, and HMSG
+// (a leaf message with headers: nats-server msgHeaderForRouteOrLeaf).
 // Bytes in, typed operations out through a handler, no I/O (CONVENTIONS 1).
 // A chunk may end anywhere; a payload that arrives whole is passed on as a
 // slice of its chunk, one split across chunks is gathered into one buffer.
@@ -11,7 +12,7 @@
 //   LMSG <subject> [<reply>] <size>           (processLeafMsgArgs)
 //   LMSG <subject> + <reply> <queue>... <size>
 //   LMSG <subject> | <queue>... <size>
-//   LHMSG the same with <header size> before <size>
+//   HMSG the same with <header size> before <size>
 
 export interface LeafOpHandler {
   onInfo(json: string): void;
@@ -23,7 +24,7 @@ export interface LeafOpHandler {
   onSub(subject: string, queue: string | null, weight: number): void;
   onUnsub(subject: string, queue: string | null): void;
   /**
-   * LMSG (headerSize -1) or LHMSG. `queues` names the queue groups the sender
+   * LMSG (headerSize -1) or HMSG. `queues` names the queue groups the sender
    * chose this server for (empty: plain subscribers only, or none given).
    * `message` may be a slice of the input chunk: keep it, do not mutate it.
    */
@@ -118,7 +119,7 @@ export class LeafParser {
         return this.unsub(rest);
       case 'LMSG':
         return this.msgArgs(rest, false);
-      case 'LHMSG':
+      case 'HMSG':
         return this.msgArgs(rest, true);
       default:
         return this.fail(`unknown operation ${JSON.stringify(line.slice(0, 16))}`);
@@ -145,7 +146,7 @@ export class LeafParser {
   private msgArgs(rest: string, headers: boolean): void {
     const args = split(rest);
     const sizes = headers ? 2 : 1;
-    if (args.length < 1 + sizes) return this.fail(`${headers ? 'LHMSG' : 'LMSG'} ${rest}: too few arguments`);
+    if (args.length < 1 + sizes) return this.fail(`${headers ? 'HMSG' : 'LMSG'} ${rest}: too few arguments`);
     const middle = args.slice(1, args.length - sizes);
     let reply: string | null = null;
     let queues = NO_QUEUES;

@@ -84,16 +84,33 @@ export function encodeUnsub(subject: string, queue: string | null): string {
 }
 
 /**
- * The control line of one LMSG/LHMSG. With queue names, the reply indicator
+ * The control line of one LMSG (HMSG with headers: nats-server's leaf
+ * messages with headers take the client's op name). With queue names, the reply indicator
  * `+ <reply>` or `|` comes first (nats-server processLeafMsgArgs): the other
  * side then serves only those queue groups besides its plain subscribers.
  */
 export function encodeMsgLine(subject: string, reply: string | null, queues: readonly string[], headerSize: number, size: number): string {
-  const op = headerSize >= 0 ? 'LHMSG' : 'LMSG';
+  const op = headerSize >= 0 ? 'HMSG' : 'LMSG';
   const sizes = headerSize >= 0 ? `${headerSize} ${size}` : `${size}`;
   if (queues.length === 0) return reply === null ? `${op} ${subject} ${sizes}\r\n` : `${op} ${subject} ${reply} ${sizes}\r\n`;
   const indicator = reply === null ? '|' : `+ ${reply}`;
   return `${op} ${subject} ${indicator} ${queues.join(' ')} ${sizes}\r\n`;
+}
+
+/**
+ * A JetStream push message crosses under its deliver subject, its stored
+ * subject riding after `@` in the ack reply: `$JS.ACK.<8 tokens>@<subject>`
+ * (nats-server jsAckDeliverIdx). Returns the `@`'s index, or -1.
+ */
+export function ackSubjectIndex(reply: string): number {
+  if (!reply.startsWith('$JS.ACK.')) return -1;
+  let dots = 0;
+  for (let i = 0; i < reply.length; i++) {
+    const c = reply.charCodeAt(i);
+    if (c === 0x2e) dots++;
+    else if (c === 0x40 && dots >= 8) return i;
+  }
+  return -1;
 }
 
 /** `-ERR '<text>'`, as nats-server sends it. */

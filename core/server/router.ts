@@ -42,6 +42,13 @@ export class Router {
    * interest) tells one message's deliveries from the next by it.
    */
   round = 0;
+  /**
+   * The subject the delivery in progress was routed by (deliverAs's `to`),
+   * read by a subscriber that forwards to another server: a JetStream push
+   * message crosses a leaf link under its deliver subject, with the stored
+   * subject after an `@` in its ack reply (nats-server processMsgResults).
+   */
+  routedBy = '';
   /** Told about every subscribe and unsubscribe (JetStream push consumers watch their deliver subjects). */
   private observers: Array<(sub: Subscription, added: boolean) => void> = [];
   private claims: PrefixClaim[] = [];
@@ -119,6 +126,7 @@ export class Router {
    */
   deliverAs(to: string, subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null, queues?: readonly string[]): number {
     this.round++;
+    this.routedBy = to;
     const claims = this.claims;
     for (let i = 0; i < claims.length; i++) {
       const c = claims[i];
