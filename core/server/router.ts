@@ -36,6 +36,19 @@ export interface RouterStats {
 export class Router {
   readonly sublist = new Sublist<Subscription>();
   readonly stats: RouterStats = { inMsgs: 0, inBytes: 0 };
+  /**
+   * Counts deliveries (one per publish or deliverAs): a subscriber holding
+   * several matching subscriptions (a leafnode link's plain and queue
+   * interest) tells one message's deliveries from the next by it.
+   */
+  round = 0;
+  /**
+   * The subject the delivery in progress was routed by (deliverAs's `to`),
+   * read by a subscriber that forwards to another server: a JetStream push
+   * message crosses a leaf link under its deliver subject, with the stored
+   * subject after an `@` in its ack reply (nats-server processMsgResults).
+   */
+  routedBy = '';
   /** Told about every subscribe and unsubscribe (JetStream push consumers watch their deliver subjects). */
   private observers: Array<(sub: Subscription, added: boolean) => void> = [];
   private claims: PrefixClaim[] = [];
@@ -92,12 +105,15 @@ export class Router {
 
   /**
    * Deliver one message; returns how many subscriptions received it.
+   * `queues`, given for a message another server forwarded (a leafnode's
+   * LMSG), names the only queue groups to serve: that server already chose
+   * this one for them, and none for the others (nats-server processMsgResults).
    * Precondition: subject is a valid literal subject.
    */
-  publish(subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null): number {
+  publish(subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null, queues?: readonly string[]): number {
     this.stats.inMsgs++;
     this.stats.inBytes += message.length;
-    return this.deliverAs(subject, subject, reply, headerSize, message, origin);
+    return this.deliverAs(subject, subject, reply, headerSize, message, origin, queues);
   }
 
   /**
@@ -108,7 +124,9 @@ export class Router {
    * (nats-server sends `MSG <stored subject> <sid> <ack reply>`). Returns the deliveries.
    * Precondition: both are valid literal subjects.
    */
-  deliverAs(to: string, subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null): number {
+  deliverAs(to: string, subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null, queues?: readonly string[]): number {
+    this.round++;
+    this.routedBy = to;
     const claims = this.claims;
     for (let i = 0; i < claims.length; i++) {
       const c = claims[i];
@@ -130,6 +148,7 @@ export class Router {
     }
     const groups = match.qsubs;
     for (let g = 0; g < groups.length; g++) {
+      if (queues !== undefined && !queues.includes(groups[g][0]?.queue as string)) continue;
       const sub = this.pickMember(groups[g], origin, reserved);
       if (sub === null) continue;
       this.deliverTo(sub, subject, reply, headerSize, message);
@@ -156,12 +175,14 @@ export class Router {
   private pickMember(members: readonly Subscription[], origin: Subscriber | null, reserved: boolean): Subscription | null {
     const n = members.length;
     const start = n === 1 ? 0 : Math.floor(Math.random() * n);
+    let remote: Subscription | null = null;
     for (let k = 0; k < n; k++) {
       const sub = members[(start + k) % n];
       if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
-      return sub;
+      if (!sub.remote) return sub;
+      remote ??= sub;
     }
-    return null;
+    return remote;
   }
 }
 
