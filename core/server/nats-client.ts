@@ -209,11 +209,11 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     if (deferred !== null) for (const operation of deferred) if (!this.isClosed) operation();
   }
 
-  onPub(subject: string, reply: string | null, headerSize: number, message: Buffer): void {
-    if (this.deferred !== null) return void this.deferred.push(() => this.onPub(subject, reply, headerSize, message));
+  onPub(subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onPub(subject, reply, headerSize, source, start, end));
     if (!this.admitted()) return;
     this.stats.inMsgs++;
-    this.stats.inBytes += message.length;
+    this.stats.inBytes += end - start;
     if (this.options.pedantic && !isValidPublishSubject(subject)) {
       this.sendError(new NatsProtocolError(NatsErrorCode.InvalidPublishSubject, { detail: subject }));
       return;
@@ -226,7 +226,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     // nats-server acknowledges a verbose PUB before delivering it (even to itself).
     this.ok();
     stalledDestination = null;
-    const delivered = this.host.router.publish(subject, reply, headerSize, message, this);
+    const delivered = this.host.router.publishRange(subject, reply, headerSize, source, start, end, this);
     if (delivered === 0 && reply !== null && this.options.noResponders) this.noResponders(reply);
     if (stalledDestination !== null) this.stallPublisher(stalledDestination);
   }
