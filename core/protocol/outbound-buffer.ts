@@ -27,10 +27,11 @@ export function encodeMessageTarget(subject: string, sid: string): Buffer {
   return Buffer.from(`${subject} ${sid} `, 'utf8');
 }
 
-function copyInto(source: Buffer, target: Buffer, at: number): number {
-  const n = source.length;
-  if (n >= SMALL_COPY) return at + source.copy(target, at);
-  for (let i = 0; i < n; i++) target[at + i] = source[i];
+/** source[start, end) into target at `at`; returns the end. */
+function copyInto(source: Buffer, start: number, end: number, target: Buffer, at: number): number {
+  const n = end - start;
+  if (n >= SMALL_COPY) return at + source.copy(target, at, start, end);
+  for (let i = 0; i < n; i++) target[at + i] = source[start + i];
   return at + n;
 }
 
@@ -98,25 +99,26 @@ export class OutboundBuffer {
 
   /**
    * MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n, or HMSG with the header size
-   * when headerSize >= 0 (then `message` starts with the header block).
+   * when headerSize >= 0 (then the message starts with the header block). The message
+   * is source[start, end): a range, so a publisher's input chunk needs no slice.
    * `target` is the pre-encoded "<subject> <sid> " of the subscription (see
    * encodeMessageTarget): written as bytes, it spares a string encode per message.
    */
-  appendMessage(target: Buffer, reply: string | null, headerSize: number, message: Buffer): void {
-    this.writeMessage(target, '', '', reply, headerSize, message);
+  appendMessage(target: Buffer, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void {
+    this.writeMessage(target, '', '', reply, headerSize, source, start, end);
   }
 
   /**
    * The same for a subject seen once (a request's reply inbox, a PubAck's): its
    * text is written straight into the block, with no target Buffer to allocate.
    */
-  appendMessageTo(subject: string, sid: string, reply: string | null, headerSize: number, message: Buffer): void {
-    this.writeMessage(null, subject, sid, reply, headerSize, message);
+  appendMessageTo(subject: string, sid: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void {
+    this.writeMessage(null, subject, sid, reply, headerSize, source, start, end);
   }
 
   /** `target` when pre-encoded, else `subject` and `sid` as text. */
-  private writeMessage(target: Buffer | null, subject: string, sid: string, reply: string | null, headerSize: number, message: Buffer): void {
-    const size = message.length;
+  private writeMessage(target: Buffer | null, subject: string, sid: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void {
+    const size = end - start;
     const inline = size < SLICE_THRESHOLD;
     const targetBytes = target === null ? (subject.length + sid.length) * 3 + 2 : target.length;
     this.reserve(MAX_FIXED_LINE + targetBytes + (reply === null ? 0 : reply.length * 3) + (inline ? size + 2 : 0));
@@ -128,7 +130,7 @@ export class OutboundBuffer {
     b[at++] = 71; // G
     b[at++] = 32;
     if (target !== null) {
-      at = copyInto(target, b, at);
+      at = copyInto(target, 0, target.length, b, at);
     } else {
       at = writeText(b, at, subject);
       b[at++] = 32;
@@ -147,7 +149,7 @@ export class OutboundBuffer {
     b[at++] = 13;
     b[at++] = 10;
     if (inline) {
-      at = copyInto(message, b, at);
+      at = copyInto(source, start, end, b, at);
       b[at++] = 13;
       b[at++] = 10;
       this.pending += at - this.used;
@@ -156,7 +158,7 @@ export class OutboundBuffer {
     }
     this.pending += at - this.used;
     this.used = at;
-    this.appendBytes(message);
+    this.appendBytes(start === 0 && end === source.length ? source : source.subarray(start, end));
     this.reserve(2);
     this.block[this.used++] = 13;
     this.block[this.used++] = 10;

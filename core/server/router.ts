@@ -100,8 +100,8 @@ export class Router {
 
   /**
    * publish() of the message `source[start, end)`, as a client's parser hands it over: the
-   * range becomes a Buffer only when someone receives it (a slice costs as much as the
-   * rest of routing a small publish nobody receives).
+   * range becomes a Buffer only for a receiver that keeps it (see deliverTo); a slice costs
+   * as much as the rest of routing a small publish.
    */
   publishRange(subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, origin: Subscriber | null): number {
     this.stats.inMsgs++;
@@ -127,34 +127,35 @@ export class Router {
       const c = claims[i];
       if (c.others === 0 && to.startsWith(c.prefix)) {
         if (c.sub.owner === origin && !origin.echo) return 0;
-        this.deliverTo(c.sub, subject, reply, headerSize, range(source, start, end));
+        this.deliverTo(c.sub, subject, reply, headerSize, source, start, end);
         return 1;
       }
     }
     const match = this.sublist.match(to);
-    if (match.psubs.length === 0 && match.qsubs.length === 0) return 0;
-    const message = range(source, start, end);
     const reserved = isReservedSubject(to);
     let delivered = 0;
     const psubs = match.psubs;
     for (let i = 0; i < psubs.length; i++) {
       const sub = psubs[i];
       if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
-      this.deliverTo(sub, subject, reply, headerSize, message);
+      this.deliverTo(sub, subject, reply, headerSize, source, start, end);
       delivered++;
     }
     const groups = match.qsubs;
     for (let g = 0; g < groups.length; g++) {
       const sub = this.pickMember(groups[g], origin, reserved);
       if (sub === null) continue;
-      this.deliverTo(sub, subject, reply, headerSize, message);
+      this.deliverTo(sub, subject, reply, headerSize, source, start, end);
       delivered++;
     }
     return delivered;
   }
 
-  private deliverTo(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
-    sub.owner.deliver(sub, subject, reply, headerSize, message);
+  /** A subscriber that copies the message out takes the range; any other gets it as a Buffer, sliced only when a part. */
+  private deliverTo(sub: Subscription, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void {
+    const owner = sub.owner;
+    if (owner.deliverRange !== undefined) owner.deliverRange(sub, subject, reply, headerSize, source, start, end);
+    else owner.deliver(sub, subject, reply, headerSize, start === 0 && end === source.length ? source : source.subarray(start, end));
     sub.delivered++;
     if (sub.max > 0 && sub.delivered >= sub.max) {
       this.unsubscribe(sub);
@@ -178,11 +179,6 @@ export class Router {
     }
     return null;
   }
-}
-
-/** source[start, end) as a Buffer; the whole of it without a slice. */
-function range(source: Buffer, start: number, end: number): Buffer {
-  return start === 0 && end === source.length ? source : source.subarray(start, end);
 }
 
 /** Could `subject` receive a message published under the claim? Subscribe-time only. */
