@@ -75,4 +75,22 @@ describe('outbound buffer', () => {
       assert.equal(Buffer.concat(out.take()).toString('latin1'), expected('r', '9', null, -1, Buffer.alloc(size, 0x61)), `size ${size}`);
     }
   });
+
+  it('outbound buffer - an idle connection holds a small block; traffic grows it and output stays byte-exact', () => {
+    const out = new OutboundBuffer();
+    out.appendString(`INFO ${'{}'.padEnd(400, ' ')}\r\n`);
+    const [info] = out.take();
+    // The handshake's block is a slice of Node's shared pool, not an ArrayBuffer of its own.
+    assert.ok(info.buffer.byteLength <= Buffer.poolSize, `block of ${info.buffer.byteLength} bytes`);
+    const target = encodeMessageTarget('t', '1');
+    let wanted = '';
+    for (let i = 0; i < 3_000; i++) {
+      const message = Buffer.alloc(i % 50, 0x62);
+      out.appendMessage(target, null, -1, message, 0, message.length);
+      wanted += expected('t', '1', null, -1, message);
+    }
+    const chunks = out.take();
+    assert.equal(Buffer.concat(chunks).toString('latin1'), wanted);
+    assert.ok(chunks.length < 20, `${chunks.length} blocks for one 90 KB batch: the blocks grew`);
+  });
 });
