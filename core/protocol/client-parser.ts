@@ -176,7 +176,7 @@ export class ClientParser {
     }
     if (buf[p + 1] !== LF) return -1;
     this.pub(buf, count, headers);
-    return p + 2;
+    return this.state === State.Payload ? this.payload(buf, p + 2) : p + 2;
   }
 
   /** Process one complete control line buf[start, end) (end at the LF). */
