@@ -448,6 +448,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     if (!known) {
       if (stream.config.mirror !== null || stream.config.sources.length > 0) this.sourcing.configure(stream);
       this.sourcing.attached(stream);
+      stream.afterRollBack = () => this.sourcing.rolledBack(stream);
     }
     if (stream.config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream), recoveredTtls);
     stream.subscriptions = stream.config.subjects.map((s, i) => new Subscription(this, s, null, `js:${stream.name}:${i}`));

@@ -60,6 +60,22 @@ export class MessageExpiry {
     if (this.timer === null || this.deadlines[0] === deadline) this.schedule();
   }
 
+  /**
+   * A failed write took back every message above `lastSeq` (store onRollBack):
+   * their deadlines go, or they would remove the messages that get those
+   * sequences next (a rolled-back sequence is given out again).
+   */
+  forgetAfter(lastSeq: number): void {
+    const kept: Array<[number, number]> = [];
+    for (let i = 0; i < this.seqs.length; i++) if (this.seqs[i] <= lastSeq) kept.push([this.deadlines[i], this.seqs[i]]);
+    if (kept.length === this.seqs.length) return;
+    this.deadlines.length = 0;
+    this.seqs.length = 0;
+    for (const [deadline, seq] of kept) this.push(deadline, seq);
+    if (this.ageCursor > lastSeq + 1) this.ageCursor = lastSeq + 1;
+    this.schedule();
+  }
+
   /** Sequences due at `now`, ascending (some may be gone already). */
   takeDue(now = nowMs()): number[] {
     const due = new Set<number>();
