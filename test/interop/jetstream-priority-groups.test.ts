@@ -207,6 +207,51 @@ for (const target of currentJetStreamTargets()) {
       }
     });
 
+    it('pinned_client - when the pinned client goes away, the standby gets heartbeats until the pin times out, then the pin', async () => {
+      await ctx.jsm.streams.add({ name: 'PINGONE', subjects: ['pingone'] });
+      await addConsumer('PINGONE', { durable_name: 'C', ack_policy: 'explicit', priority_policy: 'pinned_client', priority_groups: ['A'], priority_timeout: SECOND });
+      await ctx.js.publish('pingone', 'one');
+      const request = { batch: 3, expires: 5 * SECOND, idle_heartbeat: SECOND / 4, group: 'A' };
+      const one = openPull(ctx.nc, 'PINGONE', 'C', request);
+      await ctx.nc.flush();
+      const two = openPull(ctx.nc, 'PINGONE', 'C', request);
+      try {
+        await eventually(() => one.messages().length === 1);
+        const pin = one.messages()[0].headers['Nats-Pin-Id'];
+        one.close();
+        await ctx.js.publish('pingone', 'two');
+        await eventually(() => two.messages().length === 1, 8000);
+        assert.ok(two.statuses().some((d) => d.status === 100), 'heartbeats while standing by');
+        const newPin = two.messages()[0].headers['Nats-Pin-Id'];
+        assert.ok(newPin !== undefined && newPin !== pin);
+        assert.equal(two.messages()[0].data, 'two');
+      } finally {
+        one.close();
+        two.close();
+      }
+    });
+
+    it('pinned_client - a request refused for max_bytes gives back the pin it was just given; a standby keeps its byte budget', async () => {
+      await ctx.jsm.streams.add({ name: 'PINBYTES', subjects: ['pinbytes.>'] });
+      await addConsumer('PINBYTES', { durable_name: 'C', ack_policy: 'explicit', priority_policy: 'pinned_client', priority_groups: ['A'], priority_timeout: 30 * SECOND });
+      await ctx.js.publish('pinbytes.big', new Uint8Array(200));
+      const small = openPull(ctx.nc, 'PINBYTES', 'C', { batch: 1, max_bytes: 10, expires: 30 * SECOND, group: 'A' });
+      const a = openPull(ctx.nc, 'PINBYTES', 'C', { batch: 100, expires: 30 * SECOND, group: 'A' });
+      const b = openPull(ctx.nc, 'PINBYTES', 'C', { batch: 100, max_bytes: 500, expires: 30 * SECOND, group: 'A' });
+      try {
+        await eventually(() => small.statuses().length === 1 && a.messages().length === 1);
+        assert.deepEqual([small.statuses()[0].status, small.statuses()[0].description], [409, 'Message Size Exceeds MaxBytes']);
+        assert.equal(a.messages()[0].data.length, 200);
+        assert.match(a.messages()[0].headers['Nats-Pin-Id'] ?? '', /^\w{22}$/);
+        for (let i = 0; i < 10; i++) await ctx.js.publish('pinbytes.more', new Uint8Array(200));
+        await eventually(() => a.messages().length === 11);
+        await sleep(300);
+        assert.deepEqual(b.got, [], 'the standby neither got messages nor lost its max_bytes to the pinned traffic');
+      } finally {
+        for (const p of [small, a, b]) p.close();
+      }
+    });
+
     it('pinned_client - the official client: consume() with a group follows the pin, and jsm.consumers.unpin moves it', async () => {
       allowPriorityGroups(ctx.nc);
       await ctx.jsm.streams.add({ name: 'PINJS', subjects: ['pinjs'] });
