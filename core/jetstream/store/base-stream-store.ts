@@ -43,6 +43,10 @@ export abstract class BaseStreamStore implements StreamStore {
   protected abstract closeResources(): Promise<void>;
   abstract destroy(): Promise<void>;
 
+  sizeOf(subject: string, header: Buffer | null, data: Buffer): number {
+    return this.messageSize(subject, header, data);
+  }
+
   append(subject: string, header: Buffer | null, data: Buffer, time = nowMs()): number {
     if (this.closed) throw new StoreClosedError(this.name);
     const size = this.messageSize(subject, header, data);

@@ -100,6 +100,8 @@ export class StoreClosedError extends Error {
 
 export interface StreamStore {
   readonly kind: 'memory' | 'file';
+  /** The bytes a message counts for against max_bytes (checks that must not append first: atomic batches). */
+  sizeOf(subject: string, header: Buffer | null, data: Buffer): number;
   /** Append one message; returns its sequence. Copies header and data. Throws StoreLimitError. */
   append(subject: string, header: Buffer | null, data: Buffer, time?: number): number;
   /**
