@@ -365,6 +365,28 @@ for (const target of currentJetStreamTargets()) {
       }
     });
 
+    it('prioritized - the official client: fetch({ group, priority }) of a better priority is served before a waiting worse one', async () => {
+      allowPriorityGroups(ctx.nc);
+      await ctx.jsm.streams.add({ name: 'PRIOJS', subjects: ['priojs'] });
+      await ctx.jsm.consumers.add('PRIOJS', { durable_name: 'C', ack_policy: AckPolicy.Explicit, priority_policy: 'prioritized', priority_groups: ['A'] } as never);
+      const c = await ctx.js.consumers.get('PRIOJS', 'C');
+      const fetchOne = async (priority: number): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const m of await c.fetch({ group: 'A', priority, max_messages: 1, expires: 3000 } as never)) {
+          out.push(m.string());
+          m.ack();
+        }
+        return out;
+      };
+      const worse = fetchOne(5);
+      await eventually(async () => (await ctx.jsm.consumers.info('PRIOJS', 'C')).num_waiting === 1);
+      const better = fetchOne(0);
+      await eventually(async () => (await ctx.jsm.consumers.info('PRIOJS', 'C')).num_waiting === 2);
+      await ctx.js.publish('priojs', 'first');
+      await ctx.js.publish('priojs', 'second');
+      assert.deepEqual([await better, await worse], [['first'], ['second']]);
+    });
+
     it('unpin - errors in nats-server order: group name, stream, consumer, group of the consumer', async () => {
       await ctx.jsm.streams.add({ name: 'UPERR', subjects: ['uperr'] });
       await addConsumer('UPERR', { durable_name: 'C', ack_policy: 'explicit', priority_policy: 'pinned_client', priority_groups: ['A'] });
