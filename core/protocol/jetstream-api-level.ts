@@ -25,7 +25,7 @@ export const API_LEVEL_FEATURES: Readonly<Record<number, readonly ApiLevelFeatur
   2: [
     { name: 'counters (ADR-49)', done: true },
     { name: 'atomic batch publish (ADR-50)', done: false },
-    { name: 'message schedules (ADR-51)', done: false },
+    { name: 'message schedules (ADR-51)', done: true },
     { name: 'strict API: unknown request fields refused', done: false },
     { name: 'priority policy prioritized', done: true },
   ],
@@ -33,7 +33,7 @@ export const API_LEVEL_FEATURES: Readonly<Record<number, readonly ApiLevelFeatur
   4: [
     { name: 'consumer reset (ADR-60)', done: true },
     { name: 'fast batch publish', done: false },
-    { name: 'cron and interval schedules', done: false },
+    { name: 'cron and interval schedules', done: true },
   ],
 };
 
