@@ -29,6 +29,7 @@ import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { formatTime } from './rfc3339.ts';
 import { TtlCollector } from './message-expiry.ts';
+import { ScheduleCollector } from './message-scheduler.ts';
 import { deleteMarkerHeader, isDeleteMarker } from './message-ttl.ts';
 import { parseHeaders } from '../protocol/headers.ts';
 import { MsgIdCollector, Stream, type StateOptions } from './stream.ts';
@@ -203,6 +204,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
       // One unreadable stream must not keep the others (or the server) down.
       let stream: Stream;
       let ttls: TtlCollector | undefined;
+      let schedules: ScheduleCollector | undefined;
       try {
         const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
         if (meta === null) continue;
@@ -211,8 +213,12 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         const collector = new MsgIdCollector(cutoff);
         // TTL deadlines live in the messages' headers: a TTL stream replays every header, not only the dedupe window's.
         ttls = config.allowMsgTtl ? new TtlCollector() : undefined;
-        const observe = ttls === undefined ? collector.observe : both(collector.observe, ttls.observe);
-        stream = new Stream(config, meta.created, this.openStore(config, observe, ttls === undefined ? cutoff : 0));
+        // Schedules too (ADR-51): the schedule messages and what they produced rebuild when each runs next.
+        schedules = config.allowMsgSchedules ? new ScheduleCollector() : undefined;
+        let observe: RecoverObserver = collector.observe;
+        if (ttls !== undefined) observe = both(observe, ttls.observe);
+        if (schedules !== undefined) observe = both(observe, schedules.observe);
+        stream = new Stream(config, meta.created, this.openStore(config, observe, ttls === undefined && schedules === undefined ? cutoff : 0));
         // ADR-50: a batch whose commit a kill -9 cut short is taken back before anyone reads the stream.
         const rolledBack = config.allowAtomic ? rollBackPartialBatch(stream.store) : 0;
         if (rolledBack > 0) collector.forgetFrom(rolledBack);
@@ -221,7 +227,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         this.recoveryErrors.push(new StreamRecoveryError(name, { cause: err }));
         continue;
       }
-      this.attach(stream, ttls);
+      this.attach(stream, ttls, schedules);
       this.consumers.recover(stream);
     }
     this.apiSub = new Subscription(this, `${API_SUBJECT_START}>`, null, 'js-api');
@@ -257,6 +263,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     this.flushTurn();
     for (const stream of this.byName.values()) {
       stream.expiry?.stop();
+      stream.scheduler?.stop();
       await stream.store.close();
     }
     this.byName.clear();
@@ -294,9 +301,12 @@ export class JetStreamEngine implements Subscriber, SourceHost {
 
   subscriptionEnded(): void {}
 
-  /** Store one message (captured, or made by the server: a delete marker); consumers hear of it once written. */
-  private store(stream: Stream, subject: string, headerSize: number, message: Buffer): PubAck {
-    const ack = stream.ingest(subject, headerSize, message);
+  /**
+   * Store one message (captured, or made by the server: a delete marker, a scheduled message); consumers hear of it
+   * once written. `trusted`: see Stream.ingest.
+   */
+  private store(stream: Stream, subject: string, headerSize: number, message: Buffer, trusted = false): PubAck {
+    const ack = stream.ingest(subject, headerSize, message, trusted);
     this.markDirty(stream.store);
     if (ack.duplicate !== true) {
       const bytes = subject.length + message.length;
@@ -336,6 +346,24 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     expiry.schedule();
   }
 
+  /** Store what the due schedules of `stream` produce (ADR-51), in the order of the schedules' sequences. */
+  private runSchedules(stream: Stream): void {
+    const scheduler = stream.scheduler;
+    if (scheduler === null || this.byName.get(stream.name) !== stream) return;
+    // Recovered schedules may come due while start() is still opening other streams: they run once it is done.
+    if (!this.running) return scheduler.schedule();
+    for (const due of scheduler.takeDue()) {
+      try {
+        this.store(stream, due.target, due.header.length, Buffer.concat([due.header, due.data]), true);
+      } catch (err) {
+        // As nats-server's: a run the stream refuses is not retried; the schedule itself stays stored.
+        process.emitWarning(`stream ${stream.name}: schedule ${due.scheduler} could not store its message on ${due.target}: ${err instanceof Error ? err.message : String(err)}`, 'StreamScheduleWarning');
+      }
+    }
+    this.touched(stream);
+    scheduler.schedule();
+  }
+
   // ---- streams ----
 
   stream(name: string): Stream {
@@ -360,7 +388,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
 
   /** SourceHost: a sourced message goes through the destination's publish path (dedupe by Nats-Msg-Id, limits). */
   ingestCopy(dest: Stream, subject: string, header: Buffer, data: Buffer): void {
-    this.store(dest, subject, header.length, Buffer.concat([header, data]));
+    this.store(dest, subject, header.length, Buffer.concat([header, data]), true);
   }
 
   /** SourceHost: run `fn` once this turn's writes to `dest` are done. */
@@ -426,6 +454,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     this.batches.configured(stream);
     this.sourcing.configure(stream);
     if (config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream));
+    if (config.allowMsgSchedules) stream.enableSchedules(() => this.runSchedules(stream));
     this.markDirty(stream.store);
     if (subjectsChanged) {
       this.detach(stream);
@@ -440,6 +469,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     stream.expiry?.stop();
     this.batches.dropStream(stream);
     this.backlog.forget(stream);
+    stream.scheduler?.stop();
     this.consumers.streamDeleted(stream);
     this.byName.delete(name);
     this.sourcing.removed(stream);
@@ -495,7 +525,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     });
   }
 
-  private attach(stream: Stream, recoveredTtls?: TtlCollector): void {
+  private attach(stream: Stream, recoveredTtls?: TtlCollector, recoveredSchedules?: ScheduleCollector): void {
     const known = this.byName.get(stream.name) === stream;
     this.byName.set(stream.name, stream);
     if (!known) {
@@ -503,6 +533,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
       this.sourcing.attached(stream);
     }
     if (stream.config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream), recoveredTtls);
+    if (stream.config.allowMsgSchedules) stream.enableSchedules(() => this.runSchedules(stream), recoveredSchedules);
     stream.subscriptions = stream.config.subjects.map((s, i) => new Subscription(this, s, null, `js:${stream.name}:${i}`));
     for (const sub of stream.subscriptions) {
       this.capture.set(sub, stream);
@@ -565,7 +596,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
 
   private reply(to: string, answer: Exclude<ApiReply, { kind: 'async' }>, route: ApiRoute): void {
     if (answer.kind === 'raw') {
-      this.queue({ subject: to, header: answer.header, payload: answer.data, store: null, stream: '' });
+      for (const m of answer.messages) this.queue({ subject: to, header: m.header, payload: m.data, store: null, stream: '' });
       return;
     }
     const body = 'type' in answer.body ? answer.body : { type: route.type, ...answer.body };

@@ -119,8 +119,14 @@ export interface StreamStore {
   last(filter: string): StoredMessage | null;
   /** Like last() but only the sequence (0 when none): no payload read. */
   lastSeqOf(filter: string): number;
-  /** The newest sequence of every subject matching filter, ascending (deliver last_per_subject, KV watch). */
-  lastPerSubject(filter?: string | null): Float64Array;
+  /**
+   * The newest sequence of every subject matching filter, ascending (deliver
+   * last_per_subject, KV watch); with upToSeq, the newest at or below it
+   * (direct get multi_last, ADR-31).
+   */
+  lastPerSubject(filter?: string | null, upToSeq?: number): Float64Array;
+  /** The first sequence stored at or after `time` (ms), else lastSeq + 1 (direct get start_time). */
+  seqFromTime(time: number): number;
   /** Remove one message; false when it does not exist. */
   remove(seq: number): boolean;
   purge(options?: PurgeOptions): number;
