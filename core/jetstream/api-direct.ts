@@ -7,6 +7,7 @@
 // responder in nats-server, so the requester sees "no responders"; we answer
 // with that same 503 status.
 
+import { requiresHigherApiLevel } from './required-api-level.ts';
 import type { ApiRoute } from './api-route.ts';
 import { directGet, directStatus, type DirectGetRequest, type DirectReply } from './direct-get.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
@@ -104,6 +105,9 @@ export const directRoutes: ApiRoute[] = [
       let messages: DirectReply[];
       if (stream === undefined || !stream.config.allowDirect) {
         messages = [directStatus(503, '')];
+      } else if (requiresHigherApiLevel(req.header)) {
+        // ADR-44: nats-server answers direct get's Nats-Required-Api-Level with a status line.
+        messages = [directStatus(412, 'Required Api Level')];
       } else {
         try {
           try {
