@@ -48,6 +48,10 @@ export interface StreamConfig {
   allowMsgSchedules: boolean;
   /** Nanoseconds; > 0: age leaves a delete marker where it removes the last message of a subject. */
   subjectDeleteMarkerTtl: number;
+  /** ADR-50: Nats-Batch-* publishes commit all or nothing (nats-server 2.12). */
+  allowAtomic: boolean;
+  /** ADR-50 fast ingest: batches paced by the server's flow acks (nats-server 2.14). */
+  allowBatched: boolean;
   metadata: Record<string, string> | null;
   firstSeq: number;
   /** `subject_transform` as given; `transform` is what it compiles to (null with an empty destination: no change). */
@@ -118,6 +122,9 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     if (sources.length > 0) throw new JetStreamApiError(JsError.MirrorWithSources);
     if (int(w.first_seq, 0) > 0) throw new JetStreamApiError(JsError.MirrorWithFirstSeq);
     if (mirror.name === name) throw invalid('detected cycle');
+    // ADR-50: a mirror stores its origin's messages as they are, never a batch of its own.
+    if (flag(w.allow_atomic)) throw new JetStreamApiError(JsError.MirrorWithAtomicPublish);
+    if (flag(w.allow_batched)) throw new JetStreamApiError(JsError.MirrorWithBatchPublish);
   }
   const keys = new Set(sources.map(sourceKey));
   if (keys.size !== sources.length) throw new JetStreamApiError(JsError.SourceDuplicateDetected);
@@ -162,6 +169,8 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     allowMsgTtl: flag(w.allow_msg_ttl),
     allowMsgSchedules: flag(w.allow_msg_schedules),
     subjectDeleteMarkerTtl: int(w.subject_delete_marker_ttl, 0),
+    allowAtomic: flag(w.allow_atomic),
+    allowBatched: flag(w.allow_batched),
     metadata: w.metadata && typeof w.metadata === 'object' ? { ...w.metadata } : null,
     firstSeq: Math.max(0, int(w.first_seq, 0)),
     subjectTransform: null,
@@ -272,6 +281,8 @@ export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
     allow_msg_ttl: c.allowMsgTtl,
     ...(c.allowMsgSchedules ? { allow_msg_schedules: true } : {}),
     ...(c.subjectDeleteMarkerTtl > 0 ? { subject_delete_marker_ttl: c.subjectDeleteMarkerTtl } : {}),
+    ...(c.allowAtomic ? { allow_atomic: true } : {}),
+    ...(c.allowBatched ? { allow_batched: true } : {}),
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
     ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
     ...(c.subjectTransform !== null ? { subject_transform: { ...c.subjectTransform } } : {}),

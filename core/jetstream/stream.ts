@@ -57,6 +57,12 @@ export class MsgIdCollector {
     this.ids.push([id, seq, time]);
     this.lastId = id;
   };
+
+  /** Messages from `seq` on were taken back after replay (a partial atomic batch): their ids are free again. */
+  forgetFrom(seq: number): void {
+    while (this.ids.length > 0 && this.ids[this.ids.length - 1][1] >= seq) this.ids.pop();
+    this.lastId = '';
+  }
 }
 
 /** Would parseMessageTtl accept it? */
@@ -248,6 +254,12 @@ export class Stream {
       const actual = this.store.lastSeqOf(subject);
       if (Number(expectedSubj) !== actual) throw new JetStreamApiError(JsError.StreamWrongLastSequence, { seq: actual });
     }
+  }
+
+  /** Is `msgId` inside the duplicate window (a publish with it would be a duplicate)? */
+  knowsMsgId(msgId: string): boolean {
+    const seen = this.dedupe.get(msgId);
+    return seen !== undefined && seen.time > nowMs() - this.windowMs();
   }
 
   private windowMs(): number {

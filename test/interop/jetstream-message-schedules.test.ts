@@ -191,6 +191,26 @@ for (const target of currentJetStreamTargets()) {
       await ctx.jsm.streams.purge('SSRC', { filter: 'ssrc.sample' });
     });
 
+    it('message schedules - in an atomic batch: a valid schedule is stored with its roll-up, an invalid one refuses the whole batch (ADR-50)', async () => {
+      await ctx.jsm.streams.add({ name: 'SBATCH', subjects: ['sbatch.>'], allow_msg_schedules: true, allow_atomic: true });
+      const commit = async (id: string, schedulePattern: string): Promise<Record<string, any>> => {
+        const batch = (seq: number, extra: Record<string, string> = {}): MsgHdrs => hdrs({ 'Nats-Batch-Id': id, 'Nats-Batch-Sequence': String(seq), ...extra });
+        ctx.nc.publish('sbatch.plain', 'first', { headers: batch(1) });
+        const m = await ctx.nc.request('sbatch.s', 'scheduled', {
+          headers: batch(2, { 'Nats-Batch-Commit': '1', 'Nats-Schedule': schedulePattern, 'Nats-Schedule-Target': 'sbatch.out' }),
+          timeout: 5000,
+        });
+        return JSON.parse(m.string()) as Record<string, any>;
+      };
+      const refused = await commit('bad-schedule', '@every 10ms');
+      assert.deepEqual(refused.error, { code: 400, err_code: 10189, description: 'message schedules pattern is invalid' });
+      assert.equal((await ctx.jsm.streams.info('SBATCH')).state.messages, 0, 'nothing of the batch is stored');
+      const ok = await commit('good-schedule', `@at ${inSeconds(1)}`);
+      assert.deepEqual([ok.error, ok.count], [undefined, 2]);
+      assert.equal((await last('SBATCH', 'sbatch.s'))?.header.get('Nats-Rollup'), 'sub');
+      await eventually(async () => (await count('SBATCH', 'sbatch.out')) === 1, 8000, 100);
+    });
+
     it('message schedules - refused publishes carry nats-server\'s codes (10188-10192, 10203, 10212, 10223, 10166)', async () => {
       await ctx.jsm.streams.add({ name: 'SOFF', subjects: ['soff.>'] });
       await ctx.jsm.streams.add({ name: 'SERR', subjects: ['serr.>'], allow_msg_schedules: true });
