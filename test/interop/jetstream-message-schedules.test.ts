@@ -191,6 +191,40 @@ for (const target of currentJetStreamTargets()) {
       await ctx.jsm.streams.purge('SSRC', { filter: 'ssrc.sample' });
     });
 
+    it('message schedules - schedules published every 100 ms do not keep an earlier one from running (nats-server TestJetStreamScheduledMessageNotTriggering)', async () => {
+      await ctx.jsm.streams.add({ name: 'SSTARVE', subjects: ['sstarve.>'], allow_msg_schedules: true });
+      const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+      await schedule('sstarve.first', { 'Nats-Schedule': `@at ${inAnHour}`, 'Nats-Schedule-Target': 'sstarve.out' });
+      let publishing = true;
+      const noise = (async () => {
+        // Bounded: stops when the check below ends, and after 60 publishes at most.
+        for (let i = 0; publishing && i < 60; i++) {
+          await sleep(100);
+          await schedule(`sstarve.noise.${i}`, { 'Nats-Schedule': `@at ${inAnHour}`, 'Nats-Schedule-Target': 'sstarve.out' });
+        }
+      })();
+      try {
+        // A fraction of a second, as Go's RFC3339Nano writes it.
+        const soon = new Date(Date.now() + 1000).toISOString().replace('Z', '456789Z');
+        const ack = await schedule('sstarve.validate', { 'Nats-Schedule': `@at ${soon}`, 'Nats-Schedule-Target': 'sstarve.out' });
+        await eventually(async () => (await ctx.jsm.streams.getMessage('SSTARVE', { seq: ack.seq })) === null, 5000, 100);
+        assert.equal(await count('SSTARVE', 'sstarve.out'), 1);
+      } finally {
+        publishing = false;
+        await noise;
+      }
+    });
+
+    it('message schedules - a produced message stored on another schedule\'s subject leaves that schedule running', async () => {
+      await ctx.jsm.streams.add({ name: 'SCHAIN', subjects: ['schain.>'], allow_msg_schedules: true });
+      await schedule('schain.a', { 'Nats-Schedule': `@at ${new Date(Date.now() + 500).toISOString()}`, 'Nats-Schedule-Target': 'schain.b' });
+      await schedule('schain.b', { 'Nats-Schedule': `@at ${inSeconds(2)}`, 'Nats-Schedule-Target': 'schain.c' });
+      // schain.a's message lands on schain.b first (no Nats-Schedule, but Nats-Scheduler: it does not end schain.b's schedule).
+      await eventually(async () => (await count('SCHAIN', 'schain.c')) === 1, 8000, 100);
+      assert.equal((await last('SCHAIN', 'schain.c'))?.header.get('Nats-Scheduler'), 'schain.b');
+      assert.equal(await count('SCHAIN', 'schain.b'), 0, 'the one-off purges its subject, the message schain.a left there too');
+    });
+
     it('message schedules - in an atomic batch: a valid schedule is stored with its roll-up, an invalid one refuses the whole batch (ADR-50)', async () => {
       await ctx.jsm.streams.add({ name: 'SBATCH', subjects: ['sbatch.>'], allow_msg_schedules: true, allow_atomic: true });
       const commit = async (id: string, schedulePattern: string): Promise<Record<string, any>> => {
