@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '../helpers/peer-test.ts';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import type { StoredMsg } from '@nats-io/jetstream';
+import { AckPolicy, RetentionPolicy, type StoredMsg } from '@nats-io/jetstream';
 import { currentJetStreamTargets, rejectsWithCode, useJetStream } from '../helpers/jetstream.ts';
 import { eventually, sleep } from '../helpers/jetstream-consumers.ts';
 
@@ -225,6 +225,18 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(await count('SCHAIN', 'schain.b'), 0, 'the one-off purges its subject, the message schain.a left there too');
     });
 
+    it('message schedules - ADR-51\'s two-stream composition: schedules in a work-queue stream, their targets sourced into an interest stream', async () => {
+      await ctx.jsm.streams.add({ name: 'SWQ', subjects: ['swq.>'], retention: RetentionPolicy.Workqueue, allow_msg_schedules: true });
+      await ctx.jsm.streams.add({ name: 'SINT', retention: RetentionPolicy.Interest, sources: [{ name: 'SWQ', filter_subject: 'swq.out.>' }] });
+      await ctx.jsm.consumers.add('SINT', { durable_name: 'app', ack_policy: AckPolicy.Explicit });
+      await schedule('swq.sched.tick', { 'Nats-Schedule': '@every 1s', 'Nats-Schedule-Target': 'swq.out.tick' }, 'tick');
+      await eventually(async () => (await ctx.jsm.consumers.info('SINT', 'app')).num_pending >= 2, 8000, 100);
+      const copy = (await ctx.jsm.streams.getMessage('SINT', { last_by_subj: 'swq.out.tick' })) as StoredMsg;
+      assert.deepEqual([copy.string(), copy.header.get('Nats-Scheduler')], ['tick', 'swq.sched.tick']);
+      assert.equal(await count('SWQ', 'swq.sched.tick'), 1, 'the schedule stays in the work queue: nothing consumes it');
+      await ctx.jsm.streams.purge('SWQ', { filter: 'swq.sched.tick' });
+    });
+
     it('message schedules - in an atomic batch: a valid schedule is stored with its roll-up, an invalid one refuses the whole batch (ADR-50)', async () => {
       await ctx.jsm.streams.add({ name: 'SBATCH', subjects: ['sbatch.>'], allow_msg_schedules: true, allow_atomic: true });
       const commit = async (id: string, schedulePattern: string): Promise<Record<string, any>> => {
@@ -272,6 +284,8 @@ for (const target of currentJetStreamTargets()) {
       await ctx.js.publish('serr.plain', 'not a schedule');
       for (const fields of <Array<Record<string, string>>>[
         { 'Nats-Schedule-Next': 'soon', 'Nats-Scheduler': 'serr.x' },
+        // Only the server re-arms a schedule (nats-server TestJetStreamClusterScheduledRearmHeaderRejectedFromClient).
+        { 'Nats-Schedule-Next': '2030-01-01T00:00:00Z', 'Nats-Scheduler': 'serr.x' },
         { 'Nats-Schedule-Next': 'purge' },
         { 'Nats-Schedule-Next': 'purge', 'Nats-Scheduler': 'serr.s' },
         { 'Nats-Schedule-Next': 'purge', 'Nats-Scheduler': 'serr.*' },
