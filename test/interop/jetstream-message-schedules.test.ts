@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '../helpers/peer-test.ts';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { AckPolicy, RetentionPolicy, type StoredMsg } from '@nats-io/jetstream';
+import { AckPolicy, RetentionPolicy, StorageType, type StoredMsg } from '@nats-io/jetstream';
 import { currentJetStreamTargets, rejectsWithCode, useJetStream } from '../helpers/jetstream.ts';
 import { eventually, sleep } from '../helpers/jetstream-consumers.ts';
 
@@ -108,10 +108,12 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(await count('SEXP', 'sexp.out'), ran);
     });
 
-    it('message schedules - @at in the past runs at once', async () => {
+    it('message schedules - @at in the past runs at once, in file and memory streams', async () => {
       await ctx.jsm.streams.add({ name: 'SPAST', subjects: ['spast.>'], allow_msg_schedules: true });
+      await ctx.jsm.streams.add({ name: 'SPASTMEM', subjects: ['spastmem.>'], allow_msg_schedules: true, storage: StorageType.Memory });
       await schedule('spast.s', { 'Nats-Schedule': '@at 2009-11-10T23:00:00Z', 'Nats-Schedule-Target': 'spast.t' });
-      await eventually(async () => (await count('SPAST', 'spast.t')) === 1, 5000, 50);
+      await schedule('spastmem.s', { 'Nats-Schedule': '@at 2009-11-10T23:00:00Z', 'Nats-Schedule-Target': 'spastmem.t' });
+      await eventually(async () => (await count('SPAST', 'spast.t')) === 1 && (await count('SPASTMEM', 'spastmem.t')) === 1, 5000, 50);
     });
 
     it('message schedules - @every 1s repeats, Nats-Schedule-Next names the next run, a newer schedule on the subject replaces it, a purge ends it', async () => {
