@@ -9,7 +9,7 @@ import { counterBody, incrementOf, nextTotal } from './counter.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { MessageExpiry, type TtlCollector } from './message-expiry.ts';
-import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader, type ScheduleStreamView } from './message-schedule.ts';
+import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader } from './message-schedule.ts';
 import { MessageScheduler, type ScheduleCollector } from './message-scheduler.ts';
 import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { formatTime } from './rfc3339.ts';
@@ -194,7 +194,7 @@ export class Stream {
       if (ttlText !== undefined && !cfg.allowMsgTtl && readableTtl(ttlText)) throw new JetStreamApiError(JsError.MessageTTLDisabled);
       this.checkExpectations(h, subject);
       // ADR-51: a schedule replaces the one before it on its subject, by a roll-up added here when it has none.
-      if (!trusted && checkSchedulePublish(h, subject, this.scheduleView(), now)) {
+      if (!trusted && checkSchedulePublish(h, subject, this, now)) {
         h.set(JsHeader.Rollup, 'sub');
         header = parseHeaders(header).set(JsHeader.Rollup, 'sub').encode();
       }
@@ -240,10 +240,6 @@ export class Stream {
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
   }
 
-  private scheduleView(): ScheduleStreamView {
-    const { subjects, allowMsgSchedules, allowMsgTtl } = this.config;
-    return { subjects, allowMsgSchedules, allowMsgTtl, last: (subject) => this.store.last(subject) };
-  }
 
   private checkExpectations(h: MessageHeaders, subject: string): void {
     const expectedStream = h.get(JsHeader.ExpectedStream);
