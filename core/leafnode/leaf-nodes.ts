@@ -189,8 +189,9 @@ export class LeafNodes implements LeafLinkHost {
     remote.timer.unref();
   }
 
-  /** nats-server's /leafz, with Switchboard's per-remote state under `remotes`. */
-  leafz(serverId: string): Record<string, unknown> {
+  /** nats-server's /leafz (`subs=1` lists each link's subscriptions), with Switchboard's per-remote state under `remotes`. */
+  leafz(serverId: string, query?: URLSearchParams): Record<string, unknown> {
+    const subs = query?.get('subs') === '1' || query?.get('subs') === 'true';
     const leafs = [...this.links].filter((l) => l.isActive);
     return {
       server_id: serverId,
@@ -208,6 +209,7 @@ export class LeafNodes implements LeafLinkHost {
         in_bytes: l.stats.inBytes,
         out_bytes: l.stats.outBytes,
         subscriptions: l.subscriptionCount,
+        ...(subs ? { subscriptions_list: l.remoteSubjects } : {}),
         compression: 'off',
         ...(l.remote.domain === undefined ? {} : { domain: l.remote.domain }),
       })),
