@@ -98,7 +98,14 @@ function coreFor(config: SwitchboardConfig, authorizer: ReloadableAuthorizer, lo
     authorizer,
     tls: config.tls,
     jetstream: jetstream.enabled
-      ? { storeDir: jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream'), maxMemory: jetstream.maxMemoryStore, maxStorage: jetstream.maxFileStore }
+      ? {
+          storeDir: jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream'),
+          maxMemory: jetstream.maxMemoryStore,
+          maxStorage: jetstream.maxFileStore,
+          maxBufferedMsgs: jetstream.maxBufferedMsgs,
+          maxBufferedSize: jetstream.maxBufferedSize,
+          strict: jetstream.strict,
+        }
       : null,
     observer: logObserver(logger),
     monitor,

@@ -33,6 +33,11 @@ export interface JetStreamConfig {
   storeDir?: string;
   maxMemoryStore?: number;
   maxFileStore?: number;
+  /** Ingest limits per stream (nats-server's max_buffered_msgs, max_buffered_size): past them a publish gets 429. */
+  maxBufferedMsgs?: number;
+  maxBufferedSize?: number;
+  /** nats-server's strict API (default true): unknown request fields are refused. */
+  strict?: boolean;
   /** nats-server's JetStream domain: the API answers as `$JS.<domain>.API.>` across leaf links. */
   domain?: string;
 }
@@ -91,9 +96,12 @@ function parseJetStream(wire: unknown, key: string): JetStreamConfig {
     if (name === 'store_dir' || name === 'store') js.storeDir = text(v, at);
     else if (name === 'max_memory_store' || name === 'max_mem' || name === 'max_mem_store') js.maxMemoryStore = parseSize(v, at);
     else if (name === 'max_file_store' || name === 'max_file') js.maxFileStore = parseSize(v, at);
+    else if (name === 'max_buffered_msgs') js.maxBufferedMsgs = int(v, at, 1, Number.MAX_SAFE_INTEGER);
+    else if (name === 'max_buffered_size') js.maxBufferedSize = parseSize(v, at);
+    else if (name === 'strict') js.strict = bool(v, at);
     else if (name === 'enabled') js.enabled = bool(v, at);
     else if (name === 'domain') js.domain = domainName(v, at);
-    else throw new ConfigError(at, 'unknown key (expected store_dir, max_memory_store, max_file_store, domain or enabled)');
+    else throw new ConfigError(at, 'unknown key (expected store_dir, max_memory_store, max_file_store, max_buffered_msgs, max_buffered_size, strict, domain or enabled)');
   }
   return js;
 }

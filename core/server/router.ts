@@ -111,9 +111,18 @@ export class Router {
    * Precondition: subject is a valid literal subject.
    */
   publish(subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null, queues?: readonly string[]): number {
+    return this.publishRange(subject, reply, headerSize, message, 0, message.length, origin, queues);
+  }
+
+  /**
+   * publish() of the message `source[start, end)`, as a client's parser hands it over: the
+   * range becomes a Buffer only for a receiver that keeps it (see deliverTo); a slice costs
+   * as much as the rest of routing a small publish.
+   */
+  publishRange(subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, origin: Subscriber | null, queues?: readonly string[]): number {
     this.stats.inMsgs++;
-    this.stats.inBytes += message.length;
-    return this.deliverAs(subject, subject, reply, headerSize, message, origin, queues);
+    this.stats.inBytes += end - start;
+    return this.route(subject, subject, reply, headerSize, source, start, end, origin, queues);
   }
 
   /**
@@ -125,14 +134,21 @@ export class Router {
    * Precondition: both are valid literal subjects.
    */
   deliverAs(to: string, subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null, queues?: readonly string[]): number {
+    return this.route(to, subject, reply, headerSize, message, 0, message.length, origin, queues);
+  }
+
+  private route(to: string, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, origin: Subscriber | null, queues?: readonly string[]): number {
     this.round++;
     this.routedBy = to;
+    // One Buffer of the range for every receiver that keeps it: made on first need, and the same
+    // object for all (a leafnode link tells one message's deliveries from the next by it).
+    let part: Buffer | null = start === 0 && end === source.length ? source : null;
     const claims = this.claims;
     for (let i = 0; i < claims.length; i++) {
       const c = claims[i];
       if (c.others === 0 && to.startsWith(c.prefix)) {
         if (c.sub.owner === origin && !origin.echo) return 0;
-        this.deliverTo(c.sub, subject, reply, headerSize, message);
+        this.deliverTo(c.sub, subject, reply, headerSize, source, start, end, part);
         return 1;
       }
     }
@@ -143,7 +159,7 @@ export class Router {
     for (let i = 0; i < psubs.length; i++) {
       const sub = psubs[i];
       if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
-      this.deliverTo(sub, subject, reply, headerSize, message);
+      part = this.deliverTo(sub, subject, reply, headerSize, source, start, end, part);
       delivered++;
     }
     const groups = match.qsubs;
@@ -151,19 +167,26 @@ export class Router {
       if (queues !== undefined && !queues.includes(groups[g][0]?.queue as string)) continue;
       const sub = this.pickMember(groups[g], origin, reserved);
       if (sub === null) continue;
-      this.deliverTo(sub, subject, reply, headerSize, message);
+      part = this.deliverTo(sub, subject, reply, headerSize, source, start, end, part);
       delivered++;
     }
     return delivered;
   }
 
-  private deliverTo(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
-    sub.owner.deliver(sub, subject, reply, headerSize, message);
+  /**
+   * A subscriber that copies the message out takes the range; any other gets it as a Buffer,
+   * `part` when already made, else sliced now. Returns the Buffer made, for the next receiver.
+   */
+  private deliverTo(sub: Subscription, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, part: Buffer | null): Buffer | null {
+    const owner = sub.owner;
+    if (owner.deliverRange !== undefined) owner.deliverRange(sub, subject, reply, headerSize, source, start, end);
+    else owner.deliver(sub, subject, reply, headerSize, (part ??= source.subarray(start, end)));
     sub.delivered++;
     if (sub.max > 0 && sub.delivered >= sub.max) {
       this.unsubscribe(sub);
       sub.owner.subscriptionEnded(sub);
     }
+    return part;
   }
 
   /**
