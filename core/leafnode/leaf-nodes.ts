@@ -127,7 +127,7 @@ export class LeafNodes implements LeafLinkHost {
     return subscriber instanceof LeafConnection && subscriber.solicited;
   }
 
-  private infoBase(): Omit<LeafInfo, 'nonce' | 'cid' | 'leafnode_urls'> {
+  private infoBase(): Omit<LeafInfo, 'nonce' | 'client_id' | 'leafnode_urls'> {
     const { identity } = this.deps;
     return {
       server_id: identity.serverId,
@@ -145,12 +145,29 @@ export class LeafNodes implements LeafLinkHost {
   private serve(connection: Connection, info: LeafInfo, admit: (connect: LeafConnect) => Promise<string | null> | string | null, authTimeoutMs: number): void {
     const link = new LeafConnection(this.deps.nextId(), connection, false, this, this.deps.link);
     this.links.add(link);
-    link.admit = admit;
-    link.sendLine(`INFO ${JSON.stringify({ ...info, cid: link.id })}\r\n`);
+    link.admit = async (connect) => {
+      const refusal = await admit(connect);
+      if (refusal === null) this.evictDuplicate(link);
+      return refusal;
+    };
+    link.sendLine(`INFO ${JSON.stringify({ ...info, client_id: link.id })}\r\n`);
     link.start();
     setTimeout(() => {
       if (!link.isActive && !link.isClosed) link.close(LeafCloseReason.AuthenticationTimeout);
     }, authTimeoutMs).unref();
+  }
+
+  /**
+   * A leaf that dials again while its old link has not timed out yet (a lost
+   * link is noticed late): the old one goes first, as nats-server's
+   * addLeafNodeConnection replaces a connection from the same server, so its
+   * interest (its `$LDS.` subject above all) is not offered back to it.
+   */
+  private evictDuplicate(link: LeafConnection): void {
+    if (link.remote.id === '') return;
+    for (const other of this.links) {
+      if (other !== link && !other.solicited && other.remote.id === link.remote.id) other.close(LeafCloseReason.Duplicate);
+    }
   }
 
   /** Leaf side: dial the remote's next URL; on failure, try again later. */
@@ -189,8 +206,9 @@ export class LeafNodes implements LeafLinkHost {
     remote.timer.unref();
   }
 
-  /** nats-server's /leafz, with Switchboard's per-remote state under `remotes`. */
-  leafz(serverId: string): Record<string, unknown> {
+  /** nats-server's /leafz (`subs=1` lists each link's subscriptions), with Switchboard's per-remote state under `remotes`. */
+  leafz(serverId: string, query?: URLSearchParams): Record<string, unknown> {
+    const subs = query?.get('subs') === '1' || query?.get('subs') === 'true';
     const leafs = [...this.links].filter((l) => l.isActive);
     return {
       server_id: serverId,
@@ -208,6 +226,7 @@ export class LeafNodes implements LeafLinkHost {
         in_bytes: l.stats.inBytes,
         out_bytes: l.stats.outBytes,
         subscriptions: l.subscriptionCount,
+        ...(subs ? { subscriptions_list: l.remoteSubjects } : {}),
         compression: 'off',
         ...(l.remote.domain === undefined ? {} : { domain: l.remote.domain }),
       })),

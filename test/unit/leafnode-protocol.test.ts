@@ -33,7 +33,7 @@ const LIMITS = { maxControlLine: 4096, maxPayload: 1024 * 1024 };
 
 /** nats-server's operations as a hub or a leaf sends them (server/leafnode.go, client.go msgHeaderForRouteOrLeaf). */
 const FIXTURE =
-  'INFO {"server_id":"NABC","leafnode_urls":["127.0.0.1:7422"],"cid":4,"nonce":"xyz"}\r\n' +
+  'INFO {"server_id":"NABC","leafnode_urls":["127.0.0.1:7422"],"client_id":4,"nonce":"xyz"}\r\n' +
   'CONNECT {"name":"edge","headers":true,"jetstream":true,"domain":"edge1"}\r\n' +
   'PING\r\nPONG\r\n+OK\r\n' +
   "-ERR 'Loop detected for leafnode account=\"$G\"'\r\n" +
@@ -48,7 +48,7 @@ const FIXTURE =
   'HMSG $JS.S.abc $JS.ACK.S.C.1.2.3.4.0@sensors.t 12 14\r\nNATS/1.0\r\n\r\nok\r\n';
 
 const EXPECTED: Op[] = [
-  ['INFO', { server_id: 'NABC', leafnode_urls: ['127.0.0.1:7422'], cid: 4, nonce: 'xyz' }],
+  ['INFO', { server_id: 'NABC', leafnode_urls: ['127.0.0.1:7422'], client_id: 4, nonce: 'xyz' }],
   ['CONNECT', { name: 'edge', headers: true, jetstream: true, domain: 'edge1' }],
   ['PING'],
   ['PONG'],
