@@ -13,7 +13,10 @@ import { createHash } from 'node:crypto';
 import { parseHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { StreamSourceInfoWire } from '../protocol/jetstream-wire.ts';
+import type { Router } from '../server/router.ts';
 import { JsError } from './errors.ts';
+import { ExternalFeed, type FeedLink } from './external-feed.ts';
+import { formatTime } from './rfc3339.ts';
 import type { Stream } from './stream.ts';
 import { sourcedSubject, sourceKey, type SourceRole, type StreamSourceConfig } from './stream-source.ts';
 import { nowMs, type StoredMessage } from './store/stream-store.ts';
@@ -29,6 +32,8 @@ const BATCH = 512;
 
 /** What a link needs from the engine. */
 export interface SourceHost {
+  /** An external origin is reached through the router (its API prefix and deliver subjects). */
+  readonly router: Router;
   findStream(name: string): Stream | undefined;
   streams(): Iterable<Stream>;
   /** Store a sourced message through the destination's publish path (dedupe, limits). */
@@ -51,6 +56,14 @@ export class SourceLink {
   /** Origin messages up to here are stored and written here: interest retention need not keep them for this link. -1: not known yet. */
   private released = -1;
   private lastActive = 0;
+  /** When a copy was last stored here (ms since the epoch; 0: never). */
+  private lastTransfer = 0;
+  /** The origin time of the last copy stored here (ms; 0: none yet). */
+  private lastCopiedTime = 0;
+  /** External: the consumer's pending count with the last delivery (the origin's own lag figure). */
+  private externalLag = 0;
+  /** External: the consumer through the API prefix (external-feed.ts). */
+  private feed: ExternalFeed | null = null;
   /** The origin stream last read (a different object: it was deleted and created again). */
   private origin: Stream | null = null;
   private error: JetStreamApiError | null = null;
@@ -93,8 +106,9 @@ export class SourceLink {
    */
   pump(host: SourceHost): boolean {
     if (this.config.external !== null) {
-      // Issue 23 item 2 (uplinks to another server) is not built: say so rather than read a local namesake.
-      this.error = JetStreamApiError.of(JsError.StreamGeneral, `external stream ${this.config.name} via ${this.config.external.api} is not supported yet`);
+      // A mirror starts after what it holds; a source after the sequence recovered from its headers (0: none).
+      if (this.position < 0) this.position = this.storedSeq = this.role === 'mirror' ? this.dest.store.state().lastSeq : 0;
+      (this.feed ??= new ExternalFeed(host.router, this.feedLink(host))).tick();
       return false;
     }
     const origin = host.findStream(this.config.name);
@@ -135,13 +149,61 @@ export class SourceLink {
           more = false;
           break;
         }
-        this.storedSeq = seq;
+        this.copiedOne(m.time, seq);
         if (acked) copied.push(seq);
       }
       this.position = seq;
     }
     if (acked) this.release(host, origin, copied);
     return more;
+  }
+
+  /** The link is removed: an external consumer is let go. */
+  close(): void {
+    this.feed?.close();
+    this.feed = null;
+  }
+
+  private copiedOne(originTime: number, seq: number): void {
+    this.storedSeq = seq;
+    this.lastTransfer = nowMs();
+    this.lastCopiedTime = originTime;
+  }
+
+  private feedLink(host: SourceHost): FeedLink {
+    const link = this;
+    return {
+      config: this.config,
+      get position() {
+        return link.position;
+      },
+      accept: (m, pending) => this.acceptExternal(host, m, pending),
+      whenWritten: (fn) => host.whenWritten(this.dest, fn),
+      failed: (error) => {
+        this.error = error;
+      },
+    };
+  }
+
+  /** External: one delivered origin message, stored unless held already (a re-created consumer re-delivers). */
+  private acceptExternal(host: SourceHost, m: StoredMessage, pending: number): boolean {
+    this.lastActive = nowMs();
+    this.externalLag = pending;
+    if (m.seq <= this.position) return true;
+    const subject = sourcedSubject(this.config, m.subject);
+    if (subject !== null) {
+      try {
+        if (this.role === 'mirror') this.mirror(host, m, subject);
+        else this.source(host, m, subject);
+      } catch (err) {
+        this.error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamGeneral, String(err), { cause: err });
+        return false;
+      }
+      this.copiedOne(m.time, m.seq);
+    }
+    this.position = m.seq;
+    this.error = null;
+    return true;
   }
 
   /** Interest retention: a message this link has not stored and written yet is still needed. */
@@ -215,16 +277,38 @@ export class SourceLink {
   info(host: SourceHost): StreamSourceInfoWire {
     const c = this.config;
     const origin = c.external === null ? host.findStream(c.name) : undefined;
-    const lag = origin === undefined || this.position < 0 ? 0 : origin.store.numPending(this.position + 1, this.storeFilter);
+    const lag = c.external !== null ? this.externalLag : origin === undefined || this.position < 0 ? 0 : origin.store.numPending(this.position + 1, this.storeFilter);
+    const now = nowMs();
+    // An external link is active while its consumer is heard from (heartbeats included), as nats-server's si.last.
+    const heard = c.external !== null ? (this.feed?.heardAt ?? 0) : this.lastActive;
+    const connected = c.external !== null ? this.feed !== null && this.feed.connected && this.error === null : origin !== undefined && this.error === null && this.lastActive > 0;
     return {
       name: c.name,
       ...(c.filterSubject !== '' ? { filter_subject: c.filterSubject } : {}),
       ...(c.subjectTransforms.length > 0 ? { subject_transforms: c.subjectTransforms.map((t) => ({ ...t })) } : {}),
+      ...(c.external !== null ? { external: { api: c.external.api, deliver: c.external.deliver } } : {}),
       lag,
-      active: this.lastActive === 0 || this.error !== null ? -1 : Math.round((nowMs() - this.lastActive) * 1e6),
+      active: heard === 0 || this.error !== null ? -1 : Math.round((now - heard) * 1e6),
       ...(this.role === 'source' && this.storedSeq > 0 ? { seq: this.storedSeq } : {}),
       ...(this.error !== null ? { error: this.error.toWire() } : {}),
+      connected,
+      ...(this.lastTransfer > 0 ? { last_transfer: formatTime(this.lastTransfer) } : {}),
+      backlog_age: lag === 0 ? 0 : Math.round(Math.max(0, now - this.oldestPendingTime(origin)) * 1e6),
     };
+  }
+
+  /**
+   * The origin time of the oldest message not copied yet: exact for a local
+   * origin; for an external one the last copied message's time bounds it (the
+   * next one is no older), or now when nothing came yet.
+   */
+  private oldestPendingTime(origin: Stream | undefined): number {
+    if (origin !== undefined) {
+      const next = origin.store.nextSeq(this.position + 1, this.storeFilter);
+      const m = next === 0 ? null : origin.store.get(next);
+      if (m !== null) return m.time;
+    }
+    return this.lastCopiedTime > 0 ? this.lastCopiedTime : nowMs();
   }
 }
 

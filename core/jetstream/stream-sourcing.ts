@@ -25,6 +25,7 @@ export class StreamSourcing {
     const cfg = dest.config;
     const wanted = cfg.mirror !== null ? [new SourceLink('mirror', cfg.mirror, dest)] : cfg.sources.map((s) => new SourceLink('source', s, dest));
     const links = wanted.map((l) => old.get(`${l.role} ${l.key}`) ?? l);
+    for (const l of old.values()) if (!links.includes(l)) l.close();
     if (links.length === 0) this.links.delete(dest);
     else this.links.set(dest, links);
     recoverSourcePositions(dest, links.filter((l) => l.role === 'source' && !old.has(`${l.role} ${l.key}`)));
@@ -38,6 +39,7 @@ export class StreamSourcing {
 
   /** `stream` is gone: its links stop; links reading from it report the missing origin. */
   removed(stream: Stream): void {
+    for (const l of this.links.get(stream) ?? []) l.close();
     this.links.delete(stream);
     this.recount();
   }
@@ -69,6 +71,7 @@ export class StreamSourcing {
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    for (const links of this.links.values()) for (const l of links) l.close();
     this.links.clear();
     this.waiting.clear();
   }
