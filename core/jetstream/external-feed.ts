@@ -50,7 +50,8 @@ export interface FeedLink {
   accept(m: StoredMessage, pending: number): boolean;
   /** Run `fn` once what was accepted so far is written (the destination's turn). */
   whenWritten(fn: () => void): void;
-  failed(error: JetStreamApiError): void;
+  /** The last set-up error, or null once a consumer is set up. */
+  report(error: JetStreamApiError | null): void;
 }
 
 type Mode = 'acked' | 'plain';
@@ -91,7 +92,7 @@ export class ExternalFeed implements Subscriber {
     const now = nowMs();
     if (this.replySub !== null && now - this.requestedAt < REQUEST_TIMEOUT_MS) return;
     if (this.consumer !== null && now - this.lastSeen < STALL_MS) return;
-    if (this.replySub !== null) this.link.failed(JetStreamApiError.of(JsError.StreamGeneral, `no answer from ${this.api()}.CONSUMER.CREATE.${this.link.config.name}`));
+    if (this.replySub !== null) this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no answer from ${this.api()}.CONSUMER.CREATE.${this.link.config.name}`));
     this.create('acked');
   }
 
@@ -146,7 +147,9 @@ export class ExternalFeed implements Subscriber {
     this.router.subscribe(this.replySub);
     this.requestedAt = nowMs();
     const body = Buffer.from(JSON.stringify({ stream_name: c.name, config }));
-    this.router.publish(`${this.api()}.CONSUMER.CREATE.${c.name}`, this.replySub.subject, -1, body, this);
+    const create = `${this.api()}.CONSUMER.CREATE.${c.name}`;
+    // Nobody serves the prefix (the link to the origin is down): say so now; the timer asks again.
+    if (this.router.publish(create, this.replySub.subject, -1, body, this) === 0) this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no responders for ${create}`));
   }
 
   private startOptions(): Record<string, unknown> {
@@ -164,7 +167,7 @@ export class ExternalFeed implements Subscriber {
     try {
       answer = JSON.parse(body.toString('utf8')) as typeof answer;
     } catch (err) {
-      this.link.failed(JetStreamApiError.of(JsError.StreamGeneral, `bad consumer create answer from ${this.api()}`, { cause: err }));
+      this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `bad consumer create answer from ${this.api()}`, { cause: err }));
       return;
     }
     if (answer.error !== undefined || typeof answer.name !== 'string') {
@@ -174,7 +177,7 @@ export class ExternalFeed implements Subscriber {
         return;
       }
       const e = answer.error;
-      this.link.failed(e === undefined ? JetStreamApiError.of(JsError.StreamGeneral, 'consumer create answer without a name') : new JetStreamApiError({ code: e.code, errCode: e.err_code, description: e.description }));
+      this.link.report(e === undefined ? JetStreamApiError.of(JsError.StreamGeneral, 'consumer create answer without a name') : new JetStreamApiError({ code: e.code, errCode: e.err_code, description: e.description }));
       return;
     }
     if (this.consumer !== null && this.consumer !== answer.name) {
@@ -183,6 +186,7 @@ export class ExternalFeed implements Subscriber {
     }
     if (this.consumer === null) this.lastSeen = nowMs();
     this.consumer = answer.name;
+    this.link.report(null);
   }
 
   private endRequest(): void {

@@ -48,6 +48,24 @@ export interface SourceHost {
   touched(stream: Stream): void;
 }
 
+/** What a link shows (stream info, /jsz, /metrics). */
+export interface SourceLinkState {
+  role: SourceRole;
+  /** The origin stream's name. */
+  name: string;
+  /** Working: the origin is there (local) or its consumer is heard from (external), and the last copy did not fail. */
+  connected: boolean;
+  /** Origin messages not stored here yet (external: the origin consumer's pending count). */
+  lag: number;
+  /** Milliseconds since the link was last seen working; -1: never, or failing. */
+  activeAgoMs: number;
+  error: JetStreamApiError | null;
+  /** When a copy was last stored here (ms since the epoch; 0: never). */
+  lastTransferMs: number;
+  /** Age of the oldest origin message not copied yet (ms); 0 when caught up. */
+  backlogAgeMs: number;
+}
+
 export class SourceLink {
   /** Last origin sequence looked at (stored, or passed over by the filter); -1 until the origin is first seen. */
   position = -1;
@@ -179,7 +197,7 @@ export class SourceLink {
       },
       accept: (m, pending) => this.acceptExternal(host, m, pending),
       whenWritten: (fn) => host.whenWritten(this.dest, fn),
-      failed: (error) => {
+      report: (error) => {
         this.error = error;
       },
     };
@@ -274,26 +292,41 @@ export class SourceLink {
     host.ingestCopy(this.dest, subject, h.encode(), m.data);
   }
 
-  info(host: SourceHost): StreamSourceInfoWire {
+  /** The link as /jsz, /metrics and stream info show it (issue 23 item 5). */
+  state(host: SourceHost): SourceLinkState {
     const c = this.config;
     const origin = c.external === null ? host.findStream(c.name) : undefined;
     const lag = c.external !== null ? this.externalLag : origin === undefined || this.position < 0 ? 0 : origin.store.numPending(this.position + 1, this.storeFilter);
     const now = nowMs();
     // An external link is active while its consumer is heard from (heartbeats included), as nats-server's si.last.
     const heard = c.external !== null ? (this.feed?.heardAt ?? 0) : this.lastActive;
-    const connected = c.external !== null ? this.feed !== null && this.feed.connected && this.error === null : origin !== undefined && this.error === null && this.lastActive > 0;
+    return {
+      role: this.role,
+      name: c.name,
+      connected: this.error === null && (c.external !== null ? this.feed !== null && this.feed.connected : origin !== undefined && this.lastActive > 0),
+      lag,
+      activeAgoMs: heard === 0 || this.error !== null ? -1 : now - heard,
+      error: this.error,
+      lastTransferMs: this.lastTransfer,
+      backlogAgeMs: lag === 0 ? 0 : Math.max(0, now - this.oldestPendingTime(origin)),
+    };
+  }
+
+  info(host: SourceHost): StreamSourceInfoWire {
+    const c = this.config;
+    const st = this.state(host);
     return {
       name: c.name,
       ...(c.filterSubject !== '' ? { filter_subject: c.filterSubject } : {}),
       ...(c.subjectTransforms.length > 0 ? { subject_transforms: c.subjectTransforms.map((t) => ({ ...t })) } : {}),
       ...(c.external !== null ? { external: { api: c.external.api, deliver: c.external.deliver } } : {}),
-      lag,
-      active: heard === 0 || this.error !== null ? -1 : Math.round((now - heard) * 1e6),
+      lag: st.lag,
+      active: st.activeAgoMs < 0 ? -1 : Math.round(st.activeAgoMs * 1e6),
       ...(this.role === 'source' && this.storedSeq > 0 ? { seq: this.storedSeq } : {}),
-      ...(this.error !== null ? { error: this.error.toWire() } : {}),
-      connected,
-      ...(this.lastTransfer > 0 ? { last_transfer: formatTime(this.lastTransfer) } : {}),
-      backlog_age: lag === 0 ? 0 : Math.round(Math.max(0, now - this.oldestPendingTime(origin)) * 1e6),
+      ...(st.error !== null ? { error: st.error.toWire() } : {}),
+      connected: st.connected,
+      ...(st.lastTransferMs > 0 ? { last_transfer: formatTime(st.lastTransferMs) } : {}),
+      backlog_age: Math.round(st.backlogAgeMs * 1e6),
     };
   }
 

@@ -5,7 +5,7 @@
 // here: the engine calls in only for streams with `feeds > 0`.
 
 import type { StreamSourceInfoWire } from '../protocol/jetstream-wire.ts';
-import { SourceLink, type SourceHost } from './source-link.ts';
+import { SourceLink, type SourceHost, type SourceLinkState } from './source-link.ts';
 import type { Stream } from './stream.ts';
 
 /** How often idle links are checked: a missing origin may appear, a failed copy is retried (nats-server retries sources every few seconds). */
@@ -66,6 +66,11 @@ export class StreamSourcing {
     if (links === undefined) return {};
     if (links[0].role === 'mirror') return { mirror: links[0].info(this.host) };
     return { sources: links.map((l) => l.info(this.host)) };
+  }
+
+  /** Every link of every stream, with its destination (for /jsz and /metrics). */
+  *states(): Iterable<{ stream: Stream; link: SourceLink; state: SourceLinkState }> {
+    for (const [stream, links] of this.links) for (const link of links) yield { stream, link, state: link.state(this.host) };
   }
 
   stop(): void {

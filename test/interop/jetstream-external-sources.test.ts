@@ -3,13 +3,19 @@
 // nats-server 2.15.1, the destination Switchboard, and a relay of two real
 // nats.js connections carries `$JS.hub.API.>` and the deliver subjects between
 // them, as a leafnode link with a JetStream domain would. The link is cut and
-// restored: every origin message arrives once, in order.
+// restored: every origin message arrives once, in order. Each link is visible
+// (issue 23 item 5) in stream info, /jsz?streams=true, /metrics and the HTTP
+// gateway's stream info.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, type JetStreamClient, type JetStreamManager, type StreamSource } from '@nats-io/jetstream';
-import { startNewNatsServerJetStream, startSwitchboardJetStream, type JetStreamServer } from '../helpers/jetstream.ts';
+import { rmSync } from 'node:fs';
+import { createCore, type Core } from '../../core/create-core.ts';
+import { OpenAuthorizer } from '../../core/auth/authorizer.ts';
+import { createHttpGateway, type HttpGateway } from '../../gateways/http/http-gateway.ts';
+import { startNewNatsServerJetStream, tempStoreDir, type JetStreamServer } from '../helpers/jetstream.ts';
 import { startJsApiRelay, type JsApiRelay } from '../helpers/js-api-relay.ts';
 import { eventually } from '../helpers/jetstream-consumers.ts';
 
@@ -20,7 +26,10 @@ const RECOVERY_MS = 60_000;
 
 describe('jetstream external sources - nats-server 2.15.1 origin through an API prefix', { peers: ['nats-server-new'] }, () => {
   let origin: JetStreamServer;
-  let dest: Awaited<ReturnType<typeof startSwitchboardJetStream>>;
+  let dest: Core;
+  let destUrl: string;
+  let storeDir: string;
+  let http: HttpGateway;
   let relay: JsApiRelay;
   let onc: NatsConnection;
   let dnc: NatsConnection;
@@ -30,10 +39,15 @@ describe('jetstream external sources - nats-server 2.15.1 origin through an API 
 
   before(async () => {
     origin = await startNewNatsServerJetStream();
-    dest = await startSwitchboardJetStream();
-    relay = await startJsApiRelay(dest.url, dest.engine.router, origin.url, API);
+    storeDir = tempStoreDir();
+    dest = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir }, monitor: { host: '127.0.0.1', port: 0 } });
+    await dest.start();
+    destUrl = `nats://127.0.0.1:${dest.nats.port}`;
+    http = createHttpGateway({ authorizer: new OpenAuthorizer(), host: '127.0.0.1', port: 0, broker: dest.broker });
+    await http.start();
+    relay = await startJsApiRelay(destUrl, dest.router, origin.url, API);
     onc = await connect({ servers: origin.url });
-    dnc = await connect({ servers: dest.url });
+    dnc = await connect({ servers: destUrl });
     ojs = jetstream(onc);
     ojsm = await jetstreamManager(onc);
     djsm = await jetstreamManager(dnc);
@@ -42,7 +56,9 @@ describe('jetstream external sources - nats-server 2.15.1 origin through an API 
     await relay?.stop();
     await onc?.close();
     await dnc?.close();
+    await http?.stop();
     await dest?.stop();
+    if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
     await origin?.stop();
   });
 
@@ -60,7 +76,7 @@ describe('jetstream external sources - nats-server 2.15.1 origin through an API 
   async function cutLink(during: () => Promise<void>): Promise<void> {
     await relay.stop();
     await during();
-    relay = await startJsApiRelay(dest.url, dest.engine.router, origin.url, API);
+    relay = await startJsApiRelay(destUrl, dest.router, origin.url, API);
   }
 
   it('source - maps sensors.> to site1.sensors.> and stores each origin message once across a cut link', async () => {
@@ -117,9 +133,60 @@ describe('jetstream external sources - nats-server 2.15.1 origin through an API 
     for (let i = 1; i <= 40; i++) await ojs.publish(`jobs.${i}`, `j${i}`);
     await djsm.streams.add({ name: 'JOBCOPY', sources: [{ name: 'JOBS', external }] });
     await eventually(async () => (await count('JOBCOPY')()) === 40, RECOVERY_MS);
+    const consumers = await ojsm.consumers.list('JOBS').next();
+    assert.deepEqual(consumers.map((c) => c.config.ack_policy), ['flow_control'], 'the acknowledged kind of sourcing consumer');
     // The origin lets go once the destination's flow-control answer acknowledges them.
     await eventually(async () => (await ojsm.streams.info('JOBS')).state.messages === 0, RECOVERY_MS);
     const got = await stored('JOBCOPY', 40);
     assert.deepEqual(got.map((m) => m.data), Array.from({ length: 40 }, (_, i) => `j${i + 1}`));
+  });
+
+  it('visible links - stream info, /jsz?streams=true, /metrics and the HTTP API show connected, lag, transfer, backlog age and the error after a cut', async () => {
+    await ojsm.streams.add({ name: 'VISO', subjects: ['vis.>'] });
+    for (let i = 1; i <= 5; i++) await ojs.publish(`vis.${i}`, `x${i}`);
+    await djsm.streams.add({ name: 'VIS', sources: [{ name: 'VISO', external }] });
+    await eventually(async () => (await count('VIS')()) === 5, RECOVERY_MS);
+    const monitor = `http://127.0.0.1:${dest.monitor?.port}`;
+    const linkIn = (detail: Array<Record<string, any>>) => detail.find((s) => s.name === 'VIS')?.sources?.[0] as Record<string, unknown>;
+
+    const jsz = (await (await fetch(`${monitor}/jsz?streams=true`)).json()) as Record<string, any>;
+    const viaJsz = linkIn(jsz.account_details[0].stream_detail);
+    assert.equal(viaJsz.name, 'VISO');
+    assert.deepEqual(viaJsz.external, external);
+    assert.equal(viaJsz.connected, true);
+    assert.equal(viaJsz.lag, 0);
+    assert.equal(viaJsz.backlog_age, 0);
+    assert.ok(Date.parse(String(viaJsz.last_transfer)) > Date.now() - 60_000, 'last_transfer is recent');
+    assert.equal((await (await fetch(`${monitor}/jsz`)).json()).account_details, undefined, 'detail only when asked');
+
+    const viaHttp = (await (await fetch(`${http.url}/v1/streams/VIS`)).json()) as Record<string, any>;
+    assert.equal(viaHttp.sources[0].connected, true);
+    assert.equal(viaHttp.sources[0].seq, 5);
+    assert.equal(typeof viaHttp.sources[0].last_transfer, 'string');
+
+    const labels = `{stream="VIS",origin="VISO",role="source",api="${API}"}`;
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${monitor}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+      assert.ok(line !== undefined, `${name}${labels} in /metrics`);
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    assert.equal(await metric('switchboard_jetstream_source_connected'), 1);
+    assert.equal(await metric('switchboard_jetstream_source_lag_messages'), 0);
+    assert.equal(await metric('switchboard_jetstream_source_last_error_code'), 0);
+    assert.equal(await metric('switchboard_jetstream_source_backlog_age_seconds'), 0);
+    assert.ok((await metric('switchboard_jetstream_source_last_transfer_timestamp_seconds')) > Date.now() / 1000 - 60);
+
+    // Cut: after the stall interval the link shows as down, and the unanswered re-create as its error.
+    await cutLink(async () => {
+      await eventually(async () => (await metric('switchboard_jetstream_source_connected')) === 0, RECOVERY_MS, 200);
+      const down = linkIn(((await (await fetch(`${monitor}/jsz?streams=true`)).json()) as Record<string, any>).account_details[0].stream_detail);
+      assert.equal(down.connected, false);
+      await eventually(async () => (await metric('switchboard_jetstream_source_last_error_code')) !== 0, RECOVERY_MS, 200);
+    });
+    await ojs.publish('vis.6', 'x6');
+    await eventually(async () => (await count('VIS')()) === 6, RECOVERY_MS);
+    assert.equal(await metric('switchboard_jetstream_source_connected'), 1);
+    assert.equal(await metric('switchboard_jetstream_source_last_error_code'), 0);
   });
 });
