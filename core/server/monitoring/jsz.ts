@@ -37,13 +37,8 @@ export function jsz(ctx: MonitorContext, query: URLSearchParams = new URLSearchP
   return json({
     ...base,
     config: { max_memory: f.maxMemory, max_storage: f.maxStorage, store_dir: f.storeDir },
-    memory: f.memory,
-    storage: f.storage,
-    reserved_memory: 0,
-    reserved_storage: 0,
+    ...usage(f),
     accounts: 1,
-    ha_assets: 0,
-    api: { total: f.apiTotal, errors: f.apiErrors },
     streams: f.streams,
     consumers: f.consumers,
     messages: f.messages,
@@ -57,13 +52,12 @@ function accountDetail(f: JetStreamFigures, streams: boolean): object {
   return {
     name: '$G',
     id: '$G',
-    memory: f.memory,
-    storage: f.storage,
-    reserved_memory: 0,
-    reserved_storage: 0,
-    accounts: 1,
-    ha_assets: 0,
-    api: { total: f.apiTotal, errors: f.apiErrors },
+    ...usage(f),
     ...(streams ? { stream_detail: f.streamDetail?.() ?? [] } : {}),
   };
+}
+
+/** The usage figures /jsz and each account detail share. */
+function usage(f: JetStreamFigures): object {
+  return { memory: f.memory, storage: f.storage, reserved_memory: 0, reserved_storage: 0, ha_assets: 0, api: { total: f.apiTotal, errors: f.apiErrors } };
 }
