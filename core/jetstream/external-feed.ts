@@ -148,8 +148,11 @@ export class ExternalFeed implements Subscriber {
     this.requestedAt = nowMs();
     const body = Buffer.from(JSON.stringify({ stream_name: c.name, config }));
     const create = `${this.api()}.CONSUMER.CREATE.${c.name}`;
-    // Nobody serves the prefix (the link to the origin is down): say so now; the timer asks again.
-    if (this.router.publish(create, this.replySub.subject, -1, body, this) === 0) this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no responders for ${create}`));
+    // Nobody serves the prefix (the link to the origin is down): say so now; the next tick asks again.
+    if (this.router.publish(create, this.replySub.subject, -1, body, this) === 0) {
+      this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no responders for ${create}`));
+      this.endRequest();
+    }
   }
 
   private startOptions(): Record<string, unknown> {
