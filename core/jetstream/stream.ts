@@ -9,6 +9,8 @@ import { counterBody, incrementOf, nextTotal } from './counter.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { MessageExpiry, type TtlCollector } from './message-expiry.ts';
+import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader, type ScheduleStreamView } from './message-schedule.ts';
+import { MessageScheduler, type ScheduleCollector } from './message-scheduler.ts';
 import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { formatTime } from './rfc3339.ts';
 import { maxAgeMsOf, storeLimitsOf, streamConfigToWire, type StreamConfig } from './stream-config.ts';
@@ -55,6 +57,12 @@ export class MsgIdCollector {
     this.ids.push([id, seq, time]);
     this.lastId = id;
   };
+
+  /** Messages from `seq` on were taken back after replay (a partial atomic batch): their ids are free again. */
+  forgetFrom(seq: number): void {
+    while (this.ids.length > 0 && this.ids[this.ids.length - 1][1] >= seq) this.ids.pop();
+    this.lastId = '';
+  }
 }
 
 /** Would parseMessageTtl accept it? */
@@ -97,6 +105,8 @@ export class Stream {
   writtenSeq: number;
   /** With allow_msg_ttl: when messages are due (armed by enableExpiry). */
   expiry: MessageExpiry | null = null;
+  /** With allow_msg_schedules: when schedules run (armed by enableSchedules). */
+  scheduler: MessageScheduler | null = null;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {
     this.writtenSeq = store.state().lastSeq;
@@ -120,6 +130,12 @@ export class Stream {
     this.expiry.schedule();
   }
 
+  /** Start running message schedules (allow_msg_schedules); `onDue` runs when some are due. Idempotent. */
+  enableSchedules(onDue: () => void, recovered?: ScheduleCollector): void {
+    this.scheduler ??= new MessageScheduler(this.store, onDue);
+    if (recovered !== undefined) this.scheduler.recover(recovered);
+  }
+
   get name(): string {
     return this.config.name;
   }
@@ -139,14 +155,18 @@ export class Stream {
     return t === null ? subject : (t.apply(subject) ?? subject);
   }
 
-  /** Store one captured message (`subject` as storedSubject() gave it). `message` holds the header block first when headerSize >= 0. */
-  ingest(subject: string, headerSize: number, message: Buffer): PubAck {
+  /**
+   * Store one captured message (`subject` as storedSubject() gave it). `message` holds the header block first when headerSize >= 0.
+   * `trusted`: made by a schedule of this stream or copied from a stream that checked it (NS `sourced`), so the
+   * schedule headers only the server may set are not refused.
+   */
+  ingest(subject: string, headerSize: number, message: Buffer, trusted = false): PubAck {
     const cfg = this.config;
     if (cfg.sealed) throw new JetStreamApiError(JsError.StreamSealed);
     const hlen = headerSize > 0 ? headerSize : 0;
     if (hlen > MAX_HEADER_BYTES) throw new JetStreamApiError(JsError.StreamHeaderExceedsMaximum);
     if (cfg.maxMsgSize > 0 && message.length > cfg.maxMsgSize) throw new JetStreamApiError(JsError.StreamMessageExceedsMaximum);
-    const header = hlen > 0 ? message.subarray(0, hlen) : null;
+    let header = hlen > 0 ? message.subarray(0, hlen) : null;
     let data = message.subarray(hlen);
     const now = nowMs();
     let msgId = '';
@@ -168,6 +188,11 @@ export class Stream {
       ttlText = h.get(TtlHeader.Ttl);
       if (ttlText !== undefined && !cfg.allowMsgTtl && readableTtl(ttlText)) throw new JetStreamApiError(JsError.MessageTTLDisabled);
       this.checkExpectations(h, subject);
+      // ADR-51: a schedule replaces the one before it on its subject, by a roll-up added here when it has none.
+      if (!trusted && checkSchedulePublish(h, subject, this.scheduleView(), now)) {
+        h.set(JsHeader.Rollup, 'sub');
+        header = parseHeaders(header).set(JsHeader.Rollup, 'sub').encode();
+      }
       rollup = h.get(JsHeader.Rollup) ?? '';
       if (rollup !== '') {
         if (!cfg.allowRollupHdrs) throw JetStreamApiError.of(JsError.StreamRollupFailed, 'rollup not permitted');
@@ -200,10 +225,19 @@ export class Stream {
     }
     if (rollup === 'sub') this.store.purge({ filter: subject, seq });
     else if (rollup === 'all') this.store.purge({ seq });
+    // ADR-51: a one-off's produced message, or a client's, ends the schedule named in Nats-Scheduler.
+    const scheduler = h?.get(ScheduleHeader.Scheduler);
+    if (scheduler !== undefined && scheduler !== '' && h?.get(ScheduleHeader.Next) === SCHEDULE_NEXT_PURGE) this.store.purge({ filter: scheduler });
+    this.scheduler?.stored(seq, subject, h, now);
     this.expiry?.track(seq, now, ttl);
     this.lastMsgId = msgId;
     if (msgId !== '') this.remember(msgId, seq, now, seen !== undefined);
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
+  }
+
+  private scheduleView(): ScheduleStreamView {
+    const { subjects, allowMsgSchedules, allowMsgTtl } = this.config;
+    return { subjects, allowMsgSchedules, allowMsgTtl, last: (subject) => this.store.last(subject) };
   }
 
   private checkExpectations(h: MessageHeaders, subject: string): void {
@@ -224,6 +258,12 @@ export class Stream {
       const actual = this.store.lastSeqOf(subject);
       if (Number(expectedSubj) !== actual) throw new JetStreamApiError(JsError.StreamWrongLastSequence, { seq: actual });
     }
+  }
+
+  /** Is `msgId` inside the duplicate window (a publish with it would be a duplicate)? */
+  knowsMsgId(msgId: string): boolean {
+    const seen = this.dedupe.get(msgId);
+    return seen !== undefined && seen.time > nowMs() - this.windowMs();
   }
 
   private windowMs(): number {

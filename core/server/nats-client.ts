@@ -48,6 +48,8 @@ export const CloseReason = {
   AuthenticationViolation: 'Authentication Failure',
   MaxPayload: 'Maximum Message Payload Exceeded',
   MaxConnections: 'Maximum Connections Exceeded',
+  /** Closed by an operator (nats-server's KICK, the HTTP gateway's DELETE /v1/connections/{cid}). */
+  Kicked: 'Kicked',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 

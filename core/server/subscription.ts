@@ -35,6 +35,12 @@ export class Subscription {
    * delivered to it nor counts it as a responder (no_responders still works).
    */
   hidesReserved = false;
+  /**
+   * Interest held on behalf of another server (a leafnode's LS+): a queue
+   * group hands a message to such a member only when no local member can
+   * take it, as nats-server prefers local queue subscribers.
+   */
+  remote = false;
 
   constructor(
     readonly owner: Subscriber,

@@ -26,6 +26,7 @@ import { consumerInfo, type ConsumerInfoWire } from './consumer-info.ts';
 import { ConsumerStateStore } from './consumer-state-store.ts';
 import { DeadlineScheduler } from './deadline-scheduler.ts';
 import { FC_PREFIX } from './push-delivery.ts';
+import { randomName } from './random-name.ts';
 
 const NEXT_PREFIX = `${JS_API_PREFIX}.CONSUMER.MSG.NEXT.`;
 const ADVISORY_PREFIX = '$JS.EVENT.ADVISORY.CONSUMER.';
@@ -40,7 +41,6 @@ const PUMP_BUDGET = 1024;
  */
 const SAVE_INTERVAL_MS = 50;
 const ACTION_ADVISORY = 'io.nats.jetstream.advisory.v1.consumer_action';
-const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export type ConsumerAction = 'create' | 'update' | '';
 
@@ -166,7 +166,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       this.stores.set(c, store);
     }
     this.attach(g, c);
-    this.advisory('CREATED', c, { type: ACTION_ADVISORY, action: 'create' });
+    this.advise(c, 'CREATED', { type: ACTION_ADVISORY, action: 'create' });
     return c;
   }
 
@@ -229,7 +229,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.dirty.delete(c);
     this.toSave.delete(c);
     if (c.isPush) this.unwatch(c, c.config.deliverSubject);
-    this.advisory('DELETED', c, { type: ACTION_ADVISORY, action: 'delete' });
+    this.advise(c, 'DELETED', { type: ACTION_ADVISORY, action: 'delete' });
     if (c.stream.config.retention === 'interest') this.dropUnwanted(c, g);
   }
 
@@ -336,7 +336,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       if (info === null || ack === null) return;
       const c = this.byStream.get(info.stream)?.byName.get(info.consumer);
       if (c === undefined) return;
-      if (ack.kind === AckKind.Term) this.advisory('MSG_TERMINATED', c, { type: 'io.nats.jetstream.advisory.v1.terminated', consumer_seq: info.consumerSeq, stream_seq: info.streamSeq, deliveries: info.deliveries, reason: ack.reason });
+      if (ack.kind === AckKind.Term) this.advise(c, 'MSG_TERMINATED', { type: 'io.nats.jetstream.advisory.v1.terminated', consumer_seq: info.consumerSeq, stream_seq: info.streamSeq, deliveries: info.deliveries, reason: ack.reason });
       c.processAck(info, ack, reply);
       // Double ack: the reply goes out once the new state is saved (end of turn).
       if (reply !== null && ack.kind !== AckKind.Next) {
@@ -413,7 +413,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   }
 
   maxDeliveriesReached(c: Consumer, seq: number, deliveries: number): void {
-    this.advisory('MAX_DELIVERIES', c, { type: 'io.nats.jetstream.advisory.v1.max_deliver', stream_seq: seq, deliveries });
+    this.advise(c, 'MAX_DELIVERIES', { type: 'io.nats.jetstream.advisory.v1.max_deliver', stream_seq: seq, deliveries });
   }
 
   inactive(c: Consumer): void {
@@ -422,7 +422,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.stores.delete(c);
   }
 
-  private advisory(kind: string, c: Consumer, fields: Record<string, unknown>): void {
+  advise(c: Consumer, kind: string, fields: Record<string, unknown>): void {
     const subject = `${ADVISORY_PREFIX}${kind}.${c.stream.name}.${c.name}`;
     if (!this.router.hasInterest(subject)) return;
     const { type, ...rest } = fields;
@@ -488,13 +488,6 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     for (const to of confirms) this.router.publish(to, null, -1, EMPTY, this);
     if (this.dirty.size > 0) this.schedule();
   }
-}
-
-function randomName(): string {
-  const bytes = randomBytes(8);
-  let out = '';
-  for (const b of bytes) out += NAME_ALPHABET[b % NAME_ALPHABET.length];
-  return out;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -44,8 +44,12 @@ export interface MonitorExtension {
   traffic?(): ProtocolTraffic;
   /** Its open connections, listed by /connz beside the NATS clients. */
   connections?(): Iterable<ConnectionSnapshot>;
+  /** Close its connection `cid` on an operator's request (MonitorServer.disconnect); false when it has none by that id. */
+  disconnect?(cid: number): boolean;
   /** Its /varz section: nats-server's `mqtt` and `websocket`, Switchboard's `http_gateway` and `kafka`. */
   readonly varz?: { readonly key: string; value(): Record<string, unknown> };
+  /** Its open leafnode links, counted in /varz `leafnodes`. */
+  leafnodes?(): number;
 }
 
 /** One protocol's message totals since start, as /metrics reports them for every protocol alike. */
