@@ -48,6 +48,8 @@ export interface MonitorExtension {
   disconnect?(cid: number): boolean;
   /** Its /varz section: nats-server's `mqtt` and `websocket`, Switchboard's `http_gateway` and `kafka`. */
   readonly varz?: { readonly key: string; value(): Record<string, unknown> };
+  /** Its open leafnode links, counted in /varz `leafnodes`. */
+  leafnodes?(): number;
 }
 
 /** One protocol's message totals since start, as /metrics reports them for every protocol alike. */
