@@ -612,12 +612,19 @@ export class MqttGatewayCore {
         this.log('could not restore subscription', sub.topicFilter, 'of', record.clientId, e);
       }
     }
-    await this.broker.flush();
-    const upTo = await this.persistence.lastLogged();
-    session.logFloor = upTo;
-    // Only a first part of the log before CONNACK (a client's connect timeout is a few seconds); the rest is read as the queue drains.
-    const { outbound, backlog } = await this.persistence.outboundOf(record, upTo, BACKLOG_READ);
-    session.restoreOutbound(outbound, backlog);
+    let read: Awaited<ReturnType<SessionPersistence['outboundOf']>>;
+    try {
+      await this.broker.flush();
+      const upTo = await this.persistence.lastLogged();
+      session.logFloor = upTo;
+      // Only a first part of the log before CONNACK (a client's connect timeout is a few seconds); the rest is read as the queue drains.
+      read = await this.persistence.outboundOf(record, upTo, BACKLOG_READ);
+    } catch (e) {
+      // Not held and never to be: its subscriptions would keep queueing live messages with nothing to end them.
+      session.destroy();
+      throw e;
+    }
+    session.restoreOutbound(read.outbound, read.backlog);
     this.holdSession(session);
     this.scheduleExpiry(session);
     void this.persistence.save(session); // with the current log cursor: what was scanned is now in the record
