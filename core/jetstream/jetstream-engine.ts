@@ -179,7 +179,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     });
     this.batches = new PublishBatches(
       {
-        store: (stream, subject, header, data) => this.store(stream, subject, header.length, Buffer.concat([header, data])),
+        store: (stream, subject, headerSize, message) => this.store(stream, subject, headerSize, message),
         unstore: (stream, seqs) => {
           for (const seq of seqs) stream.store.remove(seq);
           this.touched(stream);
