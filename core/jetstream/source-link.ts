@@ -87,6 +87,16 @@ export class SourceLink {
     if (seq > 0) this.position = this.storedSeq = seq;
   }
 
+  /**
+   * Copies this link made were taken back (a failed write): forget the position,
+   * so recovered() or the next pump reads it from the destination again. The
+   * origin released none of them (that waits for their write), so all are there to copy.
+   */
+  rewind(): void {
+    this.position = -1;
+    this.storedSeq = 0;
+  }
+
   /** Whether `header` (a stored message's) says this link copied it; returns its origin sequence, or 0. */
   originSeqIn(header: Buffer | null): number {
     if (header === null) return 0;

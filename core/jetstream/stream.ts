@@ -107,6 +107,8 @@ export class Stream {
   expiry: MessageExpiry | null = null;
   /** With allow_msg_schedules: when schedules run (armed by enableSchedules). */
   scheduler: MessageScheduler | null = null;
+  /** Set by the engine: a failed write took back the messages above lastSeq (mirror and source links rewind). */
+  afterRollBack: ((lastSeq: number) => void) | null = null;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {
     this.writtenSeq = store.state().lastSeq;
@@ -116,11 +118,14 @@ export class Stream {
   /**
    * A failed write took back the messages above lastSeq (each got an error
    * PubAck): a retry with the same Nats-Msg-Id must be stored, not called a
-   * duplicate of a message that is not there.
+   * duplicate of a message that is not there; their TTLs must not remove the
+   * messages that get those sequences next.
    */
   private forgetAfter(lastSeq: number): void {
     for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
     if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
+    this.expiry?.forgetAfter(lastSeq);
+    this.afterRollBack?.(lastSeq);
   }
 
   /** Start tracking TTLs and max_age (allow_msg_ttl); `onDue` runs when some are due. Idempotent. */
