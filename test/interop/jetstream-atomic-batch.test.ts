@@ -245,6 +245,21 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(await send('inflight.a', newId(), 1), null);
     });
 
+    it('atomic batch - Nats-Required-Api-Level above the server\'s abandons the batch ("unsupported"); one it meets is checked and not stored', async () => {
+      await addStream('LEVELB');
+      const id = newId();
+      const advisories = ctx.nc.subscribe('$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.LEVELB', { max: 1, timeout: 5000 });
+      await send('levelb.a', id, 1);
+      assert.deepEqual((await send('levelb.b', id, 2, { 'Nats-Required-Api-Level': '99' }))?.error, { code: 412, err_code: 10185, description: 'JetStream minimum api level required' });
+      for await (const m of advisories) assert.equal(m.json<{ reason: string }>().reason, 'unsupported');
+      const ok = newId();
+      assert.equal(await send('levelb.a', ok, 1, { 'Nats-Required-Api-Level': '0' }), null);
+      assert.equal((await send('levelb.b', ok, 2, { 'Nats-Batch-Commit': '1' }))?.count, 2);
+      const stored = await ctx.jsm.streams.getMessage('LEVELB', { seq: 1 });
+      assert.equal(stored?.header.get('Nats-Required-Api-Level'), '');
+      assert.equal(stored?.header.get('Nats-Batch-Id'), ok);
+    });
+
     it('atomic batch - a mirror cannot allow atomic publish', async () => {
       await ctx.jsm.streams.add({ name: 'ORIGINB', subjects: ['originb.>'] });
       await rejectsWithCode(ctx.jsm.streams.add({ name: 'MIRRB', mirror: { name: 'ORIGINB' }, allow_atomic: true }), Code.MirrorWithAtomic, 'stream mirrors can not also use atomic publishing');
