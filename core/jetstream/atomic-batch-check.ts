@@ -11,7 +11,8 @@ import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { incrementOf } from './counter.ts';
 import { JsError } from './errors.ts';
 import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
-import { StoreLimitKind } from './store/stream-store.ts';
+import { checkSchedulePublish } from './message-schedule.ts';
+import { nowMs, StoreLimitKind } from './store/stream-store.ts';
 import { JS_HEADER_PREFIX, JsHeader, type Stream } from './stream.ts';
 
 /** One message of a batch as it will be stored: its stored subject, header block and payload (views of `raw`, both together). */
@@ -88,7 +89,9 @@ function checkMessage(stream: Stream, m: BatchMessage, h: MessageHeaders, index:
   }
   if (cfg.allowMsgCounter && increment === null) throw new JetStreamApiError(JsError.MessageIncrMissing);
   checkExpectations(stream, m.subject, h, index, lastSeq, staged);
-  const rollup = h.get(JsHeader.Rollup) ?? '';
+  // ADR-51: a schedule is checked as its publish would be, and rolls its subject up.
+  const scheduleRollup = checkSchedulePublish(h, m.subject, stream.scheduleView(), nowMs());
+  const rollup = scheduleRollup ? 'sub' : (h.get(JsHeader.Rollup) ?? '');
   if (rollup !== '') {
     if (!cfg.allowRollupHdrs || cfg.denyPurge) throw rollupFailed('rollup not permitted');
     // A rollup inside a batch must not remove what the batch itself stored before it.

@@ -121,7 +121,7 @@ export class Stream {
    * duplicate of a message that is not there; their TTLs must not remove the
    * messages that get those sequences next.
    */
-  private forgetAfter(lastSeq: number): void {
+  forgetAfter(lastSeq: number): void {
     for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
     if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
     this.expiry?.forgetAfter(lastSeq);
@@ -240,7 +240,8 @@ export class Stream {
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
   }
 
-  private scheduleView(): ScheduleStreamView {
+  /** What schedule checks read of this stream (also an atomic batch's, before it is stored). */
+  scheduleView(): ScheduleStreamView {
     const { subjects, allowMsgSchedules, allowMsgTtl } = this.config;
     return { subjects, allowMsgSchedules, allowMsgTtl, last: (subject) => this.store.last(subject) };
   }

@@ -260,6 +260,20 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(stored?.header.get('Nats-Batch-Id'), ok);
     });
 
+    it('atomic batch - a message a plain publish would refuse (here a bad schedule) refuses the batch with the same error; no sequence is used', async () => {
+      await addStream('SCHEDB', { allow_msg_schedules: true });
+      const bad = { 'Nats-Schedule': '@every 1x', 'Nats-Schedule-Target': 'schedb.target' };
+      const h = headers();
+      for (const [k, v] of Object.entries(bad)) h.set(k, v);
+      const plain = (await ctx.nc.request('schedb.sched', '', { headers: h, timeout: 5000 })).json<Ack>();
+      assert.ok(plain.error, 'a plain publish of the message is refused');
+      const id = newId();
+      await send('schedb.a', id, 1);
+      const ack = await send('schedb.sched', id, 2, { ...bad, 'Nats-Batch-Commit': '1' });
+      assert.deepEqual(ack?.error, plain.error);
+      assert.equal((await ctx.js.publish('schedb.a', 'x')).seq, 1);
+    });
+
     it('atomic batch - a mirror cannot allow atomic publish', async () => {
       await ctx.jsm.streams.add({ name: 'ORIGINB', subjects: ['originb.>'] });
       await rejectsWithCode(ctx.jsm.streams.add({ name: 'MIRRB', mirror: { name: 'ORIGINB' }, allow_atomic: true }), Code.MirrorWithAtomic, 'stream mirrors can not also use atomic publishing');
