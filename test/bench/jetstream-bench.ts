@@ -1,7 +1,8 @@
 // JetStream benchmark: Switchboard (child process) side by side with
 // `nats-server -js` when installed. Publishes go through the core nats.js
 // client with a reply inbox per message (so the client is not the limit) and
-// count PubAcks; direct get uses the JetStream client.
+// count PubAcks; direct get uses the JetStream client. Fast and atomic batch
+// publish (ADR-50) run on Switchboard only (Debian's nats-server 2.9 has neither).
 //   node --import tsx test/bench/jetstream-bench.ts [--quick] [--only name,...] [--cpu-prof <dir>]
 // --cpu-prof writes Switchboard's CPU profile into <dir> (summarise it with profile-summary.ts).
 
