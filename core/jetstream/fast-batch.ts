@@ -36,42 +36,47 @@ export interface FastBatchReply {
   op: FastBatchOp;
 }
 
-/** Go's parseInt64 of nats-server's parser: decimal digits only, else -1. */
-function digits(text: string): number {
-  return /^\d+$/.test(text) ? Number(text) : -1;
+/** Go's parseInt64 of nats-server's parser on reply[from, to): decimal digits only, else -1. */
+function digitsAt(reply: string, from: number, to: number): number {
+  if (from >= to) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = reply.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 /**
  * Read a fast batch reply subject: undefined when `reply` is not one (no
  * `.$FI` suffix), null when it ends so but breaks the pattern (nats-server
- * getFastBatch answers that with 10206).
+ * getFastBatch answers that with 10206). Read from the end by index, as
+ * nats-server does: it runs once per message.
  */
 export function parseFastBatchReply(reply: string): FastBatchReply | null | undefined {
   if (reply.length <= FAST_BATCH_SUFFIX.length || !reply.endsWith(FAST_BATCH_SUFFIX)) return undefined;
-  // Tokens from the end, without splitting the whole subject (one per message): op, seq, gap, flow, id.
-  let end = reply.length - FAST_BATCH_SUFFIX.length;
-  const token = (): string | null => {
-    const dot = reply.lastIndexOf('.', end - 1);
-    if (dot < 0) return null;
-    const t = reply.slice(dot + 1, end);
-    end = dot;
-    return t;
-  };
-  const op = digits(token() ?? '');
-  if (op < FastBatchOp.Start || op > FastBatchOp.Ping) return null;
-  const seq = digits(token() ?? '');
+  // The dots before op, seq, gap, flow and id (the id needs a prefix before it).
+  const opEnd = reply.length - FAST_BATCH_SUFFIX.length;
+  const opDot = reply.lastIndexOf('.', opEnd - 1);
+  const seqDot = opDot <= 0 ? -1 : reply.lastIndexOf('.', opDot - 1);
+  const gapDot = seqDot <= 0 ? -1 : reply.lastIndexOf('.', seqDot - 1);
+  const flowDot = gapDot <= 0 ? -1 : reply.lastIndexOf('.', gapDot - 1);
+  const idDot = flowDot <= 0 ? -1 : reply.lastIndexOf('.', flowDot - 1);
+  if (opDot < 0) return null;
+  const op = digitsAt(reply, opDot + 1, opEnd);
+  if (op < FastBatchOp.Start || op > FastBatchOp.Ping || seqDot < 0) return null;
+  const seq = digitsAt(reply, seqDot + 1, opDot);
   if (seq <= 0 || !Number.isSafeInteger(seq)) return null;
   if (seq === 1 && op === FastBatchOp.CommitEob) return null;
   if ((op === FastBatchOp.Start && seq !== 1) || (op === FastBatchOp.Append && seq <= 1)) return null;
-  const gap = token();
+  if (gapDot < 0) return null;
+  const gap = reply.slice(gapDot + 1, seqDot);
   if (gap !== 'ok' && gap !== 'fail') return null;
-  const flowText = token();
-  // The id needs a prefix before it.
-  const id = flowText === null ? null : token();
-  if (flowText === null || id === null) return null;
-  const flowAsked = digits(flowText);
+  if (flowDot < 0 || idDot < 0) return null;
+  const flowAsked = digitsAt(reply, flowDot + 1, gapDot);
   const flow = flowAsked <= 0 ? 10 : Math.min(flowAsked, 65_535);
-  return { id, seq, flow, gapOk: gap === 'ok', op: op as FastBatchOp };
+  return { id: reply.slice(idDot + 1, flowDot), seq, flow, gapOk: gap === 'ok', op: op as FastBatchOp };
 }
 
 /** nats-server's limits for fast batches (stream.go streamDefaultMaxFastBatch*, streamDefaultMaxBatchTimeout). */

@@ -292,11 +292,19 @@ for (const target of currentJetStreamTargets()) {
 }
 
 describe('jetstream atomic batch - abandoned after the timeout (switchboard, with a short max_batch_timeout)', () => {
-  it('atomic batch - a batch without messages for the timeout is dropped with a "timeout" advisory; its commit is incomplete', async () => {
-    const server = await startSwitchboardJetStream({ atomicBatchLimits: { timeoutMs: 300 } });
+  it('atomic batch - a batch without messages for the timeout is dropped with a "timeout" advisory; its commit is incomplete; each message restarts the timeout', async () => {
+    const server = await startSwitchboardJetStream({ atomicBatchLimits: { timeoutMs: 3000 } });
     const nc = await connect({ servers: server.url });
     try {
       await (await jetstreamManager(nc)).streams.add({ name: 'SLOW', subjects: ['slow.>'], allow_atomic: true });
+      // Idle less than the timeout between messages, longer than it in all: the batch stays.
+      const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2000));
+      await nc.request('slow.a', '', { headers: batchHeaders('busy', 1), timeout: 2000 });
+      await pause();
+      await nc.request('slow.a', '', { headers: batchHeaders('busy', 2), timeout: 2000 });
+      await pause();
+      const kept = (await nc.request('slow.a', '', { headers: batchHeaders('busy', 3, { 'Nats-Batch-Commit': '1' }), timeout: 2000 })).json<Ack>();
+      assert.equal(kept.count, 3, JSON.stringify(kept));
       const advisories = nc.subscribe('$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.SLOW', { max: 1 });
       await nc.request('slow.a', '', { headers: batchHeaders('late', 1), timeout: 2000 });
       for await (const m of advisories) assert.deepEqual([m.json<{ batch: string }>().batch, m.json<{ reason: string }>().reason], ['late', 'timeout']);
