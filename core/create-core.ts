@@ -112,6 +112,11 @@ function jetStreamFigures(engine: JetStreamEngine, limits: JetStreamLimits): Jet
     bytes,
     apiTotal: engine.stats.apiTotal,
     apiErrors: engine.stats.apiErrors,
+    streamDetail: () =>
+      engine.streamList().map((stream) => {
+        const info = engine.streamInfo(stream);
+        return { name: stream.name, created: info.created, state: info.state, ...(info.mirror !== undefined ? { mirror: info.mirror } : {}), ...(info.sources !== undefined ? { sources: info.sources } : {}) };
+      }),
   };
 }
 
