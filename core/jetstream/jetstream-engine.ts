@@ -531,6 +531,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     if (!known) {
       if (stream.config.mirror !== null || stream.config.sources.length > 0) this.sourcing.configure(stream);
       this.sourcing.attached(stream);
+      stream.afterRollBack = () => this.sourcing.rolledBack(stream);
     }
     if (stream.config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream), recoveredTtls);
     if (stream.config.allowMsgSchedules) stream.enableSchedules(() => this.runSchedules(stream), recoveredSchedules);
@@ -658,8 +659,8 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         if (a.stream.feeds > 0) this.sourcing.originWritten(a.stream);
       }
       // A failed write was rolled back: what waited for it must not run, so a source never lets the
-      // origin release messages whose copies are gone. Its link stays ahead until a restart reads its
-      // position back from the destination; a work-queue or interest origin keeps them meanwhile.
+      // origin release messages whose copies are gone. Its link went back to what the destination
+      // holds (StreamSourcing.rolledBack) and copies them again; the origin keeps them meanwhile.
       for (const w of after) if (failed?.has(w.store) !== true) w.fn();
       for (const m of out) {
         let payload = m.payload;

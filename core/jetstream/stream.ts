@@ -240,7 +240,6 @@ export class Stream {
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
   }
 
-
   private checkExpectations(h: MessageHeaders, subject: string): void {
     const expectedStream = h.get(JsHeader.ExpectedStream);
     if (expectedStream !== undefined && expectedStream !== this.config.name) throw new JetStreamApiError(JsError.StreamNotMatch);
