@@ -6,7 +6,7 @@
 // for a limits and a work-queue edge stream.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager, RetentionPolicy, type JetStreamManager } from '@nats-io/jetstream';
@@ -14,6 +14,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../helpers/jetstream-consumers.ts';
+import { startLeafEdge, stopLeafTest } from '../helpers/leaf-edge.ts';
 import { connectMqtt } from '../helpers/mqtt.ts';
 import { freePort, startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
 
@@ -36,19 +37,10 @@ describe('leafnode - a Switchboard hub sources a Switchboard edge stream across 
   before(async () => {
     [hubPort, hubLeafPort] = [await freePort(), await freePort()];
     await startHub();
-    const file = join(dir, 'edge.json');
-    writeFileSync(file, JSON.stringify({ jetstream: { domain: 'edge1' }, leafnodes: { reconnect: '250ms', remotes: [{ url: `nats-leaf://127.0.0.1:${hubLeafPort}` }] } }));
-    edge = await startSwitchboardProcess(['-c', file]);
-    ec = await connect({ servers: edge.url });
+    ({ edge, ec } = await startLeafEdge(dir, hubLeafPort));
   });
 
-  after(async () => {
-    await hc?.close();
-    await ec?.close();
-    await edge?.stop();
-    await hub?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopLeafTest({ hc, ec, edge, hub, dir }));
 
   for (const retention of [RetentionPolicy.Limits, RetentionPolicy.Workqueue]) {
     // A work-queue origin needs nats-server 2.14's acked sourcing on the origin side: there a
