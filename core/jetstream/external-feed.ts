@@ -34,7 +34,7 @@ import { nowMs, type StoredMessage } from './store/stream-store.ts';
 /** nats-server sourceHealthHB: the consumer's idle heartbeat. */
 const HEARTBEAT_NS = 1_000_000_000;
 /** nats-server sourceHealthCheckInterval: silent this long, the consumer is re-created (and the origin drops an unused one). */
-export const STALL_MS = 10_000;
+const STALL_MS = 10_000;
 /** How long a consumer create request may go unanswered before it is sent again (nats-server srcConsumerWaitTime is of this order). */
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Deliveries in flight before the origin asks for flow control; with ack_policy flow_control, also the unacknowledged window. */
@@ -64,6 +64,7 @@ export class ExternalFeed implements Subscriber {
   private deliverSub: Subscription | null = null;
   private replySub: Subscription | null = null;
   private requestedAt = 0;
+  /** Acked until an origin refuses it; then the older consumer, from then on. */
   private mode: Mode = 'acked';
   /** Last consumer sequence handled (deliveries of the current consumer arrive 1, 2, 3, ...). */
   private dseq = 0;
@@ -93,7 +94,7 @@ export class ExternalFeed implements Subscriber {
     if (this.replySub !== null && now - this.requestedAt < REQUEST_TIMEOUT_MS) return;
     if (this.consumer !== null && now - this.lastSeen < STALL_MS) return;
     if (this.replySub !== null) this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no answer from ${this.api()}.CONSUMER.CREATE.${this.link.config.name}`));
-    this.create('acked');
+    this.create(this.mode);
   }
 
   /** The link is gone: stop listening and let the origin drop the consumer. */
@@ -184,7 +185,7 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     if (this.consumer !== null && this.consumer !== answer.name) {
-      this.create('acked'); // Deliveries came from another consumer than the one created.
+      this.create(this.mode); // Deliveries came from another consumer than the one created.
       return;
     }
     if (this.consumer === null) this.lastSeen = nowMs();
@@ -221,13 +222,13 @@ export class ExternalFeed implements Subscriber {
     if (r.consumer !== this.consumer) return;
     if (r.consumerSeq <= this.dseq) return;
     if (r.consumerSeq > this.dseq + 1) {
-      this.create('acked'); // A delivery was lost on the way: ask again from the position.
+      this.create(this.mode); // A delivery was lost on the way: ask again from the position.
       return;
     }
     this.dseq = r.consumerSeq;
     const header = headerSize > 0 ? Buffer.from(message.subarray(0, headerSize)) : null;
     const data = Buffer.from(message.subarray(headerSize > 0 ? headerSize : 0));
-    if (!this.link.accept({ seq: r.streamSeq, subject, header, data, time: r.timeMs }, r.pending)) this.create('acked');
+    if (!this.link.accept({ seq: r.streamSeq, subject, header, data, time: r.timeMs }, r.pending)) this.create(this.mode);
   }
 
   /** `100 FlowControl Request` (with a reply) or `100 Idle Heartbeat` (NS stream.go processInboundSourceMsg). */
@@ -240,7 +241,7 @@ export class ExternalFeed implements Subscriber {
     const h = parseHeaders(header);
     const last = Number(h.get(LAST_CONSUMER) ?? 0);
     if (last > 0 && last !== this.dseq) {
-      this.create('acked'); // The origin delivered more than arrived here.
+      this.create(this.mode); // The origin delivered more than arrived here.
       return;
     }
     const stalled = h.get(CONSUMER_STALLED);
