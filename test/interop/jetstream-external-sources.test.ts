@@ -165,6 +165,42 @@ for (const target of ORIGINS) {
       assert.deepEqual(got.map((m) => m.data), Array.from({ length: 40 }, (_, i) => `j${i + 1}`));
     });
 
+    it('source - a restarted destination resumes after the last origin sequence it stored (read back from its messages)', async () => {
+      await ojsm.streams.add({ name: 'RST', subjects: ['rst.>'] });
+      for (let i = 1; i <= 10; i++) await ojs.publish(`rst.${i}`, `r${i}`);
+      const dir = tempStoreDir();
+      const startDest = async (): Promise<{ core: Core; nc: NatsConnection; relay: JsApiRelay }> => {
+        const core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir: dir } });
+        await core.start();
+        const url = `nats://127.0.0.1:${core.nats.port}`;
+        return { core, nc: await connect({ servers: url }), relay: await startJsApiRelay(url, core.router, origin.url, API) };
+      };
+      const stopDest = async (d: { core: Core; nc: NatsConnection; relay: JsApiRelay }): Promise<void> => {
+        await d.relay.stop();
+        await d.nc.close();
+        await d.core.stop();
+      };
+      let d = await startDest();
+      try {
+        const jsm = await jetstreamManager(d.nc);
+        await jsm.streams.add({ name: 'RSTCOPY', sources: [{ name: 'RST', external }] });
+        await eventually(async () => (await jsm.streams.info('RSTCOPY')).state.messages === 10, RECOVERY_MS);
+        await stopDest(d);
+        for (let i = 11; i <= 20; i++) await ojs.publish(`rst.${i}`, `r${i}`);
+        d = await startDest();
+        const again = await jetstreamManager(d.nc);
+        await eventually(async () => (await again.streams.info('RSTCOPY')).state.messages >= 20, RECOVERY_MS);
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal((await again.streams.info('RSTCOPY')).state.messages, 20, 'no duplicates');
+        const data = [];
+        for (let seq = 1; seq <= 20; seq++) data.push((await again.streams.getMessage('RSTCOPY', { seq }))?.string());
+        assert.deepEqual(data, Array.from({ length: 20 }, (_, i) => `r${i + 1}`));
+      } finally {
+        await stopDest(d);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('visible links - stream info, /jsz?streams=true, /metrics and the HTTP API show connected, lag, transfer, backlog age and the error after a cut', async () => {
       await ojsm.streams.add({ name: 'VISO', subjects: ['vis.>'] });
       for (let i = 1; i <= 5; i++) await ojs.publish(`vis.${i}`, `x${i}`);
