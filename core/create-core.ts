@@ -13,12 +13,15 @@ import type { TlsOptions } from './config/tls-options.ts';
 import { JetStreamEngine, type JetStreamOptions } from './jetstream/jetstream-engine.ts';
 import { jetStreamFamilies } from './jetstream/jetstream-metrics.ts';
 import { tlsServerOptions, type TlsServerOptions } from './connection/tls-material.ts';
+import { createAuthorizer } from './auth/create-authorizer.ts';
+import type { AuthOptions } from './config/auth-options.ts';
+import { LeafNodes, type LeafNodesOptions } from './leafnode/leaf-nodes.ts';
 import { listenerConnections } from './server/listener-connections.ts';
 import { silentLogger, type Logger } from './server/logger.ts';
 import { ClosedConnections, combineObservers, DEFAULT_MAX_CLOSED } from './server/monitoring/closed-connections.ts';
 import type { JetStreamFigures } from './server/monitoring/jsz.ts';
 import { MonitorServer } from './server/monitoring/monitor-server.ts';
-import { NatsServer, type ServerObserver } from './server/nats-server.ts';
+import { NATS_COMPAT_VERSION, NatsServer, type ServerObserver } from './server/nats-server.ts';
 import { Router } from './server/router.ts';
 
 export interface CoreMonitorOptions {
@@ -56,6 +59,8 @@ export interface CoreOptions {
   monitor?: CoreMonitorOptions | null;
   /** Startup lines (listening, JetStream enabled); at level trace, every protocol operation. Default silent. */
   logger?: Logger;
+  /** Leaf links (nats-server's `leafnodes` block): remotes to dial, a listener for leaves, with its authorization and tls. */
+  leafnodes?: (LeafNodesOptions & { authorization?: AuthOptions; tls?: TlsOptions }) | null;
 }
 
 export interface Core {
@@ -66,6 +71,8 @@ export interface Core {
   readonly broker: EmbeddedBroker;
   /** null without monitoring. Parts the core does not know add their figures with monitor.extend() before start(). */
   readonly monitor: MonitorServer | null;
+  /** null without a `leafnodes` block. */
+  readonly leafnodes: LeafNodes | null;
   /** JetStream (recovering streams from disk), then the NATS listener, then monitoring. */
   start(): Promise<void>;
   /** Lame duck: stop accepting NATS clients, tell them (INFO ldm), close them over the duration; monitoring stays up. stop() afterwards. */
@@ -113,6 +120,25 @@ function jetStreamFigures(engine: JetStreamEngine, limits: JetStreamLimits): Jet
   };
 }
 
+/** The leaf links of a `leafnodes` block: they share the NATS listener's limits and connection ids. */
+function leafNodesFor(options: CoreOptions, router: Router, nats: NatsServer, jetstream: boolean, logger: Logger): LeafNodes | null {
+  const leaf = options.leafnodes ?? null;
+  if (leaf === null) return null;
+  const o = nats.options;
+  return new LeafNodes(
+    { listener: leaf.listener, remotes: leaf.remotes, domain: jetstream ? leaf.domain : undefined },
+    {
+      router,
+      identity: { serverId: nats.serverId, name: o.serverName, version: NATS_COMPAT_VERSION, jetstream, domain: jetstream ? leaf.domain : undefined },
+      link: { pingIntervalMs: o.pingIntervalMs, maxPingsOut: o.maxPingsOut, maxPending: o.maxPending, maxPayload: o.maxPayload, maxControlLine: o.maxControlLine },
+      nextId: () => nats.nextConnectionId(),
+      logger,
+      authorizer: leaf.authorization === undefined ? undefined : createAuthorizer(leaf.authorization),
+      connections: listenerConnections(leaf.tls, logger, o),
+    },
+  );
+}
+
 export function createCore(options: CoreOptions = {}): Core {
   const logger = options.logger ?? silentLogger();
   const router = new Router();
@@ -143,12 +169,17 @@ export function createCore(options: CoreOptions = {}): Core {
           jetstream: jetstream === null || js === null ? undefined : () => jetStreamFigures(jetstream, js),
           extensions: jetstream === null ? [] : [{ metrics: () => jetStreamFamilies(jetstream) }],
         });
+  const leafnodes = leafNodesFor(options, router, nats, jetstream !== null, logger);
+  if (leafnodes !== null) {
+    monitor?.extend({ path: '/leafz', json: (query) => leafnodes.leafz(nats.serverId, query), varz: { key: 'leaf', value: () => leafnodes.varzLeaf() }, leafnodes: () => leafnodes.activeCount });
+  }
   return {
     router,
     jetstream,
     nats,
     broker,
     monitor,
+    leafnodes,
     async start() {
       if (jetstream !== null) {
         await jetstream.start();
@@ -156,6 +187,10 @@ export function createCore(options: CoreOptions = {}): Core {
       }
       await nats.start();
       logger.info({ host: nats.options.host, port: nats.port, tls: nats.options.tls !== undefined, auth: nats.authorizer.authRequired }, `NATS listening on ${nats.options.host}:${nats.port}`);
+      if (leafnodes !== null) {
+        await leafnodes.start();
+        if (leafnodes.options.listener !== undefined) logger.info({ host: leafnodes.options.listener.host, port: leafnodes.port }, `leafnode listening on ${leafnodes.options.listener.host}:${leafnodes.port}`);
+      }
       if (monitor === null) return;
       try {
         await monitor.start();
@@ -168,6 +203,7 @@ export function createCore(options: CoreOptions = {}): Core {
     lameDuck: (durationMs, graceMs) => nats.lameDuck(durationMs, graceMs),
     async stop() {
       await broker.close();
+      await leafnodes?.stop();
       await nats.stop();
       await jetstream?.stop();
       await monitor?.stop();

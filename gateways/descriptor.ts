@@ -41,7 +41,13 @@ export interface DescriptorContext {
    * gateway serves it behind its auth, for the web console and for clients that
    * cannot reach the monitoring port. Absent in cluster mode and with no_monitor.
    */
-  readonly coreMonitor?: { respond(path: string, query: URLSearchParams): MonitorResponse };
+  readonly coreMonitor?: {
+    respond(path: string, query: URLSearchParams): MonitorResponse;
+    /** Publish permission on it allows closing connections (nats-server's KICK subject). */
+    readonly kickSubject: string;
+    /** Close connection `cid`, any protocol (DELETE /v1/connections/{cid}); false when none has it. */
+    disconnect(cid: number): boolean;
+  };
   /** Every monitor extension of the process, read per request (the HTTP gateway serves them too). */
   monitorExtensions(): readonly MonitorExtension[];
   /** Their /metrics series as Prometheus text (the HTTP gateway's /metrics, where there is no monitoring port). */

@@ -13,7 +13,8 @@ import { createAuthorizer } from '../core/auth/create-authorizer.ts';
 import { ReloadableAuthorizer, type ReloadOutcome } from '../core/auth/reloadable-authorizer.ts';
 import { ConfigError } from '../core/config/config-error.ts';
 import type { SwitchboardConfig } from '../core/config/switchboard-config.ts';
-import { createCore, type Core } from '../core/create-core.ts';
+import { createCore, type Core, type CoreOptions } from '../core/create-core.ts';
+import type { LeafNodeConfig } from '../core/config/leafnode-options.ts';
 import type { JetStreamEngine } from '../core/jetstream/jetstream-engine.ts';
 import { logObserver } from '../core/server/log-observer.ts';
 import { createLogger, type Logger } from '../core/server/logger.ts';
@@ -73,6 +74,22 @@ function calloutContext(config: SwitchboardConfig, transport: () => CalloutTrans
   };
 }
 
+/** The `leafnodes` block as createCore takes it. */
+function leafNodesOf(leaf: LeafNodeConfig, domain: string | undefined): NonNullable<CoreOptions['leafnodes']> {
+  const listener = leaf.listener;
+  return {
+    remotes: leaf.remotes,
+    domain,
+    ...(listener === undefined
+      ? {}
+      : {
+          listener: { host: listener.host, port: listener.port, authTimeoutMs: listener.authTimeoutMs, ...(listener.tls === undefined ? {} : { tls: { verify: listener.tls.verify } }) },
+          authorization: listener.authorization,
+          tls: listener.tls,
+        }),
+  };
+}
+
 /** The core the configuration asks for (createCore does the wiring). */
 function coreFor(config: SwitchboardConfig, authorizer: ReloadableAuthorizer, logger: Logger): Core {
   const { jetstream, monitor } = config;
@@ -81,11 +98,19 @@ function coreFor(config: SwitchboardConfig, authorizer: ReloadableAuthorizer, lo
     authorizer,
     tls: config.tls,
     jetstream: jetstream.enabled
-      ? { storeDir: jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream'), maxMemory: jetstream.maxMemoryStore, maxStorage: jetstream.maxFileStore }
+      ? {
+          storeDir: jetstream.storeDir ?? join(tmpdir(), 'switchboard', 'jetstream'),
+          maxMemory: jetstream.maxMemoryStore,
+          maxStorage: jetstream.maxFileStore,
+          maxBufferedMsgs: jetstream.maxBufferedMsgs,
+          maxBufferedSize: jetstream.maxBufferedSize,
+          strict: jetstream.strict,
+        }
       : null,
     observer: logObserver(logger),
     monitor,
     logger,
+    leafnodes: config.leafnodes === null ? null : leafNodesOf(config.leafnodes, jetstream.domain),
   });
 }
 

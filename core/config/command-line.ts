@@ -23,6 +23,9 @@ Server options:
   -js, --jetstream             enable JetStream (on by default)
       --no_jetstream           run without JetStream
   -sd, --store_dir <dir>       JetStream storage directory
+      --js_domain <domain>     JetStream domain: the API answers as $JS.<domain>.API across leaf links
+      --leafnode_remote <url>  dial this hub's leafnode port (nats-leaf://[user:pass@]host:7422; repeatable)
+      --leafnode_port <port>   accept leaf connections on this port (0 = any free port)
 `;
 
 const CLUSTER_HELP = `Cluster mode (no embedded core; the gateways run on a NATS cluster with JetStream):
@@ -73,7 +76,8 @@ const ENV_HELP = `Environment (applied over the config file, under the flags):
   SWITCHBOARD_HTTP_PORT, SWITCHBOARD_HTTP_HOST, SWITCHBOARD_HTTPS_PORT,
   SWITCHBOARD_MONITOR (false = off), SWITCHBOARD_USER, SWITCHBOARD_PASS, SWITCHBOARD_AUTH,
   SWITCHBOARD_JETSTREAM, SWITCHBOARD_STORE_DIR, SWITCHBOARD_LOG_LEVEL, SWITCHBOARD_LOG_FORMAT,
-  SWITCHBOARD_LOG_FILE,
+  SWITCHBOARD_LOG_FILE, SWITCHBOARD_JS_DOMAIN, SWITCHBOARD_LEAFNODE_REMOTE (comma-separated),
+  SWITCHBOARD_LEAFNODE_PORT,
   SWITCHBOARD_TLS_CERT, SWITCHBOARD_TLS_KEY, SWITCHBOARD_TLS_CA, SWITCHBOARD_TLS_VERIFY,
   SWITCHBOARD_NATS_URL, SWITCHBOARD_NATS_USER, SWITCHBOARD_NATS_PASS, SWITCHBOARD_NATS_TOKEN,
   SWITCHBOARD_NATS_TLS_CA, SWITCHBOARD_NATS_TLS_CERT, SWITCHBOARD_NATS_TLS_KEY,
@@ -145,6 +149,9 @@ export function parseCommandLine(argv: readonly string[], extensions: readonly C
         ...Object.fromEntries(CLUSTER_KEYS.map((key) => [flagName(key), { type: 'string' as const }])),
         ...Object.fromEntries(extensionFlags(extensions).map((f) => [f.flag, { type: f.type, multiple: f.multiple === true }])),
         store_dir: { type: 'string' },
+        js_domain: { type: 'string' },
+        leafnode_remote: { type: 'string', multiple: true },
+        leafnode_port: { type: 'string' },
         user: { type: 'string' },
         pass: { type: 'string' },
         auth: { type: 'string' },
@@ -192,6 +199,9 @@ const RENAMES: ReadonlyArray<readonly [flag: string, key: string]> = [
   ['monitor', 'monitor'],
   ['jetstream', 'jetstream'],
   ['store_dir', 'store_dir'],
+  ['js_domain', 'js_domain'],
+  ['leafnode_remote', 'leafnode_remote'],
+  ['leafnode_port', 'leafnode_port'],
   ['log', 'log_file'],
   ['log_level', 'log_level'],
   ['log_format', 'log_format'],

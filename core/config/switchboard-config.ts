@@ -12,6 +12,7 @@ import { bool, hostPort, int, isObject, text } from './setting-values.ts';
 import { parseTls, type TlsOptions } from './tls-options.ts';
 import type { ConfigExtension } from './config-extension.ts';
 import { CLUSTER_KEYS, parseClusterConfig, type ClusterConfig } from './cluster-options.ts';
+import { LEAFNODE_KEYS, parseLeafNodes, type LeafNodeConfig } from './leafnode-options.ts';
 
 export interface MonitorConfig {
   host: string;
@@ -32,6 +33,13 @@ export interface JetStreamConfig {
   storeDir?: string;
   maxMemoryStore?: number;
   maxFileStore?: number;
+  /** Ingest limits per stream (nats-server's max_buffered_msgs, max_buffered_size): past them a publish gets 429. */
+  maxBufferedMsgs?: number;
+  maxBufferedSize?: number;
+  /** nats-server's strict API (default true): unknown request fields are refused. */
+  strict?: boolean;
+  /** nats-server's JetStream domain: the API answers as `$JS.<domain>.API.>` across leaf links. */
+  domain?: string;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -60,6 +68,8 @@ export interface SwitchboardConfig {
   sections: Record<string, unknown>;
   /** Cluster mode: the gateways run on this NATS cluster and no embedded core starts. null = embedded. */
   cluster: ClusterConfig | null;
+  /** Leaf links (the `leafnodes` block and its flags); null = none. */
+  leafnodes: LeafNodeConfig | null;
   /** Keys accepted without effect, each as `<source>: "<key>" <reason>`: logged at startup. */
   warnings: string[];
 }
@@ -69,7 +79,7 @@ export type { TlsOptions };
 export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({ host: '127.0.0.1', port: 8222, required: false });
 const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
 /** nats-server features Switchboard does not have: named so the error says so. */
-const UNSUPPORTED = new Set(['cluster', 'gateway', 'leafnodes', 'accounts', 'operator', 'resolver', 'system_account', 'include']);
+const UNSUPPORTED = new Set(['cluster', 'gateway', 'accounts', 'operator', 'resolver', 'system_account', 'include']);
 /** nats-server settings that do not apply here and are accepted without effect. */
 const IGNORED = new Set(['logtime', 'logfile_size_limit', 'pid_file', 'ports_file_dir', 'syslog', 'remote_syslog']);
 
@@ -86,10 +96,21 @@ function parseJetStream(wire: unknown, key: string): JetStreamConfig {
     if (name === 'store_dir' || name === 'store') js.storeDir = text(v, at);
     else if (name === 'max_memory_store' || name === 'max_mem' || name === 'max_mem_store') js.maxMemoryStore = parseSize(v, at);
     else if (name === 'max_file_store' || name === 'max_file') js.maxFileStore = parseSize(v, at);
+    else if (name === 'max_buffered_msgs') js.maxBufferedMsgs = int(v, at, 1, Number.MAX_SAFE_INTEGER);
+    else if (name === 'max_buffered_size') js.maxBufferedSize = parseSize(v, at);
+    else if (name === 'strict') js.strict = bool(v, at);
     else if (name === 'enabled') js.enabled = bool(v, at);
-    else throw new ConfigError(at, 'unknown key (expected store_dir, max_memory_store, max_file_store or enabled)');
+    else if (name === 'domain') js.domain = domainName(v, at);
+    else throw new ConfigError(at, 'unknown key (expected store_dir, max_memory_store, max_file_store, max_buffered_msgs, max_buffered_size, strict, domain or enabled)');
   }
   return js;
+}
+
+/** A JetStream domain is one subject token (nats-server: no spaces, dots or wildcards). */
+function domainName(value: unknown, key: string): string {
+  const domain = text(value, key);
+  if (!/^[^\s.*>]+$/.test(domain)) throw new ConfigError(key, `must be one subject token (no spaces, dots or wildcards), got ${JSON.stringify(domain)}`);
+  return domain;
 }
 
 /**
@@ -223,6 +244,11 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
       case 'store_dir':
         jetstream.storeDir = text(v, key);
         break;
+      case 'js_domain':
+        jetstream.domain = domainName(v, key);
+        break;
+      case 'leafnodes':
+        break; // below, with its flags
       case 'debug':
         debug = bool(v, key);
         break;
@@ -245,7 +271,7 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
         log.file = text(v, key);
         break;
       default:
-        if ((CLUSTER_KEYS as readonly string[]).includes(key) || flagKeys.has(key)) break; // below, together
+        if ((CLUSTER_KEYS as readonly string[]).includes(key) || (LEAFNODE_KEYS as readonly string[]).includes(key) || flagKeys.has(key)) break; // below, together
         if (sectionKeys.has(key)) sections[key] = v;
         else if (UNSUPPORTED.has(key)) throw new ConfigError(key, 'is a nats-server feature Switchboard does not implement');
         else if (!IGNORED.has(key)) throw new ConfigError(key, 'unknown key');
@@ -269,5 +295,6 @@ function build(wire: Wire, extensions: readonly ConfigExtension[]): SwitchboardC
   // Users without a password are for verify_and_map, on the NATS listener or a gateway's tls block.
   const mapsCertificates = tls?.verifyAndMap === true || Object.values(sections).some((section) => isObject(section) && isObject(section.tls) && section.tls.verify_and_map !== undefined && section.tls.verify_and_map !== false);
   const auth = authWire === undefined && wire.no_auth_user === undefined ? undefined : parseAuthorization(authWire, wire.no_auth_user, 'authorization', mapsCertificates);
-  return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire), warnings: [] };
+  const leafnodes = parseLeafNodes(wire.leafnodes, wire, { host: server.host, authTimeoutMs: server.authTimeoutMs });
+  return { server, monitor, auth, tls, jetstream, log, sections, cluster: parseClusterConfig(wire), leafnodes, warnings: [] };
 }

@@ -33,3 +33,8 @@ export class AckEncoder {
     return slab.subarray(start, at);
   }
 }
+
+/** A refused publish's answer as nats-server writes it (JSPubAckResponse): the error, then the stream and seq 0. */
+export function errorPubAck(stream: string, error: { toWire(): unknown }): Buffer {
+  return Buffer.from(JSON.stringify({ error: error.toWire(), stream, seq: 0 }));
+}

@@ -1,11 +1,14 @@
-// $JS.API.CONSUMER.PAUSE.<stream>.<consumer> (nats-server 2.11) and
+// $JS.API.CONSUMER.PAUSE.<stream>.<consumer> (nats-server 2.11),
+// $JS.API.CONSUMER.UNPIN.<stream>.<consumer> (2.11, ADR-42) and
 // $JS.API.CONSUMER.RESET.<stream>.<consumer> (2.14, ADR-60), with
 // nats-server's request and answer shapes (jetstream_api.go
-// jsConsumerPauseRequest, consumer.go processResetReq and
-// resetStartingSeqLocked).
+// jsConsumerPauseRequest and jsConsumerUnpinRequest, consumer.go
+// processResetReq and resetStartingSeqLocked).
 
 import { json, parseBody, type ApiRequest, type ApiRoute } from './api-route.ts';
 import { DeliverPolicy, setPauseUntil } from './consumer/consumer-config.ts';
+import { ConsumerErr } from './consumer/consumer-errors.ts';
+import { isValidGroupName } from './consumer/priority-config.ts';
 import type { Consumer } from './consumer/consumer.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
@@ -17,6 +20,9 @@ const NS_PER_MS = 1_000_000;
 
 /** JSConsumerInvalidResetErr. */
 const ConsumerInvalidReset = { code: 400, errCode: 10204, description: 'invalid reset: {err}' } as const;
+
+/** JSInvalidJSONErr with its reason, as the unpin request answers it. */
+const InvalidJsonBecause = { code: 400, errCode: JsError.InvalidJson.errCode, description: 'invalid JSON: {err}' } as const;
 
 const invalidJson = (): JetStreamApiError => new JetStreamApiError(JsError.InvalidJson);
 
@@ -66,6 +72,23 @@ export const consumerControlRoutes: ApiRoute[] = [
         pause_until: next.pauseUntil === null ? ZERO_TIME : formatInstant(next.pauseUntil),
         ...(remaining > 0 ? { pause_remaining: Math.round(remaining * NS_PER_MS) } : {}),
       });
+    },
+  },
+  {
+    op: 'CONSUMER.UNPIN',
+    type: `${T}consumer_unpin_response`,
+    handle(engine, req) {
+      // NS jsConsumerUnpinRequest, in its order: the body, the group name, then stream, consumer and group.
+      if (req.body.length === 0) throw JetStreamApiError.of(InvalidJsonBecause, 'unexpected end of JSON input');
+      const body = parseBody<{ group?: unknown }>(req.body, invalidJson);
+      if (body.group !== undefined && typeof body.group !== 'string') throw invalidJson();
+      const group = body.group ?? '';
+      if (group === '') throw JetStreamApiError.of(InvalidJsonBecause, 'consumer group not specified');
+      if (!isValidGroupName(group)) throw new JetStreamApiError(ConsumerErr.ConsumerInvalidGroupName);
+      const c = target(engine, req);
+      if (c.pull === null || !c.config.priorityGroups.includes(group)) throw new JetStreamApiError(ConsumerErr.ConsumerInvalidPriorityGroup);
+      c.pull.priority.unpin(group, 'admin');
+      return json({});
     },
   },
   {

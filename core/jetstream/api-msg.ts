@@ -8,7 +8,7 @@ import type { StoredMessage, StreamStore } from './store/stream-store.ts';
 
 const T = 'io.nats.jetstream.api.v1.';
 
-export interface MsgGetRequest {
+interface MsgGetRequest {
   seq?: number;
   last_by_subj?: string;
   next_by_subj?: string;
@@ -17,11 +17,11 @@ export interface MsgGetRequest {
 const badRequest = (): JetStreamApiError => new JetStreamApiError(JsError.BadRequest);
 
 /** The message a get request names, or null; throws BadRequest for an invalid combination. */
-export function lookupMessage(store: StreamStore, req: MsgGetRequest, bad: () => Error = badRequest): StoredMessage | null {
+function lookupMessage(store: StreamStore, req: MsgGetRequest): StoredMessage | null {
   const seq = typeof req.seq === 'number' ? req.seq : 0;
   const last = typeof req.last_by_subj === 'string' ? req.last_by_subj : '';
   const next = typeof req.next_by_subj === 'string' ? req.next_by_subj : '';
-  if ((seq > 0 && last !== '') || (last !== '' && next !== '') || (seq <= 0 && last === '' && next === '')) throw bad();
+  if ((seq > 0 && last !== '') || (last !== '' && next !== '') || (seq <= 0 && last === '' && next === '')) throw badRequest();
   if (last !== '') return store.last(last);
   if (next !== '') return store.next(Math.max(seq, 1), next);
   return store.get(seq);

@@ -14,8 +14,8 @@ export interface ApiRequest {
 export type ApiAnswer =
   /** JSON answer; `type` is added from the route when missing. */
   | { kind: 'json'; body: Record<string, unknown> }
-  /** A raw message (direct get): header block and payload. */
-  | { kind: 'raw'; header: Buffer; data: Buffer };
+  /** Raw messages (direct get), in order: each a header block (or none) and a payload. */
+  | { kind: 'raw'; messages: ReadonlyArray<{ header: Buffer | null; data: Buffer }> };
 
 export type ApiReply = ApiAnswer | { kind: 'async'; done: Promise<ApiAnswer> };
 

@@ -29,12 +29,18 @@ import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { formatTime } from './rfc3339.ts';
 import { TtlCollector } from './message-expiry.ts';
+import { ScheduleCollector } from './message-scheduler.ts';
 import { deleteMarkerHeader, isDeleteMarker } from './message-ttl.ts';
 import { parseHeaders } from '../protocol/headers.ts';
 import { MsgIdCollector, Stream, type StateOptions } from './stream.ts';
 import type { SourceHost } from './source-link.ts';
 import { StreamSourcing } from './stream-sourcing.ts';
 import { AckEncoder } from './ack-encoder.ts';
+import { DEFAULT_ATOMIC_BATCH_LIMITS, rollBackPartialBatch, type AtomicBatchLimits } from './atomic-batch.ts';
+import { PublishBatches } from './publish-batches.ts';
+import { checkStrictRequest } from './strict-request.ts';
+import { checkRequiredApiLevel } from './required-api-level.ts';
+import { DEFAULT_INGEST_LIMITS, IngestBacklog, TOO_MANY_REQUESTS_HEADER, tooManyRequests } from './ingest-backlog.ts';
 import {
   sameConfig,
   storeLimitsOf,
@@ -60,6 +66,13 @@ export interface JetStreamOptions {
   segmentBytes?: number;
   /** Most streams allowed (-1 unlimited). */
   maxStreams?: number;
+  /** Refuse API requests with fields nats-server does not know (nats-server's jetstream `strict`, default true). */
+  strict?: boolean;
+  /** Ingest limits per stream: messages and bytes not yet written (nats-server's jetstream max_buffered_msgs/_size). */
+  maxBufferedMsgs?: number;
+  maxBufferedSize?: number;
+  /** ADR-50 atomic batch limits (nats-server's jetstream.limits max_batch_*); defaults are nats-server's. */
+  atomicBatchLimits?: Partial<AtomicBatchLimits>;
   /** With sync 'os': fsync every file stream this often (nats-server's sync_interval, 2 min). 0 = never. */
   syncIntervalMs?: number;
 }
@@ -83,6 +96,8 @@ interface Appended {
   stream: Stream;
   seq: number;
   subject: string;
+  /** What it counts for in the stream's ingest backlog. */
+  bytes: number;
 }
 
 /** One turn's answers and stored messages, held until the writes of the stores it touched are done. */
@@ -150,10 +165,31 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   private scheduled = false;
   private running = false;
   private syncTimer: NodeJS.Timeout | null = null;
+  /** ADR-50 atomic and fast batch publishes (publish-batches.ts). */
+  private readonly batches: PublishBatches;
+  /** Messages appended but not yet written, per stream (ingest-backlog.ts). */
+  private readonly backlog: IngestBacklog;
 
   constructor(readonly router: Router, readonly options: JetStreamOptions) {
     for (const route of [...infoRoutes, ...streamRoutes, ...msgRoutes, ...directRoutes, ...consumerRoutes, ...consumerControlRoutes]) this.routes.set(route.op, route);
     this.consumers = new ConsumerManager(this);
+    this.backlog = new IngestBacklog({
+      maxBufferedMsgs: options.maxBufferedMsgs ?? DEFAULT_INGEST_LIMITS.maxBufferedMsgs,
+      maxBufferedSize: options.maxBufferedSize ?? DEFAULT_INGEST_LIMITS.maxBufferedSize,
+    });
+    this.batches = new PublishBatches(
+      {
+        store: (stream, subject, header, data) => this.store(stream, subject, header.length, Buffer.concat([header, data])),
+        unstore: (stream, seqs) => {
+          for (const seq of seqs) stream.store.remove(seq);
+          this.touched(stream);
+        },
+        publish: (subject, body) => this.router.publish(subject, null, -1, body, this),
+        hasInterest: (subject) => this.router.hasInterest(subject),
+        answer: (reply, payload, stream, written) => this.queue({ subject: reply, header: null, payload, store: written ? stream.store : null, stream: stream.name }),
+      },
+      { ...DEFAULT_ATOMIC_BATCH_LIMITS, ...options.atomicBatchLimits },
+    );
   }
 
   get streamsDir(): string {
@@ -168,6 +204,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
       // One unreadable stream must not keep the others (or the server) down.
       let stream: Stream;
       let ttls: TtlCollector | undefined;
+      let schedules: ScheduleCollector | undefined;
       try {
         const meta = readJsonFile<StreamMeta>(join(this.streamsDir, name, META_FILE));
         if (meta === null) continue;
@@ -176,14 +213,21 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         const collector = new MsgIdCollector(cutoff);
         // TTL deadlines live in the messages' headers: a TTL stream replays every header, not only the dedupe window's.
         ttls = config.allowMsgTtl ? new TtlCollector() : undefined;
-        const observe = ttls === undefined ? collector.observe : both(collector.observe, ttls.observe);
-        stream = new Stream(config, meta.created, this.openStore(config, observe, ttls === undefined ? cutoff : 0));
+        // Schedules too (ADR-51): the schedule messages and what they produced rebuild when each runs next.
+        schedules = config.allowMsgSchedules ? new ScheduleCollector() : undefined;
+        let observe: RecoverObserver = collector.observe;
+        if (ttls !== undefined) observe = both(observe, ttls.observe);
+        if (schedules !== undefined) observe = both(observe, schedules.observe);
+        stream = new Stream(config, meta.created, this.openStore(config, observe, ttls === undefined && schedules === undefined ? cutoff : 0));
+        // ADR-50: a batch whose commit a kill -9 cut short is taken back before anyone reads the stream.
+        const rolledBack = config.allowAtomic ? rollBackPartialBatch(stream.store) : 0;
+        if (rolledBack > 0) collector.forgetFrom(rolledBack);
         stream.seedDedupe(collector);
       } catch (err) {
         this.recoveryErrors.push(new StreamRecoveryError(name, { cause: err }));
         continue;
       }
-      this.attach(stream, ttls);
+      this.attach(stream, ttls, schedules);
       this.consumers.recover(stream);
     }
     this.apiSub = new Subscription(this, `${API_SUBJECT_START}>`, null, 'js-api');
@@ -214,10 +258,12 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     this.apiSub = null;
     this.consumers.stop();
     this.sourcing.stop();
+    this.batches.stop();
     for (const sub of this.capture.keys()) this.router.unsubscribe(sub);
     this.flushTurn();
     for (const stream of this.byName.values()) {
       stream.expiry?.stop();
+      stream.scheduler?.stop();
       await stream.store.close();
     }
     this.byName.clear();
@@ -233,6 +279,12 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     }
     const stream = this.capture.get(sub);
     if (stream === undefined) return;
+    // nats-server queueInbound: over the stream's ingest limit a publish is refused (429), even without acks.
+    if (this.backlog.full(stream, subject.length + (reply?.length ?? 0) + message.length)) {
+      if (reply !== null) this.queue({ subject: reply, header: TOO_MANY_REQUESTS_HEADER, payload: tooManyRequests(stream), store: null, stream: stream.name });
+      return;
+    }
+    if (this.batches.claim(stream, subject, reply, headerSize, message)) return;
     let payload: Buffer;
     try {
       const ack = this.store(stream, stream.storedSubject(subject), headerSize, message);
@@ -249,11 +301,18 @@ export class JetStreamEngine implements Subscriber, SourceHost {
 
   subscriptionEnded(): void {}
 
-  /** Store one message (captured, or made by the server: a delete marker); consumers hear of it once written. */
-  private store(stream: Stream, subject: string, headerSize: number, message: Buffer): PubAck {
-    const ack = stream.ingest(subject, headerSize, message);
+  /**
+   * Store one message (captured, or made by the server: a delete marker, a scheduled message); consumers hear of it
+   * once written. `trusted`: see Stream.ingest.
+   */
+  private store(stream: Stream, subject: string, headerSize: number, message: Buffer, trusted = false): PubAck {
+    const ack = stream.ingest(subject, headerSize, message, trusted);
     this.markDirty(stream.store);
-    if (ack.duplicate !== true) this.appended.push({ stream, seq: ack.seq, subject });
+    if (ack.duplicate !== true) {
+      const bytes = subject.length + message.length;
+      this.backlog.added(stream, bytes);
+      this.appended.push({ stream, seq: ack.seq, subject, bytes });
+    }
     return ack;
   }
 
@@ -287,6 +346,24 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     expiry.schedule();
   }
 
+  /** Store what the due schedules of `stream` produce (ADR-51), in the order of the schedules' sequences. */
+  private runSchedules(stream: Stream): void {
+    const scheduler = stream.scheduler;
+    if (scheduler === null || this.byName.get(stream.name) !== stream) return;
+    // Recovered schedules may come due while start() is still opening other streams: they run once it is done.
+    if (!this.running) return scheduler.schedule();
+    for (const due of scheduler.takeDue()) {
+      try {
+        this.store(stream, due.target, due.header.length, Buffer.concat([due.header, due.data]), true);
+      } catch (err) {
+        // As nats-server's: a run the stream refuses is not retried; the schedule itself stays stored.
+        process.emitWarning(`stream ${stream.name}: schedule ${due.scheduler} could not store its message on ${due.target}: ${err instanceof Error ? err.message : String(err)}`, 'StreamScheduleWarning');
+      }
+    }
+    this.touched(stream);
+    scheduler.schedule();
+  }
+
   // ---- streams ----
 
   stream(name: string): Stream {
@@ -311,7 +388,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
 
   /** SourceHost: a sourced message goes through the destination's publish path (dedupe by Nats-Msg-Id, limits). */
   ingestCopy(dest: Stream, subject: string, header: Buffer, data: Buffer): void {
-    this.store(dest, subject, header.length, Buffer.concat([header, data]));
+    this.store(dest, subject, header.length, Buffer.concat([header, data]), true);
   }
 
   /** SourceHost: run `fn` once this turn's writes to `dest` are done. */
@@ -328,7 +405,8 @@ export class JetStreamEngine implements Subscriber, SourceHost {
   /** SourceHost: a mirror appended `seq` itself. */
   copied(dest: Stream, seq: number, subject: string): void {
     this.markDirty(dest.store);
-    this.appended.push({ stream: dest, seq, subject });
+    this.backlog.added(dest, 0);
+    this.appended.push({ stream: dest, seq, subject, bytes: 0 });
   }
 
   /** Streams sorted by name, as nats-server lists them. */
@@ -373,8 +451,10 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     }
     const subjectsChanged = stream.config.subjects.join('\n') !== config.subjects.join('\n');
     stream.update(config);
+    this.batches.configured(stream);
     this.sourcing.configure(stream);
     if (config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream));
+    if (config.allowMsgSchedules) stream.enableSchedules(() => this.runSchedules(stream));
     this.markDirty(stream.store);
     if (subjectsChanged) {
       this.detach(stream);
@@ -387,6 +467,9 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     const stream = this.stream(name);
     this.detach(stream);
     stream.expiry?.stop();
+    stream.scheduler?.stop();
+    this.batches.dropStream(stream);
+    this.backlog.forget(stream);
     this.consumers.streamDeleted(stream);
     this.byName.delete(name);
     this.sourcing.removed(stream);
@@ -442,7 +525,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     });
   }
 
-  private attach(stream: Stream, recoveredTtls?: TtlCollector): void {
+  private attach(stream: Stream, recoveredTtls?: TtlCollector, recoveredSchedules?: ScheduleCollector): void {
     const known = this.byName.get(stream.name) === stream;
     this.byName.set(stream.name, stream);
     if (!known) {
@@ -450,6 +533,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
       this.sourcing.attached(stream);
     }
     if (stream.config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream), recoveredTtls);
+    if (stream.config.allowMsgSchedules) stream.enableSchedules(() => this.runSchedules(stream), recoveredSchedules);
     stream.subscriptions = stream.config.subjects.map((s, i) => new Subscription(this, s, null, `js:${stream.name}:${i}`));
     for (const sub of stream.subscriptions) {
       this.capture.set(sub, stream);
@@ -486,6 +570,10 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     };
     let answer: ApiReply;
     try {
+      // nats-server 2.12 strict mode (on unless `strict: false`): unknown request fields are refused.
+      // ADR-44 (direct get answers with a status line instead, in its own route).
+      if (route.type !== 'direct') checkRequiredApiLevel(request.header);
+      if (this.options.strict !== false) checkStrictRequest(route.op, request.body);
       answer = route.handle(this, request);
     } catch (err) {
       this.stats.apiErrors++;
@@ -508,7 +596,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
 
   private reply(to: string, answer: Exclude<ApiReply, { kind: 'async' }>, route: ApiRoute): void {
     if (answer.kind === 'raw') {
-      this.queue({ subject: to, header: answer.header, payload: answer.data, store: null, stream: '' });
+      for (const m of answer.messages) this.queue({ subject: to, header: m.header, payload: m.data, store: null, stream: '' });
       return;
     }
     const body = 'type' in answer.body ? answer.body : { type: route.type, ...answer.body };
@@ -563,6 +651,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
       const { out, appended, failed, after } = this.turns.shift() as Turn;
       // Written: now consumers may deliver them (a failed write was rolled back: they are gone).
       for (const a of appended) {
+        this.backlog.written(a.stream, a.bytes);
         if (failed?.has(a.stream.store) === true) continue;
         if (a.seq > a.stream.writtenSeq) a.stream.writtenSeq = a.seq;
         this.consumers.appended(a.stream, a.seq, a.subject);

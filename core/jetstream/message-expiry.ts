@@ -6,6 +6,7 @@
 // stream; the engine removes what takeDue() returns and calls schedule() again.
 
 import { parseHeaders } from '../protocol/headers.ts';
+import { DeadlineHeap } from './deadline-heap.ts';
 import { parseMessageTtl, TTL_NEVER, TtlHeader } from './message-ttl.ts';
 import { nowMs, type StreamStore } from './store/stream-store.ts';
 
@@ -36,9 +37,8 @@ export class TtlCollector {
 }
 
 export class MessageExpiry {
-  /** Binary min-heap of deadlines (ms) with the sequence at the same index. */
-  private readonly deadlines: number[] = [];
-  private readonly seqs: number[] = [];
+  /** Deadlines (ms) of messages with a Nats-TTL, by sequence. */
+  private readonly deadlines = new DeadlineHeap<number>();
   /** Below this sequence every message is gone or never ages (`Nats-TTL: never`). */
   private ageCursor = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -55,15 +55,26 @@ export class MessageExpiry {
   /** A message stored at `time` (ms) with a Nats-TTL of `ttlSeconds` (0: none; TTL_NEVER: never). */
   track(seq: number, time: number, ttlSeconds: number): void {
     const deadline = ttlSeconds > 0 ? time + ttlSeconds * 1000 : Infinity;
-    if (deadline !== Infinity) this.push(deadline, seq);
+    if (deadline !== Infinity) this.deadlines.push(deadline, seq);
     // Without a timer, max_age may have nothing armed yet either.
-    if (this.timer === null || this.deadlines[0] === deadline) this.schedule();
+    if (this.timer === null || this.deadlines.peek() === deadline) this.schedule();
+  }
+
+  /**
+   * A failed write took back every message above `lastSeq` (store onRollBack):
+   * their deadlines go, or they would remove the messages that get those
+   * sequences next (a rolled-back sequence is given out again).
+   */
+  forgetAfter(lastSeq: number): void {
+    const removed = this.deadlines.removeWhere((seq) => seq > lastSeq);
+    if (this.ageCursor > lastSeq + 1) this.ageCursor = lastSeq + 1;
+    if (removed > 0) this.schedule();
   }
 
   /** Sequences due at `now`, ascending (some may be gone already). */
   takeDue(now = nowMs()): number[] {
     const due = new Set<number>();
-    while (this.deadlines.length > 0 && this.deadlines[0] <= now) due.add(this.pop());
+    while (this.deadlines.peek() <= now) due.add(this.deadlines.pop());
     if (this.maxAgeMs > 0) {
       const cutoff = now - this.maxAgeMs;
       for (let seq = this.store.nextSeq(this.ageCursor); seq > 0; seq = this.store.nextSeq(seq + 1)) {
@@ -83,7 +94,7 @@ export class MessageExpiry {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.stopped) return;
-    let next = this.deadlines.length > 0 ? this.deadlines[0] : Infinity;
+    let next = this.deadlines.peek();
     if (this.maxAgeMs > 0) {
       for (let seq = this.store.nextSeq(this.ageCursor); seq > 0; seq = this.store.nextSeq(seq + 1)) {
         const m = this.store.get(seq);
@@ -104,45 +115,5 @@ export class MessageExpiry {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-  }
-
-  private push(deadline: number, seq: number): void {
-    const d = this.deadlines;
-    const s = this.seqs;
-    let i = d.length;
-    d.push(deadline);
-    s.push(seq);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (d[parent] <= d[i]) break;
-      [d[parent], d[i]] = [d[i], d[parent]];
-      [s[parent], s[i]] = [s[i], s[parent]];
-      i = parent;
-    }
-  }
-
-  private pop(): number {
-    const d = this.deadlines;
-    const s = this.seqs;
-    const top = s[0];
-    const lastD = d.pop() as number;
-    const lastS = s.pop() as number;
-    if (d.length > 0) {
-      d[0] = lastD;
-      s[0] = lastS;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let min = i;
-        if (l < d.length && d[l] < d[min]) min = l;
-        if (r < d.length && d[r] < d[min]) min = r;
-        if (min === i) break;
-        [d[min], d[i]] = [d[i], d[min]];
-        [s[min], s[i]] = [s[i], s[min]];
-        i = min;
-      }
-    }
-    return top;
   }
 }

@@ -21,6 +21,18 @@ import type { Stream } from './stream.ts';
 import { sourcedSubject, sourceKey, type SourceRole, type StreamSourceConfig } from './stream-source.ts';
 import { nowMs, type StoredMessage } from './store/stream-store.ts';
 
+/** Header names of an atomic or fast batch (ADR-50): a copy in a mirror or source is no batch of its own. */
+const BATCH_PREFIX = 'nats-batch-';
+const BATCH_PREFIX_BYTES = Buffer.from('Nats-Batch-');
+
+/** `header` without Nats-Batch-* (nats-server removes them when it mirrors); most headers have none and are kept as they are. */
+function withoutBatchHeaders(header: Buffer | null): Buffer | null {
+  if (header === null || header.indexOf(BATCH_PREFIX_BYTES) < 0) return header;
+  const h = parseHeaders(header);
+  for (const k of h.keys()) if (k.toLowerCase().startsWith(BATCH_PREFIX)) h.delete(k);
+  return h.encode();
+}
+
 /** The header a sourced message carries (nats-server JSStreamSource). */
 export const STREAM_SOURCE_HEADER = 'Nats-Stream-Source';
 /** Headers of the origin's publish checks: a copy is not checked again (nats-server removes them). */
@@ -104,6 +116,16 @@ export class SourceLink {
   /** Origin sequence recovered from the destination (a source's header), 0 when none. */
   recovered(seq: number): void {
     if (seq > 0) this.position = this.storedSeq = seq;
+  }
+
+  /**
+   * Copies this link made were taken back (a failed write): forget the position,
+   * so recovered() or the next pump reads it from the destination again. The
+   * origin released none of them (that waits for their write), so all are there to copy.
+   */
+  rewind(): void {
+    this.position = -1;
+    this.storedSeq = 0;
   }
 
   /** Whether `header` (a stored message's) says this link copied it; returns its origin sequence, or 0. */
@@ -281,13 +303,14 @@ export class SourceLink {
     }
     // nats-server skips them (deleted in the mirror's state); a store without skips appends and removes a placeholder.
     for (; next < m.seq; next++) store.remove(store.append(GAP_SUBJECT, null, Buffer.alloc(0), m.time));
-    const seq = store.append(subject, m.header, m.data, m.time);
+    const seq = store.append(subject, withoutBatchHeaders(m.header), m.data, m.time);
     host.copied(this.dest, seq, subject);
   }
 
   private source(host: SourceHost, m: StoredMessage, subject: string): void {
     const h = m.header === null ? parseHeaders(Buffer.from('NATS/1.0\r\n\r\n')) : parseHeaders(m.header);
-    for (const k of h.keys()) if (k.toLowerCase().startsWith(EXPECTED_PREFIX)) h.delete(k);
+    // nats-server: expectations were the origin's; a batch was the origin's too (ADR-50 "Mirrors and Sources").
+    for (const k of h.keys()) if (k.toLowerCase().startsWith(EXPECTED_PREFIX) || k.toLowerCase().startsWith(BATCH_PREFIX)) h.delete(k);
     h.set(STREAM_SOURCE_HEADER, `${this.config.name} ${m.seq} ${this.keyTail} ${m.subject} ${this.hash}`);
     host.ingestCopy(this.dest, subject, h.encode(), m.data);
   }

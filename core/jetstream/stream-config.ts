@@ -44,8 +44,14 @@ export interface StreamConfig {
   allowMsgCounter: boolean;
   /** ADR-43: messages may carry Nats-TTL. */
   allowMsgTtl: boolean;
+  /** ADR-51: messages may carry Nats-Schedule; the stream produces messages on their schedules. */
+  allowMsgSchedules: boolean;
   /** Nanoseconds; > 0: age leaves a delete marker where it removes the last message of a subject. */
   subjectDeleteMarkerTtl: number;
+  /** ADR-50: Nats-Batch-* publishes commit all or nothing (nats-server 2.12). */
+  allowAtomic: boolean;
+  /** ADR-50 fast ingest: batches paced by the server's flow acks (nats-server 2.14). */
+  allowBatched: boolean;
   metadata: Record<string, string> | null;
   firstSeq: number;
   /** `subject_transform` as given; `transform` is what it compiles to (null with an empty destination: no change). */
@@ -116,6 +122,9 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     if (sources.length > 0) throw new JetStreamApiError(JsError.MirrorWithSources);
     if (int(w.first_seq, 0) > 0) throw new JetStreamApiError(JsError.MirrorWithFirstSeq);
     if (mirror.name === name) throw invalid('detected cycle');
+    // ADR-50: a mirror stores its origin's messages as they are, never a batch of its own.
+    if (flag(w.allow_atomic)) throw new JetStreamApiError(JsError.MirrorWithAtomicPublish);
+    if (flag(w.allow_batched)) throw new JetStreamApiError(JsError.MirrorWithBatchPublish);
   }
   const keys = new Set(sources.map(sourceKey));
   if (keys.size !== sources.length) throw new JetStreamApiError(JsError.SourceDuplicateDetected);
@@ -158,7 +167,10 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     allowRollupHdrs: flag(w.allow_rollup_hdrs),
     allowMsgCounter: flag(w.allow_msg_counter),
     allowMsgTtl: flag(w.allow_msg_ttl),
+    allowMsgSchedules: flag(w.allow_msg_schedules),
     subjectDeleteMarkerTtl: int(w.subject_delete_marker_ttl, 0),
+    allowAtomic: flag(w.allow_atomic),
+    allowBatched: flag(w.allow_batched),
     metadata: w.metadata && typeof w.metadata === 'object' ? { ...w.metadata } : null,
     firstSeq: Math.max(0, int(w.first_seq, 0)),
     subjectTransform: null,
@@ -171,6 +183,7 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     // ADR-49: a counter adds to the last value, so nothing may refuse or expire it behind the writer's back.
     if (cfg.discard === 'new') throw invalid('counter stream cannot use discard new');
     if (cfg.allowMsgTtl) throw invalid('counter stream cannot use message TTLs');
+    if (cfg.allowMsgSchedules) throw invalid('counter stream cannot use message schedules');
     if (cfg.retention !== 'limits') throw invalid('counter stream can only use limits retention');
   }
   if (cfg.subjectDeleteMarkerTtl > 0) {
@@ -183,6 +196,16 @@ export function streamConfigFromWire(w: StreamConfigWire): StreamConfig {
     }
   } else if (cfg.subjectDeleteMarkerTtl < 0) {
     throw invalid('subject delete marker TTL must not be negative');
+  }
+  if (cfg.allowMsgSchedules) {
+    // ADR-51: a schedule is stored with Nats-Rollup: sub (one per subject), so roll-ups come on (nats-server without pedantic mode).
+    if (cfg.discard === 'new') throw invalid('message scheduling cannot use discard new');
+    if (mirror !== null) throw new JetStreamApiError(JsError.MirrorWithMsgSchedules);
+    if (sources.length > 0) throw new JetStreamApiError(JsError.SourceWithMsgSchedules);
+    if (!cfg.allowRollupHdrs) {
+      cfg.allowRollupHdrs = true;
+      cfg.denyPurge = false;
+    }
   }
   if (cfg.allowRollupHdrs && cfg.denyPurge) throw invalid('roll-ups require the purge permission');
   if (cfg.discardNewPerSubject && (cfg.discard !== 'new' || cfg.maxMsgsPerSubject <= 0)) {
@@ -223,6 +246,7 @@ export function validateUpdate(current: StreamConfig, next: StreamConfig): void 
   if (current.denyDelete && !next.denyDelete) throw invalid('stream configuration update can not cancel deny message deletes');
   if (current.denyPurge && !next.denyPurge) throw invalid('stream configuration update can not cancel deny purge');
   if (current.allowMsgTtl && !next.allowMsgTtl) throw invalid('message TTL status can not be disabled');
+  if (current.allowMsgSchedules && !next.allowMsgSchedules) throw invalid('message schedules can not be disabled');
   if (current.allowMsgCounter !== next.allowMsgCounter) throw invalid('stream configuration update can not change message counter setting');
   // A mirror may be promoted to a normal stream (mirror removed, nats-server 2.12), never changed or added.
   const mirrorOf = (c: StreamConfig): string => (c.mirror === null ? '' : JSON.stringify(streamSourceToWire(c.mirror)));
@@ -255,7 +279,10 @@ export function streamConfigToWire(c: StreamConfig): StreamConfigWire {
     allow_rollup_hdrs: c.allowRollupHdrs,
     ...(c.allowMsgCounter ? { allow_msg_counter: true } : {}),
     allow_msg_ttl: c.allowMsgTtl,
+    ...(c.allowMsgSchedules ? { allow_msg_schedules: true } : {}),
     ...(c.subjectDeleteMarkerTtl > 0 ? { subject_delete_marker_ttl: c.subjectDeleteMarkerTtl } : {}),
+    ...(c.allowAtomic ? { allow_atomic: true } : {}),
+    ...(c.allowBatched ? { allow_batched: true } : {}),
     ...(c.metadata ? { metadata: { ...c.metadata } } : {}),
     ...(c.firstSeq > 0 ? { first_seq: c.firstSeq } : {}),
     ...(c.subjectTransform !== null ? { subject_transform: { ...c.subjectTransform } } : {}),

@@ -37,6 +37,23 @@ export class StreamSourcing {
     }
   }
 
+  /**
+   * A failed write took back messages of `dest` (their copies among them): its
+   * links go back to where the stored messages say they are, as after a
+   * restart, and copy the rest again. Without this a link stayed ahead of its
+   * copies until the next restart. Called from inside the store's rollback (maybe
+   * in the middle of a pump), so the destination is read once that is over. Not
+   * woken: the retry timer copies again, so a full disk is not tried in a busy loop.
+   */
+  rolledBack(dest: Stream): void {
+    queueMicrotask(() => {
+      const links = this.links.get(dest);
+      if (links === undefined) return;
+      for (const l of links) l.rewind();
+      recoverSourcePositions(dest, links.filter((l) => l.role === 'source'));
+    });
+  }
+
   /** `stream` is gone: its links stop; links reading from it report the missing origin. */
   removed(stream: Stream): void {
     for (const l of this.links.get(stream) ?? []) l.close();

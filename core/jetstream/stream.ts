@@ -9,6 +9,8 @@ import { counterBody, incrementOf, nextTotal } from './counter.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { MessageExpiry, type TtlCollector } from './message-expiry.ts';
+import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader } from './message-schedule.ts';
+import { MessageScheduler, type ScheduleCollector } from './message-scheduler.ts';
 import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { formatTime } from './rfc3339.ts';
 import { maxAgeMsOf, storeLimitsOf, streamConfigToWire, type StreamConfig } from './stream-config.ts';
@@ -55,6 +57,12 @@ export class MsgIdCollector {
     this.ids.push([id, seq, time]);
     this.lastId = id;
   };
+
+  /** Messages from `seq` on were taken back after replay (a partial atomic batch): their ids are free again. */
+  forgetFrom(seq: number): void {
+    while (this.ids.length > 0 && this.ids[this.ids.length - 1][1] >= seq) this.ids.pop();
+    this.lastId = '';
+  }
 }
 
 /** Would parseMessageTtl accept it? */
@@ -97,6 +105,10 @@ export class Stream {
   writtenSeq: number;
   /** With allow_msg_ttl: when messages are due (armed by enableExpiry). */
   expiry: MessageExpiry | null = null;
+  /** With allow_msg_schedules: when schedules run (armed by enableSchedules). */
+  scheduler: MessageScheduler | null = null;
+  /** Set by the engine: a failed write took back the messages above lastSeq (mirror and source links rewind). */
+  afterRollBack: ((lastSeq: number) => void) | null = null;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {
     this.writtenSeq = store.state().lastSeq;
@@ -106,11 +118,14 @@ export class Stream {
   /**
    * A failed write took back the messages above lastSeq (each got an error
    * PubAck): a retry with the same Nats-Msg-Id must be stored, not called a
-   * duplicate of a message that is not there.
+   * duplicate of a message that is not there; their TTLs must not remove the
+   * messages that get those sequences next.
    */
   private forgetAfter(lastSeq: number): void {
     for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
     if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
+    this.expiry?.forgetAfter(lastSeq);
+    this.afterRollBack?.(lastSeq);
   }
 
   /** Start tracking TTLs and max_age (allow_msg_ttl); `onDue` runs when some are due. Idempotent. */
@@ -118,6 +133,12 @@ export class Stream {
     if (this.expiry === null) this.expiry = new MessageExpiry(this.store, maxAgeMsOf(this.config), onDue);
     for (const [seq, time, ttl] of recovered?.entries ?? []) this.expiry.track(seq, time, ttl);
     this.expiry.schedule();
+  }
+
+  /** Start running message schedules (allow_msg_schedules); `onDue` runs when some are due. Idempotent. */
+  enableSchedules(onDue: () => void, recovered?: ScheduleCollector): void {
+    this.scheduler ??= new MessageScheduler(this.store, onDue);
+    if (recovered !== undefined) this.scheduler.recover(recovered);
   }
 
   get name(): string {
@@ -139,14 +160,18 @@ export class Stream {
     return t === null ? subject : (t.apply(subject) ?? subject);
   }
 
-  /** Store one captured message (`subject` as storedSubject() gave it). `message` holds the header block first when headerSize >= 0. */
-  ingest(subject: string, headerSize: number, message: Buffer): PubAck {
+  /**
+   * Store one captured message (`subject` as storedSubject() gave it). `message` holds the header block first when headerSize >= 0.
+   * `trusted`: made by a schedule of this stream or copied from a stream that checked it (NS `sourced`), so the
+   * schedule headers only the server may set are not refused.
+   */
+  ingest(subject: string, headerSize: number, message: Buffer, trusted = false): PubAck {
     const cfg = this.config;
     if (cfg.sealed) throw new JetStreamApiError(JsError.StreamSealed);
     const hlen = headerSize > 0 ? headerSize : 0;
     if (hlen > MAX_HEADER_BYTES) throw new JetStreamApiError(JsError.StreamHeaderExceedsMaximum);
     if (cfg.maxMsgSize > 0 && message.length > cfg.maxMsgSize) throw new JetStreamApiError(JsError.StreamMessageExceedsMaximum);
-    const header = hlen > 0 ? message.subarray(0, hlen) : null;
+    let header = hlen > 0 ? message.subarray(0, hlen) : null;
     let data = message.subarray(hlen);
     const now = nowMs();
     let msgId = '';
@@ -168,6 +193,11 @@ export class Stream {
       ttlText = h.get(TtlHeader.Ttl);
       if (ttlText !== undefined && !cfg.allowMsgTtl && readableTtl(ttlText)) throw new JetStreamApiError(JsError.MessageTTLDisabled);
       this.checkExpectations(h, subject);
+      // ADR-51: a schedule replaces the one before it on its subject, by a roll-up added here when it has none.
+      if (!trusted && checkSchedulePublish(h, subject, this, now)) {
+        h.set(JsHeader.Rollup, 'sub');
+        header = parseHeaders(header).set(JsHeader.Rollup, 'sub').encode();
+      }
       rollup = h.get(JsHeader.Rollup) ?? '';
       if (rollup !== '') {
         if (!cfg.allowRollupHdrs) throw JetStreamApiError.of(JsError.StreamRollupFailed, 'rollup not permitted');
@@ -200,11 +230,16 @@ export class Stream {
     }
     if (rollup === 'sub') this.store.purge({ filter: subject, seq });
     else if (rollup === 'all') this.store.purge({ seq });
+    // ADR-51: a one-off's produced message, or a client's, ends the schedule named in Nats-Scheduler.
+    const scheduler = h?.get(ScheduleHeader.Scheduler);
+    if (scheduler !== undefined && scheduler !== '' && h?.get(ScheduleHeader.Next) === SCHEDULE_NEXT_PURGE) this.store.purge({ filter: scheduler });
+    this.scheduler?.stored(seq, subject, h, now);
     this.expiry?.track(seq, now, ttl);
     this.lastMsgId = msgId;
     if (msgId !== '') this.remember(msgId, seq, now, seen !== undefined);
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
   }
+
 
   private checkExpectations(h: MessageHeaders, subject: string): void {
     const expectedStream = h.get(JsHeader.ExpectedStream);
@@ -224,6 +259,12 @@ export class Stream {
       const actual = this.store.lastSeqOf(subject);
       if (Number(expectedSubj) !== actual) throw new JetStreamApiError(JsError.StreamWrongLastSequence, { seq: actual });
     }
+  }
+
+  /** Is `msgId` inside the duplicate window (a publish with it would be a duplicate)? */
+  knowsMsgId(msgId: string): boolean {
+    const seen = this.dedupe.get(msgId);
+    return seen !== undefined && seen.time > nowMs() - this.windowMs();
   }
 
   private windowMs(): number {

@@ -2,8 +2,14 @@
 // (PUB, HPUB, SUB, UNSUB, CONNECT, PING, PONG, +OK, -ERR, INFO).
 // Bytes in, typed operations out through a handler; no I/O. A chunk may end
 // anywhere, including inside a control line or a payload: state carries over.
-// Payloads that arrive whole in one chunk are passed on as slices of it (no copy);
+// A payload that arrives whole in one chunk is passed on as a range of it (no
+// copy, not even a slice: the router slices only when someone receives it);
 // only a payload split across chunks is gathered into one buffer.
+//
+// PUB and HPUB lines as clients write them (upper case, single spaces, CRLF,
+// whole in the chunk) take a fast path that finds the line's end and its
+// tokens in one pass; any other shape, and every error, goes the general way
+// (native indexOf for the line end, then tokenize), so both give the same result.
 
 import { NatsErrorCode, NatsProtocolError } from './errors.ts';
 
@@ -11,9 +17,10 @@ export interface ClientOpHandler {
   onConnect(json: string): void;
   /**
    * PUB (headerSize -1) or HPUB (headerSize = bytes of the header block at the start
-   * of `message`). `message` may be a slice of the input chunk: keep it, do not mutate it.
+   * of the message). The message is `source[start, end)`; `source` may be the input
+   * chunk: keep it, do not mutate it.
    */
-  onPub(subject: string, reply: string | null, headerSize: number, message: Buffer): void;
+  onPub(subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void;
   onSub(subject: string, queue: string | null, sid: string): void;
   onUnsub(sid: string, max: number): void;
   onPing(): void;
@@ -79,6 +86,13 @@ export class ClientParser {
     const n = chunk.length;
     while (i < n) {
       if (this.state === State.Control) {
+        if (this.lineLength === 0) {
+          const next = this.fastPub(chunk, i, n);
+          if (next >= 0) {
+            i = next;
+            continue;
+          }
+        }
         const nl = chunk.indexOf(LF, i);
         if (nl < 0) {
           this.appendLine(chunk, i, n);
@@ -123,6 +137,46 @@ export class ClientParser {
     if (length <= MAX_CONNECT_LINE && startsWithOp(buf, start, 'CONNECT')) return true;
     this.fail(NatsErrorCode.MaxControlLine, `control line of ${length} bytes`);
     return false;
+  }
+
+  /**
+   * A whole `PUB`/`HPUB` line at buf[i] in the plain shape clients write (upper case, one
+   * space between tokens, CRLF): tokens into this.tokens as tokenize would put them, then
+   * pub(). Returns the offset after the LF, or -1 when the line has another shape or is
+   * not whole in this chunk (the general path then handles it, errors included).
+   */
+  private fastPub(buf: Buffer, i: number, n: number): number {
+    let p = i;
+    const headers = buf[p] === 0x48; // H
+    if (headers) p++;
+    if (p + 4 > n || buf[p] !== 0x50 || buf[p + 1] !== 0x55 || buf[p + 2] !== 0x42 || buf[p + 3] !== SPACE) return -1;
+    const t = this.tokens;
+    t[0] = i;
+    t[1] = p + 3;
+    p += 4;
+    // A line longer than max_control_line is the general path's error to report.
+    const limit = Math.min(n - 1, i + this.limits.maxControlLine);
+    let count = 1;
+    let s = p;
+    for (;;) {
+      if (p >= limit) return -1;
+      const c = buf[p];
+      if (c === SPACE || c === CR) {
+        if (p === s || count === MAX_ARGS) return -1;
+        t[count * 2] = s;
+        t[count * 2 + 1] = p;
+        count++;
+        if (c === CR) break;
+        s = ++p;
+      } else if (c === TAB || c === LF) {
+        return -1;
+      } else {
+        p++;
+      }
+    }
+    if (buf[p + 1] !== LF) return -1;
+    this.pub(buf, count, headers);
+    return this.state === State.Payload ? this.payload(buf, p + 2) : p + 2;
   }
 
   /** Process one complete control line buf[start, end) (end at the LF). */
@@ -203,7 +257,7 @@ export class ClientParser {
         return chunk.length;
       }
       this.state = State.Control;
-      this.handler.onPub(this.pubSubject, this.pubReply, this.pubHeaderSize, chunk.subarray(i, i + size));
+      this.handler.onPub(this.pubSubject, this.pubReply, this.pubHeaderSize, chunk, i, i + size);
       return i + need;
     }
     if (this.gather === null) {
@@ -221,7 +275,7 @@ export class ClientParser {
       return chunk.length;
     }
     this.state = State.Control;
-    this.handler.onPub(this.pubSubject, this.pubReply, this.pubHeaderSize, message.subarray(0, size));
+    this.handler.onPub(this.pubSubject, this.pubReply, this.pubHeaderSize, message, 0, size);
     return i + take;
   }
 

@@ -171,3 +171,13 @@ export function parseHeaders(block: Buffer | Uint8Array, keyPrefix = ''): Messag
   }
   return h;
 }
+
+/**
+ * A stored header block (or none) with `lines` ("Key: value\r\n" each) added
+ * before its closing empty line, as nats-server's genHeader does when it adds
+ * Nats-Msg-Size, Nats-Pin-Id or the direct-get headers to a stored message.
+ */
+export function appendHeaderLines(header: Buffer | null, lines: string): Buffer {
+  if (header === null || header.length < 4) return Buffer.from(`${VERSION}${CRLF}${lines}${CRLF}`);
+  return Buffer.concat([header.subarray(0, header.length - 2), Buffer.from(`${lines}${CRLF}`)]);
+}

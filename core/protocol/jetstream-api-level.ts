@@ -18,22 +18,22 @@ export const API_LEVEL_FEATURES: Readonly<Record<number, readonly ApiLevelFeatur
   1: [
     { name: 'per-message TTL and subject delete markers (ADR-43)', done: true },
     { name: 'consumer pause and resume', done: true },
-    { name: 'priority groups: overflow and pinned_client (ADR-42)', done: false },
-    { name: 'direct get in batches, multi_last (ADR-31)', done: false },
+    { name: 'priority groups: overflow and pinned_client (ADR-42)', done: true },
+    { name: 'direct get in batches, multi_last (ADR-31)', done: true },
     { name: 'stream ingest limits (429 JSStreamTooManyRequests)', done: false },
   ],
   2: [
     { name: 'counters (ADR-49)', done: true },
     { name: 'atomic batch publish (ADR-50)', done: false },
-    { name: 'message schedules (ADR-51)', done: false },
+    { name: 'message schedules (ADR-51)', done: true },
     { name: 'strict API: unknown request fields refused', done: false },
-    { name: 'priority policy prioritized', done: false },
+    { name: 'priority policy prioritized', done: true },
   ],
   3: [],
   4: [
     { name: 'consumer reset (ADR-60)', done: true },
     { name: 'fast batch publish', done: false },
-    { name: 'cron and interval schedules', done: false },
+    { name: 'cron and interval schedules', done: true },
   ],
 };
 

@@ -34,8 +34,14 @@ export interface StreamConfigWire {
   allow_msg_counter?: boolean;
   /** ADR-43 per-message TTL (`Nats-TTL`), nats-server 2.11. */
   allow_msg_ttl?: boolean;
+  /** ADR-51 (nats-server 2.12). */
+  allow_msg_schedules?: boolean;
   /** Nanoseconds a delete marker lives; markers replace the last message of a subject that age removes. */
   subject_delete_marker_ttl?: number;
+  /** ADR-50 atomic batch publish (nats-server 2.12). */
+  allow_atomic?: boolean;
+  /** ADR-50 fast batch publish (nats-server 2.14). */
+  allow_batched?: boolean;
   metadata?: Record<string, string>;
   first_seq?: number;
   /** Applied to every captured subject before it is stored (nats-server 2.10). */

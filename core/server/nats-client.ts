@@ -48,6 +48,8 @@ export const CloseReason = {
   AuthenticationViolation: 'Authentication Failure',
   MaxPayload: 'Maximum Message Payload Exceeded',
   MaxConnections: 'Maximum Connections Exceeded',
+  /** Closed by an operator (nats-server's KICK, the HTTP gateway's DELETE /v1/connections/{cid}). */
+  Kicked: 'Kicked',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -209,11 +211,11 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     if (deferred !== null) for (const operation of deferred) if (!this.isClosed) operation();
   }
 
-  onPub(subject: string, reply: string | null, headerSize: number, message: Buffer): void {
-    if (this.deferred !== null) return void this.deferred.push(() => this.onPub(subject, reply, headerSize, message));
+  onPub(subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void {
+    if (this.deferred !== null) return void this.deferred.push(() => this.onPub(subject, reply, headerSize, source, start, end));
     if (!this.admitted()) return;
     this.stats.inMsgs++;
-    this.stats.inBytes += message.length;
+    this.stats.inBytes += end - start;
     if (this.options.pedantic && !isValidPublishSubject(subject)) {
       this.sendError(new NatsProtocolError(NatsErrorCode.InvalidPublishSubject, { detail: subject }));
       return;
@@ -226,7 +228,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     // nats-server acknowledges a verbose PUB before delivering it (even to itself).
     this.ok();
     stalledDestination = null;
-    const delivered = this.host.router.publish(subject, reply, headerSize, message, this);
+    const delivered = this.host.router.publishRange(subject, reply, headerSize, source, start, end, this);
     if (delivered === 0 && reply !== null && this.options.noResponders) this.noResponders(reply);
     if (stalledDestination !== null) this.stallPublisher(stalledDestination);
   }
@@ -296,6 +298,10 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   // ---- Subscriber ----
 
   deliver(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
+    this.deliverRange(sub, subject, reply, headerSize, message, 0, message.length);
+  }
+
+  deliverRange(sub: Subscription, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void {
     if (this.isClosed) return;
     const principal = this.principal;
     // Permission hooks exist only for users whose rules need them (core/auth).
@@ -303,22 +309,22 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     if (reply !== null && principal.noteReply !== undefined) principal.noteReply(reply);
     if (headerSize >= 0 && !this.options.headers) {
       // A client that did not declare header support gets the body only, as nats-server does.
-      message = message.subarray(headerSize);
+      start += headerSize;
       headerSize = -1;
     }
     const own = sub as NatsSubscription;
     if (own.targetSubject === subject) {
-      this.outbound.appendMessage(own.target, reply, headerSize, message);
+      this.outbound.appendMessage(own.target, reply, headerSize, source, start, end);
     } else if (own.lastSubject === subject) {
       own.target = encodeMessageTarget(subject, sub.sid);
       own.targetSubject = subject;
-      this.outbound.appendMessage(own.target, reply, headerSize, message);
+      this.outbound.appendMessage(own.target, reply, headerSize, source, start, end);
     } else {
       own.lastSubject = subject;
-      this.outbound.appendMessageTo(subject, sub.sid, reply, headerSize, message);
+      this.outbound.appendMessageTo(subject, sub.sid, reply, headerSize, source, start, end);
     }
     this.stats.outMsgs++;
-    this.stats.outBytes += message.length;
+    this.stats.outBytes += end - start;
     const pending = this.pendingBytes;
     const { maxPending } = this.host.options;
     if (pending > maxPending) {

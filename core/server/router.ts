@@ -36,6 +36,19 @@ export interface RouterStats {
 export class Router {
   readonly sublist = new Sublist<Subscription>();
   readonly stats: RouterStats = { inMsgs: 0, inBytes: 0 };
+  /**
+   * Counts deliveries (one per publish or deliverAs): a subscriber holding
+   * several matching subscriptions (a leafnode link's plain and queue
+   * interest) tells one message's deliveries from the next by it.
+   */
+  round = 0;
+  /**
+   * The subject the delivery in progress was routed by (deliverAs's `to`),
+   * read by a subscriber that forwards to another server: a JetStream push
+   * message crosses a leaf link under its deliver subject, with the stored
+   * subject after an `@` in its ack reply (nats-server processMsgResults).
+   */
+  routedBy = '';
   /** Told about every subscribe and unsubscribe (JetStream push consumers watch their deliver subjects). */
   private observers: Array<(sub: Subscription, added: boolean) => void> = [];
   private claims: PrefixClaim[] = [];
@@ -92,12 +105,24 @@ export class Router {
 
   /**
    * Deliver one message; returns how many subscriptions received it.
+   * `queues`, given for a message another server forwarded (a leafnode's
+   * LMSG), names the only queue groups to serve: that server already chose
+   * this one for them, and none for the others (nats-server processMsgResults).
    * Precondition: subject is a valid literal subject.
    */
-  publish(subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null): number {
+  publish(subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null, queues?: readonly string[]): number {
+    return this.publishRange(subject, reply, headerSize, message, 0, message.length, origin, queues);
+  }
+
+  /**
+   * publish() of the message `source[start, end)`, as a client's parser hands it over: the
+   * range becomes a Buffer only for a receiver that keeps it (see deliverTo); a slice costs
+   * as much as the rest of routing a small publish.
+   */
+  publishRange(subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, origin: Subscriber | null, queues?: readonly string[]): number {
     this.stats.inMsgs++;
-    this.stats.inBytes += message.length;
-    return this.deliverAs(subject, subject, reply, headerSize, message, origin);
+    this.stats.inBytes += end - start;
+    return this.route(subject, subject, reply, headerSize, source, start, end, origin, queues);
   }
 
   /**
@@ -108,13 +133,22 @@ export class Router {
    * (nats-server sends `MSG <stored subject> <sid> <ack reply>`). Returns the deliveries.
    * Precondition: both are valid literal subjects.
    */
-  deliverAs(to: string, subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null): number {
+  deliverAs(to: string, subject: string, reply: string | null, headerSize: number, message: Buffer, origin: Subscriber | null, queues?: readonly string[]): number {
+    return this.route(to, subject, reply, headerSize, message, 0, message.length, origin, queues);
+  }
+
+  private route(to: string, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, origin: Subscriber | null, queues?: readonly string[]): number {
+    this.round++;
+    this.routedBy = to;
+    // One Buffer of the range for every receiver that keeps it: made on first need, and the same
+    // object for all (a leafnode link tells one message's deliveries from the next by it).
+    let part: Buffer | null = start === 0 && end === source.length ? source : null;
     const claims = this.claims;
     for (let i = 0; i < claims.length; i++) {
       const c = claims[i];
       if (c.others === 0 && to.startsWith(c.prefix)) {
         if (c.sub.owner === origin && !origin.echo) return 0;
-        this.deliverTo(c.sub, subject, reply, headerSize, message);
+        this.deliverTo(c.sub, subject, reply, headerSize, source, start, end, part);
         return 1;
       }
     }
@@ -125,26 +159,34 @@ export class Router {
     for (let i = 0; i < psubs.length; i++) {
       const sub = psubs[i];
       if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
-      this.deliverTo(sub, subject, reply, headerSize, message);
+      part = this.deliverTo(sub, subject, reply, headerSize, source, start, end, part);
       delivered++;
     }
     const groups = match.qsubs;
     for (let g = 0; g < groups.length; g++) {
+      if (queues !== undefined && !queues.includes(groups[g][0]?.queue as string)) continue;
       const sub = this.pickMember(groups[g], origin, reserved);
       if (sub === null) continue;
-      this.deliverTo(sub, subject, reply, headerSize, message);
+      part = this.deliverTo(sub, subject, reply, headerSize, source, start, end, part);
       delivered++;
     }
     return delivered;
   }
 
-  private deliverTo(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void {
-    sub.owner.deliver(sub, subject, reply, headerSize, message);
+  /**
+   * A subscriber that copies the message out takes the range; any other gets it as a Buffer,
+   * `part` when already made, else sliced now. Returns the Buffer made, for the next receiver.
+   */
+  private deliverTo(sub: Subscription, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, part: Buffer | null): Buffer | null {
+    const owner = sub.owner;
+    if (owner.deliverRange !== undefined) owner.deliverRange(sub, subject, reply, headerSize, source, start, end);
+    else owner.deliver(sub, subject, reply, headerSize, (part ??= source.subarray(start, end)));
     sub.delivered++;
     if (sub.max > 0 && sub.delivered >= sub.max) {
       this.unsubscribe(sub);
       sub.owner.subscriptionEnded(sub);
     }
+    return part;
   }
 
   /**
@@ -156,12 +198,14 @@ export class Router {
   private pickMember(members: readonly Subscription[], origin: Subscriber | null, reserved: boolean): Subscription | null {
     const n = members.length;
     const start = n === 1 ? 0 : Math.floor(Math.random() * n);
+    let remote: Subscription | null = null;
     for (let k = 0; k < n; k++) {
       const sub = members[(start + k) % n];
       if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
-      return sub;
+      if (!sub.remote) return sub;
+      remote ??= sub;
     }
-    return null;
+    return remote;
   }
 }
 

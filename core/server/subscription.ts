@@ -13,6 +13,12 @@ export interface Subscriber {
    * of the header block at the start of `message`.
    */
   deliver(sub: Subscription, subject: string, reply: string | null, headerSize: number, message: Buffer): void;
+  /**
+   * deliver() of the message source[start, end), for a subscriber that copies it out
+   * anyway (a NATS client into its outbound batch): the router then makes no slice,
+   * which costs as much as the rest of a small delivery. Optional; same rules.
+   */
+  deliverRange?(sub: Subscription, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number): void;
   /** The router removed `sub` on its own (its auto-unsubscribe max was reached). */
   subscriptionEnded(sub: Subscription): void;
 }
@@ -29,6 +35,12 @@ export class Subscription {
    * delivered to it nor counts it as a responder (no_responders still works).
    */
   hidesReserved = false;
+  /**
+   * Interest held on behalf of another server (a leafnode's LS+): a queue
+   * group hands a message to such a member only when no local member can
+   * take it, as nats-server prefers local queue subscribers.
+   */
+  remote = false;
 
   constructor(
     readonly owner: Subscriber,

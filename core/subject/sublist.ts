@@ -64,6 +64,13 @@ export class Sublist<T extends SublistEntry> {
   private readonly seenOnce = new Set<string>();
   /** Results by subject minus its last token, for siblingMatch; emptied by any insert or remove. */
   private readonly lastTokenCache = new Map<string, { frontier: TrieNode<T>[]; result: SublistMatch<T> }>();
+  /**
+   * The last subject matched and its result: a publisher mostly repeats its subject, and
+   * the parser hands over the same string each time, so this is one pointer compare where
+   * the cache is a hash lookup. Cleared by any insert or remove.
+   */
+  private lastSubject = '';
+  private lastResult: SublistMatch<T> = EMPTY_MATCH;
   private subCount = 0;
   private matchCount = 0;
   private cacheHits = 0;
@@ -138,9 +145,15 @@ export class Sublist<T extends SublistEntry> {
   /** Precondition: subject is a literal (publish) subject. */
   match(subject: string): SublistMatch<T> {
     this.matchCount++;
+    if (subject === this.lastSubject) {
+      this.cacheHits++;
+      return this.lastResult;
+    }
     const cached = this.cache.get(subject);
     if (cached !== undefined) {
       this.cacheHits++;
+      this.lastSubject = subject;
+      this.lastResult = cached;
       return cached;
     }
     const lastDot = subject.lastIndexOf('.');
@@ -266,6 +279,8 @@ export class Sublist<T extends SublistEntry> {
    * pattern touches one entry; a wildcard scans the (bounded) cache, as nats-server does.
    */
   private invalidate(pattern: string): void {
+    this.lastSubject = '';
+    this.lastResult = EMPTY_MATCH;
     if (this.lastTokenCache.size > 0) this.lastTokenCache.clear();
     if (this.cache.size === 0) return;
     if (!hasWildcardToken(pattern)) {

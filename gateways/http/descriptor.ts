@@ -35,6 +35,7 @@ function monitoringOf(context: DescriptorContext): MonitoringMount {
         return Object.fromEntries([...CORE_ENDPOINTS, ...extensionPaths()].map((name) => [name, (query: URLSearchParams) => core.respond(`/${name}`, query)]));
       },
       metrics: () => core.respond('/metrics', new URLSearchParams()).body,
+      connections: core,
     };
   }
   return {

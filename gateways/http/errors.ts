@@ -31,6 +31,7 @@ export const HTTP_ERRORS = {
   key_not_found: { status: 404, title: 'The bucket has no such key' },
   object_not_found: { status: 404, title: 'The bucket has no such object' },
   endpoint_not_found: { status: 404, title: 'No such monitoring endpoint' },
+  connection_not_found: { status: 404, title: 'No open connection has this id' },
   method_not_allowed: { status: 405, title: 'The route does not accept this method' },
   not_acceptable: { status: 406, title: 'None of the accepted media types can be produced' },
   precondition_failed: { status: 412, title: 'A precondition (If-Match / If-None-Match) failed' },

@@ -34,6 +34,7 @@ import { docsRoutes } from './routes/docs.ts';
 import { kvRoutes } from './routes/kv.ts';
 import { objectRoutes } from './routes/objects.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { connectionRoutes } from './routes/connections.ts';
 import { monitoringRoutes, type MonitoringMount } from './routes/monitoring.ts';
 import { streamMessageRoutes } from './routes/stream-messages.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -218,6 +219,7 @@ export function createHttpGateway(options: HttpGatewayOptions): HttpGateway {
     await v1.register(kvRoutes, ctx);
     await v1.register(bucketRoutes, ctx);
     await v1.register(objectRoutes, ctx);
+    await v1.register(connectionRoutes, { ctx, mount: options.monitoring ?? {} });
   });
   app.register(monitoringRoutes, { ctx, mount: options.monitoring ?? {} });
   app.register(consoleRoutes, { dir: options.consoleDir });

@@ -58,6 +58,14 @@ export function httpMonitor(ctx: GatewayContext, host: string, port: () => numbe
     *connections() {
       for (const stream of ctx.openStreams) yield snapshot(stream);
     },
+    disconnect(cid) {
+      for (const stream of ctx.openStreams) {
+        if (stream.options.cid !== cid) continue;
+        stream.end('disconnected by an operator');
+        return true;
+      }
+      return false;
+    },
     varz: {
       key: 'http_gateway',
       value: () => ({

@@ -5,6 +5,7 @@
 import type { ConnectionSnapshot, MetricFamily, MonitorExtension } from '../descriptor.ts';
 import type { MqttGatewayCore } from './gateway-core.ts';
 import type { MqttClient } from './mqtt-client.ts';
+import { ReasonCode } from './reason-codes.ts';
 
 /** Sessions the gateway holds, by whether a client is attached (offline ones keep queueing QoS 1/2). */
 export function sessionCounts(core: MqttGatewayCore): { connected: number; offline: number; queued: number; inFlight: number } {
@@ -50,6 +51,8 @@ function snapshot(client: MqttClient): ConnectionSnapshot {
         clean_session: client.cleanStart,
         keep_alive: client.keepAlive,
         session_expiry: session?.expiryInterval ?? 0,
+        // The will's where and how, not its payload (connz shows no message bodies).
+        ...(client.will === null ? {} : { will: { topic: client.will.message.topic, qos: client.will.message.qos, retain: client.will.message.retain, delay: client.will.delay } }),
         in_flight: session?.inflight.size ?? 0,
         queued: session?.queued.length ?? 0,
         subscriptions: subscriptions.map((sub) => ({ topic_filter: sub.topicFilter, qos: sub.qos })),
@@ -98,6 +101,15 @@ export function mqttMonitor(core: MqttGatewayCore, port: () => number): MonitorE
     }),
     *connections() {
       for (const client of core.clients) if (client.state !== 'closed') yield snapshot(client);
+    },
+    disconnect(cid) {
+      for (const client of core.clients) {
+        if (client.id !== cid || client.state === 'closed') continue;
+        // MQTT 5 §3.14.2.1: 0x98 Administrative action; not a client DISCONNECT, so the will is sent [MQTT-3.1.2-8].
+        client.close(ReasonCode.AdministrativeAction, 'disconnected by an operator');
+        return true;
+      }
+      return false;
     },
     varz: {
       key: 'mqtt',

@@ -29,6 +29,7 @@ export const ReasonCode = {
   TopicAliasInvalid: 0x94,
   PacketTooLarge: 0x95,
   QuotaExceeded: 0x97,
+  AdministrativeAction: 0x98,
   PayloadFormatInvalid: 0x99,
   QoSNotSupported: 0x9b,
   BadAuthenticationMethod: 0x8c,

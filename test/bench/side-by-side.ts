@@ -3,7 +3,7 @@
 // median of each and the median of the per-round ratios (rounds alternate the
 // targets, so a ratio compares two runs made under the same machine load).
 
-import { readFileSync } from 'node:fs';
+import { readCpuSeconds } from './bench-servers.ts';
 
 interface Row {
   scenario: string;
@@ -11,11 +11,9 @@ interface Row {
   values: Map<string, number[]>;
 }
 
-/** CPU time (user + system) process `pid` has used so far, in µs (10 ms resolution). */
+/** CPU time (user + system, all threads) process `pid` has used so far, in µs (see readCpuSeconds). */
 export function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat, in clock ticks of 10 ms; fields[0] here is field 3.
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return readCpuSeconds(pid) * 1e6;
 }
 
 /** Node flags that make the Switchboard child write a CPU profile, from `--cpu-prof <dir>` on the bench's command line. */

@@ -6,7 +6,7 @@
 //   0 core/subject, core/protocol, core/config
 //   1 core/auth
 //   2 core/connection (the Connection seam)
-//   3 core/server (router, clients, listeners, monitoring)
+//   3 core/server (router, clients, listeners, monitoring), core/leafnode (leaf links on the router)
 //   4 core/jetstream (the engine)
 //   5 core/broker (the Broker port) and the JetStream client library
 //   6 core/create-core.ts
@@ -74,7 +74,7 @@ export function levelOf(path: string): number | null {
   if (/^core\/(subject|protocol|config)\//.test(path)) return 0;
   if (path.startsWith('core/auth/')) return 1;
   if (path.startsWith('core/connection/')) return 2;
-  if (path.startsWith('core/server/')) return 3;
+  if (path.startsWith('core/server/') || path.startsWith('core/leafnode/')) return 3;
   if (path.startsWith('core/jetstream/')) return 4;
   if (path.startsWith('core/broker/') || JETSTREAM_CLIENT.test(path)) return 5;
   if (path === 'core/create-core.ts') return 6;

@@ -40,7 +40,7 @@ export interface RawDelivery {
   data: string;
 }
 
-function toRaw(m: Msg): RawDelivery {
+export function toRaw(m: Msg): RawDelivery {
   const h: Record<string, string> = {};
   if (m.headers) for (const [k, v] of m.headers) h[k] = v[0];
   return { subject: m.subject, reply: m.reply ?? '', status: m.headers?.code ?? 0, description: m.headers?.description ?? '', headers: h, data: m.string() };

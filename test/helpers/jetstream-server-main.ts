@@ -1,6 +1,6 @@
 // A tiny entry point for tests that need Switchboard with JetStream in its own
 // process (kill -9 durability): createCore() with JetStream, no gateways.
-// Usage: node --import tsx test/helpers/jetstream-server-main.ts --port N --store-dir DIR [--sync always]
+// Usage: node --import tsx test/helpers/jetstream-server-main.ts --port N --store-dir DIR [--sync always] [--segment-bytes N]
 
 import { createCore } from '../../core/create-core.ts';
 
@@ -16,7 +16,8 @@ if (storeDir === undefined) {
   process.exit(2);
 }
 const sync = arg('--sync') === 'always' ? 'always' : 'os';
-const core = createCore({ server: { host: '127.0.0.1', port }, jetstream: { storeDir, sync } });
+const segmentBytes = arg('--segment-bytes') === undefined ? undefined : Number(arg('--segment-bytes'));
+const core = createCore({ server: { host: '127.0.0.1', port }, jetstream: { storeDir, sync, segmentBytes } });
 const started = performance.now();
 await core.start();
 process.stdout.write(`JetStream ready on ${core.nats.port} (sync ${sync}, recovered in ${(performance.now() - started).toFixed(0)} ms)\n`);

@@ -173,6 +173,25 @@ export class Inbox {
     return this;
   }
 
+  /**
+   * Wait until every payload of `expected` has arrived (bounded); returns those
+   * that have not. Not a count: beside what a test expects, a session may get
+   * messages it does not (stored, but their PUBACK lost to a kill -9), and a
+   * count reached with one of those in it ends the wait before the last
+   * expected message is in.
+   */
+  async waitForPayloads(expected: readonly string[], timeoutMs = 3000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    const seen = new Set<string>();
+    let read = 0;
+    const missing = (): string[] => {
+      for (; read < this.messages.length; read++) seen.add(this.messages[read].payload);
+      return expected.filter((p) => !seen.has(p));
+    };
+    while (missing().length > 0 && Date.now() < deadline) await sleep(10);
+    return missing();
+  }
+
   payloads(): string[] {
     return this.messages.map((m) => m.payload);
   }

@@ -120,13 +120,13 @@ export async function startNewNatsServer(extraArgs: string[] = [], port?: number
   return { ...running, name: 'nats-server-new' };
 }
 
-/** Debian's nats-server with a config file body (the listen line is added here). */
-export async function startNatsServerWithConfig(config: string, port?: number): Promise<RunningServer & { child: ChildProcess }> {
+/** Debian's nats-server (or `binary`, e.g. peerPath('nats-server-new')) with a config file body (the listen line is added here). */
+export async function startNatsServerWithConfig(config: string, port?: number, binary = 'nats-server'): Promise<RunningServer & { child: ChildProcess }> {
   const chosen = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'nats-conf-'));
   const file = join(dir, 'server.conf');
   writeFileSync(file, `listen: 127.0.0.1:${chosen}\n${config}\n`);
-  return spawnNatsServer(['-c', file], chosen, () => rmSync(dir, { recursive: true, force: true }));
+  return spawnNatsServer(['-c', file], chosen, () => rmSync(dir, { recursive: true, force: true }), binary);
 }
 
 /** What gateways/main.ts logs (READY_MESSAGE) once everything listens, in either mode; not imported, to keep this helper light. */

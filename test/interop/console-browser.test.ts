@@ -7,77 +7,37 @@
 // $TMPDIR/switchboard-console-screenshots (artefacts, to look at).
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
-import { buildConsole } from '../../gateways/http/console/build-console.ts';
-import { launchChromium, type HeadlessChromium } from '../helpers/browser/chromium.ts';
+import type { HeadlessChromium } from '../helpers/browser/chromium.ts';
+import { logIn as logInAt, shot, startConsoleFixture, type ConsoleFixture } from '../helpers/browser/console-page.ts';
 import { pub } from '../helpers/mosquitto-clients.ts';
 import { connectMqtt, until } from '../helpers/mqtt.ts';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
-import { startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
-
-const SHOTS = join(tmpdir(), 'switchboard-console-screenshots');
+import type { SwitchboardProcess } from '../helpers/servers.ts';
 
 describe('web console in headless chromium', { peers: ['chromium', 'mosquitto_pub'] }, () => {
+  let f: ConsoleFixture | undefined;
   let server: SwitchboardProcess;
-  let dir: string;
-  let browser: HeadlessChromium | undefined;
+  let browser: HeadlessChromium;
   let page: Page;
   let base: string;
   let nats: NatsConnection;
   let mqtt: MqttClient | undefined;
 
-  async function logIn(target: Page, user: string, password: string): Promise<number> {
-    const started = Date.now();
-    await target.goto(`${base}/`);
-    await target.locator('input[name="user"]').waitFor();
-    const loadMs = Date.now() - started;
-    await target.locator('input[name="user"]').fill(user);
-    await target.locator('input[name="password"]').fill(password);
-    await target.getByRole('button', { name: 'Log in' }).click();
-    await target.locator('[data-testid="user"]', { hasText: user }).waitFor({ timeout: 5_000 });
-    return loadMs;
-  }
-
-  const shot = (target: Page, name: string): Promise<Buffer> => target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const logIn = (target: Page, user: string, password: string): Promise<number> => logInAt(target, base, user, password);
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    // The process serves dist/console (the default, as `npm start` does): build it from these sources.
-    await buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'console-browser-'));
-    const file = join(dir, 'switchboard.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        authorization: {
-          users: [
-            { user: 'admin', password: 'pw-admin' },
-            { user: 'viewer', password: 'pw-viewer', permissions: { publish: ['public.>'], subscribe: ['public.>'] } },
-          ],
-        },
-      }),
-    );
-    server = await startSwitchboardProcess(['-c', file]);
-    base = `http://127.0.0.1:${server.gateways.http}`;
-    nats = await connect({ servers: server.url, user: 'admin', pass: 'pw-admin' });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.setViewportSize({ width: 1280, height: 800 });
+    f = await startConsoleFixture('console-browser');
+    ({ server, browser, page, base, nats } = f);
   });
 
   after(async () => {
     mqtt?.end(true);
-    await browser?.close();
-    await nats?.close();
-    await server?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await f?.stop();
   });
 
   it('console - `/` serves the console, which logs in with user and password and links /docs', async () => {
@@ -168,7 +128,7 @@ describe('web console in headless chromium', { peers: ['chromium', 'mosquitto_pu
 
   it('console - under 50,000 msg/s the tap shows a bounded window, counts what it skipped, and the page stays responsive', async () => {
     // A second tab watches the overview's charts through the load (the README's screenshot).
-    const overview = await browser!.newPage();
+    const overview = await browser.newPage();
     await overview.setViewportSize({ width: 1280, height: 720 });
     await logIn(overview, 'admin', 'pw-admin');
     await page.goto(`${base}/#tap`);
@@ -233,7 +193,7 @@ describe('web console in headless chromium', { peers: ['chromium', 'mosquitto_pu
     await page.locator('[data-testid="tap-filter"]').fill('secret.>');
     await page.getByRole('button', { name: 'Tap' }).click();
     await page.locator('[data-testid="tap-state"]', { hasText: 'live' }).waitFor({ timeout: 5_000 });
-    const viewer = await browser!.newPage();
+    const viewer = await browser.newPage();
     try {
       await logIn(viewer, 'viewer', 'pw-viewer');
       await viewer.goto(`${base}/#tap`);

@@ -123,6 +123,19 @@ for (const target of httpJetStreamTargets({ cluster: true })) {
       const page2 = await (await fetch(`${f.base}/v1/streams/READ/range?start_seq=${page1.next_seq}&count=2&subject=read.a`)).json();
       assert.deepEqual(page2.messages.map((m: { data: string }) => m.data), ['a3']);
 
+      // By time: from the first message stored at or after start_time (the third one's own time,
+      // to the millisecond: the messages stored in that millisecond or later).
+      const all = (await (await fetch(`${f.base}/v1/streams/READ/range`)).json()).messages as Array<{ seq: number; time: string }>;
+      const since = Date.parse(all[2].time);
+      const byTime = await (await fetch(`${f.base}/v1/streams/READ/range?start_time=${encodeURIComponent(all[2].time)}&count=10`)).json();
+      assert.deepEqual(byTime.messages.map((m: { seq: number }) => m.seq), all.filter((m) => Date.parse(m.time) >= since).map((m) => m.seq));
+      assert.ok(byTime.messages.some((m: { seq: number }) => m.seq === 3) && byTime.messages.at(-1).seq === 5);
+      const future = await (await fetch(`${f.base}/v1/streams/READ/range?start_time=2999-01-01T00:00:00Z`)).json();
+      assert.deepEqual(future.messages, []);
+      const badTime = await fetch(`${f.base}/v1/streams/READ/range?start_time=yesterday`);
+      assert.equal(badTime.status, 400);
+      assert.equal((await badTime.json()).code, 'invalid_request');
+
       assert.equal((await fetch(`${f.base}/v1/streams/READ/messages/3`, { method: 'DELETE' })).status, 204);
       const missing = await fetch(`${f.base}/v1/streams/READ/messages/3`);
       assert.equal(missing.status, 404);

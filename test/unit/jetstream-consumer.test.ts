@@ -80,6 +80,32 @@ describe('consumer - pull requests', () => {
     assert.deepEqual(order, ['a', 'b', 'a']);
     assert.ok(a.done && b.done);
   });
+
+  it('consumer - prioritized: the queue keeps priority order, round-robin within one priority, bare numbers last (NS insertAtPosition)', () => {
+    const q = new PullRequestQueue(true);
+    const req = (reply: string, body: string) => parsePullRequest(reply, Buffer.from(body), 0);
+    q.push(req('bare', '1'));
+    q.push(req('p3', '{"batch":1,"group":"A","priority":3}'));
+    q.push(req('p1a', '{"batch":2,"group":"A","priority":1}'));
+    q.push(req('p1b', '{"batch":1,"group":"A","priority":1}'));
+    q.push(req('p0', '{"batch":1,"group":"A"}'));
+    const order: string[] = [];
+    for (let r = q.peek(); r !== undefined; r = q.peek()) {
+      order.push(r.reply);
+      r.batch--;
+      q.rotate();
+    }
+    assert.deepEqual(order, ['p0', 'p1a', 'p1b', 'p1a', 'p3', 'bare']);
+  });
+
+  it('consumer - pull request group fields: present (zero-valued) for any JSON request, absent for a bare number', () => {
+    assert.equal(parsePullRequest('r', Buffer.from('5'), 0).group, null);
+    assert.deepEqual(parsePullRequest('r', Buffer.from('{"batch":1}'), 0).group, { group: '', minPending: 0, minAckPending: 0, id: '', priority: 0 });
+    assert.deepEqual(
+      parsePullRequest('r', Buffer.from('{"group":"A","min_pending":10,"min_ack_pending":5,"id":"PIN","priority":2}'), 0).group,
+      { group: 'A', minPending: 10, minAckPending: 5, id: 'PIN', priority: 2 },
+    );
+  });
 });
 
 describe('consumer - deadline scheduler', () => {

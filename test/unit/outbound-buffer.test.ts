@@ -24,7 +24,7 @@ describe('outbound buffer', () => {
         const message = Buffer.alloc(size, 97 + (n % 26));
         const reply = n % 3 === 0 ? `_INBOX.r.${n}` : null;
         const headerSize = n % 5 === 0 ? Math.min(size, 12) : -1;
-        out.appendMessage(target, reply, headerSize, message);
+        out.appendMessage(target, reply, headerSize, message, 0, message.length);
         wanted += expected('a.b', '7', reply, headerSize, message);
         if (n % 7 === 0) {
           out.appendString('PONG\r\n');
@@ -43,7 +43,7 @@ describe('outbound buffer', () => {
     const batches: { chunks: Buffer[]; text: string }[] = [];
     for (let b = 0; b < 200; b++) {
       const message = Buffer.alloc(b * 37 % 3_000, 65 + (b % 26));
-      out.appendMessage(target, null, -1, message);
+      out.appendMessage(target, null, -1, message, 0, message.length);
       const chunks = out.take();
       batches.push({ chunks, text: Buffer.concat(chunks).toString('latin1') });
     }
@@ -58,11 +58,39 @@ describe('outbound buffer', () => {
         const byTarget = new OutboundBuffer();
         const byText = new OutboundBuffer();
         const message = Buffer.from('NATS/1.0\r\n\r\nhello');
-        byTarget.appendMessage(encodeMessageTarget(subject, '42'), reply, 12, message);
-        byText.appendMessageTo(subject, '42', reply, 12, message);
+        byTarget.appendMessage(encodeMessageTarget(subject, '42'), reply, 12, message, 0, message.length);
+        byText.appendMessageTo(subject, '42', reply, 12, message, 0, message.length);
         assert.equal(byText.length, byTarget.length);
         assert.deepEqual(Buffer.concat(byText.take()), Buffer.concat(byTarget.take()), subject);
       }
     }
+  });
+
+  it('outbound buffer - a message given as a range of a larger buffer is written as that range only, small and large', () => {
+    for (const size of [0, 5, 100, 16 * 1024, 40_000]) {
+      const source = Buffer.alloc(size + 20, 0x2d);
+      source.fill(0x61, 7, 7 + size);
+      const out = new OutboundBuffer();
+      out.appendMessage(encodeMessageTarget('r', '9'), null, -1, source, 7, 7 + size);
+      assert.equal(Buffer.concat(out.take()).toString('latin1'), expected('r', '9', null, -1, Buffer.alloc(size, 0x61)), `size ${size}`);
+    }
+  });
+
+  it('outbound buffer - an idle connection holds a small block; traffic grows it and output stays byte-exact', () => {
+    const out = new OutboundBuffer();
+    out.appendString(`INFO ${'{}'.padEnd(400, ' ')}\r\n`);
+    const [info] = out.take();
+    // The handshake's block is a slice of Node's shared pool, not an ArrayBuffer of its own.
+    assert.ok(info.buffer.byteLength <= Buffer.poolSize, `block of ${info.buffer.byteLength} bytes`);
+    const target = encodeMessageTarget('t', '1');
+    let wanted = '';
+    for (let i = 0; i < 3_000; i++) {
+      const message = Buffer.alloc(i % 50, 0x62);
+      out.appendMessage(target, null, -1, message, 0, message.length);
+      wanted += expected('t', '1', null, -1, message);
+    }
+    const chunks = out.take();
+    assert.equal(Buffer.concat(chunks).toString('latin1'), wanted);
+    assert.ok(chunks.length < 20, `${chunks.length} blocks for one 90 KB batch: the blocks grew`);
   });
 });

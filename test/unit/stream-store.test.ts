@@ -107,6 +107,34 @@ function describeStreamStore(name: string, make: Factory): void {
       await st.close();
     });
 
+    it('store - last per subject up to a sequence: the newest at or below it, subjects without one left out', async () => {
+      const st = make();
+      fill(st, ['k.a', 'k.b', 'k.a', 'x.y', 'k.c', 'k.b', 'k.a']);
+      assert.deepEqual([...st.lastPerSubject('k.*', 7)], [5, 6, 7]);
+      assert.deepEqual([...st.lastPerSubject('k.*', 5)], [2, 3, 5]);
+      assert.deepEqual([...st.lastPerSubject(null, 4)], [2, 3, 4]);
+      assert.deepEqual([...st.lastPerSubject('k.c', 4)], []);
+      st.remove(3);
+      assert.deepEqual([...st.lastPerSubject('k.a', 6)], [1]);
+      await st.close();
+    });
+
+    it('store - sequence from time: the first message at or after it, lastSeq + 1 past the end', async () => {
+      const st = make();
+      assert.equal(st.seqFromTime(Date.now()), 1);
+      for (let i = 1; i <= 6; i++) st.append('t', null, Buffer.from(String(i)), 1000 * i);
+      assert.equal(st.seqFromTime(0), 1);
+      assert.equal(st.seqFromTime(3000), 3);
+      assert.equal(st.seqFromTime(3500), 4);
+      assert.equal(st.seqFromTime(6000), 6);
+      assert.equal(st.seqFromTime(6001), 7);
+      st.remove(4);
+      st.remove(1);
+      assert.equal(st.seqFromTime(3500), 5);
+      assert.equal(st.seqFromTime(500), 2);
+      await st.close();
+    });
+
     it('store - remove leaves a gap, moves the first sequence and counts deletions', async () => {
       const st = make();
       fill(st, ['a', 'a', 'a', 'a']);

@@ -96,6 +96,22 @@ describe('sublist', () => {
     assert.equal(s.count, 0);
   });
 
+  it('sublist - a subject matched again and again sees every insert and removal at once', () => {
+    const s = new Sublist<Entry>();
+    const a = entry('x.y', 'a');
+    s.insert(a);
+    for (let i = 0; i < 3; i++) assert.deepEqual(ids(s.match('x.y').psubs), ['a']);
+    const w = entry('x.>', 'w');
+    s.insert(w);
+    assert.deepEqual(ids(s.match('x.y').psubs), ['a', 'w']);
+    assert.deepEqual(ids(s.match('x.y').psubs), ['a', 'w']);
+    assert.ok(s.remove(a));
+    assert.deepEqual(ids(s.match('x.y').psubs), ['w']);
+    assert.deepEqual(ids(s.match('x.z').psubs), ['w']);
+    assert.deepEqual(ids(s.match('x.y').psubs), ['w']);
+    assert.equal(s.stats().matches, 8);
+  });
+
   it('sublist - a result snapshot is unaffected by later removals', () => {
     const s = new Sublist<Entry>();
     const a = entry('x', 'a');

@@ -10,6 +10,7 @@ import { JetStreamApiError } from '../../protocol/jetstream-api-error.ts';
 import { formatInstant, formatTime, parseTime, ZERO_TIME } from '../rfc3339.ts';
 import type { StreamConfig } from '../stream-config.ts';
 import { ConsumerErr } from './consumer-errors.ts';
+import { applyPriorityDefaults, checkPriorityConfig, PriorityPolicy } from './priority-config.ts';
 
 export const DeliverPolicy = {
   All: 'all',
@@ -58,6 +59,11 @@ export interface ConsumerConfigWire {
   metadata?: Record<string, string>;
   /** RFC 3339: no deliveries until then (nats-server 2.11). */
   pause_until?: string;
+  /** ADR-42 (nats-server 2.11): pull consumer priority groups. */
+  priority_groups?: string[];
+  priority_policy?: string;
+  /** Nanoseconds a pin lasts without a pull from its client (nats-server PinnedTTL). */
+  priority_timeout?: number;
   [unknown: string]: unknown;
 }
 
@@ -100,6 +106,10 @@ export interface ConsumerConfig {
   metadata: Record<string, string> | null;
   /** Milliseconds since the epoch, fractional; null: none (Go's nil/zero time). Answered in UTC as nats-server does. */
   pauseUntil: number | null;
+  priorityGroups: string[];
+  priorityPolicy: PriorityPolicy;
+  /** Nanoseconds. */
+  priorityTimeout: number;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -172,8 +182,8 @@ export function consumerConfigFromWire(w: ConsumerConfigWire, stream: StreamConf
   const effectiveName = durableName || name;
   if (effectiveName.length > MAX_NAME) throw new JetStreamApiError(ConsumerErr.ConsumerNameTooLong, { max: MAX_NAME });
   if (w.backoff !== undefined && w.backoff !== null && (!Array.isArray(w.backoff) || w.backoff.some((b) => typeof b !== 'number'))) throw badJson();
-  if (w.filter_subjects !== undefined && w.filter_subjects !== null && (!Array.isArray(w.filter_subjects) || w.filter_subjects.some((s) => typeof s !== 'string'))) {
-    throw badJson();
+  for (const list of [w.filter_subjects, w.priority_groups]) {
+    if (list !== undefined && list !== null && (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))) throw badJson();
   }
   const c: ConsumerConfig = {
     durableName,
@@ -207,6 +217,10 @@ export function consumerConfigFromWire(w: ConsumerConfigWire, stream: StreamConf
     memStorage: flag(w.mem_storage),
     metadata: w.metadata !== undefined && w.metadata !== null ? { ...w.metadata } : null,
     pauseUntil: null,
+    priorityGroups: [...(w.priority_groups ?? [])],
+    // An unknown policy fails nats-server's JSON decoding (PriorityPolicy.UnmarshalJSON).
+    priorityPolicy: oneOf(w.priority_policy, Object.values(PriorityPolicy), PriorityPolicy.None, badJson),
+    priorityTimeout: int(w.priority_timeout, 0),
   };
   setPauseUntil(c, str(w.pause_until));
   if (c.optStartTimeText !== '') {
@@ -246,6 +260,7 @@ function applyDefaults(c: ConsumerConfig): void {
   if (c.maxAckPending === 0 && c.ackPolicy !== AckPolicy.None) c.maxAckPending = DEFAULT_MAX_ACK_PENDING;
   // Ephemerals go away after 5s without interest unless told otherwise (NS consumer.go).
   if (c.durableName === '' && c.inactiveThreshold === 0) c.inactiveThreshold = EPHEMERAL_INACTIVE_DEFAULT;
+  applyPriorityDefaults(c);
 }
 
 /** NS checkConsumerCfg, in its order, for the fields Switchboard supports. */
@@ -288,6 +303,7 @@ function check(c: ConsumerConfig, stream: StreamConfig): void {
     if (stream.transform === null && !stream.subjects.some((s) => subjectsOverlap(filters[i], s))) throw new JetStreamApiError(ConsumerErr.ConsumerFilterNotSubset);
   }
   checkDeliverPolicy(c);
+  checkPriorityConfig(c);
   if (stream.retention === 'workqueue') {
     if (c.ackPolicy !== AckPolicy.Explicit) throw new JetStreamApiError(ConsumerErr.ConsumerWQRequiresExplicitAck);
     if (c.deliverPolicy !== DeliverPolicy.All) throw new JetStreamApiError(ConsumerErr.ConsumerWQConsumerNotDeliverAll);
@@ -352,6 +368,9 @@ export function consumerConfigToWire(c: ConsumerConfig): ConsumerConfigWire {
   if (c.memStorage) w.mem_storage = true;
   if (c.metadata !== null) w.metadata = { ...c.metadata };
   if (c.pauseUntil !== null) w.pause_until = formatInstant(c.pauseUntil);
+  if (c.priorityGroups.length > 0) w.priority_groups = [...c.priorityGroups];
+  if (c.priorityPolicy !== PriorityPolicy.None) w.priority_policy = c.priorityPolicy;
+  if (c.priorityTimeout > 0) w.priority_timeout = c.priorityTimeout;
   return w;
 }
 

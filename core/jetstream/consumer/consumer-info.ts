@@ -4,6 +4,7 @@ import { formatTime } from '../rfc3339.ts';
 import { consumerConfigToWire, type ConsumerConfigWire } from './consumer-config.ts';
 import type { Consumer } from './consumer.ts';
 import type { SequencePair } from './consumer-state-store.ts';
+import type { PriorityGroupStateWire } from './priority-groups.ts';
 
 export interface ConsumerInfoWire {
   stream_name: string;
@@ -22,6 +23,8 @@ export interface ConsumerInfoWire {
   /** Nanoseconds left of the pause. */
   pause_remaining?: number;
   ts: string;
+  /** Pull consumers with priority groups (ADR-42). */
+  priority_groups?: PriorityGroupStateWire[];
 }
 
 export function consumerInfo(c: Consumer, pushBound: boolean): ConsumerInfoWire {
@@ -34,7 +37,7 @@ export function consumerInfo(c: Consumer, pushBound: boolean): ConsumerInfoWire 
     ack_floor: { consumer_seq: c.acks.floorConsumer, stream_seq: c.acks.floorStream },
     num_ack_pending: c.acks.size,
     num_redelivered: c.acks.redelivered,
-    num_waiting: c.waiting?.length ?? 0,
+    num_waiting: c.pull?.length ?? 0,
     num_pending: c.numPending(),
     ts: formatTime(Date.now()),
   };
@@ -45,5 +48,7 @@ export function consumerInfo(c: Consumer, pushBound: boolean): ConsumerInfoWire 
     info.paused = true;
     info.pause_remaining = Math.round((until - now) * 1_000_000);
   }
+  const groups = c.pull?.priority.info();
+  if (groups !== undefined) info.priority_groups = groups;
   return info;
 }

@@ -26,6 +26,7 @@ import { consumerInfo, type ConsumerInfoWire } from './consumer-info.ts';
 import { ConsumerStateStore } from './consumer-state-store.ts';
 import { DeadlineScheduler } from './deadline-scheduler.ts';
 import { FC_PREFIX } from './push-delivery.ts';
+import { randomName } from './random-name.ts';
 
 const NEXT_PREFIX = `${JS_API_PREFIX}.CONSUMER.MSG.NEXT.`;
 const ADVISORY_PREFIX = '$JS.EVENT.ADVISORY.CONSUMER.';
@@ -40,7 +41,6 @@ const PUMP_BUDGET = 1024;
  */
 const SAVE_INTERVAL_MS = 50;
 const ACTION_ADVISORY = 'io.nats.jetstream.advisory.v1.consumer_action';
-const NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export type ConsumerAction = 'create' | 'update' | '';
 
@@ -166,7 +166,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       this.stores.set(c, store);
     }
     this.attach(g, c);
-    this.advisory('CREATED', c, { type: ACTION_ADVISORY, action: 'create' });
+    this.advise(c, 'CREATED', { type: ACTION_ADVISORY, action: 'create' });
     return c;
   }
 
@@ -229,7 +229,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.dirty.delete(c);
     this.toSave.delete(c);
     if (c.isPush) this.unwatch(c, c.config.deliverSubject);
-    this.advisory('DELETED', c, { type: ACTION_ADVISORY, action: 'delete' });
+    this.advise(c, 'DELETED', { type: ACTION_ADVISORY, action: 'delete' });
     if (c.stream.config.retention === 'interest') this.dropUnwanted(c, g);
   }
 
@@ -336,7 +336,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       if (info === null || ack === null) return;
       const c = this.byStream.get(info.stream)?.byName.get(info.consumer);
       if (c === undefined) return;
-      if (ack.kind === AckKind.Term) this.advisory('MSG_TERMINATED', c, { type: 'io.nats.jetstream.advisory.v1.terminated', consumer_seq: info.consumerSeq, stream_seq: info.streamSeq, deliveries: info.deliveries, reason: ack.reason });
+      if (ack.kind === AckKind.Term) this.advise(c, 'MSG_TERMINATED', { type: 'io.nats.jetstream.advisory.v1.terminated', consumer_seq: info.consumerSeq, stream_seq: info.streamSeq, deliveries: info.deliveries, reason: ack.reason });
       c.processAck(info, ack, reply);
       // Double ack: the reply goes out once the new state is saved (end of turn).
       if (reply !== null && ack.kind !== AckKind.Next) {
@@ -366,8 +366,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   /** Routed by the pull inbox or deliver subject, shown under the stored subject (Router.deliverAs). */
   deliverMessage(to: string, subject: string, reply: string, header: Buffer | null, data: Buffer): boolean {
-    const message = header === null ? data : Buffer.concat([header, data]);
-    return this.router.deliverAs(to, subject, reply, header === null ? -1 : header.length, message, null) > 0;
+    return this.router.deliverAs(to, subject, reply, header === null ? -1 : header.length, joined(header, data), null) > 0;
   }
 
   sendStatus(to: string, header: Buffer, reply: string | null = null): void {
@@ -414,7 +413,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   }
 
   maxDeliveriesReached(c: Consumer, seq: number, deliveries: number): void {
-    this.advisory('MAX_DELIVERIES', c, { type: 'io.nats.jetstream.advisory.v1.max_deliver', stream_seq: seq, deliveries });
+    this.advise(c, 'MAX_DELIVERIES', { type: 'io.nats.jetstream.advisory.v1.max_deliver', stream_seq: seq, deliveries });
   }
 
   inactive(c: Consumer): void {
@@ -423,7 +422,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.stores.delete(c);
   }
 
-  private advisory(kind: string, c: Consumer, fields: Record<string, unknown>): void {
+  advise(c: Consumer, kind: string, fields: Record<string, unknown>): void {
     const subject = `${ADVISORY_PREFIX}${kind}.${c.stream.name}.${c.name}`;
     if (!this.router.hasInterest(subject)) return;
     const { type, ...rest } = fields;
@@ -491,13 +490,6 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
   }
 }
 
-function randomName(): string {
-  const bytes = randomBytes(8);
-  let out = '';
-  for (const b of bytes) out += NAME_ALPHABET[b % NAME_ALPHABET.length];
-  return out;
-}
-
 const EMPTY = Buffer.alloc(0);
 
 /** Interest retention: does any consumer's filter take `subject`? Stops at the first (no copy of the consumer list per message). */
@@ -510,4 +502,16 @@ function filteredIn(g: StreamConsumers, subject: string): boolean {
 function wantedByOthers(g: StreamConsumers, seq: number, subject: string, except: Consumer): boolean {
   for (const other of g.byName.values()) if (other !== except && other.needs(seq, subject)) return true;
   return false;
+}
+
+/**
+ * Header block and body as one message. A stored message's two parts are neighbours in one
+ * record (both store reads return them so): then one view spans them and nothing is copied.
+ */
+function joined(header: Buffer | null, data: Buffer): Buffer {
+  if (header === null) return data;
+  if (header.buffer === data.buffer && header.byteOffset + header.length === data.byteOffset) {
+    return Buffer.from(header.buffer, header.byteOffset, header.length + data.length);
+  }
+  return Buffer.concat([header, data]);
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../atomic-file.ts';
 import type { ConsumerConfigWire } from './consumer-config.ts';
+import type { PinStateWire } from './priority-groups.ts';
 
 export interface ConsumerMeta {
   config: ConsumerConfigWire;
@@ -27,6 +28,8 @@ export interface ConsumerStateWire {
   pending: Array<[number, number, number]>;
   /** [stream seq, deliveries so far] for messages delivered more than once. */
   redelivered: Array<[number, number]>;
+  /** pinned_client: the pinned client's id and when it was pinned (ADR-42; kept across restarts). */
+  pin?: PinStateWire;
 }
 
 export class ConsumerStateError extends Error {

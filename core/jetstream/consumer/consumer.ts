@@ -10,9 +10,10 @@ import { ackSubject, AckKind, type AckPayload, type AckReply } from './ack-subje
 import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
 import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
-import type { Deadline, DeadlineScheduler } from './deadline-scheduler.ts';
+import { CallbackDeadline, type DeadlineScheduler } from './deadline-scheduler.ts';
 import { FilterSet, storedSubjectsOf } from './filter-set.ts';
-import { parsePullRequest, PullRequestError, PullRequestQueue, type PullRequest } from './pull-requests.ts';
+import type { PriorityHost } from './priority-groups.ts';
+import { PullWaiting } from './pull-waiting.ts';
 import { PushState } from './push-delivery.ts';
 import * as S from './status-messages.ts';
 
@@ -35,18 +36,13 @@ export interface ConsumerHost {
   maxDeliveriesReached(c: Consumer, seq: number, deliveries: number): void;
   /** inactive_threshold passed without interest: delete the consumer. */
   inactive(c: Consumer): void;
-}
-
-class CallbackDeadline implements Deadline {
-  constructor(readonly at: number, private readonly fn: (now: number) => void) {}
-  fire(now: number): void {
-    this.fn(now);
-  }
+  /** `$JS.EVENT.ADVISORY.CONSUMER.<kind>.<stream>.<consumer>` with these fields. */
+  advise(c: Consumer, kind: string, fields: Record<string, unknown>): void;
 }
 
 const NS_PER_MS = 1_000_000;
 
-export class Consumer implements AckTrackerOwner {
+export class Consumer implements AckTrackerOwner, PriorityHost {
   readonly name: string;
   filters: FilterSet;
   /** Next stream sequence to look at for a first delivery. */
@@ -56,7 +52,8 @@ export class Consumer implements AckTrackerOwner {
   lastActive = Date.now();
   deleted = false;
   readonly acks: AckTracker;
-  readonly waiting: PullRequestQueue | null;
+  /** Pull consumers: the waiting requests and their priority groups. */
+  readonly pull: PullWaiting | null;
   readonly push: PushState | null;
   /**
    * last_per_subject: the starting set (sorted), delivered before moving on to new
@@ -86,7 +83,7 @@ export class Consumer implements AckTrackerOwner {
     this.name = config.name;
     this.filters = new FilterSet(filtersOf(config), storedSubjectsOf(stream.config));
     this.ackPrefix = `$JS.ACK.${stream.name}.${config.name}.`;
-    this.waiting = isPush(config) ? null : new PullRequestQueue();
+    this.pull = isPush(config) ? null : new PullWaiting(host, this, config);
     this.push = isPush(config) ? new PushState(config) : null;
     this.acks = new AckTracker(this, host.scheduler);
   }
@@ -101,6 +98,7 @@ export class Consumer implements AckTrackerOwner {
     this.filters = new FilterSet(filtersOf(next), storedSubjectsOf(this.stream.config));
     this.npc = -1;
     this.push?.reconfigure(next);
+    this.pull?.reconfigure(next);
   }
 
   /** Where a new consumer starts (NS consumer.go selectStartingSeqNo). */
@@ -151,6 +149,7 @@ export class Consumer implements AckTrackerOwner {
     this.acks.floorConsumer = s.ack_floor.consumer_seq;
     this.acks.floorStream = s.ack_floor.stream_seq;
     this.acks.restore(s.pending, s.redelivered);
+    this.pull?.priority.restore(s.pin, Date.now());
   }
 
   snapshot(): ConsumerStateWire {
@@ -159,6 +158,7 @@ export class Consumer implements AckTrackerOwner {
       ack_floor: { consumer_seq: this.acks.floorConsumer, stream_seq: this.acks.floorStream },
       pending: this.acks.snapshotPending(),
       redelivered: this.acks.snapshotRedelivered(),
+      pin: this.pull?.priority.snapshot(),
     };
   }
 
@@ -177,102 +177,14 @@ export class Consumer implements AckTrackerOwner {
   // ---- pull requests ----
 
   processPull(reply: string, body: Buffer): void {
-    if (this.waiting === null) {
-      this.host.sendStatus(reply, S.PUSH_BASED);
-      return;
-    }
-    const now = Date.now();
-    let req: PullRequest;
-    try {
-      req = parsePullRequest(reply, body, now);
-    } catch (err) {
-      if (err instanceof PullRequestError) this.host.sendStatus(reply, S.statusHeader(err.status, err.description));
-      return;
-    }
-    const c = this.config;
-    if (c.maxBatch > 0 && req.batch > c.maxBatch) return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestBatch of ${c.maxBatch}`));
-    if (c.maxExpires > 0 && req.expiresAt > 0 && req.expiresAt > now + c.maxExpires / NS_PER_MS) {
-      return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestExpires of ${c.maxExpires / NS_PER_MS}ms`));
-    }
-    if (c.maxBytes > 0 && req.maxBytes > c.maxBytes) return this.host.sendStatus(reply, S.statusHeader(409, `Exceeded MaxRequestMaxBytes of ${c.maxBytes}`));
-    this.lastActive = now;
-    if (req.noWait && req.expiresAt === 0 && !this.hasDeliverable()) return this.host.sendStatus(reply, S.NO_MESSAGES);
-    if (this.waiting.length >= c.maxWaiting) {
-      this.expireRequests(now);
-      if (this.waiting.length >= c.maxWaiting) {
-        // With heartbeats the client waits for missed heartbeats instead of hot-looping on 409s (NS).
-        if (req.heartbeatMs === 0) this.host.sendStatus(reply, S.EXCEEDED_MAX_WAITING);
-        return;
-      }
-    }
-    this.waiting.push(req);
-    this.armRequest(req);
-    this.host.setHungry(this, true);
-    this.host.wake(this);
-  }
-
-  private armRequest(req: PullRequest): void {
-    let at = req.expiresAt > 0 ? req.expiresAt : Infinity;
-    if (req.heartbeatMs > 0) at = Math.min(at, req.lastSent + req.heartbeatMs);
-    if (at === Infinity) return;
-    const d = new CallbackDeadline(at, (now) => this.requestDue(req, d, now));
-    req.deadline = d;
-    this.host.scheduler.add(d);
-  }
-
-  private requestDue(req: PullRequest, d: Deadline, now: number): void {
-    if (req.done || req.deadline !== d || this.deleted || this.waiting === null) return;
-    if (req.expiresAt > 0 && now >= req.expiresAt - 1) {
-      this.waiting.remove(req);
-      this.host.sendStatus(req.reply, S.statusWithPending(408, 'Request Timeout', req.batch, req.maxBytes));
-      this.afterRequestsChanged(now);
-      return;
-    }
-    if (req.heartbeatMs > 0 && now - req.lastSent >= req.heartbeatMs - 1) {
-      this.host.sendStatus(req.reply, S.idleHeartbeat(this.dseq, this.sseq - 1, null));
-      req.lastSent = now;
-    }
-    this.armRequest(req);
-  }
-
-  private expireRequests(now: number): void {
-    if (this.waiting === null) return;
-    for (const r of this.waiting.take((r) => (r.expiresAt > 0 && now >= r.expiresAt) || !this.host.hasInterest(r.reply))) {
-      if (r.expiresAt > 0 && now >= r.expiresAt) this.host.sendStatus(r.reply, S.statusWithPending(408, 'Request Timeout', r.batch, r.maxBytes));
-    }
-  }
-
-  private afterRequestsChanged(now: number): void {
-    if (this.waiting !== null && this.waiting.length === 0) {
-      this.host.setHungry(this, false);
-      this.lastActive = now;
-      this.armInactive();
-    }
-  }
-
-  /** The head request that can still take a message; drops expired and abandoned ones. */
-  private nextRequest(now: number): PullRequest | undefined {
-    const q = this.waiting as PullRequestQueue;
-    for (let r = q.peek(); r !== undefined; r = q.peek()) {
-      if (r.expiresAt > 0 && now >= r.expiresAt) {
-        q.removeHead();
-        this.host.sendStatus(r.reply, S.statusWithPending(408, 'Request Timeout', r.batch, r.maxBytes));
-        continue;
-      }
-      // The requester went away (closed inbox): nothing to answer (NS checks interest the same way).
-      if (!this.host.hasInterest(r.reply)) {
-        q.removeHead();
-        continue;
-      }
-      return r;
-    }
-    return undefined;
+    if (this.pull === null) this.host.sendStatus(reply, S.PUSH_BASED);
+    else this.pull.request(reply, body);
   }
 
   // ---- delivery ----
 
   /** Is anything deliverable right now (a redelivery, or a new message within max_ack_pending)? */
-  private hasDeliverable(): boolean {
+  hasDeliverable(): boolean {
     if (this.acks.hasRedelivery()) return true;
     if (this.acks.blocked) return false;
     if (this.lpsLeft > 0) return true;
@@ -286,7 +198,7 @@ export class Consumer implements AckTrackerOwner {
     const push = this.push;
     if (push !== null) {
       if (!push.active || push.stalled) return false;
-    } else if (this.waiting === null || this.waiting.length === 0) {
+    } else if (this.pull === null || this.pull.length === 0) {
       return false;
     }
     const now = Date.now();
@@ -294,16 +206,14 @@ export class Consumer implements AckTrackerOwner {
     let sent = 0;
     let eos = false;
     while (sent < budget) {
-      let req: PullRequest | undefined;
-      if (push === null) {
-        req = this.nextRequest(now);
-        if (req === undefined) break;
-      } else if (push.stalled) {
-        break;
-      } else if (!this.host.hasInterest(this.config.deliverSubject)) {
+      if (push !== null && push.stalled) break;
+      // Every request served: stop before reading another message from the store.
+      if (this.pull !== null && this.pull.length === 0) break;
+      if (push !== null && !this.host.hasInterest(this.config.deliverSubject)) {
         this.pushInterestLost(now);
         break;
       }
+      // The message first, then the request: priority groups pick by it, and a pin is given only with a message.
       const next = this.take();
       if (next === null) {
         eos = true;
@@ -314,31 +224,30 @@ export class Consumer implements AckTrackerOwner {
         this.untake(msg.seq, count);
         break;
       }
+      // NS compares min_pending with the pending count including this message (a redelivery is not in npc).
+      const req = this.pull?.next(now, count === 1 ? this.npc : this.npc + 1, this.acks.size);
+      if (push === null && req === undefined) {
+        this.untake(msg.seq, count);
+        break;
+      }
       const reply = ackSubject(this.ackPrefix, count, msg.seq, this.dseq + 1, msg.time, Math.max(0, count === 1 ? this.npc - 1 : this.npc));
       const header = this.config.headersOnly ? S.withMsgSize(msg.header, msg.data.length) : msg.header;
       const data = this.config.headersOnly ? EMPTY : msg.data;
       const size = msg.subject.length + reply.length + (header?.length ?? 0) + data.length;
       if (req !== undefined && req.maxBytes > 0 && size > req.maxBytes) {
         this.untake(msg.seq, count);
-        (this.waiting as PullRequestQueue).removeHead();
-        this.host.sendStatus(req.reply, S.statusWithPending(409, 'Message Size Exceeds MaxBytes', req.batch, req.maxBytes));
+        (this.pull as PullWaiting).tooLarge(req);
         continue;
       }
       this.record(msg.seq, count, now);
       if (count === 1 && this.config.replayPolicy === 'original') this.replayLast = { msgTime: msg.time, sentAt: now };
-      const to = req !== undefined ? req.reply : this.config.deliverSubject;
-      this.host.deliverMessage(to, msg.subject, reply, header, data);
       sent++;
       if (req !== undefined) {
-        req.delivered++;
-        req.lastSent = now;
-        req.batch--;
-        if (req.maxBytes > 0) {
-          req.maxBytes -= size;
-          if (req.maxBytes === 0) req.batch = 0;
-        }
-        (this.waiting as PullRequestQueue).rotate();
+        const pull = this.pull as PullWaiting;
+        this.host.deliverMessage(req.reply, msg.subject, reply, pull.priority.deliveryHeader(header), data);
+        pull.served(req, size, now);
       } else if (push !== null) {
+        this.host.deliverMessage(this.config.deliverSubject, msg.subject, reply, header, data);
         push.lastSent = now;
         if (push.sent(size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
       }
@@ -347,9 +256,9 @@ export class Consumer implements AckTrackerOwner {
       this.lastActive = now;
       this.host.saveLater(this);
     }
-    if (push === null) {
-      if (eos) this.finishNoWait();
-      this.afterRequestsChanged(now);
+    if (this.pull !== null) {
+      if (eos) this.pull.finishNoWait();
+      this.pull.changed(now);
     }
     return sent >= budget;
   }
@@ -371,12 +280,6 @@ export class Consumer implements AckTrackerOwner {
       }));
     }
     return true;
-  }
-
-  /** No more messages now: no_wait requests end (NS processWaiting with eos). */
-  private finishNoWait(): void {
-    if (this.waiting === null) return;
-    for (const r of this.waiting.take((r) => r.noWait && (r.expiresAt === 0 || r.delivered > 0))) this.host.sendStatus(r.reply, S.NO_MESSAGES);
   }
 
   /** The next message to hand out and its delivery count: redeliveries first, then the stream. */
@@ -419,6 +322,22 @@ export class Consumer implements AckTrackerOwner {
     const dseq = ++this.dseq;
     if (count === 1) this.npc = Math.max(0, this.npc - 1);
     this.acks.delivered(seq, dseq, count, now);
+  }
+
+  // ---- PriorityHost ----
+
+  get scheduler(): DeadlineScheduler {
+    return this.host.scheduler;
+  }
+
+  advise(kind: string, fields: Record<string, unknown>): void {
+    if (!this.deleted) this.host.advise(this, kind, fields);
+  }
+
+  pinChanged(): void {
+    if (this.deleted) return;
+    this.host.saveLater(this);
+    this.host.wake(this);
   }
 
   // ---- AckTrackerOwner ----
@@ -527,7 +446,7 @@ export class Consumer implements AckTrackerOwner {
 
   private isIdle(): boolean {
     if (this.push !== null) return !this.push.active;
-    return (this.waiting?.length ?? 0) === 0;
+    return (this.pull?.length ?? 0) === 0;
   }
 
   /** inactive_threshold: one deadline while idle, none while busy. */
@@ -584,7 +503,7 @@ export class Consumer implements AckTrackerOwner {
   /** Deleted: tell waiting pull requests, as nats-server does. */
   close(): void {
     this.deleted = true;
-    if (this.waiting !== null) for (const r of this.waiting.take(() => true)) this.host.sendStatus(r.reply, S.CONSUMER_DELETED);
+    this.pull?.close();
     this.acks.clear();
   }
 

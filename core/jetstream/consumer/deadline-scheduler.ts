@@ -10,6 +10,14 @@ export interface Deadline {
   fire(now: number): void;
 }
 
+/** A deadline that runs a function (its owner checks in it whether it is still wanted). */
+export class CallbackDeadline implements Deadline {
+  constructor(readonly at: number, private readonly fn: (now: number) => void) {}
+  fire(now: number): void {
+    this.fn(now);
+  }
+}
+
 /** Most deadlines run per wake-up, so a burst cannot hold the event loop. */
 const FIRE_BUDGET = 50_000;
 

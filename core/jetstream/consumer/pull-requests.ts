@@ -1,9 +1,23 @@
 // Waiting pull requests of one consumer (NS consumer.go waitQueue): the body of
 // `$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>` parsed into a request, and
 // the FIFO the consumer serves them from, round-robin: a request that still
-// wants more goes to the back after each message, as nats-server does.
+// wants more goes to the back after each message, as nats-server does. Under
+// the `prioritized` policy (ADR-42) the queue stays sorted by priority and the
+// round-robin happens within one priority (NS waitQueue.addPrioritized,
+// popAndRequeue).
 
 import type { Deadline } from './deadline-scheduler.ts';
+
+/** ADR-42: the priority-group fields of a JSON pull request (NS PriorityGroup). */
+export interface PullGroup {
+  readonly group: string;
+  readonly minPending: number;
+  readonly minAckPending: number;
+  /** The pin id the client holds (pinned_client); the server sets it when it pins this request. */
+  id: string;
+  /** 0 (first served) to 9 (prioritized). */
+  readonly priority: number;
+}
 
 export interface PullRequest {
   readonly reply: string;
@@ -23,6 +37,8 @@ export interface PullRequest {
   /** Set once the request left the queue; its deadline then does nothing. */
   done: boolean;
   deadline: Deadline | null;
+  /** Present for every JSON request (nats-server parses the fields from any), null for a bare batch number. */
+  readonly group: PullGroup | null;
 }
 
 export class PullRequestError extends Error {
@@ -38,6 +54,11 @@ interface NextRequestWire {
   max_bytes?: unknown;
   no_wait?: unknown;
   idle_heartbeat?: unknown;
+  group?: unknown;
+  min_pending?: unknown;
+  min_ack_pending?: unknown;
+  id?: unknown;
+  priority?: unknown;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -50,6 +71,7 @@ export function parsePullRequest(reply: string, body: Buffer, now: number): Pull
   let maxBytes = 0;
   let noWait = false;
   let hbNs = 0;
+  let group: PullGroup | null = null;
   if (text.startsWith('{')) {
     let w: NextRequestWire;
     try {
@@ -64,6 +86,13 @@ export function parsePullRequest(reply: string, body: Buffer, now: number): Pull
     noWait = w.no_wait === true;
     hbNs = num(w.idle_heartbeat);
     if (hbNs > 0 && hbNs * 2 > expiresNs) throw new PullRequestError(400, 'Bad Request - heartbeat value too large');
+    group = {
+      group: typeof w.group === 'string' ? w.group : '',
+      minPending: num(w.min_pending),
+      minAckPending: num(w.min_ack_pending),
+      id: typeof w.id === 'string' ? w.id : '',
+      priority: num(w.priority),
+    };
   } else if (text !== '' && /^-?\d+$/.test(text)) {
     batch = Number(text);
   }
@@ -80,18 +109,41 @@ export function parsePullRequest(reply: string, body: Buffer, now: number): Pull
     lastSent: now,
     done: false,
     deadline: null,
+    group,
   };
+}
+
+/** NS insertAtPosition: a bare-number request (no group fields) sorts after every priority. */
+function priorityOf(r: PullRequest): number {
+  return r.group === null ? Number.MAX_SAFE_INTEGER : r.group.priority;
 }
 
 export class PullRequestQueue {
   private items: PullRequest[] = [];
+
+  /** `prioritized`: kept sorted by priority, FIFO within one. */
+  constructor(private prioritized = false) {}
+
+  /** The policy changed with a consumer update: sort (stably) when it now applies. */
+  setPrioritized(on: boolean): void {
+    this.prioritized = on;
+    if (on) this.items.sort((a, b) => priorityOf(a) - priorityOf(b));
+  }
 
   get length(): number {
     return this.items.length;
   }
 
   push(r: PullRequest): void {
-    this.items.push(r);
+    if (!this.prioritized) {
+      this.items.push(r);
+      return;
+    }
+    // After every request of the same or a better (lower) priority.
+    const p = priorityOf(r);
+    let i = this.items.length;
+    while (i > 0 && priorityOf(this.items[i - 1]) > p) i--;
+    this.items.splice(i, 0, r);
   }
 
   peek(): PullRequest | undefined {
@@ -102,8 +154,14 @@ export class PullRequestQueue {
   rotate(): void {
     const head = this.items.shift();
     if (head === undefined) return;
-    if (head.batch > 0 && !head.done) this.items.push(head);
+    if (head.batch > 0 && !head.done) this.push(head);
     else head.done = true;
+  }
+
+  /** The head may not take this message (standby, below its overflow threshold): move it to the back. */
+  cycle(): void {
+    const head = this.items.shift();
+    if (head !== undefined) this.items.push(head);
   }
 
   removeHead(): PullRequest | undefined {

@@ -2,6 +2,8 @@
 // nats-server writes them (NS consumer.go): clients switch on the code and the
 // lower-cased description (nats.js JetStreamStatus).
 
+import { appendHeaderLines } from '../../protocol/headers.ts';
+
 export const PENDING_MSGS = 'Nats-Pending-Messages';
 export const PENDING_BYTES = 'Nats-Pending-Bytes';
 export const LAST_CONSUMER = 'Nats-Last-Consumer';
@@ -31,8 +33,13 @@ export const EXCEEDED_MAX_WAITING = statusHeader(409, 'Exceeded MaxWaiting');
 
 /** headers_only delivery: the stored header block plus Nats-Msg-Size, and no body. */
 export function withMsgSize(header: Buffer | null, size: number): Buffer {
-  const line = `${MSG_SIZE}: ${size}\r\n\r\n`;
-  if (header === null || header.length < 4) return Buffer.from(`NATS/1.0\r\n${line}`);
-  // The block ends with an empty line; put the new header before it.
-  return Buffer.concat([header.subarray(0, header.length - 2), Buffer.from(line)]);
+  return appendHeaderLines(header, `${MSG_SIZE}: ${size}\r\n`);
+}
+
+/** ADR-42: the pinned client's id, on every message delivered under pinned_client. */
+const PIN_ID = 'Nats-Pin-Id';
+export const PIN_ID_MISMATCH = statusHeader(423, 'Nats-Pin-Id mismatch');
+
+export function withPinId(header: Buffer | null, id: string): Buffer {
+  return appendHeaderLines(header, `${PIN_ID}: ${id}\r\n`);
 }

@@ -43,6 +43,10 @@ export abstract class BaseStreamStore implements StreamStore {
   protected abstract closeResources(): Promise<void>;
   abstract destroy(): Promise<void>;
 
+  sizeOf(subject: string, header: Buffer | null, data: Buffer): number {
+    return this.messageSize(subject, header, data);
+  }
+
   append(subject: string, header: Buffer | null, data: Buffer, time = nowMs()): number {
     if (this.closed) throw new StoreClosedError(this.name);
     const size = this.messageSize(subject, header, data);
@@ -91,12 +95,21 @@ export abstract class BaseStreamStore implements StreamStore {
     return this.index.lastSeqOf(normaliseFilter(filter));
   }
 
-  lastPerSubject(filter?: string | null): Float64Array {
+  lastPerSubject(filter?: string | null, upToSeq = Infinity): Float64Array {
     const ids = this.index.subjects.matching(normaliseFilter(filter));
-    const out = new Float64Array(ids.length);
-    for (let i = 0; i < ids.length; i++) out[i] = this.index.resolveLast(ids[i]);
+    let out = new Float64Array(ids.length);
+    if (upToSeq >= this.index.lastSeq) {
+      for (let i = 0; i < ids.length; i++) out[i] = this.index.resolveLast(ids[i]);
+    } else {
+      // Subjects with nothing at or below upToSeq drop out.
+      out = Float64Array.from(this.index.lastAtOrBelow(ids, upToSeq).filter((seq) => seq > 0));
+    }
     // A typed array sorts numerically in native code: a million keys take milliseconds.
     return out.sort();
+  }
+
+  seqFromTime(time: number): number {
+    return this.index.seqFromTime(time);
   }
 
   remove(seq: number): boolean {

@@ -178,7 +178,11 @@ export class MessageIndex {
     const slot = seq - this.base;
     const need = slot + 1;
     if (need > this.subj.length) this.grow(need);
-    for (let i = this.len; i < slot; i++) this.subj[i] = 0;
+    // Skipped sequences are empty slots; they take this time so slot times stay ordered (seqFromTime).
+    for (let i = this.len; i < slot; i++) {
+      this.subj[i] = 0;
+      this.time[i] = time;
+    }
     const id = this.subjects.add(subject, seq);
     this.subj[slot] = id;
     this.time[slot] = time;
@@ -217,7 +221,10 @@ export class MessageIndex {
     for (let i = 0; i < n; i++) {
       const seq = seqs[i];
       const slot = seq - this.base;
-      if (slot > next) this.subj.fill(0, next, slot);
+      if (slot > next) {
+        this.subj.fill(0, next, slot);
+        this.time.fill(times[i], next, slot);
+      }
       next = slot + 1;
       const sid = subjectIds[i];
       let id = ids[sid] - 1;
@@ -435,6 +442,47 @@ export class MessageIndex {
       t.flags[id] &= ~LAST_STALE;
     }
     return t.last[id];
+  }
+
+  /**
+   * Per subject id: the newest live sequence at or below maxSeq (0 when it has
+   * none there). One backward scan from maxSeq serves every id whose newest
+   * message is above it (direct get multi_last with up_to_seq, ADR-31).
+   */
+  lastAtOrBelow(ids: readonly number[], maxSeq: number): number[] {
+    const out = ids.map((id) => this.resolveLast(id));
+    const wanted = new Map<number, number>();
+    for (let i = 0; i < ids.length; i++) {
+      if (out[i] > maxSeq) {
+        out[i] = 0;
+        wanted.set(ids[i], i);
+      }
+    }
+    for (let s = Math.min(maxSeq - this.base, this.len - 1); s >= this.head && wanted.size > 0; s--) {
+      const i = wanted.get(this.subj[s]);
+      if (i === undefined) continue;
+      out[i] = this.base + s;
+      wanted.delete(this.subj[s]);
+    }
+    return out;
+  }
+
+  /**
+   * The first live sequence stored at or after `time`, else lastSeq + 1 (NS
+   * GetSeqFromTime). Store times do not go backwards, so a binary search over
+   * the slots finds it; removed slots keep their time.
+   */
+  seqFromTime(time: number): number {
+    if (this.msgs === 0 || time > this.lastTime) return this.lastSeq + 1;
+    let lo = this.head;
+    let hi = this.len - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.time[mid] < time) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let s = lo; s < this.len; s++) if (this.subj[s] !== 0) return this.base + s;
+    return this.lastSeq + 1;
   }
 
   deletedSeqs(): number[] {

@@ -100,6 +100,8 @@ export class StoreClosedError extends Error {
 
 export interface StreamStore {
   readonly kind: 'memory' | 'file';
+  /** The bytes a message counts for against max_bytes (checks that must not append first: atomic batches). */
+  sizeOf(subject: string, header: Buffer | null, data: Buffer): number;
   /** Append one message; returns its sequence. Copies header and data. Throws StoreLimitError. */
   append(subject: string, header: Buffer | null, data: Buffer, time?: number): number;
   /**
@@ -117,8 +119,14 @@ export interface StreamStore {
   last(filter: string): StoredMessage | null;
   /** Like last() but only the sequence (0 when none): no payload read. */
   lastSeqOf(filter: string): number;
-  /** The newest sequence of every subject matching filter, ascending (deliver last_per_subject, KV watch). */
-  lastPerSubject(filter?: string | null): Float64Array;
+  /**
+   * The newest sequence of every subject matching filter, ascending (deliver
+   * last_per_subject, KV watch); with upToSeq, the newest at or below it
+   * (direct get multi_last, ADR-31).
+   */
+  lastPerSubject(filter?: string | null, upToSeq?: number): Float64Array;
+  /** The first sequence stored at or after `time` (ms), else lastSeq + 1 (direct get start_time). */
+  seqFromTime(time: number): number;
   /** Remove one message; false when it does not exist. */
   remove(seq: number): boolean;
   purge(options?: PurgeOptions): number;

@@ -35,17 +35,21 @@ export interface MonitorContext {
  * its section of /varz. The composition root wires it; each part is optional.
  */
 export interface MonitorExtension {
-  /** The JSON endpoint's path, e.g. '/kafkaz', with json() its answer. */
+  /** The JSON endpoint's path, e.g. '/kafkaz', with json() its answer to the request's query. */
   readonly path?: string;
-  json?(): unknown;
+  json?(query?: URLSearchParams): unknown;
   /** Its series on /metrics, as data: the monitor's one registry encodes them with the core's (prometheus-text.ts). */
   metrics?(): Iterable<MetricFamily>;
   /** Its totals in the series every protocol reports (switchboard_messages_received_total{protocol}, ...). */
   traffic?(): ProtocolTraffic;
   /** Its open connections, listed by /connz beside the NATS clients. */
   connections?(): Iterable<ConnectionSnapshot>;
+  /** Close its connection `cid` on an operator's request (MonitorServer.disconnect); false when it has none by that id. */
+  disconnect?(cid: number): boolean;
   /** Its /varz section: nats-server's `mqtt` and `websocket`, Switchboard's `http_gateway` and `kafka`. */
   readonly varz?: { readonly key: string; value(): Record<string, unknown> };
+  /** Its open leafnode links, counted in /varz `leafnodes`. */
+  leafnodes?(): number;
 }
 
 /** One protocol's message totals since start, as /metrics reports them for every protocol alike. */

@@ -5,6 +5,7 @@
 
 import { type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../connection/tls-material.ts';
+import { CloseReason } from '../nats-client.ts';
 import type { NatsServer } from '../nats-server.ts';
 import type { ClosedConnections } from './closed-connections.ts';
 import { connz } from './connz.ts';
@@ -70,7 +71,7 @@ export class MonitorServer {
     const { path } = extension;
     if (path !== undefined) {
       if (this.endpoints[path] !== undefined) throw new TypeError(`monitoring endpoint ${path} is already taken`);
-      this.endpoints[path] = () => json(extension.json?.());
+      this.endpoints[path] = (_ctx, query) => json(extension.json?.(query));
     }
     this.extensions.push(extension);
     this.index = indexPage(Object.keys(this.endpoints));
@@ -110,6 +111,29 @@ export class MonitorServer {
     const closed = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeAllConnections();
     await closed;
+  }
+
+  /**
+   * The subject whose publish permission lets a user close connections: the
+   * one nats-server's KICK request is sent to, so a rule written for a NATS
+   * client (`$SYS.REQ.SERVER.*.KICK`) means the same here.
+   */
+  get kickSubject(): string {
+    return `$SYS.REQ.SERVER.${this.server.serverId}.KICK`;
+  }
+
+  /**
+   * Close connection `cid` whichever part of the process holds it (a NATS
+   * client, or an extension's: MQTT, HTTP stream), as nats-server's KICK does.
+   * False when none has it (already gone, or one that cannot be closed).
+   */
+  disconnect(cid: number): boolean {
+    const client = this.server.clients.get(cid);
+    if (client !== undefined) {
+      client.close(CloseReason.Kicked);
+      return true;
+    }
+    return this.extensions.some((extension) => extension.disconnect?.(cid) === true);
   }
 
   /** Answer one request without a socket (tests and the HTTP gateway may reuse it). */

@@ -119,7 +119,7 @@ export function buildVarz(ctx: MonitorContext): Varz {
     total_connections: server.stats.totalConnections,
     routes: 0,
     remotes: 0,
-    leafnodes: 0,
+    leafnodes: (ctx.extensions ?? []).reduce((n, extension) => n + (extension.leafnodes?.() ?? 0), 0),
     in_msgs: server.router.stats.inMsgs,
     out_msgs: out.msgs,
     in_bytes: server.router.stats.inBytes,

@@ -42,11 +42,21 @@ function queryOf(url: string): URLSearchParams {
   return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
 }
 
+/** Who can close connections, and how (the core's MonitorServer; DELETE /v1/connections/{cid} in connections.ts). */
+export interface ConnectionControl {
+  /** Publish permission on this subject allows a disconnect. */
+  readonly kickSubject: string;
+  /** Close connection `cid`; false when no part of the process has it. */
+  disconnect(cid: number): boolean;
+}
+
 export interface MonitoringMount {
   /** JSON endpoints by name: varz, connz, jsz, healthz, ... */
   endpoints?: Record<string, MonitoringProvider>;
   /** Prometheus text exposition for GET /metrics. */
   metrics?: () => string | Promise<string>;
+  /** Closing connections (DELETE /v1/connections/{cid}, routes/connections.ts): the core's registry. */
+  connections?: ConnectionControl;
   /** Health for GET /healthz; the default says ok while the gateway runs. */
   health?: () => { status: string; [key: string]: unknown } | Promise<{ status: string; [key: string]: unknown }>;
 }

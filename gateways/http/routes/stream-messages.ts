@@ -2,7 +2,7 @@
 //   GET    /v1/streams/{name}/messages/{seq}      one message by sequence
 //   DELETE /v1/streams/{name}/messages/{seq}      delete one message         204
 //   GET    /v1/streams/{name}/last/{subject}      the last message on a subject
-//   GET    /v1/streams/{name}/range               a page of messages from start_seq
+//   GET    /v1/streams/{name}/range               a page of messages from start_seq or start_time
 //   GET    /v1/streams/{name}/messages            SSE/NDJSON from start_seq, start_time or
 //                                                 Last-Event-ID; event id = stream sequence
 // Reads need publish permission on `$JS.API.STREAM.MSG.GET.<name>` (what a NATS
@@ -70,6 +70,7 @@ const rangeSchema: RouteDocSchema = {
     type: 'object',
     properties: {
       start_seq: { type: 'integer', minimum: 1, description: 'First sequence (default 1)' },
+      start_time: { type: 'string', description: 'Instead of start_seq: from the first message stored at or after this RFC 3339 time' },
       count: { type: 'integer', minimum: 1, maximum: 1000, description: 'At most this many messages (default 100)' },
       subject: { type: 'string', minLength: 1, description: 'Only subjects matching this filter' },
       encoding: ENCODING_QUERY,
@@ -111,6 +112,13 @@ const streamSchema: RouteDocSchema = {
   },
 };
 
+/** A start_time query as ms since the epoch; 400 when it is no time. */
+function timeOf(startTime: string): number {
+  const time = Date.parse(startTime);
+  if (Number.isNaN(time)) throw new HttpProblem('invalid_request', `start_time ${JSON.stringify(startTime)} is not an RFC 3339 time`);
+  return time;
+}
+
 export async function streamMessageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const js = ctx.jetstream;
   const nameOf = (request: FastifyRequest): string => (request.params as { name: string }).name;
@@ -143,9 +151,9 @@ export async function streamMessageRoutes(app: FastifyInstance, ctx: GatewayCont
   app.get('/v1/streams/:name/range', { schema: rangeSchema }, async (request) => {
     allowRead(request);
     const name = nameOf(request);
-    const query = request.query as { start_seq?: number; count?: number; subject?: string };
+    const query = request.query as { start_seq?: number; start_time?: string; count?: number; subject?: string };
     const messages: Record<string, unknown>[] = [];
-    let next = query.start_seq ?? 1;
+    let next = query.start_time === undefined ? (query.start_seq ?? 1) : await sequenceAtTime(js, name, timeOf(query.start_time), query.subject);
     for (let i = 0; i < (query.count ?? 100); i++) {
       const m = await js.getMessage(name, { seq: next, next_by_subj: query.subject ?? '>' });
       if (m === null) break;
@@ -163,11 +171,7 @@ export async function streamMessageRoutes(app: FastifyInstance, ctx: GatewayCont
     const lastEventId = request.headers['last-event-id'];
     let startSeq = query.start_seq ?? 1;
     if (typeof lastEventId === 'string' && lastEventId !== '') startSeq = Number(lastEventId) + 1;
-    else if (query.start_time !== undefined) {
-      const time = Date.parse(query.start_time);
-      if (Number.isNaN(time)) throw new HttpProblem('invalid_request', `start_time ${JSON.stringify(query.start_time)} is not an RFC 3339 time`);
-      startSeq = await sequenceAtTime(js, name, time, query.subject);
-    }
+    else if (query.start_time !== undefined) startSeq = await sequenceAtTime(js, name, timeOf(query.start_time), query.subject);
     const stream = eventStreamFor(ctx, request, reply, query.heartbeat, { 'x-nats-stream': name });
     const encoding = encodingOf(request);
     const wakeSubjects = query.subject !== undefined ? [query.subject] : (info.config.subjects ?? []);

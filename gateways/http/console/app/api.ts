@@ -55,12 +55,19 @@ export async function getText(path: string): Promise<string> {
   return response.text();
 }
 
-/** A write (POST, PUT) with the Authorization header. */
-export async function write(method: 'POST' | 'PUT', path: string, body: string, contentType = 'text/plain'): Promise<unknown> {
+/** A write (POST, PUT, DELETE) with the Authorization header; resolves with the response, refused ones thrown. */
+export async function send(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: string, contentType = 'text/plain'): Promise<Response> {
   if (authorization === null) throw new ApiError(401, path, 'log in again to write');
-  const response = await fetch(path, { method, headers: { authorization, 'content-type': contentType }, body });
+  const headers: Record<string, string> = { authorization };
+  if (body !== undefined) headers['content-type'] = contentType;
+  const response = await fetch(path, { method, headers, body });
   if (!response.ok) throw await failure(response, path);
-  return response.json();
+  return response;
+}
+
+/** A write whose answer is JSON. */
+export async function write(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: string, contentType = 'text/plain'): Promise<unknown> {
+  return (await send(method, path, body, contentType)).json();
 }
 
 export const segment = encodeURIComponent;

@@ -1,5 +1,6 @@
 // Clients: every connection /connz lists, any protocol, in one table sorted by
-// any column and filtered by any text in a row.
+// any column and filtered by any text in a row; a client's id opens its page
+// (client-detail.tsx).
 
 import { useState } from 'preact/hooks';
 import { getJson } from './api.ts';
@@ -73,7 +74,7 @@ export function Clients() {
           {rows.map((c) => (
             <tr key={c.cid}>
               {COLUMNS.map((col) => (
-                <td data-col={col.key}>{col.value(c)}</td>
+                <td data-col={col.key}>{col.key === 'cid' ? <a href={`#client/${c.cid}`}>{c.cid}</a> : col.value(c)}</td>
               ))}
             </tr>
           ))}

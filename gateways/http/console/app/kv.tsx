@@ -1,8 +1,11 @@
-// KV: buckets, a bucket's keys, a key's value; edit and save a value (a PUT
-// with the user's Authorization: the cookie never writes).
+// KV: buckets, a bucket's keys, a key's value and history (kv-history.tsx);
+// edit and save a value (a PUT with the user's Authorization: the cookie never
+// writes); a live watch of the chosen bucket (kv-watch.tsx).
 
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, getText, segment, write } from './api.ts';
+import { KvHistory } from './kv-history.tsx';
+import { KvWatch } from './kv-watch.tsx';
 import { usePoll } from './use-poll.ts';
 
 interface Bucket {
@@ -19,6 +22,7 @@ export function Kv() {
   const keys = usePoll(() => (bucket === null ? Promise.resolve({ keys: [] as string[] }) : getJson<{ keys: string[] }>(`/v1/buckets/${segment(bucket)}/keys`)), 5000, [bucket]);
   const [value, setValue] = useState('');
   const [status, setStatus] = useState('');
+  const [saved, setSaved] = useState(0);
   useEffect(() => {
     if (bucket === null || key === null) return;
     setStatus('');
@@ -28,6 +32,7 @@ export function Kv() {
     try {
       const { revision } = (await write('PUT', `/v1/kv/${segment(bucket!)}/${segment(key!)}`, value, 'application/octet-stream')) as { revision: number };
       setStatus(`saved, revision ${revision}`);
+      setSaved(revision);
     } catch (error) {
       setStatus((error as Error).message);
     }
@@ -56,9 +61,11 @@ export function Kv() {
             <h3>{bucket} / {key}</h3>
             <textarea data-testid="value" value={value} onInput={(e) => setValue((e.target as HTMLTextAreaElement).value)} rows={8} />
             <button onClick={save}>Save</button> <span data-testid="kv-status">{status}</span>
+            <KvHistory bucket={bucket!} keyName={key} version={saved} />
           </div>
         )}
       </div>
+      {bucket === null ? null : <KvWatch bucket={bucket} />}
     </section>
   );
 }

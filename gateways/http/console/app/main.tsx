@@ -1,22 +1,48 @@
 // The console's entry: a login form, then one page per view chosen by the URL
-// hash (#overview, #clients, #streams, #kv, #tap), and a link to /docs.
+// hash (#overview, #clients, #streams, #kv, #objects, #tap, #kafka), pages
+// below them with their arguments (#client/<cid>, #stream/<name>), and a link
+// to /docs.
 
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { authorizationOf, login, logout } from './api.ts';
+import { ClientDetail } from './client-detail.tsx';
 import { Clients } from './clients.tsx';
+import { Kafka } from './kafka.tsx';
 import { Kv } from './kv.tsx';
+import { Objects } from './objects.tsx';
 import { Overview } from './overview.tsx';
+import { StreamDetail } from './stream-detail.tsx';
 import { Streams } from './streams.tsx';
 import { Tap } from './tap.tsx';
 import './console.css';
 
-const VIEWS = { overview: ['Overview', Overview], clients: ['Clients', Clients], streams: ['Streams', Streams], kv: ['KV', Kv], tap: ['Subject tap', Tap] } as const;
-type View = keyof typeof VIEWS;
+type ViewComponent = (props: { args: string[] }) => preact.JSX.Element;
 
-function viewOfHash(): View {
-  const name = location.hash.slice(1);
-  return name in VIEWS ? (name as View) : 'overview';
+/** The views in the navigation bar, in order. */
+const VIEWS: Record<string, [string, ViewComponent]> = {
+  overview: ['Overview', Overview],
+  clients: ['Clients', Clients],
+  streams: ['Streams', Streams],
+  kv: ['KV', Kv],
+  objects: ['Objects', Objects],
+  tap: ['Subject tap', Tap],
+  kafka: ['Kafka', Kafka],
+};
+/** Pages reached from a view, with the view whose tab stays lit. */
+const PAGES: Record<string, [string, ViewComponent]> = {
+  client: ['clients', ClientDetail],
+  stream: ['streams', StreamDetail],
+};
+
+interface Route {
+  name: string;
+  args: string[];
+}
+
+function routeOfHash(): Route {
+  const [name = '', ...args] = location.hash.slice(1).split('/').map(decodeURIComponent);
+  return name in VIEWS || name in PAGES ? { name, args } : { name: 'overview', args: [] };
 }
 
 function Login({ onLogin }: { onLogin: (user: string) => void }) {
@@ -47,26 +73,29 @@ function Login({ onLogin }: { onLogin: (user: string) => void }) {
 
 function App() {
   const [user, setUser] = useState<string | null>(null);
-  const [view, setView] = useState<View>(viewOfHash());
+  const [route, setRoute] = useState<Route>(routeOfHash());
   useEffect(() => {
-    const follow = (): void => setView(viewOfHash());
+    const follow = (): void => setRoute(routeOfHash());
     addEventListener('hashchange', follow);
     return () => removeEventListener('hashchange', follow);
   }, []);
   if (user === null) return <Login onLogin={setUser} />;
-  const Shown = VIEWS[view][1];
+  const page = PAGES[route.name];
+  const lit = page === undefined ? route.name : page[0];
+  const Shown = page === undefined ? VIEWS[route.name][1] : page[1];
   return (
     <div class="shell">
       <nav>
         <b>Switchboard</b>
-        {(Object.keys(VIEWS) as View[]).map((name) => (
-          <a href={`#${name}`} class={name === view ? 'active' : ''}>{VIEWS[name][0]}</a>
+        {Object.entries(VIEWS).map(([name, [label]]) => (
+          <a href={`#${name}`} class={name === lit ? 'active' : ''}>{label}</a>
         ))}
         <a href="/docs" target="_blank">API docs</a>
         <span class="user" data-testid="user">{user}</span>
         <button onClick={() => void logout().then(() => setUser(null))}>Log out</button>
       </nav>
-      <main><Shown /></main>
+      {/* keyed by the route: a page's state never carries over to another client or stream */}
+      <main><Shown key={location.hash} args={route.args} /></main>
     </div>
   );
 }

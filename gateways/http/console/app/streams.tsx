@@ -1,5 +1,6 @@
 // Streams: every stream the user may list, with its subjects, messages, bytes
-// and consumers, refreshed every two seconds.
+// and consumers, refreshed every two seconds; a name opens the stream's page
+// (stream-detail.tsx: consumers, messages).
 
 import { getJson } from './api.ts';
 import { usePoll } from './use-poll.ts';
@@ -22,7 +23,7 @@ export function Streams() {
         <tbody>
           {(streams.value?.streams ?? []).map((s) => (
             <tr key={s.config.name} data-stream={s.config.name}>
-              <td>{s.config.name}</td>
+              <td><a href={`#stream/${encodeURIComponent(s.config.name)}`}>{s.config.name}</a></td>
               <td>{(s.config.subjects ?? []).join(' ')}</td>
               <td data-col="messages">{s.state.messages}</td>
               <td>{s.state.bytes}</td>

@@ -1,12 +1,14 @@
 // Subject tap: watch a NATS subject or an MQTT topic filter live (a stream of
-// /v1/subjects, the session cookie authenticating it), and publish a test
-// message. The stream is read by a worker (tap-worker.ts) that reports a few
-// times a second with the newest TAP_WINDOW messages and a count: at any rate
-// the page renders a bounded window and says how many it skipped.
+// /v1/subjects, the session cookie authenticating it), publish a test message
+// or send a request (tap-request.tsx). The stream is read by a worker
+// (tap-worker.ts) that reports a few times a second with the newest TAP_WINDOW
+// messages and a count: at any rate the page renders a bounded window and says
+// how many it skipped.
 
 import { useEffect, useState } from 'preact/hooks';
 import { filterToSubjects } from '../../../mqtt/topic-mapping.ts';
 import { segment, write } from './api.ts';
+import { TapRequest } from './tap-request.tsx';
 import { TAP_WINDOW, type TapMessage, type TapReport, type TapStart } from './tap-protocol.ts';
 
 export function Tap() {
@@ -83,6 +85,7 @@ export function Tap() {
         <input data-testid="pub-payload" class="wide" value={pubPayload} onInput={(e) => setPubPayload((e.target as HTMLInputElement).value)} />
         <button type="submit">Publish</button> <span data-testid="pub-status">{pubStatus}</span>
       </form>
+      <TapRequest />
     </section>
   );
 }
