@@ -71,6 +71,8 @@ export class ExternalFeed implements Subscriber {
   /** Anything heard from the current consumer (data, heartbeat, flow control). */
   private lastSeen = 0;
   private closed = false;
+  /** restart() was called: re-create at the next tick, once the link's position is read back. */
+  private stale = false;
 
   constructor(
     private readonly router: Router,
@@ -87,9 +89,19 @@ export class ExternalFeed implements Subscriber {
     return this.consumer !== null && nowMs() - this.lastSeen < STALL_MS;
   }
 
-  /** Called on the sourcing timer: set the consumer up, or re-create it when stalled or unanswered. */
+  /** The link's position moved back (a rolled-back write): the next tick asks again from there. */
+  restart(): void {
+    this.stale = true;
+  }
+
+  /** Called on the sourcing timer: set the consumer up, or re-create it when stalled, unanswered or told to restart. */
   tick(): void {
     if (this.closed) return;
+    if (this.stale) {
+      this.stale = false;
+      this.create(this.mode);
+      return;
+    }
     const now = nowMs();
     if (this.replySub !== null && now - this.requestedAt < REQUEST_TIMEOUT_MS) return;
     if (this.consumer !== null && now - this.lastSeen < STALL_MS) return;
@@ -215,7 +227,8 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     const r = reply === null ? null : parseDeliveryReply(reply);
-    if (r === null || r.deliveries > 1) return;
+    // Waiting to ask again from a position moved back: what this consumer sends now would skip.
+    if (r === null || r.deliveries > 1 || this.stale) return;
     // Before the create answer, the consumer's first delivery names it (nats-server adopts it the same way).
     if (this.consumer === null && this.replySub !== null && this.dseq === 0 && r.consumerSeq === 1) this.consumer = r.consumer;
     // Only the current consumer's deliveries count (a late one from a dropped consumer is ignored).
