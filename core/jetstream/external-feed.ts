@@ -21,7 +21,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseHeaders } from '../protocol/headers.ts';
-import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { JetStreamApiCodes, JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { JS_API_PREFIX } from '../protocol/jetstream-wire.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
@@ -187,8 +187,9 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     if (answer.error !== undefined || typeof answer.name !== 'string') {
-      // An origin without ack_policy flow_control (nats-server before 2.14, Switchboard) gets the older request.
-      if (this.mode === 'acked') {
+      // An origin without ack_policy flow_control (nats-server before 2.14, Switchboard) gets the older request;
+      // a missing origin stream says nothing about that, so the acked request is kept for when it appears.
+      if (this.mode === 'acked' && answer.error?.err_code !== JetStreamApiCodes.StreamNotFound) {
         this.create('plain');
         return;
       }

@@ -145,10 +145,12 @@ for (const target of ORIGINS) {
       assert.equal(mi.lag, 0);
     });
 
-    it('work-queue origin - the origin removes only messages the destination has stored; an origin without ack_policy flow_control refuses and keeps them', async () => {
+    it('work-queue origin - created after the destination, it removes only messages the destination has stored; an origin without ack_policy flow_control refuses and keeps them', async () => {
+      // The destination first: the missing origin is the link's error, and does not cost it the acknowledged consumer later.
+      await djsm.streams.add({ name: 'JOBCOPY', sources: [{ name: 'JOBS', external }] });
+      await eventually(async () => (await djsm.streams.info('JOBCOPY')).sources?.[0]?.error?.err_code === 10059, RECOVERY_MS);
       await ojsm.streams.add({ name: 'JOBS', subjects: ['jobs.>'], retention: RetentionPolicy.Workqueue });
       for (let i = 1; i <= 40; i++) await ojs.publish(`jobs.${i}`, `j${i}`);
-      await djsm.streams.add({ name: 'JOBCOPY', sources: [{ name: 'JOBS', external }] });
       if (!target.ackedSourcing) {
         // Neither consumer it could make would let the origin remove only what is stored: its refusal is the link's error.
         await eventually(async () => (await djsm.streams.info('JOBCOPY')).sources?.[0]?.error?.err_code === 10098, RECOVERY_MS);
