@@ -26,6 +26,7 @@ import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
 import { toStreamPublishError } from './stream-publish-error.ts';
+import { TurnPacer } from './turn-pacer.ts';
 import { BACKLOG_READ, Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
@@ -86,6 +87,8 @@ export class MqttGatewayCore {
   readonly keepAlive = new DeadlineSweeper<MqttClient>((c) => c.lastSeen, (c) => c.keepAliveExpired(), 3);
   /** CONNECT deadline (lastSeen is the accept time until CONNACK): checked ten times per limit. */
   readonly connectDeadline = new DeadlineSweeper<MqttClient>((c) => c.lastSeen, (c) => c.close(ReasonCode.MaximumConnectTime), 10);
+  /** CONNECTs and session releases start a few per event-loop turn: a storm of them never holds up connected clients. */
+  readonly pacer = new TurnPacer();
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
   private nextMsgSerial = 1;
@@ -296,11 +299,12 @@ export class MqttGatewayCore {
   /**
    * With a message log, a detached persistent session is not held: its record
    * is saved and its subscriptions end, and what is published for it meanwhile
-   * is logged (any gateway can resume it). Runs after the current task, so a
-   * takeover on this gateway that re-attaches the session at once keeps it.
+   * is logged (any gateway can resume it). Runs at a later turn (paced: a
+   * disconnect storm releases thousands), so a takeover on this gateway that
+   * re-attaches the session meanwhile keeps it.
    */
   private releaseDetached(session: Session): void {
-    queueMicrotask(() => {
+    this.pacer.defer(() => {
       const clientId = session.clientId;
       if (session.connection !== null || this.sessions.get(clientId) !== session) return;
       this.sessions.delete(clientId);
@@ -544,7 +548,7 @@ export class MqttGatewayCore {
     await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
     this.noClientsLeft = null;
-    await null; // detached sessions are released in a microtask
+    this.pacer.drain(); // detached sessions waiting for their release
     await Promise.all(this.releasing.values());
     await this.persistence.flush();
     for (const session of this.sessions.values()) {
