@@ -10,8 +10,8 @@ import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { incrementOf } from './counter.ts';
 import { JsError } from './errors.ts';
-import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { checkSchedulePublish } from './message-schedule.ts';
+import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { nowMs, StoreLimitKind } from './store/stream-store.ts';
 import { JS_HEADER_PREFIX, JsHeader, type Stream } from './stream.ts';
 
@@ -89,9 +89,9 @@ function checkMessage(stream: Stream, m: BatchMessage, h: MessageHeaders, index:
   }
   if (cfg.allowMsgCounter && increment === null) throw new JetStreamApiError(JsError.MessageIncrMissing);
   checkExpectations(stream, m.subject, h, index, lastSeq, staged);
-  // ADR-51: a schedule is checked as its publish would be, and rolls its subject up.
-  const scheduleRollup = checkSchedulePublish(h, m.subject, stream.scheduleView(), nowMs());
-  const rollup = scheduleRollup ? 'sub' : (h.get(JsHeader.Rollup) ?? '');
+  // ADR-51 in a batch too (NS checkMsgHeadersPreClusteredProposal); Stream.ingest adds a schedule's roll-up when it stores it.
+  checkSchedulePublish(h, m.subject, stream, nowMs());
+  const rollup = h.get(JsHeader.Rollup) ?? '';
   if (rollup !== '') {
     if (!cfg.allowRollupHdrs || cfg.denyPurge) throw rollupFailed('rollup not permitted');
     // A rollup inside a batch must not remove what the batch itself stored before it.

@@ -469,9 +469,9 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     const stream = this.stream(name);
     this.detach(stream);
     stream.expiry?.stop();
+    stream.scheduler?.stop();
     this.batches.dropStream(stream);
     this.backlog.forget(stream);
-    stream.scheduler?.stop();
     this.consumers.streamDeleted(stream);
     this.byName.delete(name);
     this.sourcing.removed(stream);

@@ -9,7 +9,7 @@ import { counterBody, incrementOf, nextTotal } from './counter.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { MessageExpiry, type TtlCollector } from './message-expiry.ts';
-import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader, type ScheduleStreamView } from './message-schedule.ts';
+import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader } from './message-schedule.ts';
 import { MessageScheduler, type ScheduleCollector } from './message-scheduler.ts';
 import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { formatTime } from './rfc3339.ts';
@@ -194,7 +194,7 @@ export class Stream {
       if (ttlText !== undefined && !cfg.allowMsgTtl && readableTtl(ttlText)) throw new JetStreamApiError(JsError.MessageTTLDisabled);
       this.checkExpectations(h, subject);
       // ADR-51: a schedule replaces the one before it on its subject, by a roll-up added here when it has none.
-      if (!trusted && checkSchedulePublish(h, subject, this.scheduleView(), now)) {
+      if (!trusted && checkSchedulePublish(h, subject, this, now)) {
         h.set(JsHeader.Rollup, 'sub');
         header = parseHeaders(header).set(JsHeader.Rollup, 'sub').encode();
       }
@@ -238,12 +238,6 @@ export class Stream {
     this.lastMsgId = msgId;
     if (msgId !== '') this.remember(msgId, seq, now, seen !== undefined);
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
-  }
-
-  /** What schedule checks read of this stream (also an atomic batch's, before it is stored). */
-  scheduleView(): ScheduleStreamView {
-    const { subjects, allowMsgSchedules, allowMsgTtl } = this.config;
-    return { subjects, allowMsgSchedules, allowMsgTtl, last: (subject) => this.store.last(subject) };
   }
 
   private checkExpectations(h: MessageHeaders, subject: string): void {

@@ -32,6 +32,7 @@ const SECTIONS: readonly Section[] = [
   { name: 'websocket', what: 'WebSocket NATS throughput beside plain TCP', script: 'websocket-throughput.ts', args: quickFlag },
   { name: 'kafka', what: 'Kafka bridge msgs/s each way', script: 'kafka-bridge-bench.ts', args: (quick) => (quick ? ['20000'] : []) },
   { name: 'cluster', what: 'MQTT and HTTP through two gateways on a 3-node nats-server cluster', script: 'cluster-bench.ts', args: quickFlag },
+  { name: 'sourcing', what: 'sources: catch-up of a 1M-message backlog after an outage, local and through an API prefix', script: 'sourcing-bench.ts', args: quickFlag },
   { name: 'restart', what: 'kill -9 -> ready: empty store and 2M messages, tsx and compiled start', script: 'restart-bench.ts', args: quickFlag },
 ];
 
