@@ -1,8 +1,10 @@
 // The web console's Links view (issue 22's edge links, issue 23 item 5) in
 // Debian's headless chromium: a Switchboard edge process dials the leafnode
-// port of a real nats-server hub (Debian's 2.9). The view shows the link
-// connected with its round trip and the messages that crossed it; after the
-// hub stops, disconnected with the dial's error. On the edge, stream links:
+// port of a real nats-server hub (Debian's 2.9), and a nats-server leaf below
+// it dials the edge's own leafnode port. The view shows the link to the hub
+// connected with its round trip and the messages that crossed it, and the leaf
+// that dialed in; after the hub stops, the hub link disconnected with the
+// dial's error, the leaf's link still up. On the edge, stream links:
 // a source that keeps up (lag 0), a source into a full stream (discard new),
 // which lags and says why, and a mirror whose external API prefix nobody
 // answers. Screenshots go to $TMPDIR/switchboard-console-screenshots.
@@ -23,28 +25,34 @@ describe('web console Links view in headless chromium', { peers: ['chromium', 'n
   let hubLeafPort: number;
   let f: ConsoleFixture | undefined;
   let hc: NatsConnection | undefined;
+  let leaf: (RunningServer & { child: ChildProcess }) | undefined;
 
   before(async () => {
     hubLeafPort = await freePort();
     hub = await startNatsServerWithConfig(`leafnodes { listen: "127.0.0.1:${hubLeafPort}" }`);
-    f = await startConsoleFixture('console-links', { leafnodes: { remotes: [{ url: `nats-leaf://127.0.0.1:${hubLeafPort}` }] } });
+    const edgeLeafPort = await freePort();
+    f = await startConsoleFixture('console-links', { leafnodes: { listen: `127.0.0.1:${edgeLeafPort}`, remotes: [{ url: `nats-leaf://127.0.0.1:${hubLeafPort}` }] } });
     hc = await connect({ servers: hub.url });
+    leaf = await startNatsServerWithConfig(`server_name: shop-7\nleafnodes { remotes [ { url: "nats-leaf://127.0.0.1:${edgeLeafPort}" } ] }`);
   });
 
   after(async () => {
     await hc?.close();
+    await leaf?.stop();
     await f?.stop();
     await hub?.stop();
   });
 
-  it('console - /v1/monitor/leafz serves the edge remote, joined to its link by id', async () => {
+  it('console - /v1/monitor/leafz serves the edge\'s remote, joined to its link by id', async () => {
     const { base } = f!;
     const leafz = async () => (await (await fetch(`${base}/v1/monitor/leafz`, { headers: basicAuth('admin') })).json()) as { leafs: Array<{ id: number }>; remotes: Array<{ connected: boolean; link_id?: number; urls: string[] }> };
     let body = await leafz();
     for (const deadline = Date.now() + 20_000; !body.remotes[0]?.connected && Date.now() < deadline; body = await leafz()) await new Promise((r) => setTimeout(r, 100));
     assert.equal(body.remotes[0].connected, true, 'the edge links to the hub');
     assert.deepEqual(body.remotes[0].urls, [`nats-leaf://127.0.0.1:${hubLeafPort}`]);
-    assert.equal(body.remotes[0].link_id, body.leafs[0].id);
+    const linkId = body.remotes[0].link_id;
+    assert.equal(typeof linkId, 'number');
+    assert.equal(body.leafs.filter((l) => l.id === linkId).length, 1, 'its link is listed under that id');
   });
 
   it('console - the Links view shows the leafnode link and stream links with lag and errors, then the link down after the hub stops', async () => {
@@ -79,6 +87,10 @@ describe('web console Links view in headless chromium', { peers: ['chromium', 'n
     assert.match((await remote.locator('td[data-col="rtt"]').textContent()) ?? '', /^\d+(\.\d+)?(ms|µs|s)$/);
     await remote.locator('td[data-col="in-msgs"]').filter({ hasText: /^([6-9]|\d\d+)$/ }).waitFor({ timeout: 10_000 });
     assert.equal(await remote.locator('td[data-col="connects"]').textContent(), '1');
+    const accepted = page.locator('[data-testid="leaf-links"] tr[data-link="accepted"]');
+    await accepted.waitFor({ timeout: 20_000 });
+    assert.match((await accepted.getAttribute('data-peer')) ?? '', /^shop-7 \(127\.0\.0\.1:\d+\)$/);
+    assert.equal(await accepted.locator('td[data-col="state"]').textContent(), 'connected');
 
     const link = (stream: string) => page.locator(`[data-testid="stream-links"] tr[data-stream="${stream}"]`);
     await link('COPY').locator('td[data-col="state"]', { hasText: /^connected$/ }).waitFor({ timeout: 10_000 });
@@ -102,6 +114,7 @@ describe('web console Links view in headless chromium', { peers: ['chromium', 'n
     await remote.locator('td[data-col="state"]', { hasText: /^disconnected$/ }).waitFor({ timeout: 20_000 });
     await remote.locator('td[data-col="last-error"]').filter({ hasText: /\S/ }).waitFor({ timeout: 20_000 });
     assert.equal(await remote.locator('td[data-col="rtt"]').textContent(), '', 'no link, no figures');
+    assert.equal(await accepted.locator('td[data-col="state"]').textContent(), 'connected', 'the leaf below is not the hub');
     await shot(page, 'links-hub-down');
   });
 });
