@@ -87,6 +87,7 @@ describe('web console Links view in headless chromium', { peers: ['chromium', 'n
     assert.match((await remote.locator('td[data-col="rtt"]').textContent()) ?? '', /^\d+(\.\d+)?(ms|µs|s)$/);
     await remote.locator('td[data-col="in-msgs"]').filter({ hasText: /^([6-9]|\d\d+)$/ }).waitFor({ timeout: 10_000 });
     assert.equal(await remote.locator('td[data-col="connects"]').textContent(), '1');
+    assert.match((await remote.locator('td[data-col="pending"]').textContent()) ?? '', /^\d+$/);
     const accepted = page.locator('[data-testid="leaf-links"] tr[data-link="accepted"]');
     await accepted.waitFor({ timeout: 20_000 });
     assert.match((await accepted.getAttribute('data-peer')) ?? '', /^shop-7 \(127\.0\.0\.1:\d+\)$/);
