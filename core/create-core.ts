@@ -112,6 +112,11 @@ function jetStreamFigures(engine: JetStreamEngine, limits: JetStreamLimits): Jet
     bytes,
     apiTotal: engine.stats.apiTotal,
     apiErrors: engine.stats.apiErrors,
+    streamDetail: () =>
+      engine.streamList().map((stream) => {
+        const info = engine.streamInfo(stream);
+        return { name: stream.name, created: info.created, state: info.state, ...(info.mirror !== undefined ? { mirror: info.mirror } : {}), ...(info.sources !== undefined ? { sources: info.sources } : {}) };
+      }),
   };
 }
 
@@ -166,7 +171,7 @@ export function createCore(options: CoreOptions = {}): Core {
         });
   const leafnodes = leafNodesFor(options, router, nats, jetstream !== null, logger);
   if (leafnodes !== null) {
-    monitor?.extend({ path: '/leafz', json: () => leafnodes.leafz(nats.serverId), varz: { key: 'leaf', value: () => leafnodes.varzLeaf() }, leafnodes: () => leafnodes.activeCount });
+    monitor?.extend({ path: '/leafz', json: (query) => leafnodes.leafz(nats.serverId, query), varz: { key: 'leaf', value: () => leafnodes.varzLeaf() }, leafnodes: () => leafnodes.activeCount, metrics: () => leafnodes.metrics() });
   }
   return {
     router,

@@ -4,6 +4,7 @@
 // jsConsumerCreateRequest, in the same order. MSG.NEXT is not an API call
 // here either: the consumer manager subscribes to it directly.
 
+import { randomBytes } from 'node:crypto';
 import { json, parseBody, type ApiRequest, type ApiRoute } from './api-route.ts';
 import { consumerConfigFromWire, type ConsumerConfigWire } from './consumer/consumer-config.ts';
 import { ConsumerErr } from './consumer/consumer-errors.ts';
@@ -56,6 +57,13 @@ function create(engine: JetStreamEngine, req: ApiRequest, durableApi: boolean): 
   }
   if (filter !== '' && Array.isArray(wire.filter_subjects) && wire.filter_subjects.length > 0) throw new JetStreamApiError(ConsumerErr.ConsumerMultipleFiltersNotAllowed);
   if (filter !== '' && wire.filter_subject !== filter) throw new JetStreamApiError(ConsumerErr.ConsumerCreateFilterSubjectMismatch);
+  // nats-server 2.14+ (jsConsumerCreateRequest): a remote stream's source consumer has a stable
+  // name and is re-created under it with a new start after the destination restarts, so it gets a
+  // random suffix. (There, on an interest or work-queue origin it becomes a durable with flow-control
+  // acks instead; that acked remote sourcing is not here yet, so those get the suffix too.)
+  if (wire.direct === true && (wire as { sourcing?: unknown }).sourcing === true && typeof wire.name === 'string' && wire.name !== '') {
+    wire.name = `${wire.name}-${randomBytes(6).toString('hex')}`;
+  }
   const action = body.action ?? '';
   if (action !== 'create' && action !== 'update' && action !== '') throw invalidJson();
   const stream = engine.stream(streamName);

@@ -1,13 +1,17 @@
 // $JS.API.DIRECT.GET.<stream> and DIRECT.GET.<stream>.<subject> (ADR-31):
 // the request parsed and checked as nats-server's processDirectGetRequest and
-// processDirectGetLastBySubjectRequest do (408 Empty/Malformed/Bad Request),
+// processDirectGetLastBySubjectRequest do (412 for a Nats-Required-Api-Level
+// above ours, 408 Empty/Malformed/Bad Request),
 // then answered by direct-get.ts: one message, a batch or multi_last, each
 // ending in a 204 EOB. A stream without allow_direct has no direct-get
 // responder in nats-server, so the requester sees "no responders"; we answer
 // with that same 503 status.
 
+import { requiresHigherApiLevel } from './required-api-level.ts';
 import type { ApiRoute } from './api-route.ts';
 import { directGet, directStatus, type DirectGetRequest, type DirectReply } from './direct-get.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { checkRequiredApiLevel } from './required-api-level.ts';
 import { parseTime } from './rfc3339.ts';
 
 class DirectStatus extends Error {
@@ -101,8 +105,17 @@ export const directRoutes: ApiRoute[] = [
       let messages: DirectReply[];
       if (stream === undefined || !stream.config.allowDirect) {
         messages = [directStatus(503, '')];
+      } else if (requiresHigherApiLevel(req.header)) {
+        // ADR-44: nats-server answers direct get's Nats-Required-Api-Level with a status line.
+        messages = [directStatus(412, 'Required Api Level')];
       } else {
         try {
+          try {
+            checkRequiredApiLevel(req.header);
+          } catch (err) {
+            // ADR-44: direct get says it with a status line, not an API error.
+            throw err instanceof JetStreamApiError ? new DirectStatus(412, 'Required Api Level') : err;
+          }
           const request = rest.length > 0 ? subjectRequest(rest.join('.'), req.body) : bodyRequest(req.body);
           messages = directGet(stream.name, stream.store, request);
         } catch (err) {

@@ -11,10 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
-import { checkAtomicBatch, type BatchMessage } from './atomic-batch-check.ts';
+import { batchMessage, checkAtomicBatch, type BatchMessage } from './atomic-batch-check.ts';
+import { BatchRegistry } from './batch-registry.ts';
 import { JsError } from './errors.ts';
 import { formatTime } from './rfc3339.ts';
-import { REQUIRED_API_LEVEL_HEADER, requiredApiLevelRefused } from './required-api-level.ts';
+import { stripRequiredApiLevel } from './required-api-level.ts';
 import { nowMs, type StoredMessage, type StreamStore } from './store/stream-store.ts';
 import type { Stream } from './stream.ts';
 
@@ -71,16 +72,15 @@ export interface AtomicBatchHost {
 /** The answer to one batch message: a PubAck, an error, or the empty "staged" ack. */
 export type BatchAnswer = { kind: 'staged' } | { kind: 'ack'; body: Record<string, unknown> } | { kind: 'error'; error: JetStreamApiError };
 
-interface Batch {
-  readonly messages: BatchMessage[];
-  timer: NodeJS.Timeout;
-}
+/** A batch being staged: its messages so far. */
+type Batch = BatchMessage[];
 
 export class AtomicBatches {
-  private readonly byStream = new Map<Stream, Map<string, Batch>>();
-  private inflight = 0;
+  private readonly batches: BatchRegistry<Batch>;
 
-  constructor(private readonly host: AtomicBatchHost, private readonly limits: AtomicBatchLimits = DEFAULT_ATOMIC_BATCH_LIMITS) {}
+  constructor(private readonly host: AtomicBatchHost, private readonly limits: AtomicBatchLimits = DEFAULT_ATOMIC_BATCH_LIMITS) {
+    this.batches = new BatchRegistry(limits, JsError.AtomicPublishTooManyInflight, (stream, id) => this.advise(stream, id, BatchAbandonReason.Timeout));
+  }
 
   /** One captured message with a Nats-Batch-Id header (`subject` already as stored); null: an empty id, no batch. */
   publish(stream: Stream, subject: string, headerSize: number, message: Buffer): BatchAnswer | null {
@@ -98,13 +98,11 @@ export class AtomicBatches {
 
   /** The stream went away or stopped allowing batches: its staged batches go with it. */
   dropStream(stream: Stream): void {
-    const batches = this.byStream.get(stream);
-    if (batches === undefined) return;
-    for (const id of [...batches.keys()]) this.discard(stream, id);
+    this.batches.dropStream(stream);
   }
 
   stop(): void {
-    for (const stream of [...this.byStream.keys()]) this.dropStream(stream);
+    this.batches.stop();
   }
 
   private accept(stream: Stream, subject: string, h: MessageHeaders, header: Buffer, data: Buffer): BatchAnswer {
@@ -122,31 +120,28 @@ export class AtomicBatches {
     const eob = commitText === 'eob';
     // An "eob" commit only ends the batch: it is not one of its messages.
     const size = eob ? seq - 1 : seq;
-    let batch = this.byStream.get(stream)?.get(id);
+    let batch = this.batches.get(stream, id);
     if (batch === undefined) {
       if (seq !== 1) {
         if (size > this.limits.maxBatchSize) throw new JetStreamApiError(JsError.AtomicPublishTooLargeBatch, { size: this.limits.maxBatchSize });
         throw new JetStreamApiError(JsError.AtomicPublishIncompleteBatch);
       }
-      batch = this.open(stream, id);
+      batch = this.batches.open(stream, id, []);
     }
     if (commitText !== undefined && !eob && commitText !== '1') {
-      this.discard(stream, id);
+      this.batches.discard(stream, id);
       throw new JetStreamApiError(JsError.AtomicPublishInvalidBatchCommit);
     }
-    const required = h.get(REQUIRED_API_LEVEL_HEADER);
-    if (required !== undefined) {
-      // ADR-44: a batch asking for more than this server does is refused whole; the header is never stored.
-      if (required !== '' && requiredApiLevelRefused(required)) {
-        this.abandon(stream, id, BatchAbandonReason.Unsupported);
-        throw new JetStreamApiError(JsError.RequiredApiLevel);
-      }
-      h.delete(REQUIRED_API_LEVEL_HEADER);
-      header = h.encode();
+    // ADR-44: a batch asking for more than this server does is refused whole.
+    const stripped = stripRequiredApiLevel(header);
+    if (stripped === null) {
+      this.abandon(stream, id, BatchAbandonReason.Unsupported);
+      throw new JetStreamApiError(JsError.RequiredApiLevel);
     }
-    batch.timer.refresh();
+    header = stripped;
+    this.batches.touch(stream, id);
     // A gap (or an "eob" with nothing before it) means a message was lost: the batch cannot be whole.
-    if (seq !== batch.messages.length + 1 || (seq === 1 && eob)) {
+    if (seq !== batch.length + 1 || (seq === 1 && eob)) {
       this.abandon(stream, id, BatchAbandonReason.Incomplete);
       throw new JetStreamApiError(JsError.AtomicPublishIncompleteBatch);
     }
@@ -155,18 +150,18 @@ export class AtomicBatches {
       throw new JetStreamApiError(JsError.AtomicPublishTooLargeBatch, { size: this.limits.maxBatchSize });
     }
     if (commitText === undefined) {
-      batch.messages.push({ subject, header: Buffer.from(header), data: Buffer.from(data) });
+      batch.push(batchMessage(subject, header, data));
       return { kind: 'staged' };
     }
-    this.discard(stream, id);
-    const messages = batch.messages;
+    this.batches.discard(stream, id);
+    const messages = batch;
     if (eob) {
       // ADR-50: the last stored message gets the commit header the "eob" message carried instead.
       const last = messages.length - 1;
       const committed = parseHeaders(messages[last].header).set(BatchHeader.Commit, '1');
-      messages[last] = { ...messages[last], header: committed.encode() };
+      messages[last] = batchMessage(messages[last].subject, committed.encode(), messages[last].data);
     } else {
-      messages.push({ subject, header: Buffer.from(header), data: Buffer.from(data) });
+      messages.push(batchMessage(subject, header, data));
     }
     return this.commit(stream, id, messages);
   }
@@ -184,34 +179,13 @@ export class AtomicBatches {
     return { kind: 'ack', body: { stream: stream.name, seq: seqs[seqs.length - 1], batch: id, count: messages.length } };
   }
 
-  private open(stream: Stream, id: string): Batch {
-    let batches = this.byStream.get(stream);
-    if (batches === undefined) this.byStream.set(stream, (batches = new Map()));
-    if (batches.size + 1 > this.limits.maxInflightPerStream || this.inflight + 1 > this.limits.maxInflightTotal) {
-      throw new JetStreamApiError(JsError.AtomicPublishTooManyInflight);
-    }
-    const timer = setTimeout(() => this.abandon(stream, id, BatchAbandonReason.Timeout), this.limits.timeoutMs);
-    // A staged batch must not keep the process alive.
-    timer.unref();
-    const batch: Batch = { messages: [], timer };
-    batches.set(id, batch);
-    this.inflight++;
-    return batch;
-  }
-
-  private discard(stream: Stream, id: string): void {
-    const batches = this.byStream.get(stream);
-    const batch = batches?.get(id);
-    if (batches === undefined || batch === undefined) return;
-    clearTimeout(batch.timer);
-    batches.delete(id);
-    if (batches.size === 0) this.byStream.delete(stream);
-    this.inflight--;
-  }
-
   /** Drop a batch and say why on `$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.<stream>`. */
   private abandon(stream: Stream, id: string, reason: BatchAbandonReason): void {
-    this.discard(stream, id);
+    this.batches.discard(stream, id);
+    this.advise(stream, id, reason);
+  }
+
+  private advise(stream: Stream, id: string, reason: BatchAbandonReason): void {
     this.host.publishAdvisory(`$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.${stream.name}`, {
       type: 'io.nats.jetstream.advisory.v1.stream_batch_abandoned',
       id: randomBytes(11).toString('hex'),

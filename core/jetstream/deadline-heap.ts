@@ -55,6 +55,18 @@ export class DeadlineHeap<T> {
     return top;
   }
 
+  /** Remove every value `test` accepts; returns how many (the heap is rebuilt: for rare events, a rolled-back write). */
+  removeWhere(test: (value: T) => boolean): number {
+    const kept: Array<[number, T]> = [];
+    for (let i = 0; i < this.values.length; i++) if (!test(this.values[i])) kept.push([this.deadlines[i], this.values[i]]);
+    const removed = this.values.length - kept.length;
+    if (removed === 0) return 0;
+    this.deadlines.length = 0;
+    this.values.length = 0;
+    for (const [deadline, value] of kept) this.push(deadline, value);
+    return removed;
+  }
+
   private swap(a: number, b: number): void {
     const d = this.deadlines;
     const v = this.values;

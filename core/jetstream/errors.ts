@@ -83,6 +83,7 @@ export const JsError = {
   BatchPublishUnknownBatchId: { code: 400, errCode: 10208, description: 'batch publish ID unknown' },
   MirrorWithBatchPublish: { code: 400, errCode: 10209, description: 'stream mirrors can not also use batch publishing' },
   BatchPublishTooManyInflight: { code: 429, errCode: 10211, description: 'batch publish too many inflight' },
+  // ADR-51 message schedules (nats-server 2.12/2.14).
   MirrorWithMsgSchedules: { code: 400, errCode: 10186, description: 'stream mirrors can not also schedule messages' },
   SourceWithMsgSchedules: { code: 400, errCode: 10187, description: 'stream source can not also schedule messages' },
   MessageSchedulesDisabled: { code: 400, errCode: 10188, description: 'message schedules is disabled' },

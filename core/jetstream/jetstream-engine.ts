@@ -179,9 +179,11 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     });
     this.batches = new PublishBatches(
       {
-        store: (stream, subject, header, data) => this.store(stream, subject, header.length, Buffer.concat([header, data])),
+        store: (stream, subject, headerSize, message) => this.store(stream, subject, headerSize, message),
         unstore: (stream, seqs) => {
           for (const seq of seqs) stream.store.remove(seq);
+          // Their Nats-Msg-Id values were never acknowledged: a retry of the batch is no duplicate.
+          if (seqs.length > 0) stream.forgetAfter(seqs[0] - 1);
           this.touched(stream);
         },
         publish: (subject, body) => this.router.publish(subject, null, -1, body, this),
@@ -467,9 +469,9 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     const stream = this.stream(name);
     this.detach(stream);
     stream.expiry?.stop();
+    stream.scheduler?.stop();
     this.batches.dropStream(stream);
     this.backlog.forget(stream);
-    stream.scheduler?.stop();
     this.consumers.streamDeleted(stream);
     this.byName.delete(name);
     this.sourcing.removed(stream);
@@ -531,6 +533,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     if (!known) {
       if (stream.config.mirror !== null || stream.config.sources.length > 0) this.sourcing.configure(stream);
       this.sourcing.attached(stream);
+      stream.afterRollBack = () => this.sourcing.rolledBack(stream);
     }
     if (stream.config.allowMsgTtl) stream.enableExpiry(() => this.expireDue(stream), recoveredTtls);
     if (stream.config.allowMsgSchedules) stream.enableSchedules(() => this.runSchedules(stream), recoveredSchedules);
@@ -658,8 +661,8 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         if (a.stream.feeds > 0) this.sourcing.originWritten(a.stream);
       }
       // A failed write was rolled back: what waited for it must not run, so a source never lets the
-      // origin release messages whose copies are gone. Its link stays ahead until a restart reads its
-      // position back from the destination; a work-queue or interest origin keeps them meanwhile.
+      // origin release messages whose copies are gone. Its link went back to what the destination
+      // holds (StreamSourcing.rolledBack) and copies them again; the origin keeps them meanwhile.
       for (const w of after) if (failed?.has(w.store) !== true) w.fn();
       for (const m of out) {
         let payload = m.payload;

@@ -40,5 +40,35 @@ export function jetStreamFamilies(engine: JetStreamEngine): MetricFamily[] {
     { name: 'switchboard_jetstream_consumer_pending', type: 'gauge', help: 'Messages the consumer has not delivered yet (num_pending)', samples: pending },
     { name: 'switchboard_jetstream_consumer_ack_pending', type: 'gauge', help: 'Messages delivered and not yet acknowledged (num_ack_pending)', samples: ackPending },
     { name: 'switchboard_jetstream_consumer_redelivered', type: 'gauge', help: 'Unacknowledged messages delivered more than once (num_redelivered)', samples: redelivered },
+    ...sourceFamilies(engine),
+  ];
+}
+
+/**
+ * One series per mirror or source link (issue 23 item 5), labelled by the
+ * destination stream, the origin and the role (and the API prefix of an
+ * external origin). Lag in bytes is not reported: neither a local store nor
+ * an origin's consumer gives it without reading every pending message.
+ */
+function sourceFamilies(engine: JetStreamEngine): MetricFamily[] {
+  const connected: Sample[] = [];
+  const lag: Sample[] = [];
+  const error: Sample[] = [];
+  const lastTransfer: Sample[] = [];
+  const backlogAge: Sample[] = [];
+  for (const { stream, link, state } of engine.sourcing.states()) {
+    const labels = { stream: stream.name, origin: state.name, role: state.role, ...(link.config.external !== null ? { api: link.config.external.api } : {}) };
+    connected.push({ labels, value: state.connected ? 1 : 0 });
+    lag.push({ labels, value: state.lag });
+    error.push({ labels, value: state.error?.errCode ?? 0 });
+    lastTransfer.push({ labels, value: state.lastTransferMs / 1000 });
+    backlogAge.push({ labels, value: state.backlogAgeMs / 1000 });
+  }
+  return [
+    { name: 'switchboard_jetstream_source_connected', type: 'gauge', help: 'Mirror or source link working (1) or not (0)', samples: connected },
+    { name: 'switchboard_jetstream_source_lag_messages', type: 'gauge', help: 'Origin messages not stored by the link yet', samples: lag },
+    { name: 'switchboard_jetstream_source_last_error_code', type: 'gauge', help: 'JetStream err_code of the link\'s last error (0: none)', samples: error },
+    { name: 'switchboard_jetstream_source_last_transfer_timestamp_seconds', type: 'gauge', help: 'When the link last stored a message (0: never)', samples: lastTransfer },
+    { name: 'switchboard_jetstream_source_backlog_age_seconds', type: 'gauge', help: 'Age of the oldest origin message not stored yet (0: caught up)', samples: backlogAge },
   ];
 }

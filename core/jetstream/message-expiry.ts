@@ -60,6 +60,17 @@ export class MessageExpiry {
     if (this.timer === null || this.deadlines.peek() === deadline) this.schedule();
   }
 
+  /**
+   * A failed write took back every message above `lastSeq` (store onRollBack):
+   * their deadlines go, or they would remove the messages that get those
+   * sequences next (a rolled-back sequence is given out again).
+   */
+  forgetAfter(lastSeq: number): void {
+    const removed = this.deadlines.removeWhere((seq) => seq > lastSeq);
+    if (this.ageCursor > lastSeq + 1) this.ageCursor = lastSeq + 1;
+    if (removed > 0) this.schedule();
+  }
+
   /** Sequences due at `now`, ascending (some may be gone already). */
   takeDue(now = nowMs()): number[] {
     const due = new Set<number>();

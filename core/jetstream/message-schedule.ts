@@ -110,16 +110,13 @@ export function scheduleOf(h: MessageHeaders, ts: number, now: number): Schedule
   }
 }
 
-/** What checkSchedulePublish needs of the stream. */
+/** What checkSchedulePublish reads of the stream (a Stream is one). */
 export interface ScheduleStreamView {
-  readonly subjects: readonly string[];
-  readonly allowMsgSchedules: boolean;
-  readonly allowMsgTtl: boolean;
-  /** The last message stored on `subject`, if any. */
-  last(subject: string): StoredMessage | null;
+  readonly config: { readonly subjects: readonly string[]; readonly allowMsgSchedules: boolean; readonly allowMsgTtl: boolean };
+  readonly store: { last(subject: string): StoredMessage | null };
 }
 
-const inStream = (stream: ScheduleStreamView, subject: string): boolean => stream.subjects.some((s) => subjectsOverlap(s, subject));
+const inStream = (stream: ScheduleStreamView, subject: string): boolean => stream.config.subjects.some((s) => subjectsOverlap(s, subject));
 
 /**
  * The schedule checks of a client's publish on `subject`, in nats-server's
@@ -133,20 +130,22 @@ export function checkSchedulePublish(h: MessageHeaders, subject: string, stream:
   return needsRollup;
 }
 
+/** Without allow_msg_schedules every schedule header, even a malformed one, gets 10188 (NS). */
+function disabled(): JetStreamApiError {
+  return new JetStreamApiError(JsError.MessageSchedulesDisabled);
+}
+
 function checkSchedule(h: MessageHeaders, subject: string, stream: ScheduleStreamView, now: number): boolean {
-  const fail = (def: (typeof JsError)[keyof typeof JsError]): never => {
-    throw new JetStreamApiError(stream.allowMsgSchedules ? def : JsError.MessageSchedulesDisabled);
-  };
   let zone: TimeZone | null;
   try {
     zone = scheduleZone(h);
-  } catch {
-    return fail(JsError.MessageSchedulesTimeZoneInvalid);
+  } catch (err) {
+    throw stream.config.allowMsgSchedules ? err : disabled();
   }
   const pattern = h.get(ScheduleHeader.Pattern);
   if (pattern === undefined || pattern === '') return false;
-  if (nextRun(pattern, zone, now, now) === null) fail(JsError.MessageSchedulesPatternInvalid);
-  if (!stream.allowMsgSchedules) throw new JetStreamApiError(JsError.MessageSchedulesDisabled);
+  if (!stream.config.allowMsgSchedules) throw disabled();
+  if (nextRun(pattern, zone, now, now) === null) throw new JetStreamApiError(JsError.MessageSchedulesPatternInvalid);
   const ttl = h.get(ScheduleHeader.Ttl) ?? '';
   if (ttl !== '') {
     try {
@@ -157,7 +156,7 @@ function checkSchedule(h: MessageHeaders, subject: string, stream: ScheduleStrea
   }
   const rollup = h.get(ScheduleHeader.Rollup) ?? '';
   if (rollup !== '' && rollup !== ROLLUP_SUBJECT) throw new JetStreamApiError(JsError.MessageSchedulesRollupInvalid);
-  if (ttl !== '' && !stream.allowMsgTtl) throw new JetStreamApiError(JsError.MessageTTLDisabled);
+  if (ttl !== '' && !stream.config.allowMsgTtl) throw new JetStreamApiError(JsError.MessageTTLDisabled);
   const target = h.get(ScheduleHeader.Target) ?? '';
   if (target === '' || !isValidPublishSubject(target) || target === subject) throw new JetStreamApiError(JsError.MessageSchedulesTargetInvalid);
   const source = h.get(ScheduleHeader.Source) ?? '';
@@ -188,9 +187,9 @@ function checkScheduler(h: MessageHeaders, subject: string, stream: ScheduleStre
   if (scheduler === undefined || scheduler === '' || scheduler === subject || !isValidPublishSubject(scheduler)) {
     throw new JetStreamApiError(JsError.MessageSchedulesSchedulerInvalid);
   }
-  if (!stream.allowMsgSchedules) throw new JetStreamApiError(JsError.MessageSchedulesDisabled);
+  if (!stream.config.allowMsgSchedules) throw disabled();
   // Nothing on that subject yet is allowed (NS: backward compatible); a message that is not a schedule is not.
-  const last = stream.last(scheduler);
+  const last = stream.store.last(scheduler);
   if (last !== null && !isScheduleMessage(last)) throw new JetStreamApiError(JsError.MessageSchedulesSchedulerInvalid);
 }
 

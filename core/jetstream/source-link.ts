@@ -13,7 +13,10 @@ import { createHash } from 'node:crypto';
 import { parseHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import type { StreamSourceInfoWire } from '../protocol/jetstream-wire.ts';
+import type { Router } from '../server/router.ts';
 import { JsError } from './errors.ts';
+import { ExternalFeed, type FeedLink } from './external-feed.ts';
+import { formatTime } from './rfc3339.ts';
 import type { Stream } from './stream.ts';
 import { sourcedSubject, sourceKey, type SourceRole, type StreamSourceConfig } from './stream-source.ts';
 import { nowMs, type StoredMessage } from './store/stream-store.ts';
@@ -41,6 +44,8 @@ const BATCH = 512;
 
 /** What a link needs from the engine. */
 export interface SourceHost {
+  /** An external origin is reached through the router (its API prefix and deliver subjects). */
+  readonly router: Router;
   findStream(name: string): Stream | undefined;
   streams(): Iterable<Stream>;
   /** Store a sourced message through the destination's publish path (dedupe, limits). */
@@ -55,6 +60,24 @@ export interface SourceHost {
   touched(stream: Stream): void;
 }
 
+/** What a link shows (stream info, /jsz, /metrics). */
+export interface SourceLinkState {
+  role: SourceRole;
+  /** The origin stream's name. */
+  name: string;
+  /** Working: the origin is there (local) or its consumer is heard from (external), and the last copy did not fail. */
+  connected: boolean;
+  /** Origin messages not stored here yet (external: the origin consumer's pending count). */
+  lag: number;
+  /** Milliseconds since the link was last seen working; -1: never, or failing. */
+  activeAgoMs: number;
+  error: JetStreamApiError | null;
+  /** When a copy was last stored here (ms since the epoch; 0: never). */
+  lastTransferMs: number;
+  /** Age of the oldest origin message not copied yet (ms); 0 when caught up. */
+  backlogAgeMs: number;
+}
+
 export class SourceLink {
   /** Last origin sequence looked at (stored, or passed over by the filter); -1 until the origin is first seen. */
   position = -1;
@@ -63,6 +86,14 @@ export class SourceLink {
   /** Origin messages up to here are stored and written here: interest retention need not keep them for this link. -1: not known yet. */
   private released = -1;
   private lastActive = 0;
+  /** When a copy was last stored here (ms since the epoch; 0: never). */
+  private lastTransfer = 0;
+  /** The origin time of the last copy stored here (ms; 0: none yet). */
+  private lastCopiedTime = 0;
+  /** External: the consumer's pending count with the last delivery (the origin's own lag figure). */
+  private externalLag = 0;
+  /** External: the consumer through the API prefix (external-feed.ts). */
+  private feed: ExternalFeed | null = null;
   /** The origin stream last read (a different object: it was deleted and created again). */
   private origin: Stream | null = null;
   private error: JetStreamApiError | null = null;
@@ -87,6 +118,18 @@ export class SourceLink {
     if (seq > 0) this.position = this.storedSeq = seq;
   }
 
+  /**
+   * Copies this link made were taken back (a failed write): forget the position,
+   * so recovered() or the next pump reads it from the destination again. The
+   * origin released none of them (that waits for their write), so all are there to copy.
+   */
+  rewind(): void {
+    this.position = -1;
+    this.storedSeq = 0;
+    // An external consumer has delivered past them: the next pump asks again from the position read back.
+    this.feed?.restart();
+  }
+
   /** Whether `header` (a stored message's) says this link copied it; returns its origin sequence, or 0. */
   originSeqIn(header: Buffer | null): number {
     if (header === null) return 0;
@@ -105,8 +148,9 @@ export class SourceLink {
    */
   pump(host: SourceHost): boolean {
     if (this.config.external !== null) {
-      // Issue 23 item 2 (uplinks to another server) is not built: say so rather than read a local namesake.
-      this.error = JetStreamApiError.of(JsError.StreamGeneral, `external stream ${this.config.name} via ${this.config.external.api} is not supported yet`);
+      // A mirror starts after what it holds; a source after the sequence recovered from its headers (0: none).
+      if (this.position < 0) this.position = this.storedSeq = this.role === 'mirror' ? this.dest.store.state().lastSeq : 0;
+      (this.feed ??= new ExternalFeed(host.router, this.feedLink(host))).tick();
       return false;
     }
     const origin = host.findStream(this.config.name);
@@ -147,13 +191,61 @@ export class SourceLink {
           more = false;
           break;
         }
-        this.storedSeq = seq;
+        this.copiedOne(m.time, seq);
         if (acked) copied.push(seq);
       }
       this.position = seq;
     }
     if (acked) this.release(host, origin, copied);
     return more;
+  }
+
+  /** The link is removed: an external consumer is let go. */
+  close(): void {
+    this.feed?.close();
+    this.feed = null;
+  }
+
+  private copiedOne(originTime: number, seq: number): void {
+    this.storedSeq = seq;
+    this.lastTransfer = nowMs();
+    this.lastCopiedTime = originTime;
+  }
+
+  private feedLink(host: SourceHost): FeedLink {
+    const link = this;
+    return {
+      config: this.config,
+      get position() {
+        return link.position;
+      },
+      accept: (m, pending) => this.acceptExternal(host, m, pending),
+      whenWritten: (fn) => host.whenWritten(this.dest, fn),
+      report: (error) => {
+        this.error = error;
+      },
+    };
+  }
+
+  /** External: one delivered origin message, stored unless held already (a re-created consumer re-delivers). */
+  private acceptExternal(host: SourceHost, m: StoredMessage, pending: number): boolean {
+    this.lastActive = nowMs();
+    this.externalLag = pending;
+    if (m.seq <= this.position) return true;
+    const subject = sourcedSubject(this.config, m.subject);
+    if (subject !== null) {
+      try {
+        if (this.role === 'mirror') this.mirror(host, m, subject);
+        else this.source(host, m, subject);
+      } catch (err) {
+        this.error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamGeneral, String(err), { cause: err });
+        return false;
+      }
+      this.copiedOne(m.time, m.seq);
+    }
+    this.position = m.seq;
+    this.error = null;
+    return true;
   }
 
   /** Interest retention: a message this link has not stored and written yet is still needed. */
@@ -225,19 +317,56 @@ export class SourceLink {
     host.ingestCopy(this.dest, subject, h.encode(), m.data);
   }
 
-  info(host: SourceHost): StreamSourceInfoWire {
+  /** The link as /jsz, /metrics and stream info show it (issue 23 item 5). */
+  state(host: SourceHost): SourceLinkState {
     const c = this.config;
     const origin = c.external === null ? host.findStream(c.name) : undefined;
-    const lag = origin === undefined || this.position < 0 ? 0 : origin.store.numPending(this.position + 1, this.storeFilter);
+    const lag = c.external !== null ? this.externalLag : origin === undefined || this.position < 0 ? 0 : origin.store.numPending(this.position + 1, this.storeFilter);
+    const now = nowMs();
+    // An external link is active while its consumer is heard from (heartbeats included), as nats-server's si.last.
+    const heard = c.external !== null ? (this.feed?.heardAt ?? 0) : this.lastActive;
+    return {
+      role: this.role,
+      name: c.name,
+      connected: this.error === null && (c.external !== null ? this.feed !== null && this.feed.connected : origin !== undefined && this.lastActive > 0),
+      lag,
+      activeAgoMs: heard === 0 || this.error !== null ? -1 : now - heard,
+      error: this.error,
+      lastTransferMs: this.lastTransfer,
+      backlogAgeMs: lag === 0 ? 0 : Math.max(0, now - this.oldestPendingTime(origin)),
+    };
+  }
+
+  info(host: SourceHost): StreamSourceInfoWire {
+    const c = this.config;
+    const st = this.state(host);
     return {
       name: c.name,
       ...(c.filterSubject !== '' ? { filter_subject: c.filterSubject } : {}),
       ...(c.subjectTransforms.length > 0 ? { subject_transforms: c.subjectTransforms.map((t) => ({ ...t })) } : {}),
-      lag,
-      active: this.lastActive === 0 || this.error !== null ? -1 : Math.round((nowMs() - this.lastActive) * 1e6),
+      ...(c.external !== null ? { external: { api: c.external.api, deliver: c.external.deliver } } : {}),
+      lag: st.lag,
+      active: st.activeAgoMs < 0 ? -1 : Math.round(st.activeAgoMs * 1e6),
       ...(this.role === 'source' && this.storedSeq > 0 ? { seq: this.storedSeq } : {}),
-      ...(this.error !== null ? { error: this.error.toWire() } : {}),
+      ...(st.error !== null ? { error: st.error.toWire() } : {}),
+      connected: st.connected,
+      ...(st.lastTransferMs > 0 ? { last_transfer: formatTime(st.lastTransferMs) } : {}),
+      backlog_age: Math.round(st.backlogAgeMs * 1e6),
     };
+  }
+
+  /**
+   * The origin time of the oldest message not copied yet: exact for a local
+   * origin; for an external one the last copied message's time bounds it (the
+   * next one is no older), or now when nothing came yet.
+   */
+  private oldestPendingTime(origin: Stream | undefined): number {
+    if (origin !== undefined) {
+      const next = origin.store.nextSeq(this.position + 1, this.storeFilter);
+      const m = next === 0 ? null : origin.store.get(next);
+      if (m !== null) return m.time;
+    }
+    return this.lastCopiedTime > 0 ? this.lastCopiedTime : nowMs();
   }
 }
 

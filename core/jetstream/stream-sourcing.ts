@@ -5,7 +5,7 @@
 // here: the engine calls in only for streams with `feeds > 0`.
 
 import type { StreamSourceInfoWire } from '../protocol/jetstream-wire.ts';
-import { SourceLink, type SourceHost } from './source-link.ts';
+import { SourceLink, type SourceHost, type SourceLinkState } from './source-link.ts';
 import type { Stream } from './stream.ts';
 
 /** How often idle links are checked: a missing origin may appear, a failed copy is retried (nats-server retries sources every few seconds). */
@@ -25,6 +25,7 @@ export class StreamSourcing {
     const cfg = dest.config;
     const wanted = cfg.mirror !== null ? [new SourceLink('mirror', cfg.mirror, dest)] : cfg.sources.map((s) => new SourceLink('source', s, dest));
     const links = wanted.map((l) => old.get(`${l.role} ${l.key}`) ?? l);
+    for (const l of old.values()) if (!links.includes(l)) l.close();
     if (links.length === 0) this.links.delete(dest);
     else this.links.set(dest, links);
     recoverSourcePositions(dest, links.filter((l) => l.role === 'source' && !old.has(`${l.role} ${l.key}`)));
@@ -36,8 +37,26 @@ export class StreamSourcing {
     }
   }
 
+  /**
+   * A failed write took back messages of `dest` (their copies among them): its
+   * links go back to where the stored messages say they are, as after a
+   * restart, and copy the rest again. Without this a link stayed ahead of its
+   * copies until the next restart. Called from inside the store's rollback (maybe
+   * in the middle of a pump), so the destination is read once that is over. Not
+   * woken: the retry timer copies again, so a full disk is not tried in a busy loop.
+   */
+  rolledBack(dest: Stream): void {
+    queueMicrotask(() => {
+      const links = this.links.get(dest);
+      if (links === undefined) return;
+      for (const l of links) l.rewind();
+      recoverSourcePositions(dest, links.filter((l) => l.role === 'source'));
+    });
+  }
+
   /** `stream` is gone: its links stop; links reading from it report the missing origin. */
   removed(stream: Stream): void {
+    for (const l of this.links.get(stream) ?? []) l.close();
     this.links.delete(stream);
     this.recount();
   }
@@ -66,9 +85,15 @@ export class StreamSourcing {
     return { sources: links.map((l) => l.info(this.host)) };
   }
 
+  /** Every link of every stream, with its destination (for /jsz and /metrics). */
+  *states(): Iterable<{ stream: Stream; link: SourceLink; state: SourceLinkState }> {
+    for (const [stream, links] of this.links) for (const link of links) yield { stream, link, state: link.state(this.host) };
+  }
+
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    for (const links of this.links.values()) for (const l of links) l.close();
     this.links.clear();
     this.waiting.clear();
   }

@@ -9,7 +9,7 @@ import { counterBody, incrementOf, nextTotal } from './counter.ts';
 import { JsError } from './errors.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { MessageExpiry, type TtlCollector } from './message-expiry.ts';
-import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader, type ScheduleStreamView } from './message-schedule.ts';
+import { checkSchedulePublish, SCHEDULE_NEXT_PURGE, ScheduleHeader } from './message-schedule.ts';
 import { MessageScheduler, type ScheduleCollector } from './message-scheduler.ts';
 import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { formatTime } from './rfc3339.ts';
@@ -107,6 +107,8 @@ export class Stream {
   expiry: MessageExpiry | null = null;
   /** With allow_msg_schedules: when schedules run (armed by enableSchedules). */
   scheduler: MessageScheduler | null = null;
+  /** Set by the engine: a failed write took back the messages above lastSeq (mirror and source links rewind). */
+  afterRollBack: ((lastSeq: number) => void) | null = null;
 
   constructor(public config: StreamConfig, readonly created: string, readonly store: StreamStore) {
     this.writtenSeq = store.state().lastSeq;
@@ -116,11 +118,14 @@ export class Stream {
   /**
    * A failed write took back the messages above lastSeq (each got an error
    * PubAck): a retry with the same Nats-Msg-Id must be stored, not called a
-   * duplicate of a message that is not there.
+   * duplicate of a message that is not there; their TTLs must not remove the
+   * messages that get those sequences next.
    */
-  private forgetAfter(lastSeq: number): void {
+  forgetAfter(lastSeq: number): void {
     for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
     if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
+    this.expiry?.forgetAfter(lastSeq);
+    this.afterRollBack?.(lastSeq);
   }
 
   /** Start tracking TTLs and max_age (allow_msg_ttl); `onDue` runs when some are due. Idempotent. */
@@ -189,7 +194,7 @@ export class Stream {
       if (ttlText !== undefined && !cfg.allowMsgTtl && readableTtl(ttlText)) throw new JetStreamApiError(JsError.MessageTTLDisabled);
       this.checkExpectations(h, subject);
       // ADR-51: a schedule replaces the one before it on its subject, by a roll-up added here when it has none.
-      if (!trusted && checkSchedulePublish(h, subject, this.scheduleView(), now)) {
+      if (!trusted && checkSchedulePublish(h, subject, this, now)) {
         h.set(JsHeader.Rollup, 'sub');
         header = parseHeaders(header).set(JsHeader.Rollup, 'sub').encode();
       }
@@ -233,11 +238,6 @@ export class Stream {
     this.lastMsgId = msgId;
     if (msgId !== '') this.remember(msgId, seq, now, seen !== undefined);
     return total === null ? { stream: cfg.name, seq } : { stream: cfg.name, seq, val: total.toString() };
-  }
-
-  private scheduleView(): ScheduleStreamView {
-    const { subjects, allowMsgSchedules, allowMsgTtl } = this.config;
-    return { subjects, allowMsgSchedules, allowMsgTtl, last: (subject) => this.store.last(subject) };
   }
 
   private checkExpectations(h: MessageHeaders, subject: string): void {

@@ -6,13 +6,17 @@
 // like any subscriber; what arrives is published into the router with this
 // link as origin, so it is never sent back.
 //
-// Keepalive never waits behind data: PING, PONG and LS+/LS- are written
-// ahead of queued messages, and messages are handed to the socket only while
-// it holds less than SOCKET_BUDGET bytes, so at most that much (plus the
-// kernel's buffers) is ever in front of a PING. A link is stale only when
-// PINGs go unanswered AND nothing arrived AND the socket accepted nothing of
-// ours for that long: a slow link that drains is alive (issue 23: leaf links
-// that loop reconnecting because heartbeats wait behind data).
+// Keepalive never waits behind much data (issue 23: leaf links that loop
+// reconnecting on slow links because heartbeats wait behind data). PING,
+// PONG and LS+/LS- are written ahead of queued messages; and the messages in
+// flight are bounded by PING/PONG itself: a PING follows every PING_EVERY
+// bytes of messages, and no more than WINDOW bytes are handed to the socket
+// beyond the last PING the other side answered (it answers in order, so a
+// PONG acknowledges everything written before its PING). So at most WINDOW
+// bytes, wherever they wait (our socket, the kernel's buffers, a relay), are
+// ever in front of a PING, and a slow link that drains answers a PING every
+// PING_EVERY bytes. A link is stale only when nothing at all arrived for more
+// than max_pings_out ping intervals while a PING was outstanding.
 
 import type { Connection } from '../connection/connection.ts';
 import type { Router } from '../server/router.ts';
@@ -25,6 +29,11 @@ import { ackSubjectIndex, encodeError, encodeMsgLine, interestDenied, LOOP_DETEC
 const CRLF = Buffer.from('\r\n');
 /** Bytes of messages handed to the socket before waiting for it to drain. */
 const SOCKET_BUDGET = 64 * 1024;
+/** A PING after every this many bytes of messages. */
+const PING_EVERY = 64 * 1024;
+/** Message bytes written beyond the last answered PING. */
+const WINDOW = 512 * 1024;
+const PING = Buffer.from('PING\r\n');
 
 export interface LeafLinkOptions {
   pingIntervalMs: number;
@@ -60,6 +69,7 @@ export const LeafCloseReason = {
   SlowConsumer: 'Slow Consumer (Pending Bytes)',
   LoopDetected: 'Loop Detected',
   RemoteError: 'Remote Error',
+  Duplicate: 'Duplicate Remote Leafnode Connection',
 } as const;
 
 interface PendingMessage {
@@ -91,12 +101,17 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
   private dataBytes = 0;
   private pending: PendingMessage | null = null;
   private flushScheduled = false;
-  private pingsOut = 0;
-  private pingSentAt = 0;
+  /** Each PING not answered yet: when it went out, and the message bytes written before it. */
+  private pings: Array<{ at: number; written: number }> = [];
+  /** Message bytes handed to the socket; of those, acknowledged by a PONG; since the last PING. */
+  private written = 0;
+  private acked = 0;
+  private sincePing = 0;
+  /** Ping ticks in a row with nothing received while a PING was outstanding. */
+  private silentTicks = 0;
   private pingTimer: NodeJS.Timeout | null = null;
-  /** Since the last ping tick: did bytes arrive, did the socket take any of ours. */
+  /** Did bytes arrive since the last ping tick? */
   private heard = false;
-  private progressed = false;
   private stopObserving: (() => void) | null = null;
 
   constructor(
@@ -123,6 +138,16 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     return this.remoteSubs.size;
   }
 
+  /** Message bytes queued here, not handed to the socket yet (the link's backlog). */
+  get pendingBytes(): number {
+    return this.dataBytes;
+  }
+
+  /** Message bytes written but not yet acknowledged by a PONG (in flight on the link). */
+  get inFlightBytes(): number {
+    return this.written - this.acked;
+  }
+
   get remoteSubjects(): string[] {
     return [...this.remoteSubs.keys()];
   }
@@ -130,10 +155,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
   /** Start reading; `first` is what the handshake read past the INFO line (leaf side). */
   start(first?: Buffer): void {
     this.connection.onData((chunk) => this.receive(chunk));
-    this.connection.onDrain(() => {
-      this.progressed = true;
-      this.flush();
-    });
+    this.connection.onDrain(() => this.flush());
     this.connection.onClose(() => this.close(LeafCloseReason.ClientClosed));
     this.pingTimer = setInterval(() => this.pingTick(), this.options.pingIntervalMs);
     this.pingTimer.unref();
@@ -189,12 +211,13 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     this.remote = { name: connect.name ?? connect.server_id ?? '', id: connect.server_id ?? '', domain: connect.domain || undefined, jetstream: connect.jetstream === true };
     const check = this.admit;
     this.admit = null;
-    this.connection.pauseReading?.();
+    // What the leaf sent after CONNECT (its LS+ first of all) waits until it is admitted.
+    this.parser.pause();
     void Promise.resolve(check(connect)).then((refusal) => {
-      this.connection.resumeReading?.();
       if (this.isClosed) return;
       if (refusal !== null) return this.fail(refusal, LeafCloseReason.AuthenticationViolation);
       this.activate();
+      this.parser.resume();
     });
   }
 
@@ -204,11 +227,11 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
   }
 
   onPong(): void {
-    this.pingsOut = 0;
-    if (this.pingSentAt > 0) {
-      this.rttMs = Date.now() - this.pingSentAt;
-      this.pingSentAt = 0;
-    }
+    const ping = this.pings.shift();
+    if (ping === undefined) return;
+    this.rttMs = Date.now() - ping.at;
+    this.acked = ping.written;
+    if (this.data.length > 0) this.scheduleFlush();
   }
 
   onError(text: string): void {
@@ -322,7 +345,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     });
   }
 
-  /** Control lines first, then messages while the socket holds less than SOCKET_BUDGET. */
+  /** Control lines first, then messages while the socket holds less than SOCKET_BUDGET and the window allows. */
   private flush(): void {
     if (this.isClosed) return;
     this.encodePending();
@@ -334,38 +357,48 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     this.control = [];
     let budget = SOCKET_BUDGET - this.connection.writableLength;
     let taken = 0;
-    while (taken < this.data.length && budget > 0) {
+    while (taken < this.data.length && budget > 0 && this.written - this.acked < WINDOW) {
       // A message is three chunks (line, payload, CRLF): hand them over together.
+      let bytes = 0;
       for (let k = 0; k < 3; k++) {
         const chunk = this.data[taken++];
         out.push(chunk);
-        budget -= chunk.length;
+        bytes += chunk.length;
         if (k === 1) this.dataBytes -= chunk.length;
       }
+      budget -= bytes;
+      this.written += bytes;
+      this.sincePing += bytes;
+      if (this.sincePing >= PING_EVERY) {
+        out.push(PING);
+        this.notePing();
+      }
     }
-    if (taken > 0) {
-      this.data = this.data.slice(taken);
-      this.progressed = true;
-    }
+    if (taken > 0) this.data = this.data.slice(taken);
     if (out.length > 0) this.connection.write(out);
   }
 
+  /** A keepalive PING, ahead of queued messages (so after those already written). */
   private sendPing(): void {
-    this.pingsOut++;
-    this.pingSentAt = Date.now();
-    this.control.push(Buffer.from('PING\r\n'));
+    this.control.push(PING);
+    this.notePing();
     this.scheduleFlush();
   }
 
+  private notePing(): void {
+    this.pings.push({ at: Date.now(), written: this.written });
+    this.sincePing = 0;
+  }
+
   private pingTick(): void {
-    const alive = this.heard || this.progressed;
+    const heard = this.heard;
     this.heard = false;
-    this.progressed = false;
-    if (this.pingsOut >= this.options.maxPingsOut && !alive) {
+    this.silentTicks = heard || this.pings.length === 0 ? 0 : this.silentTicks + 1;
+    if (this.silentTicks > this.options.maxPingsOut) {
       this.fail('Stale Connection', LeafCloseReason.StaleConnection);
       return;
     }
-    if (this.pingsOut < this.options.maxPingsOut) this.sendPing();
+    if (this.pings.length === 0) this.sendPing();
   }
 
   private fail(text: string, reason: string, detail?: string): void {

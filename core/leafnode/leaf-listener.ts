@@ -25,7 +25,7 @@ export interface LeafListenerHost {
   /** Turns an accepted socket into a Connection (TLS after INFO when configured). */
   readonly connections: (socket: Socket) => Connection;
   /** The INFO fields that describe this server (id, name, version, JetStream and its domain). */
-  infoBase(): Omit<LeafInfo, 'nonce' | 'cid' | 'leafnode_urls'>;
+  infoBase(): Omit<LeafInfo, 'nonce' | 'client_id' | 'leafnode_urls'>;
   /** Serve an accepted connection: `info` to send first, `admit` to judge its CONNECT. */
   serve(connection: Connection, info: LeafInfo, admit: (connect: LeafConnect) => Promise<string | null> | string | null, authTimeoutMs: number): void;
 }

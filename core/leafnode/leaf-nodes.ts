@@ -10,6 +10,7 @@ import type { Authorizer } from '../auth/authorizer.ts';
 import { OpenAuthorizer } from '../auth/authorizer.ts';
 import type { Connection } from '../connection/connection.ts';
 import type { Logger } from '../server/logger.ts';
+import type { MetricFamily } from '../server/monitoring/prometheus-text.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
 import { JetStreamDomainMapping } from './js-domain-mapping.ts';
@@ -127,7 +128,7 @@ export class LeafNodes implements LeafLinkHost {
     return subscriber instanceof LeafConnection && subscriber.solicited;
   }
 
-  private infoBase(): Omit<LeafInfo, 'nonce' | 'cid' | 'leafnode_urls'> {
+  private infoBase(): Omit<LeafInfo, 'nonce' | 'client_id' | 'leafnode_urls'> {
     const { identity } = this.deps;
     return {
       server_id: identity.serverId,
@@ -145,12 +146,29 @@ export class LeafNodes implements LeafLinkHost {
   private serve(connection: Connection, info: LeafInfo, admit: (connect: LeafConnect) => Promise<string | null> | string | null, authTimeoutMs: number): void {
     const link = new LeafConnection(this.deps.nextId(), connection, false, this, this.deps.link);
     this.links.add(link);
-    link.admit = admit;
-    link.sendLine(`INFO ${JSON.stringify({ ...info, cid: link.id })}\r\n`);
+    link.admit = async (connect) => {
+      const refusal = await admit(connect);
+      if (refusal === null) this.evictDuplicate(link);
+      return refusal;
+    };
+    link.sendLine(`INFO ${JSON.stringify({ ...info, client_id: link.id })}\r\n`);
     link.start();
     setTimeout(() => {
       if (!link.isActive && !link.isClosed) link.close(LeafCloseReason.AuthenticationTimeout);
     }, authTimeoutMs).unref();
+  }
+
+  /**
+   * A leaf that dials again while its old link has not timed out yet (a lost
+   * link is noticed late): the old one goes first, as nats-server's
+   * addLeafNodeConnection replaces a connection from the same server, so its
+   * interest (its `$LDS.` subject above all) is not offered back to it.
+   */
+  private evictDuplicate(link: LeafConnection): void {
+    if (link.remote.id === '') return;
+    for (const other of this.links) {
+      if (other !== link && !other.solicited && other.remote.id === link.remote.id) other.close(LeafCloseReason.Duplicate);
+    }
   }
 
   /** Leaf side: dial the remote's next URL; on failure, try again later. */
@@ -189,8 +207,9 @@ export class LeafNodes implements LeafLinkHost {
     remote.timer.unref();
   }
 
-  /** nats-server's /leafz, with Switchboard's per-remote state under `remotes`. */
-  leafz(serverId: string): Record<string, unknown> {
+  /** nats-server's /leafz (`subs=1` lists each link's subscriptions), with Switchboard's per-remote state under `remotes`. */
+  leafz(serverId: string, query?: URLSearchParams): Record<string, unknown> {
+    const subs = query?.get('subs') === '1' || query?.get('subs') === 'true';
     const leafs = [...this.links].filter((l) => l.isActive);
     return {
       server_id: serverId,
@@ -208,6 +227,9 @@ export class LeafNodes implements LeafLinkHost {
         in_bytes: l.stats.inBytes,
         out_bytes: l.stats.outBytes,
         subscriptions: l.subscriptionCount,
+        pending_bytes: l.pendingBytes,
+        in_flight_bytes: l.inFlightBytes,
+        ...(subs ? { subscriptions_list: l.remoteSubjects } : {}),
         compression: 'off',
         ...(l.remote.domain === undefined ? {} : { domain: l.remote.domain }),
       })),
@@ -226,6 +248,31 @@ export class LeafNodes implements LeafLinkHost {
     const listener = this.options.listener;
     if (listener === undefined) return this.remotes.length === 0 ? {} : { remotes: this.remotes.map((r) => ({ url: r.options.urls.map(redact) })) };
     return { host: listener.host, port: this.port, auth_timeout: listener.authTimeoutMs / 1000, tls_required: listener.tls !== undefined };
+  }
+
+  /** Per remote and per link, as /metrics series (nats-server has none; names follow Switchboard's). */
+  metrics(): MetricFamily[] {
+    const active = [...this.links].filter((l) => l.isActive);
+    const link = (l: LeafConnection): Record<string, string> => ({ remote: l.remote.name, role: l.solicited ? 'leaf' : 'hub' });
+    const perLink = (name: string, type: 'counter' | 'gauge', help: string, value: (l: LeafConnection) => number): MetricFamily => ({
+      name,
+      type,
+      help,
+      samples: active.map((l) => ({ labels: link(l), value: value(l) })),
+    });
+    const remote = (r: RemoteState): Record<string, string> => ({ url: redact(r.options.urls[0]) });
+    return [
+      { name: 'switchboard_leafnode_links', type: 'gauge', help: 'Leafnode links up', samples: [{ value: active.length }] },
+      { name: 'switchboard_leafnode_remote_connected', type: 'gauge', help: 'Whether the remote (a hub this server dials) is linked', samples: this.remotes.map((r) => ({ labels: remote(r), value: r.link?.isActive === true ? 1 : 0 })) },
+      { name: 'switchboard_leafnode_remote_connects_total', type: 'counter', help: 'Links made to the remote', samples: this.remotes.map((r) => ({ labels: remote(r), value: r.connects })) },
+      perLink('switchboard_leafnode_messages_received_total', 'counter', 'Messages received over the link', (l) => l.stats.inMsgs),
+      perLink('switchboard_leafnode_messages_sent_total', 'counter', 'Messages sent over the link', (l) => l.stats.outMsgs),
+      perLink('switchboard_leafnode_bytes_received_total', 'counter', 'Payload bytes received over the link', (l) => l.stats.inBytes),
+      perLink('switchboard_leafnode_bytes_sent_total', 'counter', 'Payload bytes sent over the link', (l) => l.stats.outBytes),
+      perLink('switchboard_leafnode_pending_bytes', 'gauge', 'Message bytes queued for the link, not written yet', (l) => l.pendingBytes),
+      perLink('switchboard_leafnode_in_flight_bytes', 'gauge', 'Message bytes written to the link and not yet acknowledged by a PONG', (l) => l.inFlightBytes),
+      perLink('switchboard_leafnode_rtt_seconds', 'gauge', 'Round trip of the last answered PING', (l) => Math.max(0, l.rttMs) / 1000),
+    ];
   }
 
   get activeCount(): number {

@@ -57,6 +57,9 @@ interface PendingMsg {
 
 export class LeafParser {
   private halted = false;
+  /** Set by pause(): input is kept, unparsed, until resume(). */
+  private held: Buffer | null = null;
+  private paused = false;
   private line: Buffer | null = null;
   private msg: PendingMsg | null = null;
   private gather: Buffer | null = null;
@@ -70,9 +73,30 @@ export class LeafParser {
     this.line = null;
   }
 
+  /**
+   * Stop between operations (called from a handler): the rest of this chunk and
+   * later input wait for resume(). The accepting side holds what a leaf sent
+   * after CONNECT until its credentials are checked.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.parse(held);
+  }
+
   parse(chunk: Buffer): void {
     let i = 0;
     while (i < chunk.length && !this.halted) {
+      if (this.paused) {
+        const rest = chunk.subarray(i);
+        this.held = this.held === null ? Buffer.from(rest) : Buffer.concat([this.held, rest]);
+        return;
+      }
       if (this.msg !== null) {
         i = this.payload(chunk, i);
         continue;

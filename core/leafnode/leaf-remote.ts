@@ -100,6 +100,8 @@ function connectFor(info: LeafInfo, url: ReturnType<typeof parseLeafUrl>, option
     headers: true,
     jetstream: identity.jetstream,
     ...(identity.domain === undefined ? {} : { domain: identity.domain }),
+    // The one account here; with it a hub replaces a stale link of ours when we dial again (nats-server addLeafNodeConnection).
+    remote_account: '$G',
     protocol: 1,
   };
   if (options.credentials !== undefined) {

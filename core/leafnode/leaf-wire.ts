@@ -19,11 +19,9 @@ export interface LeafInfo {
   jetstream?: boolean;
   domain?: string;
   nonce?: string;
-  /** nats-server: a leafnode INFO always has a client id and the URL list; without them the leaf knows it dialled the wrong port. */
-  cid?: number;
-  leafnode_urls?: string[];
-  /** Set on a client port's INFO, never a leafnode port's. */
+  /** nats-server: a leafnode INFO always has the connection id and the URL list; without them the leaf knows it dialled the wrong port. */
   client_id?: number;
+  leafnode_urls?: string[];
 }
 
 /** The CONNECT a leaf sends (nats-server leafConnectInfo). */

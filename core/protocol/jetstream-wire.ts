@@ -77,6 +77,15 @@ export interface StreamSourceInfoWire {
   /** Sources: the last origin sequence stored. */
   seq?: number;
   error?: { code: number; err_code: number; description: string };
+  /** An origin reached through an API prefix (nats-server ExternalStream). */
+  external?: { api: string; deliver: string };
+  // Switchboard's additions (issue 23 item 5, visible links); nats clients ignore them.
+  /** The link is working: the origin is there (local) or its consumer is heard from (external). */
+  connected?: boolean;
+  /** When a copy was last stored (RFC 3339). */
+  last_transfer?: string;
+  /** Nanoseconds since the oldest message not copied yet was stored at the origin; 0 when caught up. */
+  backlog_age?: number;
 }
 
 export interface SubjectTransformWire {

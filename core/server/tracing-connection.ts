@@ -23,8 +23,8 @@ export class TracingConnection implements Connection {
     const log = this.log;
     const handler: ClientOpHandler = {
       onConnect: (json) => log.trace(`<<- [CONNECT ${clip(redact(json))}]`),
-      onPub: (subject, reply, headerSize, message) =>
-        log.trace(`<<- [${headerSize >= 0 ? 'HPUB' : 'PUB'} ${subject}${reply ? ` ${reply}` : ''}${headerSize >= 0 ? ` ${headerSize}` : ''} ${message.length}]`),
+      onPub: (subject, reply, headerSize, _source, start, end) =>
+        log.trace(`<<- [${headerSize >= 0 ? 'HPUB' : 'PUB'} ${subject}${reply ? ` ${reply}` : ''}${headerSize >= 0 ? ` ${headerSize}` : ''} ${end - start}]`),
       onSub: (subject, queue, sid) => log.trace(`<<- [SUB ${subject}${queue ? ` ${queue}` : ''} ${sid}]`),
       onUnsub: (sid, max) => log.trace(`<<- [UNSUB ${sid}${max > 0 ? ` ${max}` : ''}]`),
       onPing: () => log.trace('<<- [PING]'),

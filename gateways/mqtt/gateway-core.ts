@@ -122,7 +122,13 @@ export class MqttGatewayCore {
     const persistence = this.persistence;
     this.sessionLimits = { maxQueued: this.options.maxQueued, maxQueuedBytes: this.options.maxQueuedBytes };
     this.sessionHooks = {
-      changed: (s, soon) => persistence.changed(s, soon),
+      // Only a held session is saved: one being restored (subscribed, live messages already
+      // queueing, its record's in-flight and log positions still being read) saved as it is
+      // would claim the log up to its floor with none of them, and a kill -9 before the
+      // restore's own save lost them all (issue 29: 597 acknowledged messages in one run).
+      changed: (s, soon) => {
+        if (this.sessions.get(s.clientId) === s) persistence.changed(s, soon);
+      },
       sawLogged: (seq) => persistence.sawLogged(seq),
       replyIsPubAck: (subject) => this.streams.capturesNow(subject),
       readLog: null, // set once open() knows whether the store has a message log
@@ -572,7 +578,8 @@ export class MqttGatewayCore {
    * Hold a stored session again: subscriptions first, so nothing published from
    * now on is missed; then what the record and the log hold for it, up to the
    * log's end as it is once the subscriptions are in place (later messages
-   * arrive live; live copies of restored ones are dropped).
+   * arrive live; live copies of restored ones are dropped). Until it is held,
+   * nothing saves it: its first record is the one taken at the end.
    */
   private async restoreSession(record: SessionRecord): Promise<void> {
     const session = this.newSession(record.clientId);
@@ -586,12 +593,19 @@ export class MqttGatewayCore {
         this.log('could not restore subscription', sub.topicFilter, 'of', record.clientId, e);
       }
     }
-    await this.broker.flush();
-    const upTo = await this.persistence.lastLogged();
-    session.logFloor = upTo;
-    // Only a first part of the log before CONNACK (a client's connect timeout is a few seconds); the rest is read as the queue drains.
-    const { outbound, backlog } = await this.persistence.outboundOf(record, upTo, BACKLOG_READ);
-    session.restoreOutbound(outbound, backlog);
+    let read: Awaited<ReturnType<SessionPersistence['outboundOf']>>;
+    try {
+      await this.broker.flush();
+      const upTo = await this.persistence.lastLogged();
+      session.logFloor = upTo;
+      // Only a first part of the log before CONNACK (a client's connect timeout is a few seconds); the rest is read as the queue drains.
+      read = await this.persistence.outboundOf(record, upTo, BACKLOG_READ);
+    } catch (e) {
+      // Not held and never to be: its subscriptions would keep queueing live messages with nothing to end them.
+      session.destroy();
+      throw e;
+    }
+    session.restoreOutbound(read.outbound, read.backlog);
     this.holdSession(session);
     this.scheduleExpiry(session);
     void this.persistence.save(session); // with the current log cursor: what was scanned is now in the record

@@ -2,7 +2,9 @@
 // few MiB (needs root to mount; skipped with a SKIPPED line otherwise): the
 // publishes that cannot be stored get error PubAcks that name no server path,
 // the server serves again once space returns, and after a restart the stream
-// holds what was acknowledged.
+// holds what was acknowledged. A publish whose write was rolled back leaves
+// nothing behind: no TTL that would remove the message that gets its sequence
+// next, no source position ahead of the copies the destination holds.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,8 +12,10 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { eventually } from '../helpers/jetstream-consumers.ts';
 import { startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
 
 /** Fill the filesystem of `path` to the last byte. */
@@ -27,11 +31,24 @@ function fillUp(path: string): void {
   }
 }
 
-describe('jetstream disk full', () => {
+/** An 8 MiB tmpfs for one describe: `mounted` false without the right to mount (then its tests skip). */
+function smallDisk(): { mounted: boolean; mountPoint: string; store: string; filler: string; remove(): void } {
   const mountPoint = mkdtempSync(join(tmpdir(), 'switchboard-diskfull-'));
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mountPoint]).status === 0;
-  const store = join(mountPoint, 'store');
-  const filler = join(mountPoint, 'filler');
+  return {
+    mounted,
+    mountPoint,
+    store: join(mountPoint, 'store'),
+    filler: join(mountPoint, 'filler'),
+    remove: () => {
+      if (mounted) spawnSync('umount', [mountPoint]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('jetstream disk full', () => {
+  const { mounted, mountPoint, store, filler, remove } = smallDisk();
   let server: SwitchboardProcess | null = null;
   let nc: NatsConnection | null = null;
   const acked: number[] = [];
@@ -46,8 +63,7 @@ describe('jetstream disk full', () => {
   after(async () => {
     await nc?.close();
     await server?.stop();
-    if (mounted) spawnSync('umount', [mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
+    remove();
   });
 
   it('jetstream disk full - error PubAcks name no path, and publishing works again once space returns', async (t) => {
@@ -88,5 +104,79 @@ describe('jetstream disk full', () => {
     // The acknowledged sequences, and no gap where the failed ones were: a failed write gave its sequences back.
     assert.equal(info.state.last_seq, acked.length);
     assert.deepEqual(acked, acked.map((_, i) => i + 1));
+  });
+});
+
+describe('jetstream disk full - a rolled-back publish leaves nothing behind', () => {
+  const disk = smallDisk();
+  let server: SwitchboardProcess | null = null;
+  let nc: NatsConnection | null = null;
+  let jsm: JetStreamManager | null = null;
+  const payload = new Uint8Array(4096).fill(7);
+
+  before(async () => {
+    if (!disk.mounted) return;
+    server = await startSwitchboardProcess(['-sd', disk.store]);
+    nc = await connect({ servers: server.url });
+    jsm = await jetstreamManager(nc);
+  });
+  after(async () => {
+    await nc?.close();
+    await server?.stop();
+    disk.remove();
+  });
+
+  it('jetstream disk full - the Nats-TTL of a rolled-back publish does not remove the message that gets its sequence next', async (t) => {
+    if (!disk.mounted || jsm === null) return t.skip('cannot mount a tmpfs');
+    await jsm.streams.add({ name: 'TTLDF', subjects: ['ttldf.>'], allow_msg_ttl: true });
+    const js = jetstream(nc as NatsConnection);
+    const ttl = headers();
+    ttl.set('Nats-TTL', '1s');
+    fillUp(disk.filler);
+    let lastAcked = 0;
+    let failed = false;
+    for (let i = 0; i < 200 && !failed; i++) {
+      try {
+        lastAcked = (await js.publish('ttldf.short', payload, { headers: ttl })).seq;
+      } catch {
+        failed = true;
+      }
+    }
+    assert.ok(failed, 'a publish with a TTL failed on the full disk');
+    rmSync(disk.filler);
+    const kept = await js.publish('ttldf.kept', 'no ttl');
+    assert.equal(kept.seq, lastAcked + 1, 'the failed publish gave its sequence back');
+    await sleep(2500); // past the failed message's TTL
+    const m = await jsm.streams.getMessage('TTLDF', { seq: kept.seq });
+    assert.equal(m?.subject, 'ttldf.kept', 'the message without a TTL is still there');
+    // The acknowledged ones with a TTL went as usual.
+    await eventually(async () => (await jsm?.streams.info('TTLDF'))?.state.messages === 1, 10_000);
+  });
+
+  it('jetstream disk full - a source whose copies were rolled back copies them again once space returns', async (t) => {
+    if (!disk.mounted || jsm === null) return t.skip('cannot mount a tmpfs');
+    const manager = jsm;
+    // The origin in memory: only the destination's writes fail.
+    await manager.streams.add({ name: 'ORIGIN', subjects: ['origin.>'], storage: StorageType.Memory });
+    await manager.streams.add({ name: 'COPIES', sources: [{ name: 'ORIGIN' }] });
+    const js = jetstream(nc as NatsConnection);
+    const copies = async (): Promise<number> => (await manager.streams.info('COPIES')).state.messages;
+    await js.publish('origin.a', payload);
+    await eventually(async () => (await copies()) === 1, 10_000);
+    fillUp(disk.filler);
+    const total = 21;
+    for (let i = 1; i < total - 1; i++) await js.publish('origin.a', payload);
+    // The link copies them and each write fails: rolled back, only the first copy stays.
+    const rolledBack = await eventually(async () => (await copies()) === 1, 5000).then(() => true, () => false);
+    assert.ok(rolledBack, `the copies on the full disk were rolled back (${await copies()} are there)`);
+    rmSync(disk.filler);
+    await js.publish('origin.a', payload); // wakes the link: without the rewind it copied only this one
+    await eventually(async () => (await copies()) === total, 10_000).catch(() => undefined);
+    const origins: number[] = [];
+    for (let seq = 1; seq <= (await copies()); seq++) {
+      const m = await manager.streams.getMessage('COPIES', { seq });
+      origins.push(Number(m?.header.get('Nats-Stream-Source').split(' ')[1]));
+    }
+    assert.deepEqual(origins, Array.from({ length: total }, (_, i) => i + 1), 'every origin message copied once, in order');
   });
 });

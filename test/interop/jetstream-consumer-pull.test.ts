@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import { jetStreamTargets, rejectsWithCode } from '../helpers/jetstream.ts';
 import { openFixture, rawApi, rawPull, type ConsumerFixture } from '../helpers/jetstream-consumers.ts';
 
@@ -47,6 +48,30 @@ for (const target of jetStreamTargets()) {
       assert.equal(info.ack_floor.stream_seq, 5);
       assert.equal(info.num_pending, 5);
       assert.equal(info.num_ack_pending, 0);
+    });
+
+    it('pull - stored headers and body arrive intact, from the record cache and from disk (file and memory streams)', async () => {
+      // 12 messages of ~900 KiB exceed Switchboard's 8 MiB record cache: the first ones are read back from the segment file.
+      for (const storage of ['file', 'memory'] as const) {
+        const name = `PH${storage}`;
+        await f.jsm.streams.add({ name, subjects: [`ph.${storage}`], storage: storage as never });
+        const bodies: string[] = [];
+        for (let i = 0; i < 12; i++) {
+          const h = headers();
+          h.set('X-Index', String(i));
+          bodies.push(String.fromCharCode(97 + i).repeat(900 * 1024 + i));
+          await f.js.publish(`ph.${storage}`, bodies[i], { headers: h });
+        }
+        await f.jsm.consumers.add(name, { durable_name: 'D', ack_policy: AckPolicy.None });
+        const c = await f.js.consumers.get(name, 'D');
+        let n = 0;
+        for await (const m of await c.fetch({ max_messages: 12, expires: 5000 })) {
+          assert.equal(m.headers?.get('X-Index'), String(n), `${storage} #${n}`);
+          assert.equal(m.string(), bodies[n], `${storage} #${n}`);
+          n++;
+        }
+        assert.equal(n, 12);
+      }
     });
 
     it('pull - consume keeps pulling until the stream is drained', async () => {

@@ -8,7 +8,7 @@
 // getDirectRequest and getDirectMulti.
 
 import assert from 'node:assert/strict';
-import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { describe, it } from '../helpers/peer-test.ts';
 import { currentJetStreamTargets, useJetStream } from '../helpers/jetstream.ts';
 import { toRaw, type RawDelivery } from '../helpers/jetstream-consumers.ts';
@@ -36,6 +36,12 @@ function summary(replies: RawDelivery[]): Array<Array<string | number | undefine
     : [r.status, r.description, r.headers['Nats-Num-Pending'], r.headers['Nats-Last-Sequence'], r.headers['Nats-UpTo-Sequence']]);
 }
 
+function headersOf(key: string, value: string): MsgHdrs {
+  const h = headers();
+  h.set(key, value);
+  return h;
+}
+
 /** nats.js gates batch direct get on server 2.11; see jetstream-priority-groups.test.ts for why it is opened here. */
 function allowBatchDirectGet(nc: NatsConnection): void {
   if (JS_API_LEVEL >= 1) return;
@@ -50,8 +56,7 @@ for (const target of currentJetStreamTargets()) {
 
     it('direct batch - batch, seq, next_by_subj and max_bytes: Num-Pending / Last-Sequence per message, then 204 EOB', async () => {
       await ctx.jsm.streams.add({ name: 'DG', subjects: ['foo.>'], allow_direct: true });
-      const h = (await import('@nats-io/transport-node')).headers();
-      h.set('X-Custom', 'kept');
+      const h = headersOf('X-Custom', 'kept');
       for (const [i, s] of ['foo.A', 'foo.B', 'foo.A', 'foo.C', 'foo.B'].entries()) await ctx.js.publish(s, `m${i + 1}`, i === 0 ? { headers: h } : undefined);
       const first = await get({ batch: 3, seq: 1, next_by_subj: 'foo.>' });
       assert.deepEqual(summary(first), [[1, '4', '0'], [2, '3', '1'], [3, '2', '2'], [204, 'EOB', '2', '3', undefined]]);
@@ -113,7 +118,7 @@ for (const target of currentJetStreamTargets()) {
       assert.deepEqual(r.map((d) => d.headers['Nats-Subject'] ?? d.status), ['many.1', 'many.2', 204]);
     });
 
-    it('direct get - requests are checked as nats-server does: 408 Empty, Malformed and Bad Request', async () => {
+    it('direct get - requests are checked as nats-server does: 408 Empty, Malformed and Bad Request, 412 Required Api Level', async () => {
       const status = async (body: unknown, subject = '$JS.API.DIRECT.GET.DG'): Promise<string> => {
         const r = await directGet(ctx.nc, subject, body);
         return `${r[0].status} ${r[0].description}`;
@@ -130,6 +135,8 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(await status({ next_by_subj: 'foo.A', multi_last: ['foo.A'] }), '408 Bad Request');
       assert.equal(await status({ multi_last: ['foo.A'], up_to_seq: 1, up_to_time: times[0] }), '408 Bad Request');
       assert.equal(await status({ batch: 2 }, '$JS.API.DIRECT.GET.DG.foo.A'), '408 Bad Request');
+      const tooNew = await ctx.nc.request('$JS.API.DIRECT.GET.DG', JSON.stringify({ seq: 1 }), { timeout: 2000, headers: headersOf('Nats-Required-Api-Level', '99') });
+      assert.deepEqual([tooNew.headers?.code, tooNew.headers?.description], [412, 'Required Api Level']);
       const appended = await directGet(ctx.nc, '$JS.API.DIRECT.GET.DG.foo.A', {});
       assert.deepEqual([appended.length, appended[0].headers['Nats-Sequence']], [1, '3']);
     });

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '../helpers/peer-test.ts';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import type { StoredMsg } from '@nats-io/jetstream';
+import { AckPolicy, RetentionPolicy, StorageType, type StoredMsg } from '@nats-io/jetstream';
 import { currentJetStreamTargets, rejectsWithCode, useJetStream } from '../helpers/jetstream.ts';
 import { eventually, sleep } from '../helpers/jetstream-consumers.ts';
 
@@ -108,10 +108,12 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(await count('SEXP', 'sexp.out'), ran);
     });
 
-    it('message schedules - @at in the past runs at once', async () => {
+    it('message schedules - @at in the past runs at once, in file and memory streams', async () => {
       await ctx.jsm.streams.add({ name: 'SPAST', subjects: ['spast.>'], allow_msg_schedules: true });
+      await ctx.jsm.streams.add({ name: 'SPASTMEM', subjects: ['spastmem.>'], allow_msg_schedules: true, storage: StorageType.Memory });
       await schedule('spast.s', { 'Nats-Schedule': '@at 2009-11-10T23:00:00Z', 'Nats-Schedule-Target': 'spast.t' });
-      await eventually(async () => (await count('SPAST', 'spast.t')) === 1, 5000, 50);
+      await schedule('spastmem.s', { 'Nats-Schedule': '@at 2009-11-10T23:00:00Z', 'Nats-Schedule-Target': 'spastmem.t' });
+      await eventually(async () => (await count('SPAST', 'spast.t')) === 1 && (await count('SPASTMEM', 'spastmem.t')) === 1, 5000, 50);
     });
 
     it('message schedules - @every 1s repeats, Nats-Schedule-Next names the next run, a newer schedule on the subject replaces it, a purge ends it', async () => {
@@ -191,6 +193,72 @@ for (const target of currentJetStreamTargets()) {
       await ctx.jsm.streams.purge('SSRC', { filter: 'ssrc.sample' });
     });
 
+    it('message schedules - schedules published every 100 ms do not keep an earlier one from running (nats-server TestJetStreamScheduledMessageNotTriggering)', async () => {
+      await ctx.jsm.streams.add({ name: 'SSTARVE', subjects: ['sstarve.>'], allow_msg_schedules: true });
+      const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+      await schedule('sstarve.first', { 'Nats-Schedule': `@at ${inAnHour}`, 'Nats-Schedule-Target': 'sstarve.out' });
+      let publishing = true;
+      const noise = (async () => {
+        // Bounded: stops when the check below ends, and after 60 publishes at most.
+        for (let i = 0; publishing && i < 60; i++) {
+          await sleep(100);
+          await schedule(`sstarve.noise.${i}`, { 'Nats-Schedule': `@at ${inAnHour}`, 'Nats-Schedule-Target': 'sstarve.out' });
+        }
+      })();
+      try {
+        // A fraction of a second, as Go's RFC3339Nano writes it.
+        const soon = new Date(Date.now() + 1000).toISOString().replace('Z', '456789Z');
+        const ack = await schedule('sstarve.validate', { 'Nats-Schedule': `@at ${soon}`, 'Nats-Schedule-Target': 'sstarve.out' });
+        await eventually(async () => (await ctx.jsm.streams.getMessage('SSTARVE', { seq: ack.seq })) === null, 5000, 100);
+        assert.equal(await count('SSTARVE', 'sstarve.out'), 1);
+      } finally {
+        publishing = false;
+        await noise;
+      }
+    });
+
+    it('message schedules - a produced message stored on another schedule\'s subject leaves that schedule running', async () => {
+      await ctx.jsm.streams.add({ name: 'SCHAIN', subjects: ['schain.>'], allow_msg_schedules: true });
+      await schedule('schain.a', { 'Nats-Schedule': `@at ${new Date(Date.now() + 500).toISOString()}`, 'Nats-Schedule-Target': 'schain.b' });
+      await schedule('schain.b', { 'Nats-Schedule': `@at ${inSeconds(2)}`, 'Nats-Schedule-Target': 'schain.c' });
+      // schain.a's message lands on schain.b first (no Nats-Schedule, but Nats-Scheduler: it does not end schain.b's schedule).
+      await eventually(async () => (await count('SCHAIN', 'schain.c')) === 1, 8000, 100);
+      assert.equal((await last('SCHAIN', 'schain.c'))?.header.get('Nats-Scheduler'), 'schain.b');
+      assert.equal(await count('SCHAIN', 'schain.b'), 0, 'the one-off purges its subject, the message schain.a left there too');
+    });
+
+    it('message schedules - ADR-51\'s two-stream composition: schedules in a work-queue stream, their targets sourced into an interest stream', async () => {
+      await ctx.jsm.streams.add({ name: 'SWQ', subjects: ['swq.>'], retention: RetentionPolicy.Workqueue, allow_msg_schedules: true });
+      await ctx.jsm.streams.add({ name: 'SINT', retention: RetentionPolicy.Interest, sources: [{ name: 'SWQ', filter_subject: 'swq.out.>' }] });
+      await ctx.jsm.consumers.add('SINT', { durable_name: 'app', ack_policy: AckPolicy.Explicit });
+      await schedule('swq.sched.tick', { 'Nats-Schedule': '@every 1s', 'Nats-Schedule-Target': 'swq.out.tick' }, 'tick');
+      await eventually(async () => (await ctx.jsm.consumers.info('SINT', 'app')).num_pending >= 2, 8000, 100);
+      const copy = (await ctx.jsm.streams.getMessage('SINT', { last_by_subj: 'swq.out.tick' })) as StoredMsg;
+      assert.deepEqual([copy.string(), copy.header.get('Nats-Scheduler')], ['tick', 'swq.sched.tick']);
+      assert.equal(await count('SWQ', 'swq.sched.tick'), 1, 'the schedule stays in the work queue: nothing consumes it');
+      await ctx.jsm.streams.purge('SWQ', { filter: 'swq.sched.tick' });
+    });
+
+    it('message schedules - in an atomic batch: a valid schedule is stored with its roll-up, an invalid one refuses the whole batch (ADR-50)', async () => {
+      await ctx.jsm.streams.add({ name: 'SBATCH', subjects: ['sbatch.>'], allow_msg_schedules: true, allow_atomic: true });
+      const commit = async (id: string, schedulePattern: string): Promise<Record<string, any>> => {
+        const batch = (seq: number, extra: Record<string, string> = {}): MsgHdrs => hdrs({ 'Nats-Batch-Id': id, 'Nats-Batch-Sequence': String(seq), ...extra });
+        ctx.nc.publish('sbatch.plain', 'first', { headers: batch(1) });
+        const m = await ctx.nc.request('sbatch.s', 'scheduled', {
+          headers: batch(2, { 'Nats-Batch-Commit': '1', 'Nats-Schedule': schedulePattern, 'Nats-Schedule-Target': 'sbatch.out' }),
+          timeout: 5000,
+        });
+        return JSON.parse(m.string()) as Record<string, any>;
+      };
+      const refused = await commit('bad-schedule', '@every 10ms');
+      assert.deepEqual(refused.error, { code: 400, err_code: 10189, description: 'message schedules pattern is invalid' });
+      assert.equal((await ctx.jsm.streams.info('SBATCH')).state.messages, 0, 'nothing of the batch is stored');
+      const ok = await commit('good-schedule', `@at ${inSeconds(1)}`);
+      assert.deepEqual([ok.error, ok.count], [undefined, 2]);
+      assert.equal((await last('SBATCH', 'sbatch.s'))?.header.get('Nats-Rollup'), 'sub');
+      await eventually(async () => (await count('SBATCH', 'sbatch.out')) === 1, 8000, 100);
+    });
+
     it('message schedules - refused publishes carry nats-server\'s codes (10188-10192, 10203, 10212, 10223, 10166)', async () => {
       await ctx.jsm.streams.add({ name: 'SOFF', subjects: ['soff.>'] });
       await ctx.jsm.streams.add({ name: 'SERR', subjects: ['serr.>'], allow_msg_schedules: true });
@@ -218,6 +286,8 @@ for (const target of currentJetStreamTargets()) {
       await ctx.js.publish('serr.plain', 'not a schedule');
       for (const fields of <Array<Record<string, string>>>[
         { 'Nats-Schedule-Next': 'soon', 'Nats-Scheduler': 'serr.x' },
+        // Only the server re-arms a schedule (nats-server TestJetStreamClusterScheduledRearmHeaderRejectedFromClient).
+        { 'Nats-Schedule-Next': '2030-01-01T00:00:00Z', 'Nats-Scheduler': 'serr.x' },
         { 'Nats-Schedule-Next': 'purge' },
         { 'Nats-Schedule-Next': 'purge', 'Nats-Scheduler': 'serr.s' },
         { 'Nats-Schedule-Next': 'purge', 'Nats-Scheduler': 'serr.*' },

@@ -41,6 +41,14 @@ function openPull(nc: NatsConnection, stream: string, consumer: string, request:
   };
 }
 
+/** The standby request `p` took over once the pin `old` ended: its one message carries another pin. */
+async function pinnedAnew(p: OpenPull, old: string | undefined, data: string): Promise<void> {
+  await eventually(() => p.messages().length === 1, 8000);
+  const pin = p.messages()[0].headers['Nats-Pin-Id'];
+  assert.ok(pin !== undefined && pin !== old, `${pin} after ${old}`);
+  assert.equal(p.messages()[0].data, data);
+}
+
 /**
  * nats.js turns priority groups on from the server's version (2.11). Switchboard
  * reports 2.10 until every level-1 feature is in (jetstream-api-level.ts), so
@@ -62,6 +70,11 @@ for (const target of currentJetStreamTargets()) {
     }
     async function addConsumer(stream: string, config: Record<string, unknown>): Promise<Record<string, any>> {
       return ctx.api(`$JS.API.CONSUMER.CREATE.${stream}.${String(config.durable_name)}`, { stream_name: stream, config, action: 'create' });
+    }
+    /** A stream on `subject` with pull consumer C, pinned_client in group A. */
+    async function addPinned(stream: string, subject: string, priorityTimeout: number): Promise<void> {
+      await ctx.jsm.streams.add({ name: stream, subjects: [subject] });
+      await addConsumer(stream, { durable_name: 'C', ack_policy: 'explicit', priority_policy: 'pinned_client', priority_groups: ['A'], priority_timeout: priorityTimeout });
     }
 
     it('priority groups - config checks answer with nats-server err_codes; pinned_client defaults priority_timeout to 2m', async () => {
@@ -111,8 +124,7 @@ for (const target of currentJetStreamTargets()) {
     });
 
     it('pinned_client - the first puller is pinned (Nats-Pin-Id), the other stands by; a wrong id gets 423; the pin shows in info', async () => {
-      await ctx.jsm.streams.add({ name: 'PIN', subjects: ['pin.>'] });
-      await addConsumer('PIN', { durable_name: 'C', ack_policy: 'explicit', priority_policy: 'pinned_client', priority_groups: ['A'], priority_timeout: 10 * SECOND });
+      await addPinned('PIN', 'pin.>', 10 * SECOND);
       for (let i = 0; i < 10; i++) await ctx.js.publish(`pin.${i}`, `msg-${i}`, i % 2 === 0 ? { headers: headersOf({ 'Some-Header': 'Value' }) } : undefined);
       const one = openPull(ctx.nc, 'PIN', 'C', { batch: 3, expires: 5 * SECOND, group: 'A' });
       await ctx.nc.flush();
@@ -142,8 +154,7 @@ for (const target of currentJetStreamTargets()) {
     });
 
     it('pinned_client - unpin: the standby is pinned with the next message, the old pin gets 423 Nats-Wrong-Pin-Id; advisories tell', async () => {
-      await ctx.jsm.streams.add({ name: 'UNPIN', subjects: ['unpin'] });
-      await addConsumer('UNPIN', { durable_name: 'C', ack_policy: 'explicit', priority_policy: 'pinned_client', priority_groups: ['A'], priority_timeout: 30 * SECOND });
+      await addPinned('UNPIN', 'unpin', 30 * SECOND);
       const advisories: Array<{ subject: string; body: Record<string, unknown> }> = [];
       const adv = ctx.nc.subscribe('$JS.EVENT.ADVISORY.CONSUMER.*.UNPIN.C', { callback: (_e, m) => void advisories.push({ subject: m.subject, body: m.json() }) });
       const one = openPull(ctx.nc, 'UNPIN', 'C', { batch: 30, expires: 20 * SECOND, group: 'A' });
@@ -187,8 +198,7 @@ for (const target of currentJetStreamTargets()) {
     });
 
     it('pinned_client - a pin lasts priority_timeout without a pull renewing it, then a waiting request is pinned', async () => {
-      await ctx.jsm.streams.add({ name: 'PINTTL', subjects: ['pinttl'] });
-      await addConsumer('PINTTL', { durable_name: 'C', ack_policy: 'explicit', priority_policy: 'pinned_client', priority_groups: ['A'], priority_timeout: SECOND });
+      await addPinned('PINTTL', 'pinttl', SECOND);
       for (let i = 0; i < 10; i++) await ctx.js.publish('pinttl', String(i));
       const first = openPull(ctx.nc, 'PINTTL', 'C', { batch: 1, expires: 10 * SECOND, group: 'A' });
       await eventually(() => first.messages().length === 1);
@@ -197,13 +207,50 @@ for (const target of currentJetStreamTargets()) {
       try {
         await sleep(300);
         assert.deepEqual(second.got, [], 'still pinned to the first');
-        await eventually(() => second.messages().length === 1, 8000);
-        const newPin = second.messages()[0].headers['Nats-Pin-Id'];
-        assert.ok(newPin !== undefined && newPin !== pin);
-        assert.equal(second.messages()[0].data, '1');
+        await pinnedAnew(second, pin, '1');
       } finally {
         first.close();
         second.close();
+      }
+    });
+
+    it('pinned_client - when the pinned client goes away, the standby gets heartbeats until the pin times out, then the pin', async () => {
+      await addPinned('PINGONE', 'pingone', SECOND);
+      await ctx.js.publish('pingone', 'one');
+      const request = { batch: 3, expires: 5 * SECOND, idle_heartbeat: SECOND / 4, group: 'A' };
+      const one = openPull(ctx.nc, 'PINGONE', 'C', request);
+      await ctx.nc.flush();
+      const two = openPull(ctx.nc, 'PINGONE', 'C', request);
+      try {
+        await eventually(() => one.messages().length === 1);
+        const pin = one.messages()[0].headers['Nats-Pin-Id'];
+        one.close();
+        await ctx.js.publish('pingone', 'two');
+        await pinnedAnew(two, pin, 'two');
+        assert.ok(two.statuses().some((d) => d.status === 100), 'heartbeats while standing by');
+      } finally {
+        one.close();
+        two.close();
+      }
+    });
+
+    it('pinned_client - a request refused for max_bytes gives back the pin it was just given; a standby keeps its byte budget', async () => {
+      await addPinned('PINBYTES', 'pinbytes.>', 30 * SECOND);
+      await ctx.js.publish('pinbytes.big', new Uint8Array(200));
+      const small = openPull(ctx.nc, 'PINBYTES', 'C', { batch: 1, max_bytes: 10, expires: 30 * SECOND, group: 'A' });
+      const a = openPull(ctx.nc, 'PINBYTES', 'C', { batch: 100, expires: 30 * SECOND, group: 'A' });
+      const b = openPull(ctx.nc, 'PINBYTES', 'C', { batch: 100, max_bytes: 500, expires: 30 * SECOND, group: 'A' });
+      try {
+        await eventually(() => small.statuses().length === 1 && a.messages().length === 1);
+        assert.deepEqual([small.statuses()[0].status, small.statuses()[0].description], [409, 'Message Size Exceeds MaxBytes']);
+        assert.equal(a.messages()[0].data.length, 200);
+        assert.match(a.messages()[0].headers['Nats-Pin-Id'] ?? '', /^\w{22}$/);
+        for (let i = 0; i < 10; i++) await ctx.js.publish('pinbytes.more', new Uint8Array(200));
+        await eventually(() => a.messages().length === 11);
+        await sleep(300);
+        assert.deepEqual(b.got, [], 'the standby neither got messages nor lost its max_bytes to the pinned traffic');
+      } finally {
+        for (const p of [small, a, b]) p.close();
       }
     });
 
@@ -316,6 +363,28 @@ for (const target of currentJetStreamTargets()) {
       } finally {
         for (const p of [p1, p2, p3]) p.close();
       }
+    });
+
+    it('prioritized - the official client: fetch({ group, priority }) of a better priority is served before a waiting worse one', async () => {
+      allowPriorityGroups(ctx.nc);
+      await ctx.jsm.streams.add({ name: 'PRIOJS', subjects: ['priojs'] });
+      await ctx.jsm.consumers.add('PRIOJS', { durable_name: 'C', ack_policy: AckPolicy.Explicit, priority_policy: 'prioritized', priority_groups: ['A'] } as never);
+      const c = await ctx.js.consumers.get('PRIOJS', 'C');
+      const fetchOne = async (priority: number): Promise<string[]> => {
+        const out: string[] = [];
+        for await (const m of await c.fetch({ group: 'A', priority, max_messages: 1, expires: 3000 } as never)) {
+          out.push(m.string());
+          m.ack();
+        }
+        return out;
+      };
+      const worse = fetchOne(5);
+      await eventually(async () => (await ctx.jsm.consumers.info('PRIOJS', 'C')).num_waiting === 1);
+      const better = fetchOne(0);
+      await eventually(async () => (await ctx.jsm.consumers.info('PRIOJS', 'C')).num_waiting === 2);
+      await ctx.js.publish('priojs', 'first');
+      await ctx.js.publish('priojs', 'second');
+      assert.deepEqual([await better, await worse], [['first'], ['second']]);
     });
 
     it('unpin - errors in nats-server order: group name, stream, consumer, group of the consumer', async () => {

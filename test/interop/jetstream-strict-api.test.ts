@@ -50,6 +50,14 @@ for (const target of currentJetStreamTargets()) {
       assert.deepEqual(refused.error, { code: 412, err_code: 10185, description: 'JetStream minimum api level required' });
       assert.equal((await ask('nope')).error?.err_code, 10185);
       assert.equal((await ask('0')).config?.name, 'LEVEL');
+      // Direct get answers with a status line.
+      await ctx.jsm.streams.add({ name: 'LEVELD', subjects: ['leveld.>'], allow_direct: true });
+      const h = headers();
+      h.set('Nats-Required-Api-Level', '99');
+      const inbox = ctx.nc.subscribe('_INBOX.level-direct', { max: 1, timeout: 3000 });
+      ctx.nc.publish('$JS.API.DIRECT.GET.LEVELD', JSON.stringify({ seq: 1 }), { headers: h, reply: '_INBOX.level-direct' });
+      for await (const m of inbox) assert.deepEqual([m.headers?.code, m.headers?.description, m.data.length], [412, 'Required Api Level', 0]);
+      assert.equal(inbox.getReceived(), 1);
     });
 
     it('strict api - info, names, list, purge, message get and delete refuse unknown fields', async () => {

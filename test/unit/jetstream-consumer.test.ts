@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AckKind, ackSubject, nanosText, parseAckPayload, parseAckSubject } from '../../core/jetstream/consumer/ack-subjects.ts';
+import { AckKind, ackSubject, nanosText, parseAckPayload, parseAckSubject, parseDeliveryReply } from '../../core/jetstream/consumer/ack-subjects.ts';
 import { consumerConfigFromWire, consumerConfigToWire } from '../../core/jetstream/consumer/consumer-config.ts';
 import { DeadlineScheduler } from '../../core/jetstream/consumer/deadline-scheduler.ts';
 import { parsePullRequest, PullRequestError, PullRequestQueue } from '../../core/jetstream/consumer/pull-requests.ts';
@@ -33,6 +33,14 @@ describe('consumer - ack subjects', () => {
     assert.deepEqual(parseAckSubject('$JS.ACK.dom.hash.S.C.1.2.3.4.5.rand'), { stream: 'S', consumer: 'C', deliveries: 1, streamSeq: 2, consumerSeq: 3 });
     assert.equal(parseAckSubject('$JS.ACK.S.C.x.2.3.4.5'), null);
     assert.equal(parseAckSubject('$JS.ACK.S.C.1.2'), null);
+  });
+
+  it('consumer - a delivery reply read by a sourcing link: ack fields, origin time in ms and pending, v1 and v2', () => {
+    assert.deepEqual(parseDeliveryReply('$JS.ACK.S.C.1.17.40.1795436611551901367.3'), { stream: 'S', consumer: 'C', deliveries: 1, streamSeq: 17, consumerSeq: 40, timeMs: 1_795_436_611_551.901367, pending: 3 });
+    assert.deepEqual(parseDeliveryReply('$JS.ACK.hub.hash.S.C.1.2.3.1000500000.0.rand'), { stream: 'S', consumer: 'C', deliveries: 1, streamSeq: 2, consumerSeq: 3, timeMs: 1000.5, pending: 0 });
+    assert.equal(parseDeliveryReply('$JS.ACK.S.C.1.2.3.notanumber.0'), null);
+    assert.equal(parseDeliveryReply('$JS.ACK.S.C.1.2.3.1000500000.x'), null);
+    assert.equal(parseDeliveryReply('$JS.FC.S.C.abcd'), null);
   });
 
   it('consumer - ack payloads: empty and +ACK ack, -NAK delay in ms, +NXT request, +TERM reason, others ignored', () => {
@@ -71,6 +79,32 @@ describe('consumer - pull requests', () => {
     }
     assert.deepEqual(order, ['a', 'b', 'a']);
     assert.ok(a.done && b.done);
+  });
+
+  it('consumer - prioritized: the queue keeps priority order, round-robin within one priority, bare numbers last (NS insertAtPosition)', () => {
+    const q = new PullRequestQueue(true);
+    const req = (reply: string, body: string) => parsePullRequest(reply, Buffer.from(body), 0);
+    q.push(req('bare', '1'));
+    q.push(req('p3', '{"batch":1,"group":"A","priority":3}'));
+    q.push(req('p1a', '{"batch":2,"group":"A","priority":1}'));
+    q.push(req('p1b', '{"batch":1,"group":"A","priority":1}'));
+    q.push(req('p0', '{"batch":1,"group":"A"}'));
+    const order: string[] = [];
+    for (let r = q.peek(); r !== undefined; r = q.peek()) {
+      order.push(r.reply);
+      r.batch--;
+      q.rotate();
+    }
+    assert.deepEqual(order, ['p0', 'p1a', 'p1b', 'p1a', 'p3', 'bare']);
+  });
+
+  it('consumer - pull request group fields: present (zero-valued) for any JSON request, absent for a bare number', () => {
+    assert.equal(parsePullRequest('r', Buffer.from('5'), 0).group, null);
+    assert.deepEqual(parsePullRequest('r', Buffer.from('{"batch":1}'), 0).group, { group: '', minPending: 0, minAckPending: 0, id: '', priority: 0 });
+    assert.deepEqual(
+      parsePullRequest('r', Buffer.from('{"group":"A","min_pending":10,"min_ack_pending":5,"id":"PIN","priority":2}'), 0).group,
+      { group: 'A', minPending: 10, minAckPending: 5, id: 'PIN', priority: 2 },
+    );
   });
 });
 

@@ -49,6 +49,26 @@ export function parseAckSubject(subject: string): AckReply | null {
   return { stream: tokenAt(subject, base), consumer: tokenAt(subject, base + 1), deliveries, streamSeq, consumerSeq };
 }
 
+/** What a sourcing link reads from a delivered message's reply (NS stream.go ackReplyInfo): the ack fields plus the origin's time and pending count. */
+export interface DeliveryReply extends AckReply {
+  /** The origin message's time, ms since the epoch (the token is in nanoseconds). */
+  timeMs: number;
+  /** Messages the consumer still had to deliver after this one. */
+  pending: number;
+}
+
+export function parseDeliveryReply(subject: string): DeliveryReply | null {
+  const ack = parseAckSubject(subject);
+  if (ack === null) return null;
+  // parseAckSubject left the dot positions of this subject in `dots`: v1 has 8 tokens after $JS.ACK, v2 more.
+  const base = dots[7] === subject.length ? 0 : 2;
+  const nanos = tokenAt(subject, base + 5);
+  const pending = digitsAt(subject, base + 6);
+  if (!/^\d{7,}$/.test(nanos) || pending < 0) return null;
+  const timeMs = Number(nanos.slice(0, -6)) + Number(nanos.slice(-6)) / 1e6;
+  return { ...ack, timeMs, pending };
+}
+
 function tokenAt(subject: string, i: number): string {
   return subject.slice(dots[i] + 1, dots[i + 1]);
 }

@@ -366,8 +366,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
 
   /** Routed by the pull inbox or deliver subject, shown under the stored subject (Router.deliverAs). */
   deliverMessage(to: string, subject: string, reply: string, header: Buffer | null, data: Buffer): boolean {
-    const message = header === null ? data : Buffer.concat([header, data]);
-    return this.router.deliverAs(to, subject, reply, header === null ? -1 : header.length, message, null) > 0;
+    return this.router.deliverAs(to, subject, reply, header === null ? -1 : header.length, joined(header, data), null) > 0;
   }
 
   sendStatus(to: string, header: Buffer, reply: string | null = null): void {
@@ -503,4 +502,16 @@ function filteredIn(g: StreamConsumers, subject: string): boolean {
 function wantedByOthers(g: StreamConsumers, seq: number, subject: string, except: Consumer): boolean {
   for (const other of g.byName.values()) if (other !== except && other.needs(seq, subject)) return true;
   return false;
+}
+
+/**
+ * Header block and body as one message. A stored message's two parts are neighbours in one
+ * record (both store reads return them so): then one view spans them and nothing is copied.
+ */
+function joined(header: Buffer | null, data: Buffer): Buffer {
+  if (header === null) return data;
+  if (header.buffer === data.buffer && header.byteOffset + header.length === data.byteOffset) {
+    return Buffer.from(header.buffer, header.byteOffset, header.length + data.length);
+  }
+  return Buffer.concat([header, data]);
 }

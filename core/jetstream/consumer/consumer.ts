@@ -207,6 +207,8 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     let eos = false;
     while (sent < budget) {
       if (push !== null && push.stalled) break;
+      // Every request served: stop before reading another message from the store.
+      if (this.pull !== null && this.pull.length === 0) break;
       if (push !== null && !this.host.hasInterest(this.config.deliverSubject)) {
         this.pushInterestLost(now);
         break;

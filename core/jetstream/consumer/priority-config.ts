@@ -16,7 +16,7 @@ export const PriorityPolicy = {
 export type PriorityPolicy = (typeof PriorityPolicy)[keyof typeof PriorityPolicy];
 
 /** nats-server JsDefaultPinnedTTL: 2 minutes, in nanoseconds. */
-export const DEFAULT_PINNED_TTL = 120_000 * 1_000_000;
+const DEFAULT_PINNED_TTL = 120_000 * 1_000_000;
 
 /** ADR-42: ADR-6's limited-term, at most 16 characters (nats-server validGroupName). */
 const GROUP_NAME = /^[a-zA-Z0-9/_=-]{1,16}$/;

@@ -70,10 +70,6 @@ export class PriorityGroups {
 
   constructor(private readonly host: PriorityHost, private config: ConsumerConfig) {}
 
-  get policy(): PriorityPolicy {
-    return this.config.priorityPolicy;
-  }
-
   /** A consumer update: a pin does not survive a change of policy or groups. */
   reconfigure(next: ConsumerConfig): void {
     const same = next.priorityPolicy === this.config.priorityPolicy && next.priorityGroups.join('\0') === this.config.priorityGroups.join('\0');

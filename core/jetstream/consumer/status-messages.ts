@@ -37,7 +37,7 @@ export function withMsgSize(header: Buffer | null, size: number): Buffer {
 }
 
 /** ADR-42: the pinned client's id, on every message delivered under pinned_client. */
-export const PIN_ID = 'Nats-Pin-Id';
+const PIN_ID = 'Nats-Pin-Id';
 export const PIN_ID_MISMATCH = statusHeader(423, 'Nats-Pin-Id mismatch');
 
 export function withPinId(header: Buffer | null, id: string): Buffer {

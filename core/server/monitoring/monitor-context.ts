@@ -35,9 +35,9 @@ export interface MonitorContext {
  * its section of /varz. The composition root wires it; each part is optional.
  */
 export interface MonitorExtension {
-  /** The JSON endpoint's path, e.g. '/kafkaz', with json() its answer. */
+  /** The JSON endpoint's path, e.g. '/kafkaz', with json() its answer to the request's query. */
   readonly path?: string;
-  json?(): unknown;
+  json?(query?: URLSearchParams): unknown;
   /** Its series on /metrics, as data: the monitor's one registry encodes them with the core's (prometheus-text.ts). */
   metrics?(): Iterable<MetricFamily>;
   /** Its totals in the series every protocol reports (switchboard_messages_received_total{protocol}, ...). */

@@ -71,7 +71,7 @@ export class MonitorServer {
     const { path } = extension;
     if (path !== undefined) {
       if (this.endpoints[path] !== undefined) throw new TypeError(`monitoring endpoint ${path} is already taken`);
-      this.endpoints[path] = () => json(extension.json?.());
+      this.endpoints[path] = (_ctx, query) => json(extension.json?.(query));
     }
     this.extensions.push(extension);
     this.index = indexPage(Object.keys(this.endpoints));

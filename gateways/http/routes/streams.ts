@@ -1,7 +1,9 @@
 // Stream administration over the JetStream API (JSON in, JSON out, wire names):
 //   GET    /v1/streams                 list (infos)
 //   POST   /v1/streams                 create from a stream config      201
-//   GET    /v1/streams/{name}          info (?subjects_filter= for per-subject counts)
+//   GET    /v1/streams/{name}          info (?subjects_filter= for per-subject counts), with each
+//                                       mirror/source link's state (connected, lag, last error,
+//                                       last transfer, backlog age)
 //   PUT    /v1/streams/{name}          update
 //   DELETE /v1/streams/{name}          delete                            204
 //   POST   /v1/streams/{name}/purge    purge (optional {filter, seq, keep})
@@ -44,11 +46,33 @@ const STREAM_CONFIG_SCHEMA = {
   },
 } as const;
 
+/** A mirror's or source's link (nats-server StreamSourceInfo, with Switchboard's link state, issue 23 item 5). */
+const SOURCE_INFO_SCHEMA = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    name: { type: 'string', description: 'Origin stream' },
+    external: { type: 'object', additionalProperties: true, description: 'API and deliver prefixes of an origin on another server' },
+    lag: { type: 'integer', description: 'Origin messages not stored here yet' },
+    active: { type: 'integer', description: 'Nanoseconds since the link was last heard from; -1: never or failing' },
+    error: { type: 'object', additionalProperties: true, description: 'The last error (code, err_code, description)' },
+    connected: { type: 'boolean', description: 'The link is working' },
+    last_transfer: { type: 'string', description: 'When a message was last stored through the link (RFC 3339)' },
+    backlog_age: { type: 'integer', description: 'Nanoseconds since the oldest message not copied yet was stored at the origin; 0 when caught up' },
+  },
+} as const;
+
 const STREAM_INFO_SCHEMA = {
   type: 'object',
-  description: 'Stream info as the JetStream API returns it: config, state, created.',
+  description: 'Stream info as the JetStream API returns it: config, state, created, and the mirror or sources links.',
   additionalProperties: true,
-  properties: { config: { type: 'object', additionalProperties: true }, state: { type: 'object', additionalProperties: true }, created: { type: 'string' } },
+  properties: {
+    config: { type: 'object', additionalProperties: true },
+    state: { type: 'object', additionalProperties: true },
+    created: { type: 'string' },
+    mirror: SOURCE_INFO_SCHEMA,
+    sources: { type: 'array', items: SOURCE_INFO_SCHEMA },
+  },
 } as const;
 
 const TAGS = ['streams'];
