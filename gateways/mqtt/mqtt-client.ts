@@ -11,7 +11,7 @@ import { encodeAck, encodePublish } from './fast-codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { dispatchPacket } from './handlers/dispatch.ts';
 import { dropUnauthorizedSubscriptions } from './handlers/subscribe.ts';
-import { remainingExpiry, type MqttMessage } from './message.ts';
+import { hasWireProperties, remainingExpiry, type MqttMessage } from './message.ts';
 import type { OutboundTopicAliases } from './outbound-topic-aliases.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 import type { Outbound, Session, SessionConnection } from './session.ts';
@@ -57,13 +57,6 @@ interface AckSlot {
   packet: Packet | null;
   /** A QoS 1 publish: counted in `unackedQos1` until its PUBACK goes out. */
   readonly qos1: boolean;
-}
-
-/** True when a v5 PUBLISH of this message would carry properties. */
-function hasWireProperties(m: MqttMessage): boolean {
-  const p = m.properties;
-  return p.payloadFormatIndicator === true || p.messageExpiryInterval !== undefined || p.contentType !== undefined ||
-    p.responseTopic !== undefined || p.correlationData !== undefined || p.userProperties !== undefined;
 }
 
 /**
