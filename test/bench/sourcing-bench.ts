@@ -22,6 +22,7 @@ import { jetstream, jetstreamManager, type JetStreamManager, type StreamSource }
 import { createCore, type Core } from '../../core/create-core.ts';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
 import { startJsApiRelay } from '../helpers/js-api-relay.ts';
+import { startPacingRelay } from '../helpers/pacing-relay.ts';
 import { commandAvailable, freePort, startNatsServer, startNatsServerWithConfig, type RunningServer } from '../helpers/servers.ts';
 import { track } from './child-registry.ts';
 
@@ -127,6 +128,23 @@ async function main(): Promise<void> {
     }
   };
 
+  await run('external, switchboard <- switchboard via leafnode', () => withDirs(2, async ([originDir, destDir]) => {
+    // The destination accepts leaf links; the origin (JetStream domain `hub`) dials it through a relay port that opens at link-up.
+    const dest: Core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir: destDir }, leafnodes: { listener: { host: '127.0.0.1', port: 0, authTimeoutMs: 2000 }, remotes: [] } });
+    await dest.start();
+    const gate = await freePort();
+    const origin: Core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir: originDir }, leafnodes: { remotes: [{ urls: [`nats-leaf://127.0.0.1:${gate}`], reconnectDelayMs: 100, reconnectMaxMs: 200 }], domain: 'hub' } });
+    await origin.start();
+    try {
+      return await external('sb leafnode', `nats://127.0.0.1:${origin.nats.port}`, `nats://127.0.0.1:${dest.nats.port}`, async () => {
+        const relay = await startPacingRelay({ host: '127.0.0.1', port: dest.leafnodes?.port as number }, Infinity, gate);
+        return () => relay.close();
+      }, n, capMs);
+    } finally {
+      await origin.stop();
+      await dest.stop();
+    }
+  }));
   await run('local, switchboard', () => withDirs(1, async ([dir]) => {
     const sb = await startJetStreamProcess(dir);
     return stopAfter(sb, () => local('switchboard', sb, n, capMs));

@@ -17,7 +17,8 @@ export interface PacingRelay {
   close(): Promise<void>;
 }
 
-export async function startPacingRelay(target: { host: string; port: number }, bytesPerSecond: number): Promise<PacingRelay> {
+/** `bytesPerSecond` Infinity passes everything as it comes (a plain relay); `port` 0 picks a free one. */
+export async function startPacingRelay(target: { host: string; port: number }, bytesPerSecond: number, port = 0): Promise<PacingRelay> {
   let relayed = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -56,7 +57,7 @@ export async function startPacingRelay(target: { host: string; port: number }, b
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,
