@@ -15,11 +15,18 @@ import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { nowMs, StoreLimitKind } from './store/stream-store.ts';
 import { JS_HEADER_PREFIX, JsHeader, type Stream } from './stream.ts';
 
-/** One message of a batch as it will be stored: its stored subject, header block and payload. */
+/** One message of a batch as it will be stored: its stored subject, header block and payload (views of `raw`, both together). */
 export interface BatchMessage {
   readonly subject: string;
   readonly header: Buffer;
   readonly data: Buffer;
+  readonly raw: Buffer;
+}
+
+/** A batch message holding its own copy of `header` and `data` (the publish's buffer is not ours to keep). */
+export function batchMessage(subject: string, header: Buffer, data: Buffer): BatchMessage {
+  const raw = Buffer.concat([header, data]);
+  return { subject, header: raw.subarray(0, header.length), data: raw.subarray(header.length), raw };
 }
 
 /** nats-server's 64 KiB header limit (it encodes the length in 16 bits). */
@@ -82,9 +89,10 @@ function checkMessage(stream: Stream, m: BatchMessage, h: MessageHeaders, index:
   }
   if (cfg.allowMsgCounter && increment === null) throw new JetStreamApiError(JsError.MessageIncrMissing);
   checkExpectations(stream, m.subject, h, index, lastSeq, staged);
-  // ADR-51 in a batch too (NS checkMsgHeadersPreClusteredProposal); Stream.ingest adds a schedule's roll-up when it stores it.
-  checkSchedulePublish(h, m.subject, stream, nowMs());
-  const rollup = h.get(JsHeader.Rollup) ?? '';
+  // ADR-51 in a batch too (NS checkMsgHeadersPreClusteredProposal): a schedule rolls its subject up (Stream.ingest
+  // adds the header when it stores it), so it is checked as a roll-up of its subject here.
+  const scheduleRollup = checkSchedulePublish(h, m.subject, stream, nowMs());
+  const rollup = scheduleRollup ? 'sub' : (h.get(JsHeader.Rollup) ?? '');
   if (rollup !== '') {
     if (!cfg.allowRollupHdrs || cfg.denyPurge) throw rollupFailed('rollup not permitted');
     // A rollup inside a batch must not remove what the batch itself stored before it.

@@ -17,33 +17,16 @@ export interface PacingRelay {
   close(): Promise<void>;
 }
 
-/** `bytesPerSecond` Infinity passes everything as it comes (a plain relay); `port` 0 picks a free one. */
-export async function startPacingRelay(target: { host: string; port: number }, bytesPerSecond: number, port = 0): Promise<PacingRelay> {
+export async function startPacingRelay(target: { host: string; port: number }, bytesPerSecond: number): Promise<PacingRelay> {
   let relayed = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(target);
     sockets.add(client).add(upstream);
-    let timer: NodeJS.Timeout | undefined;
-    upstream.pipe(client);
-    const end = (): void => {
-      clearInterval(timer);
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-    if (bytesPerSecond === Infinity) {
-      client.on('data', (chunk: Buffer) => void (relayed += chunk.length));
-      client.pipe(upstream);
-      return;
-    }
     const held: Buffer[] = [];
     let heldBytes = 0;
     const perTick = Math.max(1, Math.floor((bytesPerSecond * TICK_MS) / 1000));
-    timer = setInterval(() => {
+    const timer = setInterval(() => {
       let budget = perTick;
       while (budget > 0 && held.length > 0) {
         const chunk = held[0];
@@ -62,8 +45,18 @@ export async function startPacingRelay(target: { host: string; port: number }, b
       heldBytes += chunk.length;
       if (heldBytes >= HOLD_BYTES) client.pause();
     });
+    upstream.pipe(client);
+    const end = (): void => {
+      clearInterval(timer);
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,
