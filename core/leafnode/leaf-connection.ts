@@ -97,7 +97,9 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
   private readonly interest: LeafInterest;
   private active = false;
   private control: Buffer[] = [];
+  /** Queued messages, three chunks each (line, payload, CRLF), from dataHead on. */
   private data: Buffer[] = [];
+  private dataHead = 0;
   private dataBytes = 0;
   /**
    * Messages delivered here this turn, not encoded yet: a later delivery of the same
@@ -237,7 +239,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     if (ping === undefined) return;
     this.rttMs = Date.now() - ping.at;
     this.acked = ping.written;
-    if (this.data.length > 0) this.scheduleFlush();
+    if (this.dataHead < this.data.length) this.scheduleFlush();
   }
 
   onError(text: string): void {
@@ -367,7 +369,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     const out = this.control;
     this.control = [];
     let budget = SOCKET_BUDGET - this.connection.writableLength;
-    let taken = 0;
+    let taken = this.dataHead;
     while (taken < this.data.length && budget > 0 && this.written - this.acked < WINDOW) {
       // A message is three chunks (line, payload, CRLF): hand them over together.
       let bytes = 0;
@@ -385,7 +387,15 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
         this.notePing();
       }
     }
-    if (taken > 0) this.data = this.data.slice(taken);
+    // Advance a head index rather than slicing: a long queue drained a window at a time would be copied over and over.
+    this.dataHead = taken;
+    if (taken === this.data.length) {
+      this.data = [];
+      this.dataHead = 0;
+    } else if (taken > 3072 && taken * 2 > this.data.length) {
+      this.data = this.data.slice(taken);
+      this.dataHead = 0;
+    }
     if (out.length > 0) this.connection.write(out);
   }
 
@@ -416,6 +426,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     if (this.isClosed) return;
     this.control.push(Buffer.from(encodeError(text)));
     this.data = [];
+    this.dataHead = 0;
     this.dataBytes = 0;
     this.held = [];
     this.flush();
