@@ -43,12 +43,9 @@ describe('leafnode - a Switchboard hub sources a Switchboard edge stream across 
   after(() => stopLeafTest({ hc, ec, edge, hub, dir }));
 
   for (const retention of [RetentionPolicy.Limits, RetentionPolicy.Workqueue]) {
-    // A work-queue origin needs nats-server 2.14's acked sourcing on the origin side: there a
-    // direct sourcing consumer on an interest or work-queue stream becomes a durable with
-    // flow-control acks (jetstream_api.go jsConsumerCreateRequest). Switchboard's engine refuses
-    // the ack-none source consumer instead ("workqueue stream requires explicit ack", 10098).
-    const todo = retention === RetentionPolicy.Workqueue ? 'the origin engine lacks AckFlowControl source consumers (10098 on a work-queue origin)' : undefined;
-    it(`leafnode sourcing - ${retention} edge stream fed by MQTT QoS 1: once each, in order, across a hub restart`, { todo }, async () => {
+    // A work-queue edge stream: the hub's source consumer becomes a durable with flow-control acks
+    // on the edge (nats-server 2.14's acked sourcing), so the edge removes only what the hub stored.
+    it(`leafnode sourcing - ${retention} edge stream fed by MQTT QoS 1: once each, in order, across a hub restart`, async () => {
       const name = `SENSORS_${retention.toUpperCase()}`;
       const topic = `site/${retention}`;
       const ejsm: JetStreamManager = await jetstreamManager(ec);

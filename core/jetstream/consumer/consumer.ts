@@ -8,7 +8,8 @@ import type { Stream } from '../stream.ts';
 import type { StoredMessage } from '../store/stream-store.ts';
 import { ackSubject, AckKind, type AckPayload, type AckReply } from './ack-subjects.ts';
 import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
-import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
+import { flowControlAckedSeq } from './ack-flow-control.ts';
+import { AckPolicy, DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
 import { CallbackDeadline, type DeadlineScheduler } from './deadline-scheduler.ts';
 import { FilterSet, storedSubjectsOf } from './filter-set.ts';
@@ -249,7 +250,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       } else if (push !== null) {
         this.host.deliverMessage(this.config.deliverSubject, msg.subject, reply, header, data);
         push.lastSent = now;
-        if (push.sent(size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
+        if (push.sent(size, this.acks.size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
       }
     }
     if (sent > 0) {
@@ -366,10 +367,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       case AckKind.Ack:
       case AckKind.Term:
       case AckKind.Next: {
-        const wasBlocked = this.acks.blocked;
-        this.acks.ack(seq);
-        // Room under max_ack_pending again: waiting requests or a push subscriber can get more.
-        if (wasBlocked && !this.acks.blocked) this.host.wake(this);
+        this.ack(seq);
         if (ack.kind === AckKind.Next && reply !== null) this.processPull(reply, ack.next);
         break;
       }
@@ -381,6 +379,13 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
         break;
     }
     this.host.saveLater(this);
+  }
+
+  private ack(seq: number): void {
+    const wasBlocked = this.acks.blocked;
+    this.acks.ack(seq);
+    // Room under max_ack_pending again: waiting requests or a push subscriber can get more.
+    if (wasBlocked && !this.acks.blocked) this.host.wake(this);
   }
 
   /** Does this consumer still need `seq` (interest retention)? */
@@ -432,14 +437,21 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     if (now - push.lastSent >= hb - 1) {
       if (!this.host.hasInterest(this.config.deliverSubject)) return this.pushInterestLost(now);
       this.host.sendStatus(this.config.deliverSubject, S.idleHeartbeat(this.dseq, this.sseq - 1, push.flowControlPending));
+      if (push.idleFlowControl(this.acks.size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
       push.lastSent = now;
     }
     this.armPushHeartbeat(now);
   }
 
-  /** A flow-control response arrived on `$JS.FC.<stream>.<consumer>.<id>`. */
-  flowControlReply(subject: string): void {
-    if (this.push?.answered(subject)) this.host.wake(this);
+  /** A flow-control response arrived on `$JS.FC.<stream>.<consumer>.<id>`; under ack_policy flow_control it acks up to its `Nats-Last-Stream`. */
+  flowControlReply(subject: string, header: Buffer | null): void {
+    if (!this.push?.answered(subject)) return;
+    const upTo = this.config.ackPolicy === AckPolicy.FlowControl ? flowControlAckedSeq(header) : 0;
+    if (upTo > 0) {
+      this.ack(upTo);
+      this.host.saveLater(this);
+    }
+    this.host.wake(this);
   }
 
   // ---- lifetime ----
