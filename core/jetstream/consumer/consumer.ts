@@ -16,6 +16,7 @@ import { FilterSet, storedSubjectsOf } from './filter-set.ts';
 import type { PriorityHost } from './priority-groups.ts';
 import { PullWaiting } from './pull-waiting.ts';
 import { PushState } from './push-delivery.ts';
+import { ReplayPacer } from './replay-pacer.ts';
 import * as S from './status-messages.ts';
 
 /** What a consumer needs from the engine; implemented by ConsumerManager. */
@@ -67,9 +68,8 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
   private npc = -1;
   private npcLast = 0;
   private inactiveArmed = false;
-  /** replay_policy original: stored time and send time of the last first delivery, and a pending wake-up. */
-  private replayLast: { msgTime: number; sentAt: number } | null = null;
-  private replayArmed = false;
+  /** replay_policy original: null under instant replay. */
+  private readonly replay: ReplayPacer | null;
   /** The pause_until a wake-up deadline is armed for. */
   private resumeArmedFor = 0;
   private readonly ackPrefix: string;
@@ -87,6 +87,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     this.pull = isPush(config) ? null : new PullWaiting(host, this, config);
     this.push = isPush(config) ? new PushState(config) : null;
     this.acks = new AckTracker(this, host.scheduler);
+    this.replay = config.replayPolicy === 'original' ? new ReplayPacer(host.scheduler, () => host.wake(this)) : null;
   }
 
   get isPush(): boolean {
@@ -221,7 +222,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
         break;
       }
       const [msg, count] = next;
-      if (count === 1 && this.replayWait(msg.time, now)) {
+      if (count === 1 && this.replay?.wait(msg.time, now)) {
         this.untake(msg.seq, count);
         break;
       }
@@ -241,7 +242,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
         continue;
       }
       this.record(msg.seq, count, now);
-      if (count === 1 && this.config.replayPolicy === 'original') this.replayLast = { msgTime: msg.time, sentAt: now };
+      if (count === 1) this.replay?.sent(msg.time, now);
       sent++;
       if (req !== undefined) {
         const pull = this.pull as PullWaiting;
@@ -262,25 +263,6 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       this.pull.changed(now);
     }
     return sent >= budget;
-  }
-
-  /**
-   * replay_policy original: the gap between two stored messages is kept between
-   * their deliveries. True (and a wake-up armed) when `msgTime` is not due yet.
-   */
-  private replayWait(msgTime: number, now: number): boolean {
-    const last = this.replayLast;
-    if (this.config.replayPolicy !== 'original' || last === null) return false;
-    const wait = msgTime - last.msgTime - (now - last.sentAt);
-    if (wait <= 1) return false;
-    if (!this.replayArmed) {
-      this.replayArmed = true;
-      this.host.scheduler.add(new CallbackDeadline(now + wait, () => {
-        this.replayArmed = false;
-        this.host.wake(this);
-      }));
-    }
-    return true;
   }
 
   /** The next message to hand out and its delivery count: redeliveries first, then the stream. */
