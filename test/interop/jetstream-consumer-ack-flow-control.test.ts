@@ -2,7 +2,7 @@
 // acked sourcing), the same assertions against Switchboard and nats-server
 // 2.15.1 with raw API requests and a core subscription on the deliver subject,
 // as a destination stream sees them: the config rules and their err_codes, a
-// work-queue stream that removes only what a flow-control answer acknowledges
+// work-queue or interest stream that removes only what a flow-control answer acknowledges
 // (its Nats-Last-Stream), $JS.ACK acks that change nothing, and a nats-server
 // sourcing request that becomes a durable with flow-control acks on a
 // work-queue stream and a suffixed ephemeral on a limits one.
@@ -67,43 +67,46 @@ for (const target of currentJetStreamTargets()) {
       }
     });
 
-    it('work-queue stream - only a flow-control answer removes messages, up to its Nats-Last-Stream; $JS.ACK acks change nothing', async () => {
-      await ctx.jsm.streams.add({ name: 'FCWQ', subjects: ['fcwq.>'], retention: RetentionPolicy.Workqueue });
-      const sub = ctx.nc.subscribe('fcwq-deliver');
-      const msgs = inbox(sub);
-      const made = await create('FCWQ', { durable_name: 'SRC', deliver_subject: 'fcwq-deliver', ack_policy: 'flow_control' });
-      assert.equal(made.error, undefined, JSON.stringify(made.error));
-      for (let i = 1; i <= 5; i++) await ctx.js.publish(`fcwq.${i}`, `w${i}`);
-      const data: string[] = [];
-      for (let i = 1; i <= 5; i++) {
-        const m = await msgs.next(`delivery ${i}`, (x) => x.headers?.code !== 100);
-        data.push(m.string());
-        // An explicit ack is no ack here.
-        if (i === 1) await m.respond('+ACK');
-      }
-      assert.deepEqual(data, ['w1', 'w2', 'w3', 'w4', 'w5']);
-      // Idle with unacknowledged messages: a flow-control request goes out; until answered, nothing is removed.
-      const fc = await msgs.next('flow-control request', isFlowControl);
-      assert.equal((await ctx.jsm.streams.info('FCWQ')).state.messages, 5);
-      const answer = (consumerSeq: number, streamSeq: number) => {
-        const h = headers();
-        h.set('Nats-Last-Consumer', String(consumerSeq));
-        h.set('Nats-Last-Stream', String(streamSeq));
-        return { headers: h };
-      };
-      ctx.nc.publish(fc.reply as string, '', answer(3, 3));
-      await eventually(async () => (await ctx.jsm.streams.info('FCWQ')).state.messages === 2, WAIT_MS);
-      const info = await ctx.jsm.consumers.info('FCWQ', 'SRC');
-      assert.deepEqual([info.ack_floor.stream_seq, info.num_ack_pending], [3, 2]);
-      // The rest: the next idle heartbeat asks again.
-      const again = await msgs.next('second flow-control request', isFlowControl);
-      ctx.nc.publish(again.reply as string, '', answer(5, 5));
-      await eventually(async () => (await ctx.jsm.streams.info('FCWQ')).state.messages === 0, WAIT_MS);
-      assert.equal((await ctx.jsm.consumers.info('FCWQ', 'SRC')).num_ack_pending, 0);
-      sub.unsubscribe();
-    });
+    for (const [retention, name] of [[RetentionPolicy.Workqueue, 'FCWQ'], [RetentionPolicy.Interest, 'FCINT']] as const) {
+      it(`${retention} stream - only a flow-control answer removes messages, up to its Nats-Last-Stream; $JS.ACK acks change nothing`, async () => {
+        const subject = name.toLowerCase();
+        await ctx.jsm.streams.add({ name, subjects: [`${subject}.>`], retention });
+        const sub = ctx.nc.subscribe(`${subject}-deliver`);
+        const msgs = inbox(sub);
+        const made = await create(name, { durable_name: 'SRC', deliver_subject: `${subject}-deliver`, ack_policy: 'flow_control' });
+        assert.equal(made.error, undefined, JSON.stringify(made.error));
+        for (let i = 1; i <= 5; i++) await ctx.js.publish(`${subject}.${i}`, `w${i}`);
+        const data: string[] = [];
+        for (let i = 1; i <= 5; i++) {
+          const m = await msgs.next(`delivery ${i}`, (x) => x.headers?.code !== 100);
+          data.push(m.string());
+          // An explicit ack is no ack here.
+          if (i === 1) await m.respond('+ACK');
+        }
+        assert.deepEqual(data, ['w1', 'w2', 'w3', 'w4', 'w5']);
+        // Idle with unacknowledged messages: a flow-control request goes out; until answered, nothing is removed.
+        const fc = await msgs.next('flow-control request', isFlowControl);
+        assert.equal((await ctx.jsm.streams.info(name)).state.messages, 5);
+        const answer = (consumerSeq: number, streamSeq: number) => {
+          const h = headers();
+          h.set('Nats-Last-Consumer', String(consumerSeq));
+          h.set('Nats-Last-Stream', String(streamSeq));
+          return { headers: h };
+        };
+        ctx.nc.publish(fc.reply as string, '', answer(3, 3));
+        await eventually(async () => (await ctx.jsm.streams.info(name)).state.messages === 2, WAIT_MS);
+        const info = await ctx.jsm.consumers.info(name, 'SRC');
+        assert.deepEqual([info.ack_floor.stream_seq, info.num_ack_pending], [3, 2]);
+        // The rest: the next idle heartbeat asks again.
+        const again = await msgs.next('second flow-control request', isFlowControl);
+        ctx.nc.publish(again.reply as string, '', answer(5, 5));
+        await eventually(async () => (await ctx.jsm.streams.info(name)).state.messages === 0, WAIT_MS);
+        assert.equal((await ctx.jsm.consumers.info(name, 'SRC')).num_ack_pending, 0);
+        sub.unsubscribe();
+      });
+    }
 
-    it('sourcing request - direct and sourcing with a stable name: a flow-control durable on a work-queue stream, a suffixed ephemeral on a limits one', async () => {
+    it('sourcing request - direct and sourcing with a stable name: a flow-control durable on a work-queue or interest stream, a suffixed ephemeral on a limits one', async () => {
       await ctx.jsm.streams.add({ name: 'FCSWQ', subjects: ['fcswq.>'], retention: RetentionPolicy.Workqueue });
       await ctx.jsm.streams.add({ name: 'FCSLIM', subjects: ['fcslim.>'] });
       const request = { name: 'JS_SRC_abc', deliver_subject: 'fcs-d', ack_policy: 'none', ack_wait: 22 * 3600 * SECOND_NS, max_deliver: 1, idle_heartbeat: SECOND_NS, flow_control: true, direct: true, sourcing: true, inactive_threshold: 10 * SECOND_NS };
@@ -115,6 +118,9 @@ for (const target of currentJetStreamTargets()) {
       const again = await create('FCSWQ', { ...request, deliver_subject: 'fcs-d2', deliver_policy: 'by_start_sequence', opt_start_seq: 7 });
       assert.equal(again.error, undefined, JSON.stringify(again.error));
       assert.deepEqual([again.name, again.config.deliver_subject, again.config.deliver_policy, again.config.opt_start_seq], ['JS_SRC_abc', 'fcs-d2', 'all', undefined]);
+      await ctx.jsm.streams.add({ name: 'FCSINT', subjects: ['fcsint.>'], retention: RetentionPolicy.Interest });
+      const int = await create('FCSINT', request);
+      assert.deepEqual([int.name, int.config.durable_name, int.config.ack_policy], ['JS_SRC_abc', 'JS_SRC_abc', 'flow_control']);
       const lim = await create('FCSLIM', request);
       assert.equal(lim.error, undefined, JSON.stringify(lim.error));
       assert.match(lim.name, /^JS_SRC_abc-.+/);
