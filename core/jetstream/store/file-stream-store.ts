@@ -17,6 +17,13 @@
 // back to its last written record and every message after it leaves the
 // index, the sequence goes back with them (rollBack), and the engine's
 // commits covering them fail, so each was answered with an error PubAck.
+// What such a publish removed (its limits, its Nats-Rollup) comes back: each
+// removal it causes is recorded (Restorable) until its write is confirmed, and
+// the removed message's record stays in place meanwhile (no compaction or
+// unlink of its segment). Recorded and restored, not deferred to the commit:
+// deferring would let the index exceed the limits until the write returns,
+// visible to every reader of the stream, while the index keeps each removed
+// slot's location, so putting one back costs nothing until a rollback.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -30,13 +37,23 @@ import { decodeSegmentIndex } from './segment-index.ts';
 import { writeSegmentIndex } from './segment-index-writer.ts';
 import { scanSegmentFile, SegmentReader } from './segment-reader.ts';
 import { SegmentWriter, type WriteDone } from './segment-writer.ts';
-import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
+import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type PurgeOptions, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
 export { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 
 const WRITE_THRESHOLD = 4 * 1024 * 1024;
 /** Segments smaller than this are not worth compacting. */
 const COMPACT_MIN = 64 * 1024;
+
+/** A message removed by the publish at `cause`, whose write is not confirmed yet: enough to put it back. */
+interface Restorable {
+  readonly cause: number;
+  readonly seq: number;
+  readonly subject: string;
+  readonly time: number;
+  readonly size: number;
+  readonly loc: number;
+}
 
 
 export class FileStreamStore extends BaseStreamStore {
@@ -62,6 +79,8 @@ export class FileStreamStore extends BaseStreamStore {
   private turnAppends = false;
   /** Why the next commit(done) fails: a rollback took back messages appended for it. */
   private failedTurn: StoreIoError | null = null;
+  /** Removals caused by publishes whose writes are not confirmed, oldest cause first. */
+  private restorable: Restorable[] = [];
   onRollBack?: (lastSeq: number) => void;
   private readonly cache: RecordCache;
   private readonly reader = new SegmentReader();
@@ -136,6 +155,10 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   protected dropMessage(seq: number, slot: number): void {
+    if (this.removingFor > 0) {
+      const ix = this.index;
+      this.restorable.push({ cause: this.removingFor, seq, subject: this.subjectAt(slot), time: ix.time[slot], size: ix.size[slot], loc: (ix.loc as Uint32Array)[slot] });
+    }
     this.segmentLost(this.segmentOf(seq), slot);
     this.removed.push(seq);
     this.cache.drop(seq);
@@ -170,7 +193,11 @@ export class FileStreamStore extends BaseStreamStore {
     try {
       this.logRemovals();
       if (done === undefined) this.writeNow();
-      else this.queueWrite();
+      else {
+        this.queueWrite();
+        const upTo = this.takenSeq;
+        if (this.restorable.length > 0) this.writer.whenWritten((err) => err === null && this.confirmed(upTo));
+      }
     } catch (err) {
       if (done === undefined) throw err;
       this.endTurn();
@@ -225,6 +252,35 @@ export class FileStreamStore extends BaseStreamStore {
     // A failure has rolled back before this throws.
     this.writer.writeSync(active, this.pending.take(), active.size, mark);
     this.committed(active, total);
+    this.confirmed(this.takenSeq);
+  }
+
+  /** Every publish up to seq is written: what they removed stays removed. */
+  private confirmed(seq: number): void {
+    const r = this.restorable;
+    let n = 0;
+    while (n < r.length && r[n].cause <= seq) n++;
+    if (n > 0) r.splice(0, n);
+  }
+
+  /** Does a removal that a rollback may undo point into seg (below endSeq)? Then its records must stay. */
+  private holdsRestorable(seg: Segment, endSeq: number): boolean {
+    return this.restorable.some((r) => r.seq >= seg.id && r.seq < endSeq);
+  }
+
+  /**
+   * A purge of its own (no publish asked for it) would also have removed what a
+   * rollback puts back: the removals recorded so far hold.
+   */
+  override purge(options: PurgeOptions = {}): number {
+    if (options.causedBy === undefined) this.restorable = [];
+    return super.purge(options);
+  }
+
+  /** New limits could refuse what a rollback puts back: the removals recorded so far hold. */
+  override setLimits(limits: StoreLimits): void {
+    this.restorable = [];
+    super.setLimits(limits);
   }
 
   private queueWrite(): void {
@@ -243,17 +299,22 @@ export class FileStreamStore extends BaseStreamStore {
    * A write to seg failed and was cut at `cut`; `mark` is the last sequence
    * written before it. Everything after is gone: the records not written,
    * their messages (the index and the sequence go back to mark), and the
-   * tombstones among them, whose removals still hold and are logged again.
+   * tombstones among them, whose removals still hold and are logged again,
+   * except those the lost publishes caused: those messages come back.
    */
   private rollBack(seg: Segment, cut: number, mark: number, err: StoreIoError): void {
     this.pending.take();
-    const again = this.removed.filter((s) => s <= mark);
+    const back = this.restorable.filter((r) => r.cause > mark && r.seq <= mark);
+    this.restorable = [];
+    const restored = new Set(back.map((r) => r.seq));
+    const holds = (s: number): boolean => s <= mark && !restored.has(s);
+    const again = this.removed.filter(holds);
     let lostRanges = 0;
     this.tombstonesInFlight = this.tombstonesInFlight.filter((t) => {
       if (t.seg !== seg || t.at < cut) return true;
       lostRanges += t.ranges.length;
       for (let i = 0; i + 1 < t.ranges.length; i += 2) {
-        for (let s = t.ranges[i]; s <= Math.min(t.ranges[i + 1], mark); s++) again.push(s);
+        for (let s = t.ranges[i]; s <= Math.min(t.ranges[i + 1], mark); s++) if (holds(s)) again.push(s);
       }
       return false;
     });
@@ -265,12 +326,21 @@ export class FileStreamStore extends BaseStreamStore {
       this.cache.drop(s);
     }
     this.index.rollBack(mark);
+    for (const r of back) this.putBack(r);
     while (seg.headerSeqs.length > 0 && seg.headerSeqs[seg.headerSeqs.length - 1] > mark) seg.headerSeqs.pop();
     seg.size = cut;
     this.reader.forget(seg);
     this.takenSeq = mark;
     if (this.turnAppends) this.failedTurn = err;
     this.onRollBack?.(mark);
+  }
+
+  /** A removal the rolled-back publish caused is undone: its record is still where the index said. */
+  private putBack(r: Restorable): void {
+    this.index.restore(r.seq, r.subject, r.time, r.size, r.loc);
+    const seg = this.segmentOf(r.seq);
+    seg.live++;
+    seg.liveBytes += r.size;
   }
 
   private committed(active: Segment, bytes: number): void {
@@ -287,8 +357,9 @@ export class FileStreamStore extends BaseStreamStore {
       const at = this.segments.indexOf(seg);
       // Gone, the active one, or the oldest and empty (dropDeadSegments unlinks that).
       if (at < 0 || at === this.segments.length - 1 || (at === 0 && seg.live === 0)) continue;
-      // Its descriptor is about to be replaced: not while a background write still uses it.
-      if (this.writer.busyOn(seg)) {
+      // Its descriptor is about to be replaced: not while a background write still uses it,
+      // nor while a rollback may need a record it would drop.
+      if (this.writer.busyOn(seg) || this.holdsRestorable(seg, this.segments[at + 1].id)) {
         this.compactable.add(seg);
         continue;
       }
@@ -541,7 +612,8 @@ export class FileStreamStore extends BaseStreamStore {
   /** Unlink the oldest segments while they hold nothing live (never the active one). */
   private dropDeadSegments(): void {
     // A segment a background write still uses keeps its descriptor until the next commit.
-    while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0])) {
+    // Nor one holding a record a rollback may put back.
+    while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0]) && !this.holdsRestorable(this.segments[0], this.segments[1].id)) {
       const seg = this.segments.shift() as Segment;
       this.release(seg, seg.fd);
       storeIo('unlink', seg.path, () => fs.unlinkSync(seg.path));
