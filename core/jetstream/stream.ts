@@ -125,6 +125,7 @@ export class Stream {
     for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
     if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
     this.expiry?.forgetAfter(lastSeq);
+    this.scheduler?.forgetAfter(lastSeq);
     this.afterRollBack?.(lastSeq);
   }
 
@@ -137,7 +138,7 @@ export class Stream {
 
   /** Start running message schedules (allow_msg_schedules); `onDue` runs when some are due. Idempotent. */
   enableSchedules(onDue: () => void, recovered?: ScheduleCollector): void {
-    this.scheduler ??= new MessageScheduler(this.store, onDue);
+    this.scheduler ??= new MessageScheduler(this.store, onDue, () => this.writtenSeq);
     if (recovered !== undefined) this.scheduler.recover(recovered);
   }
 

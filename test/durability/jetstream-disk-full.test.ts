@@ -212,6 +212,33 @@ describe('jetstream disk full - a rolled-back publish leaves nothing behind', ()
     });
   }
 
+  it('jetstream disk full - a schedule replaced by a rolled-back one still runs, and the rolled-back one never does', async (t) => {
+    if (!disk.mounted || jsm === null) return t.skip('cannot mount a tmpfs');
+    const manager = jsm;
+    await manager.streams.add({ name: 'SCHED', subjects: ['sched.>'], allow_msg_schedules: true });
+    const js = jetstream(nc as NatsConnection);
+    /** A one-off schedule on sched.s running `seconds` from now (whole seconds, RFC 3339). */
+    const schedule = (seconds: number, body: Uint8Array | string) => {
+      const h = headers();
+      h.set('Nats-Schedule', `@at ${new Date(Math.ceil(Date.now() / 1000) * 1000 + seconds * 1000).toISOString().replace('.000Z', 'Z')}`);
+      h.set('Nats-Schedule-Target', 'sched.out');
+      return js.publish('sched.s', body, { headers: h });
+    };
+    await schedule(4, 'acknowledged');
+    fillUp(disk.filler);
+    // Due earlier, and it replaces the first (a schedule rolls up its subject): its write fails.
+    await assert.rejects(schedule(2, payload), 'the second schedule is refused on the full disk');
+    rmSync(disk.filler);
+    const produced = async () => manager.streams.getMessage('SCHED', { last_by_subj: 'sched.out' }).catch(() => null);
+    await eventually(async () => (await produced()) !== null, 15_000);
+    const m = await produced();
+    assert.equal(m?.string(), 'acknowledged', 'the acknowledged schedule ran, not the rolled-back one');
+    assert.equal(m?.header.get('Nats-Scheduler'), 'sched.s');
+    await sleep(1000); // a rolled-back schedule due meanwhile would have produced a second message
+    const outs = (await manager.streams.info('SCHED', { subjects_filter: 'sched.out' })).state.subjects?.['sched.out'];
+    assert.equal(outs, 1, 'one run, from the acknowledged schedule');
+  });
+
   it('jetstream disk full - a source whose copies were rolled back copies them again once space returns', async (t) => {
     if (!disk.mounted || jsm === null) return t.skip('cannot mount a tmpfs');
     const manager = jsm;
