@@ -171,7 +171,7 @@ export function createCore(options: CoreOptions = {}): Core {
         });
   const leafnodes = leafNodesFor(options, router, nats, jetstream !== null, logger);
   if (leafnodes !== null) {
-    monitor?.extend({ path: '/leafz', json: (query) => leafnodes.leafz(nats.serverId, query), varz: { key: 'leaf', value: () => leafnodes.varzLeaf() }, leafnodes: () => leafnodes.activeCount });
+    monitor?.extend({ path: '/leafz', json: (query) => leafnodes.leafz(nats.serverId, query), varz: { key: 'leaf', value: () => leafnodes.varzLeaf() }, leafnodes: () => leafnodes.activeCount, metrics: () => leafnodes.metrics() });
   }
   return {
     router,

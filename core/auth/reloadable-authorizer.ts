@@ -24,7 +24,8 @@ export interface ReloadOutcome {
 class LivePrincipal implements Principal {
   canReceive?: (subject: string) => boolean;
   noteReply?: (reply: string) => void;
-  private readonly listeners = new Set<PrincipalListener>();
+  /** Made on the first watch: most principals have one holder, some (HTTP requests) none. */
+  private listeners: PrincipalListener[] | null = null;
 
   constructor(
     readonly credentials: Credentials,
@@ -52,25 +53,34 @@ class LivePrincipal implements Principal {
   }
 
   watch(listener: PrincipalListener): () => void {
-    this.listeners.add(listener);
+    (this.listeners ??= []).push(listener);
     this.watched.add(this);
     // The rules may end the connection themselves (an auth callout user JWT that expires).
     const stopInner = this.inner.watch?.(listener);
     return () => {
       stopInner?.();
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.watched.delete(this);
+      this.unwatch(listener);
     };
+  }
+
+  private unwatch(listener: PrincipalListener): void {
+    const listeners = this.listeners ?? [];
+    const i = listeners.indexOf(listener);
+    if (i >= 0) listeners.splice(i, 1);
+    if (listeners.length === 0) {
+      this.listeners = null;
+      this.watched.delete(this);
+    }
   }
 
   replaceRules(next: Principal): void {
     this.adopt(next);
-    for (const listener of [...this.listeners]) listener.changed();
+    for (const listener of [...(this.listeners ?? [])]) listener.changed();
   }
 
   revoke(): void {
     this.watched.delete(this);
-    for (const listener of [...this.listeners]) listener.revoked();
+    for (const listener of [...(this.listeners ?? [])]) listener.revoked();
   }
 
   /** Copy the optional hooks only when the rules have them (a gateway pays nothing otherwise). */

@@ -15,11 +15,18 @@ import { parseMessageTtl, TtlHeader } from './message-ttl.ts';
 import { nowMs, StoreLimitKind } from './store/stream-store.ts';
 import { JS_HEADER_PREFIX, JsHeader, type Stream } from './stream.ts';
 
-/** One message of a batch as it will be stored: its stored subject, header block and payload. */
+/** One message of a batch as it will be stored: its stored subject, header block and payload (views of `raw`, both together). */
 export interface BatchMessage {
   readonly subject: string;
   readonly header: Buffer;
   readonly data: Buffer;
+  readonly raw: Buffer;
+}
+
+/** A batch message holding its own copy of `header` and `data` (the publish's buffer is not ours to keep). */
+export function batchMessage(subject: string, header: Buffer, data: Buffer): BatchMessage {
+  const raw = Buffer.concat([header, data]);
+  return { subject, header: raw.subarray(0, header.length), data: raw.subarray(header.length), raw };
 }
 
 /** nats-server's 64 KiB header limit (it encodes the length in 16 bits). */

@@ -11,11 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
-import { checkAtomicBatch, type BatchMessage } from './atomic-batch-check.ts';
+import { batchMessage, checkAtomicBatch, type BatchMessage } from './atomic-batch-check.ts';
 import { BatchRegistry } from './batch-registry.ts';
 import { JsError } from './errors.ts';
 import { formatTime } from './rfc3339.ts';
-import { REQUIRED_API_LEVEL_HEADER, requiredApiLevelRefused } from './required-api-level.ts';
+import { stripRequiredApiLevel } from './required-api-level.ts';
 import { nowMs, type StoredMessage, type StreamStore } from './store/stream-store.ts';
 import type { Stream } from './stream.ts';
 
@@ -132,16 +132,13 @@ export class AtomicBatches {
       this.batches.discard(stream, id);
       throw new JetStreamApiError(JsError.AtomicPublishInvalidBatchCommit);
     }
-    const required = h.get(REQUIRED_API_LEVEL_HEADER);
-    if (required !== undefined) {
-      // ADR-44: a batch asking for more than this server does is refused whole; the header is never stored.
-      if (required !== '' && requiredApiLevelRefused(required)) {
-        this.abandon(stream, id, BatchAbandonReason.Unsupported);
-        throw new JetStreamApiError(JsError.RequiredApiLevel);
-      }
-      h.delete(REQUIRED_API_LEVEL_HEADER);
-      header = h.encode();
+    // ADR-44: a batch asking for more than this server does is refused whole.
+    const stripped = stripRequiredApiLevel(header);
+    if (stripped === null) {
+      this.abandon(stream, id, BatchAbandonReason.Unsupported);
+      throw new JetStreamApiError(JsError.RequiredApiLevel);
     }
+    header = stripped;
     this.batches.touch(stream, id);
     // A gap (or an "eob" with nothing before it) means a message was lost: the batch cannot be whole.
     if (seq !== batch.length + 1 || (seq === 1 && eob)) {
@@ -153,7 +150,7 @@ export class AtomicBatches {
       throw new JetStreamApiError(JsError.AtomicPublishTooLargeBatch, { size: this.limits.maxBatchSize });
     }
     if (commitText === undefined) {
-      batch.push({ subject, header: Buffer.from(header), data: Buffer.from(data) });
+      batch.push(batchMessage(subject, header, data));
       return { kind: 'staged' };
     }
     this.batches.discard(stream, id);
@@ -162,9 +159,9 @@ export class AtomicBatches {
       // ADR-50: the last stored message gets the commit header the "eob" message carried instead.
       const last = messages.length - 1;
       const committed = parseHeaders(messages[last].header).set(BatchHeader.Commit, '1');
-      messages[last] = { ...messages[last], header: committed.encode() };
+      messages[last] = batchMessage(messages[last].subject, committed.encode(), messages[last].data);
     } else {
-      messages.push({ subject, header: Buffer.from(header), data: Buffer.from(data) });
+      messages.push(batchMessage(subject, header, data));
     }
     return this.commit(stream, id, messages);
   }

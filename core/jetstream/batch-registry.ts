@@ -1,6 +1,8 @@
 // The batches being published into streams, atomic or fast (ADR-50): per
 // stream by id, with nats-server's two caps (per stream, per server) and an
-// inactivity timer each, refreshed by every message of the batch.
+// inactivity timeout each. A message only notes the time (a fast batch sees
+// one per message; re-arming a timer each time cost more than storing it):
+// the timer, when it fires, waits again for whatever is left of the timeout.
 
 import { JetStreamApiError, type JetStreamApiErrorDef } from '../protocol/jetstream-api-error.ts';
 import type { Stream } from './stream.ts';
@@ -13,7 +15,9 @@ export interface BatchRegistryLimits {
 
 interface Entry<T> {
   readonly batch: T;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
+  /** Date.now() of the batch's last message. */
+  last: number;
 }
 
 export class BatchRegistry<T> {
@@ -44,20 +48,33 @@ export class BatchRegistry<T> {
       if (batches.size === 0) this.byStream.delete(stream);
       throw new JetStreamApiError(this.tooMany);
     }
-    const timer = setTimeout(() => {
-      this.discard(stream, id);
-      this.expired(stream, id);
-    }, this.limits.timeoutMs);
-    // A batch in flight must not keep the process alive.
-    timer.unref();
-    batches.set(id, { batch, timer });
+    const entry: Entry<T> = { batch, timer: this.arm(stream, id, this.limits.timeoutMs), last: Date.now() };
+    batches.set(id, entry);
     this.inflight++;
     return batch;
   }
 
-  /** A message of the batch arrived: its inactivity timer starts again. */
+  /** A message of the batch arrived: its inactivity timeout starts again. */
   touch(stream: Stream, id: string): void {
-    this.byStream.get(stream)?.get(id)?.timer.refresh();
+    const entry = this.byStream.get(stream)?.get(id);
+    if (entry !== undefined) entry.last = Date.now();
+  }
+
+  private arm(stream: Stream, id: string, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const entry = this.byStream.get(stream)?.get(id);
+      if (entry === undefined) return;
+      const left = entry.last + this.limits.timeoutMs - Date.now();
+      if (left > 0) {
+        entry.timer = this.arm(stream, id, left);
+        return;
+      }
+      this.discard(stream, id);
+      this.expired(stream, id);
+    }, ms);
+    // A batch in flight must not keep the process alive.
+    timer.unref();
+    return timer;
   }
 
   discard(stream: Stream, id: string): void {

@@ -21,7 +21,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseHeaders } from '../protocol/headers.ts';
-import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { JetStreamApiCodes, JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { JS_API_PREFIX } from '../protocol/jetstream-wire.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
@@ -34,7 +34,7 @@ import { nowMs, type StoredMessage } from './store/stream-store.ts';
 /** nats-server sourceHealthHB: the consumer's idle heartbeat. */
 const HEARTBEAT_NS = 1_000_000_000;
 /** nats-server sourceHealthCheckInterval: silent this long, the consumer is re-created (and the origin drops an unused one). */
-export const STALL_MS = 10_000;
+const STALL_MS = 10_000;
 /** How long a consumer create request may go unanswered before it is sent again (nats-server srcConsumerWaitTime is of this order). */
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Deliveries in flight before the origin asks for flow control; with ack_policy flow_control, also the unacknowledged window. */
@@ -64,12 +64,15 @@ export class ExternalFeed implements Subscriber {
   private deliverSub: Subscription | null = null;
   private replySub: Subscription | null = null;
   private requestedAt = 0;
+  /** Acked until an origin refuses it; then the older consumer, from then on. */
   private mode: Mode = 'acked';
   /** Last consumer sequence handled (deliveries of the current consumer arrive 1, 2, 3, ...). */
   private dseq = 0;
   /** Anything heard from the current consumer (data, heartbeat, flow control). */
   private lastSeen = 0;
   private closed = false;
+  /** restart() was called: re-create at the next tick, once the link's position is read back. */
+  private stale = false;
 
   constructor(
     private readonly router: Router,
@@ -86,14 +89,24 @@ export class ExternalFeed implements Subscriber {
     return this.consumer !== null && nowMs() - this.lastSeen < STALL_MS;
   }
 
-  /** Called on the sourcing timer: set the consumer up, or re-create it when stalled or unanswered. */
+  /** The link's position moved back (a rolled-back write): the next tick asks again from there. */
+  restart(): void {
+    this.stale = true;
+  }
+
+  /** Called on the sourcing timer: set the consumer up, or re-create it when stalled, unanswered or told to restart. */
   tick(): void {
     if (this.closed) return;
+    if (this.stale) {
+      this.stale = false;
+      this.create(this.mode);
+      return;
+    }
     const now = nowMs();
     if (this.replySub !== null && now - this.requestedAt < REQUEST_TIMEOUT_MS) return;
     if (this.consumer !== null && now - this.lastSeen < STALL_MS) return;
     if (this.replySub !== null) this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no answer from ${this.api()}.CONSUMER.CREATE.${this.link.config.name}`));
-    this.create('acked');
+    this.create(this.mode);
   }
 
   /** The link is gone: stop listening and let the origin drop the consumer. */
@@ -174,8 +187,9 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     if (answer.error !== undefined || typeof answer.name !== 'string') {
-      // An origin without ack_policy flow_control (nats-server before 2.14, Switchboard) gets the older request.
-      if (this.mode === 'acked') {
+      // An origin without ack_policy flow_control (nats-server before 2.14, Switchboard) gets the older request;
+      // a missing origin stream says nothing about that, so the acked request is kept for when it appears.
+      if (this.mode === 'acked' && answer.error?.err_code !== JetStreamApiCodes.StreamNotFound) {
         this.create('plain');
         return;
       }
@@ -184,7 +198,7 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     if (this.consumer !== null && this.consumer !== answer.name) {
-      this.create('acked'); // Deliveries came from another consumer than the one created.
+      this.create(this.mode); // Deliveries came from another consumer than the one created.
       return;
     }
     if (this.consumer === null) this.lastSeen = nowMs();
@@ -214,20 +228,21 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     const r = reply === null ? null : parseDeliveryReply(reply);
-    if (r === null || r.deliveries > 1) return;
+    // Waiting to ask again from a position moved back: what this consumer sends now would skip.
+    if (r === null || r.deliveries > 1 || this.stale) return;
     // Before the create answer, the consumer's first delivery names it (nats-server adopts it the same way).
     if (this.consumer === null && this.replySub !== null && this.dseq === 0 && r.consumerSeq === 1) this.consumer = r.consumer;
     // Only the current consumer's deliveries count (a late one from a dropped consumer is ignored).
     if (r.consumer !== this.consumer) return;
     if (r.consumerSeq <= this.dseq) return;
     if (r.consumerSeq > this.dseq + 1) {
-      this.create('acked'); // A delivery was lost on the way: ask again from the position.
+      this.create(this.mode); // A delivery was lost on the way: ask again from the position.
       return;
     }
     this.dseq = r.consumerSeq;
     const header = headerSize > 0 ? Buffer.from(message.subarray(0, headerSize)) : null;
     const data = Buffer.from(message.subarray(headerSize > 0 ? headerSize : 0));
-    if (!this.link.accept({ seq: r.streamSeq, subject, header, data, time: r.timeMs }, r.pending)) this.create('acked');
+    if (!this.link.accept({ seq: r.streamSeq, subject, header, data, time: r.timeMs }, r.pending)) this.create(this.mode);
   }
 
   /** `100 FlowControl Request` (with a reply) or `100 Idle Heartbeat` (NS stream.go processInboundSourceMsg). */
@@ -240,7 +255,7 @@ export class ExternalFeed implements Subscriber {
     const h = parseHeaders(header);
     const last = Number(h.get(LAST_CONSUMER) ?? 0);
     if (last > 0 && last !== this.dseq) {
-      this.create('acked'); // The origin delivered more than arrived here.
+      this.create(this.mode); // The origin delivered more than arrived here.
       return;
     }
     const stalled = h.get(CONSUMER_STALLED);

@@ -15,11 +15,10 @@
 // processJetStreamFastBatchMsg, getFastBatch; jetstream_batching.go
 // fastBatchRegisterSequences, checkFlowControl, fastBatchCommit).
 
-import { parseHeaders } from '../protocol/headers.ts';
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { BatchRegistry } from './batch-registry.ts';
 import { JsError } from './errors.ts';
-import { REQUIRED_API_LEVEL_HEADER, requiredApiLevelRefused } from './required-api-level.ts';
+import { stripRequiredApiLevel } from './required-api-level.ts';
 import type { Stream } from './stream.ts';
 
 export const FAST_BATCH_SUFFIX = '.$FI';
@@ -37,32 +36,47 @@ export interface FastBatchReply {
   op: FastBatchOp;
 }
 
-/** Go's parseInt64 of nats-server's parser: decimal digits only, else -1. */
-function digits(text: string): number {
-  return /^\d+$/.test(text) ? Number(text) : -1;
+/** Go's parseInt64 of nats-server's parser on reply[from, to): decimal digits only, else -1. */
+function digitsAt(reply: string, from: number, to: number): number {
+  if (from >= to) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = reply.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 /**
  * Read a fast batch reply subject: undefined when `reply` is not one (no
  * `.$FI` suffix), null when it ends so but breaks the pattern (nats-server
- * getFastBatch answers that with 10206).
+ * getFastBatch answers that with 10206). Read from the end by index, as
+ * nats-server does: it runs once per message.
  */
 export function parseFastBatchReply(reply: string): FastBatchReply | null | undefined {
   if (reply.length <= FAST_BATCH_SUFFIX.length || !reply.endsWith(FAST_BATCH_SUFFIX)) return undefined;
-  const tokens = reply.slice(0, -FAST_BATCH_SUFFIX.length).split('.');
-  // prefix (one token or more), id, flow, gap, seq, op.
-  if (tokens.length < 6) return null;
-  const [flowText, gap, seqText, opText] = tokens.slice(-4);
-  const op = digits(opText);
-  if (op < FastBatchOp.Start || op > FastBatchOp.Ping) return null;
-  const seq = digits(seqText);
+  // The dots before op, seq, gap, flow and id (the id needs a prefix before it).
+  const opEnd = reply.length - FAST_BATCH_SUFFIX.length;
+  const opDot = reply.lastIndexOf('.', opEnd - 1);
+  const seqDot = opDot <= 0 ? -1 : reply.lastIndexOf('.', opDot - 1);
+  const gapDot = seqDot <= 0 ? -1 : reply.lastIndexOf('.', seqDot - 1);
+  const flowDot = gapDot <= 0 ? -1 : reply.lastIndexOf('.', gapDot - 1);
+  const idDot = flowDot <= 0 ? -1 : reply.lastIndexOf('.', flowDot - 1);
+  if (opDot < 0) return null;
+  const op = digitsAt(reply, opDot + 1, opEnd);
+  if (op < FastBatchOp.Start || op > FastBatchOp.Ping || seqDot < 0) return null;
+  const seq = digitsAt(reply, seqDot + 1, opDot);
   if (seq <= 0 || !Number.isSafeInteger(seq)) return null;
   if (seq === 1 && op === FastBatchOp.CommitEob) return null;
   if ((op === FastBatchOp.Start && seq !== 1) || (op === FastBatchOp.Append && seq <= 1)) return null;
+  if (gapDot < 0) return null;
+  const gap = reply.slice(gapDot + 1, seqDot);
   if (gap !== 'ok' && gap !== 'fail') return null;
-  const flowAsked = digits(flowText);
+  if (flowDot < 0 || idDot < 0) return null;
+  const flowAsked = digitsAt(reply, flowDot + 1, gapDot);
   const flow = flowAsked <= 0 ? 10 : Math.min(flowAsked, 65_535);
-  return { id: tokens[tokens.length - 5], seq, flow, gapOk: gap === 'ok', op: op as FastBatchOp };
+  return { id: reply.slice(idDot + 1, flowDot), seq, flow, gapOk: gap === 'ok', op: op as FastBatchOp };
 }
 
 /** nats-server's limits for fast batches (stream.go streamDefaultMaxFastBatch*, streamDefaultMaxBatchTimeout). */
@@ -82,7 +96,7 @@ const MAX_BATCH_ID = 64;
 /** What fast batches need from the engine. */
 export interface FastBatchHost {
   /** Store one message through the stream's publish path: its sequence and whether it was a duplicate (throws JetStreamApiError). */
-  store(stream: Stream, subject: string, header: Buffer, data: Buffer): { seq: number; duplicate: boolean };
+  store(stream: Stream, subject: string, headerSize: number, message: Buffer): { seq: number; duplicate: boolean };
   /** Send `body` to `reply` with this turn's answers (after its writes when `written`). */
   answer(reply: string, body: Buffer, stream: Stream, written: boolean): void;
 }
@@ -116,7 +130,7 @@ export class FastBatches {
     const fb = parseFastBatchReply(reply);
     if (fb === undefined) return;
     try {
-      this.accept(stream, subject, reply, fb, message.subarray(0, Math.max(0, headerSize)), message.subarray(Math.max(0, headerSize)));
+      this.accept(stream, subject, reply, fb, Math.max(0, headerSize), message);
     } catch (err) {
       if (!(err instanceof JetStreamApiError)) throw err;
       if (!stream.config.noAck) this.host.answer(reply, this.errorAck(stream, err), stream, false);
@@ -135,11 +149,11 @@ export class FastBatches {
     return json({ error: error.toWire(), stream: stream.name, seq: 0 });
   }
 
-  private accept(stream: Stream, subject: string, reply: string, fb: FastBatchReply | null, header: Buffer, data: Buffer): void {
+  private accept(stream: Stream, subject: string, reply: string, fb: FastBatchReply | null, headerSize: number, message: Buffer): void {
     const cfg = stream.config;
     // The order of checks is nats-server's.
     if (cfg.sealed) throw new JetStreamApiError(JsError.StreamSealed);
-    if (cfg.maxMsgSize > 0 && header.length + data.length > cfg.maxMsgSize) throw new JetStreamApiError(JsError.StreamMessageExceedsMaximum);
+    if (cfg.maxMsgSize > 0 && message.length > cfg.maxMsgSize) throw new JetStreamApiError(JsError.StreamMessageExceedsMaximum);
     if (!cfg.allowBatched) throw new JetStreamApiError(JsError.BatchPublishDisabled);
     if (fb === null) throw new JetStreamApiError(JsError.BatchPublishInvalidPattern);
     if (fb.id.length > MAX_BATCH_ID) throw new JetStreamApiError(JsError.BatchPublishInvalidBatchId);
@@ -150,16 +164,16 @@ export class FastBatches {
       const alone = this.batches.count(stream) === 0;
       b = this.batches.open(stream, fb.id, { lseq: 0, fseq: 0, sseq: 0, ackMessages: alone ? Math.min(FLOW_BUDGET, fb.flow) : 1, maxAckMessages: fb.flow, gapOk: fb.gapOk });
     }
-    if (header.length > 0) {
-      const h = parseHeaders(header);
-      const required = h.get(REQUIRED_API_LEVEL_HEADER);
-      if (required !== undefined) {
-        if (required !== '' && requiredApiLevelRefused(required)) {
-          this.batches.discard(stream, fb.id);
-          throw new JetStreamApiError(JsError.RequiredApiLevel);
-        }
-        h.delete(REQUIRED_API_LEVEL_HEADER);
-        header = h.encode();
+    if (headerSize > 0) {
+      const header = message.subarray(0, headerSize);
+      const stripped = stripRequiredApiLevel(header);
+      if (stripped === null) {
+        this.batches.discard(stream, fb.id);
+        throw new JetStreamApiError(JsError.RequiredApiLevel);
+      }
+      if (stripped !== header) {
+        message = Buffer.concat([stripped, message.subarray(headerSize)]);
+        headerSize = stripped.length;
       }
     }
     this.batches.touch(stream, fb.id);
@@ -188,7 +202,7 @@ export class FastBatches {
     }
     let stored: { seq: number; duplicate: boolean };
     try {
-      stored = this.host.store(stream, subject, header, data);
+      stored = this.host.store(stream, subject, headerSize, message);
     } catch (err) {
       if (!(err instanceof JetStreamApiError)) throw err;
       this.refused(stream, reply, fb, b, err);

@@ -179,9 +179,11 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     });
     this.batches = new PublishBatches(
       {
-        store: (stream, subject, header, data) => this.store(stream, subject, header.length, Buffer.concat([header, data])),
+        store: (stream, subject, headerSize, message) => this.store(stream, subject, headerSize, message),
         unstore: (stream, seqs) => {
           for (const seq of seqs) stream.store.remove(seq);
+          // Their Nats-Msg-Id values were never acknowledged: a retry of the batch is no duplicate.
+          if (seqs.length > 0) stream.forgetAfter(seqs[0] - 1);
           this.touched(stream);
         },
         publish: (subject, body) => this.router.publish(subject, null, -1, body, this),

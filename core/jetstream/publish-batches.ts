@@ -13,8 +13,8 @@ import type { Stream } from './stream.ts';
 
 /** What batches need from the engine. */
 export interface PublishBatchesHost {
-  /** Store one message through the stream's publish path (throws JetStreamApiError). */
-  store(stream: Stream, subject: string, header: Buffer, data: Buffer): PubAck;
+  /** Store one message (its header block first, headerSize bytes) through the stream's publish path (throws JetStreamApiError). */
+  store(stream: Stream, subject: string, headerSize: number, message: Buffer): PubAck;
   /** Take back messages a failed atomic commit stored. */
   unstore(stream: Stream, seqs: readonly number[]): void;
   publish(subject: string, body: Buffer): void;
@@ -32,8 +32,8 @@ export class PublishBatches {
   constructor(private readonly host: PublishBatchesHost, limits?: AtomicBatchLimits, fastLimits?: FastBatchLimits) {
     this.fast = new FastBatches(
       {
-        store: (stream, subject, header, data) => {
-          const ack = host.store(stream, subject, header, data);
+        store: (stream, subject, headerSize, message) => {
+          const ack = host.store(stream, subject, headerSize, message);
           return { seq: ack.seq, duplicate: ack.duplicate === true };
         },
         answer: (reply, body, stream, written) => host.answer(reply, body, stream, written),
@@ -42,7 +42,7 @@ export class PublishBatches {
     );
     this.atomic = new AtomicBatches(
       {
-        storeBatchMessage: (stream: Stream, m: BatchMessage) => host.store(stream, m.subject, m.header, m.data).seq,
+        storeBatchMessage: (stream: Stream, m: BatchMessage) => host.store(stream, m.subject, m.header.length, m.raw).seq,
         unstore: (stream, seqs) => host.unstore(stream, seqs),
         publishAdvisory: (subject, body) => {
           if (host.hasInterest(subject)) host.publish(subject, Buffer.from(JSON.stringify(body)));

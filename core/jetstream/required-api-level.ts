@@ -23,6 +23,20 @@ export function requiresHigherApiLevel(header: Buffer | null): boolean {
   return value !== undefined && value !== '' && requiredApiLevelRefused(value);
 }
 
+/**
+ * A batch message's header block without Nats-Required-Api-Level (checked,
+ * then never stored), or null when it asks for more than this server's level.
+ */
+export function stripRequiredApiLevel(header: Buffer): Buffer | null {
+  if (header.indexOf(HEADER_BYTES) < 0) return header;
+  const h = parseHeaders(header);
+  const value = h.get(REQUIRED_API_LEVEL_HEADER);
+  if (value === undefined) return header;
+  if (value !== '' && requiredApiLevelRefused(value)) return null;
+  h.delete(REQUIRED_API_LEVEL_HEADER);
+  return h.encode();
+}
+
 /** Throw 10185 when an API request asks for a higher level. */
 export function checkRequiredApiLevel(header: Buffer | null): void {
   if (requiresHigherApiLevel(header)) throw new JetStreamApiError(JsError.RequiredApiLevel);

@@ -126,6 +126,8 @@ export class SourceLink {
   rewind(): void {
     this.position = -1;
     this.storedSeq = 0;
+    // An external consumer has delivered past them: the next pump asks again from the position read back.
+    this.feed?.restart();
   }
 
   /** Whether `header` (a stored message's) says this link copied it; returns its origin sequence, or 0. */

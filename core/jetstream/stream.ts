@@ -121,7 +121,7 @@ export class Stream {
    * duplicate of a message that is not there; their TTLs must not remove the
    * messages that get those sequences next.
    */
-  private forgetAfter(lastSeq: number): void {
+  forgetAfter(lastSeq: number): void {
     for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
     if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
     this.expiry?.forgetAfter(lastSeq);

@@ -138,6 +138,16 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     return this.remoteSubs.size;
   }
 
+  /** Message bytes queued here, not handed to the socket yet (the link's backlog). */
+  get pendingBytes(): number {
+    return this.dataBytes;
+  }
+
+  /** Message bytes written but not yet acknowledged by a PONG (in flight on the link). */
+  get inFlightBytes(): number {
+    return this.written - this.acked;
+  }
+
   get remoteSubjects(): string[] {
     return [...this.remoteSubs.keys()];
   }

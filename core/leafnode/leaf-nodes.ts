@@ -10,6 +10,7 @@ import type { Authorizer } from '../auth/authorizer.ts';
 import { OpenAuthorizer } from '../auth/authorizer.ts';
 import type { Connection } from '../connection/connection.ts';
 import type { Logger } from '../server/logger.ts';
+import type { MetricFamily } from '../server/monitoring/prometheus-text.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
 import { JetStreamDomainMapping } from './js-domain-mapping.ts';
@@ -226,6 +227,8 @@ export class LeafNodes implements LeafLinkHost {
         in_bytes: l.stats.inBytes,
         out_bytes: l.stats.outBytes,
         subscriptions: l.subscriptionCount,
+        pending_bytes: l.pendingBytes,
+        in_flight_bytes: l.inFlightBytes,
         ...(subs ? { subscriptions_list: l.remoteSubjects } : {}),
         compression: 'off',
         ...(l.remote.domain === undefined ? {} : { domain: l.remote.domain }),
@@ -245,6 +248,31 @@ export class LeafNodes implements LeafLinkHost {
     const listener = this.options.listener;
     if (listener === undefined) return this.remotes.length === 0 ? {} : { remotes: this.remotes.map((r) => ({ url: r.options.urls.map(redact) })) };
     return { host: listener.host, port: this.port, auth_timeout: listener.authTimeoutMs / 1000, tls_required: listener.tls !== undefined };
+  }
+
+  /** Per remote and per link, as /metrics series (nats-server has none; names follow Switchboard's). */
+  metrics(): MetricFamily[] {
+    const active = [...this.links].filter((l) => l.isActive);
+    const link = (l: LeafConnection): Record<string, string> => ({ remote: l.remote.name, role: l.solicited ? 'leaf' : 'hub' });
+    const perLink = (name: string, type: 'counter' | 'gauge', help: string, value: (l: LeafConnection) => number): MetricFamily => ({
+      name,
+      type,
+      help,
+      samples: active.map((l) => ({ labels: link(l), value: value(l) })),
+    });
+    const remote = (r: RemoteState): Record<string, string> => ({ url: redact(r.options.urls[0]) });
+    return [
+      { name: 'switchboard_leafnode_links', type: 'gauge', help: 'Leafnode links up', samples: [{ value: active.length }] },
+      { name: 'switchboard_leafnode_remote_connected', type: 'gauge', help: 'Whether the remote (a hub this server dials) is linked', samples: this.remotes.map((r) => ({ labels: remote(r), value: r.link?.isActive === true ? 1 : 0 })) },
+      { name: 'switchboard_leafnode_remote_connects_total', type: 'counter', help: 'Links made to the remote', samples: this.remotes.map((r) => ({ labels: remote(r), value: r.connects })) },
+      perLink('switchboard_leafnode_messages_received_total', 'counter', 'Messages received over the link', (l) => l.stats.inMsgs),
+      perLink('switchboard_leafnode_messages_sent_total', 'counter', 'Messages sent over the link', (l) => l.stats.outMsgs),
+      perLink('switchboard_leafnode_bytes_received_total', 'counter', 'Payload bytes received over the link', (l) => l.stats.inBytes),
+      perLink('switchboard_leafnode_bytes_sent_total', 'counter', 'Payload bytes sent over the link', (l) => l.stats.outBytes),
+      perLink('switchboard_leafnode_pending_bytes', 'gauge', 'Message bytes queued for the link, not written yet', (l) => l.pendingBytes),
+      perLink('switchboard_leafnode_in_flight_bytes', 'gauge', 'Message bytes written to the link and not yet acknowledged by a PONG', (l) => l.inFlightBytes),
+      perLink('switchboard_leafnode_rtt_seconds', 'gauge', 'Round trip of the last answered PING', (l) => Math.max(0, l.rttMs) / 1000),
+    ];
   }
 
   get activeCount(): number {

@@ -39,9 +39,13 @@ export class Router {
   /**
    * Counts deliveries (one per publish or deliverAs): a subscriber holding
    * several matching subscriptions (a leafnode link's plain and queue
-   * interest) tells one message's deliveries from the next by it.
+   * interest) tells one message's deliveries from the next by it. Like
+   * routedBy, it is the delivery in progress's even when a subscriber
+   * publishes while it is delivered to (route() restores both).
    */
   round = 0;
+  /** Rounds handed out: a nested route() takes a new one, never its caller's. */
+  private rounds = 0;
   /**
    * The subject the delivery in progress was routed by (deliverAs's `to`),
    * read by a subscriber that forwards to another server: a JetStream push
@@ -138,7 +142,8 @@ export class Router {
   }
 
   private route(to: string, subject: string, reply: string | null, headerSize: number, source: Buffer, start: number, end: number, origin: Subscriber | null, queues?: readonly string[]): number {
-    this.round++;
+    const round = ++this.rounds;
+    this.round = round;
     this.routedBy = to;
     // One Buffer of the range for every receiver that keeps it: made on first need, and the same
     // object for all (a leafnode link tells one message's deliveries from the next by it).
@@ -161,6 +166,8 @@ export class Router {
       if (sub.closed || (sub.owner === origin && !origin.echo) || (reserved && sub.hidesReserved)) continue;
       part = this.deliverTo(sub, subject, reply, headerSize, source, start, end, part);
       delivered++;
+      // A receiver that published meanwhile (an in-process responder) routed another message.
+      if (this.round !== round) this.resume(round, to);
     }
     const groups = match.qsubs;
     for (let g = 0; g < groups.length; g++) {
@@ -169,8 +176,15 @@ export class Router {
       if (sub === null) continue;
       part = this.deliverTo(sub, subject, reply, headerSize, source, start, end, part);
       delivered++;
+      if (this.round !== round) this.resume(round, to);
     }
     return delivered;
+  }
+
+  /** Back to this route's round and subject after a receiver published meanwhile (an in-process responder answering). */
+  private resume(round: number, to: string): void {
+    this.round = round;
+    this.routedBy = to;
   }
 
   /**

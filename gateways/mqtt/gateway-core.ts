@@ -26,6 +26,7 @@ import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
 import { toStreamPublishError } from './stream-publish-error.ts';
+import { TurnPacer } from './turn-pacer.ts';
 import { BACKLOG_READ, Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
 import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
@@ -86,6 +87,8 @@ export class MqttGatewayCore {
   readonly keepAlive = new DeadlineSweeper<MqttClient>((c) => c.lastSeen, (c) => c.keepAliveExpired(), 3);
   /** CONNECT deadline (lastSeen is the accept time until CONNACK): checked ten times per limit. */
   readonly connectDeadline = new DeadlineSweeper<MqttClient>((c) => c.lastSeen, (c) => c.close(ReasonCode.MaximumConnectTime), 10);
+  /** CONNECTs and session releases start a few per event-loop turn: a storm of them never holds up connected clients. */
+  readonly pacer = new TurnPacer();
   private flushQueue: MqttClient[] = [];
   private nextSessionSerial = 1;
   private nextMsgSerial = 1;
@@ -119,7 +122,13 @@ export class MqttGatewayCore {
     const persistence = this.persistence;
     this.sessionLimits = { maxQueued: this.options.maxQueued, maxQueuedBytes: this.options.maxQueuedBytes };
     this.sessionHooks = {
-      changed: (s, soon) => persistence.changed(s, soon),
+      // Only a held session is saved: one being restored (subscribed, live messages already
+      // queueing, its record's in-flight and log positions still being read) saved as it is
+      // would claim the log up to its floor with none of them, and a kill -9 before the
+      // restore's own save lost them all (issue 29: 597 acknowledged messages in one run).
+      changed: (s, soon) => {
+        if (this.sessions.get(s.clientId) === s) persistence.changed(s, soon);
+      },
       sawLogged: (seq) => persistence.sawLogged(seq),
       replyIsPubAck: (subject) => this.streams.capturesNow(subject),
       readLog: null, // set once open() knows whether the store has a message log
@@ -290,11 +299,12 @@ export class MqttGatewayCore {
   /**
    * With a message log, a detached persistent session is not held: its record
    * is saved and its subscriptions end, and what is published for it meanwhile
-   * is logged (any gateway can resume it). Runs after the current task, so a
-   * takeover on this gateway that re-attaches the session at once keeps it.
+   * is logged (any gateway can resume it). Runs at a later turn (paced: a
+   * disconnect storm releases thousands), so a takeover on this gateway that
+   * re-attaches the session meanwhile keeps it.
    */
   private releaseDetached(session: Session): void {
-    queueMicrotask(() => {
+    this.pacer.defer(() => {
       const clientId = session.clientId;
       if (session.connection !== null || this.sessions.get(clientId) !== session) return;
       this.sessions.delete(clientId);
@@ -538,7 +548,7 @@ export class MqttGatewayCore {
     await Promise.race([allClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
     this.noClientsLeft = null;
-    await null; // detached sessions are released in a microtask
+    this.pacer.drain(); // detached sessions waiting for their release
     await Promise.all(this.releasing.values());
     await this.persistence.flush();
     for (const session of this.sessions.values()) {
@@ -591,7 +601,8 @@ export class MqttGatewayCore {
    * Hold a stored session again: subscriptions first, so nothing published from
    * now on is missed; then what the record and the log hold for it, up to the
    * log's end as it is once the subscriptions are in place (later messages
-   * arrive live; live copies of restored ones are dropped).
+   * arrive live; live copies of restored ones are dropped). Until it is held,
+   * nothing saves it: its first record is the one taken at the end.
    */
   private async restoreSession(record: SessionRecord): Promise<void> {
     const session = this.newSession(record.clientId);
@@ -605,12 +616,19 @@ export class MqttGatewayCore {
         this.log('could not restore subscription', sub.topicFilter, 'of', record.clientId, e);
       }
     }
-    await this.broker.flush();
-    const upTo = await this.persistence.lastLogged();
-    session.logFloor = upTo;
-    // Only a first part of the log before CONNACK (a client's connect timeout is a few seconds); the rest is read as the queue drains.
-    const { outbound, backlog } = await this.persistence.outboundOf(record, upTo, BACKLOG_READ);
-    session.restoreOutbound(outbound, backlog);
+    let read: Awaited<ReturnType<SessionPersistence['outboundOf']>>;
+    try {
+      await this.broker.flush();
+      const upTo = await this.persistence.lastLogged();
+      session.logFloor = upTo;
+      // Only a first part of the log before CONNACK (a client's connect timeout is a few seconds); the rest is read as the queue drains.
+      read = await this.persistence.outboundOf(record, upTo, BACKLOG_READ);
+    } catch (e) {
+      // Not held and never to be: its subscriptions would keep queueing live messages with nothing to end them.
+      session.destroy();
+      throw e;
+    }
+    session.restoreOutbound(read.outbound, read.backlog);
     this.holdSession(session);
     this.scheduleExpiry(session);
     void this.persistence.save(session); // with the current log cursor: what was scanned is now in the record

@@ -5,12 +5,12 @@
 
 import mqttPacket from 'mqtt-packet';
 import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
-import type { Principal } from '../../core/auth/authorizer.ts';
+import type { Principal, PrincipalListener } from '../../core/auth/authorizer.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import { encodeAck, encodePublish } from './fast-codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { dispatchPacket } from './handlers/dispatch.ts';
-import { mayReceive } from './handlers/subscribe.ts';
+import { dropUnauthorizedSubscriptions } from './handlers/subscribe.ts';
 import { remainingExpiry, type MqttMessage } from './message.ts';
 import type { OutboundTopicAliases } from './outbound-topic-aliases.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
@@ -128,7 +128,7 @@ function publishPacket(out: Outbound, dup: boolean, v5: boolean): IPublishPacket
   return packet;
 }
 
-export class MqttClient implements SessionConnection {
+export class MqttClient implements SessionConnection, PrincipalListener {
   state: ClientState = 'connecting';
   readonly startedAt = Date.now();
   readonly stats: MqttClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
@@ -202,30 +202,23 @@ export class MqttClient implements SessionConnection {
   }
 
   /**
-   * The user this connection acts as. When a config reload changes its rules
-   * (as nats-server treats MQTT clients, NS server/reload.go
-   * reloadAuthorization): subscriptions the new rules no longer allow leave
-   * the session and its saved record (MQTT has no packet to say so, so they
-   * are logged); credentials that no longer authenticate close the
-   * connection (MQTT 5: DISCONNECT 0x87 Not authorized).
+   * The user this connection acts as. The client itself listens for reloads
+   * of its rules (PrincipalListener: changed, revoked), so a connection costs
+   * no listener object or closures of its own (issue 20, heap snapshots).
    */
   adopt(principal: Principal): void {
     this.principal = principal;
-    this.unwatch = principal.watch?.({
-      changed: () => {
-        const session = this.session;
-        if (session === null) return;
-        let removed = 0;
-        for (const sub of [...session.subscriptions.values()]) {
-          if (mayReceive(principal, sub.filter, sub.group)) continue;
-          session.removeSubscription(sub.topicFilter);
-          removed++;
-          this.gateway.log('client', this.clientId, `subscription ${JSON.stringify(sub.topicFilter)} removed: not authorized after reload`);
-        }
-        if (removed > 0) this.gateway.persist(session);
-      },
-      revoked: () => this.close(ReasonCode.NotAuthorized, 'not authorized after reload'),
-    }) ?? null;
+    this.unwatch = principal.watch?.(this) ?? null;
+  }
+
+  /** A config reload changed this user's rules: drop what they no longer allow (handlers/subscribe.ts). */
+  changed(): void {
+    dropUnauthorizedSubscriptions(this);
+  }
+
+  /** A config reload: the credentials no longer authenticate (MQTT 5: DISCONNECT 0x87 Not authorized). */
+  revoked(): void {
+    this.close(ReasonCode.NotAuthorized, 'not authorized after reload');
   }
 
   /** Called by the CONNECT handler once CONNACK 0x00 is sent. */

@@ -1,7 +1,8 @@
 // JetStream benchmark: Switchboard (child process) side by side with
 // `nats-server -js` when installed. Publishes go through the core nats.js
 // client with a reply inbox per message (so the client is not the limit) and
-// count PubAcks; direct get uses the JetStream client.
+// count PubAcks; direct get uses the JetStream client. Fast and atomic batch
+// publish (ADR-50) run on Switchboard only (Debian's nats-server 2.9 has neither).
 //   node --import tsx test/bench/jetstream-bench.ts [--quick] [--only name,...] [--cpu-prof <dir>]
 // --cpu-prof writes Switchboard's CPU profile into <dir> (summarise it with profile-summary.ts).
 
@@ -11,6 +12,7 @@ import { connect, createInbox, type NatsConnection } from '@nats-io/transport-no
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
 import { cpuMicros, profileFlags, SideBySide } from './side-by-side.ts';
+import { atomicBatches, fastIngest } from './jetstream-batch-bench.ts';
 import { commandAvailable, freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 interface Target {
@@ -196,6 +198,29 @@ async function main(): Promise<void> {
     await jsm.streams.add({ name: 'F128', subjects: ['f128'] });
     for (let round = 0; round < rounds; round++) {
       record('async publish file 128 B, sync: always', 'msgs/s', 'switchboard', await asyncPublish(nc, 'f128', quick ? 20_000 : 100_000, 128, 10_000));
+    }
+    await nc.close();
+    await target.stop();
+  }
+  if (want('batch')) {
+    // ADR-50 batches (nats-server 2.12/2.14; Debian's 2.9 has neither): Switchboard against its own async publish.
+    const target = await startTarget('switchboard');
+    const nc = await connect({ servers: target.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BASE', subjects: ['base'] });
+    await jsm.streams.add({ name: 'FAST', subjects: ['fast'], allow_batched: true });
+    await jsm.streams.add({ name: 'ATOMIC', subjects: ['atomic'], allow_atomic: true });
+    const runs: Array<[string, () => Promise<number>]> = [
+      ['async publish file 128 B (batch baseline)', () => asyncPublish(nc, 'base', n, 128, 10_000)],
+      ['fast batch publish file 128 B (ack every 100)', () => fastIngest(nc, 'fast', n, 128, 100)],
+      ['atomic batch publish file 128 B (1000/batch, 4 in flight)', () => atomicBatches(nc, 'atomic', n, 128, 1000, 4)],
+    ];
+    for (let round = 0; round < rounds; round++) {
+      for (const [label, run] of runs) {
+        const cpu0 = cpuMicros(target.child.pid ?? 0);
+        record(label, 'msgs/s', 'switchboard', await run());
+        record(`  server CPU, ${label}`, 'µs CPU/msg', 'switchboard', (cpuMicros(target.child.pid ?? 0) - cpu0) / n);
+      }
     }
     await nc.close();
     await target.stop();

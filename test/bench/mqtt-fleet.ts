@@ -16,13 +16,11 @@
 // memory of its own); the row says which.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import { readCpuSeconds, readRssKiB } from './bench-servers.ts';
+import { LoadGenerator, startPinger } from '../helpers/mqtt-fleet-clients.ts';
 import { freePort, PROJECT_ROOT, stopChild, waitForOutput } from '../helpers/servers.ts';
 
 export interface FleetSize {
@@ -70,60 +68,6 @@ async function startFleetServer(name: 'switchboard' | 'mosquitto', root: string)
 async function stopFleetServer(server: FleetServer): Promise<void> {
   await stopChild(server.child);
   rmSync(server.dir, { recursive: true, force: true });
-}
-
-/** The load generator process; `ask` sends one command and waits for its answer. */
-class LoadGenerator {
-  private constructor(private readonly child: ChildProcess, private readonly lines: Interface) {}
-
-  static start(port: number): LoadGenerator {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/mqtt-fleet-load.ts', String(port)], { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-    return new LoadGenerator(child, createInterface({ input: child.stdout! }));
-  }
-
-  async ask<T>(command: Record<string, unknown>): Promise<T> {
-    const answer = once(this.lines, 'line');
-    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
-    const [line] = (await answer) as [string];
-    return JSON.parse(line) as T;
-  }
-
-  async stop(): Promise<void> {
-    const exited = once(this.child, 'exit');
-    this.child.stdin!.write(`${JSON.stringify({ cmd: 'exit' })}\n`);
-    await exited;
-  }
-}
-
-/** A client that sends PINGREQ every 20 ms and keeps the worst round trip, until stopped. */
-async function startPinger(port: number): Promise<{ stop(): Promise<{ worstMs: number; pings: number }> }> {
-  const socket = tcpConnect(port, '127.0.0.1');
-  socket.setNoDelay(true);
-  await once(socket, 'connect');
-  const connect = Buffer.from([0x10, 18, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 0, 0, 6, 0x70, 0x69, 0x6e, 0x67, 0x65, 0x72]);
-  socket.write(connect);
-  await once(socket, 'data'); // CONNACK
-  let running = true;
-  let worstMs = 0;
-  let pings = 0;
-  const loop = (async () => {
-    while (running) {
-      const sent = performance.now();
-      socket.write(Buffer.from([0xc0, 0]));
-      await once(socket, 'data'); // PINGRESP
-      worstMs = Math.max(worstMs, performance.now() - sent);
-      pings++;
-      await sleep(20);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      socket.destroy();
-      return { worstMs, pings };
-    },
-  };
 }
 
 const load1 = (): string => loadavg()[0].toFixed(1);

@@ -3,26 +3,26 @@
 // is stored at the destination, and the rate. Side by side:
 //   local     origin and destination in one server: Switchboard (its own process)
 //             and Debian's nats-server -js
-//   external  the origin on another server, reached through `$JS.hub.API`:
-//             Switchboard (in this process) sourcing from nats-server through
-//             the test relay (test/helpers/js-api-relay.ts, two nats.js
-//             connections), and nats-server sourcing from nats-server over a
-//             leafnode link with JetStream domains (what nats-server deploys)
-// The origin of both external cases is Debian's nats-server 2.9, so Switchboard
-// asks for ack_policy flow_control and falls back to the older consumer, as it
-// would with any origin before 2.14.
+//   external  the origin on a nats-server hub, reached through `$JS.hub.API`
+//             across a leafnode link with JetStream domains: a Switchboard
+//             edge and a nats-server edge (each its own process); the edge
+//             restarts with its leaf remote, so the timing includes the link
+//             coming up and the first consumer request
+// The hub is Debian's nats-server 2.9, so Switchboard asks for ack_policy
+// flow_control and falls back to the older consumer, as it would with any
+// origin before 2.14.
 //   node --import tsx test/bench/sourcing-bench.ts [--quick] [--messages N]
 // 1M messages of 128 bytes by default, 20k with --quick; each case is bounded
 // in time (it reports how far it got).
 
-import { rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager, type StreamSource } from '@nats-io/jetstream';
-import { createCore, type Core } from '../../core/create-core.ts';
 import { startJetStreamProcess, tempStoreDir } from '../helpers/jetstream.ts';
-import { startJsApiRelay } from '../helpers/js-api-relay.ts';
-import { commandAvailable, freePort, startNatsServer, startNatsServerWithConfig, type RunningServer } from '../helpers/servers.ts';
+import { commandAvailable, freePort, startNatsServer, startNatsServerWithConfig, startSwitchboardProcess, type RunningServer } from '../helpers/servers.ts';
 import { track } from './child-registry.ts';
 
 const PAYLOAD = Buffer.alloc(128, 0x61);
@@ -103,7 +103,7 @@ async function withDirs<T>(count: number, fn: (dirs: string[]) => Promise<T>): P
   }
 }
 
-async function stopAfter<T>(server: RunningServer & { child?: import('node:child_process').ChildProcess }, fn: () => Promise<T>): Promise<T> {
+async function stopAfter<T>(server: RunningServer & { child?: ChildProcess }, fn: () => Promise<T>): Promise<T> {
   if (server.child !== undefined) track(server.child);
   try {
     return await fn();
@@ -136,41 +136,36 @@ async function main(): Promise<void> {
       const ns = await startNatsServer(['-js', '-sd', dir]);
       return stopAfter(ns, () => local('nats-server', ns, n, capMs));
     }));
-    await run('external, switchboard <- nats-server via relay', () => withDirs(2, async ([hubDir, destDir]) => {
-      const hub = await startNatsServer(['-js', '-sd', hubDir]);
-      return stopAfter(hub, async () => {
-        const core: Core = createCore({ server: { host: '127.0.0.1', port: 0 }, jetstream: { storeDir: destDir } });
-        await core.start();
-        try {
-          const destUrl = `nats://127.0.0.1:${core.nats.port}`;
-          return await external('switchboard', hub.url, destUrl, async () => {
-            const relay = await startJsApiRelay(destUrl, core.router, hub.url, API);
-            return () => relay.stop();
-          }, n, capMs);
-        } finally {
-          await core.stop();
-        }
-      });
-    }));
-    await run('external, nats-server <- nats-server via leafnode', () => withDirs(2, async ([hubDir, edgeDir]) => {
-      const leafPort = await freePort();
-      const hub = await startNatsServerWithConfig(`jetstream { store_dir: "${hubDir}", domain: hub }\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
-      return stopAfter(hub, async () => {
-        // The edge starts with its link down (no leaf remote yet): a second edge process with the remote is the link coming up.
-        const edgePort = await freePort();
-        const edgeConf = (remote: boolean) => `jetstream { store_dir: "${edgeDir}", domain: edge }${remote ? `\nleafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:${leafPort}" } ] }` : ''}`;
-        let edge = await startNatsServerWithConfig(edgeConf(false), edgePort);
-        try {
-          return await external('nats-server', hub.url, edge.url, async () => {
+    // Both edges dial the hub's leafnode port with JetStream domains; each starts with no leaf remote (the link down), and an edge process with the remote is the link coming up.
+    for (const edgeKind of ['switchboard', 'nats-server'] as const) {
+      await run(`external, ${edgeKind} edge <- nats-server hub over a leafnode link`, () => withDirs(2, async ([hubDir, edgeDir]) => {
+        const leafPort = await freePort();
+        const hub = await startNatsServerWithConfig(`jetstream { store_dir: "${hubDir}", domain: hub }\nleafnodes { listen: "127.0.0.1:${leafPort}" }`);
+        return stopAfter(hub, async () => {
+          const edgePort = await freePort();
+          const startEdge = (linked: boolean): Promise<RunningServer & { child: ChildProcess }> => {
+            const remotes = [{ url: `nats-leaf://127.0.0.1:${leafPort}` }];
+            if (edgeKind === 'nats-server') {
+              return startNatsServerWithConfig(`jetstream { store_dir: "${edgeDir}", domain: edge }${linked ? `\nleafnodes { remotes: ${JSON.stringify(remotes)} }` : ''}`, edgePort);
+            }
+            const file = join(edgeDir, 'edge.json');
+            writeFileSync(file, JSON.stringify({ jetstream: { domain: 'edge' }, ...(linked ? { leafnodes: { reconnect: '250ms', remotes } } : {}) }));
+            return startSwitchboardProcess(['-c', file, '-sd', join(edgeDir, 'store')], edgePort);
+          };
+          let edge = await startEdge(false);
+          try {
+            return await external(edgeKind, hub.url, edge.url, async () => {
+              await edge.stop();
+              edge = await startEdge(true);
+              track(edge.child);
+              return async () => {};
+            }, n, capMs);
+          } finally {
             await edge.stop();
-            edge = await startNatsServerWithConfig(edgeConf(true), edgePort);
-            return async () => {};
-          }, n, capMs);
-        } finally {
-          await edge.stop();
-        }
-      });
-    }));
+          }
+        });
+      }));
+    }
   } else {
     process.stdout.write('  nats-server not installed: Switchboard local figures only\n');
   }

@@ -24,7 +24,7 @@ const quickFlag = (quick: boolean): string[] => (quick ? ['--quick'] : []);
 
 const SECTIONS: readonly Section[] = [
   { name: 'core', what: 'core NATS: pub, pub/sub, fan-out, queue, request/reply latency, memory', script: 'run.ts', args: quickFlag },
-  { name: 'jetstream', what: 'streams: async/sync publish (file, memory), direct get, recovery', script: 'jetstream-bench.ts', args: quickFlag },
+  { name: 'jetstream', what: 'streams: async/sync publish (file, memory), fast and atomic batch publish, direct get, recovery', script: 'jetstream-bench.ts', args: quickFlag },
   { name: 'consumers', what: 'consumers: pull and push consume, acks', script: 'jetstream-consumer-bench.ts', args: quickFlag },
   { name: 'kv', what: 'key-value and object store: put/get, listing and watch at 100k keys, object MiB/s', script: 'kv-bench.ts', args: quickFlag },
   { name: 'mqtt', what: 'MQTT QoS 0/1/2 throughput, 10,000 clients: memory and fan-out; fleet: connect rate, memory per idle connection, reconnect storm', script: 'mqtt-bench.ts', args: quickFlag },

@@ -165,11 +165,14 @@ describe('durability - mqtt kill -9', () => {
       // mqtt.js leaves a publish pending forever when the socket dies: race it with the close.
       const closed = new Promise<never>((_, reject) => pub.once('close', () => reject(new Error('closed'))));
       closed.catch(() => {});
-      // Kill early enough to land mid-stream on a quiet machine, where publishes are fast.
+      // Kill early enough to land mid-stream on a quiet machine, where publishes are fast; counted
+      // from the cycle's first PUBACK (at most 5 s), so a loaded machine still gets some in.
       const killAfter = 20 + Math.floor(Math.random() * 100);
       let killed = false;
       const victim = proc;
-      const killing = sleep(killAfter).then(() => {
+      let firstAcked = (): void => {};
+      const started = new Promise<void>((resolve) => (firstAcked = resolve));
+      const killing = Promise.race([started, sleep(5000)]).then(() => sleep(killAfter)).then(() => {
         killed = true;
         return stopChild(victim, 'SIGKILL');
       });
@@ -178,6 +181,7 @@ describe('durability - mqtt kill -9', () => {
         try {
           await Promise.race([pub.publishAsync(`k9/${cycle}`, body, { qos: 1 }), closed]);
           acked.push(body);
+          firstAcked();
         } catch {
           unacked.push(body); // the process died before this PUBACK: not acknowledged
           break;

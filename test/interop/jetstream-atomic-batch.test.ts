@@ -245,6 +245,35 @@ for (const target of currentJetStreamTargets()) {
       assert.equal(await send('inflight.a', newId(), 1), null);
     });
 
+    it('atomic batch - Nats-Required-Api-Level above the server\'s abandons the batch ("unsupported"); one it meets is checked and not stored', async () => {
+      await addStream('LEVELB');
+      const id = newId();
+      const advisories = ctx.nc.subscribe('$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.LEVELB', { max: 1, timeout: 5000 });
+      await send('levelb.a', id, 1);
+      assert.deepEqual((await send('levelb.b', id, 2, { 'Nats-Required-Api-Level': '99' }))?.error, { code: 412, err_code: 10185, description: 'JetStream minimum api level required' });
+      for await (const m of advisories) assert.equal(m.json<{ reason: string }>().reason, 'unsupported');
+      const ok = newId();
+      assert.equal(await send('levelb.a', ok, 1, { 'Nats-Required-Api-Level': '0' }), null);
+      assert.equal((await send('levelb.b', ok, 2, { 'Nats-Batch-Commit': '1' }))?.count, 2);
+      const stored = await ctx.jsm.streams.getMessage('LEVELB', { seq: 1 });
+      assert.equal(stored?.header.get('Nats-Required-Api-Level'), '');
+      assert.equal(stored?.header.get('Nats-Batch-Id'), ok);
+    });
+
+    it('atomic batch - a message a plain publish would refuse (here a bad schedule) refuses the batch with the same error; no sequence is used', async () => {
+      await addStream('SCHEDB', { allow_msg_schedules: true });
+      const bad = { 'Nats-Schedule': '@every 1x', 'Nats-Schedule-Target': 'schedb.target' };
+      const h = headers();
+      for (const [k, v] of Object.entries(bad)) h.set(k, v);
+      const plain = (await ctx.nc.request('schedb.sched', '', { headers: h, timeout: 5000 })).json<Ack>();
+      assert.ok(plain.error, 'a plain publish of the message is refused');
+      const id = newId();
+      await send('schedb.a', id, 1);
+      const ack = await send('schedb.sched', id, 2, { ...bad, 'Nats-Batch-Commit': '1' });
+      assert.deepEqual(ack?.error, plain.error);
+      assert.equal((await ctx.js.publish('schedb.a', 'x')).seq, 1);
+    });
+
     it('atomic batch - a mirror cannot allow atomic publish', async () => {
       await ctx.jsm.streams.add({ name: 'ORIGINB', subjects: ['originb.>'] });
       await rejectsWithCode(ctx.jsm.streams.add({ name: 'MIRRB', mirror: { name: 'ORIGINB' }, allow_atomic: true }), Code.MirrorWithAtomic, 'stream mirrors can not also use atomic publishing');
@@ -263,11 +292,19 @@ for (const target of currentJetStreamTargets()) {
 }
 
 describe('jetstream atomic batch - abandoned after the timeout (switchboard, with a short max_batch_timeout)', () => {
-  it('atomic batch - a batch without messages for the timeout is dropped with a "timeout" advisory; its commit is incomplete', async () => {
-    const server = await startSwitchboardJetStream({ atomicBatchLimits: { timeoutMs: 300 } });
+  it('atomic batch - a batch without messages for the timeout is dropped with a "timeout" advisory; its commit is incomplete; each message restarts the timeout', async () => {
+    const server = await startSwitchboardJetStream({ atomicBatchLimits: { timeoutMs: 3000 } });
     const nc = await connect({ servers: server.url });
     try {
       await (await jetstreamManager(nc)).streams.add({ name: 'SLOW', subjects: ['slow.>'], allow_atomic: true });
+      // Idle less than the timeout between messages, longer than it in all: the batch stays.
+      const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2000));
+      await nc.request('slow.a', '', { headers: batchHeaders('busy', 1), timeout: 2000 });
+      await pause();
+      await nc.request('slow.a', '', { headers: batchHeaders('busy', 2), timeout: 2000 });
+      await pause();
+      const kept = (await nc.request('slow.a', '', { headers: batchHeaders('busy', 3, { 'Nats-Batch-Commit': '1' }), timeout: 2000 })).json<Ack>();
+      assert.equal(kept.count, 3, JSON.stringify(kept));
       const advisories = nc.subscribe('$JS.EVENT.ADVISORY.STREAM.BATCH_ABANDONED.SLOW', { max: 1 });
       await nc.request('slow.a', '', { headers: batchHeaders('late', 1), timeout: 2000 });
       for await (const m of advisories) assert.deepEqual([m.json<{ batch: string }>().batch, m.json<{ reason: string }>().reason], ['late', 'timeout']);

@@ -6,7 +6,7 @@
 // fed, through `$JS.edge1.API`, across a hub restart: exactly once, in order.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -15,8 +15,9 @@ import { connect } from '@nats-io/transport-node';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { peerPath, type Peer } from '../helpers/peers.ts';
 import { eventually } from '../helpers/jetstream-consumers.ts';
+import { startLeafEdge, stopLeafTest } from '../helpers/leaf-edge.ts';
 import { connectMqtt } from '../helpers/mqtt.ts';
-import { freePort, startNatsServerWithConfig, startSwitchboardProcess, type RunningServer, type SwitchboardProcess } from '../helpers/servers.ts';
+import { freePort, startNatsServerWithConfig, type RunningServer, type SwitchboardProcess } from '../helpers/servers.ts';
 
 const HUBS: ReadonlyArray<{ name: string; peer: Peer }> = [
   { name: 'nats-server 2.9', peer: 'nats-server' },
@@ -60,22 +61,13 @@ for (const target of HUBS) {
     before(async () => {
       [hubPort, hubLeafPort, hubMonitorPort] = [await freePort(), await freePort(), await freePort()];
       await startHub();
-      const file = join(dir, 'edge.json');
-      writeFileSync(file, JSON.stringify({ jetstream: { domain: 'edge1' }, leafnodes: { reconnect: '250ms', remotes: [{ url: `nats-leaf://127.0.0.1:${hubLeafPort}` }] } }));
-      edge = await startSwitchboardProcess(['-c', file]);
+      ({ edge, ec } = await startLeafEdge(dir, hubLeafPort));
       hc = await connect({ servers: hub.url });
-      ec = await connect({ servers: edge.url });
       // The link is up once the hub holds the edge's loop detection subject.
       await eventually(async () => (await leafSubjects(hubMonitorPort)).some((s) => s.startsWith('$LDS.')), 15_000, 50);
     });
 
-    after(async () => {
-      await hc?.close();
-      await ec?.close();
-      await edge?.stop();
-      await hub?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => stopLeafTest({ hc, ec, edge, hub, dir }));
 
     it('leafnode - a hub subscriber gets edge publishes and an edge subscriber gets hub publishes, in order', async () => {
       const atHub = collect(hc, 'up.>');

@@ -172,6 +172,11 @@ describe('leafnode - a Switchboard edge and a Switchboard hub', () => {
     await eventually(() => leafz(edge).remotes[0].connected, 15_000);
     await roundTrip(hub, 'second');
     assert.equal(leafz(edge).remotes[0].connects, 2);
+    const metrics = edge.monitor?.respond('/metrics', new URLSearchParams()).body ?? '';
+    const url = `nats-leaf://127.0.0.1:${leafPort}`;
+    assert.match(metrics, new RegExp(`switchboard_leafnode_remote_connects_total\\{url="${url}"\\} 2\\n`));
+    assert.match(metrics, new RegExp(`switchboard_leafnode_remote_connected\\{url="${url}"\\} 1\\n`));
+    assert.match(metrics, /switchboard_leafnode_messages_sent_total\{remote="[^"]+",role="leaf"\} 10\n/);
   });
 
   it('leafnode - a paced uplink whose PINGs wait behind data stays connected and drains', async () => {

@@ -216,7 +216,7 @@ describe('process stop', () => {
     assert.ok(closes[0] >= GRACE_MS - 100, `no client closes before the grace period: first after ${closes[0]} ms`);
     const spread = closes[closes.length - 1] - closes[0];
     assert.ok(spread >= (DURATION_MS - GRACE_MS) * 0.7, `closes are spread over the duration: ${closes[0]}..${closes[closes.length - 1]} ms`);
-    assert.ok(closes[closes.length - 1] <= DURATION_MS + 2_000, `the last close comes by the end of the duration: ${closes[closes.length - 1]} ms`);
+    assert.ok(closes[closes.length - 1] <= DURATION_MS + 4_000, `the last close comes by the end of the duration: ${closes[closes.length - 1]} ms`);
     const told = fleet.filter((c) => c.packets.some((p) => p.cmd === 'disconnect' && (p as { reasonCode?: number }).reasonCode === 0x8b)).length;
     assert.equal(told, FLEET, 'each MQTT v5 client got DISCONNECT 0x8B');
     await nc.close().catch(() => undefined);

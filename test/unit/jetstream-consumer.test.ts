@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AckKind, ackSubject, nanosText, parseAckPayload, parseAckSubject } from '../../core/jetstream/consumer/ack-subjects.ts';
+import { AckKind, ackSubject, nanosText, parseAckPayload, parseAckSubject, parseDeliveryReply } from '../../core/jetstream/consumer/ack-subjects.ts';
 import { consumerConfigFromWire, consumerConfigToWire } from '../../core/jetstream/consumer/consumer-config.ts';
 import { DeadlineScheduler } from '../../core/jetstream/consumer/deadline-scheduler.ts';
 import { parsePullRequest, PullRequestError, PullRequestQueue } from '../../core/jetstream/consumer/pull-requests.ts';
@@ -33,6 +33,14 @@ describe('consumer - ack subjects', () => {
     assert.deepEqual(parseAckSubject('$JS.ACK.dom.hash.S.C.1.2.3.4.5.rand'), { stream: 'S', consumer: 'C', deliveries: 1, streamSeq: 2, consumerSeq: 3 });
     assert.equal(parseAckSubject('$JS.ACK.S.C.x.2.3.4.5'), null);
     assert.equal(parseAckSubject('$JS.ACK.S.C.1.2'), null);
+  });
+
+  it('consumer - a delivery reply read by a sourcing link: ack fields, origin time in ms and pending, v1 and v2', () => {
+    assert.deepEqual(parseDeliveryReply('$JS.ACK.S.C.1.17.40.1795436611551901367.3'), { stream: 'S', consumer: 'C', deliveries: 1, streamSeq: 17, consumerSeq: 40, timeMs: 1_795_436_611_551.901367, pending: 3 });
+    assert.deepEqual(parseDeliveryReply('$JS.ACK.hub.hash.S.C.1.2.3.1000500000.0.rand'), { stream: 'S', consumer: 'C', deliveries: 1, streamSeq: 2, consumerSeq: 3, timeMs: 1000.5, pending: 0 });
+    assert.equal(parseDeliveryReply('$JS.ACK.S.C.1.2.3.notanumber.0'), null);
+    assert.equal(parseDeliveryReply('$JS.ACK.S.C.1.2.3.1000500000.x'), null);
+    assert.equal(parseDeliveryReply('$JS.FC.S.C.abcd'), null);
   });
 
   it('consumer - ack payloads: empty and +ACK ack, -NAK delay in ms, +NXT request, +TERM reason, others ignored', () => {

@@ -4,10 +4,15 @@
 // and the `leafnodes` config block.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createUser, fromPublic } from '@nats-io/nkeys';
 import { buildConfig } from '../../core/config/switchboard-config.ts';
 import { LeafParser, type LeafOpHandler, type LeafProtocolError } from '../../core/leafnode/leaf-parser.ts';
-import { reconnectDelay } from '../../core/leafnode/leaf-remote.ts';
+import { dialLeaf, reconnectDelay } from '../../core/leafnode/leaf-remote.ts';
 import { ackSubjectIndex, encodeMsgLine, encodeSub, encodeUnsub, interestDenied, messageDenied, DENY_ACROSS_LEAF } from '../../core/leafnode/leaf-wire.ts';
 import { mapDomainSubject } from '../../core/leafnode/js-domain-mapping.ts';
 
@@ -182,5 +187,65 @@ describe('leafnode protocol', () => {
     assert.throws(() => buildConfig({ leafnodes: { remotes: [{}] } }), /leafnodes\.remotes\[0\].*needs url/);
     assert.throws(() => buildConfig({ leafnodes: { bogus: 1 } }), /leafnodes\.bogus.*unknown key/);
     assert.throws(() => buildConfig({ jetstream: { domain: 'a.b' } }), /jetstream\.domain.*one subject token/);
+  });
+});
+
+describe('leafnode remote handshake', () => {
+  /** A listener that sends a leafnode INFO with a nonce and hands back the CONNECT it gets. */
+  async function hubStub(): Promise<{ port: number; connect: Promise<Record<string, unknown>>; close(): void }> {
+    let resolveConnect!: (c: Record<string, unknown>) => void;
+    const connect = new Promise<Record<string, unknown>>((r) => (resolveConnect = r));
+    const server = createServer((socket) => {
+      socket.write('INFO {"server_id":"NHUB","nonce":"the-nonce","client_id":1,"leafnode_urls":[]}\r\n');
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+        const line = /^CONNECT (.*)\r\n/m.exec(text);
+        if (line !== null) resolveConnect(JSON.parse(line[1]) as Record<string, unknown>);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    return { port, connect, close: () => server.close() };
+  }
+
+  const identity = { serverId: 'NEDGE', name: 'edge', version: '2.10.0', jetstream: true, domain: 'edge1' };
+
+  it('leaf remote - a creds file: its JWT goes in CONNECT and its seed signs the hub nonce', async () => {
+    const stub = await hubStub();
+    const user = createUser();
+    const dir = mkdtempSync(join(tmpdir(), 'leaf-creds-'));
+    const creds = join(dir, 'edge.creds');
+    writeFileSync(creds, `-----BEGIN NATS USER JWT-----\neyJhbGciOi.fake.jwt\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(user.getSeed())}\n------END USER NKEY SEED------\n`);
+    try {
+      const dialed = await dialLeaf(`nats-leaf://127.0.0.1:${stub.port}`, { urls: [], credentials: creds }, identity);
+      dialed.connection.write([Buffer.from(`CONNECT ${JSON.stringify(dialed.connect)}\r\n`)]);
+      const connect = await stub.connect;
+      assert.equal(connect.jwt, 'eyJhbGciOi.fake.jwt');
+      assert.equal(connect.domain, 'edge1');
+      assert.equal(connect.remote_account, '$G');
+      const signature = Buffer.from(connect.sig as string, 'base64url');
+      assert.ok(fromPublic(user.getPublicKey()).verify(new TextEncoder().encode('the-nonce'), signature), 'the signature verifies with the user key');
+      dialed.connection.destroy();
+    } finally {
+      stub.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaf remote - user:pass in the URL, a lone URL user is also the token (nats-server sendLeafConnect)', async () => {
+    const stub = await hubStub();
+    try {
+      const dialed = await dialLeaf(`nats-leaf://tok@127.0.0.1:${stub.port}`, { urls: [] }, identity);
+      assert.equal(dialed.connect.user, 'tok');
+      assert.equal(dialed.connect.auth_token, 'tok');
+      assert.equal(dialed.info.nonce, 'the-nonce');
+      dialed.connection.destroy();
+      const withPass = await dialLeaf(`nats-leaf://u:p%40ss@127.0.0.1:${stub.port}`, { urls: [] }, identity);
+      assert.deepEqual([withPass.connect.user, withPass.connect.pass, withPass.connect.auth_token], ['u', 'p@ss', undefined]);
+      withPass.connection.destroy();
+    } finally {
+      stub.close();
+    }
   });
 });

@@ -65,3 +65,29 @@ describe('router - deliverAs', () => {
     assert.equal(hash.got.length, 0);
   });
 });
+
+describe('router - messages forwarded by another server', () => {
+  it('router - a peer-forwarded message serves only the queue groups it names, and a queue group prefers local members to remote interest', () => {
+    const router = new Router();
+    const plain = recorder();
+    const local = recorder();
+    const remote = recorder();
+    const other = recorder();
+    router.subscribe(new Subscription(plain, 'jobs.x', null, 'p'));
+    const remoteSub = new Subscription(remote, 'jobs.x', 'workers', 'r');
+    remoteSub.remote = true;
+    router.subscribe(remoteSub);
+    const localSub = new Subscription(local, 'jobs.x', 'workers', 'l');
+    router.subscribe(localSub);
+    router.subscribe(new Subscription(other, 'jobs.x', 'auditors', 'o'));
+    // Named no group (a leaf LMSG without queues): plain subscribers only.
+    assert.equal(router.publish('jobs.x', null, -1, Buffer.from('1'), null, []), 1);
+    // Named `workers`: that group too, not `auditors`; the local member every time.
+    for (let i = 0; i < 20; i++) router.publish('jobs.x', null, -1, Buffer.from('2'), null, ['workers']);
+    assert.deepEqual([plain.got.length, local.got.length, remote.got.length, other.got.length], [21, 20, 0, 0]);
+    // Without a local member, the remote interest takes it.
+    router.unsubscribe(localSub);
+    router.publish('jobs.x', null, -1, Buffer.from('3'), null);
+    assert.deepEqual([remote.got.length, other.got.length], [1, 1]);
+  });
+});

@@ -16,7 +16,8 @@ export function dispatchPacket(client: MqttClient, packet: Packet): void | Promi
     throw new MqttProtocolError(ReasonCode.ProtocolError, `${packet.cmd.toUpperCase()} before CONNECT`);
   }
   switch (packet.cmd) {
-    case 'connect': return handleConnect(client, packet);
+    // Paced with other CONNECTs (turn-pacer.ts); a connection closed while it waited is skipped.
+    case 'connect': return client.gateway.pacer.admit(() => (client.state === 'closed' ? Promise.resolve() : handleConnect(client, packet)));
     case 'publish':
       client.countIn(packet.payload.length);
       return handlePublish(client, packet);

@@ -98,6 +98,26 @@ function checkFilter(client: MqttClient, record: SubscriptionRecord): number | n
   return null;
 }
 
+/**
+ * A config reload changed the rules of `client`'s user (as nats-server treats
+ * MQTT clients, NS server/reload.go reloadAuthorization): subscriptions the new
+ * rules no longer allow leave the session and its saved record (MQTT has no
+ * packet to say so, so they are logged).
+ */
+export function dropUnauthorizedSubscriptions(client: MqttClient): void {
+  const session = client.session;
+  const principal = client.principal;
+  if (session === null || principal === null) return;
+  let removed = 0;
+  for (const sub of [...session.subscriptions.values()]) {
+    if (mayReceive(principal, sub.filter, sub.group)) continue;
+    session.removeSubscription(sub.topicFilter);
+    removed++;
+    client.gateway.log('client', client.clientId, `subscription ${JSON.stringify(sub.topicFilter)} removed: not authorized after reload`);
+  }
+  if (removed > 0) client.gateway.persist(session);
+}
+
 /** May `principal` subscribe to every subject a (valid, unshared) topic filter maps to? */
 export function mayReceive(principal: Principal, filter: string, group: string | null): boolean {
   return filterToSubjects(filter).every((subject) => principal.canSubscribe(subject, group));
