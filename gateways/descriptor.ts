@@ -43,6 +43,8 @@ export interface DescriptorContext {
    */
   readonly coreMonitor?: {
     respond(path: string, query: URLSearchParams): MonitorResponse;
+    /** The endpoints respond() answers, without the slash: its own and those extended into it (leafz, kafkaz). */
+    readonly endpointNames: readonly string[];
     /** Publish permission on it allows closing connections (nats-server's KICK subject). */
     readonly kickSubject: string;
     /** Close connection `cid`, any protocol (DELETE /v1/connections/{cid}); false when none has it. */

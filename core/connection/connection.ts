@@ -13,6 +13,12 @@ export interface ConnectionTls {
   readonly cipher: string;
 }
 
+/** What a protocol handler takes from a Connection: its input, and its end (once). */
+export interface ConnectionOwner {
+  onData(chunk: Buffer): void;
+  onClose(error?: Error): void;
+}
+
 export interface Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -39,6 +45,13 @@ export interface Connection {
   /** Called once, when the pipe is closed by either side. */
   onClose(listener: (error?: Error) => void): void;
   /**
+   * Optional: deliver input and the close to `owner`'s own methods, as
+   * onData/onClose would. A transport may then share one handler among all
+   * its connections: no closures per connection (issue 20, memory per idle
+   * connection). Use attachOwner(), which falls back to the listeners.
+   */
+  attach?(owner: ConnectionOwner): void;
+  /**
    * Stop / restart delivering input (optional). The server stalls a fast
    * publisher this way while one of its destinations catches up.
    */
@@ -48,4 +61,14 @@ export interface Connection {
   end(): void;
   /** Close now, dropping whatever is queued. */
   destroy(): void;
+}
+
+/** Hand `connection`'s input and close to `owner`: through attach() when the transport has it. */
+export function attachOwner(connection: Connection, owner: ConnectionOwner): void {
+  if (connection.attach !== undefined) {
+    connection.attach(owner);
+    return;
+  }
+  connection.onData((chunk) => owner.onData(chunk));
+  connection.onClose((error) => owner.onClose(error));
 }

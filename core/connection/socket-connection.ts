@@ -5,7 +5,11 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Credentials } from '../auth/authorizer.ts';
-import type { Connection, ConnectionTls } from './connection.ts';
+import type { Connection, ConnectionOwner, ConnectionTls } from './connection.ts';
+
+/** The SocketConnection an attached socket belongs to, for the shared listeners below. */
+const OWNER = Symbol('SocketConnection');
+type AttachedSocket = Socket & { [OWNER]: SocketConnection };
 
 /** A TLS socket's session as /connz reports it; undefined before the handshake or on a clear socket. */
 export function socketTls(socket: Socket | null): ConnectionTls | undefined {
@@ -16,6 +20,9 @@ export function socketTls(socket: Socket | null): ConnectionTls | undefined {
 }
 
 export class SocketConnection implements Connection {
+  private owner: ConnectionOwner | null = null;
+  private failure: Error | undefined = undefined;
+
   constructor(private readonly socket: Socket, readonly credentials?: Credentials) {
     socket.setNoDelay(true);
   }
@@ -62,6 +69,29 @@ export class SocketConnection implements Connection {
     });
     // 'close' comes once: `on`, not `once`, spares a wrapper per connection (issue 20).
     this.socket.on('close', () => listener(failure));
+  }
+
+  /** One set of listeners shared by every attached socket: they find their owner through the socket. */
+  attach(owner: ConnectionOwner): void {
+    this.owner = owner;
+    const socket = this.socket as AttachedSocket;
+    socket[OWNER] = this;
+    socket.on('data', SocketConnection.forwardData);
+    socket.on('error', SocketConnection.noteError);
+    socket.on('close', SocketConnection.forwardClose);
+  }
+
+  private static forwardData(this: AttachedSocket, chunk: Buffer): void {
+    this[OWNER].owner?.onData(chunk);
+  }
+
+  private static noteError(this: AttachedSocket, error: Error): void {
+    this[OWNER].failure = error;
+  }
+
+  private static forwardClose(this: AttachedSocket): void {
+    const connection = this[OWNER];
+    connection.owner?.onClose(connection.failure);
   }
 
   pauseReading(): void {

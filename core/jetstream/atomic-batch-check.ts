@@ -89,9 +89,10 @@ function checkMessage(stream: Stream, m: BatchMessage, h: MessageHeaders, index:
   }
   if (cfg.allowMsgCounter && increment === null) throw new JetStreamApiError(JsError.MessageIncrMissing);
   checkExpectations(stream, m.subject, h, index, lastSeq, staged);
-  // ADR-51 in a batch too (NS checkMsgHeadersPreClusteredProposal); Stream.ingest adds a schedule's roll-up when it stores it.
-  checkSchedulePublish(h, m.subject, stream, nowMs());
-  const rollup = h.get(JsHeader.Rollup) ?? '';
+  // ADR-51 in a batch too (NS checkMsgHeadersPreClusteredProposal): a schedule rolls its subject up (Stream.ingest
+  // adds the header when it stores it), so it is checked as a roll-up of its subject here.
+  const scheduleRollup = checkSchedulePublish(h, m.subject, stream, nowMs());
+  const rollup = scheduleRollup ? 'sub' : (h.get(JsHeader.Rollup) ?? '');
   if (rollup !== '') {
     if (!cfg.allowRollupHdrs || cfg.denyPurge) throw rollupFailed('rollup not permitted');
     // A rollup inside a batch must not remove what the batch itself stored before it.

@@ -16,6 +16,7 @@
 // fastBatchRegisterSequences, checkFlowControl, fastBatchCommit).
 
 import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { errorPubAck } from './ack-encoder.ts';
 import { BatchRegistry } from './batch-registry.ts';
 import { JsError } from './errors.ts';
 import { stripRequiredApiLevel } from './required-api-level.ts';
@@ -133,7 +134,7 @@ export class FastBatches {
       this.accept(stream, subject, reply, fb, Math.max(0, headerSize), message);
     } catch (err) {
       if (!(err instanceof JetStreamApiError)) throw err;
-      if (!stream.config.noAck) this.host.answer(reply, this.errorAck(stream, err), stream, false);
+      if (!stream.config.noAck) this.host.answer(reply, errorPubAck(stream.name, err), stream, false);
     }
   }
 
@@ -143,10 +144,6 @@ export class FastBatches {
 
   stop(): void {
     this.batches.stop();
-  }
-
-  private errorAck(stream: Stream, error: JetStreamApiError): Buffer {
-    return json({ error: error.toWire(), stream: stream.name, seq: 0 });
   }
 
   private accept(stream: Stream, subject: string, reply: string, fb: FastBatchReply | null, headerSize: number, message: Buffer): void {
@@ -244,7 +241,7 @@ export class FastBatches {
     if (!b.gapOk && b.lseq === 1) {
       // The batch's first message: answered as a publish would be.
       this.batches.discard(stream, fb.id);
-      this.host.answer(reply, this.errorAck(stream, err), stream, false);
+      this.host.answer(reply, errorPubAck(stream.name, err), stream, false);
       return;
     }
     this.host.answer(reply, json({ type: 'err', seq: fb.seq, error: err.toWire() }), stream, false);

@@ -35,7 +35,7 @@ import { parseHeaders } from '../protocol/headers.ts';
 import { MsgIdCollector, Stream, type StateOptions } from './stream.ts';
 import type { SourceHost } from './source-link.ts';
 import { StreamSourcing } from './stream-sourcing.ts';
-import { AckEncoder } from './ack-encoder.ts';
+import { AckEncoder, errorPubAck } from './ack-encoder.ts';
 import { DEFAULT_ATOMIC_BATCH_LIMITS, rollBackPartialBatch, type AtomicBatchLimits } from './atomic-batch.ts';
 import { PublishBatches } from './publish-batches.ts';
 import { checkStrictRequest } from './strict-request.ts';
@@ -296,7 +296,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
     } catch (err) {
       if (reply === null || stream.config.noAck) return;
       const error = err instanceof JetStreamApiError ? err : JetStreamApiError.of(JsError.StreamStoreFailed, String(err), { cause: err });
-      payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: stream.name, seq: 0 }));
+      payload = errorPubAck(stream.name, error);
     }
     this.queue({ subject: reply, header: null, payload, store: stream.store, stream: stream.name });
   }
@@ -669,7 +669,7 @@ export class JetStreamEngine implements Subscriber, SourceHost {
         const err = m.store !== null && failed !== null ? failed.get(m.store) : undefined;
         if (err !== undefined) {
           const error = JetStreamApiError.of(JsError.StreamStoreFailed, err.message, { cause: err });
-          payload = Buffer.from(JSON.stringify({ error: error.toWire(), stream: m.stream, seq: 0 }));
+          payload = errorPubAck(m.stream, error);
         }
         if (m.header === null) this.router.publish(m.subject, null, -1, payload, this);
         else this.router.publish(m.subject, null, m.header.length, Buffer.concat([m.header, payload]), this);

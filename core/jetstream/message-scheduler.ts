@@ -78,7 +78,24 @@ export class MessageScheduler {
       const m = this.store.get(seq);
       if (m !== null) this.stored(m.seq, m.subject, m.header === null ? null : parseHeaders(m.header), m.time, now);
     }
+    this.dropEnded(collector.seqs);
     this.schedule();
+  }
+
+  /**
+   * The replay saw only messages naming a schedule; one stored on a schedule's subject after it
+   * that names none (not collected) ended that schedule when it was stored (see stored()), as
+   * it stays ended across a nats-server restart.
+   */
+  private dropEnded(collected: readonly number[]): void {
+    const named = new Set(collected);
+    for (const [subject, armed] of this.bySubject) {
+      for (let seq = this.store.nextSeq(armed.seq + 1, subject); seq > 0; seq = this.store.nextSeq(seq + 1, subject)) {
+        if (named.has(seq)) continue;
+        this.bySubject.delete(subject);
+        break;
+      }
+    }
   }
 
   /** The messages due at `now`, in the order of their schedules' sequences. */

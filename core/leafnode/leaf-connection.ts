@@ -97,9 +97,17 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
   private readonly interest: LeafInterest;
   private active = false;
   private control: Buffer[] = [];
+  /** Queued messages, three chunks each (line, payload, CRLF), from dataHead on. */
   private data: Buffer[] = [];
+  private dataHead = 0;
   private dataBytes = 0;
-  private pending: PendingMessage | null = null;
+  /**
+   * Messages delivered here this turn, not encoded yet: a later delivery of the same
+   * message (another subscription of this link) only adds its queue group. Usually
+   * one; more when a receiver publishes while a message is routed (an in-process
+   * responder), so the outer message's deliveries here are not consecutive.
+   */
+  private held: PendingMessage[] = [];
   private flushScheduled = false;
   /** Each PING not answered yet: when it went out, and the message bytes written before it. */
   private pings: Array<{ at: number; written: number }> = [];
@@ -231,7 +239,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     if (ping === undefined) return;
     this.rttMs = Date.now() - ping.at;
     this.acked = ping.written;
-    if (this.data.length > 0) this.scheduleFlush();
+    if (this.dataHead < this.data.length) this.scheduleFlush();
   }
 
   onError(text: string): void {
@@ -287,17 +295,19 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     if (this.isClosed || messageDenied(subject, this.host.denyOut)) return;
     const router = this.host.router;
     const round = router.round;
-    const pending = this.pending;
+    const held = this.held;
     // One message matching both a plain and a queue subscription of this link goes out once, naming the group.
-    if (pending !== null && pending.round === round && pending.message === message) {
-      if (sub.queue !== null && !pending.queues.includes(sub.queue)) pending.queues.push(sub.queue);
+    // Rounds are handed out in order, so entries of earlier messages (lower rounds) end the search.
+    for (let k = held.length - 1; k >= 0 && held[k].round >= round; k--) {
+      const p = held[k];
+      if (p.round !== round || p.message !== message) continue;
+      if (sub.queue !== null && !p.queues.includes(sub.queue)) p.queues.push(sub.queue);
       return;
     }
-    this.encodePending();
     const routed = router.routedBy;
     // Shown under another subject than it was routed by (a JetStream push message): send the routed one, the shown one after '@'.
     const wire = routed === subject || reply === null ? { subject, reply } : { subject: routed, reply: `${reply}@${subject}` };
-    this.pending = { round, subject: wire.subject, reply: wire.reply, headerSize, message, queues: sub.queue === null ? [] : [sub.queue] };
+    held.push({ round, subject: wire.subject, reply: wire.reply, headerSize, message, queues: sub.queue === null ? [] : [sub.queue] });
     this.scheduleFlush();
   }
 
@@ -326,14 +336,17 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     return !(this.solicited && this.host.isSolicitedLink(sub.owner));
   }
 
-  private encodePending(): void {
-    const p = this.pending;
-    if (p === null) return;
-    this.pending = null;
-    this.data.push(Buffer.from(encodeMsgLine(p.subject, p.reply, p.queues, p.headerSize, p.message.length)), p.message, CRLF);
-    this.dataBytes += p.message.length;
-    this.stats.outMsgs++;
-    this.stats.outBytes += p.message.length;
+  /** The held messages become LMSG/HMSG lines, in the order they came. */
+  private encodeHeld(): void {
+    const held = this.held;
+    if (held.length === 0) return;
+    this.held = [];
+    for (const p of held) {
+      this.data.push(Buffer.from(encodeMsgLine(p.subject, p.reply, p.queues, p.headerSize, p.message.length)), p.message, CRLF);
+      this.dataBytes += p.message.length;
+      this.stats.outMsgs++;
+      this.stats.outBytes += p.message.length;
+    }
   }
 
   private scheduleFlush(): void {
@@ -348,7 +361,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
   /** Control lines first, then messages while the socket holds less than SOCKET_BUDGET and the window allows. */
   private flush(): void {
     if (this.isClosed) return;
-    this.encodePending();
+    this.encodeHeld();
     if (this.dataBytes > this.options.maxPending) {
       this.fail('Slow Consumer', LeafCloseReason.SlowConsumer);
       return;
@@ -356,7 +369,7 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     const out = this.control;
     this.control = [];
     let budget = SOCKET_BUDGET - this.connection.writableLength;
-    let taken = 0;
+    let taken = this.dataHead;
     while (taken < this.data.length && budget > 0 && this.written - this.acked < WINDOW) {
       // A message is three chunks (line, payload, CRLF): hand them over together.
       let bytes = 0;
@@ -374,7 +387,15 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
         this.notePing();
       }
     }
-    if (taken > 0) this.data = this.data.slice(taken);
+    // Advance a head index rather than slicing: a long queue drained a window at a time would be copied over and over.
+    this.dataHead = taken;
+    if (taken === this.data.length) {
+      this.data = [];
+      this.dataHead = 0;
+    } else if (taken > 3072 && taken * 2 > this.data.length) {
+      this.data = this.data.slice(taken);
+      this.dataHead = 0;
+    }
     if (out.length > 0) this.connection.write(out);
   }
 
@@ -405,8 +426,9 @@ export class LeafConnection implements Subscriber, LeafOpHandler {
     if (this.isClosed) return;
     this.control.push(Buffer.from(encodeError(text)));
     this.data = [];
+    this.dataHead = 0;
     this.dataBytes = 0;
-    this.pending = null;
+    this.held = [];
     this.flush();
     this.close(reason, detail ?? text);
   }

@@ -207,7 +207,7 @@ export class LeafNodes implements LeafLinkHost {
     remote.timer.unref();
   }
 
-  /** nats-server's /leafz (`subs=1` lists each link's subscriptions), with Switchboard's per-remote state under `remotes`. */
+  /** nats-server's /leafz (2.10+: each link's `id`; `subs=1` lists its subscriptions), with Switchboard's per-remote state under `remotes`. */
   leafz(serverId: string, query?: URLSearchParams): Record<string, unknown> {
     const subs = query?.get('subs') === '1' || query?.get('subs') === 'true';
     const leafs = [...this.links].filter((l) => l.isActive);
@@ -216,6 +216,7 @@ export class LeafNodes implements LeafLinkHost {
       now: new Date().toISOString(),
       leafnodes: leafs.length,
       leafs: leafs.map((l) => ({
+        id: l.id,
         name: l.remote.name,
         is_spoke: l.solicited,
         account: '$G',
@@ -236,6 +237,8 @@ export class LeafNodes implements LeafLinkHost {
       remotes: this.remotes.map((r) => ({
         urls: r.options.urls.map(redact),
         connected: r.link?.isActive === true,
+        // The `id` of its entry in `leafs` while linked, so a reader can join the two lists.
+        ...(r.link?.isActive === true ? { link_id: r.link.id } : {}),
         connects: r.connects,
         last_error: r.lastError ?? '',
         ...(r.lastConnected === null ? {} : { last_connected: r.lastConnected.toISOString() }),

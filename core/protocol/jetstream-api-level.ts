@@ -20,19 +20,19 @@ export const API_LEVEL_FEATURES: Readonly<Record<number, readonly ApiLevelFeatur
     { name: 'consumer pause and resume', done: true },
     { name: 'priority groups: overflow and pinned_client (ADR-42)', done: true },
     { name: 'direct get in batches, multi_last (ADR-31)', done: true },
-    { name: 'stream ingest limits (429 JSStreamTooManyRequests)', done: false },
+    { name: 'stream ingest limits (429 JSStreamTooManyRequests)', done: true },
   ],
   2: [
     { name: 'counters (ADR-49)', done: true },
-    { name: 'atomic batch publish (ADR-50)', done: false },
+    { name: 'atomic batch publish (ADR-50)', done: true },
     { name: 'message schedules (ADR-51)', done: true },
-    { name: 'strict API: unknown request fields refused', done: false },
+    { name: 'strict API: unknown request fields refused', done: true },
     { name: 'priority policy prioritized', done: true },
   ],
   3: [],
   4: [
     { name: 'consumer reset (ADR-60)', done: true },
-    { name: 'fast batch publish', done: false },
+    { name: 'fast batch publish', done: true },
     { name: 'cron and interval schedules', done: true },
   ],
 };

@@ -15,24 +15,19 @@ import type { SessionOptions } from './session-store.ts';
 import type { MonitoringMount } from './routes/monitoring.ts';
 
 /**
- * The core monitor's endpoints (monitor-server.ts): nats-server's JSON ones, and
- * metrics again under /v1 where a browser's session cookie (Path=/v1) reaches it.
- */
-const CORE_ENDPOINTS = ['varz', 'connz', 'subsz', 'jsz', 'healthz', 'metrics'];
-
-/**
  * The gateway's monitoring mount, read per request; nothing is mounted while there
- * is nothing to serve. With the core's monitor, every endpoint and /metrics are its
- * own (the extensions are extended into it by the composition root); without one
- * (cluster mode), the extensions' endpoints and series alone.
+ * is nothing to serve. With the core's monitor, every endpoint it answers (nats-server's
+ * JSON ones, the core's own extensions such as /leafz, and those the composition root
+ * extends into it) and /metrics, served again under /v1 where a browser's session
+ * cookie (Path=/v1) reaches it; without one (cluster mode), the extensions' endpoints
+ * and series alone.
  */
 function monitoringOf(context: DescriptorContext): MonitoringMount {
   const core = context.coreMonitor;
-  const extensionPaths = (): string[] => context.monitorExtensions().flatMap((extension) => (extension.path === undefined ? [] : [extension.path.slice(1)]));
   if (core !== undefined) {
     return {
       get endpoints() {
-        return Object.fromEntries([...CORE_ENDPOINTS, ...extensionPaths()].map((name) => [name, (query: URLSearchParams) => core.respond(`/${name}`, query)]));
+        return Object.fromEntries(core.endpointNames.map((name) => [name, (query: URLSearchParams) => core.respond(`/${name}`, query)]));
       },
       metrics: () => core.respond('/metrics', new URLSearchParams()).body,
       connections: core,

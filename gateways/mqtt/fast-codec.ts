@@ -1,10 +1,11 @@
 // Hand-written codecs for the packets on the QoS 1/2 hot path, where
 // mqtt-packet's general parser and generator dominate the cost: the four
-// acknowledgements, PINGREQ, and PUBLISH without properties. Anything else (or
+// acknowledgements, PINGREQ, and PUBLISH without properties; and the fleet's
+// reconnect path: CONNECT without a will or properties. Anything else (or
 // anything unusual) returns null and goes to mqtt-packet, which stays the
 // reference; test/unit/mqtt-fast-codec.test.ts checks both agree.
 
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 
 const ACK_CMDS = { 4: 'puback', 5: 'pubrec', 6: 'pubrel', 7: 'pubcomp' } as const;
@@ -25,6 +26,7 @@ export function fastDecode(frame: Buffer, bodyStart: number, protocolVersion: 4 
     return { cmd: ACK_CMDS[type as 4 | 5 | 6 | 7], messageId } as Packet;
   }
   if (first === 0xc0 && length === 0) return { cmd: 'pingreq' };
+  if (first === 0x10) return decodeConnect(frame, bodyStart);
   if (type !== 3) return null;
   const qos = (first >> 1) & 3;
   if (qos === 3) throw new MqttProtocolError(ReasonCode.MalformedPacket, 'PUBLISH with QoS 3'); // [MQTT-3.3.1-4]
@@ -58,6 +60,54 @@ export function fastDecode(frame: Buffer, bodyStart: number, protocolVersion: 4 
   };
   if (messageId !== undefined) packet.messageId = messageId;
   return packet;
+}
+
+/** A length-prefixed UTF-8 string at `pos`, or null when it overruns the frame or is not valid UTF-8 (the full parser's case). */
+function readString(frame: Buffer, pos: number): string | null {
+  if (pos + 2 > frame.length) return null;
+  const end = pos + 2 + frame.readUInt16BE(pos);
+  if (end > frame.length) return null;
+  const text = frame.toString('utf8', pos + 2, end);
+  return text.indexOf('\ufffd') >= 0 ? null : text;
+}
+
+/**
+ * CONNECT of MQTT 3.1.1 or 5 with no will and no properties, with or without
+ * user name and password (a sensor's reconnect); null for anything else,
+ * including every malformed case, which mqtt-packet then reports.
+ */
+function decodeConnect(frame: Buffer, start: number): IConnectPacket | null {
+  if (frame.length < start + 10 || frame.readUInt16BE(start) !== 4 || frame.toString('latin1', start + 2, start + 6) !== 'MQTT') return null;
+  const level = frame[start + 6];
+  const flags = frame[start + 7];
+  // The reserved bit [MQTT-3.1.2-3] and the will's flag, QoS and retain bits: the full parser.
+  if ((level !== 4 && level !== 5) || (flags & 0x3d) !== 0) return null;
+  const hasUser = (flags & 0x80) !== 0;
+  const hasPassword = (flags & 0x40) !== 0;
+  if (level === 4 && hasPassword && !hasUser) return null; // [MQTT-3.1.2-22]
+  let pos = start + 10;
+  if (level === 5) {
+    if (frame[pos] !== 0) return null; // properties
+    pos += 1;
+  }
+  const clientId = readString(frame, pos);
+  if (clientId === null) return null;
+  pos += 2 + Buffer.byteLength(clientId);
+  const packet: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: level, clean: (flags & 2) !== 0, keepalive: frame.readUInt16BE(start + 8), clientId };
+  if (hasUser) {
+    const username = readString(frame, pos);
+    if (username === null) return null;
+    packet.username = username;
+    pos += 2 + Buffer.byteLength(username);
+  }
+  if (hasPassword) {
+    if (pos + 2 > frame.length) return null;
+    const end = pos + 2 + frame.readUInt16BE(pos);
+    if (end > frame.length) return null;
+    packet.password = Buffer.from(frame.subarray(pos + 2, end)); // a copy: the frame's chunk is not kept alive
+    pos = end;
+  }
+  return pos === frame.length ? packet : null;
 }
 
 /** A 4-byte acknowledgement (success, no properties: valid in 3.1.1 and 5). */

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { OpenAuthorizer, type Authorizer } from '../../core/auth/authorizer.ts';
-import type { Broker, BrokerSubscription } from '../../core/broker/broker.ts';
+import type { Broker } from '../../core/broker/broker.ts';
 import { closeSpread } from '../../core/connection/close-spread.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import { JetStreamRetainedStore, JetStreamSessionStore } from './jetstream-store.ts';
@@ -25,11 +25,11 @@ import { DelayedWills, MAX_TIMER_MS } from './delayed-wills.ts';
 import { SessionHandover } from './session-handover.ts';
 import { sessionExpiresAt } from './persistent-subscriptions.ts';
 import { SessionPersistence } from './session-persistence.ts';
+import { subscribeSession } from './session-subscription.ts';
 import { toStreamPublishError } from './stream-publish-error.ts';
 import { TurnPacer } from './turn-pacer.ts';
 import { BACKLOG_READ, Session, type SessionHooks, type SessionLimits, type SessionStats, type SessionSubscription } from './session.ts';
 import type { MqttSessionStore, RetainedStore, SessionRecord, SubscriptionRecord } from './store.ts';
-import { filterToSubjects, parseSharedFilter } from './topic-mapping.ts';
 
 export interface MqttGatewayStats extends SessionStats {
   connections: number;
@@ -485,32 +485,9 @@ export class MqttGatewayCore {
 
   private readonly publishToBroker = (o: BrokerPublish): Promise<void> => this.broker.publish(o.subject, o.data, { reply: o.reply, headers: o.headers });
 
-  /** Create the broker subscriptions behind one MQTT subscription. Throws on an invalid filter. */
-  async subscribe(session: Session, record: SubscriptionRecord): Promise<SessionSubscription> {
-    const shared = parseSharedFilter(record.topicFilter);
-    const filter = shared?.filter ?? record.topicFilter;
-    // Every field named, not spread from the record: a spread object gets a hidden class
-    // (and descriptor array) of its own, 350 bytes per subscription (issue 20, heap snapshots).
-    const sub: SessionSubscription = {
-      topicFilter: record.topicFilter, qos: record.qos, noLocal: record.noLocal, retainAsPublished: record.retainAsPublished,
-      retainHandling: record.retainHandling, identifier: record.identifier, since: record.since,
-      filter, group: shared?.group ?? null, brokerSubs: [],
-    };
-    const subscribed: BrokerSubscription[] = [];
-    try {
-      for (const subject of filterToSubjects(filter)) {
-        // `#` and `+/...` must not see the JetStream API, the gateway's own state or request
-        // replies: [MQTT-4.7.2-1], and nothing the gateway sends for a session may come back to it.
-        const options = sub.group === null ? { excludeReserved: true } : { queue: sub.group, excludeReserved: true };
-        subscribed.push(await this.broker.subscribe(subject, (m) => session.onBrokerMessage(sub, m), options));
-      }
-    } catch (error) {
-      for (const b of subscribed) b.unsubscribe();
-      throw error;
-    }
-    // Copied to an array of its exact length (a pushed-to array keeps 17 slots).
-    sub.brokerSubs = subscribed.slice();
-    return sub;
+  /** Create the broker subscriptions behind one MQTT subscription (session-subscription.ts). Throws on an invalid filter. */
+  subscribe(session: Session, record: SubscriptionRecord): Promise<SessionSubscription> {
+    return subscribeSession(this.broker, session, record);
   }
 
   /** A client's connection closed (after clientClosed, if it was connected). */

@@ -178,3 +178,10 @@ export function remainingExpiry(message: MqttMessage, now: number): number | nul
   if (interval === undefined) return null;
   return interval - Math.floor((now - message.receivedAt) / 1000);
 }
+
+/** True when a v5 PUBLISH of this message would carry properties. */
+export function hasWireProperties(m: MqttMessage): boolean {
+  const p = m.properties;
+  return p.payloadFormatIndicator === true || p.messageExpiryInterval !== undefined || p.contentType !== undefined ||
+    p.responseTopic !== undefined || p.correlationData !== undefined || p.userProperties !== undefined;
+}

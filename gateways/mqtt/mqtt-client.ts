@@ -6,12 +6,12 @@
 import mqttPacket from 'mqtt-packet';
 import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
 import type { Principal, PrincipalListener } from '../../core/auth/authorizer.ts';
-import type { Connection } from '../../core/connection/connection.ts';
+import { attachOwner, type Connection, type ConnectionOwner } from '../../core/connection/connection.ts';
 import { encodeAck, encodePublish } from './fast-codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { dispatchPacket } from './handlers/dispatch.ts';
 import { dropUnauthorizedSubscriptions } from './handlers/subscribe.ts';
-import { remainingExpiry, type MqttMessage } from './message.ts';
+import { hasWireProperties, remainingExpiry, type MqttMessage } from './message.ts';
 import type { OutboundTopicAliases } from './outbound-topic-aliases.ts';
 import { MqttProtocolError, ReasonCode } from './reason-codes.ts';
 import type { Outbound, Session, SessionConnection } from './session.ts';
@@ -57,13 +57,6 @@ interface AckSlot {
   packet: Packet | null;
   /** A QoS 1 publish: counted in `unackedQos1` until its PUBACK goes out. */
   readonly qos1: boolean;
-}
-
-/** True when a v5 PUBLISH of this message would carry properties. */
-function hasWireProperties(m: MqttMessage): boolean {
-  const p = m.properties;
-  return p.payloadFormatIndicator === true || p.messageExpiryInterval !== undefined || p.contentType !== undefined ||
-    p.responseTopic !== undefined || p.correlationData !== undefined || p.userProperties !== undefined;
 }
 
 /**
@@ -128,7 +121,7 @@ function publishPacket(out: Outbound, dup: boolean, v5: boolean): IPublishPacket
   return packet;
 }
 
-export class MqttClient implements SessionConnection, PrincipalListener {
+export class MqttClient implements SessionConnection, PrincipalListener, ConnectionOwner {
   state: ClientState = 'connecting';
   readonly startedAt = Date.now();
   readonly stats: MqttClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
@@ -191,8 +184,7 @@ export class MqttClient implements SessionConnection, PrincipalListener {
 
   constructor(readonly gateway: MqttGatewayCore, readonly connection: Connection, readonly id: number) {
     this.reader = new FrameReader(gateway.options, this);
-    connection.onData((chunk) => this.onData(chunk));
-    connection.onClose((error) => this.onClosed(error));
+    attachOwner(connection, this); // onData, onClose
     // [MQTT-3.1.4-?] a connection that sends no CONNECT in reasonable time is closed.
     gateway.connectDeadline.watch(this, gateway.options.connectTimeoutMs);
   }
@@ -362,7 +354,8 @@ export class MqttClient implements SessionConnection, PrincipalListener {
     this.close(code, text);
   }
 
-  private onData(chunk: Buffer): void {
+  /** Input from the connection (ConnectionOwner). */
+  onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     if (this.state === 'connected') this.lastSeen = Date.now();
     this.reader.push(chunk);
@@ -546,7 +539,8 @@ export class MqttClient implements SessionConnection, PrincipalListener {
     if (wasConnected) this.gateway.clientClosed(this);
   }
 
-  private onClosed(error?: Error): void {
+  /** The connection ended (ConnectionOwner). */
+  onClose(error?: Error): void {
     this.closeReason ??= error === undefined ? 'connection closed by client' : `connection error: ${error.message}`;
     this.gateway.events?.closed(this, this.closeReason);
     this.teardown();

@@ -2,11 +2,11 @@
 // implementation: bytes in order both ways, write() returning false while the
 // peer does not read and drain once it catches up, end() delivering what is
 // queued, pauseReading() holding input back, destroy() and peer close each
-// reported once.
+// reported once, to listeners or to an attached owner.
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { Connection } from '../../core/connection/connection.ts';
+import { attachOwner, type Connection } from '../../core/connection/connection.ts';
 import { until } from './mqtt.ts';
 
 /** The far end of a Connection, as a test drives it. */
@@ -112,6 +112,25 @@ export function describeConnection(name: string, makePair: MakeConnectionPair): 
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(firstCloses + secondCloses, 2);
       assert.equal(second.connection.write([Buffer.from('late')]), false, 'write after close reports false');
+    });
+
+    it('connection - an attached owner gets the peer bytes in order and the close once', async () => {
+      const pairs = [await pair(), await pair()];
+      // Two owners: a transport that shares its listeners among connections must tell them apart.
+      const owners = pairs.map(() => {
+        const owner = { inbound: [] as Buffer[], closes: 0, onData: (chunk: Buffer) => void owner.inbound.push(chunk), onClose: () => void owner.closes++ };
+        return owner;
+      });
+      pairs.forEach(({ connection }, i) => attachOwner(connection, owners[i]));
+      pairs[0].peer.send(Buffer.from('PI'));
+      pairs[1].peer.send(Buffer.from('SUB a 1\r\n'));
+      pairs[0].peer.send(Buffer.from('NG\r\n'));
+      await until(() => Buffer.concat(owners[0].inbound).toString() === 'PING\r\n', 'the first peer\'s bytes');
+      await until(() => Buffer.concat(owners[1].inbound).toString() === 'SUB a 1\r\n', 'the second peer\'s bytes');
+      pairs[1].peer.close();
+      await until(() => owners[1].closes === 1, 'the second peer\'s close');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(owners.map((o) => o.closes), [0, 1]);
     });
   });
 }

@@ -7,7 +7,8 @@
 // text, hex, headers); a key's history and a live bucket watch; object stores
 // and a download; a request from the tap (reply, no responders, timeout); the
 // Kafka view (no bridge; a bridge to the kcat mock cluster with rates and a
-// last error). Screenshots go to $TMPDIR/switchboard-console-screenshots.
+// last error); the Links view without leafnode links. Screenshots go to
+// $TMPDIR/switchboard-console-screenshots.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -271,6 +272,16 @@ describe('web console views in headless chromium', { peers: ['chromium'] }, () =
     await page.goto(`${base}/#kafka`);
     await page.locator('[data-testid="kafka-none"]').waitFor({ timeout: 5_000 });
     await shot(page, 'kafka-none');
+  });
+
+  it('console - the Links view says when no leafnode links are configured, from the gateway\'s problem answer', async () => {
+    const missing = await fetch(`${base}/v1/monitor/leafz`, { headers: basicAuth('admin') });
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(((await missing.json()) as { code: string }).code, 'endpoint_not_found');
+    await page.goto(`${base}/#links`);
+    await page.locator('[data-testid="leaf-none"]').waitFor({ timeout: 5_000 });
+    await page.locator('[data-testid="stream-links-none"], [data-testid="stream-links"]').first().waitFor({ timeout: 5_000 });
   });
 });
 

@@ -272,6 +272,11 @@ for (const target of currentJetStreamTargets()) {
       const ack = await send('schedb.sched', id, 2, { ...bad, 'Nats-Batch-Commit': '1' });
       assert.deepEqual(ack?.error, plain.error);
       assert.equal((await ctx.js.publish('schedb.a', 'x')).seq, 1);
+      // A schedule rolls its subject up: not after the same subject earlier in the batch.
+      const again = newId();
+      await send('schedb.sched', again, 1);
+      const rolled = await send('schedb.sched', again, 2, { 'Nats-Schedule': '@every 1m', 'Nats-Schedule-Target': 'schedb.target', 'Nats-Batch-Commit': '1' });
+      assert.deepEqual(rolled?.error, { code: 500, err_code: 10111, description: 'batch rollup sub invalid' });
     });
 
     it('atomic batch - a mirror cannot allow atomic publish', async () => {

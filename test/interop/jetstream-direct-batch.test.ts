@@ -12,7 +12,6 @@ import { createInbox, headers, type MsgHdrs, type NatsConnection } from '@nats-i
 import { describe, it } from '../helpers/peer-test.ts';
 import { currentJetStreamTargets, useJetStream } from '../helpers/jetstream.ts';
 import { toRaw, type RawDelivery } from '../helpers/jetstream-consumers.ts';
-import { JS_API_LEVEL } from '../../core/protocol/jetstream-api-level.ts';
 
 /** Everything one direct get answers, up to its closing status (EOB, 404, 408, ...). */
 async function directGet(nc: NatsConnection, subject: string, body: unknown): Promise<RawDelivery[]> {
@@ -40,12 +39,6 @@ function headersOf(key: string, value: string): MsgHdrs {
   const h = headers();
   h.set(key, value);
   return h;
-}
-
-/** nats.js gates batch direct get on server 2.11; see jetstream-priority-groups.test.ts for why it is opened here. */
-function allowBatchDirectGet(nc: NatsConnection): void {
-  if (JS_API_LEVEL >= 1) return;
-  (nc as unknown as { features: { set(f: string, v: string): void } }).features.set('js_batch_direct_get', '0.0.0');
 }
 
 for (const target of currentJetStreamTargets()) {
@@ -142,7 +135,6 @@ for (const target of currentJetStreamTargets()) {
     });
 
     it('direct batch - the official client: getBatch and getLastMessagesFor', async () => {
-      allowBatchDirectGet(ctx.nc);
       const batch = await ctx.jsm.direct.getBatch('DG', { seq: 2, batch: 3 });
       const got: Array<[number, string, number]> = [];
       for await (const m of batch) got.push([m.seq, m.string(), m.pending]);

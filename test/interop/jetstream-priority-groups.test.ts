@@ -15,7 +15,6 @@ import { AckPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { describe, it } from '../helpers/peer-test.ts';
 import { currentJetStreamTargets, useJetStream } from '../helpers/jetstream.ts';
 import { eventually, sleep, toRaw, type RawDelivery } from '../helpers/jetstream-consumers.ts';
-import { JS_API_LEVEL } from '../../core/protocol/jetstream-api-level.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const SECOND = 1_000_000_000;
@@ -47,16 +46,6 @@ async function pinnedAnew(p: OpenPull, old: string | undefined, data: string): P
   const pin = p.messages()[0].headers['Nats-Pin-Id'];
   assert.ok(pin !== undefined && pin !== old, `${pin} after ${old}`);
   assert.equal(p.messages()[0].data, data);
-}
-
-/**
- * nats.js turns priority groups on from the server's version (2.11). Switchboard
- * reports 2.10 until every level-1 feature is in (jetstream-api-level.ts), so
- * for these tests the client's gate is opened the way its feature table would.
- */
-function allowPriorityGroups(nc: NatsConnection): void {
-  if (JS_API_LEVEL >= 1) return;
-  (nc as unknown as { features: { set(f: string, v: string): void } }).features.set('js_priority_groups', '0.0.0');
 }
 
 for (const target of currentJetStreamTargets()) {
@@ -255,7 +244,6 @@ for (const target of currentJetStreamTargets()) {
     });
 
     it('pinned_client - the official client: consume() with a group follows the pin, and jsm.consumers.unpin moves it', async () => {
-      allowPriorityGroups(ctx.nc);
       await ctx.jsm.streams.add({ name: 'PINJS', subjects: ['pinjs'] });
       await ctx.jsm.consumers.add('PINJS', { durable_name: 'C', ack_policy: AckPolicy.Explicit, priority_policy: 'pinned_client', priority_groups: ['A'], priority_timeout: 30 * SECOND } as never);
       const c = await ctx.js.consumers.get('PINJS', 'C');
@@ -325,7 +313,6 @@ for (const target of currentJetStreamTargets()) {
     });
 
     it('overflow - the official client: fetch({ group, min_pending }) gets nothing below the threshold and messages above it', async () => {
-      allowPriorityGroups(ctx.nc);
       await ctx.jsm.streams.add({ name: 'OVERJS', subjects: ['overjs'] });
       await ctx.jsm.consumers.add('OVERJS', { durable_name: 'C', ack_policy: AckPolicy.Explicit, priority_policy: 'overflow', priority_groups: ['A'] } as never);
       const c = await ctx.js.consumers.get('OVERJS', 'C');
@@ -366,7 +353,6 @@ for (const target of currentJetStreamTargets()) {
     });
 
     it('prioritized - the official client: fetch({ group, priority }) of a better priority is served before a waiting worse one', async () => {
-      allowPriorityGroups(ctx.nc);
       await ctx.jsm.streams.add({ name: 'PRIOJS', subjects: ['priojs'] });
       await ctx.jsm.consumers.add('PRIOJS', { durable_name: 'C', ack_policy: AckPolicy.Explicit, priority_policy: 'prioritized', priority_groups: ['A'] } as never);
       const c = await ctx.js.consumers.get('PRIOJS', 'C');

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
+import mqttPacket, { type IConnectPacket, type IPublishPacket, type Packet } from 'mqtt-packet';
 import { encodeAck, encodePublish, fastDecode } from '../../gateways/mqtt/fast-codec.ts';
 
 function parse(bytes: Buffer, protocolVersion: 4 | 5): Packet {
@@ -71,5 +71,42 @@ describe('mqtt fast codec', () => {
     const withProps = mqttPacket.generate({ ...PUBLISHES[0], properties: { contentType: 'x' } }, { protocolVersion: 5 });
     assert.equal(fastDecode(withProps, bodyStart(withProps), 5), null);
     assert.equal(fastDecode(Buffer.from([0x60, 2, 0, 1]), 2, 4), null); // PUBREL with wrong flags: full parser decides
+  });
+
+  it('mqtt - CONNECT without will or properties decodes as mqtt-packet does; anything else is left to it', () => {
+    const plain: IConnectPacket[] = [
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: 'sensor-1' },
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 0, clientId: '' },
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: 'çlïent', username: 'ü', password: Buffer.from([0, 255, 1]) },
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: false, keepalive: 65535, clientId: 'v5', username: 'u' },
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 10, clientId: 'v5p', username: 'u', password: Buffer.alloc(0) },
+    ];
+    for (const p of plain) {
+      const bytes = mqttPacket.generate(p, { protocolVersion: p.protocolVersion });
+      const expected = parse(bytes, p.protocolVersion as 4 | 5) as IConnectPacket;
+      const fast = fastDecode(bytes, bodyStart(bytes), 4) as IConnectPacket;
+      assert.ok(fast !== null, `fast path for ${p.clientId}`);
+      for (const field of ['protocolId', 'protocolVersion', 'clean', 'keepalive', 'clientId', 'username', 'password', 'will', 'properties'] as const) {
+        assert.deepEqual(fast[field], expected[field], `${field} of ${JSON.stringify(p.clientId)}`);
+      }
+    }
+    const others: IConnectPacket[] = [
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60, clientId: 'w', will: { topic: 'a/b', payload: Buffer.from('x'), qos: 1, retain: false } },
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 60, clientId: 'p', properties: { sessionExpiryInterval: 60 } },
+      { cmd: 'connect', protocolId: 'MQIsdp', protocolVersion: 3, clean: true, keepalive: 60, clientId: 'old' },
+    ];
+    for (const p of others) {
+      const bytes = mqttPacket.generate(p, { protocolVersion: p.protocolVersion === 5 ? 5 : 4 });
+      assert.equal(fastDecode(bytes, bodyStart(bytes), 4), null, p.clientId);
+    }
+    const good = mqttPacket.generate(plain[2], { protocolVersion: 4 });
+    const start = bodyStart(good);
+    const reserved = Buffer.from(good);
+    reserved[start + 7] |= 1; // [MQTT-3.1.2-3]
+    const truncated = good.subarray(0, good.length - 1);
+    const trailing = Buffer.concat([good, Buffer.from([0])]);
+    const badUtf8 = Buffer.from(mqttPacket.generate(plain[0], { protocolVersion: 4 }));
+    badUtf8[bodyStart(badUtf8) + 12] = 0xff;
+    for (const bytes of [reserved, truncated, trailing, badUtf8]) assert.equal(fastDecode(bytes, start, 4), null);
   });
 });

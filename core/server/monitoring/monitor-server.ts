@@ -86,6 +86,11 @@ export class MonitorServer {
     return this.boundPort;
   }
 
+  /** What respond() answers, without the slash (varz, connz, ..., and the extensions' leafz, kafkaz). */
+  get endpointNames(): string[] {
+    return Object.keys(this.endpoints).map((path) => path.slice(1));
+  }
+
   async start(): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
     const https = this.options.https;

@@ -3,7 +3,7 @@
 // with `monitoring: { varz: () => ..., ... }`, and the gateway only serves it.
 //   GET /healthz                         liveness for load balancers (public)
 //   GET /v1/monitor/http                 this gateway's own counters
-//   GET /v1/monitor/{endpoint}           a mounted provider (varz, connz, jsz, ...)
+//   GET /v1/monitor/{endpoint}           a mounted provider (varz, connz, jsz, leafz, ...)
 //   GET /metrics                         Prometheus text, when a `metrics` provider is mounted
 // The last two are served only while something is mounted (route config
 // `served`): otherwise they are absent, from the router's answers and from
@@ -93,7 +93,7 @@ const gatewayStatsSchema: RouteDocSchema = {
 
 const endpointSchema: RouteDocSchema = {
   operationId: 'monitorEndpoint',
-  summary: 'Core monitoring data (varz, connz, jsz, healthz, ...) when mounted',
+  summary: 'Core monitoring data (varz, connz, jsz, healthz, leafz, kafkaz, ...) when mounted',
   tags: ['monitoring'],
   params: { type: 'object', required: ['endpoint'], properties: { endpoint: { type: 'string', pattern: '^[a-z]+$' } } },
   response: { 200: { description: 'The endpoint data', type: 'object', additionalProperties: true } },

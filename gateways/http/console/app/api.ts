@@ -49,6 +49,19 @@ export async function getJson<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** What getOptionalJson resolves with when the endpoint is not there (404): a part of the process that is not configured. */
+export const ABSENT = 'absent';
+
+/** GET JSON from an endpoint that exists only when something is configured (/v1/monitor/kafkaz, /leafz). */
+export async function getOptionalJson<T>(path: string): Promise<T | typeof ABSENT> {
+  try {
+    return await getJson<T>(path);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return ABSENT;
+    throw error;
+  }
+}
+
 export async function getText(path: string): Promise<string> {
   const response = await fetch(path, { credentials: 'same-origin' });
   if (!response.ok) throw await failure(response, path);

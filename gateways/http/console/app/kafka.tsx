@@ -3,7 +3,7 @@
 // The endpoint exists only while a bridge runs: its 404 means no bridge is
 // configured, which the page says instead of an error.
 
-import { ApiError, getJson } from './api.ts';
+import { ABSENT, getOptionalJson } from './api.ts';
 import { usePoll } from './use-poll.ts';
 
 interface MappingFigures {
@@ -26,28 +26,18 @@ interface Kafkaz {
   mappings: MappingFigures[];
 }
 
-const NONE = 'none';
-
-async function loadKafkaz(): Promise<Kafkaz | typeof NONE> {
-  try {
-    return await getJson<Kafkaz>('/v1/monitor/kafkaz');
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return NONE;
-    throw error;
-  }
-}
 
 const number = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
 
 export function Kafka() {
-  const polled = usePoll(loadKafkaz, 2000);
+  const polled = usePoll(() => getOptionalJson<Kafkaz>('/v1/monitor/kafkaz'), 2000);
   const kafkaz = polled.value;
   return (
     <section>
-      <h2>Kafka mappings {kafkaz === null || kafkaz === NONE ? null : <small>brokers {kafkaz.brokers.join(', ')}</small>}</h2>
+      <h2>Kafka mappings {kafkaz === null || kafkaz === ABSENT ? null : <small>brokers {kafkaz.brokers.join(', ')}</small>}</h2>
       {polled.error === null ? null : <p class="error">{polled.error}</p>}
-      {kafkaz === NONE ? <p class="hint" data-testid="kafka-none">No Kafka bridge configured (add a <code>kafka</code> section or <code>--kafka-brokers</code>).</p> : null}
-      {kafkaz === null || kafkaz === NONE ? null : (
+      {kafkaz === ABSENT ? <p class="hint" data-testid="kafka-none">No Kafka bridge configured (add a <code>kafka</code> section or <code>--kafka-brokers</code>).</p> : null}
+      {kafkaz === null || kafkaz === ABSENT ? null : (
         <table data-testid="kafka-mappings">
           <thead>
             <tr><th>Mapping</th><th>Direction</th><th>State</th><th>Rate (msg/s)</th><th>Lag</th><th>Messages</th><th>Bytes</th><th>Errors</th><th>Dropped</th><th>Last error</th></tr>

@@ -1,5 +1,5 @@
 // The console's entry: a login form, then one page per view chosen by the URL
-// hash (#overview, #clients, #streams, #kv, #objects, #tap, #kafka), pages
+// hash (#overview, #clients, #streams, #kv, #objects, #tap, #kafka, #links), pages
 // below them with their arguments (#client/<cid>, #stream/<name>), and a link
 // to /docs.
 
@@ -10,6 +10,7 @@ import { ClientDetail } from './client-detail.tsx';
 import { Clients } from './clients.tsx';
 import { Kafka } from './kafka.tsx';
 import { Kv } from './kv.tsx';
+import { Links } from './links.tsx';
 import { Objects } from './objects.tsx';
 import { Overview } from './overview.tsx';
 import { StreamDetail } from './stream-detail.tsx';
@@ -28,6 +29,7 @@ const VIEWS: Record<string, [string, ViewComponent]> = {
   objects: ['Objects', Objects],
   tap: ['Subject tap', Tap],
   kafka: ['Kafka', Kafka],
+  links: ['Links', Links],
 };
 /** Pages reached from a view, with the view whose tab stays lit. */
 const PAGES: Record<string, [string, ViewComponent]> = {
