@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
 import { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 import { RecordCache } from './record-cache.ts';
-import { compactSegment, crc32, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
+import { compactSegment, crc32, encodeDeleteRecord, messageFromRecord, messageRecordLength, toRanges, WriteArena, writeMessageRecord, type DecodedRecord } from './segment-codec.ts';
 import { syncDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { indexPath, olderRanges, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, storeIo, type Segment } from './segment-files.ts';
 import { decodeSegmentIndex } from './segment-index.ts';
@@ -131,22 +131,14 @@ export class FileStreamStore extends BaseStreamStore {
 
   protected readMessage(seq: number, slot: number): StoredMessage {
     const hit = this.cache.get(seq);
-    if (hit !== undefined) {
-      // Written records never change, so the message may point into the record itself.
-      const rec = decodeRecord(hit, 0, hit.length, false, false) as NonNullable<ReturnType<typeof decodeRecord>>;
-      return { seq, subject: this.subjectAt(slot), time: rec.time, header: rec.header, data: rec.data };
-    }
+    // Written records never change, so the message may point into the record itself.
+    if (hit !== undefined) return messageFromRecord(hit, 0, hit.length, false, this.subjectAt(slot)) as StoredMessage;
     const seg = this.segmentOf(seq);
     const off = (this.index.loc as Uint32Array)[slot];
     if (off >= this.writer.writtenTo(seg)) this.commit();
-    const rec = this.readRecord(seg, off, false);
-    if (rec === null || rec.type !== RecordType.Message || rec.seq !== seq) {
-      throw new StoreIoError(seg.path, `read of sequence ${seq} at offset ${off}`);
-    }
-    const copy = Buffer.allocUnsafe((rec.header?.length ?? 0) + rec.data.length);
-    const hlen = rec.header === null ? 0 : rec.header.copy(copy, 0);
-    rec.data.copy(copy, hlen);
-    return { seq, subject: this.subjectAt(slot), time: rec.time, header: rec.header === null ? null : copy.subarray(0, hlen), data: copy.subarray(hlen) };
+    const msg = this.reader.readMessage(seg, off, this.writer.writtenTo(seg), this.subjectAt(slot));
+    if (msg === null || msg.seq !== seq) throw new StoreIoError(seg.path, `read of sequence ${seq} at offset ${off}`);
+    return msg;
   }
 
   /** The index keeps each subject once: reads take it from there instead of decoding the record's copy. */
@@ -390,7 +382,7 @@ export class FileStreamStore extends BaseStreamStore {
     slots.forEach((slot, i) => (loc[slot] = rebuilt.offsets[i]));
     seg.size = rebuilt.data.length;
     seg.tombstones = older;
-    seg.dirty = false;
+    this.markSynced(seg);
     this.reader.forget(seg);
     writeSegmentIndex(this.index, seg, endSeq, rebuilt.data);
     this.compactions++;
@@ -402,7 +394,7 @@ export class FileStreamStore extends BaseStreamStore {
     for (const seg of this.segments) {
       if (!seg.dirty) continue;
       storeIo('fsync', seg.path, () => fs.fsyncSync(seg.fd));
-      seg.dirty = false;
+      this.markSynced(seg);
     }
   }
 
@@ -452,6 +444,8 @@ export class FileStreamStore extends BaseStreamStore {
       this.segments.push(this.openSegment(Math.max(1, firstSeq)));
       this.syncDir();
     }
+    // What a previous run wrote is read with its CRC checked; only appends from now on are trusted.
+    for (const seg of this.segments) this.markSynced(seg);
     this.index.skipTo(this.activeSegment().id - 1);
     const report = { segments: this.segments.length, indexed, messages: this.index.msgs, truncatedBytes };
     this.dropDeadSegments();
@@ -547,13 +541,24 @@ export class FileStreamStore extends BaseStreamStore {
   private openSegment(id: number): Segment {
     const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
     const fd = storeIo('open', path, () => fs.openSync(path, SEGMENT_OPEN_FLAGS));
-    return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, tombstones: [], headerSeqs: [] };
+    return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, trustedFrom: Infinity, tombstones: [], headerSeqs: [] };
+  }
+
+  /**
+   * seg's bytes are on the device (or from a previous run): reads of them
+   * check CRCs again; only what is appended from now on is trusted. With
+   * sync: always every write is fsynced, so nothing is.
+   */
+  private markSynced(seg: Segment): void {
+    seg.dirty = false;
+    seg.trustedFrom = this.sync === SyncPolicy.Always ? Infinity : seg.size;
   }
 
   private rotate(nextSeq: number): Segment {
     const prev = this.activeSegment();
     writeSegmentIndex(this.index, prev, nextSeq);
     const seg = this.openSegment(nextSeq);
+    this.markSynced(seg);
     if (prev.dirty) this.syncSealed(prev);
     this.segments.push(seg);
     this.syncDir();
@@ -566,7 +571,7 @@ export class FileStreamStore extends BaseStreamStore {
    * loop for about 10 ms per rotation. Its descriptor stays open until then.
    */
   private syncSealed(seg: Segment): void {
-    seg.dirty = false;
+    this.markSynced(seg);
     const synced = new Promise<void>((resolve) => {
       fs.fsync(seg.fd, (err) => {
         this.syncing.delete(seg);
@@ -622,8 +627,8 @@ export class FileStreamStore extends BaseStreamStore {
     }
   }
 
-  private readRecord(seg: Segment, off: number, withSubject = true): ReturnType<typeof decodeRecord> {
-    return this.reader.read(seg, off, this.writer.writtenTo(seg), withSubject);
+  private readRecord(seg: Segment, off: number): DecodedRecord | null {
+    return this.reader.read(seg, off, this.writer.writtenTo(seg));
   }
 
   private syncDir(): void {
