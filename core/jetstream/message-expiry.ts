@@ -63,12 +63,13 @@ export class MessageExpiry {
   /**
    * A failed write took back every message above `lastSeq` (store onRollBack):
    * their deadlines go, or they would remove the messages that get those
-   * sequences next (a rolled-back sequence is given out again).
+   * sequences next (a rolled-back sequence is given out again). Messages they
+   * removed may be back below the max_age cursor: it starts over.
    */
   forgetAfter(lastSeq: number): void {
-    const removed = this.deadlines.removeWhere((seq) => seq > lastSeq);
-    if (this.ageCursor > lastSeq + 1) this.ageCursor = lastSeq + 1;
-    if (removed > 0) this.schedule();
+    this.deadlines.removeWhere((seq) => seq > lastSeq);
+    this.ageCursor = 0;
+    this.schedule();
   }
 
   /** Sequences due at `now`, ascending (some may be gone already). */

@@ -6,7 +6,9 @@
 // messages in order after a restart or kill -9 rebuilds the same state, as
 // nats-server's filestore does. One timer per stream, as MessageExpiry's; the
 // engine stores what takeDue() produces. A schedule whose message is gone
-// (deleted, purged, aged out) is dropped when it comes due.
+// (deleted, purged, aged out) is dropped when it comes due. What a stored
+// message changed is journaled until its write is confirmed, so a failed
+// write that takes it back undoes its arming too (issue 29 item 7).
 
 import { parseHeaders, type MessageHeaders } from '../protocol/headers.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
@@ -33,6 +35,13 @@ interface Armed {
   at: number;
 }
 
+/** What the message stored at `seq` changed: `subject`'s schedule was `before` it. */
+interface Change {
+  readonly seq: number;
+  readonly subject: string;
+  readonly before: Armed | undefined;
+}
+
 /** A produced message and the schedule subject it came from. */
 export interface DueMessage extends ProducedMessage {
   readonly scheduler: string;
@@ -45,8 +54,13 @@ export class MessageScheduler {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private stopped = false;
+  /** Changes made by messages not yet written, oldest first (undone by forgetAfter). */
+  private changes: Change[] = [];
+  /** Per schedule subject run by the last takeDue: its schedule before the run, until its message is stored. */
+  private readonly ran = new Map<string, Armed | undefined>();
 
-  constructor(private readonly store: StreamStore, private readonly onDue: () => void) {}
+  /** `written`: messages up to this sequence are written (Stream.writtenSeq); their changes stay. */
+  constructor(private readonly store: StreamStore, private readonly onDue: () => void, private readonly written: () => number) {}
 
   /** How many schedules are armed. */
   get size(): number {
@@ -55,6 +69,44 @@ export class MessageScheduler {
 
   /** A message was stored (or replayed) at `seq` on `subject`; `h` its headers (null: none). */
   stored(seq: number, subject: string, h: MessageHeaders | null, time: number, now = nowMs()): void {
+    const written = this.written();
+    let confirmed = 0;
+    while (confirmed < this.changes.length && this.changes[confirmed].seq <= written) confirmed++;
+    if (confirmed > 0) this.changes.splice(0, confirmed);
+    const scheduler = h?.get(ScheduleHeader.Scheduler);
+    const touched = scheduler === undefined || scheduler === subject ? [subject] : [subject, scheduler];
+    // A run's message takes back the run with it: its schedule goes back to before takeDue moved or ended it.
+    const before = touched.map((s) => (s === scheduler && this.ran.has(s) ? this.ran.get(s) : this.bySubject.get(s)));
+    if (scheduler !== undefined) this.ran.delete(scheduler);
+    this.apply(seq, subject, h, scheduler, time, now);
+    touched.forEach((s, i) => {
+      if (this.bySubject.get(s) !== before[i]) this.changes.push({ seq, subject: s, before: before[i] });
+    });
+  }
+
+  /**
+   * A failed write took back every message above `lastSeq` (store onRollBack):
+   * each schedule goes back to what it was before them, so one they armed never
+   * runs and one they replaced or ended runs again (its message is back as well).
+   */
+  forgetAfter(lastSeq: number): void {
+    let undone = false;
+    for (let c = this.changes.pop(); c !== undefined; c = this.changes.pop()) {
+      if (c.seq <= lastSeq) {
+        this.changes.push(c);
+        break;
+      }
+      undone = true;
+      if (c.before === undefined) this.bySubject.delete(c.subject);
+      else {
+        this.bySubject.set(c.subject, c.before);
+        this.runs.push(c.before.at, c.subject);
+      }
+    }
+    if (undone) this.schedule();
+  }
+
+  private apply(seq: number, subject: string, h: MessageHeaders | null, scheduler: string | undefined, time: number, now: number): void {
     if (h === null) {
       this.bySubject.delete(subject);
       return;
@@ -62,8 +114,7 @@ export class MessageScheduler {
     const run = scheduleOf(h, time, now);
     if (run !== null) this.arm(subject, seq, run.at);
     // NS storeRawMsg: a message without Nats-Scheduler on a schedule's subject ends it.
-    else if (!h.has(ScheduleHeader.Scheduler)) this.bySubject.delete(subject);
-    const scheduler = h.get(ScheduleHeader.Scheduler);
+    else if (scheduler === undefined) this.bySubject.delete(subject);
     const next = nextOfProduced(h);
     if (scheduler !== undefined && !Number.isNaN(next)) {
       const armed = this.bySubject.get(scheduler);
@@ -101,6 +152,8 @@ export class MessageScheduler {
   /** The messages due at `now`, in the order of their schedules' sequences. */
   takeDue(now = nowMs()): DueMessage[] {
     const due: Array<DueMessage & { seq: number }> = [];
+    // The engine stores each run's message before the next takeDue.
+    this.ran.clear();
     while (this.runs.peek() <= now) {
       const at = this.runs.peek();
       const subject = this.runs.pop();
@@ -112,6 +165,7 @@ export class MessageScheduler {
         this.bySubject.delete(subject);
         continue;
       }
+      this.ran.set(subject, armed);
       // A one-off's produced message purges its schedule; a repeating one runs again.
       if (made.nextAt === null) this.bySubject.delete(subject);
       else this.arm(subject, armed.seq, made.nextAt);

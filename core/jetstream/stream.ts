@@ -125,6 +125,7 @@ export class Stream {
     for (const [id, entry] of this.dedupe) if (entry.seq > lastSeq) this.dedupe.delete(id);
     if (this.lastMsgId !== '' && !this.dedupe.has(this.lastMsgId)) this.lastMsgId = '';
     this.expiry?.forgetAfter(lastSeq);
+    this.scheduler?.forgetAfter(lastSeq);
     this.afterRollBack?.(lastSeq);
   }
 
@@ -137,7 +138,7 @@ export class Stream {
 
   /** Start running message schedules (allow_msg_schedules); `onDue` runs when some are due. Idempotent. */
   enableSchedules(onDue: () => void, recovered?: ScheduleCollector): void {
-    this.scheduler ??= new MessageScheduler(this.store, onDue);
+    this.scheduler ??= new MessageScheduler(this.store, onDue, () => this.writtenSeq);
     if (recovered !== undefined) this.scheduler.recover(recovered);
   }
 
@@ -228,11 +229,11 @@ export class Stream {
       if (err instanceof StoreLimitError) throw JetStreamApiError.of(JsError.StreamStoreFailed, err.kind, { cause: err });
       throw JetStreamApiError.of(JsError.StreamStoreFailed, err instanceof Error ? err.message : String(err), { cause: err });
     }
-    if (rollup === 'sub') this.store.purge({ filter: subject, seq });
-    else if (rollup === 'all') this.store.purge({ seq });
+    if (rollup === 'sub') this.store.purge({ filter: subject, seq, causedBy: seq });
+    else if (rollup === 'all') this.store.purge({ seq, causedBy: seq });
     // ADR-51: a one-off's produced message, or a client's, ends the schedule named in Nats-Scheduler.
     const scheduler = h?.get(ScheduleHeader.Scheduler);
-    if (scheduler !== undefined && scheduler !== '' && h?.get(ScheduleHeader.Next) === SCHEDULE_NEXT_PURGE) this.store.purge({ filter: scheduler });
+    if (scheduler !== undefined && scheduler !== '' && h?.get(ScheduleHeader.Next) === SCHEDULE_NEXT_PURGE) this.store.purge({ filter: scheduler, causedBy: seq });
     this.scheduler?.stored(seq, subject, h, now);
     this.expiry?.track(seq, now, ttl);
     this.lastMsgId = msgId;

@@ -10,20 +10,16 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fromSeed } from '@nats-io/nkeys';
+import type { LeafRemoteConfig } from '../config/leafnode-options.ts';
 import { SocketConnection } from '../connection/socket-connection.ts';
 import type { LeafConnect, LeafInfo } from './leaf-wire.ts';
 
-export interface LeafRemoteOptions {
-  /** nats-leaf://, nats://, tls:// or ws-less host:port URLs; credentials may ride in the user info. */
-  urls: readonly string[];
-  /** A creds file (user JWT and nkey seed): signs the hub's nonce. */
-  credentials?: string;
-  user?: string;
-  password?: string;
-  token?: string;
-  tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  /** First delay after a lost link (nats-server's leafnode reconnect default 1s); doubles up to reconnectMaxMs. */
-  reconnectDelayMs?: number;
+/**
+ * A remote as the `leafnodes` block configures it (urls: nats-leaf://, nats://, tls:// or host:port, with
+ * credentials in the user info or a creds file whose seed signs the hub's nonce; reconnectDelayMs is the
+ * first delay after a lost link, nats-server's 1 s), plus the ceiling that delay doubles up to.
+ */
+export interface LeafRemoteOptions extends LeafRemoteConfig {
   reconnectMaxMs?: number;
 }
 

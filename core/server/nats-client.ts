@@ -3,7 +3,7 @@
 // server from it (payload and control-line limits, slow consumer, stale
 // connection, auth timeout). Works over any Connection.
 
-import type { Authorizer, ClientDescription, Credentials, Principal, PrincipalListener } from '../auth/authorizer.ts';
+import type { Authorizer, Principal, PrincipalListener } from '../auth/authorizer.ts';
 import { UNRESTRICTED_PRINCIPAL } from '../auth/authorizer.ts';
 import type { ServerOptions } from '../config/server-options.ts';
 import { ClientParser, type ClientOpHandler } from '../protocol/client-parser.ts';
@@ -14,44 +14,16 @@ import type { Connection } from '../connection/connection.ts';
 import type { Router } from './router.ts';
 import { Subscription, type Subscriber } from './subscription.ts';
 import { parseConnectOptions, type ConnectOptions } from './connect-options.ts';
+import { CloseReason } from './close-reason.ts';
+import { clientCredentials } from './client-credentials.ts';
+import { DrainWaiters, noteStalled, PublisherStall, takeStalled, type StallDestination } from './publisher-stall.ts';
 
 const PING = Buffer.from('PING\r\n');
 const PONG = 'PONG\r\n';
 const OK = '+OK\r\n';
 const EMPTY = Buffer.alloc(0);
-/**
- * A stalled publisher pauses from STALL_MIN_MS (destination just past half its
- * max_pending) up to STALL_MAX_MS (at the limit), or until the destination's
- * writes are accepted again, whichever is first; nats-server scales its stall
- * the same way. A reader that never reads still reaches max_pending (or the
- * write deadline) and is cut, so a stuck consumer delays a publisher only briefly.
- */
-const STALL_MIN_MS = 2;
-const STALL_MAX_MS = 50;
-/**
- * The last destination that crossed half its max_pending during the publish
- * in progress. Routing is synchronous, so the publishing client reads it right
- * after router.publish returns; a module variable spares a callback per message.
- */
-let stalledDestination: NatsClient | null = null;
 /** Header-only status message for a request nobody can answer (ADR-4 status 503). */
 const NO_RESPONDERS = Buffer.from('NATS/1.0 503\r\n\r\n');
-
-export const CloseReason = {
-  ClientClosed: 'Client Closed',
-  ServerShutdown: 'Server Shutdown',
-  ProtocolError: 'Protocol Violation',
-  SlowConsumerPendingBytes: 'Slow Consumer (Pending Bytes)',
-  SlowConsumerWriteDeadline: 'Slow Consumer (Write Deadline)',
-  StaleConnection: 'Stale Connection',
-  AuthenticationTimeout: 'Authentication Timeout',
-  AuthenticationViolation: 'Authentication Failure',
-  MaxPayload: 'Maximum Message Payload Exceeded',
-  MaxConnections: 'Maximum Connections Exceeded',
-  /** Closed by an operator (nats-server's KICK, the HTTP gateway's DELETE /v1/connections/{cid}). */
-  Kicked: 'Kicked',
-} as const;
-export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
 export interface ClientStats {
   inMsgs: number;
@@ -88,7 +60,7 @@ class NatsSubscription extends Subscription {
   lastSubject = '';
 }
 
-export class NatsClient implements Subscriber, ClientOpHandler {
+export class NatsClient implements Subscriber, ClientOpHandler, StallDestination {
   readonly stats: ClientStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, stalls: 0 };
   readonly subscriptions = new Map<string, Subscription>();
   readonly startedAt = new Date();
@@ -106,9 +78,10 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   /** The peer closed the transport: nothing more can be written. */
   private connectionGone = false;
   private flushScheduled = false;
-  /** Set while this publisher's input is paused for a slow destination. */
-  private stallTimer: NodeJS.Timeout | null = null;
-  private drainWaiters: Array<() => void> = [];
+  /** This publisher's input paused for a slow destination (publisher-stall.ts). */
+  private readonly stall: PublisherStall;
+  /** Publishers stalled until our writes drain. */
+  private readonly drainWaiters = new DrainWaiters();
   private pingsOut = 0;
   private pingSentAt = 0;
   private pingTimer: NodeJS.Timeout | null = null;
@@ -121,6 +94,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
 
   constructor(readonly id: number, readonly connection: Connection, private readonly host: ClientHost) {
     this.parser = new ClientParser(this, host.options);
+    this.stall = new PublisherStall(connection, () => this.isClosed);
   }
 
   get echo(): boolean {
@@ -140,7 +114,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     this.connection.onData((chunk) => this.receive(chunk));
     this.connection.onDrain(() => {
       this.clearWriteDeadline();
-      this.releaseDrainWaiters();
+      this.drainWaiters.release();
     });
     this.connection.onClose(() => this.close(CloseReason.ClientClosed));
     this.outbound.appendString(this.host.infoLine(this));
@@ -177,7 +151,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       this.fatal(new NatsProtocolError(NatsErrorCode.InvalidClientProtocol, { detail: `protocol ${options.protocol}` }), CloseReason.ProtocolError);
       return;
     }
-    const result = this.host.authorizer.authenticate(this.credentialsFor(options));
+    const result = this.host.authorizer.authenticate(clientCredentials(this.id, this.connection, options));
     if (!(result instanceof Promise)) {
       this.admit(options, result);
       return;
@@ -227,10 +201,12 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     }
     // nats-server acknowledges a verbose PUB before delivering it (even to itself).
     this.ok();
-    stalledDestination = null;
+    // Forget what a server-made publish (no client to stall) may have left noted.
+    takeStalled();
     const delivered = this.host.router.publishRange(subject, reply, headerSize, source, start, end, this);
     if (delivered === 0 && reply !== null && this.options.noResponders) this.noResponders(reply);
-    if (stalledDestination !== null) this.stallPublisher(stalledDestination);
+    const stalled = takeStalled();
+    if (stalled !== null && stalled !== this && this.stall.begin(stalled, this.host.options.maxPending)) this.stats.stalls++;
   }
 
   onSub(subject: string, queue: string | null, sid: string): void {
@@ -331,8 +307,8 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       this.slowConsumer(CloseReason.SlowConsumerPendingBytes);
       return;
     }
-    // Past half the limit, ask the publisher to wait for us (see stallPublisher).
-    if (pending > maxPending / 2) stalledDestination = this;
+    // Past half the limit, ask the publisher to wait for us (publisher-stall.ts).
+    if (pending > maxPending / 2) noteStalled(this);
     this.scheduleFlush();
   }
 
@@ -348,7 +324,7 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     if (this.outbound.length === 0 || this.connectionGone) return;
     const ok = this.connection.write(this.outbound.take());
     if (!ok) this.armWriteDeadline();
-    else this.releaseDrainWaiters();
+    else this.drainWaiters.release();
   }
 
   /** Lame duck: an INFO with `ldm: true`, as nats-server tells its clients to reconnect elsewhere. */
@@ -399,25 +375,6 @@ export class NatsClient implements Subscriber, ClientOpHandler {
       revoked: () => this.fatal(new NatsProtocolError(NatsErrorCode.AuthorizationViolation, { detail: 'credentials no longer valid after reload' }), CloseReason.AuthenticationViolation),
     };
     this.unwatch = principal.watch?.(listener) ?? null;
-  }
-
-  /** CONNECT's own credentials; the transport's (WebSocket upgrade) only fill what CONNECT left out. */
-  private credentialsFor(options: ConnectOptions): Credentials {
-    // For an authorizer that asks a service (auth callout's client_info and connect_opts).
-    const client: ClientDescription = {
-      type: 'nats', host: this.connection.remoteAddress, id: this.id, name: options.name, lang: options.lang, version: options.version, protocol: options.protocol,
-    };
-    const fromTransport = this.connection.credentials;
-    if (fromTransport === undefined) return { token: options.authToken, user: options.user, pass: options.pass, client };
-    // verify_and_map: the certificate alone names the user (NS server/auth.go: the TLS map wins over CONNECT).
-    if (fromTransport.certificate !== undefined) return { certificate: fromTransport.certificate, client };
-    // As nats-server: an empty CONNECT field counts as absent.
-    return {
-      token: options.authToken || fromTransport.token,
-      user: options.user || fromTransport.user,
-      pass: options.pass || fromTransport.pass,
-      client,
-    };
   }
 
   private scheduleFlush(): void {
@@ -490,44 +447,13 @@ export class NatsClient implements Subscriber, ClientOpHandler {
     this.connection.destroy();
   }
 
-  /**
-   * A destination of our last publish is past half its max_pending: stop
-   * reading from this publisher until that destination drains or a short time
-   * passes, as nats-server stalls fast producers. The slow reader then keeps
-   * up with what it can take instead of being cut off under a burst, and a
-   * reader that truly stopped still reaches max_pending and is cut.
-   */
-  private stallPublisher(destination: NatsClient): void {
-    stalledDestination = null;
-    if (destination === this || this.stallTimer !== null || this.connection.pauseReading === undefined) return;
-    this.stats.stalls++;
-    this.connection.pauseReading();
-    const resume = (): void => {
-      if (this.stallTimer === null) return;
-      clearTimeout(this.stallTimer);
-      this.stallTimer = null;
-      if (!this.isClosed) this.connection.resumeReading?.();
-    };
-    const { maxPending } = this.host.options;
-    const over = Math.min(1, Math.max(0, (destination.pendingBytes - maxPending / 2) / (maxPending / 2)));
-    this.stallTimer = setTimeout(resume, STALL_MIN_MS + over * (STALL_MAX_MS - STALL_MIN_MS));
-    destination.afterDrain(resume);
-  }
-
-  /** Run `listener` once a write of ours is fully accepted by the transport (or we close). */
-  private afterDrain(listener: () => void): void {
+  /** StallDestination: run `listener` once a write of ours is fully accepted by the transport (or we close). */
+  afterDrain(listener: () => void): void {
     if (this.isClosed) {
       setImmediate(listener);
       return;
     }
-    this.drainWaiters.push(listener);
-  }
-
-  private releaseDrainWaiters(): void {
-    const waiters = this.drainWaiters;
-    if (waiters.length === 0) return;
-    this.drainWaiters = [];
-    for (const w of waiters) w();
+    this.drainWaiters.add(listener);
   }
 
   private pingTick(): void {
@@ -557,9 +483,8 @@ export class NatsClient implements Subscriber, ClientOpHandler {
   }
 
   private stopTimers(): void {
-    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
-    this.releaseDrainWaiters();
+    this.stall.cancel();
+    this.drainWaiters.release();
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.authTimer) clearTimeout(this.authTimer);
     this.clearWriteDeadline();

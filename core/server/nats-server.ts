@@ -13,7 +13,8 @@ import { JS_API_LEVEL, natsVersionOfApiLevel } from '../protocol/jetstream-api-l
 import { closeSpread } from '../connection/close-spread.ts';
 import type { Connection } from '../connection/connection.ts';
 import { SocketConnection } from '../connection/socket-connection.ts';
-import { CloseReason, NatsClient, type ClientHost } from './nats-client.ts';
+import { CloseReason } from './close-reason.ts';
+import { NatsClient, type ClientHost } from './nats-client.ts';
 import { Router } from './router.ts';
 
 /** The NATS server version we report; clients pick protocol and JetStream features from it (the level we reach). */

@@ -123,6 +123,8 @@ for (const target of targets) {
       const auditSub = alice.subscribe('audit.>');
       const audit = collect(auditSub);
       const notes = collect(admin.subscribe('notes.>'));
+      // Both SUBs must be at the server before alice publishes: each connection's flush waits for its own.
+      await admin.flush();
       await alice.flush();
       alice.publish('notes.before');
       await alice.flush();

@@ -4,7 +4,8 @@
 // the server serves again once space returns, and after a restart the stream
 // holds what was acknowledged. A publish whose write was rolled back leaves
 // nothing behind: no TTL that would remove the message that gets its sequence
-// next, no source position ahead of the copies the destination holds.
+// next, no source position ahead of the copies the destination holds, and
+// no acknowledged message removed to make room for it.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager, StorageType, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { DiscardPolicy, jetstream, jetstreamManager, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { eventually } from '../helpers/jetstream-consumers.ts';
 import { startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
 
@@ -151,6 +152,91 @@ describe('jetstream disk full - a rolled-back publish leaves nothing behind', ()
     assert.equal(m?.subject, 'ttldf.kept', 'the message without a TTL is still there');
     // The acknowledged ones with a TTL went as usual.
     await eventually(async () => (await jsm?.streams.info('TTLDF'))?.state.messages === 1, 10_000);
+  });
+
+  // A publish that makes room removes acknowledged messages (discard old, per subject, max bytes,
+  // Nats-Rollup): when its write is rolled back, they are back, in memory and after a restart.
+  const limited: Array<{ name: string; config: Partial<StreamConfig>; headers?: () => MsgHdrs }> = [
+    { name: 'MAXMSGS', config: { max_msgs: 5 } },
+    { name: 'PERSUBJ', config: { max_msgs_per_subject: 3 } },
+    { name: 'MAXBYTES', config: { max_bytes: 5 * 4200 } },
+    {
+      name: 'ROLLUP',
+      config: { allow_rollup_hdrs: true },
+      headers: () => {
+        const h = headers();
+        h.set('Nats-Rollup', 'sub');
+        return h;
+      },
+    },
+  ];
+  for (const { name, config, headers: rollup } of limited) {
+    it(`jetstream disk full - a rolled-back publish to ${name} gives back the acknowledged messages it removed`, async (t) => {
+      if (!disk.mounted || jsm === null || server === null) return t.skip('cannot mount a tmpfs');
+      const subject = `${name.toLowerCase()}.a`;
+      await jsm.streams.add({ name, subjects: [`${name.toLowerCase()}.>`], discard: DiscardPolicy.Old, ...config });
+      const js = jetstream(nc as NatsConnection);
+      const acked: number[] = [];
+      for (let i = 0; i < 5; i++) acked.push((await js.publish(subject, payload, { headers: rollup?.() })).seq);
+      const before = (await jsm.streams.info(name)).state;
+      assert.ok(before.messages >= 1 && before.messages < acked.length + 1, `${name} is at its limit (${before.messages})`);
+      fillUp(disk.filler);
+      let failed = false;
+      for (let i = 0; i < 200 && !failed; i++) {
+        try {
+          acked.push((await js.publish(subject, payload, { headers: rollup?.() })).seq);
+        } catch {
+          failed = true;
+        }
+      }
+      rmSync(disk.filler);
+      assert.ok(failed, 'a publish failed on the full disk');
+      // What the acknowledged publishes left: the newest `before.messages` of them.
+      const kept = acked.slice(-before.messages);
+      const held = async (): Promise<number[]> => {
+        const seqs: number[] = [];
+        const info = (await (jsm as JetStreamManager).streams.info(name)).state;
+        for (let seq = info.first_seq; seq <= info.last_seq; seq++) {
+          const m = await (jsm as JetStreamManager).streams.getMessage(name, { seq }).catch(() => null);
+          if (m !== null) seqs.push(m.seq);
+        }
+        return seqs;
+      };
+      assert.deepEqual(await held(), kept, 'in memory: the failed publish removed nothing');
+      await nc?.close();
+      await server.stop();
+      server = await startSwitchboardProcess(['-sd', disk.store]);
+      nc = await connect({ servers: server.url });
+      jsm = await jetstreamManager(nc);
+      assert.deepEqual(await held(), kept, 'after a restart: exactly the acknowledged messages, the oldest included');
+    });
+  }
+
+  it('jetstream disk full - a schedule replaced by a rolled-back one still runs, and the rolled-back one never does', async (t) => {
+    if (!disk.mounted || jsm === null) return t.skip('cannot mount a tmpfs');
+    const manager = jsm;
+    await manager.streams.add({ name: 'SCHED', subjects: ['sched.>'], allow_msg_schedules: true });
+    const js = jetstream(nc as NatsConnection);
+    /** A one-off schedule on sched.s running `seconds` from now (whole seconds, RFC 3339). */
+    const schedule = (seconds: number, body: Uint8Array | string) => {
+      const h = headers();
+      h.set('Nats-Schedule', `@at ${new Date(Math.ceil(Date.now() / 1000) * 1000 + seconds * 1000).toISOString().replace('.000Z', 'Z')}`);
+      h.set('Nats-Schedule-Target', 'sched.out');
+      return js.publish('sched.s', body, { headers: h });
+    };
+    await schedule(4, 'acknowledged');
+    fillUp(disk.filler);
+    // Due earlier, and it replaces the first (a schedule rolls up its subject): its write fails.
+    await assert.rejects(schedule(2, payload), 'the second schedule is refused on the full disk');
+    rmSync(disk.filler);
+    const produced = async () => manager.streams.getMessage('SCHED', { last_by_subj: 'sched.out' }).catch(() => null);
+    await eventually(async () => (await produced()) !== null, 15_000);
+    const m = await produced();
+    assert.equal(m?.string(), 'acknowledged', 'the acknowledged schedule ran, not the rolled-back one');
+    assert.equal(m?.header.get('Nats-Scheduler'), 'sched.s');
+    await sleep(1000); // a rolled-back schedule due meanwhile would have produced a second message
+    const outs = (await manager.streams.info('SCHED', { subjects_filter: 'sched.out' })).state.subjects?.['sched.out'];
+    assert.equal(outs, 1, 'one run, from the acknowledged schedule');
   });
 
   it('jetstream disk full - a source whose copies were rolled back copies them again once space returns', async (t) => {

@@ -156,6 +156,42 @@ describe('file store background commit', () => {
     await st.close();
   });
 
+  it('file store - a rolled-back turn gives back what its limits and roll-ups removed, in memory and after a restart', async () => {
+    const dir = tempDir();
+    const limits = { ...UNLIMITED, maxMsgs: 5, maxMsgsPerSubject: 3 };
+    const st = new FileStreamStore('f', limits, { dir });
+    fillFrom(st, 1, 10); // s.0, s.1, s.2 in turn: the store keeps 6..10
+    st.commit();
+    const kept = (s: FileStreamStore): number[] => [...Array(s.state().lastSeq + 1).keys()].filter((seq) => s.get(seq) !== null);
+    assert.deepEqual(kept(st), [6, 7, 8, 9, 10]);
+    // One failing turn: 11 (s.2) and 12 drop 6 and 7 (max_msgs), 13 on s.2 then rolls up its subject (8 and 11).
+    fillFrom(st, 11, 2);
+    const rollup = st.append('s.2', null, payload(13));
+    st.purge({ filter: 's.2', seq: rollup, causedBy: rollup });
+    assert.deepEqual(kept(st), [9, 10, 12, 13]);
+    const realWritevSync = nodeFs.writevSync;
+    nodeFs.writevSync = () => {
+      throw enospc();
+    };
+    syncBuiltinESMExports();
+    let failed: Promise<Error | null>;
+    try {
+      failed = commit(st);
+    } finally {
+      nodeFs.writevSync = realWritevSync;
+      syncBuiltinESMExports();
+    }
+    assert.ok((await failed) instanceof StoreIoError);
+    assert.deepEqual(kept(st), [6, 7, 8, 9, 10], 'the removals of the rolled-back appends are undone');
+    assert.deepEqual([st.state().msgs, st.state().firstSeq, st.subjectCounts().get('s.2')], [5, 6, 1]);
+    assert.deepEqual(kept(new FileStreamStore('f', limits, { dir })), [6, 7, 8, 9, 10], 'a restart finds them too');
+    // The next turn removes as usual, and that holds.
+    fillFrom(st, 11, 1);
+    assert.equal(await commit(st), null);
+    assert.deepEqual(kept(new FileStreamStore('f', limits, { dir })), [7, 8, 9, 10, 11]);
+    await st.close();
+  });
+
     it('file store - close waits for a running write', async () => {
     const dir = tempDir();
     const st = open(dir, { sync: 'always' });

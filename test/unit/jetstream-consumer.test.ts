@@ -30,6 +30,14 @@ describe('consumer - ack subjects', () => {
     assert.equal(subject, '$JS.ACK.S.C.2.17.40.1795436611551901367.3');
     assert.deepEqual(parseAckSubject(subject), { stream: 'S', consumer: 'C', deliveries: 2, streamSeq: 17, consumerSeq: 40 });
     assert.equal(nanosText(1000.5), '1000500000');
+    // Fractions of few digits are zero-padded; a repeated millisecond (its text is remembered) and a return to an earlier one stay right.
+    assert.deepEqual([1000.000001, 1000.25, 1001, 1000].map(nanosText), ['1000000001', '1000250000', '1001000000', '1000000000']);
+    // Times near 1e9 ms keep nanoseconds exact in a double, so the text can be checked against integer arithmetic.
+    for (let i = 0; i < 1000; i++) {
+      const ms = 1_000_000_000 + Math.floor(i / 7);
+      const frac = (i * 7919) % 1_000_000;
+      assert.equal(nanosText(ms + frac / 1e6), String(BigInt(ms) * 1_000_000n + BigInt(frac)), `${ms} + ${frac} ns`);
+    }
     assert.deepEqual(parseAckSubject('$JS.ACK.dom.hash.S.C.1.2.3.4.5.rand'), { stream: 'S', consumer: 'C', deliveries: 1, streamSeq: 2, consumerSeq: 3 });
     assert.equal(parseAckSubject('$JS.ACK.S.C.x.2.3.4.5'), null);
     assert.equal(parseAckSubject('$JS.ACK.S.C.1.2'), null);

@@ -15,13 +15,23 @@ export interface AckReply {
   consumerSeq: number;
 }
 
-/** Nanoseconds since the epoch as decimal text, exact beyond 2^53 (ms time has sub-ms precision). */
+/** Zeros that pad a fraction's digits (index: how many digits it has) to six. */
+const PAD6 = ['000000', '00000', '0000', '000', '00', '0', ''];
+/** The last whole millisecond converted: a 13-digit number is no small integer, so its text is costly, and deliveries of messages published together repeat it. */
+let lastMs = Number.NaN;
+let lastMsText = '';
+
+/** Nanoseconds since the epoch as decimal text, exact beyond 2^53 (ms time has sub-millisecond precision). */
 export function nanosText(timeMs: number): string {
   const ms = Math.floor(timeMs);
   let frac = Math.round((timeMs - ms) * 1_000_000);
   if (frac >= 1_000_000) frac = 999_999;
-  // 1_000_000 + frac has exactly seven digits: dropping the first zero-pads frac to six.
-  return ms + String(1_000_000 + frac).slice(1);
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastMsText = String(ms);
+  }
+  const digits = String(frac);
+  return lastMsText + PAD6[digits.length] + digits;
 }
 
 /** `prefix` is `$JS.ACK.<stream>.<consumer>.`, built once per consumer. */

@@ -23,6 +23,12 @@ export abstract class BaseStreamStore implements StreamStore {
   protected limitsValue: StoreLimits;
   protected closed = false;
   private ageTimer: NodeJS.Timeout | null = null;
+  /**
+   * The publish whose append is removing messages now (its limits, its
+   * Nats-Rollup), 0 outside one: a store that can roll a publish back puts
+   * what it removed back with it (issue 29 item 7).
+   */
+  protected removingFor = 0;
 
   protected constructor(readonly name: string, limits: StoreLimits, withLocations: boolean) {
     this.index = new MessageIndex(withLocations);
@@ -64,10 +70,15 @@ export abstract class BaseStreamStore implements StreamStore {
     const seq = this.index.lastSeq + 1;
     const loc = this.writeMessage(seq, subject, header, data, time);
     const id = this.index.add(seq, subject, time, size, loc);
-    if (l.maxMsgsPerSubject > 0) {
-      while (this.index.subjects.count[id] > l.maxMsgsPerSubject) this.removeInternal(this.index.resolveFirst(id));
+    this.removingFor = seq;
+    try {
+      if (l.maxMsgsPerSubject > 0) {
+        while (this.index.subjects.count[id] > l.maxMsgsPerSubject) this.removeInternal(this.index.resolveFirst(id));
+      }
+      if (l.discard === DiscardPolicy.Old) this.enforceCounts();
+    } finally {
+      this.removingFor = 0;
     }
-    if (l.discard === DiscardPolicy.Old) this.enforceCounts();
     if (l.maxAgeMs > 0 && this.ageTimer === null) this.scheduleExpiry();
     return seq;
   }
@@ -122,6 +133,15 @@ export abstract class BaseStreamStore implements StreamStore {
     const filter = normaliseFilter(options.filter);
     const seq = options.seq !== undefined && options.seq > 0 ? options.seq : undefined;
     const keep = options.keep !== undefined && options.keep > 0 ? options.keep : 0;
+    this.removingFor = options.causedBy ?? 0;
+    try {
+      return this.purgeMatching(filter, seq, keep);
+    } finally {
+      this.removingFor = 0;
+    }
+  }
+
+  private purgeMatching(filter: string | null, seq: number | undefined, keep: number): number {
     const before = this.index.msgs;
     if (filter === null && seq === undefined && keep === 0) {
       for (const s of this.index.collect(null)) this.removeInternal(s);

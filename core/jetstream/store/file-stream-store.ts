@@ -17,26 +17,43 @@
 // back to its last written record and every message after it leaves the
 // index, the sequence goes back with them (rollBack), and the engine's
 // commits covering them fail, so each was answered with an error PubAck.
+// What such a publish removed (its limits, its Nats-Rollup) comes back: each
+// removal it causes is recorded (Restorable) until its write is confirmed, and
+// the removed message's record stays in place meanwhile (no compaction or
+// unlink of its segment). Recorded and restored, not deferred to the commit:
+// deferring would let the index exceed the limits until the write returns,
+// visible to every reader of the stream, while the index keeps each removed
+// slot's location, so putting one back costs nothing until a rollback.
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
 import { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 import { RecordCache } from './record-cache.ts';
-import { compactSegment, crc32, decodeRecord, encodeDeleteRecord, messageRecordLength, RecordType, toRanges, WriteArena, writeMessageRecord } from './segment-codec.ts';
+import { compactSegment, crc32, encodeDeleteRecord, messageFromRecord, messageRecordLength, toRanges, WriteArena, writeMessageRecord, type DecodedRecord } from './segment-codec.ts';
 import { syncDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { indexPath, olderRanges, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, storeIo, type Segment } from './segment-files.ts';
 import { decodeSegmentIndex } from './segment-index.ts';
 import { writeSegmentIndex } from './segment-index-writer.ts';
 import { scanSegmentFile, SegmentReader } from './segment-reader.ts';
 import { SegmentWriter, type WriteDone } from './segment-writer.ts';
-import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type StoredMessage, type StoreLimits } from './stream-store.ts';
+import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type PurgeOptions, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
 export { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 
 const WRITE_THRESHOLD = 4 * 1024 * 1024;
 /** Segments smaller than this are not worth compacting. */
 const COMPACT_MIN = 64 * 1024;
+
+/** A message removed by the publish at `cause`, whose write is not confirmed yet: enough to put it back. */
+interface Restorable {
+  readonly cause: number;
+  readonly seq: number;
+  readonly subject: string;
+  readonly time: number;
+  readonly size: number;
+  readonly loc: number;
+}
 
 
 export class FileStreamStore extends BaseStreamStore {
@@ -62,6 +79,8 @@ export class FileStreamStore extends BaseStreamStore {
   private turnAppends = false;
   /** Why the next commit(done) fails: a rollback took back messages appended for it. */
   private failedTurn: StoreIoError | null = null;
+  /** Removals caused by publishes whose writes are not confirmed, oldest cause first. */
+  private restorable: Restorable[] = [];
   onRollBack?: (lastSeq: number) => void;
   private readonly cache: RecordCache;
   private readonly reader = new SegmentReader();
@@ -112,22 +131,14 @@ export class FileStreamStore extends BaseStreamStore {
 
   protected readMessage(seq: number, slot: number): StoredMessage {
     const hit = this.cache.get(seq);
-    if (hit !== undefined) {
-      // Written records never change, so the message may point into the record itself.
-      const rec = decodeRecord(hit, 0, hit.length, false, false) as NonNullable<ReturnType<typeof decodeRecord>>;
-      return { seq, subject: this.subjectAt(slot), time: rec.time, header: rec.header, data: rec.data };
-    }
+    // Written records never change, so the message may point into the record itself.
+    if (hit !== undefined) return messageFromRecord(hit, 0, hit.length, false, this.subjectAt(slot)) as StoredMessage;
     const seg = this.segmentOf(seq);
     const off = (this.index.loc as Uint32Array)[slot];
     if (off >= this.writer.writtenTo(seg)) this.commit();
-    const rec = this.readRecord(seg, off, false);
-    if (rec === null || rec.type !== RecordType.Message || rec.seq !== seq) {
-      throw new StoreIoError(seg.path, `read of sequence ${seq} at offset ${off}`);
-    }
-    const copy = Buffer.allocUnsafe((rec.header?.length ?? 0) + rec.data.length);
-    const hlen = rec.header === null ? 0 : rec.header.copy(copy, 0);
-    rec.data.copy(copy, hlen);
-    return { seq, subject: this.subjectAt(slot), time: rec.time, header: rec.header === null ? null : copy.subarray(0, hlen), data: copy.subarray(hlen) };
+    const msg = this.reader.readMessage(seg, off, this.writer.writtenTo(seg), this.subjectAt(slot));
+    if (msg === null || msg.seq !== seq) throw new StoreIoError(seg.path, `read of sequence ${seq} at offset ${off}`);
+    return msg;
   }
 
   /** The index keeps each subject once: reads take it from there instead of decoding the record's copy. */
@@ -136,6 +147,10 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   protected dropMessage(seq: number, slot: number): void {
+    if (this.removingFor > 0) {
+      const ix = this.index;
+      this.restorable.push({ cause: this.removingFor, seq, subject: this.subjectAt(slot), time: ix.time[slot], size: ix.size[slot], loc: (ix.loc as Uint32Array)[slot] });
+    }
     this.segmentLost(this.segmentOf(seq), slot);
     this.removed.push(seq);
     this.cache.drop(seq);
@@ -170,7 +185,11 @@ export class FileStreamStore extends BaseStreamStore {
     try {
       this.logRemovals();
       if (done === undefined) this.writeNow();
-      else this.queueWrite();
+      else {
+        this.queueWrite();
+        const upTo = this.takenSeq;
+        if (this.restorable.length > 0) this.writer.whenWritten((err) => err === null && this.confirmed(upTo));
+      }
     } catch (err) {
       if (done === undefined) throw err;
       this.endTurn();
@@ -225,6 +244,35 @@ export class FileStreamStore extends BaseStreamStore {
     // A failure has rolled back before this throws.
     this.writer.writeSync(active, this.pending.take(), active.size, mark);
     this.committed(active, total);
+    this.confirmed(this.takenSeq);
+  }
+
+  /** Every publish up to seq is written: what they removed stays removed. */
+  private confirmed(seq: number): void {
+    const r = this.restorable;
+    let n = 0;
+    while (n < r.length && r[n].cause <= seq) n++;
+    if (n > 0) r.splice(0, n);
+  }
+
+  /** Does a removal that a rollback may undo point into seg (below endSeq)? Then its records must stay. */
+  private holdsRestorable(seg: Segment, endSeq: number): boolean {
+    return this.restorable.some((r) => r.seq >= seg.id && r.seq < endSeq);
+  }
+
+  /**
+   * A purge of its own (no publish asked for it) would also have removed what a
+   * rollback puts back: the removals recorded so far hold.
+   */
+  override purge(options: PurgeOptions = {}): number {
+    if (options.causedBy === undefined) this.restorable = [];
+    return super.purge(options);
+  }
+
+  /** New limits could refuse what a rollback puts back: the removals recorded so far hold. */
+  override setLimits(limits: StoreLimits): void {
+    this.restorable = [];
+    super.setLimits(limits);
   }
 
   private queueWrite(): void {
@@ -243,17 +291,22 @@ export class FileStreamStore extends BaseStreamStore {
    * A write to seg failed and was cut at `cut`; `mark` is the last sequence
    * written before it. Everything after is gone: the records not written,
    * their messages (the index and the sequence go back to mark), and the
-   * tombstones among them, whose removals still hold and are logged again.
+   * tombstones among them, whose removals still hold and are logged again,
+   * except those the lost publishes caused: those messages come back.
    */
   private rollBack(seg: Segment, cut: number, mark: number, err: StoreIoError): void {
     this.pending.take();
-    const again = this.removed.filter((s) => s <= mark);
+    const back = this.restorable.filter((r) => r.cause > mark && r.seq <= mark);
+    this.restorable = [];
+    const restored = new Set(back.map((r) => r.seq));
+    const holds = (s: number): boolean => s <= mark && !restored.has(s);
+    const again = this.removed.filter(holds);
     let lostRanges = 0;
     this.tombstonesInFlight = this.tombstonesInFlight.filter((t) => {
       if (t.seg !== seg || t.at < cut) return true;
       lostRanges += t.ranges.length;
       for (let i = 0; i + 1 < t.ranges.length; i += 2) {
-        for (let s = t.ranges[i]; s <= Math.min(t.ranges[i + 1], mark); s++) again.push(s);
+        for (let s = t.ranges[i]; s <= Math.min(t.ranges[i + 1], mark); s++) if (holds(s)) again.push(s);
       }
       return false;
     });
@@ -265,12 +318,21 @@ export class FileStreamStore extends BaseStreamStore {
       this.cache.drop(s);
     }
     this.index.rollBack(mark);
+    for (const r of back) this.putBack(r);
     while (seg.headerSeqs.length > 0 && seg.headerSeqs[seg.headerSeqs.length - 1] > mark) seg.headerSeqs.pop();
     seg.size = cut;
     this.reader.forget(seg);
     this.takenSeq = mark;
     if (this.turnAppends) this.failedTurn = err;
     this.onRollBack?.(mark);
+  }
+
+  /** A removal the rolled-back publish caused is undone: its record is still where the index said. */
+  private putBack(r: Restorable): void {
+    this.index.restore(r.seq, r.subject, r.time, r.size, r.loc);
+    const seg = this.segmentOf(r.seq);
+    seg.live++;
+    seg.liveBytes += r.size;
   }
 
   private committed(active: Segment, bytes: number): void {
@@ -287,8 +349,9 @@ export class FileStreamStore extends BaseStreamStore {
       const at = this.segments.indexOf(seg);
       // Gone, the active one, or the oldest and empty (dropDeadSegments unlinks that).
       if (at < 0 || at === this.segments.length - 1 || (at === 0 && seg.live === 0)) continue;
-      // Its descriptor is about to be replaced: not while a background write still uses it.
-      if (this.writer.busyOn(seg)) {
+      // Its descriptor is about to be replaced: not while a background write still uses it,
+      // nor while a rollback may need a record it would drop.
+      if (this.writer.busyOn(seg) || this.holdsRestorable(seg, this.segments[at + 1].id)) {
         this.compactable.add(seg);
         continue;
       }
@@ -319,7 +382,7 @@ export class FileStreamStore extends BaseStreamStore {
     slots.forEach((slot, i) => (loc[slot] = rebuilt.offsets[i]));
     seg.size = rebuilt.data.length;
     seg.tombstones = older;
-    seg.dirty = false;
+    this.markSynced(seg);
     this.reader.forget(seg);
     writeSegmentIndex(this.index, seg, endSeq, rebuilt.data);
     this.compactions++;
@@ -331,7 +394,7 @@ export class FileStreamStore extends BaseStreamStore {
     for (const seg of this.segments) {
       if (!seg.dirty) continue;
       storeIo('fsync', seg.path, () => fs.fsyncSync(seg.fd));
-      seg.dirty = false;
+      this.markSynced(seg);
     }
   }
 
@@ -381,6 +444,8 @@ export class FileStreamStore extends BaseStreamStore {
       this.segments.push(this.openSegment(Math.max(1, firstSeq)));
       this.syncDir();
     }
+    // What a previous run wrote is read with its CRC checked; only appends from now on are trusted.
+    for (const seg of this.segments) this.markSynced(seg);
     this.index.skipTo(this.activeSegment().id - 1);
     const report = { segments: this.segments.length, indexed, messages: this.index.msgs, truncatedBytes };
     this.dropDeadSegments();
@@ -476,13 +541,24 @@ export class FileStreamStore extends BaseStreamStore {
   private openSegment(id: number): Segment {
     const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
     const fd = storeIo('open', path, () => fs.openSync(path, SEGMENT_OPEN_FLAGS));
-    return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, tombstones: [], headerSeqs: [] };
+    return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, trustedFrom: Infinity, tombstones: [], headerSeqs: [] };
+  }
+
+  /**
+   * seg's bytes are on the device (or from a previous run): reads of them
+   * check CRCs again; only what is appended from now on is trusted. With
+   * sync: always every write is fsynced, so nothing is.
+   */
+  private markSynced(seg: Segment): void {
+    seg.dirty = false;
+    seg.trustedFrom = this.sync === SyncPolicy.Always ? Infinity : seg.size;
   }
 
   private rotate(nextSeq: number): Segment {
     const prev = this.activeSegment();
     writeSegmentIndex(this.index, prev, nextSeq);
     const seg = this.openSegment(nextSeq);
+    this.markSynced(seg);
     if (prev.dirty) this.syncSealed(prev);
     this.segments.push(seg);
     this.syncDir();
@@ -495,7 +571,7 @@ export class FileStreamStore extends BaseStreamStore {
    * loop for about 10 ms per rotation. Its descriptor stays open until then.
    */
   private syncSealed(seg: Segment): void {
-    seg.dirty = false;
+    this.markSynced(seg);
     const synced = new Promise<void>((resolve) => {
       fs.fsync(seg.fd, (err) => {
         this.syncing.delete(seg);
@@ -541,7 +617,8 @@ export class FileStreamStore extends BaseStreamStore {
   /** Unlink the oldest segments while they hold nothing live (never the active one). */
   private dropDeadSegments(): void {
     // A segment a background write still uses keeps its descriptor until the next commit.
-    while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0])) {
+    // Nor one holding a record a rollback may put back.
+    while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0]) && !this.holdsRestorable(this.segments[0], this.segments[1].id)) {
       const seg = this.segments.shift() as Segment;
       this.release(seg, seg.fd);
       storeIo('unlink', seg.path, () => fs.unlinkSync(seg.path));
@@ -550,8 +627,8 @@ export class FileStreamStore extends BaseStreamStore {
     }
   }
 
-  private readRecord(seg: Segment, off: number, withSubject = true): ReturnType<typeof decodeRecord> {
-    return this.reader.read(seg, off, this.writer.writtenTo(seg), withSubject);
+  private readRecord(seg: Segment, off: number): DecodedRecord | null {
+    return this.reader.read(seg, off, this.writer.writtenTo(seg));
   }
 
   private syncDir(): void {

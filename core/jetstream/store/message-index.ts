@@ -69,6 +69,26 @@ export class SubjectTable {
     return id;
   }
 
+  /**
+   * A removed message at seq is back (a rollback undid the publish that
+   * removed it): seq may be older than the subject's first or newer than its last.
+   */
+  restore(subject: string, seq: number): number {
+    const id = this.ids.get(subject);
+    if (id === undefined) return this.add(subject, seq);
+    this.count[id]++;
+    // A stale first is a lower bound and a stale last an upper one: beyond them, seq is exact.
+    if (seq < this.first[id]) {
+      this.first[id] = seq;
+      this.flags[id] &= ~FIRST_STALE;
+    }
+    if (seq > this.last[id]) {
+      this.last[id] = seq;
+      this.flags[id] &= ~LAST_STALE;
+    }
+    return id;
+  }
+
   /** One message of subject id at seq went away. */
   removeOne(id: number, seq: number): void {
     const n = --this.count[id];
@@ -278,6 +298,47 @@ export class MessageIndex {
       this.len = Math.min(this.len, this.lastSeq - this.base + 1);
       this.lastTime = this.time[this.lastLive() - this.base];
     }
+  }
+
+  /**
+   * Put a removed message back (seq <= lastSeq, not present): a failed write
+   * took back the publish whose limits or roll-up removed it. Its slot may lie
+   * below the first one kept, even before the reclaimed prefix.
+   */
+  restore(seq: number, subject: string, time: number, size: number, loc: number): void {
+    if (this.msgs === 0) {
+      this.base = seq;
+      this.len = 0;
+      this.head = 0;
+    } else if (seq < this.base) {
+      const shift = this.base - seq;
+      this.grow(this.len + shift);
+      this.subj.copyWithin(shift, 0, this.len);
+      this.time.copyWithin(shift, 0, this.len);
+      this.size.copyWithin(shift, 0, this.len);
+      this.loc?.copyWithin(shift, 0, this.len);
+      this.subj.fill(0, 0, shift);
+      // Empty slots take the restored time: slot times stay ordered (seqFromTime).
+      this.time.fill(time, 0, shift);
+      this.base = seq;
+      this.len += shift;
+      this.head += shift;
+    }
+    const slot = seq - this.base;
+    if (slot >= this.len) {
+      this.grow(slot + 1);
+      this.subj.fill(0, this.len, slot);
+      this.time.fill(time, this.len, slot);
+      this.len = slot + 1;
+    }
+    this.subj[slot] = this.subjects.restore(subject, seq);
+    this.time[slot] = time;
+    this.size[slot] = size;
+    if (this.loc !== null) this.loc[slot] = loc;
+    if (slot < this.head) this.head = slot;
+    this.msgs++;
+    this.bytes += size;
+    this.lastTime = this.time[this.lastLive() - this.base];
   }
 
   slot(seq: number): number {

@@ -14,6 +14,7 @@
 // A delete record's body is pairs of f64 [from, to] (inclusive).
 
 import * as zlib from 'node:zlib';
+import type { StoredMessage } from './stream-store.ts';
 
 export const RECORD_HEADER = 32;
 export const RecordType = { Message: 1, Delete: 2 } as const;
@@ -179,31 +180,57 @@ export interface DecodedRecord {
 const NO_RANGES: readonly number[] = Object.freeze([]);
 
 /**
- * Decode the record at buf[off]; null when it is incomplete (torn) or fails
- * its checksum. `verify` = false skips the CRC (the cache re-reads checked data);
- * `withSubject` = false leaves `subject` empty for callers that know it already.
+ * The length of the whole record at buf[off], or -1 when it is incomplete
+ * (torn) or, with `verify`, fails its checksum.
  */
-export function decodeRecord(buf: Buffer, off: number, end: number, verify = true, withSubject = true): DecodedRecord | null {
-  if (end - off < RECORD_HEADER) return null;
+function recordLength(buf: Buffer, off: number, end: number, verify: boolean): number {
+  if (end - off < RECORD_HEADER) return -1;
   const len = buf.readUInt32LE(off);
-  if (len < RECORD_HEADER || len > MAX_RECORD || off + len > end) return null;
-  if (verify && crc32(buf.subarray(off + 8, off + len)) !== buf.readUInt32LE(off + 4)) return null;
+  if (len < RECORD_HEADER || len > MAX_RECORD || off + len > end) return -1;
+  if (verify && crc32(buf.subarray(off + 8, off + len)) !== buf.readUInt32LE(off + 4)) return -1;
+  return len;
+}
+
+/** Where a message record's header block and data lie (absolute offsets in its buffer). */
+interface MessageLayout {
+  subjectAt: number;
+  subjectEnd: number;
+  /** -1 without a header block. */
+  headerAt: number;
+  dataAt: number;
+}
+
+const layout: MessageLayout = { subjectAt: 0, subjectEnd: 0, headerAt: 0, dataAt: 0 };
+
+/** Fills the shared `layout` (records are decoded one at a time); false when the lengths do not fit in `len`. */
+function layOut(buf: Buffer, off: number, len: number): boolean {
+  const slen = buf.readUInt16LE(off + 10);
+  const hlen = buf.readUInt32LE(off + 28);
+  if (RECORD_HEADER + slen + hlen > len) return false;
+  layout.subjectAt = off + RECORD_HEADER;
+  layout.subjectEnd = layout.subjectAt + slen;
+  layout.headerAt = (buf[off + 9] & 1) === 1 ? layout.subjectEnd : -1;
+  layout.dataAt = layout.subjectEnd + hlen;
+  return true;
+}
+
+/** Decode the record at buf[off]; null when it is incomplete (torn) or fails its checksum. */
+export function decodeRecord(buf: Buffer, off: number, end: number): DecodedRecord | null {
+  const len = recordLength(buf, off, end, true);
+  if (len < 0) return null;
   const type = buf[off + 8];
   const time = buf.readDoubleLE(off + 20);
   if (type === RecordType.Message) {
-    const slen = buf.readUInt16LE(off + 10);
-    const hlen = buf.readUInt32LE(off + 28);
-    if (RECORD_HEADER + slen + hlen > len) return null;
-    const hasHeader = (buf[off + 9] & 1) === 1;
-    const s0 = off + RECORD_HEADER;
+    if (!layOut(buf, off, len)) return null;
+    const { subjectAt, subjectEnd, headerAt, dataAt } = layout;
     return {
       type,
       length: len,
       seq: buf.readDoubleLE(off + 12),
       time,
-      subject: withSubject ? buf.toString('utf8', s0, s0 + slen) : '',
-      header: hasHeader ? buf.subarray(s0 + slen, s0 + slen + hlen) : null,
-      data: buf.subarray(s0 + slen + hlen, off + len),
+      subject: buf.toString('utf8', subjectAt, subjectEnd),
+      header: headerAt < 0 ? null : buf.subarray(headerAt, dataAt),
+      data: buf.subarray(dataAt, off + len),
       ranges: NO_RANGES,
     };
   }
@@ -215,6 +242,25 @@ export function decodeRecord(buf: Buffer, off: number, end: number, verify = tru
     return { type, length: len, seq: 0, time, subject: '', header: null, data: buf.subarray(0, 0), ranges };
   }
   return null;
+}
+
+/**
+ * The message in the record at buf[off] as a StoredMessage whose header and
+ * data are views of `buf` (no copy: the caller hands out only buffers that are
+ * never rewritten). `subject` comes from the caller's index. Null when the
+ * record is torn, fails a `verify`, or is not a message.
+ */
+export function messageFromRecord(buf: Buffer, off: number, end: number, verify: boolean, subject: string): StoredMessage | null {
+  const len = recordLength(buf, off, end, verify);
+  if (len < 0 || buf[off + 8] !== RecordType.Message || !layOut(buf, off, len)) return null;
+  const { headerAt, dataAt } = layout;
+  return {
+    seq: buf.readDoubleLE(off + 12),
+    subject,
+    time: buf.readDoubleLE(off + 20),
+    header: headerAt < 0 ? null : buf.subarray(headerAt, dataAt),
+    data: buf.subarray(dataAt, off + len),
+  };
 }
 
 /**

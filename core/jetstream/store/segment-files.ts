@@ -16,6 +16,12 @@ export interface Segment {
   /** Accounted bytes of live messages (about their record bytes): decides compaction. */
   liveBytes: number;
   dirty: boolean;
+  /**
+   * Bytes from here to `size` were written by this process since the
+   * segment's last fsync: reads skip their CRC (why that is safe:
+   * segment-reader.ts). Infinity trusts nothing (after start-up, sync: always).
+   */
+  trustedFrom: number;
   /** Tombstone ranges written into this segment (kept in its index when sealed). */
   tombstones: number[];
   /**

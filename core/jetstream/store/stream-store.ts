@@ -60,6 +60,12 @@ export interface PurgeOptions {
   seq?: number;
   /** Keep this many of the newest (matching) messages. */
   keep?: number;
+  /**
+   * The sequence of the publish that asks for this purge (Nats-Rollup,
+   * Nats-Schedule-Next: purge): when a failed write takes that publish back,
+   * what it purged comes back too. Without it the removals hold.
+   */
+  causedBy?: number;
 }
 
 export const StoreLimitKind = {

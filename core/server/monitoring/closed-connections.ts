@@ -4,7 +4,8 @@
 // Unlike nats-server, the snapshot has no subscriptions: the client has
 // already released them when the close is reported.
 
-import type { CloseReason, NatsClient } from '../nats-client.ts';
+import type { CloseReason } from '../close-reason.ts';
+import type { NatsClient } from '../nats-client.ts';
 import type { ServerObserver } from '../nats-server.ts';
 import { connInfo, connRow, type ConnRow } from './connz.ts';
 

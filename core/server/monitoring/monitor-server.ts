@@ -5,7 +5,7 @@
 
 import { type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { httpServerFactory, replaceServerTls, type TlsServerOptions } from '../../connection/tls-material.ts';
-import { CloseReason } from '../nats-client.ts';
+import { CloseReason } from '../close-reason.ts';
 import type { NatsServer } from '../nats-server.ts';
 import type { ClosedConnections } from './closed-connections.ts';
 import { connz } from './connz.ts';
