@@ -6,7 +6,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { json, parseBody, type ApiRequest, type ApiRoute } from './api-route.ts';
-import { consumerConfigFromWire, type ConsumerConfigWire } from './consumer/consumer-config.ts';
+import { upgradeSourcingRequest } from './consumer/ack-flow-control.ts';
+import { consumerConfigFromWire, consumerConfigToWire, type ConsumerConfigWire } from './consumer/consumer-config.ts';
 import { ConsumerErr } from './consumer/consumer-errors.ts';
 import type { Consumer } from './consumer/consumer.ts';
 import type { ConsumerAction } from './consumer/consumer-manager.ts';
@@ -57,18 +58,21 @@ function create(engine: JetStreamEngine, req: ApiRequest, durableApi: boolean): 
   }
   if (filter !== '' && Array.isArray(wire.filter_subjects) && wire.filter_subjects.length > 0) throw new JetStreamApiError(ConsumerErr.ConsumerMultipleFiltersNotAllowed);
   if (filter !== '' && wire.filter_subject !== filter) throw new JetStreamApiError(ConsumerErr.ConsumerCreateFilterSubjectMismatch);
-  // nats-server 2.14+ (jsConsumerCreateRequest): a remote stream's source consumer has a stable
-  // name and is re-created under it with a new start after the destination restarts, so it gets a
-  // random suffix. (There, on an interest or work-queue origin it becomes a durable with flow-control
-  // acks instead; that acked remote sourcing is not here yet, so those get the suffix too.)
-  if (wire.direct === true && (wire as { sourcing?: unknown }).sourcing === true && typeof wire.name === 'string' && wire.name !== '') {
-    wire.name = `${wire.name}-${randomBytes(6).toString('hex')}`;
-  }
   const action = body.action ?? '';
   if (action !== 'create' && action !== 'update' && action !== '') throw invalidJson();
   const stream = engine.stream(streamName);
+  // A nats-server 2.14+ source consumer (stable name): a durable with flow-control acks on an
+  // interest or work-queue stream, a suffixed ephemeral elsewhere (ack-flow-control.ts).
+  const lookup = (name: string): Consumer | null => engine.consumers.list(stream).find((c) => c.name === name) ?? null;
+  const sourcing = upgradeSourcingRequest(wire, stream.config, (name) => {
+    const old = lookup(name);
+    return old === null ? null : consumerConfigToWire(old.config);
+  }, () => randomBytes(6).toString('hex'));
+  const existed = sourcing !== '' && lookup(sourcing) !== null;
   const config = consumerConfigFromWire(wire, stream.config);
   const consumer = engine.consumers.create(stream, config, action as ConsumerAction);
+  // NS: taken over again, a sourcing durable goes on from its ack floor (resetStartingSeq).
+  if (existed && consumer.config.sourcing) consumer.resetTo(consumer.acks.floorStream + 1);
   return { ...engine.consumers.info(consumer) };
 }
 

@@ -5,12 +5,16 @@
 // subject under the `deliver` prefix, with flow control and a 1s idle
 // heartbeat, starting after the last origin sequence the destination holds.
 //
-// Reliable by default (issue 23 item 3): the consumer first asks for
-// `ack_policy: flow_control` (nats-server 2.14+): the origin counts a message
-// as acknowledged only once the destination answers a flow-control request
-// with the last sequence it has written, so a work-queue or interest origin
-// lets go of nothing the destination has not stored. An origin that refuses
-// it gets the older request (ack none, `direct`), as nats-server falls back.
+// Reliable by default (issue 23 item 3), as nats-server 2.14+ asks: a
+// `direct`, `sourcing` consumer with a stable name, requiring API level 4. An
+// origin of that level makes it, on a work-queue or interest stream, a durable
+// with `ack_policy: flow_control` (consumer/ack-flow-control.ts): it counts a
+// message as acknowledged only once the destination answers a flow-control
+// request with the last sequence it has written, so it lets go of nothing the
+// destination has not stored; the durable is kept across re-creates and goes
+// on from its ack floor. An origin below that level (10185, or 10025 from one
+// that knows no such field) gets the request without `sourcing` under a name
+// of its own, as nats-server falls back.
 //
 // Every delivery, heartbeat and flow-control request is handled as it
 // arrives: none waits behind another. A heartbeat naming a consumer sequence
@@ -21,13 +25,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseHeaders } from '../protocol/headers.ts';
-import { JetStreamApiCodes, JetStreamApiError } from '../protocol/jetstream-api-error.ts';
+import { JetStreamApiError } from '../protocol/jetstream-api-error.ts';
 import { JS_API_PREFIX } from '../protocol/jetstream-wire.ts';
 import type { Router } from '../server/router.ts';
 import { nextInternalSubscriberId, Subscription, type Subscriber } from '../server/subscription.ts';
 import { parseDeliveryReply } from './consumer/ack-subjects.ts';
 import { CONSUMER_STALLED, LAST_CONSUMER, LAST_STREAM } from './consumer/status-messages.ts';
 import { JsError } from './errors.ts';
+import { REQUIRED_API_LEVEL_HEADER } from './required-api-level.ts';
 import type { StreamSourceConfig } from './stream-source.ts';
 import { nowMs, type StoredMessage } from './store/stream-store.ts';
 
@@ -37,13 +42,19 @@ const HEARTBEAT_NS = 1_000_000_000;
 const STALL_MS = 10_000;
 /** How long a consumer create request may go unanswered before it is sent again (nats-server srcConsumerWaitTime is of this order). */
 const REQUEST_TIMEOUT_MS = 5_000;
-/** Deliveries in flight before the origin asks for flow control; with ack_policy flow_control, also the unacknowledged window. */
-const MAX_ACK_PENDING = 2048;
+/** nats-server's source consumer: ack none with a day-long ack wait and one delivery (the origin may turn it into flow-control acks). */
+const ACK_WAIT_NS = 22 * 3600 * 1_000_000_000;
 const STATUS_100 = Buffer.from('NATS/1.0 100');
+/** The consumer create asks for API level 4 (nats-server 2.14: durable sourcing, ack_policy flow_control). */
+const REQUIRED_LEVEL_4 = Buffer.from(`NATS/1.0\r\n${REQUIRED_API_LEVEL_HEADER}: 4\r\n\r\n`);
+/** An origin below API level 4 refuses the request (10185), or one that knows no `sourcing` field its JSON (10025). */
+const OLDER_ORIGIN: ReadonlySet<number> = new Set([JsError.RequiredApiLevel.errCode, JsError.InvalidJson.errCode]);
 
 /** What the feed needs from its link. */
 export interface FeedLink {
   readonly config: StreamSourceConfig;
+  /** The stable consumer name asked for (nats-server `JS_SRC_<hash>`): the same for this link across restarts. */
+  readonly consumerName: string;
   /** Last origin sequence this link holds (or passed over): the next consumer starts after it. */
   readonly position: number;
   /** Store one delivered origin message; false when it could not be (the feed asks again from the position). */
@@ -54,7 +65,8 @@ export interface FeedLink {
   report(error: JetStreamApiError | null): void;
 }
 
-type Mode = 'acked' | 'plain';
+/** sourcing: nats-server 2.14's request; plain: the one for an older origin. */
+type Request = 'sourcing' | 'plain';
 
 export class ExternalFeed implements Subscriber {
   readonly id = nextInternalSubscriberId();
@@ -64,8 +76,8 @@ export class ExternalFeed implements Subscriber {
   private deliverSub: Subscription | null = null;
   private replySub: Subscription | null = null;
   private requestedAt = 0;
-  /** Acked until an origin refuses it; then the older consumer, from then on. */
-  private mode: Mode = 'acked';
+  /** nats-server 2.14's request until an origin refuses it as too new; then the older one, from then on. */
+  private request: Request = 'sourcing';
   /** Last consumer sequence handled (deliveries of the current consumer arrive 1, 2, 3, ...). */
   private dseq = 0;
   /** Anything heard from the current consumer (data, heartbeat, flow control). */
@@ -99,14 +111,14 @@ export class ExternalFeed implements Subscriber {
     if (this.closed) return;
     if (this.stale) {
       this.stale = false;
-      this.create(this.mode);
+      this.create(this.request);
       return;
     }
     const now = nowMs();
     if (this.replySub !== null && now - this.requestedAt < REQUEST_TIMEOUT_MS) return;
     if (this.consumer !== null && now - this.lastSeen < STALL_MS) return;
     if (this.replySub !== null) this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no answer from ${this.api()}.CONSUMER.CREATE.${this.link.config.name}`));
-    this.create(this.mode);
+    this.create(this.request);
   }
 
   /** The link is gone: stop listening and let the origin drop the consumer. */
@@ -132,20 +144,25 @@ export class ExternalFeed implements Subscriber {
   }
 
   /** Ask the origin for a consumer starting after the position (stream.go trySetupSourceConsumer). */
-  private create(mode: Mode): void {
+  private create(request: Request): void {
     this.drop();
     this.endRequest();
-    this.mode = mode;
+    this.request = request;
     const c = this.link.config;
     const token = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
     const prefix = c.external?.deliver || '$JS';
     const deliverSubject = `${prefix}.S.${token}`.replaceAll('..', '.');
     const config: Record<string, unknown> = {
+      name: request === 'sourcing' ? this.link.consumerName : `${this.link.consumerName}_${token.slice(0, 8)}`,
       deliver_subject: deliverSubject,
+      ack_policy: 'none',
+      ack_wait: ACK_WAIT_NS,
+      max_deliver: 1,
       flow_control: true,
       idle_heartbeat: HEARTBEAT_NS,
+      direct: true,
+      ...(request === 'sourcing' ? { sourcing: true } : {}),
       inactive_threshold: STALL_MS * 1e6,
-      ...(mode === 'acked' ? { ack_policy: 'flow_control', max_ack_pending: MAX_ACK_PENDING } : { ack_policy: 'none', max_deliver: 1, direct: true }),
       ...this.startOptions(),
     };
     const filters = c.subjectTransforms.length > 0 ? c.subjectTransforms.map((t) => t.src || '>') : c.filterSubject !== '' ? [c.filterSubject] : [];
@@ -161,8 +178,10 @@ export class ExternalFeed implements Subscriber {
     this.requestedAt = nowMs();
     const body = Buffer.from(JSON.stringify({ stream_name: c.name, config }));
     const create = `${this.api()}.CONSUMER.CREATE.${c.name}`;
+    const header = request === 'sourcing' ? REQUIRED_LEVEL_4 : null;
+    const message = header === null ? body : Buffer.concat([header, body]);
     // Nobody serves the prefix (the link to the origin is down): say so now; the next tick asks again.
-    if (this.router.publish(create, this.replySub.subject, -1, body, this) === 0) {
+    if (this.router.publish(create, this.replySub.subject, header?.length ?? -1, message, this) === 0) {
       this.link.report(JetStreamApiError.of(JsError.StreamGeneral, `no responders for ${create}`));
       this.endRequest();
     }
@@ -187,9 +206,8 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     if (answer.error !== undefined || typeof answer.name !== 'string') {
-      // An origin without ack_policy flow_control (nats-server before 2.14, Switchboard) gets the older request;
-      // a missing origin stream says nothing about that, so the acked request is kept for when it appears.
-      if (this.mode === 'acked' && answer.error?.err_code !== JetStreamApiCodes.StreamNotFound) {
+      // An origin below API level 4 (nats-server before 2.14) gets the older request (NS stream.go retries so).
+      if (this.request === 'sourcing' && OLDER_ORIGIN.has(answer.error?.err_code ?? 0)) {
         this.create('plain');
         return;
       }
@@ -198,7 +216,7 @@ export class ExternalFeed implements Subscriber {
       return;
     }
     if (this.consumer !== null && this.consumer !== answer.name) {
-      this.create(this.mode); // Deliveries came from another consumer than the one created.
+      this.create(this.request); // Deliveries came from another consumer than the one created.
       return;
     }
     if (this.consumer === null) this.lastSeen = nowMs();
@@ -211,11 +229,16 @@ export class ExternalFeed implements Subscriber {
     this.replySub = null;
   }
 
-  /** Stop the current consumer: unsubscribe, and ask the origin to delete it (a relay's wildcard interest would keep it alive). */
+  /**
+   * Stop the current consumer: unsubscribe, and ask the origin to delete an
+   * ephemeral one (a relay's wildcard interest would keep it alive). The
+   * durable an origin made under the stable name (flow-control acks) stays:
+   * the next request takes it over from its ack floor.
+   */
   private drop(): void {
     if (this.deliverSub !== null) this.router.unsubscribe(this.deliverSub);
     this.deliverSub = null;
-    if (this.consumer !== null) this.router.publish(`${this.api()}.CONSUMER.DELETE.${this.link.config.name}.${this.consumer}`, null, -1, Buffer.alloc(0), this);
+    if (this.consumer !== null && this.consumer !== this.link.consumerName) this.router.publish(`${this.api()}.CONSUMER.DELETE.${this.link.config.name}.${this.consumer}`, null, -1, Buffer.alloc(0), this);
     this.consumer = null;
   }
 
@@ -236,13 +259,13 @@ export class ExternalFeed implements Subscriber {
     if (r.consumer !== this.consumer) return;
     if (r.consumerSeq <= this.dseq) return;
     if (r.consumerSeq > this.dseq + 1) {
-      this.create(this.mode); // A delivery was lost on the way: ask again from the position.
+      this.create(this.request); // A delivery was lost on the way: ask again from the position.
       return;
     }
     this.dseq = r.consumerSeq;
     const header = headerSize > 0 ? Buffer.from(message.subarray(0, headerSize)) : null;
     const data = Buffer.from(message.subarray(headerSize > 0 ? headerSize : 0));
-    if (!this.link.accept({ seq: r.streamSeq, subject, header, data, time: r.timeMs }, r.pending)) this.create(this.mode);
+    if (!this.link.accept({ seq: r.streamSeq, subject, header, data, time: r.timeMs }, r.pending)) this.create(this.request);
   }
 
   /** `100 FlowControl Request` (with a reply) or `100 Idle Heartbeat` (NS stream.go processInboundSourceMsg). */
@@ -255,7 +278,7 @@ export class ExternalFeed implements Subscriber {
     const h = parseHeaders(header);
     const last = Number(h.get(LAST_CONSUMER) ?? 0);
     if (last > 0 && last !== this.dseq) {
-      this.create(this.mode); // The origin delivered more than arrived here.
+      this.create(this.request); // The origin delivered more than arrived here.
       return;
     }
     const stalled = h.get(CONSUMER_STALLED);
@@ -263,16 +286,15 @@ export class ExternalFeed implements Subscriber {
   }
 
   /**
-   * Answer with the last consumer and origin sequences handled. With ack_policy
-   * flow_control this acknowledges them at the origin, so it goes out only once
-   * they are written here; the plain consumer only needs the answer to go on.
+   * Answer with the last consumer and origin sequences handled, once they are
+   * written here: under ack_policy flow_control the answer acknowledges them
+   * at the origin (nats-server answers after storing too).
    */
   private answerFlowControl(to: string): void {
     const header = Buffer.from(`NATS/1.0\r\n${LAST_CONSUMER}: ${this.dseq}\r\n${LAST_STREAM}: ${Math.max(0, this.link.position)}\r\n\r\n`);
     const send = (): void => {
       if (!this.closed) this.router.publish(to, null, header.length, header, this);
     };
-    if (this.mode === 'acked') this.link.whenWritten(send);
-    else send();
+    this.link.whenWritten(send);
   }
 }

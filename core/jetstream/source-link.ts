@@ -216,6 +216,8 @@ export class SourceLink {
     const link = this;
     return {
       config: this.config,
+      // Stable for this link across restarts (the stream's creation time tells a re-created one apart), as nats-server's JS_SRC_<hash>.
+      consumerName: `JS_${this.role === 'mirror' ? 'MIRROR' : 'SRC'}_${createHash('sha256').update(`${this.dest.name} ${this.dest.created} ${this.key} ${this.config.external?.api ?? ''}`).digest('hex').slice(0, 16)}`,
       get position() {
         return link.position;
       },

@@ -1,8 +1,7 @@
 // Mirrors and sources of a stream on another server, reached through an API
 // prefix (`external: {api, deliver}`, issue 23 items 2 and 4): the origin is
-// nats-server 2.15.1 or another Switchboard (whose consumers have no
-// ack_policy flow_control: the older consumer is asked for), the destination
-// Switchboard, and a relay of two real
+// nats-server 2.15.1 or another Switchboard (both with nats-server 2.14's
+// acked sourcing: ack_policy flow_control), the destination Switchboard, and a relay of two real
 // nats.js connections carries `$JS.hub.API.>` and the deliver subjects between
 // them, as a leafnode link with a JetStream domain would. The link is cut and
 // restored: every origin message arrives once, in order. Each link is visible
@@ -31,13 +30,11 @@ interface OriginTarget {
   readonly name: string;
   readonly peers?: readonly Peer[];
   start(): Promise<JetStreamServer>;
-  /** The origin has ack_policy flow_control (nats-server 2.14+): a work-queue origin can be sourced. */
-  readonly ackedSourcing: boolean;
 }
 
 const ORIGINS: OriginTarget[] = [
-  { name: 'nats-server 2.15.1', peers: ['nats-server-new'], start: startNewNatsServerJetStream, ackedSourcing: true },
-  { name: 'switchboard', start: () => startSwitchboardJetStream(), ackedSourcing: false },
+  { name: 'nats-server 2.15.1', peers: ['nats-server-new'], start: startNewNatsServerJetStream },
+  { name: 'switchboard', start: () => startSwitchboardJetStream() },
 ];
 
 for (const target of ORIGINS) {
@@ -145,19 +142,12 @@ for (const target of ORIGINS) {
       assert.equal(mi.lag, 0);
     });
 
-    it('work-queue origin - created after the destination, it removes only messages the destination has stored; an origin without ack_policy flow_control refuses and keeps them', async () => {
+    it('work-queue origin - created after the destination, it removes only messages the destination has stored (ack_policy flow_control)', async () => {
       // The destination first: the missing origin is the link's error, and does not cost it the acknowledged consumer later.
       await djsm.streams.add({ name: 'JOBCOPY', sources: [{ name: 'JOBS', external }] });
       await eventually(async () => (await djsm.streams.info('JOBCOPY')).sources?.[0]?.error?.err_code === 10059, RECOVERY_MS);
       await ojsm.streams.add({ name: 'JOBS', subjects: ['jobs.>'], retention: RetentionPolicy.Workqueue });
       for (let i = 1; i <= 40; i++) await ojs.publish(`jobs.${i}`, `j${i}`);
-      if (!target.ackedSourcing) {
-        // Neither consumer it could make would let the origin remove only what is stored: its refusal is the link's error.
-        await eventually(async () => (await djsm.streams.info('JOBCOPY')).sources?.[0]?.error?.err_code === 10098, RECOVERY_MS);
-        assert.equal((await ojsm.streams.info('JOBS')).state.messages, 40, 'the origin keeps every message');
-        assert.equal(await count('JOBCOPY')(), 0);
-        return;
-      }
       await eventually(async () => (await count('JOBCOPY')()) === 40, RECOVERY_MS);
       const consumers = await ojsm.consumers.list('JOBS').next();
       assert.deepEqual(consumers.map((c) => c.config.ack_policy), ['flow_control'], 'the acknowledged kind of sourcing consumer');

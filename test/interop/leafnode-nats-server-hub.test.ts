@@ -4,24 +4,34 @@
 // nats.js clients on both sides publish, subscribe and request across the
 // link, and the hub's own JetStream sources an edge stream that MQTT QoS 1
 // fed, through `$JS.edge1.API`, across a hub restart: exactly once, in order.
+// With 2.15.1 the edge stream may be a work queue too: the hub's source
+// consumer becomes a durable with flow-control acks on the edge (nats-server
+// 2.14's acked sourcing), which removes only what the hub has stored.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, RetentionPolicy, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { after, before, describe, it } from '../helpers/peer-test.ts';
 import { peerPath, type Peer } from '../helpers/peers.ts';
 import { eventually } from '../helpers/jetstream-consumers.ts';
-import { startLeafEdge, stopLeafTest } from '../helpers/leaf-edge.ts';
-import { connectMqtt } from '../helpers/mqtt.ts';
+import { edgeSensor, startLeafEdge, stopLeafTest, storedLines } from '../helpers/leaf-edge.ts';
 import { freePort, startNatsServerWithConfig, type RunningServer, type SwitchboardProcess } from '../helpers/servers.ts';
 
-const HUBS: ReadonlyArray<{ name: string; peer: Peer }> = [
-  { name: 'nats-server 2.9', peer: 'nats-server' },
-  { name: 'nats-server 2.15.1', peer: 'nats-server-new' },
+/** The edge streams each hub sources: a work queue needs a hub that asks for acked sourcing (2.14+). */
+const HUBS: ReadonlyArray<{ name: string; peer: Peer; edgeStreams: ReadonlyArray<{ stream: string; prefix: string; retention: RetentionPolicy }> }> = [
+  { name: 'nats-server 2.9', peer: 'nats-server', edgeStreams: [{ stream: 'SENSORS', prefix: 'sensors', retention: RetentionPolicy.Limits }] },
+  {
+    name: 'nats-server 2.15.1',
+    peer: 'nats-server-new',
+    edgeStreams: [
+      { stream: 'SENSORS', prefix: 'sensors', retention: RetentionPolicy.Limits },
+      { stream: 'JOBS', prefix: 'jobs', retention: RetentionPolicy.Workqueue },
+    ],
+  },
 ];
 
 /** Every subject the leaf links of a server's /leafz?subs=1 carry. */
@@ -109,44 +119,44 @@ for (const target of HUBS) {
       await assert.rejects(ejsm.streams.info('HUB_ONLY'), /stream not found/);
     });
 
-    it('leafnode - the hub sources an edge stream that MQTT QoS 1 fed; hub stopped and restarted: every message once, in order', async () => {
-      const ejsm: JetStreamManager = await jetstreamManager(ec);
-      await ejsm.streams.add({ name: 'SENSORS', subjects: ['sensors.>'] });
-      const mqtt = await connectMqtt(`mqtt://127.0.0.1:${edge.gateways.mqtt}`, { clientId: `edge-sensor-${target.peer}` });
-      let sent = 0;
-      const publish = async (n: number): Promise<void> => {
-        for (let i = 0; i < n; i++, sent++) await mqtt.publishAsync(`sensors/t${sent % 2}`, `m${sent}`, { qos: 1 });
-      };
-      await publish(20);
-      let hjsm = await jetstreamManager(hc);
-      await hjsm.streams.add({ name: 'HUB_SENSORS', sources: [{ name: 'SENSORS', external: { api: '$JS.edge1.API', deliver: '' } }] });
-      const hubCount = async (): Promise<number> => (await hjsm.streams.info('HUB_SENSORS')).state.messages;
-      await eventually(async () => (await hubCount()) === 20, 20_000, 100);
+    for (const { stream, prefix, retention } of target.edgeStreams) {
+      const kind = retention === RetentionPolicy.Limits ? 'an edge stream' : 'a work-queue edge stream';
+      it(`leafnode - the hub sources ${kind} that MQTT QoS 1 fed; hub stopped and restarted: every message once, in order`, async () => {
+        const ejsm: JetStreamManager = await jetstreamManager(ec);
+        await ejsm.streams.add({ name: stream, subjects: [`${prefix}.>`], retention });
+        const sensor = await edgeSensor(edge, `edge-${prefix}-${target.peer}`, prefix, 2);
+        const publish = sensor.publish;
+        await publish(20);
+        let hjsm = await jetstreamManager(hc);
+        const copy = `HUB_${stream}`;
+        await hjsm.streams.add({ name: copy, sources: [{ name: stream, external: { api: '$JS.edge1.API', deliver: '' } }] });
+        const hubCount = async (): Promise<number> => (await hjsm.streams.info(copy)).state.messages;
+        await eventually(async () => (await hubCount()) === 20, 20_000, 100);
 
-      await hc.close();
-      await hub.stop();
-      await publish(30); // acknowledged by the edge while the hub is down
-      await startHub();
-      hc = await connect({ servers: hub.url });
-      hjsm = await jetstreamManager(hc);
-      // The hub retries its source consumer on its own schedule: nats-server asks again when a leaf
-      // connects, but before the leaf's interest (its LS+ after CONNECT) arrives, and then backs off
-      // 10 s, 20 s, ... (stream.go calculateRetryBackoff), so catching up may take that long.
-      await eventually(async () => (await hubCount()) >= 50, 90_000, 200).catch(async (error: Error) => {
-        const info = await hjsm.streams.info('HUB_SENSORS');
-        throw new Error(`${error.message}: hub has ${info.state.messages}, source ${JSON.stringify(info.sources)}`, { cause: error });
+        await hc.close();
+        await hub.stop();
+        await publish(30); // acknowledged by the edge while the hub is down
+        await startHub();
+        hc = await connect({ servers: hub.url });
+        hjsm = await jetstreamManager(hc);
+        // The hub retries its source consumer on its own schedule: nats-server asks again when a leaf
+        // connects, but before the leaf's interest (its LS+ after CONNECT) arrives, and then backs off
+        // 10 s, 20 s, ... (stream.go calculateRetryBackoff), so catching up may take that long.
+        await eventually(async () => (await hubCount()) >= 50, 90_000, 200).catch(async (error: Error) => {
+          const info = await hjsm.streams.info(copy);
+          throw new Error(`${error.message}: hub has ${info.state.messages}, source ${JSON.stringify(info.sources)}`, { cause: error });
+        });
+        await new Promise((r) => setTimeout(r, 500)); // a duplicate would land right behind
+        const info = await hjsm.streams.info(copy);
+        assert.equal(info.state.messages, 50);
+        const got = await storedLines(hjsm, copy);
+        assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => `${prefix}.t${i % 2} m${i}`));
+        if (retention === RetentionPolicy.Workqueue) {
+          // The edge lets go of what the hub has stored (acked sourcing), and only that.
+          await eventually(async () => (await ejsm.streams.info(stream)).state.messages === 0, 30_000, 200);
+        }
+        await sensor.end();
       });
-      await new Promise((r) => setTimeout(r, 500)); // a duplicate would land right behind
-      const info = await hjsm.streams.info('HUB_SENSORS');
-      assert.equal(info.state.messages, 50);
-      const got: string[] = [];
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const m = await hjsm.streams.getMessage('HUB_SENSORS', { seq });
-        assert.ok(m !== null, `message ${seq}`);
-        got.push(`${m.subject} ${m.string()}`);
-      }
-      assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => `sensors.t${i % 2} m${i}`));
-      await mqtt.endAsync();
-    });
+    }
   });
 }

@@ -14,8 +14,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../helpers/jetstream-consumers.ts';
-import { startLeafEdge, stopLeafTest } from '../helpers/leaf-edge.ts';
-import { connectMqtt } from '../helpers/mqtt.ts';
+import { edgeSensor, startLeafEdge, stopLeafTest, storedLines } from '../helpers/leaf-edge.ts';
 import { freePort, startSwitchboardProcess, type SwitchboardProcess } from '../helpers/servers.ts';
 
 describe('leafnode - a Switchboard hub sources a Switchboard edge stream across a hub restart', () => {
@@ -43,21 +42,15 @@ describe('leafnode - a Switchboard hub sources a Switchboard edge stream across 
   after(() => stopLeafTest({ hc, ec, edge, hub, dir }));
 
   for (const retention of [RetentionPolicy.Limits, RetentionPolicy.Workqueue]) {
-    // A work-queue origin needs nats-server 2.14's acked sourcing on the origin side: there a
-    // direct sourcing consumer on an interest or work-queue stream becomes a durable with
-    // flow-control acks (jetstream_api.go jsConsumerCreateRequest). Switchboard's engine refuses
-    // the ack-none source consumer instead ("workqueue stream requires explicit ack", 10098).
-    const todo = retention === RetentionPolicy.Workqueue ? 'the origin engine lacks AckFlowControl source consumers (10098 on a work-queue origin)' : undefined;
-    it(`leafnode sourcing - ${retention} edge stream fed by MQTT QoS 1: once each, in order, across a hub restart`, { todo }, async () => {
+    // A work-queue edge stream: the hub's source consumer becomes a durable with flow-control acks
+    // on the edge (nats-server 2.14's acked sourcing), so the edge removes only what the hub stored.
+    it(`leafnode sourcing - ${retention} edge stream fed by MQTT QoS 1: once each, in order, across a hub restart`, async () => {
       const name = `SENSORS_${retention.toUpperCase()}`;
       const topic = `site/${retention}`;
       const ejsm: JetStreamManager = await jetstreamManager(ec);
       await ejsm.streams.add({ name, subjects: [`site.${retention}.>`], retention });
-      const mqtt = await connectMqtt(`mqtt://127.0.0.1:${edge.gateways.mqtt}`, { clientId: `sensor-${retention}` });
-      let sent = 0;
-      const publish = async (n: number): Promise<void> => {
-        for (let i = 0; i < n; i++, sent++) await mqtt.publishAsync(`${topic}/t${sent % 3}`, `m${sent}`, { qos: 1 });
-      };
+      const sensor = await edgeSensor(edge, `sensor-${retention}`, topic, 3);
+      const publish = sensor.publish;
       await publish(30);
       let hjsm = await jetstreamManager(hc);
       const copy = `HUB_${name}`;
@@ -74,18 +67,13 @@ describe('leafnode - a Switchboard hub sources a Switchboard edge stream across 
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would land right behind
       const info = await hjsm.streams.info(copy);
       assert.equal(info.state.messages, 70);
-      const got: string[] = [];
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const m = await hjsm.streams.getMessage(copy, { seq });
-        assert.ok(m !== null, `message ${seq}`);
-        got.push(`${m.subject} ${m.string()}`);
-      }
+      const got = await storedLines(hjsm, copy);
       assert.deepEqual(got, Array.from({ length: 70 }, (_, i) => `site.${retention}.t${i % 3} m${i}`));
       if (retention === RetentionPolicy.Workqueue) {
         // The edge lets go of what the hub has stored (acked sourcing), and only that.
         await eventually(async () => (await ejsm.streams.info(name)).state.messages === 0, 30_000, 200);
       }
-      await mqtt.endAsync();
+      await sensor.end();
     });
   }
 });

@@ -126,6 +126,8 @@ export class AckTracker {
   }
 
   private arm(entry: PendingEntry, at: number): void {
+    // flow_control acks have no ack wait: nothing is redelivered on a timer (NS checkPending with AckWait 0).
+    if (this.owner.config.ackPolicy === AckPolicy.FlowControl) return;
     const t = new AckTimer(at, this, entry);
     entry.timer = t;
     this.scheduler.add(t);
@@ -155,12 +157,12 @@ export class AckTracker {
     this.owner.redeliveryDue();
   }
 
-  /** +ACK / +TERM / +NXT: with ack all, everything up to `seq` too. */
+  /** +ACK / +TERM / +NXT: with ack all (and a flow-control answer), everything up to `seq` too. */
   ack(seq: number): void {
     const pending = this.pending;
     const policy = this.owner.config.ackPolicy;
     if (pending === null || policy === AckPolicy.None) return;
-    if (policy === AckPolicy.All) {
+    if (policy === AckPolicy.All || policy === AckPolicy.FlowControl) {
       for (const [s, e] of pending) {
         if (s > seq) break;
         this.release(s, e);

@@ -10,6 +10,7 @@ import { JetStreamApiError } from '../../protocol/jetstream-api-error.ts';
 import { formatInstant, formatTime, parseTime, ZERO_TIME } from '../rfc3339.ts';
 import type { StreamConfig } from '../stream-config.ts';
 import { ConsumerErr } from './consumer-errors.ts';
+import { applyAckFlowControlDefaults, checkAckFlowControl } from './ack-flow-control.ts';
 import { applyPriorityDefaults, checkPriorityConfig, PriorityPolicy } from './priority-config.ts';
 
 export const DeliverPolicy = {
@@ -21,7 +22,8 @@ export const DeliverPolicy = {
   LastPerSubject: 'last_per_subject',
 } as const;
 export type DeliverPolicy = (typeof DeliverPolicy)[keyof typeof DeliverPolicy];
-export const AckPolicy = { None: 'none', All: 'all', Explicit: 'explicit' } as const;
+/** flow_control (nats-server 2.14): acknowledged by the answers to flow-control requests, see ack-flow-control.ts. */
+export const AckPolicy = { None: 'none', All: 'all', Explicit: 'explicit', FlowControl: 'flow_control' } as const;
 export type AckPolicy = (typeof AckPolicy)[keyof typeof AckPolicy];
 export const ReplayPolicy = { Instant: 'instant', Original: 'original' } as const;
 export type ReplayPolicy = (typeof ReplayPolicy)[keyof typeof ReplayPolicy];
@@ -64,6 +66,9 @@ export interface ConsumerConfigWire {
   priority_policy?: string;
   /** Nanoseconds a pin lasts without a pull from its client (nats-server PinnedTTL). */
   priority_timeout?: number;
+  /** nats-server's own mirror and source consumers (stream.go): exempt from the work-queue rules. */
+  direct?: boolean;
+  sourcing?: boolean;
   [unknown: string]: unknown;
 }
 
@@ -110,6 +115,8 @@ export interface ConsumerConfig {
   priorityPolicy: PriorityPolicy;
   /** Nanoseconds. */
   priorityTimeout: number;
+  direct: boolean;
+  sourcing: boolean;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -221,6 +228,8 @@ export function consumerConfigFromWire(w: ConsumerConfigWire, stream: StreamConf
     // An unknown policy fails nats-server's JSON decoding (PriorityPolicy.UnmarshalJSON).
     priorityPolicy: oneOf(w.priority_policy, Object.values(PriorityPolicy), PriorityPolicy.None, badJson),
     priorityTimeout: int(w.priority_timeout, 0),
+    direct: flag(w.direct),
+    sourcing: flag(w.sourcing),
   };
   setPauseUntil(c, str(w.pause_until));
   if (c.optStartTimeText !== '') {
@@ -254,13 +263,15 @@ function applyDefaults(c: ConsumerConfig): void {
   if (c.idleHeartbeat < 0) c.idleHeartbeat = 0;
   if (c.inactiveThreshold < 0) c.inactiveThreshold = 0;
   if (c.deliverSubject === '' && c.maxWaiting === 0) c.maxWaiting = DEFAULT_MAX_WAITING;
-  if (c.ackWait === 0 && c.ackPolicy !== AckPolicy.None) c.ackWait = DEFAULT_ACK_WAIT;
+  // flow_control acks have no ack wait: nothing is redelivered on a timer.
+  if (c.ackWait === 0 && (c.ackPolicy === AckPolicy.Explicit || c.ackPolicy === AckPolicy.All)) c.ackWait = DEFAULT_ACK_WAIT;
   // A backoff list overrides ack_wait with its first entry.
   if (c.backoff.length > 0) c.ackWait = c.backoff[0];
   if (c.maxAckPending === 0 && c.ackPolicy !== AckPolicy.None) c.maxAckPending = DEFAULT_MAX_ACK_PENDING;
   // Ephemerals go away after 5s without interest unless told otherwise (NS consumer.go).
   if (c.durableName === '' && c.inactiveThreshold === 0) c.inactiveThreshold = EPHEMERAL_INACTIVE_DEFAULT;
   applyPriorityDefaults(c);
+  applyAckFlowControlDefaults(c);
 }
 
 /** NS checkConsumerCfg, in its order, for the fields Switchboard supports. */
@@ -269,6 +280,7 @@ function check(c: ConsumerConfig, stream: StreamConfig): void {
   if (c.numReplicas > 1) throw new JetStreamApiError(ConsumerErr.ConsumerReplicasExceedsStream);
   if (c.backoff.some((b) => b < 0)) throw new JetStreamApiError(ConsumerErr.ConsumerBackOffNegative);
   if (c.ackWait < 0) throw new JetStreamApiError(ConsumerErr.ConsumerAckWaitNegative);
+  checkAckFlowControl(c);
   if (c.backoff.length > 0 && c.maxDeliver !== -1 && c.backoff.length > c.maxDeliver) throw new JetStreamApiError(ConsumerErr.ConsumerMaxDeliverBackoff);
   if (c.description.length > MAX_DESCRIPTION) throw new JetStreamApiError(ConsumerErr.ConsumerDescriptionTooLong, { max: MAX_DESCRIPTION });
   if (c.deliverSubject !== '') {
@@ -304,8 +316,9 @@ function check(c: ConsumerConfig, stream: StreamConfig): void {
   }
   checkDeliverPolicy(c);
   checkPriorityConfig(c);
-  if (stream.retention === 'workqueue') {
-    if (c.ackPolicy !== AckPolicy.Explicit) throw new JetStreamApiError(ConsumerErr.ConsumerWQRequiresExplicitAck);
+  // NS addConsumerWithAssignment: mirror and source consumers are exempt.
+  if (stream.retention === 'workqueue' && !c.direct && !c.sourcing) {
+    if (c.ackPolicy !== AckPolicy.Explicit && c.ackPolicy !== AckPolicy.FlowControl) throw new JetStreamApiError(ConsumerErr.ConsumerWQRequiresExplicitAck);
     if (c.deliverPolicy !== DeliverPolicy.All) throw new JetStreamApiError(ConsumerErr.ConsumerWQConsumerNotDeliverAll);
   }
 }
@@ -371,6 +384,8 @@ export function consumerConfigToWire(c: ConsumerConfig): ConsumerConfigWire {
   if (c.priorityGroups.length > 0) w.priority_groups = [...c.priorityGroups];
   if (c.priorityPolicy !== PriorityPolicy.None) w.priority_policy = c.priorityPolicy;
   if (c.priorityTimeout > 0) w.priority_timeout = c.priorityTimeout;
+  if (c.direct) w.direct = true;
+  if (c.sourcing) w.sourcing = true;
   return w;
 }
 

@@ -59,4 +59,9 @@ export const ConsumerErr = {
   ConsumerBackOffNegative: { code: 400, errCode: 10184, description: 'consumer backoff needs to be positive' },
   ConsumerPriorityGroupWithPolicyNone: { code: 400, errCode: 10196, description: 'consumer can not have priority groups when policy is none' },
   ConsumerPinnedTTLWithoutPriorityPolicyNone: { code: 400, errCode: 10197, description: 'PinnedTTL cannot be set when PriorityPolicy is none' },
+  ConsumerAckFCRequiresPush: { code: 400, errCode: 10218, description: 'flow control ack policy requires a push based consumer' },
+  ConsumerAckFCRequiresFC: { code: 400, errCode: 10219, description: 'flow control ack policy requires flow control' },
+  ConsumerAckFCRequiresMaxAckPending: { code: 400, errCode: 10220, description: 'flow control ack policy requires max ack pending' },
+  ConsumerAckFCRequiresNoAckWait: { code: 400, errCode: 10221, description: 'flow control ack policy requires unset ack wait' },
+  ConsumerAckFCRequiresNoMaxDeliver: { code: 400, errCode: 10222, description: 'flow control ack policy requires unset max deliver' },
 } as const satisfies Record<string, JetStreamApiErrorDef>;

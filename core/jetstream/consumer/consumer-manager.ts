@@ -20,7 +20,7 @@ import { hasWildcardToken, subjectsOverlap } from '../../subject/subject.ts';
 import { SubjectMap } from '../../subject/subject-map.ts';
 import { ACK_PREFIX, AckKind, parseAckPayload, parseAckSubject } from './ack-subjects.ts';
 import { Consumer, type ConsumerHost } from './consumer.ts';
-import { consumerConfigFromWire, consumerConfigToWire, filtersOf, isDurable, sameConsumerConfig, validateConsumerUpdate, type ConsumerConfig } from './consumer-config.ts';
+import { AckPolicy, consumerConfigFromWire, consumerConfigToWire, filtersOf, isDurable, sameConsumerConfig, validateConsumerUpdate, type ConsumerConfig } from './consumer-config.ts';
 import { ConsumerErr } from './consumer-errors.ts';
 import { consumerInfo, type ConsumerInfoWire } from './consumer-info.ts';
 import { ConsumerStateStore } from './consumer-state-store.ts';
@@ -183,10 +183,12 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     this.wake(c);
   }
 
-  /** NS: one unfiltered consumer, or non-overlapping filters, on a workqueue stream. */
+  /** NS: one unfiltered consumer, or non-overlapping filters, on a workqueue stream; mirror and source consumers aside (partitionUnique). */
   private checkWorkQueue(g: StreamConsumers, config: ConsumerConfig): void {
+    if (config.direct || config.sourcing) return;
     const mine = filtersOf(config);
     for (const other of g.byName.values()) {
+      if (other.config.direct || other.config.sourcing) continue;
       const theirs = filtersOf(other.config);
       if (mine.length === 0 && theirs.length === 0) throw new JetStreamApiError(ConsumerErr.ConsumerWQMultipleUnfiltered);
       if (mine.length === 0 || theirs.length === 0 || mine.some((a) => theirs.some((b) => subjectsOverlap(a, b)))) {
@@ -335,7 +337,8 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
       const ack = info === null ? null : parseAckPayload(body);
       if (info === null || ack === null) return;
       const c = this.byStream.get(info.stream)?.byName.get(info.consumer);
-      if (c === undefined) return;
+      // NS subscribes no ack subject for ack_policy flow_control: its acks are the flow-control answers.
+      if (c === undefined || c.config.ackPolicy === AckPolicy.FlowControl) return;
       if (ack.kind === AckKind.Term) this.advise(c, 'MSG_TERMINATED', { type: 'io.nats.jetstream.advisory.v1.terminated', consumer_seq: info.consumerSeq, stream_seq: info.streamSeq, deliveries: info.deliveries, reason: ack.reason });
       c.processAck(info, ack, reply);
       // Double ack: the reply goes out once the new state is saved (end of turn).
@@ -356,7 +359,7 @@ export class ConsumerManager implements Subscriber, ConsumerHost {
     }
     if (subject.startsWith(FC_PREFIX)) {
       const [stream, name] = subject.slice(FC_PREFIX.length).split('.');
-      this.byStream.get(stream)?.byName.get(name)?.flowControlReply(subject);
+      this.byStream.get(stream)?.byName.get(name)?.flowControlReply(subject, headerSize > 0 ? message.subarray(0, headerSize) : null);
     }
   }
 

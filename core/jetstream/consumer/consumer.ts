@@ -8,13 +8,15 @@ import type { Stream } from '../stream.ts';
 import type { StoredMessage } from '../store/stream-store.ts';
 import { ackSubject, AckKind, type AckPayload, type AckReply } from './ack-subjects.ts';
 import { AckTracker, type AckTrackerOwner } from './ack-tracker.ts';
-import { DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
+import { flowControlAckedSeq } from './ack-flow-control.ts';
+import { AckPolicy, DeliverPolicy, filtersOf, isPush, type ConsumerConfig } from './consumer-config.ts';
 import type { ConsumerStateWire } from './consumer-state-store.ts';
 import { CallbackDeadline, type DeadlineScheduler } from './deadline-scheduler.ts';
 import { FilterSet, storedSubjectsOf } from './filter-set.ts';
 import type { PriorityHost } from './priority-groups.ts';
 import { PullWaiting } from './pull-waiting.ts';
 import { PushState } from './push-delivery.ts';
+import { ReplayPacer } from './replay-pacer.ts';
 import * as S from './status-messages.ts';
 
 /** What a consumer needs from the engine; implemented by ConsumerManager. */
@@ -66,9 +68,8 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
   private npc = -1;
   private npcLast = 0;
   private inactiveArmed = false;
-  /** replay_policy original: stored time and send time of the last first delivery, and a pending wake-up. */
-  private replayLast: { msgTime: number; sentAt: number } | null = null;
-  private replayArmed = false;
+  /** replay_policy original: null under instant replay. */
+  private readonly replay: ReplayPacer | null;
   /** The pause_until a wake-up deadline is armed for. */
   private resumeArmedFor = 0;
   private readonly ackPrefix: string;
@@ -86,6 +87,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     this.pull = isPush(config) ? null : new PullWaiting(host, this, config);
     this.push = isPush(config) ? new PushState(config) : null;
     this.acks = new AckTracker(this, host.scheduler);
+    this.replay = config.replayPolicy === 'original' ? new ReplayPacer(host.scheduler, () => host.wake(this)) : null;
   }
 
   get isPush(): boolean {
@@ -220,7 +222,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
         break;
       }
       const [msg, count] = next;
-      if (count === 1 && this.replayWait(msg.time, now)) {
+      if (count === 1 && this.replay?.wait(msg.time, now)) {
         this.untake(msg.seq, count);
         break;
       }
@@ -240,7 +242,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
         continue;
       }
       this.record(msg.seq, count, now);
-      if (count === 1 && this.config.replayPolicy === 'original') this.replayLast = { msgTime: msg.time, sentAt: now };
+      if (count === 1) this.replay?.sent(msg.time, now);
       sent++;
       if (req !== undefined) {
         const pull = this.pull as PullWaiting;
@@ -249,7 +251,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       } else if (push !== null) {
         this.host.deliverMessage(this.config.deliverSubject, msg.subject, reply, header, data);
         push.lastSent = now;
-        if (push.sent(size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
+        if (push.sent(size, this.acks.size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
       }
     }
     if (sent > 0) {
@@ -261,25 +263,6 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       this.pull.changed(now);
     }
     return sent >= budget;
-  }
-
-  /**
-   * replay_policy original: the gap between two stored messages is kept between
-   * their deliveries. True (and a wake-up armed) when `msgTime` is not due yet.
-   */
-  private replayWait(msgTime: number, now: number): boolean {
-    const last = this.replayLast;
-    if (this.config.replayPolicy !== 'original' || last === null) return false;
-    const wait = msgTime - last.msgTime - (now - last.sentAt);
-    if (wait <= 1) return false;
-    if (!this.replayArmed) {
-      this.replayArmed = true;
-      this.host.scheduler.add(new CallbackDeadline(now + wait, () => {
-        this.replayArmed = false;
-        this.host.wake(this);
-      }));
-    }
-    return true;
   }
 
   /** The next message to hand out and its delivery count: redeliveries first, then the stream. */
@@ -366,10 +349,7 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
       case AckKind.Ack:
       case AckKind.Term:
       case AckKind.Next: {
-        const wasBlocked = this.acks.blocked;
-        this.acks.ack(seq);
-        // Room under max_ack_pending again: waiting requests or a push subscriber can get more.
-        if (wasBlocked && !this.acks.blocked) this.host.wake(this);
+        this.ack(seq);
         if (ack.kind === AckKind.Next && reply !== null) this.processPull(reply, ack.next);
         break;
       }
@@ -381,6 +361,13 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
         break;
     }
     this.host.saveLater(this);
+  }
+
+  private ack(seq: number): void {
+    const wasBlocked = this.acks.blocked;
+    this.acks.ack(seq);
+    // Room under max_ack_pending again: waiting requests or a push subscriber can get more.
+    if (wasBlocked && !this.acks.blocked) this.host.wake(this);
   }
 
   /** Does this consumer still need `seq` (interest retention)? */
@@ -432,14 +419,21 @@ export class Consumer implements AckTrackerOwner, PriorityHost {
     if (now - push.lastSent >= hb - 1) {
       if (!this.host.hasInterest(this.config.deliverSubject)) return this.pushInterestLost(now);
       this.host.sendStatus(this.config.deliverSubject, S.idleHeartbeat(this.dseq, this.sseq - 1, push.flowControlPending));
+      if (push.idleFlowControl(this.acks.size)) this.host.sendStatus(this.config.deliverSubject, S.FLOW_CONTROL_REQUEST, push.requestFlowControl(this.stream.name, this.name));
       push.lastSent = now;
     }
     this.armPushHeartbeat(now);
   }
 
-  /** A flow-control response arrived on `$JS.FC.<stream>.<consumer>.<id>`. */
-  flowControlReply(subject: string): void {
-    if (this.push?.answered(subject)) this.host.wake(this);
+  /** A flow-control response arrived on `$JS.FC.<stream>.<consumer>.<id>`; under ack_policy flow_control it acks up to its `Nats-Last-Stream`. */
+  flowControlReply(subject: string, header: Buffer | null): void {
+    if (!this.push?.answered(subject)) return;
+    const upTo = this.config.ackPolicy === AckPolicy.FlowControl ? flowControlAckedSeq(header) : 0;
+    if (upTo > 0) {
+      this.ack(upTo);
+      this.host.saveLater(this);
+    }
+    this.host.wake(this);
   }
 
   // ---- lifetime ----

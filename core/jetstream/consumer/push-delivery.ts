@@ -4,9 +4,12 @@
 // `100 FlowControl Request` with a `$JS.FC.` reply and, if a second window goes
 // out unanswered, stalls until the client answers. The client answers only once
 // its application has caught up, so a slow reader slows the consumer, not the server.
+// Under ack_policy flow_control the answers are the acks (ack-flow-control.ts),
+// so a request also goes out when max_ack_pending is reached and on an idle
+// heartbeat while anything is unacknowledged (NS needFlowControl, loopAndDeliverMsgs).
 
 import { randomBytes } from 'node:crypto';
-import type { ConsumerConfig } from './consumer-config.ts';
+import { AckPolicy, type ConsumerConfig } from './consumer-config.ts';
 
 export const FC_PREFIX = '$JS.FC.';
 /** Bytes between flow-control requests. */
@@ -20,13 +23,17 @@ export class PushState {
   flowControlPending: string | null = null;
   private bytes = 0;
   private flowControl: boolean;
+  /** ack_policy flow_control: the max_ack_pending that calls for a request (0: not acked by flow control). */
+  private ackWindow: number;
 
   constructor(config: ConsumerConfig) {
     this.flowControl = config.flowControl;
+    this.ackWindow = ackWindowOf(config);
   }
 
   reconfigure(config: ConsumerConfig): void {
     this.flowControl = config.flowControl;
+    this.ackWindow = ackWindowOf(config);
     if (!this.flowControl) this.answered(this.flowControlPending ?? '');
   }
 
@@ -34,11 +41,16 @@ export class PushState {
     return this.flowControlPending !== null && this.bytes >= 2 * FLOW_CONTROL_WINDOW;
   }
 
-  /** Count a delivery; true when a flow-control request is due. */
-  sent(size: number): boolean {
+  /** Count a delivery (`unacked` now waiting for an ack); true when a flow-control request is due. */
+  sent(size: number, unacked: number): boolean {
     if (!this.flowControl) return false;
     this.bytes += size;
-    return this.flowControlPending === null && this.bytes >= FLOW_CONTROL_WINDOW;
+    return this.flowControlPending === null && (this.bytes >= FLOW_CONTROL_WINDOW || (this.ackWindow > 0 && unacked >= this.ackWindow));
+  }
+
+  /** At an idle heartbeat: is a request due for `unacked` messages waiting for a flow-control ack? */
+  idleFlowControl(unacked: number): boolean {
+    return this.ackWindow > 0 && unacked > 0 && this.flowControlPending === null;
   }
 
   requestFlowControl(stream: string, consumer: string): string {
@@ -54,4 +66,8 @@ export class PushState {
     this.bytes = 0;
     return true;
   }
+}
+
+function ackWindowOf(config: ConsumerConfig): number {
+  return config.ackPolicy === AckPolicy.FlowControl ? config.maxAckPending : 0;
 }
