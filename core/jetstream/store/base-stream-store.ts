@@ -2,7 +2,8 @@
 // (discard old/new, per subject, max age), purge variants and queries. A
 // subclass only stores and loads payloads and persists removals.
 
-import { MessageIndex, normaliseFilter } from './message-index.ts';
+import { MessageIndex } from './message-index.ts';
+import { normaliseFilter } from './subject-table.ts';
 import {
   DiscardPolicy,
   nowMs,

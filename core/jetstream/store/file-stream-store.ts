@@ -17,25 +17,19 @@
 // back to its last written record and every message after it leaves the
 // index, the sequence goes back with them (rollBack), and the engine's
 // commits covering them fail, so each was answered with an error PubAck.
-// What such a publish removed (its limits, its Nats-Rollup) comes back: each
-// removal it causes is recorded (Restorable) until its write is confirmed, and
-// the removed message's record stays in place meanwhile (no compaction or
-// unlink of its segment). Recorded and restored, not deferred to the commit:
-// deferring would let the index exceed the limits until the write returns,
-// visible to every reader of the stream, while the index keeps each removed
-// slot's location, so putting one back costs nothing until a rollback.
+// What such a publish removed comes back (pending-removals.ts).
 
 import * as fs from 'node:fs';
-import { join } from 'node:path';
 import { BaseStreamStore } from './base-stream-store.ts';
 import { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-store-options.ts';
 import { RecordCache } from './record-cache.ts';
-import { compactSegment, crc32, encodeDeleteRecord, messageFromRecord, messageRecordLength, toRanges, WriteArena, writeMessageRecord, type DecodedRecord } from './segment-codec.ts';
+import { PendingRemovals, type Restorable } from './pending-removals.ts';
+import { compactSegment, encodeDeleteRecord, messageFromRecord, messageRecordLength, WriteArena, writeMessageRecord, type DecodedRecord } from './segment-codec.ts';
 import { syncDirectory, writeFileAtomic } from '../atomic-file.ts';
-import { indexPath, olderRanges, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, storeIo, type Segment } from './segment-files.ts';
-import { decodeSegmentIndex } from './segment-index.ts';
+import { indexPath, olderRanges, openSegment, SEGMENT_OPEN_FLAGS, SEGMENT_SUFFIX, segmentOf, storeIo, type Segment } from './segment-files.ts';
 import { writeSegmentIndex } from './segment-index-writer.ts';
-import { scanSegmentFile, SegmentReader } from './segment-reader.ts';
+import { SegmentLoader } from './segment-loader.ts';
+import { SegmentReader } from './segment-reader.ts';
 import { SegmentWriter, type WriteDone } from './segment-writer.ts';
 import { nowMs, StoreIoError, subjectByteLength, UNLIMITED, type PurgeOptions, type StoredMessage, type StoreLimits } from './stream-store.ts';
 
@@ -44,17 +38,6 @@ export { SyncPolicy, type FileStoreOptions, type RecoveryReport } from './file-s
 const WRITE_THRESHOLD = 4 * 1024 * 1024;
 /** Segments smaller than this are not worth compacting. */
 const COMPACT_MIN = 64 * 1024;
-
-/** A message removed by the publish at `cause`, whose write is not confirmed yet: enough to put it back. */
-interface Restorable {
-  readonly cause: number;
-  readonly seq: number;
-  readonly subject: string;
-  readonly time: number;
-  readonly size: number;
-  readonly loc: number;
-}
-
 
 export class FileStreamStore extends BaseStreamStore {
   readonly kind = 'file' as const;
@@ -70,20 +53,22 @@ export class FileStreamStore extends BaseStreamStore {
   private readonly compactable = new Set<Segment>();
   /** Segments rewritten so far (for tests and monitoring). */
   compactions = 0;
-  private removed: number[] = [];
-  /** Tombstone records handed to the writer or still pending: a rollback must log their removals again. */
-  private tombstonesInFlight: Array<{ seg: Segment; at: number; ranges: number[] }> = [];
+  private readonly removals = new PendingRemovals();
   /** The last sequence whose record was handed to the writer (a rollback's mark). */
   private takenSeq = 0;
   /** Appended since the last commit(done): a rollback now also fails that commit. */
   private turnAppends = false;
   /** Why the next commit(done) fails: a rollback took back messages appended for it. */
   private failedTurn: StoreIoError | null = null;
-  /** Removals caused by publishes whose writes are not confirmed, oldest cause first. */
-  private restorable: Restorable[] = [];
   onRollBack?: (lastSeq: number) => void;
   private readonly cache: RecordCache;
   private readonly reader = new SegmentReader();
+  private readonly loader = new SegmentLoader({
+    index: this.index,
+    messageSize: (subject, header, data) => this.messageSize(subject, header, data),
+    lost: (seq, slot) => this.segmentLost(segmentOf(this.segments, seq), slot),
+    readRecord: (seg, off) => this.readRecord(seg, off),
+  });
 
   constructor(name: string, limits: StoreLimits = UNLIMITED, options: FileStoreOptions) {
     super(name, limits, true);
@@ -133,7 +118,7 @@ export class FileStreamStore extends BaseStreamStore {
     const hit = this.cache.get(seq);
     // Written records never change, so the message may point into the record itself.
     if (hit !== undefined) return messageFromRecord(hit, 0, hit.length, false, this.subjectAt(slot)) as StoredMessage;
-    const seg = this.segmentOf(seq);
+    const seg = segmentOf(this.segments, seq);
     const off = (this.index.loc as Uint32Array)[slot];
     if (off >= this.writer.writtenTo(seg)) this.commit();
     const msg = this.reader.readMessage(seg, off, this.writer.writtenTo(seg), this.subjectAt(slot));
@@ -147,12 +132,10 @@ export class FileStreamStore extends BaseStreamStore {
   }
 
   protected dropMessage(seq: number, slot: number): void {
-    if (this.removingFor > 0) {
-      const ix = this.index;
-      this.restorable.push({ cause: this.removingFor, seq, subject: this.subjectAt(slot), time: ix.time[slot], size: ix.size[slot], loc: (ix.loc as Uint32Array)[slot] });
-    }
-    this.segmentLost(this.segmentOf(seq), slot);
-    this.removed.push(seq);
+    const ix = this.index;
+    const undo = this.removingFor > 0 ? { cause: this.removingFor, seq, subject: this.subjectAt(slot), time: ix.time[slot], size: ix.size[slot], loc: (ix.loc as Uint32Array)[slot] } : null;
+    this.segmentLost(segmentOf(this.segments, seq), slot);
+    this.removals.add(seq, undo);
     this.cache.drop(seq);
   }
 
@@ -188,7 +171,7 @@ export class FileStreamStore extends BaseStreamStore {
       else {
         this.queueWrite();
         const upTo = this.takenSeq;
-        if (this.restorable.length > 0) this.writer.whenWritten((err) => err === null && this.confirmed(upTo));
+        if (this.removals.restoring) this.writer.whenWritten((err) => err === null && this.removals.confirmed(upTo));
       }
     } catch (err) {
       if (done === undefined) throw err;
@@ -225,15 +208,11 @@ export class FileStreamStore extends BaseStreamStore {
 
   /** Removals since the last commit become one tombstone record. */
   private logRemovals(): void {
-    if (this.removed.length === 0) return;
-    const ranges = toRanges(this.removed);
+    if (!this.removals.unlogged) return;
     const active = this.activeSegment();
-    const written = this.writer.writtenTo(active);
-    this.tombstonesInFlight = this.tombstonesInFlight.filter((t) => t.seg === active && t.at >= written);
-    this.tombstonesInFlight.push({ seg: active, at: active.size + this.pending.bytes, ranges });
+    const ranges = this.removals.tombstone(active, this.writer.writtenTo(active), active.size + this.pending.bytes);
     this.pending.push(encodeDeleteRecord(ranges, nowMs()));
     active.tombstones.push(...ranges);
-    this.removed = [];
   }
 
   private writeNow(): void {
@@ -244,20 +223,7 @@ export class FileStreamStore extends BaseStreamStore {
     // A failure has rolled back before this throws.
     this.writer.writeSync(active, this.pending.take(), active.size, mark);
     this.committed(active, total);
-    this.confirmed(this.takenSeq);
-  }
-
-  /** Every publish up to seq is written: what they removed stays removed. */
-  private confirmed(seq: number): void {
-    const r = this.restorable;
-    let n = 0;
-    while (n < r.length && r[n].cause <= seq) n++;
-    if (n > 0) r.splice(0, n);
-  }
-
-  /** Does a removal that a rollback may undo point into seg (below endSeq)? Then its records must stay. */
-  private holdsRestorable(seg: Segment, endSeq: number): boolean {
-    return this.restorable.some((r) => r.seq >= seg.id && r.seq < endSeq);
+    this.removals.confirmed(this.takenSeq);
   }
 
   /**
@@ -265,13 +231,13 @@ export class FileStreamStore extends BaseStreamStore {
    * rollback puts back: the removals recorded so far hold.
    */
   override purge(options: PurgeOptions = {}): number {
-    if (options.causedBy === undefined) this.restorable = [];
+    if (options.causedBy === undefined) this.removals.settle();
     return super.purge(options);
   }
 
   /** New limits could refuse what a rollback puts back: the removals recorded so far hold. */
   override setLimits(limits: StoreLimits): void {
-    this.restorable = [];
+    this.removals.settle();
     super.setLimits(limits);
   }
 
@@ -296,25 +262,10 @@ export class FileStreamStore extends BaseStreamStore {
    */
   private rollBack(seg: Segment, cut: number, mark: number, err: StoreIoError): void {
     this.pending.take();
-    const back = this.restorable.filter((r) => r.cause > mark && r.seq <= mark);
-    this.restorable = [];
-    const restored = new Set(back.map((r) => r.seq));
-    const holds = (s: number): boolean => s <= mark && !restored.has(s);
-    const again = this.removed.filter(holds);
-    let lostRanges = 0;
-    this.tombstonesInFlight = this.tombstonesInFlight.filter((t) => {
-      if (t.seg !== seg || t.at < cut) return true;
-      lostRanges += t.ranges.length;
-      for (let i = 0; i + 1 < t.ranges.length; i += 2) {
-        for (let s = t.ranges[i]; s <= Math.min(t.ranges[i + 1], mark); s++) if (holds(s)) again.push(s);
-      }
-      return false;
-    });
-    seg.tombstones.length -= lostRanges;
-    this.removed = again.sort((a, b) => a - b);
+    const back = this.removals.rollBack(seg, cut, mark);
     for (let s = this.index.lastSeq; s > mark; s--) {
       const slot = this.index.slot(s);
-      if (slot >= 0) this.segmentLost(this.segmentOf(s), slot);
+      if (slot >= 0) this.segmentLost(segmentOf(this.segments, s), slot);
       this.cache.drop(s);
     }
     this.index.rollBack(mark);
@@ -330,7 +281,7 @@ export class FileStreamStore extends BaseStreamStore {
   /** A removal the rolled-back publish caused is undone: its record is still where the index said. */
   private putBack(r: Restorable): void {
     this.index.restore(r.seq, r.subject, r.time, r.size, r.loc);
-    const seg = this.segmentOf(r.seq);
+    const seg = segmentOf(this.segments, r.seq);
     seg.live++;
     seg.liveBytes += r.size;
   }
@@ -351,7 +302,7 @@ export class FileStreamStore extends BaseStreamStore {
       if (at < 0 || at === this.segments.length - 1 || (at === 0 && seg.live === 0)) continue;
       // Its descriptor is about to be replaced: not while a background write still uses it,
       // nor while a rollback may need a record it would drop.
-      if (this.writer.busyOn(seg) || this.holdsRestorable(seg, this.segments[at + 1].id)) {
+      if (this.writer.busyOn(seg) || this.removals.holds(seg, this.segments[at + 1].id)) {
         this.compactable.add(seg);
         continue;
       }
@@ -428,20 +379,20 @@ export class FileStreamStore extends BaseStreamStore {
       this.index.reserve(span + Math.ceil(span / (names.length - 1)));
     }
     names.forEach((id, i) => {
-      const seg = this.openSegment(id);
+      const seg = openSegment(this.dir, id);
       this.segments.push(seg);
       const sealed = i < names.length - 1;
       // The active segment has a usable index only after a clean close (see indexActiveSegment).
-      if (this.loadIndex(seg, onRecover, headersSince, !sealed)) {
+      if (this.loader.loadIndex(seg, onRecover, headersSince, !sealed)) {
         indexed++;
         return;
       }
-      truncatedBytes += this.scanSegment(seg, onRecover);
+      truncatedBytes += this.loader.scan(seg, onRecover);
       // A sealed segment without a usable index gets one now, so the next start is fast.
       if (sealed) writeSegmentIndex(this.index, seg, names[i + 1]);
     });
     if (this.segments.length === 0) {
-      this.segments.push(this.openSegment(Math.max(1, firstSeq)));
+      this.segments.push(openSegment(this.dir, Math.max(1, firstSeq)));
       this.syncDir();
     }
     // What a previous run wrote is read with its CRC checked; only appends from now on are trusted.
@@ -450,24 +401,6 @@ export class FileStreamStore extends BaseStreamStore {
     const report = { segments: this.segments.length, indexed, messages: this.index.msgs, truncatedBytes };
     this.dropDeadSegments();
     return report;
-  }
-
-  /** Replay every record of a segment; cut it at the first torn or corrupt one. Returns bytes cut. */
-  private scanSegment(seg: Segment, onRecover: FileStoreOptions['onRecover']): number {
-    return scanSegmentFile(seg, (rec, off) => {
-      // A sequence not above the last one (or below the segment's first) is damage: the segment ends there.
-      if (rec.seq <= this.index.lastSeq || rec.seq < seg.id) return false;
-      const size = this.messageSize(rec.subject, rec.header, rec.data);
-      this.index.add(rec.seq, rec.subject, rec.time, size, off);
-      seg.live++;
-      seg.liveBytes += size;
-      if (rec.header !== null) seg.headerSeqs.push(rec.seq);
-      onRecover?.(rec.seq, rec.time, rec.header);
-      return true;
-    }, (ranges) => {
-      this.replayDelete(ranges);
-      seg.tombstones.push(...ranges);
-    });
   }
 
   /**
@@ -489,61 +422,6 @@ export class FileStreamStore extends BaseStreamStore {
     }
   }
 
-  /** Load a segment from its index file; false (nothing changed) when it cannot be used. */
-  private loadIndex(seg: Segment, onRecover: FileStoreOptions['onRecover'], headersSince: number, checkBytes: boolean): boolean {
-    let raw: Buffer;
-    try {
-      raw = fs.readFileSync(indexPath(seg.path));
-    } catch {
-      return false;
-    }
-    const idx = decodeSegmentIndex(raw);
-    if (idx === null || idx.segmentSize !== fs.fstatSync(seg.fd).size) return false;
-    // The active segment is where a torn or corrupt tail would be: its bytes must be exactly what was indexed.
-    if (checkBytes && (idx.segmentCrc === null || crc32(storeIo('read', seg.path, () => fs.readFileSync(seg.path))) !== idx.segmentCrc)) return false;
-    let last = this.index.lastSeq;
-    for (let i = 0; i < idx.seqs.length; i++) {
-      if (idx.seqs[i] <= last || idx.seqs[i] < seg.id) return false;
-      last = idx.seqs[i];
-    }
-    const liveBytes = this.index.addMany(idx.seqs, idx.subjects, idx.subjectIds, idx.times, idx.sizes, idx.offsets);
-    // Only the active segment gets sealed (and needs its header flags) later.
-    if (checkBytes) for (let i = 0; i < idx.seqs.length; i++) if (idx.hasHeader[i] === 1) seg.headerSeqs.push(idx.seqs[i]);
-    seg.live = idx.seqs.length;
-    seg.liveBytes = liveBytes;
-    seg.size = idx.segmentSize;
-    // Only messages with headers inside the caller's window are read back (for dedupe).
-    if (onRecover !== undefined && idx.newestTime > headersSince) {
-      for (let i = 0; i < idx.seqs.length; i++) {
-        if (idx.hasHeader[i] === 0 || idx.times[i] <= headersSince) continue;
-        const rec = this.readRecord(seg, idx.offsets[i]);
-        if (rec !== null && rec.seq === idx.seqs[i]) onRecover(rec.seq, rec.time, rec.header);
-      }
-    }
-    this.replayDelete(idx.ranges);
-    seg.tombstones.push(...idx.ranges);
-    return true;
-  }
-
-  private replayDelete(ranges: readonly number[]): void {
-    const first = this.index.firstSeq();
-    for (let i = 0; i + 1 < ranges.length; i += 2) {
-      const to = Math.min(ranges[i + 1], this.index.lastSeq);
-      for (let s = Math.max(ranges[i], first); s <= to; s++) {
-        const slot = this.index.slot(s);
-        if (slot < 0) continue;
-        this.segmentLost(this.segmentOf(s), slot);
-        this.index.remove(s);
-      }
-    }
-  }
-
-  private openSegment(id: number): Segment {
-    const path = join(this.dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
-    const fd = storeIo('open', path, () => fs.openSync(path, SEGMENT_OPEN_FLAGS));
-    return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, trustedFrom: Infinity, tombstones: [], headerSeqs: [] };
-  }
-
   /**
    * seg's bytes are on the device (or from a previous run): reads of them
    * check CRCs again; only what is appended from now on is trusted. With
@@ -557,7 +435,7 @@ export class FileStreamStore extends BaseStreamStore {
   private rotate(nextSeq: number): Segment {
     const prev = this.activeSegment();
     writeSegmentIndex(this.index, prev, nextSeq);
-    const seg = this.openSegment(nextSeq);
+    const seg = openSegment(this.dir, nextSeq);
     this.markSynced(seg);
     if (prev.dirty) this.syncSealed(prev);
     this.segments.push(seg);
@@ -601,24 +479,11 @@ export class FileStreamStore extends BaseStreamStore {
     return this.segments[this.segments.length - 1];
   }
 
-  /** The segment holding seq: the last one whose id (first possible seq) is <= seq. */
-  private segmentOf(seq: number): Segment {
-    const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (segs[mid].id <= seq) lo = mid;
-      else hi = mid - 1;
-    }
-    return segs[lo];
-  }
-
   /** Unlink the oldest segments while they hold nothing live (never the active one). */
   private dropDeadSegments(): void {
     // A segment a background write still uses keeps its descriptor until the next commit.
     // Nor one holding a record a rollback may put back.
-    while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0]) && !this.holdsRestorable(this.segments[0], this.segments[1].id)) {
+    while (this.segments.length > 1 && this.segments[0].live === 0 && !this.writer.busyOn(this.segments[0]) && !this.removals.holds(this.segments[0], this.segments[1].id)) {
       const seg = this.segments.shift() as Segment;
       this.release(seg, seg.fd);
       storeIo('unlink', seg.path, () => fs.unlinkSync(seg.path));

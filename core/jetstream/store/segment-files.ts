@@ -2,6 +2,7 @@
 // memory, file naming, I/O errors, and write/tombstone helpers.
 
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { StoreIoError } from './stream-store.ts';
 
 export const SEGMENT_SUFFIX = '.seg';
@@ -51,6 +52,25 @@ export function indexPath(segmentPath: string): string {
  * beside a running one).
  */
 export const SEGMENT_OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
+
+/** Open (or create) segment `id` of the stream in dir: named after its first sequence, zero-padded so names sort. */
+export function openSegment(dir: string, id: number): Segment {
+  const path = join(dir, `${String(id).padStart(20, '0')}${SEGMENT_SUFFIX}`);
+  const fd = storeIo('open', path, () => fs.openSync(path, SEGMENT_OPEN_FLAGS));
+  return { id, path, fd, size: 0, live: 0, liveBytes: 0, dirty: false, trustedFrom: Infinity, tombstones: [], headerSeqs: [] };
+}
+
+/** The segment holding seq: the last one (of segments, ascending by id) whose id (first possible seq) is <= seq. */
+export function segmentOf(segments: readonly Segment[], seq: number): Segment {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (segments[mid].id <= seq) lo = mid;
+    else hi = mid - 1;
+  }
+  return segments[lo];
+}
 
 /** The chunks after the first `done` bytes (a regular file may take a write in parts). */
 function rest(chunks: Buffer[], done: number): Buffer[] {
