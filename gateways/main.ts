@@ -264,8 +264,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     throw error;
   }
+  // The stop signals are handled from before the listeners start: a SIGTERM while they come up (a
+  // supervisor stopping a server it just started) stops cleanly once start has settled, where the
+  // default action would end the process by the signal (no exit code, nothing flushed).
+  const running = app;
+  let starting: Promise<void> = Promise.resolve();
+  const afterStart = (): Promise<void> => starting.catch(() => undefined);
+  const stoppable = {
+    async lameDuck(durationMs: number, graceMs: number): Promise<void> {
+      await afterStart();
+      await running.lameDuck(durationMs, graceMs);
+    },
+    async stop(): Promise<void> {
+      await afterStart();
+      await running.stop();
+    },
+  };
+  handleStopSignals(stoppable, logger, { durationMs: server.lameDuckDurationMs, graceMs: server.lameDuckGracePeriodMs });
   try {
-    await app.start();
+    starting = app.start();
+    await starting;
   } catch (error) {
     if (!(error instanceof NatsConnectError || error instanceof JetStreamUnavailableError)) throw error;
     process.stderr.write(`switchboard: ${error.message}\n`);
@@ -273,10 +291,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return EXIT_CLUSTER_UNREACHABLE;
   }
 
-  handleStopSignals(app, logger, { durationMs: server.lameDuckDurationMs, graceMs: server.lameDuckGracePeriodMs });
   // One reload at a time, in the order the signals came.
   let reloading = Promise.resolve();
-  const running = app;
   process.on('SIGHUP', () => {
     reloading = reloading.then(() => reload(running, argv, env, configFile, logger));
   });
