@@ -78,14 +78,20 @@ export class PersistentSubscriptions {
   /** Replace what is known of one session (`record` null: it is gone). */
   apply(clientId: string, record: SessionRecord | null): void {
     const previous = this.sessions.get(clientId);
-    if (previous !== undefined) {
-      for (const e of previous.entries) {
-        this.sublist.remove(e);
-        this.release(e.subject);
-      }
-      this.sessions.delete(clientId);
+    this.sessions.delete(clientId);
+    // The new record's captures are taken before the previous one's are let go: a capture
+    // subscription that both want is kept. Unsubscribed and made again, the messages the
+    // server had already handed to the old one would be dropped by the client, and the queue
+    // group gives them to no other member (issue 29 item 5: a record saved as its session was
+    // let go lost NATS messages published meanwhile).
+    if (record !== null && record.expiryInterval !== 0) this.indexRecord(clientId, record);
+    for (const e of previous?.entries ?? []) {
+      this.sublist.remove(e);
+      this.release(e.subject);
     }
-    if (record === null || record.expiryInterval === 0) return;
+  }
+
+  private indexRecord(clientId: string, record: SessionRecord): void {
     const entries: IndexEntry[] = [];
     for (const sub of record.subscriptions) {
       // Shared subscriptions are left out: a group message goes to one member only.
